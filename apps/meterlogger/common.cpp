@@ -1,0 +1,76 @@
+#include "common.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+namespace ml::app {
+
+void fail(const std::string& message, int status) {
+  throw ToolFailure(status, message);
+}
+
+void fail(const core::Error& error, int status) {
+  fail(std::string(core::errc_name(error.code)) + ": " + error.message(), status);
+}
+
+namespace {
+
+std::string read_stream(std::istream& in, std::size_t max_bytes, const std::string& what) {
+  std::string data;
+  char buf[4096];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    data.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (data.size() > max_bytes) {
+      fail(what + " is longer than " + std::to_string(max_bytes) + " bytes");
+    }
+  }
+  return data;
+}
+
+bool looks_like_hex_text(std::string_view data) {
+  if (data.empty()) return false;
+  for (char c : data) {
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    const bool space = c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ':';
+    if (!hex && !space) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string read_stdin(std::size_t max_bytes) {
+  std::ios::sync_with_stdio(false);
+  std::freopen(nullptr, "rb", stdin);
+  return read_stream(std::cin, max_bytes, "standard input");
+}
+
+std::string read_file(const std::string& path, std::size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot open " + path);
+  return read_stream(in, max_bytes, path);
+}
+
+core::Bytes bytes_argument(const std::string& arg, std::size_t max_bytes) {
+  if (arg == "-") {
+    const std::string data = read_stdin(max_bytes * 3 + 16);
+    if (looks_like_hex_text(data)) {
+      auto parsed = core::from_hex(data, max_bytes);
+      if (!parsed) fail(parsed.error());
+      return std::move(parsed).value();
+    }
+    if (data.size() > max_bytes) fail("input longer than " + std::to_string(max_bytes) + " bytes");
+    return core::Bytes(data.begin(), data.end());
+  }
+  auto parsed = core::from_hex(arg, max_bytes);
+  if (!parsed) fail(parsed.error());
+  return std::move(parsed).value();
+}
+
+void print_json(const nlohmann::ordered_json& j) {
+  std::cout << j.dump(2) << '\n';
+}
+
+}  // namespace ml::app
