@@ -1,0 +1,242 @@
+#include "core/sample/sample.hpp"
+
+#include <array>
+
+#include "core/kmp/registers.hpp"
+#include "core/kmp/units.hpp"
+
+namespace ml::core::sample {
+namespace {
+
+using namespace std::string_view_literals;
+
+constexpr std::array kKmpHeat = {"t1"sv,      "t2"sv, "tdif"sv, "flow1"sv,
+                                 "effect1"sv, "hr"sv, "v1"sv,   "e1"sv};
+constexpr std::array kKmpFlow = {"flow1"sv, "hr"sv, "v1"sv};
+constexpr std::array kMc66c = {"program"sv, "t1"sv,      "t2"sv, "t3"sv, "tdif"sv,
+                               "flow1"sv,   "effect1"sv, "hr"sv, "v1"sv, "e1"sv};
+constexpr std::array kMc66b = {"program"sv, "t1"sv, "t2"sv, "tdif"sv, "flow1"sv,
+                               "effect1"sv, "hr"sv, "v1"sv, "e1"sv};
+constexpr std::array kMc66Flow = {"program"sv, "flow1"sv, "hr"sv, "v1"sv};
+constexpr std::array kPulseElectricity = {"effect1"sv, "e1"sv, "hr"sv};
+constexpr std::array kPulseWater = {"flow1"sv, "v1"sv, "hr"sv};
+
+struct KindName {
+  MeterKind kind;
+  std::string_view name;
+};
+constexpr std::array kKindNames = {
+    KindName{MeterKind::kmp, "kmp"},
+    KindName{MeterKind::mc66c, "mc66c"},
+    KindName{MeterKind::mc66b, "mc66b"},
+    KindName{MeterKind::pulse_electricity, "pulse"},
+    KindName{MeterKind::pulse_water, "pulse_water"},
+};
+
+bool is_key_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+bool is_unit_char(char c) {
+  return c > ' ' && c <= '~' && c != '&' && c != '=';
+}
+
+std::string quoted(std::string_view s) {
+  std::string out = "'";
+  for (char c : s.substr(0, 40))
+    out += (c >= ' ' && c <= '~') ? c : '?';
+  if (s.size() > 40) out += "...";
+  return out + "'";
+}
+
+Status normalize(SampleField& f) {
+  if (!f.value) return Ok{};
+  const auto unit = kmp::unit_by_text(f.unit);
+  if (!unit || unit->factor_den == 0) return Ok{};
+  if (unit->quantity == kmp::Quantity::energy) {
+    f.normalized_unit = "kWh";
+  } else if (unit->quantity == kmp::Quantity::volume) {
+    f.normalized_unit = "m3";
+  } else {
+    return Ok{};
+  }
+  auto n =
+      f.value->multiplied(unit->factor_num, unit->factor_den,
+                          std::max(kNormalizedDecimals, f.value->decimals()), &f.normalized_exact);
+  if (!n) {
+    return make_error(Errc::sample_bad_value, "key " + f.key + ": " + quoted(f.text) + " " +
+                                                  f.unit +
+                                                  " cannot be normalised: " + n.error().message());
+  }
+  f.normalized = n.value();
+  return Ok{};
+}
+
+Result<SampleField> parse_field(std::string_view item, std::size_t index) {
+  const std::string where = "field " + std::to_string(index + 1);
+  const std::size_t eq = item.find('=');
+  if (eq == std::string_view::npos) {
+    return make_error(Errc::sample_syntax, where + " " + quoted(item) + " has no '='");
+  }
+  SampleField f;
+  const std::string_view key = item.substr(0, eq);
+  if (key.empty() || key.size() > 31) {
+    return make_error(Errc::sample_bad_key, where + " has a key of " + std::to_string(key.size()) +
+                                                " characters, allowed 1 to 31");
+  }
+  for (char c : key) {
+    if (!is_key_char(c)) {
+      return make_error(Errc::sample_bad_key,
+                        where + " key " + quoted(key) + " may only hold a-z, 0-9 and '_'");
+    }
+  }
+  f.key = key;
+  std::string_view rest = item.substr(eq + 1);
+  const std::size_t space = rest.find(' ');
+  const std::string_view text = rest.substr(0, space);
+  if (space != std::string_view::npos) {
+    const std::string_view unit = rest.substr(space + 1);
+    if (unit.empty() || unit.size() > 16) {
+      return make_error(Errc::sample_bad_unit, "key " + f.key + " has a unit of " +
+                                                   std::to_string(unit.size()) +
+                                                   " characters, allowed 1 to 16");
+    }
+    for (char c : unit) {
+      if (!is_unit_char(c)) {
+        return make_error(Errc::sample_bad_unit, "key " + f.key + " unit " + quoted(unit) +
+                                                     " holds a character that is not allowed");
+      }
+    }
+    f.unit = unit;
+  }
+  if (text.empty()) {
+    return make_error(Errc::sample_missing_value, "key " + f.key + " has no value");
+  }
+  f.text = text;
+  if (f.key == "program") {
+    if (text.size() > 20 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+      return make_error(Errc::sample_bad_value,
+                        "key program: " + quoted(text) + " is not a program number");
+    }
+    return f;
+  }
+  if (text == "NaN") return f;  // what the 2026 firmware sends for an exponent above 9
+  auto value = Decimal::parse(text);
+  if (!value) {
+    return make_error(Errc::sample_bad_value, "key " + f.key + ": " + value.error().detail);
+  }
+  f.value = value.value();
+  if (auto s = normalize(f); !s) return s.error();
+  return f;
+}
+
+}  // namespace
+
+std::string_view meter_kind_name(MeterKind kind) {
+  for (const auto& k : kKindNames) {
+    if (k.kind == kind) return k.name;
+  }
+  return "";
+}
+
+std::optional<MeterKind> meter_kind_from_name(std::string_view name) {
+  for (const auto& k : kKindNames) {
+    if (k.name == name) return k.kind;
+  }
+  return std::nullopt;
+}
+
+std::span<const std::string_view> sample_keys(MeterKind kind, bool flow_meter) {
+  switch (kind) {
+    case MeterKind::kmp:
+      return flow_meter ? std::span<const std::string_view>(kKmpFlow) : kKmpHeat;
+    case MeterKind::mc66c:
+      return flow_meter ? std::span<const std::string_view>(kMc66Flow) : kMc66c;
+    case MeterKind::mc66b:
+      return flow_meter ? std::span<const std::string_view>(kMc66Flow) : kMc66b;
+    case MeterKind::pulse_electricity:
+      return kPulseElectricity;
+    case MeterKind::pulse_water:
+      return kPulseWater;
+  }
+  return {};
+}
+
+Result<std::string> format_sample(const Reading& r) {
+  std::string out = "heap=" + std::to_string(r.heap) + "&";
+  for (std::string_view key : sample_keys(r.kind, r.flow_meter)) {
+    if (key == "program") {
+      if (r.program.empty()) {
+        return make_error(Errc::sample_missing_value, "the program number is missing");
+      }
+      out += "program=" + r.program + "&";
+      continue;
+    }
+    const auto it = r.values.find(key);
+    if (it == r.values.end()) {
+      return make_error(Errc::sample_missing_value, "no value for " + std::string(key) + " (a " +
+                                                        std::string(meter_kind_name(r.kind)) +
+                                                        " sample needs it)");
+    }
+    out += std::string(key) + "=" + it->second.value.to_string();
+    if (!it->second.unit.empty()) out += " " + it->second.unit;
+    out += "&";
+  }
+  return out;
+}
+
+Reading reading_from_kmp(std::span<const kmp::RegisterValue> registers, bool flow_meter) {
+  Reading r;
+  r.kind = MeterKind::kmp;
+  r.flow_meter = flow_meter;
+  for (const kmp::RegisterValue& v : registers) {
+    const auto info = kmp::register_by_id(v.id);
+    if (!info || info->sample_key.empty()) continue;
+    const auto unit = kmp::unit_by_code(v.unit);
+    r.values[std::string(info->sample_key)] = {v.value, unit ? std::string(unit->text) : ""};
+  }
+  return r;
+}
+
+const SampleField* ParsedSample::find(std::string_view key) const {
+  for (const SampleField& f : fields) {
+    if (f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+Result<ParsedSample> parse_sample(std::string_view text) {
+  if (text.size() > kMaxSampleText) {
+    return make_error(Errc::sample_too_long, std::to_string(text.size()) + " bytes, at most " +
+                                                 std::to_string(kMaxSampleText));
+  }
+  if (text.empty() || text == "&") return make_error(Errc::sample_syntax, "empty sample");
+  ParsedSample out;
+  out.raw = text;
+  std::string_view rest = text;
+  if (rest.back() == '&') rest.remove_suffix(1);
+  std::size_t index = 0;
+  while (true) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view item = rest.substr(0, amp);
+    if (item.empty()) {
+      return make_error(Errc::sample_syntax, "field " + std::to_string(index + 1) + " is empty");
+    }
+    if (index == kMaxSampleFields) {
+      return make_error(Errc::sample_too_long,
+                        "more than " + std::to_string(kMaxSampleFields) + " fields");
+    }
+    auto field = parse_field(item, index);
+    if (!field) return field.error();
+    if (out.find(field->key)) {
+      return make_error(Errc::sample_duplicate_key, "key " + field->key + " appears twice");
+    }
+    out.fields.push_back(std::move(field).value());
+    ++index;
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+}  // namespace ml::core::sample

@@ -1,0 +1,90 @@
+// One model for a meter reading, the v2 sample text the original firmware publishes (spec §6),
+// and the parser the server uses for that text.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/decimal.hpp"
+#include "core/kmp/messages.hpp"
+#include "core/result.hpp"
+
+namespace ml::core::sample {
+
+enum class MeterKind : std::uint8_t {
+  kmp,                // Kamstrup MULTICAL over KMP
+  mc66c,              // MULTICAL 66C over EN 61107
+  mc66b,              // MULTICAL 66B over EN 61107
+  pulse_electricity,  // S0 pulse electricity meter
+  pulse_water,        // pulse water meter
+};
+
+// "kmp", "mc66c", "mc66b", "pulse", "pulse_water".
+std::string_view meter_kind_name(MeterKind kind);
+std::optional<MeterKind> meter_kind_from_name(std::string_view name);
+
+struct Measurement {
+  Decimal value;
+  std::string unit;  // "" for unit-less values (the pulse meter's hr)
+  bool operator==(const Measurement&) const = default;
+};
+
+struct Reading {
+  MeterKind kind = MeterKind::kmp;
+  // KMP / MC66 meter built as a flow (water) meter: the heat fields are left out.
+  bool flow_meter = false;
+  std::string serial;
+  std::int64_t time = 0;   // unix seconds, the sample's topic time
+  std::uint64_t heap = 0;  // free-memory diagnostic, always the first key
+  std::string program;     // MC66 program number, 12 digits
+  std::map<std::string, Measurement, std::less<>> values;  // by sample key: "t1", "e1", ...
+};
+
+// The keys after "heap", in the order the original writes them for this kind of meter.
+// "program" stands for Reading::program.
+std::span<const std::string_view> sample_keys(MeterKind kind, bool flow_meter);
+
+// "heap=<n>&key=value unit&...&" with a trailing '&', exactly as spec §6. Every key of the kind
+// must be present: a reading with a value missing is an error, never a partial sample.
+Result<std::string> format_sample(const Reading& reading);
+
+// A Reading from a KMP register reply. Registers are matched by id through the catalogue (the
+// original matched by position); unknown registers are ignored.
+Reading reading_from_kmp(std::span<const kmp::RegisterValue> registers, bool flow_meter = false);
+
+// ---- parsing (server side) ----
+
+inline constexpr std::size_t kMaxSampleText = 1024;
+inline constexpr std::size_t kMaxSampleFields = 32;
+// Decimals kept when a unit has no exact decimal conversion to the base unit (GJ -> kWh).
+inline constexpr int kNormalizedDecimals = 6;
+
+struct SampleField {
+  std::string key;
+  std::string text;              // the value exactly as sent
+  std::string unit;              // "" when none
+  std::optional<Decimal> value;  // nullopt for "NaN" and for the program number
+  // Energy in kWh and volume in m3, when the unit is known; exact unless the conversion has no
+  // finite decimal form (J-based units), then rounded half-even to kNormalizedDecimals.
+  std::optional<Decimal> normalized;
+  std::string normalized_unit;  // "kWh" or "m3"
+  bool normalized_exact = true;
+};
+
+struct ParsedSample {
+  std::string raw;
+  std::vector<SampleField> fields;  // in the order sent
+  const SampleField* find(std::string_view key) const;
+};
+
+// Bounded (kMaxSampleText bytes, kMaxSampleFields fields) and strict: every error names the
+// field and what is wrong with it. The trailing '&' is optional.
+Result<ParsedSample> parse_sample(std::string_view text);
+
+}  // namespace ml::core::sample
