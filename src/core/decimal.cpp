@@ -106,6 +106,22 @@ Result<Decimal> Decimal::multiplied(std::uint64_t numerator, std::uint64_t denom
   }
   if (exact) *exact = true;
   constexpr U128 kMax = ~U128{0};
+  // A power-of-ten denominator only moves the point: keep every digit of the input
+  // (1500 Wh -> 1.500 kWh), as long as the result stays within max_decimals.
+  {
+    std::uint64_t den = denominator;
+    std::int64_t shift = 0;
+    while (den % 10 == 0) {
+      den /= 10;
+      ++shift;
+    }
+    std::uint64_t m = 0;
+    if (den == 1 && !__builtin_mul_overflow(mantissa, numerator, &m) &&
+        exponent - shift >= -max_decimals) {
+      Decimal d{negative && m != 0, m, exponent};
+      return d.shifted(static_cast<std::int32_t>(-shift));
+    }
+  }
   // The value is num / den x 10^e; it is rounded at most once, at 10^-max_decimals.
   U128 num = static_cast<U128>(mantissa) * numerator;
   U128 den = denominator;

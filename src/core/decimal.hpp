@@ -38,7 +38,8 @@ struct Decimal {
 
   // value x numerator / denominator. Exact whenever the result has a finite decimal form with at
   // most max_decimals fraction digits; otherwise rounded half-to-even at max_decimals and
-  // *exact (when given) is set to false.
+  // *exact (when given) is set to false. A power-of-ten denominator keeps every digit of the
+  // input (1500 x 1/1000 = 1.500).
   Result<Decimal> multiplied(std::uint64_t numerator, std::uint64_t denominator,
                              int max_decimals = 9, bool* exact = nullptr) const;
 
