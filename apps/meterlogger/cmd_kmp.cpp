@@ -9,6 +9,7 @@
 #include "core/kmp/messages.hpp"
 #include "core/kmp/registers.hpp"
 #include "core/kmp/units.hpp"
+#include "core/sample/sample.hpp"
 
 namespace ml::app {
 namespace {
@@ -128,13 +129,32 @@ T or_fail(core::Result<T> r) {
   return std::move(r).value();
 }
 
-void run_decode(const std::string& input) {
-  const core::Bytes wire = bytes_argument(input, 4 * core::kmp::kMaxWireFrame);
+struct DecodeOptions {
+  std::string input;
+  bool sample = false;
+  bool flow_meter = false;
+  std::uint64_t heap = 0;
+};
+
+// Prints the v2 sample text (spec §6.2) the original firmware would publish for this reply.
+void print_sample(const core::kmp::Frame& f, const DecodeOptions& o) {
+  const auto regs = or_fail(core::kmp::decode_register_reply(f));
+  core::sample::Reading r = core::sample::reading_from_kmp(regs, o.flow_meter);
+  r.heap = o.heap;
+  std::cout << or_fail(core::sample::format_sample(r)) << '\n';
+}
+
+void run_decode(const DecodeOptions& o) {
+  const core::Bytes wire = bytes_argument(o.input, 4 * core::kmp::kMaxWireFrame);
   if (wire.size() == 1 && wire[0] == core::kmp::kAck) {
     print_json(ordered_json{{"ack", true}});
     return;
   }
   const core::kmp::Frame f = or_fail(core::kmp::decode_frame(wire));
+  if (o.sample) {
+    print_sample(f, o);
+    return;
+  }
   ordered_json j;
   j["direction"] = f.direction == Direction::request ? "request" : "reply";
   char dst[8];
@@ -229,19 +249,26 @@ void add_kmp_commands(CLI::App& app) {
   request->add_flag("--spaced", req->spaced, "write bytes separated by spaces (80 3F 02 ...)");
   request->callback([req] { run_request(*req); });
 
-  auto input = std::make_shared<std::string>();
+  auto dec = std::make_shared<DecodeOptions>();
   CLI::App* decode =
       kmp->add_subcommand("decode", "Decode one KMP frame (request or reply) and print it as JSON");
   decode->footer(
       "The frame is hex text (spaces allowed) or '-' to read it from standard input, as raw\n"
       "bytes or as hex. Register values are exact decimal strings with the meter's own decimals.\n"
-      "A bad frame (CRC, stuffing, start/stop byte, length) exits with status 1 and one line.\n\n"
+      "A bad frame (CRC, stuffing, start/stop byte, length) exits with status 1 and one line.\n"
+      "With --sample, a register reply is printed as the v2 sample text the device publishes;\n"
+      "a reply that lacks one of the sample registers is an error, never a partial sample.\n\n"
       "Examples:\n"
       "  meterlogger kmp decode 403F0200692D32CD5D0D\n"
       "  meterlogger kmp decode '40 3F 10 03 EC 2E 04 00 00 00 1B E4 D7 92 E4 0D'\n"
-      "  head -c 79 capture.bin | meterlogger kmp decode -");
-  decode->add_option("frame", *input, "the frame in hex, or - for standard input")->required();
-  decode->callback([input] { run_decode(*input); });
+      "  head -c 79 capture.bin | meterlogger kmp decode -\n"
+      "  meterlogger kmp decode --sample --heap 21376 <8-register reply in hex>");
+  decode->add_option("frame", dec->input, "the frame in hex, or - for standard input")->required();
+  decode->add_flag("--sample", dec->sample, "print the v2 sample text instead of JSON");
+  decode->add_flag("--flow-meter", dec->flow_meter, "with --sample: a flow (water) meter sample");
+  decode->add_option("--heap", dec->heap, "with --sample: the heap= value to write")
+      ->capture_default_str();
+  decode->callback([dec] { run_decode(*dec); });
 }
 
 }  // namespace ml::app
