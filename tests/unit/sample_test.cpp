@@ -189,8 +189,11 @@ TEST(SampleParse, BadTextIsRejectedNamingTheProblem) {
         << c.text << ": " << p.error().detail;
   }
   std::string many;
-  for (int i = 0; i < 33; ++i)
-    many += "k" + std::to_string(i) + "=1&";
+  for (int i = 0; i < 33; ++i) {
+    many += 'k';
+    many += std::to_string(i);
+    many += "=1&";
+  }
   EXPECT_EQ(parse_sample(many).error().code, Errc::sample_too_long);
 }
 
