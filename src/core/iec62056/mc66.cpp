@@ -367,18 +367,20 @@ Result<Mc66Reply> parse_reply(Mc66Request request, ByteView bytes,
     return make_error(Errc::iec_bad_reply, what + " reply does not end with CR");
   }
   text.remove_suffix(1);
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const char c = text[k];
+    if (!is_digit(c) && c != '-' && c != ' ') {
+      return make_error(Errc::iec_bad_reply, what + " reply has the unexpected byte " +
+                                                 quoted({&c, 1}) + " at offset " +
+                                                 std::to_string(k));
+    }
+  }
   std::vector<std::string_view> tokens;
   std::size_t i = 0;
   while (i < text.size()) {
-    const char c = text[i];
-    if (c == ' ') {
+    if (text[i] == ' ') {
       ++i;
       continue;
-    }
-    if (!is_digit(c) && c != '-') {
-      return make_error(Errc::iec_bad_reply, what + " reply has the unexpected byte " +
-                                                 quoted({&c, 1}) + " at offset " +
-                                                 std::to_string(i));
     }
     const std::size_t start = i;
     while (i < text.size() && text[i] != ' ')
