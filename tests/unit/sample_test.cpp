@@ -239,3 +239,51 @@ TEST(SampleProperties, RandomTextNeverCrashes) {
 
 }  // namespace
 }  // namespace ml::core::sample
+
+namespace ml::core::sample {
+namespace {
+
+TEST(SampleFromMc66, CycleOfAMulticals66cGivesTheSpecLine) {
+  // The data readout of the captured vector, then /#1, /#2 and /#C replies of the same meter.
+  const auto data = test::load_json("en61107_frames.json");
+  const Bytes raw = from_hex(data["frames"][0]["hex"].get<std::string>()).value();
+  const auto readout = iec::parse_readout_strict(raw).value();
+  const auto heat = iec::heat_values(readout).value();
+  const auto std2 =
+      iec::parse_reply(iec::Mc66Request::standard_data_2,
+                       as_bytes("00000000040 0000000 0000000 0000000 0000000 0000000 0000000 "
+                                "0011234 5010200 0261125\r"))
+          .value();
+  ASSERT_TRUE(std2.program.has_value());
+  const auto std1 =
+      iec::parse_reply(iec::Mc66Request::standard_data_1,
+                       as_bytes("0000000 0000000 0056296 0006521 0004002 0002519 0000005 "
+                                "0000020 0000010 0000000\r"),
+                       std2.program)
+          .value();
+  const auto inst = iec::parse_reply(iec::Mc66Request::inst_values,
+                                     as_bytes("0006521 0001820 0004002 0000000 0000000 0000020 "
+                                              "0000000 0000005\r"),
+                                     std2.program)
+                        .value();
+  Mc66Cycle cycle{&heat, &std1, &std2, &inst};
+  auto r = reading_from_mc66(cycle, MeterKind::mc66c);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  r->heap = 19872;
+  EXPECT_EQ(r->serial, "0000040");
+  EXPECT_EQ(format_sample(*r).value(),
+            "heap=19872&program=112345010200&t1=65.21 C&t2=40.02 C&t3=18.20 C&tdif=25.19 C&"
+            "flow1=20 l/h&effect1=0.5 kW&hr=56296 h&v1=0.0 m3&e1=0.00 MWh&");
+  // The 66B has no /#C step and no t3.
+  cycle.inst_values = nullptr;
+  auto b = reading_from_mc66(cycle, MeterKind::mc66b);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(format_sample(*b)->find("t3"), std::string::npos);
+  // A 66C without /#C is an error, never a sample without t3.
+  auto c = reading_from_mc66(cycle, MeterKind::mc66c);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().detail.find("/#C"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ml::core::sample

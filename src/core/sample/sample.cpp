@@ -1,6 +1,7 @@
 #include "core/sample/sample.hpp"
 
 #include <array>
+#include <cstdio>
 
 #include "core/kmp/registers.hpp"
 #include "core/kmp/units.hpp"
@@ -195,6 +196,45 @@ Reading reading_from_kmp(std::span<const kmp::RegisterValue> registers, bool flo
     const auto unit = kmp::unit_by_code(v.unit);
     r.values[std::string(info->sample_key)] = {v.value, unit ? std::string(unit->text) : ""};
   }
+  return r;
+}
+
+Result<Reading> reading_from_mc66(const Mc66Cycle& cycle, MeterKind kind, bool flow_meter) {
+  if (kind != MeterKind::mc66c && kind != MeterKind::mc66b) {
+    return make_error(Errc::invalid_argument, "reading_from_mc66 needs kind mc66c or mc66b");
+  }
+  const bool needs_inst = kind == MeterKind::mc66c && !flow_meter;
+  std::string missing;
+  if (!cycle.readout) missing += " data-readout";
+  if (!cycle.standard_data_1) missing += " /#1";
+  if (!cycle.standard_data_2) missing += " /#2";
+  if (needs_inst && !cycle.inst_values) missing += " /#C";
+  if (!missing.empty()) return make_error(Errc::sample_missing_value, "missing:" + missing);
+
+  Reading r;
+  r.kind = kind;
+  r.flow_meter = flow_meter;
+  const iec::HeatValues& h = *cycle.readout;
+  if (h.serial) {
+    char serial[16];
+    std::snprintf(serial, sizeof serial, "%07u", *h.serial);
+    r.serial = serial;
+  }
+  const std::pair<const char*, const std::optional<iec::ReadoutQuantity>*> readout_values[] = {
+      {"e1", &h.e1}, {"v1", &h.v1}, {"hr", &h.hr}};
+  for (const auto& [key, q] : readout_values) {
+    if (q->has_value()) r.values[key] = {(*q)->value, (*q)->unit};
+  }
+  auto take = [&r](const iec::Mc66Reply& reply, std::string_view name) {
+    if (const iec::Mc66Value* v = reply.find(name)) {
+      r.values[std::string(name)] = {v->value, std::string(v->unit)};
+    }
+  };
+  for (std::string_view name : {"t1", "t2", "tdif", "effect1", "flow1"}) {
+    take(*cycle.standard_data_1, name);
+  }
+  if (cycle.inst_values && kind == MeterKind::mc66c) take(*cycle.inst_values, "t3");
+  if (cycle.standard_data_2->program) r.program = cycle.standard_data_2->program->text();
   return r;
 }
 

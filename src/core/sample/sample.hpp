@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "core/decimal.hpp"
+#include "core/iec62056/mc66.hpp"
+#include "core/iec62056/readout.hpp"
 #include "core/kmp/messages.hpp"
 #include "core/result.hpp"
 
@@ -57,6 +59,19 @@ Result<std::string> format_sample(const Reading& reading);
 // A Reading from a KMP register reply. Registers are matched by id through the catalogue (the
 // original matched by position); unknown registers are ignored.
 Reading reading_from_kmp(std::span<const kmp::RegisterValue> registers, bool flow_meter = false);
+
+// The parts of one MULTICAL 66C/66B cycle (spec §4.2): the data readout gives the serial and
+// e1, v1, hr with the meter's units; /#1 gives t1, t2, tdif, effect1, flow1; /#C gives t3
+// (66C only; pass nullptr for a 66B); /#2 gives the program number.
+struct Mc66Cycle {
+  const iec::HeatValues* readout = nullptr;
+  const iec::Mc66Reply* standard_data_1 = nullptr;
+  const iec::Mc66Reply* standard_data_2 = nullptr;
+  const iec::Mc66Reply* inst_values = nullptr;
+};
+
+// A Reading for kind mc66c or mc66b. Missing parts are an error naming them (a 66C needs /#C).
+Result<Reading> reading_from_mc66(const Mc66Cycle& cycle, MeterKind kind, bool flow_meter = false);
 
 // ---- parsing (server side) ----
 
