@@ -231,11 +231,11 @@ Result<Bytes> seal(const Keys& keys, std::string_view topic, const Iv& iv, std::
 Result<Opened> open_message(const Keys& keys, std::string_view topic, ByteView payload,
                             EmptyText empty) {
   if (payload.size() < kHeaderSize) {
-    return make_error(Errc::envelope_too_short, "payload is " + std::to_string(payload.size()) +
-                                                    " bytes; HMAC (32) and IV (16) alone take 48");
+    return make_error(Errc::envelope_too_short,
+                      "got " + std::to_string(payload.size()) + " bytes (HMAC and IV take 48)");
   }
   if (payload.size() > kMaxPayloadSize) {
-    return make_error(Errc::envelope_too_long, "payload is " + std::to_string(payload.size()) +
+    return make_error(Errc::envelope_too_long, "got " + std::to_string(payload.size()) +
                                                    " bytes, at most " +
                                                    std::to_string(kMaxPayloadSize) + " accepted");
   }
@@ -245,9 +245,8 @@ Result<Opened> open_message(const Keys& keys, std::string_view topic, ByteView p
                       "no ciphertext after HMAC and IV (at least one 16-byte block is needed)");
   }
   if (ciphertext.size() % kBlockSize != 0) {
-    return make_error(
-        Errc::envelope_bad_length,
-        "ciphertext is " + std::to_string(ciphertext.size()) + " bytes, not a multiple of 16");
+    return make_error(Errc::envelope_bad_length, "the ciphertext after HMAC and IV is " +
+                                                     std::to_string(ciphertext.size()) + " bytes");
   }
 
   // Authenticate first: nothing about the plaintext is looked at before this succeeds.
