@@ -25,16 +25,34 @@ const EVP_CIPHER* aes_128_cbc() {
   return cipher;
 }
 
-EVP_MAC* hmac_algorithm() {
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  return mac;
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
+};
+
+// An HMAC context with SHA-256 selected and no key yet. compute_mac duplicates it, which skips
+// the digest lookup that a fresh context would do on every message. Only read after creation.
+const EVP_MAC_CTX* hmac_sha256_template() {
+  static EVP_MAC_CTX* const ctx = [] {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac == nullptr) return static_cast<EVP_MAC_CTX*>(nullptr);
+    EVP_MAC_CTX* c = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);  // the context keeps its own reference
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (c != nullptr && EVP_MAC_CTX_set_params(c, params) != 1) {
+      EVP_MAC_CTX_free(c);
+      c = nullptr;
+    }
+    return c;
+  }();
+  return ctx;
 }
 
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
-};
-struct MacCtxFree {
-  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
 };
 
 Error crypto_failure(std::string_view what) {
@@ -156,18 +174,13 @@ std::size_t sealed_size(std::size_t text_size, Padding padding) {
 }
 
 Result<Mac> compute_mac(const Keys& keys, std::string_view topic, ByteView iv_and_ciphertext) {
-  EVP_MAC* algorithm = hmac_algorithm();
-  if (algorithm == nullptr) return crypto_failure("fetching HMAC");
-  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(algorithm));
+  const EVP_MAC_CTX* prepared = hmac_sha256_template();
+  if (prepared == nullptr) return crypto_failure("setting up HMAC-SHA256");
+  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_dup(prepared));
   if (!ctx) return crypto_failure("allocating an HMAC context");
-  char digest_name[] = "SHA256";
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-      OSSL_PARAM_construct_end(),
-  };
   Mac mac{};
   std::size_t size = 0;
-  if (EVP_MAC_init(ctx.get(), keys.hmac.data(), keys.hmac.size(), params) != 1 ||
+  if (EVP_MAC_init(ctx.get(), keys.hmac.data(), keys.hmac.size(), nullptr) != 1 ||
       EVP_MAC_update(ctx.get(), as_bytes(topic).data(), topic.size()) != 1 ||
       EVP_MAC_update(ctx.get(), iv_and_ciphertext.data(), iv_and_ciphertext.size()) != 1 ||
       EVP_MAC_final(ctx.get(), mac.data(), &size, mac.size()) != 1 || size != mac.size()) {

@@ -171,13 +171,28 @@ Result<std::string> command_topic(const Serial& serial, std::uint64_t time,
 }
 
 std::string offline_topic(const Serial& serial) {
-  return "/" + std::string(kOfflinePrefix) + "/" + std::string(kOfflineVersion) + "/" +
-         serial.text();
+  std::string out;
+  out.reserve(serial.text().size() + 13);
+  out += '/';
+  out += kOfflinePrefix;
+  out += '/';
+  out += kOfflineVersion;
+  out += '/';
+  out += serial.text();
+  return out;
 }
 
 std::string command_filter(const Serial& serial) {
-  return "/" + std::string(kCommandPrefix) + "/" + std::string(kDeviceVersion) + "/" +
-         serial.text() + "/#";
+  std::string out;
+  out.reserve(serial.text().size() + 14);
+  out += '/';
+  out += kCommandPrefix;
+  out += '/';
+  out += kDeviceVersion;
+  out += '/';
+  out += serial.text();
+  out += "/#";
+  return out;
 }
 
 Result<std::string> format(const Topic& topic) {
