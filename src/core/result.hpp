@@ -42,11 +42,12 @@ namespace ml::core {
   X(envelope_bad_key, "invalid master key")                             \
   X(envelope_too_short, "payload shorter than 48 bytes")                \
   X(envelope_too_long, "payload too long")                              \
-  X(envelope_bad_length, "ciphertext length is not a multiple of 16")   \
+  X(envelope_bad_length, "ciphertext not a non-zero multiple of 16")    \
   X(envelope_bad_mac, "HMAC mismatch")                                  \
   X(envelope_bad_padding, "invalid padding")                            \
   X(envelope_empty, "empty plaintext")                                  \
   X(envelope_bad_text, "text cannot be sealed")                         \
+  X(envelope_crypto_failure, "crypto library failure")                  \
   /* topics */                                                          \
   X(topic_invalid, "invalid topic")                                     \
   /* sample text */                                                     \
