@@ -132,6 +132,20 @@ std::string_view kind_name(Kind kind) {
 
 // --- build -------------------------------------------------------------------------------------
 
+namespace {
+
+// "/a/b/c": the elements joined, each preceded by '/'.
+std::string join(std::initializer_list<std::string_view> elements) {
+  std::string out;
+  for (std::string_view e : elements) {
+    out += '/';
+    out += e;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> device_topic(std::string_view function, const Serial& serial,
                                  std::uint64_t time) {
   if (auto s = check_name_as(function, "function"); !s) return s.error();
@@ -139,60 +153,21 @@ Result<std::string> device_topic(std::string_view function, const Serial& serial
     return invalid("function name " + quote(function) + " is reserved for " +
                    (function == kCommandPrefix ? "commands" : "the last will"));
   }
-  std::string out;
-  out.reserve(function.size() + serial.text().size() + 26);
-  out += '/';
-  out += function;
-  out += '/';
-  out += kDeviceVersion;
-  out += '/';
-  out += serial.text();
-  out += '/';
-  out += std::to_string(time);
-  return out;
+  return join({function, kDeviceVersion, serial.text(), std::to_string(time)});
 }
 
 Result<std::string> command_topic(const Serial& serial, std::uint64_t time,
                                   std::string_view command) {
   if (auto s = check_name_as(command, "command"); !s) return s.error();
-  std::string out;
-  out.reserve(command.size() + serial.text().size() + 33);
-  out += '/';
-  out += kCommandPrefix;
-  out += '/';
-  out += kDeviceVersion;
-  out += '/';
-  out += serial.text();
-  out += '/';
-  out += std::to_string(time);
-  out += '/';
-  out += command;
-  return out;
+  return join({kCommandPrefix, kDeviceVersion, serial.text(), std::to_string(time), command});
 }
 
 std::string offline_topic(const Serial& serial) {
-  std::string out;
-  out.reserve(serial.text().size() + 13);
-  out += '/';
-  out += kOfflinePrefix;
-  out += '/';
-  out += kOfflineVersion;
-  out += '/';
-  out += serial.text();
-  return out;
+  return join({kOfflinePrefix, kOfflineVersion, serial.text()});
 }
 
 std::string command_filter(const Serial& serial) {
-  std::string out;
-  out.reserve(serial.text().size() + 14);
-  out += '/';
-  out += kCommandPrefix;
-  out += '/';
-  out += kDeviceVersion;
-  out += '/';
-  out += serial.text();
-  out += "/#";
-  return out;
+  return join({kCommandPrefix, kDeviceVersion, serial.text(), "#"});
 }
 
 Result<std::string> format(const Topic& topic) {
