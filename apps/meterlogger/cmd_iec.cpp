@@ -24,35 +24,10 @@ struct DecodeOptions {
   std::string program;
 };
 
-std::string hex_byte(std::uint8_t b) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned>(b));
-  return buf;
-}
-
-// Hex text: only hex digits and whitespace, and every whitespace-separated group of even length.
-// (A MULTICAL 66 data string is digits and spaces too, but its 7- and 11-digit tokens are odd.)
-bool is_hex_text(std::string_view data) {
-  bool any = false;
-  std::size_t group = 0;
-  for (const char c : data) {
-    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    if (hex) {
-      ++group;
-      any = true;
-      continue;
-    }
-    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return false;
-    if (group % 2 != 0) return false;
-    group = 0;
-  }
-  return any && group % 2 == 0;
-}
-
 core::Bytes read_input(const std::string& input) {
   const std::string data =
       input == "-" ? read_stdin(kMaxInputBytes) : read_file(input, kMaxInputBytes);
-  if (is_hex_text(data)) {
+  if (core::is_hex_text(data)) {
     auto bytes = core::from_hex(data, kMaxInputBytes);
     if (!bytes) fail(bytes.error());
     return std::move(bytes).value();
@@ -88,8 +63,8 @@ ordered_json readout_json(const iec::Readout& r, const std::optional<iec::HeatVa
     if (values->serial) j["serial"] = *values->serial;
     if (!values->missing.empty()) j["missing"] = values->missing;
   }
-  j["bcc"] = {{"received", hex_byte(r.bcc_received)},
-              {"computed", hex_byte(r.bcc_computed)},
+  j["bcc"] = {{"received", core::hex_byte(r.bcc_received)},
+              {"computed", core::hex_byte(r.bcc_computed)},
               {"method", iec::bcc_method_name(r.bcc_method)},
               {"ok", r.bcc_ok}};
   return j;
@@ -105,8 +80,8 @@ void run_readout(const DecodeOptions& o) {
   print_json(readout_json(*readout, values ? std::optional(*values) : std::nullopt));
   if (!readout->bcc_ok) {
     fail(core::make_error(core::Errc::iec_bcc_mismatch,
-                          "computed " + hex_byte(readout->bcc_computed) + ", received " +
-                              hex_byte(readout->bcc_received) + " (" +
+                          "computed " + core::hex_byte(readout->bcc_computed) + ", received " +
+                              core::hex_byte(readout->bcc_received) + " (" +
                               std::string(iec::bcc_method_name(*method)) + ")"));
   }
   if (!values) fail(values.error());

@@ -157,9 +157,7 @@ void run_decode(const DecodeOptions& o) {
   }
   ordered_json j;
   j["direction"] = f.direction == Direction::request ? "request" : "reply";
-  char dst[8];
-  std::snprintf(dst, sizeof dst, "0x%02X", f.dst);
-  j["dst"] = dst;
+  j["dst"] = core::hex_byte(f.dst);
   j["cid"] = f.cid;
   j["command"] = core::kmp::cid_name(f.cid).empty() ? "unknown" : core::kmp::cid_name(f.cid);
   const bool request = f.direction == Direction::request;

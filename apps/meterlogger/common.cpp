@@ -29,16 +29,6 @@ std::string read_stream(std::istream& in, std::size_t max_bytes, const std::stri
   return data;
 }
 
-bool looks_like_hex_text(std::string_view data) {
-  if (data.empty()) return false;
-  for (char c : data) {
-    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    const bool space = c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ':';
-    if (!hex && !space) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string read_stdin(std::size_t max_bytes) {
@@ -56,7 +46,7 @@ std::string read_file(const std::string& path, std::size_t max_bytes) {
 core::Bytes bytes_argument(const std::string& arg, std::size_t max_bytes) {
   if (arg == "-") {
     const std::string data = read_stdin(max_bytes * 3 + 16);
-    if (looks_like_hex_text(data)) {
+    if (core::is_hex_text(data)) {
       auto parsed = core::from_hex(data, max_bytes);
       if (!parsed) fail(parsed.error());
       return std::move(parsed).value();

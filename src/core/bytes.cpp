@@ -19,6 +19,34 @@ bool is_separator(char c) {
 
 }  // namespace
 
+std::string hex_byte(std::uint8_t b) {
+  std::string out = "0x";
+  out += kUpper[b >> 4];
+  out += kUpper[b & 0x0F];
+  return out;
+}
+
+std::string hex_word(std::uint16_t w) {
+  return hex_byte(static_cast<std::uint8_t>(w >> 8)) +
+         hex_byte(static_cast<std::uint8_t>(w)).substr(2);
+}
+
+bool is_hex_text(std::string_view text) {
+  bool any = false;
+  std::size_t group = 0;
+  for (const char c : text) {
+    if (hex_value(c) >= 0) {
+      ++group;
+      any = true;
+      continue;
+    }
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return false;
+    if (group % 2 != 0) return false;
+    group = 0;
+  }
+  return any && group % 2 == 0;
+}
+
 std::string to_hex(ByteView bytes) {
   std::string out;
   out.reserve(bytes.size() * 2);

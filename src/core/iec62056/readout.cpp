@@ -15,12 +15,6 @@ bool letter(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-std::string hex_byte(std::uint8_t b) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned>(b));
-  return buf;
-}
-
 // Bytes as text for an error message: printable ASCII as is, the rest as \xNN, cut at
 // kShownChars characters.
 std::string shown(ByteView bytes) {

@@ -1,26 +1,8 @@
 #include "core/kmp/codec.hpp"
 
-#include <cstdio>
-
 #include "core/crc.hpp"
 
 namespace ml::core::kmp {
-namespace {
-
-std::string hex_byte(std::uint8_t b) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "0x%02X", b);
-  return buf;
-}
-
-std::string hex_word(std::uint16_t w) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "0x%04X", w);
-  return buf;
-}
-
-}  // namespace
-
 bool needs_stuffing(std::uint8_t b) {
   return b == kAck || b == kStop || b == kEscape || b == kStartReply || b == kStartRequest;
 }

@@ -1,7 +1,5 @@
 #include "core/kmp/messages.hpp"
 
-#include <cstdio>
-
 #include "core/kmp/units.hpp"
 
 namespace ml::core::kmp {
@@ -33,11 +31,10 @@ Bytes frame_bytes(Direction dir, std::uint8_t dst, Cid cid, Bytes data = {}) {
 
 Status expect(const Frame& frame, Cid cid, Direction dir) {
   if (frame.cid != static_cast<std::uint8_t>(cid)) {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "expected 0x%02X %s, frame has 0x%02X",
-                  static_cast<unsigned>(cid),
-                  std::string(cid_name(static_cast<std::uint8_t>(cid))).c_str(), frame.cid);
-    return make_error(Errc::kmp_unexpected_cid, buf);
+    const auto want = static_cast<std::uint8_t>(cid);
+    return make_error(Errc::kmp_unexpected_cid, "expected " + hex_byte(want) + " " +
+                                                    std::string(cid_name(want)) + ", frame has " +
+                                                    hex_byte(frame.cid));
   }
   if (frame.direction != dir) {
     return make_error(Errc::kmp_unexpected_cid, dir == Direction::reply
@@ -145,18 +142,15 @@ Result<RegisterValue> decode_register_record(ByteView data, std::size_t& offset,
   v.unit = data[offset + 2];
   v.length = data[offset + 3];
   const std::uint8_t si_ex = data[offset + 4];
-  char id_text[16];
-  std::snprintf(id_text, sizeof id_text, "0x%04X", v.id);
+  const std::string id_text = hex_word(v.id);
   if (v.length < 1 || v.length > kMaxMantissaBytes) {
     return make_error(Errc::kmp_bad_register, where + " (register " + id_text +
                                                   ") has mantissa length " +
                                                   std::to_string(v.length) + ", allowed 1 to 8");
   }
   if (!unit_by_code(v.unit)) {
-    char unit_text[8];
-    std::snprintf(unit_text, sizeof unit_text, "0x%02X", v.unit);
-    return make_error(Errc::kmp_bad_register,
-                      where + " (register " + id_text + ") has unknown unit code " + unit_text);
+    return make_error(Errc::kmp_bad_register, where + " (register " + id_text +
+                                                  ") has unknown unit code " + hex_byte(v.unit));
   }
   if (data.size() - offset - 5 < v.length) {
     return make_error(Errc::kmp_bad_register,
