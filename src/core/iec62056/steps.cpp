@@ -5,14 +5,6 @@
 
 namespace ml::core::iec {
 
-std::string line_settings_text(const LineSettings& line) {
-  char parity = 'N';
-  if (line.parity == Parity::even) parity = 'E';
-  if (line.parity == Parity::odd) parity = 'O';
-  return std::to_string(line.baud) + ' ' + std::to_string(line.data_bits) + parity +
-         std::to_string(line.stop_bits);
-}
-
 const Step& step(StepId id) {
   for (const Step& s : kSteps) {
     if (s.id == id) return s;

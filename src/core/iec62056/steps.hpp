@@ -12,21 +12,12 @@
 #include <string_view>
 
 #include "core/bytes.hpp"
+#include "core/serial_line.hpp"
 
 namespace ml::core::iec {
 
-enum class Parity : std::uint8_t { none, even, odd };
-
-struct LineSettings {
-  std::uint32_t baud = 300;
-  std::uint8_t data_bits = 7;
-  Parity parity = Parity::even;
-  std::uint8_t stop_bits = 2;
-  bool operator==(const LineSettings&) const = default;
-};
-
-// "300 7E2" style text.
-std::string line_settings_text(const LineSettings& line);
+using core::LineSettings;
+using core::Parity;
 
 // Requests always go out at 300 baud 7E2. Replies come back with one stop bit as far as the
 // receiver is concerned (the meter may send two; a 7E1 receiver reads both).
