@@ -96,33 +96,6 @@ void run_request(const RequestOptions& o) {
     std::cout << frame_text(f, o.spaced) << '\n';
 }
 
-ordered_json register_json(std::uint16_t id) {
-  ordered_json j;
-  j["id"] = id;
-  if (auto info = core::kmp::register_by_id(id)) {
-    j["name"] = info->name;
-    j["description"] = info->description;
-  }
-  return j;
-}
-
-ordered_json value_json(const core::kmp::RegisterValue& v) {
-  ordered_json j = register_json(v.id);
-  const auto unit = core::kmp::unit_by_code(v.unit);
-  j["unit"] = unit ? unit->text : "";
-  j["unit_code"] = v.unit;
-  j["quantity"] = unit ? core::kmp::quantity_name(unit->quantity) : "";
-  j["value"] = v.value.to_string();
-  if (v.value.negative && v.value.mantissa <= static_cast<std::uint64_t>(INT64_MAX)) {
-    j["mantissa"] = -static_cast<std::int64_t>(v.value.mantissa);
-  } else {
-    j["mantissa"] = v.value.mantissa;
-  }
-  j["exponent"] = v.value.exponent;
-  j["length"] = v.length;
-  return j;
-}
-
 template <class T>
 T or_fail(core::Result<T> r) {
   if (!r) fail(r.error());
@@ -182,11 +155,11 @@ void run_decode(const DecodeOptions& o) {
       ordered_json regs = ordered_json::array();
       if (request) {
         for (std::uint16_t id : or_fail(core::kmp::decode_register_request(f))) {
-          regs.push_back(register_json(id));
+          regs.push_back(kmp_register_json(id));
         }
       } else {
         for (const auto& v : or_fail(core::kmp::decode_register_reply(f))) {
-          regs.push_back(value_json(v));
+          regs.push_back(kmp_value_json(v));
         }
       }
       j["registers"] = regs;
@@ -203,7 +176,7 @@ void run_decode(const DecodeOptions& o) {
       break;
     case core::kmp::Cid::put_register:
       if (request) {
-        j["register"] = value_json(or_fail(core::kmp::decode_put_register_request(f)));
+        j["register"] = kmp_value_json(or_fail(core::kmp::decode_put_register_request(f)));
       } else {
         ordered_json ids = ordered_json::array();
         for (std::uint16_t id : or_fail(core::kmp::decode_put_register_reply(f)))

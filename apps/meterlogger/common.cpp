@@ -5,6 +5,9 @@
 #include <iostream>
 #include <iterator>
 
+#include "core/kmp/registers.hpp"
+#include "core/kmp/units.hpp"
+
 namespace ml::app {
 
 void fail(const std::string& message, int status) {
@@ -57,6 +60,33 @@ core::Bytes bytes_argument(const std::string& arg, std::size_t max_bytes) {
   auto parsed = core::from_hex(arg, max_bytes);
   if (!parsed) fail(parsed.error());
   return std::move(parsed).value();
+}
+
+nlohmann::ordered_json kmp_register_json(std::uint16_t id) {
+  nlohmann::ordered_json j;
+  j["id"] = id;
+  if (auto info = core::kmp::register_by_id(id)) {
+    j["name"] = info->name;
+    j["description"] = info->description;
+  }
+  return j;
+}
+
+nlohmann::ordered_json kmp_value_json(const core::kmp::RegisterValue& v) {
+  nlohmann::ordered_json j = kmp_register_json(v.id);
+  const auto unit = core::kmp::unit_by_code(v.unit);
+  j["unit"] = unit ? unit->text : "";
+  j["unit_code"] = v.unit;
+  j["quantity"] = unit ? core::kmp::quantity_name(unit->quantity) : "";
+  j["value"] = v.value.to_string();
+  if (v.value.negative && v.value.mantissa <= static_cast<std::uint64_t>(INT64_MAX)) {
+    j["mantissa"] = -static_cast<std::int64_t>(v.value.mantissa);
+  } else {
+    j["mantissa"] = v.value.mantissa;
+  }
+  j["exponent"] = v.value.exponent;
+  j["length"] = v.length;
+  return j;
 }
 
 void print_json(const nlohmann::ordered_json& j) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/bytes.hpp"
+#include "core/kmp/messages.hpp"
 #include "core/result.hpp"
 
 namespace ml::app {
@@ -40,9 +41,16 @@ core::Bytes bytes_argument(const std::string& arg, std::size_t max_bytes);
 // Pretty-printed JSON on stdout, followed by a newline.
 void print_json(const nlohmann::ordered_json& j);
 
+// A KMP register as JSON: id and, when the catalogue knows it, name and description.
+nlohmann::ordered_json kmp_register_json(std::uint16_t id);
+// A KMP register value as JSON: the above plus unit, unit_code, quantity, the exact value text,
+// mantissa, exponent and mantissa length.
+nlohmann::ordered_json kmp_value_json(const core::kmp::RegisterValue& v);
+
 // Subcommand groups, one per cmd_*.cpp.
 void add_kmp_commands(CLI::App& app);
 void add_iec_commands(CLI::App& app);
 void add_crypto_commands(CLI::App& app);
+void add_read_commands(CLI::App& app);
 
 }  // namespace ml::app

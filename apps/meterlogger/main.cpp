@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   ml::app::add_kmp_commands(app);
   ml::app::add_iec_commands(app);
   ml::app::add_crypto_commands(app);
+  ml::app::add_read_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -48,6 +48,10 @@ namespace ml::core {
   X(envelope_empty, "empty plaintext")                                  \
   X(envelope_bad_text, "text cannot be sealed")                         \
   X(envelope_crypto_failure, "crypto library failure")                  \
+  /* reading a meter (serial link) */                                   \
+  X(meter_timeout, "no reply from the meter")                           \
+  X(meter_bad_reply, "no valid reply from the meter")                   \
+  X(meter_link, "meter link failure")                                   \
   /* topics */                                                          \
   X(topic_invalid, "invalid topic")                                     \
   /* sample text */                                                     \
