@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/iec62056/reply_assembler.hpp"
+
 namespace ml::meter {
 namespace {
 
@@ -12,18 +14,6 @@ struct StepFailure {
   std::string what = "timeout";
   std::string detail = "no reply";
 };
-
-// The byte a reply of this step starts with; bytes before it are line noise.
-bool starts_reply(const iec::Step& step, std::uint8_t b) {
-  switch (step.id) {
-    case iec::StepId::ident:
-      return b == '/';
-    case iec::StepId::data_readout:
-      return b == 0x02;  // STX
-    default:
-      return (b >= '0' && b <= '9') || b == '-';
-  }
-}
 
 class StepRunner {
  public:
@@ -53,53 +43,34 @@ class StepRunner {
     const milliseconds timeout =
         o_.timeout.count() > 0 ? o_.timeout : milliseconds(step.timeout_ms);
     const auto deadline = s_.sent_done() + timeout;
-    core::Bytes buf;
-    std::size_t echo_pos = 0;
-    bool started = false;
+    core::iec::ReplyAssembler reply(step);
     while (true) {
       auto got = co_await s_.receive(deadline);
       if (!got) co_return link_error(got.error());
       if (got->empty()) {
         ++s_.stats().timeouts;
-        if (started) {
+        if (reply.started()) {
           ++s_.stats().truncated;
           failure_ = {core::Errc::meter_bad_reply, "truncated reply",
                       std::string(step.name) + " reply cut short after " +
-                          std::to_string(buf.size()) + " bytes"};
+                          std::to_string(reply.reply().size()) + " bytes"};
         } else {
           failure_.detail = "no reply to " + std::string(step.name);
         }
+        count(reply);
         s_.note(failure_.what + " (" + std::string(step.name) + ")");
         co_return std::optional<core::Bytes>{};
       }
-      for (std::uint8_t b : *got) {
-        if (!started) {
-          if (echo_pos < request.size() && b == request[echo_pos]) {
-            ++echo_pos;
-            ++s_.stats().echo_bytes;
-            continue;
-          }
-          echo_pos = request.size();  // whatever echo there was is over
-          if (!starts_reply(step, b)) {
-            ++s_.stats().garbage_bytes;
-            continue;
-          }
-          started = true;
-        }
-        buf.push_back(b);
-      }
-      if (const std::size_t n = iec::reply_length(step.reply_end, buf); n > 0) {
-        s_.stats().garbage_bytes += buf.size() - n;
-        buf.resize(n);
-        co_return std::optional<core::Bytes>(std::move(buf));
-      }
-      if (buf.size() > iec::kMaxReadoutBytes) {
+      if (!reply.feed(*got)) continue;
+      count(reply);
+      if (reply.overflow()) {
         failure_ = {core::Errc::meter_bad_reply, "bad reply",
                     std::string(step.name) + " reply longer than " +
                         std::to_string(iec::kMaxReadoutBytes) + " bytes"};
         ++s_.stats().bad_replies;
         co_return std::optional<core::Bytes>{};
       }
+      co_return std::optional<core::Bytes>(core::Bytes(reply.reply().begin(), reply.reply().end()));
     }
   }
 
@@ -127,6 +98,11 @@ class StepRunner {
   }
 
  private:
+  void count(const iec::ReplyAssembler& reply) {
+    s_.stats().echo_bytes += reply.echo_bytes();
+    s_.stats().garbage_bytes += reply.garbage_bytes();
+  }
+
   static core::Error link_error(const core::Error& e) {
     return core::make_error(core::Errc::meter_link, e.detail.empty() ? e.message() : e.detail);
   }
