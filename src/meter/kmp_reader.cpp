@@ -38,6 +38,10 @@ asio::awaitable<core::Result<kmp::Received>> kmp_exchange(Session& session, core
     rx.expect_echo(request);
     const kmp::RxStats before = rx.stats();
     auto deadline = session.sent_done() + options.timeout;
+    // However long the line keeps talking (noise, a stream at the wrong baud), the try ends once
+    // the longest possible frame would have been on the wire.
+    const auto hard_deadline = deadline + std::chrono::microseconds(core::wire_time_us(
+                                              core::kKmpLine, kmp::kMaxWireFrame));
     bool done = false;
     std::optional<kmp::Received> got;
     what = "timeout";
@@ -90,7 +94,8 @@ asio::awaitable<core::Result<kmp::Received>> kmp_exchange(Session& session, core
       }
       // Once the reply has started, the rest must follow without long pauses.
       if (!done && rx.stats().echo_bytes - echo_before < bytes->size() && !rx.idle()) {
-        deadline = std::max(deadline, Clock::now() + session.gap_timeout());
+        deadline =
+            std::min(hard_deadline, std::max(deadline, Clock::now() + session.gap_timeout()));
       }
     }
     add_receiver_stats(session.stats(), before, rx.stats());
