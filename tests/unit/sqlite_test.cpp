@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <array>
+#include <filesystem>
+
+#include "platform/sqlite/db.hpp"
+
+namespace ml::platform::sqlite {
+namespace {
+
+class SqliteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("mlsqlite-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path() const { return (dir_ / "t.db").string(); }
+  std::filesystem::path dir_;
+};
+
+constexpr std::array<std::string_view, 2> kMigrations = {
+    "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT NOT NULL, data BLOB)",
+    "ALTER TABLE t ADD COLUMN n INTEGER NOT NULL DEFAULT 0",
+};
+
+TEST_F(SqliteTest, MigratesOnceAndRoundTripsValues) {
+  {
+    auto db = Db::open(path());
+    ASSERT_TRUE(db.ok()) << db.error().message();
+    ASSERT_TRUE(db->migrate(kMigrations).ok());
+    auto ins = db->prepare("INSERT INTO t(name, data, n) VALUES(?, ?, ?)");
+    ASSERT_TRUE(ins.ok());
+    const core::Bytes blob{0x00, 0xFF, 0x00};
+    ASSERT_TRUE(ins->bind(1, "a").bind_blob(2, blob).bind(3, std::int64_t{1} << 40).run().ok());
+  }
+  auto db = Db::open(path());
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(db->migrate(kMigrations).ok());  // already applied: nothing to do
+  auto sel = db->prepare("SELECT name, data, n FROM t");
+  ASSERT_TRUE(sel.ok());
+  ASSERT_TRUE(sel->step().value());
+  EXPECT_EQ(sel->text(0), "a");
+  EXPECT_EQ(sel->blob(1), (core::Bytes{0x00, 0xFF, 0x00}));
+  EXPECT_EQ(sel->int64(2), std::int64_t{1} << 40);
+  EXPECT_FALSE(sel->step().value());
+}
+
+TEST_F(SqliteTest, TransactionRollsBackWhenNotCommitted) {
+  auto db = Db::open(path());
+  ASSERT_TRUE(db->migrate(kMigrations).ok());
+  {
+    Transaction tx(*db);
+    ASSERT_TRUE(tx.begun().ok());
+    ASSERT_TRUE(db->exec("INSERT INTO t(name) VALUES('x')").ok());
+  }
+  auto count = db->prepare("SELECT count(*) FROM t");
+  ASSERT_TRUE(count->step().value());
+  EXPECT_EQ(count->int64(0), 0);
+}
+
+TEST_F(SqliteTest, ErrorsNameTheDatabaseAndStatement) {
+  auto db = Db::open(path());
+  auto bad = db->prepare("SELECT nope FROM nowhere");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, core::Errc::storage_failure);
+  EXPECT_NE(bad.error().detail.find("t.db"), std::string::npos);
+  EXPECT_NE(bad.error().detail.find("nowhere"), std::string::npos);
+  const std::array<std::string_view, 1> one = {"CREATE TABLE a(x)"};
+  ASSERT_TRUE(db->migrate(kMigrations).ok());
+  EXPECT_FALSE(db->migrate(one).ok());  // the file is newer than the program
+  EXPECT_FALSE(Db::open("/nonexistent-dir/x.db").ok());
+}
+
+}  // namespace
+}  // namespace ml::platform::sqlite
