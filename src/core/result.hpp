@@ -52,6 +52,8 @@ namespace ml::core {
   X(meter_timeout, "no reply from the meter")                           \
   X(meter_bad_reply, "no valid reply from the meter")                   \
   X(meter_link, "meter link failure")                                   \
+  /* configuration */                                                   \
+  X(config_invalid, "invalid configuration")                            \
   /* storage */                                                         \
   X(storage_failure, "storage failure")                                 \
   /* topics */                                                          \

@@ -1,0 +1,329 @@
+#include "agent/config.hpp"
+
+#include <sys/stat.h>
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace ml::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+core::Error bad(const std::string& key, const std::string& problem) {
+  return core::make_error(core::Errc::config_invalid, key + ": " + problem);
+}
+
+// Reads typed values from a table, remembering which keys were used so unknown keys (typos)
+// can be reported.
+class Reader {
+ public:
+  Reader(const toml::table& table, std::string prefix) : t_(table), prefix_(std::move(prefix)) {}
+
+  std::string key(std::string_view k) const {
+    return prefix_.empty() ? std::string(k) : prefix_ + "." + std::string(k);
+  }
+
+  template <class T>
+  core::Result<std::optional<T>> get(std::string_view k) {
+    used_.insert(std::string(k));
+    const toml::node* node = t_.get(k);
+    if (!node) return std::optional<T>{};
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = node->value<std::string>()) return std::optional<T>(*v);
+      return bad(key(k), "must be a string");
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (auto v = node->value<bool>(); v && node->is_boolean()) return std::optional<T>(*v);
+      return bad(key(k), "must be true or false");
+    } else {
+      if (!node->is_integer()) return bad(key(k), "must be an integer");
+      return std::optional<T>(static_cast<T>(*node->value<std::int64_t>()));
+    }
+  }
+
+  core::Status integer(std::string_view k, std::int64_t& out, std::int64_t min, std::int64_t max) {
+    auto v = get<std::int64_t>(k);
+    if (!v) return v.error();
+    if (!*v) return core::Ok{};
+    if (**v < min || **v > max) {
+      return bad(key(k), "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                             ", not " + std::to_string(**v));
+    }
+    out = **v;
+    return core::Ok{};
+  }
+
+  core::Status string(std::string_view k, std::string& out) {
+    auto v = get<std::string>(k);
+    if (!v) return v.error();
+    if (*v) out = **v;
+    return core::Ok{};
+  }
+
+  core::Status boolean(std::string_view k, bool& out) {
+    auto v = get<bool>(k);
+    if (!v) return v.error();
+    if (*v) out = **v;
+    return core::Ok{};
+  }
+
+  const toml::table* table(std::string_view k) {
+    used_.insert(std::string(k));
+    const toml::node* node = t_.get(k);
+    return node ? node->as_table() : nullptr;
+  }
+
+  core::Status no_unknown_keys() const {
+    for (const auto& [k, v] : t_) {
+      if (!used_.count(std::string(k.str()))) {
+        return bad(key(k.str()), "unknown setting (misspelt?)");
+      }
+    }
+    return core::Ok{};
+  }
+
+ private:
+  const toml::table& t_;
+  std::string prefix_;
+  std::set<std::string> used_;
+};
+
+#define ML_TRY(expr)                              \
+  do {                                            \
+    if (auto s_ = (expr); !s_) return s_.error(); \
+  } while (false)
+
+core::Result<std::string> read_secret_file(const std::string& key, const std::string& file,
+                                           const fs::path& base) {
+  const fs::path p = fs::path(file).is_absolute() ? fs::path(file) : base / file;
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return bad(key, "cannot read " + p.string());
+  if (st.st_mode & S_IROTH) {
+    return bad(key, p.string() + " is readable by everyone; chmod o-r it");
+  }
+  std::ifstream in(p);
+  if (!in) return bad(key, "cannot read " + p.string());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  return text;
+}
+
+core::Status parse_mqtt(Reader& r, MqttConfig& m, const fs::path& base) {
+  std::int64_t v = 0;
+  ML_TRY(r.string("host", m.host));
+  if (m.host.empty()) return bad(r.key("host"), "must not be empty");
+  v = m.port;
+  ML_TRY(r.integer("port", v, 1, 65535));
+  m.port = static_cast<int>(v);
+  v = m.keepalive_s;
+  ML_TRY(r.integer("keepalive", v, 5, 3600));
+  m.keepalive_s = static_cast<int>(v);
+  v = m.qos;
+  ML_TRY(r.integer("qos", v, 0, 2));
+  m.qos = static_cast<int>(v);
+  std::string padding = "pkcs7";
+  ML_TRY(r.string("padding", padding));
+  if (padding == "pkcs7") {
+    m.padding = core::envelope::Padding::pkcs7;
+  } else if (padding == "zero") {
+    m.padding = core::envelope::Padding::zero;
+  } else {
+    return bad(r.key("padding"), "must be \"pkcs7\" or \"zero\", not \"" + padding + "\"");
+  }
+  ML_TRY(r.string("username", m.username));
+  ML_TRY(r.string("password", m.password));
+  std::string password_file;
+  ML_TRY(r.string("password_file", password_file));
+  if (!password_file.empty()) {
+    if (!m.password.empty()) return bad(r.key("password_file"), "give password or password_file");
+    auto secret = read_secret_file(r.key("password_file"), password_file, base);
+    if (!secret) return secret.error();
+    m.password = *secret;
+  }
+  ML_TRY(r.string("protocol", m.protocol));
+  if (m.protocol != "3.1" && m.protocol != "3.1.1" && m.protocol != "5") {
+    return bad(r.key("protocol"), "must be \"3.1\", \"3.1.1\" or \"5\"");
+  }
+  if (const toml::table* t = r.table("tls")) {
+    Reader tr(*t, r.key("tls"));
+    TlsConfig tls;
+    ML_TRY(tr.string("ca_file", tls.ca_file));
+    ML_TRY(tr.string("cert_file", tls.cert_file));
+    ML_TRY(tr.string("key_file", tls.key_file));
+    ML_TRY(tr.boolean("insecure", tls.insecure));
+    if (tls.ca_file.empty()) return bad(tr.key("ca_file"), "required for TLS");
+    if (tls.cert_file.empty() != tls.key_file.empty()) {
+      return bad(tr.key("cert_file"), "cert_file and key_file go together");
+    }
+    ML_TRY(tr.no_unknown_keys());
+    m.tls = tls;
+  }
+  return r.no_unknown_keys();
+}
+
+core::Status parse_meter(Reader& r, MeterConfig& m, const fs::path& base, std::size_t index) {
+  m.name = "meter[" + std::to_string(index + 1) + "]";
+  ML_TRY(r.string("name", m.name));
+  auto protocol = r.get<std::string>("protocol");
+  if (!protocol) return protocol.error();
+  if (!*protocol) return bad(r.key("protocol"), "required (kmp, mc66c, mc66b or pulse)");
+  m.protocol = **protocol;
+  ML_TRY(r.boolean("flow_meter", m.flow_meter));
+  if (m.protocol == "kmp") {
+    m.kind = core::sample::MeterKind::kmp;
+  } else if (m.protocol == "mc66c") {
+    m.kind = core::sample::MeterKind::mc66c;
+  } else if (m.protocol == "mc66b") {
+    m.kind = core::sample::MeterKind::mc66b;
+  } else if (m.protocol == "pulse") {
+    m.kind = m.flow_meter ? core::sample::MeterKind::pulse_water
+                          : core::sample::MeterKind::pulse_electricity;
+  } else {
+    return bad(r.key("protocol"), "must be kmp, mc66c, mc66b or pulse, not \"" + m.protocol + "\"");
+  }
+  const bool pulse = m.protocol == "pulse";
+  ML_TRY(r.string("port", m.port));
+  if (!pulse && m.port.empty())
+    return bad(r.key("port"), "required (a serial device or tcp://host:port)");
+  if (pulse && !m.port.empty()) return bad(r.key("port"), "pulse meters use input, not port");
+  ML_TRY(r.string("serial", m.serial));
+  if (!m.serial.empty()) {
+    if (m.serial.size() > 12 ||
+        m.serial.find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+            std::string::npos) {
+      return bad(r.key("serial"), "1 to 12 characters of A-Z, a-z, 0-9, _ and -");
+    }
+  } else if (pulse) {
+    return bad(r.key("serial"), "required for pulse meters (they have no serial to read)");
+  }
+  std::string key;
+  std::string key_file;
+  ML_TRY(r.string("key", key));
+  ML_TRY(r.string("key_file", key_file));
+  if (key.empty() == key_file.empty())
+    return bad(r.key("key"), "give exactly one of key and key_file");
+  if (!key_file.empty()) {
+    auto secret = read_secret_file(r.key("key_file"), key_file, base);
+    if (!secret) return secret.error();
+    key = *secret;
+  }
+  auto parsed = core::envelope::parse_master_key(key);
+  if (!parsed) return bad(r.key(key_file.empty() ? "key" : "key_file"), "must be 32 hex digits");
+  m.key = *parsed;
+  std::int64_t v = m.interval.count();
+  ML_TRY(r.integer("interval", v, 1, 86400));
+  m.interval = std::chrono::seconds(v);
+  v = 0;
+  ML_TRY(r.integer("timeout_ms", v, 0, 60000));
+  m.timeout = std::chrono::milliseconds(v);
+  v = m.retries;
+  ML_TRY(r.integer("retries", v, 0, 10));
+  m.retries = static_cast<int>(v);
+  if (pulse) {
+    ML_TRY(r.string("input", m.pulse.input));
+    if (m.pulse.input.rfind("gpio:", 0) != 0 && m.pulse.input.rfind("sim:", 0) != 0) {
+      return bad(r.key("input"), "required: gpio:CHIP:LINE or sim:/path/to/socket");
+    }
+    v = m.pulse.per_unit;
+    ML_TRY(r.integer("pulses_per_unit", v, 1, 1000000));
+    m.pulse.per_unit = static_cast<std::uint32_t>(v);
+    m.pulse.width_filter = !m.flow_meter;
+    ML_TRY(r.boolean("width_filter", m.pulse.width_filter));
+    v = m.pulse.min_width_ms;
+    ML_TRY(r.integer("min_width_ms", v, 1, 10000));
+    m.pulse.min_width_ms = static_cast<std::uint32_t>(v);
+    v = m.pulse.max_width_ms;
+    ML_TRY(r.integer("max_width_ms", v, 1, 10000));
+    m.pulse.max_width_ms = static_cast<std::uint32_t>(v);
+    if (m.pulse.min_width_ms >= m.pulse.max_width_ms) {
+      return bad(r.key("min_width_ms"), "must be below max_width_ms");
+    }
+  }
+  return r.no_unknown_keys();
+}
+
+}  // namespace
+
+core::Result<AgentConfig> parse_config(std::string_view text, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return core::make_error(core::Errc::config_invalid, path + ":" + std::to_string(where.line) +
+                                                            ":" + std::to_string(where.column) +
+                                                            ": " + std::string(e.description()));
+  }
+  AgentConfig c;
+  c.path = path;
+  const fs::path base = fs::path(path).parent_path();
+  Reader r(root, "");
+  ML_TRY(r.string("state_dir", c.state_dir));
+  if (c.state_dir.empty()) return bad("state_dir", "must not be empty");
+  ML_TRY(r.string("log_level", c.log_level));
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warning" &&
+      c.log_level != "error") {
+    return bad("log_level", "must be debug, info, warning or error");
+  }
+  ML_TRY(r.string("vdd_file", c.vdd_file));
+  ML_TRY(r.integer("command_window", c.command_window_s, 1, 86400));
+  if (const toml::table* t = r.table("mqtt")) {
+    Reader mr(*t, "mqtt");
+    ML_TRY(parse_mqtt(mr, c.mqtt, base));
+  } else {
+    return bad("mqtt", "required: a [mqtt] table with at least host");
+  }
+  if (const toml::table* t = r.table("outbox")) {
+    Reader orr(*t, "outbox");
+    ML_TRY(orr.integer("max_messages", c.outbox.max_messages, 10, 100000000));
+    std::int64_t mb = c.outbox.max_bytes / (1024 * 1024);
+    ML_TRY(orr.integer("max_megabytes", mb, 1, 100000));
+    c.outbox.max_bytes = mb * 1024 * 1024;
+    std::int64_t days = c.outbox.max_age_s / 86400;
+    ML_TRY(orr.integer("max_age_days", days, 1, 3650));
+    c.outbox.max_age_s = days * 86400;
+    ML_TRY(orr.no_unknown_keys());
+  }
+  r.table("meter");  // mark as known; read below
+  const toml::array* meters = root.get_as<toml::array>("meter");
+  if (!meters || meters->empty()) {
+    return bad("meter", "at least one [[meter]] is required");
+  }
+  std::set<std::string> serials;
+  std::set<std::string> ports;
+  for (std::size_t i = 0; i < meters->size(); ++i) {
+    const std::string prefix = "meter[" + std::to_string(i + 1) + "]";
+    const toml::table* t = meters->get(i)->as_table();
+    if (!t) return bad(prefix, "must be a table ([[meter]])");
+    Reader mr(*t, prefix);
+    MeterConfig m;
+    ML_TRY(parse_meter(mr, m, base, i));
+    if (!m.serial.empty() && !serials.insert(m.serial).second) {
+      return bad(prefix + ".serial", "\"" + m.serial + "\" is used by two meters");
+    }
+    const std::string& device = m.port.empty() ? m.pulse.input : m.port;
+    if (!ports.insert(device).second) {
+      return bad(prefix + (m.port.empty() ? ".input" : ".port"),
+                 "\"" + device + "\" is used by two meters");
+    }
+    c.meters.push_back(std::move(m));
+  }
+  ML_TRY(r.no_unknown_keys());
+  return c;
+}
+
+core::Result<AgentConfig> load_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return core::make_error(core::Errc::config_invalid, path + ": cannot read the file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace ml::agent

@@ -1,0 +1,82 @@
+// The agent's configuration: one TOML file, validated at start. Errors name the key and the
+// problem ("meter[2].key: must be 32 hex digits"). Settings that remote commands change (Wi-Fi
+// credentials, limits, cron jobs, valve state) are not here: they live in the state store.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/envelope/envelope.hpp"
+#include "core/result.hpp"
+#include "core/sample/sample.hpp"
+
+namespace ml::agent {
+
+struct TlsConfig {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool insecure = false;  // skip the server-name check (tests only)
+};
+
+struct MqttConfig {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  int keepalive_s = 60;
+  int qos = 2;
+  core::envelope::Padding padding = core::envelope::Padding::pkcs7;
+  std::string username;
+  std::string password;            // from password or password_file
+  std::string protocol = "3.1.1";  // "3.1" (the original), "3.1.1", "5"
+  std::optional<TlsConfig> tls;
+};
+
+struct OutboxConfig {
+  std::int64_t max_messages = 500000;
+  std::int64_t max_bytes = 256ll * 1024 * 1024;
+  std::int64_t max_age_s = 30ll * 24 * 3600;
+};
+
+struct PulseConfig {
+  std::string input;              // "gpio:CHIP:LINE" (libgpiod) or "sim:/path/socket"
+  std::uint32_t per_unit = 1000;  // pulses per kWh (electricity) or per m3 (water)
+  bool width_filter = true;       // accept only 80–120 ms pulses (spec §5.1); off for water
+  std::uint32_t min_width_ms = 80;
+  std::uint32_t max_width_ms = 120;
+};
+
+struct MeterConfig {
+  std::string name;  // for logs; defaults to "meter[N]"
+  core::sample::MeterKind kind = core::sample::MeterKind::kmp;
+  std::string protocol;  // as written: kmp, mc66c, mc66b, pulse
+  std::string port;      // serial device or tcp://host:port (not for pulse)
+  std::string serial;    // empty: read from the meter (KMP, EN 61107)
+  core::envelope::MasterKey key{};
+  bool flow_meter = false;
+  std::chrono::seconds interval{60};
+  std::chrono::milliseconds timeout{0};  // 0: the protocol's default
+  int retries = 2;
+  PulseConfig pulse;
+};
+
+struct AgentConfig {
+  std::string path;  // the file it came from
+  std::string state_dir = "/var/lib/meterlogger";
+  std::string log_level = "info";
+  MqttConfig mqtt;
+  OutboxConfig outbox;
+  std::int64_t command_window_s = 1800;
+  std::string vdd_file;  // a sysfs/hwmon file holding millivolts (or microvolts with vdd_scale)
+  std::vector<MeterConfig> meters;
+};
+
+// Parses and validates the TOML text. `path` names the file in messages and anchors relative
+// key_file/password_file paths.
+core::Result<AgentConfig> parse_config(std::string_view toml_text, const std::string& path);
+// Reads the file, then parse_config.
+core::Result<AgentConfig> load_config(const std::string& path);
+
+}  // namespace ml::agent

@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "agent/config.hpp"
+
+namespace ml::agent {
+namespace {
+
+// The minimal file of the issue: it must work as is.
+constexpr std::string_view kMinimal = R"(state_dir = "/var/lib/meterlogger"
+[mqtt]
+host = "127.0.0.1"
+port = 1883
+[[meter]]
+protocol = "kmp"                              # kmp | mc66c | mc66b | pulse
+port = "/dev/ttyUSB0"                         # or tcp://host:port
+key = "ef500c9268cf749016d26d6cbfaaf7bf"      # or key_file = "…"
+interval = 60                                 # seconds
+)";
+
+TEST(AgentConfig, MinimalFileWorksAsIs) {
+  auto c = parse_config(kMinimal, "/etc/meterlogger/agent.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->state_dir, "/var/lib/meterlogger");
+  EXPECT_EQ(c->mqtt.host, "127.0.0.1");
+  EXPECT_EQ(c->mqtt.port, 1883);
+  EXPECT_EQ(c->mqtt.qos, 2);
+  EXPECT_EQ(c->mqtt.keepalive_s, 60);
+  EXPECT_EQ(c->mqtt.padding, core::envelope::Padding::pkcs7);
+  ASSERT_EQ(c->meters.size(), 1u);
+  const MeterConfig& m = c->meters[0];
+  EXPECT_EQ(m.kind, core::sample::MeterKind::kmp);
+  EXPECT_EQ(m.port, "/dev/ttyUSB0");
+  EXPECT_EQ(m.interval, std::chrono::seconds(60));
+  EXPECT_EQ(core::to_hex(m.key), "ef500c9268cf749016d26d6cbfaaf7bf");
+  EXPECT_TRUE(m.serial.empty());
+  EXPECT_EQ(c->outbox.max_age_s, 30 * 86400);
+  EXPECT_EQ(c->command_window_s, 1800);
+}
+
+struct BadCase {
+  std::string edit_from, edit_to, mentions;
+};
+
+TEST(AgentConfig, ErrorsNameTheKeyAndTheProblem) {
+  const std::vector<BadCase> cases = {
+      {"port = 1883", "port = 70000", "mqtt.port: must be between 1 and 65535"},
+      {"port = 1883", "port = \"1883\"", "mqtt.port: must be an integer"},
+      {"protocol = \"kmp\"", "protocol = \"m-bus\"", "meter[1].protocol: must be kmp"},
+      {"key = \"ef500c9268cf749016d26d6cbfaaf7bf\"", "key = \"ef500c\"",
+       "meter[1].key: must be 32 hex"},
+      {"key = \"ef500c9268cf749016d26d6cbfaaf7bf\"", "", "meter[1].key: give exactly one"},
+      {"interval = 60", "interval = 0", "meter[1].interval: must be between 1"},
+      {"interval = 60", "intervall = 60", "meter[1].intervall: unknown setting"},
+      {"[mqtt]", "[mqttt]", "mqtt: required"},
+      {"host = \"127.0.0.1\"", "host = \"\"", "mqtt.host: must not be empty"},
+      {"port = \"/dev/ttyUSB0\"", "", "meter[1].port: required"},
+      {"state_dir", "state_dir = = ", "agent.toml:1:"},
+  };
+  for (const auto& c : cases) {
+    std::string text(kMinimal);
+    const auto at = text.find(c.edit_from);
+    ASSERT_NE(at, std::string::npos) << c.edit_from;
+    text.replace(at, c.edit_from.size(), c.edit_to);
+    auto r = parse_config(text, "/etc/meterlogger/agent.toml");
+    ASSERT_FALSE(r.ok()) << c.edit_to;
+    EXPECT_EQ(r.error().code, core::Errc::config_invalid);
+    EXPECT_NE(r.error().detail.find(c.mentions), std::string::npos)
+        << "want '" << c.mentions << "' in: " << r.error().detail;
+  }
+}
+
+TEST(AgentConfig, PulseMetersAndSeveralMeters) {
+  const std::string text = std::string(kMinimal) + R"(
+[[meter]]
+protocol = "pulse"
+serial = "EL0001"
+input = "sim:/run/pulse0"
+key = "2b7e151628aed2a6abf7158809cf4f3c"
+pulses_per_unit = 800
+
+[[meter]]
+protocol = "pulse"
+flow_meter = true
+serial = "WA0001"
+input = "gpio:gpiochip0:5"
+key = "2b7e151628aed2a6abf7158809cf4f3c"
+)";
+  auto c = parse_config(text, "a.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_EQ(c->meters.size(), 3u);
+  EXPECT_EQ(c->meters[1].kind, core::sample::MeterKind::pulse_electricity);
+  EXPECT_EQ(c->meters[1].pulse.per_unit, 800u);
+  EXPECT_TRUE(c->meters[1].pulse.width_filter);
+  EXPECT_EQ(c->meters[2].kind, core::sample::MeterKind::pulse_water);
+  EXPECT_FALSE(c->meters[2].pulse.width_filter);  // water meters: no width filter by default
+
+  std::string dup = text;
+  dup.replace(dup.find("WA0001"), 6, "EL0001");
+  auto d = parse_config(dup, "a.toml");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().detail.find("used by two meters"), std::string::npos);
+}
+
+TEST(AgentConfig, KeyFileMustNotBeWorldReadable) {
+  const auto dir = std::filesystem::temp_directory_path() / ("mlcfg-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto key = dir / "meter.key";
+  std::ofstream(key) << "ef500c9268cf749016d26d6cbfaaf7bf\n";
+  std::string text(kMinimal);
+  text.replace(text.find("key = \"ef500c9268cf749016d26d6cbfaaf7bf\""),
+               std::string("key = \"ef500c9268cf749016d26d6cbfaaf7bf\"").size(),
+               "key_file = \"meter.key\"");
+  const std::string cfg = (dir / "agent.toml").string();
+  ::chmod(key.c_str(), 0644);
+  auto r = parse_config(text, cfg);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().detail.find("readable by everyone"), std::string::npos);
+  ::chmod(key.c_str(), 0600);
+  r = parse_config(text, cfg);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(core::to_hex(r->meters[0].key), "ef500c9268cf749016d26d6cbfaaf7bf");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ml::agent
