@@ -62,6 +62,15 @@ Broker::Broker(const TempDir& dir, BrokerOptions options)
   start();
 }
 
+Broker::Broker(const TempDir& dir, int port, const std::string& config)
+    : dir_(dir.path().string()),
+      conf_(dir.file("mosquitto.conf")),
+      log_path_(dir.file("mosquitto.log")),
+      port_(port) {
+  std::ofstream(conf_) << config;
+  start();
+}
+
 Broker::~Broker() {
   if (process_) process_->stop(SIGKILL);
 }
@@ -70,7 +79,12 @@ void Broker::start() {
   if (process_) return;
   process_ = std::make_unique<Process>(std::vector<std::string>{kMosquittoBin, "-c", conf_},
                                        dir_ + "/mosquitto.out");
-  if (!wait_for_port(port_, std::chrono::seconds(10))) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool up = false;
+  while (!up && process_->running() && std::chrono::steady_clock::now() < deadline) {
+    up = wait_for_port(port_, std::chrono::milliseconds(50));
+  }
+  if (!up) {
     const std::string out = process_->log();
     process_.reset();
     throw std::runtime_error("mosquitto did not start on port " + std::to_string(port_) + ": " +

@@ -32,6 +32,8 @@ struct BrokerOptions {
 class Broker {
  public:
   Broker(const TempDir& dir, BrokerOptions options = {});
+  // A configuration of the caller's own, which must listen on 127.0.0.1:port.
+  Broker(const TempDir& dir, int port, const std::string& config);
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;

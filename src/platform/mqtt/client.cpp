@@ -47,13 +47,20 @@ core::Error error(core::Errc code, std::string detail) {
   return core::make_error(code, std::move(detail));
 }
 
+// libmosquitto's sentences without their final full stop, to fit inside our messages.
+std::string sentence(const char* text) {
+  std::string s = text ? text : "";
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
 // libmosquitto's text for a return code; MOSQ_ERR_ERRNO means "see errno".
 std::string mosq_text(int rc, int saved_errno) {
   if (rc == MOSQ_ERR_ERRNO) {
     if (saved_errno == 0) return "system call failed";
     return std::system_category().message(saved_errno);
   }
-  return mosquitto_strerror(rc);
+  return sentence(mosquitto_strerror(rc));
 }
 
 int protocol_number(MqttProtocol p) {
@@ -455,8 +462,7 @@ struct MqttClient::Network {
       return "connect to " + broker + " refused by the broker: " + refusal;
     }
     if (broker_disconnect) {
-      detail = "the broker disconnected: ";
-      detail += mosquitto_reason_string(*broker_disconnect);
+      detail = "the broker disconnected: " + sentence(mosquitto_reason_string(*broker_disconnect));
     } else {
       detail = mosq_text(rc, saved_errno);
     }
@@ -506,8 +512,8 @@ struct MqttClient::Network {
   static void on_connect(mosquitto*, void* obj, int rc, int flags, const mosquitto_property*) {
     Network& n = self(obj);
     if (rc != 0) {
-      n.refusal = n.options.protocol == MqttProtocol::v5 ? mosquitto_reason_string(rc)
-                                                         : mosquitto_connack_string(rc);
+      n.refusal = sentence(n.options.protocol == MqttProtocol::v5 ? mosquitto_reason_string(rc)
+                                                                  : mosquitto_connack_string(rc));
       return;
     }
     n.accepted = true;

@@ -95,7 +95,7 @@ struct MqttMessage {
 // Why a connection or a connection attempt ended, and what happens next.
 struct MqttDisconnect {
   // "connect to 127.0.0.1:1883 failed: Connection refused",
-  // "connection to 127.0.0.1:1883 lost: The connection was lost."
+  // "connection to 127.0.0.1:1883 lost: The connection was lost"
   std::string reason;
   bool was_connected = false;  // true: an accepted connection ended; false: an attempt failed
   unsigned attempt = 0;        // consecutive failed attempts so far (0 after a lost connection)
