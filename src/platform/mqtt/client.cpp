@@ -371,8 +371,14 @@ struct MqttClient::Network {
     return core::Ok{};
   }
 
-  void start() {
-    thread = std::thread([this] { run(); });
+  core::Status start() {
+    try {
+      thread = std::thread([this] { run(); });
+    } catch (const std::system_error& e) {
+      return error(core::Errc::mqtt_failure,
+                   "cannot start the MQTT thread for " + broker + ": " + e.what());
+    }
+    return core::Ok{};
   }
 
   // Loop thread. Wakes the network thread wherever it is: in the backoff wait (condition
@@ -613,8 +619,8 @@ core::Status MqttClient::start() {
   }
   if (auto st = check_options(net_->options); !st) return st;
   if (auto st = net_->configure(); !st) return st;
+  if (auto st = net_->start(); !st) return st;
   loop_->started = true;
-  net_->start();
   return core::Ok{};
 }
 
@@ -667,6 +673,13 @@ core::Status MqttClient::publish(std::string_view topic, core::ByteView payload,
         rc == MOSQ_ERR_NOMEM ? core::Errc::mqtt_failure : core::Errc::invalid_argument;
     return error(code, where + ": " + mosq_text(rc, errno));
   }
+  // Message ids wrap after 65535 packets; max_unacknowledged keeps the pending ones fewer, so an
+  // id still pending here means something went badly wrong: end the old one rather than lose it.
+  if (auto old = loop_->pending.find(mid); old != loop_->pending.end()) {
+    Loop::Pending stale = std::move(old->second);
+    loop_->pending.erase(old);
+    loop_->finish(stale, false);
+  }
   Loop::Pending p;
   p.done = std::move(done);
   p.qos = qos;
@@ -680,8 +693,8 @@ core::Status MqttClient::publish(std::string_view topic, core::ByteView payload,
 
 core::Status MqttClient::subscribe(std::string_view filter, int qos) {
   const std::string filter_z(filter);
-  if (!loop_->started || loop_->stopped) {
-    return error(core::Errc::mqtt_stopped, "subscribe to " + filter_z + ": client not running");
+  if (loop_->stopped) {
+    return error(core::Errc::mqtt_stopped, "subscribe to " + filter_z + ": client stopped");
   }
   if (qos < 0 || qos > 2) {
     return error(core::Errc::invalid_argument, "subscribe to " + filter_z + ": QoS must be 0..2");
@@ -698,9 +711,10 @@ core::Status MqttClient::subscribe(std::string_view filter, int qos) {
   } else {
     it->qos = qos;
   }
-  // Not connected: the next CONNACK subscribes. Connected (or connecting): now.
+  // Not started or not connected: the next CONNACK subscribes. Connected (or connecting): now.
   int mid = 0;
-  if (mosquitto_subscribe(net_->mosq, &mid, filter_z.c_str(), qos) == MOSQ_ERR_SUCCESS) {
+  if (loop_->started &&
+      mosquitto_subscribe(net_->mosq, &mid, filter_z.c_str(), qos) == MOSQ_ERR_SUCCESS) {
     net_->subscribe_mids[mid] = filter_z;
   }
   return core::Ok{};
@@ -708,13 +722,13 @@ core::Status MqttClient::subscribe(std::string_view filter, int qos) {
 
 core::Status MqttClient::unsubscribe(std::string_view filter) {
   const std::string filter_z(filter);
-  if (!loop_->started || loop_->stopped) {
-    return error(core::Errc::mqtt_stopped, "unsubscribe from " + filter_z + ": client not running");
+  if (loop_->stopped) {
+    return error(core::Errc::mqtt_stopped, "unsubscribe from " + filter_z + ": client stopped");
   }
   std::lock_guard lock(net_->sub_mutex);
   std::erase_if(net_->subscriptions, [&](const auto& s) { return s.filter == filter; });
   int mid = 0;
-  mosquitto_unsubscribe(net_->mosq, &mid, filter_z.c_str());
+  if (loop_->started) mosquitto_unsubscribe(net_->mosq, &mid, filter_z.c_str());
   return core::Ok{};
 }
 

@@ -148,8 +148,8 @@ class MqttClient {
   // Sends DISCONNECT (so the broker discards the will), closes the connection and joins the
   // network thread. Idempotent. After it returns no callback of this client runs any more; the
   // done() of publishes still pending is never called (they count as not acknowledged). Returns
-  // promptly, also during a backoff wait; an MQTT 5 connect in progress (a blocking call in
-  // libmosquitto) is waited for.
+  // promptly, also during a backoff wait; two blocking calls inside libmosquitto are waited for:
+  // a DNS lookup of the broker's name and the first TCP connect of an MQTT 5 client.
   void stop();
 
   // Queues a message. On success done(delivered) is called exactly once on the executor (unless
@@ -169,8 +169,9 @@ class MqttClient {
   core::Status publish(std::string_view topic, core::ByteView payload, int qos, bool retain,
                        DoneHandler done = {});
 
-  // Adds a subscription. The client subscribes at once if connected, and again after every
-  // reconnect (whatever the broker says about its session), until unsubscribe().
+  // Adds a subscription (also before start()). The client subscribes at once if connected, and
+  // again after every reconnect (whatever the broker says about its session), until
+  // unsubscribe(). Errors: invalid_argument (filter, QoS), mqtt_stopped.
   core::Status subscribe(std::string_view filter, int qos);
   core::Status unsubscribe(std::string_view filter);
 
