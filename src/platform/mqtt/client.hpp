@@ -98,7 +98,9 @@ struct MqttDisconnect {
   // "connection to 127.0.0.1:1883 lost: The connection was lost"
   std::string reason;
   bool was_connected = false;  // true: an accepted connection ended; false: an attempt failed
-  unsigned attempt = 0;        // consecutive failed attempts so far (0 after a lost connection)
+  // n in the backoff formula: 1 for the first end since start() or since the last accepted
+  // connection (so 1 for every lost connection), then 2, 3, ... while attempts keep failing.
+  unsigned attempt = 0;
   std::chrono::milliseconds retry_in{0};  // the (jittered) delay before the next attempt
 };
 
@@ -112,7 +114,8 @@ struct MqttStats {
   std::uint64_t publishes_failed = 0;        // done(false)
   std::uint64_t messages_received = 0;
   std::size_t unacknowledged = 0;  // accepted and not yet done
-  std::string last_error;          // the last reason a connection or an attempt ended, or ""
+  // The last reason a connection or an attempt ended (or a subscription was refused), or "".
+  std::string last_error;
   // Broker round trip: PINGREQ to PINGRESP (sent after `keepalive` without other traffic).
   std::optional<std::chrono::microseconds> ping_rtt;
   // publish() to the broker's PUBACK/PUBCOMP, for the last QoS 1/2 message published while
@@ -121,7 +124,8 @@ struct MqttStats {
 };
 
 // Threading: construct, call every member and destroy the client on the thread that runs the
-// executor's event loop (one thread, or a strand). Callbacks are invoked there too.
+// executor's event loop (one thread, or a strand). Callbacks are invoked there too. Destroy the
+// client before the io_context.
 class MqttClient {
  public:
   using ConnectedHandler = std::function<void(bool session_present)>;
