@@ -65,7 +65,12 @@ namespace ml::core {
   X(sample_duplicate_key, "duplicate sample key")                       \
   X(sample_bad_value, "invalid sample value")                           \
   X(sample_bad_unit, "invalid sample unit")                             \
-  X(sample_missing_value, "sample value missing")
+  X(sample_missing_value, "sample value missing")                       \
+  /* MQTT client */                                                     \
+  X(mqtt_not_connected, "not connected to the MQTT broker")             \
+  X(mqtt_queue_full, "too many unacknowledged MQTT messages")           \
+  X(mqtt_stopped, "MQTT client not running")                            \
+  X(mqtt_failure, "MQTT client failure")
 
 enum class Errc : std::uint8_t {
 #define ML_CORE_ERRC_ENUM(name, text) name,
