@@ -89,8 +89,8 @@ struct Acks {
 class MqttClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kMosquittoBin))
-      GTEST_SKIP() << "no mosquitto at " << kMosquittoBin;
+    // A missing broker is a failure, not a skip: scripts/setup-deps installs it.
+    ASSERT_TRUE(std::filesystem::exists(kMosquittoBin)) << "no mosquitto at " << kMosquittoBin;
   }
 
   MqttOptions options(int port, const std::string& id) {
