@@ -44,5 +44,6 @@ void print_json(const nlohmann::ordered_json& j);
 void add_kmp_commands(CLI::App& app);
 void add_iec_commands(CLI::App& app);
 void add_crypto_commands(CLI::App& app);
+void add_sim_commands(CLI::App& app);
 
 }  // namespace ml::app
