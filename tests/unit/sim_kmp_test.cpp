@@ -14,63 +14,6 @@ namespace {
 using namespace ml::test;
 using core::Bytes;
 
-constexpr std::int64_t kStart = 1'736'920'800'000;  // 2025-01-15T06:00:00Z
-
-KmpEmulatorOptions kmp_options(const TempDir& dir, unsigned speedup = 20) {
-  KmpEmulatorOptions o;
-  o.common.link = dir.file("tty");
-  o.common.seed = 5;
-  o.common.start_ms = kStart;
-  o.common.frozen = true;
-  o.common.energy_mwh = 12'345'678'901;
-  o.common.volume_ml = 321'501'056;
-  o.common.operating_ds = 8760ULL * 36000;
-  o.common.pace_speedup = speedup;
-  o.meter = KmpMeterConfig{KmpModel::mc601, 6892850, std::nullopt, 6892850};
-  o.latency = std::chrono::milliseconds(5);
-  return o;
-}
-
-struct KmpReply {
-  std::optional<core::kmp::Frame> frame;
-  std::optional<core::Error> error;
-  bool ack = false;
-  Bytes raw;
-};
-
-// Sends a request and collects the reply the way a reader does (echo skipped, CRC checked).
-KmpReply kmp_exchange(SerialClient& c, const Bytes& request,
-                      std::chrono::milliseconds timeout = std::chrono::milliseconds(1500)) {
-  core::kmp::Receiver rx(core::kmp::Direction::reply);
-  rx.expect_echo(request);
-  KmpReply r;
-  std::size_t fed = 0;
-  c.write(request);
-  r.raw = c.read_until(
-      [&](const Bytes& got) {
-        for (; fed < got.size(); ++fed) {
-          auto ev = rx.feed(got[fed]);
-          if (!ev) continue;
-          if (!ev->ok()) {
-            if (ev->error().code == core::Errc::kmp_garbage) continue;
-            r.error = ev->error();
-            ++fed;
-            return true;
-          }
-          if (ev->value().kind == core::kmp::Received::Kind::ack) {
-            r.ack = true;
-          } else {
-            r.frame = ev->value().frame;
-          }
-          ++fed;
-          return true;
-        }
-        return false;
-      },
-      timeout);
-  return r;
-}
-
 class SimKmp : public ::testing::Test {
  protected:
   void start(KmpEmulatorOptions o) {
@@ -84,7 +27,7 @@ class SimKmp : public ::testing::Test {
 };
 
 TEST_F(SimKmp, SerialTypeAndTheEightRegisters) {
-  start(kmp_options(dir_));
+  start(kmp_test_options(dir_));
   KmpReply serial = kmp_exchange(*client_, core::kmp::encode_get_serial());
   ASSERT_TRUE(serial.frame) << (serial.error ? serial.error->message() : "no reply");
   EXPECT_EQ(*core::kmp::decode_serial_reply(*serial.frame), 6892850u);
@@ -123,7 +66,7 @@ TEST_F(SimKmp, SerialTypeAndTheEightRegisters) {
 }
 
 TEST_F(SimKmp, UnknownRegistersAreOmittedAndOrderKept) {
-  start(kmp_options(dir_));
+  start(kmp_test_options(dir_));
   const std::uint16_t ids[] = {0x0057, 0x0001, 0x03EC, 0x7777, 0x003C};
   KmpReply r = kmp_exchange(*client_, *core::kmp::encode_get_register(ids));
   ASSERT_TRUE(r.frame);
@@ -137,7 +80,7 @@ TEST_F(SimKmp, UnknownRegistersAreOmittedAndOrderKept) {
 }
 
 TEST_F(SimKmp, SetClockAndPutRegister) {
-  start(kmp_options(dir_));
+  start(kmp_test_options(dir_));
   KmpReply clock = kmp_exchange(
       *client_, *core::kmp::encode_set_clock(core::kmp::MeterClock{2031, 12, 24, 18, 30, 0}));
   EXPECT_TRUE(clock.ack);
@@ -162,7 +105,7 @@ TEST_F(SimKmp, SetClockAndPutRegister) {
 }
 
 TEST_F(SimKmp, IgnoresBadCrcAndOtherDestinations) {
-  start(kmp_options(dir_));
+  start(kmp_test_options(dir_));
   Bytes bad = core::kmp::encode_get_serial();
   bad[3] ^= 0x01;  // CRC byte
   KmpReply r = kmp_exchange(*client_, bad, std::chrono::milliseconds(300));
@@ -179,7 +122,7 @@ TEST_F(SimKmp, IgnoresBadCrcAndOtherDestinations) {
 }
 
 TEST_F(SimKmp, WrongBaudOrStopBitsGetNoAnswer) {
-  start(kmp_options(dir_));
+  start(kmp_test_options(dir_));
   client_->set_line(9600, 2);
   EXPECT_TRUE(kmp_exchange(*client_, core::kmp::encode_get_serial(), std::chrono::milliseconds(300))
                   .raw.empty());
@@ -193,7 +136,7 @@ TEST_F(SimKmp, WrongBaudOrStopBitsGetNoAnswer) {
 }
 
 TEST_F(SimKmp, ClientAtTheWrongBaudWhenTheReplyStartsReadsGarbage) {
-  KmpEmulatorOptions o = kmp_options(dir_);
+  KmpEmulatorOptions o = kmp_test_options(dir_);
   o.latency = std::chrono::milliseconds(250);
   start(std::move(o));
   const Bytes request = *core::kmp::encode_get_register(core::kmp::sample_registers());
@@ -213,7 +156,7 @@ TEST_F(SimKmp, ClientAtTheWrongBaudWhenTheReplyStartsReadsGarbage) {
 }
 
 TEST_F(SimKmp, RepliesArePacedAtTheBaudRate) {
-  KmpEmulatorOptions o = kmp_options(dir_, 1);
+  KmpEmulatorOptions o = kmp_test_options(dir_, 1);
   o.latency = std::chrono::milliseconds(30);
   start(std::move(o));
   const Bytes request = *core::kmp::encode_get_register(core::kmp::sample_registers());
@@ -245,7 +188,7 @@ TEST_F(SimKmp, RepliesArePacedAtTheBaudRate) {
 }
 
 TEST_F(SimKmp, EnergyIntegratesOverSimulatedTimeExactly) {
-  KmpEmulatorOptions o = kmp_options(dir_);
+  KmpEmulatorOptions o = kmp_test_options(dir_);
   o.common.frozen = false;
   o.common.time_scale = 3600;
   start(std::move(o));

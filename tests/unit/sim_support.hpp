@@ -22,8 +22,10 @@
 #include <thread>
 
 #include "core/bytes.hpp"
+#include "core/kmp/receiver.hpp"
 #include "core/serial_line.hpp"
 #include "sim/control.hpp"
+#include "sim/kmp_emulator.hpp"
 
 namespace ml::test {
 
@@ -211,6 +213,66 @@ inline core::Bytes strip_parity(const core::Bytes& in, std::size_t* errors = nul
   }
   if (errors) *errors = bad;
   return out;
+}
+
+using core::Bytes;
+
+inline constexpr std::int64_t kSimStart = 1'736'920'800'000;  // 2025-01-15T06:00:00Z
+
+// A frozen MULTICAL 601 with known totals, sending `speedup` times faster than 1200 baud.
+inline sim::KmpEmulatorOptions kmp_test_options(const TempDir& dir, unsigned speedup = 20) {
+  sim::KmpEmulatorOptions o;
+  o.common.link = dir.file("tty");
+  o.common.seed = 5;
+  o.common.start_ms = kSimStart;
+  o.common.frozen = true;
+  o.common.energy_mwh = 12'345'678'901;
+  o.common.volume_ml = 321'501'056;
+  o.common.operating_ds = 8760ULL * 36000;
+  o.common.pace_speedup = speedup;
+  o.meter = sim::KmpMeterConfig{sim::KmpModel::mc601, 6892850, std::nullopt, 6892850};
+  o.latency = std::chrono::milliseconds(5);
+  return o;
+}
+
+struct KmpReply {
+  std::optional<core::kmp::Frame> frame;
+  std::optional<core::Error> error;
+  bool ack = false;
+  Bytes raw;
+};
+
+// Sends a request and collects the reply the way a reader does (echo skipped, CRC checked).
+inline KmpReply kmp_exchange(SerialClient& c, const Bytes& request,
+                             std::chrono::milliseconds timeout = std::chrono::milliseconds(1500)) {
+  core::kmp::Receiver rx(core::kmp::Direction::reply);
+  rx.expect_echo(request);
+  KmpReply r;
+  std::size_t fed = 0;
+  c.write(request);
+  r.raw = c.read_until(
+      [&](const Bytes& got) {
+        for (; fed < got.size(); ++fed) {
+          auto ev = rx.feed(got[fed]);
+          if (!ev) continue;
+          if (!ev->ok()) {
+            if (ev->error().code == core::Errc::kmp_garbage) continue;
+            r.error = ev->error();
+            ++fed;
+            return true;
+          }
+          if (ev->value().kind == core::kmp::Received::Kind::ack) {
+            r.ack = true;
+          } else {
+            r.frame = ev->value().frame;
+          }
+          ++fed;
+          return true;
+        }
+        return false;
+      },
+      timeout);
+  return r;
 }
 
 }  // namespace ml::test
