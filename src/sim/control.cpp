@@ -39,10 +39,10 @@ nlohmann::json control_error(const std::string& message) {
 }
 
 ControlReply handle_control_line(std::string_view line, const ControlHandler& handler) {
-  line = trim(line);
   if (line.size() > kMaxControlLine) {
     return {control_error("line longer than " + std::to_string(kMaxControlLine) + " bytes")};
   }
+  line = trim(line);
   nlohmann::json request = nlohmann::json::parse(line, nullptr, false);
   if (request.is_discarded()) {
     return {control_error("not valid JSON; send one object per line, e.g. {\"cmd\":\"state\"}")};
