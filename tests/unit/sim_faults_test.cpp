@@ -131,12 +131,12 @@ TEST_F(SimFaultsKmp, SilentAfterNRequests) {
 
 TEST_F(SimFaultsKmp, SleepingMeterIgnoresTheFirstRequest) {
   FaultConfig f;
-  f.wake_after_ms = 300;
+  f.wake_after_ms = 700;
   start(f);
   EXPECT_TRUE(kmp_exchange(*client_, kSerialRequest, 200ms).raw.empty());  // asleep at start
   EXPECT_TRUE(kmp_exchange(*client_, kSerialRequest).frame);               // now awake
   EXPECT_TRUE(kmp_exchange(*client_, kSerialRequest).frame);
-  std::this_thread::sleep_for(400ms);
+  std::this_thread::sleep_for(900ms);
   EXPECT_TRUE(kmp_exchange(*client_, kSerialRequest, 200ms).raw.empty());  // asleep again
   EXPECT_EQ(fault_count("wake_up"), 2u);
 }
