@@ -328,8 +328,10 @@ void run_pulse(const PulseArgs& a) {
               << emulator.state_json()["rate_per_s"].get<double>() << " pulses/s" << std::endl;
   }
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&io](const asio::error_code& ec, int) {
-    if (!ec) io.stop();
+  signals.async_wait([&io, &a](const asio::error_code& ec, int sig) {
+    if (ec) return;
+    if (!a.quiet) std::cerr << "meterlogger sim pulse: signal " << sig << ", stopping" << std::endl;
+    io.stop();
   });
   io.run();
 }

@@ -95,41 +95,46 @@ void SerialEmulator::tick() {
 }
 
 void SerialEmulator::read_loop() {
-  master_.async_read_some(
-      asio::buffer(read_buf_), [this, alive = alive_](const asio::error_code& ec, std::size_t n) {
-        if (!*alive || ec == asio::error::operation_aborted) return;
-        if (ec) {
-          log("reading the pseudo-terminal failed: " + ec.message() + "; retrying");
-          auto retry = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
-          retry->async_wait([this, alive, retry](const asio::error_code& e) {
-            if (!e && *alive) read_loop();
-          });
-          return;
-        }
-        const WallClock::time_point now = WallClock::now();
-        const std::optional<core::LineSettings> line = client_line();
-        if (!line_seen_ || line != last_line_) {
-          log("client line: " + describe_line(line));
-          last_line_ = line;
-          line_seen_ = true;
-        }
-        const core::LineSettings pacing = line ? *line : core::kKmpLine;
-        Chunk chunk;
-        chunk.bytes = core::ByteView(read_buf_.data(), n);
-        chunk.char_time = tx_->char_time(pacing);
-        chunk.start = std::max(now, rx_free_at_);
-        chunk.line = line;
-        rx_free_at_ = chunk.start + chunk.char_time * static_cast<std::int64_t>(n);
-        counters_.bytes_received += n;
-        if (faults_.echo) {
-          // The optical head hears its own transmission: each byte comes back as it is sent.
-          tx_->push(Transmitter::Entry{
-              chunk.start, pacing, core::Bytes(chunk.bytes.begin(), chunk.bytes.end()), {}});
-          counters_.faults["echo_bytes"] += n;
-        }
-        on_chunk(chunk);
-        read_loop();
+  master_.async_read_some(asio::buffer(read_buf_), [this, alive = alive_](
+                                                       const asio::error_code& ec, std::size_t n) {
+    if (!*alive || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      log("reading the pseudo-terminal failed: " + ec.message() + "; retrying");
+      auto retry = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+      retry->async_wait([this, alive, retry](const asio::error_code& e) {
+        if (!e && *alive) read_loop();
       });
+      return;
+    }
+    const WallClock::time_point now = WallClock::now();
+    const std::optional<core::LineSettings> line = client_line();
+    if (!line_seen_ || line != last_line_) {
+      log("client line: " + describe_line(line));
+      last_line_ = line;
+      line_seen_ = true;
+    }
+    const core::LineSettings pacing = line ? *line : core::kKmpLine;
+    Chunk chunk;
+    chunk.bytes = core::ByteView(read_buf_.data(), n);
+    chunk.char_time = tx_->char_time(pacing);
+    chunk.start = std::max(now, rx_free_at_);
+    chunk.line = line;
+    rx_free_at_ = chunk.start + chunk.char_time * static_cast<std::int64_t>(n);
+    counters_.bytes_received += n;
+    if (opts_.verbose) {
+      const std::size_t shown = std::min<std::size_t>(n, 64);
+      trace("received " + std::to_string(n) +
+            " bytes: " + core::to_hex_spaced(chunk.bytes.first(shown)) + (shown < n ? " ..." : ""));
+    }
+    if (faults_.echo) {
+      // The optical head hears its own transmission: each byte comes back as it is sent.
+      tx_->push(Transmitter::Entry{
+          chunk.start, pacing, core::Bytes(chunk.bytes.begin(), chunk.bytes.end()), {}});
+      counters_.faults["echo_bytes"] += n;
+    }
+    on_chunk(chunk);
+    read_loop();
+  });
 }
 
 HeatState SerialEmulator::heat_state() {
