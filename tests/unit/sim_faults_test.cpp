@@ -185,15 +185,15 @@ TEST(SimFaultsMc66, IdentNeedsWakeUpNuls) {
   o.common.faults.wake_nuls = 10;
   o.meter.customer = 40;
   o.meter.program = *core::iec::parse_program_number(kDefaultProgram);
-  o.readout_latency = 150ms;
+  o.readout_latency = 300ms;
   Running<Mc66Emulator> emu(std::move(o), dir.file("ctl"));
   SerialClient client(dir.file("tty"));
   auto ident = [&](std::size_t nuls) {
     client.set_line(300, 2);
     client.write(with_parity(std::string(nuls, '\0') + "/?!\r\n"));
-    std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(100ms);
     client.set_line(300, 1);
-    return strip_parity(client.read_for(350ms));
+    return strip_parity(client.read_for(500ms));
   };
   EXPECT_TRUE(ident(0).empty());
   EXPECT_TRUE(ident(5).empty());

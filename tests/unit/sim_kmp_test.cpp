@@ -137,13 +137,13 @@ TEST_F(SimKmp, WrongBaudOrStopBitsGetNoAnswer) {
 
 TEST_F(SimKmp, ClientAtTheWrongBaudWhenTheReplyStartsReadsGarbage) {
   KmpEmulatorOptions o = kmp_test_options(dir_);
-  o.latency = std::chrono::milliseconds(250);
+  o.latency = std::chrono::milliseconds(400);
   start(std::move(o));
   const Bytes request = *core::kmp::encode_get_register(core::kmp::sample_registers());
   client_->write(request);
-  std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
   client_->set_line(2400, 2);
-  const Bytes got = client_->read_for(std::chrono::milliseconds(700));
+  const Bytes got = client_->read_for(std::chrono::milliseconds(800));
   EXPECT_EQ(got.size(), 79u);  // as many bytes as the reply, but no valid frame in them
   core::kmp::Receiver rx(core::kmp::Direction::reply);
   for (std::uint8_t b : got) {

@@ -31,8 +31,10 @@ Mc66EmulatorOptions mc66_options(const TempDir& dir, Mc66Variant variant) {
   o.meter.variant = variant;
   o.meter.customer = 40;
   o.meter.program = *core::iec::parse_program_number(kDefaultProgram);
-  o.readout_latency = std::chrono::milliseconds(200);
-  o.data_latency = std::chrono::milliseconds(200);
+  // The test client switches 100 ms after its request has left the line (a real reader waits 220
+  // to 400 ms): 200 ms of margin before the reply starts.
+  o.readout_latency = std::chrono::milliseconds(300);
+  o.data_latency = std::chrono::milliseconds(300);
   return o;
 }
 
@@ -60,7 +62,7 @@ class SimMc66 : public ::testing::Test {
     client_->write(with_parity(request));
     const auto wire = std::chrono::microseconds(
         core::wire_time_us(core::iec::kRequestLine, request.size()) / kSpeedup);
-    std::this_thread::sleep_for(wire + std::chrono::milliseconds(40));
+    std::this_thread::sleep_for(wire + std::chrono::milliseconds(100));
     client_->set_line(reply_baud, reply_stop_bits);
     StepResult r;
     r.raw = client_->read_until(
@@ -149,7 +151,7 @@ TEST_F(SimMc66, A66BHasNoInstantaneousValues) {
   auto parsed = core::iec::parse_readout_strict(readout.chars);
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->separator, core::iec::Separator::none);
-  auto inst = step("/#C", 1200, ReplyEnd::carriage_return, 1, std::chrono::milliseconds(400));
+  auto inst = step("/#C", 1200, ReplyEnd::carriage_return, 1, std::chrono::milliseconds(500));
   EXPECT_TRUE(inst.raw.empty());
   EXPECT_EQ(counter(emu_->state(), "rejected_by_reason", "unsupported"), 1u);
   EXPECT_TRUE(step("/#1\r", 1200, ReplyEnd::carriage_return).complete);
@@ -157,7 +159,7 @@ TEST_F(SimMc66, A66BHasNoInstantaneousValues) {
 
 TEST_F(SimMc66, NoSwitchTo1200GivesGarbage) {
   start(mc66_options(dir_, Mc66Variant::c));
-  auto d1 = step("/#1\r", 300, ReplyEnd::carriage_return, 1, std::chrono::milliseconds(600));
+  auto d1 = step("/#1\r", 300, ReplyEnd::carriage_return, 1, std::chrono::milliseconds(800));
   EXPECT_FALSE(core::iec::parse_reply(core::iec::Mc66Request::standard_data_1, d1.chars).ok());
   const nlohmann::json s = emu_->state();
   EXPECT_EQ(counter(s, "rejected_by_reason", "reply_baud"), 1u);
@@ -166,7 +168,7 @@ TEST_F(SimMc66, NoSwitchTo1200GivesGarbage) {
 
 TEST_F(SimMc66, StillAtTwoStopBitsGetsNoReply) {
   start(mc66_options(dir_, Mc66Variant::c));
-  auto ident = step("/?!\r\n", 300, ReplyEnd::line_feed, 2, std::chrono::milliseconds(500));
+  auto ident = step("/?!\r\n", 300, ReplyEnd::line_feed, 2, std::chrono::milliseconds(600));
   EXPECT_TRUE(ident.raw.empty());
   EXPECT_EQ(counter(emu_->state(), "rejected_by_reason", "reply_stop_bits"), 1u);
 }
@@ -175,9 +177,9 @@ TEST_F(SimMc66, BadParityBitsAreLineNoise) {
   start(mc66_options(dir_, Mc66Variant::c));
   client_->set_line(300, 2);
   client_->write(std::string_view("/?!\r\n"));  // plain 8-bit ASCII: no parity bit
-  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   client_->set_line(300, 1);
-  EXPECT_TRUE(client_->read_for(std::chrono::milliseconds(400)).empty());
+  EXPECT_TRUE(client_->read_for(std::chrono::milliseconds(500)).empty());
   const nlohmann::json s = emu_->state();
   EXPECT_EQ(counter(s, "rejected_by_reason", "parity_error"), 1u);
   EXPECT_GT(s["counters"]["parity_errors"].get<int>(), 0);
