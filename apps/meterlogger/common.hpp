@@ -52,5 +52,6 @@ void add_kmp_commands(CLI::App& app);
 void add_iec_commands(CLI::App& app);
 void add_crypto_commands(CLI::App& app);
 void add_read_commands(CLI::App& app);
+void add_sim_commands(CLI::App& app);
 
 }  // namespace ml::app

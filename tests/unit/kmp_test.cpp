@@ -214,6 +214,9 @@ TEST(KmpFrame, FramingErrorsAreDistinct) {
   EXPECT_EQ(decode_frame(hex("403F0D")).error().code, Errc::kmp_too_short);
   EXPECT_EQ(decode_frame(hex("403F1B0D")).error().code, Errc::kmp_bad_stuffing);
   EXPECT_EQ(decode_frame(hex("403F1B000D")).error().code, Errc::kmp_bad_stuffing);
+  // A byte that must be escaped, sent raw (found by fuzz_kmp): the frame would not re-encode.
+  EXPECT_EQ(decode_frame(hex("4029404010F7F10D")).error().code, Errc::kmp_bad_stuffing);
+  EXPECT_EQ(unstuff(hex("3F06")).error().code, Errc::kmp_bad_stuffing);
   const auto crc = decode_frame(hex("403F0200692D32CD5C0D")).error();
   EXPECT_EQ(crc.detail, "frame says 0xCD5C, computed 0xCD5D");
   EXPECT_EQ(decode_frame(Bytes(kMaxWireFrame + 1, 0x40)).error().code, Errc::kmp_overflow);

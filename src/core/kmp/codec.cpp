@@ -26,6 +26,11 @@ Result<Bytes> unstuff(ByteView bytes) {
   out.reserve(bytes.size());
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     if (bytes[i] != kEscape) {
+      // A byte the sender must have escaped cannot appear as it is.
+      if (needs_stuffing(bytes[i])) {
+        return make_error(Errc::kmp_bad_stuffing,
+                          "unescaped " + hex_byte(bytes[i]) + " at offset " + std::to_string(i));
+      }
       out.push_back(bytes[i]);
       continue;
     }

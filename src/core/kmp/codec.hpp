@@ -39,8 +39,8 @@ struct Frame {
 bool needs_stuffing(std::uint8_t b);
 // Each byte that needs stuffing becomes 0x1B, byte XOR 0xFF.
 Bytes stuff(ByteView bytes);
-// Reverses stuff(). An escape at the end, or an escaped byte that is not one of the five stuffed
-// values, is an error (kmp_bad_stuffing).
+// Reverses stuff(). An escape at the end, an escaped byte that is not one of the five stuffed
+// values, or one of those values unescaped, is an error (kmp_bad_stuffing).
 Result<Bytes> unstuff(ByteView bytes);
 
 // Start byte, stuffed (dst, cid, data, CRC high, CRC low), stop byte.
