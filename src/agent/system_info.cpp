@@ -42,8 +42,7 @@ std::string vdd_text(const std::string& file) {
   }
   if (used == 0) return "unknown";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%llu.%03llu",
-                static_cast<unsigned long long>(millivolts / 1000),
+  std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(millivolts / 1000),
                 static_cast<unsigned long long>(millivolts % 1000));
   return buf;
 }
@@ -70,6 +69,8 @@ std::string flash_size_text(const std::string& state_dir) {
   return std::to_string(bytes / 1024) + " kB";
 }
 
-std::string boot_id() { return first_line("/proc/sys/kernel/random/boot_id"); }
+std::string boot_id() {
+  return first_line("/proc/sys/kernel/random/boot_id");
+}
 
 }  // namespace ml::agent

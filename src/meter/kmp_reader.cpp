@@ -22,8 +22,9 @@ asio::awaitable<core::Result<kmp::Received>> kmp_exchange(Session& session, core
                                                           std::uint8_t expected_cid,
                                                           const KmpOptions& options) {
   const int tries = 1 + std::max(0, options.retries);
+  const std::string no_reply = "no reply at " + core::line_settings_text(core::kKmpLine);
   std::string what = "timeout";
-  std::string detail = "no reply";
+  std::string detail = no_reply;
   core::Errc code = core::Errc::meter_timeout;
   for (int attempt = 0; attempt < tries; ++attempt) {
     if (attempt > 0) {
@@ -45,7 +46,7 @@ asio::awaitable<core::Result<kmp::Received>> kmp_exchange(Session& session, core
     bool done = false;
     std::optional<kmp::Received> got;
     what = "timeout";
-    detail = "no reply";
+    detail = no_reply;
     code = core::Errc::meter_timeout;
     while (!done) {
       auto bytes = co_await session.receive(deadline);

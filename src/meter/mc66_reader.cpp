@@ -55,7 +55,8 @@ class StepRunner {
                       std::string(step.name) + " reply cut short after " +
                           std::to_string(reply.reply().size()) + " bytes"};
         } else {
-          failure_.detail = "no reply to " + std::string(step.name);
+          failure_.detail = "no reply to " + std::string(step.name) + " at " +
+                            core::line_settings_text(step.request_line);
         }
         count(reply);
         s_.note(failure_.what + " (" + std::string(step.name) + ")");
@@ -121,6 +122,7 @@ asio::awaitable<core::Result<iec::Readout>> read_readout(StepRunner& run, Sessio
     auto ident = co_await run.run(iec::step(iec::StepId::ident));
     if (!ident) co_return ident.error();
     if (!*ident) continue;
+    ++session.stats().replies_ok;
     auto block = co_await run.run(iec::step(iec::StepId::data_readout));
     if (!block) co_return block.error();
     if (!*block) continue;

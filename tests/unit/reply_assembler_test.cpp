@@ -21,6 +21,21 @@ TEST(ReplyAssembler, SkipsEchoAndNoiseAndStopsAtTheEnd) {
   EXPECT_EQ(r.garbage_bytes(), 4u);  // 0x7F 0x01 before, "XY" after
 }
 
+TEST(ReplyAssembler, AReplyThatBeginsLikeTheRequestIsNotEcho) {
+  // Without an optical head there is no echo, and the ident reply starts with '/' as the
+  // request "/?!" does.
+  ReplyAssembler r(step(StepId::ident));
+  EXPECT_TRUE(r.feed(as_bytes("/KAM MC\r\n")));
+  EXPECT_EQ(text(r.reply()), "/KAM MC\r\n");
+  EXPECT_EQ(r.echo_bytes(), 0u);
+  EXPECT_EQ(r.garbage_bytes(), 0u);
+  // A partial echo that breaks off: its bytes are garbage unless they start the reply.
+  ReplyAssembler p(step(StepId::standard_data_1));
+  EXPECT_TRUE(p.feed(as_bytes("/#0001 0002\r")));
+  EXPECT_EQ(text(p.reply()), "0001 0002\r");
+  EXPECT_EQ(p.garbage_bytes(), 2u);
+}
+
 TEST(ReplyAssembler, ReadoutEndsOneByteAfterEtx) {
   ReplyAssembler r(step(StepId::data_readout));
   EXPECT_FALSE(

@@ -30,6 +30,7 @@ class ReplyAssembler {
 
  private:
   bool starts_reply(std::uint8_t b) const;
+  void take(std::uint8_t b);
 
   const Step& step_;
   Bytes reply_;
