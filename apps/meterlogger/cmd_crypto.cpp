@@ -1,5 +1,4 @@
 // meterlogger crypto: derive the keys of a master key, and seal or open MeterLogger v2 payloads.
-#include <openssl/rand.h>
 
 #include <iostream>
 #include <memory>
@@ -8,6 +7,7 @@
 #include "common.hpp"
 #include "core/envelope/envelope.hpp"
 #include "core/topic/topic.hpp"
+#include "platform/crypto/random.hpp"
 
 namespace ml::app {
 namespace {
@@ -129,11 +129,9 @@ void add_derive(CLI::App& crypto) {
 // --- seal ---------------------------------------------------------------------------------------
 
 envelope::Iv random_iv() {
-  envelope::Iv iv{};
-  if (RAND_bytes(iv.data(), static_cast<int>(iv.size())) != 1) {
-    fail("cannot get random bytes for the IV from the operating system");
-  }
-  return iv;
+  auto iv = platform::random_iv();
+  if (!iv) fail(iv.error());
+  return *iv;
 }
 
 envelope::Iv iv_argument(const std::string& text) {

@@ -52,6 +52,7 @@ void add_kmp_commands(CLI::App& app);
 void add_iec_commands(CLI::App& app);
 void add_crypto_commands(CLI::App& app);
 void add_read_commands(CLI::App& app);
+void add_agent_commands(CLI::App& app, int argc, char** argv);
 void add_sim_commands(CLI::App& app);
 
 }  // namespace ml::app

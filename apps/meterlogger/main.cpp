@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   ml::app::add_iec_commands(app);
   ml::app::add_crypto_commands(app);
   ml::app::add_read_commands(app);
+  ml::app::add_agent_commands(app, argc, argv);
   ml::app::add_sim_commands(app);
   try {
     app.parse(argc, argv);

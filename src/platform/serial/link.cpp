@@ -102,6 +102,11 @@ class SerialLink final : public ByteLink {
 
   void discard_input() override { ::tcflush(port_.native_handle(), TCIFLUSH); }
 
+  void cancel() override {
+    asio::error_code ec;
+    port_.cancel(ec);
+  }
+
  private:
   bool apply(const core::LineSettings& line) {
     using P = asio::serial_port_base;
@@ -186,6 +191,11 @@ class TcpLink final : public ByteLink {
 
   awaitable<core::Result<core::Bytes>> read(Clock::time_point deadline) override {
     return read_until(socket_, deadline, name_);
+  }
+
+  void cancel() override {
+    asio::error_code ec;
+    socket_.cancel(ec);
   }
 
   void discard_input() override {

@@ -50,6 +50,9 @@ class ByteLink {
   // Drops whatever has been received and not read yet.
   virtual void discard_input() = 0;
 
+  // Ends pending reads and writes at once (they complete with an error): for shutting down.
+  virtual void cancel() = 0;
+
   virtual std::uint64_t parity_errors() const = 0;
 };
 

@@ -1,0 +1,604 @@
+#include "agent/device.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <climits>
+#include <cstdio>
+
+#include "agent/system_info.hpp"
+#include "core/topic/names.hpp"
+#include "core/topic/topic.hpp"
+#include "meter/kmp_reader.hpp"
+#include "meter/mc66_reader.hpp"
+#include "platform/crypto/random.hpp"
+#include "platform/log/log.hpp"
+
+#ifndef ML_VERSION
+#define ML_VERSION "dev"
+#endif
+
+namespace ml::agent {
+namespace {
+
+namespace log = platform::log;
+namespace sample = core::sample;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kPublishWindow = 16;  // outbox messages handed to the client at once
+constexpr std::size_t kRecent = 60;         // round trips kept for network_quality
+
+// Setting keys in the store.
+constexpr const char* kSerialKey = "serial";
+constexpr const char* kValveKey = "valve";
+constexpr const char* kPulseBaseKey = "pulse_base";
+constexpr const char* kOperatingKey = "operating_seconds";
+
+platform::MqttProtocol protocol_of(const std::string& p) {
+  if (p == "3.1") return platform::MqttProtocol::v31;
+  if (p == "5") return platform::MqttProtocol::v5;
+  return platform::MqttProtocol::v311;
+}
+
+std::string fixed3(std::uint64_t thousandths) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(thousandths / 1000),
+                static_cast<unsigned long long>(thousandths % 1000));
+  return buf;
+}
+
+std::string fixed2(std::uint64_t hundredths) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%llu.%02llu", static_cast<unsigned long long>(hundredths / 100),
+                static_cast<unsigned long long>(hundredths % 100));
+  return buf;
+}
+
+}  // namespace
+
+Device::Device(asio::any_io_executor executor, MeterConfig meter, DeviceContext& context)
+    : executor_(executor),
+      meter_(std::move(meter)),
+      context_(context),
+      sample_timer_(executor),
+      pulse_save_timer_(executor) {
+  if (auto keys = core::envelope::derive_keys(meter_.key)) keys_ = *keys;
+  serial_ = meter_.serial;
+  if (serial_.empty()) {
+    // A serial read from the meter on an earlier run.
+    if (auto remembered = context_.store.setting(meter_.name, kSerialKey);
+        remembered && *remembered) {
+      serial_ = **remembered;
+    }
+  }
+}
+
+Device::~Device() = default;
+
+void Device::start() {
+  running_ = true;
+  if (meter_.protocol == "pulse") {
+    if (auto stored = context_.store.pulse_count(serial_); stored && *stored) {
+      pulses_ = static_cast<std::uint64_t>(**stored);
+    }
+    pulses_at_last_sample_ = pulses_;
+    if (auto op = context_.store.setting(serial_, kOperatingKey); op && *op) {
+      operating_seconds_ = std::stoll(**op);
+    }
+    pulse_filter_.emplace(meter_.pulse.width_filter, meter_.pulse.min_width_ms,
+                          meter_.pulse.max_width_ms);
+    auto input = make_pulse_input(executor_, meter_.pulse.input);
+    if (!input) {
+      log::error(meter_.name + ": " + input.error().detail);
+    } else {
+      pulse_input_ = std::move(input).value();
+      std::weak_ptr<Device> weak = weak_from_this();
+      auto started = pulse_input_->start([weak](const core::pulse::EdgeEvent& e) {
+        if (auto self = weak.lock()) self->on_edge(e);
+      });
+      if (!started) log::error(meter_.name + ": " + started.error().detail);
+    }
+    // Persist the count within a second of any change: a crash or power cut loses at most the
+    // pulses of the last second.
+    auto self = shared_from_this();
+    asio::co_spawn(
+        executor_,
+        [self]() -> asio::awaitable<void> {
+          while (self->running_) {
+            self->pulse_save_timer_.expires_after(std::chrono::seconds(1));
+            co_await self->pulse_save_timer_.async_wait(
+                asio::experimental::as_tuple(asio::use_awaitable));
+            if (self->pulses_dirty_) self->save_pulses();
+          }
+        },
+        asio::detached);
+  }
+  last_sample_at_ = Clock::now();
+  if (!serial_.empty()) start_mqtt();
+  auto self = shared_from_this();
+  asio::co_spawn(
+      executor_, [self]() { return self->sample_loop(); }, asio::detached);
+}
+
+void Device::stop() {
+  if (!running_) return;
+  running_ = false;
+  sample_timer_.cancel();
+  pulse_save_timer_.cancel();
+  if (link_) link_->cancel();
+  if (pulse_input_) pulse_input_->stop();
+  if (meter_.protocol == "pulse" && !serial_.empty()) save_pulses();
+  if (mqtt_) mqtt_->stop();
+}
+
+// ---- reading ----
+
+asio::awaitable<void> Device::sample_loop() {
+  auto next = Clock::now();
+  while (running_) {
+    co_await sample_once();
+    if (!running_) break;  // stopped during the read: the timer was cancelled before this wait
+    next += meter_.interval;
+    if (next < Clock::now()) next = Clock::now() + meter_.interval;  // a read took too long
+    sample_timer_.expires_at(next);
+    co_await sample_timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> Device::sample_once() {
+  const std::int64_t t = now();
+  if (t < kPlausibleTime) {
+    ++counters_.reads_skipped_clock;
+    if (!clock_warned_) {
+      log::warning(meter_.name + ": the system clock is not set (" + std::to_string(t) +
+                   "); no samples until it is");
+      clock_warned_ = true;
+    }
+    co_return;
+  }
+  if (clock_warned_) {
+    log::info(meter_.name + ": the system clock is set; sampling");
+    clock_warned_ = false;
+  }
+  // (No co_await inside a conditional expression: GCC 12 destroys its temporaries twice.)
+  core::Result<sample::Reading> reading = core::make_error(core::Errc::invalid_argument);
+  if (meter_.protocol == "pulse") {
+    reading = pulse_reading();
+  } else {
+    reading = co_await read_meter();
+  }
+  if (!running_) co_return;
+  if (!reading) {
+    ++counters_.reads_failed;
+    log_read_state(
+        false, reading.error().detail.empty() ? reading.error().message() : reading.error().detail);
+    co_return;
+  }
+  log_read_state(true, "");
+  if (serial_.empty()) serial_known(reading->serial);
+  reading->heap = std::min<std::uint64_t>(available_memory(), UINT32_MAX);
+  auto text = sample::format_sample(*reading);
+  if (!text) {
+    ++counters_.reads_failed;
+    log_read_state(false, text.error().message());
+    co_return;
+  }
+  queue_message("sample", *text, t);
+  ++counters_.samples_queued;
+}
+
+asio::awaitable<core::Result<sample::Reading>> Device::read_meter() {
+  if (!link_) {
+    auto link = co_await platform::open_link(meter_.port);
+    if (!link) co_return link.error();
+    link_ = std::move(link).value();
+  }
+  meter::Session session(*link_, link_stats_, nullptr);
+  sample::Reading reading;
+  std::string reported;  // the serial the meter reports
+  if (meter_.kind == sample::MeterKind::kmp) {
+    meter::KmpOptions o;
+    o.read_serial = serial_.empty();
+    if (meter_.timeout.count() > 0) o.timeout = meter_.timeout;
+    o.retries = meter_.retries;
+    auto r = co_await meter::read_kmp(session, o);
+    if (!r) {
+      if (r.error().code == core::Errc::meter_link) link_.reset();
+      co_return r.error();
+    }
+    reading = sample::reading_from_kmp(r->registers, meter_.flow_meter);
+    if (r->serial) reported = core::topic::Serial::from_number(*r->serial).text();
+  } else {
+    meter::Mc66Options o;
+    o.is_66b = meter_.kind == sample::MeterKind::mc66b;
+    if (meter_.timeout.count() > 0) o.timeout = meter_.timeout;
+    o.retries = meter_.retries;
+    auto r = co_await meter::read_mc66(session, o);
+    if (!r) {
+      if (r.error().code == core::Errc::meter_link) link_.reset();
+      co_return r.error();
+    }
+    sample::Mc66Cycle cycle{&r->heat, &r->standard_data_1, &r->standard_data_2,
+                            r->inst_values ? &*r->inst_values : nullptr};
+    auto built = sample::reading_from_mc66(cycle, meter_.kind, meter_.flow_meter);
+    if (!built) co_return built.error();
+    reading = std::move(built).value();
+    reported = reading.serial;
+  }
+  if (!serial_.empty() && !reported.empty() && reported != serial_) {
+    co_return core::make_error(core::Errc::meter_bad_reply,
+                               "the meter reports serial " + reported + ", this device is " +
+                                   serial_ + " (a different meter on " + meter_.port + "?)");
+  }
+  reading.serial = serial_.empty() ? reported : serial_;
+  if (reading.serial.empty()) {
+    co_return core::make_error(core::Errc::meter_bad_reply, "the meter did not report a serial");
+  }
+  co_return reading;
+}
+
+core::Result<sample::Reading> Device::pulse_reading() {
+  const auto at = Clock::now();
+  const auto elapsed_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(at - last_sample_at_).count());
+  const std::uint64_t delta = pulses_ - pulses_at_last_sample_;
+  std::string base_text = "0";
+  if (auto b = context_.store.setting(serial_, kPulseBaseKey); b && *b) base_text = **b;
+  auto base = core::Decimal::parse(base_text);
+  if (!base) return base.error();
+  const core::pulse::PulseTotals totals{*base, pulses_, meter_.pulse.per_unit};
+  auto total = totals.total();
+  if (!total) return total.error();
+  operating_seconds_ += static_cast<std::int64_t>(elapsed_ms / 1000);
+  (void)context_.store.set_setting(serial_, kOperatingKey, std::to_string(operating_seconds_),
+                                   now());
+  sample::Reading r;
+  r.kind = meter_.kind;
+  r.serial = serial_;
+  const core::Decimal hours{false, static_cast<std::uint64_t>(operating_seconds_ / 3600), 0};
+  r.values["hr"] = {hours, ""};
+  if (meter_.kind == sample::MeterKind::pulse_water) {
+    auto flow = core::pulse::average_flow_lh(delta, std::max<std::uint64_t>(elapsed_ms, 1),
+                                             meter_.pulse.per_unit);
+    if (!flow) return flow.error();
+    r.values["flow1"] = {*flow, "l/h"};
+    r.values["v1"] = {*total, "m3"};
+  } else {
+    auto power = core::pulse::average_power_kw(delta, std::max<std::uint64_t>(elapsed_ms, 1),
+                                               meter_.pulse.per_unit);
+    if (!power) return power.error();
+    r.values["effect1"] = {*power, "kW"};
+    r.values["e1"] = {*total, "kWh"};
+  }
+  pulses_at_last_sample_ = pulses_;
+  last_sample_at_ = at;
+  return r;
+}
+
+void Device::log_read_state(bool ok, const std::string& detail) {
+  if (last_read_ok_ && *last_read_ok_ == ok) return;
+  if (ok) {
+    if (last_read_ok_) log::info(meter_.name + ": reading the meter again");
+  } else {
+    log::warning(meter_.name + ": read failed: " + detail);
+  }
+  last_read_ok_ = ok;
+}
+
+void Device::serial_known(const std::string& serial) {
+  serial_ = serial;
+  log::info(meter_.name + ": meter serial " + serial_);
+  (void)context_.store.set_setting(meter_.name, kSerialKey, serial_, now());
+  start_mqtt();
+}
+
+// ---- pulses ----
+
+void Device::on_edge(const core::pulse::EdgeEvent& e) {
+  if (pulse_filter_ && pulse_filter_->on_edge(e)) {
+    ++pulses_;
+    pulses_dirty_ = true;
+  }
+}
+
+void Device::save_pulses() {
+  if (auto s = context_.store.save_pulse_count(serial_, static_cast<std::int64_t>(pulses_), now());
+      !s) {
+    log::error(meter_.name + ": cannot save the pulse count: " + s.error().message());
+    return;
+  }
+  pulses_dirty_ = false;
+}
+
+// ---- MQTT ----
+
+void Device::start_mqtt() {
+  const MqttConfig& c = context_.config.mqtt;
+  platform::MqttOptions o;
+  o.host = c.host;
+  o.port = c.port;
+  o.client_id = serial_;
+  o.clean_session = false;
+  o.keepalive = std::chrono::seconds(c.keepalive_s);
+  if (!c.username.empty()) o.username = c.username;
+  if (!c.password.empty()) o.password = c.password;
+  if (c.tls)
+    o.tls =
+        platform::MqttTls{c.tls->ca_file, "", c.tls->cert_file, c.tls->key_file, c.tls->insecure};
+  auto serial = core::topic::Serial::parse(serial_);
+  if (!serial) {
+    log::error(meter_.name + ": serial '" + serial_ + "' cannot name MQTT topics");
+    return;
+  }
+  o.will = platform::MqttWill{core::topic::offline_topic(*serial), {}, 0, false};
+  o.protocol = protocol_of(c.protocol);
+  mqtt_ = std::make_unique<platform::MqttClient>(executor_, o);
+  std::weak_ptr<Device> weak = weak_from_this();
+  mqtt_->on_connected([weak](bool) {
+    if (auto self = weak.lock()) self->on_connected();
+  });
+  mqtt_->on_disconnected([weak](const platform::MqttDisconnect& d) {
+    auto self = weak.lock();
+    if (!self) return;
+    // One line per state change: a lost connection, or the first failed attempt.
+    if (d.was_connected || d.attempt == 1) {
+      log::warning(self->meter_.name + " " + self->serial_ + ": MQTT " + d.reason +
+                   "; retrying in " + std::to_string(d.retry_in.count()) + " ms");
+    }
+  });
+  mqtt_->on_message([weak](const platform::MqttMessage& m) {
+    if (auto self = weak.lock()) self->on_message(m);
+  });
+  (void)mqtt_->subscribe(core::topic::command_filter(*serial), 1);
+  if (auto s = mqtt_->start(); !s) log::error(meter_.name + ": MQTT: " + s.error().message());
+}
+
+void Device::on_connected() {
+  log::info(meter_.name + " " + serial_ + ": MQTT connected to " + context_.config.mqtt.host + ":" +
+            std::to_string(context_.config.mqtt.port));
+  // What the original publishes after every connect (spec §7.3).
+  const std::int64_t t = now();
+  queue_message("version", version_text(), t);
+  queue_message("uptime",
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() -
+                                                                                context_.started)
+                                   .count()),
+                t);
+  queue_message("reset_reason", reset_reason_text(), t);
+  if (meter_.protocol != "pulse") {
+    auto valve = context_.store.setting(serial_, kValveKey);
+    queue_message("status", valve && *valve ? **valve : "close", t);
+  }
+  pump();
+}
+
+void Device::queue_message(const std::string& function, const std::string& text,
+                           std::int64_t time) {
+  auto serial = core::topic::Serial::parse(serial_);
+  if (!serial) return;
+  auto topic = core::topic::device_topic(function, *serial, static_cast<std::uint64_t>(time));
+  if (!topic) {
+    log::error(meter_.name + ": " + topic.error().message());
+    return;
+  }
+  auto payload = platform::seal_random(keys_, *topic, text, context_.config.mqtt.padding);
+  if (!payload) {
+    log::error(meter_.name + ": cannot seal " + function + ": " + payload.error().message());
+    return;
+  }
+  const OutboxConfig& oc = context_.config.outbox;
+  std::int64_t dropped = 0;
+  auto id = context_.store.enqueue(serial_, *topic, *payload, time,
+                                   OutboxLimits{oc.max_messages, oc.max_bytes, oc.max_age_s}, now(),
+                                   &dropped);
+  if (!id) {
+    log::error(meter_.name + ": cannot write to the outbox: " + id.error().message());
+    return;
+  }
+  log::debug(meter_.name + ": queued " + *topic);
+  if (dropped > 0) {
+    counters_.outbox_dropped += static_cast<std::uint64_t>(dropped);
+    log::warning(meter_.name + ": outbox full, dropped the " + std::to_string(dropped) +
+                 " oldest message(s)");
+  }
+  pump();
+}
+
+void Device::pump() {
+  if (!mqtt_ || !mqtt_->connected() || !running_) return;
+  while (in_flight_ < kPublishWindow) {
+    auto items =
+        context_.store.pending(serial_, sent_up_to_, static_cast<int>(kPublishWindow - in_flight_));
+    if (!items) {
+      log::error(meter_.name + ": cannot read the outbox: " + items.error().message());
+      return;
+    }
+    if (items->empty()) return;
+    for (const OutboxItem& item : *items) {
+      const std::int64_t id = item.id;
+      const auto sent_at = Clock::now();
+      std::weak_ptr<Device> weak = weak_from_this();
+      auto s = mqtt_->publish(
+          item.topic, item.payload, context_.config.mqtt.qos, false,
+          [weak, id, sent_at](bool delivered) {
+            auto self = weak.lock();
+            if (!self) return;
+            --self->in_flight_;
+            self->recent_delivered_.push_back(delivered);
+            if (self->recent_delivered_.size() > kRecent) self->recent_delivered_.pop_front();
+            if (delivered) {
+              self->recent_rtt_us_.push_back(static_cast<std::uint64_t>(
+                  std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at)
+                      .count()));
+              if (self->recent_rtt_us_.size() > kRecent) self->recent_rtt_us_.pop_front();
+              ++self->counters_.published;
+              if (auto r = self->context_.store.remove(id); !r) {
+                log::error(self->meter_.name + ": " + r.error().message());
+              }
+            } else {
+              // Not acknowledged: send it again (the server stores a message once).
+              self->sent_up_to_ = std::min(self->sent_up_to_, id - 1);
+            }
+            self->pump();
+          });
+      if (!s) return;  // the client is full or went away: wait for acknowledgements
+      sent_up_to_ = id;
+      ++in_flight_;
+    }
+  }
+}
+
+// ---- commands ----
+
+void Device::reject(const std::string& reason, const std::string& topic) {
+  ++counters_.commands_rejected[reason];
+  log::warning(meter_.name + " " + serial_ + ": rejected a command on " + topic.substr(0, 127) +
+               ": " + reason);
+}
+
+void Device::on_message(const platform::MqttMessage& m) {
+  namespace topic = core::topic;
+  namespace envelope = core::envelope;
+  if (m.topic.size() > envelope::kDeviceMaxTopicSize ||
+      m.payload.size() > envelope::kDeviceMaxPayloadSize) {
+    return reject("too_long", m.topic);
+  }
+  auto t = topic::parse(m.topic);
+  if (!t || t->kind != topic::Kind::command) return reject("bad_topic", m.topic);
+  if (t->serial.text() != serial_) return reject("wrong_serial", m.topic);
+  auto opened = envelope::open_message(keys_, m.topic, m.payload, envelope::EmptyText::accept);
+  if (!opened) return reject(std::string(core::errc_name(opened.error().code)), m.topic);
+  const std::int64_t t_now = now();
+  const auto check = topic::check_command_time(
+      t->time, static_cast<std::uint64_t>(std::max<std::int64_t>(t_now, 0)),
+      static_cast<std::uint64_t>(context_.config.command_window_s));
+  if (check != topic::TimeCheck::ok)
+    return reject(std::string(topic::time_check_name(check)), m.topic);
+  auto fresh = context_.store.remember_command(
+      serial_, core::ByteView(m.payload).first(envelope::kMacSize),
+      static_cast<std::int64_t>(t->time), t_now, context_.config.command_window_s);
+  if (!fresh) {
+    log::error(meter_.name + ": " + fresh.error().message());
+    return;
+  }
+  if (!*fresh) return reject("replay", m.topic);
+  ++counters_.commands_accepted;
+  handle_command(t->name, opened->text);
+}
+
+void Device::handle_command(const std::string& command, const std::string& argument) {
+  (void)argument;  // none of the commands of this part takes an argument
+  const std::int64_t t = now();
+  auto reply = [&](const std::string& text) { queue_message(command, text, t); };
+  if (command == "ping") {
+    reply("");
+  } else if (command == "version" || command == "crypto") {
+    reply(version_text());
+  } else if (command == "uptime") {
+    reply(std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - context_.started).count()));
+  } else if (command == "vdd") {
+    reply(vdd_text(context_.config.vdd_file));
+  } else if (command == "mem") {
+    reply("heap=" + std::to_string(available_memory()));
+  } else if (command == "reset_reason") {
+    reply(reset_reason_text());
+  } else if (command == "chip_id") {
+    reply(chip_id_text());
+  } else if (command == "flash_id") {
+    reply(flash_id_text(context_.config.state_dir));
+  } else if (command == "flash_size") {
+    reply(flash_size_text(context_.config.state_dir));
+  } else if (command == "network_quality") {
+    reply(network_quality_text());
+  } else if (command == "disconnect_count") {
+    reply(std::to_string(mqtt_ ? mqtt_->stats().disconnects : 0));
+  } else if (command == "stack_trace") {
+    reply("enabled");
+  } else if (command == "save") {
+    if (meter_.protocol == "pulse") save_pulses();
+    reply("saved");
+  } else if (command == "status" && meter_.protocol != "pulse") {
+    auto valve = context_.store.setting(serial_, kValveKey);
+    reply(valve && *valve ? **valve : "close");
+  } else if (command == "restart") {
+    log::info(meter_.name + " " + serial_ + ": restart requested by command");
+    if (context_.restart) context_.restart();
+  } else {
+    log::debug(meter_.name + ": ignored command " + command);
+  }
+}
+
+std::string Device::version_text() const {
+  // The model string of spec §2, from the runtime settings instead of build flags.
+  std::string model;
+  switch (meter_.kind) {
+    case sample::MeterKind::kmp:
+      model = "KMP";
+      break;
+    case sample::MeterKind::mc66c:
+      model = "MC";
+      break;
+    case sample::MeterKind::mc66b:
+      model = "MC_B";
+      break;
+    case sample::MeterKind::pulse_electricity:
+    case sample::MeterKind::pulse_water:
+      model = "IMPULSE";
+      break;
+  }
+  if (meter_.flow_meter) model += "-FLOW";
+  if (meter_.protocol != "pulse") model += "-THERMO_NC";
+  model += "-DEBUG_STACK_TRACE";
+  return std::string("linux-") + ML_VERSION + "-" + model;
+}
+
+std::string Device::reset_reason_text() const {
+  // The original's reasons: 0 power-on, 1 hardware watchdog, 2 exception, 3 software watchdog,
+  // 4 software restart, 6 external reset.
+  int reason = 0;
+  switch (context_.previous_run) {
+    case RunEnd::first_start:
+    case RunEnd::power_loss:
+      reason = 0;
+      break;
+    case RunEnd::crash:
+      reason = 2;
+      break;
+    case RunEnd::watchdog:
+      reason = 3;
+      break;
+    case RunEnd::restart:
+      reason = 4;
+      break;
+    case RunEnd::clean_stop:
+      reason = 6;
+      break;
+  }
+  return "reason=" + std::to_string(reason) +
+         "&exccause=0&epc1=0x00000000&epc2=0x00000000&epc3=0x00000000&excvaddr=0x00000000"
+         "&depc=0x00000000";
+}
+
+std::string Device::network_quality_text() const {
+  const std::uint64_t disconnects = mqtt_ ? mqtt_->stats().disconnects : 0;
+  if (recent_rtt_us_.empty()) {
+    return "ping_response_time=unknown&ping_average_packet_loss=unknown&disconnect_count=" +
+           std::to_string(disconnects);
+  }
+  std::uint64_t sum = 0;
+  for (std::uint64_t us : recent_rtt_us_)
+    sum += us;
+  const std::uint64_t avg_us = sum / recent_rtt_us_.size();
+  std::uint64_t failed = 0;
+  for (bool d : recent_delivered_)
+    failed += d ? 0 : 1;
+  const std::uint64_t loss_hundredths =
+      recent_delivered_.empty() ? 0 : failed * 10000 / recent_delivered_.size();
+  return "ping_response_time=" + fixed3(avg_us) +
+         " mS&ping_average_packet_loss=" + fixed2(loss_hundredths) +
+         "%&disconnect_count=" + std::to_string(disconnects);
+}
+
+}  // namespace ml::agent

@@ -1,0 +1,134 @@
+// One logical MeterLogger device: a meter (KMP, EN 61107 or pulse), its MQTT connection under
+// the meter's serial, and the command channel. Each interval it reads the meter, builds the v2
+// sample, seals it and writes it to the durable outbox before anything is published; a message
+// leaves the outbox only when the broker has acknowledged it. Commands are verified, checked
+// against the clock window and the replay memory, and answered through the outbox too.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "agent/config.hpp"
+#include "agent/pulse_input.hpp"
+#include "agent/store.hpp"
+#include "core/envelope/envelope.hpp"
+#include "core/pulse/pulse.hpp"
+#include "meter/link_stats.hpp"
+#include "platform/mqtt/client.hpp"
+#include "platform/serial/link.hpp"
+
+namespace ml::agent {
+
+// What every device shares: the store, the agent-wide settings, the agent's start.
+struct DeviceContext {
+  Store& store;
+  const AgentConfig& config;
+  std::chrono::steady_clock::time_point started;  // for `uptime`
+  RunEnd previous_run = RunEnd::first_start;      // for `reset_reason`
+  std::function<void()> restart;                  // the `restart` command
+  // Wall clock in unix seconds; replaceable in tests.
+  std::function<std::int64_t()> now = [] {
+    return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count());
+  };
+};
+
+// Counters a test or the setup page can read.
+struct DeviceCounters {
+  std::uint64_t samples_queued = 0;
+  std::uint64_t reads_failed = 0;
+  std::uint64_t reads_skipped_clock = 0;  // no sample while the clock is not plausible
+  std::uint64_t published = 0;            // outbox messages acknowledged by the broker
+  std::uint64_t outbox_dropped = 0;
+  std::uint64_t commands_accepted = 0;
+  std::map<std::string, std::uint64_t> commands_rejected;  // by reason
+};
+
+// Earliest wall-clock time a sample may carry: a clock before it is not set (2024-01-01).
+inline constexpr std::int64_t kPlausibleTime = 1704067200;
+
+class Device : public std::enable_shared_from_this<Device> {
+ public:
+  Device(asio::any_io_executor executor, MeterConfig meter, DeviceContext& context);
+  ~Device();
+
+  void start();
+  // Stops reading and publishing, saves the pulse count, disconnects cleanly (no last will).
+  void stop();
+
+  const MeterConfig& meter() const { return meter_; }
+  // "" until the serial is known (configured, remembered, or read from the meter).
+  const std::string& serial() const { return serial_; }
+  const DeviceCounters& counters() const { return counters_; }
+  const meter::LinkStats& link_stats() const { return link_stats_; }
+  bool mqtt_connected() const { return mqtt_ && mqtt_->connected(); }
+
+ private:
+  asio::awaitable<void> sample_loop();
+  asio::awaitable<void> sample_once();
+  asio::awaitable<core::Result<core::sample::Reading>> read_meter();
+  core::Result<core::sample::Reading> pulse_reading();
+
+  void serial_known(const std::string& serial);
+  void start_mqtt();
+  void on_connected();
+  void on_message(const platform::MqttMessage& message);
+  void reject(const std::string& reason, const std::string& topic);
+  void handle_command(const std::string& command, const std::string& argument);
+  std::string version_text() const;
+  std::string reset_reason_text() const;
+  std::string network_quality_text() const;
+
+  // Seals text for /<function>/v2/<serial>/<time> and writes it to the outbox.
+  void queue_message(const std::string& function, const std::string& text, std::int64_t time);
+  void pump();
+
+  void on_edge(const core::pulse::EdgeEvent& e);
+  void save_pulses();
+
+  void log_read_state(bool ok, const std::string& detail);
+  std::int64_t now() const { return context_.now(); }
+
+  asio::any_io_executor executor_;
+  MeterConfig meter_;
+  DeviceContext& context_;
+  core::envelope::Keys keys_{};
+  std::string serial_;
+  bool running_ = false;
+
+  std::unique_ptr<platform::ByteLink> link_;
+  meter::LinkStats link_stats_;
+  asio::steady_timer sample_timer_;
+  std::optional<bool> last_read_ok_;  // for logging once per change
+  bool clock_warned_ = false;
+
+  std::unique_ptr<platform::MqttClient> mqtt_;
+  std::int64_t sent_up_to_ = 0;  // outbox id of the last message handed to the client
+  std::size_t in_flight_ = 0;
+  std::deque<std::uint64_t> recent_rtt_us_;  // acknowledgement round trips, last 60
+  std::deque<bool> recent_delivered_;        // delivered or failed, last 60
+
+  // Pulse meters.
+  std::unique_ptr<PulseInput> pulse_input_;
+  std::optional<core::pulse::PulseFilter> pulse_filter_;
+  std::uint64_t pulses_ = 0;
+  bool pulses_dirty_ = false;
+  asio::steady_timer pulse_save_timer_;
+  std::uint64_t pulses_at_last_sample_ = 0;
+  std::chrono::steady_clock::time_point last_sample_at_{};
+  std::int64_t operating_seconds_ = 0;
+
+  DeviceCounters counters_;
+};
+
+}  // namespace ml::agent

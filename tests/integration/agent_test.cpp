@@ -1,0 +1,302 @@
+// meterlogger agent end to end: a real mosquitto, emulated meters, the agent process, and an
+// independent client in the test that opens every message with the core and sends commands.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "agent_support.hpp"
+#include "core/sample/sample.hpp"
+#include "emulator.hpp"
+#include "mqtt_support.hpp"
+#include "platform/crypto/random.hpp"
+#include "platform/sqlite/db.hpp"
+
+namespace ml::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool is_sample(const Received& r) {
+  return r.parsed.name == "sample";
+}
+
+BrokerOptions persistent() {
+  BrokerOptions o;
+  o.persistence = true;
+  return o;
+}
+
+TEST(Agent, SamplesArriveDecryptAndMatchTheEmulator) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  const auto config =
+      write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 2)});
+  auto agent = start_agent(dir, config);
+
+  // After connecting, the agent announces itself as the original does (spec §7.3).
+  for (const char* fn : {"version", "uptime", "reset_reason", "status"}) {
+    ASSERT_TRUE(server.reply(fn, 0, 20s)) << fn << "\n" << agent->log();
+  }
+  auto first = server.wait_for(is_sample, 20s);
+  ASSERT_TRUE(first) << agent->log();
+  EXPECT_EQ(first->topic.rfind("/sample/v2/6892850/", 0), 0u) << first->topic;
+  EXPECT_NEAR(static_cast<double>(first->parsed.time), static_cast<double>(unix_now()), 30);
+  // The values in the sample are exactly the emulator's true (frozen) state.
+  auto parsed = core::sample::parse_sample(first->text);
+  ASSERT_TRUE(parsed.ok()) << first->text;
+  const auto state = meter.state();
+  for (const auto& reg : state["registers"]) {
+    const std::string name = reg["name"];
+    const std::map<std::string, std::string> keys = {
+        {"E1", "e1"}, {"V1", "v1"},      {"HR", "hr"},       {"T1", "t1"},
+        {"T2", "t2"}, {"T1-T2", "tdif"}, {"FLOW1", "flow1"}, {"POWER1", "effect1"}};
+    const auto* f = parsed->find(keys.at(name));
+    ASSERT_NE(f, nullptr) << name;
+    EXPECT_EQ(f->text, reg["value"]) << name;
+    EXPECT_EQ(f->unit, reg["unit"]) << name;
+  }
+  // Samples keep coming, each interval.
+  EXPECT_TRUE(server.wait_for(
+      [&](const Received& r) { return is_sample(r) && r.parsed.time > first->parsed.time; }, 10s));
+  EXPECT_TRUE(server.unopened.empty());
+  EXPECT_EQ(agent->stop(SIGTERM), 0);
+}
+
+TEST(Agent, EveryCommandRoundTripsWithTheExactReply) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
+  std::ofstream(dir.file("vdd")) << "3315\n";
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  const auto config =
+      write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)},
+                         "vdd_file = \"" + dir.file("vdd") + "\"");
+  auto agent = start_agent(dir, config);
+  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent->log();
+
+  struct Case {
+    std::string command;
+    std::string pattern;  // the reply text, as a regular expression
+  };
+  const std::vector<Case> cases = {
+      {"ping", ""},
+      {"version", "linux-[0-9.]+-KMP-THERMO_NC-DEBUG_STACK_TRACE"},
+      {"crypto", "linux-[0-9.]+-KMP-THERMO_NC-DEBUG_STACK_TRACE"},
+      {"uptime", "[0-9]+"},
+      {"vdd", "3\\.315"},
+      {"mem", "heap=[0-9]+"},
+      {"reset_reason",
+       "reason=0&exccause=0&epc1=0x00000000&epc2=0x00000000&epc3=0x00000000&"
+       "excvaddr=0x00000000&depc=0x00000000"},
+      {"chip_id", "0x[0-9a-f]{6}"},
+      {"flash_id", "0x[0-9a-f]+"},
+      {"flash_size", "[0-9]+ kB"},
+      {"network_quality",
+       "ping_response_time=([0-9]+\\.[0-9]{3} mS|unknown)&ping_average_packet_loss=([0-9]+\\."
+       "[0-9]{2}%|unknown)&disconnect_count=0"},
+      {"disconnect_count", "0"},
+      {"stack_trace", "enabled"},
+      {"save", "saved"},
+      {"status", "close"},
+  };
+  for (const Case& c : cases) {
+    for (const std::string& arg : {std::string("1"), std::string()}) {  // "1" and empty
+      const std::size_t from = server.received.size();
+      server.send("6892850", c.command, arg);
+      auto r = server.reply(c.command, from, 10s);
+      ASSERT_TRUE(r) << c.command << "\n" << agent->log();
+      EXPECT_TRUE(std::regex_match(r->text, std::regex(c.pattern)))
+          << c.command << " replied '" << r->text << "'";
+      EXPECT_EQ(r->topic.rfind("/" + c.command + "/v2/6892850/", 0), 0u) << r->topic;
+    }
+  }
+  // `restart` has no reply: the agent re-executes itself, connects again and reports reason 4.
+  const std::size_t from = server.received.size();
+  server.send("6892850", "restart");
+  auto reason = server.reply("reset_reason", from, 20s);
+  ASSERT_TRUE(reason) << agent->log();
+  EXPECT_EQ(reason->text.rfind("reason=4&", 0), 0u) << reason->text;
+  EXPECT_TRUE(agent->running());
+  EXPECT_EQ(agent->stop(SIGTERM), 0) << agent->log();
+}
+
+TEST(Agent, BadCommandsAreRejectedAndChangeNothing) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  auto agent = start_agent(
+      dir, write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)}));
+  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent->log();
+
+  auto replies_to = [&](const std::string& fn, std::size_t from) {
+    return std::count_if(server.received.begin() + static_cast<long>(from), server.received.end(),
+                         [&](const Received& r) { return r.parsed.name == fn; });
+  };
+  // Stale, future, wrong key, tampered, garbage, too short, too long and a replay: none of them
+  // gets a reply; the one good command does.
+  const std::size_t from = server.received.size();
+  server.send("6892850", "ping", "1", -1801);  // older than the ±1800 s window
+  server.send("6892850", "ping", "1", +1801);  // from the future
+  {
+    TestServer other_key(io, broker.port(), "2b7e151628aed2a6abf7158809cf4f3c", "other");
+    other_key.send("6892850", "ping");
+  }
+  const auto serial = core::topic::Serial::parse("6892850").value();
+  const std::string t = core::topic::command_topic(serial, unix_now(), "ping").value();
+  core::Bytes tampered =
+      platform::seal_random(core::envelope::derive_keys_from_hex(kTestKey).value(), t, "1",
+                            core::envelope::Padding::pkcs7)
+          .value();
+  tampered[60] ^= 0x01;
+  server.publish_raw(t, tampered);
+  server.publish_raw(t, core::Bytes(80, 0x42));   // garbage
+  server.publish_raw(t, core::Bytes(10, 0x00));   // too short
+  server.publish_raw(t, core::Bytes(600, 0x00));  // longer than the device accepts
+  const core::Bytes good =
+      platform::seal_random(core::envelope::derive_keys_from_hex(kTestKey).value(), t, "1",
+                            core::envelope::Padding::pkcs7)
+          .value();
+  server.publish_raw(t, good);
+  ASSERT_TRUE(server.reply("ping", from, 10s));  // the good one
+  server.publish_raw(t, good);                   // its exact replay
+  // Give the agent time to (not) answer, then make sure a fresh command still works.
+  const std::size_t probe = server.received.size();
+  server.send("6892850", "stack_trace");
+  ASSERT_TRUE(server.reply("stack_trace", probe, 10s));
+  EXPECT_EQ(replies_to("ping", from), 1) << agent->log();
+  const std::string log = agent->log();
+  for (const char* reason : {"too_old", "too_new", "envelope_bad_mac", "too_long", "replay"}) {
+    EXPECT_NE(log.find(std::string(": ") + reason), std::string::npos) << reason << "\n" << log;
+  }
+  EXPECT_NE(log.find("envelope_too_short"), std::string::npos) << log;
+  EXPECT_EQ(agent->stop(SIGTERM), 0);
+}
+
+// Reads the topics of the samples the agent wrote to its outbox, from its log.
+std::set<std::string> queued_samples(const std::string& log) {
+  std::set<std::string> out;
+  std::regex re("queued (/sample/v2/[0-9]+/[0-9]+)");
+  for (std::sregex_iterator it(log.begin(), log.end(), re), end; it != end; ++it) {
+    out.insert((*it)[1]);
+  }
+  return out;
+}
+
+TEST(Agent, BrokerDownForAWhileLosesNothing) {
+  TempDir dir;
+  Broker broker(dir, persistent());
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--pace-speedup", "10"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  auto agent = start_agent(
+      dir, write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 1)}));
+  ASSERT_TRUE(server.wait_for(is_sample, 20s)) << agent->log();
+  broker.stop();
+  std::this_thread::sleep_for(6s);  // samples keep being taken into the outbox
+  broker.start();
+  run_for(io, 12s);
+  agent->stop(SIGTERM);
+  run_for(io, 2s);
+  const std::set<std::string> queued = queued_samples(agent->log());
+  ASSERT_GT(queued.size(), 10u);
+  std::set<std::string> got;
+  std::vector<std::uint64_t> order;
+  for (const Received& r : server.received) {
+    if (!is_sample(r)) continue;
+    if (got.insert(r.topic).second) order.push_back(r.parsed.time);
+  }
+  for (const std::string& t : queued)
+    EXPECT_TRUE(got.count(t)) << "lost " << t;
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));  // in order, original timestamps
+}
+
+TEST(Agent, KilledAtRandomMomentsLosesNoSample) {
+  TempDir dir;
+  Broker broker(dir, persistent());
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--pace-speedup", "20"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  const auto config =
+      write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 1)});
+  std::mt19937 rng(20261125);
+  std::string logs;
+  for (int i = 0; i < 20; ++i) {
+    auto agent = start_agent(dir, config);
+    run_for(io, std::chrono::milliseconds(300 + rng() % 1500));
+    agent->stop(SIGKILL);
+    logs += agent->log();
+  }
+  auto agent = start_agent(dir, config);
+  run_for(io, 8s);  // the last run delivers whatever is left in the outbox
+  agent->stop(SIGTERM);
+  logs += agent->log();
+  run_for(io, 1s);
+  const std::set<std::string> queued = queued_samples(logs);
+  ASSERT_GT(queued.size(), 5u);
+  std::set<std::string> got;
+  for (const Received& r : server.received) {
+    if (is_sample(r)) got.insert(r.topic);
+  }
+  for (const std::string& t : queued)
+    EXPECT_TRUE(got.count(t)) << "lost " << t;
+}
+
+TEST(Agent, PulseCountSurvivesAKillLosingAtMostTheLastSecond) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const std::string socket = dir.file("s0");
+  constexpr int kRate = 4;  // pulses per second, 100 ms wide
+  Process pulses({meterlogger(), "sim", "pulse", "--rate", std::to_string(kRate), "--link", socket,
+                  "--control", dir.file("s0.ctl"), "--quiet"},
+                 dir.file("pulse.log"));
+  ASSERT_TRUE(wait_for_path(dir.file("s0.ctl")));
+  Control control(dir.file("s0.ctl"));
+  auto emitted = [&] { return control.request({{"cmd", "state"}})["pulses"].get<std::int64_t>(); };
+  auto saved = [&]() -> std::int64_t {
+    const std::string path = dir.file("state") + "/state.db";
+    if (!std::filesystem::exists(path)) return 0;
+    auto db = platform::sqlite::Db::open(path);
+    auto q = db->prepare("SELECT count FROM pulses WHERE serial = 'EL0001'");
+    return q && q->step().value() ? q->int64(0) : 0;  // no table or row yet: nothing counted
+  };
+  const auto config =
+      write_agent_config(dir, broker.port(), {pulse_meter("sim:" + socket, "EL0001", 60)});
+  for (int round = 0; round < 3; ++round) {
+    const std::int64_t before = saved();
+    auto agent = start_agent(dir, config);
+    // Counting starts when the agent's input is connected to the emulator.
+    for (int i = 0; i < 200 && agent->log().find("pulse input sim:") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    const std::int64_t start = emitted();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2300 + 900 * round));
+    const std::int64_t end = emitted();
+    agent->stop(SIGKILL);
+    const std::int64_t counted = saved() - before;
+    // Everything counted is on disk except at most the last second (plus one pulse on each side
+    // for the moments the emulator was asked).
+    EXPECT_LE(counted, end - start + 1) << agent->log();
+    EXPECT_GE(counted, end - start - kRate - 1) << agent->log();
+  }
+}
+
+}  // namespace
+}  // namespace ml::test
