@@ -155,6 +155,11 @@ asio::awaitable<void> Device::sample_once() {
                    "); no samples until it is");
       clock_warned_ = true;
     }
+    // Still learn the serial, so MQTT can connect and the device answers; no sample is taken.
+    if (serial_.empty() && meter_.protocol != "pulse") {
+      auto reading = co_await read_meter();
+      if (reading && running_) serial_known(reading->serial);
+    }
     co_return;
   }
   if (clock_warned_) {

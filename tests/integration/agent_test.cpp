@@ -298,5 +298,90 @@ TEST(Agent, PulseCountSurvivesAKillLosingAtMostTheLastSecond) {
   }
 }
 
+TEST(Agent, NoSampleWithAClockThatIsNotSet) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--freeze"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  AgentMeter m = serial_meter("kmp", meter.link(), 1);
+  m.serial = "6892850";
+  const auto config = write_agent_config(dir, broker.port(), {m});
+  // libfaketime sets the agent's clock to 2020 (before the plausible 2024): it connects and
+  // answers, but takes no sample.
+  Process agent(
+      {"faketime", "-f", "@2020-01-01 00:00:00", meterlogger(), "agent", "--config", config},
+      dir.file("agent.log"));
+  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent.log();
+  run_for(io, 3s);
+  EXPECT_FALSE(server.wait_for(is_sample, 1s)) << agent.log();
+  EXPECT_NE(agent.log().find("the system clock is not set"), std::string::npos) << agent.log();
+  EXPECT_EQ(meter.state()["counters"]["requests"], 0);  // the meter was not even read
+}
+
+TEST(Agent, SighupReloadsAndABadFileKeepsTheRunningConfiguration) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator first(dir, "kmp", {"--serial", "1111111", "--freeze"}, "first");
+  Emulator second(dir, "kmp", {"--serial", "2222222", "--freeze"}, "second");
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  const auto config =
+      write_agent_config(dir, broker.port(), {serial_meter("kmp", first.link(), 60)});
+  auto agent = start_agent(dir, config);
+  ASSERT_TRUE(server.wait_for(
+      [](const Received& r) {
+        return r.topic.find("/1111111/") != std::string::npos && r.parsed.name == "sample";
+      },
+      20s))
+      << agent->log();
+  // A broken file: logged, nothing changes.
+  std::ofstream(config) << "state_dir = \"" << dir.file("state") << "\"\n[mqtt\n";
+  ::kill(agent->pid(), SIGHUP);
+  run_for(io, 1s);
+  EXPECT_TRUE(agent->running());
+  EXPECT_NE(agent->log().find("SIGHUP: the configuration is not valid"), std::string::npos);
+  // A good file with a second meter: both are read.
+  write_agent_config(
+      dir, broker.port(),
+      {serial_meter("kmp", first.link(), 60), serial_meter("kmp", second.link(), 60)});
+  ::kill(agent->pid(), SIGHUP);
+  EXPECT_TRUE(server.wait_for(
+      [](const Received& r) {
+        return r.topic.find("/2222222/") != std::string::npos && r.parsed.name == "sample";
+      },
+      20s))
+      << agent->log();
+  EXPECT_EQ(agent->stop(SIGTERM), 0);
+}
+
+TEST(Agent, ResetReasonTellsACrashAndACleanStop) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--freeze"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  const auto config =
+      write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)});
+  auto reason_after = [&](std::unique_ptr<Process>& agent) {
+    const std::size_t from = server.received.size();
+    agent = start_agent(dir, config);
+    auto r = server.reply("reset_reason", from, 20s);
+    return r ? r->text.substr(0, r->text.find('&')) : std::string("none");
+  };
+  std::unique_ptr<Process> agent;
+  EXPECT_EQ(reason_after(agent), "reason=0");  // first start: power-on
+  agent->stop(SIGKILL);
+  EXPECT_EQ(reason_after(agent), "reason=2");  // crash
+  agent->stop(SIGTERM);
+  EXPECT_EQ(reason_after(agent), "reason=6");  // clean stop, then started again
+  agent->stop(SIGABRT);                        // what systemd's watchdog sends
+  EXPECT_EQ(reason_after(agent), "reason=3");
+  agent->stop(SIGTERM);
+}
+
 }  // namespace
 }  // namespace ml::test
