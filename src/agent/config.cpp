@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "agent/gpio.hpp"
+
 namespace ml::agent {
 namespace {
 
@@ -166,6 +168,26 @@ core::Status parse_mqtt(Reader& r, MqttConfig& m, const fs::path& base) {
   return r.no_unknown_keys();
 }
 
+bool is_output_spec(const std::string& s) {
+  return (s.rfind("file:", 0) == 0 && s.size() > 5) || parse_gpio_spec(s).has_value();
+}
+
+core::Status parse_valve(Reader& r, ValveConfig& v) {
+  ML_TRY(r.string("output", v.output));
+  if (v.output != "none" && !is_output_spec(v.output)) {
+    return bad(r.key("output"), "must be \"none\", \"file:/path\" or \"gpio:CHIP:LINE\"");
+  }
+  for (auto [name, field] : {std::pair{"second_output", &v.second_output}, {"led", &v.led}}) {
+    ML_TRY(r.string(name, *field));
+    if (!field->empty() && !is_output_spec(*field)) {
+      return bad(r.key(name), "must be \"file:/path\" or \"gpio:CHIP:LINE\"");
+    }
+  }
+  ML_TRY(r.boolean("normally_open", v.normally_open));
+  ML_TRY(r.boolean("auto_close", v.auto_close));
+  return r.no_unknown_keys();
+}
+
 core::Status parse_meter(Reader& r, MeterConfig& m, const fs::path& base, std::size_t index) {
   m.name = "meter[" + std::to_string(index + 1) + "]";
   ML_TRY(r.string("name", m.name));
@@ -227,7 +249,8 @@ core::Status parse_meter(Reader& r, MeterConfig& m, const fs::path& base, std::s
   m.retries = static_cast<int>(v);
   if (pulse) {
     ML_TRY(r.string("input", m.pulse.input));
-    if (m.pulse.input.rfind("gpio:", 0) != 0 && m.pulse.input.rfind("sim:", 0) != 0) {
+    if (!parse_gpio_spec(m.pulse.input) &&
+        !(m.pulse.input.rfind("sim:", 0) == 0 && m.pulse.input.size() > 4)) {
       return bad(r.key("input"), "required: gpio:CHIP:LINE or sim:/path/to/socket");
     }
     v = m.pulse.per_unit;
@@ -244,6 +267,11 @@ core::Status parse_meter(Reader& r, MeterConfig& m, const fs::path& base, std::s
     if (m.pulse.min_width_ms >= m.pulse.max_width_ms) {
       return bad(r.key("min_width_ms"), "must be below max_width_ms");
     }
+  }
+  if (const toml::table* t = r.table("valve")) {
+    if (pulse) return bad(r.key("valve"), "pulse meters have no valve");
+    Reader vr(*t, r.key("valve"));
+    ML_TRY(parse_valve(vr, m.valve));
   }
   return r.no_unknown_keys();
 }
@@ -273,6 +301,10 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
   }
   ML_TRY(r.string("vdd_file", c.vdd_file));
   ML_TRY(r.integer("command_window", c.command_window_s, 1, 86400));
+  ML_TRY(r.string("time_zone", c.time_zone));
+  if (c.time_zone.empty() || c.time_zone.size() > 64) {
+    return bad("time_zone", "an IANA time zone name such as Europe/Copenhagen");
+  }
   if (const toml::table* t = r.table("mqtt")) {
     Reader mr(*t, "mqtt");
     ML_TRY(parse_mqtt(mr, c.mqtt, base));

@@ -48,6 +48,17 @@ struct PulseConfig {
   std::uint32_t max_width_ms = 120;
 };
 
+// The valve (thermo actuator) of a heat meter. Outputs are "none", "file:/path" (the level,
+// 1 or 0, written to a file: tests, sysfs, or hardware driven by another program) or
+// "gpio:CHIP:LINE" (libgpiod).
+struct ValveConfig {
+  std::string output = "none";
+  std::string second_output;   // driven to the same level as output (the original's AC2)
+  std::string led;             // lit while the valve is open
+  bool normally_open = false;  // open = output low (a normally-open actuator)
+  bool auto_close = true;      // close when the reading reaches the prepaid limit
+};
+
 struct MeterConfig {
   std::string name;  // for logs; defaults to "meter[N]"
   core::sample::MeterKind kind = core::sample::MeterKind::kmp;
@@ -60,6 +71,7 @@ struct MeterConfig {
   std::chrono::milliseconds timeout{0};  // 0: the protocol's default
   int retries = 2;
   PulseConfig pulse;
+  ValveConfig valve;  // heat meters only
 };
 
 struct AgentConfig {
@@ -70,6 +82,7 @@ struct AgentConfig {
   OutboxConfig outbox;
   std::int64_t command_window_s = 1800;
   std::string vdd_file;  // a sysfs/hwmon file holding millivolts (or microvolts with vdd_scale)
+  std::string time_zone = "Europe/Copenhagen";  // IANA zone for cron
   std::vector<MeterConfig> meters;
 };
 

@@ -10,6 +10,7 @@
 #include "agent/system_info.hpp"
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
+#include "core/valve/limit.hpp"
 #include "meter/kmp_reader.hpp"
 #include "meter/mc66_reader.hpp"
 #include "platform/crypto/random.hpp"
@@ -31,7 +32,7 @@ constexpr std::size_t kRecent = 60;         // round trips kept for network_qual
 
 // Setting keys in the store.
 constexpr const char* kSerialKey = "serial";
-constexpr const char* kValveKey = "valve";
+constexpr const char* kMeteredKey = "metered";  // e1 (kWh) or v1 (m3) of the last reading
 constexpr const char* kPulseBaseKey = "pulse_base";
 constexpr const char* kOperatingKey = "operating_seconds";
 
@@ -114,6 +115,8 @@ void Device::start() {
         },
         asio::detached);
   }
+  // The valve's outputs are set from the stored state before anything else talks to the world.
+  if (meter_.protocol != "pulse") load_valve();
   last_sample_at_ = Clock::now();
   if (!serial_.empty()) start_mqtt();
   auto self = shared_from_this();
@@ -155,10 +158,14 @@ asio::awaitable<void> Device::sample_once() {
                    "); no samples until it is");
       clock_warned_ = true;
     }
-    // Still learn the serial, so MQTT can connect and the device answers; no sample is taken.
-    if (serial_.empty() && meter_.protocol != "pulse") {
+    // Still learn the serial, so MQTT can connect and the device answers, and still close an
+    // open valve at its limit; no sample is taken.
+    if (meter_.protocol != "pulse" && (serial_.empty() || valve_state_.state == "open")) {
       auto reading = co_await read_meter();
-      if (reading && running_) serial_known(reading->serial);
+      if (reading && running_) {
+        if (serial_.empty()) serial_known(reading->serial);
+        auto_close(*reading, false);
+      }
     }
     co_return;
   }
@@ -191,6 +198,7 @@ asio::awaitable<void> Device::sample_once() {
   }
   queue_message("sample", *text, t);
   ++counters_.samples_queued;
+  if (meter_.protocol != "pulse") auto_close(*reading, true);
 }
 
 asio::awaitable<core::Result<sample::Reading>> Device::read_meter() {
@@ -295,7 +303,115 @@ void Device::serial_known(const std::string& serial) {
   serial_ = serial;
   log::info(meter_.name + ": meter serial " + serial_);
   (void)context_.store.set_setting(meter_.name, kSerialKey, serial_, now());
+  if (meter_.protocol != "pulse") load_valve();
   start_mqtt();
+}
+
+// ---- valve ----
+
+void Device::load_valve() {
+  if (!serial_.empty()) {
+    if (auto stored = context_.store.valve(serial_); !stored) {
+      log::error(meter_.name + ": cannot read the valve state: " + stored.error().message());
+    } else if (*stored) {
+      valve_state_ = **stored;
+    }
+    if (auto m = context_.store.setting(serial_, kMeteredKey); m && *m) {
+      if (auto d = core::Decimal::parse(**m)) metered_ = *d;
+    }
+  }
+  const bool open = valve_state_.state == "open";
+  if (!valve_outputs_) {
+    auto outputs = ValveOutputs::open(executor_, meter_.valve, open);
+    if (!outputs) {
+      log::error(meter_.name + ": " + outputs.error().message());
+    } else {
+      valve_outputs_.emplace(std::move(outputs).value());
+    }
+  } else if (auto s = valve_outputs_->set(open); !s) {
+    log::error(meter_.name + ": " + s.error().message());
+  }
+  if (!serial_.empty()) {
+    (void)context_.store.set_valve(serial_, valve_state_, "start", now());
+  }
+  log::info(meter_.name + ": valve " + valve_state_.state + ", limit " + valve_state_.limit +
+            " (set from the stored state)");
+}
+
+void Device::set_valve(bool open, const std::optional<core::Decimal>& limit, const char* cause) {
+  ValveRecord next = valve_state_;
+  next.state = open ? "open" : "close";
+  if (limit) next.limit = limit->to_string();
+  // The outputs are driven even without a change: after `off` or `test` they need it.
+  if (valve_outputs_) {
+    if (auto s = valve_outputs_->set(open); !s)
+      log::error(meter_.name + ": " + s.error().message());
+  }
+  if (next.state == valve_state_.state && next.limit == valve_state_.limit) return;
+  if (auto s = context_.store.set_valve(serial_, next, cause, now()); !s) {
+    log::error(meter_.name + ": cannot store the valve state: " + s.error().message());
+  }
+  log::info(meter_.name + " " + serial_ + ": valve " + next.state + ", limit " + next.limit + " (" +
+            cause + ")");
+  valve_state_ = next;
+}
+
+void Device::open_until(const std::string& argument, bool delta) {
+  const std::string command = delta ? "open_until_delta" : "open_until";
+  auto amount = core::valve::parse_amount(argument);
+  if (!amount) {
+    // A negative amount changes nothing by design (the original's HEAD); neither does garbage.
+    log::warning(meter_.name + " " + serial_ + ": " + command +
+                 " changes nothing: " + amount.error().message());
+  } else if (!delta) {
+    set_valve(true, *amount, "command");
+  } else if (!metered_) {
+    log::warning(meter_.name + " " + serial_ + ": " + command +
+                 " changes nothing: no reading of the meter yet");
+  } else if (auto limit = core::sum(*metered_, *amount); !limit) {
+    log::warning(meter_.name + " " + serial_ + ": " + command +
+                 " changes nothing: " + limit.error().message());
+  } else {
+    set_valve(true, *limit, "command");
+  }
+  // open_until: the stored limit; open_until_delta: what is left of it (limit - reading).
+  core::Decimal shown;
+  if (auto limit = core::Decimal::parse(valve_state_.limit)) shown = *limit;
+  if (delta) {
+    auto left = metered_ ? core::difference(shown, *metered_)
+                         : core::Result<core::Decimal>(core::Decimal{});
+    shown = left ? *left : core::Decimal{};
+  }
+  const std::int64_t t = now();
+  queue_message(command, core::valve::reply_text(shown, meter_.flow_meter), t);
+  queue_message("status", valve_state_.state, t);
+}
+
+void Device::auto_close(const sample::Reading& reading, bool clock_set) {
+  auto m = core::valve::metered(reading);
+  if (!m) return;
+  if (!metered_ || !(*metered_ == *m)) {
+    metered_ = *m;
+    (void)context_.store.set_setting(serial_, kMeteredKey, m->to_string(), now());
+  }
+  if (!meter_.valve.auto_close || valve_state_.state != "open") return;
+  auto limit = core::Decimal::parse(valve_state_.limit);
+  if (!limit || !core::valve::limit_reached(*m, *limit)) return;
+  set_valve(false, std::nullopt, "auto_close");
+  // Without a plausible clock the message would carry a wrong time; `status` follows every
+  // connect anyway.
+  if (clock_set) queue_message("status", "close", now());
+}
+
+void Device::cron_valve_command(const std::string& command) {
+  if (meter_.protocol == "pulse") return;
+  if (command == "open" || command == "close") {
+    set_valve(command == "open", std::nullopt, "cron");
+  } else if ((command == "off" || command == "test") && valve_outputs_) {
+    auto s = command == "off" ? valve_outputs_->off() : valve_outputs_->test();
+    if (!s) log::error(meter_.name + ": " + s.error().message());
+    log::info(meter_.name + " " + serial_ + ": valve outputs " + command + " (cron)");
+  }
 }
 
 // ---- pulses ----
@@ -371,10 +487,7 @@ void Device::on_connected() {
                                    .count()),
                 t);
   queue_message("reset_reason", reset_reason_text(), t);
-  if (meter_.protocol != "pulse") {
-    auto valve = context_.store.setting(serial_, kValveKey);
-    queue_message("status", valve && *valve ? **valve : "close", t);
-  }
+  if (meter_.protocol != "pulse") queue_message("status", valve_state_.state, t);
   pump();
 }
 
@@ -493,7 +606,6 @@ void Device::on_message(const platform::MqttMessage& m) {
 }
 
 void Device::handle_command(const std::string& command, const std::string& argument) {
-  (void)argument;  // none of the commands of this part takes an argument
   const std::int64_t t = now();
   auto reply = [&](const std::string& text) { queue_message(command, text, t); };
   if (command == "ping") {
@@ -525,8 +637,12 @@ void Device::handle_command(const std::string& command, const std::string& argum
     if (meter_.protocol == "pulse") save_pulses();
     reply("saved");
   } else if (command == "status" && meter_.protocol != "pulse") {
-    auto valve = context_.store.setting(serial_, kValveKey);
-    reply(valve && *valve ? **valve : "close");
+    reply(valve_state_.state);
+  } else if ((command == "open" || command == "close") && meter_.protocol != "pulse") {
+    set_valve(command == "open", std::nullopt, "command");
+  } else if ((command == "open_until" || command == "open_until_delta") &&
+             meter_.protocol != "pulse") {
+    open_until(argument, command == "open_until_delta");
   } else if (command == "restart") {
     log::info(meter_.name + " " + serial_ + ": restart requested by command");
     if (context_.restart) context_.restart();

@@ -20,6 +20,8 @@
 #include "agent/config.hpp"
 #include "agent/pulse_input.hpp"
 #include "agent/store.hpp"
+#include "agent/valve.hpp"
+#include "core/decimal.hpp"
 #include "core/envelope/envelope.hpp"
 #include "core/pulse/pulse.hpp"
 #include "meter/link_stats.hpp"
@@ -72,6 +74,12 @@ class Device : public std::enable_shared_from_this<Device> {
   const DeviceCounters& counters() const { return counters_; }
   const meter::LinkStats& link_stats() const { return link_stats_; }
   bool mqtt_connected() const { return mqtt_ && mqtt_->connected(); }
+  // The valve's stored state and limit (heat meters).
+  const ValveRecord& valve() const { return valve_state_; }
+
+  // A command from a cron job (spec §11): open, close, off, test (the valve); the others are
+  // the caller's. Publishes nothing.
+  void cron_valve_command(const std::string& command);
 
  private:
   asio::awaitable<void> sample_loop();
@@ -92,6 +100,12 @@ class Device : public std::enable_shared_from_this<Device> {
   // Seals text for /<function>/v2/<serial>/<time> and writes it to the outbox.
   void queue_message(const std::string& function, const std::string& text, std::int64_t time);
   void pump();
+
+  // Valve: drives the outputs, stores the state and the limit with the cause of the change.
+  void set_valve(bool open, const std::optional<core::Decimal>& limit, const char* cause);
+  void open_until(const std::string& argument, bool delta);
+  void auto_close(const core::sample::Reading& reading, bool clock_set);
+  void load_valve();
 
   void on_edge(const core::pulse::EdgeEvent& e);
   void save_pulses();
@@ -117,6 +131,11 @@ class Device : public std::enable_shared_from_this<Device> {
   std::size_t in_flight_ = 0;
   std::deque<std::uint64_t> recent_rtt_us_;  // acknowledgement round trips, last 60
   std::deque<bool> recent_delivered_;        // delivered or failed, last 60
+
+  // Valve (heat meters).
+  std::optional<ValveOutputs> valve_outputs_;
+  ValveRecord valve_state_;
+  std::optional<core::Decimal> metered_;  // e1 in kWh (flow meters: v1 in m3), last reading
 
   // Pulse meters.
   std::unique_ptr<PulseInput> pulse_input_;

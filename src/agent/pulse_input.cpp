@@ -12,6 +12,7 @@
 #include <cstring>
 #include <istream>
 
+#include "agent/gpio.hpp"
 #include "platform/log/log.hpp"
 
 namespace ml::agent {
@@ -202,20 +203,9 @@ core::Result<std::unique_ptr<PulseInput>> make_pulse_input(asio::any_io_executor
   if (spec.rfind("sim:", 0) == 0 && spec.size() > 4) {
     return std::unique_ptr<PulseInput>(std::make_unique<SimPulseInput>(executor, spec.substr(4)));
   }
-  if (spec.rfind("gpio:", 0) == 0) {
-    const std::string rest = spec.substr(5);
-    const std::size_t colon = rest.rfind(':');
-    if (colon != std::string::npos && colon > 0) {
-      try {
-        std::size_t used = 0;
-        const unsigned long line = std::stoul(rest.substr(colon + 1), &used);
-        if (used == rest.size() - colon - 1 && line < 1024) {
-          return std::unique_ptr<PulseInput>(std::make_unique<GpioPulseInput>(
-              executor, rest.substr(0, colon), static_cast<unsigned>(line)));
-        }
-      } catch (const std::exception&) {
-      }
-    }
+  if (auto gpio = parse_gpio_spec(spec)) {
+    return std::unique_ptr<PulseInput>(
+        std::make_unique<GpioPulseInput>(executor, gpio->chip, gpio->line));
   }
   return core::make_error(core::Errc::invalid_argument,
                           "pulse input '" + spec + "': expected gpio:CHIP:LINE or sim:/path");

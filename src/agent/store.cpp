@@ -1,5 +1,6 @@
 #include "agent/store.hpp"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 
@@ -8,7 +9,7 @@ namespace {
 
 namespace sq = platform::sqlite;
 
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     R"(CREATE TABLE outbox(
          id INTEGER PRIMARY KEY AUTOINCREMENT,
          serial TEXT NOT NULL,
@@ -37,6 +38,19 @@ constexpr std::array<std::string_view, 1> kMigrations = {
          boot_id TEXT NOT NULL,
          ended INTEGER,
          end_reason TEXT);)",
+    R"(CREATE TABLE valve(
+         serial TEXT PRIMARY KEY,
+         state TEXT NOT NULL,
+         limit_value TEXT NOT NULL,
+         updated INTEGER NOT NULL);
+       CREATE TABLE valve_log(
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         serial TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         state TEXT NOT NULL,
+         limit_value TEXT NOT NULL,
+         cause TEXT NOT NULL);
+       CREATE INDEX valve_log_by_serial ON valve_log(serial, id);)",
 };
 
 #define ML_TRY(expr)                              \
@@ -177,6 +191,61 @@ core::Status Store::set_setting(const std::string& serial, const std::string& ke
       "ON CONFLICT(serial, key) DO UPDATE SET value = excluded.value, updated = excluded.updated");
   if (!q) return q.error();
   return q->bind(1, serial).bind(2, key).bind(3, value).bind(4, now).run();
+}
+
+core::Result<std::optional<ValveRecord>> Store::valve(const std::string& serial) {
+  auto q = db_.prepare("SELECT state, limit_value FROM valve WHERE serial = ?");
+  if (!q) return q.error();
+  q->bind(1, serial);
+  auto row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<ValveRecord>{};
+  return std::optional<ValveRecord>(ValveRecord{q->text(0), q->text(1)});
+}
+
+core::Status Store::set_valve(const std::string& serial, const ValveRecord& record,
+                              const std::string& cause, std::int64_t now) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  auto up = db_.prepare(
+      "INSERT INTO valve(serial, state, limit_value, updated) VALUES(?,?,?,?) "
+      "ON CONFLICT(serial) DO UPDATE SET state = excluded.state, "
+      "limit_value = excluded.limit_value, updated = excluded.updated");
+  if (!up) return up.error();
+  ML_TRY(up->bind(1, serial).bind(2, record.state).bind(3, record.limit).bind(4, now).run());
+  auto log = db_.prepare(
+      "INSERT INTO valve_log(serial, time, state, limit_value, cause) VALUES(?,?,?,?,?)");
+  if (!log) return log.error();
+  ML_TRY(log->bind(1, serial)
+             .bind(2, now)
+             .bind(3, record.state)
+             .bind(4, record.limit)
+             .bind(5, cause)
+             .run());
+  // The record of changes is bounded: the newest 1000 per meter.
+  auto prune = db_.prepare(
+      "DELETE FROM valve_log WHERE serial = ?1 AND id <= "
+      "(SELECT id FROM valve_log WHERE serial = ?1 ORDER BY id DESC LIMIT 1 OFFSET 1000)");
+  if (!prune) return prune.error();
+  ML_TRY(prune->bind(1, serial).run());
+  return tx.commit();
+}
+
+core::Result<std::vector<ValveChange>> Store::valve_log(const std::string& serial, int limit) {
+  auto q = db_.prepare(
+      "SELECT time, state, limit_value, cause FROM valve_log WHERE serial = ? "
+      "ORDER BY id DESC LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, serial).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<ValveChange> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(ValveChange{q->int64(0), q->text(1), q->text(2), q->text(3)});
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 core::Result<bool> Store::remember_command(const std::string& serial, core::ByteView mac,

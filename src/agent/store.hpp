@@ -46,6 +46,22 @@ enum class RunEnd : std::uint8_t {
 };
 std::string_view run_end_name(RunEnd end);
 
+// The valve of a heat meter: "open" or "close", and the prepaid limit (exact decimal text, kWh
+// or for flow meters m3; "0" when never set).
+struct ValveRecord {
+  std::string state = "close";
+  std::string limit = "0";
+};
+
+// One recorded change of the valve: what it became, and why ("command", "cron", "auto_close",
+// "start").
+struct ValveChange {
+  std::int64_t time = 0;
+  std::string state;
+  std::string limit;
+  std::string cause;
+};
+
 class Store {
  public:
   // Opens or creates <state_dir>/state.db and applies the schema migrations.
@@ -69,6 +85,14 @@ class Store {
                                                    const std::string& key);
   core::Status set_setting(const std::string& serial, const std::string& key,
                            const std::string& value, std::int64_t now);
+
+  // ---- valve ----
+  core::Result<std::optional<ValveRecord>> valve(const std::string& serial);
+  // Stores the state and the limit and records the change with its cause, in one transaction.
+  core::Status set_valve(const std::string& serial, const ValveRecord& record,
+                         const std::string& cause, std::int64_t now);
+  // The newest `limit` changes, oldest first (at most 1000 are kept per meter).
+  core::Result<std::vector<ValveChange>> valve_log(const std::string& serial, int limit);
 
   // ---- replay memory ----
   // Remembers an accepted command by its MAC (unique per sealed message). False when that exact

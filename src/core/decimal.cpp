@@ -1,6 +1,9 @@
 #include "core/decimal.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <utility>
 
 namespace ml::core {
 namespace {
@@ -176,6 +179,48 @@ int compare(const Decimal& a, const Decimal& b) {
   const int c = da.compare(db);
   if (c == 0) return 0;
   return c < 0 ? -sign : sign;
+}
+
+namespace {
+Error too_big(const Decimal& a, const Decimal& b) {
+  return Error{Errc::invalid_argument,
+               "the sum of " + a.to_string() + " and " + b.to_string() + " does not fit 64 bits"};
+}
+}  // namespace
+
+Result<Decimal> sum(const Decimal& a, const Decimal& b) {
+  // Bring both to the smaller exponent; the mantissas then add or subtract as integers.
+  const std::int32_t e = std::min(a.exponent, b.exponent);
+  Decimal x{a.negative, a.mantissa, e};
+  Decimal y{b.negative, b.mantissa, e};
+  for (auto [from, to] : {std::pair{&a, &x}, std::pair{&b, &y}}) {
+    for (std::int32_t i = from->exponent; i > e; --i) {
+      if (to->mantissa > UINT64_MAX / 10) return too_big(a, b);
+      to->mantissa *= 10;
+    }
+  }
+  const bool xn = x.negative && x.mantissa != 0;
+  const bool yn = y.negative && y.mantissa != 0;
+  Decimal r{false, 0, e};
+  if (xn == yn) {
+    if (x.mantissa > UINT64_MAX - y.mantissa) return too_big(a, b);
+    r.mantissa = x.mantissa + y.mantissa;
+    r.negative = xn;
+  } else if (x.mantissa >= y.mantissa) {
+    r.mantissa = x.mantissa - y.mantissa;
+    r.negative = xn;
+  } else {
+    r.mantissa = y.mantissa - x.mantissa;
+    r.negative = yn;
+  }
+  if (r.mantissa == 0) r.negative = false;
+  return r;
+}
+
+Result<Decimal> difference(const Decimal& a, const Decimal& b) {
+  Decimal negated = b;
+  negated.negative = !b.negative;
+  return sum(a, negated);
 }
 
 }  // namespace ml::core

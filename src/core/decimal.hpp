@@ -50,4 +50,10 @@ struct Decimal {
 // Numeric comparison: -1, 0, +1. compare(0.10, 0.1) == 0.
 int compare(const Decimal& a, const Decimal& b);
 
+// a + b, exact, with the larger number of fraction digits of the two (1.5 + 0.25 = 1.75,
+// 2 + 0.50 = 2.50). An error when the result does not fit a 64-bit mantissa.
+Result<Decimal> sum(const Decimal& a, const Decimal& b);
+// a - b, exact, as sum().
+Result<Decimal> difference(const Decimal& a, const Decimal& b);
+
 }  // namespace ml::core

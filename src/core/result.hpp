@@ -66,6 +66,9 @@ namespace ml::core {
   X(sample_bad_value, "invalid sample value")                           \
   X(sample_bad_unit, "invalid sample unit")                             \
   X(sample_missing_value, "sample value missing")                       \
+  /* valve */                                                           \
+  X(valve_bad_amount, "invalid valve limit")                            \
+  X(valve_negative, "negative valve limit")                             \
   /* MQTT client */                                                     \
   X(mqtt_not_connected, "not connected to the MQTT broker")             \
   X(mqtt_queue_full, "too many unacknowledged MQTT messages")           \

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -193,7 +194,14 @@ Control::Control(const std::string& socket_path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  // The socket file appears at bind(), a moment before listen(): retry a refused connection.
+  const auto end = Clock::now() + std::chrono::seconds(10);
+  int r = -1;
+  while ((r = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr)) != 0 &&
+         (errno == ECONNREFUSED || errno == ENOENT) && Clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (r != 0) {
     throw std::runtime_error("cannot connect to " + socket_path + ": " + std::strerror(errno));
   }
 }

@@ -52,24 +52,17 @@ std::string quoted(std::string_view s) {
 
 Status normalize(SampleField& f) {
   if (!f.value) return Ok{};
-  const auto unit = kmp::unit_by_text(f.unit);
-  if (!unit || unit->factor_den == 0) return Ok{};
-  if (unit->quantity == kmp::Quantity::energy) {
-    f.normalized_unit = "kWh";
-  } else if (unit->quantity == kmp::Quantity::volume) {
-    f.normalized_unit = "m3";
-  } else {
-    return Ok{};
-  }
-  auto n =
-      f.value->multiplied(unit->factor_num, unit->factor_den,
-                          std::max(kNormalizedDecimals, f.value->decimals()), &f.normalized_exact);
+  auto n = normalized(*f.value, f.unit);
   if (!n) {
     return make_error(Errc::sample_bad_value, "key " + f.key + ": " + quoted(f.text) + " " +
                                                   f.unit +
                                                   " cannot be normalised: " + n.error().message());
   }
-  f.normalized = n.value();
+  if (*n) {
+    f.normalized = (*n)->value;
+    f.normalized_unit = std::string((*n)->unit);
+    f.normalized_exact = (*n)->exact;
+  }
   return Ok{};
 }
 
@@ -132,6 +125,24 @@ Result<SampleField> parse_field(std::string_view item, std::size_t index) {
 }
 
 }  // namespace
+
+Result<std::optional<Normalized>> normalized(const Decimal& value, std::string_view unit_text) {
+  const auto unit = kmp::unit_by_text(unit_text);
+  if (!unit || unit->factor_den == 0) return std::optional<Normalized>{};
+  Normalized n;
+  if (unit->quantity == kmp::Quantity::energy) {
+    n.unit = "kWh";
+  } else if (unit->quantity == kmp::Quantity::volume) {
+    n.unit = "m3";
+  } else {
+    return std::optional<Normalized>{};
+  }
+  auto v = value.multiplied(unit->factor_num, unit->factor_den,
+                            std::max(kNormalizedDecimals, value.decimals()), &n.exact);
+  if (!v) return v.error();
+  n.value = *v;
+  return std::optional<Normalized>{n};
+}
 
 std::string_view meter_kind_name(MeterKind kind) {
   for (const auto& k : kKindNames) {

@@ -80,6 +80,15 @@ inline constexpr std::size_t kMaxSampleFields = 32;
 // Decimals kept when a unit has no exact decimal conversion to the base unit (GJ -> kWh).
 inline constexpr int kNormalizedDecimals = 6;
 
+// A value in the base unit of its quantity: energy in kWh, volume in m3.
+struct Normalized {
+  Decimal value;
+  std::string_view unit;  // "kWh" or "m3"
+  bool exact = true;      // false: rounded half-even at max(kNormalizedDecimals, decimals)
+};
+// nullopt when the unit is not an energy or volume unit of the unit table (or "").
+Result<std::optional<Normalized>> normalized(const Decimal& value, std::string_view unit);
+
 struct SampleField {
   std::string key;
   std::string text;              // the value exactly as sent

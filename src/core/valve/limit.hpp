@@ -1,0 +1,34 @@
+// The prepaid limit of a heat meter's valve (spec §9 `open_until`, `open_until_delta`, §10.3
+// auto-close), with the original's quirks fixed: the limit is compared with the energy
+// normalised to kWh from whatever unit the meter uses (GJ, MWh, ...) or, for flow meters, with
+// the volume in m3; values are exact decimals, never floats.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/decimal.hpp"
+#include "core/result.hpp"
+#include "core/sample/sample.hpp"
+
+namespace ml::core::valve {
+
+// The argument of `open_until` / `open_until_delta`: a decimal number of kWh (flow meters: m3)
+// with at most 3 fraction digits, at most 16 characters. A negative number is an error of its
+// own (valve_negative) because it changes nothing by design, not by mistake.
+Result<Decimal> parse_amount(std::string_view text);
+
+// What the limit is compared with: e1 in kWh, or for flow meters v1 in m3. nullopt when the
+// reading lacks it or its unit is unknown.
+std::optional<Decimal> metered(const sample::Reading& reading);
+
+// True when the metered quantity has reached the limit (>=), as auto-close checks it.
+bool limit_reached(const Decimal& metered_value, const Decimal& limit);
+
+// The reply text of `open_until` and `open_until_delta`: whole kWh (the original's %u), or for
+// flow meters m3 with exactly 3 decimals (%.3f). Fraction digits beyond are cut, not rounded;
+// a negative amount is written as 0.
+std::string reply_text(const Decimal& amount, bool flow_meter);
+
+}  // namespace ml::core::valve

@@ -1,0 +1,182 @@
+// The valve of a heat meter end to end: the agent with a file output, an emulated MULTICAL, a
+// real mosquitto and the test server sending sealed commands.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <thread>
+
+#include "agent/store.hpp"
+#include "agent_support.hpp"
+#include "emulator.hpp"
+#include "mqtt_support.hpp"
+
+namespace ml::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+bool file_becomes(const std::string& path, const std::string& text,
+                  std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (read_file(path) == text) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return read_file(path) == text;
+}
+
+AgentMeter valve_meter(const TempDir& dir, const Emulator& meter, int interval) {
+  AgentMeter m = serial_meter("kmp", meter.link(), interval);
+  m.extra = "[meter.valve]\noutput = \"file:" + dir.path().string() +
+            "/ac1\"\nled = \"file:" + dir.path().string() + "/led\"\n";
+  return m;
+}
+
+// The reply texts of one command: every message on `fn` and the `status` after it.
+std::pair<std::string, std::string> reply_and_status(TestServer& server, const std::string& fn,
+                                                     std::size_t from) {
+  auto r = server.reply(fn, from, 15s);
+  auto s = server.reply("status", from, 15s);
+  return {r ? r->text : "<none>", s ? s->text : "<none>"};
+}
+
+std::string last_cause(const TempDir& dir, const std::string& serial) {
+  auto store = agent::Store::open(dir.path().string() + "/state");
+  if (!store) return "<no store>";
+  auto log = store->valve_log(serial, 1);
+  return log && !log->empty() ? log->back().cause + ":" + log->back().state : "<none>";
+}
+
+TEST(Valve, CommandsRoundTripWithTheExactReplies) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "12345"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  auto agent =
+      start_agent(dir, write_agent_config(dir, broker.port(), {valve_meter(dir, meter, 2)}));
+  // After connecting the device tells its valve state; a fresh device is closed.
+  auto first = server.reply("status", 0, 20s);
+  ASSERT_TRUE(first) << agent->log();
+  EXPECT_EQ(first->text, "close");
+  EXPECT_EQ(read_file(dir.path().string() + "/ac1"), "0\n");
+  ASSERT_TRUE(server.wait_for([](const Received& r) { return r.parsed.name == "sample"; }, 20s));
+
+  std::size_t from = server.received.size();
+  server.send("6892850", "open_until", "12400");
+  EXPECT_EQ(reply_and_status(server, "open_until", from),
+            std::make_pair(std::string("12400"), std::string("open")));
+  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", 2s));
+  EXPECT_EQ(read_file(dir.path().string() + "/led"), "1\n");
+
+  // Negative: nothing changes, the reply tells the stored limit.
+  from = server.received.size();
+  server.send("6892850", "open_until", "-5");
+  EXPECT_EQ(reply_and_status(server, "open_until", from),
+            std::make_pair(std::string("12400"), std::string("open")));
+
+  // limit = current reading (12345 kWh) + delta; the reply is what is left.
+  from = server.received.size();
+  server.send("6892850", "open_until_delta", "100");
+  EXPECT_EQ(reply_and_status(server, "open_until_delta", from),
+            std::make_pair(std::string("100"), std::string("open")));
+  from = server.received.size();
+  server.send("6892850", "open_until", "");
+  EXPECT_EQ(reply_and_status(server, "open_until", from).first, "12445");
+
+  from = server.received.size();
+  server.send("6892850", "close");
+  server.send("6892850", "status");
+  auto s = server.reply("status", from, 15s);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->text, "close");
+  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "0\n", 2s));
+  EXPECT_EQ(last_cause(dir, "6892850"), "command:close");
+
+  // A plain open keeps the stored limit (12445 > 12345): the valve stays open.
+  from = server.received.size();
+  server.send("6892850", "open");
+  server.send("6892850", "status");
+  s = server.reply("status", from, 15s);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->text, "open");
+  run_for(io, 3s);  // a sample later
+  EXPECT_EQ(read_file(dir.path().string() + "/ac1"), "1\n");
+  EXPECT_EQ(agent->stop(SIGTERM), 0);
+}
+
+TEST(Valve, AutoClosesAtTheLimitAlsoWithTheBrokerDown) {
+  TempDir dir;
+  BrokerOptions persistent;
+  persistent.persistence = true;
+  Broker broker(dir, persistent);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "12345"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  auto agent =
+      start_agent(dir, write_agent_config(dir, broker.port(), {valve_meter(dir, meter, 1)}));
+  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent->log();
+  std::size_t from = server.received.size();
+  server.send("6892850", "open_until", "12350");
+  ASSERT_EQ(reply_and_status(server, "open_until", from).second, "open");
+  ASSERT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", 2s));
+
+  broker.stop();
+  meter.request({{"cmd", "set"}, {"energy", "12349"}});
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(read_file(dir.path().string() + "/ac1"), "1\n");  // below the limit: still open
+  meter.request({{"cmd", "set"}, {"energy", "12350"}});
+  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "0\n", 5s)) << agent->log();
+  EXPECT_EQ(read_file(dir.path().string() + "/led"), "0\n");
+  EXPECT_EQ(last_cause(dir, "6892850"), "auto_close:close");
+
+  from = server.received.size();
+  broker.start();
+  // The `status` queued when it closed arrives once the broker is back.
+  auto s = server.reply("status", from, 30s);
+  ASSERT_TRUE(s) << agent->log();
+  EXPECT_EQ(s->text, "close");
+  EXPECT_EQ(agent->stop(SIGTERM), 0);
+}
+
+TEST(Valve, StateSurvivesSigkillAndIsSetBeforeMqttConnects) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "12345"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  const auto config = write_agent_config(dir, broker.port(), {valve_meter(dir, meter, 60)});
+  auto agent = start_agent(dir, config);
+  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent->log();
+  std::size_t from = server.received.size();
+  server.send("6892850", "open_until", "99999");
+  ASSERT_EQ(reply_and_status(server, "open_until", from).second, "open");
+  agent->stop(SIGKILL);
+
+  // The power comes back: the output is low, and the network is not there yet.
+  std::ofstream(dir.path().string() + "/ac1") << "0\n";
+  broker.stop();
+  agent = start_agent(dir, config);
+  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", 5s)) << agent->log();
+  from = server.received.size();
+  broker.start();
+  auto s = server.reply("status", from, 30s);
+  ASSERT_TRUE(s) << agent->log();
+  EXPECT_EQ(s->text, "open");
+  from = server.received.size();
+  server.send("6892850", "open_until", "");
+  EXPECT_EQ(reply_and_status(server, "open_until", from).first, "99999");
+  EXPECT_EQ(agent->stop(SIGTERM), 0);
+}
+
+}  // namespace
+}  // namespace ml::test
