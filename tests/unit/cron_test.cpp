@@ -243,6 +243,42 @@ TEST(CronParse, ArgumentRejections) {
   EXPECT_EQ(e.message(), "invalid cron job: hour: 24 is out of range 0-23");
 }
 
+TEST(CronParse, TheExamplesOfDocsAgentMd) {
+  const std::int64_t monday = utc(2026, 6, 1, 0, 0);  // 2026-06-01 is a Monday
+  const auto at = [&](std::string_view argument, int day, int hour, int minute) {
+    return matches(job(argument), local_time(monday + day * 1440 + hour * 60 + minute));
+  };
+  EXPECT_TRUE(at("minute=0&hour=6&day_of_week=1-5&command=open", 4, 6, 0));
+  EXPECT_FALSE(at("minute=0&hour=6&day_of_week=1-5&command=open", 5, 6, 0));
+  EXPECT_TRUE(at("minute=30&hour=22&command=close", 6, 22, 30));
+  EXPECT_TRUE(at("minute=0&hour=6,18&day_of_month=1&command=test", 0, 18, 0));
+  EXPECT_FALSE(at("minute=0&hour=6,18&day_of_month=1&command=test", 1, 18, 0));
+  EXPECT_TRUE(at("minute=*/15&hour=8-17&command=open", 2, 17, 45));
+  EXPECT_FALSE(at("minute=*/15&hour=8-17&command=open", 2, 18, 0));
+  const Job xmas =
+      job("minute=0&hour=3&day_of_month=24&month=12&command=set_ssid_pwd=ssid=the_ssid&pwd=secret");
+  EXPECT_TRUE(matches(xmas, LocalTime{2026, 12, 24, 3, 0, 4}));
+  EXPECT_EQ(xmas.params, "ssid=the_ssid&pwd=secret");
+  EXPECT_EQ(to_text(job("minute=0&hour=6&day_of_week=1-5&command=open")),
+            "minute=0&hour=6&day_of_month=*&month=*&day_of_week=1-5&command=open");
+
+  const std::vector<std::pair<std::string, std::string>> errors = {
+      {"hour=24&command=open", "invalid cron job: hour: 24 is out of range 0-23"},
+      {"minute=30-10&command=open", "invalid cron job: minute: range 30-10 is reversed"},
+      {"minute=*/0&command=open", "invalid cron job: minute: step 0 in '*/0' is not allowed"},
+      {"minute=5/10&command=open",
+       "invalid cron job: minute: '5/10' has a step without a range (write 5-59/10 or */10)"},
+      {"minute=5a&command=open", "invalid cron job: minute: '5a' is not a number"},
+      {"minute=1&minute=2&command=open", "invalid cron job: minute: given twice"},
+      {"minute=1", "invalid cron job: command: missing (command=<name> comes last)"},
+      {"command=ping",
+       "command cannot run from cron: 'ping' (cron runs open, close, set_ssid_pwd, reconnect, "
+       "start_ap, stop_ap, clear_cron, off, test)"},
+  };
+  for (const auto& [argument, message] : errors)
+    EXPECT_EQ(rejection(argument).message(), message);
+}
+
 // --- fields --------------------------------------------------------------------------------------
 
 TEST(CronField, Names) {
