@@ -12,7 +12,10 @@
 //
 //   const std::int64_t now = cron::utc_minute(unix_seconds);
 //   for (const cron::Due& d : cron::due(jobs, last, now, zone)) run(jobs[d.job]);
-//   last = std::max(last, now);   // start with last = now - 1; never move it backwards
+//   last = std::max(last, now);   // never move it backwards
+//
+// At start, last = now - 1, or better the last minute evaluated before a restart if it is kept
+// in the store (then a restart within a minute runs nothing twice).
 //
 // The rule of due() (docs/agent.md, "Cron"): every UTC minute is evaluated at most once; it runs
 // the jobs that match a local wall-clock minute reached for the first time at that UTC minute.
@@ -28,6 +31,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -117,8 +121,8 @@ Result<Job> parse_set_cron(std::string_view argument);
 
 // The stored form: "minute=<text>&hour=<text>&day_of_month=<text>&month=<text>&
 // day_of_week=<text>&command=<command>[=<params>]" with each field's text as given. It is a
-// set_cron argument: parse_set_cron(to_text(job)) == job, and it is never over
-// kMaxArgumentSize.
+// set_cron argument: for every job from parse_set_cron, parse_set_cron(to_text(job)) == job, and
+// it is never over kMaxArgumentSize.
 std::string to_text(const Job& job);
 
 // ---- time ----

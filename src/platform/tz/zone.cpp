@@ -69,7 +69,7 @@ std::int64_t Zone::next_change(std::int64_t unix_seconds) const {
   // Within one stretch of the mapping: 1800-2037 as is, or one 28-year window after 2037.
   const std::int64_t base = std::min(end, kYear2038);
   constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
-  return m.shift > kMax - base ? kMax : base + m.shift;
+  return base > 0 && m.shift > kMax - base ? kMax : base + m.shift;
 }
 
 core::Result<Zone> load_zone(std::string_view name) {
