@@ -73,7 +73,11 @@ namespace ml::core {
   X(mqtt_not_connected, "not connected to the MQTT broker")             \
   X(mqtt_queue_full, "too many unacknowledged MQTT messages")           \
   X(mqtt_stopped, "MQTT client not running")                            \
-  X(mqtt_failure, "MQTT client failure")
+  X(mqtt_failure, "MQTT client failure")                                \
+  /* cron */                                                            \
+  X(cron_invalid, "invalid cron job")                                   \
+  X(cron_bad_command, "command cannot run from cron")                   \
+  X(time_zone_unknown, "unknown time zone")
 
 enum class Errc : std::uint8_t {
 #define ML_CORE_ERRC_ENUM(name, text) name,
