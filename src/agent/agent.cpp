@@ -11,6 +11,7 @@
 
 #include "agent/system_info.hpp"
 #include "platform/log/log.hpp"
+#include "platform/tz/zone.hpp"
 
 namespace ml::agent {
 namespace {
@@ -64,8 +65,9 @@ core::Status Agent::start() {
   ::signal(SIGABRT, on_abort);
 
   context_ = std::make_unique<DeviceContext>(
-      DeviceContext{*store_, config_, std::chrono::steady_clock::now(), how, {}});
+      DeviceContext{*store_, config_, std::chrono::steady_clock::now(), how, {}, {}});
   context_->restart = [this] { asio::post(io_, [this] { shutdown(RunEnd::restart); }); };
+  if (auto s = load_time_zone(); !s) return s;
   log::info("meterlogger agent starting: " + std::to_string(config_.meters.size()) +
             " meter(s), state in " + config_.state_dir +
             ", previous run: " + std::string(run_end_name(how)));
@@ -73,6 +75,13 @@ core::Status Agent::start() {
   wait_signals();
   sd_notify(0, "READY=1");
   feed_watchdog();
+  return core::Ok{};
+}
+
+core::Status Agent::load_time_zone() {
+  auto zone = platform::load_zone(config_.time_zone);
+  if (!zone) return zone.error();
+  context_->zone = std::make_shared<platform::Zone>(std::move(zone).value());
   return core::Ok{};
 }
 
@@ -118,6 +127,7 @@ void Agent::reload() {
   stop_devices();
   config_ = std::move(fresh).value();
   log::set_level(config_.log_level);
+  if (auto s = load_time_zone(); !s) log::error(s.error().message());
   start_devices();
   sd_notify(0, "READY=1");
 }

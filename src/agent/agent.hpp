@@ -31,6 +31,7 @@ class Agent {
   const std::vector<std::shared_ptr<Device>>& devices() const { return devices_; }
 
  private:
+  core::Status load_time_zone();
   void start_devices();
   void stop_devices();
   void shutdown(RunEnd how);

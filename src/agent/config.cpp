@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "agent/gpio.hpp"
+#include "platform/tz/zone.hpp"
 
 namespace ml::agent {
 namespace {
@@ -302,8 +303,8 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
   ML_TRY(r.string("vdd_file", c.vdd_file));
   ML_TRY(r.integer("command_window", c.command_window_s, 1, 86400));
   ML_TRY(r.string("time_zone", c.time_zone));
-  if (c.time_zone.empty() || c.time_zone.size() > 64) {
-    return bad("time_zone", "an IANA time zone name such as Europe/Copenhagen");
+  if (auto zone = platform::load_zone(c.time_zone); !zone) {
+    return bad("time_zone", zone.error().message());
   }
   if (const toml::table* t = r.table("mqtt")) {
     Reader mr(*t, "mqtt");

@@ -32,6 +32,8 @@ constexpr std::size_t kRecent = 60;         // round trips kept for network_qual
 
 // Setting keys in the store.
 constexpr const char* kSerialKey = "serial";
+constexpr const char* kCronKey = "cron";  // the jobs, one canonical text per line
+constexpr const char* kCronLastKey = "cron_last_minute";  // the last UTC minute evaluated
 constexpr const char* kMeteredKey = "metered";  // e1 (kWh) or v1 (m3) of the last reading
 constexpr const char* kPulseBaseKey = "pulse_base";
 constexpr const char* kOperatingKey = "operating_seconds";
@@ -63,6 +65,7 @@ Device::Device(asio::any_io_executor executor, MeterConfig meter, DeviceContext&
       meter_(std::move(meter)),
       context_(context),
       sample_timer_(executor),
+      cron_timer_(executor),
       pulse_save_timer_(executor) {
   if (auto keys = core::envelope::derive_keys(meter_.key)) keys_ = *keys;
   serial_ = meter_.serial;
@@ -122,12 +125,18 @@ void Device::start() {
   auto self = shared_from_this();
   asio::co_spawn(
       executor_, [self]() { return self->sample_loop(); }, asio::detached);
+  if (meter_.protocol != "pulse") {
+    load_cron();
+    asio::co_spawn(
+        executor_, [self]() { return self->cron_loop(); }, asio::detached);
+  }
 }
 
 void Device::stop() {
   if (!running_) return;
   running_ = false;
   sample_timer_.cancel();
+  cron_timer_.cancel();
   pulse_save_timer_.cancel();
   if (link_) link_->cancel();
   if (pulse_input_) pulse_input_->stop();
@@ -303,7 +312,10 @@ void Device::serial_known(const std::string& serial) {
   serial_ = serial;
   log::info(meter_.name + ": meter serial " + serial_);
   (void)context_.store.set_setting(meter_.name, kSerialKey, serial_, now());
-  if (meter_.protocol != "pulse") load_valve();
+  if (meter_.protocol != "pulse") {
+    load_valve();
+    load_cron();
+  }
   start_mqtt();
 }
 
@@ -412,6 +424,109 @@ void Device::cron_valve_command(const std::string& command) {
     if (!s) log::error(meter_.name + ": " + s.error().message());
     log::info(meter_.name + " " + serial_ + ": valve outputs " + command + " (cron)");
   }
+}
+
+// ---- cron ----
+
+void Device::load_cron() {
+  cron_jobs_.clear();
+  if (serial_.empty()) return;
+  auto text = context_.store.setting(serial_, kCronKey);
+  if (!text) {
+    log::error(meter_.name + ": cannot read the cron jobs: " + text.error().message());
+    return;
+  }
+  if (!*text) return;
+  std::size_t begin = 0;
+  while (begin < (*text)->size()) {
+    std::size_t end = (*text)->find('\n', begin);
+    if (end == std::string::npos) end = (*text)->size();
+    const std::string_view line = std::string_view(**text).substr(begin, end - begin);
+    begin = end + 1;
+    if (line.empty()) continue;
+    if (auto job = core::cron::parse_set_cron(line)) {
+      cron_jobs_.push_back(std::move(job).value());
+    } else {
+      log::error(meter_.name + ": a stored cron job does not parse: " + job.error().message());
+    }
+  }
+}
+
+core::Status Device::save_cron() {
+  std::string text;
+  for (const core::cron::Job& job : cron_jobs_)
+    text += core::cron::to_text(job) + "\n";
+  return context_.store.set_setting(serial_, kCronKey, text, now());
+}
+
+void Device::set_cron(const std::string& argument) {
+  std::string reply = argument;  // the original echoes the job
+  auto job = core::cron::parse_set_cron(argument);
+  if (!job) {
+    reply = job.error().message();
+  } else if (cron_jobs_.size() >= core::cron::kMaxJobs) {
+    reply = "cron table full: " + std::to_string(core::cron::kMaxJobs) +
+            " jobs; nothing stored (clear_cron first)";
+  } else {
+    cron_jobs_.push_back(std::move(job).value());
+    if (auto s = save_cron(); !s) {
+      cron_jobs_.pop_back();
+      reply = "cannot store the job: " + s.error().message();
+    }
+  }
+  if (reply != argument) log::warning(meter_.name + " " + serial_ + ": set_cron: " + reply);
+  queue_message("set_cron", reply, now());
+}
+
+asio::awaitable<void> Device::cron_loop() {
+  std::int64_t last = 0;  // the last UTC minute evaluated
+  if (auto stored = context_.store.setting(serial_, kCronLastKey); stored && *stored) {
+    last = std::strtoll((*stored)->c_str(), nullptr, 10);
+  }
+  while (running_) {
+    // Wake 50 ms after the next minute of the wall clock.
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    cron_timer_.expires_after(std::chrono::milliseconds(60000 - ms % 60000 + 50));
+    co_await cron_timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+    if (!running_) break;
+    const std::int64_t t = now();
+    if (t < kPlausibleTime || serial_.empty()) continue;
+    const std::int64_t minute = core::cron::utc_minute(t);
+    if (last == 0) last = minute - 1;
+    if (minute <= last) continue;  // the clock stepped back: wait until it passes `last`
+    if (!cron_jobs_.empty() && context_.zone) {
+      const std::vector<core::cron::Job> jobs = cron_jobs_;  // a job may clear the table
+      for (const core::cron::Due& d : core::cron::due(jobs, last, minute, *context_.zone)) {
+        run_cron_job(jobs[d.job]);
+      }
+      (void)context_.store.set_setting(serial_, kCronLastKey, std::to_string(minute), t);
+    }
+    last = minute;
+  }
+}
+
+void Device::run_cron_job(const core::cron::Job& job) {
+  log::info(meter_.name + " " + serial_ + ": cron runs " + job.command);
+  if (job.command == "open" || job.command == "close" || job.command == "off" ||
+      job.command == "test") {
+    cron_valve_command(job.command);
+  } else if (job.command == "clear_cron") {
+    cron_jobs_.clear();
+    (void)save_cron();
+  } else {
+    network_command(job.command, job.params, false);
+  }
+}
+
+// ---- network ----
+
+bool Device::network_command(const std::string& command, const std::string& argument, bool reply) {
+  (void)command;
+  (void)argument;
+  (void)reply;
+  return false;
 }
 
 // ---- pulses ----
@@ -643,10 +758,18 @@ void Device::handle_command(const std::string& command, const std::string& argum
   } else if ((command == "open_until" || command == "open_until_delta") &&
              meter_.protocol != "pulse") {
     open_until(argument, command == "open_until_delta");
+  } else if (command == "set_cron" && meter_.protocol != "pulse") {
+    set_cron(argument);
+  } else if (command == "cron" && meter_.protocol != "pulse") {
+    reply(std::to_string(cron_jobs_.size()));
+  } else if (command == "clear_cron" && meter_.protocol != "pulse") {
+    cron_jobs_.clear();
+    if (auto s = save_cron(); !s) log::error(meter_.name + ": " + s.error().message());
+    reply("");
   } else if (command == "restart") {
     log::info(meter_.name + " " + serial_ + ": restart requested by command");
     if (context_.restart) context_.restart();
-  } else {
+  } else if (!network_command(command, argument, true)) {
     log::debug(meter_.name + ": ignored command " + command);
   }
 }

@@ -21,6 +21,7 @@
 #include "agent/pulse_input.hpp"
 #include "agent/store.hpp"
 #include "agent/valve.hpp"
+#include "core/cron/cron.hpp"
 #include "core/decimal.hpp"
 #include "core/envelope/envelope.hpp"
 #include "core/pulse/pulse.hpp"
@@ -37,6 +38,7 @@ struct DeviceContext {
   std::chrono::steady_clock::time_point started;  // for `uptime`
   RunEnd previous_run = RunEnd::first_start;      // for `reset_reason`
   std::function<void()> restart;                  // the `restart` command
+  std::shared_ptr<const core::cron::ZoneRules> zone;  // local time for cron (config time_zone)
   // Wall clock in unix seconds; replaceable in tests.
   std::function<std::int64_t()> now = [] {
     return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -107,6 +109,16 @@ class Device : public std::enable_shared_from_this<Device> {
   void auto_close(const core::sample::Reading& reading, bool clock_set);
   void load_valve();
 
+  // Cron (heat meters): jobs in the store, evaluated at each minute of the wall clock.
+  asio::awaitable<void> cron_loop();
+  void load_cron();
+  core::Status save_cron();
+  void run_cron_job(const core::cron::Job& job);
+  void set_cron(const std::string& argument);
+  // The network commands (ssid, scan, set_ssid_pwd, reconnect, start_ap, ...): false when
+  // `command` is not one of them. From cron (reply = false) nothing is published.
+  bool network_command(const std::string& command, const std::string& argument, bool reply);
+
   void on_edge(const core::pulse::EdgeEvent& e);
   void save_pulses();
 
@@ -136,6 +148,9 @@ class Device : public std::enable_shared_from_this<Device> {
   std::optional<ValveOutputs> valve_outputs_;
   ValveRecord valve_state_;
   std::optional<core::Decimal> metered_;  // e1 in kWh (flow meters: v1 in m3), last reading
+
+  std::vector<core::cron::Job> cron_jobs_;
+  asio::steady_timer cron_timer_;
 
   // Pulse meters.
   std::unique_ptr<PulseInput> pulse_input_;
