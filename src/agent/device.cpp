@@ -32,9 +32,9 @@ constexpr std::size_t kRecent = 60;         // round trips kept for network_qual
 
 // Setting keys in the store.
 constexpr const char* kSerialKey = "serial";
-constexpr const char* kCronKey = "cron";  // the jobs, one canonical text per line
+constexpr const char* kCronKey = "cron";                  // the jobs, one canonical text per line
 constexpr const char* kCronLastKey = "cron_last_minute";  // the last UTC minute evaluated
-constexpr const char* kMeteredKey = "metered";  // e1 (kWh) or v1 (m3) of the last reading
+constexpr const char* kMeteredKey = "metered";            // e1 (kWh) or v1 (m3) of the last reading
 constexpr const char* kPulseBaseKey = "pulse_base";
 constexpr const char* kOperatingKey = "operating_seconds";
 

@@ -35,9 +35,9 @@ namespace ml::agent {
 struct DeviceContext {
   Store& store;
   const AgentConfig& config;
-  std::chrono::steady_clock::time_point started;  // for `uptime`
-  RunEnd previous_run = RunEnd::first_start;      // for `reset_reason`
-  std::function<void()> restart;                  // the `restart` command
+  std::chrono::steady_clock::time_point started;      // for `uptime`
+  RunEnd previous_run = RunEnd::first_start;          // for `reset_reason`
+  std::function<void()> restart;                      // the `restart` command
   std::shared_ptr<const core::cron::ZoneRules> zone;  // local time for cron (config time_zone)
   // Wall clock in unix seconds; replaceable in tests.
   std::function<std::int64_t()> now = [] {

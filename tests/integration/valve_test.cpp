@@ -178,5 +178,105 @@ TEST(Valve, StateSurvivesSigkillAndIsSetBeforeMqttConnects) {
   EXPECT_EQ(agent->stop(SIGTERM), 0);
 }
 
+TEST(Cron, JobsAreStoredCountedAndClearedWithTheExactReplies) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  const auto config = write_agent_config(dir, broker.port(), {valve_meter(dir, meter, 60)});
+  auto agent = start_agent(dir, config);
+  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent->log();
+  auto ask = [&](const std::string& command, const std::string& argument) {
+    const std::size_t from = server.received.size();
+    server.send("6892850", command, argument);
+    auto r = server.reply(command, from, 15s);
+    return r ? r->text : std::string("<none>");
+  };
+  const std::string job = "minute=0&hour=6&day_of_week=1-5&command=open";
+  EXPECT_EQ(ask("set_cron", job), job);
+  EXPECT_EQ(ask("set_cron", "minute=0&hour=24&command=open"),
+            "invalid cron job: hour: 24 is out of range 0-23");
+  EXPECT_EQ(
+      ask("set_cron", "minute=0&command=ping").rfind("command cannot run from cron: 'ping'", 0),
+      0u);
+  EXPECT_EQ(ask("cron", "1"), "1");
+  for (int i = 1; i < 16; ++i) {
+    const std::string more = "minute=" + std::to_string(i) + "&command=close";
+    EXPECT_EQ(ask("set_cron", more), more);
+  }
+  EXPECT_EQ(ask("set_cron", "minute=30&command=close"),
+            "cron table full: 16 jobs; nothing stored (clear_cron first)");
+  EXPECT_EQ(ask("cron", ""), "16");
+  // The jobs survive a restart.
+  EXPECT_EQ(agent->stop(SIGTERM), 0);
+  agent = start_agent(dir, config);
+  EXPECT_EQ(ask("cron", "1"), "16");
+  EXPECT_EQ(ask("clear_cron", "1"), "");
+  EXPECT_EQ(ask("cron", "1"), "0");
+  EXPECT_EQ(agent->stop(SIGTERM), 0);
+}
+
+// The agent under libfaketime, its clock starting at `start` (UTC) and running 60 times fast,
+// with cron jobs stored before it starts and no broker. Returns the cron-caused valve changes
+// as "<utc minute>:<state>" once the fake clock has run `fake_minutes`.
+std::vector<std::string> cron_changes(const std::string& zone, const std::string& start,
+                                      std::int64_t start_unix, const std::vector<std::string>& jobs,
+                                      int fake_minutes) {
+  TempDir dir;
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
+  AgentMeter m = valve_meter(dir, meter, 60);
+  m.serial = "6892850";
+  m.extra += "auto_close = false\n";
+  const auto config = write_agent_config(dir, free_port(), {m}, "time_zone = \"" + zone + "\"\n");
+  {
+    auto store = agent::Store::open(dir.path().string() + "/state");
+    std::string text;
+    for (const auto& j : jobs)
+      text += j + "\n";
+    EXPECT_TRUE(store && store->set_setting("6892850", "cron", text, start_unix));
+  }
+  Process agent({"env", "TZ=UTC", "faketime", "-f", "@" + start + " x60", meterlogger(), "agent",
+                 "--config", config},
+                dir.file("agent.log"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000 * fake_minutes + 500));
+  agent.stop(SIGTERM);
+  std::vector<std::string> out;
+  auto store = agent::Store::open(dir.path().string() + "/state");
+  auto log = store->valve_log("6892850", 100);
+  for (const auto& c : *log) {
+    if (c.cause == "cron") out.push_back(std::to_string(c.time / 60 * 60) + ":" + c.state);
+  }
+  if (out.empty()) ADD_FAILURE() << agent.log();
+  return out;
+}
+
+// libfaketime cannot wrap a sanitized binary: AgentClock.* run in the unsanitized presets only.
+TEST(AgentClock, CronInTheRepeatedHourOfOctoberRunsOnce) {
+  // 2026-10-25 01:00 UTC: Copenhagen goes from 03:00 CEST back to 02:00 CET. 02:59 runs at its
+  // first occurrence (00:59 UTC); 02:01 has passed in summer time (00:01 UTC) and does not run
+  // again at 01:01 UTC.
+  EXPECT_EQ(cron_changes("Europe/Copenhagen", "2026-10-25 00:58:30", 1792889910,
+                         {"minute=59&hour=2&command=open", "minute=1&hour=2&command=close"}, 4),
+            std::vector<std::string>{"1792889940:open"});
+}
+
+TEST(AgentClock, CronInTheSkippedHourOfMarchRunsAfterTheGap) {
+  // 2026-03-29 01:00 UTC: 02:00 CET becomes 03:00 CEST. A job at 02:30 runs once, at 03:00.
+  EXPECT_EQ(cron_changes("Europe/Copenhagen", "2026-03-29 00:58:30", 1774745910,
+                         {"minute=30&hour=2&command=open"}, 4),
+            std::vector<std::string>{"1774746000:open"});
+}
+
+TEST(AgentClock, CronFollowsAnotherZone) {
+  // 2026-03-08 07:00 UTC: New York goes from 02:00 EST to 03:00 EDT. The 01:59 EST job and the
+  // job at 02:15 (skipped, so run at 03:00 EDT) each run once; the 03:00 Copenhagen-time job
+  // would be 02:00 UTC and does not run.
+  EXPECT_EQ(cron_changes("America/New_York", "2026-03-08 06:58:30", 1772953110,
+                         {"minute=59&hour=1&command=open", "minute=15&hour=2&command=close"}, 4),
+            (std::vector<std::string>{"1772953140:open", "1772953200:close"}));
+}
+
 }  // namespace
 }  // namespace ml::test
