@@ -70,7 +70,18 @@ namespace ml::core {
   X(mqtt_not_connected, "not connected to the MQTT broker")             \
   X(mqtt_queue_full, "too many unacknowledged MQTT messages")           \
   X(mqtt_stopped, "MQTT client not running")                            \
-  X(mqtt_failure, "MQTT client failure")
+  X(mqtt_failure, "MQTT client failure")                                \
+  /* Wi-Fi and the network backend */                                   \
+  X(wifi_syntax, "invalid Wi-Fi command argument")                      \
+  X(wifi_too_long, "Wi-Fi setting too long")                            \
+  X(wifi_bad_value, "invalid Wi-Fi setting")                            \
+  X(nmcli_output, "unexpected nmcli output")                            \
+  X(network_failure, "network backend failure")                         \
+  X(network_unsupported, "not supported by the network backend")        \
+  /* external programs */                                               \
+  X(process_start, "cannot start program")                              \
+  X(process_timeout, "program did not finish in time")                  \
+  X(process_output_too_long, "program output too long")
 
 enum class Errc : std::uint8_t {
 #define ML_CORE_ERRC_ENUM(name, text) name,
