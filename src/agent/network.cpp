@@ -2,6 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <exception>
 
 namespace ml::agent {
 namespace {
@@ -639,6 +645,42 @@ awaitable<NetworkOutcome> run_network_command(NetworkBackend& backend, std::stri
     fail(make_error(Errc::invalid_argument, "not a network command: " + command));
   }
   co_return out;
+}
+
+// ---- one at a time ----
+
+NetworkCommands::NetworkCommands(asio::any_io_executor executor, NetworkBackend& backend)
+    : executor_(std::move(executor)), backend_(backend) {}
+
+void NetworkCommands::submit(std::string serial, std::string command, std::string argument,
+                             Done done) {
+  state_->jobs.push_back(
+      Job{std::move(serial), std::move(command), std::move(argument), std::move(done)});
+  if (state_->running) return;
+  state_->running = true;
+  asio::co_spawn(executor_, work(state_, backend_), asio::detached);
+}
+
+awaitable<void> NetworkCommands::work(std::shared_ptr<State> state, NetworkBackend& backend) {
+  // co_spawn may start a coroutine inline; `done` must not run inside submit().
+  auto executor = co_await asio::this_coro::executor;
+  co_await asio::post(executor, asio::use_awaitable);
+  while (!state->jobs.empty()) {
+    Job job = std::move(state->jobs.front());
+    state->jobs.pop_front();
+    state->in_flight = true;
+    NetworkOutcome outcome;
+    try {
+      outcome = co_await run_network_command(backend, std::move(job.serial), job.command,
+                                             std::move(job.argument));
+    } catch (const std::exception& e) {
+      outcome = NetworkOutcome{};
+      outcome.error = make_error(Errc::network_failure, job.command + ": " + e.what());
+    }
+    state->in_flight = false;
+    if (job.done) job.done(std::move(outcome));
+  }
+  state->running = false;
 }
 
 }  // namespace ml::agent

@@ -12,14 +12,16 @@
 // belongs to the machine, not to one meter), never in the TOML file. Everything runs as
 // coroutines on the agent's loop: an nmcli call never blocks it.
 //
-// Use: make_network_backend() once at start, then for a command with is_network_command(name):
-//   co_spawn(loop, run_network_command(*backend, serial, name, argument), …) and publish the
-//   outcome's replies in order, log its error, and reconnect MQTT when it says so.
+// Use: make_network_backend() once at start and a NetworkCommands over it; for a command with
+// is_network_command(name): commands.submit(serial, name, argument, done), and in `done` publish
+// the outcome's replies in order, log its error, and reconnect MQTT when it says so.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -209,7 +211,43 @@ struct NetworkOutcome {
 //   stop_ap         no reply
 //   ap_status       `ap_status` -> started / stopped (no reply when nmcli failed)
 //   set_ap_mesh_pwd `set_ap_mesh_pwd` -> the stored password
+// The backend must outlive the coroutine.
 asio::awaitable<NetworkOutcome> run_network_command(NetworkBackend& backend, std::string serial,
                                                     std::string command, std::string argument);
+
+// Runs network commands one at a time, in the order they were submitted, on the loop: a
+// `reconnect` right after a `set_ssid_pwd` sees the new credentials, and two commands never
+// interleave their nmcli calls. The backend must outlive it and its pending commands.
+class NetworkCommands {
+ public:
+  using Done = std::function<void(NetworkOutcome)>;
+
+  NetworkCommands(asio::any_io_executor executor, NetworkBackend& backend);
+
+  // Queues the command; `done` is called on the loop with its outcome (never from inside
+  // submit). An exception from the backend becomes the outcome's error.
+  void submit(std::string serial, std::string command, std::string argument, Done done);
+
+  // Commands submitted and not yet done.
+  std::size_t pending() const { return state_->jobs.size() + (state_->in_flight ? 1 : 0); }
+
+ private:
+  struct Job {
+    std::string serial;
+    std::string command;
+    std::string argument;
+    Done done;
+  };
+  struct State {
+    std::deque<Job> jobs;
+    bool running = false;    // the worker coroutine exists
+    bool in_flight = false;  // it is carrying out a job taken from `jobs`
+  };
+  static asio::awaitable<void> work(std::shared_ptr<State> state, NetworkBackend& backend);
+
+  asio::any_io_executor executor_;
+  NetworkBackend& backend_;
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
 
 }  // namespace ml::agent

@@ -711,5 +711,51 @@ TEST_F(NetworkTest, NmcliStartApModifiesAnExistingProfile) {
             "suitable device found.");
 }
 
+// ---- one command at a time ---------------------------------------------------------------------
+
+TEST_F(NetworkTest, CommandsRunOneAtATimeInOrder) {
+  answer("connection-show", std::string(kProfiles) + "meterlogger:802-11-wireless\n");
+  answer("device-show",
+         "GENERAL.STATE:100 (connected)\nGENERAL.REASON:0 (No reason given)\n"
+         "GENERAL.CONNECTION:Loppen Public\n");
+  auto b = nmcli();
+  asio::io_context io;
+  NetworkCommands commands(io.get_executor(), b);
+  std::vector<std::string> done;
+  bool reconnect_mqtt = false;
+  const auto record = [&](const std::string& name) {
+    return [&, name](NetworkOutcome o) {
+      EXPECT_FALSE(o.error) << name << ": " << o.error->message();
+      done.push_back(name);
+      if (name == "reconnect") reconnect_mqtt = o.reconnect_mqtt;
+    };
+  };
+  // Submitted back to back, as the server sends them: `reconnect` must see the new credentials.
+  commands.submit("0123456", "set_ssid_pwd", "ssid=Nabovarme&pwd=password1",
+                  record("set_ssid_pwd"));
+  commands.submit("0123456", "reconnect", "", record("reconnect"));
+  commands.submit("0123456", "ssid", "", record("ssid"));
+  EXPECT_TRUE(done.empty());  // never from inside submit
+  EXPECT_EQ(commands.pending(), 3u);
+  io.run();
+  EXPECT_EQ(done, (std::vector<std::string>{"set_ssid_pwd", "reconnect", "ssid"}));
+  EXPECT_TRUE(reconnect_mqtt);
+  EXPECT_EQ(commands.pending(), 0u);
+  const auto c = calls();
+  ASSERT_EQ(c.size(), 6u);  // show, modify; show, modify, device show, up
+  EXPECT_EQ(c[5], (Argv{"-w", "8", "connection", "up", "id", "meterlogger"}));
+  EXPECT_EQ(stored("wifi_pending"), "0");
+
+  // The loop can run again later; the none backend completes without nmcli.
+  auto n = none();
+  NetworkCommands quick(io.get_executor(), n);
+  std::vector<std::string> replies;
+  quick.submit("1", "rssi", "", [&](NetworkOutcome o) { replies.push_back(o.replies.at(0).text); });
+  EXPECT_TRUE(replies.empty());
+  io.restart();
+  io.run();
+  EXPECT_EQ(replies, (std::vector<std::string>{"31"}));
+}
+
 }  // namespace
 }  // namespace ml::agent
