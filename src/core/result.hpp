@@ -77,7 +77,18 @@ namespace ml::core {
   /* cron */                                                            \
   X(cron_invalid, "invalid cron job")                                   \
   X(cron_bad_command, "command cannot run from cron")                   \
-  X(time_zone_unknown, "unknown time zone")
+  X(time_zone_unknown, "unknown time zone")                             \
+  /* Wi-Fi and the network backend */                                   \
+  X(wifi_syntax, "invalid Wi-Fi command argument")                      \
+  X(wifi_too_long, "Wi-Fi setting too long")                            \
+  X(wifi_bad_value, "invalid Wi-Fi setting")                            \
+  X(nmcli_output, "unexpected nmcli output")                            \
+  X(network_failure, "network backend failure")                         \
+  X(network_unsupported, "not supported by the network backend")        \
+  /* external programs */                                               \
+  X(process_start, "cannot start program")                              \
+  X(process_timeout, "program did not finish in time")                  \
+  X(process_output_too_long, "program output too long")
 
 enum class Errc : std::uint8_t {
 #define ML_CORE_ERRC_ENUM(name, text) name,
