@@ -68,6 +68,11 @@ core::Status Agent::start() {
       DeviceContext{*store_, config_, std::chrono::steady_clock::now(), how, {}, {}});
   context_->restart = [this] { asio::post(io_, [this] { shutdown(RunEnd::restart); }); };
   if (auto s = load_time_zone(); !s) return s;
+  auto backend = make_network_backend(config_.network, *store_, unix_now);
+  if (!backend) return backend.error();
+  network_backend_ = std::move(backend).value();
+  network_ = std::make_unique<NetworkCommands>(io_.get_executor(), *network_backend_);
+  context_->network = network_.get();
   log::info("meterlogger agent starting: " + std::to_string(config_.meters.size()) +
             " meter(s), state in " + config_.state_dir +
             ", previous run: " + std::string(run_end_name(how)));
@@ -125,6 +130,10 @@ void Agent::reload() {
   log::info("SIGHUP: configuration reloaded from " + config_.path);
   sd_notify(0, "RELOADING=1");
   stop_devices();
+  if (fresh->network.backend != config_.network.backend ||
+      fresh->network.interface != config_.network.interface) {
+    log::warning("SIGHUP: [network] changes take effect when the agent restarts");
+  }
   config_ = std::move(fresh).value();
   log::set_level(config_.log_level);
   if (auto s = load_time_zone(); !s) log::error(s.error().message());

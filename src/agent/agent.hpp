@@ -43,6 +43,9 @@ class Agent {
   AgentConfig config_;
   std::vector<std::string> argv_;
   std::optional<Store> store_;
+  // Before the context and the devices, which use them: destroyed after them.
+  std::unique_ptr<NetworkBackend> network_backend_;
+  std::unique_ptr<NetworkCommands> network_;
   std::unique_ptr<DeviceContext> context_;
   std::vector<std::shared_ptr<Device>> devices_;
   asio::signal_set signals_;

@@ -323,6 +323,25 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
     c.outbox.max_age_s = days * 86400;
     ML_TRY(orr.no_unknown_keys());
   }
+  if (const toml::table* t = r.table("network")) {
+    Reader nr(*t, "network");
+    NetworkSettings& n = c.network;
+    for (auto [k, field] : {std::pair{"backend", &n.backend},
+                            {"nmcli", &n.nmcli},
+                            {"interface", &n.interface},
+                            {"station_profile", &n.station_profile},
+                            {"ap_interface", &n.ap_interface},
+                            {"ap_profile", &n.ap_profile},
+                            {"ap_ssid", &n.ap_ssid},
+                            {"ap_address", &n.ap_address}}) {
+      ML_TRY(nr.string(k, *field));
+    }
+    std::int64_t seconds = n.timeout.count() / 1000;
+    ML_TRY(nr.integer("timeout", seconds, 1, 600));
+    n.timeout = std::chrono::seconds(seconds);
+    ML_TRY(nr.no_unknown_keys());
+  }
+  ML_TRY(check_network_settings(c.network));
   r.table("meter");  // mark as known; read below
   const toml::array* meters = root.get_as<toml::array>("meter");
   if (!meters || meters->empty()) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/network_settings.hpp"
 #include "core/envelope/envelope.hpp"
 #include "core/result.hpp"
 #include "core/sample/sample.hpp"
@@ -83,6 +84,7 @@ struct AgentConfig {
   std::int64_t command_window_s = 1800;
   std::string vdd_file;  // a sysfs/hwmon file holding millivolts (or microvolts with vdd_scale)
   std::string time_zone = "Europe/Copenhagen";  // IANA zone for cron
+  NetworkSettings network;  // [network]: the Wi-Fi backend behind ssid, scan, set_ssid_pwd, ...
   std::vector<MeterConfig> meters;
 };
 

@@ -523,10 +523,33 @@ void Device::run_cron_job(const core::cron::Job& job) {
 // ---- network ----
 
 bool Device::network_command(const std::string& command, const std::string& argument, bool reply) {
-  (void)command;
-  (void)argument;
-  (void)reply;
-  return false;
+  if (!is_network_command(command) || !context_.network) return false;
+  std::weak_ptr<Device> weak = weak_from_this();
+  context_.network->submit(serial_, command, argument, [weak, command, reply](NetworkOutcome o) {
+    auto self = weak.lock();
+    if (!self || !self->running_) return;
+    if (o.error) {
+      log::warning(self->meter_.name + " " + self->serial_ + ": " + command + ": " +
+                   o.error->message());
+    }
+    if (reply) {
+      const std::int64_t t = self->now();
+      for (const NetworkReply& r : o.replies)
+        self->queue_message(r.function, r.text, t);
+    }
+    if (o.reconnect_mqtt) self->reconnect_mqtt();
+  });
+  return true;
+}
+
+void Device::reconnect_mqtt() {
+  if (!mqtt_) return;
+  log::info(meter_.name + " " + serial_ + ": MQTT reconnect requested");
+  mqtt_->stop();  // what was in flight stays in the outbox and is sent again
+  mqtt_.reset();
+  in_flight_ = 0;
+  sent_up_to_ = 0;
+  start_mqtt();
 }
 
 // ---- pulses ----

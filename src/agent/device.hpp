@@ -18,6 +18,7 @@
 #include <string>
 
 #include "agent/config.hpp"
+#include "agent/network.hpp"
 #include "agent/pulse_input.hpp"
 #include "agent/store.hpp"
 #include "agent/valve.hpp"
@@ -39,6 +40,7 @@ struct DeviceContext {
   RunEnd previous_run = RunEnd::first_start;          // for `reset_reason`
   std::function<void()> restart;                      // the `restart` command
   std::shared_ptr<const core::cron::ZoneRules> zone;  // local time for cron (config time_zone)
+  NetworkCommands* network = nullptr;  // the Wi-Fi commands, one at a time for all devices
   // Wall clock in unix seconds; replaceable in tests.
   std::function<std::int64_t()> now = [] {
     return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -91,6 +93,8 @@ class Device : public std::enable_shared_from_this<Device> {
 
   void serial_known(const std::string& serial);
   void start_mqtt();
+  // The `reconnect` command: a new connection (DISCONNECT first, so no last will).
+  void reconnect_mqtt();
   void on_connected();
   void on_message(const platform::MqttMessage& message);
   void reject(const std::string& reason, const std::string& topic);
