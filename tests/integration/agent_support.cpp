@@ -133,4 +133,12 @@ std::optional<Received> TestServer::reply(const std::string& fn, std::size_t fro
   return wait_for([&fn](const Received& r) { return r.parsed.name == fn; }, timeout, from);
 }
 
+std::string TestServer::ask(const std::string& serial, const std::string& command,
+                            const std::string& argument) {
+  const std::size_t from = received.size();
+  send(serial, command, argument);
+  auto r = reply(command, from, std::chrono::seconds(15));
+  return r ? r->text : std::string("<none>");
+}
+
 }  // namespace ml::test

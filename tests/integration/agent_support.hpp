@@ -69,6 +69,10 @@ class TestServer {
   // The first reply on function `fn` arriving at or after index `from`.
   std::optional<Received> reply(const std::string& fn, std::size_t from,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  // Sends a command and returns the text of its reply on the topic of the same name, or
+  // "<none>" when none arrives within 15 s.
+  std::string ask(const std::string& serial, const std::string& command,
+                  const std::string& argument = "1");
 
  private:
   asio::io_context& io_;

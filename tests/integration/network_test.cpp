@@ -64,10 +64,7 @@ TEST_F(NetworkCommands, RoundTripThroughNetworkManager) {
                                    ML_FAKE_NMCLI + "\"\n"));
   ASSERT_TRUE(server.reply("version", 0, 20s)) << agent->log();
   auto ask = [&](const std::string& command, const std::string& argument) {
-    const std::size_t from = server.received.size();
-    server.send("6892850", command, argument);
-    auto r = server.reply(command, from, 15s);
-    return r ? r->text : std::string("<none>");
+    return server.ask("6892850", command, argument);
   };
   // Every escape variant the original used for '=' is accepted; the reply escapes as HEAD.
   EXPECT_EQ(ask("set_ssid_pwd", "ssid=Tom%26Jerry&pwd=se%3dcr%61t%3D1"),
@@ -112,10 +109,7 @@ TEST_F(NetworkCommands, WithoutARadioTheAnswersSaySo) {
       dir_, write_agent_config(dir_, broker.port(), {serial_meter("kmp", meter.link(), 60)}));
   ASSERT_TRUE(server.reply("version", 0, 20s)) << agent->log();
   auto ask = [&](const std::string& command, const std::string& argument) {
-    const std::size_t from = server.received.size();
-    server.send("6892850", command, argument);
-    auto r = server.reply(command, from, 15s);
-    return r ? r->text : std::string("<none>");
+    return server.ask("6892850", command, argument);
   };
   EXPECT_EQ(ask("rssi", "1"), "31");
   EXPECT_EQ(ask("wifi_status", "1"), "disconnected");

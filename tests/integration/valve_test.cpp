@@ -189,10 +189,7 @@ TEST(Cron, JobsAreStoredCountedAndClearedWithTheExactReplies) {
   auto agent = start_agent(dir, config);
   ASSERT_TRUE(server.reply("status", 0, 20s)) << agent->log();
   auto ask = [&](const std::string& command, const std::string& argument) {
-    const std::size_t from = server.received.size();
-    server.send("6892850", command, argument);
-    auto r = server.reply(command, from, 15s);
-    return r ? r->text : std::string("<none>");
+    return server.ask("6892850", command, argument);
   };
   const std::string job = "minute=0&hour=6&day_of_week=1-5&command=open";
   EXPECT_EQ(ask("set_cron", job), job);
