@@ -102,7 +102,7 @@ T or_fail(core::Result<T> r) {
   return std::move(r).value();
 }
 
-struct DecodeOptions {
+struct KmpDecodeOptions {
   std::string input;
   bool sample = false;
   bool flow_meter = false;
@@ -110,14 +110,14 @@ struct DecodeOptions {
 };
 
 // Prints the v2 sample text (spec §6.2) the original firmware would publish for this reply.
-void print_sample(const core::kmp::Frame& f, const DecodeOptions& o) {
+void print_sample(const core::kmp::Frame& f, const KmpDecodeOptions& o) {
   const auto regs = or_fail(core::kmp::decode_register_reply(f));
   core::sample::Reading r = core::sample::reading_from_kmp(regs, o.flow_meter);
   r.heap = o.heap;
   std::cout << or_fail(core::sample::format_sample(r)) << '\n';
 }
 
-void run_decode(const DecodeOptions& o) {
+void run_decode(const KmpDecodeOptions& o) {
   const core::Bytes wire = bytes_argument(o.input, 4 * core::kmp::kMaxWireFrame);
   if (wire.size() == 1 && wire[0] == core::kmp::kAck) {
     print_json(ordered_json{{"ack", true}});
@@ -220,7 +220,7 @@ void add_kmp_commands(CLI::App& app) {
   request->add_flag("--spaced", req->spaced, "write bytes separated by spaces (80 3F 02 ...)");
   request->callback([req] { run_request(*req); });
 
-  auto dec = std::make_shared<DecodeOptions>();
+  auto dec = std::make_shared<KmpDecodeOptions>();
   CLI::App* decode =
       kmp->add_subcommand("decode", "Decode one KMP frame (request or reply) and print it as JSON");
   decode->footer(

@@ -39,14 +39,14 @@ int decode_status(int status) {
   return -1;
 }
 
-std::string slurp(const std::string& path) {
+}  // namespace
+
+std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
-
-}  // namespace
 
 TempDir::TempDir() {
   std::string templ = (std::filesystem::temp_directory_path() / "mltest-XXXXXX").string();
@@ -108,7 +108,7 @@ int Process::stop(int signal, std::chrono::milliseconds grace) {
 }
 
 std::string Process::log() const {
-  return slurp(log_path_);
+  return read_text_file(log_path_);
 }
 
 RunResult run(const std::vector<std::string>& argv_in, std::chrono::milliseconds timeout) {
@@ -142,8 +142,8 @@ RunResult run(const std::vector<std::string>& argv_in, std::chrono::milliseconds
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   result.status = decode_status(st);
-  result.out = slurp(out_path);
-  result.err = slurp(err_path);
+  result.out = read_text_file(out_path);
+  result.err = read_text_file(err_path);
   return result;
 }
 

@@ -58,6 +58,9 @@ RunResult run(const std::vector<std::string>& argv,
               std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // Path of the meterlogger binary under test.
+// The whole file ("" when it cannot be read).
+std::string read_text_file(const std::string& path);
+
 std::string meterlogger();
 
 // Waits until path exists (a pty link, a socket); false on timeout.

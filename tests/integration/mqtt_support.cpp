@@ -13,13 +13,6 @@
 namespace ml::test {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void must_run(const std::vector<std::string>& argv) {
   const RunResult r = run(argv);
   if (r.status != 0) {
@@ -105,7 +98,7 @@ void Broker::kill() {
 }
 
 std::string Broker::log() const {
-  return slurp(log_path_);
+  return read_text_file(log_path_);
 }
 
 // ---- running the loop --------------------------------------------------------------------------

@@ -19,11 +19,6 @@ void write(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 class NetworkCommands : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -90,7 +85,7 @@ TEST_F(NetworkCommands, RoundTripThroughNetworkManager) {
   const std::size_t from = server.received.size();
   server.send("6892850", "reconnect");
   ASSERT_TRUE(server.reply("version", from, 20s)) << agent->log();
-  const std::string calls = read(log_);
+  const std::string calls = read_text_file(log_);
   EXPECT_NE(calls.find("connection\tmodify\tid\tmeterlogger"), std::string::npos) << calls;
   EXPECT_NE(calls.find("802-11-wireless.ssid\tTom&Jerry"), std::string::npos) << calls;
   EXPECT_NE(calls.find("connection\tup\tid\tmeterlogger"), std::string::npos) << calls;

@@ -16,19 +16,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 bool file_becomes(const std::string& path, const std::string& text,
                   std::chrono::milliseconds timeout) {
   const auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
-    if (read_file(path) == text) return true;
+    if (read_text_file(path) == text) return true;
     std::this_thread::sleep_for(50ms);
   }
-  return read_file(path) == text;
+  return read_text_file(path) == text;
 }
 
 AgentMeter valve_meter(const TempDir& dir, const Emulator& meter, int interval) {
@@ -66,7 +61,7 @@ TEST(Valve, CommandsRoundTripWithTheExactReplies) {
   auto first = server.reply("status", 0, 20s);
   ASSERT_TRUE(first) << agent->log();
   EXPECT_EQ(first->text, "close");
-  EXPECT_EQ(read_file(dir.path().string() + "/ac1"), "0\n");
+  EXPECT_EQ(read_text_file(dir.path().string() + "/ac1"), "0\n");
   ASSERT_TRUE(server.wait_for([](const Received& r) { return r.parsed.name == "sample"; }, 20s));
 
   std::size_t from = server.received.size();
@@ -74,7 +69,7 @@ TEST(Valve, CommandsRoundTripWithTheExactReplies) {
   EXPECT_EQ(reply_and_status(server, "open_until", from),
             std::make_pair(std::string("12400"), std::string("open")));
   EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", 2s));
-  EXPECT_EQ(read_file(dir.path().string() + "/led"), "1\n");
+  EXPECT_EQ(read_text_file(dir.path().string() + "/led"), "1\n");
 
   // Negative: nothing changes, the reply tells the stored limit.
   from = server.received.size();
@@ -108,7 +103,7 @@ TEST(Valve, CommandsRoundTripWithTheExactReplies) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->text, "open");
   run_for(io, 3s);  // a sample later
-  EXPECT_EQ(read_file(dir.path().string() + "/ac1"), "1\n");
+  EXPECT_EQ(read_text_file(dir.path().string() + "/ac1"), "1\n");
   EXPECT_EQ(agent->stop(SIGTERM), 0);
 }
 
@@ -132,10 +127,10 @@ TEST(Valve, AutoClosesAtTheLimitAlsoWithTheBrokerDown) {
   broker.stop();
   meter.request({{"cmd", "set"}, {"energy", "12349"}});
   std::this_thread::sleep_for(2500ms);
-  EXPECT_EQ(read_file(dir.path().string() + "/ac1"), "1\n");  // below the limit: still open
+  EXPECT_EQ(read_text_file(dir.path().string() + "/ac1"), "1\n");  // below the limit: still open
   meter.request({{"cmd", "set"}, {"energy", "12350"}});
   EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "0\n", 5s)) << agent->log();
-  EXPECT_EQ(read_file(dir.path().string() + "/led"), "0\n");
+  EXPECT_EQ(read_text_file(dir.path().string() + "/led"), "0\n");
   EXPECT_EQ(last_cause(dir, "6892850"), "auto_close:close");
 
   from = server.received.size();

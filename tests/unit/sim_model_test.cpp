@@ -23,11 +23,11 @@ using core::Decimal;
 using core::LineSettings;
 using core::Parity;
 
-constexpr std::int64_t kStart = 1'736'920'800'000;  // 2025-01-15T06:00:00Z
+constexpr std::int64_t kModelStart = 1'736'920'800'000;  // 2025-01-15T06:00:00Z
 constexpr std::int64_t kHour = 3'600'000;
 
 Installation fixed_installation(std::uint64_t seed = 7) {
-  Installation inst(InstallationConfig{seed, kStart, 0, 0, 0});
+  Installation inst(InstallationConfig{seed, kModelStart, 0, 0, 0});
   Overrides o;
   o.t1_cc = 7000;
   o.t2_cc = 4000;
@@ -38,11 +38,11 @@ Installation fixed_installation(std::uint64_t seed = 7) {
 
 TEST(SimInstallation, IntegratesEnergyVolumeAndHoursExactly) {
   Installation inst = fixed_installation();
-  const Instant v = inst.instant_at(kStart);
+  const Instant v = inst.instant_at(kModelStart);
   EXPECT_EQ(v.tdif_cc, 3000);
   // 360 l/h x 30.00 K x 1.163 = 12560.4 W -> 12560 W
   EXPECT_EQ(v.power_w, 12560u);
-  inst.advance_to(kStart + kHour);
+  inst.advance_to(kModelStart + kHour);
   const Totals& t = inst.totals();
   EXPECT_EQ(t.periods, 1000u);              // 3600 s / 3.6 s
   EXPECT_EQ(t.energy_mwh, 12560u * 1000u);  // 12.56 kWh exactly
@@ -51,22 +51,22 @@ TEST(SimInstallation, IntegratesEnergyVolumeAndHoursExactly) {
   EXPECT_EQ(t.e8, 360u * 1000u * 7000u);    // m3 x T1 in 1e-8 m3 C
   // A period that has not ended is not counted.
   Installation partial = fixed_installation();
-  partial.advance_to(kStart + kHour - 1);
+  partial.advance_to(kModelStart + kHour - 1);
   EXPECT_EQ(partial.totals().periods, 999u);
   // Advancing in small steps gives the same totals as one big step.
   Installation steps = fixed_installation();
-  for (std::int64_t t_ms = kStart; t_ms <= kStart + kHour; t_ms += 777)
+  for (std::int64_t t_ms = kModelStart; t_ms <= kModelStart + kHour; t_ms += 777)
     steps.advance_to(t_ms);
-  steps.advance_to(kStart + kHour);
+  steps.advance_to(kModelStart + kHour);
   EXPECT_EQ(steps.totals(), t);
 }
 
 TEST(SimInstallation, DeterministicForASeedAndConsistent) {
-  Installation a(InstallationConfig{42, kStart, 1, 2, 3});
-  Installation b(InstallationConfig{42, kStart, 1, 2, 3});
-  Installation c(InstallationConfig{43, kStart, 1, 2, 3});
+  Installation a(InstallationConfig{42, kModelStart, 1, 2, 3});
+  Installation b(InstallationConfig{42, kModelStart, 1, 2, 3});
+  Installation c(InstallationConfig{43, kModelStart, 1, 2, 3});
   bool differs = false;
-  for (std::int64_t t = kStart; t < kStart + 48 * kHour; t += 600'000) {
+  for (std::int64_t t = kModelStart; t < kModelStart + 48 * kHour; t += 600'000) {
     const Instant x = a.instant_at(t);
     EXPECT_EQ(x, b.instant_at(t));
     differs = differs || !(x == c.instant_at(t));
@@ -80,8 +80,8 @@ TEST(SimInstallation, DeterministicForASeedAndConsistent) {
     EXPECT_LE(x.flow_lph, 600u);
   }
   EXPECT_TRUE(differs);
-  a.advance_to(kStart + 5 * kHour);
-  b.advance_to(kStart + 5 * kHour);
+  a.advance_to(kModelStart + 5 * kHour);
+  b.advance_to(kModelStart + 5 * kHour);
   EXPECT_EQ(a.totals(), b.totals());
   EXPECT_GT(a.totals().energy_mwh, 1u);
 }
@@ -92,37 +92,37 @@ TEST(SimInstallation, PowerOverrideDrivesEnergyAndFlow) {
   o.flow_lph.reset();
   o.power_w = 10'000;
   inst.set_overrides(o);
-  const Instant v = inst.instant_at(kStart);
+  const Instant v = inst.instant_at(kModelStart);
   EXPECT_EQ(v.power_w, 10'000u);
   EXPECT_EQ(v.flow_lph, 287u);  // 10 kW / (30 K x 1.163)
-  inst.advance_to(kStart + 36'000);
+  inst.advance_to(kModelStart + 36'000);
   EXPECT_EQ(inst.totals().energy_mwh, 100'000u);  // 10 periods x 10000 mWh
 }
 
 TEST(SimClock, ScalesFreezesAndStaysContinuous) {
   const auto w0 = WallClock::now();
-  SimClock c(kStart, 10, w0);
-  EXPECT_EQ(c.at(w0 + std::chrono::seconds(1)), kStart + 10'000);
+  SimClock c(kModelStart, 10, w0);
+  EXPECT_EQ(c.at(w0 + std::chrono::seconds(1)), kModelStart + 10'000);
   c.set_scale(1, w0 + std::chrono::seconds(1));
-  EXPECT_EQ(c.at(w0 + std::chrono::seconds(2)), kStart + 11'000);
+  EXPECT_EQ(c.at(w0 + std::chrono::seconds(2)), kModelStart + 11'000);
   c.set_frozen(true, w0 + std::chrono::seconds(2));
-  EXPECT_EQ(c.at(w0 + std::chrono::seconds(100)), kStart + 11'000);
+  EXPECT_EQ(c.at(w0 + std::chrono::seconds(100)), kModelStart + 11'000);
   c.set_frozen(false, w0 + std::chrono::seconds(100));
-  EXPECT_EQ(c.at(w0 + std::chrono::seconds(101)), kStart + 12'000);
+  EXPECT_EQ(c.at(w0 + std::chrono::seconds(101)), kModelStart + 12'000);
   EXPECT_FALSE(time_scale_problem(0).empty());
   EXPECT_FALSE(time_scale_problem(2e6).empty());
   EXPECT_TRUE(time_scale_problem(3600).empty());
 }
 
 TEST(SimClock, CalendarHelpers) {
-  EXPECT_EQ(iso_time(kStart), "2025-01-15T06:00:00.000Z");
-  EXPECT_EQ(parse_time("2025-01-15T06:00:00Z").value(), kStart);
-  EXPECT_EQ(parse_time("2025-01-15 06:00:00.250").value(), kStart + 250);
-  EXPECT_EQ(parse_time("1736920800").value(), kStart);
+  EXPECT_EQ(iso_time(kModelStart), "2025-01-15T06:00:00.000Z");
+  EXPECT_EQ(parse_time("2025-01-15T06:00:00Z").value(), kModelStart);
+  EXPECT_EQ(parse_time("2025-01-15 06:00:00.250").value(), kModelStart + 250);
+  EXPECT_EQ(parse_time("1736920800").value(), kModelStart);
   EXPECT_FALSE(parse_time("2025-02-30T00:00:00Z").ok());
   EXPECT_FALSE(parse_time("yesterday").ok());
-  EXPECT_EQ(yymmdd(kStart), 250115u);
-  EXPECT_EQ(hhmmss(kStart + 3'723'000), 70203u);
+  EXPECT_EQ(yymmdd(kModelStart), 250115u);
+  EXPECT_EQ(hhmmss(kModelStart + 3'723'000), 70203u);
   EXPECT_EQ(yymmdd(unix_ms(CivilTime{2024, 2, 29, 23, 59, 59, 0})), 240229u);
   EXPECT_EQ(civil_time(unix_ms(CivilTime{1999, 12, 31, 1, 2, 3, 4})),
             (CivilTime{1999, 12, 31, 1, 2, 3, 4}));
@@ -149,7 +149,7 @@ TEST(SimQuantities, UnitsTruncateExactly) {
 
 HeatState state_for(std::uint64_t mwh) {
   HeatState s;
-  s.sim_ms = kStart;
+  s.sim_ms = kModelStart;
   s.totals.energy_mwh = mwh;
   s.totals.volume_ml = 321'501'056;
   s.totals.operating_ds = 8760ULL * 36000 + 123;
