@@ -2,14 +2,17 @@
 # Resident memory and CPU of `meterlogger agent` with N emulated KMP meters read every 60 s,
 # measured from /proc over a run of M minutes against a local mosquitto. Record the output in
 # bench/RESULTS.md.
-# Usage: bench/agent_resources.sh [METERS=1] [MINUTES=10]   (builds the release preset first)
+# Usage: bench/agent_resources.sh [METERS=1] [MINUTES=10]   (builds the release preset first;
+#        ML_BIN=path/to/meterlogger measures that binary instead)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 meters=${1:-1}
 minutes=${2:-10}
-cmake --preset release >/dev/null
-cmake --build --preset release --target meterlogger >/dev/null
-ml=build/release/apps/meterlogger/meterlogger
+ml=${ML_BIN:-build/release/apps/meterlogger/meterlogger}
+if [ -z "${ML_BIN:-}" ]; then
+  cmake --preset release >/dev/null
+  cmake --build --preset release --target meterlogger >/dev/null
+fi
 dir=$(mktemp -d /tmp/ml-agent-bench.XXXXXX)
 pids=()
 cleanup() {
@@ -23,6 +26,10 @@ port=$((20000 + RANDOM % 20000))
 printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$dir/mosquitto.conf"
 mosquitto -c "$dir/mosquitto.conf" > "$dir/mosquitto.log" 2>&1 &
 pids+=($!)
+for _ in $(seq 100); do  # until it listens
+  grep -q "listen socket on port $port" "$dir/mosquitto.log" 2>/dev/null && break
+  sleep 0.1
+done
 {
   echo "state_dir = \"$dir/state\""
   echo "[mqtt]"
