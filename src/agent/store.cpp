@@ -87,6 +87,9 @@ core::Result<Store> Store::open(const std::string& state_dir) {
   }
   auto db = sq::Db::open(state_dir + "/state.db");
   if (!db) return db.error();
+  // The agent's working set is small (the outbox is read in order, a few rows at a time): a
+  // 512 KiB page cache instead of SQLite's default 2 MiB keeps a gateway's memory low.
+  ML_TRY(db->exec("PRAGMA cache_size=-512"));
   ML_TRY(db->migrate(kMigrations));
   return Store(std::move(db).value());
 }
