@@ -17,6 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "coro_support.hpp"
+#include "sim_support.hpp"
+
 namespace ml::agent {
 namespace {
 
@@ -24,20 +27,7 @@ namespace fs = std::filesystem;
 using Argv = std::vector<std::string>;
 using Clock = std::chrono::steady_clock;
 
-// Runs a coroutine to completion on a fresh loop. (T need not be default-constructible, which
-// co_spawn's completion handler would need.)
-template <class T>
-T run(asio::awaitable<T> task) {
-  asio::io_context io;
-  std::optional<T> out;
-  asio::co_spawn(
-      io, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(task)); },
-      [](std::exception_ptr e) {
-        if (e) std::rethrow_exception(e);
-      });
-  io.run();
-  return std::move(*out);
-}
+using test::run;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -50,22 +40,7 @@ void write_file(const fs::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "mlnet-XXXXXX").string();
-    if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 // ---- fixture: a store and the fake nmcli -------------------------------------------------------
 
@@ -105,12 +80,12 @@ const char* const kProfiles = "Wired connection 1:802-3-ethernet\nLoppen Public:
 class NetworkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake_ = dir_.path() / "fake";
+    fake_ = fs::path(dir_.path()) / "fake";
     fs::create_directories(fake_);
-    log_ = dir_.path() / "nmcli.log";
+    log_ = fs::path(dir_.path()) / "nmcli.log";
     ::setenv("FAKE_NMCLI_LOG", log_.c_str(), 1);
     ::setenv("FAKE_NMCLI_DIR", fake_.c_str(), 1);
-    auto s = Store::open((dir_.path() / "state").string());
+    auto s = Store::open((fs::path(dir_.path()) / "state").string());
     ASSERT_TRUE(s.ok()) << s.error().message();
     store_.emplace(std::move(s).value());
     settings_.backend = "networkmanager";

@@ -18,24 +18,15 @@
 #include <string>
 #include <vector>
 
+#include "coro_support.hpp"
+
 namespace ml::platform {
 namespace {
 
 using Argv = std::vector<std::string>;
 using Clock = std::chrono::steady_clock;
 
-template <class T>
-T run(asio::awaitable<T> task) {
-  asio::io_context io;
-  std::optional<T> out;
-  asio::co_spawn(
-      io, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(task)); },
-      [](std::exception_ptr e) {
-        if (e) std::rethrow_exception(e);
-      });
-  io.run();
-  return std::move(*out);
-}
+using test::run;
 
 ProcessResult ran(Argv argv, ProcessOptions options = {}) {
   auto r = run(run_process(std::move(argv), std::move(options)));

@@ -11,6 +11,7 @@
 #include "agent/store.hpp"
 #include "core/decimal.hpp"
 #include "core/valve/limit.hpp"
+#include "sim_support.hpp"
 
 namespace ml {
 namespace {
@@ -94,19 +95,7 @@ TEST(ValveReply, WholeKwhOrThreeDecimalsOfM3) {
   EXPECT_EQ(core::valve::reply_text(dec("-3"), false), "0");
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ml-valve-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 std::string read(const std::string& path) {
   std::ifstream in(path);
