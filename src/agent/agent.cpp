@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +10,7 @@
 
 #include "agent/system_info.hpp"
 #include "platform/log/log.hpp"
+#include "platform/systemd/notify.hpp"
 #include "platform/tz/zone.hpp"
 
 namespace ml::agent {
@@ -78,7 +78,7 @@ core::Status Agent::start() {
             ", previous run: " + std::string(run_end_name(how)));
   start_devices();
   wait_signals();
-  sd_notify(0, "READY=1");
+  platform::systemd::notify("READY=1");
   feed_watchdog();
   return core::Ok{};
 }
@@ -107,7 +107,7 @@ void Agent::stop_devices() {
 void Agent::shutdown(RunEnd how) {
   if (stopping_) return;
   stopping_ = true;
-  sd_notify(0, "STOPPING=1");
+  platform::systemd::notify("STOPPING=1");
   log::info(how == RunEnd::restart ? "restarting" : "stopping");
   stop_devices();
   signals_.cancel();
@@ -128,7 +128,7 @@ void Agent::reload() {
     return;
   }
   log::info("SIGHUP: configuration reloaded from " + config_.path);
-  sd_notify(0, "RELOADING=1");
+  platform::systemd::notify("RELOADING=1");
   stop_devices();
   if (fresh->network.backend != config_.network.backend ||
       fresh->network.interface != config_.network.interface) {
@@ -138,7 +138,7 @@ void Agent::reload() {
   log::set_level(config_.log_level);
   if (auto s = load_time_zone(); !s) log::error(s.error().message());
   start_devices();
-  sd_notify(0, "READY=1");
+  platform::systemd::notify("READY=1");
 }
 
 void Agent::wait_signals() {
@@ -154,10 +154,10 @@ void Agent::wait_signals() {
 }
 
 void Agent::feed_watchdog() {
-  std::uint64_t usec = 0;
-  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
-  sd_notify(0, "WATCHDOG=1");
-  watchdog_timer_.expires_after(std::chrono::microseconds(usec / 2));
+  const auto interval = platform::systemd::watchdog_interval();
+  if (!interval) return;
+  platform::systemd::notify("WATCHDOG=1");
+  watchdog_timer_.expires_after(*interval / 2);
   watchdog_timer_.async_wait([this](const asio::error_code& ec) {
     if (!ec) feed_watchdog();
   });
