@@ -2,16 +2,18 @@
 # Resident memory and CPU of `meterlogger agent` with N emulated KMP meters read every 60 s,
 # measured from /proc over a run of M minutes against a local mosquitto. Record the output in
 # bench/RESULTS.md.
-# Usage: bench/agent_resources.sh [METERS=1] [MINUTES=10]   (builds the release preset first;
-#        ML_BIN=path/to/meterlogger measures that binary instead)
+# Usage: bench/agent_resources.sh [METERS=1] [MINUTES=10]   (builds the gateway preset first,
+#        the -Os build gateways run; ML_PRESET=release measures another preset, ML_BIN=path/to/
+#        meterlogger a given binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 meters=${1:-1}
 minutes=${2:-10}
-ml=${ML_BIN:-build/release/apps/meterlogger/meterlogger}
+preset=${ML_PRESET:-gateway}
+ml=${ML_BIN:-build/$preset/apps/meterlogger/meterlogger}
 if [ -z "${ML_BIN:-}" ]; then
-  cmake --preset release >/dev/null
-  cmake --build --preset release --target meterlogger >/dev/null
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" --target meterlogger >/dev/null
 fi
 dir=$(mktemp -d /tmp/ml-agent-bench.XXXXXX)
 pids=()

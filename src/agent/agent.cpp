@@ -7,8 +7,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <charconv>
+#include <future>
 
+#include "agent/setup_page.hpp"
 #include "agent/system_info.hpp"
+#include "core/wifi/wifi.hpp"
 #include "platform/log/log.hpp"
 #include "platform/systemd/notify.hpp"
 #include "platform/tz/zone.hpp"
@@ -39,7 +43,156 @@ std::int64_t unix_now() {
       .count();
 }
 
+// Store scope and keys of what the setup page changes for the whole agent.
+constexpr const char* kSetupScope = "setup";
+constexpr const char* kBrokerHostKey = "mqtt_host";
+constexpr const char* kBrokerPortKey = "mqtt_port";
+
 }  // namespace
+
+// The setup page's view of the agent. The page calls from its own threads; every call is carried
+// out on the agent's loop, and waits for it at most kWait.
+class AgentSetupBackend final : public setup_page::Backend {
+ public:
+  explicit AgentSetupBackend(Agent& agent) : agent_(agent) {}
+
+  setup_page::Status status() override {
+    return on_loop<setup_page::Status>([this] { return agent_status(); }, {});
+  }
+
+  std::string set_wifi(const std::string& ssid, const std::string& password) override {
+    return on_loop<std::string>([&] { return wifi(ssid, password); }, kBusy);
+  }
+
+  std::string set_broker(const std::string& host, const std::string& port) override {
+    return on_loop<std::string>([&] { return broker(host, port); }, kBusy);
+  }
+
+  std::string set_pulse(const std::string& name, const std::string& base,
+                        const std::string& per_unit) override {
+    return on_loop<std::string>([&] { return pulse(name, base, per_unit); }, kBusy);
+  }
+
+ private:
+  static constexpr std::chrono::seconds kWait{5};
+  static constexpr const char* kBusy = "the agent did not answer in time; try again";
+
+  template <class T, class F>
+  T on_loop(F f, T fallback) {
+    auto task = std::make_shared<std::packaged_task<T()>>(std::move(f));
+    auto result = task->get_future();
+    asio::post(agent_.io_, [task] { (*task)(); });
+    if (result.wait_for(kWait) != std::future_status::ready) return fallback;
+    return result.get();
+  }
+
+  setup_page::Status agent_status() {
+    setup_page::Status s;
+    s.version = ML_VERSION;
+    s.broker_host = agent_.config_.mqtt.host;
+    s.broker_port = agent_.config_.mqtt.port;
+    s.broker_from_page = agent_.broker_from_page_;
+    s.network_backend = std::string(agent_.network_backend_->kind());
+    if (auto st = agent_.network_backend_->stored_station(); st) s.wifi_ssid = st->ssid;
+    for (const auto& d : agent_.devices_) s.meters.push_back(meter_status(*d));
+    return s;
+  }
+
+  setup_page::MeterStatus meter_status(const Device& d) {
+    setup_page::MeterStatus m;
+    m.name = d.meter().name;
+    m.serial = d.serial();
+    m.protocol = d.meter().protocol;
+    if (const auto& r = d.last_reading()) {
+      m.reading_time = r->time;
+      for (const auto& [key, v] : r->values) {
+        m.values.emplace_back(key, v.value.to_string() + (v.unit.empty() ? "" : " " + v.unit));
+      }
+    }
+    const auto& link = d.link_stats();
+    m.frames_ok = link.replies_ok;
+    m.crc_errors = link.check_errors;
+    m.timeouts = link.timeouts;
+    m.reads_failed = d.counters().reads_failed;
+    m.mqtt_connected = d.mqtt_connected();
+    if (!d.serial().empty()) {
+      if (auto o = agent_.store_->outbox_stats(d.serial()); o) m.outbox_depth = o->messages;
+    }
+    m.pulse = d.meter().protocol == "pulse";
+    m.has_valve = !m.pulse;
+    if (m.has_valve) {
+      m.valve_state = d.valve().state;
+      m.valve_limit = d.valve().limit;
+      for (const auto& job : d.cron_jobs()) m.cron_jobs.push_back(core::cron::to_text(job));
+    } else {
+      m.pulse_base = d.pulse_base();
+      m.pulse_per_unit = d.pulse_per_unit();
+    }
+    return m;
+  }
+
+  std::string wifi(const std::string& ssid, const std::string& password) {
+    if (auto s = core::wifi::check_ssid(ssid); !s) return s.error().detail;
+    if (auto s = core::wifi::check_password(password); !s) return s.error().detail;
+    // Through the network commands, in turn with any command from the server: store, then
+    // connect (which reconnects MQTT too).
+    const std::string argument = core::wifi::format_ssid_pwd({ssid, password});
+    Agent& agent = agent_;
+    agent.network_->submit("", "set_ssid_pwd", argument, [&agent](NetworkOutcome outcome) {
+      if (outcome.error) {
+        log::error("setup page: Wi-Fi: " + outcome.error->message());
+        return;
+      }
+      agent.network_->submit("", "reconnect", "", [&agent](NetworkOutcome connected) {
+        if (connected.error) log::error("setup page: Wi-Fi: " + connected.error->message());
+        if (connected.reconnect_mqtt) {
+          for (auto& d : agent.devices_) d->reconnect_mqtt();
+        }
+      });
+    });
+    log::info("setup page: Wi-Fi network set to \"" + ssid + "\"");
+    return "";
+  }
+
+  std::string broker(const std::string& host, const std::string& port) {
+    Store& store = *agent_.store_;
+    const std::int64_t t = unix_now();
+    if (auto s = store.set_setting(kSetupScope, kBrokerHostKey, host, t); !s) {
+      return s.error().message();
+    }
+    if (auto s = store.set_setting(kSetupScope, kBrokerPortKey, host.empty() ? "" : port, t); !s) {
+      return s.error().message();
+    }
+    agent_.apply_broker_override();
+    log::info("setup page: MQTT broker " + agent_.config_.mqtt.host + ":" +
+              std::to_string(agent_.config_.mqtt.port) + "; reconnecting");
+    agent_.stop_devices();
+    agent_.start_devices();
+    return "";
+  }
+
+  std::string pulse(const std::string& name, const std::string& base_text,
+                    const std::string& per_unit_text) {
+    auto base = core::Decimal::parse(base_text);
+    if (!base) return "the base reading \"" + base_text + "\" is not a number";
+    std::uint32_t per_unit = 0;
+    const auto [end, ec] = std::from_chars(
+        per_unit_text.data(), per_unit_text.data() + per_unit_text.size(), per_unit);
+    if (per_unit_text.empty() || ec != std::errc() ||
+        end != per_unit_text.data() + per_unit_text.size() || per_unit == 0 ||
+        per_unit > 1000000) {
+      return "impulses per unit must be a whole number from 1 to 1000000";
+    }
+    for (auto& d : agent_.devices_) {
+      if (d->meter().name != name) continue;
+      if (auto s = d->set_pulse_calibration(*base, per_unit); !s) return s.error().detail;
+      return "";
+    }
+    return "no meter is called \"" + name + "\"";
+  }
+
+  Agent& agent_;
+};
 
 Agent::Agent(asio::io_context& io, AgentConfig config, std::vector<std::string> argv)
     : io_(io),
@@ -76,7 +229,11 @@ core::Status Agent::start() {
   log::info("meterlogger agent starting: " + std::to_string(config_.meters.size()) +
             " meter(s), state in " + config_.state_dir +
             ", previous run: " + std::string(run_end_name(how)));
+  file_broker_host_ = config_.mqtt.host;
+  file_broker_port_ = config_.mqtt.port;
+  apply_broker_override();
   start_devices();
+  start_setup_page();
   wait_signals();
   platform::systemd::notify("READY=1");
   feed_watchdog();
@@ -109,6 +266,7 @@ void Agent::shutdown(RunEnd how) {
   stopping_ = true;
   platform::systemd::notify("STOPPING=1");
   log::info(how == RunEnd::restart ? "restarting" : "stopping");
+  stop_setup_page();
   stop_devices();
   signals_.cancel();
   watchdog_timer_.cancel();
@@ -129,6 +287,7 @@ void Agent::reload() {
   }
   log::info("SIGHUP: configuration reloaded from " + config_.path);
   platform::systemd::notify("RELOADING=1");
+  stop_setup_page();
   stop_devices();
   if (fresh->network.backend != config_.network.backend ||
       fresh->network.interface != config_.network.interface) {
@@ -137,8 +296,64 @@ void Agent::reload() {
   config_ = std::move(fresh).value();
   log::set_level(config_.log_level);
   if (auto s = load_time_zone(); !s) log::error(s.error().message());
+  file_broker_host_ = config_.mqtt.host;
+  file_broker_port_ = config_.mqtt.port;
+  apply_broker_override();
   start_devices();
+  start_setup_page();
   platform::systemd::notify("READY=1");
+}
+
+void Agent::apply_broker_override() {
+  auto host = store_->setting(kSetupScope, kBrokerHostKey);
+  auto port = store_->setting(kSetupScope, kBrokerPortKey);
+  broker_from_page_ = host && *host && !(**host).empty() && port && *port;
+  if (broker_from_page_) {
+    config_.mqtt.host = **host;
+    config_.mqtt.port = std::stoi(**port);
+    log::info("MQTT broker " + config_.mqtt.host + ":" + std::to_string(config_.mqtt.port) +
+              " as set on the setup page (instead of agent.toml's " + file_broker_host_ + ":" +
+              std::to_string(file_broker_port_) + ")");
+  } else {
+    config_.mqtt.host = file_broker_host_;
+    config_.mqtt.port = file_broker_port_;
+  }
+}
+
+void Agent::start_setup_page() {
+  if (!config_.setup.enabled()) return;
+  auto module = load_setup_page_module(config_.setup.module);
+  if (!module) {
+    log::error("setup page: " + module.error().detail);
+    return;
+  }
+  setup_page::Options options;
+  options.host = config_.setup.host;
+  options.port = config_.setup.port;
+  options.password_hash = config_.setup.password_hash;
+  options.session_minutes = config_.setup.session_minutes;
+  setup_backend_ = std::make_unique<AgentSetupBackend>(*this);
+  std::string error;
+  setup_server_.reset(module->start(options, *setup_backend_, &error));
+  if (!setup_server_) {
+    log::error("setup page: " + error);
+    setup_backend_.reset();
+    return;
+  }
+  log::info("setup page on http://" + options.host + ":" + std::to_string(setup_server_->port()) +
+            "/");
+  // The port in a file too, for whoever picked port 0 (tests).
+  const std::string port_file = config_.state_dir + "/setup-page.port";
+  if (FILE* f = std::fopen(port_file.c_str(), "w")) {
+    std::fprintf(f, "%d\n", setup_server_->port());
+    std::fclose(f);
+  }
+}
+
+void Agent::stop_setup_page() {
+  if (setup_server_) setup_server_->stop();
+  setup_server_.reset();
+  setup_backend_.reset();
 }
 
 void Agent::wait_signals() {

@@ -14,6 +14,7 @@
 #include "agent/config.hpp"
 #include "agent/device.hpp"
 #include "agent/store.hpp"
+#include "setup_page/api.hpp"
 
 namespace ml::agent {
 
@@ -31,6 +32,12 @@ class Agent {
   const std::vector<std::shared_ptr<Device>>& devices() const { return devices_; }
 
  private:
+  friend class AgentSetupBackend;
+  // The broker from agent.toml, or the one the setup page stored (which wins until cleared).
+  void apply_broker_override();
+  // Loads the setup page module and starts the page when [setup] has a password.
+  void start_setup_page();
+  void stop_setup_page();
   core::Status load_time_zone();
   void start_devices();
   void stop_devices();
@@ -50,6 +57,11 @@ class Agent {
   std::vector<std::shared_ptr<Device>> devices_;
   asio::signal_set signals_;
   asio::steady_timer watchdog_timer_;
+  std::string file_broker_host_;  // [mqtt] host and port as agent.toml has them
+  int file_broker_port_ = 0;
+  bool broker_from_page_ = false;
+  std::unique_ptr<setup_page::Backend> setup_backend_;
+  std::unique_ptr<setup_page::Server> setup_server_;
   bool stopping_ = false;
   bool re_exec_ = false;
 };

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <toml++/toml.h>
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -114,6 +115,56 @@ core::Result<std::string> read_secret_file(const std::string& key, const std::st
     text.pop_back();
   }
   return text;
+}
+
+// "HOST:PORT" or "[V6]:PORT".
+core::Status parse_listen(const std::string& key, const std::string& text, std::string& host,
+                          int& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return bad(key, "must be \"HOST:PORT\" (e.g. \"0.0.0.0:8080\"), not \"" + text + "\"");
+  }
+  std::string h = text.substr(0, colon);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  const std::string p = text.substr(colon + 1);
+  int value = -1;
+  const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value < 0 ||
+      value > 65535) {
+    return bad(key, "the port must be a number from 0 to 65535, not \"" + p + "\"");
+  }
+  host = h;
+  port = value;
+  return core::Ok{};
+}
+
+core::Status parse_setup(Reader& r, SetupConfig& s, const fs::path& base) {
+  std::string listen = s.host + ":" + std::to_string(s.port);
+  ML_TRY(r.string("listen", listen));
+  ML_TRY(parse_listen(r.key("listen"), listen, s.host, s.port));
+  std::string hash_file;
+  ML_TRY(r.string("password_hash", s.password_hash));
+  ML_TRY(r.string("password_hash_file", hash_file));
+  if (!hash_file.empty()) {
+    if (!s.password_hash.empty()) {
+      return bad(r.key("password_hash_file"), "give password_hash or password_hash_file");
+    }
+    auto secret = read_secret_file(r.key("password_hash_file"), hash_file, base);
+    if (!secret) return secret.error();
+    s.password_hash = std::move(secret).value();
+  }
+  // libsodium's Argon2id string; its length bound is crypto_pwhash_STRBYTES (128).
+  if (!s.password_hash.empty() &&
+      (s.password_hash.rfind("$argon2id$", 0) != 0 || s.password_hash.size() >= 128)) {
+    return bad(r.key(hash_file.empty() ? "password_hash" : "password_hash_file"),
+               "must be an Argon2id hash as `meterlogger agent --hash-password` prints it");
+  }
+  std::int64_t minutes = s.session_minutes;
+  ML_TRY(r.integer("session_minutes", minutes, 1, 1440));
+  s.session_minutes = static_cast<int>(minutes);
+  ML_TRY(r.string("module", s.module));
+  if (!s.module.empty() && fs::path(s.module).is_relative()) s.module = (base / s.module).string();
+  return r.no_unknown_keys();
 }
 
 core::Status parse_mqtt(Reader& r, MqttConfig& m, const fs::path& base) {
@@ -342,6 +393,10 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
     ML_TRY(nr.no_unknown_keys());
   }
   ML_TRY(check_network_settings(c.network));
+  if (const toml::table* t = r.table("setup")) {
+    Reader sr(*t, "setup");
+    ML_TRY(parse_setup(sr, c.setup, base));
+  }
   r.table("meter");  // mark as known; read below
   const toml::array* meters = root.get_as<toml::array>("meter");
   if (!meters || meters->empty()) {

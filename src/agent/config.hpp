@@ -75,6 +75,17 @@ struct MeterConfig {
   ValveConfig valve;  // heat meters only
 };
 
+// [setup]: the setup page for the person installing the gateway. Off unless a password hash is
+// given (`meterlogger agent --hash-password` makes one).
+struct SetupConfig {
+  std::string host = "0.0.0.0";
+  int port = 8080;            // from listen = "HOST:PORT"; 0 picks a free port (tests)
+  std::string password_hash;  // Argon2id ($argon2id$...), from password_hash or _file
+  int session_minutes = 30;
+  std::string module;  // the page's module; empty: found beside the program (setup_page.hpp)
+  bool enabled() const { return !password_hash.empty(); }
+};
+
 struct AgentConfig {
   std::string path;  // the file it came from
   std::string state_dir = "/var/lib/meterlogger";
@@ -84,6 +95,7 @@ struct AgentConfig {
   std::int64_t command_window_s = 1800;
   std::string vdd_file;  // a sysfs/hwmon file holding millivolts (or microvolts with vdd_scale)
   std::string time_zone = "Europe/Copenhagen";  // IANA zone for cron
+  SetupConfig setup;        // [setup]
   NetworkSettings network;  // [network]: the Wi-Fi backend behind ssid, scan, set_ssid_pwd, ...
   std::vector<MeterConfig> meters;
 };

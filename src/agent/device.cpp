@@ -36,6 +36,7 @@ constexpr const char* kCronKey = "cron";                  // the jobs, one canon
 constexpr const char* kCronLastKey = "cron_last_minute";  // the last UTC minute evaluated
 constexpr const char* kMeteredKey = "metered";            // e1 (kWh) or v1 (m3) of the last reading
 constexpr const char* kPulseBaseKey = "pulse_base";
+constexpr const char* kPulsePerUnitKey = "pulse_per_unit";  // set by the setup page
 constexpr const char* kOperatingKey = "operating_seconds";
 
 platform::MqttProtocol protocol_of(const std::string& p) {
@@ -89,6 +90,10 @@ void Device::start() {
     pulses_at_last_sample_ = pulses_;
     if (auto op = context_.store.setting(serial_, kOperatingKey); op && *op) {
       operating_seconds_ = std::stoll(**op);
+    }
+    pulse_per_unit_ = meter_.pulse.per_unit;
+    if (auto pu = context_.store.setting(serial_, kPulsePerUnitKey); pu && *pu) {
+      pulse_per_unit_ = static_cast<std::uint32_t>(std::stoul(**pu));
     }
     pulse_filter_.emplace(meter_.pulse.width_filter, meter_.pulse.min_width_ms,
                           meter_.pulse.max_width_ms);
@@ -207,6 +212,8 @@ asio::awaitable<void> Device::sample_once() {
   }
   queue_message("sample", *text, t);
   ++counters_.samples_queued;
+  reading->time = t;
+  last_reading_ = *reading;
   if (meter_.protocol != "pulse") auto_close(*reading, true);
 }
 
@@ -265,11 +272,9 @@ core::Result<sample::Reading> Device::pulse_reading() {
   const auto elapsed_ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(at - last_sample_at_).count());
   const std::uint64_t delta = pulses_ - pulses_at_last_sample_;
-  std::string base_text = "0";
-  if (auto b = context_.store.setting(serial_, kPulseBaseKey); b && *b) base_text = **b;
-  auto base = core::Decimal::parse(base_text);
+  auto base = core::Decimal::parse(pulse_base());
   if (!base) return base.error();
-  const core::pulse::PulseTotals totals{*base, pulses_, meter_.pulse.per_unit};
+  const core::pulse::PulseTotals totals{*base, pulses_, pulse_per_unit_};
   auto total = totals.total();
   if (!total) return total.error();
   operating_seconds_ += static_cast<std::int64_t>(elapsed_ms / 1000);
@@ -282,13 +287,13 @@ core::Result<sample::Reading> Device::pulse_reading() {
   r.values["hr"] = {hours, ""};
   if (meter_.kind == sample::MeterKind::pulse_water) {
     auto flow = core::pulse::average_flow_lh(delta, std::max<std::uint64_t>(elapsed_ms, 1),
-                                             meter_.pulse.per_unit);
+                                             pulse_per_unit_);
     if (!flow) return flow.error();
     r.values["flow1"] = {*flow, "l/h"};
     r.values["v1"] = {*total, "m3"};
   } else {
     auto power = core::pulse::average_power_kw(delta, std::max<std::uint64_t>(elapsed_ms, 1),
-                                               meter_.pulse.per_unit);
+                                               pulse_per_unit_);
     if (!power) return power.error();
     r.values["effect1"] = {*power, "kW"};
     r.values["e1"] = {*total, "kWh"};
@@ -559,6 +564,38 @@ void Device::on_edge(const core::pulse::EdgeEvent& e) {
     ++pulses_;
     pulses_dirty_ = true;
   }
+}
+
+std::string Device::pulse_base() const {
+  if (auto b = context_.store.setting(serial_, kPulseBaseKey); b && *b) return **b;
+  return "0";
+}
+
+core::Status Device::set_pulse_calibration(const core::Decimal& base, std::uint32_t per_unit) {
+  if (meter_.protocol != "pulse") {
+    return core::make_error(core::Errc::invalid_argument, meter_.name + " is not a pulse meter");
+  }
+  if (base.negative) {
+    return core::make_error(core::Errc::invalid_argument, "the base reading must not be negative");
+  }
+  if (per_unit == 0) {
+    return core::make_error(core::Errc::invalid_argument, "impulses per unit must be at least 1");
+  }
+  const std::int64_t t = now();
+  if (auto s = context_.store.set_setting(serial_, kPulseBaseKey, base.to_string(), t); !s) {
+    return s.error();
+  }
+  if (auto s = context_.store.set_setting(serial_, kPulsePerUnitKey, std::to_string(per_unit), t);
+      !s) {
+    return s.error();
+  }
+  pulse_per_unit_ = per_unit;
+  pulses_ = 0;
+  pulses_at_last_sample_ = 0;
+  save_pulses();
+  log::info(meter_.name + ": base reading " + base.to_string() + ", " + std::to_string(per_unit) +
+            " impulses per unit (setup page); the pulse count starts at 0");
+  return core::Ok{};
 }
 
 void Device::save_pulses() {

@@ -81,6 +81,19 @@ class Device : public std::enable_shared_from_this<Device> {
   // The valve's stored state and limit (heat meters).
   const ValveRecord& valve() const { return valve_state_; }
 
+  // The last successful reading (its time is the sample's), for the setup page.
+  const std::optional<core::sample::Reading>& last_reading() const { return last_reading_; }
+  const std::vector<core::cron::Job>& cron_jobs() const { return cron_jobs_; }
+  // Pulse meters: the reading at zero pulses and the impulses per kWh (per m3 for water), as
+  // stored by set_pulse_calibration() or else from the configuration.
+  std::string pulse_base() const;
+  std::uint32_t pulse_per_unit() const { return pulse_per_unit_; }
+  // The setup page's pulse settings: stores them and starts the count again at 0 (as the
+  // original's setup page does). Errors name the problem; nothing changes then.
+  core::Status set_pulse_calibration(const core::Decimal& base, std::uint32_t per_unit);
+  // A new MQTT connection (the `reconnect` command; the setup page's broker change).
+  void reconnect_mqtt();
+
   // A command from a cron job (spec §11): open, close, off, test (the valve); the others are
   // the caller's. Publishes nothing.
   void cron_valve_command(const std::string& command);
@@ -93,8 +106,6 @@ class Device : public std::enable_shared_from_this<Device> {
 
   void serial_known(const std::string& serial);
   void start_mqtt();
-  // The `reconnect` command: a new connection (DISCONNECT first, so no last will).
-  void reconnect_mqtt();
   void on_connected();
   void on_message(const platform::MqttMessage& message);
   void reject(const std::string& reason, const std::string& topic);
@@ -160,6 +171,7 @@ class Device : public std::enable_shared_from_this<Device> {
   std::unique_ptr<PulseInput> pulse_input_;
   std::optional<core::pulse::PulseFilter> pulse_filter_;
   std::uint64_t pulses_ = 0;
+  std::uint32_t pulse_per_unit_ = 0;
   bool pulses_dirty_ = false;
   asio::steady_timer pulse_save_timer_;
   std::uint64_t pulses_at_last_sample_ = 0;
@@ -167,6 +179,7 @@ class Device : public std::enable_shared_from_this<Device> {
   std::int64_t operating_seconds_ = 0;
 
   DeviceCounters counters_;
+  std::optional<core::sample::Reading> last_reading_;
 };
 
 }  // namespace ml::agent

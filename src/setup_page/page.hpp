@@ -1,0 +1,75 @@
+// The setup page's pure parts: sessions, HTML rendering and form checks. No sockets here, so
+// the unit tests exercise them directly; server.cpp puts them behind cpp-httplib.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "setup_page/api.hpp"
+
+namespace ml::setup_page {
+
+using Clock = std::chrono::steady_clock;
+
+// Logged-in browsers: an unguessable token (the cookie) with an expiry that each request
+// extends, a token forms must echo (CSRF), and a message to show on the next page. Thread-safe.
+class Sessions {
+ public:
+  explicit Sessions(std::chrono::minutes lifetime) : lifetime_(lifetime) {}
+
+  struct Session {
+    std::string csrf;
+    std::string message;  // shown once on the next page
+    bool message_is_error = false;
+  };
+
+  // A new session; returns its token. At most kMaxSessions live at once (the oldest goes).
+  std::string open(Clock::time_point now);
+  // The session of `token`, extended, or nothing when unknown or expired.
+  std::optional<Session> touch(const std::string& token, Clock::time_point now);
+  void set_message(const std::string& token, std::string message, bool error);
+  // Returns the message and clears it.
+  std::pair<std::string, bool> take_message(const std::string& token);
+  void close(const std::string& token);
+  std::size_t size() const;
+
+  static constexpr std::size_t kMaxSessions = 16;
+
+ private:
+  struct Entry {
+    Session session;
+    Clock::time_point expires;
+  };
+  std::chrono::minutes lifetime_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> sessions_;
+};
+
+// 32 random bytes as hex, from the kernel (libsodium's randombytes).
+std::string random_token();
+
+// "&", "<", ">", quotes escaped for HTML text and attribute values.
+std::string html_escape(std::string_view text);
+// The value of cookie `name` in a Cookie header, "" when absent.
+std::string cookie_value(std::string_view header, std::string_view name);
+
+std::string render_login(std::string_view error);
+// The status page with the forms; `message` (escaped here) is shown on top.
+std::string render_status(const Status& status, const std::string& csrf,
+                          const std::string& message, bool message_is_error);
+// The status as JSON (the same facts as the page), for scripts.
+std::string status_json(const Status& status);
+
+// Checks what a form sent before the agent sees it. "" when acceptable.
+std::string check_broker_form(const std::string& host, const std::string& port);
+
+// Argon2id through libsodium (crypto_pwhash_str: 2 passes over 19 MiB, a per-hash salt).
+bool hash_password(const std::string& password, std::string* out);
+bool verify_password(const std::string& hash, const std::string& password);
+
+}  // namespace ml::setup_page
