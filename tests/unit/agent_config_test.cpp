@@ -127,5 +127,37 @@ TEST(AgentConfig, KeyFileMustNotBeWorldReadable) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(AgentConfig, SetupPageIsOffWithoutAPasswordAndChecked) {
+  auto c = parse_config(kMinimal, "a.toml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->setup.enabled());
+  EXPECT_EQ(c->setup.host, "0.0.0.0");
+  EXPECT_EQ(c->setup.port, 8080);
+
+  const std::string hash =
+      "$argon2id$v=19$m=19456,t=2,p=1$1XLNQdrKZYRU1bzTnFExZw$"
+      "cIkz4Vchr8RIdkUujJGSSYeP0MVYsuq5kFm2eLNs6Aw";
+  auto on = parse_config(std::string(kMinimal) + "[setup]\nlisten = \"[::1]:8081\"\n"
+                         "password_hash = \"" + hash + "\"\nsession_minutes = 5\n", "a.toml");
+  ASSERT_TRUE(on.ok()) << on.error().message();
+  EXPECT_TRUE(on->setup.enabled());
+  EXPECT_EQ(on->setup.host, "::1");
+  EXPECT_EQ(on->setup.port, 8081);
+  EXPECT_EQ(on->setup.session_minutes, 5);
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"listen = \"8080\"", "setup.listen: must be \"HOST:PORT\""},
+      {"listen = \"0.0.0.0:99999\"", "setup.listen: the port must be a number from 0 to 65535"},
+      {"password_hash = \"secret\"", "setup.password_hash: must be an Argon2id hash"},
+      {"session_minutes = 0", "setup.session_minutes: must be between 1 and 1440"},
+      {"pasword_hash = \"x\"", "setup.pasword_hash: unknown setting"},
+  };
+  for (const auto& [line, message] : bad) {
+    auto r = parse_config(std::string(kMinimal) + "[setup]\n" + line + "\n", "a.toml");
+    ASSERT_FALSE(r.ok()) << line;
+    EXPECT_EQ(r.error().detail.rfind(message, 0), 0u) << r.error().detail;
+  }
+}
+
 }  // namespace
 }  // namespace ml::agent
