@@ -160,9 +160,11 @@ std::string meter_section(const MeterStatus& m, std::size_t index, const std::st
                     html_escape(m.serial.empty() ? "not yet known" : m.serial) + ")</h2><table>";
   out += row("Last reading", utc_time(m.reading_time), id + "-time");
   for (const auto& [key, value] : m.values) out += row(key, value, id + "-" + key);
-  out += row("Frames ok", std::to_string(m.frames_ok), id + "-frames-ok");
-  out += row("CRC errors", std::to_string(m.crc_errors), id + "-crc-errors");
-  out += row("Timeouts", std::to_string(m.timeouts), id + "-timeouts");
+  if (!m.pulse) {  // a pulse input has no frames
+    out += row("Frames ok", std::to_string(m.frames_ok), id + "-frames-ok");
+    out += row("CRC errors", std::to_string(m.crc_errors), id + "-crc-errors");
+    out += row("Timeouts", std::to_string(m.timeouts), id + "-timeouts");
+  }
   out += row("Failed reads", std::to_string(m.reads_failed));
   out += row("MQTT", m.mqtt_connected ? "connected" : "not connected", id + "-mqtt");
   out += row("Outbox", std::to_string(m.outbox_depth) + " message(s) waiting", id + "-outbox");

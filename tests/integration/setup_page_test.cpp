@@ -314,5 +314,64 @@ TEST(SetupPage, PulseSettingsResetTheCountAndSetTheReading) {
   EXPECT_LT(e1, 1501.0) << next->text;
 }
 
+// The browser test (tests/browser/setup_page.mjs): headless Chromium logs in, reads the status,
+// has a bad setting refused and sets the pulse meter; here the change is seen taking effect.
+TEST(SetupPageBrowser, LogInReadTheStatusChangeASetting) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
+  const std::string socket = dir.file("s0");
+  Process sim({meterlogger(), "sim", "pulse", "--rate", "5", "--link", socket, "--quiet"},
+              dir.file("sim.log"));
+  ASSERT_TRUE(wait_for_path(socket));
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  auto agent = start_agent(
+      dir, write_agent_config(dir, broker.port(),
+                              {serial_meter("kmp", meter.link(), 2),
+                               pulse_meter("sim:" + socket, "EL0001", 2)},
+                              setup_section()));
+  // The status page shows a reading once the first sample is out.
+  ASSERT_TRUE(server.wait_for(
+      [](const Received& r) { return r.parsed.name == "sample" && r.parsed.serial.text() ==
+                                                                      "6892850"; },
+      30s))
+      << agent->log();
+  const int port = page_port(dir, *agent);
+  ASSERT_GT(port, 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
+  // Kept in the build tree for a look: build/<preset>/tests/integration/setup-page.png
+  const std::string screenshot = ML_SCREENSHOT_DIR "/setup-page.png";
+  const auto browser = run({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/setup_page.mjs", url,
+                            kPassword, screenshot},
+                           std::chrono::seconds(90));
+  ASSERT_EQ(browser.status, 0) << browser.out << browser.err << agent->log();
+  const auto seen = nlohmann::json::parse(browser.out);
+  EXPECT_NE(seen["meter0"]["heading"].get<std::string>().find("6892850"), std::string::npos);
+  EXPECT_EQ(seen["meter0"]["crcErrors"], 0);
+  EXPECT_EQ(seen["meter0"]["valve"], "close");
+  // The e1 the browser read is the meter's, as the samples carry it.
+  const std::string e1 = seen["meter0"]["e1"].get<std::string>();
+  EXPECT_TRUE(server.wait_for(
+      [&](const Received& r) { return r.text.find("&e1=" + e1 + "&") != std::string::npos; }, 1s))
+      << e1;
+  EXPECT_TRUE(std::filesystem::file_size(screenshot) > 1000);
+  // Applied: samples taken after the change count from 2500.5 kWh at 800 pulses per kWh.
+  const auto changed = static_cast<std::uint64_t>(unix_now());
+  auto next = server.wait_for(
+      [&](const Received& r) {
+        return r.parsed.name == "sample" && r.parsed.serial.text() == "EL0001" &&
+               r.parsed.time > changed;
+      },
+      30s);
+  ASSERT_TRUE(next) << agent->log();
+  const auto at = next->text.find("&e1=");
+  ASSERT_NE(at, std::string::npos) << next->text;
+  const double pulse_e1 = std::stod(next->text.substr(at + 4));
+  EXPECT_GE(pulse_e1, 2500.5) << next->text;
+  EXPECT_LT(pulse_e1, 2501.0) << next->text;
+}
+
 }  // namespace
 }  // namespace ml::test
