@@ -51,7 +51,8 @@ constexpr const char* kBrokerPortKey = "mqtt_port";
 }  // namespace
 
 // The setup page's view of the agent. The page calls from its own threads; every call is carried
-// out on the agent's loop, and waits for it at most kWait.
+// out on the agent's loop, and waits for it at most kWait (a task that runs late still finds
+// what it uses: it holds copies of the arguments, and the backend lives as long as the agent).
 class AgentSetupBackend final : public setup_page::Backend {
  public:
   explicit AgentSetupBackend(Agent& agent) : agent_(agent) {}
@@ -61,16 +62,17 @@ class AgentSetupBackend final : public setup_page::Backend {
   }
 
   std::string set_wifi(const std::string& ssid, const std::string& password) override {
-    return on_loop<std::string>([&] { return wifi(ssid, password); }, kBusy);
+    return on_loop<std::string>([this, ssid, password] { return wifi(ssid, password); }, kBusy);
   }
 
   std::string set_broker(const std::string& host, const std::string& port) override {
-    return on_loop<std::string>([&] { return broker(host, port); }, kBusy);
+    return on_loop<std::string>([this, host, port] { return broker(host, port); }, kBusy);
   }
 
   std::string set_pulse(const std::string& name, const std::string& base,
                         const std::string& per_unit) override {
-    return on_loop<std::string>([&] { return pulse(name, base, per_unit); }, kBusy);
+    return on_loop<std::string>(
+        [this, name, base, per_unit] { return pulse(name, base, per_unit); }, kBusy);
   }
 
  private:
@@ -332,12 +334,11 @@ void Agent::start_setup_page() {
   options.port = config_.setup.port;
   options.password_hash = config_.setup.password_hash;
   options.session_minutes = config_.setup.session_minutes;
-  setup_backend_ = std::make_unique<AgentSetupBackend>(*this);
+  if (!setup_backend_) setup_backend_ = std::make_unique<AgentSetupBackend>(*this);
   std::string error;
   setup_server_.reset(module->start(options, *setup_backend_, &error));
   if (!setup_server_) {
     log::error("setup page: " + error);
-    setup_backend_.reset();
     return;
   }
   log::info("setup page on http://" + options.host + ":" + std::to_string(setup_server_->port()) +
@@ -353,7 +354,6 @@ void Agent::start_setup_page() {
 void Agent::stop_setup_page() {
   if (setup_server_) setup_server_->stop();
   setup_server_.reset();
-  setup_backend_.reset();
 }
 
 void Agent::wait_signals() {
