@@ -10,133 +10,17 @@
 #include <sstream>
 
 #include "agent/gpio.hpp"
+#include "platform/config/toml_reader.hpp"
 #include "platform/tz/zone.hpp"
 
 namespace ml::agent {
 namespace {
 
 namespace fs = std::filesystem;
-
-core::Error bad(const std::string& key, const std::string& problem) {
-  return core::make_error(core::Errc::config_invalid, key + ": " + problem);
-}
-
-// Reads typed values from a table, remembering which keys were used so unknown keys (typos)
-// can be reported.
-class Reader {
- public:
-  Reader(const toml::table& table, std::string prefix) : t_(table), prefix_(std::move(prefix)) {}
-
-  std::string key(std::string_view k) const {
-    return prefix_.empty() ? std::string(k) : prefix_ + "." + std::string(k);
-  }
-
-  template <class T>
-  core::Result<std::optional<T>> get(std::string_view k) {
-    used_.insert(std::string(k));
-    const toml::node* node = t_.get(k);
-    if (!node) return std::optional<T>{};
-    if constexpr (std::is_same_v<T, std::string>) {
-      if (auto v = node->value<std::string>()) return std::optional<T>(*v);
-      return bad(key(k), "must be a string");
-    } else if constexpr (std::is_same_v<T, bool>) {
-      if (auto v = node->value<bool>(); v && node->is_boolean()) return std::optional<T>(*v);
-      return bad(key(k), "must be true or false");
-    } else {
-      if (!node->is_integer()) return bad(key(k), "must be an integer");
-      return std::optional<T>(static_cast<T>(*node->value<std::int64_t>()));
-    }
-  }
-
-  core::Status integer(std::string_view k, std::int64_t& out, std::int64_t min, std::int64_t max) {
-    auto v = get<std::int64_t>(k);
-    if (!v) return v.error();
-    if (!*v) return core::Ok{};
-    if (**v < min || **v > max) {
-      return bad(key(k), "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                             ", not " + std::to_string(**v));
-    }
-    out = **v;
-    return core::Ok{};
-  }
-
-  core::Status string(std::string_view k, std::string& out) {
-    auto v = get<std::string>(k);
-    if (!v) return v.error();
-    if (*v) out = **v;
-    return core::Ok{};
-  }
-
-  core::Status boolean(std::string_view k, bool& out) {
-    auto v = get<bool>(k);
-    if (!v) return v.error();
-    if (*v) out = **v;
-    return core::Ok{};
-  }
-
-  const toml::table* table(std::string_view k) {
-    used_.insert(std::string(k));
-    const toml::node* node = t_.get(k);
-    return node ? node->as_table() : nullptr;
-  }
-
-  core::Status no_unknown_keys() const {
-    for (const auto& [k, v] : t_) {
-      if (!used_.count(std::string(k.str()))) {
-        return bad(key(k.str()), "unknown setting (misspelt?)");
-      }
-    }
-    return core::Ok{};
-  }
-
- private:
-  const toml::table& t_;
-  std::string prefix_;
-  std::set<std::string> used_;
-};
-
-#define ML_TRY(expr)                              \
-  do {                                            \
-    if (auto s_ = (expr); !s_) return s_.error(); \
-  } while (false)
-
-core::Result<std::string> read_secret_file(const std::string& key, const std::string& file,
-                                           const fs::path& base) {
-  const fs::path p = fs::path(file).is_absolute() ? fs::path(file) : base / file;
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) return bad(key, "cannot read " + p.string());
-  if (st.st_mode & S_IROTH) {
-    return bad(key, p.string() + " is readable by everyone; chmod o-r it");
-  }
-  std::ifstream in(p);
-  if (!in) return bad(key, "cannot read " + p.string());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-    text.pop_back();
-  }
-  return text;
-}
-
-// "HOST:PORT" or "[V6]:PORT".
-core::Status parse_listen(const std::string& key, const std::string& text, std::string& host,
-                          int& port) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) {
-    return bad(key, "must be \"HOST:PORT\" (e.g. \"0.0.0.0:8080\"), not \"" + text + "\"");
-  }
-  std::string h = text.substr(0, colon);
-  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
-  const std::string p = text.substr(colon + 1);
-  int value = -1;
-  const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
-  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value < 0 ||
-      value > 65535) {
-    return bad(key, "the port must be a number from 0 to 65535, not \"" + p + "\"");
-  }
-  host = h;
-  port = value;
-  return core::Ok{};
-}
+using platform::config::bad;
+using platform::config::parse_listen;
+using platform::config::read_secret_file;
+using platform::config::Reader;
 
 core::Status parse_setup(Reader& r, SetupConfig& s, const fs::path& base) {
   std::string listen = s.host + ":" + std::to_string(s.port);
@@ -331,15 +215,9 @@ core::Status parse_meter(Reader& r, MeterConfig& m, const fs::path& base, std::s
 }  // namespace
 
 core::Result<AgentConfig> parse_config(std::string_view text, const std::string& path) {
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    const auto& where = e.source().begin;
-    return core::make_error(core::Errc::config_invalid, path + ":" + std::to_string(where.line) +
-                                                            ":" + std::to_string(where.column) +
-                                                            ": " + std::string(e.description()));
-  }
+  auto parsed = platform::config::parse_toml(text, path);
+  if (!parsed) return parsed.error();
+  const toml::table& root = *parsed;
   AgentConfig c;
   c.path = path;
   const fs::path base = fs::path(path).parent_path();

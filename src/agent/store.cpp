@@ -53,11 +53,6 @@ constexpr std::array<std::string_view, 2> kMigrations = {
        CREATE INDEX valve_log_by_serial ON valve_log(serial, id);)",
 };
 
-#define ML_TRY(expr)                              \
-  do {                                            \
-    if (auto s_ = (expr); !s_) return s_.error(); \
-  } while (false)
-
 }  // namespace
 
 std::string_view run_end_name(RunEnd end) {

@@ -74,6 +74,8 @@ namespace ml::core {
   X(mqtt_queue_full, "too many unacknowledged MQTT messages")           \
   X(mqtt_stopped, "MQTT client not running")                            \
   X(mqtt_failure, "MQTT client failure")                                \
+  X(mqtt_packet, "malformed MQTT packet")                               \
+  X(mqtt_packet_too_large, "MQTT packet too large")                     \
   /* cron */                                                            \
   X(cron_invalid, "invalid cron job")                                   \
   X(cron_bad_command, "command cannot run from cron")                   \
@@ -140,3 +142,10 @@ struct Ok {};
 using Status = Result<Ok>;
 
 }  // namespace ml::core
+
+// Returns the error of a failed Status or Result expression from the enclosing function, which
+// returns a Status or a Result.
+#define ML_TRY(expr)                              \
+  do {                                            \
+    if (auto s_ = (expr); !s_) return s_.error(); \
+  } while (false)

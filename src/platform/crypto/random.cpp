@@ -2,22 +2,31 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace ml::platform {
 
-core::Result<core::envelope::Iv> random_iv() {
-  core::envelope::Iv iv{};
-  // getrandom() from the kernel's pool; for 16 bytes it returns them all at once or fails.
-  // (OpenSSL's RAND_bytes would load its default provider: ~1.8 MiB resident for 16 bytes.)
+core::Result<core::Bytes> random_bytes(std::size_t size) {
+  // getrandom() from the kernel's pool returns up to 256 bytes at once or fails.
+  // (OpenSSL's RAND_bytes would load its default provider: ~1.8 MiB resident.)
+  core::Bytes out(std::min<std::size_t>(size, 256));
   ssize_t got = -1;
   do {
-    got = getrandom(iv.data(), iv.size(), 0);
+    got = getrandom(out.data(), out.size(), 0);
   } while (got < 0 && errno == EINTR);
-  if (got != static_cast<ssize_t>(iv.size())) {
+  if (got != static_cast<ssize_t>(out.size())) {
     return core::make_error(core::Errc::envelope_crypto_failure,
                             "cannot get random bytes from the operating system");
   }
+  return out;
+}
+
+core::Result<core::envelope::Iv> random_iv() {
+  auto bytes = random_bytes(core::envelope::Iv{}.size());
+  if (!bytes) return bytes.error();
+  core::envelope::Iv iv{};
+  std::copy(bytes->begin(), bytes->end(), iv.begin());
   return iv;
 }
 

@@ -1,4 +1,4 @@
-// Randomness from the operating system (through OpenSSL's CSPRNG) for envelope IVs.
+// Randomness from the operating system (getrandom) for envelope IVs and new meter keys.
 #pragma once
 
 #include "core/envelope/envelope.hpp"
@@ -6,7 +6,11 @@
 
 namespace ml::platform {
 
-// 16 fresh random bytes; an error only when the operating system has no entropy to give.
+// `size` fresh random bytes (at most 256); an error only when the operating system has no
+// entropy to give.
+core::Result<core::Bytes> random_bytes(std::size_t size);
+
+// 16 fresh random bytes.
 core::Result<core::envelope::Iv> random_iv();
 
 // Seals text with a fresh random IV.

@@ -1,0 +1,378 @@
+// meterlogger-server: the server side of MeterLogger. `run` ingests device messages into the
+// database; `meters` administers the meter registry; `export` prints stored samples.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "core/bytes.hpp"
+#include "core/decimal.hpp"
+#include "core/envelope/envelope.hpp"
+#include "core/topic/topic.hpp"
+#include "platform/crypto/random.hpp"
+#include "platform/log/log.hpp"
+#include "platform/systemd/notify.hpp"
+#include "server/config.hpp"
+#include "server/ingest.hpp"
+#include "server/sqlite_store.hpp"
+
+#ifndef ML_VERSION
+#define ML_VERSION "dev"
+#endif
+
+namespace {
+
+using namespace ml;
+namespace log = platform::log;
+
+// Stops with "meterlogger-server: <message>" and the status.
+struct Failure {
+  std::string message;
+  int status = 1;
+};
+[[noreturn]] void fail(const std::string& message, int status = 1) {
+  throw Failure{message, status};
+}
+template <class T>
+T ok(core::Result<T> r) {
+  if (!r) fail(r.error().detail.empty() ? r.error().message() : r.error().detail);
+  return std::move(r).value();
+}
+void ok(const core::Status& s) {
+  if (!s) fail(s.error().detail.empty() ? s.error().message() : s.error().detail);
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string utc(std::int64_t t) {
+  if (t <= 0) return "never";
+  const auto tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Unix seconds, or a UTC date "YYYY-MM-DD" or time "YYYY-MM-DDTHH:MM:SSZ".
+std::int64_t parse_time(const std::string& text, const char* option) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec == std::errc() && end == text.data() + text.size()) return v;
+  std::tm tm{};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%d", &tm);
+  if (rest != nullptr && *rest == 'T') rest = strptime(rest, "T%H:%M:%S", &tm);
+  if (rest != nullptr && *rest == 'Z') ++rest;
+  if (rest == nullptr || *rest != '\0') {
+    fail(std::string(option) + ": \"" + text +
+         "\" is not unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+  }
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+server::ServerConfig config_from(const std::string& path) {
+  return ok(server::load_server_config(path));
+}
+
+std::unique_ptr<server::SqliteStore> open_store(const server::ServerConfig& c) {
+  return ok(server::SqliteStore::open(c.database.path));
+}
+
+// ---- run ----
+
+void run(const std::string& config_path) {
+  const auto config = config_from(config_path);
+  log::set_level(config.log_level);
+  auto store = open_store(config);
+  asio::io_context io(1);
+  server::Ingest ingest(io.get_executor(), *store, config, unix_now);
+  ok(ingest.start());
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const asio::error_code& ec, int) {
+    if (ec) return;
+    log::info("stopping");
+    platform::systemd::notify("STOPPING=1");
+    ingest.stop();
+  });
+  log::info("meterlogger-server " ML_VERSION ": database " + config.database.path + ", broker " +
+            config.mqtt.host + ":" + std::to_string(config.mqtt.port));
+  platform::systemd::notify("READY=1");
+  io.run();
+  const auto& c = ingest.counters();
+  std::string rejected;
+  for (const auto& [reason, n] : c.rejected)
+    rejected += " " + reason + "=" + std::to_string(n);
+  log::info("stored " + std::to_string(c.stored) + ", duplicates " + std::to_string(c.duplicates) +
+            ", rejected:" + (rejected.empty() ? " none" : rejected));
+}
+
+// ---- meters ----
+
+struct MeterArgs {
+  std::string serial;
+  std::string key;
+  bool generate_key = false;
+  std::string kind;
+  std::string name;
+  std::string group;
+  std::string setup_value;
+  std::string valve;  // on | off
+  bool json = false;
+};
+
+void check_kind(const std::string& kind) {
+  if (kind != "heat" && kind != "water" && kind != "electricity") {
+    fail("--kind must be heat, water or electricity, not \"" + kind + "\"");
+  }
+}
+
+// Applies the options given to `m`; returns the generated key when one was made.
+std::string apply(const MeterArgs& a, server::Meter& m) {
+  std::string generated;
+  if (!a.key.empty() && a.generate_key) fail("give --key or --generate-key, not both");
+  if (!a.key.empty()) {
+    auto parsed = core::envelope::parse_master_key(a.key);
+    if (!parsed) fail("--key: " + parsed.error().detail);
+    m.key_hex = core::to_hex(*parsed);
+  }
+  if (a.generate_key) {
+    auto bytes = ok(platform::random_bytes(core::envelope::kMasterKeySize));
+    m.key_hex = core::to_hex(bytes);
+    generated = m.key_hex;
+  }
+  if (!a.kind.empty()) {
+    check_kind(a.kind);
+    m.kind = a.kind;
+  }
+  if (!a.name.empty()) m.name = a.name;
+  if (!a.group.empty()) m.group = a.group;
+  if (!a.setup_value.empty()) {
+    auto v = core::Decimal::parse(a.setup_value);
+    if (!v || v->negative)
+      fail("--setup-value must be a non-negative decimal (kWh), not \"" + a.setup_value + "\"");
+    m.setup_value = v->to_string();
+  }
+  if (!a.valve.empty()) {
+    if (a.valve != "on" && a.valve != "off") fail("--valve must be on or off");
+    m.valve_installed = a.valve == "on";
+  }
+  return generated;
+}
+
+void meters_add(const std::string& config_path, const MeterArgs& a) {
+  auto serial = core::topic::Serial::parse(a.serial);
+  if (!serial) fail("serial \"" + a.serial + "\": " + serial.error().detail);
+  if (a.key.empty() && !a.generate_key) fail("give the meter's key: --key HEX or --generate-key");
+  server::Meter m;
+  m.serial = serial->text();
+  m.created = unix_now();
+  const std::string generated = apply(a, m);
+  auto store = open_store(config_from(config_path));
+  ok(store->add_meter(m));
+  std::cout << "added meter " << m.serial << " (" << m.kind << ")\n";
+  if (!generated.empty()) {
+    std::cout << "key: " << generated
+              << "\n(shown once: configure it on the device; it is not printed again)\n";
+  }
+}
+
+void meters_set(const std::string& config_path, const MeterArgs& a) {
+  auto store = open_store(config_from(config_path));
+  auto m = ok(store->meter(a.serial));
+  if (!m) fail("no meter " + a.serial);
+  const std::string generated = apply(a, *m);
+  ok(store->update_meter(*m));
+  std::cout << "updated meter " << m->serial << "\n";
+  if (!generated.empty()) std::cout << "key: " << generated << "\n(shown once)\n";
+}
+
+nlohmann::ordered_json meter_json(const server::Meter& m) {
+  return {{"serial", m.serial},
+          {"kind", m.kind},
+          {"name", m.name},
+          {"group", m.group},
+          {"setup_value", m.setup_value},
+          {"valve_installed", m.valve_installed},
+          {"last_sample_time", m.last_sample_time}};
+}
+
+void meters_list(const std::string& config_path, bool json) {
+  auto store = open_store(config_from(config_path));
+  const auto all = ok(store->meters());
+  if (json) {
+    for (const auto& m : all)
+      std::cout << meter_json(m).dump() << "\n";
+    return;
+  }
+  std::printf("%-12s %-12s %-20s %-10s %s\n", "serial", "kind", "name", "group", "last sample");
+  for (const auto& m : all) {
+    std::printf("%-12s %-12s %-20s %-10s %s\n", m.serial.c_str(), m.kind.c_str(), m.name.c_str(),
+                m.group.c_str(), utc(m.last_sample_time).c_str());
+  }
+}
+
+void meters_show(const std::string& config_path, const std::string& serial) {
+  auto store = open_store(config_from(config_path));
+  auto m = ok(store->meter(serial));
+  if (!m) fail("no meter " + serial);
+  auto j = meter_json(*m);
+  j["last_sample"] = utc(m->last_sample_time);
+  j["key"] = "set (not shown)";
+  nlohmann::ordered_json diag = nlohmann::ordered_json::object();
+  for (const auto& [fn, v] : ok(store->diagnostics(serial))) {
+    diag[fn] = {{"value", v.first}, {"time", v.second}};
+  }
+  j["diagnostics"] = diag;
+  std::cout << j.dump(2) << "\n";
+}
+
+void meters_remove(const std::string& config_path, const std::string& serial) {
+  auto store = open_store(config_from(config_path));
+  ok(store->remove_meter(serial));
+  std::cout << "removed meter " << serial << " (its samples stay in the database)\n";
+}
+
+// ---- export ----
+
+void export_samples(const std::string& config_path, const std::string& serial,
+                    const std::string& from, const std::string& to, const std::string& format) {
+  if (format != "csv" && format != "json") fail("--format must be csv or json");
+  const std::int64_t t0 = from.empty() ? 0 : parse_time(from, "--from");
+  const std::int64_t t1 = to.empty() ? INT64_MAX : parse_time(to, "--to");
+  auto store = open_store(config_from(config_path));
+  if (!ok(store->meter(serial))) {
+    if (ok(store->samples(serial, t0, t1)).empty()) fail("no meter " + serial);
+  }
+  const auto rows = ok(store->samples(serial, t0, t1));
+  if (format == "csv") {
+    std::cout << "time";
+    for (auto k : server::kSampleKeys)
+      std::cout << ',' << k;
+    std::cout << ",energy_kwh,volume_m3\n";
+  }
+  for (const auto& s : rows) {
+    if (format == "json") {
+      nlohmann::ordered_json j;
+      j["time"] = s.time;
+      for (auto k : server::kSampleKeys) {
+        auto it = s.values.find(std::string(k));
+        if (it == s.values.end()) continue;
+        j[std::string(k)] = it->second ? nlohmann::ordered_json(*it->second) : nullptr;
+      }
+      j["energy_kwh"] = s.energy_kwh ? nlohmann::ordered_json(*s.energy_kwh) : nullptr;
+      if (s.volume_m3) j["volume_m3"] = *s.volume_m3;
+      std::cout << j.dump() << "\n";
+    } else {
+      std::cout << s.time;
+      for (auto k : server::kSampleKeys) {
+        auto it = s.values.find(std::string(k));
+        std::cout << ',' << (it == s.values.end() ? "" : it->second.value_or("NaN"));
+      }
+      std::cout << ',' << s.energy_kwh.value_or("") << ',' << s.volume_m3.value_or("") << "\n";
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "MeterLogger server: ingests the v2 messages of MeterLogger devices from an MQTT broker "
+      "into\n"
+      "a database, and administers the meters.\n\n"
+      "Examples:\n"
+      "  meterlogger-server run --config /etc/meterlogger/server.toml\n"
+      "  meterlogger-server meters add 6892850 --kind heat --generate-key --name \"Loppen 12\"\n"
+      "  meterlogger-server meters list\n"
+      "  meterlogger-server export 6892850 --from 2026-11-01 --format json\n"
+      "See packaging/server.toml and docs/server.md.",
+      "meterlogger-server"};
+  app.set_version_flag("--version", std::string("meterlogger-server ") + ML_VERSION);
+  app.require_subcommand(1);
+  std::string config = "/etc/meterlogger/server.toml";
+  app.add_option("--config", config, "the TOML configuration file")->capture_default_str();
+
+  auto* run_cmd =
+      app.add_subcommand("run", "Ingest device messages into the database until stopped");
+  run_cmd->footer(
+      "Subscribes (QoS 1, persistent session) to samples, replies and last wills; verifies and\n"
+      "opens each with its meter's key; stores it; acknowledges it to the broker only once it is\n"
+      "stored. SIGTERM stops cleanly.\n\n"
+      "Example:\n  meterlogger-server --config server.toml run");
+  run_cmd->callback([&] { run(config); });
+
+  auto a = std::make_shared<MeterArgs>();
+  auto* meters = app.add_subcommand("meters", "Add, list, show, change and remove meters");
+  meters->require_subcommand(1);
+  auto add_fields = [&](CLI::App* c) {
+    c->add_option("--key", a->key, "the meter's master key, 32 hex digits");
+    c->add_flag("--generate-key", a->generate_key, "make a random key and print it once");
+    c->add_option("--name", a->name, "name or address");
+    c->add_option("--group", a->group, "meter group");
+    c->add_option("--setup-value", a->setup_value,
+                  "the energy register at installation, kWh (the prepaid offset)");
+    c->add_option("--valve", a->valve, "a valve is installed: on or off");
+  };
+  auto* add = meters->add_subcommand("add", "Register a meter and its key");
+  add->add_option("serial", a->serial, "the meter's serial (7 digits for Kamstrup meters)")
+      ->required();
+  add->add_option("--kind", a->kind, "heat, water or electricity")->required();
+  add_fields(add);
+  add->footer(
+      "Examples:\n"
+      "  meterlogger-server meters add 6892850 --kind heat --key "
+      "ef500c9268cf749016d26d6cbfaaf7bf --valve on\n"
+      "  meterlogger-server meters add EL00001 --kind electricity --generate-key");
+  add->callback([&] { meters_add(config, *a); });
+  auto* set = meters->add_subcommand("set", "Change a meter's settings (the key too)");
+  set->add_option("serial", a->serial, "the meter's serial")->required();
+  set->add_option("--kind", a->kind, "heat, water or electricity");
+  add_fields(set);
+  set->footer(
+      "Example:\n  meterlogger-server meters set 6892850 --name \"Loppen 12\" --setup-value "
+      "1234.5");
+  set->callback([&] { meters_set(config, *a); });
+  auto* list = meters->add_subcommand("list", "List the meters");
+  list->add_flag("--json", a->json, "one JSON object per line");
+  list->callback([&] { meters_list(config, a->json); });
+  auto* show = meters->add_subcommand("show", "A meter's settings and latest diagnostics");
+  show->add_option("serial", a->serial, "the meter's serial")->required();
+  show->callback([&] { meters_show(config, a->serial); });
+  auto* remove = meters->add_subcommand("remove", "Remove a meter (its samples stay)");
+  remove->add_option("serial", a->serial, "the meter's serial")->required();
+  remove->callback([&] { meters_remove(config, a->serial); });
+
+  std::string ex_serial, ex_from, ex_to, ex_format = "csv";
+  auto* ex = app.add_subcommand("export", "Print a meter's samples as CSV or JSON lines");
+  ex->add_option("serial", ex_serial, "the meter's serial")->required();
+  ex->add_option("--from", ex_from, "first time: unix seconds, YYYY-MM-DD or ...THH:MM:SSZ (UTC)");
+  ex->add_option("--to", ex_to, "last time (inclusive), as --from");
+  ex->add_option("--format", ex_format, "csv or json")->capture_default_str();
+  ex->footer(
+      "JSON prints one object per line: time (unix seconds), every sample key the meter sent as\n"
+      "the exact decimal text received (null for NaN), energy_kwh (normalised, exact) and, for\n"
+      "meters that send volume, volume_m3.\n\n"
+      "Examples:\n"
+      "  meterlogger-server export 6892850 --format json\n"
+      "  meterlogger-server export 6892850 --from 2026-11-01 --to 2026-11-30T23:59:59Z > nov.csv");
+  ex->callback([&] { export_samples(config, ex_serial, ex_from, ex_to, ex_format); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const Failure& f) {
+    std::cerr << "meterlogger-server: " << f.message << '\n';
+    return f.status;
+  }
+  return 0;
+}

@@ -1,0 +1,94 @@
+// An MQTT 3.1.1 subscriber that acknowledges a message only when the application says it has
+// stored it. libmosquitto (2.0) sends PUBACK/PUBREC before it calls on_message, so a process
+// killed between the two loses a message the broker has already let go of; the server must lose
+// nothing, so its ingest uses this client instead (the packets are core/mqtt/packet.hpp).
+//
+// With a persistent session (clean session off, a stable client id) the broker keeps every
+// message that was not acknowledged and sends it again after a reconnect: whatever the
+// application had not acknowledged when the connection ended or the process died arrives again
+// (flagged dup). Storage must therefore be idempotent (the server's UNIQUE(serial, time)).
+//
+// Threading: everything, callbacks included, runs on the executor's one thread.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/mqtt/packet.hpp"
+#include "core/result.hpp"
+#include "platform/mqtt/client.hpp"
+
+namespace ml::platform {
+
+struct DurableSubscriberOptions {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  std::string client_id;  // required: the broker keeps the session under it
+  std::vector<core::mqtt::Subscription> subscriptions;
+  std::chrono::seconds keepalive{60};
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  std::size_t max_packet = 256 * 1024;  // a larger packet ends the connection (and is logged)
+  std::chrono::milliseconds connect_timeout{10000};
+  MqttBackoff backoff;
+};
+
+struct ReceivedMessage {
+  std::string topic;
+  core::Bytes payload;
+  std::uint8_t qos = 0;
+  bool dup = false;  // the broker may have sent it before
+  // What acknowledge() needs: the packet id on the connection it came on.
+  std::uint16_t packet_id = 0;
+  std::uint64_t connection = 0;
+};
+
+struct DurableSubscriberStats {
+  bool connected = false;
+  std::uint64_t connects = 0;
+  std::uint64_t disconnects = 0;
+  std::uint64_t received = 0;
+  std::uint64_t acknowledged = 0;
+  std::uint64_t acks_dropped = 0;  // for a connection that had ended: the broker sends again
+  std::string last_error;
+};
+
+class DurableSubscriber {
+ public:
+  using MessageHandler = std::function<void(ReceivedMessage)>;
+  using ConnectedHandler = std::function<void(bool session_present)>;
+  using DisconnectedHandler = std::function<void(const std::string& reason)>;
+
+  DurableSubscriber(asio::any_io_executor executor, DurableSubscriberOptions options);
+  ~DurableSubscriber();  // stop()
+  DurableSubscriber(const DurableSubscriber&) = delete;
+  DurableSubscriber& operator=(const DurableSubscriber&) = delete;
+
+  void on_message(MessageHandler handler);
+  void on_connected(ConnectedHandler handler);
+  void on_disconnected(DisconnectedHandler handler);
+
+  // Checks the options (client id, subscriptions) and starts connecting.
+  core::Status start();
+  // Sends DISCONNECT when connected and closes. Unacknowledged messages stay with the broker.
+  void stop();
+
+  // The message is stored: PUBACK (QoS 1) or PUBREC (QoS 2) goes to the broker. QoS 0 needs
+  // nothing. An acknowledgement for an earlier connection is dropped: the broker sends the
+  // message again on the new one.
+  void acknowledge(const ReceivedMessage& message);
+
+  const DurableSubscriberStats& stats() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace ml::platform

@@ -1,0 +1,121 @@
+#include "server/config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "platform/config/toml_reader.hpp"
+
+namespace ml::server {
+namespace {
+
+namespace fs = std::filesystem;
+using platform::config::bad;
+using platform::config::Reader;
+
+core::Status int_setting(Reader& r, std::string_view key, int& out, std::int64_t min,
+                         std::int64_t max) {
+  std::int64_t v = out;
+  ML_TRY(r.integer(key, v, min, max));
+  out = static_cast<int>(v);
+  return core::Ok{};
+}
+
+core::Status parse_mqtt(Reader& r, ServerMqttConfig& m, const fs::path& base) {
+  ML_TRY(r.string("host", m.host));
+  if (m.host.empty()) return bad(r.key("host"), "must not be empty");
+  ML_TRY(int_setting(r, "port", m.port, 1, 65535));
+  ML_TRY(int_setting(r, "keepalive", m.keepalive_s, 5, 3600));
+  ML_TRY(r.string("client_id", m.client_id));
+  if (m.client_id.empty() || m.client_id.size() > 23 * 4) {
+    return bad(r.key("client_id"), "must be 1..92 characters");
+  }
+  ML_TRY(r.string("username", m.username));
+  ML_TRY(r.string("password", m.password));
+  std::string password_file;
+  ML_TRY(r.string("password_file", password_file));
+  if (!password_file.empty()) {
+    if (!m.password.empty()) return bad(r.key("password_file"), "give password or password_file");
+    auto secret = platform::config::read_secret_file(r.key("password_file"), password_file, base);
+    if (!secret) return secret.error();
+    m.password = std::move(secret).value();
+  }
+  if (r.table("tls") != nullptr) {
+    return bad(r.key("tls"),
+               "the server connects to its broker over plain TCP (run it beside the broker, or "
+               "through a TLS tunnel); TLS towards the broker is not supported yet");
+  }
+  return r.no_unknown_keys();
+}
+
+}  // namespace
+
+core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
+                                               const std::string& path) {
+  auto parsed = platform::config::parse_toml(toml_text, path);
+  if (!parsed) return parsed.error();
+  const toml::table& root = *parsed;
+  ServerConfig c;
+  c.path = path;
+  const fs::path base = fs::path(path).parent_path();
+  Reader r(root, "");
+  ML_TRY(r.string("log_level", c.log_level));
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warning" &&
+      c.log_level != "error") {
+    return bad("log_level", "must be debug, info, warning or error");
+  }
+  if (const toml::table* t = r.table("database")) {
+    Reader dr(*t, "database");
+    ML_TRY(dr.string("path", c.database.path));
+    if (c.database.path.empty()) return bad("database.path", "must not be empty");
+    if (fs::path(c.database.path).is_relative()) {
+      c.database.path = (base / c.database.path).string();
+    }
+    ML_TRY(dr.no_unknown_keys());
+  } else {
+    return bad("database", "required: a [database] table with path");
+  }
+  if (const toml::table* t = r.table("mqtt")) {
+    Reader mr(*t, "mqtt");
+    ML_TRY(parse_mqtt(mr, c.mqtt, base));
+  } else {
+    return bad("mqtt", "required: a [mqtt] table with at least host");
+  }
+  if (const toml::table* t = r.table("http")) {
+    Reader hr(*t, "http");
+    std::string listen = c.http.host + ":" + std::to_string(c.http.port);
+    ML_TRY(hr.string("listen", listen));
+    ML_TRY(platform::config::parse_listen(hr.key("listen"), listen, c.http.host, c.http.port));
+    ML_TRY(hr.no_unknown_keys());
+  }
+  if (const toml::table* t = r.table("ingest")) {
+    Reader ir(*t, "ingest");
+    ML_TRY(ir.integer("min_time", c.ingest.min_time, 0, 4102444800));
+    ML_TRY(ir.integer("max_future", c.ingest.max_future_s, 0, 86400));
+    ML_TRY(int_setting(ir, "batch_max", c.ingest.batch_max, 1, 10000));
+    ML_TRY(int_setting(ir, "batch_ms", c.ingest.batch_ms, 0, 10000));
+    ML_TRY(ir.no_unknown_keys());
+  }
+  if (const toml::table* t = r.table("commands")) {
+    Reader cr(*t, "commands");
+    ML_TRY(int_setting(cr, "retry_initial", c.commands.retry_initial_s, 1, 3600));
+    ML_TRY(int_setting(cr, "retry_max", c.commands.retry_max_s, 1, 86400));
+    ML_TRY(int_setting(cr, "default_timeout", c.commands.default_timeout_s, 0, 30 * 86400));
+    ML_TRY(int_setting(cr, "poll_interval", c.commands.poll_interval_s, 0, 86400));
+    if (c.commands.retry_max_s < c.commands.retry_initial_s) {
+      return bad("commands.retry_max", "must not be below retry_initial");
+    }
+    ML_TRY(cr.no_unknown_keys());
+  }
+  ML_TRY(r.no_unknown_keys());
+  return c;
+}
+
+core::Result<ServerConfig> load_server_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return core::make_error(core::Errc::config_invalid, path + ": cannot read the file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_server_config(ss.str(), path);
+}
+
+}  // namespace ml::server

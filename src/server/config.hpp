@@ -1,0 +1,58 @@
+// The server's configuration: one TOML file (--config, default
+// /etc/meterlogger/server.toml), validated at start; errors name the key and the problem.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace ml::server {
+
+struct DatabaseConfig {
+  std::string path = "/var/lib/meterlogger/server.db";  // SQLite (WAL)
+};
+
+struct ServerMqttConfig {
+  std::string host = "127.0.0.1";
+  int port = 1883;
+  int keepalive_s = 60;
+  std::string client_id = "meterlogger-server";  // stable: the broker keeps our session
+  std::string username;
+  std::string password;  // from password or password_file
+};
+
+struct HttpConfig {  // for `serve` (the API and dashboard)
+  std::string host = "127.0.0.1";
+  int port = 8080;
+};
+
+struct IngestConfig {
+  std::int64_t min_time = 1420070400;  // 2015-01-01: an older topic time is implausible
+  std::int64_t max_future_s = 600;     // a topic time further ahead of our clock is implausible
+  int batch_max = 500;                 // messages stored in one transaction at most
+  int batch_ms = 50;                   // how long a batch may wait to fill
+};
+
+struct CommandsConfig {
+  int retry_initial_s = 10;      // first retransmission after this long without a reply
+  int retry_max_s = 300;         // backoff cap
+  int default_timeout_s = 3600;  // `send` without --timeout; 0 = never expires
+  int poll_interval_s = 600;     // `version` and `status` to every meter; 0 = off
+};
+
+struct ServerConfig {
+  std::string path;  // the file it came from
+  std::string log_level = "info";
+  DatabaseConfig database;
+  ServerMqttConfig mqtt;
+  HttpConfig http;
+  IngestConfig ingest;
+  CommandsConfig commands;
+};
+
+core::Result<ServerConfig> parse_server_config(std::string_view toml_text, const std::string& path);
+core::Result<ServerConfig> load_server_config(const std::string& path);
+
+}  // namespace ml::server

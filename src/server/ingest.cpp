@@ -1,0 +1,256 @@
+#include "server/ingest.hpp"
+
+#include "core/sample/sample.hpp"
+#include "core/topic/topic.hpp"
+#include "platform/log/log.hpp"
+
+namespace ml::server {
+namespace {
+
+namespace log = platform::log;
+
+// A key looked up (or found missing) is used for this long before the store is asked again,
+// so `meters add` and `meters set --key` take effect while the server runs.
+constexpr auto kKeyCacheLife = std::chrono::seconds(30);
+
+// The replies of spec/server.md §2 and §3, and the last will.
+constexpr std::string_view kFunctions[] = {
+    "sample",
+    "version",
+    "status",
+    "uptime",
+    "ssid",
+    "rssi",
+    "wifi_status",
+    "ap_status",
+    "set_ap_mesh_pwd",
+    "reset_reason",
+    "scan_result",
+    "chip_id",
+    "flash_id",
+    "flash_size",
+    "flash_error",
+    "network_quality",
+    "open_until",
+    "open_until_delta",
+    "ping",
+    "cron",
+    "set_cron",
+    "clear_cron",
+    "vdd",
+    "mem",
+    "crypto",
+    "save",
+    "stack_trace",
+    "set_ssid",
+    "set_pwd",
+    "set_ssid_pwd",
+    "disconnect_count",
+    "open",
+    "close",
+    "test",
+    "off",
+    "start_ap",
+    "stop_ap",
+    "reconnect",
+    "restart",
+};
+
+}  // namespace
+
+std::vector<core::mqtt::Subscription> ingest_subscriptions() {
+  std::vector<core::mqtt::Subscription> out;
+  for (std::string_view f : kFunctions)
+    out.push_back({"/" + std::string(f) + "/v2/#", 1});
+  out.push_back({"/offline/v1/#", 1});
+  return out;
+}
+
+Ingest::Ingest(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config,
+               Now now)
+    : store_(store),
+      config_(config),
+      now_(std::move(now)),
+      subscriber_(executor,
+                  [&] {
+                    platform::DurableSubscriberOptions o;
+                    o.host = config.mqtt.host;
+                    o.port = config.mqtt.port;
+                    o.client_id = config.mqtt.client_id;
+                    o.keepalive = std::chrono::seconds(config.mqtt.keepalive_s);
+                    if (!config.mqtt.username.empty()) o.username = config.mqtt.username;
+                    if (!config.mqtt.password.empty()) o.password = config.mqtt.password;
+                    o.subscriptions = ingest_subscriptions();
+                    o.backoff.initial = std::chrono::milliseconds(500);
+                    o.backoff.max = std::chrono::seconds(30);
+                    return o;
+                  }()),
+      flush_timer_(executor) {}
+
+Ingest::~Ingest() {
+  stop();
+}
+
+core::Status Ingest::start() {
+  subscriber_.on_message([this](platform::ReceivedMessage m) { on_message(std::move(m)); });
+  subscriber_.on_connected([this](bool session_present) {
+    log::info("ingest: connected to " + config_.mqtt.host + ":" +
+              std::to_string(config_.mqtt.port) +
+              (session_present ? " (session kept)" : " (new session)"));
+  });
+  subscriber_.on_disconnected([](const std::string& reason) { log::warning("ingest: " + reason); });
+  return subscriber_.start();
+}
+
+void Ingest::stop() {
+  flush_timer_.cancel();
+  flush();
+  subscriber_.stop();
+}
+
+const core::envelope::Keys* Ingest::keys_for(const std::string& serial) {
+  const auto now = std::chrono::steady_clock::now();
+  auto it = keys_.find(serial);
+  if (it == keys_.end() || now - it->second.loaded > kKeyCacheLife) {
+    CachedKey entry{std::nullopt, now};
+    auto m = store_.meter(serial);
+    if (!m) {
+      log::error("ingest: " + m.error().message());
+      return nullptr;
+    }
+    if (*m) {
+      auto keys = core::envelope::derive_keys_from_hex((*m)->key_hex);
+      if (keys) entry.keys = *keys;
+    }
+    if (keys_.size() > 100000) keys_.clear();  // bounded: serials come from the network
+    it = keys_.insert_or_assign(serial, entry).first;
+  }
+  return it->second.keys ? &*it->second.keys : nullptr;
+}
+
+void Ingest::reject(const platform::ReceivedMessage& m, const std::string& reason,
+                    const std::string& detail) {
+  ++counters_.rejected[reason];
+  Rejection r;
+  r.reason = reason;
+  r.topic = m.topic.substr(0, 256);
+  r.detail = detail;
+  r.payload.assign(m.payload.begin(),
+                   m.payload.begin() +
+                       static_cast<std::ptrdiff_t>(std::min<std::size_t>(m.payload.size(), 4096)));
+  r.time = now_();
+  if (auto s = store_.reject(r); !s) {
+    // Not even counted: leave it with the broker, which sends it again on the next connection.
+    log::error("ingest: cannot record a rejected message: " + s.error().message());
+    return;
+  }
+  log::debug("ingest: rejected " + r.topic + ": " + reason + (detail.empty() ? "" : ": " + detail));
+  subscriber_.acknowledge(m);
+}
+
+void Ingest::on_message(platform::ReceivedMessage m) {
+  auto topic = core::topic::parse(m.topic);
+  if (!topic) return reject(m, "bad_topic", topic.error().detail);
+  const std::string serial = topic->serial.text();
+  IngestItem item;
+  item.serial = serial;
+  item.function = topic->name;
+  if (topic->kind == core::topic::Kind::offline) {
+    item.kind = IngestItem::Kind::event;
+    item.time = now_();  // the last will has no time of its own
+    item.function = "offline";
+  } else if (topic->kind == core::topic::Kind::command) {
+    subscriber_.acknowledge(m);  // a command (ours, or anyone's): not for us to store
+    return;
+  } else {
+    const core::envelope::Keys* keys = keys_for(serial);
+    if (keys == nullptr) return reject(m, "unknown_serial", serial);
+    auto opened =
+        core::envelope::open_message(*keys, m.topic, m.payload, core::envelope::EmptyText::accept);
+    if (!opened) {
+      std::string reason(core::errc_name(opened.error().code));
+      if (reason.rfind("envelope_", 0) == 0) reason = reason.substr(9);
+      return reject(m, reason, opened.error().detail);
+    }
+    const auto t = static_cast<std::int64_t>(topic->time);
+    if (t < config_.ingest.min_time || t > now_() + config_.ingest.max_future_s) {
+      return reject(m, "implausible_time", std::to_string(t));
+    }
+    item.time = t;
+    item.text = std::move(opened->text);
+    while (!item.text.empty() && (item.text.back() == ' ' || item.text.back() == '\r' ||
+                                  item.text.back() == '\n' || item.text.back() == '\t')) {
+      item.text.pop_back();
+    }
+    if (topic->name == "sample") {
+      auto parsed = core::sample::parse_sample(item.text);
+      if (!parsed) return reject(m, "bad_text", parsed.error().detail);
+      item.kind = IngestItem::Kind::sample;
+      item.sample = std::move(parsed).value();
+    } else if (topic->name == "scan_result") {
+      item.kind = IngestItem::Kind::event;
+    } else {
+      item.kind = IngestItem::Kind::diagnostic;
+    }
+  }
+  batch_.push_back({std::move(item), std::move(m)});
+  if (batch_.size() >= static_cast<std::size_t>(config_.ingest.batch_max)) {
+    flush();
+  } else if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    flush_timer_.expires_after(std::chrono::milliseconds(config_.ingest.batch_ms));
+    flush_timer_.async_wait([this](const asio::error_code& ec) {
+      if (!ec) flush();
+    });
+  }
+}
+
+void Ingest::flush() {
+  flush_scheduled_ = false;
+  if (batch_.empty()) return;
+  std::vector<Pending> batch;
+  batch.swap(batch_);
+  std::vector<IngestItem> items;
+  items.reserve(batch.size());
+  for (auto& p : batch)
+    items.push_back(p.item);
+  auto outcomes = store_.ingest(items, now_());
+  if (!outcomes) {
+    // One item may be what fails: store them one by one; what still fails is quarantined.
+    log::error("ingest: storing a batch of " + std::to_string(items.size()) +
+               " failed, storing one by one: " + outcomes.error().message());
+    for (auto& p : batch) {
+      auto one = store_.ingest({p.item}, now_());
+      if (one) {
+        subscriber_.acknowledge(p.message);
+      } else {
+        reject(p.message, "store_failed", one.error().message());
+      }
+    }
+    return;
+  }
+  ++counters_.batches;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    switch ((*outcomes)[i]) {
+      case IngestOutcome::stored:
+        ++counters_.stored;
+        break;
+      case IngestOutcome::duplicate:
+        ++counters_.duplicates;
+        break;
+      case IngestOutcome::older_ignored:
+        ++counters_.older_ignored;
+        break;
+      case IngestOutcome::event_logged:
+        ++counters_.events;
+        break;
+    }
+    subscriber_.acknowledge(batch[i].message);
+    const IngestItem& it = batch[i].item;
+    if (on_reply_ && it.function != "sample" && it.function != "offline") {
+      on_reply_(DeviceReply{it.serial, it.function, it.text, it.time});
+    }
+  }
+}
+
+}  // namespace ml::server

@@ -1,0 +1,90 @@
+// Ingest: device messages from the broker into the store, losing none.
+//
+// The durable subscriber (QoS 1, persistent session, stable client id) hands each message over;
+// it is verified and opened with its meter's key, checked, parsed, and stored in a batch (one
+// transaction per batch); only then is it acknowledged to the broker. A kill at any moment leaves
+// every unacknowledged message with the broker, which sends it again; storing is idempotent
+// (UNIQUE(serial, time) for samples, newest-wins for diagnostics), so nothing is lost and nothing
+// is stored twice. A message that is rejected is counted by reason, quarantined, and
+// acknowledged: bad input is never retried forever and never changes anything else.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/envelope/envelope.hpp"
+#include "platform/mqtt/durable_subscriber.hpp"
+#include "server/config.hpp"
+#include "server/store.hpp"
+
+namespace ml::server {
+
+// An opened reply from a device, for the command queue's acknowledgement matching.
+struct DeviceReply {
+  std::string serial;
+  std::string function;
+  std::string text;
+  std::int64_t time = 0;
+};
+
+struct IngestCounters {
+  std::uint64_t stored = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t older_ignored = 0;
+  std::uint64_t events = 0;
+  std::map<std::string, std::uint64_t> rejected;  // by reason
+  std::uint64_t batches = 0;
+};
+
+// The topic filters the server subscribes to: samples, every reply, the last will.
+std::vector<core::mqtt::Subscription> ingest_subscriptions();
+
+class Ingest {
+ public:
+  using Now = std::function<std::int64_t()>;
+  Ingest(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config, Now now);
+  ~Ingest();
+
+  core::Status start();
+  void stop();  // stores what is batched, then disconnects
+
+  // Called for every opened reply (not samples), after it is stored.
+  void on_reply(std::function<void(const DeviceReply&)> handler) { on_reply_ = std::move(handler); }
+  const IngestCounters& counters() const { return counters_; }
+  const platform::DurableSubscriberStats& mqtt_stats() const { return subscriber_.stats(); }
+
+ private:
+  struct Pending {
+    IngestItem item;
+    platform::ReceivedMessage message;
+  };
+  void on_message(platform::ReceivedMessage m);
+  void reject(const platform::ReceivedMessage& m, const std::string& reason,
+              const std::string& detail);
+  const core::envelope::Keys* keys_for(const std::string& serial);
+  void flush();
+
+  ServerStore& store_;
+  const ServerConfig& config_;
+  Now now_;
+  platform::DurableSubscriber subscriber_;
+  asio::steady_timer flush_timer_;
+  bool flush_scheduled_ = false;
+  std::vector<Pending> batch_;
+  struct CachedKey {
+    std::optional<core::envelope::Keys> keys;
+    std::chrono::steady_clock::time_point loaded;
+  };
+  std::unordered_map<std::string, CachedKey> keys_;
+  IngestCounters counters_;
+  std::function<void(const DeviceReply&)> on_reply_;
+};
+
+}  // namespace ml::server

@@ -1,0 +1,514 @@
+#include "server/sqlite_store.hpp"
+
+#include <filesystem>
+#include <sstream>
+
+namespace ml::server {
+namespace {
+
+namespace sq = platform::sqlite;
+using core::Decimal;
+
+constexpr std::string_view kMigrations[] = {
+    // 1: meters, samples, rollups, diagnostics, events, rejections
+    R"(CREATE TABLE meters(
+         serial TEXT PRIMARY KEY,
+         key TEXT NOT NULL,
+         name TEXT NOT NULL DEFAULT '',
+         kind TEXT NOT NULL,
+         grp TEXT NOT NULL DEFAULT '',
+         setup_value TEXT NOT NULL DEFAULT '0',
+         valve_installed INTEGER NOT NULL DEFAULT 0,
+         last_sample_time INTEGER NOT NULL DEFAULT 0,
+         created INTEGER NOT NULL);
+       CREATE TABLE samples(
+         serial TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         heap TEXT, t1 TEXT, t2 TEXT, t3 TEXT, tdif TEXT, flow1 TEXT, effect1 TEXT, hr TEXT,
+         v1 TEXT, e1 TEXT,
+         energy_kwh TEXT,
+         volume_m3 TEXT,
+         raw TEXT NOT NULL,
+         received INTEGER NOT NULL,
+         PRIMARY KEY(serial, time)) WITHOUT ROWID;
+       CREATE TABLE rollups(
+         serial TEXT NOT NULL,
+         period INTEGER NOT NULL,
+         bucket INTEGER NOT NULL,
+         samples INTEGER NOT NULL,
+         first_time INTEGER NOT NULL,
+         last_time INTEGER NOT NULL,
+         energy_first TEXT, energy_last TEXT,
+         volume_first TEXT, volume_last TEXT,
+         sums TEXT NOT NULL,
+         PRIMARY KEY(serial, period, bucket)) WITHOUT ROWID;
+       CREATE TABLE diagnostics(
+         serial TEXT NOT NULL,
+         function TEXT NOT NULL,
+         value TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         received INTEGER NOT NULL,
+         PRIMARY KEY(serial, function)) WITHOUT ROWID;
+       CREATE TABLE events(
+         id INTEGER PRIMARY KEY,
+         serial TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         kind TEXT NOT NULL,
+         detail TEXT NOT NULL);
+       CREATE INDEX events_by_serial ON events(serial, id);
+       CREATE TABLE rejections(reason TEXT PRIMARY KEY, count INTEGER NOT NULL);
+       CREATE TABLE quarantine(
+         id INTEGER PRIMARY KEY,
+         received INTEGER NOT NULL,
+         reason TEXT NOT NULL,
+         topic TEXT NOT NULL,
+         detail TEXT NOT NULL,
+         payload BLOB NOT NULL);)",
+};
+
+// Quarantined messages kept (the oldest go first); their count by reason is kept forever.
+constexpr std::int64_t kQuarantineKept = 10000;
+// The fields whose rollup is an average (exact sum and count).
+constexpr std::string_view kAveraged[] = {"t1", "t2", "tdif", "flow1", "effect1"};
+
+std::int64_t bucket_of(Period p, std::int64_t t) {
+  const std::int64_t size = p == Period::hour ? 3600 : 86400;
+  return t >= 0 ? t / size * size : -((-t + size - 1) / size) * size;
+}
+
+// "t1=1234.56/60&t2=..." <-> map.
+std::string encode_sums(const std::map<std::string, std::pair<std::string, std::int64_t>>& sums) {
+  std::string out;
+  for (const auto& [k, v] : sums) {
+    out += k + "=" + v.first + "/" + std::to_string(v.second) + "&";
+  }
+  return out;
+}
+
+std::map<std::string, std::pair<std::string, std::int64_t>> decode_sums(std::string_view text) {
+  std::map<std::string, std::pair<std::string, std::int64_t>> out;
+  while (!text.empty()) {
+    const auto amp = text.find('&');
+    const std::string_view item = text.substr(0, amp);
+    const auto eq = item.find('=');
+    const auto slash = item.find('/');
+    if (eq != std::string_view::npos && slash != std::string_view::npos && slash > eq) {
+      out[std::string(item.substr(0, eq))] = {std::string(item.substr(eq + 1, slash - eq - 1)),
+                                              std::stoll(std::string(item.substr(slash + 1)))};
+    }
+    if (amp == std::string_view::npos) break;
+    text.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::optional<std::string> opt_text(const sq::Statement& q, int column) {
+  if (q.is_null(column)) return std::nullopt;
+  return q.text(column);
+}
+
+void bind_opt(sq::Statement& q, int index, const std::optional<std::string>& v) {
+  if (v) {
+    q.bind(index, *v);
+  } else {
+    q.bind_null(index);
+  }
+}
+
+Meter read_meter(const sq::Statement& q) {
+  Meter m;
+  m.serial = q.text(0);
+  m.key_hex = q.text(1);
+  m.name = q.text(2);
+  m.kind = q.text(3);
+  m.group = q.text(4);
+  m.setup_value = q.text(5);
+  m.valve_installed = q.int64(6) != 0;
+  m.last_sample_time = q.int64(7);
+  m.created = q.int64(8);
+  return m;
+}
+
+constexpr const char* kMeterColumns =
+    "serial, key, name, kind, grp, setup_value, valve_installed, last_sample_time, created";
+
+}  // namespace
+
+core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  std::error_code ec;
+  const auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return core::make_error(core::Errc::storage_failure,
+                            "cannot create " + dir.string() + ": " + ec.message());
+  }
+  auto db = sq::Db::open(path);
+  if (!db) return db.error();
+  ML_TRY(db->migrate(kMigrations));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
+}
+
+// ---- meters ----
+
+core::Status SqliteStore::add_meter(const Meter& m) {
+  auto q = db_.prepare(std::string("INSERT INTO meters(") + kMeterColumns +
+                       ") VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(serial) DO NOTHING");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, m.serial)
+             .bind(2, m.key_hex)
+             .bind(3, m.name)
+             .bind(4, m.kind)
+             .bind(5, m.group)
+             .bind(6, m.setup_value)
+             .bind(7, std::int64_t{m.valve_installed ? 1 : 0})
+             .bind(8, m.last_sample_time)
+             .bind(9, m.created)
+             .run());
+  if (db_.changes() == 0) {
+    return core::make_error(core::Errc::invalid_argument, "meter " + m.serial + " exists already");
+  }
+  return core::Ok{};
+}
+
+core::Status SqliteStore::update_meter(const Meter& m) {
+  auto q = db_.prepare(
+      "UPDATE meters SET key=?, name=?, kind=?, grp=?, setup_value=?, valve_installed=? "
+      "WHERE serial=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, m.key_hex)
+             .bind(2, m.name)
+             .bind(3, m.kind)
+             .bind(4, m.group)
+             .bind(5, m.setup_value)
+             .bind(6, std::int64_t{m.valve_installed ? 1 : 0})
+             .bind(7, m.serial)
+             .run());
+  if (db_.changes() == 0) {
+    return core::make_error(core::Errc::invalid_argument, "no meter " + m.serial);
+  }
+  return core::Ok{};
+}
+
+core::Status SqliteStore::remove_meter(const std::string& serial) {
+  auto q = db_.prepare("DELETE FROM meters WHERE serial=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, serial).run());
+  if (db_.changes() == 0) {
+    return core::make_error(core::Errc::invalid_argument, "no meter " + serial);
+  }
+  return core::Ok{};
+}
+
+core::Result<std::optional<Meter>> SqliteStore::meter(const std::string& serial) {
+  auto q = db_.prepare(std::string("SELECT ") + kMeterColumns + " FROM meters WHERE serial=?");
+  if (!q) return q.error();
+  q->bind(1, serial);
+  auto row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<Meter>{};
+  return std::optional<Meter>(read_meter(*q));
+}
+
+core::Result<std::vector<Meter>> SqliteStore::meters() {
+  auto q = db_.prepare(std::string("SELECT ") + kMeterColumns + " FROM meters ORDER BY serial");
+  if (!q) return q.error();
+  std::vector<Meter> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(read_meter(*q));
+  }
+  return out;
+}
+
+core::Result<std::map<std::string, std::pair<std::string, std::int64_t>>> SqliteStore::diagnostics(
+    const std::string& serial) {
+  auto q = db_.prepare("SELECT function, value, time FROM diagnostics WHERE serial=?");
+  if (!q) return q.error();
+  q->bind(1, serial);
+  std::map<std::string, std::pair<std::string, std::int64_t>> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out[q->text(0)] = {q->text(1), q->int64(2)};
+  }
+  return out;
+}
+
+// ---- ingest ----
+
+core::Result<std::vector<IngestOutcome>> SqliteStore::ingest(const std::vector<IngestItem>& items,
+                                                             std::int64_t now) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  std::vector<IngestOutcome> out;
+  out.reserve(items.size());
+  for (const auto& item : items) {
+    auto o = ingest_one(item, now);
+    if (!o) return o.error();
+    out.push_back(*o);
+  }
+  ML_TRY(tx.commit());
+  return out;
+}
+
+core::Result<IngestOutcome> SqliteStore::ingest_one(const IngestItem& item, std::int64_t now) {
+  if (item.kind == IngestItem::Kind::event) {
+    auto q = db_.prepare("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
+    if (!q) return q.error();
+    ML_TRY(
+        q->bind(1, item.serial).bind(2, item.time).bind(3, item.function).bind(4, item.text).run());
+    return IngestOutcome::event_logged;
+  }
+  if (item.kind == IngestItem::Kind::diagnostic) {
+    auto q = db_.prepare(
+        "INSERT INTO diagnostics(serial, function, value, time, received) VALUES(?,?,?,?,?) "
+        "ON CONFLICT(serial, function) DO UPDATE SET value=excluded.value, "
+        "time=excluded.time, received=excluded.received WHERE excluded.time >= diagnostics.time");
+    if (!q) return q.error();
+    ML_TRY(q->bind(1, item.serial)
+               .bind(2, item.function)
+               .bind(3, item.text)
+               .bind(4, item.time)
+               .bind(5, now)
+               .run());
+    const bool newer = db_.changes() > 0;
+    if (item.function == "reset_reason" || item.function == "flash_error") {
+      auto e = db_.prepare("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
+      if (!e) return e.error();
+      ML_TRY(e->bind(1, item.serial)
+                 .bind(2, item.time)
+                 .bind(3, item.function)
+                 .bind(4, item.text)
+                 .run());
+    }
+    return newer ? IngestOutcome::stored : IngestOutcome::older_ignored;
+  }
+  // A sample.
+  StoredSample s;
+  s.serial = item.serial;
+  s.time = item.time;
+  for (const auto& f : item.sample.fields) {
+    s.values[f.key] = f.value ? std::optional<std::string>(f.text) : std::nullopt;
+    if (f.normalized && f.normalized_unit == "kWh" && f.key == "e1") {
+      s.energy_kwh = f.normalized->to_string();
+    }
+    if (f.normalized && f.normalized_unit == "m3" && f.key == "v1") {
+      s.volume_m3 = f.normalized->to_string();
+    }
+  }
+  auto q = db_.prepare(
+      "INSERT INTO samples(serial, time, heap, t1, t2, t3, tdif, flow1, effect1, hr, v1, e1, "
+      "energy_kwh, volume_m3, raw, received) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+      "ON CONFLICT(serial, time) DO NOTHING");
+  if (!q) return q.error();
+  q->bind(1, s.serial).bind(2, s.time);
+  int i = 3;
+  for (std::string_view key : kSampleKeys) {
+    auto it = s.values.find(std::string(key));
+    bind_opt(*q, i++, it == s.values.end() ? std::nullopt : it->second);
+  }
+  bind_opt(*q, 13, s.energy_kwh);
+  bind_opt(*q, 14, s.volume_m3);
+  q->bind(15, item.text).bind(16, now);
+  ML_TRY(q->run());
+  if (db_.changes() == 0) return IngestOutcome::duplicate;
+  auto seen =
+      db_.prepare("UPDATE meters SET last_sample_time=? WHERE serial=? AND last_sample_time < ?");
+  if (!seen) return seen.error();
+  ML_TRY(seen->bind(1, s.time).bind(2, s.serial).bind(3, s.time).run());
+  ML_TRY(add_to_rollup(Period::hour, s.serial, s.time, s));
+  ML_TRY(add_to_rollup(Period::day, s.serial, s.time, s));
+  return IngestOutcome::stored;
+}
+
+// Adds one new sample to its bucket. Sums and counts are order-free and first/last follow the
+// times, so a late sample (the agent's outbox delivering hours of backlog) lands correctly in
+// an old bucket without reading the bucket's other samples again.
+core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial, std::int64_t time,
+                                        const StoredSample& s) {
+  const std::int64_t bucket = bucket_of(period, time);
+  const auto p = static_cast<std::int64_t>(period);
+  auto q = db_.prepare(
+      "SELECT samples, first_time, last_time, energy_first, energy_last, volume_first, "
+      "volume_last, sums FROM rollups WHERE serial=? AND period=? AND bucket=?");
+  if (!q) return q.error();
+  q->bind(1, serial).bind(2, p).bind(3, bucket);
+  auto row = q->step();
+  if (!row) return row.error();
+  Rollup r;
+  if (*row) {
+    r.samples = q->int64(0);
+    r.first_time = q->int64(1);
+    r.last_time = q->int64(2);
+    r.energy_first = opt_text(*q, 3);
+    r.energy_last = opt_text(*q, 4);
+    r.volume_first = opt_text(*q, 5);
+    r.volume_last = opt_text(*q, 6);
+    r.sums = decode_sums(q->text(7));
+  }
+  if (r.samples == 0 || time < r.first_time) {
+    r.first_time = time;
+    r.energy_first = s.energy_kwh;
+    r.volume_first = s.volume_m3;
+  }
+  if (r.samples == 0 || time > r.last_time) {
+    r.last_time = time;
+    r.energy_last = s.energy_kwh;
+    r.volume_last = s.volume_m3;
+  }
+  ++r.samples;
+  for (std::string_view key : kAveraged) {
+    auto it = s.values.find(std::string(key));
+    if (it == s.values.end() || !it->second) continue;
+    auto value = Decimal::parse(*it->second);
+    if (!value) continue;  // stored as sent; only numbers are averaged
+    auto& [sum_text, count] = r.sums[std::string(key)];
+    Decimal total{};
+    if (!sum_text.empty()) {
+      auto t = Decimal::parse(sum_text);
+      if (!t) return t.error();
+      total = *t;
+    }
+    auto next = core::sum(total, *value);
+    if (!next) return next.error();
+    sum_text = next->to_string();
+    ++count;
+  }
+  auto up = db_.prepare(
+      "INSERT INTO rollups(serial, period, bucket, samples, first_time, last_time, energy_first, "
+      "energy_last, volume_first, volume_last, sums) VALUES(?,?,?,?,?,?,?,?,?,?,?) "
+      "ON CONFLICT(serial, period, bucket) DO UPDATE SET samples=excluded.samples, "
+      "first_time=excluded.first_time, last_time=excluded.last_time, "
+      "energy_first=excluded.energy_first, energy_last=excluded.energy_last, "
+      "volume_first=excluded.volume_first, volume_last=excluded.volume_last, "
+      "sums=excluded.sums");
+  if (!up) return up.error();
+  up->bind(1, serial)
+      .bind(2, p)
+      .bind(3, bucket)
+      .bind(4, r.samples)
+      .bind(5, r.first_time)
+      .bind(6, r.last_time);
+  bind_opt(*up, 7, r.energy_first);
+  bind_opt(*up, 8, r.energy_last);
+  bind_opt(*up, 9, r.volume_first);
+  bind_opt(*up, 10, r.volume_last);
+  up->bind(11, encode_sums(r.sums));
+  return up->run();
+}
+
+core::Status SqliteStore::reject(const Rejection& r) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  auto count = db_.prepare(
+      "INSERT INTO rejections(reason, count) VALUES(?, 1) "
+      "ON CONFLICT(reason) DO UPDATE SET count = count + 1");
+  if (!count) return count.error();
+  ML_TRY(count->bind(1, r.reason).run());
+  auto keep = db_.prepare(
+      "INSERT INTO quarantine(received, reason, topic, detail, payload) VALUES(?,?,?,?,?)");
+  if (!keep) return keep.error();
+  ML_TRY(keep->bind(1, r.time)
+             .bind(2, r.reason)
+             .bind(3, r.topic)
+             .bind(4, r.detail)
+             .bind_blob(5, r.payload)
+             .run());
+  auto trim = db_.prepare("DELETE FROM quarantine WHERE id <= ?");
+  if (!trim) return trim.error();
+  ML_TRY(trim->bind(1, db_.last_insert_id() - kQuarantineKept).run());
+  return tx.commit();
+}
+
+core::Result<std::map<std::string, std::int64_t>> SqliteStore::rejection_counts() {
+  auto q = db_.prepare("SELECT reason, count FROM rejections");
+  if (!q) return q.error();
+  std::map<std::string, std::int64_t> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out[q->text(0)] = q->int64(1);
+  }
+  return out;
+}
+
+// ---- reading ----
+
+core::Result<std::vector<StoredSample>> SqliteStore::samples(const std::string& serial,
+                                                             std::int64_t from, std::int64_t to) {
+  auto q = db_.prepare(
+      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=? AND time>=? AND "
+      "time<=? ORDER BY time");
+  if (!q) return q.error();
+  q->bind(1, serial).bind(2, from).bind(3, to);
+  std::vector<StoredSample> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    StoredSample s;
+    s.serial = serial;
+    s.time = q->int64(0);
+    // The columns hold the values; the text as received also keeps the units and the order.
+    auto parsed = core::sample::parse_sample(q->text(1));
+    if (parsed) {
+      for (const auto& f : parsed->fields) {
+        s.values[f.key] = f.value ? std::optional<std::string>(f.text) : std::nullopt;
+        if (!f.unit.empty()) s.units[f.key] = f.unit;
+      }
+    }
+    s.energy_kwh = opt_text(*q, 2);
+    s.volume_m3 = opt_text(*q, 3);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial, Period period,
+                                                       std::int64_t from, std::int64_t to) {
+  auto q = db_.prepare(
+      "SELECT bucket, samples, first_time, last_time, energy_first, energy_last, volume_first, "
+      "volume_last, sums FROM rollups WHERE serial=? AND period=? AND bucket>=? AND bucket<=? "
+      "ORDER BY bucket");
+  if (!q) return q.error();
+  q->bind(1, serial).bind(2, static_cast<std::int64_t>(period)).bind(3, from).bind(4, to);
+  std::vector<Rollup> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    Rollup r;
+    r.serial = serial;
+    r.bucket = q->int64(0);
+    r.samples = q->int64(1);
+    r.first_time = q->int64(2);
+    r.last_time = q->int64(3);
+    r.energy_first = opt_text(*q, 4);
+    r.energy_last = opt_text(*q, 5);
+    r.volume_first = opt_text(*q, 6);
+    r.volume_last = opt_text(*q, 7);
+    r.sums = decode_sums(q->text(8));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+core::Result<std::vector<ServerStore::Event>> SqliteStore::events(const std::string& serial) {
+  auto q = db_.prepare("SELECT time, kind, detail FROM events WHERE serial=? ORDER BY id");
+  if (!q) return q.error();
+  q->bind(1, serial);
+  std::vector<Event> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back({q->int64(0), q->text(1), q->text(2)});
+  }
+  return out;
+}
+
+}  // namespace ml::server

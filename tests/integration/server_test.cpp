@@ -1,0 +1,343 @@
+// The server's ingest end to end: a real mosquitto, the agent reading an emulated meter, and
+// `meterlogger-server run`; the database is read back directly. Also the failure cases: bad
+// messages, the server killed while storing, the broker restarted.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "agent_support.hpp"
+#include "emulator.hpp"
+#include "mqtt_support.hpp"
+#include "platform/crypto/random.hpp"
+#include "platform/sqlite/db.hpp"
+
+namespace ml::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string server_bin() {
+  return ML_SERVER_BIN;
+}
+
+std::string write_server_config(const TempDir& dir, int broker_port) {
+  const std::string path = dir.file("server.toml");
+  std::ofstream(path) << "log_level = \"debug\"\n[database]\npath = \"" << dir.file("server.db")
+                      << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker_port
+                      << "\n[http]\nlisten = \"127.0.0.1:8080\"\n";
+  return path;
+}
+
+RunResult server_cli(const std::string& config, std::vector<std::string> args) {
+  args.insert(args.begin(), {server_bin(), "--config", config});
+  return run(args);
+}
+
+// `meterlogger-server run`, returned once it has subscribed (so the broker keeps messages for
+// its session from then on).
+std::unique_ptr<Process> start_server(const TempDir& dir, const std::string& config) {
+  static int n = 0;
+  auto p =
+      std::make_unique<Process>(std::vector<std::string>{server_bin(), "--config", config, "run"},
+                                dir.file("server-" + std::to_string(++n) + ".log"));
+  for (int i = 0; i < 500 && p->log().find("ingest: connected") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  return p;
+}
+
+void connect(asio::io_context& io, TestServer& client) {
+  for (int i = 0; i < 500 && !client.connected(); ++i)
+    io.run_for(10ms);
+  ASSERT_TRUE(client.connected());
+}
+
+std::int64_t count(const TempDir& dir, const std::string& sql) {
+  auto db = platform::sqlite::Db::open(dir.file("server.db"));
+  if (!db) return -1;
+  auto q = db->prepare(sql);
+  if (!q || !q->step().value()) return -1;
+  return q->int64(0);
+}
+
+// Waits until `sql` counts at least `n`.
+bool wait_count(const TempDir& dir, const std::string& sql, std::int64_t n,
+                std::chrono::milliseconds timeout = 30s) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (count(dir, sql) >= n) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+std::vector<nlohmann::json> export_json(const std::string& config, const std::string& serial) {
+  auto r = server_cli(config, {"export", serial, "--format", "json"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::vector<nlohmann::json> out;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);)
+    out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+TEST(ServerIngest, AgentSamplesLandWithExactValues) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  ASSERT_EQ(server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey,
+                                "--valve", "on", "--setup-value", "100.5"})
+                .status,
+            0);
+  auto server = start_server(dir, config);
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "12345.678"});
+  asio::io_context io;
+  TestServer witness(io, broker.port(), kTestKey, "witness");
+  auto agent = start_agent(
+      dir, write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 2)}));
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 2)) << server->log() << agent->log();
+  const auto rows = export_json(config, "6892850");
+  ASSERT_GE(rows.size(), 2u);
+  // Each stored sample is what the device sent, value for value, at its topic time.
+  for (const auto& row : rows) {
+    auto sent = witness.wait_for(
+        [&](const Received& r) {
+          return r.parsed.name == "sample" && r.parsed.time == row["time"].get<std::uint64_t>();
+        },
+        10s);
+    ASSERT_TRUE(sent) << row.dump();
+    for (const char* key : {"t1", "t2", "tdif", "flow1", "effect1", "hr", "v1", "e1"}) {
+      ASSERT_TRUE(row.contains(key)) << key << " " << row.dump();
+      EXPECT_NE(sent->text.find(std::string("&") + key + "=" + row[key].get<std::string>() + " "),
+                std::string::npos)
+          << key << " " << row.dump() << " vs " << sent->text;
+    }
+    EXPECT_EQ(row["energy_kwh"], row["e1"]) << "a MULTICAL 601 here reports kWh";
+  }
+  EXPECT_EQ(count(dir, "SELECT last_sample_time FROM meters"), rows.back()["time"]);
+  // After connecting, the agent's version and status replies are diagnostics, not samples.
+  EXPECT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM diagnostics WHERE function='version'", 1));
+  auto show = server_cli(config, {"meters", "show", "6892850"});
+  EXPECT_NE(show.out.find("\"status\""), std::string::npos) << show.out;
+  EXPECT_EQ(show.out.find(kTestKey), std::string::npos) << "the key is never shown";
+  // Hourly and daily rollups count every sample once.
+  EXPECT_EQ(count(dir, "SELECT SUM(samples) FROM rollups WHERE period=0"),
+            count(dir, "SELECT COUNT(*) FROM samples"));
+}
+
+// A sealed sample as the agent would send it.
+std::pair<std::string, core::Bytes> sealed_sample(const std::string& serial, std::int64_t time,
+                                                  const std::string& e1,
+                                                  const std::string& key = kTestKey) {
+  const std::string topic = "/sample/v2/" + serial + "/" + std::to_string(time);
+  const std::string text =
+      "heap=1000&t1=70.50 C&t2=40.25 C&t3=NaN C&tdif=30.25 K&flow1=100 l/h&"
+      "effect1=3.5 kW&hr=1200 h&v1=321.50 m3&e1=" +
+      e1 + "&";
+  const auto keys = core::envelope::derive_keys_from_hex(key).value();
+  return {topic, platform::seal_random(keys, topic, text, core::envelope::Padding::pkcs7).value()};
+}
+
+TEST(ServerIngest, BadMessagesAreCountedAndChangeNothing) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  ASSERT_EQ(
+      server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey}).status,
+      0);
+  auto server = start_server(dir, config);
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "publisher");
+  connect(io, pub);
+  const std::int64_t now = unix_now();
+  // unknown serial
+  auto unknown = sealed_sample("7654321", now, "1 MWh");
+  pub.publish_raw(unknown.first, unknown.second);
+  // bad MAC: sealed with another key
+  auto wrong_key = sealed_sample("6892850", now, "1 MWh", "00112233445566778899aabbccddeeff");
+  pub.publish_raw(wrong_key.first, wrong_key.second);
+  // tampered
+  auto tampered = sealed_sample("6892850", now - 1, "1 MWh");
+  tampered.second[60] ^= 1;
+  pub.publish_raw(tampered.first, tampered.second);
+  // garbage, too short
+  pub.publish_raw("/sample/v2/6892850/" + std::to_string(now - 2), core::Bytes{1, 2, 3});
+  // implausible times: zero, before 2015, an hour ahead
+  for (std::int64_t t : {std::int64_t{0}, std::int64_t{1300000000}, now + 3600}) {
+    auto s = sealed_sample("6892850", t, "1 MWh");
+    pub.publish_raw(s.first, s.second);
+  }
+  // unparseable text, authentic
+  {
+    const std::string topic = "/sample/v2/6892850/" + std::to_string(now - 3);
+    const auto keys = core::envelope::derive_keys_from_hex(kTestKey).value();
+    pub.publish_raw(topic, platform::seal_random(keys, topic, "heap=1&e1=12,5 kWh&",
+                                                 core::envelope::Padding::pkcs7)
+                               .value());
+  }
+  // and one good sample, which must be the only row
+  auto good = sealed_sample("6892850", now - 10, "56.726 MWh");
+  pub.publish_raw(good.first, good.second);
+  ASSERT_TRUE(wait_count(dir, "SELECT COALESCE(SUM(count), 0) FROM rejections", 8))
+      << server->log();
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 1)) << server->log();
+  server->stop();
+  EXPECT_EQ(count(dir, "SELECT count FROM rejections WHERE reason='unknown_serial'"), 1);
+  EXPECT_EQ(count(dir, "SELECT count FROM rejections WHERE reason='bad_mac'"), 2);
+  EXPECT_EQ(count(dir, "SELECT count FROM rejections WHERE reason='too_short'"), 1);
+  EXPECT_EQ(count(dir, "SELECT count FROM rejections WHERE reason='implausible_time'"), 3);
+  EXPECT_EQ(count(dir, "SELECT count FROM rejections WHERE reason='bad_text'"), 1);
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM quarantine"), 8);
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM samples"), 1);
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM rollups WHERE period=0"), 1);
+  const auto rows = export_json(config, "6892850");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["time"], now - 10);
+  EXPECT_EQ(rows[0]["e1"], "56.726");
+  EXPECT_EQ(rows[0]["energy_kwh"], "56726");  // MWh normalised exactly
+  EXPECT_TRUE(rows[0]["t3"].is_null());       // NaN
+  EXPECT_EQ(rows[0]["t1"], "70.50");
+  EXPECT_EQ(count(dir, "SELECT last_sample_time FROM meters"), now - 10);
+}
+
+// The server is killed (SIGKILL) again and again while a publisher sends samples as fast as the
+// broker takes them: every sample is stored exactly once.
+TEST(ServerIngest, KilledRepeatedlyLosesAndDuplicatesNothing) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  ASSERT_EQ(
+      server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey}).status,
+      0);
+  // The first run creates the persistent session, so the broker keeps messages for it.
+  auto server = start_server(dir, config);
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "publisher");
+  connect(io, pub);
+  constexpr int kSamples = 2000;
+  constexpr int kKills = 20;
+  const std::int64_t start = unix_now() - 10 * 86400;  // ten days ago, one a minute
+  std::thread killer([&] {
+    for (int k = 0; k < kKills; ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(150 + 37 * (k % 5)));
+      server->stop(SIGKILL);
+      server = start_server(dir, config);
+    }
+  });
+  for (int i = 0; i < kSamples; ++i) {
+    auto s = sealed_sample("6892850", start + 60 * i, std::to_string(1000 + i) + " kWh");
+    pub.publish_raw(s.first, s.second);  // waits for the broker's PUBACK
+  }
+  killer.join();
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", kSamples, 60s))
+      << count(dir, "SELECT COUNT(*) FROM samples") << "\n"
+      << server->log();
+  server->stop();
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM samples"), kSamples);
+  EXPECT_EQ(count(dir, "SELECT COUNT(DISTINCT time) FROM samples"), kSamples);
+  EXPECT_EQ(count(dir, "SELECT MIN(time) FROM samples"), start);
+  EXPECT_EQ(count(dir, "SELECT MAX(time) FROM samples"), start + 60 * (kSamples - 1));
+  // Rollups saw each sample once, however often it was delivered.
+  EXPECT_EQ(count(dir, "SELECT SUM(samples) FROM rollups WHERE period=0"), kSamples);
+  EXPECT_EQ(count(dir, "SELECT SUM(samples) FROM rollups WHERE period=1"), kSamples);
+}
+
+TEST(ServerIngest, BrokerRestartLosesNothing) {
+  TempDir dir;
+  BrokerOptions persistent;
+  persistent.persistence = true;
+  Broker broker(dir, persistent);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  ASSERT_EQ(
+      server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey}).status,
+      0);
+  auto server = start_server(dir, config);
+  const std::int64_t start = unix_now() - 86400;
+  constexpr int kPerRound = 300;
+  for (int round = 0; round < 3; ++round) {
+    {
+      asio::io_context io;
+      TestServer pub(io, broker.port(), kTestKey, "publisher");
+      connect(io, pub);
+      for (int i = 0; i < kPerRound; ++i) {
+        const int n = round * kPerRound + i;
+        auto s = sealed_sample("6892850", start + 60 * n, std::to_string(n) + " kWh");
+        pub.publish_raw(s.first, s.second);
+      }
+    }
+    broker.stop();  // saves its database, with what the server has not acknowledged yet
+    broker.start();
+  }
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 3 * kPerRound, 60s))
+      << count(dir, "SELECT COUNT(*) FROM samples") << "\n"
+      << server->log();
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM samples"), 3 * kPerRound);
+}
+
+// Samples arriving hours late, out of order, land in the right buckets: each rollup equals one
+// computed from scratch over the stored samples.
+TEST(ServerIngest, LateSamplesKeepRollupsRight) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  ASSERT_EQ(
+      server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey}).status,
+      0);
+  auto server = start_server(dir, config);
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "publisher");
+  connect(io, pub);
+  const std::int64_t base = (unix_now() - 2 * 86400) / 86400 * 86400;  // midnight UTC
+  // Newest first: hours 30..0, every 20 minutes; then a few into the middle again.
+  std::vector<std::int64_t> times;
+  for (int m = 30 * 60; m >= 0; m -= 20)
+    times.push_back(base + 60 * m);
+  for (int m : {5, 65, 125, 24 * 60 + 5})
+    times.push_back(base + 60 * m);
+  for (std::size_t i = 0; i < times.size(); ++i) {
+    const auto minutes = (times[i] - base) / 60;
+    auto s = sealed_sample("6892850", times[i], std::to_string(5000 + minutes) + ".5 kWh");
+    pub.publish_raw(s.first, s.second);
+  }
+  ASSERT_TRUE(
+      wait_count(dir, "SELECT COUNT(*) FROM samples", static_cast<std::int64_t>(times.size())))
+      << server->log();
+  server->stop();
+  auto db = platform::sqlite::Db::open(dir.file("server.db")).value();
+  for (int period : {0, 1}) {
+    const std::int64_t size = period == 0 ? 3600 : 86400;
+    auto q = db.prepare(
+                   "SELECT bucket, samples, first_time, last_time, energy_first, energy_last "
+                   "FROM rollups WHERE period=? ORDER BY bucket")
+                 .value();
+    q.bind(1, std::int64_t{period});
+    int buckets = 0;
+    while (q.step().value()) {
+      ++buckets;
+      const std::int64_t bucket = q.int64(0);
+      auto s = db.prepare(
+                     "SELECT COUNT(*), MIN(time), MAX(time) FROM samples WHERE time>=? AND "
+                     "time<?")
+                   .value();
+      s.bind(1, bucket).bind(2, bucket + size);
+      ASSERT_TRUE(s.step().value());
+      EXPECT_EQ(q.int64(1), s.int64(0)) << "bucket " << bucket;
+      EXPECT_EQ(q.int64(2), s.int64(1));
+      EXPECT_EQ(q.int64(3), s.int64(2));
+      EXPECT_EQ(q.text(4), std::to_string(5000 + (s.int64(1) - base) / 60) + ".5");
+      EXPECT_EQ(q.text(5), std::to_string(5000 + (s.int64(2) - base) / 60) + ".5");
+    }
+    EXPECT_EQ(buckets, period == 0 ? 31 : 2);
+  }
+}
+
+}  // namespace
+}  // namespace ml::test

@@ -1,0 +1,162 @@
+// The server's configuration and its SQLite store, on a temporary file.
+#include <gtest/gtest.h>
+
+#include "server/config.hpp"
+#include "server/sqlite_store.hpp"
+#include "sim_support.hpp"
+
+namespace ml::server {
+namespace {
+
+constexpr std::string_view kMinimalServer = R"([database]
+path = "/var/lib/meterlogger/server.db"       # SQLite
+[mqtt]
+host = "127.0.0.1"
+port = 1883
+[http]
+listen = "127.0.0.1:8080"
+)";
+
+TEST(ServerConfig, MinimalFileWorksAsIs) {
+  auto c = parse_server_config(kMinimalServer, "/etc/meterlogger/server.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->database.path, "/var/lib/meterlogger/server.db");
+  EXPECT_EQ(c->mqtt.port, 1883);
+  EXPECT_EQ(c->mqtt.client_id, "meterlogger-server");
+  EXPECT_EQ(c->http.host, "127.0.0.1");
+  EXPECT_EQ(c->http.port, 8080);
+  EXPECT_EQ(c->ingest.max_future_s, 600);
+}
+
+TEST(ServerConfig, ErrorsNameTheKeyAndTheProblem) {
+  const std::pair<std::string, std::string> bad[] = {
+      {"[mqtt]\nhost=\"h\"\n", "database: required"},
+      {"[database]\npath=\"x.db\"\n", "mqtt: required"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\nport=0\n", "mqtt.port: must be between 1 and 65535"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[mqtt.tls]\n", "mqtt.tls: the server connects"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[http]\nlisten=\"8080\"\n", "http.listen: must be"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\nhots=\"h\"\n", "mqtt.hots: unknown setting"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[ingest]\nbatch_max=0\n", "ingest.batch_max"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[commands]\nretry_initial=60\nretry_max=10\n",
+       "commands.retry_max: must not be below"},
+      {"[database\n", "s.toml:1:"},
+  };
+  for (const auto& [text, message] : bad) {
+    auto r = parse_server_config(text, "s.toml");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().detail.rfind(message, 0), 0u) << r.error().detail;
+  }
+}
+
+class ServerStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = SqliteStore::open(dir_.file("s/server.db")).value(); }
+
+  IngestItem sample(std::int64_t time, const std::string& text) {
+    IngestItem i;
+    i.kind = IngestItem::Kind::sample;
+    i.serial = "6892850";
+    i.time = time;
+    i.function = "sample";
+    i.text = text;
+    i.sample = core::sample::parse_sample(text).value();
+    return i;
+  }
+  IngestItem diag(std::int64_t time, const std::string& fn, const std::string& text) {
+    IngestItem i;
+    i.kind = IngestItem::Kind::diagnostic;
+    i.serial = "6892850";
+    i.time = time;
+    i.function = fn;
+    i.text = text;
+    return i;
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(ServerStoreTest, Meters) {
+  Meter m;
+  m.serial = "6892850";
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  m.setup_value = "100.5";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  EXPECT_FALSE(store_->add_meter(m).ok()) << "twice";
+  m.name = "Loppen 12";
+  ASSERT_TRUE(store_->update_meter(m).ok());
+  auto got = store_->meter("6892850").value();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->name, "Loppen 12");
+  EXPECT_EQ(got->setup_value, "100.5");
+  EXPECT_EQ(store_->meters().value().size(), 1u);
+  ASSERT_TRUE(store_->remove_meter("6892850").ok());
+  EXPECT_FALSE(store_->meter("6892850").value());
+  EXPECT_FALSE(store_->remove_meter("6892850").ok());
+}
+
+TEST_F(ServerStoreTest, DuplicatesAreStoredOnceAndDiagnosticsOnlyMoveForward) {
+  Meter m;
+  m.serial = "6892850";
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  const std::string text = "heap=1&t1=70.50 C&e1=1.5 MWh&v1=10.001 m3&";
+  auto r = store_->ingest({sample(1700000000, text), sample(1700000000, text),
+                           diag(1700000100, "status", "open"), diag(1700000050, "status", "close")},
+                          1700000200);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ((*r)[0], IngestOutcome::stored);
+  EXPECT_EQ((*r)[1], IngestOutcome::duplicate);
+  EXPECT_EQ((*r)[2], IngestOutcome::stored);
+  EXPECT_EQ((*r)[3], IngestOutcome::older_ignored);
+  EXPECT_EQ(store_->diagnostics("6892850").value().at("status").first, "open");
+  const auto rows = store_->samples("6892850", 0, INT64_MAX).value();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].energy_kwh, "1500");
+  EXPECT_EQ(rows[0].volume_m3, "10.001");
+  EXPECT_EQ(rows[0].values.at("t1"), "70.50");
+  EXPECT_EQ(rows[0].units.at("e1"), "MWh");
+  EXPECT_EQ(store_->meter("6892850").value()->last_sample_time, 1700000000);
+  // Only real samples move "last seen".
+  ASSERT_TRUE(store_->ingest({diag(1700009999, "version", "x")}, 1700010000).ok());
+  EXPECT_EQ(store_->meter("6892850").value()->last_sample_time, 1700000000);
+}
+
+TEST_F(ServerStoreTest, RollupsAreExactAndOrderFree) {
+  const std::int64_t hour = 1700000000 / 3600 * 3600;
+  // Out of order within one hour.
+  ASSERT_TRUE(store_
+                  ->ingest({sample(hour + 1200, "heap=1&t1=70.10 C&e1=1002 kWh&"),
+                            sample(hour + 60, "heap=1&t1=70.20 C&e1=1000 kWh&"),
+                            sample(hour + 3540, "heap=1&t1=NaN C&e1=1003 kWh&"),
+                            sample(hour + 600, "heap=1&t1=70.05 C&e1=1001 kWh&")},
+                           hour + 4000)
+                  .ok());
+  const auto r = store_->rollups("6892850", Period::hour, 0, INT64_MAX).value();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].bucket, hour);
+  EXPECT_EQ(r[0].samples, 4);
+  EXPECT_EQ(r[0].first_time, hour + 60);
+  EXPECT_EQ(r[0].energy_first, "1000");
+  EXPECT_EQ(r[0].last_time, hour + 3540);
+  EXPECT_EQ(r[0].energy_last, "1003");
+  EXPECT_EQ(r[0].sums.at("t1"), std::make_pair(std::string("210.35"), std::int64_t{3}));
+  EXPECT_EQ(store_->rollups("6892850", Period::day, 0, INT64_MAX).value().at(0).samples, 4);
+}
+
+TEST_F(ServerStoreTest, RejectionsAreCountedAndQuarantined) {
+  Rejection r;
+  r.reason = "bad_mac";
+  r.topic = "/sample/v2/1/2";
+  r.payload = {1, 2, 3};
+  ASSERT_TRUE(store_->reject(r).ok());
+  ASSERT_TRUE(store_->reject(r).ok());
+  r.reason = "unknown_serial";
+  ASSERT_TRUE(store_->reject(r).ok());
+  const auto counts = store_->rejection_counts().value();
+  EXPECT_EQ(counts.at("bad_mac"), 2);
+  EXPECT_EQ(counts.at("unknown_serial"), 1);
+}
+
+}  // namespace
+}  // namespace ml::server
