@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <charconv>
 #include <future>
 
 #include "agent/setup_page.hpp"
@@ -96,7 +96,8 @@ class AgentSetupBackend final : public setup_page::Backend {
     s.broker_from_page = agent_.broker_from_page_;
     s.network_backend = std::string(agent_.network_backend_->kind());
     if (auto st = agent_.network_backend_->stored_station(); st) s.wifi_ssid = st->ssid;
-    for (const auto& d : agent_.devices_) s.meters.push_back(meter_status(*d));
+    for (const auto& d : agent_.devices_)
+      s.meters.push_back(meter_status(*d));
     return s;
   }
 
@@ -125,7 +126,8 @@ class AgentSetupBackend final : public setup_page::Backend {
     if (m.has_valve) {
       m.valve_state = d.valve().state;
       m.valve_limit = d.valve().limit;
-      for (const auto& job : d.cron_jobs()) m.cron_jobs.push_back(core::cron::to_text(job));
+      for (const auto& job : d.cron_jobs())
+        m.cron_jobs.push_back(core::cron::to_text(job));
     } else {
       m.pulse_base = d.pulse_base();
       m.pulse_per_unit = d.pulse_per_unit();
@@ -148,7 +150,8 @@ class AgentSetupBackend final : public setup_page::Backend {
       agent.network_->submit("", "reconnect", "", [&agent](NetworkOutcome connected) {
         if (connected.error) log::error("setup page: Wi-Fi: " + connected.error->message());
         if (connected.reconnect_mqtt) {
-          for (auto& d : agent.devices_) d->reconnect_mqtt();
+          for (auto& d : agent.devices_)
+            d->reconnect_mqtt();
         }
       });
     });
@@ -178,11 +181,10 @@ class AgentSetupBackend final : public setup_page::Backend {
     auto base = core::Decimal::parse(base_text);
     if (!base) return "the base reading \"" + base_text + "\" is not a number";
     std::uint32_t per_unit = 0;
-    const auto [end, ec] = std::from_chars(
-        per_unit_text.data(), per_unit_text.data() + per_unit_text.size(), per_unit);
+    const auto [end, ec] = std::from_chars(per_unit_text.data(),
+                                           per_unit_text.data() + per_unit_text.size(), per_unit);
     if (per_unit_text.empty() || ec != std::errc() ||
-        end != per_unit_text.data() + per_unit_text.size() || per_unit == 0 ||
-        per_unit > 1000000) {
+        end != per_unit_text.data() + per_unit_text.size() || per_unit == 0 || per_unit > 1000000) {
       return "impulses per unit must be a whole number from 1 to 1000000";
     }
     for (auto& d : agent_.devices_) {

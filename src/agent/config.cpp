@@ -129,8 +129,7 @@ core::Status parse_listen(const std::string& key, const std::string& text, std::
   const std::string p = text.substr(colon + 1);
   int value = -1;
   const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
-  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value < 0 ||
-      value > 65535) {
+  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value < 0 || value > 65535) {
     return bad(key, "the port must be a number from 0 to 65535, not \"" + p + "\"");
   }
   host = h;

@@ -95,7 +95,7 @@ struct AgentConfig {
   std::int64_t command_window_s = 1800;
   std::string vdd_file;  // a sysfs/hwmon file holding millivolts (or microvolts with vdd_scale)
   std::string time_zone = "Europe/Copenhagen";  // IANA zone for cron
-  SetupConfig setup;        // [setup]
+  SetupConfig setup;                            // [setup]
   NetworkSettings network;  // [network]: the Wi-Fi backend behind ssid, scan, set_ssid_pwd, ...
   std::vector<MeterConfig> meters;
 };

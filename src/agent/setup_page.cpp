@@ -39,8 +39,8 @@ core::Result<SetupPageModule> load_setup_page_module(const std::string& configur
                               "cannot load the setup page module " + path + ": " +
                                   (why != nullptr ? why : "unknown error"));
     }
-    auto version = reinterpret_cast<setup_page::ApiVersionFn>(
-        ::dlsym(handle, setup_page::kApiVersionSymbol));
+    auto version =
+        reinterpret_cast<setup_page::ApiVersionFn>(::dlsym(handle, setup_page::kApiVersionSymbol));
     SetupPageModule m;
     m.path = path;
     m.start = reinterpret_cast<setup_page::StartFn>(::dlsym(handle, setup_page::kStartSymbol));

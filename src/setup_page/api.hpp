@@ -36,7 +36,7 @@ struct MeterStatus {
   std::string valve_limit;        // kWh (m3 for flow meters), exact; "" when none
   std::vector<std::string> cron_jobs;
   bool pulse = false;
-  std::string pulse_base;           // the reading at zero pulses (kWh or m3)
+  std::string pulse_base;            // the reading at zero pulses (kWh or m3)
   std::uint32_t pulse_per_unit = 0;  // impulses per kWh (or per m3)
 };
 
@@ -67,8 +67,8 @@ class Backend {
 
 struct Options {
   std::string host = "0.0.0.0";
-  int port = 8080;             // 0: any free port (tests); Server::port() tells which
-  std::string password_hash;   // Argon2id, as hash_password() writes it
+  int port = 8080;            // 0: any free port (tests); Server::port() tells which
+  std::string password_hash;  // Argon2id, as hash_password() writes it
   int session_minutes = 30;
 };
 

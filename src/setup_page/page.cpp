@@ -27,8 +27,7 @@ std::string Sessions::open(Clock::time_point now) {
   return token;
 }
 
-std::optional<Sessions::Session> Sessions::touch(const std::string& token,
-                                                 Clock::time_point now) {
+std::optional<Sessions::Session> Sessions::touch(const std::string& token, Clock::time_point now) {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(token);
   if (it == sessions_.end()) return std::nullopt;
@@ -83,12 +82,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -98,7 +108,8 @@ std::string cookie_value(std::string_view header, std::string_view name) {
   while (!header.empty()) {
     const auto end = header.find(';');
     std::string_view part = header.substr(0, end);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.front() == ' ')
+      part.remove_prefix(1);
     if (part.size() > name.size() && part.substr(0, name.size()) == name &&
         part[name.size()] == '=') {
       return std::string(part.substr(name.size() + 1));
@@ -121,9 +132,10 @@ input{margin:.2em 0} .ok{color:#075} .error{color:#b00;font-weight:bold}
 </style>)";
 
 std::string page(std::string_view title, const std::string& body) {
-  std::string out = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                    "<title>";
+  std::string out =
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+      "<title>";
   out += html_escape(title);
   out += "</title>";
   out += kStyle;
@@ -159,7 +171,8 @@ std::string meter_section(const MeterStatus& m, std::size_t index, const std::st
                     html_escape(m.protocol) + ", serial " +
                     html_escape(m.serial.empty() ? "not yet known" : m.serial) + ")</h2><table>";
   out += row("Last reading", utc_time(m.reading_time), id + "-time");
-  for (const auto& [key, value] : m.values) out += row(key, value, id + "-" + key);
+  for (const auto& [key, value] : m.values)
+    out += row(key, value, id + "-" + key);
   if (!m.pulse) {  // a pulse input has no frames
     out += row("Frames ok", std::to_string(m.frames_ok), id + "-frames-ok");
     out += row("CRC errors", std::to_string(m.crc_errors), id + "-crc-errors");
@@ -172,7 +185,8 @@ std::string meter_section(const MeterStatus& m, std::size_t index, const std::st
     out += row("Valve", m.valve_state, id + "-valve");
     out += row("Limit", m.valve_limit.empty() ? "none" : m.valve_limit, id + "-limit");
     std::string jobs;
-    for (const auto& j : m.cron_jobs) jobs += (jobs.empty() ? "" : "; ") + j;
+    for (const auto& j : m.cron_jobs)
+      jobs += (jobs.empty() ? "" : "; ") + j;
     out += row("Cron jobs", jobs.empty() ? "none" : jobs, id + "-cron");
   }
   if (m.pulse) {
@@ -183,13 +197,21 @@ std::string meter_section(const MeterStatus& m, std::size_t index, const std::st
   if (m.pulse) {
     out += "<form method=\"post\" action=\"/pulse\" id=\"" + id + "-pulse-form\">" +
            hidden_csrf(csrf) + "<input type=\"hidden\" name=\"meter\" value=\"" +
-           html_escape(m.name) + "\">"
-           "<label for=\"" + id + "-base-input\">Base reading</label> "
-           "<input id=\"" + id + "-base-input\" name=\"base\" required value=\"" +
-           html_escape(m.pulse_base) + "\"><br>"
-           "<label for=\"" + id + "-per-unit-input\">Impulses per kWh (m³)</label> "
-           "<input id=\"" + id + "-per-unit-input\" name=\"per_unit\" required value=\"" +
-           std::to_string(m.pulse_per_unit) + "\"><br>"
+           html_escape(m.name) +
+           "\">"
+           "<label for=\"" +
+           id +
+           "-base-input\">Base reading</label> "
+           "<input id=\"" +
+           id + "-base-input\" name=\"base\" required value=\"" + html_escape(m.pulse_base) +
+           "\"><br>"
+           "<label for=\"" +
+           id +
+           "-per-unit-input\">Impulses per kWh (m³)</label> "
+           "<input id=\"" +
+           id + "-per-unit-input\" name=\"per_unit\" required value=\"" +
+           std::to_string(m.pulse_per_unit) +
+           "\"><br>"
            "<button type=\"submit\">Save (resets the pulse count)</button></form>";
   }
   return out + "</section>";
@@ -212,7 +234,8 @@ std::string render_status(const Status& s, const std::string& csrf, const std::s
                           bool message_is_error) {
   std::string body = "<h1>MeterLogger setup</h1>";
   body += "<form method=\"post\" action=\"/logout\" style=\"background:none;padding:0\">" +
-          hidden_csrf(csrf) + "<a href=\"/\">Refresh</a> <button type=\"submit\">Log out</button>"
+          hidden_csrf(csrf) +
+          "<a href=\"/\">Refresh</a> <button type=\"submit\">Log out</button>"
           "</form>";
   if (!message.empty()) {
     body += std::string("<p id=\"message\" class=\"") + (message_is_error ? "error" : "ok") +
@@ -220,30 +243,35 @@ std::string render_status(const Status& s, const std::string& csrf, const std::s
   }
   body += "<table>";
   body += row("Version", s.version, "version");
-  body += row("Broker", s.broker_host + ":" + std::to_string(s.broker_port) +
-                            (s.broker_from_page ? " (set here)" : " (from agent.toml)"),
+  body += row("Broker",
+              s.broker_host + ":" + std::to_string(s.broker_port) +
+                  (s.broker_from_page ? " (set here)" : " (from agent.toml)"),
               "broker");
   body += row("Network backend", s.network_backend, "network-backend");
   body += row("Wi-Fi network", s.wifi_ssid.empty() ? "none set" : s.wifi_ssid, "wifi-ssid");
   body += "</table>";
-  for (std::size_t i = 0; i < s.meters.size(); ++i) body += meter_section(s.meters[i], i, csrf);
+  for (std::size_t i = 0; i < s.meters.size(); ++i)
+    body += meter_section(s.meters[i], i, csrf);
 
   body += "<h2>Wi-Fi</h2><form method=\"post\" action=\"/wifi\" id=\"wifi-form\">" +
           hidden_csrf(csrf) +
           "<label for=\"ssid\">Network name (SSID)</label> "
           "<input id=\"ssid\" name=\"ssid\" required maxlength=\"32\" value=\"" +
-          html_escape(s.wifi_ssid) + "\"><br>"
+          html_escape(s.wifi_ssid) +
+          "\"><br>"
           "<label for=\"wifi-password\">Password</label> "
           "<input id=\"wifi-password\" name=\"password\" type=\"password\" maxlength=\"63\"><br>"
           "<button type=\"submit\">Save and connect</button></form>";
   body += "<h2>MQTT broker</h2><form method=\"post\" action=\"/broker\" id=\"broker-form\">" +
           hidden_csrf(csrf) +
           "<label for=\"broker-host\">Host</label> "
-          "<input id=\"broker-host\" name=\"host\" value=\"" + html_escape(s.broker_host) +
+          "<input id=\"broker-host\" name=\"host\" value=\"" +
+          html_escape(s.broker_host) +
           "\"> (empty: agent.toml's)<br>"
           "<label for=\"broker-port\">Port</label> "
           "<input id=\"broker-port\" name=\"port\" inputmode=\"numeric\" value=\"" +
-          std::to_string(s.broker_port) + "\"><br>"
+          std::to_string(s.broker_port) +
+          "\"><br>"
           "<button type=\"submit\">Save and reconnect</button></form>";
   return page("MeterLogger setup", body);
 }
@@ -251,7 +279,8 @@ std::string render_status(const Status& s, const std::string& csrf, const std::s
 std::string status_json(const Status& s) {
   nlohmann::json j;
   j["version"] = s.version;
-  j["broker"] = {{"host", s.broker_host}, {"port", s.broker_port}, {"set_here", s.broker_from_page}};
+  j["broker"] = {
+      {"host", s.broker_host}, {"port", s.broker_port}, {"set_here", s.broker_from_page}};
   j["network"] = {{"backend", s.network_backend}, {"ssid", s.wifi_ssid}};
   j["meters"] = nlohmann::json::array();
   for (const auto& m : s.meters) {
@@ -266,7 +295,8 @@ std::string status_json(const Status& s) {
                          {"mqtt_connected", m.mqtt_connected},
                          {"outbox_depth", m.outbox_depth}};
     mj["values"] = nlohmann::json::object();
-    for (const auto& [k, v] : m.values) mj["values"][k] = v;
+    for (const auto& [k, v] : m.values)
+      mj["values"][k] = v;
     if (m.has_valve) {
       mj["valve"] = {{"state", m.valve_state}, {"limit", m.valve_limit}, {"cron", m.cron_jobs}};
     }

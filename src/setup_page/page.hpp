@@ -60,8 +60,8 @@ std::string cookie_value(std::string_view header, std::string_view name);
 
 std::string render_login(std::string_view error);
 // The status page with the forms; `message` (escaped here) is shown on top.
-std::string render_status(const Status& status, const std::string& csrf,
-                          const std::string& message, bool message_is_error);
+std::string render_status(const Status& status, const std::string& csrf, const std::string& message,
+                          bool message_is_error);
 // The status as JSON (the same facts as the page), for scripts.
 std::string status_json(const Status& status);
 

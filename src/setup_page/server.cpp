@@ -29,10 +29,9 @@ class HttpServer final : public Server {
   ~HttpServer() override { stop(); }
 
   bool start(std::string* error) {
-    port_ = options_.port == 0 ? http_.bind_to_any_port(options_.host)
-                               : (http_.bind_to_port(options_.host, options_.port)
-                                      ? options_.port
-                                      : -1);
+    port_ = options_.port == 0
+                ? http_.bind_to_any_port(options_.host)
+                : (http_.bind_to_port(options_.host, options_.port) ? options_.port : -1);
     if (port_ < 0) {
       *error = "cannot listen on " + options_.host + ":" + std::to_string(options_.port);
       return false;
@@ -92,8 +91,8 @@ class HttpServer final : public Server {
         return;
       }
       const std::string token = sessions_.open(Clock::now());
-      res.set_header("Set-Cookie", std::string(kCookie) + "=" + token +
-                                       "; Path=/; HttpOnly; SameSite=Strict");
+      res.set_header("Set-Cookie",
+                     std::string(kCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict");
       res.set_redirect("/", 303);
     });
     http_.Post("/logout", [this](const httplib::Request& req, httplib::Response& res) {
@@ -140,10 +139,10 @@ class HttpServer final : public Server {
       const std::string token = form_session(req, res);
       if (token.empty()) return;
       const std::string meter = req.get_param_value("meter");
-      after_change(res, token,
-                   backend_.set_pulse(meter, req.get_param_value("base"),
-                                      req.get_param_value("per_unit")),
-                   meter + ": base reading and impulses saved; the pulse count starts at 0.");
+      after_change(
+          res, token,
+          backend_.set_pulse(meter, req.get_param_value("base"), req.get_param_value("per_unit")),
+          meter + ": base reading and impulses saved; the pulse count starts at 0.");
     });
   }
 
@@ -165,8 +164,7 @@ __attribute__((visibility("default"))) int ml_setup_page_api_version() {
 }
 
 __attribute__((visibility("default"))) ml::setup_page::Server* ml_setup_page_start(
-    const ml::setup_page::Options& options, ml::setup_page::Backend& backend,
-    std::string* error) {
+    const ml::setup_page::Options& options, ml::setup_page::Backend& backend, std::string* error) {
   try {
     auto server = std::make_unique<ml::setup_page::HttpServer>(options, backend);
     if (!server->start(error)) return nullptr;
@@ -177,8 +175,8 @@ __attribute__((visibility("default"))) ml::setup_page::Server* ml_setup_page_sta
   }
 }
 
-__attribute__((visibility("default"))) bool ml_setup_page_hash_password(
-    const std::string& password, std::string* out) {
+__attribute__((visibility("default"))) bool ml_setup_page_hash_password(const std::string& password,
+                                                                        std::string* out) {
   return ml::setup_page::hash_password(password, out);
 }
 }

@@ -1,9 +1,8 @@
 // The setup page end to end: the agent with [setup], its module loaded, a real browser-less
 // HTTP client (cpp-httplib) logging in, reading the status and changing settings; the changes
 // are checked where they take effect (MQTT, the fake nmcli, the next sample).
-#include <httplib.h>
-
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <stdlib.h>
 
 #include <fstream>
@@ -59,9 +58,7 @@ class PageClient {
     }
     return r;
   }
-  httplib::Result get(const std::string& path) {
-    return http_.Get(path.c_str(), headers());
-  }
+  httplib::Result get(const std::string& path) { return http_.Get(path.c_str(), headers()); }
   httplib::Result post(const std::string& path, httplib::Params params, bool with_csrf = true) {
     if (with_csrf) params.emplace("csrf", csrf_);
     return http_.Post(path.c_str(), headers(), params);
@@ -155,9 +152,9 @@ TEST(SetupPage, StatusShowsTheReadingLinkMqttAndValve) {
   Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
   asio::io_context io;
   TestServer server(io, broker.port());
-  auto agent = start_agent(
-      dir, write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 2)},
-                              setup_section()));
+  auto agent =
+      start_agent(dir, write_agent_config(dir, broker.port(),
+                                          {serial_meter("kmp", meter.link(), 2)}, setup_section()));
   auto sample = server.wait_for([](const Received& r) { return r.parsed.name == "sample"; }, 30s);
   ASSERT_TRUE(sample) << agent->log();
   EXPECT_EQ(server.ask("6892850", "open_until", "123456"), "123456");
@@ -196,8 +193,8 @@ TEST(SetupPage, BrokerChangeReconnectsAndSurvivesARestart) {
   Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
   asio::io_context io;
   TestServer on_second(io, second.port());
-  const auto config = write_agent_config(
-      dir, first.port(), {serial_meter("kmp", meter.link(), 60)}, setup_section());
+  const auto config = write_agent_config(dir, first.port(), {serial_meter("kmp", meter.link(), 60)},
+                                         setup_section());
   auto agent = start_agent(dir, config);
   {
     PageClient page(page_port(dir, *agent));
@@ -206,8 +203,8 @@ TEST(SetupPage, BrokerChangeReconnectsAndSurvivesARestart) {
     ASSERT_EQ(page.post("/broker", {{"host", "127.0.0.1"}, {"port", "70000"}})->status, 303);
     EXPECT_NE(page.message().find("port must be a number"), std::string::npos);
     EXPECT_EQ(page.status()["broker"]["port"], first.port());
-    ASSERT_EQ(page.post("/broker", {{"host", "127.0.0.1"},
-                                    {"port", std::to_string(second.port())}})->status,
+    ASSERT_EQ(page.post("/broker", {{"host", "127.0.0.1"}, {"port", std::to_string(second.port())}})
+                  ->status,
               303);
     EXPECT_NE(page.message().find("reconnecting"), std::string::npos);
     EXPECT_TRUE(on_second.reply("version", 0, 20s)) << agent->log();
@@ -240,14 +237,16 @@ TEST(SetupPage, WifiFormDrivesNetworkManager) {
   Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
   auto agent = start_agent(
       dir, write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)},
-                              setup_section() + "[network]\nbackend = \"networkmanager\"\n"
-                                                "nmcli = \"" + ML_FAKE_NMCLI + "\"\n"));
+                              setup_section() +
+                                  "[network]\nbackend = \"networkmanager\"\n"
+                                  "nmcli = \"" +
+                                  ML_FAKE_NMCLI + "\"\n"));
   PageClient page(page_port(dir, *agent));
   ASSERT_EQ(page.login(kPassword)->status, 303);
   // Refused before anything runs: an SSID longer than 32 bytes.
-  ASSERT_EQ(page.post("/wifi", {{"ssid", std::string(33, 'x')}, {"password", "longenough"}})
-                ->status,
-            303);
+  ASSERT_EQ(
+      page.post("/wifi", {{"ssid", std::string(33, 'x')}, {"password", "longenough"}})->status,
+      303);
   EXPECT_NE(page.message().find("32"), std::string::npos);
   ASSERT_EQ(page.post("/wifi", {{"ssid", "Loppen & Co"}, {"password", "p4ss:word"}})->status, 303);
   EXPECT_NE(page.message().find("connecting to Loppen &amp; Co"), std::string::npos);
@@ -276,20 +275,20 @@ TEST(SetupPage, PulseSettingsResetTheCountAndSetTheReading) {
   ASSERT_TRUE(wait_for_path(socket));
   asio::io_context io;
   TestServer server(io, broker.port());
-  auto agent = start_agent(dir, write_agent_config(dir, broker.port(),
-                                                   {pulse_meter("sim:" + socket, "EL0001", 2)},
-                                                   setup_section()));
+  auto agent = start_agent(
+      dir, write_agent_config(dir, broker.port(), {pulse_meter("sim:" + socket, "EL0001", 2)},
+                              setup_section()));
   PageClient page(page_port(dir, *agent));
   ASSERT_EQ(page.login(kPassword)->status, 303);
   EXPECT_EQ(page.status()["meters"][0]["pulse"]["per_unit"], 1000);
   // Refused: a reading that is not a number, zero impulses.
-  ASSERT_EQ(page.post("/pulse", {{"meter", "meter[1]"}, {"base", "12,5"}, {"per_unit", "500"}})
-                ->status,
-            303);
+  ASSERT_EQ(
+      page.post("/pulse", {{"meter", "meter[1]"}, {"base", "12,5"}, {"per_unit", "500"}})->status,
+      303);
   EXPECT_NE(page.message().find("not a number"), std::string::npos);
-  ASSERT_EQ(page.post("/pulse", {{"meter", "meter[1]"}, {"base", "100"}, {"per_unit", "0"}})
-                ->status,
-            303);
+  ASSERT_EQ(
+      page.post("/pulse", {{"meter", "meter[1]"}, {"base", "100"}, {"per_unit", "0"}})->status,
+      303);
   EXPECT_NE(page.message().find("from 1 to 1000000"), std::string::npos);
   EXPECT_EQ(page.status()["meters"][0]["pulse"]["base"], "0");
 
@@ -327,15 +326,15 @@ TEST(SetupPageBrowser, LogInReadTheStatusChangeASetting) {
   ASSERT_TRUE(wait_for_path(socket));
   asio::io_context io;
   TestServer server(io, broker.port());
-  auto agent = start_agent(
-      dir, write_agent_config(dir, broker.port(),
-                              {serial_meter("kmp", meter.link(), 2),
-                               pulse_meter("sim:" + socket, "EL0001", 2)},
-                              setup_section()));
+  auto agent = start_agent(dir, write_agent_config(dir, broker.port(),
+                                                   {serial_meter("kmp", meter.link(), 2),
+                                                    pulse_meter("sim:" + socket, "EL0001", 2)},
+                                                   setup_section()));
   // The status page shows a reading once the first sample is out.
   ASSERT_TRUE(server.wait_for(
-      [](const Received& r) { return r.parsed.name == "sample" && r.parsed.serial.text() ==
-                                                                      "6892850"; },
+      [](const Received& r) {
+        return r.parsed.name == "sample" && r.parsed.serial.text() == "6892850";
+      },
       30s))
       << agent->log();
   const int port = page_port(dir, *agent);
@@ -343,9 +342,9 @@ TEST(SetupPageBrowser, LogInReadTheStatusChangeASetting) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
   // Kept in the build tree for a look: build/<preset>/tests/integration/setup-page.png
   const std::string screenshot = ML_SCREENSHOT_DIR "/setup-page.png";
-  const auto browser = run({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/setup_page.mjs", url,
-                            kPassword, screenshot},
-                           std::chrono::seconds(90));
+  const auto browser = run(
+      {ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/setup_page.mjs", url, kPassword, screenshot},
+      std::chrono::seconds(90));
   ASSERT_EQ(browser.status, 0) << browser.out << browser.err << agent->log();
   const auto seen = nlohmann::json::parse(browser.out);
   EXPECT_NE(seen["meter0"]["heading"].get<std::string>().find("6892850"), std::string::npos);

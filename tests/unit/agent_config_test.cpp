@@ -137,8 +137,11 @@ TEST(AgentConfig, SetupPageIsOffWithoutAPasswordAndChecked) {
   const std::string hash =
       "$argon2id$v=19$m=19456,t=2,p=1$1XLNQdrKZYRU1bzTnFExZw$"
       "cIkz4Vchr8RIdkUujJGSSYeP0MVYsuq5kFm2eLNs6Aw";
-  auto on = parse_config(std::string(kMinimal) + "[setup]\nlisten = \"[::1]:8081\"\n"
-                         "password_hash = \"" + hash + "\"\nsession_minutes = 5\n", "a.toml");
+  auto on = parse_config(std::string(kMinimal) +
+                             "[setup]\nlisten = \"[::1]:8081\"\n"
+                             "password_hash = \"" +
+                             hash + "\"\nsession_minutes = 5\n",
+                         "a.toml");
   ASSERT_TRUE(on.ok()) << on.error().message();
   EXPECT_TRUE(on->setup.enabled());
   EXPECT_EQ(on->setup.host, "::1");

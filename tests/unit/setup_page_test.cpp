@@ -1,11 +1,11 @@
 // The setup page's pure parts (src/setup_page/page.cpp): sessions, escaping, cookies, form
 // checks, password hashing. The HTTP side is tested end to end in tests/integration.
-#include "setup_page/page.hpp"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "setup_page/page.hpp"
 
 namespace ml::setup_page {
 namespace {

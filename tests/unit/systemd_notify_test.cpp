@@ -1,7 +1,5 @@
 // The service-manager notifications, checked against a real Unix datagram socket standing in
 // for systemd's.
-#include "platform/systemd/notify.hpp"
-
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -11,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "platform/systemd/notify.hpp"
 #include "sim_support.hpp"
 
 namespace ml::platform::systemd {
@@ -26,8 +25,8 @@ class FakeManager {
     const bool abstract = name[0] == '@';
     std::memcpy(a.sun_path, name.data(), name.size());
     if (abstract) a.sun_path[0] = '\0';
-    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() +
-                                            (abstract ? 0 : 1));
+    const auto len =
+        static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + (abstract ? 0 : 1));
     EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), len), 0) << std::strerror(errno);
     ::setenv("NOTIFY_SOCKET", name.c_str(), 1);
   }

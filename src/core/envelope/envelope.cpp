@@ -22,7 +22,9 @@ Error crypto_failure(std::string_view what) {
 void wipe(void* data, std::size_t size) {
   if (size != 0) OPENSSL_cleanse(data, size);
 }
-void wipe(Bytes& bytes) { wipe(bytes.data(), bytes.size()); }
+void wipe(Bytes& bytes) {
+  wipe(bytes.data(), bytes.size());
+}
 
 // AES-128-CBC over whole blocks, without padding (we pad and unpad ourselves).
 // out must have room for in.size() bytes; in.size() is a multiple of the block size.
@@ -45,7 +47,8 @@ Mac hmac_sha256(const Key& key, ByteView first, ByteView second) {
   constexpr std::size_t kSha256Block = 64;
   std::array<std::uint8_t, kSha256Block> pad{};  // the key, zero-filled to one SHA-256 block
   std::copy(key.begin(), key.end(), pad.begin());
-  for (auto& b : pad) b ^= 0x36;
+  for (auto& b : pad)
+    b ^= 0x36;
   Mac inner{};
   SHA256_CTX ctx;
   SHA256_Init(&ctx);
@@ -53,7 +56,8 @@ Mac hmac_sha256(const Key& key, ByteView first, ByteView second) {
   SHA256_Update(&ctx, first.data(), first.size());
   SHA256_Update(&ctx, second.data(), second.size());
   SHA256_Final(inner.data(), &ctx);
-  for (auto& b : pad) b ^= 0x36 ^ 0x5c;
+  for (auto& b : pad)
+    b ^= 0x36 ^ 0x5c;
   Mac mac{};
   SHA256_Init(&ctx);
   SHA256_Update(&ctx, pad.data(), pad.size());
