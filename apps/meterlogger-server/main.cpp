@@ -5,10 +5,12 @@
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/bytes.hpp"
 #include "core/decimal.hpp"
@@ -17,8 +19,11 @@
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
 #include "platform/systemd/notify.hpp"
+#include "server/commands.hpp"
 #include "server/config.hpp"
 #include "server/ingest.hpp"
+#include "server/ledger.hpp"
+#include "server/sender.hpp"
 #include "server/sqlite_store.hpp"
 
 #ifndef ML_VERSION
@@ -95,12 +100,16 @@ void run(const std::string& config_path) {
   auto store = open_store(config);
   asio::io_context io(1);
   server::Ingest ingest(io.get_executor(), *store, config, unix_now);
+  server::Sender sender(io.get_executor(), *store, config, unix_now);
+  ingest.on_reply([&](const server::DeviceReply& r) { sender.on_reply(r); });
   ok(ingest.start());
+  ok(sender.start());
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const asio::error_code& ec, int) {
     if (ec) return;
     log::info("stopping");
     platform::systemd::notify("STOPPING=1");
+    sender.stop();
     ingest.stop();
   });
   log::info("meterlogger-server " ML_VERSION ": database " + config.database.path + ", broker " +
@@ -232,6 +241,17 @@ void meters_show(const std::string& config_path, const std::string& serial) {
     diag[fn] = {{"value", v.first}, {"time", v.second}};
   }
   j["diagnostics"] = diag;
+  const auto entries = ok(store->payments(serial));
+  const auto limit = ok(server::open_until_limit(*m, entries));
+  j["paid"] = ok(server::paid(entries)).to_string();
+  j["open_until"] = limit.to_string();
+  const auto now = unix_now();
+  const auto rest =
+      server::remaining(limit, ok(store->samples(serial, now - 86400, now)), m->kind == "water");
+  j["remaining"] = rest.units ? nlohmann::ordered_json(rest.units->to_string()) : nullptr;
+  j["rate_per_hour"] =
+      rest.rate_per_hour.empty() ? nullptr : nlohmann::ordered_json(rest.rate_per_hour);
+  j["hours_remaining"] = rest.hours ? nlohmann::ordered_json(*rest.hours) : nullptr;
   std::cout << j.dump(2) << "\n";
 }
 
@@ -239,6 +259,146 @@ void meters_remove(const std::string& config_path, const std::string& serial) {
   auto store = open_store(config_from(config_path));
   ok(store->remove_meter(serial));
   std::cout << "removed meter " << serial << " (its samples stay in the database)\n";
+}
+
+// ---- commands ----
+
+struct SendArgs {
+  std::string serial;
+  std::string command;
+  std::string argument;
+  bool wait = false;
+  int timeout = -1;  // seconds; -1: the configured default
+};
+
+void send_command(const std::string& config_path, const SendArgs& a) {
+  const auto config = config_from(config_path);
+  ok(server::check_command(a.command, a.argument));
+  auto store = open_store(config);
+  if (!ok(store->meter(a.serial))) fail("no meter " + a.serial);
+  const int timeout = a.timeout >= 0 ? a.timeout : config.commands.default_timeout_s;
+  const std::int64_t now = unix_now();
+  const auto id = ok(store->enqueue_command(a.serial, a.command, a.argument, now,
+                                            timeout == 0 ? 0 : now + timeout));
+  if (!a.wait) {
+    std::cout << "queued command #" << id << ": " << a.command << " to " << a.serial << "\n";
+    return;
+  }
+  // The running server sends it; its reply lands in the queue.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(timeout == 0 ? 3600 : timeout);
+  for (;;) {
+    auto c = ok(store->command(id));
+    if (!c) fail("command #" + std::to_string(id) + " disappeared", 3);
+    if (c->state == "acked") {
+      std::cout << c->reply.value_or("") << "\n";
+      return;
+    }
+    if (c->state == "expired" || c->state == "superseded") {
+      fail("command #" + std::to_string(id) + " " + c->state + " without a reply (sent " +
+               std::to_string(c->sent_count) + " times)",
+           3);
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      fail("no reply to command #" + std::to_string(id) + " within " + std::to_string(timeout) +
+               " s (sent " + std::to_string(c->sent_count) +
+               " times; is `meterlogger-server run` running and the meter online?)",
+           3);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+// ---- the ledger ----
+
+struct PayArgs {
+  std::string serial;
+  std::string amount;
+  std::string price;
+  std::string note;
+  std::int64_t id = 0;
+  std::string actor;
+};
+
+std::string actor_of(const std::string& given) {
+  if (!given.empty()) return given;
+  const char* user = std::getenv("SUDO_USER");
+  if (user == nullptr) user = std::getenv("USER");
+  return user != nullptr ? user : "unknown";
+}
+
+void print_limit(server::ServerStore& store, const std::string& serial) {
+  const auto limit = ok(server::queue_open_until(store, serial, unix_now()));
+  std::cout << "queued open_until " << limit << " for " << serial
+            << " (the device closes its valve there)\n";
+}
+
+server::Payment payment_from(const PayArgs& a) {
+  server::Payment p;
+  p.serial = a.serial;
+  p.time = unix_now();
+  p.amount = ok(server::parse_money(a.amount, "--amount")).to_string();
+  const auto price = ok(server::parse_money(a.price, "--price"));
+  if (price.negative) fail("--price must not be negative");
+  p.price = price.to_string();
+  p.note = a.note;
+  return p;
+}
+
+void pay(const std::string& config_path, const PayArgs& a) {
+  auto store = open_store(config_from(config_path));
+  if (!ok(store->meter(a.serial))) fail("no meter " + a.serial);
+  const auto p = payment_from(a);
+  const auto id = ok(store->add_payment(p, actor_of(a.actor), unix_now()));
+  std::cout << "payment #" << id << ": " << p.amount << " at " << p.price << " per kWh\n";
+  print_limit(*store, a.serial);
+}
+
+void payments_list(const std::string& config_path, const std::string& serial) {
+  auto store = open_store(config_from(config_path));
+  auto m = ok(store->meter(serial));
+  if (!m) fail("no meter " + serial);
+  const auto entries = ok(store->payments(serial));
+  std::printf("%-6s %-20s %12s %10s %-6s %s\n", "id", "time", "amount", "price", "state", "note");
+  for (const auto& p : entries) {
+    std::printf("%-6lld %-20s %12s %10s %-6s %s\n", static_cast<long long>(p.id),
+                utc(p.time).c_str(), p.amount.c_str(), p.price.c_str(), p.state.c_str(),
+                p.note.c_str());
+  }
+  std::cout << "paid " << ok(server::paid(entries)).to_string() << ", setup value "
+            << m->setup_value << ", open_until "
+            << ok(server::open_until_limit(*m, entries)).to_string() << "\n";
+}
+
+void payments_correct(const std::string& config_path, PayArgs a) {
+  auto store = open_store(config_from(config_path));
+  auto old = ok(store->payment(a.id));
+  if (!old) fail("no payment #" + std::to_string(a.id));
+  a.serial = old->serial;
+  if (a.amount.empty()) a.amount = old->amount;
+  if (a.price.empty()) a.price = old->price;
+  if (a.note.empty()) a.note = old->note;
+  const auto id = ok(store->correct_payment(a.id, payment_from(a), actor_of(a.actor), unix_now()));
+  std::cout << "payment #" << a.id << " corrected by #" << id << "\n";
+  print_limit(*store, old->serial);
+}
+
+void payments_void(const std::string& config_path, const PayArgs& a) {
+  auto store = open_store(config_from(config_path));
+  auto old = ok(store->payment(a.id));
+  if (!old) fail("no payment #" + std::to_string(a.id));
+  ok(store->void_payment(a.id, actor_of(a.actor), unix_now()));
+  std::cout << "payment #" << a.id << " withdrawn\n";
+  print_limit(*store, old->serial);
+}
+
+void payments_audit(const std::string& config_path, const std::string& serial) {
+  auto store = open_store(config_from(config_path));
+  for (const auto& e : ok(store->audit_log(serial))) {
+    std::cout << utc(e.time) << " " << e.actor << " " << e.action << " #" << e.payment_id << " "
+              << e.amount << " at " << e.price << (e.note.empty() ? "" : " (" + e.note + ")")
+              << "\n";
+  }
 }
 
 // ---- export ----
@@ -293,6 +453,8 @@ int main(int argc, char** argv) {
       "  meterlogger-server run --config /etc/meterlogger/server.toml\n"
       "  meterlogger-server meters add 6892850 --kind heat --generate-key --name \"Loppen 12\"\n"
       "  meterlogger-server meters list\n"
+      "  meterlogger-server send 6892850 status --wait\n"
+      "  meterlogger-server pay 6892850 --amount 500 --price 0.85\n"
       "  meterlogger-server export 6892850 --from 2026-11-01 --format json\n"
       "See packaging/server.toml and docs/server.md.",
       "meterlogger-server"};
@@ -350,6 +512,63 @@ int main(int argc, char** argv) {
   auto* remove = meters->add_subcommand("remove", "Remove a meter (its samples stay)");
   remove->add_option("serial", a->serial, "the meter's serial")->required();
   remove->callback([&] { meters_remove(config, a->serial); });
+
+  auto sa = std::make_shared<SendArgs>();
+  auto* send = app.add_subcommand("send", "Queue a command for a meter (and wait for its reply)");
+  send->add_option("serial", sa->serial, "the meter's serial")->required();
+  send->add_option("command", sa->command, "a device command (spec §9): version, status, open, ...")
+      ->required();
+  send->add_option("argument", sa->argument, "its argument; \"1\" is sent when none is given");
+  send->add_flag("--wait", sa->wait, "wait for the reply and print it (exit 3 without one)");
+  send->add_option("--timeout", sa->timeout,
+                   "seconds until the command expires (default [commands] default_timeout; 0: "
+                   "never)");
+  send->footer(
+      "The running server (`meterlogger-server run`) seals the command with a fresh time at every\n"
+      "send and repeats it (10 s, 20 s, ... at most [commands] retry_max) until a reply confirms "
+      "it.\n\n"
+      "Examples:\n"
+      "  meterlogger-server send 6892850 version --wait\n"
+      "  meterlogger-server send 6892850 open_until 12500 --wait --timeout 600\n"
+      "  meterlogger-server send 6892850 set_ssid_pwd 'ssid=Loppen&pwd=secret123'");
+  send->callback([&] { send_command(config, *sa); });
+
+  auto pa = std::make_shared<PayArgs>();
+  auto* payc = app.add_subcommand("pay", "Add a payment and queue the new open_until limit");
+  payc->add_option("serial", pa->serial, "the meter's serial")->required();
+  payc->add_option("--amount", pa->amount, "money paid, exact decimal")->required();
+  payc->add_option("--price", pa->price, "money per kWh (per m3 for water); 0 credits no energy")
+      ->required();
+  payc->add_option("--note", pa->note, "a note for the ledger");
+  payc->add_option("--actor", pa->actor, "who enters it (default: the login name)");
+  payc->footer(
+      "open_until = sum of amount/price over the meter's payments + its setup value (kWh, to 1 "
+      "Wh);\n"
+      "the device closes its valve by itself when its register reaches it.\n\n"
+      "Example:\n  meterlogger-server pay 6892850 --amount 500 --price 0.85 --note \"MobilePay "
+      "2026-11\"");
+  payc->callback([&] { pay(config, *pa); });
+
+  auto* pays = app.add_subcommand("payments", "List, correct and withdraw payments; the audit log");
+  pays->require_subcommand(1);
+  auto* plist = pays->add_subcommand("list", "A meter's payments and its limit");
+  plist->add_option("serial", pa->serial, "the meter's serial")->required();
+  plist->callback([&] { payments_list(config, pa->serial); });
+  auto* pcorr = pays->add_subcommand("correct", "Replace a payment by a corrected one");
+  pcorr->add_option("id", pa->id, "the payment's number")->required();
+  pcorr->add_option("--amount", pa->amount, "the corrected amount");
+  pcorr->add_option("--price", pa->price, "the corrected price");
+  pcorr->add_option("--note", pa->note, "a note");
+  pcorr->add_option("--actor", pa->actor, "who corrects it");
+  pcorr->footer("Example:\n  meterlogger-server payments correct 12 --amount 450");
+  pcorr->callback([&] { payments_correct(config, *pa); });
+  auto* pvoid = pays->add_subcommand("void", "Withdraw a payment");
+  pvoid->add_option("id", pa->id, "the payment's number")->required();
+  pvoid->add_option("--actor", pa->actor, "who withdraws it");
+  pvoid->callback([&] { payments_void(config, *pa); });
+  auto* paudit = pays->add_subcommand("audit", "Every change to a meter's ledger, append-only");
+  paudit->add_option("serial", pa->serial, "the meter's serial")->required();
+  paudit->callback([&] { payments_audit(config, pa->serial); });
 
   std::string ex_serial, ex_from, ex_to, ex_format = "csv";
   auto* ex = app.add_subcommand("export", "Print a meter's samples as CSV or JSON lines");

@@ -64,6 +64,47 @@ constexpr std::string_view kMigrations[] = {
          topic TEXT NOT NULL,
          detail TEXT NOT NULL,
          payload BLOB NOT NULL);)",
+    // 2: the command queue, the prepaid ledger and its append-only audit log
+    R"(CREATE TABLE commands(
+         id INTEGER PRIMARY KEY,
+         serial TEXT NOT NULL,
+         command TEXT NOT NULL,
+         argument TEXT NOT NULL,
+         state TEXT NOT NULL,
+         created INTEGER NOT NULL,
+         expires INTEGER NOT NULL,
+         next_send INTEGER NOT NULL,
+         sent_count INTEGER NOT NULL DEFAULT 0,
+         first_sent INTEGER NOT NULL DEFAULT 0,
+         last_sent INTEGER NOT NULL DEFAULT 0,
+         reply TEXT,
+         reply_time INTEGER NOT NULL DEFAULT 0);
+       CREATE INDEX commands_due ON commands(state, next_send);
+       CREATE INDEX commands_by_serial ON commands(serial, state, id);
+       CREATE TABLE payments(
+         id INTEGER PRIMARY KEY,
+         serial TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         amount TEXT NOT NULL,
+         price TEXT NOT NULL,
+         note TEXT NOT NULL,
+         state TEXT NOT NULL,
+         replaces INTEGER NOT NULL DEFAULT 0);
+       CREATE INDEX payments_by_serial ON payments(serial, id);
+       CREATE TABLE payments_audit(
+         id INTEGER PRIMARY KEY,
+         time INTEGER NOT NULL,
+         action TEXT NOT NULL,
+         payment_id INTEGER NOT NULL,
+         serial TEXT NOT NULL,
+         amount TEXT NOT NULL,
+         price TEXT NOT NULL,
+         note TEXT NOT NULL,
+         actor TEXT NOT NULL);
+       CREATE TRIGGER payments_audit_append_only_update BEFORE UPDATE ON payments_audit
+         BEGIN SELECT RAISE(ABORT, 'the payment audit log is append-only'); END;
+       CREATE TRIGGER payments_audit_append_only_delete BEFORE DELETE ON payments_audit
+         BEGIN SELECT RAISE(ABORT, 'the payment audit log is append-only'); END;)",
 };
 
 // Quarantined messages kept (the oldest go first); their count by reason is kept forever.
@@ -507,6 +548,291 @@ core::Result<std::vector<ServerStore::Event>> SqliteStore::events(const std::str
     if (!row) return row.error();
     if (!*row) break;
     out.push_back({q->int64(0), q->text(1), q->text(2)});
+  }
+  return out;
+}
+
+// ---- commands ----
+
+namespace {
+constexpr const char* kCommandColumns =
+    "id, serial, command, argument, state, created, expires, next_send, sent_count, first_sent, "
+    "last_sent, reply, reply_time";
+}  // namespace
+
+core::Result<std::vector<Command>> SqliteStore::read_commands(sq::Statement& q) {
+  std::vector<Command> out;
+  for (;;) {
+    auto row = q.step();
+    if (!row) return row.error();
+    if (!*row) break;
+    Command c;
+    c.id = q.int64(0);
+    c.serial = q.text(1);
+    c.command = q.text(2);
+    c.argument = q.text(3);
+    c.state = q.text(4);
+    c.created = q.int64(5);
+    c.expires = q.int64(6);
+    c.next_send = q.int64(7);
+    c.sent_count = q.int64(8);
+    c.first_sent = q.int64(9);
+    c.last_sent = q.int64(10);
+    c.reply = opt_text(q, 11);
+    c.reply_time = q.int64(12);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+core::Result<std::int64_t> SqliteStore::enqueue_command(const std::string& serial,
+                                                        const std::string& command,
+                                                        const std::string& argument,
+                                                        std::int64_t now, std::int64_t expires) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  if (command == "open_until") {
+    auto old = db_.prepare(
+        "UPDATE commands SET state='superseded' WHERE serial=? AND command='open_until' AND "
+        "state IN ('queued', 'sent')");
+    if (!old) return old.error();
+    ML_TRY(old->bind(1, serial).run());
+  }
+  auto q = db_.prepare(
+      "INSERT INTO commands(serial, command, argument, state, created, expires, next_send) "
+      "VALUES(?,?,?,'queued',?,?,?)");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, serial)
+             .bind(2, command)
+             .bind(3, argument)
+             .bind(4, now)
+             .bind(5, expires)
+             .bind(6, now)
+             .run());
+  const std::int64_t id = db_.last_insert_id();
+  ML_TRY(tx.commit());
+  return id;
+}
+
+core::Result<std::vector<Command>> SqliteStore::due_commands(std::int64_t now, int limit) {
+  auto expire = db_.prepare(
+      "UPDATE commands SET state='expired' WHERE state IN ('queued', 'sent') AND expires > 0 AND "
+      "expires <= ?");
+  if (!expire) return expire.error();
+  ML_TRY(expire->bind(1, now).run());
+  auto q = db_.prepare(std::string("SELECT ") + kCommandColumns +
+                       " FROM commands WHERE state IN ('queued', 'sent') AND next_send <= ? "
+                       "ORDER BY next_send, id LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, now).bind(2, std::int64_t{limit});
+  return read_commands(*q);
+}
+
+core::Status SqliteStore::mark_sent(std::int64_t id, std::int64_t now, std::int64_t next_send) {
+  auto q = db_.prepare(
+      "UPDATE commands SET state='sent', sent_count=sent_count+1, last_sent=?, next_send=?, "
+      "first_sent=CASE WHEN first_sent=0 THEN ? ELSE first_sent END "
+      "WHERE id=? AND state IN ('queued', 'sent')");
+  if (!q) return q.error();
+  return q->bind(1, now).bind(2, next_send).bind(3, now).bind(4, id).run();
+}
+
+core::Result<std::vector<std::int64_t>> SqliteStore::acknowledge(const std::string& serial,
+                                                                 const std::string& function,
+                                                                 const std::string& text,
+                                                                 std::int64_t now) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  auto q = db_.prepare(std::string("SELECT ") + kCommandColumns +
+                       " FROM commands WHERE serial=? AND state='sent' ORDER BY id");
+  if (!q) return q.error();
+  q->bind(1, serial);
+  auto pending = read_commands(*q);
+  if (!pending) return pending.error();
+  std::vector<std::int64_t> acked;
+  auto up = db_.prepare("UPDATE commands SET state='acked', reply=?, reply_time=? WHERE id=?");
+  if (!up) return up.error();
+  for (const auto& c : *pending) {
+    if (!confirms(c, function, text, now)) continue;
+    ML_TRY(up->bind(1, text).bind(2, now).bind(3, c.id).run());
+    up->reset();
+    acked.push_back(c.id);
+  }
+  ML_TRY(tx.commit());
+  return acked;
+}
+
+core::Result<std::optional<Command>> SqliteStore::command(std::int64_t id) {
+  auto q = db_.prepare(std::string("SELECT ") + kCommandColumns + " FROM commands WHERE id=?");
+  if (!q) return q.error();
+  q->bind(1, id);
+  auto rows = read_commands(*q);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<Command>{};
+  return std::optional<Command>(rows->front());
+}
+
+core::Result<std::vector<Command>> SqliteStore::commands(const std::string& serial) {
+  auto q = db_.prepare(std::string("SELECT ") + kCommandColumns +
+                       " FROM commands WHERE serial=? ORDER BY id");
+  if (!q) return q.error();
+  q->bind(1, serial);
+  return read_commands(*q);
+}
+
+core::Result<bool> SqliteStore::command_pending(const std::string& serial,
+                                                const std::string& command,
+                                                const std::string& argument) {
+  auto q = db_.prepare(
+      "SELECT COUNT(*) FROM commands WHERE serial=? AND command=? AND argument=? AND "
+      "state IN ('queued', 'sent')");
+  if (!q) return q.error();
+  q->bind(1, serial).bind(2, command).bind(3, argument);
+  auto row = q->step();
+  if (!row) return row.error();
+  return q->int64(0) > 0;
+}
+
+// ---- the ledger ----
+
+core::Result<std::int64_t> SqliteStore::insert_payment(const Payment& p, const std::string& action,
+                                                       const std::string& actor, std::int64_t now) {
+  auto q = db_.prepare(
+      "INSERT INTO payments(serial, time, amount, price, note, state, replaces) "
+      "VALUES(?,?,?,?,?,'active',?)");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, p.serial)
+             .bind(2, p.time)
+             .bind(3, p.amount)
+             .bind(4, p.price)
+             .bind(5, p.note)
+             .bind(6, p.replaces)
+             .run());
+  const std::int64_t id = db_.last_insert_id();
+  auto a = db_.prepare(
+      "INSERT INTO payments_audit(time, action, payment_id, serial, amount, price, note, actor) "
+      "VALUES(?,?,?,?,?,?,?,?)");
+  if (!a) return a.error();
+  ML_TRY(a->bind(1, now)
+             .bind(2, action)
+             .bind(3, id)
+             .bind(4, p.serial)
+             .bind(5, p.amount)
+             .bind(6, p.price)
+             .bind(7, p.note)
+             .bind(8, actor)
+             .run());
+  return id;
+}
+
+core::Result<std::int64_t> SqliteStore::add_payment(const Payment& p, const std::string& actor,
+                                                    std::int64_t now) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  auto id = insert_payment(p, "add", actor, now);
+  if (!id) return id.error();
+  ML_TRY(tx.commit());
+  return id;
+}
+
+core::Result<std::int64_t> SqliteStore::correct_payment(std::int64_t id, const Payment& replacement,
+                                                        const std::string& actor,
+                                                        std::int64_t now) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  auto old = payment(id);
+  if (!old) return old.error();
+  if (!*old || (*old)->state != "active") {
+    return core::make_error(core::Errc::invalid_argument,
+                            "no active payment #" + std::to_string(id));
+  }
+  auto v = db_.prepare("UPDATE payments SET state='void' WHERE id=?");
+  if (!v) return v.error();
+  ML_TRY(v->bind(1, id).run());
+  Payment p = replacement;
+  p.serial = (*old)->serial;
+  p.replaces = id;
+  auto fresh = insert_payment(p, "correct", actor, now);
+  if (!fresh) return fresh.error();
+  ML_TRY(tx.commit());
+  return fresh;
+}
+
+core::Status SqliteStore::void_payment(std::int64_t id, const std::string& actor,
+                                       std::int64_t now) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  auto old = payment(id);
+  if (!old) return old.error();
+  if (!*old || (*old)->state != "active") {
+    return core::make_error(core::Errc::invalid_argument,
+                            "no active payment #" + std::to_string(id));
+  }
+  auto v = db_.prepare("UPDATE payments SET state='void' WHERE id=?");
+  if (!v) return v.error();
+  ML_TRY(v->bind(1, id).run());
+  auto a = db_.prepare(
+      "INSERT INTO payments_audit(time, action, payment_id, serial, amount, price, note, actor) "
+      "VALUES(?,'void',?,?,?,?,?,?)");
+  if (!a) return a.error();
+  ML_TRY(a->bind(1, now)
+             .bind(2, id)
+             .bind(3, (*old)->serial)
+             .bind(4, (*old)->amount)
+             .bind(5, (*old)->price)
+             .bind(6, (*old)->note)
+             .bind(7, actor)
+             .run());
+  return tx.commit();
+}
+
+namespace {
+constexpr const char* kPaymentColumns = "id, serial, time, amount, price, note, state, replaces";
+
+Payment read_payment(const sq::Statement& q) {
+  return Payment{q.int64(0), q.text(1), q.int64(2), q.text(3),
+                 q.text(4),  q.text(5), q.text(6),  q.int64(7)};
+}
+}  // namespace
+
+core::Result<std::vector<Payment>> SqliteStore::payments(const std::string& serial) {
+  auto q = db_.prepare(std::string("SELECT ") + kPaymentColumns +
+                       " FROM payments WHERE serial=? ORDER BY time, id");
+  if (!q) return q.error();
+  q->bind(1, serial);
+  std::vector<Payment> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(read_payment(*q));
+  }
+  return out;
+}
+
+core::Result<std::optional<Payment>> SqliteStore::payment(std::int64_t id) {
+  auto q = db_.prepare(std::string("SELECT ") + kPaymentColumns + " FROM payments WHERE id=?");
+  if (!q) return q.error();
+  q->bind(1, id);
+  auto row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<Payment>{};
+  return std::optional<Payment>(read_payment(*q));
+}
+
+core::Result<std::vector<AuditEntry>> SqliteStore::audit_log(const std::string& serial) {
+  auto q = db_.prepare(
+      "SELECT id, time, action, payment_id, serial, amount, price, note, actor "
+      "FROM payments_audit WHERE serial=? ORDER BY id");
+  if (!q) return q.error();
+  q->bind(1, serial);
+  std::vector<AuditEntry> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(AuditEntry{q->int64(0), q->int64(1), q->text(2), q->int64(3), q->text(4),
+                             q->text(5), q->text(6), q->text(7), q->text(8)});
   }
   return out;
 }

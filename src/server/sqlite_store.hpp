@@ -32,6 +32,29 @@ class SqliteStore final : public ServerStore {
                                             std::int64_t from, std::int64_t to) override;
   core::Result<std::vector<Event>> events(const std::string& serial) override;
 
+  core::Result<std::int64_t> enqueue_command(const std::string& serial, const std::string& command,
+                                             const std::string& argument, std::int64_t now,
+                                             std::int64_t expires) override;
+  core::Result<std::vector<Command>> due_commands(std::int64_t now, int limit) override;
+  core::Status mark_sent(std::int64_t id, std::int64_t now, std::int64_t next_send) override;
+  core::Result<std::vector<std::int64_t>> acknowledge(const std::string& serial,
+                                                      const std::string& function,
+                                                      const std::string& text,
+                                                      std::int64_t now) override;
+  core::Result<std::optional<Command>> command(std::int64_t id) override;
+  core::Result<std::vector<Command>> commands(const std::string& serial) override;
+  core::Result<bool> command_pending(const std::string& serial, const std::string& command,
+                                     const std::string& argument) override;
+
+  core::Result<std::int64_t> add_payment(const Payment& p, const std::string& actor,
+                                         std::int64_t now) override;
+  core::Result<std::int64_t> correct_payment(std::int64_t id, const Payment& replacement,
+                                             const std::string& actor, std::int64_t now) override;
+  core::Status void_payment(std::int64_t id, const std::string& actor, std::int64_t now) override;
+  core::Result<std::vector<Payment>> payments(const std::string& serial) override;
+  core::Result<std::optional<Payment>> payment(std::int64_t id) override;
+  core::Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override;
+
   platform::sqlite::Db& db() { return db_; }
 
  private:
@@ -39,6 +62,9 @@ class SqliteStore final : public ServerStore {
   core::Result<IngestOutcome> ingest_one(const IngestItem& item, std::int64_t now);
   core::Status add_to_rollup(Period period, const std::string& serial, std::int64_t time,
                              const StoredSample& sample);
+  static core::Result<std::vector<Command>> read_commands(platform::sqlite::Statement& q);
+  core::Result<std::int64_t> insert_payment(const Payment& p, const std::string& action,
+                                            const std::string& actor, std::int64_t now);
   platform::sqlite::Db db_;
 };
 

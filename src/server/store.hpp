@@ -11,6 +11,7 @@
 
 #include "core/result.hpp"
 #include "core/sample/sample.hpp"
+#include "server/commands.hpp"
 
 namespace ml::server {
 
@@ -76,6 +77,30 @@ struct Rollup {
 
 enum class Period : std::uint8_t { hour, day };
 
+// One entry of a meter's prepaid ledger. kWh credited = amount / price (price 0: none).
+struct Payment {
+  std::int64_t id = 0;
+  std::string serial;
+  std::int64_t time = 0;
+  std::string amount;  // money, exact decimal
+  std::string price;   // money per kWh (per m3 for water), exact decimal
+  std::string note;
+  std::string state = "active";  // active | void (corrected or withdrawn)
+  std::int64_t replaces = 0;     // the entry this one corrects
+};
+
+struct AuditEntry {
+  std::int64_t id = 0;
+  std::int64_t time = 0;
+  std::string action;  // add | correct | void
+  std::int64_t payment_id = 0;
+  std::string serial;
+  std::string amount;
+  std::string price;
+  std::string note;
+  std::string actor;
+};
+
 class ServerStore {
  public:
   virtual ~ServerStore() = default;
@@ -110,6 +135,41 @@ class ServerStore {
     std::string detail;
   };
   virtual core::Result<std::vector<Event>> events(const std::string& serial) = 0;
+
+  // ---- commands ----
+  // Queues a command (state queued, sent at once). A new open_until supersedes the meter's
+  // older open_until that no reply has confirmed yet. Returns the id.
+  virtual core::Result<std::int64_t> enqueue_command(const std::string& serial,
+                                                     const std::string& command,
+                                                     const std::string& argument, std::int64_t now,
+                                                     std::int64_t expires) = 0;
+  // Marks commands past their expiry, then returns those due (queued or sent, next_send <= now).
+  virtual core::Result<std::vector<Command>> due_commands(std::int64_t now, int limit) = 0;
+  virtual core::Status mark_sent(std::int64_t id, std::int64_t now, std::int64_t next_send) = 0;
+  // Applies a reply: every sent command of the meter it confirms becomes acked with the reply.
+  // Returns their ids.
+  virtual core::Result<std::vector<std::int64_t>> acknowledge(const std::string& serial,
+                                                              const std::string& function,
+                                                              const std::string& text,
+                                                              std::int64_t now) = 0;
+  virtual core::Result<std::optional<Command>> command(std::int64_t id) = 0;
+  virtual core::Result<std::vector<Command>> commands(const std::string& serial) = 0;
+  // Whether the same command and argument waits for the meter already (queued or sent).
+  virtual core::Result<bool> command_pending(const std::string& serial, const std::string& command,
+                                             const std::string& argument) = 0;
+
+  // ---- the prepaid ledger; every change also goes to the append-only audit log ----
+  virtual core::Result<std::int64_t> add_payment(const Payment& p, const std::string& actor,
+                                                 std::int64_t now) = 0;
+  // Voids entry `id` and adds `replacement` in its place; returns the new id.
+  virtual core::Result<std::int64_t> correct_payment(std::int64_t id, const Payment& replacement,
+                                                     const std::string& actor,
+                                                     std::int64_t now) = 0;
+  virtual core::Status void_payment(std::int64_t id, const std::string& actor,
+                                    std::int64_t now) = 0;
+  virtual core::Result<std::vector<Payment>> payments(const std::string& serial) = 0;
+  virtual core::Result<std::optional<Payment>> payment(std::int64_t id) = 0;
+  virtual core::Result<std::vector<AuditEntry>> audit_log(const std::string& serial) = 0;
 };
 
 }  // namespace ml::server

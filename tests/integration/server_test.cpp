@@ -199,7 +199,7 @@ TEST(ServerIngest, BadMessagesAreCountedAndChangeNothing) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["time"], now - 10);
   EXPECT_EQ(rows[0]["e1"], "56.726");
-  EXPECT_EQ(rows[0]["energy_kwh"], "56726");  // MWh normalised exactly
+  EXPECT_EQ(rows[0]["energy_kwh"], "56726.000");  // MWh normalised exactly, digits kept
   EXPECT_TRUE(rows[0]["t3"].is_null());       // NaN
   EXPECT_EQ(rows[0]["t1"], "70.50");
   EXPECT_EQ(count(dir, "SELECT last_sample_time FROM meters"), now - 10);
@@ -337,6 +337,119 @@ TEST(ServerIngest, LateSamplesKeepRollupsRight) {
     }
     EXPECT_EQ(buckets, period == 0 ? 31 : 2);
   }
+}
+
+bool file_is(const std::string& path, const std::string& text, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (read_text_file(path) == text) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return read_text_file(path) == text;
+}
+
+// Every kind of command through the queue to the real agent and back: a reply on its own topic,
+// open/close confirmed by the status that follows, open_until by its echo.
+TEST(ServerCommands, SendWaitRoundTripsEveryKindOfCommand) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  ASSERT_EQ(
+      server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey}).status,
+      0);
+  auto server = start_server(dir, config);
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "12345"});
+  AgentMeter m = serial_meter("kmp", meter.link(), 60);
+  m.extra = "[meter.valve]\noutput = \"file:" + dir.file("ac1") + "\"\n";
+  auto agent = start_agent(dir, write_agent_config(dir, broker.port(), {m}));
+  auto ask = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "send");
+    args.insert(args.begin() + 1, "6892850");
+    args.insert(args.end(), {"--wait", "--timeout", "30"});
+    auto r = server_cli(config, args);
+    EXPECT_EQ(r.status, 0) << args[2] << ": " << r.err << server->log() << agent->log();
+    return r.out.empty() ? std::string("<nothing>") : r.out.substr(0, r.out.size() - 1);
+  };
+  EXPECT_EQ(ask({"version"}).find("linux"), 0u);
+  EXPECT_EQ(ask({"status"}), "close");
+  EXPECT_EQ(ask({"ping"}), "");
+  EXPECT_FALSE(ask({"uptime"}).empty());
+  EXPECT_EQ(ask({"open_until", "12400"}), "12400");
+  EXPECT_TRUE(file_is(dir.file("ac1"), "1\n", 5s));
+  EXPECT_EQ(ask({"close"}), "close");  // no reply of its own: the status after it
+  EXPECT_TRUE(file_is(dir.file("ac1"), "0\n", 5s));
+  EXPECT_EQ(ask({"open"}), "open");
+  EXPECT_EQ(ask({"set_cron", "minute=0&hour=6&command=close"}), "minute=0&hour=6&command=close");
+  EXPECT_EQ(ask({"cron"}), "1");
+  EXPECT_EQ(ask({"clear_cron"}), "");
+  EXPECT_EQ(ask({"rssi"}), "31");  // no radio (network backend none)
+  EXPECT_EQ(ask({"ap_status"}), "stopped");
+  EXPECT_EQ(ask({"chip_id"}).rfind("0x", 0), 0u);
+  EXPECT_NE(ask({"network_quality"}).find("disconnect_count="), std::string::npos);
+  EXPECT_NE(ask({"reset_reason"}).find("reason="), std::string::npos);
+  // A command the device does not know is refused before it is queued.
+  auto bad = server_cli(config, {"send", "6892850", "make_coffee"});
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("not a device command"), std::string::npos);
+  // Without a running server nothing answers: --wait gives up with the reason.
+  server->stop();
+  auto lonely = server_cli(config, {"send", "6892850", "version", "--wait", "--timeout", "2"});
+  EXPECT_EQ(lonely.status, 3);
+  EXPECT_NE(lonely.err.find("no reply"), std::string::npos) << lonely.err;
+}
+
+// The prepaid loop: a payment becomes open_until = paid + setup value, the device opens its
+// valve, and closes it by itself exactly when the meter reaches the paid energy.
+TEST(ServerPrepaid, PaymentClosesTheValveAtThePaidEnergy) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  ASSERT_EQ(server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey,
+                                "--valve", "on", "--setup-value", "12345"})
+                .status,
+            0);
+  auto server = start_server(dir, config);
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "12340"});
+  AgentMeter m = serial_meter("kmp", meter.link(), 1);
+  m.extra = "[meter.valve]\noutput = \"file:" + dir.file("ac1") + "\"\n";
+  auto agent = start_agent(dir, write_agent_config(dir, broker.port(), {m}));
+  // 17.00 at 1.70 per kWh = 10 kWh, and 5.10 at 0.85 = 6 kWh: the valve closes at 12361.
+  auto paid = server_cli(config, {"pay", "6892850", "--amount", "17.00", "--price", "1.70"});
+  ASSERT_EQ(paid.status, 0) << paid.err;
+  EXPECT_NE(paid.out.find("open_until 12355"), std::string::npos) << paid.out;
+  paid = server_cli(config, {"pay", "6892850", "--amount", "5.10", "--price", "0.85"});
+  EXPECT_NE(paid.out.find("open_until 12361"), std::string::npos) << paid.out;
+  ASSERT_TRUE(file_is(dir.file("ac1"), "1\n", 30s)) << server->log() << agent->log();
+  // The older, unconfirmed limit was superseded; the newer one confirmed.
+  EXPECT_TRUE(wait_count(dir,
+                         "SELECT COUNT(*) FROM commands WHERE command='open_until' AND "
+                         "argument='12361' AND state='acked'",
+                         1));
+  meter.request({{"cmd", "set"}, {"energy", "12360.9"}});
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(read_text_file(dir.file("ac1")), "1\n") << "below the paid energy: still open";
+  meter.request({{"cmd", "set"}, {"energy", "12361"}});
+  EXPECT_TRUE(file_is(dir.file("ac1"), "0\n", 5s)) << agent->log();
+  // The server hears the device's own `status` -> close.
+  EXPECT_TRUE(wait_count(dir,
+                         "SELECT COUNT(*) FROM diagnostics WHERE function='status' AND "
+                         "value='close'",
+                         1));
+  // A correction resends the limit: withdrawing the second payment brings it back to 12355.
+  auto list = server_cli(config, {"payments", "list", "6892850"});
+  EXPECT_NE(list.out.find("open_until 12361"), std::string::npos) << list.out;
+  const auto second = count(dir, "SELECT MAX(id) FROM payments");
+  auto withdrawn = server_cli(config, {"payments", "void", std::to_string(second)});
+  EXPECT_NE(withdrawn.out.find("open_until 12355"), std::string::npos) << withdrawn.out;
+  auto audit = server_cli(config, {"payments", "audit", "6892850"});
+  EXPECT_NE(audit.out.find("void #" + std::to_string(second)), std::string::npos) << audit.out;
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM payments_audit"), 3);
+  // The audit log cannot be edited.
+  auto db = platform::sqlite::Db::open(dir.file("server.db")).value();
+  EXPECT_FALSE(db.exec("DELETE FROM payments_audit").ok());
+  EXPECT_FALSE(db.exec("UPDATE payments_audit SET amount='0'").ok());
 }
 
 }  // namespace

@@ -112,7 +112,7 @@ TEST_F(ServerStoreTest, DuplicatesAreStoredOnceAndDiagnosticsOnlyMoveForward) {
   EXPECT_EQ(store_->diagnostics("6892850").value().at("status").first, "open");
   const auto rows = store_->samples("6892850", 0, INT64_MAX).value();
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].energy_kwh, "1500");
+  EXPECT_EQ(rows[0].energy_kwh, "1500.0");  // every digit of the input kept
   EXPECT_EQ(rows[0].volume_m3, "10.001");
   EXPECT_EQ(rows[0].values.at("t1"), "70.50");
   EXPECT_EQ(rows[0].units.at("e1"), "MWh");

@@ -1,0 +1,55 @@
+// The command queue's rules (spec/server.md §3, with its failures fixed): which commands exist,
+// which reply confirms a queued command, what is sent after a command that has no reply, and
+// when a command is sent again.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace ml::server {
+
+struct Command {
+  std::int64_t id = 0;
+  std::string serial;
+  std::string command;
+  std::string argument;  // sent as is; "1" when empty (the server's customary argument)
+  std::string state;     // queued | sent | acked | expired | superseded
+  std::int64_t created = 0;
+  std::int64_t expires = 0;  // 0: never
+  std::int64_t next_send = 0;
+  std::int64_t sent_count = 0;
+  std::int64_t first_sent = 0;
+  std::int64_t last_sent = 0;
+  std::optional<std::string> reply;
+  std::int64_t reply_time = 0;
+};
+
+// Every command of spec/firmware.md §9 (both revisions). Errors name an unknown one.
+core::Status check_command(std::string_view command, std::string_view argument);
+
+// The text sent for a command: its argument, or "1" when it has none.
+std::string wire_argument(const Command& c);
+
+// Whether a reply from the command's meter, received at `received` (server clock), confirms the
+// command, which was first sent at c.first_sent:
+//   - a reply on the topic named like the command (open_until: echoing a value within ±1 of the
+//     argument, since the device stores whole kWh);
+//   - scan: a scan_result;
+//   - open / close: a status saying open / close; start_ap / stop_ap: an ap_status saying
+//     started / stopped; reconnect / restart: the version the device sends when it connects
+//     again (each received after the command was first sent).
+bool confirms(const Command& c, std::string_view function, std::string_view text,
+              std::int64_t received);
+
+// The query sent right after a command that has no reply of its own: status after open and
+// close, ap_status after start_ap and stop_ap.
+std::optional<std::string> follow_up(std::string_view command);
+
+// Seconds until the next send after `sent_count` sends: initial, doubling, at most max.
+std::int64_t retry_delay(std::int64_t sent_count, int initial_s, int max_s);
+
+}  // namespace ml::server

@@ -1,0 +1,41 @@
+// The prepaid ledger's arithmetic: what the payments credit, the open_until limit the device
+// closes its valve at, and what is left.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/decimal.hpp"
+#include "core/result.hpp"
+#include "server/store.hpp"
+
+namespace ml::server {
+
+// Decimals of a credited amount: each entry's amount / price is kept to kTermDecimals (or
+// exactly, when shorter), the total is rounded half-to-even to kLimitDecimals (1 Wh).
+inline constexpr int kTermDecimals = 9;
+inline constexpr int kLimitDecimals = 3;
+
+// Σ amount / price over the active entries with a price other than 0, in kWh (m3 for water).
+core::Result<core::Decimal> paid(const std::vector<Payment>& payments);
+
+// open_until = paid + setup_value: the register value at which the device closes the valve.
+core::Result<core::Decimal> open_until_limit(const Meter& meter,
+                                             const std::vector<Payment>& payments);
+
+struct Remaining {
+  std::optional<core::Decimal> units;  // limit - latest reading (kWh; m3 for water)
+  std::optional<double> hours;         // at the recent rate of use; none when it is unknown
+  std::string rate_per_hour;           // "" when unknown
+};
+
+// What is left at the latest sample, and for how long at the rate of the last 24 hours of
+// samples (`recent`, oldest first).
+Remaining remaining(const core::Decimal& limit, const std::vector<StoredSample>& recent,
+                    bool water);
+
+// Checks an amount or a price as typed: a decimal; a price must not be negative.
+core::Result<core::Decimal> parse_money(const std::string& text, const char* what);
+
+}  // namespace ml::server

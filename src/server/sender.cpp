@@ -1,0 +1,154 @@
+#include "server/sender.hpp"
+
+#include "core/topic/topic.hpp"
+#include "platform/crypto/random.hpp"
+#include "platform/log/log.hpp"
+#include "server/ledger.hpp"
+
+namespace ml::server {
+namespace {
+
+namespace log = platform::log;
+constexpr auto kTick = std::chrono::milliseconds(500);
+constexpr int kBatch = 200;  // commands sent per tick at most
+
+}  // namespace
+
+core::Result<std::string> queue_open_until(ServerStore& store, const std::string& serial,
+                                           std::int64_t now) {
+  auto meter = store.meter(serial);
+  if (!meter) return meter.error();
+  if (!*meter) return core::make_error(core::Errc::invalid_argument, "no meter " + serial);
+  auto entries = store.payments(serial);
+  if (!entries) return entries.error();
+  auto limit = open_until_limit(**meter, *entries);
+  if (!limit) return limit.error();
+  const std::string text = limit->to_string();
+  // A limit is never given up on: it is sent until the device confirms it (or a newer one
+  // supersedes it).
+  auto id = store.enqueue_command(serial, "open_until", text, now, 0);
+  if (!id) return id.error();
+  return text;
+}
+
+Sender::Sender(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config,
+               Now now)
+    : executor_(executor), store_(store), config_(config), now_(std::move(now)), timer_(executor) {}
+
+Sender::~Sender() {
+  stop();
+}
+
+core::Status Sender::start() {
+  platform::MqttOptions o;
+  o.host = config_.mqtt.host;
+  o.port = config_.mqtt.port;
+  o.client_id = config_.mqtt.client_id + "-commands";
+  o.clean_session = true;  // what must not be lost lives in the queue, not in a session
+  o.keepalive = std::chrono::seconds(config_.mqtt.keepalive_s);
+  if (!config_.mqtt.username.empty()) o.username = config_.mqtt.username;
+  if (!config_.mqtt.password.empty()) o.password = config_.mqtt.password;
+  o.backoff.initial = std::chrono::milliseconds(500);
+  o.backoff.max = std::chrono::seconds(30);
+  mqtt_ = std::make_unique<platform::MqttClient>(executor_, o);
+  ML_TRY(mqtt_->start());
+  running_ = true;
+  next_poll_ = now_() + 5;  // the first poll soon after start
+  tick();
+  return core::Ok{};
+}
+
+void Sender::stop() {
+  running_ = false;
+  timer_.cancel();
+  if (mqtt_) mqtt_->stop();
+}
+
+void Sender::on_reply(const DeviceReply& r) {
+  auto acked = store_.acknowledge(r.serial, r.function, r.text, now_());
+  if (!acked) {
+    log::error("commands: " + acked.error().message());
+    return;
+  }
+  for (auto id : *acked) {
+    log::debug("commands: #" + std::to_string(id) + " to " + r.serial + " confirmed by " +
+               r.function);
+  }
+}
+
+void Sender::tick() {
+  if (!running_) return;
+  const std::int64_t now = now_();
+  if (config_.commands.poll_interval_s > 0 && now >= next_poll_) {
+    poll();
+    next_poll_ = now + config_.commands.poll_interval_s;
+  }
+  if (mqtt_->connected()) {
+    auto due = store_.due_commands(now, kBatch);
+    if (!due) {
+      log::error("commands: " + due.error().message());
+    } else {
+      for (const auto& c : *due)
+        send(c);
+    }
+  }
+  timer_.expires_after(kTick);
+  timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec) tick();
+  });
+}
+
+void Sender::send(const Command& c) {
+  const std::int64_t now = now_();
+  auto meter = store_.meter(c.serial);
+  auto serial = core::topic::Serial::parse(c.serial);
+  std::optional<core::envelope::Keys> keys;
+  if (meter && *meter && serial) {
+    if (auto k = core::envelope::derive_keys_from_hex((*meter)->key_hex); k) keys = *k;
+  }
+  if (!keys) {
+    // The meter was removed (or its key is broken): the command cannot be sealed.
+    log::warning("commands: #" + std::to_string(c.id) + ": no key for " + c.serial);
+    (void)store_.mark_sent(c.id, now, now + config_.commands.retry_max_s);
+    return;
+  }
+  auto publish = [&](const std::string& command, const std::string& argument) {
+    auto topic = core::topic::command_topic(*serial, static_cast<std::uint64_t>(now), command);
+    if (!topic) return false;
+    auto payload = platform::seal_random(*keys, *topic, argument, core::envelope::Padding::pkcs7);
+    if (!payload) return false;
+    return mqtt_->publish(*topic, *payload, 1, false, nullptr).ok();
+  };
+  if (!publish(c.command, wire_argument(c))) {
+    log::warning("commands: #" + std::to_string(c.id) + " could not be published; later");
+    return;
+  }
+  if (auto q = follow_up(c.command)) publish(*q, "1");
+  ++sent_;
+  const std::int64_t next = now + retry_delay(c.sent_count + 1, config_.commands.retry_initial_s,
+                                              config_.commands.retry_max_s);
+  if (auto s = store_.mark_sent(c.id, now, next); !s)
+    log::error("commands: " + s.error().message());
+  log::debug("commands: sent #" + std::to_string(c.id) + " " + c.command + " to " + c.serial +
+             " (time " + std::to_string(c.sent_count + 1) + ")");
+}
+
+void Sender::poll() {
+  auto meters = store_.meters();
+  if (!meters) {
+    log::error("commands: " + meters.error().message());
+    return;
+  }
+  const std::int64_t now = now_();
+  const std::int64_t expires = now + config_.commands.poll_interval_s;
+  for (const auto& m : *meters) {
+    for (const char* command : {"version", "status"}) {
+      if (std::string(command) == "status" && m.kind == "electricity") continue;
+      auto pending = store_.command_pending(m.serial, command, "");
+      if (!pending || *pending) continue;  // the last poll is still waiting: not another one
+      (void)store_.enqueue_command(m.serial, command, "", now, expires);
+    }
+  }
+}
+
+}  // namespace ml::server

@@ -1,0 +1,54 @@
+// The command sender: every half second it takes the due commands from the queue, seals each
+// with a fresh topic time (the device accepts ±1800 s around its clock) and publishes it; a
+// command no reply has confirmed is sent again after 10 s, 20 s, ... (at most retry_max) until it
+// is confirmed or expires. It also queues the periodic `version` and `status` poll, and the
+// ledger's open_until after a payment (queue_open_until).
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+
+#include "platform/mqtt/client.hpp"
+#include "server/config.hpp"
+#include "server/ingest.hpp"
+#include "server/store.hpp"
+
+namespace ml::server {
+
+// Queues open_until = paid + setup_value for the meter (superseding an unconfirmed older one).
+// Returns the queued limit. Used by `pay` and the ledger commands, and by the API.
+core::Result<std::string> queue_open_until(ServerStore& store, const std::string& serial,
+                                           std::int64_t now);
+
+class Sender {
+ public:
+  using Now = std::function<std::int64_t()>;
+  Sender(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config, Now now);
+  ~Sender();
+
+  core::Status start();
+  void stop();
+  // A device reply (from ingest): confirms the commands it answers.
+  void on_reply(const DeviceReply& reply);
+
+  std::uint64_t sent() const { return sent_; }
+
+ private:
+  void tick();
+  void send(const Command& c);
+  void poll();
+
+  asio::any_io_executor executor_;
+  ServerStore& store_;
+  const ServerConfig& config_;
+  Now now_;
+  std::unique_ptr<platform::MqttClient> mqtt_;
+  asio::steady_timer timer_;
+  std::int64_t next_poll_ = 0;
+  bool running_ = false;
+  std::uint64_t sent_ = 0;
+};
+
+}  // namespace ml::server
