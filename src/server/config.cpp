@@ -92,7 +92,6 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     ML_TRY(ir.integer("min_time", c.ingest.min_time, 0, 4102444800));
     ML_TRY(ir.integer("max_future", c.ingest.max_future_s, 0, 86400));
     ML_TRY(int_setting(ir, "batch_max", c.ingest.batch_max, 1, 10000));
-    ML_TRY(int_setting(ir, "batch_ms", c.ingest.batch_ms, 0, 10000));
     ML_TRY(ir.no_unknown_keys());
   }
   if (const toml::table* t = r.table("commands")) {

@@ -32,7 +32,6 @@ struct IngestConfig {
   std::int64_t min_time = 1420070400;  // 2015-01-01: an older topic time is implausible
   std::int64_t max_future_s = 600;     // a topic time further ahead of our clock is implausible
   int batch_max = 500;                 // messages stored in one transaction at most
-  int batch_ms = 50;                   // how long a batch may wait to fill
 };
 
 struct CommandsConfig {

@@ -68,24 +68,19 @@ std::vector<core::mqtt::Subscription> ingest_subscriptions() {
 
 Ingest::Ingest(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config,
                Now now)
-    : store_(store),
-      config_(config),
-      now_(std::move(now)),
-      subscriber_(executor,
-                  [&] {
-                    platform::DurableSubscriberOptions o;
-                    o.host = config.mqtt.host;
-                    o.port = config.mqtt.port;
-                    o.client_id = config.mqtt.client_id;
-                    o.keepalive = std::chrono::seconds(config.mqtt.keepalive_s);
-                    if (!config.mqtt.username.empty()) o.username = config.mqtt.username;
-                    if (!config.mqtt.password.empty()) o.password = config.mqtt.password;
-                    o.subscriptions = ingest_subscriptions();
-                    o.backoff.initial = std::chrono::milliseconds(500);
-                    o.backoff.max = std::chrono::seconds(30);
-                    return o;
-                  }()),
-      flush_timer_(executor) {}
+    : store_(store), config_(config), now_(std::move(now)), subscriber_(executor, [&] {
+        platform::DurableSubscriberOptions o;
+        o.host = config.mqtt.host;
+        o.port = config.mqtt.port;
+        o.client_id = config.mqtt.client_id;
+        o.keepalive = std::chrono::seconds(config.mqtt.keepalive_s);
+        if (!config.mqtt.username.empty()) o.username = config.mqtt.username;
+        if (!config.mqtt.password.empty()) o.password = config.mqtt.password;
+        o.subscriptions = ingest_subscriptions();
+        o.backoff.initial = std::chrono::milliseconds(500);
+        o.backoff.max = std::chrono::seconds(30);
+        return o;
+      }()) {}
 
 Ingest::~Ingest() {
   stop();
@@ -103,7 +98,6 @@ core::Status Ingest::start() {
 }
 
 void Ingest::stop() {
-  flush_timer_.cancel();
   flush();
   subscriber_.stop();
 }
@@ -194,19 +188,10 @@ void Ingest::on_message(platform::ReceivedMessage m) {
     }
   }
   batch_.push_back({std::move(item), std::move(m)});
-  if (batch_.size() >= static_cast<std::size_t>(config_.ingest.batch_max)) {
-    flush();
-  } else if (!flush_scheduled_) {
-    flush_scheduled_ = true;
-    flush_timer_.expires_after(std::chrono::milliseconds(config_.ingest.batch_ms));
-    flush_timer_.async_wait([this](const asio::error_code& ec) {
-      if (!ec) flush();
-    });
-  }
+  if (batch_.size() >= static_cast<std::size_t>(config_.ingest.batch_max)) flush();
 }
 
 void Ingest::flush() {
-  flush_scheduled_ = false;
   if (batch_.empty()) return;
   std::vector<Pending> batch;
   batch.swap(batch_);

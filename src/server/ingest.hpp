@@ -1,8 +1,9 @@
 // Ingest: device messages from the broker into the store, losing none.
 //
 // The durable subscriber (QoS 1, persistent session, stable client id) hands each message over;
-// it is verified and opened with its meter's key, checked, parsed, and stored in a batch (one
-// transaction per batch); only then is it acknowledged to the broker. A kill at any moment leaves
+// it is verified and opened with its meter's key, checked, parsed, and stored in a batch: one
+// transaction for what one read from the socket brought (at most batch_max messages); only then
+// is it acknowledged to the broker. A kill at any moment leaves
 // every unacknowledged message with the broker, which sends it again; storing is idempotent
 // (UNIQUE(serial, time) for samples, newest-wins for diagnostics), so nothing is lost and nothing
 // is stored twice. A message that is rejected is counted by reason, quarantined, and
@@ -10,7 +11,6 @@
 #pragma once
 
 #include <asio/any_io_executor.hpp>
-#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -75,8 +75,6 @@ class Ingest {
   const ServerConfig& config_;
   Now now_;
   platform::DurableSubscriber subscriber_;
-  asio::steady_timer flush_timer_;
-  bool flush_scheduled_ = false;
   std::vector<Pending> batch_;
   struct CachedKey {
     std::optional<core::envelope::Keys> keys;

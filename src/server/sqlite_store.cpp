@@ -280,6 +280,17 @@ core::Result<std::map<std::string, std::pair<std::string, std::int64_t>>> Sqlite
 
 // ---- ingest ----
 
+core::Result<sq::Statement*> SqliteStore::cached(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    auto q = db_.prepare(sql);
+    if (!q) return q.error();
+    it = cache_.emplace(sql, std::move(q).value()).first;
+  }
+  it->second.reset();
+  return &it->second;
+}
+
 core::Result<std::vector<IngestOutcome>> SqliteStore::ingest(const std::vector<IngestItem>& items,
                                                              std::int64_t now) {
   sq::Transaction tx(db_);
@@ -297,19 +308,22 @@ core::Result<std::vector<IngestOutcome>> SqliteStore::ingest(const std::vector<I
 
 core::Result<IngestOutcome> SqliteStore::ingest_one(const IngestItem& item, std::int64_t now) {
   if (item.kind == IngestItem::Kind::event) {
-    auto q = db_.prepare("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
+    auto q = cached("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
     if (!q) return q.error();
-    ML_TRY(
-        q->bind(1, item.serial).bind(2, item.time).bind(3, item.function).bind(4, item.text).run());
+    ML_TRY((*q)->bind(1, item.serial)
+               .bind(2, item.time)
+               .bind(3, item.function)
+               .bind(4, item.text)
+               .run());
     return IngestOutcome::event_logged;
   }
   if (item.kind == IngestItem::Kind::diagnostic) {
-    auto q = db_.prepare(
+    auto q = cached(
         "INSERT INTO diagnostics(serial, function, value, time, received) VALUES(?,?,?,?,?) "
         "ON CONFLICT(serial, function) DO UPDATE SET value=excluded.value, "
         "time=excluded.time, received=excluded.received WHERE excluded.time >= diagnostics.time");
     if (!q) return q.error();
-    ML_TRY(q->bind(1, item.serial)
+    ML_TRY((*q)->bind(1, item.serial)
                .bind(2, item.function)
                .bind(3, item.text)
                .bind(4, item.time)
@@ -317,9 +331,9 @@ core::Result<IngestOutcome> SqliteStore::ingest_one(const IngestItem& item, std:
                .run());
     const bool newer = db_.changes() > 0;
     if (item.function == "reset_reason" || item.function == "flash_error") {
-      auto e = db_.prepare("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
+      auto e = cached("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
       if (!e) return e.error();
-      ML_TRY(e->bind(1, item.serial)
+      ML_TRY((*e)->bind(1, item.serial)
                  .bind(2, item.time)
                  .bind(3, item.function)
                  .bind(4, item.text)
@@ -340,26 +354,26 @@ core::Result<IngestOutcome> SqliteStore::ingest_one(const IngestItem& item, std:
       s.volume_m3 = f.normalized->to_string();
     }
   }
-  auto q = db_.prepare(
+  auto q = cached(
       "INSERT INTO samples(serial, time, heap, t1, t2, t3, tdif, flow1, effect1, hr, v1, e1, "
       "energy_kwh, volume_m3, raw, received) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
       "ON CONFLICT(serial, time) DO NOTHING");
   if (!q) return q.error();
-  q->bind(1, s.serial).bind(2, s.time);
+  (*q)->bind(1, s.serial).bind(2, s.time);
   int i = 3;
   for (std::string_view key : kSampleKeys) {
     auto it = s.values.find(std::string(key));
-    bind_opt(*q, i++, it == s.values.end() ? std::nullopt : it->second);
+    bind_opt(**q, i++, it == s.values.end() ? std::nullopt : it->second);
   }
-  bind_opt(*q, 13, s.energy_kwh);
-  bind_opt(*q, 14, s.volume_m3);
-  q->bind(15, item.text).bind(16, now);
-  ML_TRY(q->run());
+  bind_opt(**q, 13, s.energy_kwh);
+  bind_opt(**q, 14, s.volume_m3);
+  (*q)->bind(15, item.text).bind(16, now);
+  ML_TRY((*q)->run());
   if (db_.changes() == 0) return IngestOutcome::duplicate;
   auto seen =
-      db_.prepare("UPDATE meters SET last_sample_time=? WHERE serial=? AND last_sample_time < ?");
+      cached("UPDATE meters SET last_sample_time=? WHERE serial=? AND last_sample_time < ?");
   if (!seen) return seen.error();
-  ML_TRY(seen->bind(1, s.time).bind(2, s.serial).bind(3, s.time).run());
+  ML_TRY((*seen)->bind(1, s.time).bind(2, s.serial).bind(3, s.time).run());
   ML_TRY(add_to_rollup(Period::hour, s.serial, s.time, s));
   ML_TRY(add_to_rollup(Period::day, s.serial, s.time, s));
   return IngestOutcome::stored;
@@ -372,24 +386,25 @@ core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial
                                         const StoredSample& s) {
   const std::int64_t bucket = bucket_of(period, time);
   const auto p = static_cast<std::int64_t>(period);
-  auto q = db_.prepare(
+  auto q = cached(
       "SELECT samples, first_time, last_time, energy_first, energy_last, volume_first, "
       "volume_last, sums FROM rollups WHERE serial=? AND period=? AND bucket=?");
   if (!q) return q.error();
-  q->bind(1, serial).bind(2, p).bind(3, bucket);
-  auto row = q->step();
+  (*q)->bind(1, serial).bind(2, p).bind(3, bucket);
+  auto row = (*q)->step();
   if (!row) return row.error();
   Rollup r;
   if (*row) {
-    r.samples = q->int64(0);
-    r.first_time = q->int64(1);
-    r.last_time = q->int64(2);
-    r.energy_first = opt_text(*q, 3);
-    r.energy_last = opt_text(*q, 4);
-    r.volume_first = opt_text(*q, 5);
-    r.volume_last = opt_text(*q, 6);
-    r.sums = decode_sums(q->text(7));
+    r.samples = (*q)->int64(0);
+    r.first_time = (*q)->int64(1);
+    r.last_time = (*q)->int64(2);
+    r.energy_first = opt_text(**q, 3);
+    r.energy_last = opt_text(**q, 4);
+    r.volume_first = opt_text(**q, 5);
+    r.volume_last = opt_text(**q, 6);
+    r.sums = decode_sums((*q)->text(7));
   }
+  (*q)->reset();  // no open read statement between batches (it would pin the WAL)
   if (r.samples == 0 || time < r.first_time) {
     r.first_time = time;
     r.energy_first = s.energy_kwh;
@@ -418,7 +433,7 @@ core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial
     sum_text = next->to_string();
     ++count;
   }
-  auto up = db_.prepare(
+  auto up = cached(
       "INSERT INTO rollups(serial, period, bucket, samples, first_time, last_time, energy_first, "
       "energy_last, volume_first, volume_last, sums) VALUES(?,?,?,?,?,?,?,?,?,?,?) "
       "ON CONFLICT(serial, period, bucket) DO UPDATE SET samples=excluded.samples, "
@@ -427,18 +442,19 @@ core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial
       "volume_first=excluded.volume_first, volume_last=excluded.volume_last, "
       "sums=excluded.sums");
   if (!up) return up.error();
-  up->bind(1, serial)
+  (*up)
+      ->bind(1, serial)
       .bind(2, p)
       .bind(3, bucket)
       .bind(4, r.samples)
       .bind(5, r.first_time)
       .bind(6, r.last_time);
-  bind_opt(*up, 7, r.energy_first);
-  bind_opt(*up, 8, r.energy_last);
-  bind_opt(*up, 9, r.volume_first);
-  bind_opt(*up, 10, r.volume_last);
-  up->bind(11, encode_sums(r.sums));
-  return up->run();
+  bind_opt(**up, 7, r.energy_first);
+  bind_opt(**up, 8, r.energy_last);
+  bind_opt(**up, 9, r.volume_first);
+  bind_opt(**up, 10, r.volume_last);
+  (*up)->bind(11, encode_sums(r.sums));
+  return (*up)->run();
 }
 
 core::Status SqliteStore::reject(const Rejection& r) {

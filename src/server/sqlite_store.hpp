@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
+#include <unordered_map>
 
 #include "platform/sqlite/db.hpp"
 #include "server/store.hpp"
@@ -65,7 +67,10 @@ class SqliteStore final : public ServerStore {
   static core::Result<std::vector<Command>> read_commands(platform::sqlite::Statement& q);
   core::Result<std::int64_t> insert_payment(const Payment& p, const std::string& action,
                                             const std::string& actor, std::int64_t now);
+  // The ingest path's statements, prepared once (keys are the SQL literals).
+  core::Result<platform::sqlite::Statement*> cached(std::string_view sql);
   platform::sqlite::Db db_;
+  std::unordered_map<std::string_view, platform::sqlite::Statement> cache_;
 };
 
 }  // namespace ml::server

@@ -23,11 +23,13 @@ std::string server_bin() {
   return ML_SERVER_BIN;
 }
 
-std::string write_server_config(const TempDir& dir, int broker_port) {
+std::string write_server_config(const TempDir& dir, int broker_port,
+                                const std::string& extra = "") {
   const std::string path = dir.file("server.toml");
   std::ofstream(path) << "log_level = \"debug\"\n[database]\npath = \"" << dir.file("server.db")
                       << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker_port
-                      << "\n[http]\nlisten = \"127.0.0.1:8080\"\n";
+                      << "\n[http]\nlisten = \"127.0.0.1:8080\"\n"
+                      << extra;
   return path;
 }
 
@@ -88,7 +90,7 @@ TEST(ServerIngest, AgentSamplesLandWithExactValues) {
   TempDir dir;
   Broker broker(dir);
   broker.start();
-  const auto config = write_server_config(dir, broker.port());
+  const auto config = write_server_config(dir, broker.port(), "[commands]\npoll_interval = 2\n");
   ASSERT_EQ(server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey,
                                 "--valve", "on", "--setup-value", "100.5"})
                 .status,
@@ -124,6 +126,15 @@ TEST(ServerIngest, AgentSamplesLandWithExactValues) {
   auto show = server_cli(config, {"meters", "show", "6892850"});
   EXPECT_NE(show.out.find("\"status\""), std::string::npos) << show.out;
   EXPECT_EQ(show.out.find(kTestKey), std::string::npos) << "the key is never shown";
+  // The periodic poll asks for version and status, and the replies confirm those commands.
+  EXPECT_TRUE(wait_count(dir,
+                         "SELECT COUNT(*) FROM commands WHERE command='version' AND "
+                         "state='acked'",
+                         1));
+  EXPECT_TRUE(wait_count(dir,
+                         "SELECT COUNT(*) FROM commands WHERE command='status' AND "
+                         "state='acked' AND reply='close'",
+                         1));
   // Hourly and daily rollups count every sample once.
   EXPECT_EQ(count(dir, "SELECT SUM(samples) FROM rollups WHERE period=0"),
             count(dir, "SELECT COUNT(*) FROM samples"));
@@ -200,7 +211,7 @@ TEST(ServerIngest, BadMessagesAreCountedAndChangeNothing) {
   EXPECT_EQ(rows[0]["time"], now - 10);
   EXPECT_EQ(rows[0]["e1"], "56.726");
   EXPECT_EQ(rows[0]["energy_kwh"], "56726.000");  // MWh normalised exactly, digits kept
-  EXPECT_TRUE(rows[0]["t3"].is_null());       // NaN
+  EXPECT_TRUE(rows[0]["t3"].is_null());           // NaN
   EXPECT_EQ(rows[0]["t1"], "70.50");
   EXPECT_EQ(count(dir, "SELECT last_sample_time FROM meters"), now - 10);
 }

@@ -28,6 +28,14 @@ TEST(ServerConfig, MinimalFileWorksAsIs) {
   EXPECT_EQ(c->ingest.max_future_s, 600);
 }
 
+TEST(ServerConfig, ThePackagedExampleIsValid) {
+  const std::string path = std::string(ML_TEST_DATA_DIR) + "/../../packaging/server.toml";
+  auto c = load_server_config(path);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->commands.poll_interval_s, 600);
+  EXPECT_EQ(c->ingest.min_time, 1420070400);
+}
+
 TEST(ServerConfig, ErrorsNameTheKeyAndTheProblem) {
   const std::pair<std::string, std::string> bad[] = {
       {"[mqtt]\nhost=\"h\"\n", "database: required"},

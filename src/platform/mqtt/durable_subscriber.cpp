@@ -23,13 +23,14 @@ constexpr auto kTuple = asio::experimental::as_tuple(use_awaitable);
 
 struct DurableSubscriber::State : std::enable_shared_from_this<State> {
   State(asio::any_io_executor executor, DurableSubscriberOptions options)
-      : ex(std::move(executor)), o(std::move(options)), timer(ex) {}
+      : ex(std::move(executor)), o(std::move(options)), timer(ex), ping_timer(ex), deadline(ex) {}
 
   asio::any_io_executor ex;
   DurableSubscriberOptions o;
   MessageHandler on_message;
   ConnectedHandler on_connected;
   DisconnectedHandler on_disconnected;
+  std::function<void()> on_idle;
   DurableSubscriberStats stats;
   bool started = false;
   bool stopping = false;
@@ -40,10 +41,14 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
   std::deque<core::Bytes> out;
   bool writing = false;
   bool ping_outstanding = false;
-  asio::steady_timer timer;  // backoff waits
+  asio::steady_timer timer;       // backoff waits
+  asio::steady_timer ping_timer;  // keepalive
+  asio::steady_timer deadline;    // connect timeout
   std::mt19937_64 rng{std::random_device{}()};
 
   void close(const std::string& why) {
+    ping_timer.cancel();
+    deadline.cancel();
     if (socket && socket->is_open()) {
       if (stats.last_error.empty() || !why.empty()) stats.last_error = why;
       asio::error_code ignored;
@@ -80,12 +85,11 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
   // Sends PINGREQ every 3/4 keepalive; no PINGRESP by the next one ends the connection.
   static asio::awaitable<void> pinger(std::shared_ptr<State> s,
                                       std::shared_ptr<asio::ip::tcp::socket> sock) {
-    asio::steady_timer t(s->ex);
     const auto period =
         std::chrono::duration_cast<std::chrono::milliseconds>(s->o.keepalive) * 3 / 4;
     while (sock == s->socket && sock->is_open()) {
-      t.expires_after(period);
-      auto [ec] = co_await t.async_wait(kTuple);
+      s->ping_timer.expires_after(period);
+      auto [ec] = co_await s->ping_timer.async_wait(kTuple);
       if (ec || sock != s->socket || !sock->is_open()) co_return;
       if (s->ping_outstanding) {
         s->close("no PINGRESP within the keepalive");
@@ -107,9 +111,8 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
     const std::string where = s->o.host + ":" + std::to_string(s->o.port);
 
     // The connect timeout: closing the socket ends whatever is pending.
-    asio::steady_timer deadline(s->ex);
-    deadline.expires_after(s->o.connect_timeout);
-    deadline.async_wait([s, sock](const asio::error_code& ec) {
+    s->deadline.expires_after(s->o.connect_timeout);
+    s->deadline.async_wait([s, sock](const asio::error_code& ec) {
       if (!ec && !s->accepted && sock == s->socket) s->close("");
     });
 
@@ -160,6 +163,7 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
             co_return where + ": " + mqtt::connack_reason(ack->return_code);
           }
           s->accepted = true;
+          s->deadline.cancel();
           ++s->connection;
           ++s->stats.connects;
           s->stats.connected = true;
@@ -191,6 +195,7 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
           s->ping_outstanding = false;
         }
       }
+      if (s->accepted && s->on_idle) s->on_idle();
       auto [ec, n] = co_await sock->async_read_some(asio::buffer(chunk), kTuple);
       if (ec) {
         if (s->stopping) co_return "stopped";
@@ -244,6 +249,9 @@ void DurableSubscriber::on_connected(ConnectedHandler handler) {
 void DurableSubscriber::on_disconnected(DisconnectedHandler handler) {
   state_->on_disconnected = std::move(handler);
 }
+void DurableSubscriber::on_idle(std::function<void()> handler) {
+  state_->on_idle = std::move(handler);
+}
 
 core::Status DurableSubscriber::start() {
   if (state_->started) return core::make_error(core::Errc::invalid_argument, "started twice");
@@ -280,6 +288,7 @@ void DurableSubscriber::stop() {
   s.on_message = nullptr;
   s.on_connected = nullptr;
   s.on_disconnected = nullptr;
+  s.on_idle = nullptr;
 }
 
 void DurableSubscriber::acknowledge(const ReceivedMessage& m) {
