@@ -94,6 +94,7 @@ core::Status Ingest::start() {
               (session_present ? " (session kept)" : " (new session)"));
   });
   subscriber_.on_disconnected([](const std::string& reason) { log::warning("ingest: " + reason); });
+  subscriber_.on_idle([this] { flush(); });  // store what the read brought, then ack
   return subscriber_.start();
 }
 
