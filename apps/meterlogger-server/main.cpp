@@ -460,6 +460,8 @@ int main(int argc, char** argv) {
       "meterlogger-server"};
   app.set_version_flag("--version", std::string("meterlogger-server ") + ML_VERSION);
   app.require_subcommand(1);
+  // --config before or after the subcommand: `meterlogger-server run --config F` as well.
+  app.fallthrough();
   std::string config = "/etc/meterlogger/server.toml";
   app.add_option("--config", config, "the TOML configuration file")->capture_default_str();
 

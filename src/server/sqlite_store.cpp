@@ -318,6 +318,18 @@ core::Result<IngestOutcome> SqliteStore::ingest_one(const IngestItem& item, std:
     return IngestOutcome::event_logged;
   }
   if (item.kind == IngestItem::Kind::diagnostic) {
+    // The valve's state changes go to the event log too.
+    std::optional<std::string> before;
+    if (item.function == "status") {
+      auto prev = cached("SELECT value, time FROM diagnostics WHERE serial=? AND function=?");
+      if (!prev) return prev.error();
+      (*prev)->bind(1, item.serial).bind(2, item.function);
+      auto row = (*prev)->step();
+      if (!row) return row.error();
+      before = *row ? (*prev)->text(0) : std::string();
+      if (*row && (*prev)->int64(1) > item.time) before.reset();  // older: changes nothing
+      (*prev)->reset();
+    }
     auto q = cached(
         "INSERT INTO diagnostics(serial, function, value, time, received) VALUES(?,?,?,?,?) "
         "ON CONFLICT(serial, function) DO UPDATE SET value=excluded.value, "
@@ -330,6 +342,15 @@ core::Result<IngestOutcome> SqliteStore::ingest_one(const IngestItem& item, std:
                .bind(5, now)
                .run());
     const bool newer = db_.changes() > 0;
+    if (newer && before && *before != item.text) {
+      auto e = cached("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
+      if (!e) return e.error();
+      ML_TRY((*e)->bind(1, item.serial)
+                 .bind(2, item.time)
+                 .bind(3, "valve")
+                 .bind(4, (before->empty() ? "" : *before + " -> ") + item.text)
+                 .run());
+    }
     if (item.function == "reset_reason" || item.function == "flash_error") {
       auto e = cached("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
       if (!e) return e.error();

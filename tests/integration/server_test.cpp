@@ -33,8 +33,11 @@ std::string write_server_config(const TempDir& dir, int broker_port,
   return path;
 }
 
+// `meterlogger-server ARGS... --config FILE` (the option after the subcommand, as a user types
+// it; start_server puts it before).
 RunResult server_cli(const std::string& config, std::vector<std::string> args) {
-  args.insert(args.begin(), {server_bin(), "--config", config});
+  args.insert(args.begin(), server_bin());
+  args.insert(args.end(), {"--config", config});
   return run(args);
 }
 

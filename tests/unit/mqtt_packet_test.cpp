@@ -73,6 +73,9 @@ TEST(MqttPacket, BadHeadersAreRejectedWithTheReason) {
   auto long_length = parse_fixed_header(hex("30ffffffff01"), kMaxRemainingLength);
   ASSERT_FALSE(long_length.ok());
   EXPECT_NE(long_length.error().detail.find("more than 4 bytes"), std::string::npos);
+  auto padded = parse_fixed_header(hex("30d100"), 1000);  // 81 in two bytes instead of one
+  ASSERT_FALSE(padded.ok());
+  EXPECT_NE(padded.error().detail.find("fewest bytes"), std::string::npos);
   auto big = parse_fixed_header(hex("3080800401"), 1000);
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.error().code, Errc::mqtt_packet_too_large);

@@ -118,6 +118,17 @@ TEST_F(ServerStoreTest, DuplicatesAreStoredOnceAndDiagnosticsOnlyMoveForward) {
   EXPECT_EQ((*r)[2], IngestOutcome::stored);
   EXPECT_EQ((*r)[3], IngestOutcome::older_ignored);
   EXPECT_EQ(store_->diagnostics("6892850").value().at("status").first, "open");
+  // The valve's changes are events: the first state, then only real changes in time order.
+  ASSERT_TRUE(
+      store_
+          ->ingest({diag(1700000200, "status", "open"), diag(1700000300, "status", "close")},
+                   1700000400)
+          .ok());
+  const auto events = store_->events("6892850").value();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, "valve");
+  EXPECT_EQ(events[0].detail, "open");
+  EXPECT_EQ(events[1].detail, "open -> close");
   const auto rows = store_->samples("6892850", 0, INT64_MAX).value();
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].energy_kwh, "1500.0");  // every digit of the input kept

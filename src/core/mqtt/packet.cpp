@@ -112,6 +112,9 @@ Result<std::optional<FixedHeader>> parse_fixed_header(ByteView bytes, std::size_
     length += (bytes[i] & 0x7F) * multiplier;
     multiplier *= 128;
     if ((bytes[i] & 0x80) == 0) {
+      if (i > 1 && bytes[i] == 0) {  // a last length byte of 0 after continuations
+        return malformed("the remaining length is not encoded in the fewest bytes");
+      }
       if (length > max_packet) {
         return make_error(Errc::mqtt_packet_too_large,
                           "a packet of " + std::to_string(length) + " bytes (at most " +
