@@ -1,13 +1,9 @@
 #include "agent/config.hpp"
 
-#include <sys/stat.h>
 #include <toml++/toml.h>
 
-#include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "agent/gpio.hpp"
 #include "platform/config/toml_reader.hpp"
@@ -224,11 +220,7 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
   Reader r(root, "");
   ML_TRY(r.string("state_dir", c.state_dir));
   if (c.state_dir.empty()) return bad("state_dir", "must not be empty");
-  ML_TRY(r.string("log_level", c.log_level));
-  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warning" &&
-      c.log_level != "error") {
-    return bad("log_level", "must be debug, info, warning or error");
-  }
+  ML_TRY(platform::config::read_log_level(r, c.log_level));
   ML_TRY(r.string("vdd_file", c.vdd_file));
   ML_TRY(r.integer("command_window", c.command_window_s, 1, 86400));
   ML_TRY(r.string("time_zone", c.time_zone));
@@ -304,11 +296,9 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
 }
 
 core::Result<AgentConfig> load_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return core::make_error(core::Errc::config_invalid, path + ": cannot read the file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), path);
+  auto text = platform::config::read_config_file(path);
+  if (!text) return text.error();
+  return parse_config(*text, path);
 }
 
 }  // namespace ml::agent

@@ -1,8 +1,5 @@
 #include "server/config.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include "platform/config/toml_reader.hpp"
 
 namespace ml::server {
@@ -58,11 +55,7 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
   c.path = path;
   const fs::path base = fs::path(path).parent_path();
   Reader r(root, "");
-  ML_TRY(r.string("log_level", c.log_level));
-  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warning" &&
-      c.log_level != "error") {
-    return bad("log_level", "must be debug, info, warning or error");
-  }
+  ML_TRY(platform::config::read_log_level(r, c.log_level));
   if (const toml::table* t = r.table("database")) {
     Reader dr(*t, "database");
     ML_TRY(dr.string("path", c.database.path));
@@ -110,11 +103,9 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
 }
 
 core::Result<ServerConfig> load_server_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return core::make_error(core::Errc::config_invalid, path + ": cannot read the file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_server_config(ss.str(), path);
+  auto text = platform::config::read_config_file(path);
+  if (!text) return text.error();
+  return parse_server_config(*text, path);
 }
 
 }  // namespace ml::server

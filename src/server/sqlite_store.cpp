@@ -143,6 +143,17 @@ std::map<std::string, std::pair<std::string, std::int64_t>> decode_sums(std::str
   return out;
 }
 
+// Calls f() for each row of q.
+template <class F>
+core::Status each_row(sq::Statement& q, F&& f) {
+  for (;;) {
+    auto row = q.step();
+    if (!row) return row.error();
+    if (!*row) return core::Ok{};
+    f();
+  }
+}
+
 std::optional<std::string> opt_text(const sq::Statement& q, int column) {
   if (q.is_null(column)) return std::nullopt;
   return q.text(column);
@@ -254,12 +265,7 @@ core::Result<std::vector<Meter>> SqliteStore::meters() {
   auto q = db_.prepare(std::string("SELECT ") + kMeterColumns + " FROM meters ORDER BY serial");
   if (!q) return q.error();
   std::vector<Meter> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(read_meter(*q));
-  }
+  ML_TRY(each_row(*q, [&] { out.push_back(read_meter(*q)); }));
   return out;
 }
 
@@ -269,12 +275,7 @@ core::Result<std::map<std::string, std::pair<std::string, std::int64_t>>> Sqlite
   if (!q) return q.error();
   q->bind(1, serial);
   std::map<std::string, std::pair<std::string, std::int64_t>> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out[q->text(0)] = {q->text(1), q->int64(2)};
-  }
+  ML_TRY(each_row(*q, [&] { out[q->text(0)] = {q->text(1), q->int64(2)}; }));
   return out;
 }
 
@@ -505,12 +506,7 @@ core::Result<std::map<std::string, std::int64_t>> SqliteStore::rejection_counts(
   auto q = db_.prepare("SELECT reason, count FROM rejections");
   if (!q) return q.error();
   std::map<std::string, std::int64_t> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out[q->text(0)] = q->int64(1);
-  }
+  ML_TRY(each_row(*q, [&] { out[q->text(0)] = q->int64(1); }));
   return out;
 }
 
@@ -524,10 +520,7 @@ core::Result<std::vector<StoredSample>> SqliteStore::samples(const std::string& 
   if (!q) return q.error();
   q->bind(1, serial).bind(2, from).bind(3, to);
   std::vector<StoredSample> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  ML_TRY(each_row(*q, [&] {
     StoredSample s;
     s.serial = serial;
     s.time = q->int64(0);
@@ -542,7 +535,7 @@ core::Result<std::vector<StoredSample>> SqliteStore::samples(const std::string& 
     s.energy_kwh = opt_text(*q, 2);
     s.volume_m3 = opt_text(*q, 3);
     out.push_back(std::move(s));
-  }
+  }));
   return out;
 }
 
@@ -555,10 +548,7 @@ core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial
   if (!q) return q.error();
   q->bind(1, serial).bind(2, static_cast<std::int64_t>(period)).bind(3, from).bind(4, to);
   std::vector<Rollup> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  ML_TRY(each_row(*q, [&] {
     Rollup r;
     r.serial = serial;
     r.bucket = q->int64(0);
@@ -571,7 +561,7 @@ core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial
     r.volume_last = opt_text(*q, 7);
     r.sums = decode_sums(q->text(8));
     out.push_back(std::move(r));
-  }
+  }));
   return out;
 }
 
@@ -580,12 +570,7 @@ core::Result<std::vector<ServerStore::Event>> SqliteStore::events(const std::str
   if (!q) return q.error();
   q->bind(1, serial);
   std::vector<Event> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back({q->int64(0), q->text(1), q->text(2)});
-  }
+  ML_TRY(each_row(*q, [&] { out.push_back({q->int64(0), q->text(1), q->text(2)}); }));
   return out;
 }
 
@@ -599,10 +584,7 @@ constexpr const char* kCommandColumns =
 
 core::Result<std::vector<Command>> SqliteStore::read_commands(sq::Statement& q) {
   std::vector<Command> out;
-  for (;;) {
-    auto row = q.step();
-    if (!row) return row.error();
-    if (!*row) break;
+  ML_TRY(each_row(q, [&] {
     Command c;
     c.id = q.int64(0);
     c.serial = q.text(1);
@@ -618,7 +600,7 @@ core::Result<std::vector<Command>> SqliteStore::read_commands(sq::Statement& q) 
     c.reply = opt_text(q, 11);
     c.reply_time = q.int64(12);
     out.push_back(std::move(c));
-  }
+  }));
   return out;
 }
 
@@ -732,6 +714,23 @@ core::Result<bool> SqliteStore::command_pending(const std::string& serial,
 
 // ---- the ledger ----
 
+core::Status SqliteStore::audit(const std::string& action, std::int64_t payment_id,
+                                const Payment& p, const std::string& actor, std::int64_t now) {
+  auto a = db_.prepare(
+      "INSERT INTO payments_audit(time, action, payment_id, serial, amount, price, note, actor) "
+      "VALUES(?,?,?,?,?,?,?,?)");
+  if (!a) return a.error();
+  return a->bind(1, now)
+      .bind(2, action)
+      .bind(3, payment_id)
+      .bind(4, p.serial)
+      .bind(5, p.amount)
+      .bind(6, p.price)
+      .bind(7, p.note)
+      .bind(8, actor)
+      .run();
+}
+
 core::Result<std::int64_t> SqliteStore::insert_payment(const Payment& p, const std::string& action,
                                                        const std::string& actor, std::int64_t now) {
   auto q = db_.prepare(
@@ -746,20 +745,21 @@ core::Result<std::int64_t> SqliteStore::insert_payment(const Payment& p, const s
              .bind(6, p.replaces)
              .run());
   const std::int64_t id = db_.last_insert_id();
-  auto a = db_.prepare(
-      "INSERT INTO payments_audit(time, action, payment_id, serial, amount, price, note, actor) "
-      "VALUES(?,?,?,?,?,?,?,?)");
-  if (!a) return a.error();
-  ML_TRY(a->bind(1, now)
-             .bind(2, action)
-             .bind(3, id)
-             .bind(4, p.serial)
-             .bind(5, p.amount)
-             .bind(6, p.price)
-             .bind(7, p.note)
-             .bind(8, actor)
-             .run());
+  ML_TRY(audit(action, id, p, actor, now));
   return id;
+}
+
+core::Result<Payment> SqliteStore::void_active(std::int64_t id) {
+  auto old = payment(id);
+  if (!old) return old.error();
+  if (!*old || (*old)->state != "active") {
+    return core::make_error(core::Errc::invalid_argument,
+                            "no active payment #" + std::to_string(id));
+  }
+  auto v = db_.prepare("UPDATE payments SET state='void' WHERE id=?");
+  if (!v) return v.error();
+  ML_TRY(v->bind(1, id).run());
+  return **old;
 }
 
 core::Result<std::int64_t> SqliteStore::add_payment(const Payment& p, const std::string& actor,
@@ -777,17 +777,10 @@ core::Result<std::int64_t> SqliteStore::correct_payment(std::int64_t id, const P
                                                         std::int64_t now) {
   sq::Transaction tx(db_);
   ML_TRY(tx.begun());
-  auto old = payment(id);
+  auto old = void_active(id);
   if (!old) return old.error();
-  if (!*old || (*old)->state != "active") {
-    return core::make_error(core::Errc::invalid_argument,
-                            "no active payment #" + std::to_string(id));
-  }
-  auto v = db_.prepare("UPDATE payments SET state='void' WHERE id=?");
-  if (!v) return v.error();
-  ML_TRY(v->bind(1, id).run());
   Payment p = replacement;
-  p.serial = (*old)->serial;
+  p.serial = old->serial;
   p.replaces = id;
   auto fresh = insert_payment(p, "correct", actor, now);
   if (!fresh) return fresh.error();
@@ -799,27 +792,9 @@ core::Status SqliteStore::void_payment(std::int64_t id, const std::string& actor
                                        std::int64_t now) {
   sq::Transaction tx(db_);
   ML_TRY(tx.begun());
-  auto old = payment(id);
+  auto old = void_active(id);
   if (!old) return old.error();
-  if (!*old || (*old)->state != "active") {
-    return core::make_error(core::Errc::invalid_argument,
-                            "no active payment #" + std::to_string(id));
-  }
-  auto v = db_.prepare("UPDATE payments SET state='void' WHERE id=?");
-  if (!v) return v.error();
-  ML_TRY(v->bind(1, id).run());
-  auto a = db_.prepare(
-      "INSERT INTO payments_audit(time, action, payment_id, serial, amount, price, note, actor) "
-      "VALUES(?,'void',?,?,?,?,?,?)");
-  if (!a) return a.error();
-  ML_TRY(a->bind(1, now)
-             .bind(2, id)
-             .bind(3, (*old)->serial)
-             .bind(4, (*old)->amount)
-             .bind(5, (*old)->price)
-             .bind(6, (*old)->note)
-             .bind(7, actor)
-             .run());
+  ML_TRY(audit("void", id, *old, actor, now));
   return tx.commit();
 }
 
@@ -838,12 +813,7 @@ core::Result<std::vector<Payment>> SqliteStore::payments(const std::string& seri
   if (!q) return q.error();
   q->bind(1, serial);
   std::vector<Payment> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    out.push_back(read_payment(*q));
-  }
+  ML_TRY(each_row(*q, [&] { out.push_back(read_payment(*q)); }));
   return out;
 }
 
@@ -864,13 +834,10 @@ core::Result<std::vector<AuditEntry>> SqliteStore::audit_log(const std::string& 
   if (!q) return q.error();
   q->bind(1, serial);
   std::vector<AuditEntry> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return row.error();
-    if (!*row) break;
+  ML_TRY(each_row(*q, [&] {
     out.push_back(AuditEntry{q->int64(0), q->int64(1), q->text(2), q->int64(3), q->text(4),
                              q->text(5), q->text(6), q->text(7), q->text(8)});
-  }
+  }));
   return out;
 }
 

@@ -67,6 +67,10 @@ class SqliteStore final : public ServerStore {
   static core::Result<std::vector<Command>> read_commands(platform::sqlite::Statement& q);
   core::Result<std::int64_t> insert_payment(const Payment& p, const std::string& action,
                                             const std::string& actor, std::int64_t now);
+  core::Status audit(const std::string& action, std::int64_t payment_id, const Payment& p,
+                     const std::string& actor, std::int64_t now);
+  // Marks an active entry void and returns it; an error when there is none.
+  core::Result<Payment> void_active(std::int64_t id);
   // The ingest path's statements, prepared once (keys are the SQL literals).
   core::Result<platform::sqlite::Statement*> cached(std::string_view sql);
   platform::sqlite::Db db_;

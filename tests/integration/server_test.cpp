@@ -41,6 +41,14 @@ RunResult server_cli(const std::string& config, std::vector<std::string> args) {
   return run(args);
 }
 
+// `meters add 6892850 --kind heat --key <the test key> EXTRA...`, which must succeed.
+void add_test_meter(const std::string& config, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args{"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto r = server_cli(config, args);
+  ASSERT_EQ(r.status, 0) << r.err;
+}
+
 // `meterlogger-server run`, returned once it has subscribed (so the broker keeps messages for
 // its session from then on).
 std::unique_ptr<Process> start_server(const TempDir& dir, const std::string& config) {
@@ -94,10 +102,7 @@ TEST(ServerIngest, AgentSamplesLandWithExactValues) {
   Broker broker(dir);
   broker.start();
   const auto config = write_server_config(dir, broker.port(), "[commands]\npoll_interval = 2\n");
-  ASSERT_EQ(server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey,
-                                "--valve", "on", "--setup-value", "100.5"})
-                .status,
-            0);
+  add_test_meter(config, {"--valve", "on", "--setup-value", "100.5"});
   auto server = start_server(dir, config);
   Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "12345.678"});
   asio::io_context io;
@@ -161,9 +166,7 @@ TEST(ServerIngest, BadMessagesAreCountedAndChangeNothing) {
   Broker broker(dir);
   broker.start();
   const auto config = write_server_config(dir, broker.port());
-  ASSERT_EQ(
-      server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey}).status,
-      0);
+  add_test_meter(config);
   auto server = start_server(dir, config);
   asio::io_context io;
   TestServer pub(io, broker.port(), kTestKey, "publisher");
@@ -226,9 +229,7 @@ TEST(ServerIngest, KilledRepeatedlyLosesAndDuplicatesNothing) {
   Broker broker(dir);
   broker.start();
   const auto config = write_server_config(dir, broker.port());
-  ASSERT_EQ(
-      server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey}).status,
-      0);
+  add_test_meter(config);
   // The first run creates the persistent session, so the broker keeps messages for it.
   auto server = start_server(dir, config);
   asio::io_context io;
@@ -269,9 +270,7 @@ TEST(ServerIngest, BrokerRestartLosesNothing) {
   Broker broker(dir, persistent);
   broker.start();
   const auto config = write_server_config(dir, broker.port());
-  ASSERT_EQ(
-      server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey}).status,
-      0);
+  add_test_meter(config);
   auto server = start_server(dir, config);
   const std::int64_t start = unix_now() - 86400;
   constexpr int kPerRound = 300;
@@ -302,9 +301,7 @@ TEST(ServerIngest, LateSamplesKeepRollupsRight) {
   Broker broker(dir);
   broker.start();
   const auto config = write_server_config(dir, broker.port());
-  ASSERT_EQ(
-      server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey}).status,
-      0);
+  add_test_meter(config);
   auto server = start_server(dir, config);
   asio::io_context io;
   TestServer pub(io, broker.port(), kTestKey, "publisher");
@@ -369,9 +366,7 @@ TEST(ServerCommands, SendWaitRoundTripsEveryKindOfCommand) {
   Broker broker(dir);
   broker.start();
   const auto config = write_server_config(dir, broker.port());
-  ASSERT_EQ(
-      server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey}).status,
-      0);
+  add_test_meter(config);
   auto server = start_server(dir, config);
   Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "12345"});
   AgentMeter m = serial_meter("kmp", meter.link(), 60);
@@ -420,10 +415,7 @@ TEST(ServerPrepaid, PaymentClosesTheValveAtThePaidEnergy) {
   Broker broker(dir);
   broker.start();
   const auto config = write_server_config(dir, broker.port());
-  ASSERT_EQ(server_cli(config, {"meters", "add", "6892850", "--kind", "heat", "--key", kTestKey,
-                                "--valve", "on", "--setup-value", "12345"})
-                .status,
-            0);
+  add_test_meter(config, {"--valve", "on", "--setup-value", "12345"});
   auto server = start_server(dir, config);
   Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "12340"});
   AgentMeter m = serial_meter("kmp", meter.link(), 1);

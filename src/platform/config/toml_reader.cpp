@@ -9,6 +9,20 @@ namespace ml::platform::config {
 
 namespace fs = std::filesystem;
 
+core::Result<std::string> read_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return core::make_error(core::Errc::config_invalid, path + ": cannot read the file");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+core::Status read_log_level(Reader& r, std::string& level) {
+  ML_TRY(r.string("log_level", level));
+  if (level != "debug" && level != "info" && level != "warning" && level != "error") {
+    return bad(r.key("log_level"), "must be debug, info, warning or error");
+  }
+  return core::Ok{};
+}
+
 core::Result<toml::table> parse_toml(std::string_view text, const std::string& path) {
   try {
     return toml::parse(text, path);

@@ -95,6 +95,12 @@ class Reader {
   std::set<std::string> used_;
 };
 
+// The whole configuration file; "<path>: cannot read the file" when it cannot be read.
+core::Result<std::string> read_config_file(const std::string& path);
+
+// `log_level`: debug, info, warning or error.
+core::Status read_log_level(Reader& r, std::string& level);
+
 // The text parsed as TOML; a syntax error says "<path>:<line>:<column>: <what>".
 core::Result<toml::table> parse_toml(std::string_view text, const std::string& path);
 
