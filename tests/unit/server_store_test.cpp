@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "server/config.hpp"
+#include "server/ledger.hpp"
 #include "server/sqlite_store.hpp"
 #include "sim_support.hpp"
 
@@ -175,6 +176,64 @@ TEST_F(ServerStoreTest, RejectionsAreCountedAndQuarantined) {
   const auto counts = store_->rejection_counts().value();
   EXPECT_EQ(counts.at("bad_mac"), 2);
   EXPECT_EQ(counts.at("unknown_serial"), 1);
+}
+
+}  // namespace
+}  // namespace ml::server
+
+namespace ml::server {
+namespace {
+
+Payment entry(const std::string& amount, const std::string& price,
+              const std::string& state = "active") {
+  Payment p;
+  p.amount = amount;
+  p.price = price;
+  p.state = state;
+  return p;
+}
+
+StoredSample at(std::int64_t time, const std::string& kwh) {
+  StoredSample s;
+  s.time = time;
+  s.energy_kwh = kwh;
+  return s;
+}
+
+TEST(ServerLedger, OpenUntilIsPaidPlusSetupValue) {
+  Meter m;
+  m.setup_value = "12345.5";
+  // 17.00 / 1.70 = 10; 5.10 / 0.85 = 6; 100 / 3 = 33.333333333 (9 decimals), a voided entry and a
+  // price-0 entry (a fee) credit nothing.
+  const std::vector<Payment> ledger{entry("17.00", "1.70"), entry("5.10", "0.85"),
+                                    entry("100", "3"), entry("999", "1", "void"), entry("50", "0")};
+  EXPECT_EQ(paid(ledger).value().to_string(), "49.333");
+  EXPECT_EQ(open_until_limit(m, ledger).value().to_string(), "12394.833");
+  EXPECT_EQ(paid({}).value().to_string(), "0");
+  // A refund (negative amount) takes energy back.
+  EXPECT_EQ(paid({entry("17.00", "1.70"), entry("-8.50", "1.70")}).value().to_string(), "5");
+  EXPECT_FALSE(parse_money("12,50", "--amount").ok());
+}
+
+TEST(ServerLedger, RemainingAndTimeLeftFromTheLastDay) {
+  const auto limit = core::Decimal::parse("1100").value();
+  // 24 kWh used in 24 hours: 1 kWh/h; 76 kWh left at the latest sample: 76 hours.
+  const std::vector<StoredSample> day{at(0, "1000"), at(43200, "1012"), at(86400, "1024")};
+  const auto r = remaining(limit, day, false);
+  ASSERT_TRUE(r.units);
+  EXPECT_EQ(r.units->to_string(), "76");
+  EXPECT_EQ(r.rate_per_hour, "1.000");
+  ASSERT_TRUE(r.hours);
+  EXPECT_DOUBLE_EQ(*r.hours, 76.0);
+  // Past the limit: nothing left, no time.
+  const auto over = remaining(core::Decimal::parse("1020").value(), day, false);
+  EXPECT_EQ(over.units->to_string(), "-4");
+  EXPECT_EQ(over.hours, 0.0);
+  // One sample: what is left, but no rate.
+  const auto one = remaining(limit, {at(0, "1000")}, false);
+  EXPECT_EQ(one.units->to_string(), "100");
+  EXPECT_FALSE(one.hours);
+  EXPECT_FALSE(remaining(limit, {}, false).units);
 }
 
 }  // namespace
