@@ -49,6 +49,8 @@ Broker::Broker(const TempDir& dir, BrokerOptions options)
   // The recommended MeterLogger settings (packaging/mosquitto/meterlogger.conf).
   conf << "max_queued_messages 0\n"
        << "max_queued_bytes 104857600\n"
+       << "max_inflight_messages 1000\n"
+       << "message_size_limit 65536\n"
        << "log_dest file " << log_path_ << "\n"
        << "log_type all\n";
   conf.close();
