@@ -444,6 +444,7 @@ core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial
     auto value = Decimal::parse(*it->second);
     if (!value) continue;  // stored as sent; only numbers are averaged
     auto& [sum_text, count] = r.sums[std::string(key)];
+    if (count < 0) continue;  // this bucket's average is unavailable (see below)
     Decimal total{};
     if (!sum_text.empty()) {
       auto t = Decimal::parse(sum_text);
@@ -451,7 +452,14 @@ core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial
       total = *t;
     }
     auto next = core::sum(total, *value);
-    if (!next) return next.error();
+    if (!next) {
+      // A value so large (a meter's glitch) that the exact sum leaves 64 bits: the sample is
+      // stored as sent, but this field's average for the bucket is marked unavailable (count
+      // -1) rather than wrong, and the bucket's other fields go on.
+      sum_text = "";
+      count = -1;
+      continue;
+    }
     sum_text = next->to_string();
     ++count;
   }

@@ -71,7 +71,8 @@ struct Rollup {
   std::int64_t last_time = 0;
   std::optional<std::string> energy_first, energy_last;  // kWh at first_time / last_time
   std::optional<std::string> volume_first, volume_last;  // m3
-  // Exact sums and counts of the averaged fields (average = sum / count).
+  // Exact sums and counts of the averaged fields (average = sum / count; a count of -1: the sum
+  // left 64 bits, the average is unavailable for this bucket).
   std::map<std::string, std::pair<std::string, std::int64_t>> sums;  // t1, t2, tdif, flow1, effect1
 };
 

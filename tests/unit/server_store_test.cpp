@@ -164,6 +164,21 @@ TEST_F(ServerStoreTest, RollupsAreExactAndOrderFree) {
   EXPECT_EQ(store_->rollups("6892850", Period::day, 0, INT64_MAX).value().at(0).samples, 4);
 }
 
+TEST_F(ServerStoreTest, AGlitchTooLargeToSumIsStoredAndOnlyItsAverageIsLost) {
+  const std::int64_t hour = 1700000000 / 3600 * 3600;
+  ASSERT_TRUE(store_
+                  ->ingest({sample(hour + 60, "heap=1&t1=18446744073709551615 C&t2=40.5 C&"),
+                            sample(hour + 120, "heap=1&t1=18446744073709551615 C&t2=40.5 C&"),
+                            sample(hour + 180, "heap=1&t1=70.5 C&t2=40.0 C&")},
+                           hour + 200)
+                  .ok());
+  EXPECT_EQ(store_->samples("6892850", 0, INT64_MAX).value().size(), 3u);
+  const auto r = store_->rollups("6892850", Period::hour, 0, INT64_MAX).value().at(0);
+  EXPECT_EQ(r.samples, 3);
+  EXPECT_EQ(r.sums.at("t1").second, -1) << "unavailable, not wrong";
+  EXPECT_EQ(r.sums.at("t2"), std::make_pair(std::string("121.0"), std::int64_t{3}));
+}
+
 TEST_F(ServerStoreTest, RejectionsAreCountedAndQuarantined) {
   Rejection r;
   r.reason = "bad_mac";
