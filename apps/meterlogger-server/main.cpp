@@ -409,10 +409,9 @@ void export_samples(const std::string& config_path, const std::string& serial,
   const std::int64_t t0 = from.empty() ? 0 : parse_time(from, "--from");
   const std::int64_t t1 = to.empty() ? INT64_MAX : parse_time(to, "--to");
   auto store = open_store(config_from(config_path));
-  if (!ok(store->meter(serial))) {
-    if (ok(store->samples(serial, t0, t1)).empty()) fail("no meter " + serial);
-  }
   const auto rows = ok(store->samples(serial, t0, t1));
+  // A removed meter's samples stay exportable; an unknown serial with none is a typo.
+  if (rows.empty() && !ok(store->meter(serial))) fail("no meter " + serial);
   if (format == "csv") {
     std::cout << "time";
     for (auto k : server::kSampleKeys)

@@ -324,7 +324,13 @@ void Agent::apply_broker_override() {
   }
 }
 
+std::string Agent::setup_port_file() const {
+  return config_.state_dir + "/setup-page.port";
+}
+
 void Agent::start_setup_page() {
+  std::error_code ignored;  // a killed run may have left one behind
+  std::filesystem::remove(setup_port_file(), ignored);
   if (!config_.setup.enabled()) return;
   auto module = load_setup_page_module(config_.setup.module);
   if (!module) {
@@ -346,8 +352,7 @@ void Agent::start_setup_page() {
   log::info("setup page on http://" + options.host + ":" + std::to_string(setup_server_->port()) +
             "/");
   // The port in a file too, for whoever picked port 0 (tests).
-  const std::string port_file = config_.state_dir + "/setup-page.port";
-  if (FILE* f = std::fopen(port_file.c_str(), "w")) {
+  if (FILE* f = std::fopen(setup_port_file().c_str(), "w")) {
     std::fprintf(f, "%d\n", setup_server_->port());
     std::fclose(f);
   }
@@ -356,6 +361,8 @@ void Agent::start_setup_page() {
 void Agent::stop_setup_page() {
   if (setup_server_) setup_server_->stop();
   setup_server_.reset();
+  std::error_code ignored;  // the port it listened on is no longer true
+  std::filesystem::remove(setup_port_file(), ignored);
 }
 
 void Agent::wait_signals() {

@@ -38,6 +38,8 @@ class Agent {
   // Loads the setup page module and starts the page when [setup] has a password.
   void start_setup_page();
   void stop_setup_page();
+  // <state_dir>/setup-page.port: the page's port while it listens (tests pick port 0).
+  std::string setup_port_file() const;
   core::Status load_time_zone();
   void start_devices();
   void stop_devices();

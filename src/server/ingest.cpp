@@ -13,7 +13,8 @@ namespace log = platform::log;
 // so `meters add` and `meters set --key` take effect while the server runs.
 constexpr auto kKeyCacheLife = std::chrono::seconds(30);
 
-// The replies of spec/server.md §2 and §3, and the last will.
+// Samples and every reply topic of spec §9 (commands without a reply have none), and the last
+// will.
 constexpr std::string_view kFunctions[] = {
     "sample",
     "version",
@@ -46,14 +47,6 @@ constexpr std::string_view kFunctions[] = {
     "set_pwd",
     "set_ssid_pwd",
     "disconnect_count",
-    "open",
-    "close",
-    "test",
-    "off",
-    "start_ap",
-    "stop_ap",
-    "reconnect",
-    "restart",
 };
 
 }  // namespace

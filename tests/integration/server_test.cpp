@@ -409,6 +409,16 @@ TEST(ServerCommands, SendWaitRoundTripsEveryKindOfCommand) {
   EXPECT_EQ(ask({"chip_id"}).rfind("0x", 0), 0u);
   EXPECT_NE(ask({"network_quality"}).find("disconnect_count="), std::string::npos);
   EXPECT_NE(ask({"reset_reason"}).find("reason="), std::string::npos);
+  // A generated key is printed once, and never again.
+  auto generated =
+      server_cli(config, {"meters", "add", "1111111", "--kind", "water", "--generate-key"});
+  ASSERT_EQ(generated.status, 0) << generated.err;
+  const auto at = generated.out.find("key: ");
+  ASSERT_NE(at, std::string::npos) << generated.out;
+  const std::string key = generated.out.substr(at + 5, 32);
+  EXPECT_TRUE(core::envelope::parse_master_key(key).ok()) << key;
+  EXPECT_EQ(server_cli(config, {"meters", "show", "1111111"}).out.find(key), std::string::npos);
+  EXPECT_EQ(server_cli(config, {"meters", "list", "--json"}).out.find(key), std::string::npos);
   // A command the device does not know is refused before it is queued.
   auto bad = server_cli(config, {"send", "6892850", "make_coffee"});
   EXPECT_NE(bad.status, 0);

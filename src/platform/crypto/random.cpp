@@ -10,7 +10,11 @@ namespace ml::platform {
 core::Result<core::Bytes> random_bytes(std::size_t size) {
   // getrandom() from the kernel's pool returns up to 256 bytes at once or fails.
   // (OpenSSL's RAND_bytes would load its default provider: ~1.8 MiB resident.)
-  core::Bytes out(std::min<std::size_t>(size, 256));
+  if (size > 256) {
+    return core::make_error(core::Errc::invalid_argument,
+                            "at most 256 random bytes at once, not " + std::to_string(size));
+  }
+  core::Bytes out(size);
   ssize_t got = -1;
   do {
     got = getrandom(out.data(), out.size(), 0);
