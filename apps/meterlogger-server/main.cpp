@@ -1,6 +1,9 @@
 // meterlogger-server: the server side of MeterLogger. `run` ingests device messages into the
-// database; `meters` administers the meter registry; `export` prints stored samples.
+// database; `serve` answers the API and dashboard; `meters` administers the meter registry;
+// `users` the dashboard's users; `export` prints stored samples.
 #include <signal.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
@@ -8,19 +11,25 @@
 #include <charconv>
 #include <chrono>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "core/bytes.hpp"
 #include "core/decimal.hpp"
 #include "core/envelope/envelope.hpp"
 #include "core/topic/topic.hpp"
+#include "password/password.hpp"
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
 #include "platform/systemd/notify.hpp"
 #include "server/commands.hpp"
 #include "server/config.hpp"
+#include "server/http/api.hpp"
+#include "server/http/server.hpp"
+#include "server/http/views.hpp"
 #include "server/ingest.hpp"
 #include "server/ledger.hpp"
 #include "server/sender.hpp"
@@ -413,31 +422,161 @@ void export_samples(const std::string& config_path, const std::string& serial,
   // A removed meter's samples stay exportable; an unknown serial with none is a typo.
   if (rows.empty() && !ok(store->meter(serial))) fail("no meter " + serial);
   if (format == "csv") {
-    std::cout << "time";
-    for (auto k : server::kSampleKeys)
-      std::cout << ',' << k;
-    std::cout << ",energy_kwh,volume_m3\n";
+    std::cout << server::http::samples_csv(rows);
+    return;
   }
   for (const auto& s : rows) {
-    if (format == "json") {
-      nlohmann::ordered_json j;
-      j["time"] = s.time;
-      for (auto k : server::kSampleKeys) {
-        auto it = s.values.find(std::string(k));
-        if (it == s.values.end()) continue;
-        j[std::string(k)] = it->second ? nlohmann::ordered_json(*it->second) : nullptr;
-      }
-      j["energy_kwh"] = s.energy_kwh ? nlohmann::ordered_json(*s.energy_kwh) : nullptr;
-      if (s.volume_m3) j["volume_m3"] = *s.volume_m3;
-      std::cout << j.dump() << "\n";
-    } else {
-      std::cout << s.time;
-      for (auto k : server::kSampleKeys) {
-        auto it = s.values.find(std::string(k));
-        std::cout << ',' << (it == s.values.end() ? "" : it->second.value_or("NaN"));
-      }
-      std::cout << ',' << s.energy_kwh.value_or("") << ',' << s.volume_m3.value_or("") << "\n";
+    nlohmann::ordered_json j;
+    j["time"] = s.time;
+    for (auto k : server::kSampleKeys) {
+      auto it = s.values.find(std::string(k));
+      if (it == s.values.end()) continue;
+      j[std::string(k)] = it->second ? nlohmann::ordered_json(*it->second) : nullptr;
     }
+    j["energy_kwh"] = s.energy_kwh ? nlohmann::ordered_json(*s.energy_kwh) : nullptr;
+    if (s.volume_m3) j["volume_m3"] = *s.volume_m3;
+    std::cout << j.dump() << "\n";
+  }
+}
+
+// ---- serve ----
+
+void serve(const std::string& config_path) {
+  // The signals go to a thread that stops the server; every other thread blocks them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const auto config = config_from(config_path);
+  log::set_level(config.log_level);
+  auto store = open_store(config);
+  server::http::Api api(*store, config, unix_now);
+  server::http::Server http(api, config);
+  const int port = ok(http.bind());
+  if (!http.has_dashboard()) {
+    log::warning("no dashboard in " + config.http.web_dir +
+                 " ([http] web_dir): only the API answers (docs/server.md says how to build it)");
+  }
+  if (ok(store->users()).empty()) {
+    log::warning("no users yet: add one with `meterlogger-server users add NAME --role admin`");
+  }
+  std::thread watcher([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (sig == SIGTERM || sig == SIGINT) {
+      log::info("stopping");
+      platform::systemd::notify("STOPPING=1");
+    }
+    http.stop();
+  });
+  log::info("meterlogger-server " ML_VERSION ": dashboard and API on http://" + config.http.host +
+            ":" + std::to_string(port) + "/, database " + config.database.path);
+  platform::systemd::notify("READY=1");
+  http.run();
+  pthread_kill(watcher.native_handle(), SIGTERM);  // when run() ended on its own
+  watcher.join();
+}
+
+// ---- users ----
+
+struct UserArgs {
+  std::string name;
+  std::string role = "viewer";
+  std::string groups;
+  std::string password_file;
+};
+
+// The password from --password-file, or typed twice on a terminal, or one line of stdin.
+std::string read_password(const UserArgs& a) {
+  std::string password;
+  if (!a.password_file.empty()) {
+    std::ifstream in(a.password_file);
+    if (!in) fail("cannot read " + a.password_file);
+    std::getline(in, password);
+  } else if (isatty(STDIN_FILENO)) {
+    termios saved{};
+    tcgetattr(STDIN_FILENO, &saved);
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    std::string again;
+    std::cerr << "password for " << a.name << ": ";
+    std::getline(std::cin, password);
+    std::cerr << "\nagain: ";
+    std::getline(std::cin, again);
+    std::cerr << "\n";
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    if (password != again) fail("the passwords differ");
+  } else {
+    std::getline(std::cin, password);
+  }
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (password.size() < 8) fail("the password must have at least 8 characters");
+  std::string hash;
+  if (!password::hash_password(password, &hash)) fail(hash);
+  return hash;
+}
+
+void audit_cli(server::ServerStore& store, const std::string& action, const std::string& detail) {
+  ok(store.audit_admin({0, unix_now(), actor_of(""), "cli", action, "", detail}));
+}
+
+void users_add(const std::string& config_path, const UserArgs& a) {
+  if (a.name.empty() || a.name.size() > 64) fail("the user name must have 1..64 characters");
+  if (a.role != "admin" && a.role != "viewer") fail("--role must be admin or viewer");
+  server::User u;
+  u.name = a.name;
+  u.role = a.role;
+  std::stringstream list(a.groups);
+  for (std::string g; std::getline(list, g, ',');) {
+    if (!g.empty()) u.groups.push_back(g);
+  }
+  if (a.role == "admin" && u.groups.empty()) {
+    fail("an admin needs --groups: the meter groups it may change (\"*\" for every group)");
+  }
+  if (a.role == "viewer" && !u.groups.empty()) fail("--groups is for admins only");
+  auto store = open_store(config_from(config_path));
+  if (ok(store->user(a.name))) fail("user " + a.name + " exists already");
+  u.password_hash = read_password(a);
+  u.created = unix_now();
+  ok(store->add_user(u));
+  audit_cli(*store, "user.add", u.name + " " + u.role + " " + a.groups);
+  std::cout << "added " << u.role << " " << u.name << "\n";
+}
+
+void users_passwd(const std::string& config_path, const UserArgs& a) {
+  auto store = open_store(config_from(config_path));
+  if (!ok(store->user(a.name))) fail("no user " + a.name);
+  ok(store->set_password(a.name, read_password(a)));
+  audit_cli(*store, "user.passwd", a.name);
+  std::cout << "changed the password of " << a.name << " (its sessions ended)\n";
+}
+
+void users_remove(const std::string& config_path, const std::string& name) {
+  auto store = open_store(config_from(config_path));
+  ok(store->remove_user(name));
+  audit_cli(*store, "user.remove", name);
+  std::cout << "removed user " << name << " (its sessions ended)\n";
+}
+
+void users_list(const std::string& config_path) {
+  auto store = open_store(config_from(config_path));
+  std::printf("%-20s %-7s %s\n", "name", "role", "groups");
+  for (const auto& u : ok(store->users())) {
+    std::string groups;
+    for (const auto& g : u.groups)
+      groups += (groups.empty() ? "" : ",") + g;
+    std::printf("%-20s %-7s %s\n", u.name.c_str(), u.role.c_str(), groups.c_str());
+  }
+}
+
+void audit_list(const std::string& config_path, const std::string& serial, int limit) {
+  auto store = open_store(config_from(config_path));
+  for (const auto& e : ok(store->admin_audit(serial, limit))) {
+    std::cout << utc(e.time) << " " << e.actor << "@" << e.remote << " " << e.action
+              << (e.serial.empty() ? "" : " " + e.serial)
+              << (e.detail.empty() ? "" : ": " + e.detail) << "\n";
   }
 }
 
@@ -447,15 +586,18 @@ int main(int argc, char** argv) {
   CLI::App app{
       "MeterLogger server: ingests the v2 messages of MeterLogger devices from an MQTT broker "
       "into\n"
-      "a database, and administers the meters.\n\n"
+      "a database, serves the dashboard and its API, and administers meters, payments and "
+      "users.\n\n"
       "Examples:\n"
       "  meterlogger-server run --config /etc/meterlogger/server.toml\n"
+      "  meterlogger-server serve --config /etc/meterlogger/server.toml\n"
+      "  meterlogger-server users add anna --role admin --groups Loppen\n"
       "  meterlogger-server meters add 6892850 --kind heat --generate-key --name \"Loppen 12\"\n"
       "  meterlogger-server meters list\n"
       "  meterlogger-server send 6892850 status --wait\n"
       "  meterlogger-server pay 6892850 --amount 500 --price 0.85\n"
       "  meterlogger-server export 6892850 --from 2026-11-01 --format json\n"
-      "See packaging/server.toml and docs/server.md.",
+      "See packaging/server.toml, docs/server.md and docs/api.md.",
       "meterlogger-server"};
   app.set_version_flag("--version", std::string("meterlogger-server ") + ML_VERSION);
   app.require_subcommand(1);
@@ -570,6 +712,53 @@ int main(int argc, char** argv) {
   auto* paudit = pays->add_subcommand("audit", "Every change to a meter's ledger, append-only");
   paudit->add_option("serial", pa->serial, "the meter's serial")->required();
   paudit->callback([&] { payments_audit(config, pa->serial); });
+
+  auto* serve_cmd =
+      app.add_subcommand("serve", "Answer the dashboard and its HTTP API until stopped");
+  serve_cmd->footer(
+      "Listens on [http] listen (default 127.0.0.1:8080): the dashboard's files from [http]\n"
+      "web_dir and the JSON API under /api/ (docs/api.md). Runs beside `run`, on the same\n"
+      "database: commands and payments entered here are sent by `run`. Log in as a user made\n"
+      "with `users add`. SIGTERM stops it.\n\n"
+      "Example:\n  meterlogger-server --config server.toml serve");
+  serve_cmd->callback([&] { serve(config); });
+
+  auto ua = std::make_shared<UserArgs>();
+  auto* users = app.add_subcommand("users", "Add, list and remove dashboard users; passwords");
+  users->require_subcommand(1);
+  auto* uadd = users->add_subcommand("add", "Add a user (the password is asked for)");
+  uadd->add_option("name", ua->name, "the login name")->required();
+  uadd->add_option("--role", ua->role, "admin or viewer")->capture_default_str();
+  uadd->add_option("--groups", ua->groups,
+                   "admins: the meter groups they may change, comma-separated; \"*\": all");
+  uadd->add_option("--password-file", ua->password_file,
+                   "read the password from this file's first line (default: ask, or read one "
+                   "line from stdin when it is not a terminal)");
+  uadd->footer(
+      "A viewer sees every meter; an admin may also add payments, open and close valves, send\n"
+      "commands and add meters in its groups. Every change is in the audit log (`audit`).\n\n"
+      "Examples:\n"
+      "  meterlogger-server users add anna --role admin --groups Loppen,Kildevang\n"
+      "  meterlogger-server users add root --role admin --groups '*'\n"
+      "  echo 'a long secret' | meterlogger-server users add bo");
+  uadd->callback([&] { users_add(config, *ua); });
+  auto* upw = users->add_subcommand("passwd", "Set a user's password (its sessions end)");
+  upw->add_option("name", ua->name, "the login name")->required();
+  upw->add_option("--password-file", ua->password_file, "read the password from this file");
+  upw->callback([&] { users_passwd(config, *ua); });
+  auto* urm = users->add_subcommand("remove", "Remove a user (its sessions end)");
+  urm->add_option("name", ua->name, "the login name")->required();
+  urm->callback([&] { users_remove(config, ua->name); });
+  auto* uls = users->add_subcommand("list", "List the users");
+  uls->callback([&] { users_list(config); });
+
+  std::string audit_serial;
+  int audit_limit = 100;
+  auto* audit_cmd = app.add_subcommand("audit", "What users changed: logins, payments, commands");
+  audit_cmd->add_option("--serial", audit_serial, "only this meter's entries");
+  audit_cmd->add_option("--limit", audit_limit, "newest entries shown")->capture_default_str();
+  audit_cmd->footer("Example:\n  meterlogger-server audit --serial 6892850");
+  audit_cmd->callback([&] { audit_list(config, audit_serial, audit_limit); });
 
   std::string ex_serial, ex_from, ex_to, ex_format = "csv";
   auto* ex = app.add_subcommand("export", "Print a meter's samples as CSV or JSON lines");

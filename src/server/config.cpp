@@ -78,6 +78,13 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     std::string listen = c.http.host + ":" + std::to_string(c.http.port);
     ML_TRY(hr.string("listen", listen));
     ML_TRY(platform::config::parse_listen(hr.key("listen"), listen, c.http.host, c.http.port));
+    ML_TRY(hr.string("web_dir", c.http.web_dir));
+    if (c.http.web_dir.empty()) return bad("http.web_dir", "must not be empty");
+    if (fs::path(c.http.web_dir).is_relative()) c.http.web_dir = (base / c.http.web_dir).string();
+    ML_TRY(int_setting(hr, "session_hours", c.http.session_hours, 1, 24 * 90));
+    ML_TRY(int_setting(hr, "offline_after", c.http.offline_after_s, 60, 7 * 86400));
+    ML_TRY(hr.boolean("secure_cookies", c.http.secure_cookies));
+    ML_TRY(int_setting(hr, "threads", c.http.threads, 1, 64));
     ML_TRY(hr.no_unknown_keys());
   }
   if (const toml::table* t = r.table("ingest")) {

@@ -26,6 +26,11 @@ struct ServerMqttConfig {
 struct HttpConfig {  // for `serve` (the API and dashboard)
   std::string host = "127.0.0.1";
   int port = 8080;
+  std::string web_dir = "/usr/share/meterlogger/web";  // the dashboard built from web/
+  int session_hours = 12;
+  int offline_after_s = 900;    // a meter that sent nothing for this long is shown offline
+  bool secure_cookies = false;  // true behind HTTPS (a reverse proxy): cookies marked Secure
+  int threads = 4;
 };
 
 struct IngestConfig {

@@ -25,16 +25,20 @@ core::Result<Decimal> parse_money(const std::string& text, const char* what) {
   return *v;
 }
 
+core::Result<Decimal> credited(const Payment& p) {
+  auto amount = Decimal::parse(p.amount);
+  auto price = Decimal::parse(p.price);
+  if (!amount) return amount.error();
+  if (!price) return price.error();
+  if (price->is_zero()) return Decimal{};  // a membership fee or a note: no energy
+  return divided(*amount, *price);
+}
+
 core::Result<Decimal> paid(const std::vector<Payment>& payments) {
   Decimal total{};
   for (const auto& p : payments) {
     if (p.state != "active") continue;
-    auto amount = Decimal::parse(p.amount);
-    auto price = Decimal::parse(p.price);
-    if (!amount) return amount.error();
-    if (!price) return price.error();
-    if (price->is_zero()) continue;  // a membership fee or a note: no energy
-    auto units = divided(*amount, *price);
+    auto units = credited(p);
     if (!units) return units.error();
     auto next = core::sum(total, *units);
     if (!next) return next.error();
@@ -44,11 +48,11 @@ core::Result<Decimal> paid(const std::vector<Payment>& payments) {
 }
 
 core::Result<Decimal> open_until_limit(const Meter& meter, const std::vector<Payment>& payments) {
-  auto credited = paid(payments);
-  if (!credited) return credited.error();
+  auto total = paid(payments);
+  if (!total) return total.error();
   auto setup = Decimal::parse(meter.setup_value);
   if (!setup) return setup.error();
-  return core::sum(*credited, *setup);
+  return core::sum(*total, *setup);
 }
 
 Remaining remaining(const Decimal& limit, const std::vector<StoredSample>& recent, bool water) {

@@ -17,6 +17,10 @@ namespace ml::server {
 inline constexpr int kTermDecimals = 9;
 inline constexpr int kLimitDecimals = 3;
 
+// What one entry credits: amount / price to kTermDecimals; 0 for a price of 0 (whatever its
+// state).
+core::Result<core::Decimal> credited(const Payment& payment);
+
 // Σ amount / price over the active entries with a price other than 0, in kWh (m3 for water).
 core::Result<core::Decimal> paid(const std::vector<Payment>& payments);
 

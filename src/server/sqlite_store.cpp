@@ -105,6 +105,34 @@ constexpr std::string_view kMigrations[] = {
          BEGIN SELECT RAISE(ABORT, 'the payment audit log is append-only'); END;
        CREATE TRIGGER payments_audit_append_only_delete BEFORE DELETE ON payments_audit
          BEGIN SELECT RAISE(ABORT, 'the payment audit log is append-only'); END;)",
+    // 3: dashboard users, their sessions, the append-only log of what they changed
+    R"(CREATE TABLE users(
+         name TEXT PRIMARY KEY,
+         password_hash TEXT NOT NULL,
+         role TEXT NOT NULL,
+         groups TEXT NOT NULL,
+         created INTEGER NOT NULL);
+       CREATE TABLE sessions(
+         id_hash TEXT PRIMARY KEY,
+         user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+         csrf TEXT NOT NULL,
+         created INTEGER NOT NULL,
+         expires INTEGER NOT NULL,
+         remote TEXT NOT NULL);
+       CREATE INDEX sessions_by_user ON sessions(user);
+       CREATE TABLE admin_audit(
+         id INTEGER PRIMARY KEY,
+         time INTEGER NOT NULL,
+         actor TEXT NOT NULL,
+         remote TEXT NOT NULL,
+         action TEXT NOT NULL,
+         serial TEXT NOT NULL,
+         detail TEXT NOT NULL);
+       CREATE INDEX admin_audit_by_serial ON admin_audit(serial, id);
+       CREATE TRIGGER admin_audit_append_only_update BEFORE UPDATE ON admin_audit
+         BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;
+       CREATE TRIGGER admin_audit_append_only_delete BEFORE DELETE ON admin_audit
+         BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;)",
 };
 
 // Quarantined messages kept (the oldest go first); their count by reason is kept forever.
@@ -179,6 +207,24 @@ Meter read_meter(const sq::Statement& q) {
   m.last_sample_time = q.int64(7);
   m.created = q.int64(8);
   return m;
+}
+
+// A row of (time, raw, energy_kwh, volume_m3). The columns hold the values; the text as
+// received also keeps the units and the order.
+StoredSample read_sample(const sq::Statement& q, const std::string& serial) {
+  StoredSample s;
+  s.serial = serial;
+  s.time = q.int64(0);
+  auto parsed = core::sample::parse_sample(q.text(1));
+  if (parsed) {
+    for (const auto& f : parsed->fields) {
+      s.values[f.key] = f.value ? std::optional<std::string>(f.text) : std::nullopt;
+      if (!f.unit.empty()) s.units[f.key] = f.unit;
+    }
+  }
+  s.energy_kwh = opt_text(q, 2);
+  s.volume_m3 = opt_text(q, 3);
+  return s;
 }
 
 constexpr const char* kMeterColumns =
@@ -528,22 +574,52 @@ core::Result<std::vector<StoredSample>> SqliteStore::samples(const std::string& 
   if (!q) return q.error();
   q->bind(1, serial).bind(2, from).bind(3, to);
   std::vector<StoredSample> out;
-  ML_TRY(each_row(*q, [&] {
-    StoredSample s;
-    s.serial = serial;
-    s.time = q->int64(0);
-    // The columns hold the values; the text as received also keeps the units and the order.
-    auto parsed = core::sample::parse_sample(q->text(1));
-    if (parsed) {
-      for (const auto& f : parsed->fields) {
-        s.values[f.key] = f.value ? std::optional<std::string>(f.text) : std::nullopt;
-        if (!f.unit.empty()) s.units[f.key] = f.unit;
-      }
-    }
-    s.energy_kwh = opt_text(*q, 2);
-    s.volume_m3 = opt_text(*q, 3);
-    out.push_back(std::move(s));
-  }));
+  ML_TRY(each_row(*q, [&] { out.push_back(read_sample(*q, serial)); }));
+  return out;
+}
+
+core::Result<std::optional<StoredSample>> SqliteStore::one_sample(sq::Statement& q,
+                                                                  const std::string& serial) {
+  auto row = q.step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<StoredSample>{};
+  return std::optional<StoredSample>(read_sample(q, serial));
+}
+
+core::Result<std::optional<StoredSample>> SqliteStore::latest_sample(const std::string& serial) {
+  auto q = cached(
+      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=? "
+      "ORDER BY time DESC LIMIT 1");
+  if (!q) return q.error();
+  (*q)->bind(1, serial);
+  auto out = one_sample(**q, serial);
+  (*q)->reset();
+  return out;
+}
+
+core::Result<std::optional<StoredSample>> SqliteStore::first_sample_since(const std::string& serial,
+                                                                          std::int64_t from) {
+  auto q = cached(
+      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=? AND time>=? "
+      "ORDER BY time LIMIT 1");
+  if (!q) return q.error();
+  (*q)->bind(1, serial).bind(2, from);
+  auto out = one_sample(**q, serial);
+  (*q)->reset();
+  return out;
+}
+
+core::Result<std::optional<ServerStore::Event>> SqliteStore::latest_event(const std::string& serial,
+                                                                          const std::string& kind) {
+  auto q = cached(
+      "SELECT time, kind, detail FROM events WHERE serial=? AND kind=? ORDER BY id DESC LIMIT 1");
+  if (!q) return q.error();
+  (*q)->bind(1, serial).bind(2, kind);
+  auto row = (*q)->step();
+  if (!row) return row.error();
+  std::optional<Event> out;
+  if (*row) out = Event{(*q)->int64(0), (*q)->text(1), (*q)->text(2)};
+  (*q)->reset();
   return out;
 }
 
@@ -845,6 +921,155 @@ core::Result<std::vector<AuditEntry>> SqliteStore::audit_log(const std::string& 
   ML_TRY(each_row(*q, [&] {
     out.push_back(AuditEntry{q->int64(0), q->int64(1), q->text(2), q->int64(3), q->text(4),
                              q->text(5), q->text(6), q->text(7), q->text(8)});
+  }));
+  return out;
+}
+
+// ---- users, sessions, the admin audit log ----
+
+namespace {
+std::string join_groups(const std::vector<std::string>& groups) {
+  std::string out;
+  for (const auto& g : groups)
+    out += (out.empty() ? "" : "\n") + g;
+  return out;
+}
+std::vector<std::string> split_groups(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto nl = text.find('\n', start);
+    out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+}  // namespace
+
+core::Status SqliteStore::add_user(const User& u) {
+  auto q = db_.prepare(
+      "INSERT INTO users(name, password_hash, role, groups, created) VALUES(?,?,?,?,?) "
+      "ON CONFLICT(name) DO NOTHING");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, u.name)
+             .bind(2, u.password_hash)
+             .bind(3, u.role)
+             .bind(4, join_groups(u.groups))
+             .bind(5, u.created)
+             .run());
+  if (db_.changes() == 0) {
+    return core::make_error(core::Errc::invalid_argument, "user " + u.name + " exists already");
+  }
+  return core::Ok{};
+}
+
+core::Status SqliteStore::set_password(const std::string& name, const std::string& hash) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  auto q = db_.prepare("UPDATE users SET password_hash=? WHERE name=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, hash).bind(2, name).run());
+  if (db_.changes() == 0) return core::make_error(core::Errc::invalid_argument, "no user " + name);
+  auto end = db_.prepare("DELETE FROM sessions WHERE user=?");
+  if (!end) return end.error();
+  ML_TRY(end->bind(1, name).run());
+  return tx.commit();
+}
+
+core::Status SqliteStore::remove_user(const std::string& name) {
+  auto q = db_.prepare("DELETE FROM users WHERE name=?");  // sessions: ON DELETE CASCADE
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, name).run());
+  if (db_.changes() == 0) return core::make_error(core::Errc::invalid_argument, "no user " + name);
+  return core::Ok{};
+}
+
+core::Result<std::vector<User>> SqliteStore::users() {
+  auto q =
+      db_.prepare("SELECT name, password_hash, role, groups, created FROM users ORDER BY name");
+  if (!q) return q.error();
+  std::vector<User> out;
+  ML_TRY(each_row(*q, [&] {
+    out.push_back({q->text(0), q->text(1), q->text(2), split_groups(q->text(3)), q->int64(4)});
+  }));
+  return out;
+}
+
+core::Result<std::optional<User>> SqliteStore::user(const std::string& name) {
+  auto q = db_.prepare("SELECT name, password_hash, role, groups, created FROM users WHERE name=?");
+  if (!q) return q.error();
+  q->bind(1, name);
+  auto row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<User>{};
+  return std::optional<User>(
+      User{q->text(0), q->text(1), q->text(2), split_groups(q->text(3)), q->int64(4)});
+}
+
+core::Status SqliteStore::add_session(const std::string& id_hash, const Session& s) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  auto old = db_.prepare("DELETE FROM sessions WHERE expires <= ?");
+  if (!old) return old.error();
+  ML_TRY(old->bind(1, s.created).run());
+  auto q = db_.prepare(
+      "INSERT INTO sessions(id_hash, user, csrf, created, expires, remote) VALUES(?,?,?,?,?,?)");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, id_hash)
+             .bind(2, s.user)
+             .bind(3, s.csrf)
+             .bind(4, s.created)
+             .bind(5, s.expires)
+             .bind(6, s.remote)
+             .run());
+  return tx.commit();
+}
+
+core::Result<std::optional<Session>> SqliteStore::session(const std::string& id_hash) {
+  auto q = cached("SELECT user, csrf, created, expires, remote FROM sessions WHERE id_hash=?");
+  if (!q) return q.error();
+  (*q)->bind(1, id_hash);
+  auto row = (*q)->step();
+  if (!row) return row.error();
+  std::optional<Session> out;
+  if (*row) {
+    out = Session{(*q)->text(0), (*q)->text(1), (*q)->int64(2), (*q)->int64(3), (*q)->text(4)};
+  }
+  (*q)->reset();
+  return out;
+}
+
+core::Status SqliteStore::remove_session(const std::string& id_hash) {
+  auto q = db_.prepare("DELETE FROM sessions WHERE id_hash=?");
+  if (!q) return q.error();
+  return q->bind(1, id_hash).run();
+}
+
+core::Status SqliteStore::audit_admin(const AdminAuditEntry& e) {
+  auto q = db_.prepare(
+      "INSERT INTO admin_audit(time, actor, remote, action, serial, detail) VALUES(?,?,?,?,?,?)");
+  if (!q) return q.error();
+  return q->bind(1, e.time)
+      .bind(2, e.actor)
+      .bind(3, e.remote)
+      .bind(4, e.action)
+      .bind(5, e.serial)
+      .bind(6, e.detail)
+      .run();
+}
+
+core::Result<std::vector<AdminAuditEntry>> SqliteStore::admin_audit(const std::string& serial,
+                                                                    int limit) {
+  auto q = db_.prepare(
+      "SELECT id, time, actor, remote, action, serial, detail FROM admin_audit "
+      "WHERE ?='' OR serial=? ORDER BY id DESC LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, serial).bind(2, serial).bind(3, std::int64_t{limit});
+  std::vector<AdminAuditEntry> out;
+  ML_TRY(each_row(*q, [&] {
+    out.push_back(
+        {q->int64(0), q->int64(1), q->text(2), q->text(3), q->text(4), q->text(5), q->text(6)});
   }));
   return out;
 }

@@ -33,6 +33,11 @@ class SqliteStore final : public ServerStore {
   core::Result<std::vector<Rollup>> rollups(const std::string& serial, Period period,
                                             std::int64_t from, std::int64_t to) override;
   core::Result<std::vector<Event>> events(const std::string& serial) override;
+  core::Result<std::optional<StoredSample>> latest_sample(const std::string& serial) override;
+  core::Result<std::optional<StoredSample>> first_sample_since(const std::string& serial,
+                                                               std::int64_t from) override;
+  core::Result<std::optional<Event>> latest_event(const std::string& serial,
+                                                  const std::string& kind) override;
 
   core::Result<std::int64_t> enqueue_command(const std::string& serial, const std::string& command,
                                              const std::string& argument, std::int64_t now,
@@ -57,6 +62,18 @@ class SqliteStore final : public ServerStore {
   core::Result<std::optional<Payment>> payment(std::int64_t id) override;
   core::Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override;
 
+  core::Status add_user(const User& user) override;
+  core::Status set_password(const std::string& name, const std::string& hash) override;
+  core::Status remove_user(const std::string& name) override;
+  core::Result<std::optional<User>> user(const std::string& name) override;
+  core::Result<std::vector<User>> users() override;
+  core::Status add_session(const std::string& id_hash, const Session& session) override;
+  core::Result<std::optional<Session>> session(const std::string& id_hash) override;
+  core::Status remove_session(const std::string& id_hash) override;
+  core::Status audit_admin(const AdminAuditEntry& entry) override;
+  core::Result<std::vector<AdminAuditEntry>> admin_audit(const std::string& serial,
+                                                         int limit) override;
+
   platform::sqlite::Db& db() { return db_; }
 
  private:
@@ -64,6 +81,9 @@ class SqliteStore final : public ServerStore {
   core::Result<IngestOutcome> ingest_one(const IngestItem& item, std::int64_t now);
   core::Status add_to_rollup(Period period, const std::string& serial, std::int64_t time,
                              const StoredSample& sample);
+  // The single sample a query (bound by the caller) selects, if any.
+  static core::Result<std::optional<StoredSample>> one_sample(platform::sqlite::Statement& q,
+                                                              const std::string& serial);
   static core::Result<std::vector<Command>> read_commands(platform::sqlite::Statement& q);
   core::Result<std::int64_t> insert_payment(const Payment& p, const std::string& action,
                                             const std::string& actor, std::int64_t now);

@@ -102,6 +102,36 @@ struct AuditEntry {
   std::string actor;
 };
 
+// A person using the dashboard. role: admin | viewer; an admin may change the meters of
+// `groups` ("*": every group).
+struct User {
+  std::string name;
+  std::string password_hash;  // Argon2id string
+  std::string role = "viewer";
+  std::vector<std::string> groups;
+  std::int64_t created = 0;
+};
+
+// A logged-in browser: stored under the SHA-256 of its cookie's token, never the token itself.
+struct Session {
+  std::string user;
+  std::string csrf;
+  std::int64_t created = 0;
+  std::int64_t expires = 0;
+  std::string remote;
+};
+
+// One entry of the append-only log of what users changed (the dashboard and `users`).
+struct AdminAuditEntry {
+  std::int64_t id = 0;
+  std::int64_t time = 0;
+  std::string actor;
+  std::string remote;  // the client's address; "cli" for the command line
+  std::string action;  // login, logout, meter.add, payment.add, command, user.add, ...
+  std::string serial;
+  std::string detail;
+};
+
 class ServerStore {
  public:
   virtual ~ServerStore() = default;
@@ -136,6 +166,14 @@ class ServerStore {
     std::string detail;
   };
   virtual core::Result<std::vector<Event>> events(const std::string& serial) = 0;
+  // The newest sample, and the oldest one at or after `from` (what the time left is estimated
+  // from); nullopt when there is none.
+  virtual core::Result<std::optional<StoredSample>> latest_sample(const std::string& serial) = 0;
+  virtual core::Result<std::optional<StoredSample>> first_sample_since(const std::string& serial,
+                                                                       std::int64_t from) = 0;
+  // The newest event of a kind (e.g. "offline"), if any.
+  virtual core::Result<std::optional<Event>> latest_event(const std::string& serial,
+                                                          const std::string& kind) = 0;
 
   // ---- commands ----
   // Queues a command (state queued, sent at once). A new open_until supersedes the meter's
@@ -171,6 +209,22 @@ class ServerStore {
   virtual core::Result<std::vector<Payment>> payments(const std::string& serial) = 0;
   virtual core::Result<std::optional<Payment>> payment(std::int64_t id) = 0;
   virtual core::Result<std::vector<AuditEntry>> audit_log(const std::string& serial) = 0;
+
+  // ---- users, sessions and the admin audit log ----
+  virtual core::Status add_user(const User& user) = 0;  // Errc::invalid_argument if it exists
+  // A new password ends the user's sessions.
+  virtual core::Status set_password(const std::string& name, const std::string& hash) = 0;
+  virtual core::Status remove_user(const std::string& name) = 0;  // and its sessions
+  virtual core::Result<std::optional<User>> user(const std::string& name) = 0;
+  virtual core::Result<std::vector<User>> users() = 0;
+  // Also forgets the sessions that have expired by `session.created`.
+  virtual core::Status add_session(const std::string& id_hash, const Session& session) = 0;
+  virtual core::Result<std::optional<Session>> session(const std::string& id_hash) = 0;
+  virtual core::Status remove_session(const std::string& id_hash) = 0;
+  virtual core::Status audit_admin(const AdminAuditEntry& entry) = 0;
+  // Newest first; every serial when `serial` is empty.
+  virtual core::Result<std::vector<AdminAuditEntry>> admin_audit(const std::string& serial,
+                                                                 int limit) = 0;
 };
 
 }  // namespace ml::server

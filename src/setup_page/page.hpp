@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "password/password.hpp"
 #include "setup_page/api.hpp"
 
 namespace ml::setup_page {
@@ -68,8 +69,8 @@ std::string status_json(const Status& status);
 // Checks what a form sent before the agent sees it. "" when acceptable.
 std::string check_broker_form(const std::string& host, const std::string& port);
 
-// Argon2id through libsodium (crypto_pwhash_str: 2 passes over 19 MiB, a per-hash salt).
-bool hash_password(const std::string& password, std::string* out);
-bool verify_password(const std::string& hash, const std::string& password);
+// Argon2id (src/password).
+using password::hash_password;
+using password::verify_password;
 
 }  // namespace ml::setup_page

@@ -1,0 +1,591 @@
+#include "server/http/api.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "core/bytes.hpp"
+#include "core/decimal.hpp"
+#include "core/envelope/envelope.hpp"
+#include "core/topic/topic.hpp"
+#include "password/password.hpp"
+#include "server/commands.hpp"
+#include "server/http/views.hpp"
+#include "server/ledger.hpp"
+#include "server/sender.hpp"
+
+namespace ml::server::http {
+namespace {
+
+using json = nlohmann::ordered_json;
+using core::Decimal;
+
+constexpr std::size_t kTokenBytes = 32;
+constexpr int kListLimit = 500;
+
+Response json_response(int status, const json& j) {
+  Response r;
+  r.status = status;
+  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+Response error(int status, const std::string& message) {
+  return json_response(status, json{{"error", message}});
+}
+
+Response store_error(const core::Error& e) {
+  return error(500, "storage: " + (e.detail.empty() ? e.message() : e.detail));
+}
+
+std::string hex(const unsigned char* bytes, std::size_t n) {
+  std::string out(2 * n + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), bytes, n);
+  out.pop_back();
+  return out;
+}
+
+std::string random_hex() {
+  unsigned char bytes[kTokenBytes];
+  randombytes_buf(bytes, sizeof bytes);
+  return hex(bytes, sizeof bytes);
+}
+
+// Sessions are stored under the SHA-256 of their token: a copy of the database opens none.
+std::string token_hash(const std::string& token) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  return hex(digest, sizeof digest);
+}
+
+bool is_token(std::string_view t) {
+  return t.size() == 2 * kTokenBytes && std::all_of(t.begin(), t.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+bool same(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const auto slash = path.find('/');
+    out.emplace_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+
+// A query parameter in unix seconds; `fallback` when absent.
+core::Result<std::int64_t> time_param(const Request& r, const char* name, std::int64_t fallback) {
+  auto it = r.query.find(name);
+  if (it == r.query.end() || it->second.empty()) return fallback;
+  std::int64_t v = 0;
+  const auto& s = it->second;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < 0) {
+    return core::make_error(core::Errc::invalid_argument,
+                            std::string(name) + " must be unix seconds, not \"" + s + "\"");
+  }
+  return v;
+}
+
+// The JSON object of a POST body; an error naming what is wrong.
+core::Result<json> body_object(const Request& r) {
+  if (r.body.size() > kMaxBody) {
+    return core::make_error(core::Errc::invalid_argument, "the body is larger than 64 KiB");
+  }
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return core::make_error(core::Errc::invalid_argument, "the body must be a JSON object");
+  }
+  return j;
+}
+
+// Field `name` of a body: a string (empty when absent) of at most `max` bytes.
+core::Result<std::string> string_field(const json& body, const char* name, std::size_t max) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::string();
+  if (!it->is_string()) {
+    return core::make_error(core::Errc::invalid_argument, std::string(name) + " must be a string");
+  }
+  auto s = it->get<std::string>();
+  if (s.size() > max) {
+    return core::make_error(core::Errc::invalid_argument, std::string(name) + " is longer than " +
+                                                              std::to_string(max) + " characters");
+  }
+  return s;
+}
+
+core::Result<bool> bool_field(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return false;
+  if (!it->is_boolean()) {
+    return core::make_error(core::Errc::invalid_argument,
+                            std::string(name) + " must be true or false");
+  }
+  return it->get<bool>();
+}
+
+#define ML_FIELD(var, expr)                                \
+  auto var##_r = (expr);                                   \
+  if (!var##_r) return error(400, var##_r.error().detail); \
+  auto var = std::move(var##_r).value()
+
+std::string session_cookie(const std::string& token, std::int64_t max_age, bool secure) {
+  return std::string(kSessionCookie) + "=" + token +
+         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age) +
+         (secure ? "; Secure" : "");
+}
+
+json command_json(const Command& c) {
+  return {{"id", c.id},
+          {"command", c.command},
+          {"argument", c.argument},
+          {"state", c.state},
+          {"created", c.created},
+          {"expires", c.expires},
+          {"sent_count", c.sent_count},
+          {"last_sent", c.last_sent},
+          {"reply", c.reply ? json(*c.reply) : json(nullptr)},
+          {"reply_time", c.reply_time}};
+}
+
+json session_json(const User& u, const Session& s) {
+  return {{"user", u.name}, {"role", u.role}, {"groups", u.groups}, {"csrf", s.csrf}};
+}
+
+}  // namespace
+
+std::string cookie_value(std::string_view header, std::string_view name) {
+  header = header.substr(0, 8192);
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    std::string_view item = header.substr(0, semi);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    const auto eq = item.find('=');
+    if (eq != std::string_view::npos && item.substr(0, eq) == name) {
+      std::string_view v = item.substr(eq + 1);
+      while (!v.empty() && v.back() == ' ')
+        v.remove_suffix(1);
+      return std::string(v);
+    }
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  return "";
+}
+
+bool can_admin(const User& user, const std::string& group) {
+  if (user.role != "admin") return false;
+  return std::any_of(user.groups.begin(), user.groups.end(),
+                     [&](const std::string& g) { return g == "*" || g == group; });
+}
+
+// ---- the login limit ----
+
+void LoginLimiter::prune(std::deque<std::int64_t>& times, std::int64_t now) const {
+  while (!times.empty() && times.front() <= now - kWindow)
+    times.pop_front();
+}
+
+std::int64_t LoginLimiter::retry_after(const std::string& key, std::int64_t now) {
+  auto it = failures_.find(key);
+  if (it == failures_.end()) return 0;
+  prune(it->second, now);
+  if (it->second.empty()) {
+    failures_.erase(it);
+    return 0;
+  }
+  if (static_cast<int>(it->second.size()) < kMaxFailures) return 0;
+  return std::max<std::int64_t>(1, it->second.front() + kWindow - now);
+}
+
+void LoginLimiter::failed(const std::string& key, std::int64_t now) {
+  if (failures_.size() >= kMaxKeys && failures_.find(key) == failures_.end()) {
+    // Drop the key whose newest failure is the oldest.
+    auto stalest = std::min_element(failures_.begin(), failures_.end(), [](auto& a, auto& b) {
+      return a.second.back() < b.second.back();
+    });
+    failures_.erase(stalest);
+  }
+  auto& times = failures_[key];
+  prune(times, now);
+  times.push_back(now);
+  while (static_cast<int>(times.size()) > kMaxFailures)
+    times.pop_front();
+}
+
+// ---- the API ----
+
+Api::Api(ServerStore& store, const ServerConfig& config, Now now)
+    : store_(store), config_(config), now_(std::move(now)) {}
+
+Response Api::handle(const Request& r) {
+  try {
+    const auto parts = split_path(r.path);
+    if (parts.empty() || parts[0] != "api") return error(404, "no such page");
+    if (parts.size() == 2 && parts[1] == "login") {
+      if (r.method != "POST") return error(405, "log in with POST");
+      return login(r);
+    }
+    std::lock_guard lock(mutex_);
+    auto caller = caller_of(r);
+    if (!caller) return error(401, "not logged in");
+    if (r.method != "GET" && !same(r.csrf, caller->session.csrf)) {
+      return error(403, "missing or wrong CSRF token (X-CSRF-Token)");
+    }
+    return route(r, *caller, parts);
+  } catch (const std::exception& e) {
+    return error(500, std::string("internal error: ") + e.what());
+  }
+}
+
+std::optional<Api::Caller> Api::caller_of(const Request& r) {
+  const std::string token = cookie_value(r.cookie, kSessionCookie);
+  if (!is_token(token)) return std::nullopt;
+  const std::string id = token_hash(token);
+  auto s = store_.session(id);
+  if (!s || !*s || (*s)->expires <= now_()) return std::nullopt;
+  auto u = store_.user((*s)->user);
+  if (!u || !*u) return std::nullopt;
+  return Caller{**u, **s, id};
+}
+
+void Api::audit(const Caller& c, const Request& r, const std::string& action,
+                const std::string& serial, const std::string& detail) {
+  // The change is made already; a failing audit write is reported in the log by the store's
+  // caller, not turned into a failed request.
+  (void)store_.audit_admin({0, now_(), c.user.name, r.remote, action, serial, detail});
+}
+
+Response Api::login(const Request& r) {
+  auto body = body_object(r);
+  if (!body) return error(400, body.error().detail);
+  ML_FIELD(name, string_field(*body, "username", 64));
+  ML_FIELD(password, string_field(*body, "password", 1024));
+  if (name.empty() || password.empty()) return error(400, "give username and password");
+  const std::string user_key = "user:" + name;
+  const std::string addr_key = "addr:" + r.remote;
+  std::optional<User> user;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = now_();
+    const auto wait =
+        std::max(limiter_.retry_after(user_key, now), limiter_.retry_after(addr_key, now));
+    if (wait > 0) {
+      auto resp = error(429, "too many failed logins; try again in " + std::to_string(wait) + " s");
+      resp.headers.emplace_back("Retry-After", std::to_string(wait));
+      return resp;
+    }
+    auto u = store_.user(name);
+    if (!u) return store_error(u.error());
+    user = *u;
+  }
+  // Argon2id takes tens of milliseconds: outside the lock. An unknown name costs the same.
+  static const std::string dummy = [] {
+    std::string h;
+    password::hash_password("no such user", &h);
+    return h;
+  }();
+  const bool ok = password::verify_password(user ? user->password_hash : dummy, password) && user;
+  std::lock_guard lock(mutex_);
+  const auto now = now_();
+  if (!ok) {
+    limiter_.failed(user_key, now);
+    limiter_.failed(addr_key, now);
+    (void)store_.audit_admin({0, now, name, r.remote, "login.failed", "", ""});
+    return error(401, "wrong user name or password");
+  }
+  limiter_.succeeded(user_key);
+  const std::string token = random_hex();
+  const std::int64_t lifetime = std::int64_t{config_.http.session_hours} * 3600;
+  Session s{user->name, random_hex(), now, now + lifetime, r.remote};
+  if (auto st = store_.add_session(token_hash(token), s); !st) return store_error(st.error());
+  (void)store_.audit_admin({0, now, user->name, r.remote, "login", "", ""});
+  auto resp = json_response(200, session_json(*user, s));
+  resp.headers.emplace_back("Set-Cookie",
+                            session_cookie(token, lifetime, config_.http.secure_cookies));
+  return resp;
+}
+
+Response Api::route(const Request& r, const Caller& c, const std::vector<std::string>& parts) {
+  const bool get = r.method == "GET";
+  const bool post = r.method == "POST";
+  if (parts.size() == 2 && parts[1] == "session" && get) {
+    return json_response(200, session_json(c.user, c.session));
+  }
+  if (parts.size() == 2 && parts[1] == "logout" && post) {
+    if (auto st = store_.remove_session(c.id_hash); !st) return store_error(st.error());
+    audit(c, r, "logout", "", "");
+    Response resp;
+    resp.status = 204;
+    resp.headers.emplace_back("Set-Cookie", session_cookie("", 0, config_.http.secure_cookies));
+    return resp;
+  }
+  if (parts.size() == 2 && parts[1] == "audit" && get) {
+    if (c.user.role != "admin") return error(403, "the audit log is for admins");
+    auto it = r.query.find("serial");
+    auto entries = store_.admin_audit(it == r.query.end() ? "" : it->second, kListLimit);
+    if (!entries) return store_error(entries.error());
+    json list = json::array();
+    for (const auto& e : *entries) {
+      list.push_back({{"id", e.id},
+                      {"time", e.time},
+                      {"actor", e.actor},
+                      {"remote", e.remote},
+                      {"action", e.action},
+                      {"serial", e.serial},
+                      {"detail", e.detail}});
+    }
+    return json_response(200, json{{"entries", std::move(list)}});
+  }
+  if (parts.size() == 2 && parts[1] == "meters") {
+    if (post) return add_meter(r, c);
+    if (!get) return error(405, "GET or POST");
+    auto all = store_.meters();
+    if (!all) return store_error(all.error());
+    const auto now = now_();
+    json list = json::array();
+    for (const auto& m : *all) {
+      auto v = meter_view(store_, m, now, config_.http.offline_after_s, can_admin(c.user, m.group));
+      if (!v) return store_error(v.error());
+      list.push_back(std::move(v).value());
+    }
+    return json_response(200, json{{"now", now}, {"meters", std::move(list)}});
+  }
+  if (parts.size() >= 3 && parts.size() <= 5 && parts[1] == "meters") {
+    auto m = store_.meter(parts[2]);
+    if (!m) return store_error(m.error());
+    if (!*m) return error(404, "no meter " + parts[2]);
+    std::string what = parts.size() >= 4 ? parts[3] : "";
+    if (parts.size() == 5) what += "/" + parts[4];
+    if (get) return meter_get(r, c, **m, what);
+    if (post) return meter_post(r, c, **m, what);
+    return error(405, "GET or POST");
+  }
+  return error(404, "no such API: " + r.method + " " + r.path);
+}
+
+Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
+                        const std::string& what) {
+  const auto now = now_();
+  if (what.empty()) {
+    auto v = meter_view(store_, m, now, config_.http.offline_after_s, can_admin(c.user, m.group));
+    if (!v) return store_error(v.error());
+    auto diag = store_.diagnostics(m.serial);
+    if (!diag) return store_error(diag.error());
+    json d = json::object();
+    for (const auto& [fn, value] : *diag)
+      d[fn] = {{"value", value.first}, {"time", value.second}};
+    (*v)["diagnostics"] = std::move(d);
+    return json_response(200, *v);
+  }
+  if (what == "series" || what == "samples.csv" || what == "energy.csv") {
+    const bool csv = what != "series";
+    ML_FIELD(to, time_param(r, "to", csv ? INT64_MAX : now));
+    ML_FIELD(from, time_param(r, "from", csv ? 0 : std::max<std::int64_t>(0, to - 86400)));
+    if (from > to) return error(400, "from must not be after to");
+    Response resp;
+    if (what == "series") {
+      auto it = r.query.find("resolution");
+      ML_FIELD(res, pick_resolution(it == r.query.end() ? "" : it->second, from, to));
+      auto body = series_json(store_, m, from, to, res);
+      if (!body) return store_error(body.error());
+      resp.body = std::move(body).value();
+      return resp;
+    }
+    core::Result<std::string> body = std::string();
+    if (what == "samples.csv") {
+      auto rows = store_.samples(m.serial, from, to);
+      if (!rows) return store_error(rows.error());
+      body = samples_csv(*rows);
+    } else {
+      body = energy_csv(store_, m, from, to);
+    }
+    if (!body) return store_error(body.error());
+    resp.content_type = "text/csv; charset=utf-8";
+    resp.body = std::move(body).value();
+    resp.headers.emplace_back("Content-Disposition",
+                              "attachment; filename=\"" + m.serial + "-" + what + "\"");
+    return resp;
+  }
+  if (what == "payments") {
+    auto v = payments_view(store_, m);
+    if (!v) return store_error(v.error());
+    return json_response(200, *v);
+  }
+  if (what == "commands") {
+    auto all = store_.commands(m.serial);
+    if (!all) return store_error(all.error());
+    json list = json::array();
+    for (auto it = all->rbegin(); it != all->rend() && list.size() < kListLimit; ++it) {
+      list.push_back(command_json(*it));
+    }
+    return json_response(200, json{{"commands", std::move(list)}});
+  }
+  if (what == "events") {
+    auto all = store_.events(m.serial);
+    if (!all) return store_error(all.error());
+    json list = json::array();
+    for (auto it = all->rbegin(); it != all->rend() && list.size() < kListLimit; ++it) {
+      list.push_back({{"time", it->time}, {"kind", it->kind}, {"detail", it->detail}});
+    }
+    return json_response(200, json{{"events", std::move(list)}});
+  }
+  return error(404, "no such API: GET " + r.path);
+}
+
+Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
+                         const std::string& what) {
+  if (what != "payments" && what != "payments/preview" && what != "commands") {
+    return error(404, "no such API: POST " + r.path);
+  }
+  if (!can_admin(c.user, m.group)) {
+    return error(403, "only an admin of group \"" + m.group + "\" may change meter " + m.serial);
+  }
+  auto body_r = body_object(r);
+  if (!body_r) return error(400, body_r.error().detail);
+  const json& body = *body_r;
+  const auto now = now_();
+
+  if (what == "commands") {
+    ML_FIELD(command, string_field(body, "command", 64));
+    ML_FIELD(argument, string_field(body, "argument", 1024));
+    std::int64_t timeout = config_.commands.default_timeout_s;
+    if (auto t = body.find("timeout_s"); t != body.end() && !t->is_null()) {
+      if (!t->is_number_integer() || t->get<std::int64_t>() < 0 ||
+          t->get<std::int64_t>() > 30 * 86400) {
+        return error(400, "timeout_s must be whole seconds from 0 to 2592000");
+      }
+      timeout = t->get<std::int64_t>();
+    }
+    if (auto ok = check_command(command, argument); !ok) return error(400, ok.error().detail);
+    auto id =
+        store_.enqueue_command(m.serial, command, argument, now, timeout == 0 ? 0 : now + timeout);
+    if (!id) return store_error(id.error());
+    audit(c, r, "command", m.serial,
+          "#" + std::to_string(*id) + " " + command + (argument.empty() ? "" : " " + argument));
+    return json_response(201, json{{"id", *id}});
+  }
+
+  ML_FIELD(amount_text, string_field(body, "amount", 40));
+  ML_FIELD(price_text, string_field(body, "price", 40));
+  ML_FIELD(note, string_field(body, "note", 500));
+  ML_FIELD(amount, parse_money(amount_text, "amount"));
+  ML_FIELD(price, parse_money(price_text, "price"));
+  if (price.negative) return error(400, "price must not be negative");
+  Payment p;
+  p.serial = m.serial;
+  p.time = now;
+  p.amount = amount.to_string();
+  p.price = price.to_string();
+  p.note = note;
+
+  if (what == "payments/preview") {
+    auto entries = store_.payments(m.serial);
+    if (!entries) return store_error(entries.error());
+    auto before_paid = paid(*entries);
+    auto before_limit = open_until_limit(m, *entries);
+    auto units = credited(p);
+    entries->push_back(p);
+    auto after_paid = paid(*entries);
+    auto after_limit = open_until_limit(m, *entries);
+    if (!before_paid || !before_limit || !units || !after_paid || !after_limit) {
+      return error(400, "the amount is too large to add up exactly");
+    }
+    json j = {{"kwh", units->to_string()},
+              {"paid_before", before_paid->to_string()},
+              {"paid_after", after_paid->to_string()},
+              {"open_until_before", before_limit->to_string()},
+              {"open_until_after", after_limit->to_string()}};
+    auto latest = store_.latest_sample(m.serial);
+    if (!latest) return store_error(latest.error());
+    std::vector<StoredSample> recent;
+    if (*latest) {
+      auto first = store_.first_sample_since(m.serial, (*latest)->time - 86400);
+      if (!first) return store_error(first.error());
+      if (*first && (*first)->time < (*latest)->time) recent.push_back(**first);
+      recent.push_back(**latest);
+    }
+    const auto rest = remaining(*after_limit, recent, m.kind == "water");
+    j["remaining_after"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
+    j["hours_remaining_after"] = rest.hours ? json(*rest.hours) : json(nullptr);
+    return json_response(200, j);
+  }
+
+  auto id = store_.add_payment(p, c.user.name, now);
+  if (!id) return error(400, id.error().detail.empty() ? id.error().message() : id.error().detail);
+  auto limit = queue_open_until(store_, m.serial, now);
+  if (!limit) return store_error(limit.error());
+  audit(c, r, "payment.add", m.serial,
+        "#" + std::to_string(*id) + " " + p.amount + " at " + p.price + "; open_until " + *limit);
+  return json_response(201, json{{"id", *id}, {"open_until", *limit}});
+}
+
+Response Api::add_meter(const Request& r, const Caller& c) {
+  auto body_r = body_object(r);
+  if (!body_r) return error(400, body_r.error().detail);
+  const json& body = *body_r;
+  ML_FIELD(serial_text, string_field(body, "serial", 32));
+  ML_FIELD(kind, string_field(body, "kind", 16));
+  ML_FIELD(name, string_field(body, "name", 200));
+  ML_FIELD(group, string_field(body, "group", 100));
+  ML_FIELD(setup_value, string_field(body, "setup_value", 40));
+  ML_FIELD(key, string_field(body, "key", 64));
+  ML_FIELD(valve, bool_field(body, "valve_installed"));
+  ML_FIELD(generate, bool_field(body, "generate_key"));
+  if (!can_admin(c.user, group)) {
+    return error(403, "only an admin of group \"" + group + "\" may add meters to it");
+  }
+  auto serial = core::topic::Serial::parse(serial_text);
+  if (!serial) return error(400, "serial \"" + serial_text + "\": " + serial.error().detail);
+  if (kind.empty()) kind = "heat";
+  if (kind != "heat" && kind != "water" && kind != "electricity") {
+    return error(400, "kind must be heat, water or electricity");
+  }
+  Meter m;
+  m.serial = serial->text();
+  m.kind = kind;
+  m.name = name;
+  m.group = group;
+  m.valve_installed = valve;
+  m.created = now_();
+  if (!setup_value.empty()) {
+    auto v = Decimal::parse(setup_value);
+    if (!v || v->negative) return error(400, "setup_value must be a non-negative decimal (kWh)");
+    m.setup_value = v->to_string();
+  }
+  std::string generated;
+  if (key.empty() == !generate) return error(400, "give key (32 hex digits) or generate_key");
+  if (generate) {
+    unsigned char bytes[core::envelope::kMasterKeySize];
+    randombytes_buf(bytes, sizeof bytes);
+    generated = hex(bytes, sizeof bytes);
+    m.key_hex = generated;
+  } else {
+    auto parsed = core::envelope::parse_master_key(key);
+    if (!parsed) return error(400, "key: " + parsed.error().detail);
+    m.key_hex = core::to_hex(*parsed);
+  }
+  if (auto st = store_.add_meter(m); !st) {
+    if (st.error().code == core::Errc::invalid_argument) return error(409, st.error().detail);
+    return store_error(st.error());
+  }
+  audit(c, r, "meter.add", m.serial, m.kind + " \"" + m.name + "\" group \"" + m.group + "\"");
+  json j = {{"serial", m.serial}};
+  if (!generated.empty()) j["key"] = generated;
+  return json_response(201, j);
+}
+
+}  // namespace ml::server::http

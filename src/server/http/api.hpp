@@ -1,0 +1,96 @@
+// The HTTP API of `meterlogger-server serve` (docs/api.md), independent of the HTTP library:
+// a request in, a response out. Sessions, CSRF, roles, the audit log and the login rate limit
+// live here; server.cpp only moves bytes. Thread-safe: requests may come from several threads.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/config.hpp"
+#include "server/store.hpp"
+
+namespace ml::server::http {
+
+inline constexpr const char* kSessionCookie = "ml_session";
+inline constexpr std::size_t kMaxBody = 64 * 1024;
+
+struct Request {
+  std::string method;  // GET | POST | ...
+  std::string path;    // without the query
+  std::map<std::string, std::string> query;
+  std::string cookie;  // the Cookie header
+  std::string csrf;    // the X-CSRF-Token header
+  std::string body;
+  std::string remote;  // the client's address
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The value of cookie `name` in a Cookie header; "" when absent (bounded: at most 8 KiB read).
+std::string cookie_value(std::string_view header, std::string_view name);
+
+// Failed logins: after kMaxFailures within kWindow seconds for the same key (a user name or a
+// client address), that key is refused until the oldest of them is kWindow old.
+class LoginLimiter {
+ public:
+  static constexpr int kMaxFailures = 5;
+  static constexpr std::int64_t kWindow = 900;
+  static constexpr std::size_t kMaxKeys = 10000;  // memory bound: the stalest keys go first
+
+  // Seconds until `key` may try again; 0 when it may now.
+  std::int64_t retry_after(const std::string& key, std::int64_t now);
+  void failed(const std::string& key, std::int64_t now);
+  void succeeded(const std::string& key) { failures_.erase(key); }
+
+ private:
+  void prune(std::deque<std::int64_t>& times, std::int64_t now) const;
+  std::map<std::string, std::deque<std::int64_t>> failures_;
+};
+
+class Api {
+ public:
+  using Now = std::function<std::int64_t()>;
+  Api(ServerStore& store, const ServerConfig& config, Now now);
+
+  Response handle(const Request& request);
+
+ private:
+  struct Caller {
+    User user;
+    Session session;
+    std::string id_hash;
+  };
+  Response login(const Request& r);
+  Response route(const Request& r, const Caller& caller, const std::vector<std::string>& parts);
+  Response meter_get(const Request& r, const Caller& caller, const Meter& m,
+                     const std::string& what);
+  Response meter_post(const Request& r, const Caller& caller, const Meter& m,
+                      const std::string& what);
+  Response add_meter(const Request& r, const Caller& caller);
+  std::optional<Caller> caller_of(const Request& r);
+  void audit(const Caller& c, const Request& r, const std::string& action,
+             const std::string& serial, const std::string& detail);
+
+  ServerStore& store_;
+  const ServerConfig& config_;
+  Now now_;
+  std::mutex mutex_;  // one request at a time touches the store
+  LoginLimiter limiter_;
+};
+
+// Whether `user` may change meters of `group`.
+bool can_admin(const User& user, const std::string& group);
+
+}  // namespace ml::server::http

@@ -1,0 +1,293 @@
+#include "server/http/views.hpp"
+
+#include <algorithm>
+
+#include "core/decimal.hpp"
+#include "server/ledger.hpp"
+
+namespace ml::server::http {
+namespace {
+
+using core::Decimal;
+using json = nlohmann::ordered_json;
+
+constexpr std::int64_t kDay = 86400;
+constexpr int kAverageDecimals = 3;
+
+json opt(const std::optional<std::string>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+std::optional<std::string> value_of(const StoredSample& s, const char* key) {
+  auto it = s.values.find(key);
+  if (it == s.values.end()) return std::nullopt;
+  return it->second;
+}
+
+json latest_json(const StoredSample& s) {
+  return {{"time", s.time},
+          {"energy_kwh", opt(s.energy_kwh)},
+          {"volume_m3", opt(s.volume_m3)},
+          {"hours", opt(value_of(s, "hr"))},
+          {"power_kw", opt(value_of(s, "effect1"))},
+          {"t1", opt(value_of(s, "t1"))},
+          {"t2", opt(value_of(s, "t2"))},
+          {"tdif", opt(value_of(s, "tdif"))},
+          {"flow", opt(value_of(s, "flow1"))}};
+}
+
+// A stored decimal as a JSON number token with the same digits; "null" for anything else.
+void append_number(std::string& out, const std::optional<std::string>& text) {
+  if (!text) {
+    out += "null";
+    return;
+  }
+  auto d = Decimal::parse(*text);
+  out += d ? d->to_string() : "null";
+}
+
+// sum / count to kAverageDecimals; none when unavailable.
+std::optional<std::string> average(const Rollup& r, const char* key) {
+  auto it = r.sums.find(key);
+  if (it == r.sums.end() || it->second.second <= 0) return std::nullopt;
+  auto sum = Decimal::parse(it->second.first);
+  if (!sum) return std::nullopt;
+  auto avg = sum->multiplied(1, static_cast<std::uint64_t>(it->second.second), kAverageDecimals);
+  if (!avg) return std::nullopt;
+  return avg->to_string();
+}
+
+struct Columns {
+  static constexpr const char* kNames[] = {"time", "energy", "volume", "t1",
+                                           "t2",   "tdif",   "flow",   "power"};
+  std::string col[8];
+  std::size_t rows = 0;
+  void add(std::int64_t time, const std::optional<std::string> (&values)[7]) {
+    const char* sep = rows == 0 ? "" : ",";
+    col[0] += sep + std::to_string(time);
+    for (int i = 0; i < 7; ++i) {
+      col[i + 1] += sep;
+      append_number(col[i + 1], values[i]);
+    }
+    ++rows;
+  }
+};
+
+std::string csv_field(const std::optional<Decimal>& d) {
+  return d ? d->to_string() : "";
+}
+
+}  // namespace
+
+core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t now,
+                              int offline_after_s, bool can_admin) {
+  auto diag = store.diagnostics(m.serial);
+  if (!diag) return diag.error();
+  auto latest = store.latest_sample(m.serial);
+  if (!latest) return latest.error();
+  auto offline = store.latest_event(m.serial, "offline");
+  if (!offline) return offline.error();
+  auto entries = store.payments(m.serial);
+  if (!entries) return entries.error();
+
+  std::int64_t last_seen = m.last_sample_time;
+  for (const auto& [fn, v] : *diag)
+    last_seen = std::max(last_seen, v.second);
+  const bool will_after_sample = *offline && (*offline)->time >= m.last_sample_time;
+  if (*offline) last_seen = std::max(last_seen, (*offline)->time);
+  const bool online = last_seen > 0 && !will_after_sample && now - last_seen <= offline_after_s;
+  auto diag_value = [&](const char* fn) {
+    auto it = diag->find(fn);
+    return it == diag->end() ? json(nullptr) : json(it->second.first);
+  };
+
+  json j = {{"serial", m.serial},
+            {"name", m.name},
+            {"kind", m.kind},
+            {"group", m.group},
+            {"valve_installed", m.valve_installed},
+            {"valve", diag_value("status")},
+            {"version", diag_value("version")},
+            {"last_seen", last_seen},
+            {"online", online},
+            {"latest", *latest ? latest_json(**latest) : json(nullptr)},
+            {"setup_value", m.setup_value}};
+  auto total = paid(*entries);
+  auto limit = open_until_limit(m, *entries);
+  if (!total) return total.error();
+  if (!limit) return limit.error();
+  j["paid"] = total->to_string();
+  j["open_until"] = limit->to_string();
+  std::vector<StoredSample> recent;
+  if (*latest) {
+    auto first = store.first_sample_since(m.serial, (*latest)->time - kDay);
+    if (!first) return first.error();
+    if (*first && (*first)->time < (*latest)->time) recent.push_back(**first);
+    recent.push_back(**latest);
+  }
+  const auto rest = remaining(*limit, recent, m.kind == "water");
+  j["remaining"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
+  j["rate_per_hour"] = rest.rate_per_hour.empty() ? json(nullptr) : json(rest.rate_per_hour);
+  j["hours_remaining"] = rest.hours ? json(*rest.hours) : json(nullptr);
+  j["can_admin"] = can_admin;
+  return j;
+}
+
+core::Result<Resolution> pick_resolution(std::string_view name, std::int64_t from,
+                                         std::int64_t to) {
+  if (name == "raw") return Resolution::raw;
+  if (name == "hour") return Resolution::hour;
+  if (name == "day") return Resolution::day;
+  if (!name.empty() && name != "auto") {
+    return core::make_error(core::Errc::invalid_argument,
+                            "resolution must be auto, raw, hour or day");
+  }
+  const std::int64_t span = to - from;
+  if (span <= 3 * kDay) return Resolution::raw;
+  if (span <= 400 * kDay) return Resolution::hour;
+  return Resolution::day;
+}
+
+const char* resolution_name(Resolution r) {
+  switch (r) {
+    case Resolution::raw:
+      return "raw";
+    case Resolution::hour:
+      return "hour";
+    case Resolution::day:
+      return "day";
+  }
+  return "raw";
+}
+
+core::Result<std::string> series_json(ServerStore& store, const Meter& m, std::int64_t from,
+                                      std::int64_t to, Resolution resolution) {
+  Columns c;
+  if (resolution == Resolution::raw) {
+    auto rows = store.samples(m.serial, from, to);
+    if (!rows) return rows.error();
+    for (const auto& s : *rows) {
+      const std::optional<std::string> v[7] = {
+          s.energy_kwh,        s.volume_m3,          value_of(s, "t1"),     value_of(s, "t2"),
+          value_of(s, "tdif"), value_of(s, "flow1"), value_of(s, "effect1")};
+      c.add(s.time, v);
+    }
+  } else {
+    const Period period = resolution == Resolution::hour ? Period::hour : Period::day;
+    const std::int64_t size = period == Period::hour ? 3600 : kDay;
+    // Buckets that overlap the range: the one `from` falls in is included.
+    auto rows = store.rollups(m.serial, period, from - (from % size + size) % size, to);
+    if (!rows) return rows.error();
+    for (const auto& r : *rows) {
+      const std::optional<std::string> v[7] = {
+          r.energy_last,      r.volume_last,       average(r, "t1"),     average(r, "t2"),
+          average(r, "tdif"), average(r, "flow1"), average(r, "effect1")};
+      c.add(r.last_time, v);
+    }
+  }
+  std::string out =
+      "{\"serial\":" + json(m.serial).dump() + ",\"resolution\":\"" + resolution_name(resolution) +
+      "\",\"from\":" + std::to_string(from) + ",\"to\":" + std::to_string(to) +
+      ",\"setup_value\":" + json(m.setup_value).dump() + ",\"points\":" + std::to_string(c.rows);
+  for (int i = 0; i < 8; ++i) {
+    out += ",\"";
+    out += Columns::kNames[i];
+    out += "\":[" + c.col[i] + "]";
+  }
+  out += "}";
+  return out;
+}
+
+core::Result<json> payments_view(ServerStore& store, const Meter& m) {
+  auto entries = store.payments(m.serial);
+  if (!entries) return entries.error();
+  json list = json::array();
+  Decimal running{};
+  for (const auto& p : *entries) {
+    auto units = credited(p);
+    if (!units) return units.error();
+    json after = nullptr;
+    if (p.state == "active") {
+      auto next = core::sum(running, *units);
+      if (!next) return next.error();
+      running = *next;
+      auto shown = running.multiplied(1, 1, kLimitDecimals);
+      if (!shown) return shown.error();
+      after = shown->to_string();
+    }
+    list.push_back({{"id", p.id},
+                    {"time", p.time},
+                    {"amount", p.amount},
+                    {"price", p.price},
+                    {"kwh", units->to_string()},
+                    {"note", p.note},
+                    {"state", p.state},
+                    {"replaces", p.replaces},
+                    {"paid_after", after}});
+  }
+  auto total = paid(*entries);
+  auto limit = open_until_limit(m, *entries);
+  if (!total) return total.error();
+  if (!limit) return limit.error();
+  return json{{"payments", std::move(list)},
+              {"paid", total->to_string()},
+              {"setup_value", m.setup_value},
+              {"open_until", limit->to_string()}};
+}
+
+std::string samples_csv(const std::vector<StoredSample>& rows) {
+  std::string out = "time";
+  for (auto k : kSampleKeys) {
+    out += ',';
+    out += k;
+  }
+  out += ",energy_kwh,volume_m3\n";
+  for (const auto& s : rows) {
+    out += std::to_string(s.time);
+    for (auto k : kSampleKeys) {
+      auto it = s.values.find(std::string(k));
+      out += ',';
+      out += it == s.values.end() ? "" : it->second.value_or("NaN");
+    }
+    out += ',' + s.energy_kwh.value_or("") + ',' + s.volume_m3.value_or("") + "\n";
+  }
+  return out;
+}
+
+core::Result<std::string> energy_csv(ServerStore& store, const Meter& m, std::int64_t from,
+                                     std::int64_t to) {
+  auto rows = store.samples(m.serial, from, to);
+  if (!rows) return rows.error();
+  auto entries = store.payments(m.serial);
+  if (!entries) return entries.error();
+  auto setup = Decimal::parse(m.setup_value);
+  if (!setup) return setup.error();
+  const bool water = m.kind == "water";
+  std::string out = water ? "time,volume_m3,since_setup_m3,paid_m3,remaining_m3\n"
+                          : "time,energy_kwh,since_setup_kwh,paid_kwh,remaining_kwh\n";
+  std::vector<Payment> active;  // paid as of each sample's time
+  std::size_t next_entry = 0;
+  for (const auto& s : *rows) {
+    while (next_entry < entries->size() && (*entries)[next_entry].time <= s.time) {
+      active.push_back((*entries)[next_entry++]);
+    }
+    auto total = paid(active);
+    if (!total) return total.error();
+    const auto& reading = water ? s.volume_m3 : s.energy_kwh;
+    std::optional<Decimal> value, since, left;
+    if (reading) {
+      if (auto v = Decimal::parse(*reading)) {
+        value = *v;
+        if (auto d = core::difference(*v, *setup)) since = *d;
+        if (auto limit = core::sum(*setup, *total)) {
+          if (auto l = core::difference(*limit, *v)) left = *l;
+        }
+      }
+    }
+    out += std::to_string(s.time) + ',' + csv_field(value) + ',' + csv_field(since) + ',' +
+           total->to_string() + ',' + csv_field(left) + "\n";
+  }
+  return out;
+}
+
+}  // namespace ml::server::http
