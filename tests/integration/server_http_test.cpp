@@ -1,0 +1,620 @@
+// `meterlogger-server serve` over real HTTP: a real SQLite database seeded through the store,
+// users made with the `users` command, the serve process on a free loopback port, and an HTTP
+// client. Sessions, CSRF, roles, the login limit, the views' exact values, the actions and their
+// audit log. ServerDashboardBrowser drives the built dashboard in Chromium against a live
+// system (broker, agent reading an emulated meter, `run` and `serve`).
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "agent_support.hpp"
+#include "emulator.hpp"
+#include "harness.hpp"
+#include "mqtt_support.hpp"
+#include "platform/sqlite/db.hpp"
+#include "server/sqlite_store.hpp"
+
+namespace ml::test::dashboard {
+
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+constexpr const char* kAdminPass = "admin-secret-1";
+constexpr const char* kViewerPass = "viewer-secret-1";
+constexpr std::int64_t kHour = 3600;
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+server::IngestItem sample_at(const std::string& serial, std::int64_t time,
+                             const std::string& text) {
+  server::IngestItem i;
+  i.kind = server::IngestItem::Kind::sample;
+  i.serial = serial;
+  i.time = time;
+  i.function = "sample";
+  i.text = text;
+  i.sample = core::sample::parse_sample(text).value();
+  return i;
+}
+
+server::IngestItem reply_at(const std::string& serial, std::int64_t time, const std::string& fn,
+                            const std::string& text) {
+  server::IngestItem i;
+  i.kind = fn == "offline" ? server::IngestItem::Kind::event : server::IngestItem::Kind::diagnostic;
+  i.serial = serial;
+  i.time = time;
+  i.function = fn;
+  i.text = text;
+  return i;
+}
+
+// The energy register of the seeded meter at hour h: 12000 kWh + 1.25 kWh per hour.
+std::string energy_at(int h) {
+  const int milli = 12000000 + 1250 * h;
+  return std::to_string(milli / 1000) + "." + std::to_string(1000 + milli % 1000).substr(1);
+}
+
+// A session as a browser holds it.
+struct Login {
+  std::string cookie;  // "ml_session=..."
+  std::string csrf;
+  std::string set_cookie;  // the whole Set-Cookie header
+};
+
+class Dashboard {
+ public:
+  explicit Dashboard(const std::string& extra_config = "", int broker_port = 1,
+                     const std::string& web_dir = ML_WEB_DIR) {
+    port_ = free_port();
+    config_ = dir_.file("server.toml");
+    std::ofstream(config_) << "[database]\npath = \"" << dir_.file("server.db")
+                           << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker_port
+                           << "\n[http]\nlisten = \"127.0.0.1:" << port_ << "\"\nweb_dir = \""
+                           << web_dir << "\"\n"
+                           << extra_config;
+    store_ = server::SqliteStore::open(dir_.file("server.db")).value();
+  }
+
+  const TempDir& dir() const { return dir_; }
+  const std::string& config() const { return config_; }
+  server::SqliteStore& store() { return *store_; }
+  int port() const { return port_; }
+
+  RunResult cli(std::vector<std::string> args) {
+    args.insert(args.begin(), ML_SERVER_BIN);
+    args.insert(args.end(), {"--config", config_});
+    return run(args);
+  }
+
+  void add_user(const std::string& name, const std::string& password, const std::string& role,
+                const std::string& groups = "") {
+    const std::string file = dir_.file("pw-" + name);
+    std::ofstream(file) << password << "\n";
+    std::vector<std::string> args{"users", "add", name, "--role", role, "--password-file", file};
+    if (!groups.empty()) args.insert(args.end(), {"--groups", groups});
+    auto r = cli(args);
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+
+  void add_meter(const std::string& serial, const std::string& group, bool valve,
+                 const std::string& setup_value = "0", const std::string& kind = "heat") {
+    server::Meter m;
+    m.serial = serial;
+    m.key_hex = kTestKey;
+    m.kind = kind;
+    m.name = "Meter " + serial;
+    m.group = group;
+    m.valve_installed = valve;
+    m.setup_value = setup_value;
+    ASSERT_TRUE(store_->add_meter(m).ok());
+  }
+
+  void ingest(const std::vector<server::IngestItem>& items) {
+    ASSERT_TRUE(store_->ingest(items, now_s()).ok());
+  }
+
+  void start() {
+    serve_ = std::make_unique<Process>(
+        std::vector<std::string>{ML_SERVER_BIN, "--config", config_, "serve"},
+        dir_.file("serve.log"));
+    ASSERT_TRUE(wait_for_port(port_)) << serve_->log();
+  }
+
+  Process& process() { return *serve_; }
+
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+
+  httplib::Result post(const std::string& path, const json& body, const Login* login,
+                       bool with_csrf = true) {
+    httplib::Headers h;
+    if (login != nullptr) {
+      h.emplace("Cookie", login->cookie);
+      if (with_csrf) h.emplace("X-CSRF-Token", login->csrf);
+    }
+    return client().Post(path, h, body.dump(), "application/json");
+  }
+
+  httplib::Result get(const std::string& path, const Login* login) {
+    httplib::Headers h;
+    if (login != nullptr) h.emplace("Cookie", login->cookie);
+    return client().Get(path, h);
+  }
+
+  json get_json(const std::string& path, const Login& login) {
+    auto r = get(path, &login);
+    EXPECT_TRUE(r);
+    if (!r) return {};
+    EXPECT_EQ(r->status, 200) << path << ": " << r->body;
+    return json::parse(r->body, nullptr, false);
+  }
+
+  std::optional<Login> login(const std::string& user, const std::string& password) {
+    auto r = post("/api/login", {{"username", user}, {"password", password}}, nullptr);
+    if (!r || r->status != 200) return std::nullopt;
+    Login l;
+    l.set_cookie = r->get_header_value("Set-Cookie");
+    l.cookie = l.set_cookie.substr(0, l.set_cookie.find(';'));
+    l.csrf = json::parse(r->body)["csrf"].get<std::string>();
+    return l;
+  }
+
+  std::int64_t count(const std::string& sql) {
+    auto q = store_->db().prepare(sql);
+    if (!q || !q->step().value()) return -1;
+    return q->int64(0);
+  }
+
+ private:
+  TempDir dir_;
+  int port_ = 0;
+  std::string config_;
+  std::unique_ptr<server::SqliteStore> store_;
+  std::unique_ptr<Process> serve_;
+};
+
+// Two meters in two groups, 30 days of hourly samples (and the last hour by the minute) for the
+// first; an admin of Loppen, an admin of everything and a viewer.
+void seed(Dashboard& d, std::int64_t now) {
+  d.add_meter("6892850", "Loppen", true, "11000");
+  d.add_meter("5555555", "Kildevang", true);
+  std::vector<server::IngestItem> items;
+  const std::int64_t start = (now / kHour - 30 * 24) * kHour;
+  for (int h = 0; h < 30 * 24; ++h) {
+    items.push_back(sample_at("6892850", start + h * kHour,
+                              "heap=20000&t1=" + std::to_string(50 + h % 3) +
+                                  ".50 C&t2=30.25 C&tdif=20.25 K&flow1=100 l/h&effect1=2.5 kW&hr=" +
+                                  std::to_string(1000 + h) + " h&v1=456.789 m3&e1=" + energy_at(h) +
+                                  " kWh&"));
+  }
+  items.push_back(reply_at("6892850", now - 30, "status", "open"));
+  items.push_back(reply_at("6892850", now - 30, "version", "1.0.1-HEAD"));
+  items.push_back(sample_at("5555555", now - 10 * kHour, "heap=1&e1=5.000 MWh&v1=1.000 m3&"));
+  items.push_back(reply_at("5555555", now - 9 * kHour, "offline", ""));
+  d.ingest(items);
+  d.add_user("anna", kAdminPass, "admin", "Loppen");
+  d.add_user("root", kAdminPass, "admin", "*");
+  d.add_user("bo", kViewerPass, "viewer");
+}
+
+// Column `name` of a series answer as the JSON text carries it (a parser would turn the exact
+// digits into doubles).
+std::vector<std::string> column(const std::string& body, const std::string& name) {
+  std::vector<std::string> out;
+  const auto at = body.find("\"" + name + "\":[");
+  if (at == std::string::npos) return out;
+  const auto start = at + name.size() + 4;
+  const std::string list = body.substr(start, body.find(']', start) - start);
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');)
+    out.push_back(item);
+  return out;
+}
+
+json find_meter(const json& list, const std::string& serial) {
+  for (const auto& m : list["meters"])
+    if (m["serial"] == serial) return m;
+  return {};
+}
+
+TEST(ServerHttp, LoginSessionAndLogout) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  auto none = d.get("/api/meters", nullptr);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_FALSE(d.login("anna", "wrong-password"));
+  EXPECT_FALSE(d.login("nobody", kAdminPass));
+  auto anna = d.login("anna", kAdminPass);
+  ASSERT_TRUE(anna) << d.process().log();
+  // The cookie is out of reach of scripts and of other sites.
+  EXPECT_NE(anna->set_cookie.find("HttpOnly"), std::string::npos) << anna->set_cookie;
+  EXPECT_NE(anna->set_cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(anna->set_cookie.find("Secure"), std::string::npos);  // plain HTTP here
+  EXPECT_EQ(anna->csrf.size(), 64u);
+  const auto session = d.get_json("/api/session", *anna);
+  EXPECT_EQ(session["user"], "anna");
+  EXPECT_EQ(session["role"], "admin");
+  EXPECT_EQ(session["groups"], json::array({"Loppen"}));
+  EXPECT_EQ(session["csrf"], anna->csrf);
+  // Only a hash of the token is stored.
+  const std::string token = anna->cookie.substr(anna->cookie.find('=') + 1);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM sessions WHERE id_hash='" + token + "'"), 0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM sessions"), 1);
+  // Logging out needs the CSRF token too, and ends the session for good.
+  auto forged = d.post("/api/logout", json::object(), &*anna, false);
+  EXPECT_EQ(forged->status, 403);
+  auto out = d.post("/api/logout", json::object(), &*anna);
+  EXPECT_EQ(out->status, 204);
+  EXPECT_NE(out->get_header_value("Set-Cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(d.get("/api/meters", &*anna)->status, 401);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM sessions"), 0);
+  // A forged cookie is nobody.
+  Login fake{"ml_session=" + std::string(64, 'a'), anna->csrf, ""};
+  EXPECT_EQ(d.get("/api/meters", &fake)->status, 401);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='login.failed'"), 2);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='logout' AND actor='anna'"), 1);
+}
+
+TEST(ServerHttp, FailedLoginsAreLimited) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  for (int i = 0; i < 5; ++i) {
+    auto r = d.post("/api/login", {{"username", "anna"}, {"password", "guess"}}, nullptr);
+    ASSERT_EQ(r->status, 401) << i;
+  }
+  // The sixth attempt is refused before the password is looked at, the right one too.
+  auto locked = d.post("/api/login", {{"username", "anna"}, {"password", kAdminPass}}, nullptr);
+  ASSERT_EQ(locked->status, 429) << locked->body;
+  const int retry = std::stoi(locked->get_header_value("Retry-After"));
+  EXPECT_GT(retry, 800);
+  EXPECT_LE(retry, 900);
+  EXPECT_NE(json::parse(locked->body)["error"].get<std::string>().find("too many"),
+            std::string::npos);
+  // The same address is limited for other names as well.
+  EXPECT_EQ(d.post("/api/login", {{"username", "bo"}, {"password", kViewerPass}}, nullptr)->status,
+            429);
+}
+
+TEST(ServerHttp, ViewersAndAdminsOfOtherGroupsChangeNothing) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  auto bo = d.login("bo", kViewerPass);
+  auto anna = d.login("anna", kAdminPass);
+  ASSERT_TRUE(bo && anna);
+  // A viewer sees every meter, and may change none.
+  const auto list = d.get_json("/api/meters", *bo);
+  ASSERT_EQ(list["meters"].size(), 2u);
+  EXPECT_FALSE(find_meter(list, "6892850")["can_admin"].get<bool>());
+  const json pay = {{"amount", "100"}, {"price", "1"}};
+  EXPECT_EQ(d.post("/api/meters/6892850/payments", pay, &*bo)->status, 403);
+  EXPECT_EQ(d.post("/api/meters/6892850/payments/preview", pay, &*bo)->status, 403);
+  EXPECT_EQ(d.post("/api/meters/6892850/commands", {{"command", "close"}}, &*bo)->status, 403);
+  EXPECT_EQ(d.post("/api/meters", {{"serial", "7000001"}, {"generate_key", true}}, &*bo)->status,
+            403);
+  EXPECT_EQ(d.get("/api/audit", &*bo)->status, 403);
+  // An admin of Loppen may not touch Kildevang's meter.
+  const auto mine = d.get_json("/api/meters", *anna);
+  EXPECT_TRUE(find_meter(mine, "6892850")["can_admin"].get<bool>());
+  EXPECT_FALSE(find_meter(mine, "5555555")["can_admin"].get<bool>());
+  auto other = d.post("/api/meters/5555555/commands", {{"command", "close"}}, &*anna);
+  EXPECT_EQ(other->status, 403);
+  EXPECT_NE(other->body.find("Kildevang"), std::string::npos) << other->body;
+  // Without the CSRF token even the admin's own meter is refused.
+  EXPECT_EQ(d.post("/api/meters/6892850/payments", pay, &*anna, false)->status, 403);
+  Login wrong = *anna;
+  wrong.csrf = bo->csrf;
+  EXPECT_EQ(d.post("/api/meters/6892850/payments", pay, &wrong)->status, 403);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments"), 0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands"), 0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM meters"), 2);
+}
+
+TEST(ServerHttp, MeterListShowsLatestValuesAndPrepaidState) {
+  Dashboard d;
+  const auto now = now_s();
+  seed(d, now);
+  ASSERT_TRUE(d.store()
+                  .add_payment({0, "6892850", now, "1700.00", "1.70", "", "active", 0}, "test", now)
+                  .ok());
+  d.start();
+  auto bo = d.login("bo", kViewerPass);
+  ASSERT_TRUE(bo);
+  const auto list = d.get_json("/api/meters", *bo);
+  const auto m = find_meter(list, "6892850");
+  ASSERT_FALSE(m.is_null()) << list.dump();
+  EXPECT_EQ(m["name"], "Meter 6892850");
+  EXPECT_EQ(m["group"], "Loppen");
+  EXPECT_EQ(m["valve"], "open");
+  EXPECT_EQ(m["version"], "1.0.1-HEAD");
+  EXPECT_TRUE(m["online"].get<bool>()) << m.dump();  // a reply 30 s ago
+  // The newest sample's values, exactly as the meter sent them.
+  const int last = 30 * 24 - 1;
+  EXPECT_EQ(m["latest"]["energy_kwh"], energy_at(last));
+  EXPECT_EQ(m["latest"]["volume_m3"], "456.789");
+  EXPECT_EQ(m["latest"]["t1"], std::to_string(50 + last % 3) + ".50");
+  EXPECT_EQ(m["latest"]["flow"], "100");
+  EXPECT_EQ(m["latest"]["power_kw"], "2.5");
+  EXPECT_EQ(m["latest"]["hours"], std::to_string(1000 + last));
+  // 1700 / 1.70 = 1000 kWh paid; open until 11000 + 1000; 1.25 kWh/h over the last day.
+  EXPECT_EQ(m["paid"], "1000");
+  EXPECT_EQ(m["open_until"], "12000");
+  EXPECT_EQ(m["remaining"], "-898.750");  // 12898.750 used: closed soon
+  EXPECT_EQ(m["rate_per_hour"], "1.250");
+  // The other meter sent its last will after its sample: offline; 5 MWh is 5000 kWh.
+  const auto other = find_meter(list, "5555555");
+  EXPECT_FALSE(other["online"].get<bool>());
+  EXPECT_EQ(other["latest"]["energy_kwh"], "5000.000");
+  EXPECT_TRUE(other["valve"].is_null());
+  // One meter with its diagnostics; an unknown one is 404.
+  const auto one = d.get_json("/api/meters/6892850", *bo);
+  EXPECT_EQ(one["diagnostics"]["status"]["value"], "open");
+  EXPECT_EQ(d.get("/api/meters/1234567", &*bo)->status, 404);
+}
+
+TEST(ServerHttp, SeriesPickTheirResolutionAndAverageExactly) {
+  Dashboard d;
+  const auto now = now_s();
+  seed(d, now);
+  d.start();
+  auto bo = d.login("bo", kViewerPass);
+  ASSERT_TRUE(bo);
+  const std::int64_t start = (now / kHour - 30 * 24) * kHour;
+  const auto path = [&](std::int64_t from, std::int64_t to, const std::string& res = "") {
+    return "/api/meters/6892850/series?from=" + std::to_string(from) + "&to=" + std::to_string(to) +
+           (res.empty() ? "" : "&resolution=" + res);
+  };
+  const auto body = [&](const std::string& p) {
+    auto r = d.get(p, &*bo);
+    EXPECT_EQ(r->status, 200) << r->body;
+    return r->body;
+  };
+  // Two days: the raw samples, with the digits as sent.
+  const auto raw = body(path(start, start + 2 * 86400 - 1));
+  EXPECT_EQ(json::parse(raw)["resolution"], "raw");
+  const auto times = column(raw, "time");
+  ASSERT_EQ(times.size(), 48u);
+  EXPECT_EQ(times[0], std::to_string(start));
+  EXPECT_EQ(column(raw, "t1")[1], "51.50");
+  EXPECT_EQ(column(raw, "energy")[47], energy_at(47));
+  EXPECT_EQ(column(raw, "flow")[0], "100");
+  // Thirty days: hourly buckets. Daily buckets when asked: the averages are exact.
+  const auto hourly = body(path(start, now));
+  EXPECT_EQ(json::parse(hourly)["resolution"], "hour");
+  EXPECT_EQ(column(hourly, "time").size(), 30u * 24);
+  EXPECT_EQ(column(hourly, "t1")[2], "52.50");
+  const auto daily = body(path(start, now, "day"));
+  EXPECT_EQ(json::parse(daily)["resolution"], "day");
+  const auto day_times = column(daily, "time");
+  const auto day_t1 = column(daily, "t1");
+  const auto day_tdif = column(daily, "tdif");
+  const auto day_energy = column(daily, "energy");
+  ASSERT_GE(day_t1.size(), 30u);
+  // A whole day holds hours at 50.50, 51.50 and 52.50 eight times each: exactly 51.50 on
+  // average; the bucket's energy is its last sample's register.
+  int whole_days = 0;
+  for (std::size_t i = 0; i < day_times.size(); ++i) {
+    const std::int64_t t = std::stoll(day_times[i]);
+    if (t % 86400 != 23 * kHour || t - 23 * kHour < start) continue;
+    EXPECT_EQ(day_t1[i], "51.50") << i;
+    EXPECT_EQ(day_tdif[i], "20.25");
+    EXPECT_EQ(day_energy[i], energy_at(static_cast<int>((t - start) / kHour)));
+    ++whole_days;
+  }
+  EXPECT_GE(whole_days, 28);
+  // More than 400 days: daily; bad parameters are named.
+  EXPECT_EQ(d.get_json(path(0, now), *bo)["resolution"], "day");
+  auto bad = d.get("/api/meters/6892850/series?from=yesterday", &*bo);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("from must be unix seconds"), std::string::npos) << bad->body;
+  EXPECT_EQ(d.get(path(now, start), &*bo)->status, 400);
+  EXPECT_EQ(d.get(path(start, now, "minute"), &*bo)->status, 400);
+}
+
+TEST(ServerHttp, PaymentsPreviewThenAddQueuesTheLimitAndIsAudited) {
+  Dashboard d;
+  const auto now = now_s();
+  seed(d, now);
+  d.start();
+  auto anna = d.login("anna", kAdminPass);
+  ASSERT_TRUE(anna);
+  const json pay = {{"amount", "500.00"}, {"price", "0.85"}, {"note", "MobilePay"}};
+  auto preview = d.post("/api/meters/6892850/payments/preview", pay, &*anna);
+  ASSERT_EQ(preview->status, 200) << preview->body;
+  const auto p = json::parse(preview->body);
+  EXPECT_EQ(p["kwh"], "588.235294118");
+  EXPECT_EQ(p["paid_before"], "0");
+  EXPECT_EQ(p["paid_after"], "588.235");
+  EXPECT_EQ(p["open_until_after"], "11588.235");
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments"), 0);  // a preview changes nothing
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands"), 0);
+  auto added = d.post("/api/meters/6892850/payments", pay, &*anna);
+  ASSERT_EQ(added->status, 201) << added->body;
+  EXPECT_EQ(json::parse(added->body)["open_until"], "11588.235");
+  const auto commands = d.get_json("/api/meters/6892850/commands", *anna);
+  ASSERT_EQ(commands["commands"].size(), 1u);
+  EXPECT_EQ(commands["commands"][0]["command"], "open_until");
+  EXPECT_EQ(commands["commands"][0]["argument"], "11588.235");
+  EXPECT_EQ(commands["commands"][0]["state"], "queued");
+  const auto ledger = d.get_json("/api/meters/6892850/payments", *anna);
+  ASSERT_EQ(ledger["payments"].size(), 1u);
+  EXPECT_EQ(ledger["payments"][0]["paid_after"], "588.235");
+  EXPECT_EQ(ledger["payments"][0]["note"], "MobilePay");
+  // Bad amounts are named and change nothing.
+  auto bad = d.post("/api/meters/6892850/payments", {{"amount", "5OO"}, {"price", "1"}}, &*anna);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("amount"), std::string::npos) << bad->body;
+  EXPECT_EQ(
+      d.post("/api/meters/6892850/payments", {{"amount", "5"}, {"price", "-1"}}, &*anna)->status,
+      400);
+  EXPECT_EQ(d.post("/api/meters/6892850/payments", {{"amount", 5}, {"price", "1"}}, &*anna)->status,
+            400);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments"), 1);
+  // Both logs have it, with who and from where; the admin log stays append-only.
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments_audit WHERE actor='anna'"), 1);
+  const auto audit = d.get_json("/api/audit?serial=6892850", *anna);
+  ASSERT_GE(audit["entries"].size(), 1u);
+  EXPECT_EQ(audit["entries"][0]["action"], "payment.add");
+  EXPECT_EQ(audit["entries"][0]["actor"], "anna");
+  EXPECT_EQ(audit["entries"][0]["remote"], "127.0.0.1");
+  EXPECT_FALSE(d.store().db().exec("DELETE FROM admin_audit").ok());
+  EXPECT_FALSE(d.store().db().exec("UPDATE admin_audit SET actor='x'").ok());
+}
+
+TEST(ServerHttp, CommandsAndNewMeters) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  auto root = d.login("root", kAdminPass);
+  ASSERT_TRUE(root);
+  auto close = d.post("/api/meters/5555555/commands", {{"command", "close"}}, &*root);
+  ASSERT_EQ(close->status, 201) << close->body;
+  auto unknown = d.post("/api/meters/5555555/commands", {{"command", "explode"}}, &*root);
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_NE(unknown->body.find("explode"), std::string::npos) << unknown->body;
+  EXPECT_EQ(
+      d.post("/api/meters/5555555/commands", {{"command", "close"}, {"timeout_s", -5}}, &*root)
+          ->status,
+      400);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE command='close' AND state='queued'"), 1);
+  // Not JSON, not an object, too big: 400 or 413, and nothing changes.
+  httplib::Headers h{{"Cookie", root->cookie}, {"X-CSRF-Token", root->csrf}};
+  EXPECT_EQ(d.client().Post("/api/meters/5555555/commands", h, "{", "application/json")->status,
+            400);
+  EXPECT_EQ(d.client().Post("/api/meters/5555555/commands", h, "[]", "application/json")->status,
+            400);
+  EXPECT_EQ(
+      d.client()
+          .Post("/api/meters/5555555/commands", h, std::string(100000, ' '), "application/json")
+          ->status,
+      413);
+  // A new meter with a generated key, shown once.
+  auto added = d.post("/api/meters",
+                      {{"serial", "7000001"},
+                       {"kind", "water"},
+                       {"group", "Loppen"},
+                       {"setup_value", "12.5"},
+                       {"generate_key", true}},
+                      &*root);
+  ASSERT_EQ(added->status, 201) << added->body;
+  EXPECT_EQ(json::parse(added->body)["key"].get<std::string>().size(), 32u);
+  EXPECT_EQ(d.post("/api/meters", {{"serial", "7000001"}, {"generate_key", true}}, &*root)->status,
+            409);
+  EXPECT_EQ(d.post("/api/meters", {{"serial", "70/1"}, {"generate_key", true}}, &*root)->status,
+            400);
+  EXPECT_EQ(d.post("/api/meters", {{"serial", "7000002"}, {"key", "abc"}}, &*root)->status, 400);
+  auto m = d.store().meter("7000001").value();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->kind, "water");
+  EXPECT_EQ(m->setup_value, "12.5");
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM meters"), 3);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='meter.add'"), 1);
+}
+
+TEST(ServerHttp, CsvExportsAreExact) {
+  Dashboard d;
+  const auto now = now_s();
+  seed(d, now);
+  const std::int64_t start = (now / kHour - 30 * 24) * kHour;
+  ASSERT_TRUE(
+      d.store()
+          .add_payment({0, "6892850", start + 2 * kHour, "10", "2", "", "active", 0}, "test", now)
+          .ok());
+  d.start();
+  auto bo = d.login("bo", kViewerPass);
+  ASSERT_TRUE(bo);
+  const std::string range =
+      "?from=" + std::to_string(start) + "&to=" + std::to_string(start + 3 * kHour);
+  auto samples = d.get("/api/meters/6892850/samples.csv" + range, &*bo);
+  ASSERT_EQ(samples->status, 200);
+  EXPECT_EQ(samples->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(samples->body.substr(0, samples->body.find('\n')),
+            "time,heap,t1,t2,t3,tdif,flow1,effect1,hr,v1,e1,energy_kwh,volume_m3");
+  EXPECT_NE(samples->body.find(std::to_string(start) + ",20000,50.50,30.25,,20.25,100,2.5,1000,"
+                                                       "456.789,12000.000,12000.000,456.789\n"),
+            std::string::npos)
+      << samples->body;
+  auto energy = d.get("/api/meters/6892850/energy.csv" + range, &*bo);
+  ASSERT_EQ(energy->status, 200);
+  // Setup value 11000; 10 / 2 = 5 kWh paid from the third hour on.
+  EXPECT_EQ(energy->body,
+            "time,energy_kwh,since_setup_kwh,paid_kwh,remaining_kwh\n" + std::to_string(start) +
+                ",12000.000,1000.000,0,-1000.000\n" + std::to_string(start + kHour) +
+                ",12001.250,1001.250,0,-1001.250\n" + std::to_string(start + 2 * kHour) +
+                ",12002.500,1002.500,5,-997.500\n" + std::to_string(start + 3 * kHour) +
+                ",12003.750,1003.750,5,-998.750\n");
+}
+
+TEST(ServerHttp, NewPasswordAndRemovalEndSessions) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  auto bo = d.login("bo", kViewerPass);
+  auto anna = d.login("anna", kAdminPass);
+  ASSERT_TRUE(bo && anna);
+  std::ofstream(d.dir().file("new-pw")) << "another-secret\n";
+  auto r = d.cli({"users", "passwd", "bo", "--password-file", d.dir().file("new-pw")});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(d.get("/api/meters", &*bo)->status, 401);
+  EXPECT_FALSE(d.login("bo", kViewerPass));
+  EXPECT_TRUE(d.login("bo", "another-secret"));
+  EXPECT_EQ(d.get("/api/meters", &*anna)->status, 200);
+  r = d.cli({"users", "remove", "anna"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(d.get("/api/meters", &*anna)->status, 401);
+  // The command line's changes are audited too; bad input is named.
+  r = d.cli({"audit"});
+  EXPECT_NE(r.out.find("user.remove: anna"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("user.passwd: bo"), std::string::npos) << r.out;
+  std::ofstream(d.dir().file("short")) << "short\n";
+  r = d.cli({"users", "add", "cy", "--password-file", d.dir().file("short")});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("at least 8"), std::string::npos) << r.err;
+  r = d.cli({"users", "add", "cy", "--role", "admin", "--password-file", d.dir().file("new-pw")});
+  EXPECT_NE(r.err.find("--groups"), std::string::npos) << r.err;
+}
+
+TEST(ServerHttp, ServesTheDashboardWithSecurityHeaders) {
+  Dashboard d;
+  d.start();
+  auto index = d.client().Get("/");
+  ASSERT_TRUE(index);
+  ASSERT_EQ(index->status, 200) << "is the dashboard built into " ML_WEB_DIR "?";
+  EXPECT_NE(index->body.find("<html"), std::string::npos);
+  EXPECT_NE(index->get_header_value("Content-Security-Policy").find("default-src 'self'"),
+            std::string::npos);
+  EXPECT_EQ(index->get_header_value("X-Frame-Options"), "DENY");
+  EXPECT_EQ(index->get_header_value("X-Content-Type-Options"), "nosniff");
+  auto script = d.client().Get("/app.js");
+  ASSERT_EQ(script->status, 200);
+  EXPECT_NE(script->get_header_value("Content-Type").find("javascript"), std::string::npos);
+  EXPECT_EQ(d.client().Get("/../server.toml")->status, 404);
+  EXPECT_EQ(d.client().Get("/api/nothing")->status, 401);
+}
+
+TEST(ServerHttp, WithoutTheDashboardTheApiStillAnswers) {
+  TempDir empty;
+  Dashboard d("", 1, empty.path().string());
+  d.start();
+  auto index = d.client().Get("/");
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 503);
+  EXPECT_NE(index->body.find("web_dir"), std::string::npos) << index->body;
+  EXPECT_EQ(d.client().Get("/api/session")->status, 401);
+}
+
+}  // namespace ml::test::dashboard
