@@ -356,8 +356,10 @@ server::Payment payment_from(const PayArgs& a) {
 
 void pay(const std::string& config_path, const PayArgs& a) {
   auto store = open_store(config_from(config_path));
-  if (!ok(store->meter(a.serial))) fail("no meter " + a.serial);
+  const auto meter = ok(store->meter(a.serial));
+  if (!meter) fail("no meter " + a.serial);
   const auto p = payment_from(a);
+  ok(server::limit_with(*meter, ok(store->payments(a.serial)), p));
   const auto id = ok(store->add_payment(p, actor_of(a.actor), unix_now()));
   std::cout << "payment #" << id << ": " << p.amount << " at " << p.price << " per kWh\n";
   print_limit(*store, a.serial);
@@ -387,7 +389,14 @@ void payments_correct(const std::string& config_path, PayArgs a) {
   if (a.amount.empty()) a.amount = old->amount;
   if (a.price.empty()) a.price = old->price;
   if (a.note.empty()) a.note = old->note;
-  const auto id = ok(store->correct_payment(a.id, payment_from(a), actor_of(a.actor), unix_now()));
+  const auto replacement = payment_from(a);
+  auto entries = ok(store->payments(old->serial));
+  for (auto& e : entries)
+    if (e.id == a.id) e.state = "void";
+  const auto meter = ok(store->meter(old->serial));
+  if (!meter) fail("no meter " + old->serial);
+  ok(server::limit_with(*meter, entries, replacement));
+  const auto id = ok(store->correct_payment(a.id, replacement, actor_of(a.actor), unix_now()));
   std::cout << "payment #" << a.id << " corrected by #" << id << "\n";
   print_limit(*store, old->serial);
 }

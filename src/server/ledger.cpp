@@ -55,6 +55,18 @@ core::Result<Decimal> open_until_limit(const Meter& meter, const std::vector<Pay
   return core::sum(*total, *setup);
 }
 
+core::Result<Decimal> limit_with(const Meter& meter, std::vector<Payment> payments,
+                                 const Payment& entry) {
+  payments.push_back(entry);
+  auto limit = open_until_limit(meter, payments);
+  if (!limit) {
+    return core::make_error(core::Errc::invalid_argument,
+                            "amount " + entry.amount + " at price " + entry.price +
+                                " is too large for the ledger to add up exactly");
+  }
+  return limit;
+}
+
 Remaining remaining(const Decimal& limit, const std::vector<StoredSample>& recent, bool water) {
   Remaining r;
   const StoredSample* first = nullptr;

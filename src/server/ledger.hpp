@@ -28,6 +28,11 @@ core::Result<core::Decimal> paid(const std::vector<Payment>& payments);
 core::Result<core::Decimal> open_until_limit(const Meter& meter,
                                              const std::vector<Payment>& payments);
 
+// The limit with `entry` added to `payments`; an error naming the amount when the sum would not
+// stay exact (checked before an entry is stored, so the ledger always adds up).
+core::Result<core::Decimal> limit_with(const Meter& meter, std::vector<Payment> payments,
+                                       const Payment& entry);
+
 struct Remaining {
   std::optional<core::Decimal> units;  // limit - latest reading (kWh; m3 for water)
   std::optional<double> hours;         // at the recent rate of use; none when it is unknown

@@ -463,7 +463,13 @@ TEST(ServerHttp, PaymentsPreviewThenAddQueuesTheLimitAndIsAudited) {
       400);
   EXPECT_EQ(d.post("/api/meters/6892850/payments", {{"amount", 5}, {"price", "1"}}, &*anna)->status,
             400);
+  // An amount whose energy would not add up exactly is refused before it is stored.
+  auto huge = d.post("/api/meters/6892850/payments",
+                     {{"amount", "9000000000000000000"}, {"price", "0.001"}}, &*anna);
+  EXPECT_EQ(huge->status, 400);
+  EXPECT_NE(huge->body.find("too large"), std::string::npos) << huge->body;
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments"), 1);
+  EXPECT_EQ(d.get_json("/api/meters/6892850/payments", *anna)["open_until"], "11588.235");
   // Both logs have it, with who and from where; the admin log stays append-only.
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments_audit WHERE actor='anna'"), 1);
   const auto audit = d.get_json("/api/audit?serial=6892850", *anna);

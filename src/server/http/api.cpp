@@ -492,23 +492,23 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
   p.price = price.to_string();
   p.note = note;
 
+  auto entries = store_.payments(m.serial);
+  if (!entries) return store_error(entries.error());
+  ML_FIELD(after_limit, limit_with(m, *entries, p));
   if (what == "payments/preview") {
-    auto entries = store_.payments(m.serial);
-    if (!entries) return store_error(entries.error());
     auto before_paid = paid(*entries);
     auto before_limit = open_until_limit(m, *entries);
     auto units = credited(p);
     entries->push_back(p);
     auto after_paid = paid(*entries);
-    auto after_limit = open_until_limit(m, *entries);
-    if (!before_paid || !before_limit || !units || !after_paid || !after_limit) {
-      return error(400, "the amount is too large to add up exactly");
+    if (!before_paid || !before_limit || !units || !after_paid) {
+      return store_error(core::make_error(core::Errc::invalid_argument, "the ledger"));
     }
     json j = {{"kwh", units->to_string()},
               {"paid_before", before_paid->to_string()},
               {"paid_after", after_paid->to_string()},
               {"open_until_before", before_limit->to_string()},
-              {"open_until_after", after_limit->to_string()}};
+              {"open_until_after", after_limit.to_string()}};
     auto latest = store_.latest_sample(m.serial);
     if (!latest) return store_error(latest.error());
     std::vector<StoredSample> recent;
@@ -518,7 +518,7 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
       if (*first && (*first)->time < (*latest)->time) recent.push_back(**first);
       recent.push_back(**latest);
     }
-    const auto rest = remaining(*after_limit, recent, m.kind == "water");
+    const auto rest = remaining(after_limit, recent, m.kind == "water");
     j["remaining_after"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
     j["hours_remaining_after"] = rest.hours ? json(*rest.hours) : json(nullptr);
     return json_response(200, j);
