@@ -78,7 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool logged_in = (data[0] & 4) != 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   r.path = next_line(in);
-  std::string_view query = next_line(in);
+  const std::string query_line = next_line(in);
+  std::string_view query = query_line;
   while (!query.empty()) {
     const auto amp = query.find('&');
     const std::string_view item = query.substr(0, amp);
