@@ -1,0 +1,143 @@
+// MeterLogger dashboard: login, the meter list (#/) and a meter's page (#/meter/SERIAL).
+import * as api from './api.js';
+import { session, setSession } from './session.js';
+import * as list from './list.js';
+import * as meter from './meter.js';
+import { showBanner } from './banner.js';
+
+const $ = (id) => document.getElementById(id);
+
+let current = null; // the mounted view module
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const q = raw.indexOf('?');
+  const path = q < 0 ? raw : raw.slice(0, q);
+  const params = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+  const m = /^\/meter\/([^/]+)\/?$/.exec(path);
+  if (m) return { view: meter, serial: decodeURIComponent(m[1]), params };
+  return { view: list, params };
+}
+
+function unmount() {
+  if (current) current.unmount();
+  current = null;
+}
+
+function route() {
+  if (!session.user) return;
+  const r = parseHash();
+  unmount();
+  showBanner(null);
+  $('login-view').hidden = true;
+  $('app-header').hidden = false;
+  $('app').hidden = false;
+  current = r.view;
+  current.mount(r);
+  window.scrollTo(0, 0);
+}
+
+function renderUser() {
+  const user = $('user');
+  user.textContent = '';
+  user.append(session.user, ' ');
+  const role = document.createElement('span');
+  role.className = 'role';
+  role.textContent = session.role || '';
+  user.append(role);
+  const groups = Array.isArray(session.groups) ? session.groups.join(', ') : '';
+  user.title = groups ? `groups: ${groups}` : '';
+}
+
+function showLogin(message, isError = true) {
+  unmount();
+  list.forget();
+  setSession(null);
+  $('app').hidden = true;
+  $('app-header').hidden = true;
+  $('login-view').hidden = false;
+  const msg = $('login-message');
+  msg.textContent = message || '';
+  msg.classList.toggle('error', Boolean(message) && isError);
+  $('password').value = '';
+  const focus = $('username').value ? $('password') : $('username');
+  focus.focus();
+}
+
+function loggedIn(data) {
+  setSession(data);
+  api.setCsrf(data.csrf);
+  renderUser();
+  $('login-message').textContent = '';
+  $('login-message').classList.remove('error');
+  route();
+}
+
+async function onLogin(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const button = form.querySelector('button[type=submit]');
+  const msg = $('login-message');
+  msg.classList.remove('error');
+  msg.textContent = 'Logging in…';
+  button.disabled = true;
+  try {
+    const data = await api.post('api/login', {
+      username: $('username').value.trim(),
+      password: $('password').value,
+    }, { expect401: true });
+    $('password').value = '';
+    loggedIn(data);
+  } catch (err) {
+    msg.classList.add('error');
+    if (err.status === 401) {
+      msg.textContent = 'Wrong user name or password.';
+    } else if (err.status === 429) {
+      const secs = parseInt(err.retryAfter, 10);
+      msg.textContent = Number.isFinite(secs)
+        ? `Too many failed logins, try again in ${secs} s.`
+        : 'Too many failed logins, try again later.';
+    } else {
+      msg.textContent = `Cannot log in: ${err.message}`;
+    }
+    $('password').select();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function onLogout() {
+  const button = $('logout');
+  button.disabled = true;
+  try {
+    await api.post('api/logout', {}, { expect401: true });
+  } catch (err) {
+    // The session is gone either way once we forget it; say so only for real failures.
+    if (err.status && err.status !== 401) showBanner(`Logout: ${err.message}`);
+  } finally {
+    button.disabled = false;
+    api.setCsrf(null);
+    showLogin('You are logged out.', false);
+  }
+}
+
+async function start() {
+  api.onUnauthorized(() => {
+    if (!$('login-view').hidden) return; // several requests can fail at once
+    if (session.user) showLogin('Your session has ended, please log in again.');
+    else showLogin();
+  });
+  $('login-form').addEventListener('submit', onLogin);
+  $('logout').addEventListener('click', onLogout);
+  window.addEventListener('hashchange', route);
+
+  try {
+    const data = await api.get('api/session', { expect401: true });
+    loggedIn(data);
+  } catch (err) {
+    if (err.status === 401) showLogin();
+    else showLogin(`The server answered: ${err.message}`);
+  }
+}
+
+start();

@@ -1,0 +1,203 @@
+// #/ : every meter, grouped by group, searchable and sortable. Refreshes every 60 s.
+import * as api from './api.js';
+import { showBanner } from './banner.js';
+import { ago, dateTime, dec, duration, el, isRounded } from './format.js';
+
+const REFRESH_MS = 60000;
+const $ = (id) => document.getElementById(id);
+
+let meters = [];
+let skew = 0; // server clock - browser clock, seconds
+let sort = { key: 'serial', dir: 1 };
+let timer = null;
+let controller = null;
+let wired = false;
+
+const num = (s) => {
+  if (s === null || s === undefined || s === '') return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
+};
+
+// The value a column sorts by; null sorts last in both directions.
+const sortValue = {
+  serial: (m) => m.serial,
+  name: (m) => m.name || null,
+  energy: (m) => num(m.latest && m.latest.energy_kwh),
+  volume: (m) => num(m.latest && m.latest.volume_m3),
+  hours: (m) => num(m.latest && m.latest.hours),
+  remaining: (m) => num(m.remaining),
+  time_left: (m) => (typeof m.hours_remaining === 'number' ? m.hours_remaining : null),
+  last_seen: (m) => m.last_seen || null,
+};
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
+function compare(a, b) {
+  const va = sortValue[sort.key](a);
+  const vb = sortValue[sort.key](b);
+  if (va === null && vb === null) return collator.compare(a.serial, b.serial);
+  if (va === null) return 1;
+  if (vb === null) return -1;
+  const c = typeof va === 'string' ? collator.compare(va, vb) : va - vb;
+  return c === 0 ? collator.compare(a.serial, b.serial) : c * sort.dir;
+}
+
+function matches(m, needle) {
+  if (!needle) return true;
+  return [m.serial, m.name, m.group].some((v) => v && String(v).toLowerCase().includes(needle));
+}
+
+function numCell(value, cls = 'num') {
+  return el('td', { class: cls, title: isRounded(value) ? String(value) : null }, dec(value));
+}
+
+function row(m, now) {
+  const latest = m.latest || {};
+  const offline = !m.online;
+  const closed = m.valve === 'close';
+  const classes = ['meter'];
+  if (offline) classes.push('offline');
+  if (closed) classes.push('valve-closed');
+  const href = `#/meter/${encodeURIComponent(m.serial)}`;
+
+  const serialCell = el('td', { class: 'serial' }, el('a', { href }, m.serial));
+  const badges = el('span', { class: 'badges' });
+  if (offline) badges.append(el('span', { class: 'badge badge-offline' }, 'offline'));
+  if (closed) badges.append(el('span', { class: 'badge badge-closed' }, 'closed'));
+  serialCell.append(badges);
+
+  const remaining = numCell(m.remaining);
+  if (typeof m.remaining === 'string' && m.remaining.startsWith('-')) remaining.classList.add('negative');
+  if (m.kind === 'water' && m.remaining !== null && m.remaining !== undefined) {
+    remaining.append(' ', el('span', { class: 'unit' }, 'm³'));
+  }
+  const seen = el('td', { class: 'num col-seen', title: m.last_seen ? dateTime(m.last_seen) : null },
+    ago(m.last_seen, now));
+
+  return el('tr', { class: classes.join(' '), dataset: { serial: m.serial } },
+    serialCell,
+    el('td', { class: 'name' }, m.name || ''),
+    numCell(latest.energy_kwh, 'num col-energy'),
+    numCell(latest.volume_m3, 'num col-volume'),
+    numCell(latest.hours, 'num col-hours'),
+    remaining,
+    el('td', { class: 'num' }, duration(m.hours_remaining)),
+    seen,
+  );
+}
+
+function render() {
+  const table = $('meters');
+  if (!table) return;
+  const now = Date.now() / 1000 + skew;
+  const needle = $('search').value.trim().toLowerCase();
+
+  for (const th of table.querySelectorAll('th[data-sort]')) {
+    const active = th.dataset.sort === sort.key;
+    th.setAttribute('aria-sort', active ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none');
+  }
+
+  const groups = new Map();
+  let shown = 0;
+  for (const m of meters) {
+    if (!matches(m, needle)) continue;
+    const g = m.group || '';
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g).push(m);
+    shown += 1;
+  }
+
+  for (const tbody of table.querySelectorAll('tbody')) tbody.remove();
+  const names = [...groups.keys()].sort((a, b) => collator.compare(a, b));
+  const cols = table.querySelectorAll('thead th').length;
+  for (const name of names) {
+    const list = groups.get(name).sort(compare);
+    const offline = list.filter((m) => !m.online).length;
+    const head = el('tr', { class: 'group-head' },
+      el('th', { colspan: cols, scope: 'rowgroup' },
+        name || '(no group)',
+        el('span', { class: 'muted group-count' },
+          ` ${list.length} ${list.length === 1 ? 'meter' : 'meters'}${offline ? `, ${offline} offline` : ''}`)));
+    const tbody = el('tbody', { class: 'group', dataset: { group: name } }, head);
+    for (const m of list) tbody.append(row(m, now));
+    table.append(tbody);
+  }
+
+  const count = $('meter-count');
+  count.textContent = shown === meters.length
+    ? `${meters.length} ${meters.length === 1 ? 'meter' : 'meters'}`
+    : `${shown} of ${meters.length} meters`;
+  count.dataset.count = String(shown);
+  $('list-empty').hidden = shown > 0 || meters.length === 0;
+}
+
+async function load() {
+  if (controller) controller.abort();
+  controller = new AbortController();
+  const signal = controller.signal;
+  try {
+    const data = await api.get('api/meters', { signal });
+    if (signal.aborted) return;
+    meters = Array.isArray(data.meters) ? data.meters : [];
+    if (typeof data.now === 'number') skew = data.now - Date.now() / 1000;
+    showBanner(null);
+    render();
+  } catch (err) {
+    if (api.isAbort(err) || err.status === 401) return;
+    showBanner(`Cannot load the meters: ${err.message}`);
+  }
+}
+
+function wire() {
+  if (wired) return;
+  wired = true;
+  $('search').addEventListener('input', render);
+  for (const th of $('meters').querySelectorAll('th[data-sort]')) {
+    th.tabIndex = 0;
+    const activate = () => {
+      if (sort.key === th.dataset.sort) sort.dir = -sort.dir;
+      else sort = { key: th.dataset.sort, dir: 1 };
+      render();
+    };
+    th.addEventListener('click', activate);
+    th.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        activate();
+      }
+    });
+  }
+  // A click anywhere on a meter's row opens it (the serial is the real link).
+  $('meters').addEventListener('click', (e) => {
+    if (e.target.closest('a')) return;
+    const tr = e.target.closest('tr.meter');
+    if (tr) location.hash = `#/meter/${encodeURIComponent(tr.dataset.serial)}`;
+  });
+}
+
+export function mount({ params }) {
+  wire();
+  $('meter-list').hidden = false;
+  document.title = 'Meters · MeterLogger';
+  const q = params.get('q');
+  if (q !== null) $('search').value = q;
+  if (meters.length) render(); // the last list at once, then fresh data
+  load();
+  timer = setInterval(load, REFRESH_MS);
+}
+
+// At logout: nothing of the last user's list stays in memory.
+export function forget() {
+  meters = [];
+  for (const tbody of $('meters').querySelectorAll('tbody')) tbody.remove();
+  $('meter-count').textContent = '';
+}
+
+export function unmount() {
+  clearInterval(timer);
+  timer = null;
+  if (controller) controller.abort();
+  controller = null;
+  $('meter-list').hidden = true;
+}
