@@ -623,4 +623,80 @@ TEST(ServerHttp, WithoutTheDashboardTheApiStillAnswers) {
   EXPECT_EQ(d.client().Get("/api/session")->status, 401);
 }
 
+// The dashboard in Chromium against a live system: mosquitto, the agent reading an emulated
+// MULTICAL with a valve, `run` and `serve`, with 60 days of history before the live samples.
+TEST(ServerDashboardBrowser, AdminAndViewerInALiveSystem) {
+  TempDir peers;
+  Broker broker(peers);
+  broker.start();
+  Dashboard d("[commands]\nretry_initial = 2\npoll_interval = 0\n", broker.port());
+  const auto now = now_s();
+  d.add_meter("6892850", "Loppen", true, "11000");
+  d.add_meter("5555555", "Kildevang", true);
+  std::vector<server::IngestItem> history;
+  const std::int64_t start = (now / kHour - 60 * 24) * kHour;
+  for (int h = 0; h < 60 * 24 - 1; ++h) {
+    history.push_back(sample_at("6892850", start + h * kHour,
+                                "heap=20000&t1=" + std::to_string(60 - h % 7) +
+                                    ".25 C&t2=35.50 C&tdif=" + std::to_string(25 - h % 7) +
+                                    ".75 K&flow1=" + std::to_string(90 + h % 20) +
+                                    " l/h&effect1=2.5 kW&hr=" + std::to_string(1000 + h) +
+                                    " h&v1=300.000 m3&e1=" + energy_at(h / 5) + " kWh&"));
+  }
+  history.push_back(sample_at("5555555", now - 10 * kHour, "heap=1&e1=5.000 MWh&v1=1.000 m3&"));
+  d.ingest(history);
+  d.add_user("anna", kAdminPass, "admin", "Loppen");
+  d.add_user("bo", kViewerPass, "viewer");
+
+  auto run_server = std::make_unique<Process>(
+      std::vector<std::string>{ML_SERVER_BIN, "--config", d.config(), "run"},
+      d.dir().file("run.log"));
+  Emulator meter(peers, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "12345"});
+  AgentMeter m = serial_meter("kmp", meter.link(), 2);
+  m.extra = "[meter.valve]\noutput = \"file:" + peers.file("ac1") + "\"\n";
+  auto agent = start_agent(peers, write_agent_config(peers, broker.port(), {m}));
+  // Live: samples from the agent reach the database.
+  bool live = false;
+  for (int i = 0; i < 300 && !live; ++i) {
+    live = d.count("SELECT COUNT(*) FROM samples WHERE serial='6892850' AND time > " +
+                   std::to_string(now - 60)) > 0;
+    if (!live) std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(live) << run_server->log() << agent->log();
+  d.start();
+
+  const std::string shots = ML_SCREENSHOT_DIR "/dashboard";
+  const std::string url = "http://127.0.0.1:" + std::to_string(d.port()) + "/";
+  const auto browser = run({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/dashboard.mjs", url,
+                            "anna", kAdminPass, "bo", kViewerPass, "6892850", shots},
+                           std::chrono::seconds(150));
+  ASSERT_EQ(browser.status, 0) << browser.out << browser.err << d.process().log();
+  const auto seen = json::parse(browser.out);
+  EXPECT_TRUE(seen["ok"].get<bool>());
+  // What the browser read is what the database holds: the live energy, the payment's limit.
+  EXPECT_EQ(seen["latest"]["energy"].get<std::string>().find("12345"), 0u) << seen.dump();
+  for (const char* shot : {"list.png", "list-phone.png", "meter.png", "meter-phone.png"}) {
+    EXPECT_GT(std::filesystem::file_size(shots + "/" + shot), 10000u) << shot;
+  }
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments WHERE serial='6892850' AND amount='100'"), 1);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE actor='anna' AND action='payment.add'"),
+            1);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE actor='bo' AND action <> 'login' AND "
+                    "action <> 'logout'"),
+            0);
+  // The real agent confirms both commands the dashboard queued: the limit and the closed valve.
+  bool confirmed = false;
+  for (int i = 0; i < 300 && !confirmed; ++i) {
+    confirmed = d.count(
+                    "SELECT COUNT(*) FROM commands WHERE state='acked' AND command IN "
+                    "('open_until', 'close')") == 2;
+    if (!confirmed) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(confirmed) << run_server->log() << agent->log();
+  std::ifstream valve(peers.file("ac1"));
+  std::string level;
+  valve >> level;
+  EXPECT_EQ(level, "0");
+}
+
 }  // namespace ml::test::dashboard
