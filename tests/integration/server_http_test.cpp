@@ -360,6 +360,14 @@ TEST(ServerHttp, MeterListShowsLatestValuesAndPrepaidState) {
   EXPECT_FALSE(other["online"].get<bool>());
   EXPECT_EQ(other["latest"]["energy_kwh"], "5000.000");
   EXPECT_TRUE(other["valve"].is_null());
+  // Without a valve a meter is not prepaid: no valve state, nothing remaining.
+  server::Meter plain = d.store().meter("6892850").value().value();
+  plain.valve_installed = false;
+  ASSERT_TRUE(d.store().update_meter(plain).ok());
+  const auto unvalved = find_meter(d.get_json("/api/meters", *bo), "6892850");
+  EXPECT_TRUE(unvalved["valve"].is_null());
+  EXPECT_TRUE(unvalved["remaining"].is_null());
+  EXPECT_TRUE(unvalved["hours_remaining"].is_null());
   // One meter with its diagnostics; an unknown one is 404.
   const auto one = d.get_json("/api/meters/6892850", *bo);
   EXPECT_EQ(one["diagnostics"]["status"]["value"], "open");

@@ -106,7 +106,8 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
             {"kind", m.kind},
             {"group", m.group},
             {"valve_installed", m.valve_installed},
-            {"valve", diag_value("status")},
+            // A meter without a valve is not prepaid: no valve state, nothing remaining.
+            {"valve", m.valve_installed ? diag_value("status") : json(nullptr)},
             {"version", diag_value("version")},
             {"last_seen", last_seen},
             {"online", online},
@@ -125,6 +126,7 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
     if (*first && (*first)->time < (*latest)->time) recent.push_back(**first);
     recent.push_back(**latest);
   }
+  if (!m.valve_installed) recent.clear();
   const auto rest = remaining(*limit, recent, m.kind == "water");
   j["remaining"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
   j["rate_per_hour"] = rest.rate_per_hour.empty() ? json(nullptr) : json(rest.rate_per_hour);
