@@ -509,16 +509,9 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
               {"paid_after", after_paid->to_string()},
               {"open_until_before", before_limit->to_string()},
               {"open_until_after", after_limit.to_string()}};
-    auto latest = store_.latest_sample(m.serial);
-    if (!latest) return store_error(latest.error());
-    std::vector<StoredSample> recent;
-    if (*latest) {
-      auto first = store_.first_sample_since(m.serial, (*latest)->time - 86400);
-      if (!first) return store_error(first.error());
-      if (*first && (*first)->time < (*latest)->time) recent.push_back(**first);
-      recent.push_back(**latest);
-    }
-    const auto rest = remaining(after_limit, recent, m.kind == "water");
+    auto recent = rate_window(store_, m.serial);
+    if (!recent) return store_error(recent.error());
+    const auto rest = remaining(after_limit, *recent, m.kind == "water");
     j["remaining_after"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
     j["hours_remaining_after"] = rest.hours ? json(*rest.hours) : json(nullptr);
     return json_response(200, j);

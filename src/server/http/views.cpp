@@ -83,8 +83,9 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
                               int offline_after_s, bool can_admin) {
   auto diag = store.diagnostics(m.serial);
   if (!diag) return diag.error();
-  auto latest = store.latest_sample(m.serial);
-  if (!latest) return latest.error();
+  auto window = rate_window(store, m.serial);
+  if (!window) return window.error();
+  const StoredSample* latest = window->empty() ? nullptr : &window->back();
   auto offline = store.latest_event(m.serial, "offline");
   if (!offline) return offline.error();
   auto entries = store.payments(m.serial);
@@ -111,7 +112,7 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
             {"version", diag_value("version")},
             {"last_seen", last_seen},
             {"online", online},
-            {"latest", *latest ? latest_json(**latest) : json(nullptr)},
+            {"latest", latest != nullptr ? latest_json(*latest) : json(nullptr)},
             {"setup_value", m.setup_value}};
   auto total = paid(*entries);
   auto limit = open_until_limit(m, *entries);
@@ -119,20 +120,25 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
   if (!limit) return limit.error();
   j["paid"] = total->to_string();
   j["open_until"] = limit->to_string();
-  std::vector<StoredSample> recent;
-  if (*latest) {
-    auto first = store.first_sample_since(m.serial, (*latest)->time - kDay);
-    if (!first) return first.error();
-    if (*first && (*first)->time < (*latest)->time) recent.push_back(**first);
-    recent.push_back(**latest);
-  }
-  if (!m.valve_installed) recent.clear();
-  const auto rest = remaining(*limit, recent, m.kind == "water");
+  const auto rest = remaining(*limit, m.valve_installed ? *window : std::vector<StoredSample>{},
+                              m.kind == "water");
   j["remaining"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
   j["rate_per_hour"] = rest.rate_per_hour.empty() ? json(nullptr) : json(rest.rate_per_hour);
   j["hours_remaining"] = rest.hours ? json(*rest.hours) : json(nullptr);
   j["can_admin"] = can_admin;
   return j;
+}
+
+core::Result<std::vector<StoredSample>> rate_window(ServerStore& store, const std::string& serial) {
+  auto latest = store.latest_sample(serial);
+  if (!latest) return latest.error();
+  std::vector<StoredSample> out;
+  if (!*latest) return out;
+  auto first = store.first_sample_since(serial, (*latest)->time - kDay);
+  if (!first) return first.error();
+  if (*first && (*first)->time < (*latest)->time) out.push_back(std::move(**first));
+  out.push_back(std::move(**latest));
+  return out;
 }
 
 core::Result<Resolution> pick_resolution(std::string_view name, std::int64_t from,
