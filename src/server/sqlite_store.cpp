@@ -246,6 +246,14 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
 }
 
+core::Status SqliteStore::read_snapshot(const std::function<core::Status()>& reads) {
+  ML_TRY(db_.exec("BEGIN"));  // deferred: a read transaction, writers go on (WAL)
+  auto status = reads();
+  const auto end = db_.exec(status ? "COMMIT" : "ROLLBACK");
+  if (!status) return status;
+  return end;
+}
+
 // ---- meters ----
 
 core::Status SqliteStore::add_meter(const Meter& m) {
@@ -317,11 +325,12 @@ core::Result<std::vector<Meter>> SqliteStore::meters() {
 
 core::Result<std::map<std::string, std::pair<std::string, std::int64_t>>> SqliteStore::diagnostics(
     const std::string& serial) {
-  auto q = db_.prepare("SELECT function, value, time FROM diagnostics WHERE serial=?");
+  auto q = cached("SELECT function, value, time FROM diagnostics WHERE serial=?");
   if (!q) return q.error();
-  q->bind(1, serial);
+  (*q)->bind(1, serial);
   std::map<std::string, std::pair<std::string, std::int64_t>> out;
-  ML_TRY(each_row(*q, [&] { out[q->text(0)] = {q->text(1), q->int64(2)}; }));
+  auto& rows = **q;
+  ML_TRY(each_row(rows, [&] { out[rows.text(0)] = {rows.text(1), rows.int64(2)}; }));
   return out;
 }
 
@@ -892,12 +901,14 @@ Payment read_payment(const sq::Statement& q) {
 }  // namespace
 
 core::Result<std::vector<Payment>> SqliteStore::payments(const std::string& serial) {
-  auto q = db_.prepare(std::string("SELECT ") + kPaymentColumns +
-                       " FROM payments WHERE serial=? ORDER BY time, id");
+  static const std::string sql =
+      std::string("SELECT ") + kPaymentColumns + " FROM payments WHERE serial=? ORDER BY time, id";
+  auto q = cached(sql);
   if (!q) return q.error();
-  q->bind(1, serial);
+  (*q)->bind(1, serial);
   std::vector<Payment> out;
-  ML_TRY(each_row(*q, [&] { out.push_back(read_payment(*q)); }));
+  auto& rows = **q;
+  ML_TRY(each_row(rows, [&] { out.push_back(read_payment(rows)); }));
   return out;
 }
 

@@ -15,6 +15,7 @@ class SqliteStore final : public ServerStore {
   // Creates the file (and its folder) when missing and brings the schema up to date.
   static core::Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
 
+  core::Status read_snapshot(const std::function<core::Status()>& reads) override;
   core::Status add_meter(const Meter& meter) override;
   core::Status update_meter(const Meter& meter) override;
   core::Status remove_meter(const std::string& serial) override;

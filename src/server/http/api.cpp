@@ -353,15 +353,20 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   if (parts.size() == 2 && parts[1] == "meters") {
     if (post) return add_meter(r, c);
     if (!get) return error(405, "GET or POST");
-    auto all = store_.meters();
-    if (!all) return store_error(all.error());
     const auto now = now_();
     json list = json::array();
-    for (const auto& m : *all) {
-      auto v = meter_view(store_, m, now, config_.http.offline_after_s, can_admin(c.user, m.group));
-      if (!v) return store_error(v.error());
-      list.push_back(std::move(v).value());
-    }
+    auto read = store_.read_snapshot([&]() -> core::Status {
+      auto all = store_.meters();
+      if (!all) return all.error();
+      for (const auto& m : *all) {
+        auto v =
+            meter_view(store_, m, now, config_.http.offline_after_s, can_admin(c.user, m.group));
+        if (!v) return v.error();
+        list.push_back(std::move(v).value());
+      }
+      return core::Ok{};
+    });
+    if (!read) return store_error(read.error());
     return json_response(200, json{{"now", now}, {"meters", std::move(list)}});
   }
   if (parts.size() >= 3 && parts.size() <= 5 && parts[1] == "meters") {
