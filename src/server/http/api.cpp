@@ -11,6 +11,7 @@
 #include "core/envelope/envelope.hpp"
 #include "core/topic/topic.hpp"
 #include "password/password.hpp"
+#include "platform/log/log.hpp"
 #include "server/commands.hpp"
 #include "server/http/views.hpp"
 #include "server/ledger.hpp"
@@ -262,11 +263,14 @@ std::optional<Api::Caller> Api::caller_of(const Request& r) {
   return Caller{**u, **s, id};
 }
 
-void Api::audit(const Caller& c, const Request& r, const std::string& action,
+void Api::audit(const std::string& actor, const Request& r, const std::string& action,
                 const std::string& serial, const std::string& detail) {
-  // The change is made already; a failing audit write is reported in the log by the store's
-  // caller, not turned into a failed request.
-  (void)store_.audit_admin({0, now_(), c.user.name, r.remote, action, serial, detail});
+  // The change is made already: a failing audit write goes to the log rather than failing the
+  // request.
+  if (auto st = store_.audit_admin({0, now_(), actor, r.remote, action, serial, detail}); !st) {
+    platform::log::error("audit log: cannot record " + action + " by " + actor + ": " +
+                         st.error().message());
+  }
 }
 
 Response Api::login(const Request& r) {
@@ -304,7 +308,7 @@ Response Api::login(const Request& r) {
   if (!ok) {
     limiter_.failed(user_key, now);
     limiter_.failed(addr_key, now);
-    (void)store_.audit_admin({0, now, name, r.remote, "login.failed", "", ""});
+    audit(name, r, "login.failed", "", "");
     return error(401, "wrong user name or password");
   }
   limiter_.succeeded(user_key);
@@ -312,7 +316,7 @@ Response Api::login(const Request& r) {
   const std::int64_t lifetime = std::int64_t{config_.http.session_hours} * 3600;
   Session s{user->name, random_hex(), now, now + lifetime, r.remote};
   if (auto st = store_.add_session(token_hash(token), s); !st) return store_error(st.error());
-  (void)store_.audit_admin({0, now, user->name, r.remote, "login", "", ""});
+  audit(user->name, r, "login", "", "");
   auto resp = json_response(200, session_json(*user, s));
   resp.headers.emplace_back("Set-Cookie",
                             session_cookie(token, lifetime, config_.http.secure_cookies));
@@ -327,7 +331,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   }
   if (parts.size() == 2 && parts[1] == "logout" && post) {
     if (auto st = store_.remove_session(c.id_hash); !st) return store_error(st.error());
-    audit(c, r, "logout", "", "");
+    audit(c.user.name, r, "logout", "", "");
     Response resp;
     resp.status = 204;
     resp.headers.emplace_back("Set-Cookie", session_cookie("", 0, config_.http.secure_cookies));
@@ -479,7 +483,7 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
     auto id =
         store_.enqueue_command(m.serial, command, argument, now, timeout == 0 ? 0 : now + timeout);
     if (!id) return store_error(id.error());
-    audit(c, r, "command", m.serial,
+    audit(c.user.name, r, "command", m.serial,
           "#" + std::to_string(*id) + " " + command + (argument.empty() ? "" : " " + argument));
     return json_response(201, json{{"id", *id}});
   }
@@ -526,7 +530,7 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
   if (!id) return error(400, id.error().detail.empty() ? id.error().message() : id.error().detail);
   auto limit = queue_open_until(store_, m.serial, now);
   if (!limit) return store_error(limit.error());
-  audit(c, r, "payment.add", m.serial,
+  audit(c.user.name, r, "payment.add", m.serial,
         "#" + std::to_string(*id) + " " + p.amount + " at " + p.price + "; open_until " + *limit);
   return json_response(201, json{{"id", *id}, {"open_until", *limit}});
 }
@@ -580,7 +584,8 @@ Response Api::add_meter(const Request& r, const Caller& c) {
     if (st.error().code == core::Errc::invalid_argument) return error(409, st.error().detail);
     return store_error(st.error());
   }
-  audit(c, r, "meter.add", m.serial, m.kind + " \"" + m.name + "\" group \"" + m.group + "\"");
+  audit(c.user.name, r, "meter.add", m.serial,
+        m.kind + " \"" + m.name + "\" group \"" + m.group + "\"");
   json j = {{"serial", m.serial}};
   if (!generated.empty()) j["key"] = generated;
   return json_response(201, j);

@@ -80,7 +80,7 @@ class Api {
                       const std::string& what);
   Response add_meter(const Request& r, const Caller& caller);
   std::optional<Caller> caller_of(const Request& r);
-  void audit(const Caller& c, const Request& r, const std::string& action,
+  void audit(const std::string& actor, const Request& r, const std::string& action,
              const std::string& serial, const std::string& detail);
 
   ServerStore& store_;
