@@ -248,7 +248,13 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
 
 core::Status SqliteStore::read_snapshot(const std::function<core::Status()>& reads) {
   ML_TRY(db_.exec("BEGIN"));  // deferred: a read transaction, writers go on (WAL)
-  auto status = reads();
+  core::Status status = core::Ok{};
+  try {
+    status = reads();
+  } catch (...) {
+    (void)db_.exec("ROLLBACK");  // never leave the transaction open
+    throw;
+  }
   const auto end = db_.exec(status ? "COMMIT" : "ROLLBACK");
   if (!status) return status;
   return end;
