@@ -254,9 +254,8 @@ void meters_show(const std::string& config_path, const std::string& serial) {
   const auto limit = ok(server::open_until_limit(*m, entries));
   j["paid"] = ok(server::paid(entries)).to_string();
   j["open_until"] = limit.to_string();
-  const auto now = unix_now();
   const auto rest =
-      server::remaining(limit, ok(store->samples(serial, now - 86400, now)), m->kind == "water");
+      server::remaining(limit, ok(server::http::rate_window(*store, serial)), m->kind == "water");
   j["remaining"] = rest.units ? nlohmann::ordered_json(rest.units->to_string()) : nullptr;
   j["rate_per_hour"] =
       rest.rate_per_hour.empty() ? nullptr : nlohmann::ordered_json(rest.rate_per_hour);

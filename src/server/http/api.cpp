@@ -41,24 +41,17 @@ Response store_error(const core::Error& e) {
   return error(500, "storage: " + (e.detail.empty() ? e.message() : e.detail));
 }
 
-std::string hex(const unsigned char* bytes, std::size_t n) {
-  std::string out(2 * n + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), bytes, n);
-  out.pop_back();
-  return out;
-}
-
 std::string random_hex() {
   unsigned char bytes[kTokenBytes];
   randombytes_buf(bytes, sizeof bytes);
-  return hex(bytes, sizeof bytes);
+  return core::to_hex(core::ByteView(bytes, sizeof bytes));
 }
 
 // Sessions are stored under the SHA-256 of their token: a copy of the database opens none.
 std::string token_hash(const std::string& token) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());
-  return hex(digest, sizeof digest);
+  return core::to_hex(core::ByteView(digest, sizeof digest));
 }
 
 bool is_token(std::string_view t) {
@@ -573,7 +566,7 @@ Response Api::add_meter(const Request& r, const Caller& c) {
   if (generate) {
     unsigned char bytes[core::envelope::kMasterKeySize];
     randombytes_buf(bytes, sizeof bytes);
-    generated = hex(bytes, sizeof bytes);
+    generated = core::to_hex(core::ByteView(bytes, sizeof bytes));
     m.key_hex = generated;
   } else {
     auto parsed = core::envelope::parse_master_key(key);
