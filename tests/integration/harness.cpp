@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -40,6 +41,26 @@ int decode_status(int status) {
 }
 
 }  // namespace
+
+double time_scale() {
+  static const double scale = [] {
+    const char* text = std::getenv("ML_TEST_TIME_SCALE");
+    if (!text || !*text) return 1.0;
+    char* end = nullptr;
+    const double v = std::strtod(text, &end);
+    if (end == text || *end != '\0' || !(v >= 1.0) || v > 100.0) {
+      throw std::runtime_error("ML_TEST_TIME_SCALE must be a number from 1 to 100, not '" +
+                               std::string(text) + "'");
+    }
+    return v;
+  }();
+  return scale;
+}
+
+std::chrono::milliseconds scaled(std::chrono::milliseconds base) {
+  return std::chrono::milliseconds(
+      static_cast<std::chrono::milliseconds::rep>(static_cast<double>(base.count()) * time_scale()));
+}
 
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

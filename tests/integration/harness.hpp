@@ -11,6 +11,12 @@
 
 namespace ml::test {
 
+// Deadlines: every limit a test waits for is a base figure times ML_TEST_TIME_SCALE (default 1;
+// the sanitizer preset sets a larger one), so a loaded or instrumented machine gets more time
+// while a test that goes right still ends on the event it waits for, never at the deadline.
+double time_scale();
+std::chrono::milliseconds scaled(std::chrono::milliseconds base);
+
 // A temporary directory removed at the end of the test.
 class TempDir {
  public:
