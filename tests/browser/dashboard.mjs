@@ -29,6 +29,9 @@ const PHONE = { width: 375, height: 800 };
 const result = { serial };
 const pageErrors = [];
 
+// Deadlines grow with ML_TEST_TIME_SCALE, as the integration tests' (docs/building.md).
+const timeScale = Number(process.env.ML_TEST_TIME_SCALE || '1') || 1;
+
 const browser = await chromium.launch({
   executablePath: process.env.ML_CHROMIUM || '/usr/bin/chromium',
   args: ['--disable-gpu', '--disable-dev-shm-usage'],
@@ -37,7 +40,7 @@ let failed = false;
 try {
   const context = await browser.newContext({ viewport: DESKTOP });
   const page = await context.newPage();
-  page.setDefaultTimeout(30000);
+  page.setDefaultTimeout(30000 * timeScale);
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('console', (msg) => {
     // 401/403 answers are expected (before login, the refused POSTs); script errors are not.
@@ -115,7 +118,7 @@ try {
 
   await page.screenshot({ path: join(shotDir, 'list.png'), fullPage: true });
   await page.setViewportSize(PHONE);
-  await page.waitForTimeout(200);
+  await page.waitForSelector(row, { state: 'visible' }); // the list follows the width
   check(await page.isVisible(row), 'the meter is listed on a phone');
   await page.screenshot({ path: join(shotDir, 'list-phone.png'), fullPage: true });
   await page.setViewportSize(DESKTOP);
@@ -182,7 +185,11 @@ try {
 
   await page.screenshot({ path: join(shotDir, 'meter.png'), fullPage: true });
   await page.setViewportSize(PHONE);
-  await page.waitForTimeout(400); // the charts follow the width
+  // The charts follow the width: wait for it, not for time.
+  await page.waitForFunction((w) => {
+    const chart = document.querySelector('#chart-energy .uplot');
+    return chart && chart.getBoundingClientRect().width <= w;
+  }, PHONE.width).catch(() => {});
   const phoneChartWidth = await page.$eval('#chart-energy .uplot', (e) => e.getBoundingClientRect().width);
   check(phoneChartWidth <= PHONE.width, `the chart fits a phone (${phoneChartWidth} px)`);
   await page.screenshot({ path: join(shotDir, 'meter-phone.png'), fullPage: true });

@@ -18,13 +18,16 @@ function check(condition, what) {
   if (!condition) throw new Error(`check failed: ${what}`);
 }
 
+// Deadlines grow with ML_TEST_TIME_SCALE, as the integration tests' (docs/building.md).
+const timeScale = Number(process.env.ML_TEST_TIME_SCALE || '1') || 1;
+
 const browser = await chromium.launch({
   executablePath: process.env.ML_CHROMIUM || '/usr/bin/chromium',
   args: ['--disable-gpu', '--disable-dev-shm-usage'],
 });
 try {
   const page = await browser.newPage();
-  page.setDefaultTimeout(30000);
+  page.setDefaultTimeout(30000 * timeScale);
 
   // Not logged in: the page sends the browser to the login form.
   await page.goto(url);

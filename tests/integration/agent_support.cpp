@@ -55,6 +55,21 @@ std::unique_ptr<Process> start_agent(const TempDir& dir, const std::string& conf
       dir.file("agent-" + std::to_string(++n) + ".log"));
 }
 
+std::size_t samples_queued(const Process& agent) {
+  const std::string log = agent.log();
+  const std::string mark = ": queued /sample/";
+  std::size_t n = 0;
+  for (std::size_t at = log.find(mark); at != std::string::npos; at = log.find(mark, at + 1))
+    ++n;
+  return n;
+}
+
+bool wait_for_samples_queued(const Process& agent, std::size_t n,
+                             std::chrono::milliseconds timeout) {
+  return wait_until([&] { return samples_queued(agent) >= n; }, timeout,
+                    std::chrono::milliseconds(50));
+}
+
 TestServer::TestServer(asio::io_context& io, int port, const std::string& key_hex,
                        const std::string& client_id)
     : io_(io) {
@@ -137,7 +152,7 @@ std::string TestServer::ask(const std::string& serial, const std::string& comman
                             const std::string& argument) {
   const std::size_t from = received.size();
   send(serial, command, argument);
-  auto r = reply(command, from, std::chrono::seconds(15));
+  auto r = reply(command, from, scaled(std::chrono::seconds(15)));
   return r ? r->text : std::string("<none>");
 }
 

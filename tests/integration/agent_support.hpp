@@ -38,6 +38,13 @@ std::string write_agent_config(const TempDir& dir, int broker_port,
 // `meterlogger agent --config FILE` as a child process, logging to <dir>/agent-N.log.
 std::unique_ptr<Process> start_agent(const TempDir& dir, const std::string& config);
 
+// How many samples the agent has written to its outbox so far, from its debug log ("queued
+// /sample/..."): the event that a reading was taken, also while the broker is down.
+std::size_t samples_queued(const Process& agent);
+// Waits until the agent has queued at least `n` samples.
+bool wait_for_samples_queued(const Process& agent, std::size_t n,
+                             std::chrono::milliseconds timeout = scaled(std::chrono::seconds(20)));
+
 struct Received {
   std::string topic;
   core::topic::Topic parsed;
@@ -63,14 +70,15 @@ class TestServer {
   void publish_raw(const std::string& topic, const core::Bytes& payload);
 
   // Runs the loop until a message satisfies `match` (searching from index `from`), or timeout.
-  std::optional<Received> wait_for(const std::function<bool(const Received&)>& match,
-                                   std::chrono::milliseconds timeout = std::chrono::seconds(15),
-                                   std::size_t from = 0);
+  std::optional<Received> wait_for(
+      const std::function<bool(const Received&)>& match,
+      std::chrono::milliseconds timeout = scaled(std::chrono::seconds(15)), std::size_t from = 0);
   // The first reply on function `fn` arriving at or after index `from`.
-  std::optional<Received> reply(const std::string& fn, std::size_t from,
-                                std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  std::optional<Received> reply(
+      const std::string& fn, std::size_t from,
+      std::chrono::milliseconds timeout = scaled(std::chrono::seconds(15)));
   // Sends a command and returns the text of its reply on the topic of the same name, or
-  // "<none>" when none arrives within 15 s.
+  // "<none>" when none arrives within scaled(15 s).
   std::string ask(const std::string& serial, const std::string& command,
                   const std::string& argument = "1");
 

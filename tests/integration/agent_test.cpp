@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <random>
 #include <regex>
 #include <set>
@@ -45,9 +47,9 @@ TEST(Agent, SamplesArriveDecryptAndMatchTheEmulator) {
 
   // After connecting, the agent announces itself as the original does (spec §7.3).
   for (const char* fn : {"version", "uptime", "reset_reason", "status"}) {
-    ASSERT_TRUE(server.reply(fn, 0, 20s)) << fn << "\n" << agent->log();
+    ASSERT_TRUE(server.reply(fn, 0, scaled(20s))) << fn << "\n" << agent->log();
   }
-  auto first = server.wait_for(is_sample, 20s);
+  auto first = server.wait_for(is_sample, scaled(20s));
   ASSERT_TRUE(first) << agent->log();
   EXPECT_EQ(first->topic.rfind("/sample/v2/6892850/", 0), 0u) << first->topic;
   EXPECT_NEAR(static_cast<double>(first->parsed.time), static_cast<double>(unix_now()), 30);
@@ -67,7 +69,8 @@ TEST(Agent, SamplesArriveDecryptAndMatchTheEmulator) {
   }
   // Samples keep coming, each interval.
   EXPECT_TRUE(server.wait_for(
-      [&](const Received& r) { return is_sample(r) && r.parsed.time > first->parsed.time; }, 10s));
+      [&](const Received& r) { return is_sample(r) && r.parsed.time > first->parsed.time; },
+      scaled(10s)));
   EXPECT_TRUE(server.unopened.empty());
   EXPECT_EQ(agent->stop(SIGTERM), 0);
 }
@@ -84,7 +87,7 @@ TEST(Agent, EveryCommandRoundTripsWithTheExactReply) {
       write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)},
                          "vdd_file = \"" + dir.file("vdd") + "\"");
   auto agent = start_agent(dir, config);
-  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent->log();
+  ASSERT_TRUE(server.reply("status", 0, scaled(20s))) << agent->log();
 
   struct Case {
     std::string command;
@@ -115,7 +118,7 @@ TEST(Agent, EveryCommandRoundTripsWithTheExactReply) {
     for (const std::string& arg : {std::string("1"), std::string()}) {  // "1" and empty
       const std::size_t from = server.received.size();
       server.send("6892850", c.command, arg);
-      auto r = server.reply(c.command, from, 10s);
+      auto r = server.reply(c.command, from, scaled(10s));
       ASSERT_TRUE(r) << c.command << "\n" << agent->log();
       EXPECT_TRUE(std::regex_match(r->text, std::regex(c.pattern)))
           << c.command << " replied '" << r->text << "'";
@@ -125,7 +128,7 @@ TEST(Agent, EveryCommandRoundTripsWithTheExactReply) {
   // `restart` has no reply: the agent re-executes itself, connects again and reports reason 4.
   const std::size_t from = server.received.size();
   server.send("6892850", "restart");
-  auto reason = server.reply("reset_reason", from, 20s);
+  auto reason = server.reply("reset_reason", from, scaled(20s));
   ASSERT_TRUE(reason) << agent->log();
   EXPECT_EQ(reason->text.rfind("reason=4&", 0), 0u) << reason->text;
   EXPECT_TRUE(agent->running());
@@ -141,7 +144,7 @@ TEST(Agent, BadCommandsAreRejectedAndChangeNothing) {
   TestServer server(io, broker.port());
   auto agent = start_agent(
       dir, write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)}));
-  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent->log();
+  ASSERT_TRUE(server.reply("status", 0, scaled(20s))) << agent->log();
 
   auto replies_to = [&](const std::string& fn, std::size_t from) {
     return std::count_if(server.received.begin() + static_cast<long>(from), server.received.end(),
@@ -172,12 +175,12 @@ TEST(Agent, BadCommandsAreRejectedAndChangeNothing) {
                             core::envelope::Padding::pkcs7)
           .value();
   server.publish_raw(t, good);
-  ASSERT_TRUE(server.reply("ping", from, 10s));  // the good one
-  server.publish_raw(t, good);                   // its exact replay
+  ASSERT_TRUE(server.reply("ping", from, scaled(10s)));  // the good one
+  server.publish_raw(t, good);                           // its exact replay
   // Give the agent time to (not) answer, then make sure a fresh command still works.
   const std::size_t probe = server.received.size();
   server.send("6892850", "stack_trace");
-  ASSERT_TRUE(server.reply("stack_trace", probe, 10s));
+  ASSERT_TRUE(server.reply("stack_trace", probe, scaled(10s)));
   EXPECT_EQ(replies_to("ping", from), 1) << agent->log();
   const std::string log = agent->log();
   for (const char* reason : {"too_old", "too_new", "envelope_bad_mac", "too_long", "replay"}) {
@@ -197,6 +200,22 @@ std::set<std::string> queued_samples(const std::string& log) {
   return out;
 }
 
+// A condition for run_until: every sample in the log `log()` returns has been received. Reads the
+// log at most every 200 ms.
+std::function<bool()> all_received(TestServer& server, std::function<std::string()> log) {
+  auto next = std::make_shared<std::chrono::steady_clock::time_point>();
+  return [&server, log = std::move(log), next] {
+    if (std::chrono::steady_clock::now() < *next) return false;
+    *next = std::chrono::steady_clock::now() + 200ms;
+    std::set<std::string> got;
+    for (const Received& r : server.received)
+      if (is_sample(r)) got.insert(r.topic);
+    for (const std::string& t : queued_samples(log()))
+      if (!got.count(t)) return false;
+    return true;
+  };
+}
+
 TEST(Agent, BrokerDownForAWhileLosesNothing) {
   TempDir dir;
   Broker broker(dir, persistent());
@@ -206,13 +225,17 @@ TEST(Agent, BrokerDownForAWhileLosesNothing) {
   TestServer server(io, broker.port());
   auto agent = start_agent(
       dir, write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 1)}));
-  ASSERT_TRUE(server.wait_for(is_sample, 20s)) << agent->log();
+  ASSERT_TRUE(server.wait_for(is_sample, scaled(20s))) << agent->log();
   broker.stop();
-  std::this_thread::sleep_for(6s);  // samples keep being taken into the outbox
+  // Samples keep being taken into the outbox: ten more while the broker is down.
+  const std::size_t before = samples_queued(*agent);
+  ASSERT_TRUE(wait_for_samples_queued(*agent, before + 10, scaled(30s))) << agent->log();
   broker.start();
-  run_for(io, 12s);
+  // The outbox drains: everything queued so far arrives, then once more after the stop.
+  ASSERT_TRUE(run_until(io, all_received(server, [&] { return agent->log(); }), scaled(30s)))
+      << agent->log();
   agent->stop(SIGTERM);
-  run_for(io, 2s);
+  ASSERT_TRUE(run_until(io, all_received(server, [&] { return agent->log(); }), scaled(10s)));
   const std::set<std::string> queued = queued_samples(agent->log());
   ASSERT_GT(queued.size(), 10u);
   std::set<std::string> got;
@@ -239,15 +262,18 @@ TEST(Agent, KilledAtRandomMomentsLosesNoSample) {
   std::string logs;
   for (int i = 0; i < 20; ++i) {
     auto agent = start_agent(dir, config);
+    // Deliberately a random moment: killed wherever it is.
     run_for(io, std::chrono::milliseconds(300 + rng() % 1500));
     agent->stop(SIGKILL);
     logs += agent->log();
   }
   auto agent = start_agent(dir, config);
-  run_for(io, 8s);  // the last run delivers whatever is left in the outbox
+  // The last run delivers whatever is left in the outbox.
+  ASSERT_TRUE(run_until(io, all_received(server, [&] { return logs + agent->log(); }), scaled(30s)))
+      << agent->log();
   agent->stop(SIGTERM);
   logs += agent->log();
-  run_for(io, 1s);
+  ASSERT_TRUE(run_until(io, all_received(server, [&] { return logs; }), scaled(10s)));
   const std::set<std::string> queued = queued_samples(logs);
   ASSERT_GT(queued.size(), 5u);
   std::set<std::string> got;
@@ -283,10 +309,12 @@ TEST(Agent, PulseCountSurvivesAKillLosingAtMostTheLastSecond) {
     const std::int64_t before = saved();
     auto agent = start_agent(dir, config);
     // Counting starts when the agent's input is connected to the emulator.
-    for (int i = 0; i < 200 && agent->log().find("pulse input sim:") == std::string::npos; ++i) {
-      std::this_thread::sleep_for(10ms);
-    }
+    ASSERT_TRUE(
+        wait_until([&] { return agent->log().find("pulse input sim:") != std::string::npos; },
+                   scaled(10s), 10ms))
+        << agent->log();
     const std::int64_t start = emitted();
+    // Deliberately lets pulses be counted for a while before the kill.
     std::this_thread::sleep_for(std::chrono::milliseconds(2300 + 900 * round));
     const std::int64_t end = emitted();
     agent->stop(SIGKILL);
@@ -315,10 +343,11 @@ TEST(AgentClock, NoSampleWithAClockThatIsNotSet) {
   Process agent(
       {"faketime", "-f", "@2020-01-01 00:00:00", meterlogger(), "agent", "--config", config},
       dir.file("agent.log"));
-  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent.log();
+  ASSERT_TRUE(server.reply("status", 0, scaled(20s))) << agent.log();
+  EXPECT_TRUE(wait_for_log(agent, "the system clock is not set")) << agent.log();
+  // Deliberately lets four intervals pass: no sample in them.
   run_for(io, 3s);
   EXPECT_FALSE(server.wait_for(is_sample, 1s)) << agent.log();
-  EXPECT_NE(agent.log().find("the system clock is not set"), std::string::npos) << agent.log();
   EXPECT_EQ(meter.state()["counters"]["requests"], 0);  // the meter was not even read
 }
 
@@ -337,14 +366,19 @@ TEST(Agent, SighupReloadsAndABadFileKeepsTheRunningConfiguration) {
       [](const Received& r) {
         return r.topic.find("/1111111/") != std::string::npos && r.parsed.name == "sample";
       },
-      20s))
+      scaled(20s)))
       << agent->log();
   // A broken file: logged, nothing changes.
   std::ofstream(config) << "state_dir = \"" << dir.file("state") << "\"\n[mqtt\n";
   ::kill(agent->pid(), SIGHUP);
-  run_for(io, 1s);
+  EXPECT_TRUE(run_until(
+      io,
+      [&] {
+        return agent->log().find("SIGHUP: the configuration is not valid") != std::string::npos;
+      },
+      scaled(10s)))
+      << agent->log();
   EXPECT_TRUE(agent->running());
-  EXPECT_NE(agent->log().find("SIGHUP: the configuration is not valid"), std::string::npos);
   // A good file with a second meter: both are read.
   write_agent_config(
       dir, broker.port(),
@@ -354,7 +388,7 @@ TEST(Agent, SighupReloadsAndABadFileKeepsTheRunningConfiguration) {
       [](const Received& r) {
         return r.topic.find("/2222222/") != std::string::npos && r.parsed.name == "sample";
       },
-      20s))
+      scaled(20s)))
       << agent->log();
   EXPECT_EQ(agent->stop(SIGTERM), 0);
 }
@@ -371,10 +405,11 @@ TEST(Agent, ResetReasonTellsACrashAndACleanStop) {
   auto reason_after = [&](std::unique_ptr<Process>& agent) {
     const std::size_t from = server.received.size();
     agent = start_agent(dir, config);
-    if (!server.reply("reset_reason", from, 20s)) return std::string("none");
+    if (!server.reply("reset_reason", from, scaled(20s))) return std::string("none");
     // A killed run leaves unacknowledged messages (its own reset_reason among them) that the
-    // next run sends first; the new run's reset_reason is the last to arrive.
-    run_for(io, 1500ms);
+    // next run sends first; the new run's reset_reason is the last to arrive. The outbox keeps
+    // the order: once the reply to a ping sent now is in, everything queued before it is too.
+    if (server.ask("6892850", "ping", "1") == "<none>") return std::string("no ping reply");
     std::string last;
     for (std::size_t i = from; i < server.received.size(); ++i) {
       if (server.received[i].parsed.name == "reset_reason") last = server.received[i].text;

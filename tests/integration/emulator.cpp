@@ -20,7 +20,7 @@ Emulator::Emulator(const TempDir& dir, const std::string& kind, std::vector<std:
 RunResult read_meter(const std::string& link, std::vector<std::string> extra) {
   std::vector<std::string> argv = {meterlogger(), "read", "--port", link, "--json"};
   argv.insert(argv.end(), extra.begin(), extra.end());
-  return run(argv, std::chrono::seconds(120));
+  return run(argv, scaled(std::chrono::seconds(120)));
 }
 
 }  // namespace ml::test

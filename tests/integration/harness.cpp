@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -14,7 +15,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -58,8 +62,8 @@ double time_scale() {
 }
 
 std::chrono::milliseconds scaled(std::chrono::milliseconds base) {
-  return std::chrono::milliseconds(
-      static_cast<std::chrono::milliseconds::rep>(static_cast<double>(base.count()) * time_scale()));
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(
+      static_cast<double>(base.count()) * time_scale()));
 }
 
 std::string read_text_file(const std::string& path) {
@@ -80,29 +84,159 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+// ---- process groups ----------------------------------------------------------------------------
+
+namespace {
+
+struct ProcInfo {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  pid_t pgid = 0;
+  char state = '?';
+};
+
+// /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses.
+std::optional<ProcInfo> read_stat(pid_t pid) {
+  const std::string text = read_text_file("/proc/" + std::to_string(pid) + "/stat");
+  const std::size_t close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  ProcInfo p;
+  p.pid = pid;
+  std::istringstream rest(text.substr(close + 1));
+  long ppid = 0;
+  long pgid = 0;
+  if (!(rest >> p.state >> ppid >> pgid)) return std::nullopt;
+  p.ppid = static_cast<pid_t>(ppid);
+  p.pgid = static_cast<pid_t>(pgid);
+  return p;
+}
+
+std::vector<ProcInfo> all_processes() {
+  std::vector<ProcInfo> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (auto p = read_stat(static_cast<pid_t>(std::stol(name)))) out.push_back(*p);
+  }
+  return out;
+}
+
+bool gone(const ProcInfo& p) {
+  return p.state == 'Z' || p.state == 'X' || p.state == 'x';
+}
+
+std::string command_line(pid_t pid) {
+  std::string text = read_text_file("/proc/" + std::to_string(pid) + "/cmdline");
+  for (char& c : text)
+    if (c == '\0') c = ' ';
+  while (!text.empty() && text.back() == ' ')
+    text.pop_back();
+  return text;
+}
+
+// Live (not zombie) members of a process group.
+bool group_has_live_members(pid_t pgid) {
+  if (::kill(-pgid, 0) != 0) return false;  // nobody, not even a zombie
+  for (const ProcInfo& p : all_processes())
+    if (p.pgid == pgid && !gone(p)) return true;
+  return false;
+}
+
+// Whether the group has a member other than `leader`, zombies included.
+bool group_has_others(pid_t pgid, pid_t leader) {
+  if (::kill(-pgid, 0) != 0) return false;
+  for (const ProcInfo& p : all_processes())
+    if (p.pgid == pgid && p.pid != leader) return true;
+  return false;
+}
+
+// Reaps exited members of group `pgid` that are this process's children (orphans re-parented to
+// the subreaper), except `keep` (a leader reaped by its Process).
+void reap_group_members(pid_t pgid, pid_t keep) {
+  const pid_t self = ::getpid();
+  for (const ProcInfo& p : all_processes())
+    if (p.pgid == pgid && p.pid != keep && p.ppid == self && p.state == 'Z')
+      ::waitpid(p.pid, nullptr, WNOHANG);
+}
+
+int decode_siginfo(const siginfo_t& info) {
+  if (info.si_code == CLD_EXITED) return info.si_status;
+  return 128 + info.si_status;
+}
+
+// The groups of live Process objects, with the test that started each ("" outside any test).
+std::mutex registry_mutex;
+std::map<pid_t, std::string>& registry() {
+  static std::map<pid_t, std::string> groups;
+  return groups;
+}
+
+std::string current_test() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return info ? std::string(info->test_suite_name()) + "." + info->name() : std::string();
+}
+
+}  // namespace
+
 Process::Process(std::vector<std::string> argv, const std::string& log_path) : log_path_(log_path) {
+  spawn(argv, log_path, "");
+}
+
+Process::Process(std::vector<std::string> argv, const std::string& out_path,
+                 const std::string& err_path)
+    : log_path_(out_path) {
+  spawn(argv, out_path, err_path);
+}
+
+void Process::spawn(std::vector<std::string>& argv, const std::string& out_path,
+                    const std::string& err_path) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (err_path.empty()) {
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+  }
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  // A group of its own (pgid = pid), no signal blocked, and the signals a test sends or a
+  // pipe raises at their default action whatever this binary does with them.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int s : {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2})
+    sigaddset(&defaults, s);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   auto args = c_argv(argv);
-  const int rc = posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  const int rc = posix_spawnp(&pid_, args[0], &actions, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+  const std::lock_guard lock(registry_mutex);
+  registry()[pid_] = current_test();
 }
 
 Process::~Process() {
-  if (!status_ && pid_ > 0) stop(SIGTERM, std::chrono::seconds(3));
+  if (pid_ > 0 && !reaped_) stop(SIGTERM, scaled(std::chrono::seconds(3)));
 }
 
 bool Process::running() {
   if (status_) return false;
-  int st = 0;
-  const int r = ::waitpid(pid_, &st, WNOHANG);
-  if (r == pid_) {
-    status_ = decode_status(st);
+  // Looks without reaping: the leader's zombie keeps the group's number reserved until stop().
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+      info.si_pid == pid_) {
+    status_ = decode_siginfo(info);
     return false;
   }
   return true;
@@ -110,21 +244,40 @@ bool Process::running() {
 
 std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
   const auto end = Clock::now() + timeout;
-  while (Clock::now() < end) {
+  while (true) {
     if (!running()) return status_;
+    if (Clock::now() >= end) return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return std::nullopt;
 }
 
-int Process::stop(int signal, std::chrono::milliseconds grace) {
-  if (status_) return *status_;
-  ::kill(pid_, signal);
-  if (auto s = wait(grace)) return *s;
-  ::kill(pid_, SIGKILL);
+int Process::stop(int signal, std::optional<std::chrono::milliseconds> grace_in) {
+  if (reaped_) return *status_;
+  const auto grace = grace_in ? *grace_in : scaled(std::chrono::seconds(5));
+  // Until the leader is reaped, -pid_ can only name this group.
+  const auto ended = [&](std::chrono::milliseconds limit) {
+    const auto end = Clock::now() + limit;
+    while (true) {
+      // Done when only the leader is left (its zombie keeps the group's number); the other
+      // members' zombies are this binary's to reap (the subreaper), or their parent's.
+      reap_group_members(pid_, pid_);
+      if (!running() && !group_has_others(pid_, pid_)) return true;
+      if (Clock::now() >= end) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+  if (running() || group_has_live_members(pid_)) ::kill(-pid_, signal);
+  if (!ended(grace)) {
+    ::kill(-pid_, SIGKILL);
+    ended(scaled(std::chrono::seconds(10)));
+  }
   int st = 0;
-  ::waitpid(pid_, &st, 0);
+  while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+  }
   status_ = decode_status(st);
+  reaped_ = true;
+  const std::lock_guard lock(registry_mutex);
+  registry().erase(pid_);
   return *status_;
 }
 
@@ -132,44 +285,100 @@ std::string Process::log() const {
   return read_text_file(log_path_);
 }
 
-RunResult run(const std::vector<std::string>& argv_in, std::chrono::milliseconds timeout) {
+RunResult run(const std::vector<std::string>& argv,
+              std::optional<std::chrono::milliseconds> timeout) {
   TempDir dir;
   const std::string out_path = dir.file("out");
   const std::string err_path = dir.file("err");
-  std::vector<std::string> argv = argv_in;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  auto args = c_argv(argv);
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
   RunResult result;
-  const auto end = Clock::now() + timeout;
-  int st = 0;
-  while (true) {
-    const int r = ::waitpid(pid, &st, WNOHANG);
-    if (r == pid) break;
-    if (Clock::now() > end) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &st, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  {
+    Process p(argv, out_path, err_path);
+    const auto status = p.wait(timeout ? *timeout : scaled(std::chrono::seconds(60)));
+    // On time: ends whatever the command left in its group; late: kills the group (137).
+    result.status = status ? *status : p.stop(SIGKILL);
+    p.stop(SIGKILL);
   }
-  result.status = decode_status(st);
   result.out = read_text_file(out_path);
   result.err = read_text_file(err_path);
   return result;
 }
 
+std::vector<Leftover> end_leftover_processes() {
+  const pid_t self = ::getpid();
+  std::set<pid_t> kept;  // groups of Process objects started outside any test
+  {
+    const std::lock_guard lock(registry_mutex);
+    for (const auto& [pgid, test] : registry())
+      if (test.empty()) kept.insert(pgid);
+  }
+  const auto descendants = [&] {
+    const std::vector<ProcInfo> all = all_processes();
+    std::map<pid_t, pid_t> parent;
+    for (const ProcInfo& p : all)
+      parent[p.pid] = p.ppid;
+    std::vector<ProcInfo> out;
+    for (const ProcInfo& p : all) {
+      pid_t up = p.ppid;
+      for (int depth = 0; depth < 64 && up > 1 && up != self; ++depth) {
+        auto it = parent.find(up);
+        up = it == parent.end() ? 0 : it->second;
+      }
+      if (up == self && p.pid != self) out.push_back(p);
+    }
+    return out;
+  };
+  std::vector<Leftover> left;
+  for (const ProcInfo& p : descendants()) {
+    if (gone(p) || kept.count(p.pgid)) continue;
+    left.push_back({p.pid, p.pgid, command_line(p.pid)});
+    ::kill(p.pid, SIGKILL);
+  }
+  // Wait until they are gone, reaping the zombies that are this binary's children and belong to
+  // no live Process (those reap their own leader).
+  const auto end = Clock::now() + scaled(std::chrono::seconds(10));
+  while (true) {
+    std::set<pid_t> owned;
+    {
+      const std::lock_guard lock(registry_mutex);
+      for (const auto& entry : registry())
+        owned.insert(entry.first);
+    }
+    bool alive = false;
+    for (const ProcInfo& p : descendants()) {
+      if (p.state == 'Z' && p.ppid == self && !owned.count(p.pid)) {
+        ::waitpid(p.pid, nullptr, WNOHANG);
+      } else if (!gone(p) && !kept.count(p.pgid)) {
+        alive = true;
+      }
+    }
+    if (!alive || Clock::now() >= end) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return left;
+}
+
 std::string meterlogger() {
   return ML_METERLOGGER_BIN;
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll) {
+  const auto end = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() >= end) return false;
+    std::this_thread::sleep_for(poll);
+  }
+  return true;
+}
+
+bool wait_for_log(const Process& process, const std::string& text,
+                  std::chrono::milliseconds timeout) {
+  return wait_until([&] { return process.log().find(text) != std::string::npos; }, timeout,
+                    std::chrono::milliseconds(50));
+}
+
+std::string ms_text(std::chrono::milliseconds d) {
+  return std::to_string(d.count());
 }
 
 bool wait_for_path(const std::string& path, std::chrono::milliseconds timeout) {
@@ -216,7 +425,7 @@ Control::Control(const std::string& socket_path) {
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
   // The socket file appears at bind(), a moment before listen(): retry a refused connection.
-  const auto end = Clock::now() + std::chrono::seconds(10);
+  const auto end = Clock::now() + scaled(std::chrono::seconds(10));
   int r = -1;
   while ((r = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr)) != 0 &&
          (errno == ECONNREFUSED || errno == ENOENT) && Clock::now() < end) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -12,8 +13,11 @@
 namespace ml::test {
 
 // Deadlines: every limit a test waits for is a base figure times ML_TEST_TIME_SCALE (default 1;
-// the sanitizer preset sets a larger one), so a loaded or instrumented machine gets more time
-// while a test that goes right still ends on the event it waits for, never at the deadline.
+// CMake's ML_TEST_TIME_SCALE sets it for ctest, larger in the sanitizer preset), so a loaded or
+// instrumented machine gets more time while a test that goes right still ends on the event it
+// waits for, never at the deadline. A test waits for events (a message, a file, a log line, a
+// port), not for time; where it deliberately lets time pass (nothing may happen meanwhile, or a
+// count runs for a while) it says so, and that duration is not scaled.
 double time_scale();
 std::chrono::milliseconds scaled(std::chrono::milliseconds base);
 
@@ -31,25 +35,44 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// A child process; stdout and stderr go to files in the test's directory. Killed (SIGTERM, then
-// SIGKILL) when destroyed.
+// Child processes. Every process a test starts goes through Process or run(), never through
+// system(), popen() or a fork of its own:
+// - each child leads a process group of its own, so a wrapper (env, faketime, node) and all it
+//   starts are one group;
+// - stop() and the destructor signal the whole group (kill(-pgid)), wait until every member has
+//   gone (SIGKILL after the grace), then reap the leader; the leader is reaped last, so the
+//   group's number cannot be reused by an unrelated process while it is being signalled;
+// - the integration binary is a child subreaper (tests/integration/main.cpp): whatever a child
+//   leaves behind is re-parented to it, and after every test the leftover check fails the test
+//   naming each process still running, and kills it.
 class Process {
  public:
+  // stdout and stderr both go to log_path.
   Process(std::vector<std::string> argv, const std::string& log_path);
+  // stdout to out_path, stderr to err_path.
+  Process(std::vector<std::string> argv, const std::string& out_path, const std::string& err_path);
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
+  // The leader's pid, which is also the group's id.
   int pid() const { return pid_; }
+  // False once the leader has exited (the group may still have members until stop()).
   bool running();
-  // Sends a signal and waits for the exit; returns the exit status (128 + signal when killed).
-  int stop(int signal = 15, std::chrono::milliseconds grace = std::chrono::seconds(5));
-  // Waits for the process to exit by itself.
+  // Signals the group and waits until it is gone; returns the leader's exit status (128 + signal
+  // when killed). After `grace`, SIGKILL. Also ends what is left of the group when the leader
+  // has already exited by itself.
+  int stop(int signal = 15, std::optional<std::chrono::milliseconds> grace = std::nullopt);
+  // Waits for the leader to exit by itself (without ending the rest of its group).
   std::optional<int> wait(std::chrono::milliseconds timeout);
   std::string log() const;
 
  private:
+  void spawn(std::vector<std::string>& argv, const std::string& out_path,
+             const std::string& err_path);
+
   int pid_ = -1;
+  bool reaped_ = false;
   std::optional<int> status_;
   std::string log_path_;
 };
@@ -60,23 +83,46 @@ struct RunResult {
   std::string out;
   std::string err;
 };
+// Runs a command in a process group of its own; at the timeout (default scaled(60s)) the group
+// is killed and the status is 137. Whatever the command left running in its group is ended too.
 RunResult run(const std::vector<std::string>& argv,
-              std::chrono::milliseconds timeout = std::chrono::seconds(60));
+              std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
-// Path of the meterlogger binary under test.
+// A process that a test left running: descended from the test binary (the binary is their
+// subreaper) and not a zombie.
+struct Leftover {
+  int pid = 0;
+  int pgid = 0;
+  std::string command;
+};
+// Finds the processes descended from this binary except those in groups of Process objects
+// started outside any test (a suite's shared broker, when one is added), kills them (SIGKILL),
+// waits until they are gone and reaps the zombies nobody owns. Used by the check after each test.
+std::vector<Leftover> end_leftover_processes();
+
+// Polls `done` every `poll` until it is true or `timeout` passes; returns done().
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll = std::chrono::milliseconds(20));
+// Waits until the process's log holds `text`.
+bool wait_for_log(const Process& process, const std::string& text,
+                  std::chrono::milliseconds timeout = scaled(std::chrono::seconds(20)));
+// A duration in whole milliseconds, as a command-line option takes it.
+std::string ms_text(std::chrono::milliseconds d);
+
 // The whole file ("" when it cannot be read).
 std::string read_text_file(const std::string& path);
 
+// Path of the meterlogger binary under test.
 std::string meterlogger();
 
 // Waits until path exists (a pty link, a socket); false on timeout.
 bool wait_for_path(const std::string& path,
-                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                   std::chrono::milliseconds timeout = scaled(std::chrono::seconds(10)));
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
 // Waits until something accepts TCP connections on 127.0.0.1:port.
-bool wait_for_port(int port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+bool wait_for_port(int port, std::chrono::milliseconds timeout = scaled(std::chrono::seconds(10)));
 
 // A JSON-lines client for an emulator's control socket.
 class Control {

@@ -100,7 +100,7 @@ class MqttClientTest : public ::testing::Test {
     o.client_id = id;
     o.backoff.initial = 50ms;
     o.backoff.max = 400ms;
-    o.connect_timeout = 3s;
+    o.connect_timeout = scaled(3s);
     return o;
   }
 
@@ -175,7 +175,7 @@ TEST_F(MqttClientTest, RoundTripAtEveryQosWithBinaryPayloads) {
   EXPECT_EQ(stats.publishes_acknowledged, 4u);
   EXPECT_EQ(stats.unacknowledged, 0u);
   ASSERT_TRUE(stats.ack_rtt.has_value());
-  EXPECT_LT(*stats.ack_rtt, 1s);
+  EXPECT_LT(*stats.ack_rtt, scaled(1s));
   EXPECT_EQ(sub->stats().messages_received, 4u);
 }
 
@@ -288,7 +288,7 @@ TEST_F(MqttClientTest, ABrokerThatNeverAnswersTimesOut) {
   Peer p(io, o);
   ASSERT_TRUE(p->start().ok());
   ASSERT_TRUE(run_until(
-      io, [&] { return !p.downs.empty(); }, 3s));
+      io, [&] { return !p.downs.empty(); }, scaled(3s)));
   EXPECT_NE(p.downs[0].reason.find("failed: no CONNACK within 300 ms"), std::string::npos)
       << p.downs[0].reason;
 }
@@ -352,7 +352,7 @@ TEST_F(MqttClientTest, WillIsPublishedWhenTheConnectionDiesButNotOnStop) {
   Peer other(io, with_will(broker.port(), "0000002"));
   ASSERT_NO_FATAL_FAILURE(start(other));
   other->stop();
-  run_for(io, 300ms);
+  run_for(io, 300ms);  // deliberately: a will, if one were published, has time to arrive
   ASSERT_NO_FATAL_FAILURE(settle(watcher));  // everything before this has been delivered
   EXPECT_EQ(watcher.count("/offline/v1/0000001"), 1u);
   EXPECT_EQ(watcher.count("/offline/v1/0000002"), 0u);
@@ -439,7 +439,7 @@ TEST_F(MqttClientTest, InFlightMessagesAreResentAfterAReconnect) {
                               acks.handler(i))
                     .ok());
   }
-  run_for(io, 300ms);
+  run_for(io, 300ms);  // deliberately: no acknowledgement gets through meanwhile
   EXPECT_EQ(acks.finished(), 0u);
   proxy.cut();
   proxy.hold_replies(false);
@@ -452,7 +452,7 @@ TEST_F(MqttClientTest, InFlightMessagesAreResentAfterAReconnect) {
     }
     return true;
   }));
-  run_for(io, 200ms);
+  run_for(io, 200ms);  // deliberately: nothing more (no duplicate) arrives
   for (int i = 0; i < kCount; ++i) {
     EXPECT_EQ(acks.delivered[i], 1) << i;
     EXPECT_EQ(acks.calls(i), 1) << i;
@@ -479,7 +479,7 @@ TEST_F(MqttClientTest, QoS2InFlightToABrokerThatLostTheSessionEndsWithFalse) {
         device->publish("d/" + std::to_string(i), bytes("x"), 1 + i % 2, false, acks.handler(i))
             .ok());
   }
-  run_for(io, 200ms);
+  run_for(io, 200ms);  // deliberately: the publishes reach the broker, some past PUBREC
   broker.kill();
   proxy.cut();
   proxy.hold_replies(false);
@@ -487,7 +487,7 @@ TEST_F(MqttClientTest, QoS2InFlightToABrokerThatLostTheSessionEndsWithFalse) {
   broker.start();
   ASSERT_TRUE(run_until(io, [&] { return acks.finished() == 6; }));
   EXPECT_FALSE(device.connected.back());  // a new session
-  run_for(io, 100ms);
+  run_for(io, 100ms);                     // deliberately: no second done() call arrives
   for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(acks.calls(i), 1) << i;
     EXPECT_EQ(acks.delivered[i], i % 2 == 0 ? 1 : 0) << i;  // QoS 1 true, QoS 2 false
@@ -520,7 +520,7 @@ TEST_F(MqttClientTest, PublishesDuringAnOutageAreSentAfterTheReconnect) {
                     .ok());
   }
   EXPECT_EQ(device->stats().unacknowledged, static_cast<std::size_t>(kCount));
-  run_for(io, 100ms);
+  run_for(io, 100ms);  // deliberately: nothing is sent while the broker is down
   EXPECT_EQ(acks.finished(), 0u);
 
   broker.start();
@@ -531,7 +531,7 @@ TEST_F(MqttClientTest, PublishesDuringAnOutageAreSentAfterTheReconnect) {
     }
     return true;
   }));
-  run_for(io, 100ms);
+  run_for(io, 100ms);                    // deliberately: nothing more (no duplicate) arrives
   EXPECT_TRUE(server.connected.back());  // the session was kept
   for (int i = 0; i < kCount; ++i) {
     EXPECT_EQ(acks.delivered[i], 1) << i;
@@ -554,7 +554,7 @@ TEST_F(MqttClientTest, StopDuringTheBackoffWaitReturnsPromptly) {
   EXPECT_EQ(p.downs[0].retry_in, 5s);
   const auto t0 = Clock::now();
   p->stop();
-  EXPECT_LT(Clock::now() - t0, 500ms);
+  EXPECT_LT(Clock::now() - t0, scaled(500ms));
   p->stop();  // idempotent
 }
 
@@ -564,7 +564,7 @@ TEST_F(MqttClientTest, StopWhileConnectedReturnsPromptly) {
   ASSERT_NO_FATAL_FAILURE(start(p));
   const auto t0 = Clock::now();
   p->stop();
-  EXPECT_LT(Clock::now() - t0, 500ms);
+  EXPECT_LT(Clock::now() - t0, scaled(500ms));
   EXPECT_FALSE(p->connected());
 }
 
@@ -588,7 +588,8 @@ TEST_F(MqttClientTest, NoCallbackAfterDestruction) {
   ASSERT_NO_FATAL_FAILURE(start(other));
   for (int i = 0; i < 10; ++i)
     ASSERT_TRUE(other->publish("y", bytes("y"), 0, false).ok());
-  std::this_thread::sleep_for(300ms);  // everything reaches p's network thread
+  // Everything reaches p's network thread: no event tells it from outside, so a scaled wait.
+  std::this_thread::sleep_for(scaled(300ms));
   p.destroy();
   client_io.restart();
   const std::size_t ran = client_io.poll();
@@ -789,8 +790,8 @@ TEST_F(MqttClientTest, PingRoundTripIsMeasured) {
   ASSERT_NO_FATAL_FAILURE(start(p));
   EXPECT_FALSE(p->stats().ping_rtt.has_value());
   ASSERT_TRUE(run_until(
-      io, [&] { return p->stats().ping_rtt.has_value(); }, 10s));
-  EXPECT_LT(*p->stats().ping_rtt, 1s);
+      io, [&] { return p->stats().ping_rtt.has_value(); }, scaled(10s)));
+  EXPECT_LT(*p->stats().ping_rtt, scaled(1s));
 }
 
 TEST_F(MqttClientTest, ThroughputQoS2InOrderWithFlowControl) {
@@ -826,10 +827,10 @@ TEST_F(MqttClientTest, ThroughputQoS2InOrderWithFlowControl) {
   const auto t0 = Clock::now();
   pump();
   ASSERT_TRUE(run_until(
-      io, [&] { return acked == kCount && server.messages.size() >= kCount + 0u; }, 30s))
+      io, [&] { return acked == kCount && server.messages.size() >= kCount + 0u; }, scaled(30s)))
       << "acked " << acked << ", received " << server.messages.size();
   const auto elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-  run_for(io, 100ms);
+  run_for(io, 100ms);  // deliberately: nothing more (no duplicate) arrives
   ASSERT_EQ(server.messages.size(), static_cast<std::size_t>(kCount));
   for (int i = 0; i < kCount; ++i) {
     ASSERT_EQ(server.messages[static_cast<std::size_t>(i)].payload, bytes(std::to_string(i))) << i;

@@ -74,7 +74,7 @@ void Broker::start() {
   if (process_) return;
   process_ = std::make_unique<Process>(std::vector<std::string>{kMosquittoBin, "-c", conf_},
                                        dir_ + "/mosquitto.out");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const auto deadline = std::chrono::steady_clock::now() + scaled(std::chrono::seconds(10));
   bool up = false;
   while (!up && process_->running() && std::chrono::steady_clock::now() < deadline) {
     up = wait_for_port(port_, std::chrono::milliseconds(50));

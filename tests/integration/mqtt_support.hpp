@@ -59,8 +59,8 @@ class Broker {
 
 // Runs `io` until `done()` is true or `timeout` passes; returns done().
 bool run_until(asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds timeout = std::chrono::seconds(10));
-// Runs `io` for `duration`.
+               std::chrono::milliseconds timeout = scaled(std::chrono::seconds(10)));
+// Runs `io` for `duration`: for a test that deliberately lets time pass (not scaled).
 void run_for(asio::io_context& io, std::chrono::milliseconds duration);
 
 // A TCP proxy on 127.0.0.1 towards 127.0.0.1:target_port, run by the test's io_context.

@@ -57,7 +57,7 @@ TEST_F(NetworkCommands, RoundTripThroughNetworkManager) {
       dir_, write_agent_config(dir_, broker.port(), {serial_meter("kmp", meter.link(), 60)},
                                std::string("[network]\nbackend = \"networkmanager\"\nnmcli = \"") +
                                    ML_FAKE_NMCLI + "\"\n"));
-  ASSERT_TRUE(server.reply("version", 0, 20s)) << agent->log();
+  ASSERT_TRUE(server.reply("version", 0, scaled(20s))) << agent->log();
   auto ask = [&](const std::string& command, const std::string& argument) {
     return server.ask("6892850", command, argument);
   };
@@ -74,7 +74,7 @@ TEST_F(NetworkCommands, RoundTripThroughNetworkManager) {
         [](const Received& r) {
           return r.parsed.name == "scan_result" && r.text.rfind("ssid=Tom%26Jerry&", 0) == 0;
         },
-        15s, from));
+        scaled(15s), from));
     std::size_t results = 0;
     for (std::size_t i = from; i < server.received.size(); ++i)
       results += server.received[i].parsed.name == "scan_result" ? 1 : 0;
@@ -84,7 +84,7 @@ TEST_F(NetworkCommands, RoundTripThroughNetworkManager) {
   // device announces itself again.
   const std::size_t from = server.received.size();
   server.send("6892850", "reconnect");
-  ASSERT_TRUE(server.reply("version", from, 20s)) << agent->log();
+  ASSERT_TRUE(server.reply("version", from, scaled(20s))) << agent->log();
   const std::string calls = read_text_file(log_);
   EXPECT_NE(calls.find("connection\tmodify\tid\tmeterlogger"), std::string::npos) << calls;
   EXPECT_NE(calls.find("802-11-wireless.ssid\tTom&Jerry"), std::string::npos) << calls;
@@ -102,7 +102,7 @@ TEST_F(NetworkCommands, WithoutARadioTheAnswersSaySo) {
   TestServer server(io, broker.port());
   auto agent = start_agent(
       dir_, write_agent_config(dir_, broker.port(), {serial_meter("kmp", meter.link(), 60)}));
-  ASSERT_TRUE(server.reply("version", 0, 20s)) << agent->log();
+  ASSERT_TRUE(server.reply("version", 0, scaled(20s))) << agent->log();
   auto ask = [&](const std::string& command, const std::string& argument) {
     return server.ask("6892850", command, argument);
   };

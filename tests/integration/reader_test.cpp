@@ -9,6 +9,7 @@ namespace ml::test {
 namespace {
 
 using nlohmann::json;
+using namespace std::chrono_literals;
 
 json parse(const RunResult& r) {
   EXPECT_EQ(r.status, 0) << r.err;
@@ -76,7 +77,8 @@ TEST(ReaderKmpRegisters, EnergyUnitsOfTheMeterAreKept) {
 TEST(ReaderFaults, NoReplyIsAOneLineErrorAndNoValue) {
   TempDir dir;
   Emulator meter(dir, "kmp", {"--drop", "1"});
-  const RunResult r = read_meter(meter.link(), {"--retry-delay", "50", "--timeout", "300"});
+  const RunResult r =
+      read_meter(meter.link(), {"--retry-delay", "50", "--timeout", ms_text(scaled(300ms))});
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(r.out.empty()) << r.out;  // no value at all
   EXPECT_EQ(r.err,
@@ -86,8 +88,8 @@ TEST(ReaderFaults, NoReplyIsAOneLineErrorAndNoValue) {
 TEST(ReaderFaults, DroppedAndCorruptedRepliesAreRetried) {
   TempDir dir;
   Emulator meter(dir, "kmp", {"--drop", "0.4", "--corrupt", "0.3", "--seed", "7", "--freeze"});
-  const json out = parse(
-      read_meter(meter.link(), {"--retries", "10", "--retry-delay", "50", "--timeout", "300"}));
+  const json out = parse(read_meter(meter.link(), {"--retries", "10", "--retry-delay", "50",
+                                                   "--timeout", ms_text(scaled(300ms))}));
   EXPECT_GT(out["link"]["retries"].get<int>(), 0);
   expect_same_registers(out, meter.last_reply(), meter.state());
 }
@@ -114,16 +116,19 @@ TEST(ReaderFaults, EchoAndNoiseAreSkippedAndCounted) {
 
 TEST(ReaderFaults, LateReplyBeyondTheTimeoutIsATimeoutWithinItIsFine) {
   TempDir dir;
-  Emulator meter(dir, "kmp", {"--late-ms", "600", "--late-prob", "1", "--freeze"});
-  EXPECT_EQ(read_meter(meter.link(), {"--timeout", "300", "--retries", "0"}).status, 1);
-  const json out = parse(read_meter(meter.link(), {"--timeout", "1500"}));
+  // Lateness and both timeouts scale together.
+  Emulator meter(dir, "kmp", {"--late-ms", ms_text(scaled(600ms)), "--late-prob", "1", "--freeze"});
+  EXPECT_EQ(
+      read_meter(meter.link(), {"--timeout", ms_text(scaled(300ms)), "--retries", "0"}).status, 1);
+  const json out = parse(read_meter(meter.link(), {"--timeout", ms_text(scaled(1500ms))}));
   expect_same_registers(out, meter.last_reply(), meter.state());
 }
 
 TEST(ReaderFaults, MeterThatFallsSilent) {
   TempDir dir;
   Emulator meter(dir, "kmp", {"--silent-after", "1"});  // answers GetSerialNo, then nothing
-  const RunResult r = read_meter(meter.link(), {"--retry-delay", "50", "--timeout", "300"});
+  const RunResult r =
+      read_meter(meter.link(), {"--retry-delay", "50", "--timeout", ms_text(scaled(300ms))});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("timeout after 3 tries"), std::string::npos) << r.err;
 }

@@ -132,7 +132,7 @@ class Dashboard {
 
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30, 0);
+    c.set_read_timeout(scaled(std::chrono::seconds(30)));
     return c;
   }
 
@@ -679,12 +679,12 @@ TEST(ServerDashboardBrowser, AdminAndViewerInALiveSystem) {
   m.extra = "[meter.valve]\noutput = \"file:" + peers.file("ac1") + "\"\n";
   auto agent = start_agent(peers, write_agent_config(peers, broker.port(), {m}));
   // Live: samples from the agent reach the database.
-  bool live = false;
-  for (int i = 0; i < 300 && !live; ++i) {
-    live = d.count("SELECT COUNT(*) FROM samples WHERE serial='6892850' AND time > " +
-                   std::to_string(now - 60)) > 0;
-    if (!live) std::this_thread::sleep_for(100ms);
-  }
+  const bool live = wait_until(
+      [&] {
+        return d.count("SELECT COUNT(*) FROM samples WHERE serial='6892850' AND time > " +
+                       std::to_string(now - 60)) > 0;
+      },
+      scaled(30s), 100ms);
   ASSERT_TRUE(live) << run_server->log() << agent->log();
   d.start();
 
@@ -692,7 +692,7 @@ TEST(ServerDashboardBrowser, AdminAndViewerInALiveSystem) {
   const std::string url = "http://127.0.0.1:" + std::to_string(d.port()) + "/";
   const auto browser = run({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/dashboard.mjs", url,
                             "anna", kAdminPass, "bo", kViewerPass, "6892850", shots},
-                           std::chrono::seconds(150));
+                           scaled(150s));
   ASSERT_EQ(browser.status, 0) << browser.out << browser.err << d.process().log();
   const auto seen = json::parse(browser.out);
   EXPECT_TRUE(seen["ok"].get<bool>());
@@ -708,13 +708,13 @@ TEST(ServerDashboardBrowser, AdminAndViewerInALiveSystem) {
                     "action <> 'logout'"),
             0);
   // The real agent confirms both commands the dashboard queued: the limit and the closed valve.
-  bool confirmed = false;
-  for (int i = 0; i < 300 && !confirmed; ++i) {
-    confirmed = d.count(
-                    "SELECT COUNT(*) FROM commands WHERE state='acked' AND command IN "
-                    "('open_until', 'close')") == 2;
-    if (!confirmed) std::this_thread::sleep_for(100ms);
-  }
+  const bool confirmed = wait_until(
+      [&] {
+        return d.count(
+                   "SELECT COUNT(*) FROM commands WHERE state='acked' AND command IN "
+                   "('open_until', 'close')") == 2;
+      },
+      scaled(30s), 100ms);
   EXPECT_TRUE(confirmed) << run_server->log() << agent->log();
   std::ifstream valve(peers.file("ac1"));
   std::string level;

@@ -56,16 +56,12 @@ std::unique_ptr<Process> start_server(const TempDir& dir, const std::string& con
   auto p =
       std::make_unique<Process>(std::vector<std::string>{server_bin(), "--config", config, "run"},
                                 dir.file("server-" + std::to_string(++n) + ".log"));
-  for (int i = 0; i < 500 && p->log().find("ingest: connected") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  wait_for_log(*p, "ingest: connected");
   return p;
 }
 
 void connect(asio::io_context& io, TestServer& client) {
-  for (int i = 0; i < 500 && !client.connected(); ++i)
-    io.run_for(10ms);
-  ASSERT_TRUE(client.connected());
+  ASSERT_TRUE(run_until(io, [&] { return client.connected(); }));
 }
 
 std::int64_t count(const TempDir& dir, const std::string& sql) {
@@ -78,13 +74,8 @@ std::int64_t count(const TempDir& dir, const std::string& sql) {
 
 // Waits until `sql` counts at least `n`.
 bool wait_count(const TempDir& dir, const std::string& sql, std::int64_t n,
-                std::chrono::milliseconds timeout = 30s) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (count(dir, sql) >= n) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return false;
+                std::chrono::milliseconds timeout = scaled(30s)) {
+  return wait_until([&] { return count(dir, sql) >= n; }, timeout, 100ms);
 }
 
 std::vector<nlohmann::json> export_json(const std::string& config, const std::string& serial) {
@@ -118,7 +109,7 @@ TEST(ServerIngest, AgentSamplesLandWithExactValues) {
         [&](const Received& r) {
           return r.parsed.name == "sample" && r.parsed.time == row["time"].get<std::uint64_t>();
         },
-        10s);
+        scaled(10s));
     ASSERT_TRUE(sent) << row.dump();
     for (const char* key : {"t1", "t2", "tdif", "flow1", "effect1", "hr", "v1", "e1"}) {
       ASSERT_TRUE(row.contains(key)) << key << " " << row.dump();
@@ -252,6 +243,7 @@ TEST(ServerIngest, KilledRepeatedlyLosesAndDuplicatesNothing) {
   const std::int64_t start = unix_now() - 10 * 86400;  // ten days ago, one a minute
   std::thread killer([&] {
     for (int k = 0; k < kKills; ++k) {
+      // Deliberately kills at moments spread over the ingest.
       std::this_thread::sleep_for(std::chrono::milliseconds(150 + 37 * (k % 5)));
       server->stop(SIGKILL);
       server = start_server(dir, config);
@@ -262,7 +254,7 @@ TEST(ServerIngest, KilledRepeatedlyLosesAndDuplicatesNothing) {
     pub.publish_raw(s.first, s.second);  // waits for the broker's PUBACK
   }
   killer.join();
-  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", kSamples, 60s))
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", kSamples, scaled(60s)))
       << count(dir, "SELECT COUNT(*) FROM samples") << "\n"
       << server->log();
   server->stop();
@@ -300,7 +292,7 @@ TEST(ServerIngest, BrokerRestartLosesNothing) {
     broker.stop();  // saves its database, with what the server has not acknowledged yet
     broker.start();
   }
-  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 3 * kPerRound, 60s))
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 3 * kPerRound, scaled(60s)))
       << count(dir, "SELECT COUNT(*) FROM samples") << "\n"
       << server->log();
   EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM samples"), 3 * kPerRound);
@@ -387,7 +379,7 @@ TEST(ServerCommands, SendWaitRoundTripsEveryKindOfCommand) {
   auto ask = [&](std::vector<std::string> args) {
     args.insert(args.begin(), "send");
     args.insert(args.begin() + 1, "6892850");
-    args.insert(args.end(), {"--wait", "--timeout", "30"});
+    args.insert(args.end(), {"--wait", "--timeout", std::to_string(scaled(30s).count() / 1000)});
     auto r = server_cli(config, args);
     EXPECT_EQ(r.status, 0) << args[2] << ": " << r.err << server->log() << agent->log();
     return r.out.empty() ? std::string("<nothing>") : r.out.substr(0, r.out.size() - 1);
@@ -397,9 +389,9 @@ TEST(ServerCommands, SendWaitRoundTripsEveryKindOfCommand) {
   EXPECT_EQ(ask({"ping"}), "");
   EXPECT_FALSE(ask({"uptime"}).empty());
   EXPECT_EQ(ask({"open_until", "12400"}), "12400");
-  EXPECT_TRUE(file_is(dir.file("ac1"), "1\n", 5s));
+  EXPECT_TRUE(file_is(dir.file("ac1"), "1\n", scaled(5s)));
   EXPECT_EQ(ask({"close"}), "close");  // no reply of its own: the status after it
-  EXPECT_TRUE(file_is(dir.file("ac1"), "0\n", 5s));
+  EXPECT_TRUE(file_is(dir.file("ac1"), "0\n", scaled(5s)));
   EXPECT_EQ(ask({"open"}), "open");
   EXPECT_EQ(ask({"set_cron", "minute=0&hour=6&command=close"}), "minute=0&hour=6&command=close");
   EXPECT_EQ(ask({"cron"}), "1");
@@ -425,6 +417,7 @@ TEST(ServerCommands, SendWaitRoundTripsEveryKindOfCommand) {
   EXPECT_NE(bad.err.find("not a device command"), std::string::npos);
   // Without a running server nothing answers: --wait gives up with the reason.
   server->stop();
+  // (Deliberately 2 s: nothing may answer meanwhile.)
   auto lonely = server_cli(config, {"send", "6892850", "version", "--wait", "--timeout", "2"});
   EXPECT_EQ(lonely.status, 3);
   EXPECT_NE(lonely.err.find("no reply"), std::string::npos) << lonely.err;
@@ -449,17 +442,19 @@ TEST(ServerPrepaid, PaymentClosesTheValveAtThePaidEnergy) {
   EXPECT_NE(paid.out.find("open_until 12355"), std::string::npos) << paid.out;
   paid = server_cli(config, {"pay", "6892850", "--amount", "5.10", "--price", "0.85"});
   EXPECT_NE(paid.out.find("open_until 12361"), std::string::npos) << paid.out;
-  ASSERT_TRUE(file_is(dir.file("ac1"), "1\n", 30s)) << server->log() << agent->log();
+  ASSERT_TRUE(file_is(dir.file("ac1"), "1\n", scaled(30s))) << server->log() << agent->log();
   // The older, unconfirmed limit was superseded; the newer one confirmed.
   EXPECT_TRUE(wait_count(dir,
                          "SELECT COUNT(*) FROM commands WHERE command='open_until' AND "
                          "argument='12361' AND state='acked'",
                          1));
+  const std::size_t queued = samples_queued(*agent);
   meter.request({{"cmd", "set"}, {"energy", "12360.9"}});
-  std::this_thread::sleep_for(2500ms);
+  // Two samples later the agent has read 12360.9 (the first may have been under way).
+  ASSERT_TRUE(wait_for_samples_queued(*agent, queued + 2)) << agent->log();
   EXPECT_EQ(read_text_file(dir.file("ac1")), "1\n") << "below the paid energy: still open";
   meter.request({{"cmd", "set"}, {"energy", "12361"}});
-  EXPECT_TRUE(file_is(dir.file("ac1"), "0\n", 5s)) << agent->log();
+  EXPECT_TRUE(file_is(dir.file("ac1"), "0\n", scaled(5s))) << agent->log();
   // The server hears the device's own `status` -> close.
   EXPECT_TRUE(wait_count(dir,
                          "SELECT COUNT(*) FROM diagnostics WHERE function='status' AND "

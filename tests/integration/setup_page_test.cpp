@@ -32,22 +32,24 @@ std::string setup_section(const std::string& extra = "") {
 // The page's port, from the file the agent writes when the page listens.
 int page_port(const TempDir& dir, Process& agent) {
   const std::string file = dir.file("state") + "/setup-page.port";
-  if (!wait_for_path(file, 20s)) {
+  if (!wait_for_path(file, scaled(20s))) {
     ADD_FAILURE() << "the setup page did not start\n" << agent.log();
     return -1;
   }
-  for (int i = 0; i < 100; ++i) {
-    const std::string text = read_text_file(file);
-    if (!text.empty() && text.back() == '\n') return std::stoi(text);
-    std::this_thread::sleep_for(20ms);
-  }
-  return -1;
+  std::string text;
+  wait_until(
+      [&] {
+        text = read_text_file(file);
+        return !text.empty() && text.back() == '\n';
+      },
+      scaled(2s));
+  return !text.empty() && text.back() == '\n' ? std::stoi(text) : -1;
 }
 
 // A logged-in browser session.
 class PageClient {
  public:
-  explicit PageClient(int port) : http_("127.0.0.1", port) { http_.set_read_timeout(10, 0); }
+  explicit PageClient(int port) : http_("127.0.0.1", port) { http_.set_read_timeout(scaled(10s)); }
 
   httplib::Result login(const std::string& password) {
     auto r = http_.Post("/login", httplib::Params{{"password", password}});
@@ -106,7 +108,8 @@ TEST(SetupPage, OffWithoutAPassword) {
   auto agent = start_agent(
       dir, write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)},
                               "[setup]\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\n"));
-  ASSERT_TRUE(server.reply("version", 0, 20s)) << agent->log();
+  ASSERT_TRUE(server.reply("version", 0, scaled(20s))) << agent->log();
+  // Deliberately a second: the page does not start listening meanwhile.
   EXPECT_FALSE(wait_for_port(port, 1s)) << "the page listens without a password";
   EXPECT_FALSE(std::filesystem::exists(dir.file("state") + "/setup-page.port"));
 }
@@ -155,7 +158,8 @@ TEST(SetupPage, StatusShowsTheReadingLinkMqttAndValve) {
   auto agent =
       start_agent(dir, write_agent_config(dir, broker.port(),
                                           {serial_meter("kmp", meter.link(), 2)}, setup_section()));
-  auto sample = server.wait_for([](const Received& r) { return r.parsed.name == "sample"; }, 30s);
+  auto sample =
+      server.wait_for([](const Received& r) { return r.parsed.name == "sample"; }, scaled(30s));
   ASSERT_TRUE(sample) << agent->log();
   EXPECT_EQ(server.ask("6892850", "open_until", "123456"), "123456");
   const std::string job = "minute=0&hour=6&day_of_week=1-5&command=open";
@@ -207,14 +211,14 @@ TEST(SetupPage, BrokerChangeReconnectsAndSurvivesARestart) {
                   ->status,
               303);
     EXPECT_NE(page.message().find("reconnecting"), std::string::npos);
-    EXPECT_TRUE(on_second.reply("version", 0, 20s)) << agent->log();
+    EXPECT_TRUE(on_second.reply("version", 0, scaled(20s))) << agent->log();
     EXPECT_EQ(page.status()["broker"]["set_here"], true);
   }
   // Stored in the state store: after a restart the agent goes to the second broker again.
   agent->stop();
   const std::size_t before = on_second.received.size();
   agent = start_agent(dir, config);
-  EXPECT_TRUE(on_second.reply("version", before, 20s)) << agent->log();
+  EXPECT_TRUE(on_second.reply("version", before, scaled(20s))) << agent->log();
   // An empty host goes back to agent.toml's broker.
   PageClient page(page_port(dir, *agent));
   ASSERT_EQ(page.login(kPassword)->status, 303);
@@ -252,11 +256,12 @@ TEST(SetupPage, WifiFormDrivesNetworkManager) {
   EXPECT_NE(page.message().find("connecting to Loppen &amp; Co"), std::string::npos);
   // nmcli is asked to write the station profile with exactly these credentials, then to connect.
   std::string log;
-  for (int i = 0; i < 200; ++i) {
-    log = read_text_file(calls);
-    if (log.find("connection\tup") != std::string::npos) break;
-    std::this_thread::sleep_for(50ms);
-  }
+  wait_until(
+      [&] {
+        log = read_text_file(calls);
+        return log.find("connection\tup") != std::string::npos;
+      },
+      scaled(10s), 50ms);
   EXPECT_NE(log.find("Loppen & Co"), std::string::npos) << log;
   EXPECT_NE(log.find("p4ss:word"), std::string::npos) << log;
   EXPECT_NE(log.find("connection\tup"), std::string::npos) << log;
@@ -304,7 +309,8 @@ TEST(SetupPage, PulseSettingsResetTheCountAndSetTheReading) {
   // (Samples taken before the change may still be on their way: take one taken after it.)
   const auto changed = static_cast<std::uint64_t>(unix_now());
   auto next = server.wait_for(
-      [&](const Received& r) { return r.parsed.name == "sample" && r.parsed.time > changed; }, 30s);
+      [&](const Received& r) { return r.parsed.name == "sample" && r.parsed.time > changed; },
+      scaled(30s));
   ASSERT_TRUE(next) << agent->log();
   const auto at = next->text.find("&e1=");
   ASSERT_NE(at, std::string::npos) << next->text;
@@ -335,7 +341,7 @@ TEST(SetupPageBrowser, LogInReadTheStatusChangeASetting) {
       [](const Received& r) {
         return r.parsed.name == "sample" && r.parsed.serial.text() == "6892850";
       },
-      30s))
+      scaled(30s)))
       << agent->log();
   const int port = page_port(dir, *agent);
   ASSERT_GT(port, 0);
@@ -344,7 +350,7 @@ TEST(SetupPageBrowser, LogInReadTheStatusChangeASetting) {
   const std::string screenshot = ML_SCREENSHOT_DIR "/setup-page.png";
   const auto browser = run(
       {ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/setup_page.mjs", url, kPassword, screenshot},
-      std::chrono::seconds(90));
+      scaled(90s));
   ASSERT_EQ(browser.status, 0) << browser.out << browser.err << agent->log();
   const auto seen = nlohmann::json::parse(browser.out);
   EXPECT_NE(seen["meter0"]["heading"].get<std::string>().find("6892850"), std::string::npos);
@@ -353,7 +359,8 @@ TEST(SetupPageBrowser, LogInReadTheStatusChangeASetting) {
   // The e1 the browser read is the meter's, as the samples carry it.
   const std::string e1 = seen["meter0"]["e1"].get<std::string>();
   EXPECT_TRUE(server.wait_for(
-      [&](const Received& r) { return r.text.find("&e1=" + e1 + "&") != std::string::npos; }, 1s))
+      [&](const Received& r) { return r.text.find("&e1=" + e1 + "&") != std::string::npos; },
+      scaled(1s)))
       << e1;
   EXPECT_TRUE(std::filesystem::file_size(screenshot) > 1000);
   // Applied: samples taken after the change count from 2500.5 kWh at 800 pulses per kWh.
@@ -363,7 +370,7 @@ TEST(SetupPageBrowser, LogInReadTheStatusChangeASetting) {
         return r.parsed.name == "sample" && r.parsed.serial.text() == "EL0001" &&
                r.parsed.time > changed;
       },
-      30s);
+      scaled(30s));
   ASSERT_TRUE(next) << agent->log();
   const auto at = next->text.find("&e1=");
   ASSERT_NE(at, std::string::npos) << next->text;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -36,8 +37,8 @@ AgentMeter valve_meter(const TempDir& dir, const Emulator& meter, int interval) 
 // The reply texts of one command: every message on `fn` and the `status` after it.
 std::pair<std::string, std::string> reply_and_status(TestServer& server, const std::string& fn,
                                                      std::size_t from) {
-  auto r = server.reply(fn, from, 15s);
-  auto s = server.reply("status", from, 15s);
+  auto r = server.reply(fn, from, scaled(15s));
+  auto s = server.reply("status", from, scaled(15s));
   return {r ? r->text : "<none>", s ? s->text : "<none>"};
 }
 
@@ -58,17 +59,18 @@ TEST(Valve, CommandsRoundTripWithTheExactReplies) {
   auto agent =
       start_agent(dir, write_agent_config(dir, broker.port(), {valve_meter(dir, meter, 2)}));
   // After connecting the device tells its valve state; a fresh device is closed.
-  auto first = server.reply("status", 0, 20s);
+  auto first = server.reply("status", 0, scaled(20s));
   ASSERT_TRUE(first) << agent->log();
   EXPECT_EQ(first->text, "close");
   EXPECT_EQ(read_text_file(dir.path().string() + "/ac1"), "0\n");
-  ASSERT_TRUE(server.wait_for([](const Received& r) { return r.parsed.name == "sample"; }, 20s));
+  ASSERT_TRUE(
+      server.wait_for([](const Received& r) { return r.parsed.name == "sample"; }, scaled(20s)));
 
   std::size_t from = server.received.size();
   server.send("6892850", "open_until", "12400");
   EXPECT_EQ(reply_and_status(server, "open_until", from),
             std::make_pair(std::string("12400"), std::string("open")));
-  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", 2s));
+  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", scaled(5s)));
   EXPECT_EQ(read_text_file(dir.path().string() + "/led"), "1\n");
 
   // Negative: nothing changes, the reply tells the stored limit.
@@ -89,20 +91,24 @@ TEST(Valve, CommandsRoundTripWithTheExactReplies) {
   from = server.received.size();
   server.send("6892850", "close");
   server.send("6892850", "status");
-  auto s = server.reply("status", from, 15s);
+  auto s = server.reply("status", from, scaled(15s));
   ASSERT_TRUE(s);
   EXPECT_EQ(s->text, "close");
-  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "0\n", 2s));
+  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "0\n", scaled(5s)));
   EXPECT_EQ(last_cause(dir, "6892850"), "command:close");
 
   // A plain open keeps the stored limit (12445 > 12345): the valve stays open.
   from = server.received.size();
   server.send("6892850", "open");
   server.send("6892850", "status");
-  s = server.reply("status", from, 15s);
+  s = server.reply("status", from, scaled(15s));
   ASSERT_TRUE(s);
   EXPECT_EQ(s->text, "open");
-  run_for(io, 3s);  // a sample later
+  // Two samples later (the first may have been under way) the output is still high.
+  const std::size_t queued = samples_queued(*agent);
+  ASSERT_TRUE(run_until(
+      io, [&] { return samples_queued(*agent) >= queued + 2; }, scaled(20s)))
+      << agent->log();
   EXPECT_EQ(read_text_file(dir.path().string() + "/ac1"), "1\n");
   EXPECT_EQ(agent->stop(SIGTERM), 0);
 }
@@ -118,25 +124,28 @@ TEST(Valve, AutoClosesAtTheLimitAlsoWithTheBrokerDown) {
   TestServer server(io, broker.port());
   auto agent =
       start_agent(dir, write_agent_config(dir, broker.port(), {valve_meter(dir, meter, 1)}));
-  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent->log();
+  ASSERT_TRUE(server.reply("status", 0, scaled(20s))) << agent->log();
   std::size_t from = server.received.size();
   server.send("6892850", "open_until", "12350");
   ASSERT_EQ(reply_and_status(server, "open_until", from).second, "open");
-  ASSERT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", 2s));
+  ASSERT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", scaled(5s)));
 
   broker.stop();
+  const std::size_t queued = samples_queued(*agent);
   meter.request({{"cmd", "set"}, {"energy", "12349"}});
-  std::this_thread::sleep_for(2500ms);
-  EXPECT_EQ(read_text_file(dir.path().string() + "/ac1"), "1\n");  // below the limit: still open
+  // Two samples later the agent has read 12349 (the first may have been under way): below the
+  // limit, still open.
+  ASSERT_TRUE(wait_for_samples_queued(*agent, queued + 2)) << agent->log();
+  EXPECT_EQ(read_text_file(dir.path().string() + "/ac1"), "1\n");
   meter.request({{"cmd", "set"}, {"energy", "12350"}});
-  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "0\n", 5s)) << agent->log();
+  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "0\n", scaled(5s))) << agent->log();
   EXPECT_EQ(read_text_file(dir.path().string() + "/led"), "0\n");
   EXPECT_EQ(last_cause(dir, "6892850"), "auto_close:close");
 
   from = server.received.size();
   broker.start();
   // The `status` queued when it closed arrives once the broker is back.
-  auto s = server.reply("status", from, 30s);
+  auto s = server.reply("status", from, scaled(30s));
   ASSERT_TRUE(s) << agent->log();
   EXPECT_EQ(s->text, "close");
   EXPECT_EQ(agent->stop(SIGTERM), 0);
@@ -151,7 +160,7 @@ TEST(Valve, StateSurvivesSigkillAndIsSetBeforeMqttConnects) {
   TestServer server(io, broker.port());
   const auto config = write_agent_config(dir, broker.port(), {valve_meter(dir, meter, 60)});
   auto agent = start_agent(dir, config);
-  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent->log();
+  ASSERT_TRUE(server.reply("status", 0, scaled(20s))) << agent->log();
   std::size_t from = server.received.size();
   server.send("6892850", "open_until", "99999");
   ASSERT_EQ(reply_and_status(server, "open_until", from).second, "open");
@@ -161,10 +170,10 @@ TEST(Valve, StateSurvivesSigkillAndIsSetBeforeMqttConnects) {
   std::ofstream(dir.path().string() + "/ac1") << "0\n";
   broker.stop();
   agent = start_agent(dir, config);
-  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", 5s)) << agent->log();
+  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", scaled(5s))) << agent->log();
   from = server.received.size();
   broker.start();
-  auto s = server.reply("status", from, 30s);
+  auto s = server.reply("status", from, scaled(30s));
   ASSERT_TRUE(s) << agent->log();
   EXPECT_EQ(s->text, "open");
   from = server.received.size();
@@ -182,7 +191,7 @@ TEST(Cron, JobsAreStoredCountedAndClearedWithTheExactReplies) {
   TestServer server(io, broker.port());
   const auto config = write_agent_config(dir, broker.port(), {valve_meter(dir, meter, 60)});
   auto agent = start_agent(dir, config);
-  ASSERT_TRUE(server.reply("status", 0, 20s)) << agent->log();
+  ASSERT_TRUE(server.reply("status", 0, scaled(20s))) << agent->log();
   auto ask = [&](const std::string& command, const std::string& argument) {
     return server.ask("6892850", command, argument);
   };
@@ -210,12 +219,13 @@ TEST(Cron, JobsAreStoredCountedAndClearedWithTheExactReplies) {
   EXPECT_EQ(agent->stop(SIGTERM), 0);
 }
 
-// The agent under libfaketime, its clock starting at `start` (UTC) and running 60 times fast,
-// with cron jobs stored before it starts and no broker. Returns the cron-caused valve changes
-// as "<utc minute>:<state>" once the fake clock has run `fake_minutes`.
+// The agent under libfaketime, its clock starting at `start` (UTC) and running 60 times fast
+// (60 / ML_TEST_TIME_SCALE: slower on a slow machine), with cron jobs stored before it starts and
+// no broker. Returns the cron-caused valve changes as "<utc minute>:<state>" once the fake clock
+// has run `fake_minutes` and `expected` jobs have run.
 std::vector<std::string> cron_changes(const std::string& zone, const std::string& start,
                                       std::int64_t start_unix, const std::vector<std::string>& jobs,
-                                      int fake_minutes) {
+                                      int fake_minutes, std::size_t expected) {
   TempDir dir;
   Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
   AgentMeter m = valve_meter(dir, meter, 60);
@@ -229,10 +239,23 @@ std::vector<std::string> cron_changes(const std::string& zone, const std::string
       text += j + "\n";
     EXPECT_TRUE(store && store->set_setting("6892850", "cron", text, start_unix));
   }
-  Process agent({"env", "TZ=UTC", "faketime", "-f", "@" + start + " x60", meterlogger(), "agent",
-                 "--config", config},
+  const int speed = std::max(1, static_cast<int>(60 / time_scale()));
+  // `env` and `faketime` are wrappers (faketime forks the agent and waits): stop() ends the
+  // whole process group, not only the wrapper.
+  Process agent({"env", "TZ=UTC", "faketime", "-f", "@" + start + " x" + std::to_string(speed),
+                 meterlogger(), "agent", "--config", config},
                 dir.file("agent.log"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000 * fake_minutes + 500));
+  // Deliberately lets the fake clock run `fake_minutes` (a job that must not run again has had
+  // its chance), then waits for the jobs that must have run.
+  std::this_thread::sleep_for(std::chrono::milliseconds(60'000 * fake_minutes / speed + 500));
+  const auto cron_runs = [&] {
+    const std::string log = agent.log();
+    std::size_t n = 0;
+    for (auto at = log.find("(cron)"); at != std::string::npos; at = log.find("(cron)", at + 1))
+      ++n;
+    return n;
+  };
+  EXPECT_TRUE(wait_until([&] { return cron_runs() >= expected; }, scaled(10s))) << agent.log();
   agent.stop(SIGTERM);
   std::vector<std::string> out;
   auto store = agent::Store::open(dir.path().string() + "/state");
@@ -250,14 +273,14 @@ TEST(AgentClock, CronInTheRepeatedHourOfOctoberRunsOnce) {
   // first occurrence (00:59 UTC); 02:01 has passed in summer time (00:01 UTC) and does not run
   // again at 01:01 UTC.
   EXPECT_EQ(cron_changes("Europe/Copenhagen", "2026-10-25 00:58:30", 1792889910,
-                         {"minute=59&hour=2&command=open", "minute=1&hour=2&command=close"}, 4),
+                         {"minute=59&hour=2&command=open", "minute=1&hour=2&command=close"}, 4, 1),
             std::vector<std::string>{"1792889940:open"});
 }
 
 TEST(AgentClock, CronInTheSkippedHourOfMarchRunsAfterTheGap) {
   // 2026-03-29 01:00 UTC: 02:00 CET becomes 03:00 CEST. A job at 02:30 runs once, at 03:00.
   EXPECT_EQ(cron_changes("Europe/Copenhagen", "2026-03-29 00:58:30", 1774745910,
-                         {"minute=30&hour=2&command=open"}, 4),
+                         {"minute=30&hour=2&command=open"}, 4, 1),
             std::vector<std::string>{"1774746000:open"});
 }
 
@@ -266,7 +289,7 @@ TEST(AgentClock, CronFollowsAnotherZone) {
   // job at 02:15 (skipped, so run at 03:00 EDT) each run once; the 03:00 Copenhagen-time job
   // would be 02:00 UTC and does not run.
   EXPECT_EQ(cron_changes("America/New_York", "2026-03-08 06:58:30", 1772953110,
-                         {"minute=59&hour=1&command=open", "minute=15&hour=2&command=close"}, 4),
+                         {"minute=59&hour=1&command=open", "minute=15&hour=2&command=close"}, 4, 2),
             (std::vector<std::string>{"1772953140:open", "1772953200:close"}));
 }
 
