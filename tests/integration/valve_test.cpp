@@ -71,7 +71,8 @@ TEST(Valve, CommandsRoundTripWithTheExactReplies) {
   EXPECT_EQ(reply_and_status(server, "open_until", from),
             std::make_pair(std::string("12400"), std::string("open")));
   EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", scaled(5s)));
-  EXPECT_EQ(read_text_file(dir.path().string() + "/led"), "1\n");
+  // The agent drives the valve output, then the LED, then stores the state: each is waited for.
+  EXPECT_TRUE(file_becomes(dir.path().string() + "/led", "1\n", scaled(5s)));
 
   // Negative: nothing changes, the reply tells the stored limit.
   from = server.received.size();
@@ -95,7 +96,9 @@ TEST(Valve, CommandsRoundTripWithTheExactReplies) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->text, "close");
   EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "0\n", scaled(5s)));
-  EXPECT_EQ(last_cause(dir, "6892850"), "command:close");
+  EXPECT_TRUE(
+      wait_until([&] { return last_cause(dir, "6892850") == "command:close"; }, scaled(5s), 100ms))
+      << last_cause(dir, "6892850");
 
   // A plain open keeps the stored limit (12445 > 12345): the valve stays open.
   from = server.received.size();
@@ -139,7 +142,10 @@ TEST(Valve, AutoClosesAtTheLimitAlsoWithTheBrokerDown) {
   EXPECT_EQ(read_text_file(dir.path().string() + "/ac1"), "1\n");
   meter.request({{"cmd", "set"}, {"energy", "12350"}});
   EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "0\n", scaled(5s))) << agent->log();
-  EXPECT_EQ(read_text_file(dir.path().string() + "/led"), "0\n");
+  // The LED and the stored state follow the output, and the log line follows them (reading them
+  // at once after the output changed was a race that a loaded machine lost).
+  EXPECT_TRUE(file_becomes(dir.path().string() + "/led", "0\n", scaled(5s)));
+  EXPECT_TRUE(wait_for_log(*agent, "(auto_close)")) << agent->log();
   EXPECT_EQ(last_cause(dir, "6892850"), "auto_close:close");
 
   from = server.received.size();
