@@ -303,10 +303,10 @@ RunResult run(const std::vector<std::string>& argv,
   return result;
 }
 
-std::vector<Leftover> end_leftover_processes() {
+std::vector<Leftover> end_leftover_processes(bool include_suite_processes) {
   const pid_t self = ::getpid();
   std::set<pid_t> kept;  // groups of Process objects started outside any test
-  {
+  if (!include_suite_processes) {
     const std::lock_guard lock(registry_mutex);
     for (const auto& [pgid, test] : registry())
       if (test.empty()) kept.insert(pgid);

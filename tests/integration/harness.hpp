@@ -95,10 +95,12 @@ struct Leftover {
   int pgid = 0;
   std::string command;
 };
-// Finds the processes descended from this binary except those in groups of Process objects
-// started outside any test (a suite's shared broker, when one is added), kills them (SIGKILL),
-// waits until they are gone and reaps the zombies nobody owns. Used by the check after each test.
-std::vector<Leftover> end_leftover_processes();
+// Finds the live processes descended from this binary, kills them (SIGKILL), waits until they
+// are gone and reaps the zombies nobody owns; returns what it found. Used by the check after
+// each test, which passes include_suite_processes = false to leave the groups of Process objects
+// started outside any test (in a suite's SetUpTestSuite) to their owner; the check at the end of
+// the run passes true.
+std::vector<Leftover> end_leftover_processes(bool include_suite_processes = false);
 
 // Polls `done` every `poll` until it is true or `timeout` passes; returns done().
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,

@@ -35,7 +35,7 @@ class LeftoverCheck : public testing::EmptyTestEventListener {
 // What a suite-level fixture (SetUpTestSuite) left, checked once everything has run.
 class FinalCheck : public testing::Environment {
   void TearDown() override {
-    const auto left = ml::test::end_leftover_processes();
+    const auto left = ml::test::end_leftover_processes(true);
     if (!left.empty()) ADD_FAILURE() << "processes left running (killed now):" << describe(left);
   }
 };
