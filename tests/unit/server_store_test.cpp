@@ -230,6 +230,28 @@ TEST(ServerLedger, OpenUntilIsPaidPlusSetupValue) {
   EXPECT_FALSE(parse_money("12,50", "--amount").ok());
 }
 
+// MeterLoggerWeb deletes a queued open_until when |echo - sent| < 1; the device echoes whole kWh
+// (or m3 with 3 decimals) of what it stored.
+TEST(ServerCommands, OpenUntilConfirmedByAnEchoLessThanOneAway) {
+  Command c;
+  c.command = "open_until";
+  c.state = "sent";
+  c.argument = "14345.5882352941098";
+  EXPECT_TRUE(confirms(c, "open_until", "14345", 0));
+  EXPECT_TRUE(confirms(c, "open_until", "14345.588", 0));
+  EXPECT_FALSE(confirms(c, "open_until", "14344", 0));
+  EXPECT_FALSE(confirms(c, "open_until", "14346.6", 0));
+  EXPECT_FALSE(confirms(c, "status", "14345", 0));
+  c.argument = "1001";
+  EXPECT_FALSE(confirms(c, "open_until", "1000", 0));  // an older limit's echo
+  EXPECT_TRUE(confirms(c, "open_until", "1001", 0));
+  // What the device accepts, the queue accepts.
+  EXPECT_TRUE(check_command("open_until", "14345.5882352941098").ok());
+  EXPECT_TRUE(check_command("open_until", "14345.").ok());
+  EXPECT_TRUE(check_command("open_until", "-5").ok());  // changes nothing, as on the original
+  EXPECT_FALSE(check_command("open_until", "12,5").ok());
+}
+
 TEST(ServerLedger, RemainingAndTimeLeftFromTheLastDay) {
   const auto limit = core::Decimal::parse("1100").value();
   // 24 kWh used in 24 hours: 1 kWh/h; 76 kWh left at the latest sample: 76 hours.
