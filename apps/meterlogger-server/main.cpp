@@ -443,6 +443,7 @@ void export_samples(const std::string& config_path, const std::string& serial,
     }
     j["energy_kwh"] = s.energy_kwh ? nlohmann::ordered_json(*s.energy_kwh) : nullptr;
     if (s.volume_m3) j["volume_m3"] = *s.volume_m3;
+    if (!s.quirks.empty()) j["quirks"] = s.quirks;
     std::cout << j.dump() << "\n";
   }
 }

@@ -561,9 +561,9 @@ TEST(ServerHttp, CsvExportsAreExact) {
   ASSERT_EQ(samples->status, 200);
   EXPECT_EQ(samples->get_header_value("Content-Type"), "text/csv; charset=utf-8");
   EXPECT_EQ(samples->body.substr(0, samples->body.find('\n')),
-            "time,heap,t1,t2,t3,tdif,flow1,effect1,hr,v1,e1,energy_kwh,volume_m3");
+            "time,heap,t1,t2,t3,tdif,flow1,effect1,hr,v1,e1,energy_kwh,volume_m3,quirks");
   EXPECT_NE(samples->body.find(std::to_string(start) + ",20000,50.50,30.25,,20.25,100,2.5,1000,"
-                                                       "456.789,12000.000,12000.000,456.789\n"),
+                                                       "456.789,12000.000,12000.000,456.789,\n"),
             std::string::npos)
       << samples->body;
   auto energy = d.get("/api/meters/6892850/energy.csv" + range, &*bo);

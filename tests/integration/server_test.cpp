@@ -234,6 +234,46 @@ TEST(ServerIngest, BadMessagesAreCountedAndChangeNothing) {
   EXPECT_EQ(count(dir, "SELECT last_sample_time FROM meters"), now - 10);
 }
 
+// The 2018 firmware cuts the last character of a MULTICAL 66 value without leading zeros: once
+// V1 reaches 100000 m3 it sends "949018.". Stored as 949018, exactly, and flagged (issue 12).
+TEST(ServerIngest, Mc66ValueEndingInAPointIsStoredExactlyAndFlagged) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  add_test_meter(config);
+  auto server = start_server(dir, config);
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "publisher");
+  connect(io, pub);
+  const std::int64_t now = unix_now();
+  const std::string text =
+      "heap=19872&program=112345010200&t1=65.21 C&t2=40.02 C&t3=18.20 C&tdif=25.19 C&"
+      "flow1=20 l/h&effect1=0.5 kW&hr=56296 h&v1=949018. m3&e1=1234.56 MWh&";
+  const std::string topic = "/sample/v2/6892850/" + std::to_string(now - 5);
+  const auto keys = core::envelope::derive_keys_from_hex(kTestKey).value();
+  // Zero padding, as the 2018 firmware seals.
+  pub.publish_raw(topic,
+                  platform::seal_random(keys, topic, text, core::envelope::Padding::zero).value());
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 1, scaled(30s))) << server->log();
+  server->stop();
+  EXPECT_EQ(count(dir, "SELECT COALESCE(SUM(count), 0) FROM rejections"), 0);
+  EXPECT_EQ(count(dir,
+                  "SELECT COUNT(*) FROM samples WHERE quirks='lost_digit:v1' AND v1='949018' "
+                  "AND raw LIKE '%v1=949018. m3%'"),
+            1);
+  const auto rows = export_json(config, "6892850");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["v1"], "949018");
+  EXPECT_EQ(rows[0]["volume_m3"], "949018");
+  EXPECT_EQ(rows[0]["e1"], "1234.56");
+  EXPECT_EQ(rows[0]["quirks"], "lost_digit:v1");
+  auto csv = server_cli(config, {"export", "6892850", "--format", "csv"});
+  ASSERT_EQ(csv.status, 0) << csv.err;
+  EXPECT_NE(csv.out.find(",949018,1234.56,1234560.00,949018,lost_digit:v1\n"), std::string::npos)
+      << csv.out;
+}
+
 // The server is killed (SIGKILL) again and again while a publisher sends samples as fast as the
 // broker takes them: every sample is stored exactly once.
 TEST(ServerIngest, KilledRepeatedlyLosesAndDuplicatesNothing) {
