@@ -134,8 +134,32 @@ constexpr std::string_view kMigrations[] = {
        CREATE TRIGGER admin_audit_append_only_delete BEFORE DELETE ON admin_audit
          BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;)",
     // 4 (issue 12, wire): the firmware defects a sample shows (core::sample::ParsedSample::quirks,
-    // e.g. "lost_digit:v1"); NULL when none.
-    R"(ALTER TABLE samples ADD COLUMN quirks TEXT;)",
+    // e.g. "lost_digit:v1"); NULL when none. Serials compare as numbers (Serial::canonical):
+    // numeric serials stored as typed ("40") take their canonical form ("0000040"). A row whose
+    // canonical form is already taken keeps its old spelling; the append-only audit logs keep
+    // what they recorded.
+    R"(ALTER TABLE samples ADD COLUMN quirks TEXT;
+       UPDATE OR IGNORE meters SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE samples SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE rollups SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE diagnostics SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE events SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE commands SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE payments SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));)",
 };
 
 // Quarantined messages kept (the oldest go first); their count by reason is kept forever.

@@ -543,6 +543,28 @@ TEST(ServerHttp, CommandsAndNewMeters) {
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='meter.add'"), 1);
 }
 
+// Serials compare as numbers (issue 12): meter 40 is meter 0000040 in every API path.
+TEST(ServerHttp, ShortSerialsAreFoundInEitherForm) {
+  Dashboard d;
+  d.add_user("root", kAdminPass, "admin", "*");
+  d.start();
+  auto root = d.login("root", kAdminPass);
+  ASSERT_TRUE(root);
+  auto added = d.post("/api/meters", {{"serial", "40"}, {"generate_key", true}}, &*root);
+  ASSERT_EQ(added->status, 201) << added->body;
+  EXPECT_EQ(json::parse(added->body)["serial"], "0000040");
+  EXPECT_EQ(d.post("/api/meters", {{"serial", "0000040"}, {"generate_key", true}}, &*root)->status,
+            409);
+  for (const std::string form : {"40", "0000040", "000000040"}) {
+    EXPECT_EQ(d.get_json("/api/meters/" + form, *root)["serial"], "0000040") << form;
+  }
+  auto ping = d.post("/api/meters/40/commands", {{"command", "ping"}}, &*root);
+  ASSERT_EQ(ping->status, 201) << ping->body;
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE serial='0000040'"), 1);
+  EXPECT_EQ(d.get_json("/api/audit?serial=40", *root)["entries"].size(), 2u);
+  EXPECT_EQ(d.get("/api/meters/41", &*root)->status, 404);
+}
+
 TEST(ServerHttp, CsvExportsAreExact) {
   Dashboard d;
   const auto now = now_s();

@@ -274,6 +274,60 @@ TEST(ServerIngest, Mc66ValueEndingInAPointIsStoredExactlyAndFlagged) {
       << csv.out;
 }
 
+// The original KMP firmware publishes its samples on /sample/v2/40/... and everything else on
+// /sample/v2/0000040/...: one meter, whichever form it was added and is looked up with.
+TEST(ServerIngest, ShortSerialsCompareAsNumbers) {
+  for (const std::string added_as : {"40", "0000040"}) {
+    SCOPED_TRACE(added_as);
+    TempDir dir;
+    Broker broker(dir);
+    broker.start();
+    const auto config = write_server_config(dir, broker.port());
+    auto add = server_cli(config, {"meters", "add", added_as, "--kind", "heat", "--key", kTestKey});
+    ASSERT_EQ(add.status, 0) << add.err;
+    EXPECT_NE(add.out.find("added meter 0000040"), std::string::npos) << add.out;
+    EXPECT_NE(
+        server_cli(config, {"meters", "add", "00040", "--kind", "heat", "--key", kTestKey}).status,
+        0);  // the same meter
+    auto server = start_server(dir, config);
+    asio::io_context io;
+    TestServer pub(io, broker.port(), kTestKey, "publisher");
+    connect(io, pub);
+    const std::int64_t now = unix_now();
+    const auto keys = core::envelope::derive_keys_from_hex(kTestKey).value();
+    for (const auto& [form, t, e1] :
+         {std::tuple<std::string, std::int64_t, std::string>{"40", now - 20, "12.345 MWh"},
+          {"0000040", now - 10, "12.346 MWh"}}) {
+      const std::string topic = "/sample/v2/" + form + "/" + std::to_string(t);
+      pub.publish_raw(topic, platform::seal_random(keys, topic, "heap=1&e1=" + e1 + "&",
+                                                   core::envelope::Padding::pkcs7)
+                                 .value());
+    }
+    {
+      const std::string topic = "/status/v2/40/" + std::to_string(now - 5);
+      pub.publish_raw(
+          topic,
+          platform::seal_random(keys, topic, "open", core::envelope::Padding::pkcs7).value());
+    }
+    ASSERT_TRUE(
+        wait_count(dir, "SELECT COUNT(*) FROM samples WHERE serial='0000040'", 2, scaled(30s)))
+        << server->log();
+    ASSERT_TRUE(
+        wait_count(dir, "SELECT COUNT(*) FROM diagnostics WHERE serial='0000040'", 1, scaled(30s)))
+        << server->log();
+    server->stop();
+    EXPECT_EQ(count(dir, "SELECT COALESCE(SUM(count), 0) FROM rejections"), 0);
+    EXPECT_EQ(count(dir, "SELECT last_sample_time FROM meters WHERE serial='0000040'"), now - 10);
+    for (const std::string lookup : {"40", "0000040", "00000000040"}) {
+      auto show = server_cli(config, {"meters", "show", lookup});
+      EXPECT_EQ(show.status, 0) << lookup << ": " << show.err;
+      EXPECT_NE(show.out.find("0000040"), std::string::npos) << show.out;
+      EXPECT_EQ(export_json(config, lookup).size(), 2u) << lookup;
+    }
+    EXPECT_NE(server_cli(config, {"meters", "show", "41"}).status, 0);
+  }
+}
+
 // The server is killed (SIGKILL) again and again while a publisher sends samples as fast as the
 // broker takes them: every sample is stored exactly once.
 TEST(ServerIngest, KilledRepeatedlyLosesAndDuplicatesNothing) {
