@@ -123,6 +123,10 @@ TEST(ValveReply, WholeKwhOrThreeDecimalsOfM3) {
   EXPECT_EQ(core::valve::reply_text(dec("1.5"), true), "1.500");
   EXPECT_EQ(core::valve::reply_text(dec("1.23456"), true), "1.234");
   EXPECT_EQ(core::valve::reply_text(dec("-3"), false), "0");
+  // MeterLoggerWeb's limit: the echo is less than 1 (heat) or 0.001 (flow) below what was sent.
+  const auto sent = *core::valve::parse_amount("14345.5882352941098");
+  EXPECT_EQ(core::valve::reply_text(sent, false), "14345");
+  EXPECT_EQ(core::valve::reply_text(sent, true), "14345.588");
 }
 
 using test::TempDir;
