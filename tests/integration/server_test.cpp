@@ -315,6 +315,24 @@ TEST(ServerIngest, ShortSerialsCompareAsNumbers) {
     ASSERT_TRUE(
         wait_count(dir, "SELECT COUNT(*) FROM diagnostics WHERE serial='0000040'", 1, scaled(30s)))
         << server->log();
+    // A command goes out on both forms: a KMP or MULTICAL 66 device subscribes with "0000040",
+    // a pulse meter configured as "40" with "40" (retransmitted until confirmed, so a listener
+    // that subscribed late still sees it).
+    Process listener({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-t",
+                      "/config/v2/#", "-v"},
+                     dir.file("listener.log"));
+    auto send = server_cli(config, {"send", "40", "ping"});
+    ASSERT_EQ(send.status, 0) << send.err;
+    const auto until = std::chrono::steady_clock::now() + scaled(30s);
+    auto heard = [&] {
+      const std::string log = listener.log();
+      return log.find("/config/v2/0000040/") != std::string::npos &&
+             log.find("/config/v2/40/") != std::string::npos;
+    };
+    while (!heard() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(heard()) << server->log();
+    listener.stop();
     server->stop();
     EXPECT_EQ(count(dir, "SELECT COALESCE(SUM(count), 0) FROM rejections"), 0);
     EXPECT_EQ(count(dir, "SELECT last_sample_time FROM meters WHERE serial='0000040'"), now - 10);

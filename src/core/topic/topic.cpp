@@ -124,9 +124,7 @@ Serial Serial::canonical() const {
 std::vector<Serial> Serial::topic_forms() const {
   Serial padded = canonical();
   std::vector<Serial> forms{padded};
-  if (padded.text_ == text_ && text_.find_first_not_of("0123456789") != std::string::npos) {
-    return forms;
-  }
+  if (text_.find_first_not_of("0123456789") != std::string::npos) return forms;
   const std::size_t first = padded.text_.find_first_not_of('0');
   Serial plain(first == std::string::npos ? std::string("0") : padded.text_.substr(first));
   if (plain.text_ != padded.text_) forms.push_back(std::move(plain));
