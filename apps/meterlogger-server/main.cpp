@@ -147,6 +147,12 @@ struct MeterArgs {
   bool json = false;
 };
 
+// Serials compare as numbers: "40" and "0000040" name the same meter (core::topic::Serial).
+CLI::Option* as_serial(CLI::Option* option) {
+  return option->transform([](std::string text) { return core::topic::canonical_serial(text); }, "",
+                           "serial");
+}
+
 void check_kind(const std::string& kind) {
   if (kind != "heat" && kind != "water" && kind != "electricity") {
     fail("--kind must be heat, water or electricity, not \"" + kind + "\"");
@@ -191,7 +197,7 @@ void meters_add(const std::string& config_path, const MeterArgs& a) {
   if (!serial) fail("serial \"" + a.serial + "\": " + serial.error().detail);
   if (a.key.empty() && !a.generate_key) fail("give the meter's key: --key HEX or --generate-key");
   server::Meter m;
-  m.serial = serial->text();
+  m.serial = serial->canonical().text();
   m.created = unix_now();
   const std::string generated = apply(a, m);
   auto store = open_store(config_from(config_path));
@@ -443,6 +449,7 @@ void export_samples(const std::string& config_path, const std::string& serial,
     }
     j["energy_kwh"] = s.energy_kwh ? nlohmann::ordered_json(*s.energy_kwh) : nullptr;
     if (s.volume_m3) j["volume_m3"] = *s.volume_m3;
+    if (!s.quirks.empty()) j["quirks"] = s.quirks;
     std::cout << j.dump() << "\n";
   }
 }
@@ -636,7 +643,9 @@ int main(int argc, char** argv) {
     c->add_option("--valve", a->valve, "a valve is installed: on or off");
   };
   auto* add = meters->add_subcommand("add", "Register a meter and its key");
-  add->add_option("serial", a->serial, "the meter's serial (7 digits for Kamstrup meters)")
+  as_serial(add->add_option(
+                "serial", a->serial,
+                "the meter's serial; a number is kept with at least 7 digits (40 is 0000040)"))
       ->required();
   add->add_option("--kind", a->kind, "heat, water or electricity")->required();
   add_fields(add);
@@ -647,7 +656,7 @@ int main(int argc, char** argv) {
       "  meterlogger-server meters add EL00001 --kind electricity --generate-key");
   add->callback([&] { meters_add(config, *a); });
   auto* set = meters->add_subcommand("set", "Change a meter's settings (the key too)");
-  set->add_option("serial", a->serial, "the meter's serial")->required();
+  as_serial(set->add_option("serial", a->serial, "the meter's serial"))->required();
   set->add_option("--kind", a->kind, "heat, water or electricity");
   add_fields(set);
   set->footer(
@@ -658,15 +667,15 @@ int main(int argc, char** argv) {
   list->add_flag("--json", a->json, "one JSON object per line");
   list->callback([&] { meters_list(config, a->json); });
   auto* show = meters->add_subcommand("show", "A meter's settings and latest diagnostics");
-  show->add_option("serial", a->serial, "the meter's serial")->required();
+  as_serial(show->add_option("serial", a->serial, "the meter's serial"))->required();
   show->callback([&] { meters_show(config, a->serial); });
   auto* remove = meters->add_subcommand("remove", "Remove a meter (its samples stay)");
-  remove->add_option("serial", a->serial, "the meter's serial")->required();
+  as_serial(remove->add_option("serial", a->serial, "the meter's serial"))->required();
   remove->callback([&] { meters_remove(config, a->serial); });
 
   auto sa = std::make_shared<SendArgs>();
   auto* send = app.add_subcommand("send", "Queue a command for a meter (and wait for its reply)");
-  send->add_option("serial", sa->serial, "the meter's serial")->required();
+  as_serial(send->add_option("serial", sa->serial, "the meter's serial"))->required();
   send->add_option("command", sa->command, "a device command (spec §9): version, status, open, ...")
       ->required();
   send->add_option("argument", sa->argument, "its argument; \"1\" is sent when none is given");
@@ -686,7 +695,7 @@ int main(int argc, char** argv) {
 
   auto pa = std::make_shared<PayArgs>();
   auto* payc = app.add_subcommand("pay", "Add a payment and queue the new open_until limit");
-  payc->add_option("serial", pa->serial, "the meter's serial")->required();
+  as_serial(payc->add_option("serial", pa->serial, "the meter's serial"))->required();
   payc->add_option("--amount", pa->amount, "money paid, exact decimal")->required();
   payc->add_option("--price", pa->price, "money per kWh (per m3 for water); 0 credits no energy")
       ->required();
@@ -703,7 +712,7 @@ int main(int argc, char** argv) {
   auto* pays = app.add_subcommand("payments", "List, correct and withdraw payments; the audit log");
   pays->require_subcommand(1);
   auto* plist = pays->add_subcommand("list", "A meter's payments and its limit");
-  plist->add_option("serial", pa->serial, "the meter's serial")->required();
+  as_serial(plist->add_option("serial", pa->serial, "the meter's serial"))->required();
   plist->callback([&] { payments_list(config, pa->serial); });
   auto* pcorr = pays->add_subcommand("correct", "Replace a payment by a corrected one");
   pcorr->add_option("id", pa->id, "the payment's number")->required();
@@ -718,7 +727,7 @@ int main(int argc, char** argv) {
   pvoid->add_option("--actor", pa->actor, "who withdraws it");
   pvoid->callback([&] { payments_void(config, *pa); });
   auto* paudit = pays->add_subcommand("audit", "Every change to a meter's ledger, append-only");
-  paudit->add_option("serial", pa->serial, "the meter's serial")->required();
+  as_serial(paudit->add_option("serial", pa->serial, "the meter's serial"))->required();
   paudit->callback([&] { payments_audit(config, pa->serial); });
 
   auto* serve_cmd =
@@ -763,14 +772,14 @@ int main(int argc, char** argv) {
   std::string audit_serial;
   int audit_limit = 100;
   auto* audit_cmd = app.add_subcommand("audit", "What users changed: logins, payments, commands");
-  audit_cmd->add_option("--serial", audit_serial, "only this meter's entries");
+  as_serial(audit_cmd->add_option("--serial", audit_serial, "only this meter's entries"));
   audit_cmd->add_option("--limit", audit_limit, "newest entries shown")->capture_default_str();
   audit_cmd->footer("Example:\n  meterlogger-server audit --serial 6892850");
   audit_cmd->callback([&] { audit_list(config, audit_serial, audit_limit); });
 
   std::string ex_serial, ex_from, ex_to, ex_format = "csv";
   auto* ex = app.add_subcommand("export", "Print a meter's samples as CSV or JSON lines");
-  ex->add_option("serial", ex_serial, "the meter's serial")->required();
+  as_serial(ex->add_option("serial", ex_serial, "the meter's serial"))->required();
   ex->add_option("--from", ex_from, "first time: unix seconds, YYYY-MM-DD or ...THH:MM:SSZ (UTC)");
   ex->add_option("--to", ex_to, "last time (inclusive), as --from");
   ex->add_option("--format", ex_format, "csv or json")->capture_default_str();

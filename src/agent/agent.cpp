@@ -45,6 +45,12 @@ std::int64_t unix_now() {
 
 // Store scope and keys of what the setup page changes for the whole agent.
 constexpr const char* kSetupScope = "setup";
+// docs/protocols/envelope.md, "Padding per revision".
+constexpr const char* kZeroPaddingWarning =
+    "[mqtt] padding = \"zero\" is only for 2018-era servers (MeterLoggerWeb with CryptX 0.061 or "
+    "older, e.g. its pinned 0.036): with CryptX 0.062 or later (Debian's libcryptx-perl) "
+    "MeterLoggerWeb fails on every zero-padded message (padding_depad failed) and its worker "
+    "exits; use \"pkcs7\" unless the server is known to need zero padding";
 constexpr const char* kBrokerHostKey = "mqtt_host";
 constexpr const char* kBrokerPortKey = "mqtt_port";
 
@@ -233,6 +239,7 @@ core::Status Agent::start() {
   log::info("meterlogger agent starting: " + std::to_string(config_.meters.size()) +
             " meter(s), state in " + config_.state_dir +
             ", previous run: " + std::string(run_end_name(how)));
+  if (config_.mqtt.padding == core::envelope::Padding::zero) log::warning(kZeroPaddingWarning);
   file_broker_host_ = config_.mqtt.host;
   file_broker_port_ = config_.mqtt.port;
   apply_broker_override();
@@ -300,6 +307,7 @@ void Agent::reload() {
   config_ = std::move(fresh).value();
   log::set_level(config_.log_level);
   if (auto s = load_time_zone(); !s) log::error(s.error().message());
+  if (config_.mqtt.padding == core::envelope::Padding::zero) log::warning(kZeroPaddingWarning);
   file_broker_host_ = config_.mqtt.host;
   file_broker_port_ = config_.mqtt.port;
   apply_broker_override();

@@ -203,7 +203,7 @@ asio::awaitable<void> Device::sample_once() {
   }
   log_read_state(true, "");
   if (serial_.empty()) serial_known(reading->serial);
-  reading->heap = std::min<std::uint64_t>(available_memory(), UINT32_MAX);
+  reading->heap = heap_bytes();
   auto text = sample::format_sample(*reading);
   if (!text) {
     ++counters_.reads_failed;
@@ -793,7 +793,7 @@ void Device::handle_command(const std::string& command, const std::string& argum
   } else if (command == "vdd") {
     reply(vdd_text(context_.config.vdd_file));
   } else if (command == "mem") {
-    reply("heap=" + std::to_string(available_memory()));
+    reply("heap=" + std::to_string(heap_bytes()));
   } else if (command == "reset_reason") {
     reply(reset_reason_text());
   } else if (command == "chip_id") {

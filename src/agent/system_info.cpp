@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -30,17 +32,21 @@ std::uint64_t available_memory() {
   return 0;
 }
 
+std::uint32_t heap_bytes() {
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(available_memory(), UINT32_MAX));
+}
+
 std::string vdd_text(const std::string& file) {
-  if (file.empty()) return "unknown";
+  if (file.empty()) return "0.000";
   const std::string text = first_line(file);
   std::uint64_t millivolts = 0;
   std::size_t used = 0;
   try {
     millivolts = std::stoull(text, &used);
   } catch (const std::exception&) {
-    return "unknown";
+    return "0.000";
   }
-  if (used == 0) return "unknown";
+  if (used == 0) return "0.000";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(millivolts / 1000),
                 static_cast<unsigned long long>(millivolts % 1000));

@@ -4,6 +4,7 @@
 
 #include "core/decimal.hpp"
 #include "core/topic/topic.hpp"
+#include "core/valve/limit.hpp"
 
 namespace ml::server {
 namespace {
@@ -61,10 +62,13 @@ core::Status check_command(std::string_view command, std::string_view argument) 
     return core::make_error(core::Errc::invalid_argument, "the argument holds a NUL byte");
   }
   if (command == "open_until" || command == "open_until_delta") {
-    auto v = core::Decimal::parse(argument);
-    if (!v) {
-      return core::make_error(core::Errc::invalid_argument,
-                              std::string(command) + " needs a number (kWh, or m3 for water)");
+    // What the device accepts (core/valve/limit.hpp); a negative number is sent, and changes
+    // nothing there, as on the original.
+    auto v = core::valve::parse_amount(argument);
+    if (!v && v.error().code != core::Errc::valve_negative) {
+      return core::make_error(
+          core::Errc::invalid_argument,
+          std::string(command) + " needs a number (kWh, or m3 for water): " + v.error().detail);
     }
   }
   return core::Ok{};
@@ -80,13 +84,14 @@ bool confirms(const Command& c, std::string_view function, std::string_view text
   const bool after = received >= c.first_sent;
   if (c.command == "open_until") {
     if (function != "open_until") return false;
-    auto sent = core::Decimal::parse(c.argument);
+    // Read as the device reads the argument; |echo - sent| < 1, as MeterLoggerWeb checks it.
+    auto sent = core::valve::parse_amount(c.argument);
     auto echoed = core::Decimal::parse(text);
     if (!sent || !echoed) return false;
     auto gap = core::difference(*sent, *echoed);
     if (!gap) return false;
     gap->negative = false;
-    return core::compare(*gap, core::Decimal{false, 1, 0}) <= 0;
+    return core::compare(*gap, core::Decimal{false, 1, 0}) < 0;
   }
   if (c.command == "scan") return function == "scan_result" && after;
   if (c.command == "open" || c.command == "close") {

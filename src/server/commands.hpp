@@ -36,8 +36,8 @@ std::string wire_argument(const Command& c);
 
 // Whether a reply from the command's meter, received at `received` (server clock), confirms the
 // command, which was first sent at c.first_sent:
-//   - a reply on the topic named like the command (open_until: echoing a value within ±1 of the
-//     argument, since the device stores whole kWh);
+//   - a reply on the topic named like the command (open_until: echoing a value less than 1 away
+//     from the argument, as MeterLoggerWeb checks it, since the device replies whole kWh);
 //   - scan: a scan_result;
 //   - open / close: a status saying open / close; start_ap / stop_ap: an ap_status saying
 //     started / stopped; reconnect / restart: the version the device sends when it connects

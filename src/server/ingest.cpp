@@ -139,7 +139,9 @@ void Ingest::reject(const platform::ReceivedMessage& m, const std::string& reaso
 void Ingest::on_message(platform::ReceivedMessage m) {
   auto topic = core::topic::parse(m.topic);
   if (!topic) return reject(m, "bad_topic", topic.error().detail);
-  const std::string serial = topic->serial.text();
+  // Serials compare as numbers: the original KMP firmware publishes its samples on "40" and
+  // everything else on "0000040"; both are meter 0000040.
+  const std::string serial = topic->serial.canonical().text();
   IngestItem item;
   item.serial = serial;
   item.function = topic->name;

@@ -112,12 +112,19 @@ void Sender::send(const Command& c) {
     (void)store_.mark_sent(c.id, now, now + config_.commands.retry_max_s);
     return;
   }
+  // On every form of the serial a device may subscribe with: the original KMP and MULTICAL 66
+  // firmware subscribes with %07u ("0000040"), a pulse meter with its configured text, which
+  // may be "40". A device hears only its own.
   auto publish = [&](const std::string& command, const std::string& argument) {
-    auto topic = core::topic::command_topic(*serial, static_cast<std::uint64_t>(now), command);
-    if (!topic) return false;
-    auto payload = platform::seal_random(*keys, *topic, argument, core::envelope::Padding::pkcs7);
-    if (!payload) return false;
-    return mqtt_->publish(*topic, *payload, 1, false, nullptr).ok();
+    bool any = false;
+    for (const core::topic::Serial& form : serial->topic_forms()) {
+      auto topic = core::topic::command_topic(form, static_cast<std::uint64_t>(now), command);
+      if (!topic) return false;
+      auto payload = platform::seal_random(*keys, *topic, argument, core::envelope::Padding::pkcs7);
+      if (!payload) return false;
+      any = mqtt_->publish(*topic, *payload, 1, false, nullptr).ok() || any;
+    }
+    return any;
   };
   if (!publish(c.command, wire_argument(c))) {
     log::warning("commands: #" + std::to_string(c.id) + " could not be published; later");

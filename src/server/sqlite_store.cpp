@@ -133,6 +133,33 @@ constexpr std::string_view kMigrations[] = {
          BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;
        CREATE TRIGGER admin_audit_append_only_delete BEFORE DELETE ON admin_audit
          BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;)",
+    // 4 (issue 12, wire): the firmware defects a sample shows (core::sample::ParsedSample::quirks,
+    // e.g. "lost_digit:v1"); NULL when none. Serials compare as numbers (Serial::canonical):
+    // numeric serials stored as typed ("40") take their canonical form ("0000040"). A row whose
+    // canonical form is already taken keeps its old spelling; the append-only audit logs keep
+    // what they recorded.
+    R"(ALTER TABLE samples ADD COLUMN quirks TEXT;
+       UPDATE OR IGNORE meters SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE samples SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE rollups SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE diagnostics SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE events SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE commands SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE payments SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));)",
 };
 
 // Quarantined messages kept (the oldest go first); their count by reason is kept forever.
@@ -221,6 +248,7 @@ StoredSample read_sample(const sq::Statement& q, const std::string& serial) {
       s.values[f.key] = f.value ? std::optional<std::string>(f.text) : std::nullopt;
       if (!f.unit.empty()) s.units[f.key] = f.unit;
     }
+    s.quirks = parsed->quirks();
   }
   s.energy_kwh = opt_text(q, 2);
   s.volume_m3 = opt_text(q, 3);
@@ -439,7 +467,7 @@ core::Result<IngestOutcome> SqliteStore::ingest_one(const IngestItem& item, std:
   }
   auto q = cached(
       "INSERT INTO samples(serial, time, heap, t1, t2, t3, tdif, flow1, effect1, hr, v1, e1, "
-      "energy_kwh, volume_m3, raw, received) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+      "energy_kwh, volume_m3, raw, received, quirks) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
       "ON CONFLICT(serial, time) DO NOTHING");
   if (!q) return q.error();
   (*q)->bind(1, s.serial).bind(2, s.time);
@@ -451,6 +479,8 @@ core::Result<IngestOutcome> SqliteStore::ingest_one(const IngestItem& item, std:
   bind_opt(**q, 13, s.energy_kwh);
   bind_opt(**q, 14, s.volume_m3);
   (*q)->bind(15, item.text).bind(16, now);
+  s.quirks = item.sample.quirks();
+  bind_opt(**q, 17, s.quirks.empty() ? std::nullopt : std::optional<std::string>(s.quirks));
   ML_TRY((*q)->run());
   if (db_.changes() == 0) return IngestOutcome::duplicate;
   auto seen =

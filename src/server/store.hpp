@@ -40,6 +40,8 @@ struct StoredSample {
   std::map<std::string, std::string> units;                  // key -> unit as sent
   std::optional<std::string> energy_kwh;                     // normalised, exact
   std::optional<std::string> volume_m3;
+  // Firmware defects the sample shows (core::sample::ParsedSample::quirks), "" when none.
+  std::string quirks;
 };
 
 // One message from a device, already verified and opened, to store.

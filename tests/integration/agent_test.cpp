@@ -135,6 +135,41 @@ TEST(Agent, EveryCommandRoundTripsWithTheExactReply) {
   EXPECT_EQ(agent->stop(SIGTERM), 0) << agent->log();
 }
 
+// The replies MeterLoggerWeb parses (issue 12): `mem` fits the firmware's 32-bit %u, `vdd` has 3
+// decimals also without a voltage sensor; zero padding is for 2018-era servers only, and says so.
+TEST(Agent, RepliesInTheOriginalFormatsAndZeroPaddingWarns) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  auto config = write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)});
+  {
+    std::string text = read_text_file(config);
+    const auto at = text.find("[mqtt]\n");
+    ASSERT_NE(at, std::string::npos);
+    text.insert(at + 7, "padding = \"zero\"\n");
+    std::ofstream(config) << text;
+  }
+  auto agent = start_agent(dir, config);
+  ASSERT_TRUE(server.reply("status", 0, scaled(20s))) << agent->log();
+  EXPECT_NE(agent->log().find("padding = \"zero\" is only for 2018-era servers"), std::string::npos)
+      << agent->log();
+  std::size_t from = server.received.size();
+  server.send("6892850", "vdd");
+  auto vdd = server.reply("vdd", from, scaled(10s));
+  ASSERT_TRUE(vdd) << agent->log();
+  EXPECT_EQ(vdd->text, "0.000");
+  from = server.received.size();
+  server.send("6892850", "mem");
+  auto mem = server.reply("mem", from, scaled(10s));
+  ASSERT_TRUE(mem) << agent->log();
+  ASSERT_TRUE(std::regex_match(mem->text, std::regex("heap=[0-9]{1,10}"))) << mem->text;
+  EXPECT_LE(std::stoull(mem->text.substr(5)), 4294967295ull) << mem->text;
+  EXPECT_EQ(agent->stop(SIGTERM), 0) << agent->log();
+}
+
 TEST(Agent, BadCommandsAreRejectedAndChangeNothing) {
   TempDir dir;
   Broker broker(dir);

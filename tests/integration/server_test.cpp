@@ -225,6 +225,118 @@ TEST(ServerIngest, BadMessagesAreCountedAndChangeNothing) {
   EXPECT_EQ(count(dir, "SELECT last_sample_time FROM meters"), now - 10);
 }
 
+// The 2018 firmware cuts the last character of a MULTICAL 66 value without leading zeros: once
+// V1 reaches 100000 m3 it sends "949018.". Stored as 949018, exactly, and flagged (issue 12).
+TEST(ServerIngest, Mc66ValueEndingInAPointIsStoredExactlyAndFlagged) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  add_test_meter(config);
+  auto server = start_server(dir, config);
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "publisher");
+  connect(io, pub);
+  const std::int64_t now = unix_now();
+  const std::string text =
+      "heap=19872&program=112345010200&t1=65.21 C&t2=40.02 C&t3=18.20 C&tdif=25.19 C&"
+      "flow1=20 l/h&effect1=0.5 kW&hr=56296 h&v1=949018. m3&e1=1234.56 MWh&";
+  const std::string topic = "/sample/v2/6892850/" + std::to_string(now - 5);
+  const auto keys = core::envelope::derive_keys_from_hex(kTestKey).value();
+  // Zero padding, as the 2018 firmware seals.
+  pub.publish_raw(topic,
+                  platform::seal_random(keys, topic, text, core::envelope::Padding::zero).value());
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 1, scaled(30s))) << server->log();
+  server->stop();
+  EXPECT_EQ(count(dir, "SELECT COALESCE(SUM(count), 0) FROM rejections"), 0);
+  EXPECT_EQ(count(dir,
+                  "SELECT COUNT(*) FROM samples WHERE quirks='lost_digit:v1' AND v1='949018' "
+                  "AND raw LIKE '%v1=949018. m3%'"),
+            1);
+  const auto rows = export_json(config, "6892850");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["v1"], "949018");
+  EXPECT_EQ(rows[0]["volume_m3"], "949018");
+  EXPECT_EQ(rows[0]["e1"], "1234.56");
+  EXPECT_EQ(rows[0]["quirks"], "lost_digit:v1");
+  auto csv = server_cli(config, {"export", "6892850", "--format", "csv"});
+  ASSERT_EQ(csv.status, 0) << csv.err;
+  EXPECT_NE(csv.out.find(",949018,1234.56,1234560.00,949018,lost_digit:v1\n"), std::string::npos)
+      << csv.out;
+}
+
+// The original KMP firmware publishes its samples on /sample/v2/40/... and everything else on
+// /sample/v2/0000040/...: one meter, whichever form it was added and is looked up with.
+TEST(ServerIngest, ShortSerialsCompareAsNumbers) {
+  for (const std::string added_as : {"40", "0000040"}) {
+    SCOPED_TRACE(added_as);
+    TempDir dir;
+    Broker broker(dir);
+    broker.start();
+    const auto config = write_server_config(dir, broker.port());
+    auto add = server_cli(config, {"meters", "add", added_as, "--kind", "heat", "--key", kTestKey});
+    ASSERT_EQ(add.status, 0) << add.err;
+    EXPECT_NE(add.out.find("added meter 0000040"), std::string::npos) << add.out;
+    EXPECT_NE(
+        server_cli(config, {"meters", "add", "00040", "--kind", "heat", "--key", kTestKey}).status,
+        0);  // the same meter
+    auto server = start_server(dir, config);
+    asio::io_context io;
+    TestServer pub(io, broker.port(), kTestKey, "publisher");
+    connect(io, pub);
+    const std::int64_t now = unix_now();
+    const auto keys = core::envelope::derive_keys_from_hex(kTestKey).value();
+    for (const auto& [form, t, e1] :
+         {std::tuple<std::string, std::int64_t, std::string>{"40", now - 20, "12.345 MWh"},
+          {"0000040", now - 10, "12.346 MWh"}}) {
+      const std::string topic = "/sample/v2/" + form + "/" + std::to_string(t);
+      pub.publish_raw(topic, platform::seal_random(keys, topic, "heap=1&e1=" + e1 + "&",
+                                                   core::envelope::Padding::pkcs7)
+                                 .value());
+    }
+    {
+      const std::string topic = "/status/v2/40/" + std::to_string(now - 5);
+      pub.publish_raw(
+          topic,
+          platform::seal_random(keys, topic, "open", core::envelope::Padding::pkcs7).value());
+    }
+    ASSERT_TRUE(
+        wait_count(dir, "SELECT COUNT(*) FROM samples WHERE serial='0000040'", 2, scaled(30s)))
+        << server->log();
+    ASSERT_TRUE(
+        wait_count(dir, "SELECT COUNT(*) FROM diagnostics WHERE serial='0000040'", 1, scaled(30s)))
+        << server->log();
+    // A command goes out on both forms: a KMP or MULTICAL 66 device subscribes with "0000040",
+    // a pulse meter configured as "40" with "40" (retransmitted until confirmed, so a listener
+    // that subscribed late still sees it).
+    Process listener({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "-t",
+                      "/config/v2/#", "-v"},
+                     dir.file("listener.log"));
+    auto send = server_cli(config, {"send", "40", "ping"});
+    ASSERT_EQ(send.status, 0) << send.err;
+    const auto until = std::chrono::steady_clock::now() + scaled(30s);
+    auto heard = [&] {
+      const std::string log = listener.log();
+      return log.find("/config/v2/0000040/") != std::string::npos &&
+             log.find("/config/v2/40/") != std::string::npos;
+    };
+    while (!heard() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(100ms);
+    EXPECT_TRUE(heard()) << server->log();
+    listener.stop();
+    server->stop();
+    EXPECT_EQ(count(dir, "SELECT COALESCE(SUM(count), 0) FROM rejections"), 0);
+    EXPECT_EQ(count(dir, "SELECT last_sample_time FROM meters WHERE serial='0000040'"), now - 10);
+    for (const std::string lookup : {"40", "0000040", "00000000040"}) {
+      auto show = server_cli(config, {"meters", "show", lookup});
+      EXPECT_EQ(show.status, 0) << lookup << ": " << show.err;
+      EXPECT_NE(show.out.find("0000040"), std::string::npos) << show.out;
+      EXPECT_EQ(export_json(config, lookup).size(), 2u) << lookup;
+    }
+    EXPECT_NE(server_cli(config, {"meters", "show", "41"}).status, 0);
+  }
+}
+
 // The server is killed (SIGKILL) again and again while a publisher sends samples as fast as the
 // broker takes them: every sample is stored exactly once.
 TEST(ServerIngest, KilledRepeatedlyLosesAndDuplicatesNothing) {

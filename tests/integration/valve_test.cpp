@@ -157,6 +157,59 @@ TEST(Valve, AutoClosesAtTheLimitAlsoWithTheBrokerDown) {
   EXPECT_EQ(agent->stop(SIGTERM), 0);
 }
 
+// MeterLoggerWeb writes the limit as its float sum with every digit and deletes the queued
+// command only when the echo is less than 1 away from it (issue 12, item 1).
+TEST(Valve, OpenUntilWithManyDecimalsOpensEchoesWithinOneAndClosesAtTheLimit) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "14344"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  auto agent =
+      start_agent(dir, write_agent_config(dir, broker.port(), {valve_meter(dir, meter, 1)}));
+  ASSERT_TRUE(server.reply("status", 0, scaled(20s))) << agent->log();
+  ASSERT_TRUE(
+      server.wait_for([](const Received& r) { return r.parsed.name == "sample"; }, scaled(20s)));
+  const std::string sent = "14345.5882352941098";
+  std::size_t from = server.received.size();
+  server.send("6892850", "open_until", sent);
+  const auto [echo, status] = reply_and_status(server, "open_until", from);
+  EXPECT_EQ(status, "open");
+  auto echoed = core::Decimal::parse(echo);
+  ASSERT_TRUE(echoed) << echo;
+  auto gap = core::difference(*core::Decimal::parse("14345.5882352941098"), *echoed);
+  ASSERT_TRUE(gap);
+  gap->negative = false;
+  EXPECT_LT(core::compare(*gap, core::Decimal{false, 1, 0}), 0) << echo;
+  EXPECT_EQ(echo, "14345");  // whole kWh, the original's %u
+  ASSERT_TRUE(file_becomes(dir.path().string() + "/ac1", "1\n", scaled(2s)));
+
+  // 14345 kWh is below 14345.588...: open; 14346 reaches it: closed, with a status.
+  meter.request({{"cmd", "set"}, {"energy", "14345"}});
+  ASSERT_TRUE(server.wait_for(
+      [](const Received& r) {
+        return r.parsed.name == "sample" && r.text.find("e1=14345 kWh") != std::string::npos;
+      },
+      scaled(20s)))
+      << agent->log();
+  EXPECT_EQ(read_text_file(dir.path().string() + "/ac1"), "1\n");
+  from = server.received.size();
+  meter.request({{"cmd", "set"}, {"energy", "14346"}});
+  EXPECT_TRUE(file_becomes(dir.path().string() + "/ac1", "0\n", scaled(10s))) << agent->log();
+  auto closed = server.reply("status", from, scaled(15s));
+  ASSERT_TRUE(closed) << agent->log();
+  EXPECT_EQ(closed->text, "close");
+  EXPECT_EQ(last_cause(dir, "6892850"), "auto_close:close");
+  // The stored limit: the argument kept to 9 decimals, rounded up beyond.
+  auto store = agent::Store::open(dir.path().string() + "/state");
+  ASSERT_TRUE(store);
+  auto record = store->valve("6892850");
+  ASSERT_TRUE(record && *record);
+  EXPECT_EQ((*record)->limit, "14345.588235295");
+  EXPECT_EQ(agent->stop(SIGTERM), 0);
+}
+
 TEST(Valve, StateSurvivesSigkillAndIsSetBeforeMqttConnects) {
   TempDir dir;
   Broker broker(dir);

@@ -159,6 +159,28 @@ TEST(SampleParse, KeepsProgramNanAndTrailingAmpersandOptional) {
   EXPECT_EQ(p->raw, "heap=1&program=112345010200&t1=NaN C&hr=5");
 }
 
+// The 2018 firmware cuts the last character of a MULTICAL 66 readout value without leading
+// zeros: "949018.5" m3 arrives as "949018.". Read as 949018, flagged.
+TEST(SampleParse, AValueEndingInAPointLostItsLastDigitAndIsFlagged) {
+  auto p = parse_sample("heap=19872&hr=56296 h&v1=949018. m3&e1=1234.56 MWh&");
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  const SampleField* v1 = p->find("v1");
+  EXPECT_EQ(v1->text, "949018");
+  EXPECT_EQ(v1->value->to_string(), "949018");
+  EXPECT_EQ(v1->normalized->to_string(), "949018");
+  EXPECT_TRUE(v1->lost_digit);
+  EXPECT_FALSE(p->find("e1")->lost_digit);
+  EXPECT_EQ(p->quirks(), "lost_digit:v1");
+  EXPECT_EQ(p->raw, "heap=19872&hr=56296 h&v1=949018. m3&e1=1234.56 MWh&");
+  EXPECT_EQ(parse_sample("e1=1. MWh&v1=2. m3")->quirks(), "lost_digit:e1,v1");
+  EXPECT_EQ(parse_sample("heap=1&t1=2.5 C")->quirks(), "");
+  for (const char* bad : {"v1=. m3", "v1=1.. m3", "v1=1.2. m3", "v1=-. m3"}) {
+    auto r = parse_sample(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, Errc::sample_bad_value) << bad;
+  }
+}
+
 TEST(SampleParse, BadTextIsRejectedNamingTheProblem) {
   struct Case {
     std::string text;

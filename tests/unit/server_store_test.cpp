@@ -85,6 +85,42 @@ class ServerStoreTest : public ::testing::Test {
   std::unique_ptr<SqliteStore> store_;
 };
 
+// A database from before serials compared as numbers: meter "40" and its rows take the canonical
+// form "0000040" when the migration runs; a collision keeps the old spelling.
+TEST(ServerStoreMigration, NumericSerialsTakeTheirCanonicalForm) {
+  test::TempDir dir;
+  const std::string path = dir.file("server.db");
+  {
+    auto store = SqliteStore::open(path).value();
+    auto& db = store->db();
+    ASSERT_TRUE(db.exec("ALTER TABLE samples DROP COLUMN quirks").ok());
+    ASSERT_TRUE(db.exec("INSERT INTO meters(serial, key, kind, created) VALUES"
+                        "('40', 'k', 'heat', 1), ('7210086', 'k', 'heat', 1), ('ab-1', 'k', "
+                        "'electricity', 1)")
+                    .ok());
+    ASSERT_TRUE(db.exec("INSERT INTO samples(serial, time, raw, received) VALUES"
+                        "('40', 100, 'heap=1', 1), ('0000040', 100, 'heap=2', 1), "
+                        "('40', 200, 'heap=3', 1)")
+                    .ok());
+    ASSERT_TRUE(db.exec("INSERT INTO commands(serial, command, argument, state, created, "
+                        "expires, next_send) VALUES('040', 'ping', '1', 'queued', 1, 0, 1)")
+                    .ok());
+    ASSERT_TRUE(db.exec("PRAGMA user_version=3").ok());
+  }
+  auto store = SqliteStore::open(path).value();
+  auto count = [&](const std::string& sql) {
+    auto q = store->db().prepare(sql).value();
+    (void)q.step();
+    return q.int64(0);
+  };
+  EXPECT_EQ(count("SELECT COUNT(*) FROM meters WHERE serial IN ('0000040','7210086','ab-1')"), 3);
+  EXPECT_TRUE(store->meter("0000040").value());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM samples WHERE serial='0000040'"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM samples WHERE serial='40' AND time=100"), 1);  // taken
+  EXPECT_EQ(count("SELECT COUNT(*) FROM commands WHERE serial='0000040'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM pragma_table_info('samples') WHERE name='quirks'"), 1);
+}
+
 TEST_F(ServerStoreTest, Meters) {
   Meter m;
   m.serial = "6892850";
@@ -228,6 +264,28 @@ TEST(ServerLedger, OpenUntilIsPaidPlusSetupValue) {
   // A refund (negative amount) takes energy back.
   EXPECT_EQ(paid({entry("17.00", "1.70"), entry("-8.50", "1.70")}).value().to_string(), "5");
   EXPECT_FALSE(parse_money("12,50", "--amount").ok());
+}
+
+// MeterLoggerWeb deletes a queued open_until when |echo - sent| < 1; the device echoes whole kWh
+// (or m3 with 3 decimals) of what it stored.
+TEST(ServerCommands, OpenUntilConfirmedByAnEchoLessThanOneAway) {
+  Command c;
+  c.command = "open_until";
+  c.state = "sent";
+  c.argument = "14345.5882352941098";
+  EXPECT_TRUE(confirms(c, "open_until", "14345", 0));
+  EXPECT_TRUE(confirms(c, "open_until", "14345.588", 0));
+  EXPECT_FALSE(confirms(c, "open_until", "14344", 0));
+  EXPECT_FALSE(confirms(c, "open_until", "14346.6", 0));
+  EXPECT_FALSE(confirms(c, "status", "14345", 0));
+  c.argument = "1001";
+  EXPECT_FALSE(confirms(c, "open_until", "1000", 0));  // an older limit's echo
+  EXPECT_TRUE(confirms(c, "open_until", "1001", 0));
+  // What the device accepts, the queue accepts.
+  EXPECT_TRUE(check_command("open_until", "14345.5882352941098").ok());
+  EXPECT_TRUE(check_command("open_until", "14345.").ok());
+  EXPECT_TRUE(check_command("open_until", "-5").ok());  // changes nothing, as on the original
+  EXPECT_FALSE(check_command("open_until", "12,5").ok());
 }
 
 TEST(ServerLedger, RemainingAndTimeLeftFromTheLastDay) {

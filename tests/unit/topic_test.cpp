@@ -53,6 +53,33 @@ TEST(TopicSerial, TextSerials) {
             std::string::npos);
 }
 
+// The original firmware publishes KMP samples on %u and everything else on %07u: serials
+// compare as numbers.
+TEST(TopicSerial, NumbersCompareAsNumbers) {
+  EXPECT_EQ(serial("40").canonical().text(), "0000040");
+  EXPECT_EQ(serial("0000040").canonical().text(), "0000040");
+  EXPECT_EQ(serial("00000000040").canonical().text(), "0000040");
+  EXPECT_EQ(serial("0").canonical().text(), "0000000");
+  EXPECT_EQ(serial("7210086").canonical().text(), "7210086");
+  EXPECT_EQ(serial("012345678").canonical().text(), "12345678");
+  EXPECT_EQ(serial("999999999999").canonical().text(), "999999999999");
+  EXPECT_EQ(serial("kWh-40").canonical().text(), "kWh-40");
+  EXPECT_EQ(serial("0040a").canonical().text(), "0040a");
+  auto texts = [](const Serial& s) {
+    std::vector<std::string> out;
+    for (const Serial& f : s.topic_forms())
+      out.push_back(f.text());
+    return out;
+  };
+  EXPECT_EQ(texts(serial("40")), (std::vector<std::string>{"0000040", "40"}));
+  EXPECT_EQ(texts(serial("0000040")), (std::vector<std::string>{"0000040", "40"}));
+  EXPECT_EQ(texts(serial("0")), (std::vector<std::string>{"0000000", "0"}));
+  EXPECT_EQ(texts(serial("7210086")), (std::vector<std::string>{"7210086"}));
+  EXPECT_EQ(texts(serial("meter-1")), (std::vector<std::string>{"meter-1"}));
+  EXPECT_EQ(canonical_serial("40"), "0000040");
+  EXPECT_EQ(canonical_serial("a/b"), "a/b");  // no serial: unchanged, finds nothing
+}
+
 // --- building ----------------------------------------------------------------------------------
 
 TEST(TopicBuild, DeviceMessages) {

@@ -39,22 +39,52 @@ TEST(DecimalSum, OverflowIsAnErrorNotAWrap) {
             "1844674407370955161.1");
 }
 
-TEST(ValveAmount, AcceptsWholeAndUpToThreeDecimals) {
+TEST(ValveAmount, AcceptsWholeAndDecimalNumbers) {
   EXPECT_EQ(core::valve::parse_amount("1234")->to_string(), "1234");
   EXPECT_EQ(core::valve::parse_amount("12.345")->to_string(), "12.345");
   EXPECT_EQ(core::valve::parse_amount("0")->to_string(), "0");
   EXPECT_EQ(core::valve::parse_amount("-0")->to_string(), "0");
+  EXPECT_EQ(core::valve::parse_amount("-0.000")->to_string(), "0.000");
+  EXPECT_EQ(core::valve::parse_amount("+7")->to_string(), "7");
+  EXPECT_EQ(core::valve::parse_amount("0012.50")->to_string(), "12.50");
+  // What atoi reads as 14345: a point without fraction digits.
+  EXPECT_EQ(core::valve::parse_amount("14345.")->to_string(), "14345");
+}
+
+// MeterLoggerWeb writes its float sum with every digit; the original reads it with atoi.
+TEST(ValveAmount, KeepsNineDecimalsAndRoundsFurtherDigitsUp) {
+  EXPECT_EQ(core::valve::parse_amount("14345.5882352941098")->to_string(), "14345.588235295");
+  EXPECT_EQ(core::valve::parse_amount("14345.588235294")->to_string(), "14345.588235294");
+  EXPECT_EQ(core::valve::parse_amount("14345.5882352940000")->to_string(), "14345.588235294");
+  EXPECT_EQ(core::valve::parse_amount("0.0000000001")->to_string(), "0.000000001");
+  EXPECT_EQ(core::valve::parse_amount("99.9999999999")->to_string(), "100.000000000");
+  // The valve closes at the same readings as with the full number.
+  const auto limit = *core::valve::parse_amount("14345.5882352941098");
+  EXPECT_FALSE(core::valve::limit_reached(dec("14345.588235294"), limit));
+  EXPECT_TRUE(core::valve::limit_reached(dec("14345.588235295"), limit));
+  EXPECT_TRUE(core::valve::limit_reached(dec("14346"), limit));
+  // Long texts up to the firmware's own limit.
+  const std::string long_text = "12." + std::string(443, '0');
+  ASSERT_EQ(long_text.size(), core::valve::kMaxAmountText);
+  EXPECT_EQ(core::valve::parse_amount(long_text)->to_string(), "12.000000000");
+  EXPECT_EQ(core::valve::parse_amount("18446744073709551615")->to_string(), "18446744073709551615");
 }
 
 TEST(ValveAmount, RejectsNegativeAndGarbageByName) {
   auto neg = core::valve::parse_amount("-5");
   ASSERT_FALSE(neg);
   EXPECT_EQ(neg.error().code, core::Errc::valve_negative);
-  for (const char* bad : {"", "abc", "12x", "1.2345", "12345678901234567", "1e3", " 5"}) {
+  EXPECT_EQ(core::valve::parse_amount("-0.0000000001").error().code, core::Errc::valve_negative);
+  for (const char* bad :
+       {"", "abc", "12x", "1e3", " 5", "5 ", ".5", "-", "+", "1.2.3", "1,5", "18446744073709551616",
+        "1844674407370955161.6", "18446744073709551615.1"}) {
     auto r = core::valve::parse_amount(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code, core::Errc::valve_bad_amount) << bad;
   }
+  auto too_long = core::valve::parse_amount("1." + std::string(445, '0'));
+  ASSERT_FALSE(too_long);
+  EXPECT_NE(too_long.error().detail.find("more than 446"), std::string::npos);
 }
 
 core::sample::Reading heat(std::string_view e1, std::string unit) {
@@ -93,6 +123,10 @@ TEST(ValveReply, WholeKwhOrThreeDecimalsOfM3) {
   EXPECT_EQ(core::valve::reply_text(dec("1.5"), true), "1.500");
   EXPECT_EQ(core::valve::reply_text(dec("1.23456"), true), "1.234");
   EXPECT_EQ(core::valve::reply_text(dec("-3"), false), "0");
+  // MeterLoggerWeb's limit: the echo is less than 1 (heat) or 0.001 (flow) below what was sent.
+  const auto sent = *core::valve::parse_amount("14345.5882352941098");
+  EXPECT_EQ(core::valve::reply_text(sent, false), "14345");
+  EXPECT_EQ(core::valve::reply_text(sent, true), "14345.588");
 }
 
 using test::TempDir;

@@ -115,7 +115,15 @@ Result<SampleField> parse_field(std::string_view item, std::size_t index) {
     return f;
   }
   if (text == "NaN") return f;  // what the 2026 firmware sends for an exponent above 9
-  auto value = Decimal::parse(text);
+  std::string_view digits = text;
+  if (digits.size() > 1 && digits.back() == '.' && digits[digits.size() - 2] >= '0' &&
+      digits[digits.size() - 2] <= '9' && digits.find('.') == digits.size() - 1) {
+    // "949018.": the 2018 firmware lost the last digit (see SampleField::lost_digit).
+    digits.remove_suffix(1);
+    f.text = digits;
+    f.lost_digit = true;
+  }
+  auto value = Decimal::parse(digits);
   if (!value) {
     return make_error(Errc::sample_bad_value, "key " + f.key + ": " + value.error().detail);
   }
@@ -254,6 +262,16 @@ const SampleField* ParsedSample::find(std::string_view key) const {
     if (f.key == key) return &f;
   }
   return nullptr;
+}
+
+std::string ParsedSample::quirks() const {
+  std::string keys;
+  for (const SampleField& f : fields) {
+    if (!f.lost_digit) continue;
+    if (!keys.empty()) keys += ',';
+    keys += f.key;
+  }
+  return keys.empty() ? keys : "lost_digit:" + keys;
 }
 
 Result<ParsedSample> parse_sample(std::string_view text) {

@@ -91,7 +91,9 @@ Result<std::optional<Normalized>> normalized(const Decimal& value, std::string_v
 
 struct SampleField {
   std::string key;
-  std::string text;              // the value exactly as sent
+  // The value exactly as sent; for a value sent with a trailing point (lost_digit) the digits
+  // without it ("949018." -> "949018").
+  std::string text;
   std::string unit;              // "" when none
   std::optional<Decimal> value;  // nullopt for "NaN" and for the program number
   // Energy in kWh and volume in m3, when the unit is known; exact unless the conversion has no
@@ -99,12 +101,19 @@ struct SampleField {
   std::optional<Decimal> normalized;
   std::string normalized_unit;  // "kWh" or "m3"
   bool normalized_exact = true;
+  // The 2018 firmware cuts the last character of a MULTICAL 66 readout value that has no
+  // leading zero (docs/compatibility.md): once V1 reaches 100000 m3, "949018.5" arrives as
+  // "949018.". Such a value is read as the digits before the point, and flagged here.
+  bool lost_digit = false;
 };
 
 struct ParsedSample {
   std::string raw;
   std::vector<SampleField> fields;  // in the order sent
   const SampleField* find(std::string_view key) const;
+  // What the text shows of a known firmware defect, "" when nothing:
+  // "lost_digit:<key>[,<key>...]" (the keys in the order sent).
+  std::string quirks() const;
 };
 
 // Bounded (kMaxSampleText bytes, kMaxSampleFields fields) and strict: every error names the

@@ -112,6 +112,30 @@ Result<Serial> Serial::parse(std::string_view text) {
   return Serial(std::string(text));
 }
 
+Serial Serial::canonical() const {
+  if (text_.find_first_not_of("0123456789") != std::string::npos) return *this;
+  // At most kMaxSerialSize (12) digits: fits 64 bits.
+  std::uint64_t number = 0;
+  std::from_chars(text_.data(), text_.data() + text_.size(), number);
+  const std::string digits = std::to_string(number);
+  return Serial(digits.size() < 7 ? std::string(7 - digits.size(), '0') + digits : digits);
+}
+
+std::vector<Serial> Serial::topic_forms() const {
+  Serial padded = canonical();
+  std::vector<Serial> forms{padded};
+  if (text_.find_first_not_of("0123456789") != std::string::npos) return forms;
+  const std::size_t first = padded.text_.find_first_not_of('0');
+  Serial plain(first == std::string::npos ? std::string("0") : padded.text_.substr(first));
+  if (plain.text_ != padded.text_) forms.push_back(std::move(plain));
+  return forms;
+}
+
+std::string canonical_serial(std::string_view text) {
+  auto serial = Serial::parse(text);
+  return serial ? serial->canonical().text() : std::string(text);
+}
+
 // --- names and kinds ---------------------------------------------------------------------------
 
 Status check_name(std::string_view name) {

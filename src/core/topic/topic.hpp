@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -35,12 +36,25 @@ class Serial {
 
   const std::string& text() const { return text_; }
 
+  // Serials compare as numbers: a serial of digits only is written as its number with at least
+  // 7 digits ("40", "0000040" and "00000000040" are all "0000040"); any other serial is itself.
+  // The server keys its meters by this form.
+  Serial canonical() const;
+  // The topic forms of this serial the original firmware uses: the KMP sample topic prints the
+  // serial with %u, every other topic with %07u. For a numeric serial of fewer than 7 digits
+  // that is two forms, {"0000040", "40"}; otherwise one, the canonical form.
+  std::vector<Serial> topic_forms() const;
+
   friend bool operator==(const Serial&, const Serial&) = default;
 
  private:
   explicit Serial(std::string text) : text_(std::move(text)) {}
   std::string text_;
 };
+
+// Serial::parse(text)->canonical() as text, for looking a serial up as the user typed it; text
+// that is no serial is returned unchanged (it then finds nothing).
+std::string canonical_serial(std::string_view text);
 
 // Function and command names: 1..31 characters of a-z 0-9 '_'.
 // Errors: topic_invalid naming the offending character or the length.

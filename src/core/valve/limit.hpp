@@ -4,6 +4,7 @@
 // the volume in m3; values are exact decimals, never floats.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,9 +15,21 @@
 
 namespace ml::core::valve {
 
-// The argument of `open_until` / `open_until_delta`: a decimal number of kWh (flow meters: m3)
-// with at most 3 fraction digits, at most 16 characters. A negative number is an error of its
-// own (valve_negative) because it changes nothing by design, not by mistake.
+// Fraction digits of a limit kept exactly; see parse_amount.
+inline constexpr int kAmountDecimals = 9;
+// The longest argument accepted: the longest the original firmware can receive at all
+// (envelope::kDeviceMaxTextSize).
+inline constexpr std::size_t kMaxAmountText = 446;
+
+// The argument of `open_until` / `open_until_delta`: a decimal number of kWh (flow meters: m3),
+// "[+]digits[.[digits]]", as any program prints a number: MeterLoggerWeb sends its float sum as
+// text ("14345.5882352941098"), the original firmware reads it with atoi. At most
+// kMaxAmountText characters. The first kAmountDecimals fraction digits are kept exactly;
+// further digits, when not all 0, round the amount up at the 9th decimal (14345.588235295), so
+// the valve closes at exactly the readings where the full number would close it, for every
+// reading with at most 9 decimals (meter readings in kWh or m3 have at most 6). The result
+// must fit 64 bits of mantissa (19-20 significant digits). A negative number is an error of
+// its own (valve_negative) because it changes nothing by design, not by mistake.
 Result<Decimal> parse_amount(std::string_view text);
 
 // What the limit is compared with: e1 in kWh, or for flow meters v1 in m3. nullopt when the

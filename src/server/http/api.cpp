@@ -333,7 +333,8 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   if (parts.size() == 2 && parts[1] == "audit" && get) {
     if (c.user.role != "admin") return error(403, "the audit log is for admins");
     auto it = r.query.find("serial");
-    auto entries = store_.admin_audit(it == r.query.end() ? "" : it->second, kListLimit);
+    auto entries = store_.admin_audit(
+        it == r.query.end() ? "" : core::topic::canonical_serial(it->second), kListLimit);
     if (!entries) return store_error(entries.error());
     json list = json::array();
     for (const auto& e : *entries) {
@@ -367,7 +368,8 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     return json_response(200, json{{"now", now}, {"meters", std::move(list)}});
   }
   if (parts.size() >= 3 && parts.size() <= 5 && parts[1] == "meters") {
-    auto m = store_.meter(parts[2]);
+    // Serials compare as numbers: /api/meters/40 is meter 0000040.
+    auto m = store_.meter(core::topic::canonical_serial(parts[2]));
     if (!m) return store_error(m.error());
     if (!*m) return error(404, "no meter " + parts[2]);
     std::string what = parts.size() >= 4 ? parts[3] : "";
@@ -550,7 +552,7 @@ Response Api::add_meter(const Request& r, const Caller& c) {
     return error(400, "kind must be heat, water or electricity");
   }
   Meter m;
-  m.serial = serial->text();
+  m.serial = serial->canonical().text();
   m.kind = kind;
   m.name = name;
   m.group = group;

@@ -249,7 +249,7 @@ std::string samples_csv(const std::vector<StoredSample>& rows) {
     out += ',';
     out += k;
   }
-  out += ",energy_kwh,volume_m3\n";
+  out += ",energy_kwh,volume_m3,quirks\n";
   for (const auto& s : rows) {
     out += std::to_string(s.time);
     for (auto k : kSampleKeys) {
@@ -257,7 +257,7 @@ std::string samples_csv(const std::vector<StoredSample>& rows) {
       out += ',';
       out += it == s.values.end() ? "" : it->second.value_or("NaN");
     }
-    out += ',' + s.energy_kwh.value_or("") + ',' + s.volume_m3.value_or("") + "\n";
+    out += ',' + s.energy_kwh.value_or("") + ',' + s.volume_m3.value_or("") + ',' + s.quirks + "\n";
   }
   return out;
 }
