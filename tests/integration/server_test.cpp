@@ -430,6 +430,54 @@ TEST(ServerCommands, SendWaitRoundTripsEveryKindOfCommand) {
   EXPECT_NE(lonely.err.find("no reply"), std::string::npos) << lonely.err;
 }
 
+// A sealed message on /<function>/v2/<serial>/<time>, as a device sends it.
+std::pair<std::string, core::Bytes> sealed_reply(const std::string& function,
+                                                 const std::string& serial, std::int64_t time,
+                                                 const std::string& text,
+                                                 const std::string& key = kTestKey) {
+  const std::string topic = "/" + function + "/v2/" + serial + "/" + std::to_string(time);
+  const auto keys = core::envelope::derive_keys_from_hex(key).value();
+  return {topic, platform::seal_random(keys, topic, text, core::envelope::Padding::pkcs7).value()};
+}
+
+// A device reply recorded two hours ago and published again while the device is offline does
+// not confirm a new command; the same reply sealed now does.
+TEST(ServerCommands, AReplayedOldReplyConfirmsNoNewCommand) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  add_test_meter(config);
+  auto server = start_server(dir, config);
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "attacker");
+  connect(io, pub);
+  const std::int64_t recorded = unix_now() - 7200;
+  ASSERT_EQ(server_cli(config, {"send", "6892850", "open"}).status, 0);
+  ASSERT_EQ(server_cli(config, {"send", "6892850", "open_until", "12400"}).status, 0);
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM commands WHERE state='sent'", 2, scaled(30s)))
+      << server->log();
+  for (const auto& [function, text] : std::vector<std::pair<std::string, std::string>>{
+           {"status", "open"}, {"open_until", "12400"}}) {
+    auto old = sealed_reply(function, "6892850", recorded, text);
+    pub.publish_raw(old.first, old.second);
+  }
+  // A sample after them: once it is stored, the replies before it have been handled.
+  auto marker = sealed_sample("6892850", unix_now() - 5, "1 MWh");
+  pub.publish_raw(marker.first, marker.second);
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 1, scaled(30s))) << server->log();
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM commands WHERE state='acked'"), 0);
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM commands WHERE state='sent'"), 2);
+  // The device answers now: both are confirmed.
+  for (const auto& [function, text] : std::vector<std::pair<std::string, std::string>>{
+           {"status", "open"}, {"open_until", "12400"}}) {
+    auto fresh = sealed_reply(function, "6892850", unix_now(), text);
+    pub.publish_raw(fresh.first, fresh.second);
+  }
+  EXPECT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM commands WHERE state='acked'", 2, scaled(30s)))
+      << server->log();
+}
+
 // The prepaid loop: a payment becomes open_until = paid + setup value, the device opens its
 // valve, and closes it by itself exactly when the meter reaches the paid energy.
 TEST(ServerPrepaid, PaymentClosesTheValveAtThePaidEnergy) {
