@@ -233,6 +233,8 @@ core::Status Agent::start() {
   log::info("meterlogger agent starting: " + std::to_string(config_.meters.size()) +
             " meter(s), state in " + config_.state_dir +
             ", previous run: " + std::string(run_end_name(how)));
+  for (const auto& w : config_.warnings)
+    log::warning(w);
   file_broker_host_ = config_.mqtt.host;
   file_broker_port_ = config_.mqtt.port;
   apply_broker_override();
