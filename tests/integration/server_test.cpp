@@ -500,6 +500,8 @@ TEST(ServerIngest, AnOversizeMessageIsQuarantinedWithoutAReconnectLoop) {
   connect(io, pub);
   const std::int64_t now = unix_now();
   pub.publish_raw("/sample/v2/6892850/" + std::to_string(now - 20), core::Bytes(300 * 1024, 0x41));
+  // An empty payload is quarantined too (as an empty blob) and acknowledged.
+  pub.publish_raw("/sample/v2/6892850/" + std::to_string(now - 15), {});
   for (int i = 0; i < 3; ++i) {
     auto good = sealed_sample("6892850", now - 10 + i, std::to_string(1000 + i) + " kWh");
     pub.publish_raw(good.first, good.second);
@@ -507,6 +509,7 @@ TEST(ServerIngest, AnOversizeMessageIsQuarantinedWithoutAReconnectLoop) {
   ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 3, scaled(30s))) << server->log();
   EXPECT_EQ(count(dir, "SELECT count FROM rejections WHERE reason='too_large'"), 1);
   EXPECT_EQ(count(dir, "SELECT length(payload) FROM quarantine WHERE reason='too_large'"), 4096);
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM quarantine"), 2);
   EXPECT_EQ(count(dir,
                   "SELECT count FROM rejections_by_serial WHERE serial='6892850' AND "
                   "reason='too_large'"),

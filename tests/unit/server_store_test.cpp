@@ -193,6 +193,71 @@ TEST_F(ServerStoreTest, RejectionsAreCountedAndQuarantined) {
   EXPECT_EQ(counts.at("unknown_serial"), 1);
 }
 
+TEST_F(ServerStoreTest, RejectionsAreCountedBySerialAndUnknownSerialsListed) {
+  Meter m;
+  m.serial = "6892850";
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  Rejection r;
+  r.reason = "bad_mac";
+  r.serial = "6892850";
+  r.time = 100;
+  ASSERT_TRUE(store_->reject(r).ok());
+  r.time = 200;
+  ASSERT_TRUE(store_->reject(r).ok());
+  for (const char* serial : {"1111111", "2222222"}) {
+    r.reason = "unknown_serial";
+    r.serial = serial;
+    r.time = serial[0] == '1' ? 300 : 400;
+    ASSERT_TRUE(store_->reject(r).ok());
+  }
+  const auto mine = store_->rejections_for("6892850").value();
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].reason, "bad_mac");
+  EXPECT_EQ(mine[0].count, 2);
+  EXPECT_EQ(mine[0].first_time, 100);
+  EXPECT_EQ(mine[0].last_time, 200);
+  auto unknown = store_->unknown_serials(10).value();
+  ASSERT_EQ(unknown.size(), 2u);
+  EXPECT_EQ(unknown[0].serial, "2222222");  // the most recent first
+  // Adopted: no longer unknown.
+  m.serial = "2222222";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  unknown = store_->unknown_serials(10).value();
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_EQ(unknown[0].serial, "1111111");
+}
+
+TEST_F(ServerStoreTest, AWillIsOneEventUntilAnAuthenticMessage) {
+  Meter m;
+  m.serial = "6892850";
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  IngestItem will;
+  will.kind = IngestItem::Kind::event;
+  will.serial = "6892850";
+  will.function = "offline";
+  will.time = 1000;
+  auto r = store_->ingest({will, will, will}, 1000).value();
+  EXPECT_EQ(r[0], IngestOutcome::event_logged);
+  EXPECT_EQ(r[1], IngestOutcome::will_ignored);
+  EXPECT_EQ(r[2], IngestOutcome::will_ignored);
+  EXPECT_EQ(store_->meter("6892850").value()->offline_since, 1000);
+  EXPECT_EQ(store_->events("6892850").value().size(), 1u);
+  // An authentic message, even an older one from the outbox, ends the offline state.
+  ASSERT_TRUE(store_->ingest({diag(900, "uptime", "5")}, 1001).ok());
+  EXPECT_EQ(store_->meter("6892850").value()->offline_since, 0);
+  will.time = 1002;
+  r = store_->ingest({will}, 1002).value();
+  EXPECT_EQ(r[0], IngestOutcome::event_logged);
+  EXPECT_EQ(store_->events("6892850").value().size(), 2u);
+  // A will for a serial that is no meter stores nothing.
+  will.serial = "9999999";
+  r = store_->ingest({will}, 1003).value();
+  EXPECT_EQ(r[0], IngestOutcome::will_ignored);
+  EXPECT_EQ(store_->events("9999999").value().size(), 0u);
+}
+
 }  // namespace
 }  // namespace ml::server
 

@@ -40,6 +40,10 @@ Statement& Statement::bind(int index, std::string_view text) {
 }
 
 Statement& Statement::bind_blob(int index, core::ByteView blob) {
+  if (blob.empty()) {
+    sqlite3_bind_zeroblob(stmt_, index, 0);  // a null pointer would bind NULL, not an empty blob
+    return *this;
+  }
   sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
   return *this;
 }
