@@ -690,7 +690,8 @@ int main(int argc, char** argv) {
   auto* list = meters->add_subcommand("list", "List the meters");
   list->add_flag("--json", a->json, "one JSON object per line");
   list->callback([&] { meters_list(config, a->json); });
-  auto* show = meters->add_subcommand("show", "A meter's settings and latest diagnostics");
+  auto* show = meters->add_subcommand(
+      "show", "A meter's settings, latest diagnostics and rejected messages (a wrong key?)");
   show->add_option("serial", a->serial, "the meter's serial")->required();
   show->callback([&] { meters_show(config, a->serial); });
   auto* unknown = meters->add_subcommand(
