@@ -106,6 +106,8 @@ std::unique_ptr<server::SqliteStore> open_store(const server::ServerConfig& c) {
 void run(const std::string& config_path) {
   const auto config = config_from(config_path);
   log::set_level(config.log_level);
+  for (const auto& w : config.warnings)
+    log::warning(w);
   auto store = open_store(config);
   asio::io_context io(1);
   server::Ingest ingest(io.get_executor(), *store, config, unix_now);

@@ -1,5 +1,8 @@
 // The server's configuration and its SQLite store, on a temporary file.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
 
 #include "server/config.hpp"
 #include "server/ledger.hpp"
@@ -27,6 +30,22 @@ TEST(ServerConfig, MinimalFileWorksAsIs) {
   EXPECT_EQ(c->http.host, "127.0.0.1");
   EXPECT_EQ(c->http.port, 8080);
   EXPECT_EQ(c->ingest.max_future_s, 600);
+}
+
+TEST(ServerConfig, AnInlinePasswordInAFileEveryoneReadsIsAWarning) {
+  test::TempDir dir;
+  const std::string path = dir.file("server.toml");
+  std::string text(kMinimalServer);
+  text.insert(text.find("port = 1883") + 12, "username = \"server\"\npassword = \"s3cret\"\n");
+  std::ofstream(path, std::ios::trunc) << text;
+  ::chmod(path.c_str(), 0644);
+  auto c = load_server_config(path);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_NE(c->warnings[0].find("readable by everyone"), std::string::npos) << c->warnings[0];
+  EXPECT_EQ(c->warnings[0].find("s3cret"), std::string::npos) << "never the secret itself";
+  ::chmod(path.c_str(), 0600);
+  EXPECT_TRUE(load_server_config(path).value().warnings.empty());
 }
 
 TEST(ServerConfig, ThePackagedExampleIsValid) {
