@@ -106,6 +106,8 @@ std::unique_ptr<server::SqliteStore> open_store(const server::ServerConfig& c) {
 void run(const std::string& config_path) {
   const auto config = config_from(config_path);
   log::set_level(config.log_level);
+  for (const auto& w : config.warnings)
+    log::warning(w);
   auto store = open_store(config);
   asio::io_context io(1);
   server::Ingest ingest(io.get_executor(), *store, config, unix_now);
@@ -130,6 +132,7 @@ void run(const std::string& config_path) {
   for (const auto& [reason, n] : c.rejected)
     rejected += " " + reason + "=" + std::to_string(n);
   log::info("stored " + std::to_string(c.stored) + ", duplicates " + std::to_string(c.duplicates) +
+            ", last wills ignored " + std::to_string(c.wills_ignored) +
             ", rejected:" + (rejected.empty() ? " none" : rejected));
 }
 
@@ -266,7 +269,39 @@ void meters_show(const std::string& config_path, const std::string& serial) {
   j["rate_per_hour"] =
       rest.rate_per_hour.empty() ? nullptr : nlohmann::ordered_json(rest.rate_per_hour);
   j["hours_remaining"] = rest.hours ? nlohmann::ordered_json(*rest.hours) : nullptr;
+  j["offline_since"] =
+      m->offline_since == 0 ? nullptr : nlohmann::ordered_json(utc(m->offline_since));
+  // Messages naming the meter that were rejected, by reason ("bad_mac": a wrong key?).
+  nlohmann::ordered_json rejected = nlohmann::ordered_json::object();
+  for (const auto& x : ok(store->rejections_for(serial))) {
+    rejected[x.reason] = {{"count", x.count},
+                          {"first", utc(x.first_time)},
+                          {"last", utc(x.last_time)},
+                          {"hint", server::rejection_hint(x.reason)}};
+  }
+  j["rejected"] = rejected;
   std::cout << j.dump(2) << "\n";
+}
+
+void meters_unknown(const std::string& config_path, bool json) {
+  auto store = open_store(config_from(config_path));
+  const auto seen = ok(store->unknown_serials(1000));
+  if (json) {
+    for (const auto& u : seen) {
+      std::cout << nlohmann::ordered_json{{"serial", u.serial},
+                                          {"count", u.count},
+                                          {"first_time", u.first_time},
+                                          {"last_time", u.last_time}}
+                       .dump()
+                << "\n";
+    }
+    return;
+  }
+  std::printf("%-12s %10s  %-20s  %s\n", "serial", "messages", "first seen", "last seen");
+  for (const auto& u : seen) {
+    std::printf("%-12s %10lld  %-20s  %s\n", u.serial.c_str(), static_cast<long long>(u.count),
+                utc(u.first_time).c_str(), utc(u.last_time).c_str());
+  }
 }
 
 void meters_remove(const std::string& config_path, const std::string& serial) {
@@ -666,9 +701,18 @@ int main(int argc, char** argv) {
   auto* list = meters->add_subcommand("list", "List the meters");
   list->add_flag("--json", a->json, "one JSON object per line");
   list->callback([&] { meters_list(config, a->json); });
-  auto* show = meters->add_subcommand("show", "A meter's settings and latest diagnostics");
+  auto* show = meters->add_subcommand(
+      "show", "A meter's settings, latest diagnostics and rejected messages (a wrong key?)");
   as_serial(show->add_option("serial", a->serial, "the meter's serial"))->required();
   show->callback([&] { meters_show(config, a->serial); });
+  auto* unknown = meters->add_subcommand(
+      "unknown", "Serials whose messages were rejected because they are not meters");
+  unknown->add_flag("--json", a->json, "one JSON object per line");
+  unknown->footer(
+      "A device sending with a serial that is not registered shows here, newest first; adopt it\n"
+      "with `meters add SERIAL --kind ... --key ...` (it then leaves this list).\n"
+      "Example:\n  meterlogger-server meters unknown");
+  unknown->callback([&] { meters_unknown(config, a->json); });
   auto* remove = meters->add_subcommand("remove", "Remove a meter (its samples stay)");
   as_serial(remove->add_option("serial", a->serial, "the meter's serial"))->required();
   remove->callback([&] { meters_remove(config, a->serial); });

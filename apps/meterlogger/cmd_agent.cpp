@@ -55,6 +55,8 @@ void run_agent(const AgentOptions& o, const std::vector<std::string>& argv) {
   auto config = agent::load_config(o.config);
   if (!config) fail(config.error().detail);
   if (o.check) {
+    for (const auto& w : config->warnings)
+      std::cerr << "meterlogger: warning: " << w << "\n";
     std::cout << o.config << ": ok, " << config->meters.size() << " meter(s)\n";
     return;
   }

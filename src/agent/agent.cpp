@@ -240,6 +240,8 @@ core::Status Agent::start() {
             " meter(s), state in " + config_.state_dir +
             ", previous run: " + std::string(run_end_name(how)));
   if (config_.mqtt.padding == core::envelope::Padding::zero) log::warning(kZeroPaddingWarning);
+  for (const auto& w : config_.warnings)
+    log::warning(w);
   file_broker_host_ = config_.mqtt.host;
   file_broker_port_ = config_.mqtt.port;
   apply_broker_override();

@@ -79,6 +79,7 @@ core::Status parse_mqtt(Reader& r, MqttConfig& m, const fs::path& base) {
     if (!secret) return secret.error();
     m.password = *secret;
   }
+  m.password_inline = !m.password.empty() && password_file.empty();
   ML_TRY(r.string("protocol", m.protocol));
   if (m.protocol != "3.1" && m.protocol != "3.1.1" && m.protocol != "5") {
     return bad(r.key("protocol"), "must be \"3.1\", \"3.1.1\" or \"5\"");
@@ -170,6 +171,7 @@ core::Status parse_meter(Reader& r, MeterConfig& m, const fs::path& base, std::s
   auto parsed = core::envelope::parse_master_key(key);
   if (!parsed) return bad(r.key(key_file.empty() ? "key" : "key_file"), "must be 32 hex digits");
   m.key = *parsed;
+  m.key_inline = key_file.empty();
   std::int64_t v = m.interval.count();
   ML_TRY(r.integer("interval", v, 1, 86400));
   m.interval = std::chrono::seconds(v);
@@ -295,10 +297,35 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
   return c;
 }
 
+std::vector<std::string> inline_secrets(const AgentConfig& c) {
+  std::vector<std::string> out;
+  if (c.mqtt.password_inline) out.push_back("mqtt.password");
+  for (std::size_t i = 0; i < c.meters.size(); ++i) {
+    if (c.meters[i].key_inline) out.push_back("meter[" + std::to_string(i + 1) + "].key");
+  }
+  return out;
+}
+
+std::vector<std::string> secret_warnings(const std::string& path, bool world_readable,
+                                         const std::vector<std::string>& secrets) {
+  if (!world_readable || secrets.empty()) return {};
+  std::string names;
+  for (const auto& s : secrets)
+    names += (names.empty() ? "" : ", ") + s;
+  return {path + " is readable by everyone and holds " + names +
+          " inline: chmod o-r it (or move the key to key_file, the password to password_file)"};
+}
+
 core::Result<AgentConfig> load_config(const std::string& path) {
   auto text = platform::config::read_config_file(path);
   if (!text) return text.error();
-  return parse_config(*text, path);
+  auto c = parse_config(*text, path);
+  if (!c) return c;
+  std::error_code ec;
+  const auto perms = fs::status(path, ec).permissions();
+  const bool world_readable = !ec && (perms & fs::perms::others_read) != fs::perms::none;
+  c->warnings = secret_warnings(path, world_readable, inline_secrets(*c));
+  return c;
 }
 
 }  // namespace ml::agent

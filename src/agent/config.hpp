@@ -31,6 +31,7 @@ struct MqttConfig {
   core::envelope::Padding padding = core::envelope::Padding::pkcs7;
   std::string username;
   std::string password;            // from password or password_file
+  bool password_inline = false;    // written in the file itself (not password_file)
   std::string protocol = "3.1.1";  // "3.1" (the original), "3.1.1", "5"
   std::optional<TlsConfig> tls;
 };
@@ -67,6 +68,7 @@ struct MeterConfig {
   std::string port;      // serial device or tcp://host:port (not for pulse)
   std::string serial;    // empty: read from the meter (KMP, EN 61107)
   core::envelope::MasterKey key{};
+  bool key_inline = false;  // written in the file itself (not key_file)
   bool flow_meter = false;
   std::chrono::seconds interval{60};
   std::chrono::milliseconds timeout{0};  // 0: the protocol's default
@@ -98,12 +100,22 @@ struct AgentConfig {
   SetupConfig setup;                            // [setup]
   NetworkSettings network;  // [network]: the Wi-Fi backend behind ssid, scan, set_ssid_pwd, ...
   std::vector<MeterConfig> meters;
+  // Not errors, but worth a line in the log and from --check (load_config): a key or password
+  // written inline in a file everyone may read.
+  std::vector<std::string> warnings;
 };
+
+// The settings holding a secret written inline ("meter[1].key", "mqtt.password").
+std::vector<std::string> inline_secrets(const AgentConfig& c);
+// The warning for a configuration file readable by everyone (`world_readable`) that holds the
+// inline secrets named; nothing when either is missing.
+std::vector<std::string> secret_warnings(const std::string& path, bool world_readable,
+                                         const std::vector<std::string>& inline_secrets);
 
 // Parses and validates the TOML text. `path` names the file in messages and anchors relative
 // key_file/password_file paths.
 core::Result<AgentConfig> parse_config(std::string_view toml_text, const std::string& path);
-// Reads the file, then parse_config.
+// Reads the file, then parse_config, then fills `warnings` (secret_warnings).
 core::Result<AgentConfig> load_config(const std::string& path);
 
 }  // namespace ml::agent

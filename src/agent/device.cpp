@@ -67,7 +67,8 @@ Device::Device(asio::any_io_executor executor, MeterConfig meter, DeviceContext&
       context_(context),
       sample_timer_(executor),
       cron_timer_(executor),
-      pulse_save_timer_(executor) {
+      pulse_save_timer_(executor),
+      log_timer_(executor) {
   if (auto keys = core::envelope::derive_keys(meter_.key)) keys_ = *keys;
   serial_ = meter_.serial;
   if (serial_.empty()) {
@@ -135,6 +136,16 @@ void Device::start() {
     asio::co_spawn(
         executor_, [self]() { return self->cron_loop(); }, asio::detached);
   }
+  asio::co_spawn(
+      executor_,
+      [self]() -> asio::awaitable<void> {
+        while (self->running_) {
+          self->log_timer_.expires_after(std::chrono::seconds(5));
+          co_await self->log_timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+          self->rejections_log_.flush(std::chrono::steady_clock::now());
+        }
+      },
+      asio::detached);
 }
 
 void Device::stop() {
@@ -143,6 +154,8 @@ void Device::stop() {
   sample_timer_.cancel();
   cron_timer_.cancel();
   pulse_save_timer_.cancel();
+  log_timer_.cancel();
+  rejections_log_.flush_all();
   if (link_) link_->cancel();
   if (pulse_input_) pulse_input_->stop();
   if (meter_.protocol == "pulse" && !serial_.empty()) save_pulses();
@@ -746,8 +759,10 @@ void Device::pump() {
 
 void Device::reject(const std::string& reason, const std::string& topic) {
   ++counters_.commands_rejected[reason];
-  log::warning(meter_.name + " " + serial_ + ": rejected a command on " + topic.substr(0, 127) +
-               ": " + reason);
+  rejections_log_.note(meter_.name + " " + serial_ + ": rejected commands (" + reason + ")",
+                       meter_.name + " " + serial_ + ": rejected a command on " +
+                           topic.substr(0, 127) + ": " + reason,
+                       std::chrono::steady_clock::now());
 }
 
 void Device::on_message(const platform::MqttMessage& m) {

@@ -27,6 +27,7 @@
 #include "core/envelope/envelope.hpp"
 #include "core/pulse/pulse.hpp"
 #include "meter/link_stats.hpp"
+#include "platform/log/summary_log.hpp"
 #include "platform/mqtt/client.hpp"
 #include "platform/serial/link.hpp"
 
@@ -174,6 +175,10 @@ class Device : public std::enable_shared_from_this<Device> {
   std::uint32_t pulse_per_unit_ = 0;
   bool pulses_dirty_ = false;
   asio::steady_timer pulse_save_timer_;
+  // Rejected commands: one line per reason a minute and a summary of the rest (a flood of
+  // forged commands must not fill the disk); log_timer_ writes the summaries.
+  platform::log::SummaryLog rejections_log_{platform::log::Level::warning};
+  asio::steady_timer log_timer_;
   std::uint64_t pulses_at_last_sample_ = 0;
   std::chrono::steady_clock::time_point last_sample_at_{};
   std::int64_t operating_seconds_ = 0;

@@ -74,12 +74,7 @@ std::string_view run_end_name(RunEnd end) {
 }
 
 core::Result<Store> Store::open(const std::string& state_dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(state_dir, ec);
-  if (ec) {
-    return core::make_error(core::Errc::storage_failure,
-                            "cannot create " + state_dir + ": " + ec.message());
-  }
+  ML_TRY(sq::make_private_directories(state_dir));
   auto db = sq::Db::open(state_dir + "/state.db");
   if (!db) return db.error();
   // The agent's working set is small (the outbox is read in order, a few rows at a time): a

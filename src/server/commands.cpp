@@ -79,9 +79,9 @@ std::string wire_argument(const Command& c) {
 }
 
 bool confirms(const Command& c, std::string_view function, std::string_view text,
-              std::int64_t received) {
-  if (c.state != "sent") return false;
-  const bool after = received >= c.first_sent;
+              std::int64_t reply_time) {
+  if (c.state != "sent" || c.first_sent == 0) return false;
+  if (reply_time < c.first_sent - kReplySkewSeconds) return false;  // older than the command
   if (c.command == "open_until") {
     if (function != "open_until") return false;
     // Read as the device reads the argument; |echo - sent| < 1, as MeterLoggerWeb checks it.
@@ -93,13 +93,13 @@ bool confirms(const Command& c, std::string_view function, std::string_view text
     gap->negative = false;
     return core::compare(*gap, core::Decimal{false, 1, 0}) < 0;
   }
-  if (c.command == "scan") return function == "scan_result" && after;
+  if (c.command == "scan") return function == "scan_result";
   if (c.command == "open" || c.command == "close") {
-    return function == "status" && text == c.command && after;
+    return function == "status" && text == c.command;
   }
-  if (c.command == "start_ap") return function == "ap_status" && text == "started" && after;
-  if (c.command == "stop_ap") return function == "ap_status" && text == "stopped" && after;
-  if (c.command == "reconnect" || c.command == "restart") return function == "version" && after;
+  if (c.command == "start_ap") return function == "ap_status" && text == "started";
+  if (c.command == "stop_ap") return function == "ap_status" && text == "stopped";
+  if (c.command == "reconnect" || c.command == "restart") return function == "version";
   return function == c.command;
 }
 

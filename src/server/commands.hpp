@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "core/topic/topic.hpp"
 
 namespace ml::server {
 
@@ -34,16 +35,24 @@ core::Status check_command(std::string_view command, std::string_view argument);
 // The text sent for a command: its argument, or "1" when it has none.
 std::string wire_argument(const Command& c);
 
-// Whether a reply from the command's meter, received at `received` (server clock), confirms the
-// command, which was first sent at c.first_sent:
+// Whether a reply from the command's meter confirms the command, which was first sent at
+// c.first_sent (server clock). `reply_time` is the reply's own topic time (the device's clock):
+// a reply sealed more than kReplySkewSeconds before the first send cannot answer it (the device
+// refuses a command whose time is that far ahead of its clock), so a recorded older reply that
+// is published again confirms nothing. Then the reply must match what was asked:
 //   - a reply on the topic named like the command (open_until: echoing a value less than 1 away
 //     from the argument, as MeterLoggerWeb checks it, since the device replies whole kWh);
 //   - scan: a scan_result;
 //   - open / close: a status saying open / close; start_ap / stop_ap: an ap_status saying
 //     started / stopped; reconnect / restart: the version the device sends when it connects
-//     again (each received after the command was first sent).
+//     again.
 bool confirms(const Command& c, std::string_view function, std::string_view text,
-              std::int64_t received);
+              std::int64_t reply_time);
+
+// The clock skew between server and device a reply's time is allowed: the device's command
+// window (docs/protocols/envelope.md, ±1800 s).
+inline constexpr auto kReplySkewSeconds =
+    static_cast<std::int64_t>(core::topic::kReplayWindowSeconds);
 
 // The query sent right after a command that has no reply of its own: status after open and
 // close, ap_status after start_ap and stop_ap.

@@ -112,7 +112,18 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
 core::Result<ServerConfig> load_server_config(const std::string& path) {
   auto text = platform::config::read_config_file(path);
   if (!text) return text.error();
-  return parse_server_config(*text, path);
+  auto c = parse_server_config(*text, path);
+  if (!c) return c;
+  // password_file is refused when readable by everyone; an inline password is only warned of.
+  std::error_code ec;
+  const auto perms = fs::status(path, ec).permissions();
+  if (!ec && (perms & fs::perms::others_read) != fs::perms::none && !c->mqtt.password.empty() &&
+      text->find("password_file") == std::string::npos) {
+    c->warnings.push_back(path +
+                          " is readable by everyone and holds mqtt.password inline: chmod o-r it "
+                          "(or move the password to mqtt.password_file)");
+  }
+  return c;
 }
 
 }  // namespace ml::server

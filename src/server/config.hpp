@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -54,6 +55,9 @@ struct ServerConfig {
   HttpConfig http;
   IngestConfig ingest;
   CommandsConfig commands;
+  // Not errors, but worth a line in the log at start (load_server_config): the broker password
+  // written inline in a file everyone may read.
+  std::vector<std::string> warnings;
 };
 
 core::Result<ServerConfig> parse_server_config(std::string_view toml_text, const std::string& path);

@@ -61,19 +61,24 @@ std::vector<core::mqtt::Subscription> ingest_subscriptions() {
 
 Ingest::Ingest(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config,
                Now now)
-    : store_(store), config_(config), now_(std::move(now)), subscriber_(executor, [&] {
-        platform::DurableSubscriberOptions o;
-        o.host = config.mqtt.host;
-        o.port = config.mqtt.port;
-        o.client_id = config.mqtt.client_id;
-        o.keepalive = std::chrono::seconds(config.mqtt.keepalive_s);
-        if (!config.mqtt.username.empty()) o.username = config.mqtt.username;
-        if (!config.mqtt.password.empty()) o.password = config.mqtt.password;
-        o.subscriptions = ingest_subscriptions();
-        o.backoff.initial = std::chrono::milliseconds(500);
-        o.backoff.max = std::chrono::seconds(30);
-        return o;
-      }()) {}
+    : store_(store),
+      config_(config),
+      now_(std::move(now)),
+      subscriber_(executor,
+                  [&] {
+                    platform::DurableSubscriberOptions o;
+                    o.host = config.mqtt.host;
+                    o.port = config.mqtt.port;
+                    o.client_id = config.mqtt.client_id;
+                    o.keepalive = std::chrono::seconds(config.mqtt.keepalive_s);
+                    if (!config.mqtt.username.empty()) o.username = config.mqtt.username;
+                    if (!config.mqtt.password.empty()) o.password = config.mqtt.password;
+                    o.subscriptions = ingest_subscriptions();
+                    o.backoff.initial = std::chrono::milliseconds(500);
+                    o.backoff.max = std::chrono::seconds(30);
+                    return o;
+                  }()),
+      log_timer_(executor) {}
 
 Ingest::~Ingest() {
   stop();
@@ -88,12 +93,33 @@ core::Status Ingest::start() {
   });
   subscriber_.on_disconnected([](const std::string& reason) { log::warning("ingest: " + reason); });
   subscriber_.on_idle([this] { flush(); });  // store what the read brought, then ack
+  flush_log();
   return subscriber_.start();
 }
 
 void Ingest::stop() {
   flush();
   subscriber_.stop();
+  log_timer_.cancel();
+  rejections_log_.flush_all();
+}
+
+void Ingest::flush_log() {
+  rejections_log_.flush(std::chrono::steady_clock::now());
+  log_timer_.expires_after(std::chrono::seconds(5));
+  log_timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec) flush_log();
+  });
+}
+
+std::string rejection_hint(const std::string& reason) {
+  if (reason == "bad_mac") return "bad MAC: wrong key?";
+  if (reason == "unknown_serial") return "unknown serial: add it with `meters add`?";
+  if (reason == "implausible_time") return "implausible time: is the device's clock set?";
+  if (reason == "too_large") return "larger than the server accepts";
+  if (reason == "bad_text") return "authentic, but the text does not parse";
+  if (reason == "store_failed") return "the database refused it";
+  return reason;
 }
 
 const core::envelope::Keys* Ingest::keys_for(const std::string& serial) {
@@ -116,11 +142,12 @@ const core::envelope::Keys* Ingest::keys_for(const std::string& serial) {
   return it->second.keys ? &*it->second.keys : nullptr;
 }
 
-void Ingest::reject(const platform::ReceivedMessage& m, const std::string& reason,
-                    const std::string& detail) {
+void Ingest::reject(const platform::ReceivedMessage& m, const std::string& serial,
+                    const std::string& reason, const std::string& detail) {
   ++counters_.rejected[reason];
   Rejection r;
   r.reason = reason;
+  r.serial = serial;
   r.topic = m.topic.substr(0, 256);
   r.detail = detail;
   r.payload.assign(m.payload.begin(),
@@ -132,13 +159,22 @@ void Ingest::reject(const platform::ReceivedMessage& m, const std::string& reaso
     log::error("ingest: cannot record a rejected message: " + s.error().message());
     return;
   }
-  log::debug("ingest: rejected " + r.topic + ": " + reason + (detail.empty() ? "" : ": " + detail));
+  const std::string who = serial.empty() ? std::string("no serial") : serial;
+  rejections_log_.note("ingest: " + who + ": rejected (" + rejection_hint(reason) + ")",
+                       "ingest: rejected a message from " + who + " on " + r.topic.substr(0, 127) +
+                           ": " + rejection_hint(reason) +
+                           (detail.empty() ? "" : " (" + detail.substr(0, 200) + ")"),
+                       std::chrono::steady_clock::now());
   subscriber_.acknowledge(m);
 }
 
 void Ingest::on_message(platform::ReceivedMessage m) {
   auto topic = core::topic::parse(m.topic);
-  if (!topic) return reject(m, "bad_topic", topic.error().detail);
+  if (m.truncated) {
+    return reject(m, topic ? topic->serial.canonical().text() : std::string(), "too_large",
+                  std::to_string(m.size) + " bytes");
+  }
+  if (!topic) return reject(m, "", "bad_topic", topic.error().detail);
   // Serials compare as numbers: the original KMP firmware publishes its samples on "40" and
   // everything else on "0000040"; both are meter 0000040.
   const std::string serial = topic->serial.canonical().text();
@@ -146,6 +182,12 @@ void Ingest::on_message(platform::ReceivedMessage m) {
   item.serial = serial;
   item.function = topic->name;
   if (topic->kind == core::topic::Kind::offline) {
+    if (keys_for(serial) == nullptr) {
+      // Anyone can publish a will (no MAC): one for a serial that is no meter changes nothing.
+      ++counters_.wills_ignored;
+      subscriber_.acknowledge(m);
+      return;
+    }
     item.kind = IngestItem::Kind::event;
     item.time = now_();  // the last will has no time of its own
     item.function = "offline";
@@ -154,17 +196,17 @@ void Ingest::on_message(platform::ReceivedMessage m) {
     return;
   } else {
     const core::envelope::Keys* keys = keys_for(serial);
-    if (keys == nullptr) return reject(m, "unknown_serial", serial);
+    if (keys == nullptr) return reject(m, serial, "unknown_serial", "");
     auto opened =
         core::envelope::open_message(*keys, m.topic, m.payload, core::envelope::EmptyText::accept);
     if (!opened) {
       std::string reason(core::errc_name(opened.error().code));
       if (reason.rfind("envelope_", 0) == 0) reason = reason.substr(9);
-      return reject(m, reason, opened.error().detail);
+      return reject(m, serial, reason, opened.error().detail);
     }
     const auto t = static_cast<std::int64_t>(topic->time);
     if (t < config_.ingest.min_time || t > now_() + config_.ingest.max_future_s) {
-      return reject(m, "implausible_time", std::to_string(t));
+      return reject(m, serial, "implausible_time", std::to_string(t));
     }
     item.time = t;
     item.text = std::move(opened->text);
@@ -174,7 +216,7 @@ void Ingest::on_message(platform::ReceivedMessage m) {
     }
     if (topic->name == "sample") {
       auto parsed = core::sample::parse_sample(item.text);
-      if (!parsed) return reject(m, "bad_text", parsed.error().detail);
+      if (!parsed) return reject(m, serial, "bad_text", parsed.error().detail);
       item.kind = IngestItem::Kind::sample;
       item.sample = std::move(parsed).value();
     } else if (topic->name == "scan_result") {
@@ -205,7 +247,7 @@ void Ingest::flush() {
       if (one) {
         subscriber_.acknowledge(p.message);
       } else {
-        reject(p.message, "store_failed", one.error().message());
+        reject(p.message, p.item.serial, "store_failed", one.error().message());
       }
     }
     return;
@@ -224,6 +266,9 @@ void Ingest::flush() {
         break;
       case IngestOutcome::event_logged:
         ++counters_.events;
+        break;
+      case IngestOutcome::will_ignored:
+        ++counters_.wills_ignored;
         break;
     }
     subscriber_.acknowledge(batch[i].message);

@@ -7,10 +7,20 @@
 // every unacknowledged message with the broker, which sends it again; storing is idempotent
 // (UNIQUE(serial, time) for samples, newest-wins for diagnostics), so nothing is lost and nothing
 // is stored twice. A message that is rejected is counted by reason, quarantined, and
-// acknowledged: bad input is never retried forever and never changes anything else.
+// acknowledged: bad input is never retried forever and never changes anything else. A message
+// larger than the server accepts is rejected the same way (too_large, its start quarantined).
+//
+// Rejections are visible while they happen: each is counted by serial in the store (`meters
+// show`, the API) and logged with the serial and the likely cause ("bad MAC: wrong key?"), one
+// line per serial and reason a minute and a summary of the rest (platform/log/summary_log.hpp).
+//
+// Last wills (/offline/v1/<serial>) carry no MAC: a will for a serial that is not a meter is
+// ignored, and a meter's will is one event when it goes offline, none while it stays offline;
+// the meter's next authentic message makes it online again.
 #pragma once
 
 #include <asio/any_io_executor.hpp>
+#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -20,6 +30,7 @@
 #include <vector>
 
 #include "core/envelope/envelope.hpp"
+#include "platform/log/summary_log.hpp"
 #include "platform/mqtt/durable_subscriber.hpp"
 #include "server/config.hpp"
 #include "server/store.hpp"
@@ -39,6 +50,7 @@ struct IngestCounters {
   std::uint64_t duplicates = 0;
   std::uint64_t older_ignored = 0;
   std::uint64_t events = 0;
+  std::uint64_t wills_ignored = 0;                // for unknown serials, or meters already offline
   std::map<std::string, std::uint64_t> rejected;  // by reason
   std::uint64_t batches = 0;
 };
@@ -66,8 +78,9 @@ class Ingest {
     platform::ReceivedMessage message;
   };
   void on_message(platform::ReceivedMessage m);
-  void reject(const platform::ReceivedMessage& m, const std::string& reason,
-              const std::string& detail);
+  void reject(const platform::ReceivedMessage& m, const std::string& serial,
+              const std::string& reason, const std::string& detail);
+  void flush_log();
   const core::envelope::Keys* keys_for(const std::string& serial);
   void flush();
 
@@ -83,6 +96,11 @@ class Ingest {
   std::unordered_map<std::string, CachedKey> keys_;
   IngestCounters counters_;
   std::function<void(const DeviceReply&)> on_reply_;
+  platform::log::SummaryLog rejections_log_{platform::log::Level::warning};
+  asio::steady_timer log_timer_;
 };
+
+// What a rejection reason most likely means, for the log: "bad MAC: wrong key?".
+std::string rejection_hint(const std::string& reason);
 
 }  // namespace ml::server

@@ -65,7 +65,7 @@ void Sender::stop() {
 }
 
 void Sender::on_reply(const DeviceReply& r) {
-  auto acked = store_.acknowledge(r.serial, r.function, r.text, now_());
+  auto acked = store_.acknowledge(r.serial, r.function, r.text, r.time, now_());
   if (!acked) {
     log::error("commands: " + acked.error().message());
     return;

@@ -160,6 +160,21 @@ constexpr std::string_view kMigrations[] = {
        UPDATE OR IGNORE payments SET serial = printf('%07d', CAST(serial AS INTEGER))
          WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
            AND serial <> printf('%07d', CAST(serial AS INTEGER));)",
+    // 5 (issue 12, ingest): rejections by serial (a device with a wrong key, an unknown serial), and the offline
+    //    state from a meter's last will, cleared by its next authentic message
+    R"(CREATE TABLE rejections_by_serial(
+         serial TEXT NOT NULL,
+         reason TEXT NOT NULL,
+         count INTEGER NOT NULL,
+         first_time INTEGER NOT NULL,
+         last_time INTEGER NOT NULL,
+         PRIMARY KEY(serial, reason)) WITHOUT ROWID;
+       CREATE INDEX rejections_by_serial_last ON rejections_by_serial(last_time);
+       ALTER TABLE meters ADD COLUMN offline_since INTEGER NOT NULL DEFAULT 0;
+       UPDATE meters SET offline_since = (SELECT MAX(time) FROM events e
+           WHERE e.serial = meters.serial AND e.kind = 'offline')
+         WHERE (SELECT MAX(time) FROM events e WHERE e.serial = meters.serial
+                AND e.kind = 'offline') >= last_sample_time;)",
 };
 
 // Quarantined messages kept (the oldest go first); their count by reason is kept forever.
@@ -233,6 +248,7 @@ Meter read_meter(const sq::Statement& q) {
   m.valve_installed = q.int64(6) != 0;
   m.last_sample_time = q.int64(7);
   m.created = q.int64(8);
+  m.offline_since = q.int64(9);
   return m;
 }
 
@@ -256,18 +272,15 @@ StoredSample read_sample(const sq::Statement& q, const std::string& serial) {
 }
 
 constexpr const char* kMeterColumns =
+    "serial, key, name, kind, grp, setup_value, valve_installed, last_sample_time, created, "
+    "offline_since";
+constexpr const char* kMeterInsertColumns =
     "serial, key, name, kind, grp, setup_value, valve_installed, last_sample_time, created";
 
 }  // namespace
 
 core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
-  std::error_code ec;
-  const auto dir = std::filesystem::path(path).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    return core::make_error(core::Errc::storage_failure,
-                            "cannot create " + dir.string() + ": " + ec.message());
-  }
+  ML_TRY(sq::make_private_directories(std::filesystem::path(path).parent_path().string()));
   auto db = sq::Db::open(path);
   if (!db) return db.error();
   ML_TRY(db->migrate(kMigrations));
@@ -291,7 +304,7 @@ core::Status SqliteStore::read_snapshot(const std::function<core::Status()>& rea
 // ---- meters ----
 
 core::Status SqliteStore::add_meter(const Meter& m) {
-  auto q = db_.prepare(std::string("INSERT INTO meters(") + kMeterColumns +
+  auto q = db_.prepare(std::string("INSERT INTO meters(") + kMeterInsertColumns +
                        ") VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(serial) DO NOTHING");
   if (!q) return q.error();
   ML_TRY(q->bind(1, m.serial)
@@ -397,6 +410,18 @@ core::Result<std::vector<IngestOutcome>> SqliteStore::ingest(const std::vector<I
 }
 
 core::Result<IngestOutcome> SqliteStore::ingest_one(const IngestItem& item, std::int64_t now) {
+  if (item.function == "offline") {
+    // A last will (unauthenticated): one event when the meter goes offline, none while it is.
+    auto q = cached("UPDATE meters SET offline_since=? WHERE serial=? AND offline_since=0");
+    if (!q) return q.error();
+    ML_TRY((*q)->bind(1, item.time).bind(2, item.serial).run());
+    if (db_.changes() == 0) return IngestOutcome::will_ignored;
+  } else {
+    // An authentic message: the meter is online again, whatever will came before.
+    auto q = cached("UPDATE meters SET offline_since=0 WHERE serial=? AND offline_since<>0");
+    if (!q) return q.error();
+    ML_TRY((*q)->bind(1, item.serial).run());
+  }
   if (item.kind == IngestItem::Kind::event) {
     auto q = cached("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
     if (!q) return q.error();
@@ -586,6 +611,14 @@ core::Status SqliteStore::reject(const Rejection& r) {
       "ON CONFLICT(reason) DO UPDATE SET count = count + 1");
   if (!count) return count.error();
   ML_TRY(count->bind(1, r.reason).run());
+  if (!r.serial.empty()) {
+    auto by_serial = db_.prepare(
+        "INSERT INTO rejections_by_serial(serial, reason, count, first_time, last_time) "
+        "VALUES(?1, ?2, 1, ?3, ?3) ON CONFLICT(serial, reason) DO UPDATE SET count = count + 1, "
+        "last_time = MAX(last_time, ?3)");
+    if (!by_serial) return by_serial.error();
+    ML_TRY(by_serial->bind(1, r.serial).bind(2, r.reason).bind(3, r.time).run());
+  }
   auto keep = db_.prepare(
       "INSERT INTO quarantine(received, reason, topic, detail, payload) VALUES(?,?,?,?,?)");
   if (!keep) return keep.error();
@@ -595,9 +628,18 @@ core::Status SqliteStore::reject(const Rejection& r) {
              .bind(4, r.detail)
              .bind_blob(5, r.payload)
              .run());
+  const std::int64_t id = db_.last_insert_id();
   auto trim = db_.prepare("DELETE FROM quarantine WHERE id <= ?");
   if (!trim) return trim.error();
-  ML_TRY(trim->bind(1, db_.last_insert_id() - kQuarantineKept).run());
+  ML_TRY(trim->bind(1, id - kQuarantineKept).run());
+  if (id % 256 == 0) {
+    // Serials come from the network: keep the most recent ones (checked now and then).
+    auto serials = db_.prepare(
+        "DELETE FROM rejections_by_serial WHERE serial NOT IN (SELECT serial FROM "
+        "rejections_by_serial GROUP BY serial ORDER BY MAX(last_time) DESC LIMIT ?)");
+    if (!serials) return serials.error();
+    ML_TRY(serials->bind(1, kRejectionSerialsKept).run());
+  }
   return tx.commit();
 }
 
@@ -606,6 +648,42 @@ core::Result<std::map<std::string, std::int64_t>> SqliteStore::rejection_counts(
   if (!q) return q.error();
   std::map<std::string, std::int64_t> out;
   ML_TRY(each_row(*q, [&] { out[q->text(0)] = q->int64(1); }));
+  return out;
+}
+
+namespace {
+
+core::Status read_serial_rejections(sq::Statement& q, std::vector<SerialRejection>& out) {
+  while (true) {
+    auto row = q.step();
+    if (!row) return row.error();
+    if (!*row) return core::Ok{};
+    out.push_back({q.text(0), q.text(1), q.int64(2), q.int64(3), q.int64(4)});
+  }
+}
+
+}  // namespace
+
+core::Result<std::vector<SerialRejection>> SqliteStore::rejections_for(const std::string& serial) {
+  auto q = db_.prepare(
+      "SELECT serial, reason, count, first_time, last_time FROM rejections_by_serial "
+      "WHERE serial=? ORDER BY reason");
+  if (!q) return q.error();
+  q->bind(1, serial);
+  std::vector<SerialRejection> out;
+  ML_TRY(read_serial_rejections(*q, out));
+  return out;
+}
+
+core::Result<std::vector<SerialRejection>> SqliteStore::unknown_serials(int limit) {
+  auto q = db_.prepare(
+      "SELECT serial, reason, count, first_time, last_time FROM rejections_by_serial "
+      "WHERE reason='unknown_serial' AND serial NOT IN (SELECT serial FROM meters) "
+      "ORDER BY last_time DESC, serial LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, std::int64_t{limit});
+  std::vector<SerialRejection> out;
+  ML_TRY(read_serial_rejections(*q, out));
   return out;
 }
 
@@ -788,6 +866,7 @@ core::Status SqliteStore::mark_sent(std::int64_t id, std::int64_t now, std::int6
 core::Result<std::vector<std::int64_t>> SqliteStore::acknowledge(const std::string& serial,
                                                                  const std::string& function,
                                                                  const std::string& text,
+                                                                 std::int64_t reply_time,
                                                                  std::int64_t now) {
   sq::Transaction tx(db_);
   ML_TRY(tx.begun());
@@ -801,7 +880,7 @@ core::Result<std::vector<std::int64_t>> SqliteStore::acknowledge(const std::stri
   auto up = db_.prepare("UPDATE commands SET state='acked', reply=?, reply_time=? WHERE id=?");
   if (!up) return up.error();
   for (const auto& c : *pending) {
-    if (!confirms(c, function, text, now)) continue;
+    if (!confirms(c, function, text, reply_time)) continue;
     ML_TRY(up->bind(1, text).bind(2, now).bind(3, c.id).run());
     up->reset();
     acked.push_back(c.id);

@@ -28,6 +28,8 @@ class SqliteStore final : public ServerStore {
                                                   std::int64_t now) override;
   core::Status reject(const Rejection& rejection) override;
   core::Result<std::map<std::string, std::int64_t>> rejection_counts() override;
+  core::Result<std::vector<SerialRejection>> rejections_for(const std::string& serial) override;
+  core::Result<std::vector<SerialRejection>> unknown_serials(int limit) override;
 
   core::Result<std::vector<StoredSample>> samples(const std::string& serial, std::int64_t from,
                                                   std::int64_t to) override;
@@ -48,6 +50,7 @@ class SqliteStore final : public ServerStore {
   core::Result<std::vector<std::int64_t>> acknowledge(const std::string& serial,
                                                       const std::string& function,
                                                       const std::string& text,
+                                                      std::int64_t reply_time,
                                                       std::int64_t now) override;
   core::Result<std::optional<Command>> command(std::int64_t id) override;
   core::Result<std::vector<Command>> commands(const std::string& serial) override;

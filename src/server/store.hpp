@@ -27,6 +27,9 @@ struct Meter {
   bool valve_installed = false;
   std::int64_t last_sample_time = 0;  // 0: no sample yet
   std::int64_t created = 0;
+  // When its last will came (server time), 0 when an authentic message has come since: the
+  // will is not authenticated (v1 has no MAC), so the next authentic message overrides it.
+  std::int64_t offline_since = 0;
 };
 
 // Sample keys of spec §6 stored as columns (exact text; NULL when absent or NaN).
@@ -54,16 +57,33 @@ struct IngestItem {
   core::sample::ParsedSample sample;  // for kind sample
 };
 
-// What happened to one item.
-enum class IngestOutcome : std::uint8_t { stored, duplicate, older_ignored, event_logged };
+// What happened to one item. will_ignored: a last will for a meter already offline (forged
+// wills add no event rows).
+enum class IngestOutcome : std::uint8_t {
+  stored,
+  duplicate,
+  older_ignored,
+  event_logged,
+  will_ignored
+};
 
 // A message that was not stored, with why (counted by reason; the message kept for a look).
 struct Rejection {
   std::string reason;  // unknown_serial, bad_mac, implausible_time, bad_text, ...
+  std::string serial;  // from the topic; empty when the topic does not name one
   std::string topic;
   std::string detail;
   std::vector<std::uint8_t> payload;
   std::int64_t time = 0;
+};
+
+// How many messages naming a serial were rejected for one reason, and when (server time).
+struct SerialRejection {
+  std::string serial;
+  std::string reason;
+  std::int64_t count = 0;
+  std::int64_t first_time = 0;
+  std::int64_t last_time = 0;
 };
 
 struct Rollup {
@@ -135,6 +155,8 @@ struct AdminAuditEntry {
   std::string detail;
 };
 
+inline constexpr std::int64_t kRejectionSerialsKept = 10000;
+
 class ServerStore {
  public:
   virtual ~ServerStore() = default;
@@ -158,8 +180,15 @@ class ServerStore {
   // the rollups of every bucket a new sample falls in. Outcomes in the items' order.
   virtual core::Result<std::vector<IngestOutcome>> ingest(const std::vector<IngestItem>& items,
                                                           std::int64_t now) = 0;
+  // Counts the rejection by reason (and by serial when it names one: the newest
+  // kRejectionSerialsKept serials are kept) and quarantines the message.
   virtual core::Status reject(const Rejection& rejection) = 0;
   virtual core::Result<std::map<std::string, std::int64_t>> rejection_counts() = 0;
+  // A serial's rejections by reason.
+  virtual core::Result<std::vector<SerialRejection>> rejections_for(const std::string& serial) = 0;
+  // The serials rejected as unknown that are still not meters, the most recent first: devices
+  // to adopt with `meters add` (or noise).
+  virtual core::Result<std::vector<SerialRejection>> unknown_serials(int limit) = 0;
 
   // ---- reading ----
   virtual core::Result<std::vector<StoredSample>> samples(const std::string& serial,
@@ -192,11 +221,13 @@ class ServerStore {
   // Marks commands past their expiry, then returns those due (queued or sent, next_send <= now).
   virtual core::Result<std::vector<Command>> due_commands(std::int64_t now, int limit) = 0;
   virtual core::Status mark_sent(std::int64_t id, std::int64_t now, std::int64_t next_send) = 0;
-  // Applies a reply: every sent command of the meter it confirms becomes acked with the reply.
+  // Applies a reply sealed at `reply_time` (its topic time) and received at `now`: every sent
+  // command of the meter it confirms (commands.hpp, confirms) becomes acked with the reply.
   // Returns their ids.
   virtual core::Result<std::vector<std::int64_t>> acknowledge(const std::string& serial,
                                                               const std::string& function,
                                                               const std::string& text,
+                                                              std::int64_t reply_time,
                                                               std::int64_t now) = 0;
   virtual core::Result<std::optional<Command>> command(std::int64_t id) = 0;
   virtual core::Result<std::vector<Command>> commands(const std::string& serial) = 0;

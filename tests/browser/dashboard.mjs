@@ -150,12 +150,18 @@ try {
     openUntil: await text('#remaining-open-until'),
   };
   result.resolution = await text('#resolution');
+  // Rejected messages naming the meter, with the likely cause (the test stored 7 with a bad MAC).
+  check(await page.isVisible('#rejected-box'), 'the rejected messages are shown');
+  result.rejected = await text('#rejected');
+  check(result.rejected.toLowerCase().includes('bad mac: wrong key?') && result.rejected.includes('7 messages'),
+    `the rejections name the cause and the count: "${result.rejected}"`);
   const range0 = await page.$eval('#chart-energy', (e) => ({ from: Number(e.dataset.from), to: Number(e.dataset.to) }));
   result.rangeBefore = range0;
   check(range0.to > range0.from, `a range is loaded: ${JSON.stringify(range0)}`);
 
   // Zoom: drag across the middle third of the energy chart.
   const requestsBefore = seriesRequests.length;
+  await page.locator('#chart-energy .u-over').scrollIntoViewIfNeeded();
   const box = await page.locator('#chart-energy .u-over').boundingBox();
   check(box && box.width > 100, 'the energy chart has a plot area');
   const y = box.y + box.height / 2;

@@ -2,6 +2,7 @@
 // independent client in the test that opens every message with the core and sends commands.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -460,6 +461,96 @@ TEST(Agent, ResetReasonTellsACrashAndACleanStop) {
   agent->stop(SIGABRT);                        // what systemd's watchdog sends
   EXPECT_EQ(reason_after(agent), "reason=3");
   agent->stop(SIGTERM);
+}
+
+}  // namespace
+}  // namespace ml::test
+
+namespace ml::test {
+namespace {
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
+// 5 000 forged commands (sealed with another key) write a bounded number of log lines: the
+// first, and a summary with the count of the rest.
+TEST(Agent, AFloodOfForgedCommandsIsSummarised) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  TestServer forger(io, broker.port(), "00112233445566778899aabbccddeeff", "forger");
+  auto agent = start_agent(
+      dir, write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)}));
+  ASSERT_TRUE(server.reply("version", 0, scaled(20s))) << agent->log();
+  constexpr int kForged = 5000;
+  for (int i = 0; i < kForged; ++i)
+    forger.send("6892850", "open");
+  // An authentic command after them: once it is answered, every forged one has been handled.
+  const auto from = server.received.size();
+  server.send("6892850", "ping");
+  ASSERT_TRUE(server.reply("ping", from, scaled(30s))) << agent->log();
+  EXPECT_EQ(agent->stop(SIGTERM), 0);
+  const std::string log = agent->log();
+  EXPECT_LE(occurrences(log, "rejected a command"), 3u) << log.substr(0, 4000);
+  // The summary counts the rest: written when the interval ends, or at the latest at stop.
+  std::smatch m;
+  std::size_t summarised = 0;
+  std::string rest = log;
+  const std::regex summary("rejected commands \\([a-z_]+\\): ([0-9]+) more in the last");
+  while (std::regex_search(rest, m, summary)) {
+    summarised += std::stoul(m[1]);
+    rest = m.suffix();
+  }
+  EXPECT_EQ(summarised + occurrences(log, "rejected a command"), static_cast<std::size_t>(kForged))
+      << log.substr(0, 4000);
+  EXPECT_LT(log.size(), 20000u);
+}
+
+// The state database (it holds the Wi-Fi password) is the owner's only whatever the umask, in
+// a folder only the owner may enter; --check warns about a key written inline in a file everyone
+// may read.
+TEST(Agent, TheStateIsPrivateAndCheckWarnsAboutAReadableKey) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
+  const mode_t saved = ::umask(022);
+  auto config = write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)});
+  std::string text = read_text_file(config);
+  text.replace(text.find(dir.file("state")), dir.file("state").size(), dir.file("var/state"));
+  std::ofstream(config) << text;
+  ::chmod(config.c_str(), 0644);
+  auto check = run({meterlogger(), "agent", "--config", config, "--check"});
+  EXPECT_EQ(check.status, 0) << check.err;
+  EXPECT_NE(check.err.find("readable by everyone"), std::string::npos) << check.err;
+  EXPECT_NE(check.err.find("meter[1].key"), std::string::npos) << check.err;
+  ::chmod(config.c_str(), 0600);
+  check = run({meterlogger(), "agent", "--config", config, "--check"});
+  EXPECT_EQ(check.status, 0) << check.err;
+  EXPECT_EQ(check.err, "");
+  asio::io_context io;
+  TestServer server(io, broker.port());
+  auto agent = start_agent(dir, config);
+  ASSERT_TRUE(server.reply("version", 0, scaled(20s))) << agent->log();
+  auto mode = [](const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return -1;
+    return static_cast<int>(st.st_mode & 07777);
+  };
+  EXPECT_EQ(mode(dir.file("var")), 0700);
+  EXPECT_EQ(mode(dir.file("var/state")), 0700);
+  EXPECT_EQ(mode(dir.file("var/state/state.db")), 0600);
+  EXPECT_EQ(mode(dir.file("var/state/state.db-wal")), 0600);
+  EXPECT_EQ(mode(dir.file("var/state/state.db-shm")), 0600);
+  EXPECT_EQ(agent->stop(SIGTERM), 0);
+  ::umask(saved);
 }
 
 }  // namespace

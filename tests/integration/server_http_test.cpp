@@ -690,6 +690,15 @@ TEST(ServerDashboardBrowser, AdminAndViewerInALiveSystem) {
   }
   history.push_back(sample_at("5555555", now - 10 * kHour, "heap=1&e1=5.000 MWh&v1=1.000 m3&"));
   d.ingest(history);
+  // Messages with a wrong key for the meter: the meter page says so (issue 12, item 16).
+  for (int i = 0; i < 7; ++i) {
+    server::Rejection r;
+    r.reason = "bad_mac";
+    r.serial = "6892850";
+    r.topic = "/sample/v2/6892850/" + std::to_string(now - 100 + i);
+    r.time = now - 100 + i;
+    ASSERT_TRUE(d.store().reject(r).ok());
+  }
   d.add_user("anna", kAdminPass, "admin", "Loppen");
   d.add_user("bo", kViewerPass, "viewer");
 

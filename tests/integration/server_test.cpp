@@ -3,6 +3,8 @@
 // messages, the server killed while storing, the broker restarted.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -533,6 +535,223 @@ TEST(ServerCommands, SendWaitRoundTripsEveryKindOfCommand) {
   auto lonely = server_cli(config, {"send", "6892850", "version", "--wait", "--timeout", "2"});
   EXPECT_EQ(lonely.status, 3);
   EXPECT_NE(lonely.err.find("no reply"), std::string::npos) << lonely.err;
+}
+
+// A sealed message on /<function>/v2/<serial>/<time>, as a device sends it.
+std::pair<std::string, core::Bytes> sealed_reply(const std::string& function,
+                                                 const std::string& serial, std::int64_t time,
+                                                 const std::string& text,
+                                                 const std::string& key = kTestKey) {
+  const std::string topic = "/" + function + "/v2/" + serial + "/" + std::to_string(time);
+  const auto keys = core::envelope::derive_keys_from_hex(key).value();
+  return {topic, platform::seal_random(keys, topic, text, core::envelope::Padding::pkcs7).value()};
+}
+
+// A device reply recorded two hours ago and published again while the device is offline does
+// not confirm a new command; the same reply sealed now does.
+TEST(ServerCommands, AReplayedOldReplyConfirmsNoNewCommand) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  add_test_meter(config);
+  auto server = start_server(dir, config);
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "attacker");
+  connect(io, pub);
+  const std::int64_t recorded = unix_now() - 7200;
+  ASSERT_EQ(server_cli(config, {"send", "6892850", "open"}).status, 0);
+  ASSERT_EQ(server_cli(config, {"send", "6892850", "open_until", "12400"}).status, 0);
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM commands WHERE state='sent'", 2, scaled(30s)))
+      << server->log();
+  for (const auto& [function, text] : std::vector<std::pair<std::string, std::string>>{
+           {"status", "open"}, {"open_until", "12400"}}) {
+    auto old = sealed_reply(function, "6892850", recorded, text);
+    pub.publish_raw(old.first, old.second);
+  }
+  // A sample after them: once it is stored, the replies before it have been handled.
+  auto marker = sealed_sample("6892850", unix_now() - 5, "1 MWh");
+  pub.publish_raw(marker.first, marker.second);
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 1, scaled(30s))) << server->log();
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM commands WHERE state='acked'"), 0);
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM commands WHERE state='sent'"), 2);
+  // The device answers now: both are confirmed.
+  for (const auto& [function, text] : std::vector<std::pair<std::string, std::string>>{
+           {"status", "open"}, {"open_until", "12400"}}) {
+    auto fresh = sealed_reply(function, "6892850", unix_now(), text);
+    pub.publish_raw(fresh.first, fresh.second);
+  }
+  EXPECT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM commands WHERE state='acked'", 2, scaled(30s)))
+      << server->log();
+}
+
+// A message larger than the server accepts (256 KiB; the broker has no message_size_limit) is
+// quarantined truncated and acknowledged; the connection stays, and later samples are stored.
+TEST(ServerIngest, AnOversizeMessageIsQuarantinedWithoutAReconnectLoop) {
+  TempDir dir;
+  const int port = free_port();
+  // The test brokers' own limit (message_size_limit 65536) left out: mosquitto's default.
+  Broker broker(dir, port,
+                std::string(::geteuid() == 0 ? "user root\n" : "") + "listener " +
+                    std::to_string(port) +
+                    " 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "max_queued_messages 0\nmax_queued_bytes 104857600\nlog_dest file " +
+                    dir.file("mosquitto.log") + "\n");
+  const auto config = write_server_config(dir, broker.port());
+  add_test_meter(config);
+  auto server = start_server(dir, config);
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "publisher");
+  connect(io, pub);
+  const std::int64_t now = unix_now();
+  pub.publish_raw("/sample/v2/6892850/" + std::to_string(now - 20), core::Bytes(300 * 1024, 0x41));
+  // An empty payload is quarantined too (as an empty blob) and acknowledged.
+  pub.publish_raw("/sample/v2/6892850/" + std::to_string(now - 15), {});
+  for (int i = 0; i < 3; ++i) {
+    auto good = sealed_sample("6892850", now - 10 + i, std::to_string(1000 + i) + " kWh");
+    pub.publish_raw(good.first, good.second);
+  }
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 3, scaled(30s))) << server->log();
+  EXPECT_EQ(count(dir, "SELECT count FROM rejections WHERE reason='too_large'"), 1);
+  EXPECT_EQ(count(dir, "SELECT length(payload) FROM quarantine WHERE reason='too_large'"), 4096);
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM quarantine"), 2);
+  EXPECT_EQ(count(dir,
+                  "SELECT count FROM rejections_by_serial WHERE serial='6892850' AND "
+                  "reason='too_large'"),
+            1);
+  server->stop();
+  // One connection from start to stop: no reconnect loop.
+  const std::string log = server->log();
+  std::size_t connects = 0;
+  for (auto at = log.find("ingest: connected"); at != std::string::npos;
+       at = log.find("ingest: connected", at + 1)) {
+    ++connects;
+  }
+  EXPECT_EQ(connects, 1u) << log;
+  EXPECT_NE(log.find("larger than the server accepts"), std::string::npos) << log;
+}
+
+// Last wills carry no MAC: 2 000 of them for serials that are no meter add nothing; a meter's
+// will is one event however often it comes, and its next authentic sample makes it online.
+TEST(ServerIngest, ForgedLastWillsAreBoundedAndAnAuthenticMessageOverridesThem) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  add_test_meter(config);
+  auto server = start_server(dir, config);
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "attacker");
+  connect(io, pub);
+  for (int i = 0; i < 2000; ++i)
+    pub.publish_raw("/offline/v1/F" + std::to_string(100000 + i), {});
+  for (int i = 0; i < 50; ++i)
+    pub.publish_raw("/offline/v1/6892850", {});
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM events", 1, scaled(60s))) << server->log();
+  // A sample after the wills: once it is stored, every will before it has been handled.
+  auto sample = sealed_sample("6892850", unix_now() - 5, "1 MWh");
+  pub.publish_raw(sample.first, sample.second);
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 1, scaled(30s))) << server->log();
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM events"), 1);
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM events WHERE serial='6892850' AND kind='offline'"), 1);
+  EXPECT_EQ(count(dir, "SELECT offline_since FROM meters WHERE serial='6892850'"), 0)
+      << "the authentic sample overrides the will";
+  auto shown = nlohmann::json::parse(server_cli(config, {"meters", "show", "6892850"}).out);
+  EXPECT_TRUE(shown["offline_since"].is_null()) << shown.dump();
+  // Offline again: a new will after the authentic message is a new event.
+  pub.publish_raw("/offline/v1/6892850", {});
+  ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM events", 2, scaled(30s))) << server->log();
+  EXPECT_GT(count(dir, "SELECT offline_since FROM meters WHERE serial='6892850'"), 0);
+  shown = nlohmann::json::parse(server_cli(config, {"meters", "show", "6892850"}).out);
+  EXPECT_TRUE(shown["offline_since"].is_string()) << shown.dump();
+  server->stop();
+  EXPECT_NE(server->log().find("last wills ignored 2049"), std::string::npos) << server->log();
+}
+
+// A device with the wrong key is visible while it happens: a log line naming the serial and the
+// likely cause, counts in `meters show`; a serial that is no meter is listed to adopt it.
+TEST(ServerIngest, AWrongKeyAndAnUnknownSerialAreVisible) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  add_test_meter(config);
+  auto server = start_server(dir, config);
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze", "--start-energy", "12345"});
+  // The agent's configuration with another key than the server has for 6892850.
+  const auto agent_config =
+      write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 1)});
+  std::string text = read_text_file(agent_config);
+  text.replace(text.find(kTestKey), 32, "00112233445566778899aabbccddeeff");
+  std::ofstream(agent_config) << text;
+  auto agent = start_agent(dir, agent_config);
+  ASSERT_TRUE(wait_count(dir,
+                         "SELECT COALESCE(SUM(count), 0) FROM rejections_by_serial WHERE "
+                         "serial='6892850' AND reason='bad_mac'",
+                         3, scaled(30s)))
+      << server->log() << agent->log();
+  EXPECT_EQ(count(dir, "SELECT COUNT(*) FROM samples"), 0);
+  // The log names the serial and the likely cause, while the server runs.
+  const std::string log = server->log();
+  EXPECT_NE(log.find("6892850"), std::string::npos);
+  EXPECT_NE(log.find("bad MAC: wrong key?"), std::string::npos) << log;
+  auto shown = nlohmann::json::parse(server_cli(config, {"meters", "show", "6892850"}).out);
+  EXPECT_GE(shown["rejected"]["bad_mac"]["count"].get<int>(), 3) << shown.dump();
+  EXPECT_EQ(shown["rejected"]["bad_mac"]["hint"], "bad MAC: wrong key?");
+  // A serial that is not a meter: listed, until it is added.
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "stranger");
+  connect(io, pub);
+  auto stranger = sealed_sample("7654321", unix_now() - 5, "1 MWh");
+  pub.publish_raw(stranger.first, stranger.second);
+  pub.publish_raw(stranger.first, stranger.second);
+  ASSERT_TRUE(wait_count(dir,
+                         "SELECT COALESCE(SUM(count), 0) FROM rejections_by_serial WHERE "
+                         "serial='7654321'",
+                         2, scaled(30s)))
+      << server->log();
+  auto unknown = server_cli(config, {"meters", "unknown", "--json"});
+  ASSERT_EQ(unknown.status, 0) << unknown.err;
+  auto row = nlohmann::json::parse(unknown.out.substr(0, unknown.out.find('\n')));
+  EXPECT_EQ(row["serial"], "7654321");
+  EXPECT_EQ(row["count"], 2);
+  EXPECT_EQ(unknown.out.find("6892850"), std::string::npos) << unknown.out;
+  ASSERT_EQ(
+      server_cli(config, {"meters", "add", "7654321", "--kind", "heat", "--key", kTestKey}).status,
+      0);
+  EXPECT_EQ(server_cli(config, {"meters", "unknown", "--json"}).out, "");
+}
+
+// server.db holds every meter key and the password hashes: it and its -wal and -shm files are
+// the owner's only whatever the umask, in folders only the owner may enter.
+TEST(ServerIngest, TheDatabaseIsPrivate) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const mode_t saved = ::umask(022);
+  auto config = write_server_config(dir, broker.port());
+  std::string text = read_text_file(config);
+  text.replace(text.find(dir.file("server.db")), dir.file("server.db").size(),
+               dir.file("var/lib/server.db"));
+  std::ofstream(config) << text;
+  add_test_meter(config);
+  auto server = start_server(dir, config);
+  auto mode = [](const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return -1;
+    return static_cast<int>(st.st_mode & 07777);
+  };
+  EXPECT_EQ(mode(dir.file("var")), 0700);
+  EXPECT_EQ(mode(dir.file("var/lib")), 0700);
+  EXPECT_EQ(mode(dir.file("var/lib/server.db")), 0600);
+  EXPECT_EQ(mode(dir.file("var/lib/server.db-wal")), 0600);  // while `run` has it open
+  EXPECT_EQ(mode(dir.file("var/lib/server.db-shm")), 0600);
+  server->stop();
+  // A database an older version left readable by everyone is made private when opened.
+  ::chmod(dir.file("var/lib/server.db").c_str(), 0644);
+  ASSERT_EQ(server_cli(config, {"meters", "list"}).status, 0);
+  EXPECT_EQ(mode(dir.file("var/lib/server.db")), 0600);
+  ::umask(saved);
 }
 
 // The prepaid loop: a payment becomes open_until = paid + setup value, the device opens its

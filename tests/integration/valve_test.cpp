@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "agent/store.hpp"
+#include "core/decimal.hpp"
 #include "agent_support.hpp"
 #include "emulator.hpp"
 #include "mqtt_support.hpp"

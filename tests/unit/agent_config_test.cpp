@@ -162,5 +162,17 @@ TEST(AgentConfig, SetupPageIsOffWithoutAPasswordAndChecked) {
   }
 }
 
+TEST(AgentConfig, AnInlineKeyInAFileEveryoneReadsIsAWarning) {
+  auto c = parse_config(kMinimal, "/etc/meterlogger/agent.toml");
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(inline_secrets(*c), std::vector<std::string>{"meter[1].key"});
+  const auto w = secret_warnings("/etc/meterlogger/agent.toml", true, inline_secrets(*c));
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("readable by everyone"), std::string::npos) << w[0];
+  EXPECT_NE(w[0].find("meter[1].key"), std::string::npos) << w[0];
+  EXPECT_TRUE(secret_warnings("/x", false, inline_secrets(*c)).empty());
+  EXPECT_TRUE(secret_warnings("/x", true, {}).empty());
+}
+
 }  // namespace
 }  // namespace ml::agent

@@ -139,5 +139,26 @@ TEST(MqttPacket, MalformedIncomingPackets) {
   }
 }
 
+// The start of a PUBLISH too large to keep: its topic, packet id and the start of its payload.
+TEST(MqttPacket, TheHeadOfAnOversizePublish) {
+  const Bytes payload(1000, 0x41);
+  const auto bytes = encode_publish("/sample/v2/6892850/1", payload, 1, 7).value();
+  const auto h = parse_fixed_header(bytes, kMaxRemainingLength).value().value();
+  // A limit below the packet: an error naming the size.
+  auto limited = parse_fixed_header(bytes, 100);
+  ASSERT_FALSE(limited.ok());
+  EXPECT_EQ(limited.error().code, Errc::mqtt_packet_too_large);
+  const ByteView body(bytes.data() + h.header_size, h.remaining_length);
+  auto p = decode_publish_head(h, body.first(100));
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  EXPECT_EQ(p->topic, "/sample/v2/6892850/1");
+  EXPECT_EQ(p->packet_id, 7);
+  EXPECT_EQ(p->qos, 1);
+  EXPECT_EQ(p->payload, Bytes(100 - 2 - 20 - 2, 0x41));
+  // Too short for the topic, or not a head at all: errors.
+  EXPECT_FALSE(decode_publish_head(h, body.first(10)).ok());
+  EXPECT_FALSE(decode_publish_head(h, body).ok());
+}
+
 }  // namespace
 }  // namespace ml::core::mqtt

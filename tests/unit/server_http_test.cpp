@@ -152,4 +152,36 @@ TEST_F(ApiTest, BadRequestsAreNamedAndChangeNothing) {
   EXPECT_EQ(store_->admin_audit("", 10).value().size(), 0u);
 }
 
+// A meter's rejected messages (a wrong key shows as bad_mac) and the serials that are no meter.
+TEST_F(ApiTest, RejectionsByMeterAndUnknownSerials) {
+  Rejection r;
+  r.reason = "bad_mac";
+  r.serial = "6892850";
+  r.topic = "/sample/v2/6892850/1";
+  r.time = now_ - 60;
+  ASSERT_TRUE(store_->reject(r).ok());
+  r.time = now_ - 30;
+  ASSERT_TRUE(store_->reject(r).ok());
+  r.reason = "unknown_serial";
+  r.serial = "7654321";
+  ASSERT_TRUE(store_->reject(r).ok());
+  const auto l = login();
+  std::string cookie;
+  for (const auto& [k, v] : l.headers)
+    if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
+  auto got = api_->handle({"GET", "/api/meters/6892850", {}, cookie, "", "", "10.0.0.1"});
+  ASSERT_EQ(got.status, 200) << got.body;
+  const auto meter = nlohmann::json::parse(got.body);
+  EXPECT_EQ(meter["rejected"]["bad_mac"]["count"], 2);
+  EXPECT_EQ(meter["rejected"]["bad_mac"]["first_time"], now_ - 60);
+  EXPECT_EQ(meter["rejected"]["bad_mac"]["last_time"], now_ - 30);
+  EXPECT_TRUE(meter["offline_since"].is_null());
+  got = api_->handle({"GET", "/api/unknown-serials", {}, cookie, "", "", "10.0.0.1"});
+  ASSERT_EQ(got.status, 200) << got.body;
+  const auto unknown = nlohmann::json::parse(got.body);
+  ASSERT_EQ(unknown["serials"].size(), 1u) << got.body;
+  EXPECT_EQ(unknown["serials"][0]["serial"], "7654321");
+  EXPECT_EQ(unknown["serials"][0]["count"], 1);
+}
+
 }  // namespace ml::server::http::api_unit

@@ -1,5 +1,8 @@
 // The server's configuration and its SQLite store, on a temporary file.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
 
 #include "server/config.hpp"
 #include "server/ledger.hpp"
@@ -27,6 +30,22 @@ TEST(ServerConfig, MinimalFileWorksAsIs) {
   EXPECT_EQ(c->http.host, "127.0.0.1");
   EXPECT_EQ(c->http.port, 8080);
   EXPECT_EQ(c->ingest.max_future_s, 600);
+}
+
+TEST(ServerConfig, AnInlinePasswordInAFileEveryoneReadsIsAWarning) {
+  test::TempDir dir;
+  const std::string path = dir.file("server.toml");
+  std::string text(kMinimalServer);
+  text.insert(text.find("port = 1883") + 12, "username = \"server\"\npassword = \"s3cret\"\n");
+  std::ofstream(path, std::ios::trunc) << text;
+  ::chmod(path.c_str(), 0644);
+  auto c = load_server_config(path);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_NE(c->warnings[0].find("readable by everyone"), std::string::npos) << c->warnings[0];
+  EXPECT_EQ(c->warnings[0].find("s3cret"), std::string::npos) << "never the secret itself";
+  ::chmod(path.c_str(), 0600);
+  EXPECT_TRUE(load_server_config(path).value().warnings.empty());
 }
 
 TEST(ServerConfig, ThePackagedExampleIsValid) {
@@ -227,6 +246,71 @@ TEST_F(ServerStoreTest, RejectionsAreCountedAndQuarantined) {
   const auto counts = store_->rejection_counts().value();
   EXPECT_EQ(counts.at("bad_mac"), 2);
   EXPECT_EQ(counts.at("unknown_serial"), 1);
+}
+
+TEST_F(ServerStoreTest, RejectionsAreCountedBySerialAndUnknownSerialsListed) {
+  Meter m;
+  m.serial = "6892850";
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  Rejection r;
+  r.reason = "bad_mac";
+  r.serial = "6892850";
+  r.time = 100;
+  ASSERT_TRUE(store_->reject(r).ok());
+  r.time = 200;
+  ASSERT_TRUE(store_->reject(r).ok());
+  for (const char* serial : {"1111111", "2222222"}) {
+    r.reason = "unknown_serial";
+    r.serial = serial;
+    r.time = serial[0] == '1' ? 300 : 400;
+    ASSERT_TRUE(store_->reject(r).ok());
+  }
+  const auto mine = store_->rejections_for("6892850").value();
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].reason, "bad_mac");
+  EXPECT_EQ(mine[0].count, 2);
+  EXPECT_EQ(mine[0].first_time, 100);
+  EXPECT_EQ(mine[0].last_time, 200);
+  auto unknown = store_->unknown_serials(10).value();
+  ASSERT_EQ(unknown.size(), 2u);
+  EXPECT_EQ(unknown[0].serial, "2222222");  // the most recent first
+  // Adopted: no longer unknown.
+  m.serial = "2222222";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  unknown = store_->unknown_serials(10).value();
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_EQ(unknown[0].serial, "1111111");
+}
+
+TEST_F(ServerStoreTest, AWillIsOneEventUntilAnAuthenticMessage) {
+  Meter m;
+  m.serial = "6892850";
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  IngestItem will;
+  will.kind = IngestItem::Kind::event;
+  will.serial = "6892850";
+  will.function = "offline";
+  will.time = 1000;
+  auto r = store_->ingest({will, will, will}, 1000).value();
+  EXPECT_EQ(r[0], IngestOutcome::event_logged);
+  EXPECT_EQ(r[1], IngestOutcome::will_ignored);
+  EXPECT_EQ(r[2], IngestOutcome::will_ignored);
+  EXPECT_EQ(store_->meter("6892850").value()->offline_since, 1000);
+  EXPECT_EQ(store_->events("6892850").value().size(), 1u);
+  // An authentic message, even an older one from the outbox, ends the offline state.
+  ASSERT_TRUE(store_->ingest({diag(900, "uptime", "5")}, 1001).ok());
+  EXPECT_EQ(store_->meter("6892850").value()->offline_since, 0);
+  will.time = 1002;
+  r = store_->ingest({will}, 1002).value();
+  EXPECT_EQ(r[0], IngestOutcome::event_logged);
+  EXPECT_EQ(store_->events("6892850").value().size(), 2u);
+  // A will for a serial that is no meter stores nothing.
+  will.serial = "9999999";
+  r = store_->ingest({will}, 1003).value();
+  EXPECT_EQ(r[0], IngestOutcome::will_ignored);
+  EXPECT_EQ(store_->events("9999999").value().size(), 0u);
 }
 
 }  // namespace

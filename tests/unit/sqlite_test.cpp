@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -73,6 +74,33 @@ TEST_F(SqliteTest, ErrorsNameTheDatabaseAndStatement) {
   ASSERT_TRUE(db->migrate(kMigrations).ok());
   EXPECT_FALSE(db->migrate(one).ok());  // the file is newer than the program
   EXPECT_FALSE(Db::open("/nonexistent-dir/x.db").ok());
+}
+
+// The files hold secrets: 0600 in 0700 folders whatever the umask; an older, readable file is
+// made private when opened.
+TEST_F(SqliteTest, FilesAreTheOwnersOnlyWhateverTheUmask) {
+  auto mode = [](const std::filesystem::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+  };
+  for (mode_t umask : {mode_t{0}, mode_t{022}, mode_t{0277}}) {
+    const mode_t saved = ::umask(umask);
+    const auto sub = dir_ / ("u" + std::to_string(umask)) / "deeper";
+    ASSERT_TRUE(make_private_directories(sub.string()).ok());
+    EXPECT_EQ(mode(sub.parent_path()), 0700) << umask;
+    EXPECT_EQ(mode(sub), 0700) << umask;
+    {
+      auto db = Db::open((sub / "x.db").string()).value();
+      ASSERT_TRUE(db.exec("CREATE TABLE t(a)").ok());
+      EXPECT_EQ(mode(sub / "x.db"), 0600) << umask;
+      EXPECT_EQ(mode(sub / "x.db-wal"), 0600) << umask;
+      EXPECT_EQ(mode(sub / "x.db-shm"), 0600) << umask;
+    }
+    ::umask(saved);
+    ::chmod((sub / "x.db").c_str(), 0644);
+    ASSERT_TRUE(Db::open((sub / "x.db").string()).ok());
+    EXPECT_EQ(mode(sub / "x.db"), 0600);
+  }
 }
 
 }  // namespace

@@ -140,6 +140,8 @@ function resetPage(serial) {
   for (const node of $('remaining').querySelectorAll('dd > span[id]')) node.textContent = DASH;
   $('diagnostics').replaceChildren();
   $('diagnostics-box').hidden = true;
+  $('rejected').replaceChildren();
+  $('rejected-box').hidden = true;
   $('resolution').textContent = DASH;
   $('range-summary').textContent = DASH;
   $('series-status').textContent = '';
@@ -227,7 +229,29 @@ function renderMeter(s) {
   setDec('remaining-rate', m.rate_per_hour);
 
   renderDiagnostics(m.diagnostics);
+  renderRejected(m.rejected);
   renderAdmin(s);
+}
+
+// What a rejection reason most likely means (as the server's log and `meters show` say).
+const REJECTION_HINTS = {
+  bad_mac: 'bad MAC: wrong key?',
+  implausible_time: 'implausible time: is the device\'s clock set?',
+  too_large: 'larger than the server accepts',
+  bad_text: 'authentic, but the text does not parse',
+  store_failed: 'the database refused it',
+};
+
+// Messages naming this meter that the server rejected: a device with a wrong key shows here.
+function renderRejected(rejected) {
+  const entries = rejected && typeof rejected === 'object' ? Object.entries(rejected) : [];
+  entries.sort(([a], [b]) => a.localeCompare(b));
+  $('rejected').replaceChildren(...entries.map(([reason, r]) => el('div', null,
+    el('dt', null, REJECTION_HINTS[reason] || reason),
+    el('dd', null, `${r.count} ${r.count === 1 ? 'message' : 'messages'}`,
+      r.last_time ? el('span', { class: 'muted when' }, `, the last ${ago(r.last_time, nowSec())}`)
+        : null))));
+  $('rejected-box').hidden = entries.length === 0;
 }
 
 function renderDiagnostics(diag) {

@@ -96,6 +96,31 @@ Status expect_length(const FixedHeader& h, std::size_t length, const char* name)
   return Ok{};
 }
 
+// A PUBLISH from its body, or from the start of it (decode_publish_head).
+Result<Publish> decode_publish(const FixedHeader& h, ByteView body) {
+  Reader r(body);
+  Publish p;
+  p.dup = (h.flags & 0x08) != 0;
+  p.qos = static_cast<std::uint8_t>((h.flags >> 1) & 0x03);
+  p.retain = (h.flags & 0x01) != 0;
+  if (p.qos == 3) return malformed("PUBLISH with QoS 3");
+  auto topic = r.string("the PUBLISH topic");
+  if (!topic) return topic.error();
+  if (topic->empty()) return malformed("PUBLISH with an empty topic");
+  if (topic->find_first_of(std::string_view("+#\0", 3)) != std::string::npos) {
+    return malformed("PUBLISH topic with a wildcard or NUL");
+  }
+  p.topic = std::move(topic).value();
+  if (p.qos > 0) {
+    auto id = r.u16("the PUBLISH packet id");
+    if (!id) return id.error();
+    if (*id == 0) return malformed("PUBLISH with packet id 0");
+    p.packet_id = *id;
+  }
+  p.payload = r.rest();
+  return p;
+}
+
 }  // namespace
 
 Result<std::optional<FixedHeader>> parse_fixed_header(ByteView bytes, std::size_t max_packet) {
@@ -215,26 +240,9 @@ Result<Incoming> decode_incoming(const FixedHeader& h, ByteView body) {
       return Incoming(std::move(a));
     }
     case PacketType::publish: {
-      Publish p;
-      p.dup = (h.flags & 0x08) != 0;
-      p.qos = static_cast<std::uint8_t>((h.flags >> 1) & 0x03);
-      p.retain = (h.flags & 0x01) != 0;
-      if (p.qos == 3) return malformed("PUBLISH with QoS 3");
-      auto topic = r.string("the PUBLISH topic");
-      if (!topic) return topic.error();
-      if (topic->empty()) return malformed("PUBLISH with an empty topic");
-      if (topic->find_first_of(std::string_view("+#\0", 3)) != std::string::npos) {
-        return malformed("PUBLISH topic with a wildcard or NUL");
-      }
-      p.topic = std::move(topic).value();
-      if (p.qos > 0) {
-        auto id = r.u16("the PUBLISH packet id");
-        if (!id) return id.error();
-        if (*id == 0) return malformed("PUBLISH with packet id 0");
-        p.packet_id = *id;
-      }
-      p.payload = r.rest();
-      return Incoming(std::move(p));
+      auto p = decode_publish(h, body);
+      if (!p) return p.error();
+      return Incoming(std::move(p).value());
     }
     case PacketType::pubrel: {
       if (auto s = expect_flags(h, 2, "PUBREL"); !s) return s.error();
@@ -250,6 +258,15 @@ Result<Incoming> decode_incoming(const FixedHeader& h, ByteView body) {
       return malformed("packet type " + std::to_string(static_cast<int>(h.type)) +
                        " is not sent to a subscribing client");
   }
+}
+
+Result<Publish> decode_publish_head(const FixedHeader& h, ByteView head) {
+  if (h.type != PacketType::publish) return malformed("not a PUBLISH");
+  if (head.size() >= h.remaining_length) {
+    return malformed("the head has " + std::to_string(head.size()) + " bytes, the packet " +
+                     std::to_string(h.remaining_length));
+  }
+  return decode_publish(h, head);
 }
 
 std::string connack_reason(std::uint8_t code) {

@@ -100,6 +100,13 @@ struct Pingresp {};
 using Incoming = std::variant<Connack, Suback, Publish, PacketId /* PUBREL */, Pingresp>;
 Result<Incoming> decode_incoming(const FixedHeader& header, ByteView body);
 
+// The start of a PUBLISH too large to keep whole: `head` is the first bytes of its body (fewer
+// than header.remaining_length), holding at least its topic and packet id (kPublishHeadSize
+// bytes hold those of any PUBLISH). The payload is what `head` holds after them: the start of
+// the real payload. Errors: as decode_incoming, and a head too short for the topic and id.
+inline constexpr std::size_t kPublishHeadSize = 2 + 65535 + 2 + 4096;
+Result<Publish> decode_publish_head(const FixedHeader& header, ByteView head);
+
 // "connection refused: bad user name or password" and the like, for return codes 1..5.
 std::string connack_reason(std::uint8_t return_code);
 

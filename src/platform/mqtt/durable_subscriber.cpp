@@ -1,5 +1,6 @@
 #include "platform/mqtt/durable_subscriber.hpp"
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
@@ -137,18 +138,52 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
     core::Bytes buffer;
     std::array<std::uint8_t, 16384> chunk{};
     bool subscribed = false;
+    std::size_t skip = 0;  // bytes of an oversize PUBLISH still to be thrown away
     for (;;) {
       // Every whole packet in the buffer, then read more.
       for (;;) {
-        auto header = mqtt::parse_fixed_header(buffer, s->o.max_packet);
+        if (skip > 0) {
+          const std::size_t n = std::min(skip, buffer.size());
+          buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+          skip -= n;
+          if (skip > 0) break;
+        }
+        auto header = mqtt::parse_fixed_header(buffer, mqtt::kMaxRemainingLength);
         if (!header) {
           s->close("");
           co_return "from " + where + ": " + header.error().message();
         }
-        if (!*header || buffer.size() < (*header)->header_size + (*header)->remaining_length) {
-          break;
-        }
+        if (!*header) break;
         const auto& h = **header;
+        if (h.remaining_length > s->o.max_packet) {
+          if (h.type != mqtt::PacketType::publish || !s->accepted) {
+            s->close("");
+            co_return "from " + where + ": a packet of " + std::to_string(h.remaining_length) +
+                " bytes (at most " + std::to_string(s->o.max_packet) + " are accepted)";
+          }
+          // Its topic and the start of its payload; the rest is thrown away as it arrives.
+          const std::size_t head = std::min({h.remaining_length - 1, mqtt::kPublishHeadSize,
+                                             std::max<std::size_t>(s->o.max_packet, 64)});
+          if (buffer.size() < h.header_size + head) break;
+          auto p =
+              mqtt::decode_publish_head(h, core::ByteView(buffer.data() + h.header_size, head));
+          buffer.erase(buffer.begin(),
+                       buffer.begin() + static_cast<std::ptrdiff_t>(h.header_size + head));
+          skip = h.remaining_length - head;
+          if (!p) {
+            s->close("");
+            co_return "from " + where + ": " + p.error().message();
+          }
+          ++s->stats.received;
+          ++s->stats.oversize;
+          ReceivedMessage m{std::move(p->topic), std::move(p->payload), p->qos, p->dup,
+                            p->packet_id,        s->connection};
+          m.truncated = true;
+          m.size = h.remaining_length;
+          if (s->on_message) s->on_message(std::move(m));
+          continue;
+        }
+        if (buffer.size() < h.header_size + h.remaining_length) break;
         const core::ByteView body(buffer.data() + h.header_size, h.remaining_length);
         auto packet = mqtt::decode_incoming(h, body);
         buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(
@@ -179,6 +214,7 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
           ++s->stats.received;
           ReceivedMessage m{std::move(p->topic), std::move(p->payload), p->qos, p->dup,
                             p->packet_id,        s->connection};
+          m.size = h.remaining_length;
           if (s->on_message) s->on_message(std::move(m));
         } else if (auto* rel = std::get_if<mqtt::PacketId>(&*packet)) {
           s->send(mqtt::encode_pubcomp(rel->packet_id));  // QoS 2: the message was stored

@@ -8,6 +8,11 @@
 // application had not acknowledged when the connection ended or the process died arrives again
 // (flagged dup). Storage must therefore be idempotent (the server's UNIQUE(serial, time)).
 //
+// A PUBLISH larger than max_packet is not kept whole (nor does it end the connection, which the
+// broker would answer by sending it again, for ever): its topic and the start of its payload are
+// handed over flagged `truncated`, with its full size, and the rest is read and thrown away. The
+// application records it and acknowledges it like any other message.
+//
 // Threading: everything, callbacks included, runs on the executor's one thread.
 #pragma once
 
@@ -34,7 +39,8 @@ struct DurableSubscriberOptions {
   std::chrono::seconds keepalive{60};
   std::optional<std::string> username;
   std::optional<std::string> password;
-  std::size_t max_packet = 256 * 1024;  // a larger packet ends the connection (and is logged)
+  // A larger PUBLISH is handed over truncated; any other larger packet ends the connection.
+  std::size_t max_packet = 256 * 1024;
   std::chrono::milliseconds connect_timeout{10000};
   MqttBackoff backoff;
 };
@@ -47,6 +53,9 @@ struct ReceivedMessage {
   // What acknowledge() needs: the packet id on the connection it came on.
   std::uint16_t packet_id = 0;
   std::uint64_t connection = 0;
+  // Larger than max_packet: `payload` holds only its start; `size` is the whole packet's.
+  bool truncated = false;
+  std::size_t size = 0;  // the PUBLISH's remaining length
 };
 
 struct DurableSubscriberStats {
@@ -54,6 +63,7 @@ struct DurableSubscriberStats {
   std::uint64_t connects = 0;
   std::uint64_t disconnects = 0;
   std::uint64_t received = 0;
+  std::uint64_t oversize = 0;  // handed over truncated
   std::uint64_t acknowledged = 0;
   std::uint64_t acks_dropped = 0;  // for a connection that had ended: the broker sends again
   std::string last_error;

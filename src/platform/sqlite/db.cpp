@@ -1,5 +1,12 @@
 #include "platform/sqlite/db.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <utility>
 
 namespace ml::platform::sqlite {
@@ -33,6 +40,10 @@ Statement& Statement::bind(int index, std::string_view text) {
 }
 
 Statement& Statement::bind_blob(int index, core::ByteView blob) {
+  if (blob.empty()) {
+    sqlite3_bind_zeroblob(stmt_, index, 0);  // a null pointer would bind NULL, not an empty blob
+    return *this;
+  }
   sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
   return *this;
 }
@@ -89,9 +100,66 @@ bool Statement::is_null(int column) const {
 
 // ---- Db ----
 
+namespace {
+
+core::Error os_error(const std::string& what, int err) {
+  return core::make_error(core::Errc::storage_failure, what + ": " + std::strerror(err));
+}
+
+// Creates `path` 0600 when it does not exist; tightens a file of ours to 0600 when it gives
+// anything to the group or others. A file that is missing stays missing when `create` is false.
+core::Status make_private_file(const std::string& path, bool create) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return os_error("cannot look at " + path, errno);
+    if (!create) return core::Ok{};
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      if (errno == EEXIST) return make_private_file(path, false);  // created meanwhile
+      return os_error("cannot create " + path, errno);
+    }
+    const int rc = ::fchmod(fd, 0600);  // the umask may have taken bits away from 0600
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return os_error("cannot set the mode of " + path, err);
+    return core::Ok{};
+  }
+  // Only the owner may change the mode (another user may be reading a copy it was given).
+  if ((st.st_mode & 0077) != 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid() &&
+      ::chmod(path.c_str(), 0600) != 0) {
+    return os_error("cannot set the mode of " + path, errno);
+  }
+  return core::Ok{};
+}
+
+}  // namespace
+
+core::Status make_private_directories(const std::string& dir) {
+  if (dir.empty()) return core::Ok{};
+  std::filesystem::path at;
+  for (const auto& part : std::filesystem::path(dir)) {
+    at /= part;
+    struct stat st {};
+    if (::stat(at.c_str(), &st) == 0) continue;
+    if (errno != ENOENT) return os_error("cannot look at " + at.string(), errno);
+    if (::mkdir(at.c_str(), 0700) != 0 && errno != EEXIST) {
+      return os_error("cannot create " + at.string(), errno);
+    }
+    if (::chmod(at.c_str(), 0700) != 0)
+      return os_error("cannot set the mode of " + at.string(), errno);
+  }
+  return core::Ok{};
+}
+
 core::Result<Db> Db::open(const std::string& path) {
   Db db;
   db.path_ = path;
+  const bool special = path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0;
+  if (!special) {
+    ML_TRY(make_private_file(path, true));
+    for (const char* suffix : {"-wal", "-shm"})
+      ML_TRY(make_private_file(path + suffix, false));
+  }
   const int rc =
       sqlite3_open_v2(path.c_str(), &db.db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

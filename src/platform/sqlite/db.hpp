@@ -1,6 +1,11 @@
 // A small RAII wrapper over the SQLite C API: a connection, prepared statements with typed
 // binding and reading, transactions, and numbered migrations. Errors are values that name the
 // database and the statement.
+//
+// The databases hold secrets (meter keys, password hashes, Wi-Fi passwords), so their files are
+// the owner's only, whatever the umask: a new database file is created 0600 (SQLite creates its
+// -wal and -shm files with the database file's mode), an existing one is set to 0600 when it is
+// open to anyone else, and make_private_directories creates missing folders 0700.
 #pragma once
 
 #include <sqlite3.h>
@@ -54,8 +59,9 @@ class Statement {
 
 class Db {
  public:
-  // Opens (creating) the file with WAL journaling, synchronous=FULL (a committed transaction
-  // survives a power cut), foreign keys on and a busy timeout.
+  // Opens (creating, 0600) the file with WAL journaling, synchronous=FULL (a committed
+  // transaction survives a power cut), foreign keys on and a busy timeout. The file and its -wal
+  // and -shm files are made 0600 when their mode gives anything to the group or others.
   static core::Result<Db> open(const std::string& path);
   Db(Db&& other) noexcept;
   Db& operator=(Db&& other) noexcept;
@@ -82,6 +88,10 @@ class Db {
   sqlite3* db_ = nullptr;
   std::string path_;
 };
+
+// Creates `dir` and every missing folder above it with mode 0700 (whatever the umask). Folders
+// that exist are left as they are.
+core::Status make_private_directories(const std::string& dir);
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back when not committed.
 class Transaction {

@@ -348,6 +348,20 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     }
     return json_response(200, json{{"entries", std::move(list)}});
   }
+  if (parts.size() == 2 && parts[1] == "unknown-serials" && get) {
+    // Serials whose messages were rejected as unknown: devices to adopt with `meters add`.
+    if (c.user.role != "admin") return error(403, "unknown serials are for admins");
+    auto seen = store_.unknown_serials(kListLimit);
+    if (!seen) return store_error(seen.error());
+    json list = json::array();
+    for (const auto& u : *seen) {
+      list.push_back({{"serial", u.serial},
+                      {"count", u.count},
+                      {"first_time", u.first_time},
+                      {"last_time", u.last_time}});
+    }
+    return json_response(200, json{{"serials", std::move(list)}});
+  }
   if (parts.size() == 2 && parts[1] == "meters") {
     if (post) return add_meter(r, c);
     if (!get) return error(405, "GET or POST");
@@ -393,6 +407,15 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
     for (const auto& [fn, value] : *diag)
       d[fn] = {{"value", value.first}, {"time", value.second}};
     (*v)["diagnostics"] = std::move(d);
+    // Messages naming this meter that were rejected (a wrong key shows here as bad_mac).
+    auto rejected = store_.rejections_for(m.serial);
+    if (!rejected) return store_error(rejected.error());
+    json rj = json::object();
+    for (const auto& x : *rejected) {
+      rj[x.reason] = {{"count", x.count}, {"first_time", x.first_time}, {"last_time", x.last_time}};
+    }
+    (*v)["rejected"] = std::move(rj);
+    (*v)["offline_since"] = m.offline_since == 0 ? json(nullptr) : json(m.offline_since);
     return json_response(200, *v);
   }
   if (what == "series" || what == "samples.csv" || what == "energy.csv") {

@@ -86,17 +86,15 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
   auto window = rate_window(store, m.serial);
   if (!window) return window.error();
   const StoredSample* latest = window->empty() ? nullptr : &window->back();
-  auto offline = store.latest_event(m.serial, "offline");
-  if (!offline) return offline.error();
   auto entries = store.payments(m.serial);
   if (!entries) return entries.error();
 
+  // Seen: the newest authentic message (a sample or a reply). The last will is not
+  // authenticated: it only marks the meter offline until the next authentic message.
   std::int64_t last_seen = m.last_sample_time;
   for (const auto& [fn, v] : *diag)
     last_seen = std::max(last_seen, v.second);
-  const bool will_after_sample = *offline && (*offline)->time >= m.last_sample_time;
-  if (*offline) last_seen = std::max(last_seen, (*offline)->time);
-  const bool online = last_seen > 0 && !will_after_sample && now - last_seen <= offline_after_s;
+  const bool online = last_seen > 0 && m.offline_since == 0 && now - last_seen <= offline_after_s;
   auto diag_value = [&](const char* fn) {
     auto it = diag->find(fn);
     return it == diag->end() ? json(nullptr) : json(it->second.first);
