@@ -83,7 +83,9 @@ class Db {
   std::string path_;
 };
 
-// BEGIN IMMEDIATE ... COMMIT, rolled back when not committed.
+// BEGIN IMMEDIATE ... COMMIT, rolled back when not committed. Inside a transaction already open
+// on the connection it is a savepoint instead: its writes then commit or roll back with the
+// outer one (so a store method can take part in a larger transaction).
 class Transaction {
  public:
   explicit Transaction(Db& db);
@@ -95,6 +97,7 @@ class Transaction {
 
  private:
   Db& db_;
+  bool nested_;
   core::Status begun_;
   bool done_ = false;
 };
