@@ -691,7 +691,7 @@ int main(int argc, char** argv) {
   auto pa = std::make_shared<PayArgs>();
   auto* payc = app.add_subcommand("pay", "Add a payment and queue the new open_until limit");
   payc->add_option("serial", pa->serial, "the meter's serial")->required();
-  payc->add_option("--amount", pa->amount, "money paid, exact decimal")->required();
+  payc->add_option("--amount", pa->amount, "money paid, exact decimal above 0")->required();
   payc->add_option("--price", pa->price, "money per kWh (per m3 for water); 0 credits no energy")
       ->required();
   payc->add_option("--note", pa->note, "a note for the ledger");
@@ -699,7 +699,9 @@ int main(int argc, char** argv) {
   payc->footer(
       "open_until = sum of amount/price over the meter's payments + its setup value (kWh, to 1 "
       "Wh);\n"
-      "the device closes its valve by itself when its register reaches it.\n\n"
+      "the device closes its valve by itself when its register reaches it. The payment and the\n"
+      "limit are stored together or not at all. A wrong payment is corrected or withdrawn with\n"
+      "`payments correct|void` (a zero or negative amount is refused).\n\n"
       "Example:\n  meterlogger-server pay 6892850 --amount 500 --price 0.85 --note \"MobilePay "
       "2026-11\"");
   payc->callback([&] { pay(config, *pa); });
