@@ -151,6 +151,7 @@ web_dir = "web"
 session_hours = 8
 offline_after = 600
 secure_cookies = true
+trusted_proxies = ["127.0.0.1", "fd00::/8"]
 )",
                                "/etc/meterlogger/server.toml");
   ASSERT_TRUE(c.ok()) << c.error().message();
@@ -165,6 +166,17 @@ secure_cookies = true
       "/x.toml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().detail.find("http.session_hours"), std::string::npos) << bad.error().detail;
+  EXPECT_EQ(c->http.trusted_proxies.size(), 2u);
+  EXPECT_TRUE(is_inside("fd00::7", c->http.trusted_proxies));
+  for (const char* proxies : {"[\"10.0.0.0/33\"]", "[\"proxy.local\"]", "\"127.0.0.1\"", "[1]"}) {
+    auto wrong = parse_server_config(
+        std::string("[database]\npath = \"db\"\n[mqtt]\nhost = \"b\"\n[http]\ntrusted_proxies = ") +
+            proxies + "\n",
+        "/x.toml");
+    ASSERT_FALSE(wrong.ok()) << proxies;
+    EXPECT_NE(wrong.error().detail.find("http.trusted_proxies"), std::string::npos)
+        << wrong.error().detail;
+  }
 }
 
 // Requests straight into the API, on a real SQLite file.
