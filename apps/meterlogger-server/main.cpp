@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -26,6 +27,7 @@
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
 #include "platform/systemd/notify.hpp"
+#include "server/audit.hpp"
 #include "server/commands.hpp"
 #include "server/config.hpp"
 #include "server/http/api.hpp"
@@ -585,7 +587,11 @@ void users_list(const std::string& config_path) {
 
 void audit_list(const std::string& config_path, const std::string& serial, int limit) {
   auto store = open_store(config_from(config_path));
-  for (const auto& e : ok(store->admin_audit(serial, limit))) {
+  std::set<std::string> users;
+  for (const auto& u : ok(store->users()))
+    users.insert(u.name);
+  for (const auto& entry : ok(store->admin_audit(serial, limit))) {
+    const auto e = server::shown(entry, users);
     std::cout << utc(e.time) << " " << e.actor << "@" << e.remote << " " << e.action
               << (e.serial.empty() ? "" : " " + e.serial)
               << (e.detail.empty() ? "" : ": " + e.detail) << "\n";

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/bytes.hpp"
 #include "core/decimal.hpp"
@@ -13,6 +14,7 @@
 #include "core/topic/topic.hpp"
 #include "password/password.hpp"
 #include "platform/log/log.hpp"
+#include "server/audit.hpp"
 #include "server/client_address.hpp"
 #include "server/commands.hpp"
 #include "server/http/views.hpp"
@@ -26,8 +28,6 @@ using json = nlohmann::ordered_json;
 using core::Decimal;
 
 constexpr std::size_t kTokenBytes = 32;
-// The actor of a failed login whose name is no user (user names cannot begin with "(").
-constexpr const char* kUnknownUser = "(unknown)";
 constexpr int kListLimit = 500;
 
 Response json_response(int status, const json& j) {
@@ -353,8 +353,14 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     }
     auto entries = store_.admin_audit_scoped(scope, kListLimit);
     if (!entries) return store_error(entries.error());
+    auto users = store_.users();
+    if (!users) return store_error(users.error());
+    std::set<std::string> names;
+    for (const auto& u : *users)
+      names.insert(u.name);
     json list = json::array();
-    for (const auto& e : *entries) {
+    for (const auto& entry : *entries) {
+      const AdminAuditEntry e = shown(entry, names);
       list.push_back({{"id", e.id},
                       {"time", e.time},
                       {"actor", e.actor},
@@ -494,9 +500,7 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
     auto id =
         store_.enqueue_command(m.serial, command, argument, now, timeout == 0 ? 0 : now + timeout);
     if (!id) return store_error(id.error());
-    const std::string shown = core::topic::masked_argument(command, argument);
-    audit(c.user.name, r, "command", m.serial,
-          "#" + std::to_string(*id) + " " + command + (shown.empty() ? "" : " " + shown));
+    audit(c.user.name, r, "command", m.serial, command_audit_detail(*id, command, argument));
     return json_response(201, json{{"id", *id}});
   }
 
