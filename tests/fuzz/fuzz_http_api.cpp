@@ -102,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Never log out the shared session (that is tested elsewhere).
   if (r.path.find("logout") != std::string::npos) return 0;
   const auto out = w.api->handle(r);
-  static const std::set<int> documented = {200, 201, 204, 400, 401, 403, 404, 405, 409, 429};
+  static const std::set<int> documented = {200, 201, 204, 400, 401, 403, 404, 405, 409, 415, 429};
   if (documented.count(out.status) == 0) std::abort();
   if (out.content_type == "application/json" && out.status != 204 &&
       nlohmann::json::parse(out.body, nullptr, false).is_discarded()) {
