@@ -745,6 +745,23 @@ core::Result<std::int64_t> SqliteStore::enqueue_command(const std::string& seria
 }
 
 core::Result<std::vector<Command>> SqliteStore::due_commands(std::int64_t now, int limit) {
+  // A password in a command that expires unconfirmed is needed no more: masked first.
+  auto expiring = db_.prepare(
+      "SELECT id, command, argument FROM commands WHERE state IN ('queued', 'sent') AND "
+      "expires > 0 AND expires <= ?");
+  if (!expiring) return expiring.error();
+  expiring->bind(1, now);
+  std::vector<std::pair<std::int64_t, std::string>> masked;
+  ML_TRY(each_row(*expiring, [&] {
+    const std::string argument = expiring->text(2);
+    const std::string shown = core::topic::masked_argument(expiring->text(1), argument);
+    if (shown != argument) masked.emplace_back(expiring->int64(0), shown);
+  }));
+  for (const auto& [id, shown] : masked) {
+    auto up = db_.prepare("UPDATE commands SET argument=? WHERE id=?");
+    if (!up) return up.error();
+    ML_TRY(up->bind(1, shown).bind(2, id).run());
+  }
   auto expire = db_.prepare(
       "UPDATE commands SET state='expired' WHERE state IN ('queued', 'sent') AND expires > 0 AND "
       "expires <= ?");

@@ -463,6 +463,12 @@ TEST(ServerHttp, SecretsAreMaskedWhereverTheyAreShown) {
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='command'"), 4);
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%hunter22%'"), 0);
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%secret123%'"), 1);
+  // ... or until it expires unconfirmed.
+  ASSERT_TRUE(d.store().due_commands(now + 2 * 86400, 100).ok());
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE state='expired'"), 3);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%secret123%' OR "
+                    "argument LIKE '%mesh-pass-1%' OR argument LIKE '%cronpass1%'"),
+            0);
   // The command line masks too.
   auto show = d.cli({"meters", "show", "6892850"});
   ASSERT_EQ(show.status, 0) << show.err;
