@@ -14,17 +14,20 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "core/bytes.hpp"
 #include "core/decimal.hpp"
 #include "core/envelope/envelope.hpp"
+#include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "password/password.hpp"
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
 #include "platform/systemd/notify.hpp"
+#include "server/audit.hpp"
 #include "server/commands.hpp"
 #include "server/config.hpp"
 #include "server/http/api.hpp"
@@ -256,7 +259,7 @@ void meters_show(const std::string& config_path, const std::string& serial) {
   j["key"] = "set (not shown)";
   nlohmann::ordered_json diag = nlohmann::ordered_json::object();
   for (const auto& [fn, v] : ok(store->diagnostics(serial))) {
-    diag[fn] = {{"value", v.first}, {"time", v.second}};
+    diag[fn] = {{"value", core::topic::masked_reply(fn, v.first)}, {"time", v.second}};
   }
   j["diagnostics"] = diag;
   const auto entries = ok(store->payments(serial));
@@ -340,7 +343,10 @@ void send_command(const std::string& config_path, const SendArgs& a) {
     auto c = ok(store->command(id));
     if (!c) fail("command #" + std::to_string(id) + " disappeared", 3);
     if (c->state == "acked") {
-      std::cout << c->reply.value_or("") << "\n";
+      const auto* info = core::topic::find_command(a.command);
+      std::cout << core::topic::masked_reply(info != nullptr ? info->reply : a.command,
+                                             c->reply.value_or(""))
+                << "\n";
       return;
     }
     if (c->state == "expired" || c->state == "superseded") {
@@ -376,8 +382,7 @@ std::string actor_of(const std::string& given) {
   return user != nullptr ? user : "unknown";
 }
 
-void print_limit(server::ServerStore& store, const std::string& serial) {
-  const auto limit = ok(server::queue_open_until(store, serial, unix_now()));
+void print_limit(const std::string& serial, const std::string& limit) {
   std::cout << "queued open_until " << limit << " for " << serial
             << " (the device closes its valve there)\n";
 }
@@ -387,22 +392,18 @@ server::Payment payment_from(const PayArgs& a) {
   p.serial = a.serial;
   p.time = unix_now();
   p.amount = ok(server::parse_money(a.amount, "--amount")).to_string();
-  const auto price = ok(server::parse_money(a.price, "--price"));
-  if (price.negative) fail("--price must not be negative");
-  p.price = price.to_string();
+  p.price = ok(server::parse_money(a.price, "--price")).to_string();
   p.note = a.note;
+  if (auto checked = server::check_entry(p); !checked) fail("--" + checked.error().detail);
   return p;
 }
 
 void pay(const std::string& config_path, const PayArgs& a) {
-  auto store = open_store(config_from(config_path));
-  const auto meter = ok(store->meter(a.serial));
-  if (!meter) fail("no meter " + a.serial);
   const auto p = payment_from(a);
-  ok(server::limit_with(*meter, ok(store->payments(a.serial)), p));
-  const auto id = ok(store->add_payment(p, actor_of(a.actor), unix_now()));
-  std::cout << "payment #" << id << ": " << p.amount << " at " << p.price << " per kWh\n";
-  print_limit(*store, a.serial);
+  auto store = open_store(config_from(config_path));
+  const auto change = ok(server::add_payment(*store, p, actor_of(a.actor), unix_now()));
+  std::cout << "payment #" << change.id << ": " << p.amount << " at " << p.price << " per kWh\n";
+  print_limit(a.serial, change.open_until);
 }
 
 void payments_list(const std::string& config_path, const std::string& serial) {
@@ -430,24 +431,19 @@ void payments_correct(const std::string& config_path, PayArgs a) {
   if (a.price.empty()) a.price = old->price;
   if (a.note.empty()) a.note = old->note;
   const auto replacement = payment_from(a);
-  auto entries = ok(store->payments(old->serial));
-  for (auto& e : entries)
-    if (e.id == a.id) e.state = "void";
-  const auto meter = ok(store->meter(old->serial));
-  if (!meter) fail("no meter " + old->serial);
-  ok(server::limit_with(*meter, entries, replacement));
-  const auto id = ok(store->correct_payment(a.id, replacement, actor_of(a.actor), unix_now()));
-  std::cout << "payment #" << a.id << " corrected by #" << id << "\n";
-  print_limit(*store, old->serial);
+  const auto change =
+      ok(server::correct_payment(*store, a.id, replacement, actor_of(a.actor), unix_now()));
+  std::cout << "payment #" << a.id << " corrected by #" << change.id << "\n";
+  print_limit(old->serial, change.open_until);
 }
 
 void payments_void(const std::string& config_path, const PayArgs& a) {
   auto store = open_store(config_from(config_path));
   auto old = ok(store->payment(a.id));
   if (!old) fail("no payment #" + std::to_string(a.id));
-  ok(store->void_payment(a.id, actor_of(a.actor), unix_now()));
+  const auto change = ok(server::void_payment(*store, a.id, actor_of(a.actor), unix_now()));
   std::cout << "payment #" << a.id << " withdrawn\n";
-  print_limit(*store, old->serial);
+  print_limit(old->serial, change.open_until);
 }
 
 void payments_audit(const std::string& config_path, const std::string& serial) {
@@ -574,6 +570,8 @@ void audit_cli(server::ServerStore& store, const std::string& action, const std:
 
 void users_add(const std::string& config_path, const UserArgs& a) {
   if (a.name.empty() || a.name.size() > 64) fail("the user name must have 1..64 characters");
+  // "(unknown)" in the audit log is a failed login with a name that is no user.
+  if (a.name.front() == '(') fail("a user name must not begin with \"(\"");
   if (a.role != "admin" && a.role != "viewer") fail("--role must be admin or viewer");
   server::User u;
   u.name = a.name;
@@ -610,6 +608,14 @@ void users_remove(const std::string& config_path, const std::string& name) {
   std::cout << "removed user " << name << " (its sessions ended)\n";
 }
 
+void users_unlock(const std::string& config_path, const std::string& name) {
+  auto store = open_store(config_from(config_path));
+  ok(store->unlock_user(name, unix_now()));
+  audit_cli(*store, "user.unlock", name);
+  std::cout << "unlocked " << name
+            << ": its failed logins no longer count (the address limit stays)\n";
+}
+
 void users_list(const std::string& config_path) {
   auto store = open_store(config_from(config_path));
   std::printf("%-20s %-7s %s\n", "name", "role", "groups");
@@ -623,7 +629,11 @@ void users_list(const std::string& config_path) {
 
 void audit_list(const std::string& config_path, const std::string& serial, int limit) {
   auto store = open_store(config_from(config_path));
-  for (const auto& e : ok(store->admin_audit(serial, limit))) {
+  std::set<std::string> users;
+  for (const auto& u : ok(store->users()))
+    users.insert(u.name);
+  for (const auto& entry : ok(store->admin_audit(serial, limit))) {
+    const auto e = server::shown(entry, users);
     std::cout << utc(e.time) << " " << e.actor << "@" << e.remote << " " << e.action
               << (e.serial.empty() ? "" : " " + e.serial)
               << (e.detail.empty() ? "" : ": " + e.detail) << "\n";
@@ -740,7 +750,7 @@ int main(int argc, char** argv) {
   auto pa = std::make_shared<PayArgs>();
   auto* payc = app.add_subcommand("pay", "Add a payment and queue the new open_until limit");
   as_serial(payc->add_option("serial", pa->serial, "the meter's serial"))->required();
-  payc->add_option("--amount", pa->amount, "money paid, exact decimal")->required();
+  payc->add_option("--amount", pa->amount, "money paid, exact decimal above 0")->required();
   payc->add_option("--price", pa->price, "money per kWh (per m3 for water); 0 credits no energy")
       ->required();
   payc->add_option("--note", pa->note, "a note for the ledger");
@@ -748,7 +758,9 @@ int main(int argc, char** argv) {
   payc->footer(
       "open_until = sum of amount/price over the meter's payments + its setup value (kWh, to 1 "
       "Wh);\n"
-      "the device closes its valve by itself when its register reaches it.\n\n"
+      "the device closes its valve by itself when its register reaches it. The payment and the\n"
+      "limit are stored together or not at all. A wrong payment is corrected or withdrawn with\n"
+      "`payments correct|void` (a zero or negative amount is refused).\n\n"
       "Example:\n  meterlogger-server pay 6892850 --amount 500 --price 0.85 --note \"MobilePay "
       "2026-11\"");
   payc->callback([&] { pay(config, *pa); });
@@ -785,7 +797,8 @@ int main(int argc, char** argv) {
   serve_cmd->callback([&] { serve(config); });
 
   auto ua = std::make_shared<UserArgs>();
-  auto* users = app.add_subcommand("users", "Add, list and remove dashboard users; passwords");
+  auto* users =
+      app.add_subcommand("users", "Add, list, unlock and remove dashboard users; passwords");
   users->require_subcommand(1);
   auto* uadd = users->add_subcommand("add", "Add a user (the password is asked for)");
   uadd->add_option("name", ua->name, "the login name")->required();
@@ -810,6 +823,14 @@ int main(int argc, char** argv) {
   auto* urm = users->add_subcommand("remove", "Remove a user (its sessions end)");
   urm->add_option("name", ua->name, "the login name")->required();
   urm->callback([&] { users_remove(config, ua->name); });
+  auto* uul = users->add_subcommand(
+      "unlock", "Let a user log in again after too many failed logins (the running serve too)");
+  uul->add_option("name", ua->name, "the login name")->required();
+  uul->footer(
+      "Five wrong passwords within 15 minutes lock an account for the rest of those 15 minutes\n"
+      "(docs/server.md). `serve` sees the unlock at the user's next login.\n\n"
+      "Example:\n  meterlogger-server users unlock anna");
+  uul->callback([&] { users_unlock(config, ua->name); });
   auto* uls = users->add_subcommand("list", "List the users");
   uls->callback([&] { users_list(config); });
 

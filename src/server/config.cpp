@@ -85,6 +85,14 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     ML_TRY(int_setting(hr, "offline_after", c.http.offline_after_s, 60, 7 * 86400));
     ML_TRY(hr.boolean("secure_cookies", c.http.secure_cookies));
     ML_TRY(int_setting(hr, "threads", c.http.threads, 1, 64));
+    std::vector<std::string> proxies;
+    ML_TRY(hr.string_array("trusted_proxies", proxies));
+    if (proxies.size() > 64) return bad("http.trusted_proxies", "at most 64 entries");
+    for (const auto& text : proxies) {
+      auto n = parse_network(text);
+      if (!n) return bad("http.trusted_proxies", n.error().detail);
+      c.http.trusted_proxies.push_back(*n);
+    }
     ML_TRY(hr.no_unknown_keys());
   }
   if (const toml::table* t = r.table("ingest")) {

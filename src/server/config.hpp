@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "server/client_address.hpp"
 
 namespace ml::server {
 
@@ -32,6 +33,8 @@ struct HttpConfig {  // for `serve` (the API and dashboard)
   int offline_after_s = 900;    // a meter that sent nothing for this long is shown offline
   bool secure_cookies = false;  // true behind HTTPS (a reverse proxy): cookies marked Secure
   int threads = 4;
+  // Peers whose X-Forwarded-For names the client (the reverse proxy); none by default.
+  std::vector<Network> trusted_proxies;
 };
 
 struct IngestConfig {

@@ -1,6 +1,7 @@
 #include "server/ingest.hpp"
 
 #include "core/sample/sample.hpp"
+#include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "platform/log/log.hpp"
 
@@ -214,6 +215,8 @@ void Ingest::on_message(platform::ReceivedMessage m) {
                                   item.text.back() == '\n' || item.text.back() == '\t')) {
       item.text.pop_back();
     }
+    // A password the device echoes (set_pwd, set_ssid_pwd, ...) is not needed here: not stored.
+    if (topic->name != "sample") item.text = core::topic::masked_reply(topic->name, item.text);
     if (topic->name == "sample") {
       auto parsed = core::sample::parse_sample(item.text);
       if (!parsed) return reject(m, serial, "bad_text", parsed.error().detail);

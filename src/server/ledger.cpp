@@ -25,6 +25,21 @@ core::Result<Decimal> parse_money(const std::string& text, const char* what) {
   return *v;
 }
 
+core::Status check_entry(const Payment& entry) {
+  auto amount = Decimal::parse(entry.amount);
+  if (!amount || amount->negative || amount->is_zero()) {
+    return core::make_error(core::Errc::invalid_argument,
+                            "amount must be above 0, not \"" + entry.amount +
+                                "\" (correct or void a wrong payment instead)");
+  }
+  auto price = Decimal::parse(entry.price);
+  if (!price || price->negative) {
+    return core::make_error(core::Errc::invalid_argument,
+                            "price must be 0 or more, not \"" + entry.price + "\"");
+  }
+  return core::Ok{};
+}
+
 core::Result<Decimal> credited(const Payment& p) {
   auto amount = Decimal::parse(p.amount);
   auto price = Decimal::parse(p.price);

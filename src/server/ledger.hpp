@@ -47,4 +47,10 @@ Remaining remaining(const core::Decimal& limit, const std::vector<StoredSample>&
 // Checks an amount or a price as typed: a decimal; a price must not be negative.
 core::Result<core::Decimal> parse_money(const std::string& text, const char* what);
 
+// A new ledger entry (a payment, or the replacement in a correction) must have an amount above
+// 0 and a price of 0 or more. A zero or negative amount would lower the limit below what was
+// confirmed and be queued as a negative open_until the device refuses; a mistaken entry is
+// corrected or voided instead (`payments correct|void`), each with its audit entry.
+core::Status check_entry(const Payment& entry);
+
 }  // namespace ml::server

@@ -31,6 +31,85 @@ core::Result<std::string> queue_open_until(ServerStore& store, const std::string
   return text;
 }
 
+namespace {
+
+// Checks `entry` against the meter's ledger (with `voided` withdrawn first) so the sum stays
+// exact; the meter's absence is an error naming it.
+core::Status check_against_ledger(ServerStore& store, const Payment& entry, std::int64_t voided) {
+  ML_TRY(check_entry(entry));
+  auto meter = store.meter(entry.serial);
+  if (!meter) return meter.error();
+  if (!*meter) return core::make_error(core::Errc::invalid_argument, "no meter " + entry.serial);
+  auto entries = store.payments(entry.serial);
+  if (!entries) return entries.error();
+  for (auto& e : *entries)
+    if (e.id == voided) e.state = "void";
+  auto limit = limit_with(**meter, *entries, entry);
+  if (!limit) return limit.error();
+  return core::Ok{};
+}
+
+}  // namespace
+
+core::Result<LedgerChange> add_payment(ServerStore& store, const Payment& payment,
+                                       const std::string& actor, std::int64_t now) {
+  LedgerChange out;
+  auto done = store.write_transaction([&]() -> core::Status {
+    ML_TRY(check_against_ledger(store, payment, 0));
+    auto id = store.add_payment(payment, actor, now);
+    if (!id) return id.error();
+    auto limit = queue_open_until(store, payment.serial, now);
+    if (!limit) return limit.error();
+    out = {*id, *limit};
+    return core::Ok{};
+  });
+  if (!done) return done.error();
+  return out;
+}
+
+core::Result<LedgerChange> correct_payment(ServerStore& store, std::int64_t id,
+                                           const Payment& replacement, const std::string& actor,
+                                           std::int64_t now) {
+  LedgerChange out;
+  auto done = store.write_transaction([&]() -> core::Status {
+    auto old = store.payment(id);
+    if (!old) return old.error();
+    if (!*old) {
+      return core::make_error(core::Errc::invalid_argument, "no payment #" + std::to_string(id));
+    }
+    Payment p = replacement;
+    p.serial = (*old)->serial;
+    ML_TRY(check_against_ledger(store, p, id));
+    auto fresh = store.correct_payment(id, p, actor, now);
+    if (!fresh) return fresh.error();
+    auto limit = queue_open_until(store, p.serial, now);
+    if (!limit) return limit.error();
+    out = {*fresh, *limit};
+    return core::Ok{};
+  });
+  if (!done) return done.error();
+  return out;
+}
+
+core::Result<LedgerChange> void_payment(ServerStore& store, std::int64_t id,
+                                        const std::string& actor, std::int64_t now) {
+  LedgerChange out;
+  auto done = store.write_transaction([&]() -> core::Status {
+    auto old = store.payment(id);
+    if (!old) return old.error();
+    if (!*old) {
+      return core::make_error(core::Errc::invalid_argument, "no payment #" + std::to_string(id));
+    }
+    ML_TRY(store.void_payment(id, actor, now));
+    auto limit = queue_open_until(store, (*old)->serial, now);
+    if (!limit) return limit.error();
+    out = {0, *limit};
+    return core::Ok{};
+  });
+  if (!done) return done.error();
+  return out;
+}
+
 Sender::Sender(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config,
                Now now)
     : executor_(executor), store_(store), config_(config), now_(std::move(now)), timer_(executor) {}

@@ -22,6 +22,22 @@ namespace ml::server {
 core::Result<std::string> queue_open_until(ServerStore& store, const std::string& serial,
                                            std::int64_t now);
 
+// The ledger's changes, each one transaction with the open_until it queues (a failure in
+// either leaves neither): the entry is checked (check_entry, limit_with) before anything is
+// written. They return the new entry's id (0 for a void) and the queued limit. The API and the
+// command line both use these.
+struct LedgerChange {
+  std::int64_t id = 0;
+  std::string open_until;
+};
+core::Result<LedgerChange> add_payment(ServerStore& store, const Payment& payment,
+                                       const std::string& actor, std::int64_t now);
+core::Result<LedgerChange> correct_payment(ServerStore& store, std::int64_t id,
+                                           const Payment& replacement, const std::string& actor,
+                                           std::int64_t now);
+core::Result<LedgerChange> void_payment(ServerStore& store, std::int64_t id,
+                                        const std::string& actor, std::int64_t now);
+
 class Sender {
  public:
   using Now = std::function<std::int64_t()>;

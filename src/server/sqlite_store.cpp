@@ -1,7 +1,10 @@
 #include "server/sqlite_store.hpp"
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "core/topic/names.hpp"
 
 namespace ml::server {
 namespace {
@@ -175,6 +178,8 @@ constexpr std::string_view kMigrations[] = {
            WHERE e.serial = meters.serial AND e.kind = 'offline')
          WHERE (SELECT MAX(time) FROM events e WHERE e.serial = meters.serial
                 AND e.kind = 'offline') >= last_sample_time;)",
+    // 6 (issue 12, api): `users unlock`: failed logins before this time no longer count against the account
+    R"(ALTER TABLE users ADD COLUMN unlocked_at INTEGER NOT NULL DEFAULT 0;)",
 };
 
 // Quarantined messages kept (the oldest go first); their count by reason is kept forever.
@@ -285,6 +290,13 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
   if (!db) return db.error();
   ML_TRY(db->migrate(kMigrations));
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
+}
+
+core::Status SqliteStore::write_transaction(const std::function<core::Status()>& writes) {
+  sq::Transaction tx(db_);  // rolled back unless committed, also when `writes` throws
+  ML_TRY(tx.begun());
+  ML_TRY(writes());
+  return tx.commit();
 }
 
 core::Status SqliteStore::read_snapshot(const std::function<core::Status()>& reads) {
@@ -841,6 +853,23 @@ core::Result<std::int64_t> SqliteStore::enqueue_command(const std::string& seria
 }
 
 core::Result<std::vector<Command>> SqliteStore::due_commands(std::int64_t now, int limit) {
+  // A password in a command that expires unconfirmed is needed no more: masked first.
+  auto expiring = db_.prepare(
+      "SELECT id, command, argument FROM commands WHERE state IN ('queued', 'sent') AND "
+      "expires > 0 AND expires <= ?");
+  if (!expiring) return expiring.error();
+  expiring->bind(1, now);
+  std::vector<std::pair<std::int64_t, std::string>> masked;
+  ML_TRY(each_row(*expiring, [&] {
+    const std::string argument = expiring->text(2);
+    const std::string shown = core::topic::masked_argument(expiring->text(1), argument);
+    if (shown != argument) masked.emplace_back(expiring->int64(0), shown);
+  }));
+  for (const auto& [id, shown] : masked) {
+    auto up = db_.prepare("UPDATE commands SET argument=? WHERE id=?");
+    if (!up) return up.error();
+    ML_TRY(up->bind(1, shown).bind(2, id).run());
+  }
   auto expire = db_.prepare(
       "UPDATE commands SET state='expired' WHERE state IN ('queued', 'sent') AND expires > 0 AND "
       "expires <= ?");
@@ -877,11 +906,17 @@ core::Result<std::vector<std::int64_t>> SqliteStore::acknowledge(const std::stri
   auto pending = read_commands(*q);
   if (!pending) return pending.error();
   std::vector<std::int64_t> acked;
-  auto up = db_.prepare("UPDATE commands SET state='acked', reply=?, reply_time=? WHERE id=?");
+  // Once confirmed, a secret in the argument (a Wi-Fi password) is needed no more: masked.
+  auto up = db_.prepare(
+      "UPDATE commands SET state='acked', reply=?, reply_time=?, argument=? WHERE id=?");
   if (!up) return up.error();
   for (const auto& c : *pending) {
     if (!confirms(c, function, text, reply_time)) continue;
-    ML_TRY(up->bind(1, text).bind(2, now).bind(3, c.id).run());
+    ML_TRY(up->bind(1, text)
+               .bind(2, now)
+               .bind(3, core::topic::masked_argument(c.command, c.argument))
+               .bind(4, c.id)
+               .run());
     up->reset();
     acked.push_back(c.id);
   }
@@ -1112,25 +1147,36 @@ core::Status SqliteStore::remove_user(const std::string& name) {
 }
 
 core::Result<std::vector<User>> SqliteStore::users() {
-  auto q =
-      db_.prepare("SELECT name, password_hash, role, groups, created FROM users ORDER BY name");
+  auto q = db_.prepare(
+      "SELECT name, password_hash, role, groups, created, unlocked_at FROM users "
+      "ORDER BY name");
   if (!q) return q.error();
   std::vector<User> out;
   ML_TRY(each_row(*q, [&] {
-    out.push_back({q->text(0), q->text(1), q->text(2), split_groups(q->text(3)), q->int64(4)});
+    out.push_back(
+        {q->text(0), q->text(1), q->text(2), split_groups(q->text(3)), q->int64(4), q->int64(5)});
   }));
   return out;
 }
 
 core::Result<std::optional<User>> SqliteStore::user(const std::string& name) {
-  auto q = db_.prepare("SELECT name, password_hash, role, groups, created FROM users WHERE name=?");
+  auto q = db_.prepare(
+      "SELECT name, password_hash, role, groups, created, unlocked_at FROM users WHERE name=?");
   if (!q) return q.error();
   q->bind(1, name);
   auto row = q->step();
   if (!row) return row.error();
   if (!*row) return std::optional<User>{};
   return std::optional<User>(
-      User{q->text(0), q->text(1), q->text(2), split_groups(q->text(3)), q->int64(4)});
+      User{q->text(0), q->text(1), q->text(2), split_groups(q->text(3)), q->int64(4), q->int64(5)});
+}
+
+core::Status SqliteStore::unlock_user(const std::string& name, std::int64_t now) {
+  auto q = db_.prepare("UPDATE users SET unlocked_at=? WHERE name=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, now).bind(2, name).run());
+  if (db_.changes() == 0) return core::make_error(core::Errc::invalid_argument, "no user " + name);
+  return core::Ok{};
 }
 
 core::Status SqliteStore::add_session(const std::string& id_hash, const Session& s) {
@@ -1192,6 +1238,30 @@ core::Result<std::vector<AdminAuditEntry>> SqliteStore::admin_audit(const std::s
       "WHERE ?='' OR serial=? ORDER BY id DESC LIMIT ?");
   if (!q) return q.error();
   q->bind(1, serial).bind(2, serial).bind(3, std::int64_t{limit});
+  std::vector<AdminAuditEntry> out;
+  ML_TRY(each_row(*q, [&] {
+    out.push_back(
+        {q->int64(0), q->int64(1), q->text(2), q->text(3), q->text(4), q->text(5), q->text(6)});
+  }));
+  return out;
+}
+
+core::Result<std::vector<AdminAuditEntry>> SqliteStore::admin_audit_scoped(const AuditScope& scope,
+                                                                           int limit) {
+  if (scope.every_group) return admin_audit(scope.serial, limit);
+  auto q = db_.prepare(
+      "SELECT id, time, actor, remote, action, serial, detail FROM admin_audit "
+      "WHERE (?='' OR serial=?) AND ("
+      "  (serial<>'' AND serial IN (SELECT serial FROM meters "
+      "                             WHERE grp IN (SELECT value FROM json_each(?)))) "
+      "  OR (serial='' AND actor=?)) "
+      "ORDER BY id DESC LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, scope.serial)
+      .bind(2, scope.serial)
+      .bind(3, nlohmann::json(scope.groups).dump())
+      .bind(4, scope.actor)
+      .bind(5, std::int64_t{limit});
   std::vector<AdminAuditEntry> out;
   ML_TRY(each_row(*q, [&] {
     out.push_back(

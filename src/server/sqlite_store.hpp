@@ -16,6 +16,7 @@ class SqliteStore final : public ServerStore {
   static core::Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
 
   core::Status read_snapshot(const std::function<core::Status()>& reads) override;
+  core::Status write_transaction(const std::function<core::Status()>& writes) override;
   core::Status add_meter(const Meter& meter) override;
   core::Status update_meter(const Meter& meter) override;
   core::Status remove_meter(const std::string& serial) override;
@@ -75,6 +76,9 @@ class SqliteStore final : public ServerStore {
   core::Result<std::optional<Session>> session(const std::string& id_hash) override;
   core::Status remove_session(const std::string& id_hash) override;
   core::Status audit_admin(const AdminAuditEntry& entry) override;
+  core::Status unlock_user(const std::string& name, std::int64_t now) override;
+  core::Result<std::vector<AdminAuditEntry>> admin_audit_scoped(const AuditScope& scope,
+                                                                int limit) override;
   core::Result<std::vector<AdminAuditEntry>> admin_audit(const std::string& serial,
                                                          int limit) override;
 

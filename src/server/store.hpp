@@ -133,6 +133,7 @@ struct User {
   std::string role = "viewer";
   std::vector<std::string> groups;
   std::int64_t created = 0;
+  std::int64_t unlocked_at = 0;  // `users unlock`: failed logins until then no longer count
 };
 
 // A logged-in browser: stored under the SHA-256 of its cookie's token, never the token itself.
@@ -157,6 +158,16 @@ struct AdminAuditEntry {
 
 inline constexpr std::int64_t kRejectionSerialsKept = 10000;
 
+// Which entries of the admin audit log a reader may see (docs/api.md, GET /api/audit): an
+// admin of every group ("*") sees all of them; an admin of some groups the entries of the
+// meters now in those groups, and its own entries that name no meter (its logins, ...).
+struct AuditScope {
+  std::string serial;  // only this meter's entries; "" for all
+  bool every_group = false;
+  std::vector<std::string> groups;
+  std::string actor;
+};
+
 class ServerStore {
  public:
   virtual ~ServerStore() = default;
@@ -164,6 +175,9 @@ class ServerStore {
   // Runs `reads` on one consistent snapshot of the data (one read transaction where the backend
   // has them: also much faster than a transaction per query).
   virtual core::Status read_snapshot(const std::function<core::Status()>& reads) { return reads(); }
+  // Runs `writes` as one transaction: every change it makes is kept when it returns Ok, none
+  // when it returns an error or throws (a payment and the limit it queues are one change).
+  virtual core::Status write_transaction(const std::function<core::Status()>& writes) = 0;
 
   // ---- meters ----
   virtual core::Status add_meter(const Meter& meter) = 0;  // Errc::invalid_argument if it exists
@@ -263,6 +277,11 @@ class ServerStore {
   // Newest first; every serial when `serial` is empty.
   virtual core::Result<std::vector<AdminAuditEntry>> admin_audit(const std::string& serial,
                                                                  int limit) = 0;
+  // Newest first, what `scope` may see.
+  virtual core::Result<std::vector<AdminAuditEntry>> admin_audit_scoped(const AuditScope& scope,
+                                                                        int limit) = 0;
+  // Sets the user's unlocked_at; Errc::invalid_argument when there is no such user.
+  virtual core::Status unlock_user(const std::string& name, std::int64_t now) = 0;
 };
 
 }  // namespace ml::server

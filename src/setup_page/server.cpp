@@ -3,6 +3,7 @@
 
 #include <thread>
 
+#include "password/limiter.hpp"
 #include "setup_page/page.hpp"
 
 namespace ml::setup_page {
@@ -10,6 +11,7 @@ namespace {
 
 constexpr const char* kCookie = "ml_session";
 constexpr std::size_t kMaxBody = 16 * 1024;  // the forms are small
+constexpr const char* kAccount = "setup";    // the page has one password
 
 class HttpServer final : public Server {
  public:
@@ -84,12 +86,26 @@ class HttpServer final : public Server {
       res.set_content(render_login(""), "text/html; charset=utf-8");
     });
     http_.Post("/login", [this](const httplib::Request& req, httplib::Response& res) {
+      // The server's limit (src/password/limiter.hpp): checked and counted before the password
+      // is, per client address and for the page's one account.
+      const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+      const std::int64_t wait = limiter_.begin(kAccount, req.remote_addr, now);
+      if (wait > 0) {
+        res.status = 429;
+        res.set_header("Retry-After", std::to_string(wait));
+        res.set_content(
+            render_login("Too many wrong passwords: try again in " + std::to_string(wait) + " s."),
+            "text/html; charset=utf-8");
+        return;
+      }
       if (!verify_password(options_.password_hash, req.get_param_value("password"))) {
-        std::this_thread::sleep_for(std::chrono::seconds(1));  // slows down guessing
         res.status = 401;
         res.set_content(render_login("Wrong password."), "text/html; charset=utf-8");
         return;
       }
+      limiter_.succeeded(kAccount, req.remote_addr, now);
       const std::string token = sessions_.open(Clock::now());
       res.set_header("Set-Cookie",
                      std::string(kCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict");
@@ -149,6 +165,7 @@ class HttpServer final : public Server {
   Options options_;
   Backend& backend_;
   Sessions sessions_;
+  password::LoginLimiter limiter_;
   httplib::Server http_;
   int port_ = -1;
   std::thread thread_;

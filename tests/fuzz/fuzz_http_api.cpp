@@ -42,6 +42,7 @@ World& world() {
     User u{"admin", "", "admin", {"*"}, 0};
     ml::password::hash_password("fuzz-password", &u.password_hash);
     (void)x.store->add_user(u);
+    x.config.http.trusted_proxies = {parse_network("127.0.0.0/8").value()};
     x.api =
         std::make_unique<http::Api>(*x.store, x.config, [] { return std::int64_t{1800000000}; });
     auto r = x.api->handle({"POST",
@@ -50,7 +51,9 @@ World& world() {
                             "",
                             "",
                             R"({"username":"admin","password":"fuzz-password"})",
-                            "127.0.0.1"});
+                            "127.0.0.1",
+                            "application/json",
+                            ""});
     for (const auto& [k, v] : r.headers)
       if (k == "Set-Cookie") x.cookie = v.substr(0, v.find(';'));
     x.csrf = nlohmann::json::parse(r.body).value("csrf", "");
@@ -90,6 +93,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   r.body = std::string(in);
   r.remote = "127.0.0.1";
+  r.content_type = (data[0] & 8) != 0 ? "text/plain" : "application/json";
+  if ((data[0] & 16) != 0) r.forwarded_for = std::string(next_line(in));
   if (logged_in) {
     r.cookie = w.cookie;
     r.csrf = w.csrf;
@@ -97,7 +102,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Never log out the shared session (that is tested elsewhere).
   if (r.path.find("logout") != std::string::npos) return 0;
   const auto out = w.api->handle(r);
-  static const std::set<int> documented = {200, 201, 204, 400, 401, 403, 404, 405, 409, 429};
+  static const std::set<int> documented = {200, 201, 204, 400, 401, 403, 404, 405, 409, 415, 429};
   if (documented.count(out.status) == 0) std::abort();
   if (out.content_type == "application/json" && out.status != 204 &&
       nlohmann::json::parse(out.body, nullptr, false).is_discarded()) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -268,7 +269,7 @@ TEST(ServerHttp, LoginSessionAndLogout) {
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='logout' AND actor='anna'"), 1);
 }
 
-TEST(ServerHttp, FailedLoginsAreLimited) {
+TEST(ServerHttp, FailedLoginsAreLimitedPerAccountAndPerAddress) {
   Dashboard d;
   seed(d, now_s());
   d.start();
@@ -284,9 +285,273 @@ TEST(ServerHttp, FailedLoginsAreLimited) {
   EXPECT_LE(retry, 900);
   EXPECT_NE(json::parse(locked->body)["error"].get<std::string>().find("too many"),
             std::string::npos);
-  // The same address is limited for other names as well.
+  // Another user at the same address still logs in: the address has a limit of its own.
+  EXPECT_TRUE(d.login("bo", kViewerPass));
+  // Twenty failures from one address lock it for every name.
+  for (int i = 0; i < 15; ++i) {
+    auto r = d.post("/api/login", {{"username", "user" + std::to_string(i)}, {"password", "x"}},
+                    nullptr);
+    ASSERT_EQ(r->status, 401) << i << " " << r->body;
+  }
   EXPECT_EQ(d.post("/api/login", {{"username", "bo"}, {"password", kViewerPass}}, nullptr)->status,
             429);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='login.failed'"), 20);
+}
+
+// 40 wrong passwords at once: the limiter checks and counts in one step, so exactly five
+// passwords are looked at (each one a login.failed entry); the others are refused unchecked.
+TEST(ServerHttp, ParallelWrongPasswordsGetExactlyFiveChecks) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  std::atomic<int> refused{0}, wrong{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 40; ++i) {
+    threads.emplace_back([&] {
+      // A connection the listen queue dropped got no answer and is tried again: it was never
+      // a login attempt.
+      auto r = d.post("/api/login", {{"username", "anna"}, {"password", "guess"}}, nullptr);
+      for (int retry = 0; !r && retry < 20; ++retry)
+        r = d.post("/api/login", {{"username", "anna"}, {"password", "guess"}}, nullptr);
+      if (r && r->status == 429) ++refused;
+      if (r && r->status == 401) ++wrong;
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(wrong.load(), 5);
+  EXPECT_EQ(refused.load(), 35);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='login.failed'"), 5);
+}
+
+TEST(ServerHttp, UsersUnlockLetsALockedAccountIn) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  for (int i = 0; i < 5; ++i)
+    d.post("/api/login", {{"username", "anna"}, {"password", "guess"}}, nullptr);
+  EXPECT_FALSE(d.login("anna", kAdminPass));
+  auto unlocked = d.cli({"users", "unlock", "anna"});
+  ASSERT_EQ(unlocked.status, 0) << unlocked.err;
+  EXPECT_NE(unlocked.out.find("unlocked anna"), std::string::npos) << unlocked.out;
+  // The running server sees it at the next login.
+  EXPECT_TRUE(d.login("anna", kAdminPass));
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='user.unlock' AND "
+                    "detail='anna'"),
+            1);
+  auto nobody = d.cli({"users", "unlock", "nobody"});
+  EXPECT_EQ(nobody.status, 1);
+  EXPECT_NE(nobody.err.find("no user nobody"), std::string::npos) << nobody.err;
+  // "(unknown)" stands for names that are no user: no user may be called so.
+  auto paren = d.cli({"users", "add", "(unknown)", "--password-file", d.config()});
+  EXPECT_EQ(paren.status, 1);
+}
+
+// A cross-site form can post text/plain or a form encoding, never JSON: every POST must be
+// JSON, the login too (or another site logs the browser in as the attacker).
+TEST(ServerHttp, PostsMustBeJson) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  const std::string body = json{{"username", "anna"}, {"password", kAdminPass}}.dump();
+  for (const char* type :
+       {"text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded"}) {
+    auto r = d.client().Post("/api/login", body, type);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 415) << type << ": " << r->body;
+    EXPECT_TRUE(r->get_header_value("Set-Cookie").empty());
+  }
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM sessions"), 0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit"), 3);  // the users added
+  auto anna = d.login("anna", kAdminPass);                    // application/json
+  ASSERT_TRUE(anna);
+  auto as_text = d.client().Post("/api/meters/6892850/commands",
+                                 {{"Cookie", anna->cookie}, {"X-CSRF-Token", anna->csrf}},
+                                 R"({"command":"ping"})", "text/plain");
+  EXPECT_EQ(as_text->status, 415);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands"), 0);
+}
+
+// Behind a reverse proxy: X-Forwarded-For names the client only when the peer is trusted.
+TEST(ServerHttp, ForwardedForOnlyFromTrustedProxies) {
+  const auto login_from = [](Dashboard& d, const std::string& forwarded, const char* user,
+                             const char* password) {
+    return d.client().Post("/api/login", {{"X-Forwarded-For", forwarded}},
+                           json{{"username", user}, {"password", password}}.dump(),
+                           "application/json");
+  };
+  {
+    // Not trusted (the tests' peer is 127.0.0.1): the header is ignored.
+    Dashboard d("trusted_proxies = [\"10.0.0.0/8\"]\n");
+    seed(d, now_s());
+    d.start();
+    ASSERT_EQ(login_from(d, "203.0.113.9", "bo", kViewerPass)->status, 200);
+    EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='login' AND "
+                      "remote='127.0.0.1'"),
+              1);
+  }
+  Dashboard d("trusted_proxies = [\"127.0.0.1\", \"::1\"]\n");
+  seed(d, now_s());
+  d.start();
+  ASSERT_EQ(login_from(d, "198.51.100.1, 203.0.113.9", "bo", kViewerPass)->status, 200);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='login' AND "
+                    "remote='203.0.113.9'"),
+            1);
+  // Twenty failures lock the client's address, not the proxy's.
+  for (int i = 0; i < 20; ++i) {
+    auto r = login_from(d, "203.0.113.9", ("user" + std::to_string(i)).c_str(), "x");
+    ASSERT_EQ(r->status, 401) << i;
+  }
+  EXPECT_EQ(login_from(d, "203.0.113.9", "bo", kViewerPass)->status, 429);
+  EXPECT_EQ(login_from(d, "203.0.113.10", "bo", kViewerPass)->status, 200);
+}
+
+// Wi-Fi passwords in commands and replies are masked for everyone, in the API, the audit log
+// and the command line; a confirmed command keeps its password no longer.
+TEST(ServerHttp, SecretsAreMaskedWhereverTheyAreShown) {
+  Dashboard d;
+  const auto now = now_s();
+  seed(d, now);
+  d.start();
+  auto root = d.login("root", kAdminPass);
+  auto bo = d.login("bo", kViewerPass);
+  ASSERT_TRUE(root && bo);
+  const std::vector<std::pair<std::string, std::string>> sent = {
+      {"set_ssid_pwd", "ssid=Loppen&pwd=secret123"},
+      {"set_pwd", "hunter22"},
+      {"set_ap_mesh_pwd", "mesh-pass-1"},
+      {"set_cron", "minute=0&hour=3&command=set_ssid_pwd=ssid=the_ssid&pwd=cronpass1"}};
+  for (const auto& [command, argument] : sent) {
+    auto r = d.post("/api/meters/6892850/commands", {{"command", command}, {"argument", argument}},
+                    &*root);
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
+  // The device's echoes, as the ingest would store them (older data may hold them unmasked).
+  d.ingest({reply_at("6892850", now - 5, "set_pwd", "hunter22"),
+            reply_at("6892850", now - 5, "set_ssid_pwd", "ssid=Loppen&pwd=secret123")});
+  const auto c = d.store().commands("6892850").value();
+  ASSERT_TRUE(d.store().mark_sent(c[1].id, now, now + 10).ok());
+  ASSERT_TRUE(d.store().acknowledge("6892850", "set_pwd", "hunter22", now, now).ok());
+  for (const Login* who : {&*bo, &*root}) {
+    auto list = d.get("/api/meters/6892850/commands", who);
+    ASSERT_EQ(list->status, 200);
+    for (const char* secret : {"secret123", "hunter22", "mesh-pass-1", "cronpass1"}) {
+      EXPECT_EQ(list->body.find(secret), std::string::npos) << secret << " in " << list->body;
+    }
+    const auto commands = json::parse(list->body)["commands"];
+    ASSERT_EQ(commands.size(), 4u);
+    EXPECT_EQ(commands[3]["argument"], "ssid=Loppen&pwd=***");
+    EXPECT_EQ(commands[2]["argument"], "***");
+    EXPECT_EQ(commands[2]["reply"], "***");
+    EXPECT_EQ(commands[0]["argument"],
+              "minute=0&hour=3&command=set_ssid_pwd=ssid=the_ssid&pwd=***");
+    auto meter = d.get("/api/meters/6892850", who);
+    EXPECT_EQ(meter->body.find("hunter22"), std::string::npos) << meter->body;
+    EXPECT_EQ(meter->body.find("secret123"), std::string::npos) << meter->body;
+    EXPECT_EQ(json::parse(meter->body)["diagnostics"]["set_ssid_pwd"]["value"],
+              "ssid=Loppen&pwd=***");
+    // The CSV exports hold samples only.
+    for (const char* csv : {"/api/meters/6892850/samples.csv", "/api/meters/6892850/energy.csv"}) {
+      auto r = d.get(csv, who);
+      ASSERT_EQ(r->status, 200);
+      EXPECT_EQ(r->body.find("secret123"), std::string::npos);
+      EXPECT_EQ(r->body.find("hunter22"), std::string::npos);
+    }
+  }
+  // The audit log never had them; a confirmed command's password is gone from the queue, an
+  // unconfirmed one is kept until the device has it.
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE detail LIKE '%secret123%' OR "
+                    "detail LIKE '%hunter22%' OR detail LIKE '%cronpass1%' OR "
+                    "detail LIKE '%mesh-pass-1%'"),
+            0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='command'"), 4);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%hunter22%'"), 0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%secret123%'"), 1);
+  // ... or until it expires unconfirmed.
+  ASSERT_TRUE(d.store().due_commands(now + 2 * 86400, 100).ok());
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE state='expired'"), 3);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%secret123%' OR "
+                    "argument LIKE '%mesh-pass-1%' OR argument LIKE '%cronpass1%'"),
+            0);
+  // The command line masks too.
+  auto show = d.cli({"meters", "show", "6892850"});
+  ASSERT_EQ(show.status, 0) << show.err;
+  EXPECT_EQ(show.out.find("hunter22"), std::string::npos) << show.out;
+  EXPECT_EQ(show.out.find("secret123"), std::string::npos) << show.out;
+  auto audit = d.cli({"audit"});
+  EXPECT_EQ(audit.out.find("secret123"), std::string::npos) << audit.out;
+  EXPECT_NE(audit.out.find("pwd=***"), std::string::npos) << audit.out;
+}
+
+// An admin of some groups sees the audit entries of their meters and its own; the whole log,
+// with everyone's logins and addresses, is for an admin of every group ("*").
+TEST(ServerHttp, AuditIsScopedToTheAdminsGroups) {
+  Dashboard d;
+  seed(d, now_s());
+  d.add_user("kim", kAdminPass, "admin", "Kildevang");
+  d.start();
+  auto anna = d.login("anna", kAdminPass);
+  auto kim = d.login("kim", kAdminPass);
+  auto root = d.login("root", kAdminPass);
+  auto bo = d.login("bo", kViewerPass);
+  ASSERT_TRUE(anna && kim && root && bo);
+  ASSERT_EQ(d.post("/api/meters/6892850/commands", {{"command", "ping"}}, &*anna)->status, 201);
+  ASSERT_EQ(d.post("/api/meters/5555555/commands", {{"command", "ping"}}, &*kim)->status, 201);
+  const auto mine = d.get_json("/api/audit", *anna)["entries"];
+  ASSERT_FALSE(mine.empty());
+  for (const auto& e : mine) {
+    EXPECT_TRUE(e["serial"] == "6892850" || (e["serial"] == "" && e["actor"] == "anna"))
+        << e.dump();
+  }
+  EXPECT_EQ(d.get("/api/audit?serial=5555555", &*anna)->status, 403);
+  EXPECT_EQ(d.get_json("/api/audit?serial=6892850", *anna)["entries"].size(), 1u);
+  const auto theirs = d.get_json("/api/audit", *kim)["entries"];
+  for (const auto& e : theirs) {
+    EXPECT_TRUE(e["serial"] == "5555555" || (e["serial"] == "" && e["actor"] == "kim")) << e.dump();
+  }
+  // The admin of every group sees everything: 4 users added, 4 logins, 2 commands.
+  const auto all = d.get_json("/api/audit", *root)["entries"];
+  EXPECT_EQ(all.size(), 10u);
+  EXPECT_EQ(d.get("/api/audit", &*bo)->status, 403);
+}
+
+// A password typed into the user-name field must not land in the append-only log.
+TEST(ServerHttp, FailedLoginsRecordUnknownNamesAsUnknown) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  EXPECT_FALSE(d.login(kAdminPass, kAdminPass));
+  EXPECT_FALSE(d.login("anna", "wrong-password"));
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE actor LIKE '%admin-secret%' OR "
+                    "detail LIKE '%admin-secret%'"),
+            0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='login.failed' AND "
+                    "actor='(unknown)'"),
+            1);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='login.failed' AND "
+                    "actor='anna'"),
+            1);
+  // The log is append-only: entries an older version wrote with a typed password as the name,
+  // or a command's password, stay; they are masked when shown.
+  const auto now = now_s();
+  ASSERT_TRUE(
+      d.store().audit_admin({0, now, "typed-pass-1", "192.0.2.1", "login.failed", "", ""}).ok());
+  ASSERT_TRUE(d.store()
+                  .audit_admin({0, now, "root", "192.0.2.1", "command", "6892850",
+                                "#9 set_ssid_pwd ssid=Loppen&pwd=old-secret-1"})
+                  .ok());
+  auto root = d.login("root", kAdminPass);
+  ASSERT_TRUE(root);
+  auto listed = d.get("/api/audit", &*root);
+  ASSERT_EQ(listed->status, 200);
+  EXPECT_EQ(listed->body.find("typed-pass-1"), std::string::npos) << listed->body;
+  EXPECT_EQ(listed->body.find("old-secret-1"), std::string::npos) << listed->body;
+  EXPECT_NE(listed->body.find("#9 set_ssid_pwd ssid=Loppen&pwd=***"), std::string::npos)
+      << listed->body;
+  auto cli = d.cli({"audit"});
+  ASSERT_EQ(cli.status, 0) << cli.err;
+  EXPECT_EQ(cli.out.find("typed-pass-1"), std::string::npos) << cli.out;
+  EXPECT_EQ(cli.out.find("old-secret-1"), std::string::npos) << cli.out;
 }
 
 TEST(ServerHttp, ViewersAndAdminsOfOtherGroupsChangeNothing) {
@@ -491,6 +756,39 @@ TEST(ServerHttp, PaymentsPreviewThenAddQueuesTheLimitAndIsAudited) {
   EXPECT_EQ(audit["entries"][0]["remote"], "127.0.0.1");
   EXPECT_FALSE(d.store().db().exec("DELETE FROM admin_audit").ok());
   EXPECT_FALSE(d.store().db().exec("UPDATE admin_audit SET actor='x'").ok());
+}
+
+// A zero or negative amount would queue a limit below what the device has confirmed (a
+// negative open_until it refuses forever): refused by the API and the command line alike.
+TEST(ServerHttp, ZeroAndNegativePaymentsAreRefused) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  auto anna = d.login("anna", kAdminPass);
+  ASSERT_TRUE(anna);
+  for (const char* amount : {"0", "-1000000", "-0.01", "0.000"}) {
+    for (const char* path :
+         {"/api/meters/6892850/payments", "/api/meters/6892850/payments/preview"}) {
+      auto r = d.post(path, {{"amount", amount}, {"price", "1"}}, &*anna);
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 400) << path << " " << amount << ": " << r->body;
+      EXPECT_NE(r->body.find("amount must be above 0"), std::string::npos) << r->body;
+    }
+    auto cli = d.cli({"pay", "6892850", "--amount", amount, "--price", "1"});
+    EXPECT_EQ(cli.status, 1) << amount;
+    EXPECT_NE(cli.err.find("--amount must be above 0"), std::string::npos) << cli.err;
+  }
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments"), 0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments_audit"), 0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands"), 0);
+  // A correction to zero is refused too (a wrong payment is voided instead).
+  auto paid = d.cli({"pay", "6892850", "--amount", "10", "--price", "1"});
+  ASSERT_EQ(paid.status, 0) << paid.err;
+  const auto id = d.count("SELECT MAX(id) FROM payments");
+  auto zero = d.cli({"payments", "correct", std::to_string(id), "--amount", "0"});
+  EXPECT_EQ(zero.status, 1);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments"), 1);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands"), 1);
 }
 
 TEST(ServerHttp, CommandsAndNewMeters) {

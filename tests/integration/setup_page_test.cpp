@@ -148,6 +148,34 @@ TEST(SetupPage, NothingWithoutLoggingIn) {
   EXPECT_EQ(right.get("/status.json")->status, 401);
 }
 
+// The server's login limit (src/password/limiter.hpp): five wrong passwords within 15 minutes
+// and the page refuses even the right one, before looking at it.
+TEST(SetupPage, WrongPasswordsAreLimited) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
+  auto agent = start_agent(
+      dir, write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)},
+                              setup_section()));
+  const int port = page_port(dir, *agent);
+  ASSERT_GT(port, 0);
+  PageClient page(port);
+  for (int i = 0; i < 5; ++i) {
+    auto r = page.login("guess-" + std::to_string(i));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << i;
+  }
+  auto locked = page.login(kPassword);
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->status, 429);
+  const int retry = std::stoi(locked->get_header_value("Retry-After"));
+  EXPECT_GT(retry, 800);
+  EXPECT_LE(retry, 900);
+  EXPECT_NE(locked->body.find("Too many wrong passwords"), std::string::npos) << locked->body;
+  EXPECT_EQ(page.get("/status.json")->status, 401);
+}
+
 TEST(SetupPage, StatusShowsTheReadingLinkMqttAndValve) {
   TempDir dir;
   Broker broker(dir);

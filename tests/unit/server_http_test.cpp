@@ -2,9 +2,13 @@
 // series resolution, the [http] settings, and requests straight into Api::handle.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "password/limiter.hpp"
 #include "password/password.hpp"
+#include "server/client_address.hpp"
 #include "server/config.hpp"
 #include "server/http/api.hpp"
 #include "server/http/views.hpp"
@@ -13,35 +17,105 @@
 
 namespace ml::server::http::api_unit {
 
-TEST(LoginLimiter, LocksAKeyAfterFiveFailuresForFifteenMinutes) {
+using password::LoginLimiter;
+
+TEST(LoginLimiter, LocksAnAccountAfterFiveFailuresForFifteenMinutes) {
   LoginLimiter limiter;
   const std::int64_t t0 = 1'800'000'000;
-  for (int i = 0; i < 4; ++i)
-    limiter.failed("user:anna", t0 + i * 60);
-  EXPECT_EQ(limiter.retry_after("user:anna", t0 + 240), 0);
-  limiter.failed("user:anna", t0 + 240);
-  // Five within the window: locked until the oldest is 900 s old.
-  EXPECT_EQ(limiter.retry_after("user:anna", t0 + 240), 900 - 240);
-  EXPECT_EQ(limiter.retry_after("user:anna", t0 + 899), 1);
-  EXPECT_EQ(limiter.retry_after("user:bo", t0 + 240), 0);  // keys are apart
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(limiter.begin("anna", "10.0.0.1", t0 + i * 60), 0) << i;
+  // Five counted within the window: locked until the oldest is 900 s old, from any address.
+  EXPECT_EQ(limiter.begin("anna", "10.0.0.2", t0 + 240), 900 - 240);
+  EXPECT_EQ(limiter.begin("anna", "10.0.0.1", t0 + 899), 1);
+  // Another account at the same address goes on.
+  EXPECT_EQ(limiter.begin("bo", "10.0.0.1", t0 + 300), 0);
+  limiter.succeeded("bo", "10.0.0.1", t0 + 300);
   // Once the first failure leaves the window, four remain: allowed again.
-  EXPECT_EQ(limiter.retry_after("user:anna", t0 + 900), 0);
-  // A success clears the key.
-  limiter.failed("user:anna", t0 + 901);
-  limiter.succeeded("user:anna");
-  EXPECT_EQ(limiter.retry_after("user:anna", t0 + 902), 0);
+  EXPECT_EQ(limiter.begin("anna", "10.0.0.1", t0 + 900), 0);
+  // A success forgets the account's failures.
+  limiter.succeeded("anna", "10.0.0.1", t0 + 900);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(limiter.begin("anna", "10.0.0.1", t0 + 901), 0) << i;
+  EXPECT_GT(limiter.begin("anna", "10.0.0.1", t0 + 901), 0);
+  // An unlock forgets them as well; an unlock stored before them does not.
+  EXPECT_GT(limiter.begin("anna", "10.0.0.1", t0 + 902, t0 + 900), 0);
+  EXPECT_EQ(limiter.begin("anna", "10.0.0.1", t0 + 902, t0 + 901), 0);
+  limiter.unlock("anna");
+  EXPECT_EQ(limiter.begin("anna", "10.0.0.1", t0 + 903), 0);
+}
+
+TEST(LoginLimiter, AnAddressIsLockedAfterTwentyFailures) {
+  LoginLimiter limiter;
+  const std::int64_t t0 = 1'800'000'000;
+  for (int i = 0; i < LoginLimiter::kPerAddress; ++i)
+    EXPECT_EQ(limiter.begin("user" + std::to_string(i), "10.0.0.1", t0), 0) << i;
+  EXPECT_EQ(limiter.begin("anna", "10.0.0.1", t0 + 100), 800);
+  EXPECT_EQ(limiter.begin("anna", "10.0.0.2", t0 + 100), 0);  // addresses are apart
+}
+
+TEST(LoginLimiter, ParallelAttemptsGetNoMoreChecksThanTheLimit) {
+  LoginLimiter limiter;
+  std::atomic<int> allowed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 40; ++i) {
+    threads.emplace_back([&] {
+      if (limiter.begin("anna", "10.0.0.1", 1'800'000'000) == 0) ++allowed;
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(allowed.load(), LoginLimiter::kPerAccount);
 }
 
 TEST(LoginLimiter, MemoryIsBounded) {
   LoginLimiter limiter;
   for (std::size_t i = 0; i < LoginLimiter::kMaxKeys + 100; ++i) {
-    limiter.failed("addr:" + std::to_string(i), static_cast<std::int64_t>(i));
+    const auto key = std::to_string(i);
+    limiter.begin(key, key, static_cast<std::int64_t>(i));
   }
   // The newest key is still counted; the oldest made room.
-  for (int i = 0; i < 4; ++i)
-    limiter.failed("addr:new", 20000);
-  limiter.failed("addr:new", 20000);
-  EXPECT_GT(limiter.retry_after("addr:new", 20000), 0);
+  for (int i = 0; i < 5; ++i)
+    limiter.begin("new", "10.0.0.1", 20000);
+  EXPECT_GT(limiter.begin("new", "10.0.0.2", 20000), 0);
+}
+
+TEST(ContentType, OnlyJsonCounts) {
+  EXPECT_TRUE(is_json_type("application/json"));
+  EXPECT_TRUE(is_json_type("Application/JSON; charset=utf-8"));
+  EXPECT_FALSE(is_json_type("text/plain"));
+  EXPECT_FALSE(is_json_type("application/x-www-form-urlencoded"));
+  EXPECT_FALSE(is_json_type("multipart/form-data; boundary=x"));
+  EXPECT_FALSE(is_json_type("application/jsonx"));
+  EXPECT_FALSE(is_json_type(""));
+}
+
+TEST(ClientAddress, XForwardedForOnlyFromATrustedPeer) {
+  const std::vector<Network> trusted = {parse_network("10.0.0.0/8").value(),
+                                        parse_network("::1").value()};
+  // An untrusted peer is the client, whatever it claims.
+  EXPECT_EQ(client_address("192.0.2.7", "203.0.113.9", trusted), "192.0.2.7");
+  EXPECT_EQ(client_address("10.1.2.3", "", trusted), "10.1.2.3");
+  // A trusted proxy: the right-most address that is not a trusted proxy.
+  EXPECT_EQ(client_address("10.1.2.3", "203.0.113.9", trusted), "203.0.113.9");
+  EXPECT_EQ(client_address("::1", "198.51.100.1, 203.0.113.9, 10.9.9.9", trusted), "203.0.113.9");
+  EXPECT_EQ(client_address("::ffff:10.1.2.3", "203.0.113.9", trusted), "203.0.113.9");
+  // Every hop trusted: the left-most; a bad entry stops the reading at the last good hop.
+  EXPECT_EQ(client_address("10.1.2.3", "10.0.0.5,10.0.0.6", trusted), "10.0.0.5");
+  EXPECT_EQ(client_address("10.1.2.3", "203.0.113.9, junk", trusted), "10.1.2.3");
+  EXPECT_EQ(client_address("10.1.2.3", "junk, 10.0.0.6", trusted), "10.0.0.6");
+  // Bounded: a huge header is read from its end only.
+  EXPECT_EQ(client_address("10.1.2.3", std::string(100000, ',') + "203.0.113.9", trusted),
+            "203.0.113.9");
+  EXPECT_EQ(client_address("10.1.2.3", std::string(100000, '1'), trusted), "10.1.2.3");
+  // Networks as configured.
+  EXPECT_TRUE(is_inside("10.255.0.1", trusted));
+  EXPECT_FALSE(is_inside("11.0.0.1", trusted));
+  EXPECT_TRUE(is_inside("192.168.1.77", {parse_network("192.168.1.64/26").value()}));
+  EXPECT_FALSE(is_inside("192.168.1.128", {parse_network("192.168.1.64/26").value()}));
+  EXPECT_TRUE(is_inside("fd00::1", {parse_network("fd00::/8").value()}));
+  EXPECT_FALSE(parse_network("10.0.0.0/33").ok());
+  EXPECT_FALSE(parse_network("example.org").ok());
+  EXPECT_FALSE(parse_network("10.0.0.0/").ok());
 }
 
 TEST(CookieHeader, FindsTheSessionAmongOthers) {
@@ -77,6 +151,7 @@ web_dir = "web"
 session_hours = 8
 offline_after = 600
 secure_cookies = true
+trusted_proxies = ["127.0.0.1", "fd00::/8"]
 )",
                                "/etc/meterlogger/server.toml");
   ASSERT_TRUE(c.ok()) << c.error().message();
@@ -91,6 +166,17 @@ secure_cookies = true
       "/x.toml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().detail.find("http.session_hours"), std::string::npos) << bad.error().detail;
+  EXPECT_EQ(c->http.trusted_proxies.size(), 2u);
+  EXPECT_TRUE(is_inside("fd00::7", c->http.trusted_proxies));
+  for (const char* proxies : {"[\"10.0.0.0/33\"]", "[\"proxy.local\"]", "\"127.0.0.1\"", "[1]"}) {
+    auto wrong = parse_server_config(
+        std::string("[database]\npath = \"db\"\n[mqtt]\nhost = \"b\"\n[http]\ntrusted_proxies = ") +
+            proxies + "\n",
+        "/x.toml");
+    ASSERT_FALSE(wrong.ok()) << proxies;
+    EXPECT_NE(wrong.error().detail.find("http.trusted_proxies"), std::string::npos)
+        << wrong.error().detail;
+  }
 }
 
 // Requests straight into the API, on a real SQLite file.
@@ -117,7 +203,9 @@ class ApiTest : public ::testing::Test {
                          "",
                          "",
                          R"({"username":"anna","password":"anna-secret"})",
-                         "10.0.0.1"});
+                         "10.0.0.1",
+                         "application/json",
+                         ""});
   }
 
   test::TempDir dir_;
@@ -134,20 +222,24 @@ TEST_F(ApiTest, SessionsExpire) {
   for (const auto& [k, v] : r.headers)
     if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
   ASSERT_FALSE(cookie.empty());
-  EXPECT_EQ(api_->handle({"GET", "/api/session", {}, cookie, "", "", "10.0.0.1"}).status, 200);
+  EXPECT_EQ(api_->handle({"GET", "/api/session", {}, cookie, "", "", "10.0.0.1", "", ""}).status,
+            200);
   now_ += 12 * 3600;  // [http] session_hours
-  EXPECT_EQ(api_->handle({"GET", "/api/session", {}, cookie, "", "", "10.0.0.1"}).status, 401);
+  EXPECT_EQ(api_->handle({"GET", "/api/session", {}, cookie, "", "", "10.0.0.1", "", ""}).status,
+            401);
 }
 
 TEST_F(ApiTest, BadRequestsAreNamedAndChangeNothing) {
-  auto r = api_->handle({"POST", "/api/login", {}, "", "", "{\"username\":5}", "10.0.0.1"});
+  auto r = api_->handle(
+      {"POST", "/api/login", {}, "", "", "{\"username\":5}", "10.0.0.1", "application/json", ""});
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("username must be a string"), std::string::npos) << r.body;
-  r = api_->handle({"POST", "/api/login", {}, "", "", "not json", "10.0.0.1"});
+  r = api_->handle(
+      {"POST", "/api/login", {}, "", "", "not json", "10.0.0.1", "application/json", ""});
   EXPECT_EQ(r.status, 400);
-  r = api_->handle({"GET", "/api/login", {}, "", "", "", "10.0.0.1"});
+  r = api_->handle({"GET", "/api/login", {}, "", "", "", "10.0.0.1", "", ""});
   EXPECT_EQ(r.status, 405);
-  r = api_->handle({"GET", "/elsewhere", {}, "", "", "", "10.0.0.1"});
+  r = api_->handle({"GET", "/elsewhere", {}, "", "", "", "10.0.0.1", "", ""});
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(store_->admin_audit("", 10).value().size(), 0u);
 }
@@ -169,14 +261,14 @@ TEST_F(ApiTest, RejectionsByMeterAndUnknownSerials) {
   std::string cookie;
   for (const auto& [k, v] : l.headers)
     if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
-  auto got = api_->handle({"GET", "/api/meters/6892850", {}, cookie, "", "", "10.0.0.1"});
+  auto got = api_->handle({"GET", "/api/meters/6892850", {}, cookie, "", "", "10.0.0.1", "", ""});
   ASSERT_EQ(got.status, 200) << got.body;
   const auto meter = nlohmann::json::parse(got.body);
   EXPECT_EQ(meter["rejected"]["bad_mac"]["count"], 2);
   EXPECT_EQ(meter["rejected"]["bad_mac"]["first_time"], now_ - 60);
   EXPECT_EQ(meter["rejected"]["bad_mac"]["last_time"], now_ - 30);
   EXPECT_TRUE(meter["offline_since"].is_null());
-  got = api_->handle({"GET", "/api/unknown-serials", {}, cookie, "", "", "10.0.0.1"});
+  got = api_->handle({"GET", "/api/unknown-serials", {}, cookie, "", "", "10.0.0.1", "", ""});
   ASSERT_EQ(got.status, 200) << got.body;
   const auto unknown = nlohmann::json::parse(got.body);
   ASSERT_EQ(unknown["serials"].size(), 1u) << got.body;

@@ -6,6 +6,7 @@
 
 #include "server/config.hpp"
 #include "server/ledger.hpp"
+#include "server/sender.hpp"
 #include "server/sqlite_store.hpp"
 #include "sim_support.hpp"
 
@@ -246,6 +247,70 @@ TEST_F(ServerStoreTest, RejectionsAreCountedAndQuarantined) {
   const auto counts = store_->rejection_counts().value();
   EXPECT_EQ(counts.at("bad_mac"), 2);
   EXPECT_EQ(counts.at("unknown_serial"), 1);
+}
+
+TEST_F(ServerStoreTest, APaymentAndItsLimitAreOneTransaction) {
+  Meter m;
+  m.serial = "6892850";
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  m.setup_value = "100";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  Payment p;
+  p.serial = m.serial;
+  p.time = 1000;
+  p.amount = "17.00";
+  p.price = "1.70";
+  // The second write (the queued limit) fails: the payment is not kept either.
+  ASSERT_TRUE(store_->db()
+                  .exec("CREATE TEMP TRIGGER no_commands BEFORE INSERT ON commands "
+                        "BEGIN SELECT RAISE(ABORT, 'the queue is full'); END;")
+                  .ok());
+  auto failed = add_payment(*store_, p, "anna", 1000);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().detail.find("the queue is full"), std::string::npos);
+  EXPECT_TRUE(store_->payments(m.serial).value().empty());
+  EXPECT_TRUE(store_->audit_log(m.serial).value().empty());
+  // With the queue working again, both are stored.
+  ASSERT_TRUE(store_->db().exec("DROP TRIGGER no_commands").ok());
+  auto done = add_payment(*store_, p, "anna", 1000);
+  ASSERT_TRUE(done.ok()) << done.error().detail;
+  EXPECT_EQ(done->open_until, "110");
+  EXPECT_EQ(store_->payments(m.serial).value().size(), 1u);
+  const auto queued = store_->commands(m.serial).value();
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[0].argument, "110");
+  // A correction whose limit cannot be queued leaves the old entry active.
+  ASSERT_TRUE(store_->db()
+                  .exec("CREATE TEMP TRIGGER no_commands BEFORE INSERT ON commands "
+                        "BEGIN SELECT RAISE(ABORT, 'the queue is full'); END;")
+                  .ok());
+  Payment fixed = p;
+  fixed.amount = "34.00";
+  EXPECT_FALSE(correct_payment(*store_, done->id, fixed, "anna", 1001).ok());
+  EXPECT_FALSE(void_payment(*store_, done->id, "anna", 1001).ok());
+  const auto after = store_->payments(m.serial).value();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].state, "active");
+  EXPECT_EQ(store_->audit_log(m.serial).value().size(), 1u);
+}
+
+TEST_F(ServerStoreTest, ZeroAndNegativePaymentsAreRefusedAndNothingIsStored) {
+  Meter m;
+  m.serial = "6892850";
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  for (const char* amount : {"0", "0.00", "-1000000", "-0.01"}) {
+    Payment p;
+    p.serial = m.serial;
+    p.amount = amount;
+    p.price = "1";
+    auto r = add_payment(*store_, p, "anna", 1000);
+    ASSERT_FALSE(r.ok()) << amount;
+    EXPECT_NE(r.error().detail.find("amount must be above 0"), std::string::npos)
+        << r.error().detail;
+  }
+  EXPECT_TRUE(store_->payments(m.serial).value().empty());
+  EXPECT_TRUE(store_->commands(m.serial).value().empty());
 }
 
 TEST_F(ServerStoreTest, RejectionsAreCountedBySerialAndUnknownSerialsListed) {

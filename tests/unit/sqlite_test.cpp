@@ -63,6 +63,43 @@ TEST_F(SqliteTest, TransactionRollsBackWhenNotCommitted) {
   EXPECT_EQ(count->int64(0), 0);
 }
 
+// Inside an open transaction a Transaction is a savepoint: its writes go with the outer one.
+TEST_F(SqliteTest, ANestedTransactionCommitsAndRollsBackWithTheOuterOne) {
+  auto db = Db::open(path());
+  ASSERT_TRUE(db->migrate(kMigrations).ok());
+  const auto rows = [&] {
+    auto count = db->prepare("SELECT count(*) FROM t");
+    EXPECT_TRUE(count->step().value());
+    return count->int64(0);
+  };
+  {
+    Transaction outer(*db);
+    ASSERT_TRUE(outer.begun().ok());
+    {
+      Transaction inner(*db);
+      ASSERT_TRUE(inner.begun().ok());
+      ASSERT_TRUE(db->exec("INSERT INTO t(name) VALUES('kept only with the outer')").ok());
+      ASSERT_TRUE(inner.commit().ok());
+    }
+    {
+      Transaction inner(*db);  // not committed: only its own writes go
+      ASSERT_TRUE(db->exec("INSERT INTO t(name) VALUES('rolled back')").ok());
+    }
+    EXPECT_EQ(rows(), 1);
+  }  // the outer one is not committed: nothing stays
+  EXPECT_EQ(rows(), 0);
+  {
+    Transaction outer(*db);
+    {
+      Transaction inner(*db);
+      ASSERT_TRUE(db->exec("INSERT INTO t(name) VALUES('x')").ok());
+      ASSERT_TRUE(inner.commit().ok());
+    }
+    ASSERT_TRUE(outer.commit().ok());
+  }
+  EXPECT_EQ(rows(), 1);
+}
+
 TEST_F(SqliteTest, ErrorsNameTheDatabaseAndStatement) {
   auto db = Db::open(path());
   auto bad = db->prepare("SELECT nope FROM nowhere");

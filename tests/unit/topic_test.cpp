@@ -334,5 +334,32 @@ TEST(TopicNames, TablesAreValidAndConsistent) {
   EXPECT_EQ(find_device_function("sample")->since, Revision::seed);
 }
 
+TEST(Secrets, PasswordsAreMaskedWhereverTheyAreShown) {
+  EXPECT_EQ(masked_argument("set_pwd", "hunter22"), "***");
+  EXPECT_EQ(masked_argument("set_pwd", ""), "");
+  EXPECT_EQ(masked_argument("set_ap_mesh_pwd", "w1reless"), "***");
+  EXPECT_EQ(masked_argument("set_ssid_pwd", "ssid=Loppen&pwd=secret123"), "ssid=Loppen&pwd=***");
+  EXPECT_EQ(masked_argument("set_ssid_pwd", "pwd=a%26b&ssid=x"), "pwd=***&ssid=x");
+  EXPECT_EQ(masked_argument("set_ssid_pwd", "ssid=my_pwd=x&pwd="), "ssid=my_pwd=x&pwd=");
+  EXPECT_EQ(
+      masked_argument("set_cron", "minute=0&hour=3&command=set_ssid_pwd=ssid=the_ssid&pwd=secret"),
+      "minute=0&hour=3&command=set_ssid_pwd=ssid=the_ssid&pwd=***");
+  EXPECT_EQ(masked_argument("set_ssid", "Loppen"), "Loppen");
+  EXPECT_EQ(masked_argument("open_until", "11588.235"), "11588.235");
+  EXPECT_EQ(masked_argument("no_such_command", "pwd=x"), "pwd=x");
+  // Replies by the function they come under.
+  EXPECT_EQ(masked_reply("set_pwd", "hunter22"), "***");
+  EXPECT_EQ(masked_reply("set_ssid_pwd", "ssid=Loppen&pwd=secret123"), "ssid=Loppen&pwd=***");
+  EXPECT_EQ(masked_reply("cron", "minute=0&command=set_ssid_pwd=ssid=a&pwd=b;"),
+            "minute=0&command=set_ssid_pwd=ssid=a&pwd=***");
+  EXPECT_EQ(masked_reply("ssid", "Loppen"), "Loppen");
+  // Each command with a secret replies under a function that masks it too.
+  for (const auto& c : kCommands) {
+    if (c.secret == Secret::none || c.reply.empty()) continue;
+    ASSERT_NE(find_device_function(c.reply), nullptr) << c.name;
+    EXPECT_NE(find_device_function(c.reply)->secret, Secret::none) << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace ml::core::topic

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "core/result.hpp"
 
@@ -71,6 +72,23 @@ class Reader {
     auto v = get<bool>(k);
     if (!v) return v.error();
     if (*v) out = **v;
+    return core::Ok{};
+  }
+
+  // An array of strings; absent leaves `out` as it is.
+  core::Status string_array(std::string_view k, std::vector<std::string>& out) {
+    used_.insert(std::string(k));
+    const toml::node* node = t_.get(k);
+    if (!node) return core::Ok{};
+    const toml::array* a = node->as_array();
+    if (a == nullptr) return bad(key(k), "must be an array of strings");
+    std::vector<std::string> items;
+    for (const auto& item : *a) {
+      auto v = item.value<std::string>();
+      if (!v || !item.is_string()) return bad(key(k), "must be an array of strings");
+      items.push_back(*v);
+    }
+    out = std::move(items);
     return core::Ok{};
   }
 

@@ -246,15 +246,24 @@ int Db::changes() const {
 
 // ---- Transaction ----
 
-Transaction::Transaction(Db& db) : db_(db), begun_(db.exec("BEGIN IMMEDIATE")) {}
+Transaction::Transaction(Db& db)
+    : db_(db),
+      nested_(sqlite3_get_autocommit(db.handle()) == 0),
+      begun_(db.exec(nested_ ? "SAVEPOINT ml_nested" : "BEGIN IMMEDIATE")) {}
 
 Transaction::~Transaction() {
-  if (begun_ && !done_) (void)db_.exec("ROLLBACK");
+  if (!begun_ || done_) return;
+  if (nested_) {
+    (void)db_.exec("ROLLBACK TO ml_nested");
+    (void)db_.exec("RELEASE ml_nested");
+  } else {
+    (void)db_.exec("ROLLBACK");
+  }
 }
 
 core::Status Transaction::commit() {
   done_ = true;
-  return db_.exec("COMMIT");
+  return db_.exec(nested_ ? "RELEASE ml_nested" : "COMMIT");
 }
 
 }  // namespace ml::platform::sqlite

@@ -93,7 +93,9 @@ class Db {
 // that exist are left as they are.
 core::Status make_private_directories(const std::string& dir);
 
-// BEGIN IMMEDIATE ... COMMIT, rolled back when not committed.
+// BEGIN IMMEDIATE ... COMMIT, rolled back when not committed. Inside a transaction already open
+// on the connection it is a savepoint instead: its writes then commit or roll back with the
+// outer one (so a store method can take part in a larger transaction).
 class Transaction {
  public:
   explicit Transaction(Db& db);
@@ -105,6 +107,7 @@ class Transaction {
 
  private:
   Db& db_;
+  bool nested_;
   core::Status begun_;
   bool done_ = false;
 };

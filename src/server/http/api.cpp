@@ -5,13 +5,17 @@
 #include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/bytes.hpp"
 #include "core/decimal.hpp"
 #include "core/envelope/envelope.hpp"
+#include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "password/password.hpp"
 #include "platform/log/log.hpp"
+#include "server/audit.hpp"
+#include "server/client_address.hpp"
 #include "server/commands.hpp"
 #include "server/http/views.hpp"
 #include "server/ledger.hpp"
@@ -141,16 +145,20 @@ std::string session_cookie(const std::string& token, std::int64_t max_age, bool 
          (secure ? "; Secure" : "");
 }
 
+// A password in the argument or the reply is masked for everyone (the device has it already).
 json command_json(const Command& c) {
+  const auto* info = core::topic::find_command(c.command);
+  const std::string_view reply_function = info != nullptr ? info->reply : c.command;
   return {{"id", c.id},
           {"command", c.command},
-          {"argument", c.argument},
+          {"argument", core::topic::masked_argument(c.command, c.argument)},
           {"state", c.state},
           {"created", c.created},
           {"expires", c.expires},
           {"sent_count", c.sent_count},
           {"last_sent", c.last_sent},
-          {"reply", c.reply ? json(*c.reply) : json(nullptr)},
+          {"reply",
+           c.reply ? json(core::topic::masked_reply(reply_function, *c.reply)) : json(nullptr)},
           {"reply_time", c.reply_time}};
 }
 
@@ -186,38 +194,20 @@ bool can_admin(const User& user, const std::string& group) {
                      [&](const std::string& g) { return g == "*" || g == group; });
 }
 
-// ---- the login limit ----
-
-void LoginLimiter::prune(std::deque<std::int64_t>& times, std::int64_t now) const {
-  while (!times.empty() && times.front() <= now - kWindow)
-    times.pop_front();
+bool is_global_admin(const User& user) {
+  return user.role == "admin" &&
+         std::find(user.groups.begin(), user.groups.end(), "*") != user.groups.end();
 }
 
-std::int64_t LoginLimiter::retry_after(const std::string& key, std::int64_t now) {
-  auto it = failures_.find(key);
-  if (it == failures_.end()) return 0;
-  prune(it->second, now);
-  if (it->second.empty()) {
-    failures_.erase(it);
-    return 0;
-  }
-  if (static_cast<int>(it->second.size()) < kMaxFailures) return 0;
-  return std::max<std::int64_t>(1, it->second.front() + kWindow - now);
-}
-
-void LoginLimiter::failed(const std::string& key, std::int64_t now) {
-  if (failures_.size() >= kMaxKeys && failures_.find(key) == failures_.end()) {
-    // Drop the key whose newest failure is the oldest.
-    auto stalest = std::min_element(failures_.begin(), failures_.end(), [](auto& a, auto& b) {
-      return a.second.back() < b.second.back();
-    });
-    failures_.erase(stalest);
-  }
-  auto& times = failures_[key];
-  prune(times, now);
-  times.push_back(now);
-  while (static_cast<int>(times.size()) > kMaxFailures)
-    times.pop_front();
+bool is_json_type(std::string_view type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t'))
+    type.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  return type.size() == kJson.size() &&
+         std::equal(type.begin(), type.end(), kJson.begin(), [](char a, char b) {
+           return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+         });
 }
 
 // ---- the API ----
@@ -227,22 +217,41 @@ Api::Api(ServerStore& store, const ServerConfig& config, Now now)
 
 Response Api::handle(const Request& r) {
   try {
-    const auto parts = split_path(r.path);
-    if (parts.empty() || parts[0] != "api") return error(404, "no such page");
-    if (parts.size() == 2 && parts[1] == "login") {
-      if (r.method != "POST") return error(405, "log in with POST");
-      return login(r);
+    // Behind a trusted reverse proxy the client is the one X-Forwarded-For names.
+    if (!r.forwarded_for.empty() && !config_.http.trusted_proxies.empty()) {
+      const std::string client =
+          client_address(r.remote, r.forwarded_for, config_.http.trusted_proxies);
+      if (client != r.remote) {
+        Request proxied = r;
+        proxied.remote = client;
+        return dispatch(proxied);
+      }
     }
-    std::lock_guard lock(mutex_);
-    auto caller = caller_of(r);
-    if (!caller) return error(401, "not logged in");
-    if (r.method != "GET" && !same(r.csrf, caller->session.csrf)) {
-      return error(403, "missing or wrong CSRF token (X-CSRF-Token)");
-    }
-    return route(r, *caller, parts);
+    return dispatch(r);
   } catch (const std::exception& e) {
     return error(500, std::string("internal error: ") + e.what());
   }
+}
+
+Response Api::dispatch(const Request& r) {
+  const auto parts = split_path(r.path);
+  if (parts.empty() || parts[0] != "api") return error(404, "no such page");
+  // A cross-site form can send text/plain or a form encoding, never JSON: requiring JSON on
+  // every change (the login too) keeps other sites from logging a browser in or acting for it.
+  if (r.method != "GET" && r.method != "HEAD" && !is_json_type(r.content_type)) {
+    return error(415, "send the body as JSON (Content-Type: application/json)");
+  }
+  if (parts.size() == 2 && parts[1] == "login") {
+    if (r.method != "POST") return error(405, "log in with POST");
+    return login(r);
+  }
+  std::lock_guard lock(mutex_);
+  auto caller = caller_of(r);
+  if (!caller) return error(401, "not logged in");
+  if (r.method != "GET" && !same(r.csrf, caller->session.csrf)) {
+    return error(403, "missing or wrong CSRF token (X-CSRF-Token)");
+  }
+  return route(r, *caller, parts);
 }
 
 std::optional<Api::Caller> Api::caller_of(const Request& r) {
@@ -272,22 +281,21 @@ Response Api::login(const Request& r) {
   ML_FIELD(name, string_field(*body, "username", 64));
   ML_FIELD(password, string_field(*body, "password", 1024));
   if (name.empty() || password.empty()) return error(400, "give username and password");
-  const std::string user_key = "user:" + name;
-  const std::string addr_key = "addr:" + r.remote;
   std::optional<User> user;
   {
     std::lock_guard lock(mutex_);
-    const auto now = now_();
-    const auto wait =
-        std::max(limiter_.retry_after(user_key, now), limiter_.retry_after(addr_key, now));
-    if (wait > 0) {
-      auto resp = error(429, "too many failed logins; try again in " + std::to_string(wait) + " s");
-      resp.headers.emplace_back("Retry-After", std::to_string(wait));
-      return resp;
-    }
     auto u = store_.user(name);
     if (!u) return store_error(u.error());
     user = *u;
+  }
+  // Checked and counted in one step before the password is looked at: parallel attempts get
+  // no more checks than the limit.
+  const auto attempt = now_();
+  const auto wait = limiter_.begin(name, r.remote, attempt, user ? user->unlocked_at : 0);
+  if (wait > 0) {
+    auto resp = error(429, "too many failed logins; try again in " + std::to_string(wait) + " s");
+    resp.headers.emplace_back("Retry-After", std::to_string(wait));
+    return resp;
   }
   // Argon2id takes tens of milliseconds: outside the lock. An unknown name costs the same.
   static const std::string dummy = [] {
@@ -297,14 +305,13 @@ Response Api::login(const Request& r) {
   }();
   const bool ok = password::verify_password(user ? user->password_hash : dummy, password) && user;
   std::lock_guard lock(mutex_);
-  const auto now = now_();
   if (!ok) {
-    limiter_.failed(user_key, now);
-    limiter_.failed(addr_key, now);
-    audit(name, r, "login.failed", "", "");
+    // A name that is no user may be a password typed into the wrong field: not recorded.
+    audit(user ? user->name : kUnknownUser, r, "login.failed", "", "");
     return error(401, "wrong user name or password");
   }
-  limiter_.succeeded(user_key);
+  limiter_.succeeded(name, r.remote, attempt);
+  const auto now = now_();
   const std::string token = random_hex();
   const std::int64_t lifetime = std::int64_t{config_.http.session_hours} * 3600;
   Session s{user->name, random_hex(), now, now + lifetime, r.remote};
@@ -332,12 +339,28 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   }
   if (parts.size() == 2 && parts[1] == "audit" && get) {
     if (c.user.role != "admin") return error(403, "the audit log is for admins");
-    auto it = r.query.find("serial");
-    auto entries = store_.admin_audit(
-        it == r.query.end() ? "" : core::topic::canonical_serial(it->second), kListLimit);
+    AuditScope scope;
+    if (auto it = r.query.find("serial"); it != r.query.end()) scope.serial = core::topic::canonical_serial(it->second);
+    scope.every_group = is_global_admin(c.user);
+    scope.groups = c.user.groups;
+    scope.actor = c.user.name;
+    if (!scope.serial.empty() && !scope.every_group) {
+      auto m = store_.meter(scope.serial);
+      if (!m) return store_error(m.error());
+      if (*m && !can_admin(c.user, (*m)->group)) {
+        return error(403, "meter " + scope.serial + " is not in your groups");
+      }
+    }
+    auto entries = store_.admin_audit_scoped(scope, kListLimit);
     if (!entries) return store_error(entries.error());
+    auto users = store_.users();
+    if (!users) return store_error(users.error());
+    std::set<std::string> names;
+    for (const auto& u : *users)
+      names.insert(u.name);
     json list = json::array();
-    for (const auto& e : *entries) {
+    for (const auto& entry : *entries) {
+      const AdminAuditEntry e = shown(entry, names);
       list.push_back({{"id", e.id},
                       {"time", e.time},
                       {"actor", e.actor},
@@ -405,7 +428,7 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
     if (!diag) return store_error(diag.error());
     json d = json::object();
     for (const auto& [fn, value] : *diag)
-      d[fn] = {{"value", value.first}, {"time", value.second}};
+      d[fn] = {{"value", core::topic::masked_reply(fn, value.first)}, {"time", value.second}};
     (*v)["diagnostics"] = std::move(d);
     // Messages naming this meter that were rejected (a wrong key shows here as bad_mac).
     auto rejected = store_.rejections_for(m.serial);
@@ -501,8 +524,7 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
     auto id =
         store_.enqueue_command(m.serial, command, argument, now, timeout == 0 ? 0 : now + timeout);
     if (!id) return store_error(id.error());
-    audit(c.user.name, r, "command", m.serial,
-          "#" + std::to_string(*id) + " " + command + (argument.empty() ? "" : " " + argument));
+    audit(c.user.name, r, "command", m.serial, command_audit_detail(*id, command, argument));
     return json_response(201, json{{"id", *id}});
   }
 
@@ -511,13 +533,13 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
   ML_FIELD(note, string_field(body, "note", 500));
   ML_FIELD(amount, parse_money(amount_text, "amount"));
   ML_FIELD(price, parse_money(price_text, "price"));
-  if (price.negative) return error(400, "price must not be negative");
   Payment p;
   p.serial = m.serial;
   p.time = now;
   p.amount = amount.to_string();
   p.price = price.to_string();
   p.note = note;
+  if (auto checked = check_entry(p); !checked) return error(400, checked.error().detail);
 
   auto entries = store_.payments(m.serial);
   if (!entries) return store_error(entries.error());
@@ -544,13 +566,15 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
     return json_response(200, j);
   }
 
-  auto id = store_.add_payment(p, c.user.name, now);
-  if (!id) return error(400, id.error().detail.empty() ? id.error().message() : id.error().detail);
-  auto limit = queue_open_until(store_, m.serial, now);
-  if (!limit) return store_error(limit.error());
+  auto change = server::add_payment(store_, p, c.user.name, now);
+  if (!change) {
+    if (change.error().code != core::Errc::invalid_argument) return store_error(change.error());
+    return error(400, change.error().detail);
+  }
   audit(c.user.name, r, "payment.add", m.serial,
-        "#" + std::to_string(*id) + " " + p.amount + " at " + p.price + "; open_until " + *limit);
-  return json_response(201, json{{"id", *id}, {"open_until", *limit}});
+        "#" + std::to_string(change->id) + " " + p.amount + " at " + p.price + "; open_until " +
+            change->open_until);
+  return json_response(201, json{{"id", change->id}, {"open_until", change->open_until}});
 }
 
 Response Api::add_meter(const Request& r, const Caller& c) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -13,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "password/limiter.hpp"
 #include "server/config.hpp"
 #include "server/store.hpp"
 
@@ -28,7 +28,9 @@ struct Request {
   std::string cookie;  // the Cookie header
   std::string csrf;    // the X-CSRF-Token header
   std::string body;
-  std::string remote;  // the client's address
+  std::string remote;         // the peer's address
+  std::string content_type;   // the Content-Type header: a POST must be application/json
+  std::string forwarded_for;  // X-Forwarded-For (several joined by ","): see client_address.hpp
 };
 
 struct Response {
@@ -40,24 +42,6 @@ struct Response {
 
 // The value of cookie `name` in a Cookie header; "" when absent (bounded: at most 8 KiB read).
 std::string cookie_value(std::string_view header, std::string_view name);
-
-// Failed logins: after kMaxFailures within kWindow seconds for the same key (a user name or a
-// client address), that key is refused until the oldest of them is kWindow old.
-class LoginLimiter {
- public:
-  static constexpr int kMaxFailures = 5;
-  static constexpr std::int64_t kWindow = 900;
-  static constexpr std::size_t kMaxKeys = 10000;  // memory bound: the stalest keys go first
-
-  // Seconds until `key` may try again; 0 when it may now.
-  std::int64_t retry_after(const std::string& key, std::int64_t now);
-  void failed(const std::string& key, std::int64_t now);
-  void succeeded(const std::string& key) { failures_.erase(key); }
-
- private:
-  void prune(std::deque<std::int64_t>& times, std::int64_t now) const;
-  std::map<std::string, std::deque<std::int64_t>> failures_;
-};
 
 class Api {
  public:
@@ -72,6 +56,7 @@ class Api {
     Session session;
     std::string id_hash;
   };
+  Response dispatch(const Request& r);
   Response login(const Request& r);
   Response route(const Request& r, const Caller& caller, const std::vector<std::string>& parts);
   Response meter_get(const Request& r, const Caller& caller, const Meter& m,
@@ -86,11 +71,16 @@ class Api {
   ServerStore& store_;
   const ServerConfig& config_;
   Now now_;
-  std::mutex mutex_;  // one request at a time touches the store
-  LoginLimiter limiter_;
+  std::mutex mutex_;                // one request at a time touches the store
+  password::LoginLimiter limiter_;  // thread-safe by itself
 };
 
 // Whether `user` may change meters of `group`.
 bool can_admin(const User& user, const std::string& group);
+// Whether `user` is an admin of every group ("*"): the global role, which sees the whole audit
+// log.
+bool is_global_admin(const User& user);
+// Whether a Content-Type header names JSON (application/json, parameters allowed).
+bool is_json_type(std::string_view content_type);
 
 }  // namespace ml::server::http

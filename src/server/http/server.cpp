@@ -124,6 +124,9 @@ struct Server::Impl {
     r.csrf = req.get_header_value("X-CSRF-Token");
     r.body = req.body;
     r.remote = req.remote_addr;
+    r.content_type = req.get_header_value("Content-Type");
+    for (std::size_t i = 0; i < req.get_header_value_count("X-Forwarded-For"); ++i)
+      r.forwarded_for += (i == 0 ? "" : ",") + req.get_header_value("X-Forwarded-For", i);
     Response out = api.handle(r);
     res.status = out.status;
     for (const auto& [k, v] : out.headers)
