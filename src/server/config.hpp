@@ -31,6 +31,11 @@ struct HttpConfig {  // for `serve` (the API and dashboard)
   int offline_after_s = 900;    // a meter that sent nothing for this long is shown offline
   bool secure_cookies = false;  // true behind HTTPS (a reverse proxy): cookies marked Secure
   int threads = 4;
+  // Slow and idle clients (docs/server.md, "The HTTP server").
+  int request_timeout_s = 10;            // a request's headers and body must arrive within this
+  int idle_timeout_s = 30;               // a connection without progress for this long is closed
+  int max_connections = 2000;            // open at once
+  int max_connections_per_address = 32;  // 0: no limit (behind a reverse proxy)
 };
 
 struct IngestConfig {

@@ -593,6 +593,23 @@ core::Result<std::vector<StoredSample>> SqliteStore::samples(const std::string& 
   return out;
 }
 
+core::Result<std::vector<StoredSample>> SqliteStore::samples_page(const std::string& serial,
+                                                                  std::int64_t from,
+                                                                  std::int64_t to,
+                                                                  std::size_t limit) {
+  auto q = cached(
+      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=? AND time>=? AND "
+      "time<=? ORDER BY time LIMIT ?");
+  if (!q) return q.error();
+  (*q)->bind(1, serial).bind(2, from).bind(3, to).bind(4, static_cast<std::int64_t>(limit));
+  std::vector<StoredSample> out;
+  out.reserve(std::min<std::size_t>(limit, 4096));
+  auto read = each_row(**q, [&] { out.push_back(read_sample(**q, serial)); });
+  (*q)->reset();
+  if (!read) return read.error();
+  return out;
+}
+
 core::Result<std::optional<StoredSample>> SqliteStore::one_sample(sq::Statement& q,
                                                                   const std::string& serial) {
   auto row = q.step();

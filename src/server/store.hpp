@@ -162,6 +162,15 @@ class ServerStore {
   // ---- reading ----
   virtual core::Result<std::vector<StoredSample>> samples(const std::string& serial,
                                                           std::int64_t from, std::int64_t to) = 0;
+  // At most `limit` of the samples in [from, to], oldest first: a page (the next one starts one
+  // second after the last sample of this one), so a long range is read in bounded pieces.
+  virtual core::Result<std::vector<StoredSample>> samples_page(const std::string& serial,
+                                                               std::int64_t from, std::int64_t to,
+                                                               std::size_t limit) {
+    auto all = samples(serial, from, to);
+    if (all && all->size() > limit) all->resize(limit);
+    return all;
+  }
   virtual core::Result<std::vector<Rollup>> rollups(const std::string& serial, Period period,
                                                     std::int64_t from, std::int64_t to) = 0;
   // Events (offline, reset_reason, valve changes, ...), oldest first.
