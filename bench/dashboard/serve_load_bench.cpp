@@ -221,7 +221,8 @@ Stats stats(std::vector<double> v) {
   if (v.empty()) return s;
   std::sort(v.begin(), v.end());
   auto at = [&](double q) {
-    return v[std::min(v.size() - 1, static_cast<std::size_t>(std::ceil(q * v.size())) - 1)];
+    return v[std::min(v.size() - 1,
+                      static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size()))) - 1)];
   };
   s.p50 = at(0.5);
   s.p95 = at(0.95);
