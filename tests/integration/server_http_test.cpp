@@ -847,9 +847,9 @@ TEST(ServerHttp, LongCsvExportsStreamInBoundedMemoryAndDelayNobody) {
   EXPECT_EQ(std::count(whole->body.begin(), whole->body.end(), '\n'), kCount + 1);
   EXPECT_EQ(whole->body.substr(0, whole->body.find('\n')),
             "time,energy_kwh,since_setup_kwh,paid_kwh,remaining_kwh");
-  EXPECT_NE(whole->body.find("\n" + std::to_string(start + 60 * (kCount - 1)) +
-                             ",69999.125,69899.125,"),
-            std::string::npos);
+  EXPECT_NE(
+      whole->body.find("\n" + std::to_string(start + 60 * (kCount - 1)) + ",69999.125,69899.125,"),
+      std::string::npos);
   const long after = peak_rss_kib(d.process().pid());
   EXPECT_LT(after - before, 32 * 1024)
       << "exports of 50 000 samples took " << (after - before) / 1024 << " MiB";
