@@ -77,6 +77,10 @@ web_dir = "web"
 session_hours = 8
 offline_after = 600
 secure_cookies = true
+request_timeout = 5
+idle_timeout = 20
+max_connections = 500
+max_connections_per_address = 0
 )",
                                "/etc/meterlogger/server.toml");
   ASSERT_TRUE(c.ok()) << c.error().message();
@@ -85,6 +89,15 @@ secure_cookies = true
   EXPECT_EQ(c->http.session_hours, 8);
   EXPECT_EQ(c->http.offline_after_s, 600);
   EXPECT_TRUE(c->http.secure_cookies);
+  EXPECT_EQ(c->http.request_timeout_s, 5);
+  EXPECT_EQ(c->http.idle_timeout_s, 20);
+  EXPECT_EQ(c->http.max_connections, 500);
+  EXPECT_EQ(c->http.max_connections_per_address, 0);
+  auto zero = parse_server_config(
+      "[database]\npath = \"db\"\n[mqtt]\nhost = \"b\"\n[http]\nrequest_timeout = 0\n", "/x.toml");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().detail.find("http.request_timeout"), std::string::npos)
+      << zero.error().detail;
   auto bad = parse_server_config(
       "[database]\npath = \"db\"\n[mqtt]\nhost = \"b\"\n[http]\n"
       "session_hours = 0\n",
