@@ -2,8 +2,6 @@
 // hold up nobody), and the module's entry points.
 #include "platform/http/server.hpp"
 
-#include <thread>
-
 #include "setup_page/page.hpp"
 
 namespace ml::setup_page {
@@ -120,8 +118,9 @@ class HttpServer final : public Server {
     const FormValues form = parse_form(req.body);
     if (req.path == "/login") {
       if (!verify_password(options_.password_hash, form_value(form, "password"))) {
-        std::this_thread::sleep_for(std::chrono::seconds(1));  // slows down guessing
-        return content(401, render_login("Wrong password."), kHtml);
+        auto res = content(401, render_login("Wrong password."), kHtml);
+        res.delay = std::chrono::seconds(1);  // slows down guessing; no thread waits for it
+        return res;
       }
       const std::string token = sessions_.open(Clock::now());
       auto res = redirect("/");

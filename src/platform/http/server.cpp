@@ -18,6 +18,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <vector>
 
 namespace ml::platform::http {
 namespace {
@@ -32,9 +33,15 @@ struct Connection {
 
 // One request being received.
 struct Receiving {
-  bool started = false;
   bool too_large = false;
   std::string body;
+  std::unique_ptr<Response> delayed;  // the answer, while the connection waits to send it
+};
+
+// A connection whose answer waits (Response::delay).
+struct Waiting {
+  MHD_Connection* connection;
+  Clock::time_point until;
 };
 
 // A streamed body: the piece being sent and where.
@@ -128,6 +135,7 @@ struct Server::Impl {
   std::mutex mutex;  // guards connections, stopping
   std::condition_variable wake;
   std::set<Connection*> connections;
+  std::vector<Waiting> waiting;  // suspended until their time
   bool stopping = false;
   std::thread watchdog;
 
@@ -158,7 +166,17 @@ struct Server::Impl {
           c->deadline.reset();
         }
       }
+      resume_waiting(now);
     }
+  }
+
+  // Resumes the connections whose answer is due (all of them at the end). Called with the lock.
+  void resume_waiting(std::optional<Clock::time_point> now) {
+    auto due = [&](const Waiting& w) { return !now || w.until <= *now; };
+    for (const Waiting& w : waiting) {
+      if (due(w)) MHD_resume_connection(w.connection);
+    }
+    waiting.erase(std::remove_if(waiting.begin(), waiting.end(), due), waiting.end());
   }
 
   static void on_connection(void* cls, MHD_Connection* connection, void** socket_context,
@@ -285,6 +303,11 @@ struct Server::Impl {
       }
       return MHD_YES;
     }
+    if (rx->delayed) {
+      // Resumed: the answer's time has come.
+      auto out = std::move(rx->delayed);
+      return send(connection, std::move(*out));
+    }
     if (*upload_size != 0) {
       if (rx->body.size() + *upload_size > self->options.max_body) {
         rx->too_large = true;
@@ -311,6 +334,14 @@ struct Server::Impl {
     } catch (const std::exception&) {
       out = plain(500, "internal error\n");
     }
+    if (out.delay.count() > 0) {
+      const auto until = Clock::now() + out.delay;
+      rx->delayed = std::make_unique<Response>(std::move(out));
+      MHD_suspend_connection(connection);
+      std::lock_guard lock(self->mutex);
+      self->waiting.push_back({connection, until});
+      return MHD_YES;
+    }
     return send(connection, std::move(out));
   }
 };
@@ -329,7 +360,7 @@ std::unique_ptr<Server> Server::start(const Options& options, Handler handler, s
   if (fd < 0) return nullptr;
   impl->port = bound_port(fd);
   Impl* self = impl.get();
-  const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+  const unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
   impl->daemon = MHD_start_daemon(
       flags, 0, nullptr, nullptr, &Impl::on_request, self,                               //
       MHD_OPTION_LISTEN_SOCKET, fd,                                                      //
@@ -364,6 +395,10 @@ void Server::stop() {
   }
   impl_->wake.notify_all();
   if (impl_->watchdog.joinable()) impl_->watchdog.join();
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->resume_waiting(std::nullopt);  // MHD stops no suspended connection
+  }
   MHD_stop_daemon(impl_->daemon);  // also closes the listening socket
   impl_->daemon = nullptr;
 }

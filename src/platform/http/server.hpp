@@ -20,6 +20,7 @@
 // takes long to make is a `stream`, produced piece by piece as the client reads.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -56,6 +57,9 @@ struct Response {
   // An exception ends the answer early (the client sees a cut chunked body).
   std::function<bool(std::string& out)> stream;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Sent this much later, without holding a thread meanwhile (a wrong password's answer, to slow
+  // down guessing). Precise to about 0.2 s.
+  std::chrono::milliseconds delay{0};
 };
 
 using Handler = std::function<Response(const Request&)>;
