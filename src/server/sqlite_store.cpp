@@ -247,14 +247,18 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
 }
 
 core::Status SqliteStore::read_snapshot(const std::function<core::Status()>& reads) {
-  ML_TRY(db_.exec("BEGIN"));  // deferred: a read transaction, writers go on (WAL)
+  if (in_snapshot_) return reads();  // already on one snapshot
+  ML_TRY(db_.exec("BEGIN"));         // deferred: a read transaction, writers go on (WAL)
+  in_snapshot_ = true;
   core::Status status = core::Ok{};
   try {
     status = reads();
   } catch (...) {
+    in_snapshot_ = false;
     (void)db_.exec("ROLLBACK");  // never leave the transaction open
     throw;
   }
+  in_snapshot_ = false;
   const auto end = db_.exec(status ? "COMMIT" : "ROLLBACK");
   if (!status) return status;
   return end;

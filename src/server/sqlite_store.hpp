@@ -98,6 +98,7 @@ class SqliteStore final : public ServerStore {
   core::Result<platform::sqlite::Statement*> cached(std::string_view sql);
   platform::sqlite::Db db_;
   std::unordered_map<std::string_view, platform::sqlite::Statement> cache_;
+  bool in_snapshot_ = false;  // read_snapshot() nested in another runs on the outer one
 };
 
 }  // namespace ml::server

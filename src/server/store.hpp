@@ -138,7 +138,8 @@ class ServerStore {
   virtual ~ServerStore() = default;
 
   // Runs `reads` on one consistent snapshot of the data (one read transaction where the backend
-  // has them: also much faster than a transaction per query).
+  // has them: also much faster than a transaction per query). Inside another read_snapshot it
+  // runs on that one.
   virtual core::Status read_snapshot(const std::function<core::Status()>& reads) { return reads(); }
 
   // ---- meters ----

@@ -263,7 +263,15 @@ Response Api::handle(const Request& r) {
     if (r.method != "GET" && !same(r.csrf, caller->session.csrf)) {
       return error(403, "missing or wrong CSRF token (X-CSRF-Token)");
     }
-    return route(r, *caller, parts);
+    if (r.method != "GET") return route(r, *caller, parts);
+    // A GET reads on one snapshot of its own (a streamed export's pages take their own).
+    Response out;
+    auto read = store().read_snapshot([&]() -> core::Status {
+      out = route(r, *caller, parts);
+      return core::Ok{};
+    });
+    if (!read) return store_error(read.error());
+    return out;
   } catch (const std::exception& e) {
     return error(500, std::string("internal error: ") + e.what());
   }
