@@ -93,6 +93,11 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
       if (!n) return bad("http.trusted_proxies", n.error().detail);
       c.http.trusted_proxies.push_back(*n);
     }
+    ML_TRY(int_setting(hr, "request_timeout", c.http.request_timeout_s, 1, 600));
+    ML_TRY(int_setting(hr, "idle_timeout", c.http.idle_timeout_s, 1, 3600));
+    ML_TRY(int_setting(hr, "max_connections", c.http.max_connections, 16, 100000));
+    ML_TRY(int_setting(hr, "max_connections_per_address", c.http.max_connections_per_address, 0,
+                       100000));
     ML_TRY(hr.no_unknown_keys());
   }
   if (const toml::table* t = r.table("ingest")) {

@@ -35,6 +35,11 @@ struct HttpConfig {  // for `serve` (the API and dashboard)
   int threads = 4;
   // Peers whose X-Forwarded-For names the client (the reverse proxy); none by default.
   std::vector<Network> trusted_proxies;
+  // Slow and idle clients (docs/server.md, "The HTTP server").
+  int request_timeout_s = 10;            // a request's headers and body must arrive within this
+  int idle_timeout_s = 30;               // a connection without progress for this long is closed
+  int max_connections = 2000;            // open at once
+  int max_connections_per_address = 32;  // 0: no limit (behind a reverse proxy)
 };
 
 struct IngestConfig {

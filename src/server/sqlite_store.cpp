@@ -300,14 +300,18 @@ core::Status SqliteStore::write_transaction(const std::function<core::Status()>&
 }
 
 core::Status SqliteStore::read_snapshot(const std::function<core::Status()>& reads) {
-  ML_TRY(db_.exec("BEGIN"));  // deferred: a read transaction, writers go on (WAL)
+  if (in_snapshot_) return reads();  // already on one snapshot
+  ML_TRY(db_.exec("BEGIN"));         // deferred: a read transaction, writers go on (WAL)
+  in_snapshot_ = true;
   core::Status status = core::Ok{};
   try {
     status = reads();
   } catch (...) {
+    in_snapshot_ = false;
     (void)db_.exec("ROLLBACK");  // never leave the transaction open
     throw;
   }
+  in_snapshot_ = false;
   const auto end = db_.exec(status ? "COMMIT" : "ROLLBACK");
   if (!status) return status;
   return end;
@@ -710,6 +714,23 @@ core::Result<std::vector<StoredSample>> SqliteStore::samples(const std::string& 
   q->bind(1, serial).bind(2, from).bind(3, to);
   std::vector<StoredSample> out;
   ML_TRY(each_row(*q, [&] { out.push_back(read_sample(*q, serial)); }));
+  return out;
+}
+
+core::Result<std::vector<StoredSample>> SqliteStore::samples_page(const std::string& serial,
+                                                                  std::int64_t from,
+                                                                  std::int64_t to,
+                                                                  std::size_t limit) {
+  auto q = cached(
+      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=? AND time>=? AND "
+      "time<=? ORDER BY time LIMIT ?");
+  if (!q) return q.error();
+  (*q)->bind(1, serial).bind(2, from).bind(3, to).bind(4, static_cast<std::int64_t>(limit));
+  std::vector<StoredSample> out;
+  out.reserve(std::min<std::size_t>(limit, 4096));
+  auto read = each_row(**q, [&] { out.push_back(read_sample(**q, serial)); });
+  (*q)->reset();
+  if (!read) return read.error();
   return out;
 }
 

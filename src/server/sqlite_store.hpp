@@ -34,6 +34,8 @@ class SqliteStore final : public ServerStore {
 
   core::Result<std::vector<StoredSample>> samples(const std::string& serial, std::int64_t from,
                                                   std::int64_t to) override;
+  core::Result<std::vector<StoredSample>> samples_page(const std::string& serial, std::int64_t from,
+                                                       std::int64_t to, std::size_t limit) override;
   core::Result<std::vector<Rollup>> rollups(const std::string& serial, Period period,
                                             std::int64_t from, std::int64_t to) override;
   core::Result<std::vector<Event>> events(const std::string& serial) override;
@@ -103,6 +105,7 @@ class SqliteStore final : public ServerStore {
   core::Result<platform::sqlite::Statement*> cached(std::string_view sql);
   platform::sqlite::Db db_;
   std::unordered_map<std::string_view, platform::sqlite::Statement> cache_;
+  bool in_snapshot_ = false;  // read_snapshot() nested in another runs on the outer one
 };
 
 }  // namespace ml::server

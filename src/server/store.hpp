@@ -173,7 +173,8 @@ class ServerStore {
   virtual ~ServerStore() = default;
 
   // Runs `reads` on one consistent snapshot of the data (one read transaction where the backend
-  // has them: also much faster than a transaction per query).
+  // has them: also much faster than a transaction per query). Inside another read_snapshot it
+  // runs on that one.
   virtual core::Status read_snapshot(const std::function<core::Status()>& reads) { return reads(); }
   // Runs `writes` as one transaction: every change it makes is kept when it returns Ok, none
   // when it returns an error or throws (a payment and the limit it queues are one change).
@@ -207,6 +208,15 @@ class ServerStore {
   // ---- reading ----
   virtual core::Result<std::vector<StoredSample>> samples(const std::string& serial,
                                                           std::int64_t from, std::int64_t to) = 0;
+  // At most `limit` of the samples in [from, to], oldest first: a page (the next one starts one
+  // second after the last sample of this one), so a long range is read in bounded pieces.
+  virtual core::Result<std::vector<StoredSample>> samples_page(const std::string& serial,
+                                                               std::int64_t from, std::int64_t to,
+                                                               std::size_t limit) {
+    auto all = samples(serial, from, to);
+    if (all && all->size() > limit) all->resize(limit);
+    return all;
+  }
   virtual core::Result<std::vector<Rollup>> rollups(const std::string& serial, Period period,
                                                     std::int64_t from, std::int64_t to) = 0;
   // Events (offline, reset_reason, valve changes, ...), oldest first.

@@ -1,7 +1,8 @@
 // The setup page's boundary: what the agent shows and changes through it, and how the agent
 // starts it. The page lives in a module (meterlogger-setup-page.so) that the agent loads only
-// when [setup] has a password: cpp-httplib initialises OpenSSL when it is loaded, which would
-// cost every gateway ~4 MiB of resident memory whether the page is on or not.
+// when [setup] has a password: the HTTP server library (libmicrohttpd, with GnuTLS) costs
+// resident memory when it is loaded, which every gateway would pay whether the page is on or
+// not (docs/setup-page.md).
 //
 // Only standard-library types cross this boundary; both sides are built from this tree with the
 // same compiler, and kApiVersion guards against a stale module.

@@ -323,4 +323,54 @@ std::string check_broker_form(const std::string& host, const std::string& port) 
   return "";
 }
 
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string form_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 &&
+               hex_digit(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+FormValues parse_form(std::string_view body) {
+  FormValues out;
+  while (!body.empty()) {
+    const auto amp = body.find('&');
+    const std::string_view item = body.substr(0, amp);
+    const auto eq = item.find('=');
+    if (!item.empty()) {
+      out.emplace(form_decode(item.substr(0, eq)),
+                  eq == std::string_view::npos ? "" : form_decode(item.substr(eq + 1)));
+    }
+    if (amp == std::string_view::npos) break;
+    body.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::string form_value(const FormValues& form, const std::string& name) {
+  auto it = form.find(name);
+  return it == form.end() ? "" : it->second;
+}
+
 }  // namespace ml::setup_page

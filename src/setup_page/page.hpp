@@ -1,5 +1,6 @@
 // The setup page's pure parts: sessions, HTML rendering and form checks. No sockets here, so
-// the unit tests exercise them directly; server.cpp puts them behind cpp-httplib.
+// the unit tests exercise them directly; server.cpp puts them behind the HTTP server
+// (src/platform/http).
 #pragma once
 
 #include <chrono>
@@ -65,6 +66,13 @@ std::string render_status(const Status& status, const std::string& csrf, const s
                           bool message_is_error);
 // The status as JSON (the same facts as the page), for scripts.
 std::string status_json(const Status& status);
+
+// An application/x-www-form-urlencoded body: name -> decoded value (the first of repeated
+// names counts; "+" is a space; a malformed escape is kept as it is).
+using FormValues = std::map<std::string, std::string>;
+FormValues parse_form(std::string_view body);
+// A form field, "" when absent.
+std::string form_value(const FormValues& form, const std::string& name);
 
 // Checks what a form sent before the agent sees it. "" when acceptable.
 std::string check_broker_form(const std::string& host, const std::string& port);

@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -455,6 +457,163 @@ nlohmann::json Control::request(const nlohmann::json& request) {
   auto reply = nlohmann::json::parse(buffer_.substr(0, nl));
   buffer_.erase(0, nl + 1);
   return reply;
+}
+
+// ---- slow clients ----
+
+void raise_open_file_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
+  r.rlim_cur = r.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &r);
+}
+
+int connect_from(const std::string& from, int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  inet_pton(AF_INET, from.c_str(), &src.sin_addr);
+  sockaddr_in dst{};
+  dst.sin_family = AF_INET;
+  dst.sin_port = htons(static_cast<std::uint16_t>(port));
+  dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool closed_within(int fd, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(std::max<long long>(0, left.count()))) > 0) {
+      const auto n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return true;
+      continue;
+    }
+    if (left.count() <= 0) return false;
+  }
+}
+
+long peak_rss_kib(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+SlowClients::SlowClients(int port, int idle, int per_address, int tricklers,
+                         std::chrono::milliseconds interval)
+    : interval_(interval) {
+  for (int i = 0; i < idle; ++i) {
+    const int group = i / std::max(1, per_address);
+    const std::string from =
+        "127.0." + std::to_string(10 + group / 250) + "." + std::to_string(1 + group % 250);
+    const int fd = connect_from(from, port);
+    if (fd < 0) break;
+    idle_.push_back(fd);
+  }
+  const std::string line = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < tricklers; ++i) {
+    const int fd = connect_from("127.0.9." + std::to_string(1 + i), port);
+    if (fd < 0) continue;
+    send(fd, line.data(), line.size(), MSG_NOSIGNAL);
+    tricklers_.push_back({fd, std::chrono::steady_clock::now(), std::nullopt});
+  }
+  thread_ = std::thread([this] { trickle(); });
+}
+
+SlowClients::~SlowClients() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  thread_.join();
+  for (int fd : idle_)
+    close(fd);
+  for (const auto& t : tricklers_)
+    close(t.fd);
+}
+
+int SlowClients::idle_open() const {
+  int open = 0;
+  for (int fd : idle_) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 0) == 0) ++open;  // nothing to read: neither data nor the end
+  }
+  return open;
+}
+
+void SlowClients::trickle() {
+  const std::string header = "X-Slow: 1\r\n";
+  auto next_send = std::chrono::steady_clock::now() + interval_;
+  while (true) {
+    std::vector<pollfd> live;
+    std::vector<std::size_t> which;
+    {
+      std::lock_guard lock(mutex_);
+      if (stop_) return;
+      for (std::size_t i = 0; i < tricklers_.size(); ++i) {
+        if (!tricklers_[i].lived) {
+          live.push_back({tricklers_[i].fd, POLLIN, 0});
+          which.push_back(i);
+        }
+      }
+    }
+    if (live.empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    poll(live.data(), live.size(), 20);
+    const auto now = std::chrono::steady_clock::now();
+    const bool send_now = now >= next_send;
+    if (send_now) next_send = now + interval_;
+    for (std::size_t k = 0; k < live.size(); ++k) {
+      auto& t = tricklers_[which[k]];
+      bool cut = false;
+      if (live[k].revents != 0) {
+        char buf[512];
+        const auto n = recv(t.fd, buf, sizeof buf, MSG_DONTWAIT);
+        cut = n == 0 || (n < 0 && errno != EAGAIN);
+      }
+      if (!cut && send_now) cut = send(t.fd, header.data(), header.size(), MSG_NOSIGNAL) < 0;
+      if (cut) {
+        std::lock_guard lock(mutex_);
+        t.lived = std::chrono::duration_cast<std::chrono::milliseconds>(now - t.opened);
+      }
+    }
+  }
+}
+
+std::optional<std::chrono::milliseconds> SlowClients::wait_tricklers_cut(
+    std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      std::chrono::milliseconds longest{0};
+      bool all = true;
+      for (const auto& t : tricklers_) {
+        if (!t.lived) {
+          all = false;
+          break;
+        }
+        longest = std::max(longest, *t.lived);
+      }
+      if (all) return longest;
+    }
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace ml::test

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace ml::test {
@@ -139,6 +141,52 @@ class Control {
  private:
   int fd_ = -1;
   std::string buffer_;
+};
+
+// ---- slow clients (docs/server.md, "The HTTP server") ----
+
+// Raises this process's open-file limit to its maximum (tests that open a thousand sockets).
+void raise_open_file_limit();
+// A TCP connection to 127.0.0.1:port from source address `from` (every 127/8 address is this
+// machine, so a test can be many clients); -1 when it cannot connect.
+int connect_from(const std::string& from, int port);
+// Whether the peer closed `fd` (end of stream or reset) within `timeout`; data is read and
+// dropped meanwhile.
+bool closed_within(int fd, std::chrono::milliseconds timeout);
+// The server's peak resident memory (VmHWM in /proc/PID/status), KiB; -1 when unknown.
+long peak_rss_kib(int pid);
+
+// Connections that hold a server without finishing a request: `idle` ones that send nothing,
+// from the addresses 127.0.N.M, `per_address` from each; and `tricklers` (one address each)
+// that send a request line and then a header line every `interval`, never the blank line.
+class SlowClients {
+ public:
+  SlowClients(int port, int idle, int per_address, int tricklers,
+              std::chrono::milliseconds interval);
+  ~SlowClients();
+  SlowClients(const SlowClients&) = delete;
+  SlowClients& operator=(const SlowClients&) = delete;
+
+  // How many idle connections could be made, and how many of them the server still holds.
+  int idle_connected() const { return static_cast<int>(idle_.size()); }
+  int idle_open() const;
+  // Waits until the server has cut every trickler; the longest time one lived, or nullopt when
+  // one was still open at `timeout`.
+  std::optional<std::chrono::milliseconds> wait_tricklers_cut(std::chrono::milliseconds timeout);
+
+ private:
+  void trickle();
+  std::vector<int> idle_;
+  struct Trickler {
+    int fd;
+    std::chrono::steady_clock::time_point opened;
+    std::optional<std::chrono::milliseconds> lived;
+  };
+  std::vector<Trickler> tricklers_;
+  std::chrono::milliseconds interval_;
+  mutable std::mutex mutex_;  // guards tricklers_[].lived, stop_
+  bool stop_ = false;
+  std::thread thread_;
 };
 
 }  // namespace ml::test

@@ -5,8 +5,12 @@
 // system (broker, agent reading an emulated meter, `run` and `serve`).
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -968,6 +972,221 @@ TEST(ServerHttp, WithoutTheDashboardTheApiStillAnswers) {
 
 // The dashboard in Chromium against a live system: mosquitto, the agent reading an emulated
 // MULTICAL with a valve, `run` and `serve`, with 60 days of history before the live samples.
+// ---- slow clients, large requests, long exports, one port (docs/server.md, "The HTTP server") --
+
+// Sends `request` on a fresh connection and returns the start of the answer ("" when the
+// connection ended without one).
+std::string raw_exchange(int port, const std::string& request) {
+  const int fd = connect_from("127.0.0.1", port);
+  if (fd < 0) return "";
+  send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string answer;
+  char buf[4096];
+  pollfd p{fd, POLLIN, 0};
+  while (answer.size() < 64 && poll(&p, 1, static_cast<int>(scaled(5s).count())) > 0) {
+    const auto n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    answer.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  return answer;
+}
+
+// Login and the meter list as a user does them; how long both took, or nullopt when either
+// failed.
+std::optional<std::chrono::milliseconds> login_and_list(Dashboard& d) {
+  const auto start = std::chrono::steady_clock::now();
+  auto root = d.login("root", kAdminPass);
+  if (!root) return std::nullopt;
+  auto list = d.get("/api/meters", &*root);
+  if (!list || list->status != 200) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start);
+}
+
+TEST(ServerHttp, AThousandIdleAndSlowClientsDelayNobody) {
+  raise_open_file_limit();
+  Dashboard d("request_timeout = 4\n");
+  seed(d, now_s());
+  d.start();
+  const auto alone = login_and_list(d);
+  ASSERT_TRUE(alone);
+  // 1 000 connections that say nothing (8 per address, under the cap) and four that send a
+  // header line every second.
+  SlowClients slow(d.port(), 1000, 8, 4, 1s);
+  ASSERT_EQ(slow.idle_connected(), 1000);
+  const auto busy = login_and_list(d);
+  ASSERT_TRUE(busy) << "no answer with 1 000 idle and 4 slow connections open";
+  EXPECT_LT(busy->count(), alone->count() + scaled(2s).count())
+      << "alone " << alone->count() << " ms";
+  EXPECT_EQ(slow.idle_open(), 1000) << "the server dropped idle connections before the deadline";
+  // The tricklers are cut at the deadline for the headers (4 s), not before.
+  const auto lived = slow.wait_tricklers_cut(scaled(4s + 6s));
+  ASSERT_TRUE(lived) << "a connection sending a header line every second is still open";
+  EXPECT_GE(lived->count(), 3800);
+  // And so are the idle ones.
+  EXPECT_TRUE(closed_within(connect_from("127.0.0.1", d.port()), scaled(4s + 4s)));
+  EXPECT_TRUE(login_and_list(d));
+}
+
+TEST(ServerHttp, TooManyOrTooLargeHeadersAreRefusedWithoutMemory) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  std::string many = "GET /api/session HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 200; ++i)
+    many += "X-H" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(raw_exchange(d.port(), many + "\r\n").substr(0, 12), "HTTP/1.1 431");
+  const std::string large =
+      "GET /api/session HTTP/1.1\r\nHost: x\r\nX-Large: " + std::string(40000, 'a') + "\r\n\r\n";
+  EXPECT_EQ(raw_exchange(d.port(), large).substr(0, 12), "HTTP/1.1 431");
+  // 100 MB of one header: the server closes the connection long before, and holds none of it.
+  const long before = peak_rss_kib(d.process().pid());
+  const int fd = connect_from("127.0.0.1", d.port());
+  ASSERT_GE(fd, 0);
+  const std::string start = "GET /api/session HTTP/1.1\r\nX-Huge: ";
+  send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+  const std::string block(64 * 1024, 'a');
+  std::size_t sent = 0;
+  while (sent < 100u * 1024 * 1024 &&
+         send(fd, block.data(), block.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(block.size())) {
+    sent += block.size();
+  }
+  close(fd);
+  EXPECT_LT(sent, 8u * 1024 * 1024) << "the server kept reading a 100 MB header";
+  const long after = peak_rss_kib(d.process().pid());
+  EXPECT_LT(after - before, 4 * 1024) << before << " KiB before, " << after << " KiB after";
+  EXPECT_TRUE(login_and_list(d));
+}
+
+TEST(ServerHttp, ConnectionsPerAddressAreCapped) {
+  Dashboard d("max_connections_per_address = 8\n");
+  seed(d, now_s());
+  d.start();
+  std::vector<int> fds;
+  for (int i = 0; i < 12; ++i)
+    fds.push_back(connect_from("127.0.0.9", d.port()));
+  int closed = 0;
+  for (int fd : fds) {
+    ASSERT_GE(fd, 0);
+    if (closed_within(fd, fd == fds.back() ? scaled(2s) : 100ms)) ++closed;
+  }
+  EXPECT_EQ(closed, 4) << "8 connections from one address allowed, the other 4 closed";
+  for (int fd : fds)
+    close(fd);
+  EXPECT_TRUE(login_and_list(d)) << "other addresses are not affected";
+}
+
+TEST(ServerHttp, ASecondServeOnThePortFailsClearly) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  auto second = d.cli({"serve"});
+  EXPECT_NE(second.status, 0);
+  EXPECT_NE(second.err.find("Address already in use"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("is a second server running?"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find(":" + std::to_string(d.port())), std::string::npos) << second.err;
+  // Every request still reaches the first.
+  for (int i = 0; i < 5; ++i)
+    EXPECT_TRUE(login_and_list(d));
+}
+
+// `count` one-minute samples of one meter, e1 from 20000.125 kWh up by 1 kWh a sample.
+void seed_long(Dashboard& d, std::int64_t start, int count) {
+  d.add_meter("7777777", "Loppen", true, "100");
+  std::vector<server::IngestItem> items;
+  for (int i = 0; i < count; ++i) {
+    items.push_back(
+        sample_at("7777777", start + 60 * std::int64_t{i},
+                  "heap=20000&t1=55.50 C&t2=30.25 C&tdif=25.25 K&flow1=100 l/h&effect1=2.5 kW&hr=" +
+                      std::to_string(1000 + i / 60) +
+                      " h&v1=456.789 m3&e1=" + std::to_string(20000 + i) + ".125 kWh&"));
+    if (items.size() == 5000) {
+      d.ingest(items);
+      items.clear();
+    }
+  }
+  d.ingest(items);
+}
+
+TEST(ServerHttp, LongCsvExportsStreamInBoundedMemoryAndDelayNobody) {
+  Dashboard d;
+  const auto now = now_s();
+  constexpr int kCount = 50000;
+  const std::int64_t start = (now / 60 - kCount) * 60;
+  seed(d, now);
+  seed_long(d, start, kCount);
+  d.start();
+  auto root = d.login("root", kAdminPass);
+  ASSERT_TRUE(root);
+  const long before = peak_rss_kib(d.process().pid());
+
+  // An export whose client reads its first bytes and then stalls.
+  const int fd = connect_from("127.0.0.1", d.port());
+  ASSERT_GE(fd, 0);
+  const std::string request =
+      "GET /api/meters/7777777/samples.csv HTTP/1.1\r\nHost: x\r\nCookie: " + root->cookie +
+      "\r\n\r\n";
+  send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string head;
+  char buf[65536];
+  while (head.find("\r\n\r\n") == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_GT(poll(&p, 1, static_cast<int>(scaled(10s).count())), 0);
+    const auto n = recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    head.append(buf, static_cast<std::size_t>(n));
+  }
+  EXPECT_NE(head.find("Transfer-Encoding: chunked"), std::string::npos) << head.substr(0, 400);
+  // Meanwhile everyone else is answered as usual.
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto list = d.get("/api/meters", &*root);
+    ASSERT_TRUE(list);
+    EXPECT_EQ(list->status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, scaled(1s));
+  }
+  // The whole export: every sample once, in order.
+  std::string body = head;
+  while (body.find("\r\n0\r\n\r\n") == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_GT(poll(&p, 1, static_cast<int>(scaled(30s).count())), 0);
+    const auto n = recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0) << "the export ended early";
+    body.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  EXPECT_NE(body.find("\n" + std::to_string(start) + ",20000,"), std::string::npos);
+  EXPECT_NE(body.find("\n" + std::to_string(start + 60 * (kCount - 1)) + ",20000,"),
+            std::string::npos);
+  // Through a client that joins the chunks: exactly kCount rows after the header line.
+  auto whole =
+      d.client().Get("/api/meters/7777777/energy.csv", httplib::Headers{{"Cookie", root->cookie}});
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->status, 200);
+  EXPECT_EQ(std::count(whole->body.begin(), whole->body.end(), '\n'), kCount + 1);
+  EXPECT_EQ(whole->body.substr(0, whole->body.find('\n')),
+            "time,energy_kwh,since_setup_kwh,paid_kwh,remaining_kwh");
+  EXPECT_NE(
+      whole->body.find("\n" + std::to_string(start + 60 * (kCount - 1)) + ",69999.125,69899.125,"),
+      std::string::npos);
+  const long after = peak_rss_kib(d.process().pid());
+  EXPECT_LT(after - before, 32 * 1024)
+      << "exports of 50 000 samples took " << (after - before) / 1024 << " MiB";
+
+  // A raw series over all of it is answered from the hourly rollups instead.
+  auto series =
+      d.get_json("/api/meters/7777777/series?resolution=raw&from=" + std::to_string(start) +
+                     "&to=" + std::to_string(now),
+                 *root);
+  EXPECT_EQ(series["resolution"], "hour");
+  EXPECT_LE(series["points"].get<int>(), 10000);
+  auto week = d.get_json("/api/meters/7777777/series?resolution=raw&from=" +
+                             std::to_string(now - 5 * 86400) + "&to=" + std::to_string(now),
+                         *root);
+  EXPECT_EQ(week["resolution"], "raw");
+}
+
 TEST(ServerDashboardBrowser, AdminAndViewerInALiveSystem) {
   TempDir peers;
   Broker broker(peers);

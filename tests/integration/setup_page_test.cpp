@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -405,6 +406,45 @@ TEST(SetupPageBrowser, LogInReadTheStatusChangeASetting) {
   const double pulse_e1 = std::stod(next->text.substr(at + 4));
   EXPECT_GE(pulse_e1, 2500.5) << next->text;
   EXPECT_LT(pulse_e1, 2501.0) << next->text;
+}
+
+// Idle and trickling connections hold up nobody (docs/setup-page.md): the installer still logs in
+// and reads the status; a connection sending a header line every second is cut at the deadline
+// for a request's headers (10 s).
+TEST(SetupPage, SlowAndIdleClientsDelayNobody) {
+  raise_open_file_limit();
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  Emulator meter(dir, "kmp", {"--serial", "6892850", "--freeze"});
+  auto agent = start_agent(
+      dir, write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 60)},
+                              setup_section()));
+  const int port = page_port(dir, *agent);
+  ASSERT_GT(port, 0);
+  SlowClients slow(port, 1000, 8, 4, 1s);
+  ASSERT_EQ(slow.idle_connected(), 1000);
+  const auto t0 = std::chrono::steady_clock::now();
+  PageClient page(port);
+  auto login = page.login(kPassword);
+  ASSERT_TRUE(login) << "no answer with 1 000 idle and 4 slow connections open";
+  EXPECT_EQ(login->status, 303);
+  EXPECT_EQ(page.status()["meters"].size(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, scaled(3s));
+  EXPECT_EQ(slow.idle_open(), 1000);
+  const auto lived = slow.wait_tricklers_cut(scaled(10s + 8s));
+  ASSERT_TRUE(lived) << "a connection sending a header line every second is still open";
+  EXPECT_GE(lived->count(), 9800);
+  // 16 connections from one address at most.
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i)
+    fds.push_back(connect_from("127.0.0.77", port));
+  int closed = 0;
+  for (int fd : fds) {
+    if (fd < 0 || closed_within(fd, fd == fds.back() ? scaled(2s) : 100ms)) ++closed;
+    if (fd >= 0) close(fd);
+  }
+  EXPECT_EQ(closed, 4);
 }
 
 }  // namespace

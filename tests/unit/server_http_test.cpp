@@ -152,6 +152,10 @@ session_hours = 8
 offline_after = 600
 secure_cookies = true
 trusted_proxies = ["127.0.0.1", "fd00::/8"]
+request_timeout = 5
+idle_timeout = 20
+max_connections = 500
+max_connections_per_address = 0
 )",
                                "/etc/meterlogger/server.toml");
   ASSERT_TRUE(c.ok()) << c.error().message();
@@ -160,6 +164,15 @@ trusted_proxies = ["127.0.0.1", "fd00::/8"]
   EXPECT_EQ(c->http.session_hours, 8);
   EXPECT_EQ(c->http.offline_after_s, 600);
   EXPECT_TRUE(c->http.secure_cookies);
+  EXPECT_EQ(c->http.request_timeout_s, 5);
+  EXPECT_EQ(c->http.idle_timeout_s, 20);
+  EXPECT_EQ(c->http.max_connections, 500);
+  EXPECT_EQ(c->http.max_connections_per_address, 0);
+  auto zero = parse_server_config(
+      "[database]\npath = \"db\"\n[mqtt]\nhost = \"b\"\n[http]\nrequest_timeout = 0\n", "/x.toml");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().detail.find("http.request_timeout"), std::string::npos)
+      << zero.error().detail;
   auto bad = parse_server_config(
       "[database]\npath = \"db\"\n[mqtt]\nhost = \"b\"\n[http]\n"
       "session_hours = 0\n",

@@ -160,6 +160,38 @@ TEST_F(ServerStoreTest, Meters) {
   EXPECT_FALSE(store_->remove_meter("6892850").ok());
 }
 
+// A second connection's write is not seen inside a snapshot until it ends; a snapshot inside a
+// snapshot runs on the outer one; samples_page pages in time order.
+TEST_F(ServerStoreTest, SnapshotsNestAndPagesFollowEachOther) {
+  Meter m;
+  m.serial = "6892850";
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  std::vector<IngestItem> items;
+  for (int i = 0; i < 5; ++i)
+    items.push_back(sample(1700000000 + 60 * i, "e1=" + std::to_string(100 + i) + " kWh&"));
+  ASSERT_TRUE(store_->ingest(items, 1700001000).ok());
+  auto other = SqliteStore::open(dir_.file("s/server.db")).value();
+  std::size_t inside = 0;
+  auto st = store_->read_snapshot([&]() -> core::Status {
+    EXPECT_EQ(store_->samples("6892850", 0, INT64_MAX).value().size(), 5u);  // the snapshot starts
+    EXPECT_TRUE(other->ingest({sample(1700000600, "e1=200 kWh&")}, 1700001000).ok());
+    return store_->read_snapshot([&]() -> core::Status {
+      inside = store_->samples("6892850", 0, INT64_MAX).value().size();
+      return core::Ok{};
+    });
+  });
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_EQ(inside, 5u);
+  EXPECT_EQ(store_->samples("6892850", 0, INT64_MAX).value().size(), 6u);
+  auto first = store_->samples_page("6892850", 0, INT64_MAX, 4).value();
+  ASSERT_EQ(first.size(), 4u);
+  auto rest = store_->samples_page("6892850", first.back().time + 1, INT64_MAX, 4).value();
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest.back().time, 1700000600);
+  EXPECT_EQ(rest.back().energy_kwh, "200");
+}
+
 TEST_F(ServerStoreTest, DuplicatesAreStoredOnceAndDiagnosticsOnlyMoveForward) {
   Meter m;
   m.serial = "6892850";

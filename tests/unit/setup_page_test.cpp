@@ -112,6 +112,19 @@ TEST(SetupPageForms, BrokerHostAndPort) {
   }
 }
 
+TEST(SetupPageForms, FormBodiesAreDecoded) {
+  const auto f =
+      parse_form("ssid=My+Net%21&password=p%26ss%3D1&csrf=abc&ssid=second&empty=&bad=%zz%4");
+  EXPECT_EQ(form_value(f, "ssid"), "My Net!");  // the first of repeated names
+  EXPECT_EQ(form_value(f, "password"), "p&ss=1");
+  EXPECT_EQ(form_value(f, "csrf"), "abc");
+  EXPECT_EQ(form_value(f, "empty"), "");
+  EXPECT_EQ(form_value(f, "bad"), "%zz%4");  // a malformed escape is kept as it is
+  EXPECT_EQ(form_value(f, "missing"), "");
+  EXPECT_TRUE(parse_form("").empty());
+  EXPECT_EQ(form_value(parse_form("a"), "a"), "");
+}
+
 TEST(SetupPagePasswords, Argon2idHashVerifies) {
   std::string hash;
   ASSERT_TRUE(hash_password("installer-secret", &hash)) << hash;

@@ -29,6 +29,8 @@ using core::Decimal;
 
 constexpr std::size_t kTokenBytes = 32;
 constexpr int kListLimit = 500;
+// Samples per page of a CSV export: a few milliseconds of work and well under a megabyte.
+constexpr std::size_t kCsvPage = 1000;
 
 Response json_response(int status, const json& j) {
   Response r;
@@ -213,7 +215,27 @@ bool is_json_type(std::string_view type) {
 // ---- the API ----
 
 Api::Api(ServerStore& store, const ServerConfig& config, Now now)
-    : store_(store), config_(config), now_(std::move(now)) {}
+    : stores_(std::make_shared<StorePool>(store)), config_(config), now_(std::move(now)) {}
+
+Api::Api(std::shared_ptr<StorePool> stores, const ServerConfig& config, Now now)
+    : stores_(std::move(stores)), config_(config), now_(std::move(now)) {}
+
+namespace {
+thread_local ServerStore* current_store = nullptr;
+
+// Makes a leased connection the current thread's store for one request.
+struct CurrentStore {
+  explicit CurrentStore(ServerStore& s) : previous(current_store) { current_store = &s; }
+  ~CurrentStore() { current_store = previous; }
+  CurrentStore(const CurrentStore&) = delete;
+  CurrentStore& operator=(const CurrentStore&) = delete;
+  ServerStore* previous;
+};
+}  // namespace
+
+ServerStore& Api::store() {
+  return *current_store;
+}
 
 Response Api::handle(const Request& r) {
   try {
@@ -241,26 +263,36 @@ Response Api::dispatch(const Request& r) {
   if (r.method != "GET" && r.method != "HEAD" && !is_json_type(r.content_type)) {
     return error(415, "send the body as JSON (Content-Type: application/json)");
   }
+  auto lease = stores_->take();
+  if (!lease) return store_error(lease.error());
+  CurrentStore current(**lease);
   if (parts.size() == 2 && parts[1] == "login") {
     if (r.method != "POST") return error(405, "log in with POST");
     return login(r);
   }
-  std::lock_guard lock(mutex_);
   auto caller = caller_of(r);
   if (!caller) return error(401, "not logged in");
   if (r.method != "GET" && !same(r.csrf, caller->session.csrf)) {
     return error(403, "missing or wrong CSRF token (X-CSRF-Token)");
   }
-  return route(r, *caller, parts);
+  if (r.method != "GET") return route(r, *caller, parts);
+  // A GET reads on one snapshot of its own (a streamed export's pages take their own).
+  Response out;
+  auto read = store().read_snapshot([&]() -> core::Status {
+    out = route(r, *caller, parts);
+    return core::Ok{};
+  });
+  if (!read) return store_error(read.error());
+  return out;
 }
 
 std::optional<Api::Caller> Api::caller_of(const Request& r) {
   const std::string token = cookie_value(r.cookie, kSessionCookie);
   if (!is_token(token)) return std::nullopt;
   const std::string id = token_hash(token);
-  auto s = store_.session(id);
+  auto s = store().session(id);
   if (!s || !*s || (*s)->expires <= now_()) return std::nullopt;
-  auto u = store_.user((*s)->user);
+  auto u = store().user((*s)->user);
   if (!u || !*u) return std::nullopt;
   return Caller{**u, **s, id};
 }
@@ -269,7 +301,7 @@ void Api::audit(const std::string& actor, const Request& r, const std::string& a
                 const std::string& serial, const std::string& detail) {
   // The change is made already: a failing audit write goes to the log rather than failing the
   // request.
-  if (auto st = store_.audit_admin({0, now_(), actor, r.remote, action, serial, detail}); !st) {
+  if (auto st = store().audit_admin({0, now_(), actor, r.remote, action, serial, detail}); !st) {
     platform::log::error("audit log: cannot record " + action + " by " + actor + ": " +
                          st.error().message());
   }
@@ -283,8 +315,7 @@ Response Api::login(const Request& r) {
   if (name.empty() || password.empty()) return error(400, "give username and password");
   std::optional<User> user;
   {
-    std::lock_guard lock(mutex_);
-    auto u = store_.user(name);
+    auto u = store().user(name);
     if (!u) return store_error(u.error());
     user = *u;
   }
@@ -304,7 +335,6 @@ Response Api::login(const Request& r) {
     return h;
   }();
   const bool ok = password::verify_password(user ? user->password_hash : dummy, password) && user;
-  std::lock_guard lock(mutex_);
   if (!ok) {
     // A name that is no user may be a password typed into the wrong field: not recorded.
     audit(user ? user->name : kUnknownUser, r, "login.failed", "", "");
@@ -315,7 +345,7 @@ Response Api::login(const Request& r) {
   const std::string token = random_hex();
   const std::int64_t lifetime = std::int64_t{config_.http.session_hours} * 3600;
   Session s{user->name, random_hex(), now, now + lifetime, r.remote};
-  if (auto st = store_.add_session(token_hash(token), s); !st) return store_error(st.error());
+  if (auto st = store().add_session(token_hash(token), s); !st) return store_error(st.error());
   audit(user->name, r, "login", "", "");
   auto resp = json_response(200, session_json(*user, s));
   resp.headers.emplace_back("Set-Cookie",
@@ -330,7 +360,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     return json_response(200, session_json(c.user, c.session));
   }
   if (parts.size() == 2 && parts[1] == "logout" && post) {
-    if (auto st = store_.remove_session(c.id_hash); !st) return store_error(st.error());
+    if (auto st = store().remove_session(c.id_hash); !st) return store_error(st.error());
     audit(c.user.name, r, "logout", "", "");
     Response resp;
     resp.status = 204;
@@ -345,15 +375,15 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     scope.groups = c.user.groups;
     scope.actor = c.user.name;
     if (!scope.serial.empty() && !scope.every_group) {
-      auto m = store_.meter(scope.serial);
+      auto m = store().meter(scope.serial);
       if (!m) return store_error(m.error());
       if (*m && !can_admin(c.user, (*m)->group)) {
         return error(403, "meter " + scope.serial + " is not in your groups");
       }
     }
-    auto entries = store_.admin_audit_scoped(scope, kListLimit);
+    auto entries = store().admin_audit_scoped(scope, kListLimit);
     if (!entries) return store_error(entries.error());
-    auto users = store_.users();
+    auto users = store().users();
     if (!users) return store_error(users.error());
     std::set<std::string> names;
     for (const auto& u : *users)
@@ -374,7 +404,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   if (parts.size() == 2 && parts[1] == "unknown-serials" && get) {
     // Serials whose messages were rejected as unknown: devices to adopt with `meters add`.
     if (c.user.role != "admin") return error(403, "unknown serials are for admins");
-    auto seen = store_.unknown_serials(kListLimit);
+    auto seen = store().unknown_serials(kListLimit);
     if (!seen) return store_error(seen.error());
     json list = json::array();
     for (const auto& u : *seen) {
@@ -390,12 +420,12 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     if (!get) return error(405, "GET or POST");
     const auto now = now_();
     json list = json::array();
-    auto read = store_.read_snapshot([&]() -> core::Status {
-      auto all = store_.meters();
+    auto read = store().read_snapshot([&]() -> core::Status {
+      auto all = store().meters();
       if (!all) return all.error();
       for (const auto& m : *all) {
         auto v =
-            meter_view(store_, m, now, config_.http.offline_after_s, can_admin(c.user, m.group));
+            meter_view(store(), m, now, config_.http.offline_after_s, can_admin(c.user, m.group));
         if (!v) return v.error();
         list.push_back(std::move(v).value());
       }
@@ -406,7 +436,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   }
   if (parts.size() >= 3 && parts.size() <= 5 && parts[1] == "meters") {
     // Serials compare as numbers: /api/meters/40 is meter 0000040.
-    auto m = store_.meter(core::topic::canonical_serial(parts[2]));
+    auto m = store().meter(core::topic::canonical_serial(parts[2]));
     if (!m) return store_error(m.error());
     if (!*m) return error(404, "no meter " + parts[2]);
     std::string what = parts.size() >= 4 ? parts[3] : "";
@@ -422,16 +452,16 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
                         const std::string& what) {
   const auto now = now_();
   if (what.empty()) {
-    auto v = meter_view(store_, m, now, config_.http.offline_after_s, can_admin(c.user, m.group));
+    auto v = meter_view(store(), m, now, config_.http.offline_after_s, can_admin(c.user, m.group));
     if (!v) return store_error(v.error());
-    auto diag = store_.diagnostics(m.serial);
+    auto diag = store().diagnostics(m.serial);
     if (!diag) return store_error(diag.error());
     json d = json::object();
     for (const auto& [fn, value] : *diag)
       d[fn] = {{"value", core::topic::masked_reply(fn, value.first)}, {"time", value.second}};
     (*v)["diagnostics"] = std::move(d);
     // Messages naming this meter that were rejected (a wrong key shows here as bad_mac).
-    auto rejected = store_.rejections_for(m.serial);
+    auto rejected = store().rejections_for(m.serial);
     if (!rejected) return store_error(rejected.error());
     json rj = json::object();
     for (const auto& x : *rejected) {
@@ -450,33 +480,20 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
     if (what == "series") {
       auto it = r.query.find("resolution");
       ML_FIELD(res, pick_resolution(it == r.query.end() ? "" : it->second, from, to));
-      auto body = series_json(store_, m, from, to, res);
+      auto body = series_json(store(), m, from, to, res);
       if (!body) return store_error(body.error());
       resp.body = std::move(body).value();
       return resp;
     }
-    core::Result<std::string> body = std::string();
-    if (what == "samples.csv") {
-      auto rows = store_.samples(m.serial, from, to);
-      if (!rows) return store_error(rows.error());
-      body = samples_csv(*rows);
-    } else {
-      body = energy_csv(store_, m, from, to);
-    }
-    if (!body) return store_error(body.error());
-    resp.content_type = "text/csv; charset=utf-8";
-    resp.body = std::move(body).value();
-    resp.headers.emplace_back("Content-Disposition",
-                              "attachment; filename=\"" + m.serial + "-" + what + "\"");
-    return resp;
+    return csv_export(m, what, from, to);
   }
   if (what == "payments") {
-    auto v = payments_view(store_, m);
+    auto v = payments_view(store(), m);
     if (!v) return store_error(v.error());
     return json_response(200, *v);
   }
   if (what == "commands") {
-    auto all = store_.commands(m.serial);
+    auto all = store().commands(m.serial);
     if (!all) return store_error(all.error());
     json list = json::array();
     for (auto it = all->rbegin(); it != all->rend() && list.size() < kListLimit; ++it) {
@@ -485,7 +502,7 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
     return json_response(200, json{{"commands", std::move(list)}});
   }
   if (what == "events") {
-    auto all = store_.events(m.serial);
+    auto all = store().events(m.serial);
     if (!all) return store_error(all.error());
     json list = json::array();
     for (auto it = all->rbegin(); it != all->rend() && list.size() < kListLimit; ++it) {
@@ -494,6 +511,49 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
     return json_response(200, json{{"events", std::move(list)}});
   }
   return error(404, "no such API: GET " + r.path);
+}
+
+// The CSV body is read page by page as the client takes it, each page with a connection of its
+// own for a moment: memory stays bounded and no connection is held while the client is slow.
+// Each page is its own snapshot; pages follow each other in time, so no sample is given twice.
+Response Api::csv_export(const Meter& m, const std::string& what, std::int64_t from,
+                         std::int64_t to) {
+  Response resp;
+  resp.content_type = "text/csv; charset=utf-8";
+  resp.headers.emplace_back("Content-Disposition",
+                            "attachment; filename=\"" + m.serial + "-" + what + "\"");
+  std::shared_ptr<EnergyCsv> energy;
+  if (what == "energy.csv") {
+    auto entries = store().payments(m.serial);
+    if (!entries) return store_error(entries.error());
+    auto writer = EnergyCsv::make(m, std::move(entries).value());
+    if (!writer) return store_error(writer.error());
+    energy = std::make_shared<EnergyCsv>(std::move(writer).value());
+    resp.body = energy->header();
+  } else {
+    resp.body = samples_csv_header();
+  }
+  resp.stream = [stores = stores_, serial = m.serial, next = from, to,
+                 energy](std::string& out) mutable {
+    if (next > to) return false;
+    std::vector<StoredSample> rows;
+    {
+      auto lease = stores->take();
+      if (!lease) throw std::runtime_error(lease.error().message());
+      auto page = (*lease)->samples_page(serial, next, to, kCsvPage);
+      if (!page) throw std::runtime_error(page.error().message());
+      rows = std::move(page).value();
+    }
+    if (energy) {
+      if (auto st = energy->append(rows, out); !st) throw std::runtime_error(st.error().message());
+    } else {
+      append_samples_csv(rows, out);
+    }
+    if (rows.size() < kCsvPage || rows.back().time >= to) return false;
+    next = rows.back().time + 1;
+    return true;
+  };
+  return resp;
 }
 
 Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
@@ -522,7 +582,7 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
     }
     if (auto ok = check_command(command, argument); !ok) return error(400, ok.error().detail);
     auto id =
-        store_.enqueue_command(m.serial, command, argument, now, timeout == 0 ? 0 : now + timeout);
+        store().enqueue_command(m.serial, command, argument, now, timeout == 0 ? 0 : now + timeout);
     if (!id) return store_error(id.error());
     audit(c.user.name, r, "command", m.serial, command_audit_detail(*id, command, argument));
     return json_response(201, json{{"id", *id}});
@@ -541,7 +601,7 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
   p.note = note;
   if (auto checked = check_entry(p); !checked) return error(400, checked.error().detail);
 
-  auto entries = store_.payments(m.serial);
+  auto entries = store().payments(m.serial);
   if (!entries) return store_error(entries.error());
   ML_FIELD(after_limit, limit_with(m, *entries, p));
   if (what == "payments/preview") {
@@ -558,7 +618,7 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
               {"paid_after", after_paid->to_string()},
               {"open_until_before", before_limit->to_string()},
               {"open_until_after", after_limit.to_string()}};
-    auto recent = rate_window(store_, m.serial);
+    auto recent = rate_window(store(), m.serial);
     if (!recent) return store_error(recent.error());
     const auto rest = remaining(after_limit, *recent, m.kind == "water");
     j["remaining_after"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
@@ -566,7 +626,7 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
     return json_response(200, j);
   }
 
-  auto change = server::add_payment(store_, p, c.user.name, now);
+  auto change = server::add_payment(store(), p, c.user.name, now);
   if (!change) {
     if (change.error().code != core::Errc::invalid_argument) return store_error(change.error());
     return error(400, change.error().detail);
@@ -622,7 +682,7 @@ Response Api::add_meter(const Request& r, const Caller& c) {
     if (!parsed) return error(400, "key: " + parsed.error().detail);
     m.key_hex = core::to_hex(*parsed);
   }
-  if (auto st = store_.add_meter(m); !st) {
+  if (auto st = store().add_meter(m); !st) {
     if (st.error().code == core::Errc::invalid_argument) return error(409, st.error().detail);
     return store_error(st.error());
   }

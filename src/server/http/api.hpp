@@ -1,11 +1,14 @@
 // The HTTP API of `meterlogger-server serve` (docs/api.md), independent of the HTTP library:
 // a request in, a response out. Sessions, CSRF, roles, the audit log and the login rate limit
-// live here; server.cpp only moves bytes. Thread-safe: requests may come from several threads.
+// live here; server.cpp only moves bytes. Thread-safe: requests may come from several threads,
+// and no lock is held around the store: each request takes a store connection of its own
+// (store_pool.hpp), and a CSV export is streamed page by page.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -14,6 +17,7 @@
 
 #include "password/limiter.hpp"
 #include "server/config.hpp"
+#include "server/http/store_pool.hpp"
 #include "server/store.hpp"
 
 namespace ml::server::http {
@@ -38,6 +42,10 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the rest of the body after `body`: each call appends the next piece to `out` and
+  // returns false after the last (an exception cuts the body short). Used for the CSV exports,
+  // which are read page by page while the client downloads them (bounded memory, short work).
+  std::function<bool(std::string& out)> stream;
 };
 
 // The value of cookie `name` in a Cookie header; "" when absent (bounded: at most 8 KiB read).
@@ -46,7 +54,8 @@ std::string cookie_value(std::string_view header, std::string_view name);
 class Api {
  public:
   using Now = std::function<std::int64_t()>;
-  Api(ServerStore& store, const ServerConfig& config, Now now);
+  Api(ServerStore& store, const ServerConfig& config, Now now);  // one shared store
+  Api(std::shared_ptr<StorePool> stores, const ServerConfig& config, Now now);
 
   Response handle(const Request& request);
 
@@ -68,11 +77,14 @@ class Api {
   void audit(const std::string& actor, const Request& r, const std::string& action,
              const std::string& serial, const std::string& detail);
 
-  ServerStore& store_;
+  // The store connection of the request this thread answers (handle() takes it).
+  ServerStore& store();
+  Response csv_export(const Meter& m, const std::string& what, std::int64_t from, std::int64_t to);
+
+  std::shared_ptr<StorePool> stores_;
   const ServerConfig& config_;
   Now now_;
-  std::mutex mutex_;                // one request at a time touches the store
-  password::LoginLimiter limiter_;  // thread-safe by itself
+  password::LoginLimiter limiter_;  // thread-safe by itself; the store needs no lock
 };
 
 // Whether `user` may change meters of `group`.

@@ -1,13 +1,15 @@
 #include "server/http/server.hpp"
 
-#include <httplib.h>
 #include <zlib.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 
+#include "platform/http/server.hpp"
 #include "platform/log/log.hpp"
 
 namespace ml::server::http {
@@ -36,32 +38,23 @@ std::string gzip(const std::string& in) {
   return rc == Z_STREAM_END ? out : "";
 }
 
-bool accepts_gzip(const httplib::Request& req) {
-  return req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos;
+using HttpResponse = platform::http::Response;
+
+bool accepts_gzip(const platform::http::Request& req) {
+  return req.header("accept-encoding").find("gzip") != std::string::npos;
 }
 
-// Hands the body over as a provider of known length: cpp-httplib then sends it as it is (it
-// would otherwise compress text with Brotli at its slowest setting on every request).
-void send(httplib::Response& res, std::shared_ptr<const std::string> body,
-          const std::string& type) {
-  res.set_content_provider(body->size(), type,
-                           [body](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                             return sink.write(body->data() + offset, length);
-                           });
-}
-
-void send_maybe_gzipped(const httplib::Request& req, httplib::Response& res, std::string body,
-                        const std::string& type) {
-  res.set_header("Vary", "Accept-Encoding");
+void set_maybe_gzipped(const platform::http::Request& req, HttpResponse& res, std::string body) {
+  res.headers.emplace_back("Vary", "Accept-Encoding");
   if (body.size() >= kCompressFrom && accepts_gzip(req)) {
     auto packed = gzip(body);
     if (!packed.empty()) {
-      res.set_header("Content-Encoding", "gzip");
-      send(res, std::make_shared<const std::string>(std::move(packed)), type);
+      res.headers.emplace_back("Content-Encoding", "gzip");
+      res.body = std::move(packed);
       return;
     }
   }
-  send(res, std::make_shared<const std::string>(std::move(body)), type);
+  res.body = std::move(body);
 }
 
 struct StaticFile {
@@ -108,104 +101,110 @@ std::map<std::string, StaticFile> load_dashboard(const std::string& dir) {
 }  // namespace
 
 struct Server::Impl {
-  httplib::Server http;
   Api& api;
   const ServerConfig& config;
   std::map<std::string, StaticFile> files;
+  std::unique_ptr<platform::http::Server> http;
+  std::mutex mutex;  // guards stopped
+  std::condition_variable stopped_changed;
+  bool stopped = false;
   Impl(Api& a, const ServerConfig& c) : api(a), config(c) {}
 
-  void answer(const httplib::Request& req, httplib::Response& res) {
+  HttpResponse answer(const platform::http::Request& req) {
     Request r;
     r.method = req.method;
     r.path = req.path;
-    for (const auto& [k, v] : req.params)
-      r.query.emplace(k, v);  // the first of repeated parameters counts
-    r.cookie = req.get_header_value("Cookie");
-    r.csrf = req.get_header_value("X-CSRF-Token");
+    r.query = req.query;
+    r.cookie = req.header("cookie");
+    r.csrf = req.header("x-csrf-token");
     r.body = req.body;
-    r.remote = req.remote_addr;
-    r.content_type = req.get_header_value("Content-Type");
-    for (std::size_t i = 0; i < req.get_header_value_count("X-Forwarded-For"); ++i)
-      r.forwarded_for += (i == 0 ? "" : ",") + req.get_header_value("X-Forwarded-For", i);
-    Response out = api.handle(r);
+    r.remote = req.remote;
+    r.content_type = req.header("content-type");
+    r.forwarded_for = req.header("x-forwarded-for");
+    auto out = api.handle(r);
+    HttpResponse res;
     res.status = out.status;
-    for (const auto& [k, v] : out.headers)
-      res.set_header(k, v);
-    if (out.status != 204) send_maybe_gzipped(req, res, std::move(out.body), out.content_type);
+    res.content_type = out.content_type;
+    res.headers = std::move(out.headers);
+    if (out.stream) {
+      res.stream = std::move(out.stream);
+      res.body = std::move(out.body);
+      // The first piece is what the API made at once (the CSV's header line).
+      if (!res.body.empty()) {
+        res.stream = [first = std::move(res.body), next = std::move(res.stream),
+                      sent = false](std::string& piece) mutable {
+          if (!sent) {
+            sent = true;
+            piece = std::move(first);
+            return true;
+          }
+          return next(piece);
+        };
+        res.body.clear();
+      }
+    } else if (out.status != 204) {
+      set_maybe_gzipped(req, res, std::move(out.body));
+    }
+    return res;
   }
 
-  void serve_file(const httplib::Request& req, httplib::Response& res) {
+  HttpResponse serve_file(const platform::http::Request& req) {
+    HttpResponse res;
     auto it = files.find(req.path);
     if (it == files.end()) {
       res.status = 404;
-      res.set_content("not found\n", "text/plain; charset=utf-8");
-      return;
+      res.body = "not found\n";
+      return res;
     }
     const StaticFile& f = it->second;
-    res.set_header("Vary", "Accept-Encoding");
+    res.content_type = f.type;
+    res.headers.emplace_back("Vary", "Accept-Encoding");
     if (f.gzipped && accepts_gzip(req)) {
-      res.set_header("Content-Encoding", "gzip");
-      send(res, f.gzipped, f.type);
+      res.headers.emplace_back("Content-Encoding", "gzip");
+      res.shared_body = f.gzipped;
     } else {
-      send(res, f.body, f.type);
+      res.shared_body = f.body;
     }
+    return res;
+  }
+
+  HttpResponse handle(const platform::http::Request& req, bool has_dashboard,
+                      const std::string& why) {
+    const bool api_path = req.path.rfind("/api/", 0) == 0;
+    HttpResponse res;
+    if (api_path) {
+      res = answer(req);
+    } else if (req.method != "GET") {
+      res.status = 404;
+      res.body = "not found\n";
+    } else if (has_dashboard) {
+      res = serve_file(req);
+    } else if (req.path == "/") {
+      res.status = 503;
+      res.body = why;
+    } else {
+      res.status = 404;
+      res.body = "not found\n";
+    }
+    res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    res.headers.emplace_back("X-Frame-Options", "DENY");
+    res.headers.emplace_back("Referrer-Policy", "same-origin");
+    res.headers.emplace_back(
+        "Content-Security-Policy",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "frame-ancestors 'none'");
+    if (api_path) {
+      res.headers.emplace_back("Cache-Control", "no-store");
+    } else if (req.path == "/" || req.path.ends_with(".html")) {
+      res.headers.emplace_back("Cache-Control", "no-cache");
+    }
+    return res;
   }
 };
 
 Server::Server(Api& api, const ServerConfig& config) : impl_(std::make_unique<Impl>(api, config)) {
-  auto& http = impl_->http;
-  const int threads = config.http.threads;
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  http.set_payload_max_length(kMaxBody);
-  http.set_read_timeout(10);
-  http.set_write_timeout(30);
-  // Small answers go out at once instead of waiting for the client's delayed ACK (40 ms).
-  http.set_tcp_nodelay(true);
-  auto api_handler = [this](const httplib::Request& req, httplib::Response& res) {
-    impl_->answer(req, res);
-  };
-  http.Get(R"(/api/.*)", api_handler);
-  http.Post(R"(/api/.*)", api_handler);
-  http.Put(R"(/api/.*)", api_handler);
-  http.Delete(R"(/api/.*)", api_handler);
   impl_->files = load_dashboard(config.http.web_dir);
   has_dashboard_ = impl_->files.count("/") != 0;
-  if (has_dashboard_) {
-    http.Get(R"(/[^/]*)", [this](const httplib::Request& req, httplib::Response& res) {
-      impl_->serve_file(req, res);
-    });
-  } else {
-    const std::string why = "The dashboard is not installed: no index.html in " +
-                            config.http.web_dir +
-                            " ([http] web_dir). Build it with `npm ci && node build.mjs DIR` "
-                            "in web/ (docs/server.md). The API answers under /api/.\n";
-    http.Get("/", [why](const httplib::Request&, httplib::Response& res) {
-      res.status = 503;
-      res.set_content(why, "text/plain; charset=utf-8");
-    });
-  }
-  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    // Only for what no handler answered (an answer's body may be in a content provider).
-    if (!res.body.empty() || res.has_header("Content-Type")) return;
-    if (req.path.rfind("/api/", 0) == 0) {
-      res.set_content(R"({"error":"no such API"})", "application/json");
-    } else {
-      res.set_content("not found\n", "text/plain; charset=utf-8");
-    }
-  });
-  http.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("X-Frame-Options", "DENY");
-    res.set_header("Referrer-Policy", "same-origin");
-    res.set_header("Content-Security-Policy",
-                   "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                   "frame-ancestors 'none'");
-    if (req.path.rfind("/api/", 0) == 0) {
-      res.set_header("Cache-Control", "no-store");
-    } else if (req.path == "/" || req.path.ends_with(".html")) {
-      res.set_header("Cache-Control", "no-cache");
-    }
-  });
 }
 
 Server::~Server() {
@@ -214,27 +213,44 @@ Server::~Server() {
 
 core::Result<int> Server::bind() {
   const auto& c = impl_->config.http;
-  int port = c.port;
-  if (port == 0) {
-    port = impl_->http.bind_to_any_port(c.host);
-    if (port <= 0) port = -1;
-  } else if (!impl_->http.bind_to_port(c.host, port)) {
-    port = -1;
-  }
-  if (port < 0) {
-    return core::make_error(core::Errc::config_invalid,
-                            "cannot listen on " + c.host + ":" + std::to_string(c.port) +
-                                " ([http] listen): in use or not allowed");
-  }
-  return port;
+  platform::http::Options o;
+  o.host = c.host;
+  o.port = c.port;
+  o.threads = c.threads;
+  o.max_body = kMaxBody;
+  o.request_timeout_s = c.request_timeout_s;
+  o.idle_timeout_s = c.idle_timeout_s;
+  o.max_connections = c.max_connections;
+  o.max_per_address = c.max_connections_per_address;
+  const std::string why = "The dashboard is not installed: no index.html in " + c.web_dir +
+                          " ([http] web_dir). Build it with `npm ci && node build.mjs DIR` "
+                          "in web/ (docs/server.md). The API answers under /api/.\n";
+  Impl* impl = impl_.get();
+  const bool has_dashboard = has_dashboard_;
+  std::string error;
+  impl_->http = platform::http::Server::start(
+      o,
+      [impl, has_dashboard, why](const platform::http::Request& req) {
+        return impl->handle(req, has_dashboard, why);
+      },
+      &error);
+  if (!impl_->http) return core::make_error(core::Errc::config_invalid, error + " ([http] listen)");
+  return impl_->http->port();
 }
 
 void Server::run() {
-  impl_->http.listen_after_bind();
+  std::unique_lock lock(impl_->mutex);
+  impl_->stopped_changed.wait(lock, [this] { return impl_->stopped; });
 }
 
 void Server::stop() {
-  if (impl_ && impl_->http.is_running()) impl_->http.stop();
+  if (!impl_) return;
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopped = true;
+  }
+  impl_->stopped_changed.notify_all();
+  if (impl_->http) impl_->http->stop();
 }
 
 }  // namespace ml::server::http

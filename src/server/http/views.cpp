@@ -169,9 +169,19 @@ const char* resolution_name(Resolution r) {
 core::Result<std::string> series_json(ServerStore& store, const Meter& m, std::int64_t from,
                                       std::int64_t to, Resolution resolution) {
   Columns c;
+  std::vector<StoredSample> raw_rows;
   if (resolution == Resolution::raw) {
-    auto rows = store.samples(m.serial, from, to);
+    auto rows = store.samples_page(m.serial, from, to, kMaxRawPoints + 1);
     if (!rows) return rows.error();
+    raw_rows = std::move(rows).value();
+    // Too many for a chart: the rollups instead, as "auto" would pick beyond 3 days.
+    if (raw_rows.size() > kMaxRawPoints) {
+      resolution = to - from <= 400 * kDay ? Resolution::hour : Resolution::day;
+      raw_rows.clear();
+    }
+  }
+  if (resolution == Resolution::raw) {
+    const auto* rows = &raw_rows;
     for (const auto& s : *rows) {
       const std::optional<std::string> v[7] = {
           s.energy_kwh,        s.volume_m3,          value_of(s, "t1"),     value_of(s, "t2"),
@@ -241,13 +251,17 @@ core::Result<json> payments_view(ServerStore& store, const Meter& m) {
               {"open_until", limit->to_string()}};
 }
 
-std::string samples_csv(const std::vector<StoredSample>& rows) {
+std::string samples_csv_header() {
   std::string out = "time";
   for (auto k : kSampleKeys) {
     out += ',';
     out += k;
   }
   out += ",energy_kwh,volume_m3,quirks\n";
+  return out;
+}
+
+void append_samples_csv(const std::vector<StoredSample>& rows, std::string& out) {
   for (const auto& s : rows) {
     out += std::to_string(s.time);
     for (auto k : kSampleKeys) {
@@ -257,7 +271,59 @@ std::string samples_csv(const std::vector<StoredSample>& rows) {
     }
     out += ',' + s.energy_kwh.value_or("") + ',' + s.volume_m3.value_or("") + ',' + s.quirks + "\n";
   }
+}
+
+std::string samples_csv(const std::vector<StoredSample>& rows) {
+  std::string out = samples_csv_header();
+  append_samples_csv(rows, out);
   return out;
+}
+
+core::Result<EnergyCsv> EnergyCsv::make(const Meter& m, std::vector<Payment> entries) {
+  auto setup = Decimal::parse(m.setup_value);
+  if (!setup) return setup.error();
+  EnergyCsv w;
+  w.water_ = m.kind == "water";
+  w.setup_ = *setup;
+  w.entries_ = std::move(entries);
+  auto total = paid(w.active_);
+  if (!total) return total.error();
+  w.total_ = *total;
+  return w;
+}
+
+std::string EnergyCsv::header() const {
+  return water_ ? "time,volume_m3,since_setup_m3,paid_m3,remaining_m3\n"
+                : "time,energy_kwh,since_setup_kwh,paid_kwh,remaining_kwh\n";
+}
+
+core::Status EnergyCsv::append(const std::vector<StoredSample>& rows, std::string& out) {
+  for (const auto& s : rows) {
+    bool changed = false;
+    while (next_entry_ < entries_.size() && entries_[next_entry_].time <= s.time) {
+      active_.push_back(entries_[next_entry_++]);
+      changed = true;
+    }
+    if (changed) {
+      auto total = paid(active_);
+      if (!total) return total.error();
+      total_ = *total;
+    }
+    const auto& reading = water_ ? s.volume_m3 : s.energy_kwh;
+    std::optional<Decimal> value, since, left;
+    if (reading) {
+      if (auto v = Decimal::parse(*reading)) {
+        value = *v;
+        if (auto d = core::difference(*v, setup_)) since = *d;
+        if (auto limit = core::sum(setup_, total_)) {
+          if (auto l = core::difference(*limit, *v)) left = *l;
+        }
+      }
+    }
+    out += std::to_string(s.time) + ',' + csv_field(value) + ',' + csv_field(since) + ',' +
+           total_.to_string() + ',' + csv_field(left) + "\n";
+  }
+  return core::Ok{};
 }
 
 core::Result<std::string> energy_csv(ServerStore& store, const Meter& m, std::int64_t from,
@@ -266,33 +332,10 @@ core::Result<std::string> energy_csv(ServerStore& store, const Meter& m, std::in
   if (!rows) return rows.error();
   auto entries = store.payments(m.serial);
   if (!entries) return entries.error();
-  auto setup = Decimal::parse(m.setup_value);
-  if (!setup) return setup.error();
-  const bool water = m.kind == "water";
-  std::string out = water ? "time,volume_m3,since_setup_m3,paid_m3,remaining_m3\n"
-                          : "time,energy_kwh,since_setup_kwh,paid_kwh,remaining_kwh\n";
-  std::vector<Payment> active;  // paid as of each sample's time
-  std::size_t next_entry = 0;
-  for (const auto& s : *rows) {
-    while (next_entry < entries->size() && (*entries)[next_entry].time <= s.time) {
-      active.push_back((*entries)[next_entry++]);
-    }
-    auto total = paid(active);
-    if (!total) return total.error();
-    const auto& reading = water ? s.volume_m3 : s.energy_kwh;
-    std::optional<Decimal> value, since, left;
-    if (reading) {
-      if (auto v = Decimal::parse(*reading)) {
-        value = *v;
-        if (auto d = core::difference(*v, *setup)) since = *d;
-        if (auto limit = core::sum(*setup, *total)) {
-          if (auto l = core::difference(*limit, *v)) left = *l;
-        }
-      }
-    }
-    out += std::to_string(s.time) + ',' + csv_field(value) + ',' + csv_field(since) + ',' +
-           total->to_string() + ',' + csv_field(left) + "\n";
-  }
+  auto writer = EnergyCsv::make(m, std::move(entries).value());
+  if (!writer) return writer.error();
+  std::string out = writer->header();
+  ML_TRY(writer->append(*rows, out));
   return out;
 }
 

@@ -1,11 +1,13 @@
 // What the HTTP API shows (docs/api.md): a meter with its latest values and prepaid state, the
-// chart series, the ledger, and the CSV exports. Read-only; the callers hold the store's lock.
+// chart series, the ledger, and the CSV exports. Read-only; the callers give each
+// request its own store connection (api.hpp).
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/decimal.hpp"
 #include "core/result.hpp"
 #include "server/store.hpp"
 
@@ -26,6 +28,10 @@ enum class Resolution : std::uint8_t { raw, hour, day };
 core::Result<Resolution> pick_resolution(std::string_view name, std::int64_t from, std::int64_t to);
 const char* resolution_name(Resolution r);
 
+// A raw series holds at most this many samples; a range with more is answered from the hourly
+// rollups (daily beyond 400 days), and its "resolution" says so.
+inline constexpr std::size_t kMaxRawPoints = 10000;
+
 // The chart columns as JSON text (numbers with the stored exact digits).
 core::Result<std::string> series_json(ServerStore& store, const Meter& meter, std::int64_t from,
                                       std::int64_t to, Resolution resolution);
@@ -33,8 +39,28 @@ core::Result<std::string> series_json(ServerStore& store, const Meter& meter, st
 // The ledger, oldest first, each entry with what it credits and the total after it.
 core::Result<nlohmann::ordered_json> payments_view(ServerStore& store, const Meter& meter);
 
-// Stored samples as CSV (`meterlogger-server export`, /samples.csv).
+// Stored samples as CSV (`meterlogger-server export`, /samples.csv): the header line, then the
+// rows, appended page by page when streamed.
 std::string samples_csv(const std::vector<StoredSample>& rows);
+std::string samples_csv_header();
+void append_samples_csv(const std::vector<StoredSample>& rows, std::string& out);
+
+// energy.csv written page by page: samples in time order, the ledger read once at the start.
+class EnergyCsv {
+ public:
+  static core::Result<EnergyCsv> make(const Meter& meter, std::vector<Payment> entries);
+  std::string header() const;
+  core::Status append(const std::vector<StoredSample>& rows, std::string& out);
+
+ private:
+  EnergyCsv() = default;
+  bool water_ = false;
+  core::Decimal setup_;
+  std::vector<Payment> entries_;
+  std::vector<Payment> active_;  // paid as of the last row's time
+  std::size_t next_entry_ = 0;
+  core::Decimal total_;
+};
 // time,energy_kwh,since_setup_kwh,paid_kwh,remaining_kwh per sample (water: m3).
 core::Result<std::string> energy_csv(ServerStore& store, const Meter& meter, std::int64_t from,
                                      std::int64_t to);
