@@ -163,7 +163,8 @@ constexpr std::string_view kMigrations[] = {
        UPDATE OR IGNORE payments SET serial = printf('%07d', CAST(serial AS INTEGER))
          WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
            AND serial <> printf('%07d', CAST(serial AS INTEGER));)",
-    // 5 (issue 12, ingest): rejections by serial (a device with a wrong key, an unknown serial), and the offline
+    // 5 (issue 12, ingest): rejections by serial (a device with a wrong key, an unknown serial),
+    // and the offline
     //    state from a meter's last will, cleared by its next authentic message
     R"(CREATE TABLE rejections_by_serial(
          serial TEXT NOT NULL,
@@ -178,7 +179,8 @@ constexpr std::string_view kMigrations[] = {
            WHERE e.serial = meters.serial AND e.kind = 'offline')
          WHERE (SELECT MAX(time) FROM events e WHERE e.serial = meters.serial
                 AND e.kind = 'offline') >= last_sample_time;)",
-    // 6 (issue 12, api): `users unlock`: failed logins before this time no longer count against the account
+    // 6 (issue 12, api): `users unlock`: failed logins before this time no longer count against the
+    // account
     R"(ALTER TABLE users ADD COLUMN unlocked_at INTEGER NOT NULL DEFAULT 0;)",
 };
 

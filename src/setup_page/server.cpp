@@ -127,7 +127,8 @@ class HttpServer final : public Server {
       const std::int64_t wait = limiter_.begin(kAccount, req.remote, now);
       if (wait > 0) {
         auto res = content(
-            429, render_login("Too many wrong passwords: try again in " + std::to_string(wait) + " s."),
+            429,
+            render_login("Too many wrong passwords: try again in " + std::to_string(wait) + " s."),
             kHtml);
         res.headers.emplace_back("Retry-After", std::to_string(wait));
         return res;

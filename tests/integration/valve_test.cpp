@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "agent/store.hpp"
-#include "core/decimal.hpp"
 #include "agent_support.hpp"
+#include "core/decimal.hpp"
 #include "emulator.hpp"
 #include "mqtt_support.hpp"
 

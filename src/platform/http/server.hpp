@@ -32,10 +32,11 @@
 namespace ml::platform::http {
 
 struct Request {
-  std::string method;                          // GET | POST | ...
-  std::string path;                            // without the query, percent-decoded
-  std::map<std::string, std::string> query;    // decoded; the first of repeated names counts
-  std::map<std::string, std::string> headers;  // lower-case names; repeated: the first (X-Forwarded-For: joined by ",")
+  std::string method;                        // GET | POST | ...
+  std::string path;                          // without the query, percent-decoded
+  std::map<std::string, std::string> query;  // decoded; the first of repeated names counts
+  std::map<std::string, std::string>
+      headers;  // lower-case names; repeated: the first (X-Forwarded-For: joined by ",")
   std::string body;
   std::string remote;  // the client's address
 

@@ -370,7 +370,8 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   if (parts.size() == 2 && parts[1] == "audit" && get) {
     if (c.user.role != "admin") return error(403, "the audit log is for admins");
     AuditScope scope;
-    if (auto it = r.query.find("serial"); it != r.query.end()) scope.serial = core::topic::canonical_serial(it->second);
+    if (auto it = r.query.find("serial"); it != r.query.end())
+      scope.serial = core::topic::canonical_serial(it->second);
     scope.every_group = is_global_admin(c.user);
     scope.groups = c.user.groups;
     scope.actor = c.user.name;
