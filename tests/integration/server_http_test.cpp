@@ -23,6 +23,12 @@
 #include "platform/sqlite/db.hpp"
 #include "server/sqlite_store.hpp"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ML_TEST_ASAN 1
+#endif
+#endif
+
 namespace ml::test::dashboard {
 
 using namespace std::chrono_literals;
@@ -1171,8 +1177,15 @@ TEST(ServerHttp, LongCsvExportsStreamInBoundedMemoryAndDelayNobody) {
       whole->body.find("\n" + std::to_string(start + 60 * (kCount - 1)) + ",69999.125,69899.125,"),
       std::string::npos);
   const long after = peak_rss_kib(d.process().pid());
+#if !defined(__SANITIZE_ADDRESS__) && !defined(ML_TEST_ASAN)
   EXPECT_LT(after - before, 32 * 1024)
       << "exports of 50 000 samples took " << (after - before) / 1024 << " MiB";
+#else
+  // Under AddressSanitizer freed memory stays in its quarantine (256 MiB by default), so the
+  // peak says nothing about the server's own memory: the bound is checked in the other presets.
+  (void)before;
+  (void)after;
+#endif
 
   // A raw series over all of it is answered from the hourly rollups instead.
   auto series =
