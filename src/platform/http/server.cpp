@@ -342,14 +342,18 @@ struct Server::Impl {
       out = plain(500, "internal error\n");
     }
     if (out.delay.count() > 0) {
-      const auto until = Clock::now() + out.delay;
-      rx->delayed = std::make_unique<Response>(std::move(out));
-      MHD_suspend_connection(connection);
+      // Suspended only while the server runs, and under the lock stop() takes to resume them
+      // all: MHD aborts the process if it is stopped with a connection still suspended.
       std::lock_guard lock(self->mutex);
-      self->waiting.push_back({connection, until});
-      return MHD_YES;
+      if (!self->stopping) {
+        const auto until = Clock::now() + out.delay;
+        rx->delayed = std::make_unique<Response>(std::move(out));
+        MHD_suspend_connection(connection);
+        self->waiting.push_back({connection, until});
+        return MHD_YES;
+      }
     }
-    return send(connection, std::move(out));
+    return send(connection, std::move(out));  // stopping: answered at once
   }
 };
 
@@ -398,14 +402,11 @@ void Server::stop() {
   if (!impl_ || impl_->daemon == nullptr) return;
   {
     std::lock_guard lock(impl_->mutex);
-    impl_->stopping = true;
+    impl_->stopping = true;               // from now on no answer waits
+    impl_->resume_waiting(std::nullopt);  // MHD stops no suspended connection
   }
   impl_->wake.notify_all();
   if (impl_->watchdog.joinable()) impl_->watchdog.join();
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->resume_waiting(std::nullopt);  // MHD stops no suspended connection
-  }
   MHD_stop_daemon(impl_->daemon);  // also closes the listening socket
   impl_->daemon = nullptr;
 }
