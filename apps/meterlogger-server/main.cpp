@@ -21,6 +21,7 @@
 #include "core/bytes.hpp"
 #include "core/decimal.hpp"
 #include "core/envelope/envelope.hpp"
+#include "core/meter/kind.hpp"
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "password/password.hpp"
@@ -160,8 +161,8 @@ CLI::Option* as_serial(CLI::Option* option) {
 }
 
 void check_kind(const std::string& kind) {
-  if (kind != "heat" && kind != "water" && kind != "electricity") {
-    fail("--kind must be heat, water or electricity, not \"" + kind + "\"");
+  if (!core::meter::kind_from_name(kind)) {
+    fail("--kind must be one of " + core::meter::kind_names() + ", not \"" + kind + "\"");
   }
 }
 

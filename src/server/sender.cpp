@@ -1,5 +1,6 @@
 #include "server/sender.hpp"
 
+#include "core/meter/kind.hpp"
 #include "core/topic/topic.hpp"
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
@@ -219,6 +220,12 @@ void Sender::send(const Command& c) {
              " (time " + std::to_string(c.sent_count + 1) + ")");
 }
 
+std::vector<std::string_view> polled_commands(std::string_view kind) {
+  const auto k = core::meter::kind_from_name(kind);
+  if (k && core::meter::info(*k).valve) return {"version", "status"};
+  return {"version"};  // `status` is the valve's: the other builds do not answer it
+}
+
 void Sender::poll() {
   auto meters = store_.meters();
   if (!meters) {
@@ -228,11 +235,11 @@ void Sender::poll() {
   const std::int64_t now = now_();
   const std::int64_t expires = now + config_.commands.poll_interval_s;
   for (const auto& m : *meters) {
-    for (const char* command : {"version", "status"}) {
-      if (std::string(command) == "status" && m.kind == "electricity") continue;
-      auto pending = store_.command_pending(m.serial, command, "");
+    for (std::string_view command : polled_commands(m.kind)) {
+      const std::string name(command);
+      auto pending = store_.command_pending(m.serial, name, "");
       if (!pending || *pending) continue;  // the last poll is still waiting: not another one
-      (void)store_.enqueue_command(m.serial, command, "", now, expires);
+      (void)store_.enqueue_command(m.serial, name, "", now, expires);
     }
   }
 }

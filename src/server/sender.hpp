@@ -9,6 +9,8 @@
 #include <asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "platform/mqtt/client.hpp"
 #include "server/config.hpp"
@@ -37,6 +39,10 @@ core::Result<LedgerChange> correct_payment(ServerStore& store, std::int64_t id,
                                            std::int64_t now);
 core::Result<LedgerChange> void_payment(ServerStore& store, std::int64_t id,
                                         const std::string& actor, std::int64_t now);
+
+// What the periodic poll asks a meter of this kind ("heat", "water", "electricity"): its
+// version, and the valve's state when the kind has a valve.
+std::vector<std::string_view> polled_commands(std::string_view kind);
 
 class Sender {
  public:

@@ -10,6 +10,7 @@
 #include "core/bytes.hpp"
 #include "core/decimal.hpp"
 #include "core/envelope/envelope.hpp"
+#include "core/meter/kind.hpp"
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "password/password.hpp"
@@ -655,9 +656,9 @@ Response Api::add_meter(const Request& r, const Caller& c) {
   }
   auto serial = core::topic::Serial::parse(serial_text);
   if (!serial) return error(400, "serial \"" + serial_text + "\": " + serial.error().detail);
-  if (kind.empty()) kind = "heat";
-  if (kind != "heat" && kind != "water" && kind != "electricity") {
-    return error(400, "kind must be heat, water or electricity");
+  if (kind.empty()) kind = core::meter::info(core::meter::kDefaultKind).name;
+  if (!core::meter::kind_from_name(kind)) {
+    return error(400, "kind must be one of " + core::meter::kind_names());
   }
   Meter m;
   m.serial = serial->canonical().text();
