@@ -58,11 +58,11 @@ struct Failure {
 }
 template <class T>
 T ok(core::Result<T> r) {
-  if (!r) fail(r.error().detail.empty() ? r.error().message() : r.error().detail);
+  if (!r) fail(r.error().text());
   return std::move(r).value();
 }
 void ok(const core::Status& s) {
-  if (!s) fail(s.error().detail.empty() ? s.error().message() : s.error().detail);
+  if (!s) fail(s.error().text());
 }
 
 std::int64_t unix_now() {

@@ -62,8 +62,7 @@ void run_agent(const AgentOptions& o, const std::vector<std::string>& argv) {
   }
   asio::io_context io(1);
   agent::Agent a(io, std::move(config).value(), argv);
-  if (auto s = a.start(); !s)
-    fail(s.error().detail.empty() ? s.error().message() : s.error().detail);
+  if (auto s = a.start(); !s) fail(s.error().text());
   const int status = a.run();
   if (status != 0) fail("the agent stopped with an error", status);
 }

@@ -210,8 +210,7 @@ asio::awaitable<void> Device::sample_once() {
   if (!running_) co_return;
   if (!reading) {
     ++counters_.reads_failed;
-    log_read_state(
-        false, reading.error().detail.empty() ? reading.error().message() : reading.error().detail);
+    log_read_state(false, reading.error().text());
     co_return;
   }
   log_read_state(true, "");

@@ -109,6 +109,9 @@ struct Error {
 
   // "<summary>: <detail>", or just the summary when there is no detail.
   std::string message() const;
+  // The detail alone when there is one (it names what was wrong in the caller's words), else
+  // the summary: for messages that already say what was being done.
+  std::string text() const { return detail.empty() ? message() : detail; }
 };
 
 inline Error make_error(Errc code, std::string detail = {}) {

@@ -105,7 +105,7 @@ class StepRunner {
   }
 
   static core::Error link_error(const core::Error& e) {
-    return core::make_error(core::Errc::meter_link, e.detail.empty() ? e.message() : e.detail);
+    return core::make_error(core::Errc::meter_link, e.text());
   }
 
   Session& s_;

@@ -44,3 +44,19 @@ TEST(Crc, KnownValues) {
 
 }  // namespace
 }  // namespace ml::core
+
+namespace ml::core {
+namespace {
+
+// Error::text: the detail when there is one, else the summary (message()).
+TEST(ErrorText, DetailWhenGivenElseTheSummary) {
+  const Error with = make_error(Errc::bad_hex, "odd number of digits");
+  EXPECT_EQ(with.text(), "odd number of digits");
+  EXPECT_NE(with.message(), with.text());
+  const Error without = make_error(Errc::bad_hex);
+  EXPECT_EQ(without.text(), without.message());
+  EXPECT_FALSE(without.text().empty());
+}
+
+}  // namespace
+}  // namespace ml::core

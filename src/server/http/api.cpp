@@ -45,7 +45,7 @@ Response error(int status, const std::string& message) {
 }
 
 Response store_error(const core::Error& e) {
-  return error(500, "storage: " + (e.detail.empty() ? e.message() : e.detail));
+  return error(500, "storage: " + e.text());
 }
 
 std::string random_hex() {
