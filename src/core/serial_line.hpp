@@ -22,7 +22,7 @@ struct LineSettings {
   bool operator==(const LineSettings&) const = default;
 };
 
-// KMP: 1200 baud, 8 data bits, no parity, 2 stop bits (spec §3.1).
+// KMP: 1200 baud, 8 data bits, no parity, 2 stop bits (docs/protocols/kmp.md, "Serial line").
 inline constexpr LineSettings kKmpLine{1200, 8, Parity::none, 2};
 
 // "1200 8N2" style text, and its parser (baud 50..4000000, 5..8 data bits, N/E/O, 1 or 2 stop

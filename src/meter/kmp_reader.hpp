@@ -17,7 +17,8 @@
 namespace ml::meter {
 
 struct KmpOptions {
-  std::vector<std::uint16_t> registers;  // empty: the eight sample registers (spec §3.5)
+  std::vector<std::uint16_t>
+      registers;  // empty: the eight sample registers (docs/protocols/kmp.md)
   std::uint8_t dst = core::kmp::kDstHeatMeter;
   bool read_serial = true;
   milliseconds timeout{2000};      // for the first byte of a reply, after the request has left

@@ -1,7 +1,7 @@
-// Reads a Kamstrup MULTICAL 66C or 66B over EN 61107 (spec §4): optional wake-up, ident, data
-// readout, /#C (66C), /#1, /#2, each with the line settings and switch delays of the steps table
-// (core/iec62056/steps.hpp). Decimals of /#1 and /#C are placed from the program number the
-// meter reports in /#2.
+// Reads a Kamstrup MULTICAL 66C or 66B over EN 61107 (docs/reading-meters.md): optional wake-up,
+// ident, data readout, /#C (66C), /#1, /#2, each with the line settings and switch delays of the
+// steps table (core/iec62056/steps.hpp). Decimals of /#1 and /#C are placed from the program number
+// the meter reports in /#2.
 #pragma once
 
 #include <asio/awaitable.hpp>

@@ -1,6 +1,7 @@
 // The S0 pulse meter emulator: `meterlogger sim pulse`. An S0 output pulls the input LOW for the
 // length of a pulse (about 100 ms): the falling edge starts a pulse, the rising edge ends it
-// (spec §5.1). The emulator publishes every edge on a Unix stream socket, one text line each:
+// (docs/emulators.md, "S0 pulse meter"). The emulator publishes every edge on a Unix stream socket,
+// one text line each:
 //
 //   falling <ns>\n      rising <ns>\n
 //

@@ -46,7 +46,7 @@ TEST(Agent, SamplesArriveDecryptAndMatchTheEmulator) {
       write_agent_config(dir, broker.port(), {serial_meter("kmp", meter.link(), 2)});
   auto agent = start_agent(dir, config);
 
-  // After connecting, the agent announces itself as the original does (spec §7.3).
+  // After connecting, the agent announces itself as the original does (docs/agent.md, "MQTT").
   for (const char* fn : {"version", "uptime", "reset_reason", "status"}) {
     ASSERT_TRUE(server.reply(fn, 0, scaled(20s))) << fn << "\n" << agent->log();
   }

@@ -38,7 +38,7 @@ TEST(Crc, KnownValues) {
   // CRC-16/XMODEM and CRC-16/CCITT-FALSE check values over "123456789".
   EXPECT_EQ(crc16_xmodem(as_bytes("123456789")), 0x31C3);
   EXPECT_EQ(crc16_ccitt_false(as_bytes("123456789")), 0x29B1);
-  // Spec §3.3: the CRC over DST..CRC_lo of a valid frame is zero.
+  // KMP (docs/protocols/kmp.md): the CRC over DST..CRC_lo of a valid frame is zero.
   EXPECT_EQ(crc16_xmodem(from_hex("3F0200692D32CD5D").value()), 0);
 }
 

@@ -474,8 +474,8 @@ TEST(CronMatch, AllFiveFieldsMustMatch) {
   EXPECT_FALSE(matches(j, LocalTime{2026, 6, 1, 6, 31, 1}));
   EXPECT_FALSE(matches(j, LocalTime{2026, 6, 1, 7, 30, 1}));
 
-  // day_of_month and day_of_week both restricted: both must match (spec §11), not either as in
-  // Vixie cron. 2026-06-01 is a Monday.
+  // day_of_month and day_of_week both restricted: both must match (docs/agent.md, "Jobs"), not
+  // either as in Vixie cron. 2026-06-01 is a Monday.
   const Job k = job("minute=0&hour=0&day_of_month=1&day_of_week=1&command=test");
   EXPECT_TRUE(matches(k, LocalTime{2026, 6, 1, 0, 0, 1}));
   EXPECT_FALSE(matches(k, LocalTime{2026, 6, 8, 0, 0, 1}));  // a Monday, not the 1st

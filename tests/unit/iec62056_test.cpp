@@ -56,7 +56,7 @@ Error readout_error(const Bytes& bytes, BccMethod method = BccMethod::kamstrup_s
   return r.ok() ? Error{Errc::invalid_argument, "parsed"} : r.error();
 }
 
-// ---- steps table (spec 4.1) ----
+// ---- steps table (docs/protocols/en61107.md, "The exchange") ----
 
 TEST(IecSteps, TableHoldsTheExchangeOfSpec41) {
   const Step& a = step(StepId::ident);
@@ -160,7 +160,7 @@ TEST(IecVectors, EveryCapturedReadoutParsesAsRecorded) {
 
 TEST(IecVectors, TheSumSettlesTheBccAndXorWouldFail) {
   const auto data = load_frames();
-  const std::uint8_t xor_bcc[] = {0x4E, 0x46};  // spec 4.3
+  const std::uint8_t xor_bcc[] = {0x4E, 0x46};  // IEC 62056-21 XOR
   for (std::size_t i = 0; i < 2; ++i) {
     const Bytes wire = hex(data["frames"][i]["hex"].get<std::string>());
     auto r = parse_readout(wire, BccMethod::xor_);
@@ -196,7 +196,7 @@ TEST(IecBcc, MismatchIsReportedWithBothValues) {
   EXPECT_EQ(e.detail, "computed 0x10, received 0x11 (kamstrup-sum)");
 }
 
-// ---- values (spec 4.3: the normalisation, fixed) ----
+// ---- values (docs/protocols/en61107.md, "Values and keys") ----
 
 TEST(IecValues, LeadingZerosGoDecimalsStay) {
   const std::pair<std::string_view, std::string_view> cases[] = {
@@ -588,7 +588,7 @@ TEST(IecProperties, RandomBytesParseOnlyWhenTheyReallyAreAReadout) {
   EXPECT_GT(valid, 0u);  // the mutations sometimes keep a valid readout (e.g. value digit swaps)
 }
 
-// ---- MC66 data strings (spec 4.4-4.6, Appendix B) ----
+// ---- MC66 data strings (docs/protocols/en61107.md; Kamstrup 5511-634) ----
 
 Mc66Reply reply(Mc66Request request, std::string_view text,
                 const std::optional<ProgramNumber>& program = std::nullopt) {

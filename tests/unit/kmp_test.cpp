@@ -69,7 +69,7 @@ TEST(KmpVectors, EveryFrameDecodesAsRecorded) {
   }
 }
 
-// ---- spec §3 examples ----
+// ---- examples of docs/protocols/kmp.md ----
 
 TEST(KmpSpec, RequestFramesOfTheMeasurementCycle) {
   EXPECT_EQ(to_hex_spaced(encode_get_serial()), "80 3F 02 35 E9 0D");
@@ -80,7 +80,7 @@ TEST(KmpSpec, RequestFramesOfTheMeasurementCycle) {
 }
 
 TEST(KmpSpec, ValueTextKeepsTheMetersDecimals) {
-  // Examples of spec §3.6.
+  // The examples of docs/protocols/kmp.md, "Register records and exact values".
   EXPECT_EQ(decode_value(2361, 0x42).to_string(), "23.61");
   EXPECT_EQ(decode_value(2, 0x43).to_string(), "0.002");
   EXPECT_EQ(decode_value(0, 0x41).to_string(), "0.0");
@@ -447,7 +447,8 @@ TEST(KmpTables, UnitTableCoversEveryCode) {
 }
 
 TEST(KmpTables, CatalogueHoldsTheSpecRegisters) {
-  // Every register the original requests or names (spec §3.5) and field.md §11 lists.
+  // Every register the original requests or names (docs/protocols/kmp.md) and the
+  // field installations read.
   for (int id : {60,   68,  1004, 86,   87,  89,  74,  80,  1003, 94,  63,   61,  62,  95,   96,
                  97,   110, 64,   65,   69,  84,  85,  72,  73,   113, 1002, 99,  88,  122,  91,
                  92,   75,  123,  124,  125, 126, 127, 128, 129,  130, 138,  139, 140, 141,  142,

@@ -33,7 +33,7 @@ TEST(Pulse, WidthFilterAcceptsOnlyS0Pulses) {
   EXPECT_TRUE(pulse(100));
   EXPECT_TRUE(pulse(81));
   EXPECT_TRUE(pulse(119));
-  EXPECT_FALSE(pulse(80));  // spec: 80 000 us < w < 120 000 us
+  EXPECT_FALSE(pulse(80));  // 80 000 us < w < 120 000 us (docs/agent.md)
   EXPECT_FALSE(pulse(120));
   EXPECT_FALSE(pulse(30));
   EXPECT_FALSE(pulse(500));
@@ -69,7 +69,7 @@ TEST(Pulse, BounceNeverCountsTwiceNorLosesAPulse) {
 }
 
 TEST(Pulse, TotalsAreExactAndRoundDown) {
-  // Spec §6.4: base 1 234 500 Wh, 1000 imp/kWh, count 1501 -> 1236.001 kWh.
+  // Base 1 234 500 Wh, 1000 imp/kWh, count 1501 -> 1236.001 kWh.
   PulseTotals t{Decimal::parse("1234.500").value(), 1501, 1000};
   EXPECT_EQ(t.total()->to_string(), "1236.001");
   // 800 imp/kWh is 1.25 Wh per pulse (the original counted 1 Wh).
@@ -89,7 +89,7 @@ TEST(Pulse, TotalsAreExactAndRoundDown) {
 }
 
 TEST(Pulse, AverageRates) {
-  // Spec §6.4 example: 10 pulses in 36 s at 1000 imp/kWh = 1.000 kW.
+  // 10 pulses in 36 s at 1000 imp/kWh = 1.000 kW.
   EXPECT_EQ(average_power_kw(10, 36000, 1000)->to_string(), "1.000");
   EXPECT_EQ(average_power_kw(1, 3600000, 1000)->to_string(), "0.001");
   EXPECT_EQ(average_flow_lh(10, 60000, 1000)->to_string(), "600");  // 10 l/min

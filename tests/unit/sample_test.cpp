@@ -78,7 +78,7 @@ TEST(SampleFormat, Mc66bHasNoT3AndFlowBuildsKeepProgramFlowHourVolume) {
 }
 
 TEST(SampleFormat, PulseElectricityAndWater) {
-  // Spec §6.4: base 1 234 500 Wh + 1501 pulses at 1000 imp/kWh = 1236.001 kWh.
+  // Base 1 234 500 Wh + 1501 pulses at 1000 imp/kWh = 1236.001 kWh.
   Reading e;
   e.kind = MeterKind::pulse_electricity;
   e.heap = 23456;

@@ -21,7 +21,8 @@ TEST(SerialLine, TextRoundTrips) {
 TEST(SerialLine, WireTime) {
   EXPECT_EQ(bits_per_char(kKmpLine), 11u);
   EXPECT_EQ(bits_per_char(*parse_line_settings("300 7E1")), 10u);
-  // Spec §3.1: the 23-byte register request takes about 211 ms, the 79-byte reply about 724 ms.
+  // docs/protocols/kmp.md, "Serial line": the 23-byte register request takes about 211 ms, the
+  // 79-byte reply about 724 ms.
   EXPECT_EQ(wire_time_us(kKmpLine, 23), 210834u);
   EXPECT_EQ(wire_time_us(kKmpLine, 79), 724167u);
 }

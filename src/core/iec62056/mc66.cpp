@@ -240,7 +240,8 @@ std::string_view placement_name(Placement placement) {
 
 Scale scale_for(const std::optional<ProgramNumber>& program) {
   Scale s;
-  // The original firmware's fixed scaling (spec 4.5); energy and volume have no such rule.
+  // The original firmware's fixed scaling (docs/protocols/en61107.md, "Fallback"); energy and
+  // volume have no such rule.
   s.energy = {0, program ? energy_unit(program->b) : std::string_view{}, Placement::unscaled};
   s.volume = {0, "m3", Placement::unscaled};
   s.flow = {0, "l/h", Placement::fallback};

@@ -1,7 +1,8 @@
 // Kamstrup MULTICAL 66 data strings: the replies to "/#1" (standard data 1), "/#2" (standard
 // data 2) and "/#C" (instantaneous values). Each is a line of space-separated decimal tokens
 // (7 digits, the customer number 11), ended by CR, without units or decimal point: the
-// decimals follow from the meter's program number A-B-CCC (spec Appendix B.3).
+// decimals follow from the meter's program number A-B-CCC (Kamstrup technical
+// description 5511-634; docs/protocols/en61107.md).
 #pragma once
 
 #include <array>

@@ -1,5 +1,5 @@
-// KMP physical and data-link layers (spec §3.2–3.4): start byte, destination address, command id,
-// data, CRC-16/XMODEM sent high byte first, byte stuffing, stop byte.
+// KMP physical and data-link layers (docs/protocols/kmp.md): start byte, destination address,
+// command id, data, CRC-16/XMODEM sent high byte first, byte stuffing, stop byte.
 #pragma once
 
 #include <cstdint>

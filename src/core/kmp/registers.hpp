@@ -31,7 +31,8 @@ std::optional<RegisterInfo> register_by_id(std::uint16_t id);
 std::optional<RegisterInfo> register_by_name(std::string_view name);
 std::span<const RegisterInfo> all_registers();
 
-// The eight registers the original firmware requests each cycle, in its order (spec §3.5):
+// The eight registers the original firmware requests each cycle, in its order
+// (docs/protocols/kmp.md, "Units and registers"):
 // E1, V1, HR, T1, T2, T1-T2, FLOW1, POWER1.
 std::span<const std::uint16_t> sample_registers();
 

@@ -1,5 +1,6 @@
-// S0 pulse meters (spec §5): the pulse-width filter applied to input edges, and the exact
-// totals and rates a pulse count stands for. Pure: edge times and clocks are passed in.
+// S0 pulse meters (docs/agent.md, "Pulse meters"): the pulse-width filter applied to input edges,
+// and the exact totals and rates a pulse count stands for. Pure: edge times and clocks are passed
+// in.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,7 @@ struct EdgeEvent {
 Result<EdgeEvent> parse_edge_line(std::string_view line);
 
 // Turns edges into counted pulses. With the width filter a pulse counts only when
-// min < width < max (spec §5.1: 80–120 ms for S0 electricity meters); without it (water meters)
+// min < width < max (80–120 ms for S0 electricity meters, docs/agent.md); without it (water meters)
 // every falling edge after the line was settled high counts. Bounce (edges less than 10 ms apart)
 // never counts twice and never hides a pulse.
 class PulseFilter {

@@ -1,5 +1,5 @@
-// One model for a meter reading, the v2 sample text the original firmware publishes (spec §6),
-// and the parser the server uses for that text.
+// One model for a meter reading, the v2 sample text the original firmware publishes
+// (docs/protocols/sample.md), and the parser the server uses for that text.
 #pragma once
 
 #include <cstdint>
@@ -52,17 +52,17 @@ struct Reading {
 // "program" stands for Reading::program.
 std::span<const std::string_view> sample_keys(MeterKind kind, bool flow_meter);
 
-// "heap=<n>&key=value unit&...&" with a trailing '&', exactly as spec §6. Every key of the kind
-// must be present: a reading with a value missing is an error, never a partial sample.
+// "heap=<n>&key=value unit&...&" with a trailing '&' (docs/protocols/sample.md). Every key of the
+// kind must be present: a reading with a value missing is an error, never a partial sample.
 Result<std::string> format_sample(const Reading& reading);
 
 // A Reading from a KMP register reply. Registers are matched by id through the catalogue (the
 // original matched by position); unknown registers are ignored.
 Reading reading_from_kmp(std::span<const kmp::RegisterValue> registers, bool flow_meter = false);
 
-// The parts of one MULTICAL 66C/66B cycle (spec §4.2): the data readout gives the serial and
-// e1, v1, hr with the meter's units; /#1 gives t1, t2, tdif, effect1, flow1; /#C gives t3
-// (66C only; pass nullptr for a 66B); /#2 gives the program number.
+// The parts of one MULTICAL 66C/66B cycle (docs/protocols/en61107.md): the data readout gives the
+// serial and e1, v1, hr with the meter's units; /#1 gives t1, t2, tdif, effect1, flow1; /#C gives
+// t3 (66C only; pass nullptr for a 66B); /#2 gives the program number.
 struct Mc66Cycle {
   const iec::HeatValues* readout = nullptr;
   const iec::Mc66Reply* standard_data_1 = nullptr;

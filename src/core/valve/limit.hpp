@@ -1,7 +1,7 @@
-// The prepaid limit of a heat meter's valve (spec §9 `open_until`, `open_until_delta`, §10.3
-// auto-close), with the original's quirks fixed: the limit is compared with the energy
-// normalised to kWh from whatever unit the meter uses (GJ, MWh, ...) or, for flow meters, with
-// the volume in m3; values are exact decimals, never floats.
+// The prepaid limit of a heat meter's valve (`open_until`, `open_until_delta`, auto-close:
+// docs/agent.md, "The valve and the prepaid limit"), with the original's quirks fixed: the limit is
+// compared with the energy normalised to kWh from whatever unit the meter uses (GJ, MWh, ...) or,
+// for flow meters, with the volume in m3; values are exact decimals, never floats.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,6 @@
-// The text of the Wi-Fi commands (spec §9): the `set_ssid_pwd` argument and reply, the bounds of
-// station and access-point credentials, and the `scan_result` line in the HEAD format. Pure
-// functions: no I/O.
+// The text of the Wi-Fi commands (docs/agent.md, "Network settings"): the `set_ssid_pwd` argument
+// and reply, the bounds of station and access-point credentials, and the `scan_result` line in the
+// HEAD format. Pure functions: no I/O.
 #pragma once
 
 #include <array>
@@ -24,7 +24,7 @@ inline constexpr std::size_t kMaxPassword = 63;
 inline constexpr std::size_t kMinWpaPassword = 8;
 // The largest command argument looked at (the original's payload limit).
 inline constexpr std::size_t kMaxArgument = 512;
-// The mesh access point's password until `set_ap_mesh_pwd` changes it (spec §13.4).
+// The mesh access point's password until `set_ap_mesh_pwd` changes it (docs/agent.md).
 inline constexpr std::string_view kDefaultMeshPassword = "w1reless";
 
 struct Credentials {
@@ -47,8 +47,8 @@ Status check_password(std::string_view password);
 // Checks an access-point password: kMinWpaPassword..kMaxPassword bytes, no NUL.
 Status check_ap_password(std::string_view password);
 
-// Undoes the escaping of spec §9: `%26` -> `&`; `%3D`, `%3d` (HEAD) and `%61` (SEED, the
-// decimal code of '=') -> `=`. Everything else is kept as it is, `%` included.
+// Undoes the escaping of the Wi-Fi commands (docs/agent.md): `%26` -> `&`; `%3D`, `%3d` (HEAD) and
+// `%61` (SEED, the decimal code of '=') -> `=`. Everything else is kept as it is, `%` included.
 std::string unescape(std::string_view text);
 // The HEAD escaping of a reply: `&` -> `%26`, `=` -> `%3D`.
 std::string escape(std::string_view text);
