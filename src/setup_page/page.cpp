@@ -104,22 +104,6 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-std::string cookie_value(std::string_view header, std::string_view name) {
-  while (!header.empty()) {
-    const auto end = header.find(';');
-    std::string_view part = header.substr(0, end);
-    while (!part.empty() && part.front() == ' ')
-      part.remove_prefix(1);
-    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
-        part[name.size()] == '=') {
-      return std::string(part.substr(name.size() + 1));
-    }
-    if (end == std::string_view::npos) break;
-    header.remove_prefix(end + 1);
-  }
-  return "";
-}
-
 namespace {
 
 constexpr std::string_view kStyle = R"(<style>

@@ -57,8 +57,6 @@ std::string random_token();
 
 // "&", "<", ">", quotes escaped for HTML text and attribute values.
 std::string html_escape(std::string_view text);
-// The value of cookie `name` in a Cookie header, "" when absent.
-std::string cookie_value(std::string_view header, std::string_view name);
 
 std::string render_login(std::string_view error);
 // The status page with the forms; `message` (escaped here) is shown on top.

@@ -3,6 +3,7 @@
 #include "platform/http/server.hpp"
 
 #include "password/limiter.hpp"
+#include "platform/http/cookie.hpp"
 #include "setup_page/page.hpp"
 
 namespace ml::setup_page {
@@ -70,7 +71,7 @@ class HttpServer final : public Server {
 
   // The session token of a logged-in browser, or "" (the caller answers for it).
   std::string session_of(const web::Request& req, std::string* csrf = nullptr) {
-    const std::string token = cookie_value(req.header("cookie"), kCookie);
+    const std::string token = web::cookie_value(req.header("cookie"), kCookie);
     if (token.empty()) return "";
     auto s = sessions_.touch(token, Clock::now());
     if (!s) return "";

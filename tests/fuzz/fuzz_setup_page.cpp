@@ -1,6 +1,7 @@
 // Fuzz target: what the setup page reads from a browser before the agent sees it. The first
 // byte picks the parser:
-//   0  a Cookie header; invariant: the value found is a substring of the header with no ';'
+//   0  a Cookie header (the shared parser, platform/http/cookie.hpp); invariant: the value found
+//      is a substring of the header with no ';'
 //   1  the broker form (host, then port after a NUL); invariant: accepted hosts are bounded and
 //      hold only host-name characters, accepted ports are 1..65535
 //   2  text shown on the page; invariant: nothing HTML-active survives escaping
@@ -10,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "platform/http/cookie.hpp"
 #include "setup_page/page.hpp"
 
 using namespace ml::setup_page;
@@ -19,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (data[0] % 3) {
     case 0: {
-      const std::string value = cookie_value(text, "ml_session");
+      const std::string value = ml::platform::http::cookie_value(text, "ml_session");
       if (value.find(';') != std::string::npos || text.find(value) == std::string_view::npos) {
         std::abort();
       }

@@ -60,15 +60,6 @@ TEST(SetupPageText, EscapesEverythingHtmlCares) {
   EXPECT_EQ(html_escape("plain ÆØÅ"), "plain ÆØÅ");
 }
 
-TEST(SetupPageText, FindsTheSessionCookie) {
-  EXPECT_EQ(cookie_value("ml_session=abc", "ml_session"), "abc");
-  EXPECT_EQ(cookie_value("a=1; ml_session=abc; b=2", "ml_session"), "abc");
-  EXPECT_EQ(cookie_value("xml_session=evil; ml_session=good", "ml_session"), "good");
-  EXPECT_EQ(cookie_value("ml_sessionx=1", "ml_session"), "");
-  EXPECT_EQ(cookie_value("", "ml_session"), "");
-  EXPECT_EQ(cookie_value(";;;", "ml_session"), "");
-}
-
 TEST(SetupPageText, PagesEscapeWhatTheyShow) {
   Status s;
   s.version = "0.1.0";

@@ -14,6 +14,7 @@
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "password/password.hpp"
+#include "platform/http/cookie.hpp"
 #include "platform/log/log.hpp"
 #include "server/audit.hpp"
 #include "server/client_address.hpp"
@@ -172,23 +173,7 @@ json session_json(const User& u, const Session& s) {
 }  // namespace
 
 std::string cookie_value(std::string_view header, std::string_view name) {
-  header = header.substr(0, 8192);
-  while (!header.empty()) {
-    const auto semi = header.find(';');
-    std::string_view item = header.substr(0, semi);
-    while (!item.empty() && item.front() == ' ')
-      item.remove_prefix(1);
-    const auto eq = item.find('=');
-    if (eq != std::string_view::npos && item.substr(0, eq) == name) {
-      std::string_view v = item.substr(eq + 1);
-      while (!v.empty() && v.back() == ' ')
-        v.remove_suffix(1);
-      return std::string(v);
-    }
-    if (semi == std::string_view::npos) break;
-    header.remove_prefix(semi + 1);
-  }
-  return "";
+  return platform::http::cookie_value(header, name);
 }
 
 bool can_admin(const User& user, const std::string& group) {
