@@ -70,16 +70,9 @@ core::Status parse_mqtt(Reader& r, MqttConfig& m, const fs::path& base) {
     return bad(r.key("padding"), "must be \"pkcs7\" or \"zero\", not \"" + padding + "\"");
   }
   ML_TRY(r.string("username", m.username));
-  ML_TRY(r.string("password", m.password));
-  std::string password_file;
-  ML_TRY(r.string("password_file", password_file));
-  if (!password_file.empty()) {
-    if (!m.password.empty()) return bad(r.key("password_file"), "give password or password_file");
-    auto secret = read_secret_file(r.key("password_file"), password_file, base);
-    if (!secret) return secret.error();
-    m.password = *secret;
-  }
-  m.password_inline = !m.password.empty() && password_file.empty();
+  auto from_file = platform::config::read_password(r, m.password, base);
+  if (!from_file) return from_file.error();
+  m.password_inline = !m.password.empty() && !*from_file;
   ML_TRY(r.string("protocol", m.protocol));
   if (m.protocol != "3.1" && m.protocol != "3.1.1" && m.protocol != "5") {
     return bad(r.key("protocol"), "must be \"3.1\", \"3.1.1\" or \"5\"");
@@ -229,12 +222,9 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
   if (auto zone = platform::load_zone(c.time_zone); !zone) {
     return bad("time_zone", zone.error().message());
   }
-  if (const toml::table* t = r.table("mqtt")) {
-    Reader mr(*t, "mqtt");
-    ML_TRY(parse_mqtt(mr, c.mqtt, base));
-  } else {
-    return bad("mqtt", "required: a [mqtt] table with at least host");
-  }
+  ML_TRY(
+      platform::config::required_table(r, "mqtt", "a [mqtt] table with at least host",
+                                       [&](Reader& mr) { return parse_mqtt(mr, c.mqtt, base); }));
   if (const toml::table* t = r.table("outbox")) {
     Reader orr(*t, "outbox");
     ML_TRY(orr.integer("max_messages", c.outbox.max_messages, 10, 100000000));

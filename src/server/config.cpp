@@ -27,14 +27,8 @@ core::Status parse_mqtt(Reader& r, ServerMqttConfig& m, const fs::path& base) {
     return bad(r.key("client_id"), "must be 1..92 characters");
   }
   ML_TRY(r.string("username", m.username));
-  ML_TRY(r.string("password", m.password));
-  std::string password_file;
-  ML_TRY(r.string("password_file", password_file));
-  if (!password_file.empty()) {
-    if (!m.password.empty()) return bad(r.key("password_file"), "give password or password_file");
-    auto secret = platform::config::read_secret_file(r.key("password_file"), password_file, base);
-    if (!secret) return secret.error();
-    m.password = std::move(secret).value();
+  if (auto from_file = platform::config::read_password(r, m.password, base); !from_file) {
+    return from_file.error();
   }
   if (r.table("tls") != nullptr) {
     return bad(r.key("tls"),
@@ -67,12 +61,9 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
   } else {
     return bad("database", "required: a [database] table with path");
   }
-  if (const toml::table* t = r.table("mqtt")) {
-    Reader mr(*t, "mqtt");
-    ML_TRY(parse_mqtt(mr, c.mqtt, base));
-  } else {
-    return bad("mqtt", "required: a [mqtt] table with at least host");
-  }
+  ML_TRY(
+      platform::config::required_table(r, "mqtt", "a [mqtt] table with at least host",
+                                       [&](Reader& mr) { return parse_mqtt(mr, c.mqtt, base); }));
   if (const toml::table* t = r.table("http")) {
     Reader hr(*t, "http");
     std::string listen = c.http.host + ":" + std::to_string(c.http.port);

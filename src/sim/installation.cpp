@@ -39,6 +39,16 @@ std::int64_t hourly(std::int64_t sim_ms, F f) {
   return a + floor_div((b - a) * frac, kHourMs);
 }
 
+// Keeps the highest (`higher`) or lowest value of a period and when that period started; the
+// first period always counts.
+void keep_peak(bool first, std::uint32_t value, bool higher, std::uint32_t& peak,
+               std::int64_t& peak_ms, std::int64_t period_start_ms) {
+  if (first || (higher ? value > peak : value < peak)) {
+    peak = value;
+    peak_ms = period_start_ms;
+  }
+}
+
 }  // namespace
 
 std::uint32_t heat_power_w(std::uint32_t flow_lph, std::int32_t tdif_cc) {
@@ -119,22 +129,11 @@ void Installation::integrate_period(std::int64_t period_start_ms) {
   t.e9 += std::uint64_t{v.flow_lph} * static_cast<std::uint64_t>(std::max(v.t2_cc, 0));
   t.t1_sum_cc += v.t1_cc;
   t.t2_sum_cc += v.t2_cc;
-  if (t.periods == 0 || v.flow_lph > t.max_flow_lph) {
-    t.max_flow_lph = v.flow_lph;
-    t.max_flow_ms = period_start_ms;
-  }
-  if (t.periods == 0 || v.flow_lph < t.min_flow_lph) {
-    t.min_flow_lph = v.flow_lph;
-    t.min_flow_ms = period_start_ms;
-  }
-  if (t.periods == 0 || v.power_w > t.max_power_w) {
-    t.max_power_w = v.power_w;
-    t.max_power_ms = period_start_ms;
-  }
-  if (t.periods == 0 || v.power_w < t.min_power_w) {
-    t.min_power_w = v.power_w;
-    t.min_power_ms = period_start_ms;
-  }
+  const bool first = t.periods == 0;
+  keep_peak(first, v.flow_lph, true, t.max_flow_lph, t.max_flow_ms, period_start_ms);
+  keep_peak(first, v.flow_lph, false, t.min_flow_lph, t.min_flow_ms, period_start_ms);
+  keep_peak(first, v.power_w, true, t.max_power_w, t.max_power_ms, period_start_ms);
+  keep_peak(first, v.power_w, false, t.min_power_w, t.min_power_ms, period_start_ms);
   ++t.periods;
 }
 

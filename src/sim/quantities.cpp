@@ -2,19 +2,12 @@
 
 #include <limits>
 
+#include "core/ascii.hpp"
+
 namespace ml::sim {
 namespace {
 
 __extension__ typedef unsigned __int128 U128;
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -34,7 +27,7 @@ std::string_view energy_unit_text(EnergyUnit u) {
 
 std::optional<EnergyUnit> energy_unit_from_text(std::string_view text) {
   for (EnergyUnit u : {EnergyUnit::kwh, EnergyUnit::mwh, EnergyUnit::gj, EnergyUnit::gcal}) {
-    if (iequals(text, energy_unit_text(u))) return u;
+    if (core::ascii_iequals(text, energy_unit_text(u))) return u;
   }
   return std::nullopt;
 }

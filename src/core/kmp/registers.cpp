@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/ascii.hpp"
+
 namespace ml::core::kmp {
 namespace {
 
@@ -152,15 +154,6 @@ constexpr bool ids_unique() {
 }
 static_assert(ids_unique(), "register ids and names must be unique");
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::optional<RegisterInfo> register_by_id(std::uint16_t id) {
@@ -172,7 +165,9 @@ std::optional<RegisterInfo> register_by_id(std::uint16_t id) {
 
 std::optional<RegisterInfo> register_by_name(std::string_view name) {
   for (const RegisterInfo& r : kRegisters) {
-    if (iequals(r.name, name) || (!r.sample_key.empty() && iequals(r.sample_key, name))) return r;
+    if (core::ascii_iequals(r.name, name) ||
+        (!r.sample_key.empty() && core::ascii_iequals(r.sample_key, name)))
+      return r;
   }
   return std::nullopt;
 }

@@ -1,6 +1,8 @@
 #include "core/wifi/wifi.hpp"
 
+#include <array>
 #include <cstdio>
+#include <utility>
 
 namespace ml::core::wifi {
 namespace {
@@ -179,25 +181,27 @@ std::string format_scan_result(const Network& n) {
       ssid += c;
     }
   }
-  const auto bit = [](bool b) { return b ? "1" : "0"; };
-  std::string out = "ssid=" + ssid;
-  out += "&bssid=" + format_bssid(n.bssid);
-  out += "&rssi=" + std::to_string(n.rssi);
-  out += "&channel=" + std::to_string(n.channel);
-  out += "&auth_mode=";
-  out += auth_mode_name(n.auth_mode);
-  out += "&pairwise_cipher=";
-  out += cipher_name(n.pairwise_cipher);
-  out += "&group_cipher=";
-  out += cipher_name(n.group_cipher);
-  out += "&phy_11b=";
-  out += bit(n.phy_11b);
-  out += "&phy_11g=";
-  out += bit(n.phy_11g);
-  out += "&phy_11n=";
-  out += bit(n.phy_11n);
-  out += "&wps=";
-  out += bit(n.wps);
+  const auto bit = [](bool b) { return std::string(b ? "1" : "0"); };
+  const std::array<std::pair<std::string_view, std::string>, 11> fields{{
+      {"ssid", ssid},
+      {"bssid", format_bssid(n.bssid)},
+      {"rssi", std::to_string(n.rssi)},
+      {"channel", std::to_string(n.channel)},
+      {"auth_mode", std::string(auth_mode_name(n.auth_mode))},
+      {"pairwise_cipher", std::string(cipher_name(n.pairwise_cipher))},
+      {"group_cipher", std::string(cipher_name(n.group_cipher))},
+      {"phy_11b", bit(n.phy_11b)},
+      {"phy_11g", bit(n.phy_11g)},
+      {"phy_11n", bit(n.phy_11n)},
+      {"wps", bit(n.wps)},
+  }};
+  std::string out;
+  for (const auto& [key, value] : fields) {
+    if (key != fields.front().first) out += '&';
+    out += key;
+    out += '=';
+    out += value;
+  }
   return out;
 }
 

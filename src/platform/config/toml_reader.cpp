@@ -51,6 +51,18 @@ core::Result<std::string> read_secret_file(const std::string& key, const std::st
   return text;
 }
 
+core::Result<bool> read_password(Reader& r, std::string& password, const fs::path& base) {
+  ML_TRY(r.string("password", password));
+  std::string password_file;
+  ML_TRY(r.string("password_file", password_file));
+  if (password_file.empty()) return false;
+  if (!password.empty()) return bad(r.key("password_file"), "give password or password_file");
+  auto secret = read_secret_file(r.key("password_file"), password_file, base);
+  if (!secret) return secret.error();
+  password = std::move(secret).value();
+  return true;
+}
+
 // "HOST:PORT" or "[V6]:PORT".
 core::Status parse_listen(const std::string& key, const std::string& text, std::string& host,
                           int& port) {

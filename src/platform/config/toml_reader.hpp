@@ -127,6 +127,21 @@ core::Result<toml::table> parse_toml(std::string_view text, const std::string& p
 core::Result<std::string> read_secret_file(const std::string& key, const std::string& file,
                                            const std::filesystem::path& base);
 
+// `password` or `password_file` (read with read_secret_file), not both, into `password`. True when
+// the password came from the file.
+core::Result<bool> read_password(Reader& r, std::string& password,
+                                 const std::filesystem::path& base);
+
+// A table that must be there: `read(Reader&)` parses it (its keys named "<name>.<key>"); when it
+// is absent, "<name>: required: <what>".
+template <class F>
+core::Status required_table(Reader& r, std::string_view name, std::string_view what, F&& read) {
+  const toml::table* t = r.table(name);
+  if (t == nullptr) return bad(r.key(name), "required: " + std::string(what));
+  Reader tr(*t, r.key(name));
+  return read(tr);
+}
+
 // "HOST:PORT" or "[V6]:PORT".
 core::Status parse_listen(const std::string& key, const std::string& text, std::string& host,
                           int& port);

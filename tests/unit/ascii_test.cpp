@@ -1,0 +1,29 @@
+// The locale-free ASCII helpers (src/core/ascii.hpp).
+#include "core/ascii.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ml::core {
+namespace {
+
+TEST(Ascii, LowersOnlyAsciiLetters) {
+  EXPECT_EQ(ascii_lower('A'), 'a');
+  EXPECT_EQ(ascii_lower('Z'), 'z');
+  EXPECT_EQ(ascii_lower('a'), 'a');
+  EXPECT_EQ(ascii_lower('@'), '@');
+  EXPECT_EQ(ascii_lower('['), '[');
+  EXPECT_EQ(ascii_lower('\xC6'), '\xC6');
+}
+
+TEST(Ascii, ComparesIgnoringCase) {
+  EXPECT_TRUE(ascii_iequals("E1", "e1"));
+  EXPECT_TRUE(ascii_iequals("kWh", "KWH"));
+  EXPECT_TRUE(ascii_iequals("", ""));
+  EXPECT_FALSE(ascii_iequals("kWh", "kW"));
+  EXPECT_FALSE(ascii_iequals("T1-T2", "T1_T2"));
+  EXPECT_FALSE(ascii_iequals("@", "`"));  // 0x40 and 0x60 differ by the case bit, not letters
+  static_assert(ascii_iequals("Flow1", "FLOW1"));
+}
+
+}  // namespace
+}  // namespace ml::core
