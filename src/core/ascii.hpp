@@ -1,8 +1,9 @@
-// ASCII text helpers that do not depend on the locale (names typed by users: register names,
-// units). Bytes outside A-Z are compared as they are.
+// ASCII text helpers that do not depend on the locale: names typed by users (register names,
+// units) compared without case, and untrusted text quoted in error messages.
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace ml::core {
@@ -18,6 +19,16 @@ constexpr bool ascii_iequals(std::string_view a, std::string_view b) {
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
   return true;
+}
+
+// Untrusted text as an error message may quote it: in single quotes, at most `max` bytes (then
+// "..."), every byte outside printable ASCII shown as '?'.
+inline std::string quoted_excerpt(std::string_view s, std::size_t max = 40) {
+  std::string out = "'";
+  for (const char c : s.substr(0, max))
+    out += (c >= ' ' && c <= '~') ? c : '?';
+  if (s.size() > max) out += "...";
+  return out + "'";
 }
 
 }  // namespace ml::core

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 namespace ml::core {
 namespace {
 
@@ -23,6 +26,17 @@ TEST(Ascii, ComparesIgnoringCase) {
   EXPECT_FALSE(ascii_iequals("T1-T2", "T1_T2"));
   EXPECT_FALSE(ascii_iequals("@", "`"));  // 0x40 and 0x60 differ by the case bit, not letters
   static_assert(ascii_iequals("Flow1", "FLOW1"));
+}
+
+TEST(Ascii, QuotesAnExcerptForErrors) {
+  EXPECT_EQ(quoted_excerpt("abc"), "'abc'");
+  EXPECT_EQ(quoted_excerpt(""), "''");
+  EXPECT_EQ(quoted_excerpt(std::string_view("a\0b\n\x80", 5)),
+            "'a?b?"
+            "?'");
+  EXPECT_EQ(quoted_excerpt(std::string(40, 'x')), "'" + std::string(40, 'x') + "'");
+  EXPECT_EQ(quoted_excerpt(std::string(41, 'x')), "'" + std::string(40, 'x') + "...'");
+  EXPECT_EQ(quoted_excerpt("abcdef", 3), "'abc...'");
 }
 
 }  // namespace

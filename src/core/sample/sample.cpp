@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 
+#include "core/ascii.hpp"
 #include "core/kmp/registers.hpp"
 #include "core/kmp/units.hpp"
 
@@ -42,19 +43,11 @@ bool is_unit_char(char c) {
   return c > ' ' && c <= '~' && c != '&' && c != '=';
 }
 
-std::string quoted(std::string_view s) {
-  std::string out = "'";
-  for (char c : s.substr(0, 40))
-    out += (c >= ' ' && c <= '~') ? c : '?';
-  if (s.size() > 40) out += "...";
-  return out + "'";
-}
-
 Status normalize(SampleField& f) {
   if (!f.value) return Ok{};
   auto n = normalized(*f.value, f.unit);
   if (!n) {
-    return make_error(Errc::sample_bad_value, "key " + f.key + ": " + quoted(f.text) + " " +
+    return make_error(Errc::sample_bad_value, "key " + f.key + ": " + quoted_excerpt(f.text) + " " +
                                                   f.unit +
                                                   " cannot be normalised: " + n.error().message());
   }
@@ -70,7 +63,7 @@ Result<SampleField> parse_field(std::string_view item, std::size_t index) {
   const std::string where = "field " + std::to_string(index + 1);
   const std::size_t eq = item.find('=');
   if (eq == std::string_view::npos) {
-    return make_error(Errc::sample_syntax, where + " " + quoted(item) + " has no '='");
+    return make_error(Errc::sample_syntax, where + " " + quoted_excerpt(item) + " has no '='");
   }
   SampleField f;
   const std::string_view key = item.substr(0, eq);
@@ -81,7 +74,7 @@ Result<SampleField> parse_field(std::string_view item, std::size_t index) {
   for (char c : key) {
     if (!is_key_char(c)) {
       return make_error(Errc::sample_bad_key,
-                        where + " key " + quoted(key) + " may only hold a-z, 0-9 and '_'");
+                        where + " key " + quoted_excerpt(key) + " may only hold a-z, 0-9 and '_'");
     }
   }
   f.key = key;
@@ -97,7 +90,7 @@ Result<SampleField> parse_field(std::string_view item, std::size_t index) {
     }
     for (char c : unit) {
       if (!is_unit_char(c)) {
-        return make_error(Errc::sample_bad_unit, "key " + f.key + " unit " + quoted(unit) +
+        return make_error(Errc::sample_bad_unit, "key " + f.key + " unit " + quoted_excerpt(unit) +
                                                      " holds a character that is not allowed");
       }
     }
@@ -110,7 +103,7 @@ Result<SampleField> parse_field(std::string_view item, std::size_t index) {
   if (f.key == "program") {
     if (text.size() > 20 || text.find_first_not_of("0123456789") != std::string_view::npos) {
       return make_error(Errc::sample_bad_value,
-                        "key program: " + quoted(text) + " is not a program number");
+                        "key program: " + quoted_excerpt(text) + " is not a program number");
     }
     return f;
   }

@@ -3,21 +3,14 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/ascii.hpp"
+
 namespace ml::core::valve {
 
 namespace {
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
-}
-
-// The argument as it may be quoted in an error: at most 40 characters, printable.
-std::string quoted(std::string_view text) {
-  std::string out = "'";
-  for (char c : text.substr(0, 40))
-    out += (c >= ' ' && c <= '~') ? c : '?';
-  if (text.size() > 40) out += "...";
-  return out + "'";
 }
 
 // mantissa = mantissa * 10 + digit; false on overflow.
@@ -52,14 +45,14 @@ Result<Decimal> parse_amount(std::string_view text) {
     frac_end = i;
   }
   if (int_end == int_begin || i != text.size()) {
-    return make_error(Errc::valve_bad_amount, quoted(text) + " is not a decimal number");
+    return make_error(Errc::valve_bad_amount, quoted_excerpt(text) + " is not a decimal number");
   }
   const std::string_view int_digits = text.substr(int_begin, int_end - int_begin);
   const std::string_view frac_digits = text.substr(frac_begin, frac_end - frac_begin);
   const bool zero = int_digits.find_first_not_of('0') == std::string_view::npos &&
                     frac_digits.find_first_not_of('0') == std::string_view::npos;
   if (negative && !zero) {
-    return make_error(Errc::valve_negative, quoted(text) + " is negative");
+    return make_error(Errc::valve_negative, quoted_excerpt(text) + " is negative");
   }
   const std::size_t kept = std::min<std::size_t>(frac_digits.size(), kAmountDecimals);
   Decimal d;
@@ -73,8 +66,9 @@ Result<Decimal> parse_amount(std::string_view text) {
     if (fits) ++d.mantissa;  // rounded up at the last kept decimal
   }
   if (!fits) {
-    return make_error(Errc::valve_bad_amount,
-                      quoted(text) + " is too large (at most 19 significant digits are kept)");
+    return make_error(
+        Errc::valve_bad_amount,
+        quoted_excerpt(text) + " is too large (at most 19 significant digits are kept)");
   }
   d.exponent = -static_cast<std::int32_t>(kept);
   return d;

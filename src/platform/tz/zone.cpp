@@ -8,6 +8,8 @@
 #include <limits>
 #include <utility>
 
+#include "core/ascii.hpp"
+
 namespace ml::platform {
 namespace {
 
@@ -23,14 +25,6 @@ bool valid_name(std::string_view name) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' ||
            c == '_' || c == '+' || c == '-';
   });
-}
-
-std::string quoted(std::string_view s) {
-  std::string out = "'";
-  for (char c : s.substr(0, 64))
-    out += (c >= ' ' && c <= '~') ? c : '?';
-  if (s.size() > 64) out += "...";
-  return out + "'";
 }
 
 date::sys_seconds at(std::int64_t unix_seconds) {
@@ -74,8 +68,9 @@ std::int64_t Zone::next_change(std::int64_t unix_seconds) const {
 
 core::Result<Zone> load_zone(std::string_view name) {
   if (!valid_name(name)) {
-    return core::make_error(core::Errc::time_zone_unknown,
-                            quoted(name) + " is not a time zone name (such as Europe/Copenhagen)");
+    return core::make_error(
+        core::Errc::time_zone_unknown,
+        core::quoted_excerpt(name, 64) + " is not a time zone name (such as Europe/Copenhagen)");
   }
   try {
     const date::time_zone* zone = date::locate_zone(name);
@@ -84,7 +79,8 @@ core::Result<Zone> load_zone(std::string_view name) {
     const bool cycles = in_2037.end < at(kYear2038);
     return Zone(std::string(name), zone, cycles);
   } catch (const std::exception& e) {
-    return core::make_error(core::Errc::time_zone_unknown, quoted(name) + ": " + e.what());
+    return core::make_error(core::Errc::time_zone_unknown,
+                            core::quoted_excerpt(name, 64) + ": " + e.what());
   }
 }
 
