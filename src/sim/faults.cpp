@@ -1,6 +1,10 @@
 #include "sim/faults.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <string>
+#include <string_view>
 
 #include "sim/rng.hpp"
 
@@ -36,21 +40,74 @@ core::Status read_uint(const nlohmann::json& v, const std::string& key, std::uin
   return core::Ok{};
 }
 
+// One row per fault key: how it is read from a control command and written in `faults`. The
+// order is the order of the "known:" list in errors.
+struct FaultField {
+  std::string_view name;
+  core::Status (*read)(const nlohmann::json& v, const std::string& key, FaultConfig& f);
+  nlohmann::json (*write)(const FaultConfig& f);
+};
+
+template <double FaultConfig::*M>
+constexpr FaultField probability(std::string_view name) {
+  return {name,
+          [](const nlohmann::json& v, const std::string& key, FaultConfig& f) {
+            return read_probability(v, key, f.*M);
+          },
+          [](const FaultConfig& f) { return nlohmann::json(f.*M); }};
+}
+
+template <std::uint32_t FaultConfig::*M, std::uint64_t Max>
+constexpr FaultField count(std::string_view name) {
+  return {name,
+          [](const nlohmann::json& v, const std::string& key, FaultConfig& f) -> core::Status {
+            std::uint64_t n = 0;
+            ML_TRY(read_uint(v, key, Max, n));
+            f.*M = static_cast<std::uint32_t>(n);
+            return core::Ok{};
+          },
+          [](const FaultConfig& f) { return nlohmann::json(f.*M); }};
+}
+
+inline constexpr std::array<FaultField, 11> kFaultFields{{
+    probability<&FaultConfig::drop>("drop"),
+    probability<&FaultConfig::corrupt>("corrupt"),
+    probability<&FaultConfig::bad_check>("bad_check"),
+    count<&FaultConfig::noise_bytes, kMaxNoiseBytes>("noise_bytes"),
+    probability<&FaultConfig::noise>("noise"),
+    count<&FaultConfig::late_ms, kMaxLateMs>("late_ms"),
+    probability<&FaultConfig::late>("late"),
+    {"echo",
+     [](const nlohmann::json& v, const std::string&, FaultConfig& f) -> core::Status {
+       if (!v.is_boolean()) return bad("fault 'echo' must be true or false");
+       f.echo = v.get<bool>();
+       return core::Ok{};
+     },
+     [](const FaultConfig& f) { return nlohmann::json(f.echo); }},
+    {"silent_after",
+     [](const nlohmann::json& v, const std::string& key, FaultConfig& f) -> core::Status {
+       if (v.is_null()) {
+         f.silent_after.reset();
+         return core::Ok{};
+       }
+       std::uint64_t n = 0;
+       ML_TRY(read_uint(v, key, 1'000'000'000, n));
+       f.silent_after = n;
+       return core::Ok{};
+     },
+     [](const FaultConfig& f) {
+       return f.silent_after ? nlohmann::json(*f.silent_after) : nlohmann::json(nullptr);
+     }},
+    count<&FaultConfig::wake_nuls, 1000>("wake_nuls"),
+    count<&FaultConfig::wake_after_ms, 86'400'000>("wake_after_ms"),
+}};
+
 }  // namespace
 
 nlohmann::json to_json(const FaultConfig& f) {
   nlohmann::json j = nlohmann::json::object();
-  j["drop"] = f.drop;
-  j["corrupt"] = f.corrupt;
-  j["bad_check"] = f.bad_check;
-  j["noise_bytes"] = f.noise_bytes;
-  j["noise"] = f.noise;
-  j["late_ms"] = f.late_ms;
-  j["late"] = f.late;
-  j["echo"] = f.echo;
-  j["silent_after"] = f.silent_after ? nlohmann::json(*f.silent_after) : nlohmann::json(nullptr);
-  j["wake_nuls"] = f.wake_nuls;
-  j["wake_after_ms"] = f.wake_after_ms;
+  for (const FaultField& field : kFaultFields)
+    j[std::string(field.name)] = field.write(f);
   return j;
 }
 
@@ -62,48 +119,16 @@ core::Status apply_faults_json(FaultConfig& f, const nlohmann::json& j) {
     if (it->get<bool>()) out = FaultConfig{};
   }
   for (const auto& [key, v] : j.items()) {
-    std::uint64_t n = 0;
-    core::Status s = core::Ok{};
-    if (key == "cmd" || key == "reset") {
-      continue;
-    } else if (key == "drop") {
-      s = read_probability(v, key, out.drop);
-    } else if (key == "corrupt") {
-      s = read_probability(v, key, out.corrupt);
-    } else if (key == "bad_check") {
-      s = read_probability(v, key, out.bad_check);
-    } else if (key == "noise") {
-      s = read_probability(v, key, out.noise);
-    } else if (key == "late") {
-      s = read_probability(v, key, out.late);
-    } else if (key == "noise_bytes") {
-      s = read_uint(v, key, kMaxNoiseBytes, n);
-      out.noise_bytes = static_cast<std::uint32_t>(n);
-    } else if (key == "late_ms") {
-      s = read_uint(v, key, kMaxLateMs, n);
-      out.late_ms = static_cast<std::uint32_t>(n);
-    } else if (key == "wake_nuls") {
-      s = read_uint(v, key, 1000, n);
-      out.wake_nuls = static_cast<std::uint32_t>(n);
-    } else if (key == "wake_after_ms") {
-      s = read_uint(v, key, 86'400'000, n);
-      out.wake_after_ms = static_cast<std::uint32_t>(n);
-    } else if (key == "echo") {
-      if (!v.is_boolean()) return bad("fault 'echo' must be true or false");
-      out.echo = v.get<bool>();
-    } else if (key == "silent_after") {
-      if (v.is_null()) {
-        out.silent_after.reset();
-      } else {
-        s = read_uint(v, key, 1'000'000'000, n);
-        out.silent_after = n;
-      }
-    } else {
-      return bad("unknown fault '" + key +
-                 "' (known: drop, corrupt, bad_check, noise_bytes, noise, late_ms, late, echo, "
-                 "silent_after, wake_nuls, wake_after_ms, reset)");
+    if (key == "cmd" || key == "reset") continue;
+    const auto field = std::find_if(kFaultFields.begin(), kFaultFields.end(),
+                                    [&](const FaultField& ff) { return ff.name == key; });
+    if (field == kFaultFields.end()) {
+      std::string known;
+      for (const FaultField& ff : kFaultFields)
+        known += std::string(ff.name) + ", ";
+      return bad("unknown fault '" + key + "' (known: " + known + "reset)");
     }
-    if (!s) return s.error();
+    ML_TRY(field->read(v, key, out));
   }
   f = out;
   return core::Ok{};

@@ -458,6 +458,35 @@ TEST(SimFaults, JsonSettings) {
   EXPECT_EQ(to_json(f)["corrupt"], 1.0);
 }
 
+TEST(SimFaults, EveryKeyRoundTripsAndUnknownKeysListTheKnown) {
+  FaultConfig f;
+  ASSERT_TRUE(apply_faults_json(f, {{"drop", 0.25},
+                                    {"corrupt", 0.5},
+                                    {"bad_check", 1},
+                                    {"noise_bytes", 7},
+                                    {"noise", 0.75},
+                                    {"late_ms", 300},
+                                    {"late", 0.5},
+                                    {"echo", true},
+                                    {"silent_after", 9},
+                                    {"wake_nuls", 3},
+                                    {"wake_after_ms", 5000}})
+                  .ok());
+  const nlohmann::json j = to_json(f);
+  EXPECT_EQ(j.size(), 11u);
+  FaultConfig back;
+  ASSERT_TRUE(apply_faults_json(back, j).ok());
+  EXPECT_EQ(back, f);
+  EXPECT_EQ(to_json(FaultConfig{})["silent_after"], nullptr);
+  EXPECT_FALSE(apply_faults_json(f, {{"wake_nuls", 1001}}).ok());
+  EXPECT_FALSE(apply_faults_json(f, {{"late_ms", kMaxLateMs + 1}}).ok());
+  const auto unknown = apply_faults_json(f, {{"bogus", 1}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().text(),
+            "unknown fault 'bogus' (known: drop, corrupt, bad_check, noise_bytes, noise, late_ms, "
+            "late, echo, silent_after, wake_nuls, wake_after_ms, reset)");
+}
+
 TEST(SimLineCheck, KmpAndEn61107Verdicts) {
   using A = Verdict::Action;
   EXPECT_TRUE(check_kmp_request(LineSettings{1200, 8, Parity::none, 2}).ok());
