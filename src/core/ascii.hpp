@@ -1,5 +1,5 @@
 // ASCII text helpers that do not depend on the locale: names typed by users (register names,
-// units) compared without case, and untrusted text quoted in error messages.
+// units) compared without case, blanks trimmed, and untrusted text quoted in error messages.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +19,15 @@ constexpr bool ascii_iequals(std::string_view a, std::string_view b) {
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
   return true;
+}
+
+// `s` without the spaces and tabs at either end (HTTP's optional whitespace).
+constexpr std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
 }
 
 // Untrusted text as an error message may quote it: in single quotes, at most `max` bytes (then

@@ -28,6 +28,14 @@ TEST(Ascii, ComparesIgnoringCase) {
   static_assert(ascii_iequals("Flow1", "FLOW1"));
 }
 
+TEST(Ascii, TrimsSpacesAndTabsAtBothEnds) {
+  EXPECT_EQ(trim_blanks("  a b\t"), "a b");
+  EXPECT_EQ(trim_blanks("\t \t"), "");
+  EXPECT_EQ(trim_blanks(""), "");
+  EXPECT_EQ(trim_blanks("\ra\n"), "\ra\n");  // only spaces and tabs
+  static_assert(trim_blanks(" x ") == "x");
+}
+
 TEST(Ascii, QuotesAnExcerptForErrors) {
   EXPECT_EQ(quoted_excerpt("abc"), "'abc'");
   EXPECT_EQ(quoted_excerpt(""), "''");
