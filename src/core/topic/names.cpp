@@ -27,6 +27,20 @@ const CommandInfo* find_cron_command(std::string_view name) {
   return nullptr;
 }
 
+std::string_view feature_name(Feature feature) {
+  switch (feature) {
+    case Feature::base:
+      return "base";
+    case Feature::valve:
+      return "valve";
+    case Feature::cron:
+      return "cron";
+    case Feature::access_point:
+      return "access_point";
+  }
+  return "?";
+}
+
 std::string_view follow_up(std::string_view command) {
   const CommandInfo* c = find_command(command);
   return c != nullptr && c->confirmation.asked ? c->confirmation.function : std::string_view{};

@@ -236,6 +236,9 @@ const FunctionInfo* find_device_function(std::string_view name);
 const CommandInfo* find_command(std::string_view name);
 const CommandInfo* find_cron_command(std::string_view name);
 
+// "base", "valve", "cron", "access_point".
+std::string_view feature_name(Feature feature);
+
 // The command whose confirmation the server asks for right after sending `command` (`status`
 // after open and close, `ap_status` after start_ap and stop_ap), or empty.
 std::string_view follow_up(std::string_view command);
