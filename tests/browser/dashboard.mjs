@@ -243,7 +243,7 @@ try {
 
   // The command form offers the server's list (GET /api/commands): `ping` takes no argument,
   // `open_until` does (its hint is the placeholder), `save` is not offered.
-  await page.waitForSelector('#cmd-name option[value="ping"]');
+  await page.waitForSelector('#cmd-name option[value="ping"]', { state: 'attached' });
   result.commandOptions = await page.$$eval('#cmd-name option', (os) => os.map((o) => o.value));
   check(!result.commandOptions.includes('save'), `save is not offered: ${result.commandOptions.join(' ')}`);
   check(result.commandOptions.includes('open_until'), `open_until is offered: ${result.commandOptions.join(' ')}`);

@@ -841,7 +841,7 @@ TEST(ServerHttp, CommandsAndNewMeters) {
   // `save` was never implemented by the firmware: refused like any unknown command.
   auto save = d.post("/api/meters/5555555/commands", {{"command", "save"}}, &*root);
   EXPECT_EQ(save->status, 400);
-  EXPECT_NE(save->body.find("\"save\" is not a device command"), std::string::npos) << save->body;
+  EXPECT_EQ(json::parse(save->body)["error"], "\"save\" is not a device command") << save->body;
   EXPECT_EQ(
       d.post("/api/meters/5555555/commands", {{"command", "close"}, {"timeout_s", -5}}, &*root)
           ->status,
