@@ -739,7 +739,9 @@ int main(int argc, char** argv) {
   auto sa = std::make_shared<SendArgs>();
   auto* send = app.add_subcommand("send", "Queue a command for a meter (and wait for its reply)");
   as_serial(send->add_option("serial", sa->serial, "the meter's serial"))->required();
-  send->add_option("command", sa->command, "a device command (spec §9): version, status, open, ...")
+  send->add_option("command", sa->command,
+                   "a device command of the command table (docs/server.md, \"Commands\"): version, "
+                   "status, open, ...")
       ->required();
   send->add_option("argument", sa->argument, "its argument; \"1\" is sent when none is given");
   send->add_flag("--wait", sa->wait, "wait for the reply and print it (exit 3 without one)");

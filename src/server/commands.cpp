@@ -1,56 +1,16 @@
+// The command queue's rules (server/commands.hpp), read from the command table.
 #include "server/commands.hpp"
 
 #include <algorithm>
 
 #include "core/decimal.hpp"
-#include "core/topic/topic.hpp"
+#include "core/topic/names.hpp"
 #include "core/valve/limit.hpp"
 
 namespace ml::server {
-namespace {
-
-constexpr std::string_view kCommands[] = {
-    "ping",
-    "version",
-    "crypto",
-    "uptime",
-    "vdd",
-    "rssi",
-    "ssid",
-    "scan",
-    "set_ssid",
-    "set_pwd",
-    "set_ssid_pwd",
-    "reconnect",
-    "wifi_status",
-    "ap_status",
-    "start_ap",
-    "stop_ap",
-    "mem",
-    "reset_reason",
-    "set_cron",
-    "cron",
-    "clear_cron",
-    "open",
-    "close",
-    "status",
-    "open_until",
-    "open_until_delta",
-    "save",
-    "set_ap_mesh_pwd",
-    "network_quality",
-    "disconnect_count",
-    "chip_id",
-    "flash_id",
-    "flash_size",
-    "restart",
-    "stack_trace",
-};
-
-}  // namespace
 
 core::Status check_command(std::string_view command, std::string_view argument) {
-  if (std::find(std::begin(kCommands), std::end(kCommands), command) == std::end(kCommands)) {
+  if (core::topic::find_command(command) == nullptr) {
     return core::make_error(core::Errc::invalid_argument,
                             "\"" + std::string(command) + "\" is not a device command");
   }
@@ -82,31 +42,30 @@ bool confirms(const Command& c, std::string_view function, std::string_view text
               std::int64_t reply_time) {
   if (c.state != "sent" || c.first_sent == 0) return false;
   if (reply_time < c.first_sent - kReplySkewSeconds) return false;  // older than the command
-  if (c.command == "open_until") {
-    if (function != "open_until") return false;
-    // Read as the device reads the argument; |echo - sent| < 1, as MeterLoggerWeb checks it.
-    auto sent = core::valve::parse_amount(c.argument);
-    auto echoed = core::Decimal::parse(text);
-    if (!sent || !echoed) return false;
-    auto gap = core::difference(*sent, *echoed);
-    if (!gap) return false;
-    gap->negative = false;
-    return core::compare(*gap, core::Decimal{false, 1, 0}) < 0;
+  const core::topic::CommandInfo* info = core::topic::find_command(c.command);
+  if (info == nullptr || function != info->confirming_function()) return false;
+  switch (info->confirmation.match) {
+    case core::topic::Match::any:
+      return true;
+    case core::topic::Match::text:
+      return text == info->confirmation.text;
+    case core::topic::Match::amount:
+      break;
   }
-  if (c.command == "scan") return function == "scan_result";
-  if (c.command == "open" || c.command == "close") {
-    return function == "status" && text == c.command;
-  }
-  if (c.command == "start_ap") return function == "ap_status" && text == "started";
-  if (c.command == "stop_ap") return function == "ap_status" && text == "stopped";
-  if (c.command == "reconnect" || c.command == "restart") return function == "version";
-  return function == c.command;
+  // Read as the device reads the argument; |echo - sent| < 1, as MeterLoggerWeb checks it.
+  auto sent = core::valve::parse_amount(c.argument);
+  auto echoed = core::Decimal::parse(text);
+  if (!sent || !echoed) return false;
+  auto gap = core::difference(*sent, *echoed);
+  if (!gap) return false;
+  gap->negative = false;
+  return core::compare(*gap, core::Decimal{false, 1, 0}) < 0;
 }
 
 std::optional<std::string> follow_up(std::string_view command) {
-  if (command == "open" || command == "close") return "status";
-  if (command == "start_ap" || command == "stop_ap") return "ap_status";
-  return std::nullopt;
+  const std::string_view query = core::topic::follow_up(command);
+  if (query.empty()) return std::nullopt;
+  return std::string(query);
 }
 
 std::int64_t retry_delay(std::int64_t sent_count, int initial_s, int max_s) {

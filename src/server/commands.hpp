@@ -1,6 +1,7 @@
-// The command queue's rules (spec/server.md §3, with its failures fixed): which commands exist,
-// which reply confirms a queued command, what is sent after a command that has no reply, and
-// when a command is sent again.
+// The command queue's rules (docs/server.md, "Commands"; the original server's, with its
+// failures fixed): which commands may be queued, which reply confirms a queued command, what is
+// sent after a command that has no reply, and when a command is sent again. What each command
+// is comes from the command table (core/topic/names.hpp); these functions only read it.
 #pragma once
 
 #include <cstdint>
@@ -29,7 +30,9 @@ struct Command {
   std::int64_t reply_time = 0;
 };
 
-// Every command of spec/firmware.md §9 (both revisions). Errors name an unknown one.
+// Every command a device obeys over MQTT (core::topic::find_command, both revisions), with an
+// argument the device can take. Errors name an unknown command (`save` is one: the firmware
+// never implemented it).
 core::Status check_command(std::string_view command, std::string_view argument);
 
 // The text sent for a command: its argument, or "1" when it has none.
@@ -39,13 +42,13 @@ std::string wire_argument(const Command& c);
 // c.first_sent (server clock). `reply_time` is the reply's own topic time (the device's clock):
 // a reply sealed more than kReplySkewSeconds before the first send cannot answer it (the device
 // refuses a command whose time is that far ahead of its clock), so a recorded older reply that
-// is published again confirms nothing. Then the reply must match what was asked:
-//   - a reply on the topic named like the command (open_until: echoing a value less than 1 away
-//     from the argument, as MeterLoggerWeb checks it, since the device replies whole kWh);
-//   - scan: a scan_result;
-//   - open / close: a status saying open / close; start_ap / stop_ap: an ap_status saying
-//     started / stopped; reconnect / restart: the version the device sends when it connects
-//     again.
+// is published again confirms nothing. Then the reply must be the one the command's row of the
+// table names (CommandInfo::confirming_function and its Confirmation): the command's own reply
+// (open_until: echoing a value less than 1 away from the argument, as MeterLoggerWeb checks it,
+// since the device replies whole kWh; scan: a scan_result); open / close: a status saying open /
+// close; start_ap / stop_ap: an ap_status saying started / stopped; reconnect / restart: the
+// version the device sends when it connects again. A command not in the table is confirmed by
+// nothing.
 bool confirms(const Command& c, std::string_view function, std::string_view text,
               std::int64_t reply_time);
 
@@ -54,8 +57,8 @@ bool confirms(const Command& c, std::string_view function, std::string_view text
 inline constexpr auto kReplySkewSeconds =
     static_cast<std::int64_t>(core::topic::kReplayWindowSeconds);
 
-// The query sent right after a command that has no reply of its own: status after open and
-// close, ap_status after start_ap and stop_ap.
+// The query sent right after a command that has no reply of its own (core::topic::follow_up):
+// status after open and close, ap_status after start_ap and stop_ap.
 std::optional<std::string> follow_up(std::string_view command);
 
 // Seconds until the next send after `sent_count` sends: initial, doubling, at most max.

@@ -14,48 +14,12 @@ namespace log = platform::log;
 // so `meters add` and `meters set --key` take effect while the server runs.
 constexpr auto kKeyCacheLife = std::chrono::seconds(30);
 
-// Samples and every reply topic of spec §9 (commands without a reply have none), and the last
-// will.
-constexpr std::string_view kFunctions[] = {
-    "sample",
-    "version",
-    "status",
-    "uptime",
-    "ssid",
-    "rssi",
-    "wifi_status",
-    "ap_status",
-    "set_ap_mesh_pwd",
-    "reset_reason",
-    "scan_result",
-    "chip_id",
-    "flash_id",
-    "flash_size",
-    "flash_error",
-    "network_quality",
-    "open_until",
-    "open_until_delta",
-    "ping",
-    "cron",
-    "set_cron",
-    "clear_cron",
-    "vdd",
-    "mem",
-    "crypto",
-    "save",
-    "stack_trace",
-    "set_ssid",
-    "set_pwd",
-    "set_ssid_pwd",
-    "disconnect_count",
-};
-
 }  // namespace
 
 std::vector<core::mqtt::Subscription> ingest_subscriptions() {
   std::vector<core::mqtt::Subscription> out;
-  for (std::string_view f : kFunctions)
-    out.push_back({"/" + std::string(f) + "/v2/#", 1});
+  for (const auto& f : core::topic::kDeviceFunctions)
+    out.push_back({"/" + std::string(f.name) + "/v2/#", 1});
   out.push_back({"/offline/v1/#", 1});
   return out;
 }

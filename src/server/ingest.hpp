@@ -55,7 +55,8 @@ struct IngestCounters {
   std::uint64_t batches = 0;
 };
 
-// The topic filters the server subscribes to: samples, every reply, the last will.
+// The topic filters the server subscribes to: every function of the table
+// (core::topic::kDeviceFunctions: samples and every reply), and the last will.
 std::vector<core::mqtt::Subscription> ingest_subscriptions();
 
 class Ingest {

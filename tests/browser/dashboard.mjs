@@ -6,7 +6,8 @@
 // SERIAL must be a meter the admin may change, with a valve and some samples. The test refuses
 // a wrong password, logs in as the admin, searches and sorts the list, opens the meter, zooms
 // the energy chart by dragging (the data is fetched again for the narrower range), adds a
-// payment after its preview (an open_until command is queued), closes the valve, logs out
+// payment after its preview (an open_until command is queued), closes the valve, sends `ping`
+// from the command form (built from GET /api/commands), logs out
 // (the API then answers 401), and logs in as the viewer, who sees no admin controls and whose
 // POSTs are refused. Prints what it read as JSON; exits non-zero on the first failed check.
 import { chromium } from 'playwright-core';
@@ -240,6 +241,23 @@ try {
   await page.waitForSelector('#commands tr.command[data-command="close"]');
   result.closeCommand = await page.$eval('#commands tr.command[data-command="close"]', (tr) => tr.dataset.state);
 
+  // The command form offers the server's list (GET /api/commands): `ping` takes no argument,
+  // `open_until` does (its hint is the placeholder), `save` is not offered.
+  await page.waitForSelector('#cmd-name option[value="ping"]', { state: 'attached' });
+  result.commandOptions = await page.$$eval('#cmd-name option', (os) => os.map((o) => o.value));
+  check(!result.commandOptions.includes('save'), `save is not offered: ${result.commandOptions.join(' ')}`);
+  check(result.commandOptions.includes('open_until'), `open_until is offered: ${result.commandOptions.join(' ')}`);
+  await page.selectOption('#cmd-name', 'open_until');
+  check(await page.isEnabled('#cmd-argument'), 'open_until takes an argument');
+  result.openUntilHint = await page.getAttribute('#cmd-argument', 'placeholder');
+  check(/kWh/.test(result.openUntilHint || ''), `open_until's hint: "${result.openUntilHint}"`);
+  await page.selectOption('#cmd-name', 'ping');
+  check(!(await page.isEnabled('#cmd-argument')), 'ping takes no argument');
+  await page.click('#cmd-send');
+  await page.waitForFunction(() => /queued/.test(document.querySelector('#cmd-message').textContent));
+  result.commandMessage = await text('#cmd-message');
+  await page.waitForSelector('#commands tr.command[data-command="ping"]');
+
   // A POST without the CSRF token is refused, even for the admin (preview changes nothing).
   result.adminPostWithoutCsrf = await fetchStatus(`${meterApi}/payments/preview`, {
     method: 'POST', body: { amount: '1', price: '1', note: '' },
@@ -265,6 +283,7 @@ try {
   check(result.viewer.user.includes(viewerUser), `viewer logged in: "${result.viewer.user}"`);
   check(await page.$('#payment-form') === null, 'no payment form for the viewer');
   check(await page.$('#valve-close') === null, 'no valve control for the viewer');
+  check(await page.$('#command-form') === null, 'no command form for the viewer');
   const csrf = await csrfToken();
   check(typeof csrf === 'string' && csrf.length > 0, 'the viewer has a CSRF token');
   result.viewer.postPayment = await fetchStatus(`${meterApi}/payments`, {

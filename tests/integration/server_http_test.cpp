@@ -13,8 +13,10 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "agent_support.hpp"
 #include "emulator.hpp"
@@ -599,6 +601,30 @@ TEST(ServerHttp, ViewersAndAdminsOfOtherGroupsChangeNothing) {
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM meters"), 2);
 }
 
+// The list of commands (GET /api/commands) is for every logged-in user, whatever the role, and
+// for nobody else.
+TEST(ServerHttp, EveryRoleReadsTheCommandList) {
+  Dashboard d;
+  seed(d, now_s());
+  d.start();
+  auto none = d.get("/api/commands", nullptr);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  for (const auto& [name, pass] : {std::pair{"anna", kAdminPass}, std::pair{"root", kAdminPass},
+                                   std::pair{"bo", kViewerPass}}) {
+    auto who = d.login(name, pass);
+    ASSERT_TRUE(who) << name;
+    const auto list = d.get_json("/api/commands", *who)["commands"];
+    ASSERT_FALSE(list.empty()) << name;
+    std::set<std::string> names;
+    for (const auto& c : list)
+      names.insert(c["name"].get<std::string>());
+    EXPECT_TRUE(names.count("open")) << name;
+    EXPECT_TRUE(names.count("set_cron")) << name;
+    EXPECT_FALSE(names.count("save")) << name;
+  }
+}
+
 TEST(ServerHttp, MeterListShowsLatestValuesAndPrepaidState) {
   Dashboard d;
   const auto now = now_s();
@@ -812,6 +838,10 @@ TEST(ServerHttp, CommandsAndNewMeters) {
   auto unknown = d.post("/api/meters/5555555/commands", {{"command", "explode"}}, &*root);
   EXPECT_EQ(unknown->status, 400);
   EXPECT_NE(unknown->body.find("explode"), std::string::npos) << unknown->body;
+  // `save` was never implemented by the firmware: refused like any unknown command.
+  auto save = d.post("/api/meters/5555555/commands", {{"command", "save"}}, &*root);
+  EXPECT_EQ(save->status, 400);
+  EXPECT_EQ(json::parse(save->body)["error"], "\"save\" is not a device command") << save->body;
   EXPECT_EQ(
       d.post("/api/meters/5555555/commands", {{"command", "close"}, {"timeout_s", -5}}, &*root)
           ->status,

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/topic/names.hpp"
 #include "platform/tz/zone.hpp"
 
 namespace ml::core::cron {
@@ -186,9 +187,9 @@ TEST(CronParse, UnknownKeysAndEmptyPiecesAreIgnored) {
 }
 
 TEST(CronParse, EveryCronCommand) {
-  const std::vector<std::string_view> want = {"open",       "close",    "set_ssid_pwd",
-                                              "reconnect",  "start_ap", "stop_ap",
-                                              "clear_cron", "off",      "test"};
+  const std::vector<std::string_view> want = {"set_ssid_pwd", "reconnect",  "start_ap",
+                                              "stop_ap",      "clear_cron", "open",
+                                              "close",        "off",        "test"};
   ASSERT_EQ(cron_commands().size(), want.size());
   for (std::size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(cron_commands()[i], want[i]);
@@ -201,6 +202,29 @@ TEST(CronParse, EveryCronCommand) {
   }
 }
 
+// Cron's commands are the rows of the command table flagged for cron, in the table's order; a
+// refused command's error lists them.
+TEST(CronParse, CronCommandsAreTheTablesFlaggedRows) {
+  std::vector<std::string_view> flagged;
+  for (const auto& c : topic::kCommands) {
+    EXPECT_EQ(is_cron_command(c.name), c.from_cron()) << c.name;
+    if (c.from_cron()) flagged.push_back(c.name);
+  }
+  ASSERT_EQ(cron_commands().size(), flagged.size());
+  for (std::size_t i = 0; i < flagged.size(); ++i)
+    EXPECT_EQ(cron_commands()[i], flagged[i]);
+  // Cron-only rows are no MQTT command; MQTT-only rows are no cron command.
+  EXPECT_TRUE(is_cron_command("off"));
+  EXPECT_EQ(topic::find_command("off"), nullptr);
+  EXPECT_NE(topic::find_command("set_cron"), nullptr);
+  EXPECT_FALSE(is_cron_command("set_cron"));
+  auto refused = parse_set_cron("minute=0&command=ping");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::cron_bad_command);
+  for (std::string_view c : flagged)
+    EXPECT_NE(refused.error().detail.find(c), std::string::npos) << c;
+}
+
 TEST(CronParse, CommandRejections) {
   EXPECT_EQ(invalid("minute=5&hour=6"), "command: missing (command=<name> comes last)");
   EXPECT_EQ(invalid(""), "command: missing (command=<name> comes last)");
@@ -211,8 +235,8 @@ TEST(CronParse, CommandRejections) {
   const Error ping = rejection("minute=5&command=ping");
   EXPECT_EQ(ping.code, Errc::cron_bad_command);
   EXPECT_EQ(ping.message(),
-            "command cannot run from cron: 'ping' (cron runs open, close, set_ssid_pwd, "
-            "reconnect, start_ap, stop_ap, clear_cron, off, test)");
+            "command cannot run from cron: 'ping' (cron runs set_ssid_pwd, reconnect, "
+            "start_ap, stop_ap, clear_cron, open, close, off, test)");
   // The command comes last: a field after it is part of the command text.
   EXPECT_EQ(rejection("command=open&minute=5").code, Errc::cron_bad_command);
   EXPECT_EQ(rejection("command=open&minute").code, Errc::cron_bad_command);
@@ -272,8 +296,8 @@ TEST(CronParse, TheExamplesOfDocsAgentMd) {
       {"minute=1&minute=2&command=open", "invalid cron job: minute: given twice"},
       {"minute=1", "invalid cron job: command: missing (command=<name> comes last)"},
       {"command=ping",
-       "command cannot run from cron: 'ping' (cron runs open, close, set_ssid_pwd, reconnect, "
-       "start_ap, stop_ap, clear_cron, off, test)"},
+       "command cannot run from cron: 'ping' (cron runs set_ssid_pwd, reconnect, start_ap, "
+       "stop_ap, clear_cron, open, close, off, test)"},
   };
   for (const auto& [argument, message] : errors)
     EXPECT_EQ(rejection(argument).message(), message);

@@ -1,9 +1,16 @@
-// The command queue's confirmation rule (src/server/commands.hpp): a reply confirms a command
-// only when it matches what was asked and was sealed no earlier than the command's first send,
-// less the allowed clock skew.
+// The command queue's rules (src/server/commands.hpp): a reply confirms a command only when it
+// matches what was asked and was sealed no earlier than the command's first send, less the
+// allowed clock skew; which commands may be queued, what confirms them, what is asked after
+// them and what the server subscribes to all come from the command table
+// (core/topic/names.hpp).
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
+#include "core/topic/names.hpp"
 #include "server/commands.hpp"
+#include "server/ingest.hpp"
 
 namespace ml::server {
 namespace {
@@ -67,6 +74,76 @@ TEST(ServerCommands, AReplyMustMatchWhatWasAsked) {
   auto acked = sent_command("version", "", kSentAt);
   acked.state = "acked";
   EXPECT_FALSE(confirms(acked, "version", "x", fresh));
+}
+
+// --- the table's derivations -------------------------------------------------------------------
+
+TEST(ServerCommands, EveryCommandOfTheTableIsAcceptedAndNoOther) {
+  for (const auto& c : core::topic::kCommands) {
+    const std::string argument = c.name.rfind("open_until", 0) == 0 ? "12" : "";
+    EXPECT_EQ(check_command(c.name, argument).ok(), c.over_mqtt()) << c.name;
+  }
+  // A command missing from the table is refused by name, like `save` (never implemented) and
+  // cron's own `off`.
+  for (std::string_view no : {"save", "off", "test", "saved", "config", "OPEN", ""}) {
+    auto s = check_command(no, "");
+    ASSERT_FALSE(s.ok()) << no;
+    EXPECT_EQ(s.error().detail, "\"" + std::string(no) + "\" is not a device command");
+  }
+}
+
+TEST(ServerCommands, EveryFunctionOfTheTableIsSubscribedAndNoOther) {
+  std::set<std::string> want;
+  for (const auto& f : core::topic::kDeviceFunctions)
+    want.insert("/" + std::string(f.name) + "/v2/#");
+  want.insert("/offline/v1/#");
+  std::set<std::string> got;
+  for (const auto& s : ingest_subscriptions()) {
+    EXPECT_EQ(s.qos, 1) << s.filter;
+    EXPECT_TRUE(got.insert(s.filter).second) << "twice: " << s.filter;
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(got.count("/saved/v2/#"), 0u);
+  EXPECT_EQ(got.count("/sample/v2/#"), 1u);
+}
+
+// For every row: its confirming reply (with the text the row asks for) confirms it, the reply
+// of another function does not, and the follow-up is what the row says.
+TEST(ServerCommands, ConfirmationsAgreeWithTheTable) {
+  const std::int64_t fresh = kSentAt + 1;
+  for (const auto& row : core::topic::kCommands) {
+    const std::string name(row.name);
+    const bool amount = row.confirmation.match == core::topic::Match::amount;
+    const auto c = sent_command(name, amount ? "12400" : "", kSentAt);
+    const std::string function(row.confirming_function());
+    const std::string text =
+        amount ? "12400"
+               : std::string(row.confirmation.text.empty() ? "anything" : row.confirmation.text);
+    if (!row.over_mqtt()) {
+      EXPECT_FALSE(confirms(c, name, text, fresh)) << name;
+      EXPECT_FALSE(follow_up(name)) << name;
+      continue;
+    }
+    EXPECT_TRUE(confirms(c, function, text, fresh)) << name << " by " << function;
+    EXPECT_FALSE(confirms(c, function + "x", text, fresh)) << name;
+    if (row.confirmation.match != core::topic::Match::any) {
+      EXPECT_FALSE(confirms(c, function, "nothing of the kind", fresh)) << name;
+    }
+    if (function != name) {
+      EXPECT_FALSE(confirms(c, name, text, fresh)) << name;
+    }
+    if (row.confirmation.asked) {
+      EXPECT_EQ(follow_up(name), std::optional<std::string>(function)) << name;
+    } else {
+      EXPECT_FALSE(follow_up(name)) << name;
+    }
+  }
+  // A command the table does not know (a `save` queued before it was removed) is confirmed by
+  // nothing, not even a reply named like it.
+  EXPECT_FALSE(confirms(sent_command("save", "", kSentAt), "save", "saved", fresh));
+  EXPECT_EQ(follow_up("open"), std::optional<std::string>("status"));
+  EXPECT_EQ(follow_up("start_ap"), std::optional<std::string>("ap_status"));
+  EXPECT_FALSE(follow_up("version"));
 }
 
 }  // namespace

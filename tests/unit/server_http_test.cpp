@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/topic/names.hpp"
 #include "password/limiter.hpp"
 #include "password/password.hpp"
 #include "server/client_address.hpp"
@@ -287,6 +288,55 @@ TEST_F(ApiTest, RejectionsByMeterAndUnknownSerials) {
   ASSERT_EQ(unknown["serials"].size(), 1u) << got.body;
   EXPECT_EQ(unknown["serials"][0]["serial"], "7654321");
   EXPECT_EQ(unknown["serials"][0]["count"], 1);
+}
+
+// GET /api/commands: every command the server may queue, as the command table has it; only for a
+// logged-in session.
+TEST_F(ApiTest, TheCommandListIsTheTable) {
+  EXPECT_EQ(api_->handle({"GET", "/api/commands", {}, "", "", "", "10.0.0.1", "", ""}).status, 401);
+  const auto l = login();
+  std::string cookie;
+  for (const auto& [k, v] : l.headers)
+    if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
+  const auto got = api_->handle({"GET", "/api/commands", {}, cookie, "", "", "10.0.0.1", "", ""});
+  ASSERT_EQ(got.status, 200) << got.body;
+  const auto list = nlohmann::json::parse(got.body)["commands"];
+  std::size_t i = 0;
+  for (const auto& c : core::topic::kCommands) {
+    if (!c.over_mqtt()) continue;  // cron's own `off` and `test`
+    ASSERT_LT(i, list.size());
+    const auto& row = list[i++];
+    EXPECT_EQ(row["name"], c.name);
+    EXPECT_EQ(row["argument"].is_null(), c.argument.empty()) << c.name;
+    if (!c.argument.empty()) {
+      EXPECT_EQ(row["argument"], c.argument);
+    }
+    EXPECT_EQ(row["feature"], core::topic::feature_name(c.feature));
+    EXPECT_EQ(row["reply"].is_null(), c.reply.empty()) << c.name;
+    EXPECT_EQ(row["confirmed_by"], c.confirming_function());
+    EXPECT_EQ(row["secret"], c.secret != core::topic::Secret::none);
+  }
+  EXPECT_EQ(i, list.size());
+  const auto named = [&](std::string_view name) {
+    for (const auto& row : list)
+      if (row["name"] == name) return row;
+    return nlohmann::json();
+  };
+  EXPECT_TRUE(named("save").is_null());
+  EXPECT_TRUE(named("off").is_null());
+  EXPECT_EQ(named("open")["feature"], "valve");
+  EXPECT_TRUE(named("open")["reply"].is_null());
+  EXPECT_EQ(named("open")["confirmed_by"], "status");
+  EXPECT_EQ(named("set_pwd")["secret"], true);
+  EXPECT_EQ(named("start_ap")["feature"], "access_point");
+  EXPECT_TRUE(named("version")["argument"].is_null());
+  EXPECT_FALSE(named("open_until")["argument"].is_null());
+  // Only GET.
+  EXPECT_EQ(
+      api_->handle(
+              {"POST", "/api/commands", {}, cookie, "", "{}", "10.0.0.1", "application/json", ""})
+          .status,
+      403);  // no CSRF token: refused before the route
 }
 
 }  // namespace ml::server::http::api_unit

@@ -314,7 +314,8 @@ TEST(TopicNames, TablesAreValidAndConsistent) {
   for (const auto& c : kCommands) {
     EXPECT_TRUE(check_name(c.name).ok()) << c.name;
     EXPECT_TRUE(commands.insert(c.name).second) << "duplicate " << c.name;
-    EXPECT_EQ(find_command(c.name), &c);
+    EXPECT_EQ(find_command(c.name), c.over_mqtt() ? &c : nullptr) << c.name;
+    EXPECT_EQ(find_cron_command(c.name), c.from_cron() ? &c : nullptr) << c.name;
     // Every reply is published under a known device function.
     if (!c.reply.empty()) {
       EXPECT_TRUE(functions.count(c.reply)) << c.name << " -> " << c.reply;
@@ -322,14 +323,51 @@ TEST(TopicNames, TablesAreValidAndConsistent) {
     if (c.then_status) {
       EXPECT_TRUE(functions.count("status"));
     }
+    if (!c.over_mqtt()) {
+      // Cron's own commands publish nothing and are confirmed by nothing.
+      EXPECT_EQ(c.reply, "") << c.name;
+      EXPECT_EQ(c.confirmation.function, "") << c.name;
+      continue;
+    }
+    // Every command the server may queue has a reply that confirms it, and it is one the
+    // server subscribes to.
+    EXPECT_FALSE(c.confirming_function().empty()) << c.name;
+    EXPECT_TRUE(functions.count(c.confirming_function())) << c.name;
+    EXPECT_EQ(c.confirmation.match == Match::text, !c.confirmation.text.empty()) << c.name;
+    // What the server asks for after a command is itself a command, replying under that name.
+    if (c.confirmation.asked) {
+      const CommandInfo* query = find_command(c.confirmation.function);
+      ASSERT_NE(query, nullptr) << c.name;
+      EXPECT_EQ(query->reply, c.confirmation.function) << c.name;
+      EXPECT_TRUE(query->argument.empty()) << c.name;
+      EXPECT_EQ(follow_up(c.name), c.confirmation.function) << c.name;
+    } else {
+      EXPECT_EQ(follow_up(c.name), "") << c.name;
+    }
   }
+  // `save` was never implemented: no command, and no reply function "saved".
   EXPECT_EQ(find_command("save"), nullptr);
+  EXPECT_EQ(find_cron_command("save"), nullptr);
+  EXPECT_EQ(find_device_function("saved"), nullptr);
   EXPECT_EQ(find_command("config"), nullptr);
   EXPECT_EQ(find_device_function("offline"), nullptr);
   EXPECT_EQ(find_command("scan")->reply, "scan_result");
   EXPECT_EQ(find_command("open")->reply, "");
   EXPECT_TRUE(find_command("open_until")->then_status);
   EXPECT_EQ(find_command("restart")->since, Revision::head);
+  EXPECT_EQ(find_command("open")->confirming_function(), "status");
+  EXPECT_EQ(find_command("open")->confirmation.text, "open");
+  EXPECT_EQ(find_command("reconnect")->confirming_function(), "version");
+  EXPECT_EQ(find_command("open_until")->confirmation.match, Match::amount);
+  EXPECT_EQ(follow_up("open"), "status");
+  EXPECT_EQ(follow_up("stop_ap"), "ap_status");
+  EXPECT_EQ(follow_up("reconnect"), "");
+  EXPECT_EQ(follow_up("no_such_command"), "");
+  // Cron-only commands are no MQTT command.
+  EXPECT_EQ(find_command("off"), nullptr);
+  EXPECT_EQ(find_cron_command("off")->feature, Feature::valve);
+  EXPECT_EQ(find_cron_command("ping"), nullptr);
+  EXPECT_EQ(find_cron_command("open")->feature, Feature::valve);
   EXPECT_EQ(find_device_function("flash_error")->since, Revision::head);
   EXPECT_EQ(find_device_function("sample")->since, Revision::seed);
 }

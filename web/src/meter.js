@@ -1,5 +1,6 @@
 // #/meter/SERIAL : a meter's latest values, prepaid state, charts over a zoomable range,
-// payments (admins add them after a preview), valve control, commands and events.
+// payments (admins add them after a preview), valve control, commands (admins send any of the
+// server's list, GET /api/commands) and events.
 import * as api from './api.js';
 import { showBanner } from './banner.js';
 import { createCharts } from './charts.js';
@@ -159,6 +160,7 @@ function resetPage(serial) {
   $('events-empty').hidden = true;
   $('valve-slot').replaceChildren();
   $('payment-slot').replaceChildren();
+  $('command-slot').replaceChildren();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,6 +285,13 @@ function renderAdmin(s) {
     wirePaymentForm();
   } else if (!m.can_admin) {
     paySlot.replaceChildren();
+  }
+  const commandSlot = $('command-slot');
+  if (m.can_admin && !$('command-form')) {
+    commandSlot.replaceChildren($('tpl-command-form').content.cloneNode(true));
+    wireCommandForm(s);
+  } else if (!m.can_admin) {
+    commandSlot.replaceChildren();
   }
   if (m.can_admin) {
     const unit = ledgerUnit(m.kind);
@@ -713,6 +722,82 @@ async function valveCommand(command) {
   } finally {
     for (const b of buttons) if (b.isConnected) b.disabled = false;
   }
+}
+
+// The commands an operator may send, as the server's command table has them (GET /api/commands):
+// fetched once per page load.
+let commandList = null;
+function commandTable() {
+  if (!commandList) {
+    commandList = api.get('api/commands').then(
+      (data) => (data && Array.isArray(data.commands) ? data.commands : []),
+      (err) => {
+        commandList = null;
+        throw err;
+      });
+  }
+  return commandList;
+}
+
+// The valve's and cron's commands only for a meter with a valve (the other builds ignore them).
+function offered(c, meter) {
+  return (c.feature !== 'valve' && c.feature !== 'cron') || Boolean(meter.valve_installed);
+}
+
+async function wireCommandForm(s) {
+  const form = $('command-form');
+  const select = $('cmd-name');
+  const arg = $('cmd-argument');
+  const send = $('cmd-send');
+  const msg = $('cmd-message');
+  let list;
+  try {
+    list = await commandTable();
+  } catch (err) {
+    if (err.status === 401 || s !== st || !form.isConnected) return;
+    msg.classList.add('error');
+    msg.textContent = `The list of commands: ${err.message}`;
+    return;
+  }
+  if (s !== st || !form.isConnected) return;
+  const byName = new Map();
+  select.replaceChildren(...list.filter((c) => offered(c, s.meter)).map((c) => {
+    byName.set(c.name, c);
+    return el('option', { value: c.name }, c.name);
+  }));
+  const follow = () => {
+    const c = byName.get(select.value);
+    const takes = Boolean(c && c.argument);
+    arg.disabled = !takes;
+    arg.placeholder = takes ? c.argument : 'no argument';
+    arg.type = c && c.secret ? 'password' : 'text';
+    if (!takes) arg.value = '';
+    send.disabled = !c;
+  };
+  select.addEventListener('change', follow);
+  follow();
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const command = select.value;
+    if (!byName.has(command)) return;
+    send.disabled = true;
+    msg.classList.remove('error', 'ok');
+    msg.textContent = `Sending ${command}…`;
+    try {
+      const r = await api.post(api.meterPath(s.serial, '/commands'), { command, argument: arg.value });
+      if (s !== st) return;
+      msg.classList.add('ok');
+      msg.textContent = `${command} queued (command ${r.id}); the meter gets it when it is online.`;
+      if (byName.get(command).secret) arg.value = '';
+      loadCommands(s);
+    } catch (err) {
+      if (err.status === 401 || s !== st) return;
+      msg.classList.add('error');
+      msg.textContent = err.message;
+    } finally {
+      if (send.isConnected) send.disabled = false;
+    }
+  });
 }
 
 async function loadCommands(s) {

@@ -1,3 +1,4 @@
+// Cron jobs of the device (core/cron/cron.hpp).
 #include "core/cron/cron.hpp"
 
 #include <algorithm>
@@ -6,10 +7,10 @@
 #include <optional>
 #include <utility>
 
+#include "core/topic/names.hpp"
+
 namespace ml::core::cron {
 namespace {
-
-using namespace std::string_view_literals;
 
 struct FieldInfo {
   std::string_view name;
@@ -22,9 +23,18 @@ constexpr std::array kFields = {
     FieldInfo{"month", 1, 12},  FieldInfo{"day_of_week", 0, 7},
 };
 
-constexpr std::array kCommands = {"open"sv,       "close"sv,    "set_ssid_pwd"sv,
-                                  "reconnect"sv,  "start_ap"sv, "stop_ap"sv,
-                                  "clear_cron"sv, "off"sv,      "test"sv};
+// The commands of the table a cron job may run (core/topic/names.hpp, Source), in its order.
+constexpr auto kCommands = [] {
+  constexpr auto from_cron = [](const topic::CommandInfo& c) { return c.from_cron(); };
+  std::array<std::string_view,
+             std::count_if(topic::kCommands.begin(), topic::kCommands.end(), from_cron)>
+      out{};
+  std::size_t n = 0;
+  for (const auto& c : topic::kCommands) {
+    if (from_cron(c)) out[n++] = c.name;
+  }
+  return out;
+}();
 
 constexpr std::string_view kCommandKey = "command=";
 
@@ -199,7 +209,7 @@ bool Field::matches(int value) const {
 }
 
 bool is_cron_command(std::string_view name) {
-  return std::find(kCommands.begin(), kCommands.end(), name) != kCommands.end();
+  return topic::find_cron_command(name) != nullptr;
 }
 
 std::span<const std::string_view> cron_commands() {

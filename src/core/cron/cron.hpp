@@ -1,5 +1,6 @@
-// Cron jobs of the device (spec §11, extended): parsing the `set_cron` argument, the stored text
-// form of a job, matching a local time, and the DST-correct choice of what is due.
+// Cron jobs of the device (docs/agent.md, "Cron": the original's, extended): parsing the `set_cron`
+// argument, the stored text form of a job, matching a local time, and the DST-correct choice of
+// what is due.
 //
 // Pure: no clock, no time-zone files. The caller passes UTC minutes and a ZoneRules (the agent
 // uses ml::platform::Zone, an IANA zone from the system's tzdata).
@@ -92,8 +93,9 @@ class Field {
 
 // ---- jobs ----
 
-// The commands a cron job may run (spec §11): open, close, set_ssid_pwd, reconnect, start_ap,
-// stop_ap, clear_cron, off, test.
+// The commands a cron job may run: the rows of the command table (core/topic/names.hpp) whose
+// Source includes cron, in the table's order: set_ssid_pwd, reconnect, start_ap, stop_ap,
+// clear_cron, open, close, off, test.
 bool is_cron_command(std::string_view name);
 std::span<const std::string_view> cron_commands();
 
@@ -110,7 +112,7 @@ struct Job {
 };
 
 // Parses a set_cron argument, e.g. "minute=0&hour=6&command=open" or
-// "minute=*/15&command=set_ssid_pwd=ssid=the_ssid&pwd=secret", exactly as spec §11 splits it:
+// "minute=*/15&command=set_ssid_pwd=ssid=the_ssid&pwd=secret", exactly as the original splits it:
 // the text after the first "command=" is split at its next '=' into the command name and the
 // parameters (everything to the end, '&' included); the text before it is split on '&' into
 // key=value pairs. The keys are the five field names; unknown keys are ignored; a missing field
@@ -139,8 +141,8 @@ struct LocalTime {
   friend bool operator==(const LocalTime&, const LocalTime&) = default;
 };
 
-// A job fires when all five fields match (spec §11: also when both day_of_month and
-// day_of_week are restricted, unlike Vixie cron which then takes either).
+// A job fires when all five fields match (as the original: also when both day_of_month and
+// day_of_week are restricted, unlike Vixie cron which then takes either; docs/agent.md, "Cron").
 bool matches(const Job& job, const LocalTime& time);
 
 // Unix seconds to UTC minutes, rounding down (also before 1970).

@@ -1,10 +1,16 @@
-// The function names a device publishes under (/<function>/v2/...) and the commands it obeys
-// (/config/v2/<serial>/<time>/<command>), as data. A name that is not listed here is not part of
-// the original protocol; the firmware ignores unknown commands.
+// The vocabulary of the protocol, as data: the function names a device publishes under
+// (/<function>/v2/...) and the commands it obeys (/config/v2/<serial>/<time>/<command>), with
+// everything the rest of the program knows about each: which build carries it, its reply, what
+// confirms it, whether cron may run it, what its argument is, which part is a secret. Nothing
+// else lists commands or reply functions: the server's command check, its subscriptions and its
+// confirmation rule, the agent's gating by build, cron's commands and the API's list of commands
+// (GET /api/commands, docs/api.md) are all read from here. A name that is not listed is not part
+// of the original protocol; the firmware ignores unknown commands (docs/compatibility.md).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace ml::core::topic {
@@ -35,6 +41,31 @@ struct FunctionInfo {
   Secret secret = Secret::none;  // in what the device publishes under this name
 };
 
+// Who may give a command.
+enum class Source : std::uint8_t {
+  mqtt,           // the server, over MQTT
+  mqtt_and_cron,  // the server, and a cron job on the device (docs/agent.md, "Cron")
+  cron,           // only a cron job: the valve's `off` and `test`; over MQTT it is unknown
+};
+
+// What the text of a confirming reply must be.
+enum class Match : std::uint8_t {
+  any,     // anything
+  text,    // exactly Confirmation::text
+  amount,  // a number less than 1 away from the argument, as MeterLoggerWeb checks open_until
+           // (the device replies whole kWh)
+};
+
+// The reply that tells the server a queued command was carried out (docs/server.md, "Commands").
+struct Confirmation {
+  std::string_view function;  // its function; empty: the command's own reply
+  Match match = Match::any;
+  std::string_view text = {};  // with Match::text
+  // The server asks for it right after sending the command (sends the command named `function`,
+  // whose reply it is); otherwise the device sends it of its own accord (`version` on connecting).
+  bool asked = false;
+};
+
 struct CommandInfo {
   std::string_view name;
   Revision since;
@@ -42,10 +73,24 @@ struct CommandInfo {
   std::string_view reply;  // function of the reply topic; empty when the device does not reply
   bool then_status;        // a `status` reply follows the first one
   Secret secret = Secret::none;  // in the argument; the reply's is its function's
+  Source source = Source::mqtt;
+  // What the operator gives as the argument, as a hint ("kWh (m3 for water)"); empty: the
+  // command takes none (the server sends "1").
+  std::string_view argument = {};
+  Confirmation confirmation = {};
+
+  // The device obeys it over MQTT: the server may queue it.
+  constexpr bool over_mqtt() const { return source != Source::cron; }
+  // A cron job may run it.
+  constexpr bool from_cron() const { return source != Source::mqtt; }
+  // The function of the reply that confirms it: Confirmation::function, or the reply.
+  constexpr std::string_view confirming_function() const {
+    return confirmation.function.empty() ? reply : confirmation.function;
+  }
 };
 
-// Every function a device publishes under, in the order of the firmware description (§7.2);
-// the last will /offline/v1/<serial> is not one of them.
+// Every function a device publishes under (docs/agent.md, "Commands", and the sample); the
+// server subscribes to each. The last will /offline/v1/<serial> is not one of them.
 inline constexpr std::array<FunctionInfo, 30> kDeviceFunctions{{
     {"sample", Revision::seed},
     {"version", Revision::seed},
@@ -79,9 +124,10 @@ inline constexpr std::array<FunctionInfo, 30> kDeviceFunctions{{
     {"flash_error", Revision::head},
 }};
 
-// Every command the firmware obeys (§9). `save` appears in the firmware README but was never
-// implemented, so it is not listed.
-inline constexpr std::array<CommandInfo, 34> kCommands{{
+// Every command the firmware obeys (docs/agent.md, "Commands"), and the two only cron runs.
+// `save` appears in the firmware README but was never implemented, so it is not listed: the
+// server refuses it, and the agent ignores it as the firmware does.
+inline constexpr std::array<CommandInfo, 36> kCommands{{
     {"ping", Revision::seed, Feature::base, "ping", false},
     {"version", Revision::seed, Feature::base, "version", false},
     {"crypto", Revision::seed, Feature::base, "crypto", false},
@@ -90,38 +136,112 @@ inline constexpr std::array<CommandInfo, 34> kCommands{{
     {"rssi", Revision::seed, Feature::base, "rssi", false},
     {"ssid", Revision::seed, Feature::base, "ssid", false},
     {"scan", Revision::seed, Feature::base, "scan_result", false},
-    {"set_ssid", Revision::seed, Feature::base, "set_ssid", false},
-    {"set_pwd", Revision::seed, Feature::base, "set_pwd", false, Secret::whole},
-    {"set_ssid_pwd", Revision::seed, Feature::base, "set_ssid_pwd", false, Secret::pwd_field},
-    {"reconnect", Revision::seed, Feature::base, "", false},
+    {"set_ssid", Revision::seed, Feature::base, "set_ssid", false, Secret::none, Source::mqtt,
+     "SSID"},
+    {"set_pwd", Revision::seed, Feature::base, "set_pwd", false, Secret::whole, Source::mqtt,
+     "Wi-Fi password"},
+    {"set_ssid_pwd", Revision::seed, Feature::base, "set_ssid_pwd", false, Secret::pwd_field,
+     Source::mqtt_and_cron, "ssid=<SSID>&pwd=<password>"},
+    {"reconnect",
+     Revision::seed,
+     Feature::base,
+     "",
+     false,
+     Secret::none,
+     Source::mqtt_and_cron,
+     "",
+     {"version"}},
     {"wifi_status", Revision::seed, Feature::base, "wifi_status", false},
     {"ap_status", Revision::seed, Feature::access_point, "ap_status", false},
-    {"start_ap", Revision::seed, Feature::access_point, "", false},
-    {"stop_ap", Revision::seed, Feature::access_point, "", false},
+    {"start_ap",
+     Revision::seed,
+     Feature::access_point,
+     "",
+     false,
+     Secret::none,
+     Source::mqtt_and_cron,
+     "",
+     {"ap_status", Match::text, "started", true}},
+    {"stop_ap",
+     Revision::seed,
+     Feature::access_point,
+     "",
+     false,
+     Secret::none,
+     Source::mqtt_and_cron,
+     "",
+     {"ap_status", Match::text, "stopped", true}},
     {"mem", Revision::seed, Feature::base, "mem", false},
     {"reset_reason", Revision::seed, Feature::base, "reset_reason", false},
-    {"set_cron", Revision::seed, Feature::cron, "set_cron", false, Secret::pwd_field},
+    {"set_cron", Revision::seed, Feature::cron, "set_cron", false, Secret::pwd_field, Source::mqtt,
+     "minute=0&hour=6&day_of_week=1-5&command=open"},
     {"cron", Revision::seed, Feature::cron, "cron", false},
-    {"clear_cron", Revision::seed, Feature::cron, "clear_cron", false},
-    {"open", Revision::seed, Feature::valve, "", false},
-    {"close", Revision::seed, Feature::valve, "", false},
+    {"clear_cron", Revision::seed, Feature::cron, "clear_cron", false, Secret::none,
+     Source::mqtt_and_cron},
+    {"open",
+     Revision::seed,
+     Feature::valve,
+     "",
+     false,
+     Secret::none,
+     Source::mqtt_and_cron,
+     "",
+     {"status", Match::text, "open", true}},
+    {"close",
+     Revision::seed,
+     Feature::valve,
+     "",
+     false,
+     Secret::none,
+     Source::mqtt_and_cron,
+     "",
+     {"status", Match::text, "close", true}},
     {"status", Revision::seed, Feature::valve, "status", false},
-    {"open_until", Revision::seed, Feature::valve, "open_until", true},
-    {"open_until_delta", Revision::seed, Feature::valve, "open_until_delta", true},
+    {"open_until",
+     Revision::seed,
+     Feature::valve,
+     "open_until",
+     true,
+     Secret::none,
+     Source::mqtt,
+     "limit in kWh (m3 for water)",
+     {"", Match::amount}},
+    {"open_until_delta", Revision::seed, Feature::valve, "open_until_delta", true, Secret::none,
+     Source::mqtt, "kWh (m3 for water) from the reading"},
     {"set_ap_mesh_pwd", Revision::head, Feature::access_point, "set_ap_mesh_pwd", false,
-     Secret::whole},
+     Secret::whole, Source::mqtt, "access point password"},
     {"network_quality", Revision::head, Feature::base, "network_quality", false},
     {"disconnect_count", Revision::head, Feature::base, "disconnect_count", false},
     {"chip_id", Revision::head, Feature::base, "chip_id", false},
     {"flash_id", Revision::head, Feature::base, "flash_id", false},
     {"flash_size", Revision::head, Feature::base, "flash_size", false},
-    {"restart", Revision::head, Feature::base, "", false},
+    {"restart",
+     Revision::head,
+     Feature::base,
+     "",
+     false,
+     Secret::none,
+     Source::mqtt,
+     "",
+     {"version"}},
     {"stack_trace", Revision::head, Feature::base, "stack_trace", false},
+    // The valve's other states, for cron only: all outputs off, and the test cycle.
+    {"off", Revision::seed, Feature::valve, "", false, Secret::none, Source::cron},
+    {"test", Revision::seed, Feature::valve, "", false, Secret::none, Source::cron},
 }};
 
-// The entry for a name, or nullptr.
+// The entry for a name, or nullptr. find_command finds the commands a device obeys over MQTT
+// (over_mqtt()); find_cron_command those a cron job may run (from_cron()).
 const FunctionInfo* find_device_function(std::string_view name);
 const CommandInfo* find_command(std::string_view name);
+const CommandInfo* find_cron_command(std::string_view name);
+
+// "base", "valve", "cron", "access_point".
+std::string_view feature_name(Feature feature);
+
+// The command whose confirmation the server asks for right after sending `command` (`status`
+// after open and close, `ap_status` after start_ap and stop_ap), or empty.
+std::string_view follow_up(std::string_view command);
 
 // `text` with its secret replaced by kMasked: the whole text (when not empty), or the value of
 // every `pwd=` field (at the start, or after `&` or `=`, up to the next `&`).

@@ -4,8 +4,6 @@
 #include <array>
 #include <charconv>
 
-#include "core/topic/names.hpp"
-
 namespace ml::core::topic {
 namespace {
 
@@ -307,57 +305,6 @@ std::string_view time_check_name(TimeCheck check) {
       return "too_new";
   }
   return "?";
-}
-
-// --- the name tables ---------------------------------------------------------------------------
-
-const FunctionInfo* find_device_function(std::string_view name) {
-  for (const auto& f : kDeviceFunctions) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
-}
-
-const CommandInfo* find_command(std::string_view name) {
-  for (const auto& c : kCommands) {
-    if (c.name == name) return &c;
-  }
-  return nullptr;
-}
-
-std::string masked(Secret secret, std::string_view text) {
-  if (secret == Secret::none) return std::string(text);
-  if (secret == Secret::whole) return text.empty() ? std::string() : std::string(kMasked);
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto at = text.find("pwd=", i);
-    if (at == std::string_view::npos) break;
-    const bool starts_field = at == 0 || text[at - 1] == '&' || text[at - 1] == '=';
-    const auto value = at + 4;
-    if (!starts_field) {
-      out.append(text.substr(i, value - i));
-      i = value;
-      continue;
-    }
-    auto end = text.find('&', value);
-    if (end == std::string_view::npos) end = text.size();
-    out.append(text.substr(i, value - i));
-    if (end > value) out.append(kMasked);
-    i = end;
-  }
-  out.append(text.substr(std::min(i, text.size())));
-  return out;
-}
-
-std::string masked_argument(std::string_view command, std::string_view argument) {
-  const CommandInfo* c = find_command(command);
-  return masked(c != nullptr ? c->secret : Secret::none, argument);
-}
-
-std::string masked_reply(std::string_view function, std::string_view text) {
-  const FunctionInfo* f = find_device_function(function);
-  return masked(f != nullptr ? f->secret : Secret::none, text);
 }
 
 }  // namespace ml::core::topic

@@ -166,6 +166,21 @@ json command_json(const Command& c) {
           {"reply_time", c.reply_time}};
 }
 
+// Every command an operator may queue, from the command table (core/topic/names.hpp).
+Response commands_list() {
+  json list = json::array();
+  for (const auto& c : core::topic::kCommands) {
+    if (!c.over_mqtt()) continue;
+    list.push_back({{"name", c.name},
+                    {"argument", c.argument.empty() ? json(nullptr) : json(c.argument)},
+                    {"feature", core::topic::feature_name(c.feature)},
+                    {"reply", c.reply.empty() ? json(nullptr) : json(c.reply)},
+                    {"confirmed_by", c.confirming_function()},
+                    {"secret", c.secret != core::topic::Secret::none}});
+  }
+  return json_response(200, json{{"commands", std::move(list)}});
+}
+
 json session_json(const User& u, const Session& s) {
   return {{"user", u.name}, {"role", u.role}, {"groups", u.groups}, {"csrf", s.csrf}};
 }
@@ -388,6 +403,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     }
     return json_response(200, json{{"entries", std::move(list)}});
   }
+  if (parts.size() == 2 && parts[1] == "commands" && get) return commands_list();
   if (parts.size() == 2 && parts[1] == "unknown-serials" && get) {
     // Serials whose messages were rejected as unknown: devices to adopt with `meters add`.
     if (c.user.role != "admin") return error(403, "unknown serials are for admins");
