@@ -11,8 +11,6 @@
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "core/valve/limit.hpp"
-#include "meter/kmp_reader.hpp"
-#include "meter/mc66_reader.hpp"
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
 
@@ -64,6 +62,7 @@ std::string fixed2(std::uint64_t hundredths) {
 Device::Device(asio::any_io_executor executor, MeterConfig meter, DeviceContext& context)
     : executor_(executor),
       meter_(std::move(meter)),
+      driver_(meter::driver_of(meter_.kind)),
       context_(context),
       sample_timer_(executor),
       cron_timer_(executor),
@@ -84,7 +83,7 @@ Device::~Device() = default;
 
 void Device::start() {
   running_ = true;
-  if (meter_.protocol == "pulse") {
+  if (pulses()) {
     if (auto stored = context_.store.pulse_count(serial_); stored && *stored) {
       pulses_ = static_cast<std::uint64_t>(**stored);
     }
@@ -125,13 +124,13 @@ void Device::start() {
         asio::detached);
   }
   // The valve's outputs are set from the stored state before anything else talks to the world.
-  if (meter_.protocol != "pulse") load_valve();
+  if (meter::has_valve(driver_)) load_valve();
   last_sample_at_ = Clock::now();
   if (!serial_.empty()) start_mqtt();
   auto self = shared_from_this();
   asio::co_spawn(
       executor_, [self]() { return self->sample_loop(); }, asio::detached);
-  if (meter_.protocol != "pulse") {
+  if (meter::has_cron(driver_)) {
     load_cron();
     asio::co_spawn(
         executor_, [self]() { return self->cron_loop(); }, asio::detached);
@@ -158,7 +157,7 @@ void Device::stop() {
   rejections_log_.flush_all();
   if (link_) link_->cancel();
   if (pulse_input_) pulse_input_->stop();
-  if (meter_.protocol == "pulse" && !serial_.empty()) save_pulses();
+  if (pulses() && !serial_.empty()) save_pulses();
   if (mqtt_) mqtt_->stop();
 }
 
@@ -187,11 +186,12 @@ asio::awaitable<void> Device::sample_once() {
     }
     // Still learn the serial, so MQTT can connect and the device answers, and still close an
     // open valve at its limit; no sample is taken.
-    if (meter_.protocol != "pulse" && (serial_.empty() || valve_state_.state == "open")) {
+    if (driver_.read &&
+        (serial_.empty() || (meter::has_valve(driver_) && valve_state_.state == "open"))) {
       auto reading = co_await read_meter();
       if (reading && running_) {
         if (serial_.empty()) serial_known(reading->serial);
-        auto_close(*reading, false);
+        if (meter::has_valve(driver_)) auto_close(*reading, false);
       }
     }
     co_return;
@@ -202,7 +202,7 @@ asio::awaitable<void> Device::sample_once() {
   }
   // (No co_await inside a conditional expression: GCC 12 destroys its temporaries twice.)
   core::Result<sample::Reading> reading = core::make_error(core::Errc::invalid_argument);
-  if (meter_.protocol == "pulse") {
+  if (pulses()) {
     reading = pulse_reading();
   } else {
     reading = co_await read_meter();
@@ -226,47 +226,34 @@ asio::awaitable<void> Device::sample_once() {
   ++counters_.samples_queued;
   reading->time = t;
   last_reading_ = *reading;
-  if (meter_.protocol != "pulse") auto_close(*reading, true);
+  if (meter::has_valve(driver_)) auto_close(*reading, true);
 }
 
 asio::awaitable<core::Result<sample::Reading>> Device::read_meter() {
+  if (!driver_.read) {
+    co_return core::make_error(
+        core::Errc::invalid_argument,
+        std::string(meter::name(driver_)) + " meters are not read over a link");
+  }
   if (!link_) {
     auto link = co_await platform::open_link(meter_.port);
     if (!link) co_return link.error();
     link_ = std::move(link).value();
   }
   meter::Session session(*link_, link_stats_, nullptr);
-  sample::Reading reading;
-  std::string reported;  // the serial the meter reports
-  if (meter_.kind == sample::MeterKind::kmp) {
-    meter::KmpOptions o;
-    o.read_serial = serial_.empty();
-    if (meter_.timeout.count() > 0) o.timeout = meter_.timeout;
-    o.retries = meter_.retries;
-    auto r = co_await meter::read_kmp(session, o);
-    if (!r) {
-      if (r.error().code == core::Errc::meter_link) link_.reset();
-      co_return r.error();
-    }
-    reading = sample::reading_from_kmp(r->registers, meter_.flow_meter);
-    if (r->serial) reported = core::topic::Serial::from_number(*r->serial).text();
-  } else {
-    meter::Mc66Options o;
-    o.is_66b = meter_.kind == sample::MeterKind::mc66b;
-    if (meter_.timeout.count() > 0) o.timeout = meter_.timeout;
-    o.retries = meter_.retries;
-    auto r = co_await meter::read_mc66(session, o);
-    if (!r) {
-      if (r.error().code == core::Errc::meter_link) link_.reset();
-      co_return r.error();
-    }
-    sample::Mc66Cycle cycle{&r->heat, &r->standard_data_1, &r->standard_data_2,
-                            r->inst_values ? &*r->inst_values : nullptr};
-    auto built = sample::reading_from_mc66(cycle, meter_.kind, meter_.flow_meter);
-    if (!built) co_return built.error();
-    reading = std::move(built).value();
-    reported = reading.serial;
+  meter::ReadOptions o;
+  o.flow_meter = meter_.flow_meter;
+  o.read_serial = serial_.empty();
+  o.timeout = meter_.timeout;
+  o.retries = meter_.retries;
+  auto r = co_await driver_.read(session, o);
+  if (!r) {
+    if (r.error().code == core::Errc::meter_link) link_.reset();
+    co_return r.error();
   }
+  if (!r->sample) co_return r->sample.error();
+  sample::Reading reading = std::move(r->sample).value();
+  const std::string reported = reading.serial;  // the serial the meter reports
   if (!serial_.empty() && !reported.empty() && reported != serial_) {
     co_return core::make_error(core::Errc::meter_bad_reply,
                                "the meter reports serial " + reported + ", this device is " +
@@ -329,10 +316,8 @@ void Device::serial_known(const std::string& serial) {
   serial_ = serial;
   log::info(meter_.name + ": meter serial " + serial_);
   (void)context_.store.set_setting(meter_.name, kSerialKey, serial_, now());
-  if (meter_.protocol != "pulse") {
-    load_valve();
-    load_cron();
-  }
+  if (meter::has_valve(driver_)) load_valve();
+  if (meter::has_cron(driver_)) load_cron();
   start_mqtt();
 }
 
@@ -433,7 +418,7 @@ void Device::auto_close(const sample::Reading& reading, bool clock_set) {
 }
 
 void Device::cron_valve_command(const std::string& command) {
-  if (meter_.protocol == "pulse") return;
+  if (!meter::has_valve(driver_)) return;
   if (command == "open" || command == "close") {
     set_valve(command == "open", std::nullopt, "cron");
   } else if ((command == "off" || command == "test") && valve_outputs_) {
@@ -584,7 +569,7 @@ std::string Device::pulse_base() const {
 }
 
 core::Status Device::set_pulse_calibration(const core::Decimal& base, std::uint32_t per_unit) {
-  if (meter_.protocol != "pulse") {
+  if (!pulses()) {
     return core::make_error(core::Errc::invalid_argument, meter_.name + " is not a pulse meter");
   }
   if (base.negative) {
@@ -674,7 +659,7 @@ void Device::on_connected() {
                                    .count()),
                 t);
   queue_message("reset_reason", reset_reason_text(), t);
-  if (meter_.protocol != "pulse") queue_message("status", valve_state_.state, t);
+  if (meter::has_valve(driver_)) queue_message("status", valve_state_.state, t);
   pump();
 }
 
@@ -795,6 +780,12 @@ void Device::on_message(const platform::MqttMessage& m) {
 }
 
 void Device::handle_command(const std::string& command, const std::string& argument) {
+  // Only the commands the firmware obeys, and of those only the ones this build has (a pulse
+  // meter has no valve and no cron): anything else is ignored, as the original does.
+  if (!meter::obeys(driver_, command)) {
+    log::debug(meter_.name + ": ignored command " + command);
+    return;
+  }
   const std::int64_t t = now();
   auto reply = [&](const std::string& text) { queue_message(command, text, t); };
   if (command == "ping") {
@@ -822,21 +813,17 @@ void Device::handle_command(const std::string& command, const std::string& argum
     reply(std::to_string(mqtt_ ? mqtt_->stats().disconnects : 0));
   } else if (command == "stack_trace") {
     reply("enabled");
-  } else if (command == "save") {
-    if (meter_.protocol == "pulse") save_pulses();
-    reply("saved");
-  } else if (command == "status" && meter_.protocol != "pulse") {
+  } else if (command == "status") {
     reply(valve_state_.state);
-  } else if ((command == "open" || command == "close") && meter_.protocol != "pulse") {
+  } else if (command == "open" || command == "close") {
     set_valve(command == "open", std::nullopt, "command");
-  } else if ((command == "open_until" || command == "open_until_delta") &&
-             meter_.protocol != "pulse") {
+  } else if (command == "open_until" || command == "open_until_delta") {
     open_until(argument, command == "open_until_delta");
-  } else if (command == "set_cron" && meter_.protocol != "pulse") {
+  } else if (command == "set_cron") {
     set_cron(argument);
-  } else if (command == "cron" && meter_.protocol != "pulse") {
+  } else if (command == "cron") {
     reply(std::to_string(cron_jobs_.size()));
-  } else if (command == "clear_cron" && meter_.protocol != "pulse") {
+  } else if (command == "clear_cron") {
     cron_jobs_.clear();
     if (auto s = save_cron(); !s) log::error(meter_.name + ": " + s.error().message());
     reply("");
@@ -850,24 +837,9 @@ void Device::handle_command(const std::string& command, const std::string& argum
 
 std::string Device::version_text() const {
   // The model string of spec §2, from the runtime settings instead of build flags.
-  std::string model;
-  switch (meter_.kind) {
-    case sample::MeterKind::kmp:
-      model = "KMP";
-      break;
-    case sample::MeterKind::mc66c:
-      model = "MC";
-      break;
-    case sample::MeterKind::mc66b:
-      model = "MC_B";
-      break;
-    case sample::MeterKind::pulse_electricity:
-    case sample::MeterKind::pulse_water:
-      model = "IMPULSE";
-      break;
-  }
+  std::string model(driver_.model);
   if (meter_.flow_meter) model += "-FLOW";
-  if (meter_.protocol != "pulse") model += "-THERMO_NC";
+  if (meter::has_valve(driver_)) model += "-THERMO_NC";
   model += "-DEBUG_STACK_TRACE";
   return std::string("linux-") + ML_VERSION + "-" + model;
 }

@@ -26,6 +26,7 @@
 #include "core/decimal.hpp"
 #include "core/envelope/envelope.hpp"
 #include "core/pulse/pulse.hpp"
+#include "meter/drivers.hpp"
 #include "meter/link_stats.hpp"
 #include "platform/log/summary_log.hpp"
 #include "platform/mqtt/client.hpp"
@@ -74,6 +75,8 @@ class Device : public std::enable_shared_from_this<Device> {
   void stop();
 
   const MeterConfig& meter() const { return meter_; }
+  // The meter's driver: what this build can do (valve, cron, pulses) and how it reads.
+  const meter::Driver& driver() const { return driver_; }
   // "" until the serial is known (configured, remembered, or read from the meter).
   const std::string& serial() const { return serial_; }
   const DeviceCounters& counters() const { return counters_; }
@@ -138,11 +141,14 @@ class Device : public std::enable_shared_from_this<Device> {
   void on_edge(const core::pulse::EdgeEvent& e);
   void save_pulses();
 
+  // The meter is read from a pulse input (no serial link).
+  bool pulses() const { return driver_.link == meter::Link::pulse_input; }
   void log_read_state(bool ok, const std::string& detail);
   std::int64_t now() const { return context_.now(); }
 
   asio::any_io_executor executor_;
   MeterConfig meter_;
+  const meter::Driver& driver_;
   DeviceContext& context_;
   core::envelope::Keys keys_{};
   std::string serial_;
