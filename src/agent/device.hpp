@@ -21,7 +21,7 @@
 #include "agent/network.hpp"
 #include "agent/pulse_input.hpp"
 #include "agent/store.hpp"
-#include "agent/valve.hpp"
+#include "agent/valve_controller.hpp"
 #include "core/cron/cron.hpp"
 #include "core/decimal.hpp"
 #include "core/envelope/envelope.hpp"
@@ -82,8 +82,8 @@ class Device : public std::enable_shared_from_this<Device> {
   const DeviceCounters& counters() const { return counters_; }
   const meter::LinkStats& link_stats() const { return link_stats_; }
   bool mqtt_connected() const { return mqtt_ && mqtt_->connected(); }
-  // The valve's stored state and limit (heat meters).
-  const ValveRecord& valve() const { return valve_state_; }
+  // The valve's stored state and limit (drivers with a valve; the default record otherwise).
+  const ValveRecord& valve() const;
 
   // The last successful reading (its time is the sample's), for the setup page.
   const std::optional<core::sample::Reading>& last_reading() const { return last_reading_; }
@@ -122,11 +122,8 @@ class Device : public std::enable_shared_from_this<Device> {
   void queue_message(const std::string& function, const std::string& text, std::int64_t time);
   void pump();
 
-  // Valve: drives the outputs, stores the state and the limit with the cause of the change.
-  void set_valve(bool open, const std::optional<core::Decimal>& limit, const char* cause);
-  void open_until(const std::string& argument, bool delta);
+  // The valve: a new reading (the limit may close it); the status follows when the clock is set.
   void auto_close(const core::sample::Reading& reading, bool clock_set);
-  void load_valve();
 
   // Cron (heat meters): jobs in the store, evaluated at each minute of the wall clock.
   asio::awaitable<void> cron_loop();
@@ -166,10 +163,8 @@ class Device : public std::enable_shared_from_this<Device> {
   std::deque<std::uint64_t> recent_rtt_us_;  // acknowledgement round trips, last 60
   std::deque<bool> recent_delivered_;        // delivered or failed, last 60
 
-  // Valve (heat meters).
-  std::optional<ValveOutputs> valve_outputs_;
-  ValveRecord valve_state_;
-  std::optional<core::Decimal> metered_;  // e1 in kWh (flow meters: v1 in m3), last reading
+  // The valve (drivers with a valve).
+  std::optional<ValveController> valve_;
 
   std::vector<core::cron::Job> cron_jobs_;
   asio::steady_timer cron_timer_;
