@@ -595,7 +595,8 @@ void Device::start_mqtt() {
 void Device::on_connected() {
   log::info(meter_.name + " " + serial_ + ": MQTT connected to " + context_.config.mqtt.host + ":" +
             std::to_string(context_.config.mqtt.port));
-  // What the original publishes after every connect (spec §7.3).
+  // What the original publishes after every connect (docs/agent.md, MQTT); `status` from
+  // builds with a valve.
   const std::int64_t t = now();
   queue_message("version", version_text(), t);
   queue_message("uptime",
@@ -783,7 +784,8 @@ void Device::handle_command(const std::string& command, const std::string& argum
 }
 
 std::string Device::version_text() const {
-  // The model string of spec §2, from the runtime settings instead of build flags.
+  // The model string the original's build flags make (docs/agent.md, Commands), from the
+  // driver and the settings.
   std::string model(driver_.model);
   if (meter_.flow_meter) model += "-FLOW";
   if (meter::has_valve(driver_)) model += "-THERMO_NC";

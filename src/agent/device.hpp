@@ -98,8 +98,8 @@ class Device : public std::enable_shared_from_this<Device> {
   // A new MQTT connection (the `reconnect` command; the setup page's broker change).
   void reconnect_mqtt();
 
-  // A command from a cron job (spec §11): open, close, off, test (the valve); the others are
-  // the caller's. Publishes nothing.
+  // A command from a cron job (docs/agent.md, Cron): open, close, off, test (the valve); the others
+  // are the caller's. Publishes nothing.
   void cron_valve_command(const std::string& command);
 
  private:

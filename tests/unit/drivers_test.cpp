@@ -5,11 +5,18 @@
 
 #include <gtest/gtest.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "core/sample/sample.hpp"
 #include "core/topic/names.hpp"
+#include "platform/serial/link.hpp"
+#include "sim/kmp_emulator.hpp"
+#include "sim_support.hpp"
 
 namespace ml {
 namespace {
@@ -139,6 +146,44 @@ TEST(Drivers, CommandsObeyedPerDriver) {
     EXPECT_FALSE(meter::obeys(d, "Ping")) << meter::name(d);
     EXPECT_FALSE(meter::obeys(d, "")) << meter::name(d);
   }
+}
+
+// The KMP driver's read, as the agent and `meterlogger read` call it, against the emulator: the
+// protocol's reply and the sample's Reading with the serial the meter reports.
+TEST(Drivers, KmpReadGivesTheReplyAndTheSample) {
+  test::TempDir dir;
+  test::Running<sim::KmpEmulator> meter(test::kmp_test_options(dir), dir.file("ctl"));
+  const Driver& kmp = *meter::find_driver("kmp");
+  ASSERT_NE(kmp.read, nullptr);
+  asio::io_context io;
+  std::optional<core::Result<meter::MeterRead>> got;
+  meter::LinkStats stats;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto link = co_await platform::open_link(dir.file("tty"));
+        if (!link) {
+          got.emplace(link.error());
+          co_return;
+        }
+        meter::Session session(**link, stats, nullptr);
+        got.emplace(co_await kmp.read(session, meter::ReadOptions{}));
+      },
+      asio::detached);
+  io.run();
+  ASSERT_TRUE(got.has_value());
+  ASSERT_TRUE(*got) << got->error().text();
+  const meter::MeterRead& r = **got;
+  ASSERT_TRUE(std::holds_alternative<meter::KmpReading>(r.detail));
+  EXPECT_EQ(std::get<meter::KmpReading>(r.detail).registers.size(), 8u);
+  ASSERT_TRUE(r.sample) << r.sample.error().text();
+  EXPECT_EQ(r.sample->serial, "6892850");
+  EXPECT_EQ(r.sample->kind, MeterKind::kmp);
+  for (std::string_view key : meter::sample_keys(kmp, false)) {
+    EXPECT_TRUE(r.sample->values.contains(key)) << key;
+  }
+  EXPECT_TRUE(core::sample::format_sample(*r.sample));
+  EXPECT_GE(stats.replies_ok, 2u);  // GetSerialNo and GetRegister
 }
 
 }  // namespace
