@@ -96,7 +96,7 @@ std::optional<std::string> sample_text(const meter::MeterRead& read) {
   return *text;
 }
 
-void print_kmp(const ReadOptions& o, const meter::KmpReading& r,
+void print_kmp(const ReadOptions& o, const meter::Driver& driver, const meter::KmpReading& r,
                const std::optional<std::string>& sample, const meter::LinkStats& stats) {
   if (o.json) {
     ordered_json j;
@@ -115,7 +115,7 @@ void print_kmp(const ReadOptions& o, const meter::KmpReading& r,
     print_json(j);
     return;
   }
-  std::cout << "KMP meter";
+  std::cout << driver.product;
   if (r.serial) std::cout << ' ' << serial_text(*r.serial);
   std::cout << " on " << o.port << '\n';
   for (const auto& v : r.registers) {
@@ -175,7 +175,7 @@ void print_mc66(const ReadOptions& o, const meter::Driver& driver, const meter::
     print_json(j);
     return;
   }
-  std::cout << driver.description;
+  std::cout << driver.product;
   if (r.readout.ident) std::cout << " \"" << r.readout.ident->text << '"';
   if (r.heat.serial) std::cout << ' ' << serial_text(*r.heat.serial);
   std::cout << " on " << o.port << '\n';
@@ -225,7 +225,7 @@ void run_read(const ReadOptions& o) {
     const std::optional<std::string> sample =
         ro.registers.empty() ? sample_text(*r) : std::optional<std::string>();
     if (const auto* kmp = std::get_if<meter::KmpReading>(&r->detail)) {
-      print_kmp(o, *kmp, sample, stats);
+      print_kmp(o, *driver, *kmp, sample, stats);
     } else if (const auto* mc66 = std::get_if<meter::Mc66Reading>(&r->detail)) {
       print_mc66(o, *driver, *mc66, sample, stats);
     }

@@ -70,26 +70,27 @@ struct Driver {
   // built as a flow meter (the original's FLOW + THERMO_NC builds).
   core::meter::Kind measures;
   Link link;
-  bool serial_number;      // the meter reports its serial; otherwise the configuration gives it
-  bool flow_meter_mode;    // `flow_meter = true` is allowed
-  std::string_view model;  // in the `version` reply: KMP, MC, MC_B, IMPULSE
-  std::string_view description;  // for --help and `meterlogger read`
+  bool serial_number;        // the meter reports its serial; otherwise the configuration gives it
+  bool flow_meter_mode;      // `flow_meter = true` is allowed
+  std::string_view model;    // in the `version` reply: KMP, MC, MC_B, IMPULSE
+  std::string_view product;  // what `meterlogger read` calls the meter: "MULTICAL 66C"
+  std::string_view description;  // for --help
   ReadFn read;                   // Link::serial_port only; nullptr for pulse inputs
   std::string_view emulator;     // the `meterlogger sim` subcommand that plays such a meter
 };
 
 inline constexpr std::array<Driver, 4> kDrivers{{
     {core::sample::MeterKind::kmp, core::sample::MeterKind::kmp, core::meter::Kind::heat,
-     Link::serial_port, true, true, "KMP", "Kamstrup MULTICAL 601/602/603/403 (KMP)",
+     Link::serial_port, true, true, "KMP", "KMP meter", "Kamstrup MULTICAL 601/602/603/403 (KMP)",
      &read_kmp_meter, "kmp"},
     {core::sample::MeterKind::mc66c, core::sample::MeterKind::mc66c, core::meter::Kind::heat,
-     Link::serial_port, true, true, "MC", "Kamstrup MULTICAL 66C (EN 61107)", &read_mc66c_meter,
-     "mc66c"},
+     Link::serial_port, true, true, "MC", "MULTICAL 66C", "Kamstrup MULTICAL 66C (EN 61107)",
+     &read_mc66c_meter, "mc66c"},
     {core::sample::MeterKind::mc66b, core::sample::MeterKind::mc66b, core::meter::Kind::heat,
-     Link::serial_port, true, true, "MC_B", "Kamstrup MULTICAL 66B (EN 61107)", &read_mc66b_meter,
-     "mc66b"},
+     Link::serial_port, true, true, "MC_B", "MULTICAL 66B", "Kamstrup MULTICAL 66B (EN 61107)",
+     &read_mc66b_meter, "mc66b"},
     {core::sample::MeterKind::pulse_electricity, core::sample::MeterKind::pulse_water,
-     core::meter::Kind::electricity, Link::pulse_input, false, true, "IMPULSE",
+     core::meter::Kind::electricity, Link::pulse_input, false, true, "IMPULSE", "S0 pulse meter",
      "S0 pulse meter (electricity; water with flow_meter)", nullptr, "pulse"},
 }};
 

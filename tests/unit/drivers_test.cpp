@@ -34,6 +34,7 @@ TEST(Drivers, EveryRowIsWellFormed) {
     EXPECT_FALSE(n.empty());
     EXPECT_TRUE(names.insert(n).second) << n << " twice";
     EXPECT_FALSE(d.model.empty()) << n;
+    EXPECT_FALSE(d.product.empty()) << n;
     EXPECT_FALSE(d.description.empty()) << n;
     EXPECT_FALSE(d.emulator.empty()) << n;
     // A serial link is read by the driver; a pulse input is counted by the agent.
