@@ -10,8 +10,7 @@
 #include "core/kmp/registers.hpp"
 #include "core/kmp/units.hpp"
 #include "core/sample/sample.hpp"
-#include "meter/kmp_reader.hpp"
-#include "meter/mc66_reader.hpp"
+#include "meter/drivers.hpp"
 
 namespace ml::app {
 namespace {
@@ -89,16 +88,19 @@ T run_on_loop(asio::awaitable<T> task) {
   return std::move(*result);
 }
 
-void print_kmp(const ReadOptions& o, const meter::KmpReading& r, const meter::LinkStats& stats) {
-  const bool sample_set = o.registers.empty();
-  std::optional<std::string> sample;
-  if (sample_set) {
-    auto text = core::sample::format_sample(core::sample::reading_from_kmp(r.registers));
-    if (text) sample = *text;
-  }
+// The sample text of a read, when the reply holds every value of the sample.
+std::optional<std::string> sample_text(const meter::MeterRead& read) {
+  if (!read.sample) return std::nullopt;
+  auto text = core::sample::format_sample(*read.sample);
+  if (!text) return std::nullopt;
+  return *text;
+}
+
+void print_kmp(const ReadOptions& o, const meter::Driver& driver, const meter::KmpReading& r,
+               const std::optional<std::string>& sample, const meter::LinkStats& stats) {
   if (o.json) {
     ordered_json j;
-    j["protocol"] = "kmp";
+    j["protocol"] = o.protocol;
     j["port"] = o.port;
     if (r.serial) {
       j["serial"] = *r.serial;
@@ -113,7 +115,7 @@ void print_kmp(const ReadOptions& o, const meter::KmpReading& r, const meter::Li
     print_json(j);
     return;
   }
-  std::cout << "KMP meter";
+  std::cout << driver.product;
   if (r.serial) std::cout << ' ' << serial_text(*r.serial);
   std::cout << " on " << o.port << '\n';
   for (const auto& v : r.registers) {
@@ -146,15 +148,8 @@ ordered_json reply_json(const iec::Mc66Reply& reply) {
   return j;
 }
 
-void print_mc66(const ReadOptions& o, const meter::Mc66Reading& r, const meter::LinkStats& stats) {
-  const auto kind =
-      o.protocol == "mc66b" ? core::sample::MeterKind::mc66b : core::sample::MeterKind::mc66c;
-  core::sample::Mc66Cycle cycle{&r.heat, &r.standard_data_1, &r.standard_data_2,
-                                r.inst_values ? &*r.inst_values : nullptr};
-  std::optional<std::string> sample;
-  if (auto reading = core::sample::reading_from_mc66(cycle, kind)) {
-    if (auto text = core::sample::format_sample(*reading)) sample = *text;
-  }
+void print_mc66(const ReadOptions& o, const meter::Driver& driver, const meter::Mc66Reading& r,
+                const std::optional<std::string>& sample, const meter::LinkStats& stats) {
   const std::string program =
       r.standard_data_2.program ? r.standard_data_2.program->text() : std::string();
   if (o.json) {
@@ -180,7 +175,7 @@ void print_mc66(const ReadOptions& o, const meter::Mc66Reading& r, const meter::
     print_json(j);
     return;
   }
-  std::cout << (kind == core::sample::MeterKind::mc66b ? "MULTICAL 66B" : "MULTICAL 66C");
+  std::cout << driver.product;
   if (r.readout.ident) std::cout << " \"" << r.readout.ident->text << '"';
   if (r.heat.serial) std::cout << ' ' << serial_text(*r.heat.serial);
   std::cout << " on " << o.port << '\n';
@@ -196,10 +191,23 @@ void print_mc66(const ReadOptions& o, const meter::Mc66Reading& r, const meter::
 }
 
 void run_read(const ReadOptions& o) {
-  if (o.protocol != "kmp" && o.protocol != "mc66c" && o.protocol != "mc66b") {
-    fail("unknown protocol '" + o.protocol + "' (kmp, mc66c, mc66b)");
+  const meter::Driver* driver = meter::find_driver(o.protocol);
+  if (!driver || !driver->read) {
+    fail("unknown protocol '" + o.protocol + "' (" + meter::driver_names(meter::Link::serial_port) +
+         ")");
   }
-  if (o.protocol != "kmp" && !o.registers.empty()) fail("--registers is for KMP meters only");
+  if (driver->kind != core::sample::MeterKind::kmp && !o.registers.empty()) {
+    fail("--registers is for KMP meters only");
+  }
+  meter::ReadOptions ro;
+  for (const auto& r : o.registers)
+    ro.registers.push_back(register_arg(r));
+  ro.read_serial = !o.no_serial;
+  if (o.timeout_ms > 0) ro.timeout = meter::milliseconds(o.timeout_ms);
+  ro.retries = o.retries;
+  if (o.retry_delay_ms >= 0) ro.retry_delay = meter::milliseconds(o.retry_delay_ms);
+  ro.wake_up = !o.no_wakeup;
+  ro.wakeup_count = static_cast<std::size_t>(std::max(0, o.wakeup_count));
   std::unique_ptr<meter::Trace> trace;
   if (!o.dump.empty()) {
     auto t = meter::Trace::open(o.dump);
@@ -211,28 +219,15 @@ void run_read(const ReadOptions& o) {
     auto link = co_await platform::open_link(o.port);
     if (!link) co_return link.error().detail;
     meter::Session session(**link, stats, trace.get());
-    if (o.protocol == "kmp") {
-      meter::KmpOptions k;
-      for (const auto& r : o.registers)
-        k.registers.push_back(register_arg(r));
-      k.read_serial = !o.no_serial;
-      if (o.timeout_ms > 0) k.timeout = meter::milliseconds(o.timeout_ms);
-      k.retries = o.retries;
-      if (o.retry_delay_ms >= 0) k.retry_delay = meter::milliseconds(o.retry_delay_ms);
-      auto r = co_await meter::read_kmp(session, k);
-      if (!r) co_return r.error().detail;
-      print_kmp(o, *r, stats);
-    } else {
-      meter::Mc66Options m;
-      m.is_66b = o.protocol == "mc66b";
-      m.wake_up = !o.no_wakeup;
-      m.wakeup.count = static_cast<std::size_t>(std::max(0, o.wakeup_count));
-      if (o.timeout_ms > 0) m.timeout = meter::milliseconds(o.timeout_ms);
-      m.retries = o.retries;
-      if (o.retry_delay_ms >= 0) m.retry_delay = meter::milliseconds(o.retry_delay_ms);
-      auto r = co_await meter::read_mc66(session, m);
-      if (!r) co_return r.error().detail;
-      print_mc66(o, *r, stats);
+    auto r = co_await driver->read(session, ro);
+    if (!r) co_return r.error().detail;
+    // KMP with --registers: other registers than the sample's, so no sample line.
+    const std::optional<std::string> sample =
+        ro.registers.empty() ? sample_text(*r) : std::optional<std::string>();
+    if (const auto* kmp = std::get_if<meter::KmpReading>(&r->detail)) {
+      print_kmp(o, *driver, *kmp, sample, stats);
+    } else if (const auto* mc66 = std::get_if<meter::Mc66Reading>(&r->detail)) {
+      print_mc66(o, *driver, *mc66, sample, stats);
     }
     co_return std::string();
   }());
@@ -260,7 +255,12 @@ void add_read_commands(CLI::App& app) {
       "  meterlogger read --port /tmp/kmp0                        # against the emulator");
   read->add_option("--port", o->port, "serial device, or tcp://HOST:PORT of a serial server")
       ->required();
-  read->add_option("--protocol", o->protocol, "kmp | mc66c | mc66b")->capture_default_str();
+  std::string protocols;
+  for (const meter::Driver& d : meter::kDrivers) {
+    if (!d.read) continue;
+    protocols += (protocols.empty() ? "" : " | ") + std::string(meter::name(d));
+  }
+  read->add_option("--protocol", o->protocol, protocols)->capture_default_str();
   read->add_option("--registers", o->registers,
                    "KMP registers: ids, 0x ids or names (default: the 8 sample registers)");
   read->add_flag("--json", o->json, "print JSON instead of a table");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "meter/drivers.hpp"
 #include "sim/control.hpp"
 #include "sim/kmp_emulator.hpp"
 #include "sim/mc66_emulator.hpp"
@@ -84,6 +85,11 @@ struct CtlArgs {
   std::vector<std::string> requests;
   std::uint32_t timeout_ms = 5000;
 };
+
+// The subcommand of the emulator that plays meters of this kind (meter/drivers.hpp).
+std::string emulator_name(core::sample::MeterKind kind) {
+  return std::string(meter::driver_of(kind).emulator);
+}
 
 sim::Logger make_logger(const std::string& name, bool quiet) {
   if (quiet) return {};
@@ -231,7 +237,8 @@ void run_serial(asio::io_context& io, Emulator& emulator, const CommonArgs& a,
 
 void run_kmp(const KmpArgs& a) {
   sim::KmpEmulatorOptions o;
-  o.common = common_options(a.common, "kmp");
+  const std::string name = emulator_name(core::sample::MeterKind::kmp);
+  o.common = common_options(a.common, name);
   auto model = sim::kmp_model_from_name(a.model);
   if (!model) fail("--model '" + a.model + "' is not one of mc601, mc602, mc603, mc403");
   o.meter.model = *model;
@@ -247,7 +254,7 @@ void run_kmp(const KmpArgs& a) {
   o.latency = std::chrono::milliseconds(a.latency_ms);
   asio::io_context io;
   sim::KmpEmulator emulator(io, std::move(o));
-  run_serial(io, emulator, a.common, "kmp");
+  run_serial(io, emulator, a.common, name);
 }
 
 core::iec::Record parse_record(const std::string& text) {
@@ -270,7 +277,9 @@ core::iec::Record parse_record(const std::string& text) {
 }
 
 void run_mc66(const Mc66Args& a, sim::Mc66Variant variant) {
-  const std::string name = variant == sim::Mc66Variant::c ? "mc66c" : "mc66b";
+  const std::string name =
+      emulator_name(variant == sim::Mc66Variant::c ? core::sample::MeterKind::mc66c
+                                                   : core::sample::MeterKind::mc66b);
   sim::Mc66EmulatorOptions o;
   o.common = common_options(a.common, name);
   o.meter.variant = variant;
@@ -304,7 +313,8 @@ void run_pulse(const PulseArgs& a) {
   auto wh = sim::scaled_integer(a.start_energy, 3, false, "--start-energy (kWh)");
   if (!wh) fail(wh.error().detail);
   o.start_energy_wh = static_cast<std::uint64_t>(*wh);
-  o.log = make_logger("pulse", a.quiet);
+  const std::string name = emulator_name(core::sample::MeterKind::pulse_electricity);
+  o.log = make_logger(name, a.quiet);
   o.verbose = a.verbose;
   if (auto p = sim::pulse_options_problem(o); !p.empty()) fail(p);
   asio::io_context io;
@@ -319,7 +329,7 @@ void run_pulse(const PulseArgs& a) {
     control = std::move(server).value();
   }
   ordered_json ready;
-  ready["meter"] = "pulse";
+  ready["meter"] = name;
   ready["link"] = a.link;
   ready["control"] = a.control;
   std::cout << ready.dump() << std::endl;
@@ -371,8 +381,9 @@ void add_sim_commands(CLI::App& app) {
       "See docs/emulators.md.");
 
   auto kmp_args = std::make_shared<KmpArgs>();
-  CLI::App* kmp =
-      simcmd->add_subcommand("kmp", "Emulate a Kamstrup MULTICAL 601/602/603/403 (KMP)");
+  CLI::App* kmp = simcmd->add_subcommand(
+      emulator_name(core::sample::MeterKind::kmp),
+      "Emulate a " + std::string(meter::driver_of(core::sample::MeterKind::kmp).description));
   kmp->footer(
       "Example:\n"
       "  meterlogger sim kmp --model mc601 --serial 6892850 --link /tmp/kmp0 --control "
@@ -392,12 +403,13 @@ void add_sim_commands(CLI::App& app) {
 
   for (const auto variant : {sim::Mc66Variant::c, sim::Mc66Variant::b}) {
     const bool is_c = variant == sim::Mc66Variant::c;
+    const std::string name =
+        emulator_name(is_c ? core::sample::MeterKind::mc66c : core::sample::MeterKind::mc66b);
     auto args = std::make_shared<Mc66Args>();
     CLI::App* cmd = simcmd->add_subcommand(
-        is_c ? "mc66c" : "mc66b",
-        is_c ? "Emulate a Kamstrup MULTICAL 66C (EN 61107: readout, /#1 /#2 /#C)"
-             : "Emulate a Kamstrup MULTICAL 66B (EN 61107: readout, /#1 /#2; no /#C)");
-    cmd->footer(std::string("Example:\n  meterlogger sim ") + (is_c ? "mc66c" : "mc66b") +
+        name, is_c ? "Emulate a Kamstrup MULTICAL 66C (EN 61107: readout, /#1 /#2 /#C)"
+                   : "Emulate a Kamstrup MULTICAL 66B (EN 61107: readout, /#1 /#2; no /#C)");
+    cmd->footer(std::string("Example:\n  meterlogger sim ") + name +
                 " --serial 40 --link /tmp/mc66 --control /tmp/mc66.ctl\n"
                 "Requests at 300 baud 7E2 (software parity on a pseudo-terminal); replies at 300 "
                 "7E1\n(ident, readout) or 1200 7E1 (/#n): the client must have switched by the "
@@ -428,7 +440,8 @@ void add_sim_commands(CLI::App& app) {
 
   auto pulse_args = std::make_shared<PulseArgs>();
   CLI::App* pulse =
-      simcmd->add_subcommand("pulse", "Emulate an S0 pulse meter (edges on a Unix socket)");
+      simcmd->add_subcommand(emulator_name(core::sample::MeterKind::pulse_electricity),
+                             "Emulate an S0 pulse meter (edges on a Unix socket)");
   pulse->footer(
       "Example:\n"
       "  meterlogger sim pulse --power-w 1500 --imp-per-kwh 1000 --link /tmp/s0 --control "

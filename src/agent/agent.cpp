@@ -127,14 +127,15 @@ class AgentSetupBackend final : public setup_page::Backend {
     if (!d.serial().empty()) {
       if (auto o = agent_.store_->outbox_stats(d.serial()); o) m.outbox_depth = o->messages;
     }
-    m.pulse = d.meter().protocol == "pulse";
-    m.has_valve = !m.pulse;
+    m.pulse = d.driver().link == meter::Link::pulse_input;
+    m.has_valve = meter::has_valve(d.driver());
     if (m.has_valve) {
       m.valve_state = d.valve().state;
       m.valve_limit = d.valve().limit;
       for (const auto& job : d.cron_jobs())
         m.cron_jobs.push_back(core::cron::to_text(job));
-    } else {
+    }
+    if (m.pulse) {
       m.pulse_base = d.pulse_base();
       m.pulse_per_unit = d.pulse_per_unit();
     }

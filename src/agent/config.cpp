@@ -6,6 +6,7 @@
 #include <set>
 
 #include "agent/gpio.hpp"
+#include "meter/drivers.hpp"
 #include "platform/config/toml_reader.hpp"
 #include "platform/tz/zone.hpp"
 
@@ -119,22 +120,19 @@ core::Status parse_meter(Reader& r, MeterConfig& m, const fs::path& base, std::s
   ML_TRY(r.string("name", m.name));
   auto protocol = r.get<std::string>("protocol");
   if (!protocol) return protocol.error();
-  if (!*protocol) return bad(r.key("protocol"), "required (kmp, mc66c, mc66b or pulse)");
+  if (!*protocol) return bad(r.key("protocol"), "required (" + meter::driver_names() + ")");
   m.protocol = **protocol;
   ML_TRY(r.boolean("flow_meter", m.flow_meter));
-  if (m.protocol == "kmp") {
-    m.kind = core::sample::MeterKind::kmp;
-  } else if (m.protocol == "mc66c") {
-    m.kind = core::sample::MeterKind::mc66c;
-  } else if (m.protocol == "mc66b") {
-    m.kind = core::sample::MeterKind::mc66b;
-  } else if (m.protocol == "pulse") {
-    m.kind = m.flow_meter ? core::sample::MeterKind::pulse_water
-                          : core::sample::MeterKind::pulse_electricity;
-  } else {
-    return bad(r.key("protocol"), "must be kmp, mc66c, mc66b or pulse, not \"" + m.protocol + "\"");
+  const meter::Driver* driver = meter::find_driver(m.protocol);
+  if (!driver) {
+    return bad(r.key("protocol"),
+               "must be " + meter::driver_names() + ", not \"" + m.protocol + "\"");
   }
-  const bool pulse = m.protocol == "pulse";
+  if (m.flow_meter && !driver->flow_meter_mode) {
+    return bad(r.key("flow_meter"), m.protocol + " meters have no flow-meter mode");
+  }
+  m.kind = m.flow_meter ? driver->flow_kind : driver->kind;
+  const bool pulse = driver->link == meter::Link::pulse_input;
   ML_TRY(r.string("port", m.port));
   if (!pulse && m.port.empty())
     return bad(r.key("port"), "required (a serial device or tcp://host:port)");
@@ -147,8 +145,9 @@ core::Status parse_meter(Reader& r, MeterConfig& m, const fs::path& base, std::s
             std::string::npos) {
       return bad(r.key("serial"), "1 to 12 characters of A-Z, a-z, 0-9, _ and -");
     }
-  } else if (pulse) {
-    return bad(r.key("serial"), "required for pulse meters (they have no serial to read)");
+  } else if (!driver->serial_number) {
+    return bad(r.key("serial"),
+               "required for " + m.protocol + " meters (they have no serial to read)");
   }
   std::string key;
   std::string key_file;
@@ -196,7 +195,9 @@ core::Status parse_meter(Reader& r, MeterConfig& m, const fs::path& base, std::s
     }
   }
   if (const toml::table* t = r.table("valve")) {
-    if (pulse) return bad(r.key("valve"), "pulse meters have no valve");
+    if (!meter::has_valve(*driver)) {
+      return bad(r.key("valve"), m.protocol + " meters have no valve");
+    }
     Reader vr(*t, r.key("valve"));
     ML_TRY(parse_valve(vr, m.valve));
   }

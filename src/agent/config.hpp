@@ -64,7 +64,7 @@ struct ValveConfig {
 struct MeterConfig {
   std::string name;  // for logs; defaults to "meter[N]"
   core::sample::MeterKind kind = core::sample::MeterKind::kmp;
-  std::string protocol;  // as written: kmp, mc66c, mc66b, pulse
+  std::string protocol;  // as written: a driver's name (meter/drivers.hpp)
   std::string port;      // serial device or tcp://host:port (not for pulse)
   std::string serial;    // empty: read from the meter (KMP, EN 61107)
   core::envelope::MasterKey key{};
@@ -74,7 +74,7 @@ struct MeterConfig {
   std::chrono::milliseconds timeout{0};  // 0: the protocol's default
   int retries = 2;
   PulseConfig pulse;
-  ValveConfig valve;  // heat meters only
+  ValveConfig valve;  // drivers with a valve only (meter::has_valve)
 };
 
 // [setup]: the setup page for the person installing the gateway. Off unless a password hash is

@@ -4,15 +4,13 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
+#include <charconv>
 #include <climits>
 #include <cstdio>
 
 #include "agent/system_info.hpp"
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
-#include "core/valve/limit.hpp"
-#include "meter/kmp_reader.hpp"
-#include "meter/mc66_reader.hpp"
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
 
@@ -34,7 +32,6 @@ constexpr std::size_t kRecent = 60;         // round trips kept for network_qual
 constexpr const char* kSerialKey = "serial";
 constexpr const char* kCronKey = "cron";                  // the jobs, one canonical text per line
 constexpr const char* kCronLastKey = "cron_last_minute";  // the last UTC minute evaluated
-constexpr const char* kMeteredKey = "metered";            // e1 (kWh) or v1 (m3) of the last reading
 constexpr const char* kPulseBaseKey = "pulse_base";
 constexpr const char* kPulsePerUnitKey = "pulse_per_unit";  // set by the setup page
 constexpr const char* kOperatingKey = "operating_seconds";
@@ -43,6 +40,15 @@ platform::MqttProtocol protocol_of(const std::string& p) {
   if (p == "3.1") return platform::MqttProtocol::v31;
   if (p == "5") return platform::MqttProtocol::v5;
   return platform::MqttProtocol::v311;
+}
+
+// A stored whole number; nullopt when the text is not one of T (a damaged setting).
+template <class T>
+std::optional<T> stored_number(const std::string& text) {
+  T value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 std::string fixed3(std::uint64_t thousandths) {
@@ -64,12 +70,21 @@ std::string fixed2(std::uint64_t hundredths) {
 Device::Device(asio::any_io_executor executor, MeterConfig meter, DeviceContext& context)
     : executor_(executor),
       meter_(std::move(meter)),
+      driver_(meter::driver_of(meter_.kind)),
       context_(context),
       sample_timer_(executor),
       cron_timer_(executor),
       pulse_save_timer_(executor),
       log_timer_(executor) {
   if (auto keys = core::envelope::derive_keys(meter_.key)) keys_ = *keys;
+  if (meter::has_valve(driver_)) {
+    const asio::any_io_executor ex = executor_;
+    const ValveConfig valve = meter_.valve;
+    valve_.emplace(
+        context_.store, meter_.name, meter_.flow_meter, meter_.valve.auto_close,
+        [ex, valve](bool open) { return ValveOutputs::open(ex, valve, open); },
+        [this] { return now(); });
+  }
   serial_ = meter_.serial;
   if (serial_.empty()) {
     // A serial read from the meter on an earlier run.
@@ -84,17 +99,26 @@ Device::~Device() = default;
 
 void Device::start() {
   running_ = true;
-  if (meter_.protocol == "pulse") {
+  if (pulses()) {
     if (auto stored = context_.store.pulse_count(serial_); stored && *stored) {
       pulses_ = static_cast<std::uint64_t>(**stored);
     }
     pulses_at_last_sample_ = pulses_;
     if (auto op = context_.store.setting(serial_, kOperatingKey); op && *op) {
-      operating_seconds_ = std::stoll(**op);
+      if (auto n = stored_number<std::int64_t>(**op)) {
+        operating_seconds_ = *n;
+      } else {
+        log::error(meter_.name + ": the stored operating time \"" + **op + "\" is not a number");
+      }
     }
     pulse_per_unit_ = meter_.pulse.per_unit;
     if (auto pu = context_.store.setting(serial_, kPulsePerUnitKey); pu && *pu) {
-      pulse_per_unit_ = static_cast<std::uint32_t>(std::stoul(**pu));
+      if (auto n = stored_number<std::uint32_t>(**pu); n && *n > 0) {
+        pulse_per_unit_ = *n;
+      } else {
+        log::error(meter_.name + ": the stored impulses per unit \"" + **pu +
+                   "\" is not a number from 1; using the configuration's");
+      }
     }
     pulse_filter_.emplace(meter_.pulse.width_filter, meter_.pulse.min_width_ms,
                           meter_.pulse.max_width_ms);
@@ -125,13 +149,13 @@ void Device::start() {
         asio::detached);
   }
   // The valve's outputs are set from the stored state before anything else talks to the world.
-  if (meter_.protocol != "pulse") load_valve();
+  if (valve_) valve_->load(serial_);
   last_sample_at_ = Clock::now();
   if (!serial_.empty()) start_mqtt();
   auto self = shared_from_this();
   asio::co_spawn(
       executor_, [self]() { return self->sample_loop(); }, asio::detached);
-  if (meter_.protocol != "pulse") {
+  if (meter::has_cron(driver_)) {
     load_cron();
     asio::co_spawn(
         executor_, [self]() { return self->cron_loop(); }, asio::detached);
@@ -158,7 +182,7 @@ void Device::stop() {
   rejections_log_.flush_all();
   if (link_) link_->cancel();
   if (pulse_input_) pulse_input_->stop();
-  if (meter_.protocol == "pulse" && !serial_.empty()) save_pulses();
+  if (pulses() && !serial_.empty()) save_pulses();
   if (mqtt_) mqtt_->stop();
 }
 
@@ -187,11 +211,11 @@ asio::awaitable<void> Device::sample_once() {
     }
     // Still learn the serial, so MQTT can connect and the device answers, and still close an
     // open valve at its limit; no sample is taken.
-    if (meter_.protocol != "pulse" && (serial_.empty() || valve_state_.state == "open")) {
+    if (driver_.read && (serial_.empty() || (valve_ && valve_->state().state == "open"))) {
       auto reading = co_await read_meter();
       if (reading && running_) {
         if (serial_.empty()) serial_known(reading->serial);
-        auto_close(*reading, false);
+        if (meter::has_valve(driver_)) auto_close(*reading, false);
       }
     }
     co_return;
@@ -202,7 +226,7 @@ asio::awaitable<void> Device::sample_once() {
   }
   // (No co_await inside a conditional expression: GCC 12 destroys its temporaries twice.)
   core::Result<sample::Reading> reading = core::make_error(core::Errc::invalid_argument);
-  if (meter_.protocol == "pulse") {
+  if (pulses()) {
     reading = pulse_reading();
   } else {
     reading = co_await read_meter();
@@ -226,47 +250,34 @@ asio::awaitable<void> Device::sample_once() {
   ++counters_.samples_queued;
   reading->time = t;
   last_reading_ = *reading;
-  if (meter_.protocol != "pulse") auto_close(*reading, true);
+  if (meter::has_valve(driver_)) auto_close(*reading, true);
 }
 
 asio::awaitable<core::Result<sample::Reading>> Device::read_meter() {
+  if (!driver_.read) {
+    co_return core::make_error(
+        core::Errc::invalid_argument,
+        std::string(meter::name(driver_)) + " meters are not read over a link");
+  }
   if (!link_) {
     auto link = co_await platform::open_link(meter_.port);
     if (!link) co_return link.error();
     link_ = std::move(link).value();
   }
   meter::Session session(*link_, link_stats_, nullptr);
-  sample::Reading reading;
-  std::string reported;  // the serial the meter reports
-  if (meter_.kind == sample::MeterKind::kmp) {
-    meter::KmpOptions o;
-    o.read_serial = serial_.empty();
-    if (meter_.timeout.count() > 0) o.timeout = meter_.timeout;
-    o.retries = meter_.retries;
-    auto r = co_await meter::read_kmp(session, o);
-    if (!r) {
-      if (r.error().code == core::Errc::meter_link) link_.reset();
-      co_return r.error();
-    }
-    reading = sample::reading_from_kmp(r->registers, meter_.flow_meter);
-    if (r->serial) reported = core::topic::Serial::from_number(*r->serial).text();
-  } else {
-    meter::Mc66Options o;
-    o.is_66b = meter_.kind == sample::MeterKind::mc66b;
-    if (meter_.timeout.count() > 0) o.timeout = meter_.timeout;
-    o.retries = meter_.retries;
-    auto r = co_await meter::read_mc66(session, o);
-    if (!r) {
-      if (r.error().code == core::Errc::meter_link) link_.reset();
-      co_return r.error();
-    }
-    sample::Mc66Cycle cycle{&r->heat, &r->standard_data_1, &r->standard_data_2,
-                            r->inst_values ? &*r->inst_values : nullptr};
-    auto built = sample::reading_from_mc66(cycle, meter_.kind, meter_.flow_meter);
-    if (!built) co_return built.error();
-    reading = std::move(built).value();
-    reported = reading.serial;
+  meter::ReadOptions o;
+  o.flow_meter = meter_.flow_meter;
+  o.read_serial = serial_.empty();
+  o.timeout = meter_.timeout;
+  o.retries = meter_.retries;
+  auto r = co_await driver_.read(session, o);
+  if (!r) {
+    if (r.error().code == core::Errc::meter_link) link_.reset();
+    co_return r.error();
   }
+  if (!r->sample) co_return r->sample.error();
+  sample::Reading reading = std::move(r->sample).value();
+  const std::string reported = reading.serial;  // the serial the meter reports
   if (!serial_.empty() && !reported.empty() && reported != serial_) {
     co_return core::make_error(core::Errc::meter_bad_reply,
                                "the meter reports serial " + reported + ", this device is " +
@@ -290,8 +301,11 @@ core::Result<sample::Reading> Device::pulse_reading() {
   auto total = totals.total();
   if (!total) return total.error();
   operating_seconds_ += static_cast<std::int64_t>(elapsed_ms / 1000);
-  (void)context_.store.set_setting(serial_, kOperatingKey, std::to_string(operating_seconds_),
-                                   now());
+  if (auto s = context_.store.set_setting(serial_, kOperatingKey,
+                                          std::to_string(operating_seconds_), now());
+      !s) {
+    log::error(meter_.name + ": cannot store the operating time: " + s.error().message());
+  }
   sample::Reading r;
   r.kind = meter_.kind;
   r.serial = serial_;
@@ -328,119 +342,30 @@ void Device::log_read_state(bool ok, const std::string& detail) {
 void Device::serial_known(const std::string& serial) {
   serial_ = serial;
   log::info(meter_.name + ": meter serial " + serial_);
-  (void)context_.store.set_setting(meter_.name, kSerialKey, serial_, now());
-  if (meter_.protocol != "pulse") {
-    load_valve();
-    load_cron();
+  if (auto s = context_.store.set_setting(meter_.name, kSerialKey, serial_, now()); !s) {
+    log::error(meter_.name + ": cannot store the serial: " + s.error().message());
   }
+  if (valve_) valve_->load(serial_);
+  if (meter::has_cron(driver_)) load_cron();
   start_mqtt();
 }
 
 // ---- valve ----
 
-void Device::load_valve() {
-  if (!serial_.empty()) {
-    if (auto stored = context_.store.valve(serial_); !stored) {
-      log::error(meter_.name + ": cannot read the valve state: " + stored.error().message());
-    } else if (*stored) {
-      valve_state_ = **stored;
-    }
-    if (auto m = context_.store.setting(serial_, kMeteredKey); m && *m) {
-      if (auto d = core::Decimal::parse(**m)) metered_ = *d;
-    }
-  }
-  const bool open = valve_state_.state == "open";
-  if (!valve_outputs_) {
-    auto outputs = ValveOutputs::open(executor_, meter_.valve, open);
-    if (!outputs) {
-      log::error(meter_.name + ": " + outputs.error().message());
-    } else {
-      valve_outputs_.emplace(std::move(outputs).value());
-    }
-  } else if (auto s = valve_outputs_->set(open); !s) {
-    log::error(meter_.name + ": " + s.error().message());
-  }
-  if (!serial_.empty()) {
-    (void)context_.store.set_valve(serial_, valve_state_, "start", now());
-  }
-  log::info(meter_.name + ": valve " + valve_state_.state + ", limit " + valve_state_.limit +
-            " (set from the stored state)");
-}
-
-void Device::set_valve(bool open, const std::optional<core::Decimal>& limit, const char* cause) {
-  ValveRecord next = valve_state_;
-  next.state = open ? "open" : "close";
-  if (limit) next.limit = limit->to_string();
-  // The outputs are driven even without a change: after `off` or `test` they need it.
-  if (valve_outputs_) {
-    if (auto s = valve_outputs_->set(open); !s)
-      log::error(meter_.name + ": " + s.error().message());
-  }
-  if (next.state == valve_state_.state && next.limit == valve_state_.limit) return;
-  if (auto s = context_.store.set_valve(serial_, next, cause, now()); !s) {
-    log::error(meter_.name + ": cannot store the valve state: " + s.error().message());
-  }
-  log::info(meter_.name + " " + serial_ + ": valve " + next.state + ", limit " + next.limit + " (" +
-            cause + ")");
-  valve_state_ = next;
-}
-
-void Device::open_until(const std::string& argument, bool delta) {
-  const std::string command = delta ? "open_until_delta" : "open_until";
-  auto amount = core::valve::parse_amount(argument);
-  if (!amount) {
-    // A negative amount changes nothing by design (the original's HEAD); neither does garbage.
-    log::warning(meter_.name + " " + serial_ + ": " + command +
-                 " changes nothing: " + amount.error().message());
-  } else if (!delta) {
-    set_valve(true, *amount, "command");
-  } else if (!metered_) {
-    log::warning(meter_.name + " " + serial_ + ": " + command +
-                 " changes nothing: no reading of the meter yet");
-  } else if (auto limit = core::sum(*metered_, *amount); !limit) {
-    log::warning(meter_.name + " " + serial_ + ": " + command +
-                 " changes nothing: " + limit.error().message());
-  } else {
-    set_valve(true, *limit, "command");
-  }
-  // open_until: the stored limit; open_until_delta: what is left of it (limit - reading).
-  core::Decimal shown;
-  if (auto limit = core::Decimal::parse(valve_state_.limit)) shown = *limit;
-  if (delta) {
-    auto left = metered_ ? core::difference(shown, *metered_)
-                         : core::Result<core::Decimal>(core::Decimal{});
-    shown = left ? *left : core::Decimal{};
-  }
-  const std::int64_t t = now();
-  queue_message(command, core::valve::reply_text(shown, meter_.flow_meter), t);
-  queue_message("status", valve_state_.state, t);
+const ValveRecord& Device::valve() const {
+  static const ValveRecord kNone;
+  return valve_ ? valve_->state() : kNone;
 }
 
 void Device::auto_close(const sample::Reading& reading, bool clock_set) {
-  auto m = core::valve::metered(reading);
-  if (!m) return;
-  if (!metered_ || !(*metered_ == *m)) {
-    metered_ = *m;
-    (void)context_.store.set_setting(serial_, kMeteredKey, m->to_string(), now());
-  }
-  if (!meter_.valve.auto_close || valve_state_.state != "open") return;
-  auto limit = core::Decimal::parse(valve_state_.limit);
-  if (!limit || !core::valve::limit_reached(*m, *limit)) return;
-  set_valve(false, std::nullopt, "auto_close");
+  if (!valve_ || !valve_->on_reading(reading)) return;
   // Without a plausible clock the message would carry a wrong time; `status` follows every
   // connect anyway.
   if (clock_set) queue_message("status", "close", now());
 }
 
 void Device::cron_valve_command(const std::string& command) {
-  if (meter_.protocol == "pulse") return;
-  if (command == "open" || command == "close") {
-    set_valve(command == "open", std::nullopt, "cron");
-  } else if ((command == "off" || command == "test") && valve_outputs_) {
-    auto s = command == "off" ? valve_outputs_->off() : valve_outputs_->test();
-    if (!s) log::error(meter_.name + ": " + s.error().message());
-    log::info(meter_.name + " " + serial_ + ": valve outputs " + command + " (cron)");
-  }
+  if (valve_) valve_->cron_command(command);
 }
 
 // ---- cron ----
@@ -498,7 +423,7 @@ void Device::set_cron(const std::string& argument) {
 asio::awaitable<void> Device::cron_loop() {
   std::int64_t last = 0;  // the last UTC minute evaluated
   if (auto stored = context_.store.setting(serial_, kCronLastKey); stored && *stored) {
-    last = std::strtoll((*stored)->c_str(), nullptr, 10);
+    last = stored_number<std::int64_t>(**stored).value_or(0);
   }
   while (running_) {
     // Wake 50 ms after the next minute of the wall clock.
@@ -518,7 +443,10 @@ asio::awaitable<void> Device::cron_loop() {
       for (const core::cron::Due& d : core::cron::due(jobs, last, minute, *context_.zone)) {
         run_cron_job(jobs[d.job]);
       }
-      (void)context_.store.set_setting(serial_, kCronLastKey, std::to_string(minute), t);
+      if (auto s = context_.store.set_setting(serial_, kCronLastKey, std::to_string(minute), t);
+          !s) {
+        log::error(meter_.name + ": cannot store the cron minute: " + s.error().message());
+      }
     }
     last = minute;
   }
@@ -531,7 +459,7 @@ void Device::run_cron_job(const core::cron::Job& job) {
     cron_valve_command(job.command);
   } else if (job.command == "clear_cron") {
     cron_jobs_.clear();
-    (void)save_cron();
+    if (auto s = save_cron(); !s) log::error(meter_.name + ": " + s.error().message());
   } else {
     network_command(job.command, job.params, false);
   }
@@ -584,7 +512,7 @@ std::string Device::pulse_base() const {
 }
 
 core::Status Device::set_pulse_calibration(const core::Decimal& base, std::uint32_t per_unit) {
-  if (meter_.protocol != "pulse") {
+  if (!pulses()) {
     return core::make_error(core::Errc::invalid_argument, meter_.name + " is not a pulse meter");
   }
   if (base.negative) {
@@ -658,14 +586,17 @@ void Device::start_mqtt() {
   mqtt_->on_message([weak](const platform::MqttMessage& m) {
     if (auto self = weak.lock()) self->on_message(m);
   });
-  (void)mqtt_->subscribe(core::topic::command_filter(*serial), 1);
+  if (auto s = mqtt_->subscribe(core::topic::command_filter(*serial), 1); !s) {
+    log::error(meter_.name + ": MQTT: cannot subscribe to commands: " + s.error().message());
+  }
   if (auto s = mqtt_->start(); !s) log::error(meter_.name + ": MQTT: " + s.error().message());
 }
 
 void Device::on_connected() {
   log::info(meter_.name + " " + serial_ + ": MQTT connected to " + context_.config.mqtt.host + ":" +
             std::to_string(context_.config.mqtt.port));
-  // What the original publishes after every connect (spec §7.3).
+  // What the original publishes after every connect (docs/agent.md, MQTT); `status` from
+  // builds with a valve.
   const std::int64_t t = now();
   queue_message("version", version_text(), t);
   queue_message("uptime",
@@ -674,7 +605,7 @@ void Device::on_connected() {
                                    .count()),
                 t);
   queue_message("reset_reason", reset_reason_text(), t);
-  if (meter_.protocol != "pulse") queue_message("status", valve_state_.state, t);
+  if (valve_) queue_message("status", valve_->state().state, t);
   pump();
 }
 
@@ -795,6 +726,12 @@ void Device::on_message(const platform::MqttMessage& m) {
 }
 
 void Device::handle_command(const std::string& command, const std::string& argument) {
+  // Only the commands the firmware obeys, and of those only the ones this build has (a pulse
+  // meter has no valve and no cron): anything else is ignored, as the original does.
+  if (!meter::obeys(driver_, command)) {
+    log::debug(meter_.name + ": ignored command " + command);
+    return;
+  }
   const std::int64_t t = now();
   auto reply = [&](const std::string& text) { queue_message(command, text, t); };
   if (command == "ping") {
@@ -822,21 +759,19 @@ void Device::handle_command(const std::string& command, const std::string& argum
     reply(std::to_string(mqtt_ ? mqtt_->stats().disconnects : 0));
   } else if (command == "stack_trace") {
     reply("enabled");
-  } else if (command == "save") {
-    if (meter_.protocol == "pulse") save_pulses();
-    reply("saved");
-  } else if (command == "status" && meter_.protocol != "pulse") {
-    reply(valve_state_.state);
-  } else if ((command == "open" || command == "close") && meter_.protocol != "pulse") {
-    set_valve(command == "open", std::nullopt, "command");
-  } else if ((command == "open_until" || command == "open_until_delta") &&
-             meter_.protocol != "pulse") {
-    open_until(argument, command == "open_until_delta");
-  } else if (command == "set_cron" && meter_.protocol != "pulse") {
+  } else if (command == "status" && valve_) {
+    reply(valve_->state().state);
+  } else if ((command == "open" || command == "close") && valve_) {
+    valve_->set(command == "open", std::nullopt, "command");
+  } else if ((command == "open_until" || command == "open_until_delta") && valve_) {
+    for (const ValveController::Reply& r :
+         valve_->open_until(argument, command == "open_until_delta"))
+      queue_message(r.function, r.text, t);
+  } else if (command == "set_cron") {
     set_cron(argument);
-  } else if (command == "cron" && meter_.protocol != "pulse") {
+  } else if (command == "cron") {
     reply(std::to_string(cron_jobs_.size()));
-  } else if (command == "clear_cron" && meter_.protocol != "pulse") {
+  } else if (command == "clear_cron") {
     cron_jobs_.clear();
     if (auto s = save_cron(); !s) log::error(meter_.name + ": " + s.error().message());
     reply("");
@@ -849,25 +784,11 @@ void Device::handle_command(const std::string& command, const std::string& argum
 }
 
 std::string Device::version_text() const {
-  // The model string of spec §2, from the runtime settings instead of build flags.
-  std::string model;
-  switch (meter_.kind) {
-    case sample::MeterKind::kmp:
-      model = "KMP";
-      break;
-    case sample::MeterKind::mc66c:
-      model = "MC";
-      break;
-    case sample::MeterKind::mc66b:
-      model = "MC_B";
-      break;
-    case sample::MeterKind::pulse_electricity:
-    case sample::MeterKind::pulse_water:
-      model = "IMPULSE";
-      break;
-  }
+  // The model string the original's build flags make (docs/agent.md, Commands), from the
+  // driver and the settings.
+  std::string model(driver_.model);
   if (meter_.flow_meter) model += "-FLOW";
-  if (meter_.protocol != "pulse") model += "-THERMO_NC";
+  if (meter::has_valve(driver_)) model += "-THERMO_NC";
   model += "-DEBUG_STACK_TRACE";
   return std::string("linux-") + ML_VERSION + "-" + model;
 }

@@ -21,11 +21,12 @@
 #include "agent/network.hpp"
 #include "agent/pulse_input.hpp"
 #include "agent/store.hpp"
-#include "agent/valve.hpp"
+#include "agent/valve_controller.hpp"
 #include "core/cron/cron.hpp"
 #include "core/decimal.hpp"
 #include "core/envelope/envelope.hpp"
 #include "core/pulse/pulse.hpp"
+#include "meter/drivers.hpp"
 #include "meter/link_stats.hpp"
 #include "platform/log/summary_log.hpp"
 #include "platform/mqtt/client.hpp"
@@ -74,13 +75,15 @@ class Device : public std::enable_shared_from_this<Device> {
   void stop();
 
   const MeterConfig& meter() const { return meter_; }
+  // The meter's driver: what this build can do (valve, cron, pulses) and how it reads.
+  const meter::Driver& driver() const { return driver_; }
   // "" until the serial is known (configured, remembered, or read from the meter).
   const std::string& serial() const { return serial_; }
   const DeviceCounters& counters() const { return counters_; }
   const meter::LinkStats& link_stats() const { return link_stats_; }
   bool mqtt_connected() const { return mqtt_ && mqtt_->connected(); }
-  // The valve's stored state and limit (heat meters).
-  const ValveRecord& valve() const { return valve_state_; }
+  // The valve's stored state and limit (drivers with a valve; the default record otherwise).
+  const ValveRecord& valve() const;
 
   // The last successful reading (its time is the sample's), for the setup page.
   const std::optional<core::sample::Reading>& last_reading() const { return last_reading_; }
@@ -95,8 +98,8 @@ class Device : public std::enable_shared_from_this<Device> {
   // A new MQTT connection (the `reconnect` command; the setup page's broker change).
   void reconnect_mqtt();
 
-  // A command from a cron job (spec §11): open, close, off, test (the valve); the others are
-  // the caller's. Publishes nothing.
+  // A command from a cron job (docs/agent.md, Cron): open, close, off, test (the valve); the others
+  // are the caller's. Publishes nothing.
   void cron_valve_command(const std::string& command);
 
  private:
@@ -119,11 +122,8 @@ class Device : public std::enable_shared_from_this<Device> {
   void queue_message(const std::string& function, const std::string& text, std::int64_t time);
   void pump();
 
-  // Valve: drives the outputs, stores the state and the limit with the cause of the change.
-  void set_valve(bool open, const std::optional<core::Decimal>& limit, const char* cause);
-  void open_until(const std::string& argument, bool delta);
+  // The valve: a new reading (the limit may close it); the status follows when the clock is set.
   void auto_close(const core::sample::Reading& reading, bool clock_set);
-  void load_valve();
 
   // Cron (heat meters): jobs in the store, evaluated at each minute of the wall clock.
   asio::awaitable<void> cron_loop();
@@ -138,11 +138,14 @@ class Device : public std::enable_shared_from_this<Device> {
   void on_edge(const core::pulse::EdgeEvent& e);
   void save_pulses();
 
+  // The meter is read from a pulse input (no serial link).
+  bool pulses() const { return driver_.link == meter::Link::pulse_input; }
   void log_read_state(bool ok, const std::string& detail);
   std::int64_t now() const { return context_.now(); }
 
   asio::any_io_executor executor_;
   MeterConfig meter_;
+  const meter::Driver& driver_;
   DeviceContext& context_;
   core::envelope::Keys keys_{};
   std::string serial_;
@@ -160,10 +163,8 @@ class Device : public std::enable_shared_from_this<Device> {
   std::deque<std::uint64_t> recent_rtt_us_;  // acknowledgement round trips, last 60
   std::deque<bool> recent_delivered_;        // delivered or failed, last 60
 
-  // Valve (heat meters).
-  std::optional<ValveOutputs> valve_outputs_;
-  ValveRecord valve_state_;
-  std::optional<core::Decimal> metered_;  // e1 in kWh (flow meters: v1 in m3), last reading
+  // The valve (drivers with a valve).
+  std::optional<ValveController> valve_;
 
   std::vector<core::cron::Job> cron_jobs_;
   asio::steady_timer cron_timer_;

@@ -4,6 +4,8 @@
 
 #include "core/kmp/receiver.hpp"
 #include "core/kmp/registers.hpp"
+#include "core/topic/topic.hpp"
+#include "meter/drivers.hpp"
 
 namespace ml::meter {
 namespace {
@@ -148,6 +150,21 @@ asio::awaitable<core::Result<KmpReading>> read_kmp(Session& session, const KmpOp
     }
   }
   co_return reading;
+}
+
+// The KMP driver's read (drivers.hpp).
+asio::awaitable<core::Result<MeterRead>> read_kmp_meter(Session& session, const ReadOptions& o) {
+  KmpOptions k;
+  k.registers = o.registers;
+  k.read_serial = o.read_serial;
+  if (o.timeout.count() > 0) k.timeout = o.timeout;
+  k.retries = o.retries;
+  if (o.retry_delay) k.retry_delay = *o.retry_delay;
+  auto r = co_await read_kmp(session, k);
+  if (!r) co_return r.error();
+  core::sample::Reading reading = core::sample::reading_from_kmp(r->registers, o.flow_meter);
+  if (r->serial) reading.serial = core::topic::Serial::from_number(*r->serial).text();
+  co_return MeterRead{std::move(r).value(), std::move(reading)};
 }
 
 }  // namespace ml::meter

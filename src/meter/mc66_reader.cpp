@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/iec62056/reply_assembler.hpp"
+#include "meter/drivers.hpp"
 
 namespace ml::meter {
 namespace {
@@ -198,6 +199,37 @@ asio::awaitable<core::Result<Mc66Reading>> read_mc66(Session& session, const Mc6
     reading.inst_values = std::move(inst).value();
   }
   co_return reading;
+}
+
+namespace {
+
+// One MULTICAL 66 cycle and the sample built from it.
+asio::awaitable<core::Result<MeterRead>> read_mc66_meter(Session& session, const ReadOptions& o,
+                                                         core::sample::MeterKind kind) {
+  Mc66Options m;
+  m.is_66b = kind == core::sample::MeterKind::mc66b;
+  m.wake_up = o.wake_up;
+  if (o.wakeup_count) m.wakeup.count = *o.wakeup_count;
+  if (o.timeout.count() > 0) m.timeout = o.timeout;
+  m.retries = o.retries;
+  if (o.retry_delay) m.retry_delay = *o.retry_delay;
+  auto r = co_await read_mc66(session, m);
+  if (!r) co_return r.error();
+  const core::sample::Mc66Cycle cycle{&r->heat, &r->standard_data_1, &r->standard_data_2,
+                                      r->inst_values ? &*r->inst_values : nullptr};
+  auto sample = core::sample::reading_from_mc66(cycle, kind, o.flow_meter);
+  co_return MeterRead{std::move(r).value(), std::move(sample)};
+}
+
+}  // namespace
+
+// The MULTICAL 66C and 66B drivers' reads (drivers.hpp).
+asio::awaitable<core::Result<MeterRead>> read_mc66c_meter(Session& session, const ReadOptions& o) {
+  return read_mc66_meter(session, o, core::sample::MeterKind::mc66c);
+}
+
+asio::awaitable<core::Result<MeterRead>> read_mc66b_meter(Session& session, const ReadOptions& o) {
+  return read_mc66_meter(session, o, core::sample::MeterKind::mc66b);
 }
 
 }  // namespace ml::meter
