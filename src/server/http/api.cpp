@@ -8,9 +8,6 @@
 #include <set>
 
 #include "core/bytes.hpp"
-#include "core/decimal.hpp"
-#include "core/envelope/envelope.hpp"
-#include "core/meter/kind.hpp"
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "password/password.hpp"
@@ -19,8 +16,6 @@
 #include "server/client_address.hpp"
 #include "server/commands.hpp"
 #include "server/http/views.hpp"
-#include "server/ledger.hpp"
-#include "server/sender.hpp"
 #include "server/usecases/commands.hpp"
 #include "server/usecases/meters.hpp"
 #include "server/usecases/payments.hpp"
@@ -29,7 +24,6 @@ namespace ml::server::http {
 namespace {
 
 using json = nlohmann::ordered_json;
-using core::Decimal;
 
 constexpr std::size_t kTokenBytes = 32;
 constexpr int kListLimit = 500;
@@ -596,9 +590,10 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
   ML_FIELD(amount_text, string_field(body, "amount", 40));
   ML_FIELD(price_text, string_field(body, "price", 40));
   ML_FIELD(note, string_field(body, "note", 500));
-  ML_FIELD(p, usecase::build_payment(
-                  {m.serial, amount_text, price_text, note, usecase::Spelling::json}, now));
+  const usecase::PaymentRequest request{m.serial, amount_text, price_text, note,
+                                        usecase::Spelling::json};
   if (what == "payments/preview") {
+    ML_FIELD(p, usecase::build_payment(request, now));
     auto preview = usecase::preview_payment(store(), m, p);
     if (!preview) {
       if (preview.error().code != core::Errc::invalid_argument) {
@@ -617,15 +612,16 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
     return json_response(200, j);
   }
 
-  auto change = server::add_payment(store(), p, c.user.name, now);
-  if (!change) {
-    if (change.error().code != core::Errc::invalid_argument) return store_error(change.error());
-    return error(400, change.error().detail);
+  auto paid = usecase::pay(store(), request, c.user.name, now);
+  if (!paid) {
+    if (paid.error().code != core::Errc::invalid_argument) return store_error(paid.error());
+    return error(400, paid.error().detail);
   }
+  const auto& change = paid->change;
   audit(c.user.name, r, "payment.add", m.serial,
-        "#" + std::to_string(change->id) + " " + p.amount + " at " + p.price + "; open_until " +
-            change->open_until);
-  return json_response(201, json{{"id", change->id}, {"open_until", change->open_until}});
+        "#" + std::to_string(change.id) + " " + paid->payment.amount + " at " +
+            paid->payment.price + "; open_until " + change.open_until);
+  return json_response(201, json{{"id", change.id}, {"open_until", change.open_until}});
 }
 
 Response Api::add_meter(const Request& r, const Caller& c) {
