@@ -8,9 +8,6 @@
 #include <set>
 
 #include "core/bytes.hpp"
-#include "core/decimal.hpp"
-#include "core/envelope/envelope.hpp"
-#include "core/meter/kind.hpp"
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "password/password.hpp"
@@ -20,14 +17,14 @@
 #include "server/client_address.hpp"
 #include "server/commands.hpp"
 #include "server/http/views.hpp"
-#include "server/ledger.hpp"
-#include "server/sender.hpp"
+#include "server/usecases/commands.hpp"
+#include "server/usecases/meters.hpp"
+#include "server/usecases/payments.hpp"
 
 namespace ml::server::http {
 namespace {
 
 using json = nlohmann::ordered_json;
-using core::Decimal;
 
 constexpr std::size_t kTokenBytes = 32;
 constexpr int kListLimit = 500;
@@ -457,17 +454,16 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
   if (what.empty()) {
     auto v = meter_view(store(), m, now, config_.http.offline_after_s, can_admin(c.user, m.group));
     if (!v) return store_error(v.error());
-    auto diag = store().diagnostics(m.serial);
-    if (!diag) return store_error(diag.error());
+    // Diagnostics (masked) and rejected messages as `meters show` reads them.
+    auto report = usecase::show_meter(store(), m.serial);
+    if (!report) return store_error(report.error());
     json d = json::object();
-    for (const auto& [fn, value] : *diag)
-      d[fn] = {{"value", core::topic::masked_reply(fn, value.first)}, {"time", value.second}};
+    for (const auto& [fn, value] : report->diagnostics)
+      d[fn] = {{"value", value.first}, {"time", value.second}};
     (*v)["diagnostics"] = std::move(d);
     // Messages naming this meter that were rejected (a wrong key shows here as bad_mac).
-    auto rejected = store().rejections_for(m.serial);
-    if (!rejected) return store_error(rejected.error());
     json rj = json::object();
-    for (const auto& x : *rejected) {
+    for (const auto& x : report->rejected) {
       rj[x.reason] = {{"count", x.count}, {"first_time", x.first_time}, {"last_time", x.last_time}};
     }
     (*v)["rejected"] = std::move(rj);
@@ -575,69 +571,58 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
   if (what == "commands") {
     ML_FIELD(command, string_field(body, "command", 64));
     ML_FIELD(argument, string_field(body, "argument", 1024));
-    std::int64_t timeout = config_.commands.default_timeout_s;
+    usecase::QueueCommand q{m.serial, command, argument, std::nullopt, usecase::Spelling::json};
     if (auto t = body.find("timeout_s"); t != body.end() && !t->is_null()) {
-      if (!t->is_number_integer() || t->get<std::int64_t>() < 0 ||
-          t->get<std::int64_t>() > 30 * 86400) {
-        return error(400, "timeout_s must be whole seconds from 0 to 2592000");
+      if (!t->is_number_integer()) {
+        return error(400, "timeout_s must be whole seconds from 0 to " +
+                              std::to_string(usecase::kMaxCommandTimeout));
       }
-      timeout = t->get<std::int64_t>();
+      q.timeout_s = t->get<std::int64_t>();
     }
-    if (auto ok = check_command(command, argument); !ok) return error(400, ok.error().detail);
-    auto id =
-        store().enqueue_command(m.serial, command, argument, now, timeout == 0 ? 0 : now + timeout);
-    if (!id) return store_error(id.error());
-    audit(c.user.name, r, "command", m.serial, command_audit_detail(*id, command, argument));
-    return json_response(201, json{{"id", *id}});
+    auto queued = usecase::queue_command(store(), q, config_.commands.default_timeout_s, now);
+    if (!queued) {
+      if (queued.error().code != core::Errc::invalid_argument) return store_error(queued.error());
+      return error(400, queued.error().detail);
+    }
+    audit(c.user.name, r, "command", m.serial, command_audit_detail(queued->id, command, argument));
+    return json_response(201, json{{"id", queued->id}});
   }
 
   ML_FIELD(amount_text, string_field(body, "amount", 40));
   ML_FIELD(price_text, string_field(body, "price", 40));
   ML_FIELD(note, string_field(body, "note", 500));
-  ML_FIELD(amount, parse_money(amount_text, "amount"));
-  ML_FIELD(price, parse_money(price_text, "price"));
-  Payment p;
-  p.serial = m.serial;
-  p.time = now;
-  p.amount = amount.to_string();
-  p.price = price.to_string();
-  p.note = note;
-  if (auto checked = check_entry(p); !checked) return error(400, checked.error().detail);
-
-  auto entries = store().payments(m.serial);
-  if (!entries) return store_error(entries.error());
-  ML_FIELD(after_limit, limit_with(m, *entries, p));
+  const usecase::PaymentRequest request{m.serial, amount_text, price_text, note,
+                                        usecase::Spelling::json};
   if (what == "payments/preview") {
-    auto before_paid = paid(*entries);
-    auto before_limit = open_until_limit(m, *entries);
-    auto units = credited(p);
-    entries->push_back(p);
-    auto after_paid = paid(*entries);
-    if (!before_paid || !before_limit || !units || !after_paid) {
-      return store_error(core::make_error(core::Errc::invalid_argument, "the ledger"));
+    ML_FIELD(p, usecase::build_payment(request, now));
+    auto preview = usecase::preview_payment(store(), m, p);
+    if (!preview) {
+      if (preview.error().code != core::Errc::invalid_argument) {
+        return store_error(preview.error());
+      }
+      return error(400, preview.error().detail);
     }
-    json j = {{"kwh", units->to_string()},
-              {"paid_before", before_paid->to_string()},
-              {"paid_after", after_paid->to_string()},
-              {"open_until_before", before_limit->to_string()},
-              {"open_until_after", after_limit.to_string()}};
-    auto recent = rate_window(store(), m.serial);
-    if (!recent) return store_error(recent.error());
-    const auto rest = remaining(after_limit, *recent, m.kind == "water");
+    const auto& rest = preview->remaining_after;
+    json j = {{"kwh", preview->credited.to_string()},
+              {"paid_before", preview->paid_before.to_string()},
+              {"paid_after", preview->paid_after.to_string()},
+              {"open_until_before", preview->open_until_before.to_string()},
+              {"open_until_after", preview->open_until_after.to_string()}};
     j["remaining_after"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
     j["hours_remaining_after"] = rest.hours ? json(*rest.hours) : json(nullptr);
     return json_response(200, j);
   }
 
-  auto change = server::add_payment(store(), p, c.user.name, now);
-  if (!change) {
-    if (change.error().code != core::Errc::invalid_argument) return store_error(change.error());
-    return error(400, change.error().detail);
+  auto paid = usecase::pay(store(), request, c.user.name, now);
+  if (!paid) {
+    if (paid.error().code != core::Errc::invalid_argument) return store_error(paid.error());
+    return error(400, paid.error().detail);
   }
+  const auto& change = paid->change;
   audit(c.user.name, r, "payment.add", m.serial,
-        "#" + std::to_string(change->id) + " " + p.amount + " at " + p.price + "; open_until " +
-            change->open_until);
-  return json_response(201, json{{"id", change->id}, {"open_until", change->open_until}});
+        "#" + std::to_string(change.id) + " " + paid->payment.amount + " at " +
+            paid->payment.price + "; open_until " + change.open_until);
+  return json_response(201, json{{"id", change.id}, {"open_until", change.open_until}});
 }
 
 Response Api::add_meter(const Request& r, const Caller& c) {
@@ -655,37 +640,13 @@ Response Api::add_meter(const Request& r, const Caller& c) {
   if (!can_admin(c.user, group)) {
     return error(403, "only an admin of group \"" + group + "\" may add meters to it");
   }
-  auto serial = core::topic::Serial::parse(serial_text);
-  if (!serial) return error(400, "serial \"" + serial_text + "\": " + serial.error().detail);
-  if (kind.empty()) kind = core::meter::info(core::meter::kDefaultKind).name;
-  if (!core::meter::kind_from_name(kind)) {
-    return error(400, "kind must be one of " + core::meter::kind_names());
-  }
-  Meter m;
-  m.serial = serial->canonical().text();
-  m.kind = kind;
-  m.name = name;
-  m.group = group;
-  m.valve_installed = valve;
-  m.created = now_();
-  if (!setup_value.empty()) {
-    auto v = Decimal::parse(setup_value);
-    if (!v || v->negative) return error(400, "setup_value must be a non-negative decimal (kWh)");
-    m.setup_value = v->to_string();
-  }
-  std::string generated;
-  if (key.empty() == !generate) return error(400, "give key (32 hex digits) or generate_key");
-  if (generate) {
-    unsigned char bytes[core::envelope::kMasterKeySize];
-    randombytes_buf(bytes, sizeof bytes);
-    generated = core::to_hex(core::ByteView(bytes, sizeof bytes));
-    m.key_hex = generated;
-  } else {
-    auto parsed = core::envelope::parse_master_key(key);
-    if (!parsed) return error(400, "key: " + parsed.error().detail);
-    m.key_hex = core::to_hex(*parsed);
-  }
-  if (auto st = store().add_meter(m); !st) {
+  ML_FIELD(built, usecase::build_meter({serial_text,
+                                        {key, generate, kind, name, group, setup_value, valve},
+                                        usecase::Spelling::json},
+                                       now_()));
+  const Meter& m = built.meter;
+  const std::string& generated = built.generated_key;
+  if (auto st = usecase::add_meter(store(), built); !st) {
     if (st.error().code == core::Errc::invalid_argument) return error(409, st.error().detail);
     return store_error(st.error());
   }

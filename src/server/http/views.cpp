@@ -4,6 +4,7 @@
 
 #include "core/decimal.hpp"
 #include "server/ledger.hpp"
+#include "server/usecases/meters.hpp"
 
 namespace ml::server::http {
 namespace {
@@ -83,7 +84,8 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
                               int offline_after_s, bool can_admin) {
   auto diag = store.diagnostics(m.serial);
   if (!diag) return diag.error();
-  auto window = rate_window(store, m.serial);
+  // The time left is estimated as `meters show` does (usecases/meters.hpp).
+  auto window = usecase::rate_window(store, m.serial);
   if (!window) return window.error();
   const StoredSample* latest = window->empty() ? nullptr : &window->back();
   auto entries = store.payments(m.serial);
@@ -125,18 +127,6 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
   j["hours_remaining"] = rest.hours ? json(*rest.hours) : json(nullptr);
   j["can_admin"] = can_admin;
   return j;
-}
-
-core::Result<std::vector<StoredSample>> rate_window(ServerStore& store, const std::string& serial) {
-  auto latest = store.latest_sample(serial);
-  if (!latest) return latest.error();
-  std::vector<StoredSample> out;
-  if (!*latest) return out;
-  auto first = store.first_sample_since(serial, (*latest)->time - kDay);
-  if (!first) return first.error();
-  if (*first && (*first)->time < (*latest)->time) out.push_back(std::move(**first));
-  out.push_back(std::move(**latest));
-  return out;
 }
 
 core::Result<Resolution> pick_resolution(std::string_view name, std::int64_t from,

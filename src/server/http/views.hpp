@@ -18,10 +18,6 @@ core::Result<nlohmann::ordered_json> meter_view(ServerStore& store, const Meter&
                                                 std::int64_t now, int offline_after_s,
                                                 bool can_admin);
 
-// The samples the time left is estimated from: the first of the 24 hours before the newest
-// sample, and the newest (none before the first sample).
-core::Result<std::vector<StoredSample>> rate_window(ServerStore& store, const std::string& serial);
-
 enum class Resolution : std::uint8_t { raw, hour, day };
 // "raw", "hour", "day"; "auto" (or empty) picks by the span: raw up to 3 days, hourly up to 400
 // days, daily beyond.

@@ -1,0 +1,199 @@
+// `meterlogger-server meters`: adds, lists, shows, changes and removes meters through the
+// meter use cases (server/usecases/meters.hpp), which the HTTP API shares.
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "common.hpp"
+#include "server/ingest.hpp"
+#include "server/usecases/meters.hpp"
+
+namespace ml::server_app {
+namespace {
+
+namespace usecase = server::usecase;
+
+struct MeterArgs {
+  std::string serial;
+  std::string key;
+  bool generate_key = false;
+  std::string kind;
+  std::string name;
+  std::string group;
+  std::string setup_value;
+  std::string valve;  // on | off
+  bool json = false;
+};
+
+usecase::MeterFields fields_of(const MeterArgs& a) {
+  usecase::MeterFields f{a.key, a.generate_key, a.kind, a.name, a.group, a.setup_value, {}};
+  if (!a.valve.empty()) {
+    if (a.valve != "on" && a.valve != "off") fail("--valve must be on or off");
+    f.valve = a.valve == "on";
+  }
+  return f;
+}
+
+void meters_add(const std::string& config_path, const MeterArgs& a) {
+  const auto built =
+      ok(usecase::build_meter({a.serial, fields_of(a), usecase::Spelling::option}, unix_now()));
+  auto store = open_store(config_from(config_path));
+  ok(usecase::add_meter(*store, built));
+  std::cout << "added meter " << built.meter.serial << " (" << built.meter.kind << ")\n";
+  if (!built.generated_key.empty()) {
+    std::cout << "key: " << built.generated_key
+              << "\n(shown once: configure it on the device; it is not printed again)\n";
+  }
+}
+
+void meters_set(const std::string& config_path, const MeterArgs& a) {
+  auto store = open_store(config_from(config_path));
+  const auto changed =
+      ok(usecase::update_meter(*store, {a.serial, fields_of(a), usecase::Spelling::option}));
+  std::cout << "updated meter " << changed.meter.serial << "\n";
+  if (!changed.generated_key.empty()) {
+    std::cout << "key: " << changed.generated_key << "\n(shown once)\n";
+  }
+}
+
+nlohmann::ordered_json meter_json(const server::Meter& m) {
+  return {{"serial", m.serial},
+          {"kind", m.kind},
+          {"name", m.name},
+          {"group", m.group},
+          {"setup_value", m.setup_value},
+          {"valve_installed", m.valve_installed},
+          {"last_sample_time", m.last_sample_time}};
+}
+
+void meters_list(const std::string& config_path, bool json) {
+  auto store = open_store(config_from(config_path));
+  const auto all = ok(store->meters());
+  if (json) {
+    for (const auto& m : all)
+      std::cout << meter_json(m).dump() << "\n";
+    return;
+  }
+  std::printf("%-12s %-12s %-20s %-10s %s\n", "serial", "kind", "name", "group", "last sample");
+  for (const auto& m : all) {
+    std::printf("%-12s %-12s %-20s %-10s %s\n", m.serial.c_str(), m.kind.c_str(), m.name.c_str(),
+                m.group.c_str(), utc(m.last_sample_time).c_str());
+  }
+}
+
+void meters_show(const std::string& config_path, const std::string& serial) {
+  auto store = open_store(config_from(config_path));
+  const auto r = ok(usecase::show_meter(*store, serial));
+  const auto& m = r.meter;
+  auto j = meter_json(m);
+  j["last_sample"] = utc(m.last_sample_time);
+  j["key"] = "set (not shown)";
+  nlohmann::ordered_json diag = nlohmann::ordered_json::object();
+  for (const auto& [fn, v] : r.diagnostics)
+    diag[fn] = {{"value", v.first}, {"time", v.second}};
+  j["diagnostics"] = diag;
+  j["paid"] = r.paid;
+  j["open_until"] = r.open_until;
+  const auto& rest = r.remaining;
+  j["remaining"] = rest.units ? nlohmann::ordered_json(rest.units->to_string()) : nullptr;
+  j["rate_per_hour"] =
+      rest.rate_per_hour.empty() ? nullptr : nlohmann::ordered_json(rest.rate_per_hour);
+  j["hours_remaining"] = rest.hours ? nlohmann::ordered_json(*rest.hours) : nullptr;
+  j["offline_since"] =
+      m.offline_since == 0 ? nullptr : nlohmann::ordered_json(utc(m.offline_since));
+  // Messages naming the meter that were rejected, by reason ("bad_mac": a wrong key?).
+  nlohmann::ordered_json rejected = nlohmann::ordered_json::object();
+  for (const auto& x : r.rejected) {
+    rejected[x.reason] = {{"count", x.count},
+                          {"first", utc(x.first_time)},
+                          {"last", utc(x.last_time)},
+                          {"hint", server::rejection_hint(x.reason)}};
+  }
+  j["rejected"] = rejected;
+  std::cout << j.dump(2) << "\n";
+}
+
+void meters_unknown(const std::string& config_path, bool json) {
+  auto store = open_store(config_from(config_path));
+  const auto seen = ok(store->unknown_serials(1000));
+  if (json) {
+    for (const auto& u : seen) {
+      std::cout << nlohmann::ordered_json{{"serial", u.serial},
+                                          {"count", u.count},
+                                          {"first_time", u.first_time},
+                                          {"last_time", u.last_time}}
+                       .dump()
+                << "\n";
+    }
+    return;
+  }
+  std::printf("%-12s %10s  %-20s  %s\n", "serial", "messages", "first seen", "last seen");
+  for (const auto& u : seen) {
+    std::printf("%-12s %10lld  %-20s  %s\n", u.serial.c_str(), static_cast<long long>(u.count),
+                utc(u.first_time).c_str(), utc(u.last_time).c_str());
+  }
+}
+
+void meters_remove(const std::string& config_path, const std::string& serial) {
+  auto store = open_store(config_from(config_path));
+  ok(usecase::remove_meter(*store, serial));
+  std::cout << "removed meter " << serial << " (its samples stay in the database)\n";
+}
+
+}  // namespace
+
+void add_meter_commands(CLI::App& app, const std::string& config) {
+  auto a = std::make_shared<MeterArgs>();
+  auto* meters = app.add_subcommand("meters", "Add, list, show, change and remove meters");
+  meters->require_subcommand(1);
+  auto add_fields = [&](CLI::App* c) {
+    c->add_option("--key", a->key, "the meter's master key, 32 hex digits");
+    c->add_flag("--generate-key", a->generate_key, "make a random key and print it once");
+    c->add_option("--name", a->name, "name or address");
+    c->add_option("--group", a->group, "meter group");
+    c->add_option("--setup-value", a->setup_value,
+                  "the energy register at installation, kWh (the prepaid offset)");
+    c->add_option("--valve", a->valve, "a valve is installed: on or off");
+  };
+  auto* add = meters->add_subcommand("add", "Register a meter and its key");
+  as_serial(add->add_option(
+                "serial", a->serial,
+                "the meter's serial; a number is kept with at least 7 digits (40 is 0000040)"))
+      ->required();
+  add->add_option("--kind", a->kind, "heat, water or electricity")->required();
+  add_fields(add);
+  add->footer(
+      "Examples:\n"
+      "  meterlogger-server meters add 6892850 --kind heat --key "
+      "ef500c9268cf749016d26d6cbfaaf7bf --valve on\n"
+      "  meterlogger-server meters add EL00001 --kind electricity --generate-key");
+  add->callback([=, &config] { meters_add(config, *a); });
+  auto* set = meters->add_subcommand("set", "Change a meter's settings (the key too)");
+  as_serial(set->add_option("serial", a->serial, "the meter's serial"))->required();
+  set->add_option("--kind", a->kind, "heat, water or electricity");
+  add_fields(set);
+  set->footer(
+      "Example:\n  meterlogger-server meters set 6892850 --name \"Loppen 12\" --setup-value "
+      "1234.5");
+  set->callback([=, &config] { meters_set(config, *a); });
+  auto* list = meters->add_subcommand("list", "List the meters");
+  list->add_flag("--json", a->json, "one JSON object per line");
+  list->callback([=, &config] { meters_list(config, a->json); });
+  auto* show = meters->add_subcommand(
+      "show", "A meter's settings, latest diagnostics and rejected messages (a wrong key?)");
+  as_serial(show->add_option("serial", a->serial, "the meter's serial"))->required();
+  show->callback([=, &config] { meters_show(config, a->serial); });
+  auto* unknown = meters->add_subcommand(
+      "unknown", "Serials whose messages were rejected because they are not meters");
+  unknown->add_flag("--json", a->json, "one JSON object per line");
+  unknown->footer(
+      "A device sending with a serial that is not registered shows here, newest first; adopt it\n"
+      "with `meters add SERIAL --kind ... --key ...` (it then leaves this list).\n"
+      "Example:\n  meterlogger-server meters unknown");
+  unknown->callback([=, &config] { meters_unknown(config, a->json); });
+  auto* remove = meters->add_subcommand("remove", "Remove a meter (its samples stay)");
+  as_serial(remove->add_option("serial", a->serial, "the meter's serial"))->required();
+  remove->callback([=, &config] { meters_remove(config, a->serial); });
+}
+
+}  // namespace ml::server_app

@@ -1,0 +1,76 @@
+// Helpers shared by the meterlogger-server subcommands (common.hpp).
+#include "common.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+
+#include "core/topic/topic.hpp"
+
+namespace ml::server_app {
+
+void fail(const std::string& message, int status) {
+  throw Failure{message, status};
+}
+
+void ok(const core::Status& s) {
+  if (!s) fail(s.error().text());
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string utc(std::int64_t t) {
+  if (t <= 0) return "never";
+  const auto tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::int64_t parse_time(const std::string& text, const char* option) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec == std::errc() && end == text.data() + text.size()) return v;
+  std::tm tm{};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%d", &tm);
+  if (rest != nullptr && *rest == 'T') rest = strptime(rest, "T%H:%M:%S", &tm);
+  if (rest != nullptr && *rest == 'Z') ++rest;
+  if (rest == nullptr || *rest != '\0') {
+    fail(std::string(option) + ": \"" + text +
+         "\" is not unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+  }
+  return static_cast<std::int64_t>(timegm(&tm));
+}
+
+server::ServerConfig config_from(const std::string& path) {
+  return ok(server::load_server_config(path));
+}
+
+std::unique_ptr<server::SqliteStore> open_store(const server::ServerConfig& c) {
+  return ok(server::SqliteStore::open(c.database.path));
+}
+
+CLI::Option* as_serial(CLI::Option* option) {
+  return option->transform([](std::string text) { return core::topic::canonical_serial(text); }, "",
+                           "serial");
+}
+
+std::string actor_of(const std::string& given) {
+  if (!given.empty()) return given;
+  const char* user = std::getenv("SUDO_USER");
+  if (user == nullptr) user = std::getenv("USER");
+  return user != nullptr ? user : "unknown";
+}
+
+server::usecase::Actor cli_actor() {
+  return {actor_of(""), "cli"};
+}
+
+}  // namespace ml::server_app

@@ -1,0 +1,67 @@
+// Helpers shared by the meterlogger-server subcommands: failure, time, the configuration and the
+// store, serial options, the acting user. Each cmd_*.cpp adds one group of subcommands; they
+// call the use cases of src/server/usecases/ and print what those return.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/result.hpp"
+#include "server/config.hpp"
+#include "server/sqlite_store.hpp"
+#include "server/usecases/users.hpp"
+
+#ifndef ML_VERSION
+#define ML_VERSION "dev"
+#endif
+
+namespace ml::server_app {
+
+// Thrown by a subcommand to stop with "meterlogger-server: <message>" on stderr and the status;
+// caught in main.
+struct Failure {
+  std::string message;
+  int status = 1;
+};
+[[noreturn]] void fail(const std::string& message, int status = 1);
+
+// The value, or a Failure with the error's text.
+template <class T>
+T ok(core::Result<T> r) {
+  if (!r) fail(r.error().text());
+  return std::move(r).value();
+}
+void ok(const core::Status& s);
+
+std::int64_t unix_now();
+// "YYYY-MM-DDTHH:MM:SSZ"; "never" for 0.
+std::string utc(std::int64_t t);
+// Unix seconds, or a UTC date "YYYY-MM-DD" or time "YYYY-MM-DDTHH:MM:SSZ"; fails naming
+// `option`.
+std::int64_t parse_time(const std::string& text, const char* option);
+
+server::ServerConfig config_from(const std::string& path);
+std::unique_ptr<server::SqliteStore> open_store(const server::ServerConfig& c);
+
+// Serials compare as numbers: "40" and "0000040" name the same meter (core::topic::Serial).
+CLI::Option* as_serial(CLI::Option* option);
+
+// Who runs the command: `given`, else $SUDO_USER, else $USER.
+std::string actor_of(const std::string& given);
+// The acting user of a command-line change in the admin audit log (remote "cli").
+server::usecase::Actor cli_actor();
+
+// Subcommand groups in the order --help lists them, one per cmd_*.cpp. `config` is the
+// --config option's value, read when a subcommand runs.
+void add_run_command(CLI::App& app, const std::string& config);
+void add_meter_commands(CLI::App& app, const std::string& config);
+void add_send_command(CLI::App& app, const std::string& config);
+void add_payment_commands(CLI::App& app, const std::string& config);
+void add_serve_command(CLI::App& app, const std::string& config);
+void add_user_commands(CLI::App& app, const std::string& config);
+void add_audit_command(CLI::App& app, const std::string& config);
+void add_export_command(CLI::App& app, const std::string& config);
+
+}  // namespace ml::server_app

@@ -1,0 +1,139 @@
+// The meter registry's use cases (meters.hpp).
+#include "server/usecases/meters.hpp"
+
+#include "core/bytes.hpp"
+#include "core/decimal.hpp"
+#include "core/envelope/envelope.hpp"
+#include "core/meter/kind.hpp"
+#include "core/topic/names.hpp"
+#include "core/topic/topic.hpp"
+#include "platform/crypto/random.hpp"
+
+namespace ml::server::usecase {
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+
+core::Error invalid(std::string detail) {
+  return core::make_error(core::Errc::invalid_argument, std::move(detail));
+}
+
+// Applies the given fields to `m`; returns the generated key ("" when none was made).
+core::Result<std::string> apply(const MeterFields& f, Spelling s, Meter& m) {
+  if (!f.key.empty() && f.generate_key) {
+    return invalid("give " + field("key", s) + " (32 hex digits) or " + field("generate_key", s) +
+                   ", not both");
+  }
+  std::string generated;
+  if (!f.key.empty()) {
+    auto parsed = core::envelope::parse_master_key(f.key);
+    if (!parsed) return invalid(field("key", s) + ": " + parsed.error().detail);
+    m.key_hex = core::to_hex(*parsed);
+  }
+  if (f.generate_key) {
+    auto bytes = platform::random_bytes(core::envelope::kMasterKeySize);
+    if (!bytes) return bytes.error();
+    generated = core::to_hex(*bytes);
+    m.key_hex = generated;
+  }
+  if (!f.kind.empty()) {
+    if (!core::meter::kind_from_name(f.kind)) {
+      return invalid(field("kind", s) + " must be one of " + core::meter::kind_names() +
+                     ", not \"" + f.kind + "\"");
+    }
+    m.kind = f.kind;
+  }
+  if (!f.name.empty()) m.name = f.name;
+  if (!f.group.empty()) m.group = f.group;
+  if (!f.setup_value.empty()) {
+    auto v = core::Decimal::parse(f.setup_value);
+    if (!v || v->negative) {
+      return invalid(field("setup_value", s) + " must be a non-negative decimal (kWh), not \"" +
+                     f.setup_value + "\"");
+    }
+    m.setup_value = v->to_string();
+  }
+  if (f.valve) m.valve_installed = *f.valve;
+  return generated;
+}
+
+}  // namespace
+
+core::Result<NewMeter> build_meter(const AddMeter& request, std::int64_t now) {
+  auto serial = core::topic::Serial::parse(request.serial);
+  if (!serial) return invalid("serial \"" + request.serial + "\": " + serial.error().detail);
+  const auto& f = request.fields;
+  if (f.key.empty() && !f.generate_key) {
+    return invalid("give " + field("key", request.spelling) + " (32 hex digits) or " +
+                   field("generate_key", request.spelling));
+  }
+  NewMeter out;
+  out.meter.serial = serial->canonical().text();
+  out.meter.kind = core::meter::info(core::meter::kDefaultKind).name;
+  out.meter.created = now;
+  auto generated = apply(f, request.spelling, out.meter);
+  if (!generated) return generated.error();
+  out.generated_key = std::move(generated).value();
+  return out;
+}
+
+core::Status add_meter(ServerStore& store, const NewMeter& meter) {
+  return store.add_meter(meter.meter);
+}
+
+core::Result<NewMeter> update_meter(ServerStore& store, const UpdateMeter& request) {
+  auto m = store.meter(request.serial);
+  if (!m) return m.error();
+  if (!*m) return invalid("no meter " + request.serial);
+  NewMeter out{std::move(**m), ""};
+  auto generated = apply(request.fields, request.spelling, out.meter);
+  if (!generated) return generated.error();
+  out.generated_key = std::move(generated).value();
+  ML_TRY(store.update_meter(out.meter));
+  return out;
+}
+
+core::Status remove_meter(ServerStore& store, const std::string& serial) {
+  return store.remove_meter(serial);
+}
+
+core::Result<std::vector<StoredSample>> rate_window(ServerStore& store, const std::string& serial) {
+  auto latest = store.latest_sample(serial);
+  if (!latest) return latest.error();
+  std::vector<StoredSample> out;
+  if (!*latest) return out;
+  auto first = store.first_sample_since(serial, (*latest)->time - kDay);
+  if (!first) return first.error();
+  if (*first && (*first)->time < (*latest)->time) out.push_back(std::move(**first));
+  out.push_back(std::move(**latest));
+  return out;
+}
+
+core::Result<MeterReport> show_meter(ServerStore& store, const std::string& serial) {
+  auto m = store.meter(serial);
+  if (!m) return m.error();
+  if (!*m) return invalid("no meter " + serial);
+  MeterReport r;
+  r.meter = std::move(**m);
+  auto diag = store.diagnostics(serial);
+  if (!diag) return diag.error();
+  for (const auto& [fn, v] : *diag)
+    r.diagnostics[fn] = {core::topic::masked_reply(fn, v.first), v.second};
+  auto entries = store.payments(serial);
+  if (!entries) return entries.error();
+  auto limit = open_until_limit(r.meter, *entries);
+  if (!limit) return limit.error();
+  auto total = paid(*entries);
+  if (!total) return total.error();
+  r.paid = total->to_string();
+  r.open_until = limit->to_string();
+  auto window = rate_window(store, serial);
+  if (!window) return window.error();
+  r.remaining = remaining(*limit, *window, r.meter.kind == "water");
+  auto rejected = store.rejections_for(serial);
+  if (!rejected) return rejected.error();
+  r.rejected = std::move(rejected).value();
+  return r;
+}
+
+}  // namespace ml::server::usecase

@@ -1,0 +1,26 @@
+// How a front door names a request's fields in the use cases' error texts: the HTTP API as its
+// JSON keys ("setup_value", docs/api.md), the command line as its options ("--setup-value",
+// `meterlogger-server --help`). The use cases take the spelling with the request, so one
+// check gives each front door the text its users typed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ml::server::usecase {
+
+enum class Spelling : std::uint8_t { json, option };
+
+// The options that are not the JSON key with "--" before it and "-" for "_".
+struct OptionName {
+  std::string_view field;
+  std::string_view option;
+};
+inline constexpr std::array<OptionName, 1> kOptionNames{{{"timeout_s", "--timeout"}}};
+
+// `name` (a JSON key) as `spelling` writes it.
+std::string field(std::string_view name, Spelling spelling);
+
+}  // namespace ml::server::usecase

@@ -1,0 +1,96 @@
+// The dashboard users' use cases (users.hpp).
+#include "server/usecases/users.hpp"
+
+#include <sstream>
+
+#include "password/password.hpp"
+
+namespace ml::server::usecase {
+namespace {
+
+core::Error invalid(std::string detail) {
+  return core::make_error(core::Errc::invalid_argument, std::move(detail));
+}
+
+core::Status audit(ServerStore& store, const Actor& actor, std::int64_t now,
+                   const std::string& action, const std::string& detail) {
+  return store.audit_admin({0, now, actor.name, actor.remote, action, "", detail});
+}
+
+core::Result<std::string> new_hash(const PasswordSource& password) {
+  auto clear = password();
+  if (!clear) return clear.error();
+  return hash_new_password(*clear);
+}
+
+}  // namespace
+
+core::Result<std::string> hash_new_password(const std::string& password) {
+  if (password.size() < 8) return invalid("the password must have at least 8 characters");
+  std::string hash;
+  if (!password::hash_password(password, &hash)) {
+    return core::make_error(core::Errc::invalid_argument, hash);
+  }
+  return hash;
+}
+
+core::Status add_user(ServerStore& store, const AddUser& request, const PasswordSource& password,
+                      const Actor& actor, std::int64_t now) {
+  const Spelling s = request.spelling;
+  if (request.name.empty() || request.name.size() > 64) {
+    return invalid("the user name must have 1..64 characters");
+  }
+  // "(unknown)" in the audit log is a failed login with a name that is no user.
+  if (request.name.front() == '(') return invalid("a user name must not begin with \"(\"");
+  if (request.role != "admin" && request.role != "viewer") {
+    return invalid(field("role", s) + " must be admin or viewer");
+  }
+  User u;
+  u.name = request.name;
+  u.role = request.role;
+  std::stringstream list(request.groups);
+  for (std::string g; std::getline(list, g, ',');) {
+    if (!g.empty()) u.groups.push_back(g);
+  }
+  if (u.role == "admin" && u.groups.empty()) {
+    return invalid("an admin needs " + field("groups", s) +
+                   ": the meter groups it may change (\"*\" for every group)");
+  }
+  if (u.role == "viewer" && !u.groups.empty()) {
+    return invalid(field("groups", s) + " is for admins only");
+  }
+  auto existing = store.user(u.name);
+  if (!existing) return existing.error();
+  if (*existing) return invalid("user " + u.name + " exists already");
+  auto hash = new_hash(password);
+  if (!hash) return hash.error();
+  u.password_hash = std::move(hash).value();
+  u.created = now;
+  ML_TRY(store.add_user(u));
+  return audit(store, actor, now, "user.add", u.name + " " + u.role + " " + request.groups);
+}
+
+core::Status set_password(ServerStore& store, const std::string& name,
+                          const PasswordSource& password, const Actor& actor, std::int64_t now) {
+  auto existing = store.user(name);
+  if (!existing) return existing.error();
+  if (!*existing) return invalid("no user " + name);
+  auto hash = new_hash(password);
+  if (!hash) return hash.error();
+  ML_TRY(store.set_password(name, *hash));
+  return audit(store, actor, now, "user.passwd", name);
+}
+
+core::Status remove_user(ServerStore& store, const std::string& name, const Actor& actor,
+                         std::int64_t now) {
+  ML_TRY(store.remove_user(name));
+  return audit(store, actor, now, "user.remove", name);
+}
+
+core::Status unlock_user(ServerStore& store, const std::string& name, const Actor& actor,
+                         std::int64_t now) {
+  ML_TRY(store.unlock_user(name, now));
+  return audit(store, actor, now, "user.unlock", name);
+}
+
+}  // namespace ml::server::usecase
