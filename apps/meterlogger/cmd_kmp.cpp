@@ -109,7 +109,8 @@ struct KmpDecodeOptions {
   std::uint64_t heap = 0;
 };
 
-// Prints the v2 sample text (spec §6.2) the original firmware would publish for this reply.
+// Prints the v2 sample text (docs/protocols/sample.md, "Format") the original firmware would
+// publish for this reply.
 void print_sample(const core::kmp::Frame& f, const KmpDecodeOptions& o) {
   const auto regs = or_fail(core::kmp::decode_register_reply(f));
   core::sample::Reading r = core::sample::reading_from_kmp(regs, o.flow_meter);

@@ -45,7 +45,8 @@ struct OutboxConfig {
 struct PulseConfig {
   std::string input;              // "gpio:CHIP:LINE" (libgpiod) or "sim:/path/socket"
   std::uint32_t per_unit = 1000;  // pulses per kWh (electricity) or per m3 (water)
-  bool width_filter = true;       // accept only 80–120 ms pulses (spec §5.1); off for water
+  bool width_filter =
+      true;  // accept only 80–120 ms pulses (docs/agent.md, "Pulse meters"); off for water
   std::uint32_t min_width_ms = 80;
   std::uint32_t max_width_ms = 120;
 };

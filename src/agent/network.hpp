@@ -1,6 +1,6 @@
-// The agent's network settings and the Wi-Fi commands of spec §9 (`ssid`, `rssi`, `scan`,
-// `set_ssid`, `set_pwd`, `set_ssid_pwd`, `wifi_status`, `reconnect`, `start_ap`, `stop_ap`,
-// `ap_status`, `set_ap_mesh_pwd`) over a network backend:
+// The agent's network settings and the Wi-Fi commands (docs/agent.md, "Network settings") (`ssid`,
+// `rssi`, `scan`, `set_ssid`, `set_pwd`, `set_ssid_pwd`, `wifi_status`, `reconnect`, `start_ap`,
+// `stop_ap`, `ap_status`, `set_ap_mesh_pwd`) over a network backend:
 //
 // - NmcliBackend ("networkmanager") drives NetworkManager with `nmcli` (argv, never a shell;
 //   terse output; a timeout per call). The station is one NetworkManager profile the agent owns
@@ -179,7 +179,7 @@ struct NetworkOutcome {
 };
 
 // Carries out one network command for the device `serial` (used for the access point's SSID).
-// Replies as the original (spec §9):
+// Replies as the original (docs/agent.md, "Network settings"):
 //   ssid            `ssid` -> the SSID ("" when none or unknown)
 //   rssi            `rssi` -> dBm, 31 when unknown or nmcli failed
 //   scan            one `scan_result` per network (HEAD format); none from "none"

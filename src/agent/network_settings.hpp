@@ -19,9 +19,9 @@ struct NetworkSettings {
   // radios then leave the station network while the access point runs.
   std::string ap_interface;
   std::string ap_profile = "meterlogger-ap";  // the NetworkManager profile for the access point
-  std::string ap_ssid;                        // empty: `mesh-<serial>` as the original (§13.4)
-  std::string ap_address = "10.0.5.1/24";     // NetworkManager shares the uplink (NAT, DHCP)
-  std::chrono::milliseconds timeout{30000};   // for each nmcli call
+  std::string ap_ssid;                     // empty: `mesh-<serial>` as the original (docs/agent.md)
+  std::string ap_address = "10.0.5.1/24";  // NetworkManager shares the uplink (NAT, DHCP)
+  std::chrono::milliseconds timeout{30000};  // for each nmcli call
 };
 
 // Checks the settings; errors (config_invalid) name the key: "network.backend: must be …".

@@ -1,5 +1,6 @@
 // Facts about the machine the agent runs on, in the forms the original's diagnostic commands
-// reply with (spec §9): free memory, supply voltage, chip and flash ids, flash size, boot id.
+// reply with (docs/agent.md, "Commands"): free memory, supply voltage, chip and flash ids, flash
+// size, boot id.
 #pragma once
 
 #include <cstdint>

@@ -32,7 +32,8 @@ struct Meter {
   std::int64_t offline_since = 0;
 };
 
-// Sample keys of spec §6 stored as columns (exact text; NULL when absent or NaN).
+// Sample keys (docs/protocols/sample.md, "Format") stored as columns (exact text; NULL when absent
+// or NaN).
 inline constexpr std::string_view kSampleKeys[] = {"heap",  "t1",      "t2", "t3", "tdif",
                                                    "flow1", "effect1", "hr", "v1", "e1"};
 
