@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/ascii.hpp"
+
 namespace ml::server {
 namespace {
 
@@ -57,14 +59,6 @@ bool trusted_address(const Network& address, const std::vector<Network>& network
   return false;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 core::Result<Network> parse_network(std::string_view text) {
@@ -91,7 +85,7 @@ core::Result<Network> parse_network(std::string_view text) {
 
 bool is_inside(std::string_view address, const std::vector<Network>& networks) {
   Network a;
-  return parse_address(trim(address), a) && trusted_address(a, networks);
+  return parse_address(core::trim_blanks(address), a) && trusted_address(a, networks);
 }
 
 std::string client_address(std::string_view peer, std::string_view forwarded,
@@ -103,8 +97,8 @@ std::string client_address(std::string_view peer, std::string_view forwarded,
   std::string client(peer);
   for (int hop = 0; hop < kMaxHops && !forwarded.empty(); ++hop) {
     const auto comma = forwarded.rfind(',');
-    const auto item =
-        trim(comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
+    const auto item = core::trim_blanks(
+        comma == std::string_view::npos ? forwarded : forwarded.substr(comma + 1));
     Network a;
     if (!parse_address(item, a)) break;
     client = std::string(item);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/ascii.hpp"
 #include "core/topic/names.hpp"
 
 namespace ml::core::cron {
@@ -42,15 +43,6 @@ const FieldInfo& info(FieldKind kind) {
   return kFields.at(static_cast<std::size_t>(kind));
 }
 
-// A printable excerpt of untrusted text for an error message.
-std::string quoted(std::string_view s) {
-  std::string out = "'";
-  for (char c : s.substr(0, 40))
-    out += (c >= ' ' && c <= '~') ? c : '?';
-  if (s.size() > 40) out += "...";
-  return out + "'";
-}
-
 Error field_error(FieldKind kind, const std::string& what) {
   return make_error(Errc::cron_invalid, std::string(info(kind).name) + ": " + what);
 }
@@ -74,11 +66,11 @@ Result<int> field_number(FieldKind kind, std::string_view s, std::string_view it
   const FieldInfo& f = info(kind);
   const auto n = parse_number(s);
   if (!n) {
-    if (s.empty()) return field_error(kind, "a number is missing in " + quoted(item));
-    return field_error(kind, quoted(s) + " is not a number");
+    if (s.empty()) return field_error(kind, "a number is missing in " + core::quoted_excerpt(item));
+    return field_error(kind, core::quoted_excerpt(s) + " is not a number");
   }
   if (*n < f.min || *n > f.max) {
-    const std::string shown = *n >= 1000 ? quoted(s) : std::to_string(*n);
+    const std::string shown = *n >= 1000 ? core::quoted_excerpt(s) : std::to_string(*n);
     return field_error(kind, shown + " is out of range " + range_text(f));
   }
   return *n;
@@ -95,12 +87,14 @@ Result<std::uint64_t> parse_item(FieldKind kind, std::string_view item) {
     const std::string_view step_text = item.substr(slash + 1);
     const auto s = parse_number(step_text);
     if (!s) {
-      if (step_text.empty()) return field_error(kind, "a step is missing in " + quoted(item));
-      return field_error(kind, "step " + quoted(step_text) + " is not a number");
+      if (step_text.empty())
+        return field_error(kind, "a step is missing in " + core::quoted_excerpt(item));
+      return field_error(kind, "step " + core::quoted_excerpt(step_text) + " is not a number");
     }
-    if (*s == 0) return field_error(kind, "step 0 in " + quoted(item) + " is not allowed");
+    if (*s == 0)
+      return field_error(kind, "step 0 in " + core::quoted_excerpt(item) + " is not allowed");
     if (*s > f.max) {
-      const std::string shown = *s >= 1000 ? quoted(step_text) : std::to_string(*s);
+      const std::string shown = *s >= 1000 ? core::quoted_excerpt(step_text) : std::to_string(*s);
       return field_error(kind, "step " + shown + " is out of range 1-" + std::to_string(f.max));
     }
     step = *s;
@@ -113,9 +107,10 @@ Result<std::uint64_t> parse_item(FieldKind kind, std::string_view item) {
       auto n = field_number(kind, range, item);
       if (!n) return n.error();
       if (range.size() != item.size()) {
-        return field_error(kind, quoted(item) + " has a step without a range (write " +
-                                     std::string(range) + "-" + std::to_string(f.max) + "/" +
-                                     std::to_string(step) + " or */" + std::to_string(step) + ")");
+        return field_error(kind, core::quoted_excerpt(item) +
+                                     " has a step without a range (write " + std::string(range) +
+                                     "-" + std::to_string(f.max) + "/" + std::to_string(step) +
+                                     " or */" + std::to_string(step) + ")");
       }
       first = last = *n;
     } else {
@@ -256,7 +251,8 @@ Result<Job> parse_set_cron(std::string_view argument) {
     std::string allowed;
     for (std::string_view c : kCommands)
       allowed += (allowed.empty() ? "" : ", ") + std::string(c);
-    return make_error(Errc::cron_bad_command, quoted(command) + " (cron runs " + allowed + ")");
+    return make_error(Errc::cron_bad_command,
+                      core::quoted_excerpt(command) + " (cron runs " + allowed + ")");
   }
   job.command = std::string(command);
 
