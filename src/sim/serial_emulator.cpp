@@ -37,7 +37,12 @@ SerialEmulator::SerialEmulator(asio::io_context& io, CommonOptions options, std:
                                        opts_.volume_ml, opts_.operating_ds}),
       faults_(opts_.faults),
       alive_(std::make_shared<bool>(true)) {
-  if (opts_.frozen) clock_.set_frozen(true, WallClock::now());
+  if (opts_.frozen) {
+    // Frozen at exactly the start time, not at the time it took to get here.
+    const auto wall = WallClock::now();
+    clock_.set_time(opts_.start_ms, wall);
+    clock_.set_frozen(true, wall);
+  }
 }
 
 SerialEmulator::~SerialEmulator() {
