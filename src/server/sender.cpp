@@ -50,65 +50,73 @@ core::Status check_against_ledger(ServerStore& store, const Payment& entry, std:
   return core::Ok{};
 }
 
-}  // namespace
+// The entry `id`, or an error naming it when there is none.
+core::Result<Payment> existing_payment(ServerStore& store, std::int64_t id) {
+  auto old = store.payment(id);
+  if (!old) return old.error();
+  if (!*old) {
+    return core::make_error(core::Errc::invalid_argument, "no payment #" + std::to_string(id));
+  }
+  return std::move(**old);
+}
 
-core::Result<LedgerChange> add_payment(ServerStore& store, const Payment& payment,
-                                       const std::string& actor, std::int64_t now) {
+// What a change to the ledger did: the new entry's id (0: none) and the meter it was for.
+struct Changed {
+  std::int64_t id = 0;
+  std::string serial;
+};
+
+// Runs `change` and queues the meter's new open_until in one transaction.
+template <class Change>
+core::Result<LedgerChange> change_ledger(ServerStore& store, std::int64_t now, Change change) {
   LedgerChange out;
   auto done = store.write_transaction([&]() -> core::Status {
-    ML_TRY(check_against_ledger(store, payment, 0));
-    auto id = store.add_payment(payment, actor, now);
-    if (!id) return id.error();
-    auto limit = queue_open_until(store, payment.serial, now);
+    core::Result<Changed> changed = change();
+    if (!changed) return changed.error();
+    auto limit = queue_open_until(store, changed->serial, now);
     if (!limit) return limit.error();
-    out = {*id, *limit};
+    out = {changed->id, *limit};
     return core::Ok{};
   });
   if (!done) return done.error();
   return out;
+}
+
+}  // namespace
+
+core::Result<LedgerChange> add_payment(ServerStore& store, const Payment& payment,
+                                       const std::string& actor, std::int64_t now) {
+  return change_ledger(store, now, [&]() -> core::Result<Changed> {
+    ML_TRY(check_against_ledger(store, payment, 0));
+    auto id = store.add_payment(payment, actor, now);
+    if (!id) return id.error();
+    return Changed{*id, payment.serial};
+  });
 }
 
 core::Result<LedgerChange> correct_payment(ServerStore& store, std::int64_t id,
                                            const Payment& replacement, const std::string& actor,
                                            std::int64_t now) {
-  LedgerChange out;
-  auto done = store.write_transaction([&]() -> core::Status {
-    auto old = store.payment(id);
+  return change_ledger(store, now, [&]() -> core::Result<Changed> {
+    auto old = existing_payment(store, id);
     if (!old) return old.error();
-    if (!*old) {
-      return core::make_error(core::Errc::invalid_argument, "no payment #" + std::to_string(id));
-    }
     Payment p = replacement;
-    p.serial = (*old)->serial;
+    p.serial = old->serial;
     ML_TRY(check_against_ledger(store, p, id));
     auto fresh = store.correct_payment(id, p, actor, now);
     if (!fresh) return fresh.error();
-    auto limit = queue_open_until(store, p.serial, now);
-    if (!limit) return limit.error();
-    out = {*fresh, *limit};
-    return core::Ok{};
+    return Changed{*fresh, p.serial};
   });
-  if (!done) return done.error();
-  return out;
 }
 
 core::Result<LedgerChange> void_payment(ServerStore& store, std::int64_t id,
                                         const std::string& actor, std::int64_t now) {
-  LedgerChange out;
-  auto done = store.write_transaction([&]() -> core::Status {
-    auto old = store.payment(id);
+  return change_ledger(store, now, [&]() -> core::Result<Changed> {
+    auto old = existing_payment(store, id);
     if (!old) return old.error();
-    if (!*old) {
-      return core::make_error(core::Errc::invalid_argument, "no payment #" + std::to_string(id));
-    }
     ML_TRY(store.void_payment(id, actor, now));
-    auto limit = queue_open_until(store, (*old)->serial, now);
-    if (!limit) return limit.error();
-    out = {0, *limit};
-    return core::Ok{};
+    return Changed{0, old->serial};
   });
-  if (!done) return done.error();
-  return out;
 }
 
 Sender::Sender(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config,

@@ -705,22 +705,29 @@ async function valveCommand(command) {
   if (command === 'close' && !window.confirm(`Close the valve of ${name}? The heating stops until it is opened again.`)) {
     return;
   }
-  const buttons = [$('valve-open'), $('valve-close')];
-  for (const b of buttons) b.disabled = true;
+  await queueCommand(s, { command }, msg, [$('valve-open'), $('valve-close')]);
+}
+
+// Queues a command for the meter of `s` and says in `msg` how it went; `controls` are disabled
+// meanwhile. True when it was queued.
+async function queueCommand(s, body, msg, controls) {
+  for (const b of controls) b.disabled = true;
   msg.classList.remove('error', 'ok');
-  msg.textContent = `Sending ${command}…`;
+  msg.textContent = `Sending ${body.command}…`;
   try {
-    const r = await api.post(api.meterPath(s.serial, '/commands'), { command });
-    if (s !== st) return;
+    const r = await api.post(api.meterPath(s.serial, '/commands'), body);
+    if (s !== st) return false;
     msg.classList.add('ok');
-    msg.textContent = `${command} queued (command ${r.id}); the meter gets it when it is online.`;
+    msg.textContent = `${body.command} queued (command ${r.id}); the meter gets it when it is online.`;
     loadCommands(s);
+    return true;
   } catch (err) {
-    if (err.status === 401 || s !== st) return;
+    if (err.status === 401 || s !== st) return false;
     msg.classList.add('error');
     msg.textContent = err.message;
+    return false;
   } finally {
-    for (const b of buttons) if (b.isConnected) b.disabled = false;
+    for (const b of controls) if (b.isConnected) b.disabled = false;
   }
 }
 
@@ -780,23 +787,8 @@ async function wireCommandForm(s) {
     ev.preventDefault();
     const command = select.value;
     if (!byName.has(command)) return;
-    send.disabled = true;
-    msg.classList.remove('error', 'ok');
-    msg.textContent = `Sending ${command}…`;
-    try {
-      const r = await api.post(api.meterPath(s.serial, '/commands'), { command, argument: arg.value });
-      if (s !== st) return;
-      msg.classList.add('ok');
-      msg.textContent = `${command} queued (command ${r.id}); the meter gets it when it is online.`;
-      if (byName.get(command).secret) arg.value = '';
-      loadCommands(s);
-    } catch (err) {
-      if (err.status === 401 || s !== st) return;
-      msg.classList.add('error');
-      msg.textContent = err.message;
-    } finally {
-      if (send.isConnected) send.disabled = false;
-    }
+    const queued = await queueCommand(s, { command, argument: arg.value }, msg, [send]);
+    if (queued && byName.get(command).secret) arg.value = '';
   });
 }
 
