@@ -120,8 +120,9 @@ core::Status apply_faults_json(FaultConfig& f, const nlohmann::json& j) {
   }
   for (const auto& [key, v] : j.items()) {
     if (key == "cmd" || key == "reset") continue;
-    const auto field = std::find_if(kFaultFields.begin(), kFaultFields.end(),
-                                    [&](const FaultField& ff) { return ff.name == key; });
+    const auto field =
+        std::find_if(kFaultFields.begin(), kFaultFields.end(),
+                     [&name = key](const FaultField& ff) { return ff.name == name; });
     if (field == kFaultFields.end()) {
       std::string known;
       for (const FaultField& ff : kFaultFields)
