@@ -31,6 +31,9 @@ TEST(Cookie, IgnoresSpacesAndTabsAroundPairsAndValues) {
 TEST(Cookie, QuotedValuesLoseTheirQuotes) {
   EXPECT_EQ(cookie_value("ml_session=\"abc\"", "ml_session"), "abc");
   EXPECT_EQ(cookie_value("ml_session=\"\"; x=1", "ml_session"), "");
+  // Blanks inside the quotes are the value's own (found by fuzz_cookie).
+  EXPECT_EQ(cookie_value("ml_session=\"\t\"", "ml_session"), "\t");
+  EXPECT_EQ(cookie_value("ml_session= \" a \" ", "ml_session"), " a ");
   // A lone quote is not a quoted value.
   EXPECT_EQ(cookie_value("ml_session=\"", "ml_session"), "\"");
 }
