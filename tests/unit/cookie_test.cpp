@@ -39,6 +39,7 @@ TEST(Cookie, QuotedValuesLoseTheirQuotes) {
 }
 
 TEST(Cookie, PairsWithoutEqualsAreSkipped) {
+  EXPECT_EQ(cookie_value(";;;=;ml_session", "ml_session"), "");
   EXPECT_EQ(cookie_value("ml_session; ml_session=abc", "ml_session"), "abc");
   EXPECT_EQ(cookie_value(";;;=;ml_session", "ml_session"), "");
   EXPECT_EQ(cookie_value(";;;", "ml_session"), "");

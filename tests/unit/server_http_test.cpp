@@ -119,16 +119,6 @@ TEST(ClientAddress, XForwardedForOnlyFromATrustedPeer) {
   EXPECT_FALSE(parse_network("10.0.0.0/").ok());
 }
 
-TEST(CookieHeader, FindsTheSessionAmongOthers) {
-  EXPECT_EQ(cookie_value("ml_session=abc", "ml_session"), "abc");
-  EXPECT_EQ(cookie_value("theme=dark; ml_session=abc ; x=1", "ml_session"), "abc");
-  EXPECT_EQ(cookie_value("xml_session=abc", "ml_session"), "");
-  EXPECT_EQ(cookie_value("", "ml_session"), "");
-  EXPECT_EQ(cookie_value(";;;=;ml_session", "ml_session"), "");
-  // Bounded: a cookie beyond the first 8 KiB is not read.
-  EXPECT_EQ(cookie_value(std::string(9000, ' ') + "; ml_session=abc", "ml_session"), "");
-}
-
 TEST(SeriesResolution, AutoFollowsTheSpan) {
   const std::int64_t day = 86400;
   EXPECT_EQ(pick_resolution("auto", 0, 3 * day).value(), Resolution::raw);

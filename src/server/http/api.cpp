@@ -184,10 +184,6 @@ json session_json(const User& u, const Session& s) {
 
 }  // namespace
 
-std::string cookie_value(std::string_view header, std::string_view name) {
-  return platform::http::cookie_value(header, name);
-}
-
 bool can_admin(const User& user, const std::string& group) {
   if (user.role != "admin") return false;
   return std::any_of(user.groups.begin(), user.groups.end(),
@@ -285,7 +281,7 @@ Response Api::dispatch(const Request& r) {
 }
 
 std::optional<Api::Caller> Api::caller_of(const Request& r) {
-  const std::string token = cookie_value(r.cookie, kSessionCookie);
+  const std::string token = platform::http::cookie_value(r.cookie, kSessionCookie);
   if (!is_token(token)) return std::nullopt;
   const std::string id = token_hash(token);
   auto s = store().session(id);

@@ -48,9 +48,6 @@ struct Response {
   std::function<bool(std::string& out)> stream;
 };
 
-// The value of cookie `name` in a Cookie header; "" when absent (bounded: at most 8 KiB read).
-std::string cookie_value(std::string_view header, std::string_view name);
-
 class Api {
  public:
   using Now = std::function<std::int64_t()>;
