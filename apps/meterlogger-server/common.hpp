@@ -10,7 +10,7 @@
 
 #include "core/result.hpp"
 #include "server/config.hpp"
-#include "server/sqlite_store.hpp"
+#include "server/sqlite/store.hpp"
 #include "server/usecases/users.hpp"
 
 #ifndef ML_VERSION

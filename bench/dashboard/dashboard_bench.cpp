@@ -44,7 +44,7 @@
 #include "server/config.hpp"
 #include "server/http/api.hpp"
 #include "server/http/server.hpp"
-#include "server/sqlite_store.hpp"
+#include "server/sqlite/store.hpp"
 
 using namespace ml;
 using Clock = std::chrono::steady_clock;

@@ -45,7 +45,7 @@
 
 #include "core/sample/sample.hpp"
 #include "password/password.hpp"
-#include "server/sqlite_store.hpp"
+#include "server/sqlite/store.hpp"
 
 using namespace ml;
 using Clock = std::chrono::steady_clock;

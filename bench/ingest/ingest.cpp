@@ -26,7 +26,7 @@
 #include "platform/crypto/random.hpp"
 #include "platform/mqtt/client.hpp"
 #include "platform/sqlite/db.hpp"
-#include "server/sqlite_store.hpp"
+#include "server/sqlite/store.hpp"
 
 using namespace ml;
 using Clock = std::chrono::steady_clock;

@@ -13,7 +13,7 @@
 
 #include "password/password.hpp"
 #include "server/http/api.hpp"
-#include "server/sqlite_store.hpp"
+#include "server/sqlite/store.hpp"
 
 using namespace ml::server;
 

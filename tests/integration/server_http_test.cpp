@@ -23,7 +23,7 @@
 #include "harness.hpp"
 #include "mqtt_support.hpp"
 #include "platform/sqlite/db.hpp"
-#include "server/sqlite_store.hpp"
+#include "server/sqlite/store.hpp"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)

@@ -13,7 +13,7 @@
 #include "server/config.hpp"
 #include "server/http/api.hpp"
 #include "server/http/views.hpp"
-#include "server/sqlite_store.hpp"
+#include "server/sqlite/store.hpp"
 #include "sim_support.hpp"
 
 namespace ml::server::http::api_unit {

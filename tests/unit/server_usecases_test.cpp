@@ -5,7 +5,7 @@
 
 #include <set>
 
-#include "server/sqlite_store.hpp"
+#include "server/sqlite/store.hpp"
 #include "server/usecases/commands.hpp"
 #include "server/usecases/meters.hpp"
 #include "server/usecases/payments.hpp"

@@ -1,4 +1,5 @@
-// ServerStore on SQLite: one file, WAL, synchronous=FULL, numbered migrations applied at open.
+// ServerStore on SQLite: one file, WAL, synchronous=FULL, numbered migrations applied at open
+// (store.cpp); one source file per focused interface (meters, samples, commands, ledger, users).
 #pragma once
 
 #include <memory>

@@ -1,0 +1,103 @@
+// SqliteStore: the meters (store/meters.hpp).
+#include "server/sqlite/rows.hpp"
+#include "server/sqlite/store.hpp"
+
+namespace ml::server {
+namespace {
+
+namespace sq = platform::sqlite;
+using namespace sqlite_rows;
+
+Meter read_meter(const sq::Statement& q) {
+  Meter m;
+  m.serial = q.text(0);
+  m.key_hex = q.text(1);
+  m.name = q.text(2);
+  m.kind = q.text(3);
+  m.group = q.text(4);
+  m.setup_value = q.text(5);
+  m.valve_installed = q.int64(6) != 0;
+  m.last_sample_time = q.int64(7);
+  m.created = q.int64(8);
+  m.offline_since = q.int64(9);
+  return m;
+}
+
+constexpr const char* kMeterColumns =
+    "serial, key, name, kind, grp, setup_value, valve_installed, last_sample_time, created, "
+    "offline_since";
+constexpr const char* kMeterInsertColumns =
+    "serial, key, name, kind, grp, setup_value, valve_installed, last_sample_time, created";
+
+}  // namespace
+
+// ---- meters ----
+
+core::Status SqliteStore::add_meter(const Meter& m) {
+  auto q = db_.prepare(std::string("INSERT INTO meters(") + kMeterInsertColumns +
+                       ") VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(serial) DO NOTHING");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, m.serial)
+             .bind(2, m.key_hex)
+             .bind(3, m.name)
+             .bind(4, m.kind)
+             .bind(5, m.group)
+             .bind(6, m.setup_value)
+             .bind(7, std::int64_t{m.valve_installed ? 1 : 0})
+             .bind(8, m.last_sample_time)
+             .bind(9, m.created)
+             .run());
+  if (db_.changes() == 0) {
+    return core::make_error(core::Errc::invalid_argument, "meter " + m.serial + " exists already");
+  }
+  return core::Ok{};
+}
+
+core::Status SqliteStore::update_meter(const Meter& m) {
+  auto q = db_.prepare(
+      "UPDATE meters SET key=?, name=?, kind=?, grp=?, setup_value=?, valve_installed=? "
+      "WHERE serial=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, m.key_hex)
+             .bind(2, m.name)
+             .bind(3, m.kind)
+             .bind(4, m.group)
+             .bind(5, m.setup_value)
+             .bind(6, std::int64_t{m.valve_installed ? 1 : 0})
+             .bind(7, m.serial)
+             .run());
+  if (db_.changes() == 0) {
+    return core::make_error(core::Errc::invalid_argument, "no meter " + m.serial);
+  }
+  return core::Ok{};
+}
+
+core::Status SqliteStore::remove_meter(const std::string& serial) {
+  auto q = db_.prepare("DELETE FROM meters WHERE serial=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, serial).run());
+  if (db_.changes() == 0) {
+    return core::make_error(core::Errc::invalid_argument, "no meter " + serial);
+  }
+  return core::Ok{};
+}
+
+core::Result<std::optional<Meter>> SqliteStore::meter(const std::string& serial) {
+  auto q = db_.prepare(std::string("SELECT ") + kMeterColumns + " FROM meters WHERE serial=?");
+  if (!q) return q.error();
+  q->bind(1, serial);
+  auto row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<Meter>{};
+  return std::optional<Meter>(read_meter(*q));
+}
+
+core::Result<std::vector<Meter>> SqliteStore::meters() {
+  auto q = db_.prepare(std::string("SELECT ") + kMeterColumns + " FROM meters ORDER BY serial");
+  if (!q) return q.error();
+  std::vector<Meter> out;
+  ML_TRY(each_row(*q, [&] { out.push_back(read_meter(*q)); }));
+  return out;
+}
+
+}  // namespace ml::server

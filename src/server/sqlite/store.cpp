@@ -1,0 +1,230 @@
+// SqliteStore: opening the file, the schema's migrations, transactions and the statement cache.
+// The interfaces' methods are in meters.cpp, samples.cpp, commands.cpp, ledger.cpp, users.cpp.
+#include "server/sqlite/store.hpp"
+
+#include <filesystem>
+
+namespace ml::server {
+namespace {
+
+namespace sq = platform::sqlite;
+
+constexpr std::string_view kMigrations[] = {
+    // 1: meters, samples, rollups, diagnostics, events, rejections
+    R"(CREATE TABLE meters(
+         serial TEXT PRIMARY KEY,
+         key TEXT NOT NULL,
+         name TEXT NOT NULL DEFAULT '',
+         kind TEXT NOT NULL,
+         grp TEXT NOT NULL DEFAULT '',
+         setup_value TEXT NOT NULL DEFAULT '0',
+         valve_installed INTEGER NOT NULL DEFAULT 0,
+         last_sample_time INTEGER NOT NULL DEFAULT 0,
+         created INTEGER NOT NULL);
+       CREATE TABLE samples(
+         serial TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         heap TEXT, t1 TEXT, t2 TEXT, t3 TEXT, tdif TEXT, flow1 TEXT, effect1 TEXT, hr TEXT,
+         v1 TEXT, e1 TEXT,
+         energy_kwh TEXT,
+         volume_m3 TEXT,
+         raw TEXT NOT NULL,
+         received INTEGER NOT NULL,
+         PRIMARY KEY(serial, time)) WITHOUT ROWID;
+       CREATE TABLE rollups(
+         serial TEXT NOT NULL,
+         period INTEGER NOT NULL,
+         bucket INTEGER NOT NULL,
+         samples INTEGER NOT NULL,
+         first_time INTEGER NOT NULL,
+         last_time INTEGER NOT NULL,
+         energy_first TEXT, energy_last TEXT,
+         volume_first TEXT, volume_last TEXT,
+         sums TEXT NOT NULL,
+         PRIMARY KEY(serial, period, bucket)) WITHOUT ROWID;
+       CREATE TABLE diagnostics(
+         serial TEXT NOT NULL,
+         function TEXT NOT NULL,
+         value TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         received INTEGER NOT NULL,
+         PRIMARY KEY(serial, function)) WITHOUT ROWID;
+       CREATE TABLE events(
+         id INTEGER PRIMARY KEY,
+         serial TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         kind TEXT NOT NULL,
+         detail TEXT NOT NULL);
+       CREATE INDEX events_by_serial ON events(serial, id);
+       CREATE TABLE rejections(reason TEXT PRIMARY KEY, count INTEGER NOT NULL);
+       CREATE TABLE quarantine(
+         id INTEGER PRIMARY KEY,
+         received INTEGER NOT NULL,
+         reason TEXT NOT NULL,
+         topic TEXT NOT NULL,
+         detail TEXT NOT NULL,
+         payload BLOB NOT NULL);)",
+    // 2: the command queue, the prepaid ledger and its append-only audit log
+    R"(CREATE TABLE commands(
+         id INTEGER PRIMARY KEY,
+         serial TEXT NOT NULL,
+         command TEXT NOT NULL,
+         argument TEXT NOT NULL,
+         state TEXT NOT NULL,
+         created INTEGER NOT NULL,
+         expires INTEGER NOT NULL,
+         next_send INTEGER NOT NULL,
+         sent_count INTEGER NOT NULL DEFAULT 0,
+         first_sent INTEGER NOT NULL DEFAULT 0,
+         last_sent INTEGER NOT NULL DEFAULT 0,
+         reply TEXT,
+         reply_time INTEGER NOT NULL DEFAULT 0);
+       CREATE INDEX commands_due ON commands(state, next_send);
+       CREATE INDEX commands_by_serial ON commands(serial, state, id);
+       CREATE TABLE payments(
+         id INTEGER PRIMARY KEY,
+         serial TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         amount TEXT NOT NULL,
+         price TEXT NOT NULL,
+         note TEXT NOT NULL,
+         state TEXT NOT NULL,
+         replaces INTEGER NOT NULL DEFAULT 0);
+       CREATE INDEX payments_by_serial ON payments(serial, id);
+       CREATE TABLE payments_audit(
+         id INTEGER PRIMARY KEY,
+         time INTEGER NOT NULL,
+         action TEXT NOT NULL,
+         payment_id INTEGER NOT NULL,
+         serial TEXT NOT NULL,
+         amount TEXT NOT NULL,
+         price TEXT NOT NULL,
+         note TEXT NOT NULL,
+         actor TEXT NOT NULL);
+       CREATE TRIGGER payments_audit_append_only_update BEFORE UPDATE ON payments_audit
+         BEGIN SELECT RAISE(ABORT, 'the payment audit log is append-only'); END;
+       CREATE TRIGGER payments_audit_append_only_delete BEFORE DELETE ON payments_audit
+         BEGIN SELECT RAISE(ABORT, 'the payment audit log is append-only'); END;)",
+    // 3: dashboard users, their sessions, the append-only log of what they changed
+    R"(CREATE TABLE users(
+         name TEXT PRIMARY KEY,
+         password_hash TEXT NOT NULL,
+         role TEXT NOT NULL,
+         groups TEXT NOT NULL,
+         created INTEGER NOT NULL);
+       CREATE TABLE sessions(
+         id_hash TEXT PRIMARY KEY,
+         user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+         csrf TEXT NOT NULL,
+         created INTEGER NOT NULL,
+         expires INTEGER NOT NULL,
+         remote TEXT NOT NULL);
+       CREATE INDEX sessions_by_user ON sessions(user);
+       CREATE TABLE admin_audit(
+         id INTEGER PRIMARY KEY,
+         time INTEGER NOT NULL,
+         actor TEXT NOT NULL,
+         remote TEXT NOT NULL,
+         action TEXT NOT NULL,
+         serial TEXT NOT NULL,
+         detail TEXT NOT NULL);
+       CREATE INDEX admin_audit_by_serial ON admin_audit(serial, id);
+       CREATE TRIGGER admin_audit_append_only_update BEFORE UPDATE ON admin_audit
+         BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;
+       CREATE TRIGGER admin_audit_append_only_delete BEFORE DELETE ON admin_audit
+         BEGIN SELECT RAISE(ABORT, 'the admin audit log is append-only'); END;)",
+    // 4 (issue 12, wire): the firmware defects a sample shows (core::sample::ParsedSample::quirks,
+    // e.g. "lost_digit:v1"); NULL when none. Serials compare as numbers (Serial::canonical):
+    // numeric serials stored as typed ("40") take their canonical form ("0000040"). A row whose
+    // canonical form is already taken keeps its old spelling; the append-only audit logs keep
+    // what they recorded.
+    R"(ALTER TABLE samples ADD COLUMN quirks TEXT;
+       UPDATE OR IGNORE meters SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE samples SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE rollups SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE diagnostics SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE events SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE commands SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));
+       UPDATE OR IGNORE payments SET serial = printf('%07d', CAST(serial AS INTEGER))
+         WHERE serial <> '' AND serial NOT GLOB '*[^0-9]*'
+           AND serial <> printf('%07d', CAST(serial AS INTEGER));)",
+    // 5 (issue 12, ingest): rejections by serial (a device with a wrong key, an unknown serial),
+    // and the offline
+    //    state from a meter's last will, cleared by its next authentic message
+    R"(CREATE TABLE rejections_by_serial(
+         serial TEXT NOT NULL,
+         reason TEXT NOT NULL,
+         count INTEGER NOT NULL,
+         first_time INTEGER NOT NULL,
+         last_time INTEGER NOT NULL,
+         PRIMARY KEY(serial, reason)) WITHOUT ROWID;
+       CREATE INDEX rejections_by_serial_last ON rejections_by_serial(last_time);
+       ALTER TABLE meters ADD COLUMN offline_since INTEGER NOT NULL DEFAULT 0;
+       UPDATE meters SET offline_since = (SELECT MAX(time) FROM events e
+           WHERE e.serial = meters.serial AND e.kind = 'offline')
+         WHERE (SELECT MAX(time) FROM events e WHERE e.serial = meters.serial
+                AND e.kind = 'offline') >= last_sample_time;)",
+    // 6 (issue 12, api): `users unlock`: failed logins before this time no longer count against the
+    // account
+    R"(ALTER TABLE users ADD COLUMN unlocked_at INTEGER NOT NULL DEFAULT 0;)",
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  ML_TRY(sq::make_private_directories(std::filesystem::path(path).parent_path().string()));
+  auto db = sq::Db::open(path);
+  if (!db) return db.error();
+  ML_TRY(db->migrate(kMigrations));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
+}
+
+core::Status SqliteStore::write_transaction(const std::function<core::Status()>& writes) {
+  sq::Transaction tx(db_);  // rolled back unless committed, also when `writes` throws
+  ML_TRY(tx.begun());
+  ML_TRY(writes());
+  return tx.commit();
+}
+
+core::Status SqliteStore::read_snapshot(const std::function<core::Status()>& reads) {
+  if (in_snapshot_) return reads();  // already on one snapshot
+  ML_TRY(db_.exec("BEGIN"));         // deferred: a read transaction, writers go on (WAL)
+  in_snapshot_ = true;
+  core::Status status = core::Ok{};
+  try {
+    status = reads();
+  } catch (...) {
+    in_snapshot_ = false;
+    (void)db_.exec("ROLLBACK");  // never leave the transaction open
+    throw;
+  }
+  in_snapshot_ = false;
+  const auto end = db_.exec(status ? "COMMIT" : "ROLLBACK");
+  if (!status) return status;
+  return end;
+}
+
+core::Result<sq::Statement*> SqliteStore::cached(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    auto q = db_.prepare(sql);
+    if (!q) return q.error();
+    it = cache_.emplace(sql, std::move(q).value()).first;
+  }
+  it->second.reset();
+  return &it->second;
+}
+
+}  // namespace ml::server

@@ -1,0 +1,196 @@
+// SqliteStore: users, sessions and the admin audit log (store/users.hpp, store/audit.hpp).
+#include <nlohmann/json.hpp>
+
+#include "server/sqlite/rows.hpp"
+#include "server/sqlite/store.hpp"
+
+namespace ml::server {
+
+namespace sq = platform::sqlite;
+using namespace sqlite_rows;
+
+// ---- users, sessions, the admin audit log ----
+
+namespace {
+std::string join_groups(const std::vector<std::string>& groups) {
+  std::string out;
+  for (const auto& g : groups)
+    out += (out.empty() ? "" : "\n") + g;
+  return out;
+}
+std::vector<std::string> split_groups(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto nl = text.find('\n', start);
+    out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+}  // namespace
+
+core::Status SqliteStore::add_user(const User& u) {
+  auto q = db_.prepare(
+      "INSERT INTO users(name, password_hash, role, groups, created) VALUES(?,?,?,?,?) "
+      "ON CONFLICT(name) DO NOTHING");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, u.name)
+             .bind(2, u.password_hash)
+             .bind(3, u.role)
+             .bind(4, join_groups(u.groups))
+             .bind(5, u.created)
+             .run());
+  if (db_.changes() == 0) {
+    return core::make_error(core::Errc::invalid_argument, "user " + u.name + " exists already");
+  }
+  return core::Ok{};
+}
+
+core::Status SqliteStore::set_password(const std::string& name, const std::string& hash) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  auto q = db_.prepare("UPDATE users SET password_hash=? WHERE name=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, hash).bind(2, name).run());
+  if (db_.changes() == 0) return core::make_error(core::Errc::invalid_argument, "no user " + name);
+  auto end = db_.prepare("DELETE FROM sessions WHERE user=?");
+  if (!end) return end.error();
+  ML_TRY(end->bind(1, name).run());
+  return tx.commit();
+}
+
+core::Status SqliteStore::remove_user(const std::string& name) {
+  auto q = db_.prepare("DELETE FROM users WHERE name=?");  // sessions: ON DELETE CASCADE
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, name).run());
+  if (db_.changes() == 0) return core::make_error(core::Errc::invalid_argument, "no user " + name);
+  return core::Ok{};
+}
+
+core::Result<std::vector<User>> SqliteStore::users() {
+  auto q = db_.prepare(
+      "SELECT name, password_hash, role, groups, created, unlocked_at FROM users "
+      "ORDER BY name");
+  if (!q) return q.error();
+  std::vector<User> out;
+  ML_TRY(each_row(*q, [&] {
+    out.push_back(
+        {q->text(0), q->text(1), q->text(2), split_groups(q->text(3)), q->int64(4), q->int64(5)});
+  }));
+  return out;
+}
+
+core::Result<std::optional<User>> SqliteStore::user(const std::string& name) {
+  auto q = db_.prepare(
+      "SELECT name, password_hash, role, groups, created, unlocked_at FROM users WHERE name=?");
+  if (!q) return q.error();
+  q->bind(1, name);
+  auto row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<User>{};
+  return std::optional<User>(
+      User{q->text(0), q->text(1), q->text(2), split_groups(q->text(3)), q->int64(4), q->int64(5)});
+}
+
+core::Status SqliteStore::unlock_user(const std::string& name, std::int64_t now) {
+  auto q = db_.prepare("UPDATE users SET unlocked_at=? WHERE name=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, now).bind(2, name).run());
+  if (db_.changes() == 0) return core::make_error(core::Errc::invalid_argument, "no user " + name);
+  return core::Ok{};
+}
+
+core::Status SqliteStore::add_session(const std::string& id_hash, const Session& s) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  auto old = db_.prepare("DELETE FROM sessions WHERE expires <= ?");
+  if (!old) return old.error();
+  ML_TRY(old->bind(1, s.created).run());
+  auto q = db_.prepare(
+      "INSERT INTO sessions(id_hash, user, csrf, created, expires, remote) VALUES(?,?,?,?,?,?)");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, id_hash)
+             .bind(2, s.user)
+             .bind(3, s.csrf)
+             .bind(4, s.created)
+             .bind(5, s.expires)
+             .bind(6, s.remote)
+             .run());
+  return tx.commit();
+}
+
+core::Result<std::optional<Session>> SqliteStore::session(const std::string& id_hash) {
+  auto q = cached("SELECT user, csrf, created, expires, remote FROM sessions WHERE id_hash=?");
+  if (!q) return q.error();
+  (*q)->bind(1, id_hash);
+  auto row = (*q)->step();
+  if (!row) return row.error();
+  std::optional<Session> out;
+  if (*row) {
+    out = Session{(*q)->text(0), (*q)->text(1), (*q)->int64(2), (*q)->int64(3), (*q)->text(4)};
+  }
+  (*q)->reset();
+  return out;
+}
+
+core::Status SqliteStore::remove_session(const std::string& id_hash) {
+  auto q = db_.prepare("DELETE FROM sessions WHERE id_hash=?");
+  if (!q) return q.error();
+  return q->bind(1, id_hash).run();
+}
+
+core::Status SqliteStore::audit_admin(const AdminAuditEntry& e) {
+  auto q = db_.prepare(
+      "INSERT INTO admin_audit(time, actor, remote, action, serial, detail) VALUES(?,?,?,?,?,?)");
+  if (!q) return q.error();
+  return q->bind(1, e.time)
+      .bind(2, e.actor)
+      .bind(3, e.remote)
+      .bind(4, e.action)
+      .bind(5, e.serial)
+      .bind(6, e.detail)
+      .run();
+}
+
+core::Result<std::vector<AdminAuditEntry>> SqliteStore::admin_audit(const std::string& serial,
+                                                                    int limit) {
+  auto q = db_.prepare(
+      "SELECT id, time, actor, remote, action, serial, detail FROM admin_audit "
+      "WHERE ?='' OR serial=? ORDER BY id DESC LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, serial).bind(2, serial).bind(3, std::int64_t{limit});
+  std::vector<AdminAuditEntry> out;
+  ML_TRY(each_row(*q, [&] {
+    out.push_back(
+        {q->int64(0), q->int64(1), q->text(2), q->text(3), q->text(4), q->text(5), q->text(6)});
+  }));
+  return out;
+}
+
+core::Result<std::vector<AdminAuditEntry>> SqliteStore::admin_audit_scoped(const AuditScope& scope,
+                                                                           int limit) {
+  if (scope.every_group) return admin_audit(scope.serial, limit);
+  auto q = db_.prepare(
+      "SELECT id, time, actor, remote, action, serial, detail FROM admin_audit "
+      "WHERE (?='' OR serial=?) AND ("
+      "  (serial<>'' AND serial IN (SELECT serial FROM meters "
+      "                             WHERE grp IN (SELECT value FROM json_each(?)))) "
+      "  OR (serial='' AND actor=?)) "
+      "ORDER BY id DESC LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, scope.serial)
+      .bind(2, scope.serial)
+      .bind(3, nlohmann::json(scope.groups).dump())
+      .bind(4, scope.actor)
+      .bind(5, std::int64_t{limit});
+  std::vector<AdminAuditEntry> out;
+  ML_TRY(each_row(*q, [&] {
+    out.push_back(
+        {q->int64(0), q->int64(1), q->text(2), q->text(3), q->text(4), q->text(5), q->text(6)});
+  }));
+  return out;
+}
+
+}  // namespace ml::server

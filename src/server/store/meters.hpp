@@ -1,0 +1,41 @@
+// The meters the server knows, with their keys: a focused part of the server's store
+// (server/store.hpp). A backend only persists them; what a meter may be is checked by the use
+// cases (server/usecases/meters.hpp).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace ml::server {
+
+// kind: heat | water | electricity
+struct Meter {
+  std::string serial;
+  std::string key_hex;  // the 16-byte master key as 32 hex digits
+  std::string name;     // name or address
+  std::string kind = "heat";
+  std::string group;
+  std::string setup_value = "0";  // the energy register at installation, kWh, exact
+  bool valve_installed = false;
+  std::int64_t last_sample_time = 0;  // 0: no sample yet
+  std::int64_t created = 0;
+  // When its last will came (server time), 0 when an authentic message has come since: the
+  // will is not authenticated (v1 has no MAC), so the next authentic message overrides it.
+  std::int64_t offline_since = 0;
+};
+
+class MeterStore {
+ public:
+  virtual ~MeterStore() = default;
+  virtual core::Status add_meter(const Meter& meter) = 0;  // Errc::invalid_argument if it exists
+  virtual core::Status update_meter(const Meter& meter) = 0;
+  virtual core::Status remove_meter(const std::string& serial) = 0;  // its data stays
+  virtual core::Result<std::optional<Meter>> meter(const std::string& serial) = 0;
+  virtual core::Result<std::vector<Meter>> meters() = 0;
+};
+
+}  // namespace ml::server

@@ -1,0 +1,141 @@
+// What devices sent: samples and their hourly and daily rollups, diagnostic replies, events,
+// and the messages that were rejected. A focused part of the server's store (server/store.hpp).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/sample/sample.hpp"
+
+namespace ml::server {
+
+// Sample keys (docs/protocols/sample.md, "Format") stored as columns (exact text; NULL when absent
+// or NaN).
+inline constexpr std::string_view kSampleKeys[] = {"heap",  "t1",      "t2", "t3", "tdif",
+                                                   "flow1", "effect1", "hr", "v1", "e1"};
+
+struct StoredSample {
+  std::string serial;
+  std::int64_t time = 0;
+  std::map<std::string, std::optional<std::string>> values;  // key -> exact text (nullopt: NaN)
+  std::map<std::string, std::string> units;                  // key -> unit as sent
+  std::optional<std::string> energy_kwh;                     // normalised, exact
+  std::optional<std::string> volume_m3;
+  // Firmware defects the sample shows (core::sample::ParsedSample::quirks), "" when none.
+  std::string quirks;
+};
+
+// One message from a device, already verified and opened, to store.
+struct IngestItem {
+  enum class Kind : std::uint8_t { sample, diagnostic, event } kind = Kind::sample;
+  std::string serial;
+  std::int64_t time = 0;              // the topic time (server time for offline)
+  std::string function;               // "sample", a reply name, "offline"
+  std::string text;                   // the opened text
+  core::sample::ParsedSample sample;  // for kind sample
+};
+
+// What happened to one item. will_ignored: a last will for a meter already offline (forged
+// wills add no event rows).
+enum class IngestOutcome : std::uint8_t {
+  stored,
+  duplicate,
+  older_ignored,
+  event_logged,
+  will_ignored
+};
+
+// A message that was not stored, with why (counted by reason; the message kept for a look).
+struct Rejection {
+  std::string reason;  // unknown_serial, bad_mac, implausible_time, bad_text, ...
+  std::string serial;  // from the topic; empty when the topic does not name one
+  std::string topic;
+  std::string detail;
+  std::vector<std::uint8_t> payload;
+  std::int64_t time = 0;
+};
+
+// How many messages naming a serial were rejected for one reason, and when (server time).
+struct SerialRejection {
+  std::string serial;
+  std::string reason;
+  std::int64_t count = 0;
+  std::int64_t first_time = 0;
+  std::int64_t last_time = 0;
+};
+
+inline constexpr std::int64_t kRejectionSerialsKept = 10000;
+
+struct Rollup {
+  std::string serial;
+  std::int64_t bucket = 0;  // unix seconds at the bucket's start (UTC hour or day)
+  std::int64_t samples = 0;
+  std::int64_t first_time = 0;
+  std::int64_t last_time = 0;
+  std::optional<std::string> energy_first, energy_last;  // kWh at first_time / last_time
+  std::optional<std::string> volume_first, volume_last;  // m3
+  // Exact sums and counts of the averaged fields (average = sum / count; a count of -1: the sum
+  // left 64 bits, the average is unavailable for this bucket).
+  std::map<std::string, std::pair<std::string, std::int64_t>> sums;  // t1, t2, tdif, flow1, effect1
+};
+
+enum class Period : std::uint8_t { hour, day };
+
+// An event of a meter (offline, reset_reason, valve changes, ...).
+struct Event {
+  std::int64_t time;
+  std::string kind;
+  std::string detail;
+};
+
+class SampleStore {
+ public:
+  virtual ~SampleStore() = default;
+
+  // ---- ingest ----
+  // Stores the items in one transaction, updating last seen, diagnostics (only when newer) and
+  // the rollups of every bucket a new sample falls in. Outcomes in the items' order.
+  virtual core::Result<std::vector<IngestOutcome>> ingest(const std::vector<IngestItem>& items,
+                                                          std::int64_t now) = 0;
+  // Counts the rejection by reason (and by serial when it names one: the newest
+  // kRejectionSerialsKept serials are kept) and quarantines the message.
+  virtual core::Status reject(const Rejection& rejection) = 0;
+  virtual core::Result<std::map<std::string, std::int64_t>> rejection_counts() = 0;
+  // A serial's rejections by reason.
+  virtual core::Result<std::vector<SerialRejection>> rejections_for(const std::string& serial) = 0;
+  // The serials rejected as unknown that are still not meters, the most recent first: devices
+  // to adopt with `meters add` (or noise).
+  virtual core::Result<std::vector<SerialRejection>> unknown_serials(int limit) = 0;
+
+  // ---- reading ----
+  // The newest value of each diagnostic reply (version, status, uptime, ...) with its time.
+  virtual core::Result<std::map<std::string, std::pair<std::string, std::int64_t>>> diagnostics(
+      const std::string& serial) = 0;
+  virtual core::Result<std::vector<StoredSample>> samples(const std::string& serial,
+                                                          std::int64_t from, std::int64_t to) = 0;
+  // At most `limit` of the samples in [from, to], oldest first: a page (the next one starts one
+  // second after the last sample of this one), so a long range is read in bounded pieces.
+  virtual core::Result<std::vector<StoredSample>> samples_page(const std::string& serial,
+                                                               std::int64_t from, std::int64_t to,
+                                                               std::size_t limit) = 0;
+  virtual core::Result<std::vector<Rollup>> rollups(const std::string& serial, Period period,
+                                                    std::int64_t from, std::int64_t to) = 0;
+  // Events, oldest first.
+  virtual core::Result<std::vector<Event>> events(const std::string& serial) = 0;
+  // The newest sample, and the oldest one at or after `from` (what the time left is estimated
+  // from); nullopt when there is none.
+  virtual core::Result<std::optional<StoredSample>> latest_sample(const std::string& serial) = 0;
+  virtual core::Result<std::optional<StoredSample>> first_sample_since(const std::string& serial,
+                                                                       std::int64_t from) = 0;
+  // The newest event of a kind (e.g. "offline"), if any.
+  virtual core::Result<std::optional<Event>> latest_event(const std::string& serial,
+                                                          const std::string& kind) = 0;
+};
+
+}  // namespace ml::server

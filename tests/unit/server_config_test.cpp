@@ -1,0 +1,78 @@
+// The server's configuration file: defaults, the packaged example, errors naming the key.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "server/config.hpp"
+#include "sim_support.hpp"
+
+namespace ml::server {
+namespace {
+
+constexpr std::string_view kMinimalServer = R"([database]
+path = "/var/lib/meterlogger/server.db"       # SQLite
+[mqtt]
+host = "127.0.0.1"
+port = 1883
+[http]
+listen = "127.0.0.1:8080"
+)";
+
+TEST(ServerConfig, MinimalFileWorksAsIs) {
+  auto c = parse_server_config(kMinimalServer, "/etc/meterlogger/server.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->database.path, "/var/lib/meterlogger/server.db");
+  EXPECT_EQ(c->mqtt.port, 1883);
+  EXPECT_EQ(c->mqtt.client_id, "meterlogger-server");
+  EXPECT_EQ(c->http.host, "127.0.0.1");
+  EXPECT_EQ(c->http.port, 8080);
+  EXPECT_EQ(c->ingest.max_future_s, 600);
+}
+
+TEST(ServerConfig, AnInlinePasswordInAFileEveryoneReadsIsAWarning) {
+  test::TempDir dir;
+  const std::string path = dir.file("server.toml");
+  std::string text(kMinimalServer);
+  text.insert(text.find("port = 1883") + 12, "username = \"server\"\npassword = \"s3cret\"\n");
+  std::ofstream(path, std::ios::trunc) << text;
+  ::chmod(path.c_str(), 0644);
+  auto c = load_server_config(path);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_NE(c->warnings[0].find("readable by everyone"), std::string::npos) << c->warnings[0];
+  EXPECT_EQ(c->warnings[0].find("s3cret"), std::string::npos) << "never the secret itself";
+  ::chmod(path.c_str(), 0600);
+  EXPECT_TRUE(load_server_config(path).value().warnings.empty());
+}
+
+TEST(ServerConfig, ThePackagedExampleIsValid) {
+  const std::string path = std::string(ML_TEST_DATA_DIR) + "/../../packaging/server.toml";
+  auto c = load_server_config(path);
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->commands.poll_interval_s, 600);
+  EXPECT_EQ(c->ingest.min_time, 1420070400);
+}
+
+TEST(ServerConfig, ErrorsNameTheKeyAndTheProblem) {
+  const std::pair<std::string, std::string> bad[] = {
+      {"[mqtt]\nhost=\"h\"\n", "database: required"},
+      {"[database]\npath=\"x.db\"\n", "mqtt: required"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\nport=0\n", "mqtt.port: must be between 1 and 65535"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[mqtt.tls]\n", "mqtt.tls: the server connects"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[http]\nlisten=\"8080\"\n", "http.listen: must be"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\nhots=\"h\"\n", "mqtt.hots: unknown setting"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[ingest]\nbatch_max=0\n", "ingest.batch_max"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[commands]\nretry_initial=60\nretry_max=10\n",
+       "commands.retry_max: must not be below"},
+      {"[database\n", "s.toml:1:"},
+  };
+  for (const auto& [text, message] : bad) {
+    auto r = parse_server_config(text, "s.toml");
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.error().detail.rfind(message, 0), 0u) << r.error().detail;
+  }
+}
+
+}  // namespace
+}  // namespace ml::server

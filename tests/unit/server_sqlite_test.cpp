@@ -1,0 +1,106 @@
+// What only the SQLite backend of the server's store has: its schema migrations, and a write
+// failing inside the database (a trigger) rolling back the whole change. What every backend
+// does is in the store contract (store_contract_test.cpp).
+#include <gtest/gtest.h>
+
+#include "server/sender.hpp"
+#include "server/sqlite/store.hpp"
+#include "sim_support.hpp"
+
+namespace ml::server {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { store_ = SqliteStore::open(dir_.file("s/server.db")).value(); }
+  test::TempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+// A database from before serials compared as numbers: meter "40" and its rows take the canonical
+// form "0000040" when the migration runs; a collision keeps the old spelling.
+TEST(ServerStoreMigration, NumericSerialsTakeTheirCanonicalForm) {
+  test::TempDir dir;
+  const std::string path = dir.file("server.db");
+  {
+    auto store = SqliteStore::open(path).value();
+    auto& db = store->db();
+    // Back to version 3: undo migrations 4 to 6.
+    ASSERT_TRUE(db.exec("ALTER TABLE samples DROP COLUMN quirks").ok());
+    ASSERT_TRUE(db.exec("DROP TABLE rejections_by_serial").ok());
+    ASSERT_TRUE(db.exec("ALTER TABLE meters DROP COLUMN offline_since").ok());
+    ASSERT_TRUE(db.exec("ALTER TABLE users DROP COLUMN unlocked_at").ok());
+    ASSERT_TRUE(db.exec("INSERT INTO meters(serial, key, kind, created) VALUES"
+                        "('40', 'k', 'heat', 1), ('7210086', 'k', 'heat', 1), ('ab-1', 'k', "
+                        "'electricity', 1)")
+                    .ok());
+    ASSERT_TRUE(db.exec("INSERT INTO samples(serial, time, raw, received) VALUES"
+                        "('40', 100, 'heap=1', 1), ('0000040', 100, 'heap=2', 1), "
+                        "('40', 200, 'heap=3', 1)")
+                    .ok());
+    ASSERT_TRUE(db.exec("INSERT INTO commands(serial, command, argument, state, created, "
+                        "expires, next_send) VALUES('040', 'ping', '1', 'queued', 1, 0, 1)")
+                    .ok());
+    ASSERT_TRUE(db.exec("PRAGMA user_version=3").ok());
+  }
+  auto store = SqliteStore::open(path).value();
+  auto count = [&](const std::string& sql) {
+    auto q = store->db().prepare(sql).value();
+    (void)q.step();
+    return q.int64(0);
+  };
+  EXPECT_EQ(count("SELECT COUNT(*) FROM meters WHERE serial IN ('0000040','7210086','ab-1')"), 3);
+  EXPECT_TRUE(store->meter("0000040").value());
+  EXPECT_EQ(count("SELECT COUNT(*) FROM samples WHERE serial='0000040'"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM samples WHERE serial='40' AND time=100"), 1);  // taken
+  EXPECT_EQ(count("SELECT COUNT(*) FROM commands WHERE serial='0000040'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM pragma_table_info('samples') WHERE name='quirks'"), 1);
+}
+
+TEST_F(SqliteStoreTest, APaymentAndItsLimitAreOneTransaction) {
+  Meter m;
+  m.serial = "6892850";
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  m.setup_value = "100";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  Payment p;
+  p.serial = m.serial;
+  p.time = 1000;
+  p.amount = "17.00";
+  p.price = "1.70";
+  // The second write (the queued limit) fails: the payment is not kept either.
+  ASSERT_TRUE(store_->db()
+                  .exec("CREATE TEMP TRIGGER no_commands BEFORE INSERT ON commands "
+                        "BEGIN SELECT RAISE(ABORT, 'the queue is full'); END;")
+                  .ok());
+  auto failed = add_payment(*store_, p, "anna", 1000);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().detail.find("the queue is full"), std::string::npos);
+  EXPECT_TRUE(store_->payments(m.serial).value().empty());
+  EXPECT_TRUE(store_->audit_log(m.serial).value().empty());
+  // With the queue working again, both are stored.
+  ASSERT_TRUE(store_->db().exec("DROP TRIGGER no_commands").ok());
+  auto done = add_payment(*store_, p, "anna", 1000);
+  ASSERT_TRUE(done.ok()) << done.error().detail;
+  EXPECT_EQ(done->open_until, "110");
+  EXPECT_EQ(store_->payments(m.serial).value().size(), 1u);
+  const auto queued = store_->commands(m.serial).value();
+  ASSERT_EQ(queued.size(), 1u);
+  EXPECT_EQ(queued[0].argument, "110");
+  // A correction whose limit cannot be queued leaves the old entry active.
+  ASSERT_TRUE(store_->db()
+                  .exec("CREATE TEMP TRIGGER no_commands BEFORE INSERT ON commands "
+                        "BEGIN SELECT RAISE(ABORT, 'the queue is full'); END;")
+                  .ok());
+  Payment fixed = p;
+  fixed.amount = "34.00";
+  EXPECT_FALSE(correct_payment(*store_, done->id, fixed, "anna", 1001).ok());
+  EXPECT_FALSE(void_payment(*store_, done->id, "anna", 1001).ok());
+  const auto after = store_->payments(m.serial).value();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].state, "active");
+  EXPECT_EQ(store_->audit_log(m.serial).value().size(), 1u);
+}
+
+}  // namespace
+}  // namespace ml::server
