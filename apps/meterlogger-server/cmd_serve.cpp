@@ -28,13 +28,9 @@ void serve(const std::string& config_path) {
   log::set_level(config.log_level);
   auto store = open_store(config);
   // A connection per request being answered (store_pool.hpp): no request waits for another.
-  auto stores = std::make_shared<server::http::StorePool>(
-      [path = config.database.path]() -> core::Result<std::unique_ptr<server::ServerStore>> {
-        auto s = server::SqliteStore::open(path);
-        if (!s) return s.error();
-        return std::unique_ptr<server::ServerStore>(std::move(s).value());
-      },
-      static_cast<std::size_t>(2 * config.http.threads));
+  auto stores =
+      std::make_shared<server::http::StorePool>([config] { return try_open_store(config); },
+                                                static_cast<std::size_t>(2 * config.http.threads));
   server::http::Api api(stores, config, unix_now);
   server::http::Server http(api, config);
   const int port = ok(http.bind());

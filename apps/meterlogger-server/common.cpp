@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "core/topic/topic.hpp"
+#include "server/sqlite/store.hpp"
 
 namespace ml::server_app {
 
@@ -53,8 +54,14 @@ server::ServerConfig config_from(const std::string& path) {
   return ok(server::load_server_config(path));
 }
 
-std::unique_ptr<server::SqliteStore> open_store(const server::ServerConfig& c) {
-  return ok(server::SqliteStore::open(c.database.path));
+core::Result<std::unique_ptr<server::ServerStore>> try_open_store(const server::ServerConfig& c) {
+  auto s = server::SqliteStore::open(c.database.path);
+  if (!s) return s.error();
+  return std::unique_ptr<server::ServerStore>(std::move(s).value());
+}
+
+std::unique_ptr<server::ServerStore> open_store(const server::ServerConfig& c) {
+  return ok(try_open_store(c));
 }
 
 CLI::Option* as_serial(CLI::Option* option) {

@@ -10,7 +10,7 @@
 
 #include "core/result.hpp"
 #include "server/config.hpp"
-#include "server/sqlite/store.hpp"
+#include "server/store.hpp"
 #include "server/usecases/users.hpp"
 
 #ifndef ML_VERSION
@@ -43,7 +43,10 @@ std::string utc(std::int64_t t);
 std::int64_t parse_time(const std::string& text, const char* option);
 
 server::ServerConfig config_from(const std::string& path);
-std::unique_ptr<server::SqliteStore> open_store(const server::ServerConfig& c);
+// The configured store: the one place that picks a backend ([database]); try_open_store returns
+// the error, open_store exits with it.
+core::Result<std::unique_ptr<server::ServerStore>> try_open_store(const server::ServerConfig& c);
+std::unique_ptr<server::ServerStore> open_store(const server::ServerConfig& c);
 
 // Serials compare as numbers: "40" and "0000040" name the same meter (core::topic::Serial).
 CLI::Option* as_serial(CLI::Option* option);
