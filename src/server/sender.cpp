@@ -4,6 +4,7 @@
 #include "core/topic/topic.hpp"
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
+#include "server/command_queue.hpp"
 #include "server/ledger.hpp"
 
 namespace ml::server {
@@ -27,7 +28,7 @@ core::Result<std::string> queue_open_until(ServerStore& store, const std::string
   const std::string text = limit->to_string();
   // A limit is never given up on: it is sent until the device confirms it (or a newer one
   // supersedes it).
-  auto id = store.enqueue_command(serial, "open_until", text, now, 0);
+  auto id = enqueue_command(store, serial, "open_until", text, now, 0);
   if (!id) return id.error();
   return text;
 }
@@ -153,7 +154,7 @@ void Sender::stop() {
 }
 
 void Sender::on_reply(const DeviceReply& r) {
-  auto acked = store_.acknowledge(r.serial, r.function, r.text, r.time, now_());
+  auto acked = acknowledge(store_, r.serial, r.function, r.text, r.time, now_());
   if (!acked) {
     log::error("commands: " + acked.error().message());
     return;
@@ -172,7 +173,7 @@ void Sender::tick() {
     next_poll_ = now + config_.commands.poll_interval_s;
   }
   if (mqtt_->connected()) {
-    auto due = store_.due_commands(now, kBatch);
+    auto due = due_commands(store_, now, kBatch);
     if (!due) {
       log::error("commands: " + due.error().message());
     } else {
@@ -197,7 +198,8 @@ void Sender::send(const Command& c) {
   if (!keys) {
     // The meter was removed (or its key is broken): the command cannot be sealed.
     log::warning("commands: #" + std::to_string(c.id) + ": no key for " + c.serial);
-    (void)store_.mark_sent(c.id, now, now + config_.commands.retry_max_s);
+    if (auto s = mark_sent(store_, c.id, now, now + config_.commands.retry_max_s); !s)
+      log::error("commands: " + s.error().message());
     return;
   }
   // On every form of the serial a device may subscribe with: the original KMP and MULTICAL 66
@@ -222,7 +224,7 @@ void Sender::send(const Command& c) {
   ++sent_;
   const std::int64_t next = now + retry_delay(c.sent_count + 1, config_.commands.retry_initial_s,
                                               config_.commands.retry_max_s);
-  if (auto s = store_.mark_sent(c.id, now, next); !s)
+  if (auto s = mark_sent(store_, c.id, now, next); !s)
     log::error("commands: " + s.error().message());
   log::debug("commands: sent #" + std::to_string(c.id) + " " + c.command + " to " + c.serial +
              " (time " + std::to_string(c.sent_count + 1) + ")");
@@ -245,9 +247,10 @@ void Sender::poll() {
   for (const auto& m : *meters) {
     for (std::string_view command : polled_commands(m.kind)) {
       const std::string name(command);
-      auto pending = store_.command_pending(m.serial, name, "");
+      auto pending = command_pending(store_, m.serial, name, "");
       if (!pending || *pending) continue;  // the last poll is still waiting: not another one
-      (void)store_.enqueue_command(m.serial, name, "", now, expires);
+      if (auto id = enqueue_command(store_, m.serial, name, "", now, expires); !id)
+        log::error("commands: " + id.error().message());
     }
   }
 }

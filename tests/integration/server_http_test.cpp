@@ -23,6 +23,7 @@
 #include "harness.hpp"
 #include "mqtt_support.hpp"
 #include "platform/sqlite/db.hpp"
+#include "server/command_queue.hpp"
 #include "server/sqlite/store.hpp"
 
 #if defined(__has_feature)
@@ -442,8 +443,8 @@ TEST(ServerHttp, SecretsAreMaskedWhereverTheyAreShown) {
   d.ingest({reply_at("6892850", now - 5, "set_pwd", "hunter22"),
             reply_at("6892850", now - 5, "set_ssid_pwd", "ssid=Loppen&pwd=secret123")});
   const auto c = d.store().commands("6892850").value();
-  ASSERT_TRUE(d.store().mark_sent(c[1].id, now, now + 10).ok());
-  ASSERT_TRUE(d.store().acknowledge("6892850", "set_pwd", "hunter22", now, now).ok());
+  ASSERT_TRUE(server::mark_sent(d.store(), c[1].id, now, now + 10).ok());
+  ASSERT_TRUE(server::acknowledge(d.store(), "6892850", "set_pwd", "hunter22", now, now).ok());
   for (const Login* who : {&*bo, &*root}) {
     auto list = d.get("/api/meters/6892850/commands", who);
     ASSERT_EQ(list->status, 200);
@@ -480,7 +481,7 @@ TEST(ServerHttp, SecretsAreMaskedWhereverTheyAreShown) {
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%hunter22%'"), 0);
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%secret123%'"), 1);
   // ... or until it expires unconfirmed.
-  ASSERT_TRUE(d.store().due_commands(now + 2 * 86400, 100).ok());
+  ASSERT_TRUE(server::due_commands(d.store(), now + 2 * 86400, 100).ok());
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE state='expired'"), 3);
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%secret123%' OR "
                     "argument LIKE '%mesh-pass-1%' OR argument LIKE '%cronpass1%'"),

@@ -44,7 +44,7 @@ TEST(ServerLedger, OpenUntilIsPaidPlusSetupValue) {
 TEST(ServerCommands, OpenUntilConfirmedByAnEchoLessThanOneAway) {
   Command c;
   c.command = "open_until";
-  c.state = "sent";
+  c.state = CommandState::sent;
   c.first_sent = 1000;
   c.argument = "14345.5882352941098";
   EXPECT_TRUE(confirms(c, "open_until", "14345", 1001));

@@ -153,7 +153,7 @@ json command_json(const Command& c) {
   return {{"id", c.id},
           {"command", c.command},
           {"argument", core::topic::masked_argument(c.command, c.argument)},
-          {"state", c.state},
+          {"state", std::string(state_name(c.state))},
           {"created", c.created},
           {"expires", c.expires},
           {"sent_count", c.sent_count},

@@ -46,20 +46,13 @@ class SqliteStore final : public ServerStore {
   core::Result<std::optional<Event>> latest_event(const std::string& serial,
                                                   const std::string& kind) override;
 
-  core::Result<std::int64_t> enqueue_command(const std::string& serial, const std::string& command,
-                                             const std::string& argument, std::int64_t now,
-                                             std::int64_t expires) override;
-  core::Result<std::vector<Command>> due_commands(std::int64_t now, int limit) override;
-  core::Status mark_sent(std::int64_t id, std::int64_t now, std::int64_t next_send) override;
-  core::Result<std::vector<std::int64_t>> acknowledge(const std::string& serial,
-                                                      const std::string& function,
-                                                      const std::string& text,
-                                                      std::int64_t reply_time,
-                                                      std::int64_t now) override;
+  core::Result<std::int64_t> insert_command(const Command& command) override;
+  core::Status update_command(const Command& command) override;
   core::Result<std::optional<Command>> command(std::int64_t id) override;
   core::Result<std::vector<Command>> commands(const std::string& serial) override;
-  core::Result<bool> command_pending(const std::string& serial, const std::string& command,
-                                     const std::string& argument) override;
+  core::Result<std::vector<Command>> pending_commands(const std::string& serial) override;
+  core::Result<std::vector<Command>> commands_due(std::int64_t now, int limit) override;
+  core::Result<std::vector<Command>> commands_expiring(std::int64_t now) override;
 
   core::Result<std::int64_t> add_payment(const Payment& p, const std::string& actor,
                                          std::int64_t now) override;

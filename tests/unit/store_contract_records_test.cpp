@@ -1,0 +1,159 @@
+// The store contract (store_contract.hpp) for the typed records and the backend-neutral rules
+// over them: the command queue (server/command_queue.hpp), the ledger and its audit log
+// (server/ledger.hpp), users and sessions; run against every backend.
+#include "server/command_queue.hpp"
+#include "store_contract.hpp"
+
+namespace ml::server::test_store {
+namespace {
+
+class StoreRecordsContract : public StoreContract {
+ protected:
+  static constexpr const char* kSerial = "6892850";
+  Command only(std::int64_t id) {
+    auto c = store_->command(id);
+    EXPECT_TRUE(c.ok() && c->has_value()) << id;
+    return c.ok() && c->has_value() ? **c : Command{};
+  }
+};
+
+// ---- the command queue ----
+
+TEST_P(StoreRecordsContract, CommandsAreStoredAndUpdatedAsGiven) {
+  Command c;
+  c.serial = kSerial;
+  c.command = "version";
+  c.state = CommandState::sent;
+  c.created = 100;
+  c.expires = 200;
+  c.next_send = 110;
+  c.sent_count = 2;
+  c.first_sent = 101;
+  c.last_sent = 105;
+  const std::int64_t id = store_->insert_command(c).value();
+  Command got = only(id);
+  EXPECT_EQ(got.id, id);
+  EXPECT_EQ(got.state, CommandState::sent);
+  EXPECT_EQ(got.sent_count, 2);
+  EXPECT_EQ(got.first_sent, 101);
+  EXPECT_FALSE(got.reply);
+  got.state = CommandState::acked;
+  got.reply = "linux 1.0";
+  got.reply_time = 120;
+  ASSERT_TRUE(store_->update_command(got).ok());
+  got = only(id);
+  EXPECT_EQ(got.state, CommandState::acked);
+  EXPECT_EQ(got.reply.value_or(""), "linux 1.0");
+  EXPECT_EQ(got.reply_time, 120);
+  got.id = id + 100;
+  EXPECT_FALSE(store_->update_command(got).ok()) << "no such command";
+  EXPECT_TRUE(store_->pending_commands(kSerial).value().empty());
+  EXPECT_EQ(store_->commands(kSerial).value().size(), 1u);
+}
+
+TEST_P(StoreRecordsContract, ANewOpenUntilSupersedesTheOlderUnconfirmedOnes) {
+  const std::int64_t acked = enqueue_command(*store_, kSerial, "open_until", "100", 10, 0).value();
+  ASSERT_TRUE(mark_sent(*store_, acked, 11, 21).ok());
+  ASSERT_EQ(acknowledge(*store_, kSerial, "open_until", "100", 12, 12).value(),
+            std::vector<std::int64_t>{acked});
+  const std::int64_t sent = enqueue_command(*store_, kSerial, "open_until", "200", 20, 0).value();
+  ASSERT_TRUE(mark_sent(*store_, sent, 21, 31).ok());
+  const std::int64_t queued = enqueue_command(*store_, kSerial, "open_until", "300", 30, 0).value();
+  const std::int64_t other = enqueue_command(*store_, "0000040", "open_until", "5", 30, 0).value();
+  const std::int64_t version = enqueue_command(*store_, kSerial, "version", "", 30, 0).value();
+  const std::int64_t newest = enqueue_command(*store_, kSerial, "open_until", "400", 40, 0).value();
+  EXPECT_EQ(only(acked).state, CommandState::acked);
+  EXPECT_EQ(only(sent).state, CommandState::superseded);
+  EXPECT_EQ(only(queued).state, CommandState::superseded);
+  EXPECT_EQ(only(other).state, CommandState::queued) << "another meter's";
+  EXPECT_EQ(only(version).state, CommandState::queued) << "version does not supersede";
+  EXPECT_EQ(only(newest).state, CommandState::queued);
+  // A command that does not supersede is queued beside its older ones.
+  const std::int64_t version2 = enqueue_command(*store_, kSerial, "version", "", 41, 0).value();
+  EXPECT_EQ(only(version).state, CommandState::queued);
+  EXPECT_EQ(only(version2).state, CommandState::queued);
+}
+
+TEST_P(StoreRecordsContract, ExpiredCommandsAreNotDueAndTheirSecretsAreMasked) {
+  const std::int64_t pwd =
+      enqueue_command(*store_, kSerial, "set_pwd", "hunter22", 100, 200).value();
+  const std::int64_t ssid =
+      enqueue_command(*store_, kSerial, "set_ssid_pwd", "ssid=a&pwd=secret123", 100, 300).value();
+  const std::int64_t forever = enqueue_command(*store_, kSerial, "version", "", 100, 0).value();
+  auto due = due_commands(*store_, 150, 10).value();
+  EXPECT_EQ(due.size(), 3u);
+  EXPECT_EQ(only(pwd).argument, "hunter22") << "kept until the device has it";
+  due = due_commands(*store_, 250, 10).value();
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].id, ssid);
+  EXPECT_EQ(due[1].id, forever);
+  EXPECT_EQ(only(pwd).state, CommandState::expired);
+  EXPECT_EQ(only(pwd).argument, "***");
+  ASSERT_TRUE(expire_commands(*store_, 300).ok());
+  EXPECT_EQ(only(ssid).state, CommandState::expired);
+  EXPECT_EQ(only(ssid).argument, "ssid=a&pwd=***");
+  EXPECT_EQ(only(forever).state, CommandState::queued) << "expires 0: never";
+  // The limit: due ones by next_send.
+  ASSERT_TRUE(mark_sent(*store_, forever, 300, 400).ok());
+  EXPECT_TRUE(due_commands(*store_, 399, 10).value().empty());
+  EXPECT_EQ(due_commands(*store_, 400, 10).value().size(), 1u);
+  EXPECT_TRUE(due_commands(*store_, 400, 0).value().empty());
+}
+
+TEST_P(StoreRecordsContract, SendsAreCountedAndOnlyPendingCommandsAreSent) {
+  const std::int64_t id = enqueue_command(*store_, kSerial, "version", "", 100, 0).value();
+  ASSERT_TRUE(mark_sent(*store_, id, 110, 120).ok());
+  ASSERT_TRUE(mark_sent(*store_, id, 120, 140).ok());
+  Command c = only(id);
+  EXPECT_EQ(c.state, CommandState::sent);
+  EXPECT_EQ(c.sent_count, 2);
+  EXPECT_EQ(c.first_sent, 110);
+  EXPECT_EQ(c.last_sent, 120);
+  EXPECT_EQ(c.next_send, 140);
+  ASSERT_EQ(acknowledge(*store_, kSerial, "version", "linux 1.0", 121, 125).value().size(), 1u);
+  ASSERT_TRUE(mark_sent(*store_, id, 130, 150).ok());
+  c = only(id);
+  EXPECT_EQ(c.state, CommandState::acked) << "a confirmed command is not sent again";
+  EXPECT_EQ(c.sent_count, 2);
+  EXPECT_TRUE(mark_sent(*store_, id + 100, 130, 150).ok()) << "a removed command: nothing to do";
+}
+
+TEST_P(StoreRecordsContract, AReplyAcknowledgesTheSentCommandsItConfirmsAndMasksThem) {
+  const std::int64_t pwd = enqueue_command(*store_, kSerial, "set_pwd", "hunter22", 100, 0).value();
+  const std::int64_t queued =
+      enqueue_command(*store_, kSerial, "set_pwd", "hunter22", 100, 0).value();
+  const std::int64_t other = enqueue_command(*store_, kSerial, "version", "", 100, 0).value();
+  ASSERT_TRUE(mark_sent(*store_, pwd, 110, 120).ok());
+  ASSERT_TRUE(mark_sent(*store_, other, 110, 120).ok());
+  EXPECT_TRUE(acknowledge(*store_, "0000040", "set_pwd", "hunter22", 111, 112).value().empty())
+      << "another meter's reply";
+  EXPECT_EQ(acknowledge(*store_, kSerial, "set_pwd", "hunter22", 111, 115).value(),
+            std::vector<std::int64_t>{pwd});
+  const Command c = only(pwd);
+  EXPECT_EQ(c.state, CommandState::acked);
+  EXPECT_EQ(c.reply.value_or(""), "hunter22");
+  EXPECT_EQ(c.reply_time, 115) << "the server's time of the reply";
+  EXPECT_EQ(c.argument, "***");
+  EXPECT_EQ(only(queued).state, CommandState::queued) << "not sent yet: confirmed by nothing";
+  EXPECT_EQ(only(queued).argument, "hunter22");
+  EXPECT_EQ(only(other).state, CommandState::sent);
+}
+
+TEST_P(StoreRecordsContract, APendingCommandIsFoundByNameAndArgument) {
+  EXPECT_FALSE(command_pending(*store_, kSerial, "version", "").value());
+  const std::int64_t id = enqueue_command(*store_, kSerial, "version", "", 100, 200).value();
+  EXPECT_TRUE(command_pending(*store_, kSerial, "version", "").value());
+  EXPECT_FALSE(command_pending(*store_, kSerial, "version", "1").value());
+  EXPECT_FALSE(command_pending(*store_, kSerial, "status", "").value());
+  EXPECT_FALSE(command_pending(*store_, "0000040", "version", "").value());
+  ASSERT_TRUE(mark_sent(*store_, id, 110, 120).ok());
+  EXPECT_TRUE(command_pending(*store_, kSerial, "version", "").value()) << "sent: still waiting";
+  ASSERT_TRUE(expire_commands(*store_, 200).ok());
+  EXPECT_FALSE(command_pending(*store_, kSerial, "version", "").value());
+}
+
+}  // namespace
+
+ML_STORE_CONTRACT(StoreRecordsContract);
+
+}  // namespace ml::server::test_store
