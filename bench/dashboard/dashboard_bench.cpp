@@ -182,10 +182,10 @@ void add_payment(server::SqliteStore& store, const std::string& serial, std::int
   server::Payment p;
   p.serial = serial;
   p.time = time;
-  p.amount = amount;
-  p.price = price;
+  p.amount = core::Decimal::parse(amount).value();
+  p.price = core::Decimal::parse(price).value();
   p.note = "bank transfer";
-  must(store.add_payment(p, "admin", time), "add_payment " + serial);
+  must(server::record_payment(store, p, "admin", time), "add_payment " + serial);
 }
 
 // The database. `now` is the time of the newest samples.

@@ -45,7 +45,7 @@ core::Status check_against_ledger(ServerStore& store, const Payment& entry, std:
   auto entries = store.payments(entry.serial);
   if (!entries) return entries.error();
   for (auto& e : *entries)
-    if (e.id == voided) e.state = "void";
+    if (e.id == voided) e.state = PaymentState::voided;
   auto limit = limit_with(**meter, *entries, entry);
   if (!limit) return limit.error();
   return core::Ok{};
@@ -89,7 +89,7 @@ core::Result<LedgerChange> add_payment(ServerStore& store, const Payment& paymen
                                        const std::string& actor, std::int64_t now) {
   return change_ledger(store, now, [&]() -> core::Result<Changed> {
     ML_TRY(check_against_ledger(store, payment, 0));
-    auto id = store.add_payment(payment, actor, now);
+    auto id = record_payment(store, payment, actor, now);
     if (!id) return id.error();
     return Changed{*id, payment.serial};
   });
@@ -104,7 +104,7 @@ core::Result<LedgerChange> correct_payment(ServerStore& store, std::int64_t id,
     Payment p = replacement;
     p.serial = old->serial;
     ML_TRY(check_against_ledger(store, p, id));
-    auto fresh = store.correct_payment(id, p, actor, now);
+    auto fresh = record_correction(store, id, p, actor, now);
     if (!fresh) return fresh.error();
     return Changed{*fresh, p.serial};
   });
@@ -115,7 +115,7 @@ core::Result<LedgerChange> void_payment(ServerStore& store, std::int64_t id,
   return change_ledger(store, now, [&]() -> core::Result<Changed> {
     auto old = existing_payment(store, id);
     if (!old) return old.error();
-    ML_TRY(store.void_payment(id, actor, now));
+    ML_TRY(record_void(store, id, actor, now));
     return Changed{0, old->serial};
   });
 }

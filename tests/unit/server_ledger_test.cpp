@@ -9,10 +9,10 @@ namespace ml::server {
 namespace {
 
 Payment entry(const std::string& amount, const std::string& price,
-              const std::string& state = "active") {
+              PaymentState state = PaymentState::active) {
   Payment p;
-  p.amount = amount;
-  p.price = price;
+  p.amount = core::Decimal::parse(amount).value();
+  p.price = core::Decimal::parse(price).value();
   p.state = state;
   return p;
 }
@@ -30,7 +30,8 @@ TEST(ServerLedger, OpenUntilIsPaidPlusSetupValue) {
   // 17.00 / 1.70 = 10; 5.10 / 0.85 = 6; 100 / 3 = 33.333333333 (9 decimals), a voided entry and a
   // price-0 entry (a fee) credit nothing.
   const std::vector<Payment> ledger{entry("17.00", "1.70"), entry("5.10", "0.85"),
-                                    entry("100", "3"), entry("999", "1", "void"), entry("50", "0")};
+                                    entry("100", "3"), entry("999", "1", PaymentState::voided),
+                                    entry("50", "0")};
   EXPECT_EQ(paid(ledger).value().to_string(), "49.333");
   EXPECT_EQ(open_until_limit(m, ledger).value().to_string(), "12394.833");
   EXPECT_EQ(paid({}).value().to_string(), "0");

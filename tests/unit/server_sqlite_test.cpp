@@ -66,8 +66,8 @@ TEST_F(SqliteStoreTest, APaymentAndItsLimitAreOneTransaction) {
   Payment p;
   p.serial = m.serial;
   p.time = 1000;
-  p.amount = "17.00";
-  p.price = "1.70";
+  p.amount = core::Decimal::parse("17.00").value();
+  p.price = core::Decimal::parse("1.70").value();
   // The second write (the queued limit) fails: the payment is not kept either.
   ASSERT_TRUE(store_->db()
                   .exec("CREATE TEMP TRIGGER no_commands BEFORE INSERT ON commands "
@@ -93,12 +93,12 @@ TEST_F(SqliteStoreTest, APaymentAndItsLimitAreOneTransaction) {
                         "BEGIN SELECT RAISE(ABORT, 'the queue is full'); END;")
                   .ok());
   Payment fixed = p;
-  fixed.amount = "34.00";
+  fixed.amount = core::Decimal::parse("34.00").value();
   EXPECT_FALSE(correct_payment(*store_, done->id, fixed, "anna", 1001).ok());
   EXPECT_FALSE(void_payment(*store_, done->id, "anna", 1001).ok());
   const auto after = store_->payments(m.serial).value();
   ASSERT_EQ(after.size(), 1u);
-  EXPECT_EQ(after[0].state, "active");
+  EXPECT_EQ(after[0].state, PaymentState::active);
   EXPECT_EQ(store_->audit_log(m.serial).value().size(), 1u);
 }
 

@@ -2,6 +2,7 @@
 // over them: the command queue (server/command_queue.hpp), the ledger and its audit log
 // (server/ledger.hpp), users and sessions; run against every backend.
 #include "server/command_queue.hpp"
+#include "server/ledger.hpp"
 #include "store_contract.hpp"
 
 namespace ml::server::test_store {
@@ -150,6 +151,91 @@ TEST_P(StoreRecordsContract, APendingCommandIsFoundByNameAndArgument) {
   EXPECT_TRUE(command_pending(*store_, kSerial, "version", "").value()) << "sent: still waiting";
   ASSERT_TRUE(expire_commands(*store_, 200).ok());
   EXPECT_FALSE(command_pending(*store_, kSerial, "version", "").value());
+}
+
+// ---- the ledger ----
+
+Payment ledger_entry(const char* amount, const char* price, const char* note = "") {
+  Payment p;
+  p.serial = "6892850";
+  p.time = 1000;
+  p.amount = core::Decimal::parse(amount).value();
+  p.price = core::Decimal::parse(price).value();
+  p.note = note;
+  return p;
+}
+
+TEST_P(StoreRecordsContract, PaymentsKeepTheirExactDecimals) {
+  Payment p = ledger_entry("10.50", "1.700", "cash");
+  p.state = PaymentState::voided;
+  p.replaces = 7;
+  const std::int64_t id = store_->insert_payment(p).value();
+  auto got = store_->payment(id).value();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->amount.to_string(), "10.50");
+  EXPECT_EQ(got->price.to_string(), "1.700");
+  EXPECT_EQ(got->note, "cash");
+  EXPECT_EQ(got->state, PaymentState::voided);
+  EXPECT_EQ(got->replaces, 7);
+  ASSERT_TRUE(store_->set_payment_state(id, PaymentState::active).ok());
+  EXPECT_EQ(store_->payment(id).value()->state, PaymentState::active);
+  EXPECT_FALSE(store_->set_payment_state(id + 1, PaymentState::voided).ok());
+  EXPECT_FALSE(store_->payment(id + 1).value());
+  ASSERT_TRUE(store_
+                  ->append_ledger_audit({0, 1001, LedgerAction::correct, id, "6892850", p.amount,
+                                         p.price, "cash", "anna"})
+                  .ok());
+  const auto log = store_->audit_log("6892850").value();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].action, LedgerAction::correct);
+  EXPECT_EQ(log[0].amount.to_string(), "10.50");
+  EXPECT_EQ(log[0].price.to_string(), "1.700");
+  EXPECT_EQ(log[0].actor, "anna");
+  EXPECT_TRUE(store_->audit_log("0000040").value().empty());
+}
+
+TEST_P(StoreRecordsContract, AddCorrectAndVoidAreEachAudited) {
+  const std::int64_t first =
+      record_payment(*store_, ledger_entry("17.00", "1.70"), "anna", 2000).value();
+  Payment fix = ledger_entry("34.00", "1.70", "typo");
+  fix.serial = "";  // the corrected entry's meter is kept
+  const std::int64_t second = record_correction(*store_, first, fix, "bo", 2001).value();
+  const auto entries = store_->payments("6892850").value();
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].state, PaymentState::voided);
+  EXPECT_EQ(entries[1].id, second);
+  EXPECT_EQ(entries[1].state, PaymentState::active);
+  EXPECT_EQ(entries[1].replaces, first);
+  EXPECT_EQ(entries[1].amount.to_string(), "34.00");
+  ASSERT_TRUE(record_void(*store_, second, "bo", 2002).ok());
+  EXPECT_EQ(store_->payment(second).value()->state, PaymentState::voided);
+  const auto log = store_->audit_log("6892850").value();
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0].action, LedgerAction::add);
+  EXPECT_EQ(log[0].payment_id, first);
+  EXPECT_EQ(log[0].actor, "anna");
+  EXPECT_EQ(log[1].action, LedgerAction::correct);
+  EXPECT_EQ(log[1].payment_id, second);
+  EXPECT_EQ(log[1].amount.to_string(), "34.00");
+  EXPECT_EQ(log[1].note, "typo");
+  EXPECT_EQ(log[2].action, LedgerAction::voided);
+  EXPECT_EQ(log[2].payment_id, second);
+  EXPECT_EQ(log[2].time, 2002);
+}
+
+TEST_P(StoreRecordsContract, OnlyAnActiveEntryIsCorrectedOrVoidedAndARefusalChangesNothing) {
+  const std::int64_t id = record_payment(*store_, ledger_entry("5", "1"), "anna", 2000).value();
+  ASSERT_TRUE(record_void(*store_, id, "anna", 2001).ok());
+  for (std::int64_t which : {id, id + 10}) {
+    auto corrected = record_correction(*store_, which, ledger_entry("6", "1"), "anna", 2002);
+    ASSERT_FALSE(corrected.ok());
+    EXPECT_EQ(corrected.error().detail, "no active payment #" + std::to_string(which));
+    auto voided = record_void(*store_, which, "anna", 2002);
+    ASSERT_FALSE(voided.ok());
+    EXPECT_EQ(voided.error().detail, "no active payment #" + std::to_string(which));
+  }
+  EXPECT_EQ(store_->payments("6892850").value().size(), 1u);
+  EXPECT_EQ(store_->audit_log("6892850").value().size(), 2u);
 }
 
 }  // namespace

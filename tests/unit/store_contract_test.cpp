@@ -155,8 +155,8 @@ TEST_P(StoreContract, ZeroAndNegativePaymentsAreRefusedAndNothingIsStored) {
   for (const char* amount : {"0", "0.00", "-1000000", "-0.01"}) {
     Payment p;
     p.serial = m.serial;
-    p.amount = amount;
-    p.price = "1";
+    p.amount = core::Decimal::parse(amount).value();
+    p.price = core::Decimal::parse("1").value();
     auto r = add_payment(*store_, p, "anna", 1000);
     ASSERT_FALSE(r.ok()) << amount;
     EXPECT_NE(r.error().detail.find("amount must be above 0"), std::string::npos)

@@ -616,8 +616,8 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
   }
   const auto& change = paid->change;
   audit(c.user.name, r, "payment.add", m.serial,
-        "#" + std::to_string(change.id) + " " + paid->payment.amount + " at " +
-            paid->payment.price + "; open_until " + change.open_until);
+        "#" + std::to_string(change.id) + " " + paid->payment.amount.to_string() + " at " +
+            paid->payment.price.to_string() + "; open_until " + change.open_until);
   return json_response(201, json{{"id", change.id}, {"open_until", change.open_until}});
 }
 

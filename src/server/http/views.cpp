@@ -213,7 +213,7 @@ core::Result<json> payments_view(ServerStore& store, const Meter& m) {
     auto units = credited(p);
     if (!units) return units.error();
     json after = nullptr;
-    if (p.state == "active") {
+    if (p.state == PaymentState::active) {
       auto next = core::sum(running, *units);
       if (!next) return next.error();
       running = *next;
@@ -223,11 +223,11 @@ core::Result<json> payments_view(ServerStore& store, const Meter& m) {
     }
     list.push_back({{"id", p.id},
                     {"time", p.time},
-                    {"amount", p.amount},
-                    {"price", p.price},
+                    {"amount", p.amount.to_string()},
+                    {"price", p.price.to_string()},
                     {"kwh", units->to_string()},
                     {"note", p.note},
-                    {"state", p.state},
+                    {"state", std::string(state_name(p.state))},
                     {"replaces", p.replaces},
                     {"paid_after", after}});
   }

@@ -54,11 +54,9 @@ class SqliteStore final : public ServerStore {
   core::Result<std::vector<Command>> commands_due(std::int64_t now, int limit) override;
   core::Result<std::vector<Command>> commands_expiring(std::int64_t now) override;
 
-  core::Result<std::int64_t> add_payment(const Payment& p, const std::string& actor,
-                                         std::int64_t now) override;
-  core::Result<std::int64_t> correct_payment(std::int64_t id, const Payment& replacement,
-                                             const std::string& actor, std::int64_t now) override;
-  core::Status void_payment(std::int64_t id, const std::string& actor, std::int64_t now) override;
+  core::Result<std::int64_t> insert_payment(const Payment& payment) override;
+  core::Status set_payment_state(std::int64_t id, PaymentState state) override;
+  core::Status append_ledger_audit(const AuditEntry& entry) override;
   core::Result<std::vector<Payment>> payments(const std::string& serial) override;
   core::Result<std::optional<Payment>> payment(std::int64_t id) override;
   core::Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override;
@@ -89,12 +87,6 @@ class SqliteStore final : public ServerStore {
   static core::Result<std::optional<StoredSample>> one_sample(platform::sqlite::Statement& q,
                                                               const std::string& serial);
   static core::Result<std::vector<Command>> read_commands(platform::sqlite::Statement& q);
-  core::Result<std::int64_t> insert_payment(const Payment& p, const std::string& action,
-                                            const std::string& actor, std::int64_t now);
-  core::Status audit(const std::string& action, std::int64_t payment_id, const Payment& p,
-                     const std::string& actor, std::int64_t now);
-  // Marks an active entry void and returns it; an error when there is none.
-  core::Result<Payment> void_active(std::int64_t id);
   // The ingest path's statements, prepared once (keys are the SQL literals).
   core::Result<platform::sqlite::Statement*> cached(std::string_view sql);
   platform::sqlite::Db db_;
