@@ -291,7 +291,7 @@ void generate(const std::string& path, std::int64_t now) {
   server::User u;
   u.name = kUser;
   u.password_hash = hash;
-  u.role = "admin";
+  u.role = server::Role::admin;
   u.groups = {"*"};
   u.created = now;
   must(store->add_user(u), "add_user");

@@ -3,6 +3,7 @@
 // (server/ledger.hpp), users and sessions; run against every backend.
 #include "server/command_queue.hpp"
 #include "server/ledger.hpp"
+#include "server/users.hpp"
 #include "store_contract.hpp"
 
 namespace ml::server::test_store {
@@ -236,6 +237,89 @@ TEST_P(StoreRecordsContract, OnlyAnActiveEntryIsCorrectedOrVoidedAndARefusalChan
   }
   EXPECT_EQ(store_->payments("6892850").value().size(), 1u);
   EXPECT_EQ(store_->audit_log("6892850").value().size(), 2u);
+}
+
+// ---- users and sessions ----
+
+User person(const std::string& name, Role role) {
+  User u;
+  u.name = name;
+  u.password_hash = "$argon2id$old";
+  u.role = role;
+  if (role == Role::admin) u.groups = {"Loppen", "Hald"};
+  u.created = 500;
+  return u;
+}
+
+Session session_of(const std::string& user, std::int64_t created, std::int64_t expires) {
+  return Session{user, "csrf-" + user, created, expires, "192.0.2.1"};
+}
+
+TEST_P(StoreRecordsContract, UsersKeepTheirRoleAndGroups) {
+  ASSERT_TRUE(store_->add_user(person("anna", Role::admin)).ok());
+  ASSERT_TRUE(store_->add_user(person("bo", Role::viewer)).ok());
+  EXPECT_FALSE(store_->add_user(person("bo", Role::admin)).ok()) << "twice";
+  const auto anna = store_->user("anna").value();
+  ASSERT_TRUE(anna);
+  EXPECT_EQ(anna->role, Role::admin);
+  EXPECT_EQ(anna->groups, (std::vector<std::string>{"Loppen", "Hald"}));
+  const auto all = store_->users().value();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].name, "bo");
+  EXPECT_EQ(all[1].role, Role::viewer);
+  EXPECT_TRUE(all[1].groups.empty());
+  EXPECT_FALSE(store_->update_password_hash("carl", "x").ok());
+  EXPECT_FALSE(store_->delete_user("carl").ok());
+  EXPECT_FALSE(store_->unlock_user("carl", 600).ok());
+  ASSERT_TRUE(store_->unlock_user("bo", 600).ok());
+  EXPECT_EQ(store_->user("bo").value()->unlocked_at, 600);
+}
+
+TEST_P(StoreRecordsContract, ANewPasswordEndsTheUsersSessionsOnly) {
+  ASSERT_TRUE(store_->add_user(person("anna", Role::admin)).ok());
+  ASSERT_TRUE(store_->add_user(person("bo", Role::viewer)).ok());
+  ASSERT_TRUE(add_session(*store_, "h1", session_of("anna", 1000, 9000)).ok());
+  ASSERT_TRUE(add_session(*store_, "h2", session_of("anna", 1001, 9000)).ok());
+  ASSERT_TRUE(add_session(*store_, "h3", session_of("bo", 1002, 9000)).ok());
+  ASSERT_TRUE(set_password(*store_, "anna", "$argon2id$new").ok());
+  EXPECT_EQ(store_->user("anna").value()->password_hash, "$argon2id$new");
+  EXPECT_FALSE(store_->session("h1").value());
+  EXPECT_FALSE(store_->session("h2").value());
+  EXPECT_TRUE(store_->session("h3").value());
+  auto none = set_password(*store_, "carl", "$argon2id$x");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().detail, "no user carl");
+}
+
+TEST_P(StoreRecordsContract, RemovingAUserRemovesItsSessions) {
+  ASSERT_TRUE(store_->add_user(person("anna", Role::admin)).ok());
+  ASSERT_TRUE(store_->add_user(person("bo", Role::viewer)).ok());
+  ASSERT_TRUE(add_session(*store_, "h1", session_of("anna", 1000, 9000)).ok());
+  ASSERT_TRUE(add_session(*store_, "h3", session_of("bo", 1002, 9000)).ok());
+  ASSERT_TRUE(remove_user(*store_, "anna").ok());
+  EXPECT_FALSE(store_->user("anna").value());
+  EXPECT_FALSE(store_->session("h1").value());
+  EXPECT_TRUE(store_->session("h3").value());
+  auto again = remove_user(*store_, "anna");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().detail, "no user anna");
+}
+
+TEST_P(StoreRecordsContract, ANewSessionForgetsTheExpiredOnes) {
+  ASSERT_TRUE(store_->add_user(person("anna", Role::admin)).ok());
+  ASSERT_TRUE(add_session(*store_, "old", session_of("anna", 1000, 2000)).ok());
+  ASSERT_TRUE(add_session(*store_, "later", session_of("anna", 1000, 2001)).ok());
+  const auto s = store_->session("old").value();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->csrf, "csrf-anna");
+  EXPECT_EQ(s->expires, 2000);
+  EXPECT_EQ(s->remote, "192.0.2.1");
+  ASSERT_TRUE(add_session(*store_, "new", session_of("anna", 2000, 5000)).ok());
+  EXPECT_FALSE(store_->session("old").value()) << "expired at 2000";
+  EXPECT_TRUE(store_->session("later").value());
+  EXPECT_TRUE(store_->session("new").value());
+  ASSERT_TRUE(store_->remove_session("new").ok());
+  EXPECT_FALSE(store_->session("new").value());
 }
 
 }  // namespace

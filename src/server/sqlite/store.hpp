@@ -62,15 +62,17 @@ class SqliteStore final : public ServerStore {
   core::Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override;
 
   core::Status add_user(const User& user) override;
-  core::Status set_password(const std::string& name, const std::string& hash) override;
-  core::Status remove_user(const std::string& name) override;
+  core::Status update_password_hash(const std::string& name, const std::string& hash) override;
+  core::Status delete_user(const std::string& name) override;
+  core::Status unlock_user(const std::string& name, std::int64_t now) override;
   core::Result<std::optional<User>> user(const std::string& name) override;
   core::Result<std::vector<User>> users() override;
-  core::Status add_session(const std::string& id_hash, const Session& session) override;
+  core::Status insert_session(const std::string& id_hash, const Session& session) override;
   core::Result<std::optional<Session>> session(const std::string& id_hash) override;
   core::Status remove_session(const std::string& id_hash) override;
+  core::Status remove_sessions_of(const std::string& user) override;
+  core::Status remove_expired_sessions(std::int64_t now) override;
   core::Status audit_admin(const AdminAuditEntry& entry) override;
-  core::Status unlock_user(const std::string& name, std::int64_t now) override;
   core::Result<std::vector<AdminAuditEntry>> admin_audit_scoped(const AuditScope& scope,
                                                                 int limit) override;
   core::Result<std::vector<AdminAuditEntry>> admin_audit(const std::string& serial,
