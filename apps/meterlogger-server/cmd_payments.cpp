@@ -49,7 +49,7 @@ void payments_list(const std::string& config_path, const std::string& serial) {
                 std::string(server::state_name(p.state)).c_str(), p.note.c_str());
   }
   std::cout << "paid " << ok(server::paid(entries)).to_string() << ", setup value "
-            << m->setup_value << ", open_until "
+            << m->setup_value.to_string() << ", open_until "
             << ok(server::open_until_limit(*m, entries)).to_string() << "\n";
 }
 

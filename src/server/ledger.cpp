@@ -60,9 +60,7 @@ core::Result<Decimal> paid(const std::vector<Payment>& payments) {
 core::Result<Decimal> open_until_limit(const Meter& meter, const std::vector<Payment>& payments) {
   auto total = paid(payments);
   if (!total) return total.error();
-  auto setup = Decimal::parse(meter.setup_value);
-  if (!setup) return setup.error();
-  return core::sum(*total, *setup);
+  return core::sum(*total, meter.setup_value);
 }
 
 core::Result<Decimal> limit_with(const Meter& meter, std::vector<Payment> payments,

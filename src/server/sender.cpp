@@ -230,9 +230,8 @@ void Sender::send(const Command& c) {
              " (time " + std::to_string(c.sent_count + 1) + ")");
 }
 
-std::vector<std::string_view> polled_commands(std::string_view kind) {
-  const auto k = core::meter::kind_from_name(kind);
-  if (k && core::meter::info(*k).valve) return {"version", "status"};
+std::vector<std::string_view> polled_commands(core::meter::Kind kind) {
+  if (core::meter::info(kind).valve) return {"version", "status"};
   return {"version"};  // `status` is the valve's: the other builds do not answer it
 }
 

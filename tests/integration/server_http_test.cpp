@@ -24,6 +24,7 @@
 #include "mqtt_support.hpp"
 #include "platform/sqlite/db.hpp"
 #include "server/command_queue.hpp"
+#include "server/ledger.hpp"
 #include "server/sqlite/store.hpp"
 
 #if defined(__has_feature)
@@ -45,6 +46,17 @@ std::int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// An active ledger entry of `serial` at `time`.
+server::Payment ledger_payment(const std::string& serial, std::int64_t time, const char* amount,
+                               const char* price) {
+  server::Payment p;
+  p.serial = serial;
+  p.time = time;
+  p.amount = core::Decimal::parse(amount).value();
+  p.price = core::Decimal::parse(price).value();
+  return p;
 }
 
 server::IngestItem sample_at(const std::string& serial, std::int64_t time,
@@ -123,11 +135,11 @@ class Dashboard {
     server::Meter m;
     m.serial = serial;
     m.key_hex = kTestKey;
-    m.kind = kind;
+    m.kind = core::meter::kind_from_name(kind).value();
     m.name = "Meter " + serial;
     m.group = group;
     m.valve_installed = valve;
-    m.setup_value = setup_value;
+    m.setup_value = core::Decimal::parse(setup_value).value();
     ASSERT_TRUE(store_->add_meter(m).ok());
   }
 
@@ -630,8 +642,8 @@ TEST(ServerHttp, MeterListShowsLatestValuesAndPrepaidState) {
   Dashboard d;
   const auto now = now_s();
   seed(d, now);
-  ASSERT_TRUE(d.store()
-                  .add_payment({0, "6892850", now, "1700.00", "1.70", "", "active", 0}, "test", now)
+  ASSERT_TRUE(server::record_payment(d.store(), ledger_payment("6892850", now, "1700.00", "1.70"),
+                                     "test", now)
                   .ok());
   d.start();
   auto bo = d.login("bo", kViewerPass);
@@ -876,8 +888,8 @@ TEST(ServerHttp, CommandsAndNewMeters) {
   EXPECT_EQ(d.post("/api/meters", {{"serial", "7000002"}, {"key", "abc"}}, &*root)->status, 400);
   auto m = d.store().meter("7000001").value();
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->kind, "water");
-  EXPECT_EQ(m->setup_value, "12.5");
+  EXPECT_EQ(m->kind, core::meter::Kind::water);
+  EXPECT_EQ(m->setup_value.to_string(), "12.5");
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM meters"), 3);
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='meter.add'"), 1);
 }
@@ -909,10 +921,9 @@ TEST(ServerHttp, CsvExportsAreExact) {
   const auto now = now_s();
   seed(d, now);
   const std::int64_t start = (now / kHour - 30 * 24) * kHour;
-  ASSERT_TRUE(
-      d.store()
-          .add_payment({0, "6892850", start + 2 * kHour, "10", "2", "", "active", 0}, "test", now)
-          .ok());
+  ASSERT_TRUE(server::record_payment(
+                  d.store(), ledger_payment("6892850", start + 2 * kHour, "10", "2"), "test", now)
+                  .ok());
   d.start();
   auto bo = d.login("bo", kViewerPass);
   ASSERT_TRUE(bo);

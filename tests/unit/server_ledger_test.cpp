@@ -26,7 +26,7 @@ StoredSample at(std::int64_t time, const std::string& kwh) {
 
 TEST(ServerLedger, OpenUntilIsPaidPlusSetupValue) {
   Meter m;
-  m.setup_value = "12345.5";
+  m.setup_value = core::Decimal::parse("12345.5").value();
   // 17.00 / 1.70 = 10; 5.10 / 0.85 = 6; 100 / 3 = 33.333333333 (9 decimals), a voided entry and a
   // price-0 entry (a fee) credit nothing.
   const std::vector<Payment> ledger{entry("17.00", "1.70"), entry("5.10", "0.85"),

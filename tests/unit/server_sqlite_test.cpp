@@ -61,7 +61,7 @@ TEST_F(SqliteStoreTest, APaymentAndItsLimitAreOneTransaction) {
   Meter m;
   m.serial = "6892850";
   m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
-  m.setup_value = "100";
+  m.setup_value = core::Decimal::parse("100").value();
   ASSERT_TRUE(store_->add_meter(m).ok());
   Payment p;
   p.serial = m.serial;

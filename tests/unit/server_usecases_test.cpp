@@ -70,8 +70,8 @@ TEST_F(UseCaseTest, AMeterIsCanonicalAndExact) {
   auto built = build_meter({"40", f, Spelling::json}, kNow);
   ASSERT_TRUE(built.ok()) << built.error().text();
   EXPECT_EQ(built->meter.serial, "0000040");
-  EXPECT_EQ(built->meter.kind, "water");
-  EXPECT_EQ(built->meter.setup_value, "12.50");
+  EXPECT_EQ(built->meter.kind, core::meter::Kind::water);
+  EXPECT_EQ(built->meter.setup_value.to_string(), "12.50");
   EXPECT_TRUE(built->meter.valve_installed);
   EXPECT_EQ(built->meter.key_hex, kKey);
   EXPECT_EQ(built->meter.created, kNow);
@@ -80,7 +80,7 @@ TEST_F(UseCaseTest, AMeterIsCanonicalAndExact) {
   auto stored = store_->meter("0000040").value();
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->name, "Loppen 12");
-  EXPECT_EQ(stored->setup_value, "12.50");
+  EXPECT_EQ(stored->setup_value.to_string(), "12.50");
   // The same serial in another spelling is the same meter.
   auto again = build_meter({"0000040", with_key(), Spelling::json}, kNow);
   ASSERT_TRUE(again.ok());
@@ -92,8 +92,8 @@ TEST_F(UseCaseTest, AMeterIsCanonicalAndExact) {
 TEST_F(UseCaseTest, AnEmptyKindIsTheDefault) {
   auto built = build_meter({"7000001", with_key(), Spelling::json}, kNow);
   ASSERT_TRUE(built.ok());
-  EXPECT_EQ(built->meter.kind, "heat");
-  EXPECT_EQ(built->meter.setup_value, "0");
+  EXPECT_EQ(built->meter.kind, core::meter::Kind::heat);
+  EXPECT_EQ(built->meter.setup_value.to_string(), "0");
   EXPECT_FALSE(built->meter.valve_installed);
 }
 
@@ -149,8 +149,8 @@ TEST_F(UseCaseTest, UpdateChangesOnlyWhatIsGiven) {
   auto m = store_->meter("6892850").value();
   ASSERT_TRUE(m);
   EXPECT_EQ(m->name, "Loppen 12");
-  EXPECT_EQ(m->setup_value, "1234.5");
-  EXPECT_EQ(m->kind, "heat");
+  EXPECT_EQ(m->setup_value.to_string(), "1234.5");
+  EXPECT_EQ(m->kind, core::meter::Kind::heat);
   EXPECT_TRUE(m->valve_installed);
   EXPECT_EQ(m->key_hex, kKey);
   f = {};

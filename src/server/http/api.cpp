@@ -652,7 +652,8 @@ Response Api::add_meter(const Request& r, const Caller& c) {
     return store_error(st.error());
   }
   audit(c.user.name, r, "meter.add", m.serial,
-        m.kind + " \"" + m.name + "\" group \"" + m.group + "\"");
+        std::string(core::meter::info(m.kind).name) + " \"" + m.name + "\" group \"" + m.group +
+            "\"");
   json j = {{"serial", m.serial}};
   if (!generated.empty()) j["key"] = generated;
   return json_response(201, j);

@@ -83,9 +83,10 @@ core::Result<PaymentPreview> preview_payment(ServerStore& store, const Meter& me
   if (!after_paid) return after_paid.error();
   auto recent = rate_window(store, meter.serial);
   if (!recent) return recent.error();
-  return PaymentPreview{*units,       *before_paid,
-                        *after_paid,  *before_limit,
-                        *after_limit, remaining(*after_limit, *recent, meter.kind == "water")};
+  return PaymentPreview{
+      *units,       *before_paid,
+      *after_paid,  *before_limit,
+      *after_limit, remaining(*after_limit, *recent, meter.kind == core::meter::Kind::water)};
 }
 
 }  // namespace ml::server::usecase
