@@ -39,7 +39,8 @@ void meters_add(const std::string& config_path, const MeterArgs& a) {
       ok(usecase::build_meter({a.serial, fields_of(a), usecase::Spelling::option}, unix_now()));
   auto store = open_store(config_from(config_path));
   ok(usecase::add_meter(*store, built));
-  std::cout << "added meter " << built.meter.serial << " (" << built.meter.kind << ")\n";
+  std::cout << "added meter " << built.meter.serial << " ("
+            << core::meter::info(built.meter.kind).name << ")\n";
   if (!built.generated_key.empty()) {
     std::cout << "key: " << built.generated_key
               << "\n(shown once: configure it on the device; it is not printed again)\n";
@@ -58,10 +59,10 @@ void meters_set(const std::string& config_path, const MeterArgs& a) {
 
 nlohmann::ordered_json meter_json(const server::Meter& m) {
   return {{"serial", m.serial},
-          {"kind", m.kind},
+          {"kind", core::meter::info(m.kind).name},
           {"name", m.name},
           {"group", m.group},
-          {"setup_value", m.setup_value},
+          {"setup_value", m.setup_value.to_string()},
           {"valve_installed", m.valve_installed},
           {"last_sample_time", m.last_sample_time}};
 }
@@ -76,7 +77,8 @@ void meters_list(const std::string& config_path, bool json) {
   }
   std::printf("%-12s %-12s %-20s %-10s %s\n", "serial", "kind", "name", "group", "last sample");
   for (const auto& m : all) {
-    std::printf("%-12s %-12s %-20s %-10s %s\n", m.serial.c_str(), m.kind.c_str(), m.name.c_str(),
+    std::printf("%-12s %-12s %-20s %-10s %s\n", m.serial.c_str(),
+                std::string(core::meter::info(m.kind).name).c_str(), m.name.c_str(),
                 m.group.c_str(), utc(m.last_sample_time).c_str());
   }
 }

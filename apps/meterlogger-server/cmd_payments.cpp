@@ -32,8 +32,8 @@ void pay(const std::string& config_path, const PayArgs& a) {
   const auto now = unix_now();
   auto store = open_store(config_from(config_path));
   const auto paid = ok(usecase::pay(*store, request, actor_of(a.actor), now));
-  std::cout << "payment #" << paid.change.id << ": " << paid.payment.amount << " at "
-            << paid.payment.price << " per kWh\n";
+  std::cout << "payment #" << paid.change.id << ": " << paid.payment.amount.to_string() << " at "
+            << paid.payment.price.to_string() << " per kWh\n";
   print_limit(a.serial, paid.change.open_until);
 }
 
@@ -45,11 +45,11 @@ void payments_list(const std::string& config_path, const std::string& serial) {
   std::printf("%-6s %-20s %12s %10s %-6s %s\n", "id", "time", "amount", "price", "state", "note");
   for (const auto& p : entries) {
     std::printf("%-6lld %-20s %12s %10s %-6s %s\n", static_cast<long long>(p.id),
-                utc(p.time).c_str(), p.amount.c_str(), p.price.c_str(), p.state.c_str(),
-                p.note.c_str());
+                utc(p.time).c_str(), p.amount.to_string().c_str(), p.price.to_string().c_str(),
+                std::string(server::state_name(p.state)).c_str(), p.note.c_str());
   }
   std::cout << "paid " << ok(server::paid(entries)).to_string() << ", setup value "
-            << m->setup_value << ", open_until "
+            << m->setup_value.to_string() << ", open_until "
             << ok(server::open_until_limit(*m, entries)).to_string() << "\n";
 }
 
@@ -72,9 +72,9 @@ void payments_void(const std::string& config_path, const PayArgs& a) {
 void payments_audit(const std::string& config_path, const std::string& serial) {
   auto store = open_store(config_from(config_path));
   for (const auto& e : ok(store->audit_log(serial))) {
-    std::cout << utc(e.time) << " " << e.actor << " " << e.action << " #" << e.payment_id << " "
-              << e.amount << " at " << e.price << (e.note.empty() ? "" : " (" + e.note + ")")
-              << "\n";
+    std::cout << utc(e.time) << " " << e.actor << " " << server::action_name(e.action) << " #"
+              << e.payment_id << " " << e.amount.to_string() << " at " << e.price.to_string()
+              << (e.note.empty() ? "" : " (" + e.note + ")") << "\n";
   }
 }
 

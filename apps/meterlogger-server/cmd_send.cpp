@@ -41,16 +41,16 @@ void send_command(const std::string& config_path, const SendArgs& a) {
   for (;;) {
     auto c = ok(store->command(id));
     if (!c) fail("command #" + std::to_string(id) + " disappeared", 3);
-    if (c->state == "acked") {
+    if (c->state == server::CommandState::acked) {
       const auto* info = core::topic::find_command(a.command);
       std::cout << core::topic::masked_reply(info != nullptr ? info->reply : a.command,
                                              c->reply.value_or(""))
                 << "\n";
       return;
     }
-    if (c->state == "expired" || c->state == "superseded") {
-      fail("command #" + std::to_string(id) + " " + c->state + " without a reply (sent " +
-               std::to_string(c->sent_count) + " times)",
+    if (c->state == server::CommandState::expired || c->state == server::CommandState::superseded) {
+      fail("command #" + std::to_string(id) + " " + std::string(server::state_name(c->state)) +
+               " without a reply (sent " + std::to_string(c->sent_count) + " times)",
            3);
     }
     if (std::chrono::steady_clock::now() > deadline) {

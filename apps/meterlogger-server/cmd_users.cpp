@@ -86,7 +86,8 @@ void users_list(const std::string& config_path) {
     std::string groups;
     for (const auto& g : u.groups)
       groups += (groups.empty() ? "" : ",") + g;
-    std::printf("%-20s %-7s %s\n", u.name.c_str(), u.role.c_str(), groups.c_str());
+    std::printf("%-20s %-7s %s\n", u.name.c_str(), std::string(server::role_name(u.role)).c_str(),
+                groups.c_str());
   }
 }
 

@@ -44,6 +44,7 @@
 #include "server/config.hpp"
 #include "server/http/api.hpp"
 #include "server/http/server.hpp"
+#include "server/ledger.hpp"
 #include "server/sqlite/store.hpp"
 
 using namespace ml;
@@ -182,10 +183,10 @@ void add_payment(server::SqliteStore& store, const std::string& serial, std::int
   server::Payment p;
   p.serial = serial;
   p.time = time;
-  p.amount = amount;
-  p.price = price;
+  p.amount = core::Decimal::parse(amount).value();
+  p.price = core::Decimal::parse(price).value();
   p.note = "bank transfer";
-  must(store.add_payment(p, "admin", time), "add_payment " + serial);
+  must(server::record_payment(store, p, "admin", time), "add_payment " + serial);
 }
 
 // The database. `now` is the time of the newest samples.
@@ -213,12 +214,12 @@ void generate(const std::string& path, std::int64_t now) {
             : core::topic::Serial::from_number(static_cast<std::uint32_t>(7000000 + 37 * i)).text();
     m.name = std::string(streets[i % kGroups]) + " " + std::to_string(i / kGroups + 1);
     m.group = streets[i % kGroups];
-    m.kind = "heat";
+    m.kind = core::meter::Kind::heat;
     m.valve_installed = i % 5 != 4;  // the big meter (0) has one
     m.key_hex = "00112233445566778899aabbccddeeff";
     m.created = now - 400 * 86400;
     const std::int64_t energy_then = big ? 10000 : uniform(2000, 60000);  // kWh at installation
-    m.setup_value = std::to_string(energy_then);
+    m.setup_value = core::Decimal::parse(std::to_string(energy_then)).value();
     must(store->add_meter(m), "add_meter " + m.serial);
     if (big) {
       add_payment(*store, m.serial, now - 360 * 86400, "25000.00", "1.25");
@@ -291,7 +292,7 @@ void generate(const std::string& path, std::int64_t now) {
   server::User u;
   u.name = kUser;
   u.password_hash = hash;
-  u.role = "admin";
+  u.role = server::Role::admin;
   u.groups = {"*"};
   u.created = now;
   must(store->add_user(u), "add_user");

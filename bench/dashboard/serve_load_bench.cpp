@@ -169,7 +169,7 @@ void seed(const std::string& db, std::int64_t now) {
   server::User u;
   u.name = "bench";
   u.password_hash = hash;
-  u.role = "admin";
+  u.role = server::Role::admin;
   u.groups = {"*"};
   u.created = now;
   must(store->add_user(u), "add_user");

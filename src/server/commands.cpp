@@ -9,6 +9,24 @@
 
 namespace ml::server {
 
+std::string_view state_name(CommandState state) {
+  for (const auto& row : kCommandStates)
+    if (row.state == state) return row.name;
+  return "?";
+}
+
+std::optional<CommandState> command_state_from_name(std::string_view name) {
+  for (const auto& row : kCommandStates)
+    if (row.name == name) return row.state;
+  return std::nullopt;
+}
+
+bool is_pending(CommandState state) {
+  for (const auto& row : kCommandStates)
+    if (row.state == state) return row.pending;
+  return false;
+}
+
 core::Status check_command(std::string_view command, std::string_view argument) {
   if (core::topic::find_command(command) == nullptr) {
     return core::make_error(core::Errc::invalid_argument,
@@ -40,7 +58,7 @@ std::string wire_argument(const Command& c) {
 
 bool confirms(const Command& c, std::string_view function, std::string_view text,
               std::int64_t reply_time) {
-  if (c.state != "sent" || c.first_sent == 0) return false;
+  if (c.state != CommandState::sent || c.first_sent == 0) return false;
   if (reply_time < c.first_sent - kReplySkewSeconds) return false;  // older than the command
   const core::topic::CommandInfo* info = core::topic::find_command(c.command);
   if (info == nullptr || function != info->confirming_function()) return false;

@@ -4,6 +4,7 @@
 // is comes from the command table (core/topic/names.hpp); these functions only read it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,12 +15,36 @@
 
 namespace ml::server {
 
+// Where a queued command is: waiting to be sent (queued), sent and waiting for its reply (sent),
+// confirmed by a reply (acked), given up at its expiry (expired), or replaced by a newer one of
+// the same name before a reply confirmed it (superseded; core/topic/names.hpp,
+// CommandInfo::supersedes). Queued and sent commands are pending: they are (re)sent.
+enum class CommandState : std::uint8_t { queued, sent, acked, expired, superseded };
+
+struct CommandStateInfo {
+  CommandState state;
+  std::string_view name;  // as stored, shown by the API and the command line
+  bool pending;
+};
+
+inline constexpr std::array<CommandStateInfo, 5> kCommandStates{{
+    {CommandState::queued, "queued", true},
+    {CommandState::sent, "sent", true},
+    {CommandState::acked, "acked", false},
+    {CommandState::expired, "expired", false},
+    {CommandState::superseded, "superseded", false},
+}};
+
+std::string_view state_name(CommandState state);
+std::optional<CommandState> command_state_from_name(std::string_view name);
+bool is_pending(CommandState state);
+
 struct Command {
   std::int64_t id = 0;
   std::string serial;
   std::string command;
   std::string argument;  // sent as is; "1" when empty (the server's customary argument)
-  std::string state;     // queued | sent | acked | expired | superseded
+  CommandState state = CommandState::queued;
   std::int64_t created = 0;
   std::int64_t expires = 0;  // 0: never
   std::int64_t next_send = 0;

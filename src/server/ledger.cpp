@@ -1,3 +1,4 @@
+// The prepaid ledger's arithmetic and rules (ledger.hpp).
 #include "server/ledger.hpp"
 
 namespace ml::server {
@@ -26,33 +27,27 @@ core::Result<Decimal> parse_money(const std::string& text, const char* what) {
 }
 
 core::Status check_entry(const Payment& entry) {
-  auto amount = Decimal::parse(entry.amount);
-  if (!amount || amount->negative || amount->is_zero()) {
+  if (entry.amount.negative || entry.amount.is_zero()) {
     return core::make_error(core::Errc::invalid_argument,
-                            "amount must be above 0, not \"" + entry.amount +
+                            "amount must be above 0, not \"" + entry.amount.to_string() +
                                 "\" (correct or void a wrong payment instead)");
   }
-  auto price = Decimal::parse(entry.price);
-  if (!price || price->negative) {
+  if (entry.price.negative) {
     return core::make_error(core::Errc::invalid_argument,
-                            "price must be 0 or more, not \"" + entry.price + "\"");
+                            "price must be 0 or more, not \"" + entry.price.to_string() + "\"");
   }
   return core::Ok{};
 }
 
 core::Result<Decimal> credited(const Payment& p) {
-  auto amount = Decimal::parse(p.amount);
-  auto price = Decimal::parse(p.price);
-  if (!amount) return amount.error();
-  if (!price) return price.error();
-  if (price->is_zero()) return Decimal{};  // a membership fee or a note: no energy
-  return divided(*amount, *price);
+  if (p.price.is_zero()) return Decimal{};  // a membership fee or a note: no energy
+  return divided(p.amount, p.price);
 }
 
 core::Result<Decimal> paid(const std::vector<Payment>& payments) {
   Decimal total{};
   for (const auto& p : payments) {
-    if (p.state != "active") continue;
+    if (p.state != PaymentState::active) continue;
     auto units = credited(p);
     if (!units) return units.error();
     auto next = core::sum(total, *units);
@@ -65,9 +60,7 @@ core::Result<Decimal> paid(const std::vector<Payment>& payments) {
 core::Result<Decimal> open_until_limit(const Meter& meter, const std::vector<Payment>& payments) {
   auto total = paid(payments);
   if (!total) return total.error();
-  auto setup = Decimal::parse(meter.setup_value);
-  if (!setup) return setup.error();
-  return core::sum(*total, *setup);
+  return core::sum(*total, meter.setup_value);
 }
 
 core::Result<Decimal> limit_with(const Meter& meter, std::vector<Payment> payments,
@@ -76,10 +69,76 @@ core::Result<Decimal> limit_with(const Meter& meter, std::vector<Payment> paymen
   auto limit = open_until_limit(meter, payments);
   if (!limit) {
     return core::make_error(core::Errc::invalid_argument,
-                            "amount " + entry.amount + " at price " + entry.price +
+                            "amount " + entry.amount.to_string() + " at price " +
+                                entry.price.to_string() +
                                 " is too large for the ledger to add up exactly");
   }
   return limit;
+}
+
+namespace {
+
+AuditEntry audit_of(LedgerAction action, std::int64_t payment_id, const Payment& p,
+                    const std::string& actor, std::int64_t now) {
+  return AuditEntry{0, now, action, payment_id, p.serial, p.amount, p.price, p.note, actor};
+}
+
+// Marks active entry `id` void and returns it as it was.
+core::Result<Payment> void_active(ServerStore& store, std::int64_t id) {
+  auto old = store.payment(id);
+  if (!old) return old.error();
+  if (!*old || (*old)->state != PaymentState::active) {
+    return core::make_error(core::Errc::invalid_argument,
+                            "no active payment #" + std::to_string(id));
+  }
+  ML_TRY(store.set_payment_state(id, PaymentState::voided));
+  return std::move(**old);
+}
+
+}  // namespace
+
+core::Result<std::int64_t> record_payment(ServerStore& store, const Payment& payment,
+                                          const std::string& actor, std::int64_t now) {
+  std::int64_t id = 0;
+  auto done = store.write_transaction([&]() -> core::Status {
+    Payment p = payment;
+    p.state = PaymentState::active;
+    auto inserted = store.insert_payment(p);
+    if (!inserted) return inserted.error();
+    id = *inserted;
+    return store.append_ledger_audit(audit_of(LedgerAction::add, id, p, actor, now));
+  });
+  if (!done) return done.error();
+  return id;
+}
+
+core::Result<std::int64_t> record_correction(ServerStore& store, std::int64_t id,
+                                             const Payment& replacement, const std::string& actor,
+                                             std::int64_t now) {
+  std::int64_t fresh = 0;
+  auto done = store.write_transaction([&]() -> core::Status {
+    auto old = void_active(store, id);
+    if (!old) return old.error();
+    Payment p = replacement;
+    p.serial = old->serial;
+    p.state = PaymentState::active;
+    p.replaces = id;
+    auto inserted = store.insert_payment(p);
+    if (!inserted) return inserted.error();
+    fresh = *inserted;
+    return store.append_ledger_audit(audit_of(LedgerAction::correct, fresh, p, actor, now));
+  });
+  if (!done) return done.error();
+  return fresh;
+}
+
+core::Status record_void(ServerStore& store, std::int64_t id, const std::string& actor,
+                         std::int64_t now) {
+  return store.write_transaction([&]() -> core::Status {
+    auto old = void_active(store, id);
+    if (!old) return old.error();
+    return store.append_ledger_audit(audit_of(LedgerAction::voided, id, *old, actor, now));
+  });
 }
 
 Remaining remaining(const Decimal& limit, const std::vector<StoredSample>& recent, bool water) {

@@ -1,5 +1,6 @@
 // The prepaid ledger's arithmetic: what the payments credit, the open_until limit the device
-// closes its valve at, and what is left.
+// closes its valve at, and what is left; and its rules over any backend (adding, correcting and
+// voiding an entry with its audit entry; the store, store/ledger.hpp, only persists).
 #pragma once
 
 #include <optional>
@@ -52,5 +53,23 @@ core::Result<core::Decimal> parse_money(const std::string& text, const char* wha
 // confirmed and be queued as a negative open_until the device refuses; a mistaken entry is
 // corrected or voided instead (`payments correct|void`), each with its audit entry.
 core::Status check_entry(const Payment& entry);
+
+// ---- the ledger's rules over any backend (store/ledger.hpp only persists) ----
+// Each is one transaction (ServerStore::write_transaction) with its audit entry; `actor` and
+// `now` go to the audit log. Nothing here checks the entry (check_entry) or queues the limit:
+// the ledger changes of sender.hpp do both around these.
+
+// Adds `payment` as an active entry; audit "add". Returns the new id.
+core::Result<std::int64_t> record_payment(ServerStore& store, const Payment& payment,
+                                          const std::string& actor, std::int64_t now);
+// Voids active entry `id` and adds `replacement` for the same meter with `replaces` = id; audit
+// "correct" naming the new entry. Returns the new id. "no active payment #<id>"
+// (Errc::invalid_argument) when `id` is no active entry.
+core::Result<std::int64_t> record_correction(ServerStore& store, std::int64_t id,
+                                             const Payment& replacement, const std::string& actor,
+                                             std::int64_t now);
+// Voids active entry `id`; audit "void" with the entry's values. Errors as record_correction.
+core::Status record_void(ServerStore& store, std::int64_t id, const std::string& actor,
+                         std::int64_t now);
 
 }  // namespace ml::server

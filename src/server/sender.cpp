@@ -4,6 +4,7 @@
 #include "core/topic/topic.hpp"
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
+#include "server/command_queue.hpp"
 #include "server/ledger.hpp"
 
 namespace ml::server {
@@ -27,7 +28,7 @@ core::Result<std::string> queue_open_until(ServerStore& store, const std::string
   const std::string text = limit->to_string();
   // A limit is never given up on: it is sent until the device confirms it (or a newer one
   // supersedes it).
-  auto id = store.enqueue_command(serial, "open_until", text, now, 0);
+  auto id = enqueue_command(store, serial, "open_until", text, now, 0);
   if (!id) return id.error();
   return text;
 }
@@ -44,7 +45,7 @@ core::Status check_against_ledger(ServerStore& store, const Payment& entry, std:
   auto entries = store.payments(entry.serial);
   if (!entries) return entries.error();
   for (auto& e : *entries)
-    if (e.id == voided) e.state = "void";
+    if (e.id == voided) e.state = PaymentState::voided;
   auto limit = limit_with(**meter, *entries, entry);
   if (!limit) return limit.error();
   return core::Ok{};
@@ -88,7 +89,7 @@ core::Result<LedgerChange> add_payment(ServerStore& store, const Payment& paymen
                                        const std::string& actor, std::int64_t now) {
   return change_ledger(store, now, [&]() -> core::Result<Changed> {
     ML_TRY(check_against_ledger(store, payment, 0));
-    auto id = store.add_payment(payment, actor, now);
+    auto id = record_payment(store, payment, actor, now);
     if (!id) return id.error();
     return Changed{*id, payment.serial};
   });
@@ -103,7 +104,7 @@ core::Result<LedgerChange> correct_payment(ServerStore& store, std::int64_t id,
     Payment p = replacement;
     p.serial = old->serial;
     ML_TRY(check_against_ledger(store, p, id));
-    auto fresh = store.correct_payment(id, p, actor, now);
+    auto fresh = record_correction(store, id, p, actor, now);
     if (!fresh) return fresh.error();
     return Changed{*fresh, p.serial};
   });
@@ -114,7 +115,7 @@ core::Result<LedgerChange> void_payment(ServerStore& store, std::int64_t id,
   return change_ledger(store, now, [&]() -> core::Result<Changed> {
     auto old = existing_payment(store, id);
     if (!old) return old.error();
-    ML_TRY(store.void_payment(id, actor, now));
+    ML_TRY(record_void(store, id, actor, now));
     return Changed{0, old->serial};
   });
 }
@@ -153,7 +154,7 @@ void Sender::stop() {
 }
 
 void Sender::on_reply(const DeviceReply& r) {
-  auto acked = store_.acknowledge(r.serial, r.function, r.text, r.time, now_());
+  auto acked = acknowledge(store_, r.serial, r.function, r.text, r.time, now_());
   if (!acked) {
     log::error("commands: " + acked.error().message());
     return;
@@ -172,7 +173,7 @@ void Sender::tick() {
     next_poll_ = now + config_.commands.poll_interval_s;
   }
   if (mqtt_->connected()) {
-    auto due = store_.due_commands(now, kBatch);
+    auto due = due_commands(store_, now, kBatch);
     if (!due) {
       log::error("commands: " + due.error().message());
     } else {
@@ -197,7 +198,8 @@ void Sender::send(const Command& c) {
   if (!keys) {
     // The meter was removed (or its key is broken): the command cannot be sealed.
     log::warning("commands: #" + std::to_string(c.id) + ": no key for " + c.serial);
-    (void)store_.mark_sent(c.id, now, now + config_.commands.retry_max_s);
+    if (auto s = mark_sent(store_, c.id, now, now + config_.commands.retry_max_s); !s)
+      log::error("commands: " + s.error().message());
     return;
   }
   // On every form of the serial a device may subscribe with: the original KMP and MULTICAL 66
@@ -222,15 +224,14 @@ void Sender::send(const Command& c) {
   ++sent_;
   const std::int64_t next = now + retry_delay(c.sent_count + 1, config_.commands.retry_initial_s,
                                               config_.commands.retry_max_s);
-  if (auto s = store_.mark_sent(c.id, now, next); !s)
+  if (auto s = mark_sent(store_, c.id, now, next); !s)
     log::error("commands: " + s.error().message());
   log::debug("commands: sent #" + std::to_string(c.id) + " " + c.command + " to " + c.serial +
              " (time " + std::to_string(c.sent_count + 1) + ")");
 }
 
-std::vector<std::string_view> polled_commands(std::string_view kind) {
-  const auto k = core::meter::kind_from_name(kind);
-  if (k && core::meter::info(*k).valve) return {"version", "status"};
+std::vector<std::string_view> polled_commands(core::meter::Kind kind) {
+  if (core::meter::info(kind).valve) return {"version", "status"};
   return {"version"};  // `status` is the valve's: the other builds do not answer it
 }
 
@@ -245,9 +246,10 @@ void Sender::poll() {
   for (const auto& m : *meters) {
     for (std::string_view command : polled_commands(m.kind)) {
       const std::string name(command);
-      auto pending = store_.command_pending(m.serial, name, "");
+      auto pending = command_pending(store_, m.serial, name, "");
       if (!pending || *pending) continue;  // the last poll is still waiting: not another one
-      (void)store_.enqueue_command(m.serial, name, "", now, expires);
+      if (auto id = enqueue_command(store_, m.serial, name, "", now, expires); !id)
+        log::error("commands: " + id.error().message());
     }
   }
 }

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/meter/kind.hpp"
 #include "platform/mqtt/client.hpp"
 #include "server/config.hpp"
 #include "server/ingest.hpp"
@@ -40,9 +41,9 @@ core::Result<LedgerChange> correct_payment(ServerStore& store, std::int64_t id,
 core::Result<LedgerChange> void_payment(ServerStore& store, std::int64_t id,
                                         const std::string& actor, std::int64_t now);
 
-// What the periodic poll asks a meter of this kind ("heat", "water", "electricity"): its
-// version, and the valve's state when the kind has a valve.
-std::vector<std::string_view> polled_commands(std::string_view kind);
+// What the periodic poll asks a meter of this kind: its version, and the valve's state when the
+// kind has a valve (core/meter/kind.hpp).
+std::vector<std::string_view> polled_commands(core::meter::Kind kind);
 
 class Sender {
  public:

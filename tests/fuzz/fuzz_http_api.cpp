@@ -39,7 +39,7 @@ World& world() {
     m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
     m.group = "g";
     (void)x.store->add_meter(m);
-    User u{"admin", "", "admin", {"*"}, 0};
+    User u{"admin", "", Role::admin, {"*"}, 0};
     ml::password::hash_password("fuzz-password", &u.password_hash);
     (void)x.store->add_user(u);
     x.config.http.trusted_proxies = {parse_network("127.0.0.0/8").value()};

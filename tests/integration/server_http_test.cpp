@@ -23,6 +23,8 @@
 #include "harness.hpp"
 #include "mqtt_support.hpp"
 #include "platform/sqlite/db.hpp"
+#include "server/command_queue.hpp"
+#include "server/ledger.hpp"
 #include "server/sqlite/store.hpp"
 
 #if defined(__has_feature)
@@ -44,6 +46,17 @@ std::int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// An active ledger entry of `serial` at `time`.
+server::Payment ledger_payment(const std::string& serial, std::int64_t time, const char* amount,
+                               const char* price) {
+  server::Payment p;
+  p.serial = serial;
+  p.time = time;
+  p.amount = core::Decimal::parse(amount).value();
+  p.price = core::Decimal::parse(price).value();
+  return p;
 }
 
 server::IngestItem sample_at(const std::string& serial, std::int64_t time,
@@ -122,11 +135,11 @@ class Dashboard {
     server::Meter m;
     m.serial = serial;
     m.key_hex = kTestKey;
-    m.kind = kind;
+    m.kind = core::meter::kind_from_name(kind).value();
     m.name = "Meter " + serial;
     m.group = group;
     m.valve_installed = valve;
-    m.setup_value = setup_value;
+    m.setup_value = core::Decimal::parse(setup_value).value();
     ASSERT_TRUE(store_->add_meter(m).ok());
   }
 
@@ -442,8 +455,8 @@ TEST(ServerHttp, SecretsAreMaskedWhereverTheyAreShown) {
   d.ingest({reply_at("6892850", now - 5, "set_pwd", "hunter22"),
             reply_at("6892850", now - 5, "set_ssid_pwd", "ssid=Loppen&pwd=secret123")});
   const auto c = d.store().commands("6892850").value();
-  ASSERT_TRUE(d.store().mark_sent(c[1].id, now, now + 10).ok());
-  ASSERT_TRUE(d.store().acknowledge("6892850", "set_pwd", "hunter22", now, now).ok());
+  ASSERT_TRUE(server::mark_sent(d.store(), c[1].id, now, now + 10).ok());
+  ASSERT_TRUE(server::acknowledge(d.store(), "6892850", "set_pwd", "hunter22", now, now).ok());
   for (const Login* who : {&*bo, &*root}) {
     auto list = d.get("/api/meters/6892850/commands", who);
     ASSERT_EQ(list->status, 200);
@@ -480,7 +493,7 @@ TEST(ServerHttp, SecretsAreMaskedWhereverTheyAreShown) {
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%hunter22%'"), 0);
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%secret123%'"), 1);
   // ... or until it expires unconfirmed.
-  ASSERT_TRUE(d.store().due_commands(now + 2 * 86400, 100).ok());
+  ASSERT_TRUE(server::due_commands(d.store(), now + 2 * 86400, 100).ok());
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE state='expired'"), 3);
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM commands WHERE argument LIKE '%secret123%' OR "
                     "argument LIKE '%mesh-pass-1%' OR argument LIKE '%cronpass1%'"),
@@ -629,8 +642,8 @@ TEST(ServerHttp, MeterListShowsLatestValuesAndPrepaidState) {
   Dashboard d;
   const auto now = now_s();
   seed(d, now);
-  ASSERT_TRUE(d.store()
-                  .add_payment({0, "6892850", now, "1700.00", "1.70", "", "active", 0}, "test", now)
+  ASSERT_TRUE(server::record_payment(d.store(), ledger_payment("6892850", now, "1700.00", "1.70"),
+                                     "test", now)
                   .ok());
   d.start();
   auto bo = d.login("bo", kViewerPass);
@@ -875,8 +888,8 @@ TEST(ServerHttp, CommandsAndNewMeters) {
   EXPECT_EQ(d.post("/api/meters", {{"serial", "7000002"}, {"key", "abc"}}, &*root)->status, 400);
   auto m = d.store().meter("7000001").value();
   ASSERT_TRUE(m);
-  EXPECT_EQ(m->kind, "water");
-  EXPECT_EQ(m->setup_value, "12.5");
+  EXPECT_EQ(m->kind, core::meter::Kind::water);
+  EXPECT_EQ(m->setup_value.to_string(), "12.5");
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM meters"), 3);
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='meter.add'"), 1);
 }
@@ -908,10 +921,9 @@ TEST(ServerHttp, CsvExportsAreExact) {
   const auto now = now_s();
   seed(d, now);
   const std::int64_t start = (now / kHour - 30 * 24) * kHour;
-  ASSERT_TRUE(
-      d.store()
-          .add_payment({0, "6892850", start + 2 * kHour, "10", "2", "", "active", 0}, "test", now)
-          .ok());
+  ASSERT_TRUE(server::record_payment(
+                  d.store(), ledger_payment("6892850", start + 2 * kHour, "10", "2"), "test", now)
+                  .ok());
   d.start();
   auto bo = d.login("bo", kViewerPass);
   ASSERT_TRUE(bo);

@@ -30,10 +30,9 @@ TEST(MeterKind, OnlyHeatMetersHaveAValve) {
 // The agent refuses `status` on pulse meters (water and electricity): the poll does not ask.
 TEST(MeterKind, ThePollAsksForTheValveStateOnlyWhereThereIsAValve) {
   using V = std::vector<std::string_view>;
-  EXPECT_EQ(server::polled_commands("heat"), (V{"version", "status"}));
-  EXPECT_EQ(server::polled_commands("water"), (V{"version"}));
-  EXPECT_EQ(server::polled_commands("electricity"), (V{"version"}));
-  EXPECT_EQ(server::polled_commands("unknown"), (V{"version"}));
+  EXPECT_EQ(server::polled_commands(Kind::heat), (V{"version", "status"}));
+  EXPECT_EQ(server::polled_commands(Kind::water), (V{"version"}));
+  EXPECT_EQ(server::polled_commands(Kind::electricity), (V{"version"}));
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ Command sent_command(const std::string& command, const std::string& argument,
   c.serial = "6892850";
   c.command = command;
   c.argument = argument;
-  c.state = "sent";
+  c.state = CommandState::sent;
   c.first_sent = first_sent;
   c.last_sent = first_sent;
   c.sent_count = 1;
@@ -69,11 +69,28 @@ TEST(ServerCommands, AReplyMustMatchWhatWasAsked) {
   EXPECT_FALSE(confirms(ap, "ap_status", "stopped", fresh));
   // A command not sent yet (or no longer waiting) is confirmed by nothing.
   auto queued = sent_command("version", "", 0);
-  queued.state = "queued";
+  queued.state = CommandState::queued;
   EXPECT_FALSE(confirms(queued, "version", "x", fresh));
   auto acked = sent_command("version", "", kSentAt);
-  acked.state = "acked";
+  acked.state = CommandState::acked;
   EXPECT_FALSE(confirms(acked, "version", "x", fresh));
+}
+
+TEST(ServerCommands, EveryCommandStateHasOneName) {
+  for (const auto& row : kCommandStates) {
+    EXPECT_EQ(state_name(row.state), row.name);
+    EXPECT_EQ(command_state_from_name(row.name), row.state);
+    EXPECT_EQ(is_pending(row.state),
+              row.state == CommandState::queued || row.state == CommandState::sent);
+  }
+  EXPECT_FALSE(command_state_from_name("done"));
+}
+
+// Only a new open_until replaces the older unconfirmed ones: the limit is the whole ledger's.
+TEST(ServerCommands, OnlyOpenUntilSupersedes) {
+  for (const auto& c : core::topic::kCommands) {
+    EXPECT_EQ(c.supersedes, c.name == "open_until") << c.name;
+  }
 }
 
 // --- the table's derivations -------------------------------------------------------------------

@@ -194,7 +194,7 @@ class ApiTest : public ::testing::Test {
     m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
     m.group = "Loppen";
     ASSERT_TRUE(store_->add_meter(m).ok());
-    User u{"anna", "", "admin", {"Loppen"}, 0};
+    User u{"anna", "", Role::admin, {"Loppen"}, 0};
     ASSERT_TRUE(password::hash_password("anna-secret", &u.password_hash));
     ASSERT_TRUE(store_->add_user(u).ok());
     api_ = std::make_unique<Api>(*store_, config_, [this] { return now_; });

@@ -9,10 +9,10 @@ namespace ml::server {
 namespace {
 
 Payment entry(const std::string& amount, const std::string& price,
-              const std::string& state = "active") {
+              PaymentState state = PaymentState::active) {
   Payment p;
-  p.amount = amount;
-  p.price = price;
+  p.amount = core::Decimal::parse(amount).value();
+  p.price = core::Decimal::parse(price).value();
   p.state = state;
   return p;
 }
@@ -26,11 +26,12 @@ StoredSample at(std::int64_t time, const std::string& kwh) {
 
 TEST(ServerLedger, OpenUntilIsPaidPlusSetupValue) {
   Meter m;
-  m.setup_value = "12345.5";
+  m.setup_value = core::Decimal::parse("12345.5").value();
   // 17.00 / 1.70 = 10; 5.10 / 0.85 = 6; 100 / 3 = 33.333333333 (9 decimals), a voided entry and a
   // price-0 entry (a fee) credit nothing.
   const std::vector<Payment> ledger{entry("17.00", "1.70"), entry("5.10", "0.85"),
-                                    entry("100", "3"), entry("999", "1", "void"), entry("50", "0")};
+                                    entry("100", "3"), entry("999", "1", PaymentState::voided),
+                                    entry("50", "0")};
   EXPECT_EQ(paid(ledger).value().to_string(), "49.333");
   EXPECT_EQ(open_until_limit(m, ledger).value().to_string(), "12394.833");
   EXPECT_EQ(paid({}).value().to_string(), "0");
@@ -44,7 +45,7 @@ TEST(ServerLedger, OpenUntilIsPaidPlusSetupValue) {
 TEST(ServerCommands, OpenUntilConfirmedByAnEchoLessThanOneAway) {
   Command c;
   c.command = "open_until";
-  c.state = "sent";
+  c.state = CommandState::sent;
   c.first_sent = 1000;
   c.argument = "14345.5882352941098";
   EXPECT_TRUE(confirms(c, "open_until", "14345", 1001));

@@ -1,5 +1,6 @@
-// What only the SQLite backend of the server's store has: its schema migrations, and a write
-// failing inside the database (a trigger) rolling back the whole change. What every backend
+// What only the SQLite backend of the server's store has: its schema migrations, a write
+// failing inside the database (a trigger) rolling back the whole change, and rows written by
+// something else that are no typed record. What every backend
 // does is in the store contract (store_contract_test.cpp).
 #include <gtest/gtest.h>
 
@@ -61,13 +62,13 @@ TEST_F(SqliteStoreTest, APaymentAndItsLimitAreOneTransaction) {
   Meter m;
   m.serial = "6892850";
   m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
-  m.setup_value = "100";
+  m.setup_value = core::Decimal::parse("100").value();
   ASSERT_TRUE(store_->add_meter(m).ok());
   Payment p;
   p.serial = m.serial;
   p.time = 1000;
-  p.amount = "17.00";
-  p.price = "1.70";
+  p.amount = core::Decimal::parse("17.00").value();
+  p.price = core::Decimal::parse("1.70").value();
   // The second write (the queued limit) fails: the payment is not kept either.
   ASSERT_TRUE(store_->db()
                   .exec("CREATE TEMP TRIGGER no_commands BEFORE INSERT ON commands "
@@ -93,13 +94,44 @@ TEST_F(SqliteStoreTest, APaymentAndItsLimitAreOneTransaction) {
                         "BEGIN SELECT RAISE(ABORT, 'the queue is full'); END;")
                   .ok());
   Payment fixed = p;
-  fixed.amount = "34.00";
+  fixed.amount = core::Decimal::parse("34.00").value();
   EXPECT_FALSE(correct_payment(*store_, done->id, fixed, "anna", 1001).ok());
   EXPECT_FALSE(void_payment(*store_, done->id, "anna", 1001).ok());
   const auto after = store_->payments(m.serial).value();
   ASSERT_EQ(after.size(), 1u);
-  EXPECT_EQ(after[0].state, "active");
+  EXPECT_EQ(after[0].state, PaymentState::active);
   EXPECT_EQ(store_->audit_log(m.serial).value().size(), 1u);
+}
+
+// A row the typed records cannot hold (written by hand, or by a newer version) is an error
+// naming it, never a silently different value.
+TEST_F(SqliteStoreTest, ARowThatIsNoRecordIsAnErrorNamingIt) {
+  auto& db = store_->db();
+  ASSERT_TRUE(db.exec("INSERT INTO meters(serial, key, kind, created) "
+                      "VALUES('0000040', 'k', 'gas', 1)")
+                  .ok());
+  auto meters = store_->meters();
+  ASSERT_FALSE(meters.ok());
+  EXPECT_EQ(meters.error().detail, "meter 0000040 has an unknown kind \"gas\"");
+  EXPECT_FALSE(store_->meter("0000040").ok());
+  ASSERT_TRUE(db.exec("UPDATE meters SET kind='water', setup_value='1,5'").ok());
+  EXPECT_EQ(store_->meter("0000040").error().detail,
+            "meter 0000040 has a setup value \"1,5\" that is not a decimal number");
+  ASSERT_TRUE(db.exec("INSERT INTO commands(serial, command, argument, state, created, expires, "
+                      "next_send) VALUES('0000040', 'version', '', 'done', 1, 0, 1)")
+                  .ok());
+  EXPECT_EQ(store_->commands("0000040").error().detail, "command #1 has an unknown state \"done\"");
+  ASSERT_TRUE(db.exec("INSERT INTO payments(serial, time, amount, price, note, state) "
+                      "VALUES('0000040', 1, '5', '1', '', 'pending')")
+                  .ok());
+  EXPECT_EQ(store_->payments("0000040").error().detail,
+            "payment #1 has an unknown state \"pending\"");
+  ASSERT_TRUE(db.exec("UPDATE payments SET state='active', amount='five'").ok());
+  EXPECT_EQ(store_->payment(1).error().detail, "the amount of #1 \"five\" is not a decimal number");
+  ASSERT_TRUE(db.exec("INSERT INTO users(name, password_hash, role, groups, created) "
+                      "VALUES('anna', 'h', 'owner', '', 1)")
+                  .ok());
+  EXPECT_EQ(store_->users().error().detail, "user anna has an unknown role \"owner\"");
 }
 
 }  // namespace

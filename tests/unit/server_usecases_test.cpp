@@ -70,8 +70,8 @@ TEST_F(UseCaseTest, AMeterIsCanonicalAndExact) {
   auto built = build_meter({"40", f, Spelling::json}, kNow);
   ASSERT_TRUE(built.ok()) << built.error().text();
   EXPECT_EQ(built->meter.serial, "0000040");
-  EXPECT_EQ(built->meter.kind, "water");
-  EXPECT_EQ(built->meter.setup_value, "12.50");
+  EXPECT_EQ(built->meter.kind, core::meter::Kind::water);
+  EXPECT_EQ(built->meter.setup_value.to_string(), "12.50");
   EXPECT_TRUE(built->meter.valve_installed);
   EXPECT_EQ(built->meter.key_hex, kKey);
   EXPECT_EQ(built->meter.created, kNow);
@@ -80,7 +80,7 @@ TEST_F(UseCaseTest, AMeterIsCanonicalAndExact) {
   auto stored = store_->meter("0000040").value();
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->name, "Loppen 12");
-  EXPECT_EQ(stored->setup_value, "12.50");
+  EXPECT_EQ(stored->setup_value.to_string(), "12.50");
   // The same serial in another spelling is the same meter.
   auto again = build_meter({"0000040", with_key(), Spelling::json}, kNow);
   ASSERT_TRUE(again.ok());
@@ -92,8 +92,8 @@ TEST_F(UseCaseTest, AMeterIsCanonicalAndExact) {
 TEST_F(UseCaseTest, AnEmptyKindIsTheDefault) {
   auto built = build_meter({"7000001", with_key(), Spelling::json}, kNow);
   ASSERT_TRUE(built.ok());
-  EXPECT_EQ(built->meter.kind, "heat");
-  EXPECT_EQ(built->meter.setup_value, "0");
+  EXPECT_EQ(built->meter.kind, core::meter::Kind::heat);
+  EXPECT_EQ(built->meter.setup_value.to_string(), "0");
   EXPECT_FALSE(built->meter.valve_installed);
 }
 
@@ -149,8 +149,8 @@ TEST_F(UseCaseTest, UpdateChangesOnlyWhatIsGiven) {
   auto m = store_->meter("6892850").value();
   ASSERT_TRUE(m);
   EXPECT_EQ(m->name, "Loppen 12");
-  EXPECT_EQ(m->setup_value, "1234.5");
-  EXPECT_EQ(m->kind, "heat");
+  EXPECT_EQ(m->setup_value.to_string(), "1234.5");
+  EXPECT_EQ(m->kind, core::meter::Kind::heat);
   EXPECT_TRUE(m->valve_installed);
   EXPECT_EQ(m->key_hex, kKey);
   f = {};
@@ -196,8 +196,8 @@ TEST_F(UseCaseTest, ShowReportsThePrepaidStateAndMasksPasswords) {
 TEST_F(UseCaseTest, PaymentsAreExactAndRefusalsNameTheField) {
   auto p = build_payment({"6892850", "500.10", "0.850", "MobilePay", Spelling::json}, kNow);
   ASSERT_TRUE(p.ok()) << p.error().text();
-  EXPECT_EQ(p->amount, "500.10");
-  EXPECT_EQ(p->price, "0.850");
+  EXPECT_EQ(p->amount.to_string(), "500.10");
+  EXPECT_EQ(p->price.to_string(), "0.850");
   EXPECT_EQ(p->time, kNow);
   EXPECT_EQ(p->note, "MobilePay");
   struct Bad {
@@ -228,7 +228,7 @@ TEST_F(UseCaseTest, PayCorrectAndVoidQueueTheExactLimit) {
   auto paid = pay(*store_, {"6892850", "500", "0.85", "first", Spelling::option}, "anna", kNow);
   ASSERT_TRUE(paid.ok()) << paid.error().text();
   EXPECT_EQ(paid->change.open_until, "688.235");  // 100 + 500 / 0.85 to 1 Wh
-  EXPECT_EQ(paid->payment.amount, "500");
+  EXPECT_EQ(paid->payment.amount.to_string(), "500");
   const auto id = paid->change.id;
   // A correction keeps what it does not give.
   auto corrected = correct_payment(*store_, {id, "425", "", "", Spelling::option}, "bo", kNow + 1);
@@ -237,7 +237,7 @@ TEST_F(UseCaseTest, PayCorrectAndVoidQueueTheExactLimit) {
   EXPECT_EQ(corrected->change.open_until, "600");
   auto fresh = store_->payment(corrected->change.id).value();
   ASSERT_TRUE(fresh);
-  EXPECT_EQ(fresh->price, "0.85");
+  EXPECT_EQ(fresh->price.to_string(), "0.85");
   EXPECT_EQ(fresh->note, "first");
   auto refused = correct_payment(*store_, {corrected->change.id, "0", "", "", Spelling::option},
                                  "bo", kNow + 2);
@@ -251,9 +251,9 @@ TEST_F(UseCaseTest, PayCorrectAndVoidQueueTheExactLimit) {
   EXPECT_EQ(missing.error().detail, "no payment #999");
   const auto log = store_->audit_log("6892850").value();
   ASSERT_EQ(log.size(), 3u);
-  EXPECT_EQ(log[0].action + " " + log[0].actor, "add anna");
-  EXPECT_EQ(log[1].action + " " + log[1].actor, "correct bo");
-  EXPECT_EQ(log[2].action + " " + log[2].actor, "void bo");
+  EXPECT_EQ(std::string(action_name(log[0].action)) + " " + log[0].actor, "add anna");
+  EXPECT_EQ(std::string(action_name(log[1].action)) + " " + log[1].actor, "correct bo");
+  EXPECT_EQ(std::string(action_name(log[2].action)) + " " + log[2].actor, "void bo");
 }
 
 TEST_F(UseCaseTest, PreviewStoresNothing) {

@@ -61,7 +61,7 @@ class StoreContract : public ::testing::TestWithParam<StoreBackend> {
     Meter m;
     m.serial = "6892850";
     m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
-    m.setup_value = setup_value;
+    m.setup_value = core::Decimal::parse(setup_value).value();
     EXPECT_TRUE(store_->add_meter(m).ok());
     return m;
   }

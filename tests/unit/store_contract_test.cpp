@@ -11,7 +11,7 @@ TEST_P(StoreContract, Meters) {
   Meter m;
   m.serial = "6892850";
   m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
-  m.setup_value = "100.5";
+  m.setup_value = core::Decimal::parse("100.5").value();
   ASSERT_TRUE(store_->add_meter(m).ok());
   EXPECT_FALSE(store_->add_meter(m).ok()) << "twice";
   m.name = "Loppen 12";
@@ -19,7 +19,7 @@ TEST_P(StoreContract, Meters) {
   auto got = store_->meter("6892850").value();
   ASSERT_TRUE(got);
   EXPECT_EQ(got->name, "Loppen 12");
-  EXPECT_EQ(got->setup_value, "100.5");
+  EXPECT_EQ(got->setup_value.to_string(), "100.5");
   EXPECT_EQ(store_->meters().value().size(), 1u);
   ASSERT_TRUE(store_->remove_meter("6892850").ok());
   EXPECT_FALSE(store_->meter("6892850").value());
@@ -155,8 +155,8 @@ TEST_P(StoreContract, ZeroAndNegativePaymentsAreRefusedAndNothingIsStored) {
   for (const char* amount : {"0", "0.00", "-1000000", "-0.01"}) {
     Payment p;
     p.serial = m.serial;
-    p.amount = amount;
-    p.price = "1";
+    p.amount = core::Decimal::parse(amount).value();
+    p.price = core::Decimal::parse("1").value();
     auto r = add_payment(*store_, p, "anna", 1000);
     ASSERT_FALSE(r.ok()) << amount;
     EXPECT_NE(r.error().detail.find("amount must be above 0"), std::string::npos)

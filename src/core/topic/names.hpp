@@ -4,7 +4,8 @@
 // confirms it, whether cron may run it, what its argument is, which part is a secret. Nothing
 // else lists commands or reply functions: the server's command check, its subscriptions and its
 // confirmation rule, the agent's gating by build, cron's commands and the API's list of commands
-// (GET /api/commands, docs/api.md) are all read from here. A name that is not listed is not part
+// (GET /api/commands, docs/api.md) and which command supersedes its older unconfirmed ones
+// are all read from here. A name that is not listed is not part
 // of the original protocol; the firmware ignores unknown commands (docs/compatibility.md).
 #pragma once
 
@@ -78,6 +79,9 @@ struct CommandInfo {
   // command takes none (the server sends "1").
   std::string_view argument = {};
   Confirmation confirmation = {};
+  // Queuing it supersedes the meter's older ones of the same name that no reply has confirmed
+  // yet (queued or sent): only the newest is sent (open_until: the limit from the whole ledger).
+  bool supersedes = false;
 
   // The device obeys it over MQTT: the server may queue it.
   constexpr bool over_mqtt() const { return source != Source::cron; }
@@ -205,7 +209,8 @@ inline constexpr std::array<CommandInfo, 36> kCommands{{
      Secret::none,
      Source::mqtt,
      "limit in kWh (m3 for water)",
-     {"", Match::amount}},
+     {"", Match::amount},
+     true},
     {"open_until_delta", Revision::seed, Feature::valve, "open_until_delta", true, Secret::none,
      Source::mqtt, "kWh (m3 for water) from the reading"},
     {"set_ap_mesh_pwd", Revision::head, Feature::access_point, "set_ap_mesh_pwd", false,

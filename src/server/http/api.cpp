@@ -20,6 +20,7 @@
 #include "server/usecases/commands.hpp"
 #include "server/usecases/meters.hpp"
 #include "server/usecases/payments.hpp"
+#include "server/users.hpp"
 
 namespace ml::server::http {
 namespace {
@@ -153,7 +154,7 @@ json command_json(const Command& c) {
   return {{"id", c.id},
           {"command", c.command},
           {"argument", core::topic::masked_argument(c.command, c.argument)},
-          {"state", c.state},
+          {"state", std::string(state_name(c.state))},
           {"created", c.created},
           {"expires", c.expires},
           {"sent_count", c.sent_count},
@@ -179,19 +180,22 @@ Response commands_list() {
 }
 
 json session_json(const User& u, const Session& s) {
-  return {{"user", u.name}, {"role", u.role}, {"groups", u.groups}, {"csrf", s.csrf}};
+  return {{"user", u.name},
+          {"role", std::string(role_name(u.role))},
+          {"groups", u.groups},
+          {"csrf", s.csrf}};
 }
 
 }  // namespace
 
 bool can_admin(const User& user, const std::string& group) {
-  if (user.role != "admin") return false;
+  if (user.role != Role::admin) return false;
   return std::any_of(user.groups.begin(), user.groups.end(),
                      [&](const std::string& g) { return g == "*" || g == group; });
 }
 
 bool is_global_admin(const User& user) {
-  return user.role == "admin" &&
+  return user.role == Role::admin &&
          std::find(user.groups.begin(), user.groups.end(), "*") != user.groups.end();
 }
 
@@ -339,7 +343,8 @@ Response Api::login(const Request& r) {
   const std::string token = random_hex();
   const std::int64_t lifetime = std::int64_t{config_.http.session_hours} * 3600;
   Session s{user->name, random_hex(), now, now + lifetime, r.remote};
-  if (auto st = store().add_session(token_hash(token), s); !st) return store_error(st.error());
+  if (auto st = server::add_session(store(), token_hash(token), s); !st)
+    return store_error(st.error());
   audit(user->name, r, "login", "", "");
   auto resp = json_response(200, session_json(*user, s));
   resp.headers.emplace_back("Set-Cookie",
@@ -362,7 +367,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     return resp;
   }
   if (parts.size() == 2 && parts[1] == "audit" && get) {
-    if (c.user.role != "admin") return error(403, "the audit log is for admins");
+    if (c.user.role != Role::admin) return error(403, "the audit log is for admins");
     AuditScope scope;
     if (auto it = r.query.find("serial"); it != r.query.end())
       scope.serial = core::topic::canonical_serial(it->second);
@@ -399,7 +404,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   if (parts.size() == 2 && parts[1] == "commands" && get) return commands_list();
   if (parts.size() == 2 && parts[1] == "unknown-serials" && get) {
     // Serials whose messages were rejected as unknown: devices to adopt with `meters add`.
-    if (c.user.role != "admin") return error(403, "unknown serials are for admins");
+    if (c.user.role != Role::admin) return error(403, "unknown serials are for admins");
     auto seen = store().unknown_serials(kListLimit);
     if (!seen) return store_error(seen.error());
     json list = json::array();
@@ -616,8 +621,8 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
   }
   const auto& change = paid->change;
   audit(c.user.name, r, "payment.add", m.serial,
-        "#" + std::to_string(change.id) + " " + paid->payment.amount + " at " +
-            paid->payment.price + "; open_until " + change.open_until);
+        "#" + std::to_string(change.id) + " " + paid->payment.amount.to_string() + " at " +
+            paid->payment.price.to_string() + "; open_until " + change.open_until);
   return json_response(201, json{{"id", change.id}, {"open_until", change.open_until}});
 }
 
@@ -647,7 +652,8 @@ Response Api::add_meter(const Request& r, const Caller& c) {
     return store_error(st.error());
   }
   audit(c.user.name, r, "meter.add", m.serial,
-        m.kind + " \"" + m.name + "\" group \"" + m.group + "\"");
+        std::string(core::meter::info(m.kind).name) + " \"" + m.name + "\" group \"" + m.group +
+            "\"");
   json j = {{"serial", m.serial}};
   if (!generated.empty()) j["key"] = generated;
   return json_response(201, j);

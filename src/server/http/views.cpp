@@ -104,7 +104,7 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
 
   json j = {{"serial", m.serial},
             {"name", m.name},
-            {"kind", m.kind},
+            {"kind", core::meter::info(m.kind).name},
             {"group", m.group},
             {"valve_installed", m.valve_installed},
             // A meter without a valve is not prepaid: no valve state, nothing remaining.
@@ -113,7 +113,7 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
             {"last_seen", last_seen},
             {"online", online},
             {"latest", latest != nullptr ? latest_json(*latest) : json(nullptr)},
-            {"setup_value", m.setup_value}};
+            {"setup_value", m.setup_value.to_string()}};
   auto total = paid(*entries);
   auto limit = open_until_limit(m, *entries);
   if (!total) return total.error();
@@ -121,7 +121,7 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
   j["paid"] = total->to_string();
   j["open_until"] = limit->to_string();
   const auto rest = remaining(*limit, m.valve_installed ? *window : std::vector<StoredSample>{},
-                              m.kind == "water");
+                              m.kind == core::meter::Kind::water);
   j["remaining"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
   j["rate_per_hour"] = rest.rate_per_hour.empty() ? json(nullptr) : json(rest.rate_per_hour);
   j["hours_remaining"] = rest.hours ? json(*rest.hours) : json(nullptr);
@@ -191,10 +191,11 @@ core::Result<std::string> series_json(ServerStore& store, const Meter& m, std::i
       c.add(r.last_time, v);
     }
   }
-  std::string out =
-      "{\"serial\":" + json(m.serial).dump() + ",\"resolution\":\"" + resolution_name(resolution) +
-      "\",\"from\":" + std::to_string(from) + ",\"to\":" + std::to_string(to) +
-      ",\"setup_value\":" + json(m.setup_value).dump() + ",\"points\":" + std::to_string(c.rows);
+  std::string out = "{\"serial\":" + json(m.serial).dump() + ",\"resolution\":\"" +
+                    resolution_name(resolution) + "\",\"from\":" + std::to_string(from) +
+                    ",\"to\":" + std::to_string(to) +
+                    ",\"setup_value\":" + json(m.setup_value.to_string()).dump() +
+                    ",\"points\":" + std::to_string(c.rows);
   for (int i = 0; i < 8; ++i) {
     out += ",\"";
     out += Columns::kNames[i];
@@ -213,7 +214,7 @@ core::Result<json> payments_view(ServerStore& store, const Meter& m) {
     auto units = credited(p);
     if (!units) return units.error();
     json after = nullptr;
-    if (p.state == "active") {
+    if (p.state == PaymentState::active) {
       auto next = core::sum(running, *units);
       if (!next) return next.error();
       running = *next;
@@ -223,11 +224,11 @@ core::Result<json> payments_view(ServerStore& store, const Meter& m) {
     }
     list.push_back({{"id", p.id},
                     {"time", p.time},
-                    {"amount", p.amount},
-                    {"price", p.price},
+                    {"amount", p.amount.to_string()},
+                    {"price", p.price.to_string()},
                     {"kwh", units->to_string()},
                     {"note", p.note},
-                    {"state", p.state},
+                    {"state", std::string(state_name(p.state))},
                     {"replaces", p.replaces},
                     {"paid_after", after}});
   }
@@ -237,7 +238,7 @@ core::Result<json> payments_view(ServerStore& store, const Meter& m) {
   if (!limit) return limit.error();
   return json{{"payments", std::move(list)},
               {"paid", total->to_string()},
-              {"setup_value", m.setup_value},
+              {"setup_value", m.setup_value.to_string()},
               {"open_until", limit->to_string()}};
 }
 
@@ -270,11 +271,9 @@ std::string samples_csv(const std::vector<StoredSample>& rows) {
 }
 
 core::Result<EnergyCsv> EnergyCsv::make(const Meter& m, std::vector<Payment> entries) {
-  auto setup = Decimal::parse(m.setup_value);
-  if (!setup) return setup.error();
   EnergyCsv w;
-  w.water_ = m.kind == "water";
-  w.setup_ = *setup;
+  w.water_ = m.kind == core::meter::Kind::water;
+  w.setup_ = m.setup_value;
   w.entries_ = std::move(entries);
   auto total = paid(w.active_);
   if (!total) return total.error();

@@ -1,4 +1,5 @@
-// SqliteStore: the prepaid ledger and its audit log (store/ledger.hpp).
+// SqliteStore: the prepaid ledger's rows and its audit log (store/ledger.hpp). Amounts and prices
+// are stored as their exact decimal text, states and actions by their names.
 #include "server/sqlite/rows.hpp"
 #include "server/sqlite/store.hpp"
 
@@ -7,100 +8,131 @@ namespace ml::server {
 namespace sq = platform::sqlite;
 using namespace sqlite_rows;
 
-// ---- the ledger ----
+namespace {
 
-core::Status SqliteStore::audit(const std::string& action, std::int64_t payment_id,
-                                const Payment& p, const std::string& actor, std::int64_t now) {
+constexpr const char* kPaymentColumns = "id, serial, time, amount, price, note, state, replaces";
+
+// A stored decimal; an error naming the row when it is not one.
+core::Result<core::Decimal> stored_decimal(const std::string& text, const char* what,
+                                           std::int64_t id) {
+  auto v = core::Decimal::parse(text);
+  if (!v) {
+    return core::make_error(core::Errc::invalid_argument, std::string(what) + " of #" +
+                                                              std::to_string(id) + " \"" + text +
+                                                              "\" is not a decimal number");
+  }
+  return *v;
+}
+
+core::Result<Payment> read_payment(const sq::Statement& q) {
+  Payment p;
+  p.id = q.int64(0);
+  p.serial = q.text(1);
+  p.time = q.int64(2);
+  auto amount = stored_decimal(q.text(3), "the amount", p.id);
+  if (!amount) return amount.error();
+  auto price = stored_decimal(q.text(4), "the price", p.id);
+  if (!price) return price.error();
+  p.amount = *amount;
+  p.price = *price;
+  p.note = q.text(5);
+  const std::string state = q.text(6);
+  auto s = payment_state_from_name(state);
+  if (!s) {
+    return core::make_error(
+        core::Errc::invalid_argument,
+        "payment #" + std::to_string(p.id) + " has an unknown state \"" + state + "\"");
+  }
+  p.state = *s;
+  p.replaces = q.int64(7);
+  return p;
+}
+
+core::Result<AuditEntry> read_audit(const sq::Statement& q) {
+  AuditEntry e;
+  e.id = q.int64(0);
+  e.time = q.int64(1);
+  const std::string action = q.text(2);
+  auto a = ledger_action_from_name(action);
+  if (!a) {
+    return core::make_error(
+        core::Errc::invalid_argument,
+        "audit entry #" + std::to_string(e.id) + " has an unknown action \"" + action + "\"");
+  }
+  e.action = *a;
+  e.payment_id = q.int64(3);
+  e.serial = q.text(4);
+  auto amount = stored_decimal(q.text(5), "the amount", e.id);
+  if (!amount) return amount.error();
+  auto price = stored_decimal(q.text(6), "the price", e.id);
+  if (!price) return price.error();
+  e.amount = *amount;
+  e.price = *price;
+  e.note = q.text(7);
+  e.actor = q.text(8);
+  return e;
+}
+
+// Every row of q read by `read`; the first row that cannot be read is the error.
+template <class T, class Read>
+core::Result<std::vector<T>> read_all(sq::Statement& q, Read read) {
+  std::vector<T> out;
+  std::optional<core::Error> bad;
+  ML_TRY(each_row(q, [&] {
+    auto row = read(q);
+    if (row) {
+      out.push_back(std::move(row).value());
+    } else if (!bad) {
+      bad = row.error();
+    }
+  }));
+  if (bad) return *bad;
+  return out;
+}
+
+}  // namespace
+
+core::Result<std::int64_t> SqliteStore::insert_payment(const Payment& p) {
+  auto q = db_.prepare(
+      "INSERT INTO payments(serial, time, amount, price, note, state, replaces) "
+      "VALUES(?,?,?,?,?,?,?)");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, p.serial)
+             .bind(2, p.time)
+             .bind(3, p.amount.to_string())
+             .bind(4, p.price.to_string())
+             .bind(5, p.note)
+             .bind(6, state_name(p.state))
+             .bind(7, p.replaces)
+             .run());
+  return db_.last_insert_id();
+}
+
+core::Status SqliteStore::set_payment_state(std::int64_t id, PaymentState state) {
+  auto q = db_.prepare("UPDATE payments SET state=? WHERE id=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, state_name(state)).bind(2, id).run());
+  if (db_.changes() == 0) {
+    return core::make_error(core::Errc::invalid_argument, "no payment #" + std::to_string(id));
+  }
+  return core::Ok{};
+}
+
+core::Status SqliteStore::append_ledger_audit(const AuditEntry& e) {
   auto a = db_.prepare(
       "INSERT INTO payments_audit(time, action, payment_id, serial, amount, price, note, actor) "
       "VALUES(?,?,?,?,?,?,?,?)");
   if (!a) return a.error();
-  return a->bind(1, now)
-      .bind(2, action)
-      .bind(3, payment_id)
-      .bind(4, p.serial)
-      .bind(5, p.amount)
-      .bind(6, p.price)
-      .bind(7, p.note)
-      .bind(8, actor)
+  return a->bind(1, e.time)
+      .bind(2, action_name(e.action))
+      .bind(3, e.payment_id)
+      .bind(4, e.serial)
+      .bind(5, e.amount.to_string())
+      .bind(6, e.price.to_string())
+      .bind(7, e.note)
+      .bind(8, e.actor)
       .run();
 }
-
-core::Result<std::int64_t> SqliteStore::insert_payment(const Payment& p, const std::string& action,
-                                                       const std::string& actor, std::int64_t now) {
-  auto q = db_.prepare(
-      "INSERT INTO payments(serial, time, amount, price, note, state, replaces) "
-      "VALUES(?,?,?,?,?,'active',?)");
-  if (!q) return q.error();
-  ML_TRY(q->bind(1, p.serial)
-             .bind(2, p.time)
-             .bind(3, p.amount)
-             .bind(4, p.price)
-             .bind(5, p.note)
-             .bind(6, p.replaces)
-             .run());
-  const std::int64_t id = db_.last_insert_id();
-  ML_TRY(audit(action, id, p, actor, now));
-  return id;
-}
-
-core::Result<Payment> SqliteStore::void_active(std::int64_t id) {
-  auto old = payment(id);
-  if (!old) return old.error();
-  if (!*old || (*old)->state != "active") {
-    return core::make_error(core::Errc::invalid_argument,
-                            "no active payment #" + std::to_string(id));
-  }
-  auto v = db_.prepare("UPDATE payments SET state='void' WHERE id=?");
-  if (!v) return v.error();
-  ML_TRY(v->bind(1, id).run());
-  return **old;
-}
-
-core::Result<std::int64_t> SqliteStore::add_payment(const Payment& p, const std::string& actor,
-                                                    std::int64_t now) {
-  sq::Transaction tx(db_);
-  ML_TRY(tx.begun());
-  auto id = insert_payment(p, "add", actor, now);
-  if (!id) return id.error();
-  ML_TRY(tx.commit());
-  return id;
-}
-
-core::Result<std::int64_t> SqliteStore::correct_payment(std::int64_t id, const Payment& replacement,
-                                                        const std::string& actor,
-                                                        std::int64_t now) {
-  sq::Transaction tx(db_);
-  ML_TRY(tx.begun());
-  auto old = void_active(id);
-  if (!old) return old.error();
-  Payment p = replacement;
-  p.serial = old->serial;
-  p.replaces = id;
-  auto fresh = insert_payment(p, "correct", actor, now);
-  if (!fresh) return fresh.error();
-  ML_TRY(tx.commit());
-  return fresh;
-}
-
-core::Status SqliteStore::void_payment(std::int64_t id, const std::string& actor,
-                                       std::int64_t now) {
-  sq::Transaction tx(db_);
-  ML_TRY(tx.begun());
-  auto old = void_active(id);
-  if (!old) return old.error();
-  ML_TRY(audit("void", id, *old, actor, now));
-  return tx.commit();
-}
-
-namespace {
-constexpr const char* kPaymentColumns = "id, serial, time, amount, price, note, state, replaces";
-
-Payment read_payment(const sq::Statement& q) {
-  return Payment{q.int64(0), q.text(1), q.int64(2), q.text(3),
-                 q.text(4),  q.text(5), q.text(6),  q.int64(7)};
-}
-}  // namespace
 
 core::Result<std::vector<Payment>> SqliteStore::payments(const std::string& serial) {
   static const std::string sql =
@@ -108,20 +140,17 @@ core::Result<std::vector<Payment>> SqliteStore::payments(const std::string& seri
   auto q = cached(sql);
   if (!q) return q.error();
   (*q)->bind(1, serial);
-  std::vector<Payment> out;
-  auto& rows = **q;
-  ML_TRY(each_row(rows, [&] { out.push_back(read_payment(rows)); }));
-  return out;
+  return read_all<Payment>(**q, read_payment);
 }
 
 core::Result<std::optional<Payment>> SqliteStore::payment(std::int64_t id) {
   auto q = db_.prepare(std::string("SELECT ") + kPaymentColumns + " FROM payments WHERE id=?");
   if (!q) return q.error();
   q->bind(1, id);
-  auto row = q->step();
-  if (!row) return row.error();
-  if (!*row) return std::optional<Payment>{};
-  return std::optional<Payment>(read_payment(*q));
+  auto rows = read_all<Payment>(*q, read_payment);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<Payment>{};
+  return std::optional<Payment>(std::move(rows->front()));
 }
 
 core::Result<std::vector<AuditEntry>> SqliteStore::audit_log(const std::string& serial) {
@@ -130,12 +159,7 @@ core::Result<std::vector<AuditEntry>> SqliteStore::audit_log(const std::string& 
       "FROM payments_audit WHERE serial=? ORDER BY id");
   if (!q) return q.error();
   q->bind(1, serial);
-  std::vector<AuditEntry> out;
-  ML_TRY(each_row(*q, [&] {
-    out.push_back(AuditEntry{q->int64(0), q->int64(1), q->text(2), q->int64(3), q->text(4),
-                             q->text(5), q->text(6), q->text(7), q->text(8)});
-  }));
-  return out;
+  return read_all<AuditEntry>(*q, read_audit);
 }
 
 }  // namespace ml::server

@@ -8,14 +8,28 @@ namespace {
 namespace sq = platform::sqlite;
 using namespace sqlite_rows;
 
-Meter read_meter(const sq::Statement& q) {
+// The meter of a row; an error naming it when its kind or setup value is not one.
+core::Result<Meter> read_meter(const sq::Statement& q) {
   Meter m;
   m.serial = q.text(0);
   m.key_hex = q.text(1);
   m.name = q.text(2);
-  m.kind = q.text(3);
+  const std::string kind = q.text(3);
+  const auto k = core::meter::kind_from_name(kind);
+  if (!k) {
+    return core::make_error(core::Errc::invalid_argument,
+                            "meter " + m.serial + " has an unknown kind \"" + kind + "\"");
+  }
+  m.kind = *k;
   m.group = q.text(4);
-  m.setup_value = q.text(5);
+  const std::string setup = q.text(5);
+  const auto v = core::Decimal::parse(setup);
+  if (!v) {
+    return core::make_error(
+        core::Errc::invalid_argument,
+        "meter " + m.serial + " has a setup value \"" + setup + "\" that is not a decimal number");
+  }
+  m.setup_value = *v;
   m.valve_installed = q.int64(6) != 0;
   m.last_sample_time = q.int64(7);
   m.created = q.int64(8);
@@ -40,9 +54,9 @@ core::Status SqliteStore::add_meter(const Meter& m) {
   ML_TRY(q->bind(1, m.serial)
              .bind(2, m.key_hex)
              .bind(3, m.name)
-             .bind(4, m.kind)
+             .bind(4, core::meter::info(m.kind).name)
              .bind(5, m.group)
-             .bind(6, m.setup_value)
+             .bind(6, m.setup_value.to_string())
              .bind(7, std::int64_t{m.valve_installed ? 1 : 0})
              .bind(8, m.last_sample_time)
              .bind(9, m.created)
@@ -60,9 +74,9 @@ core::Status SqliteStore::update_meter(const Meter& m) {
   if (!q) return q.error();
   ML_TRY(q->bind(1, m.key_hex)
              .bind(2, m.name)
-             .bind(3, m.kind)
+             .bind(3, core::meter::info(m.kind).name)
              .bind(4, m.group)
-             .bind(5, m.setup_value)
+             .bind(5, m.setup_value.to_string())
              .bind(6, std::int64_t{m.valve_installed ? 1 : 0})
              .bind(7, m.serial)
              .run());
@@ -89,14 +103,25 @@ core::Result<std::optional<Meter>> SqliteStore::meter(const std::string& serial)
   auto row = q->step();
   if (!row) return row.error();
   if (!*row) return std::optional<Meter>{};
-  return std::optional<Meter>(read_meter(*q));
+  auto m = read_meter(*q);
+  if (!m) return m.error();
+  return std::optional<Meter>(std::move(m).value());
 }
 
 core::Result<std::vector<Meter>> SqliteStore::meters() {
   auto q = db_.prepare(std::string("SELECT ") + kMeterColumns + " FROM meters ORDER BY serial");
   if (!q) return q.error();
   std::vector<Meter> out;
-  ML_TRY(each_row(*q, [&] { out.push_back(read_meter(*q)); }));
+  std::optional<core::Error> bad;
+  ML_TRY(each_row(*q, [&] {
+    auto m = read_meter(*q);
+    if (m) {
+      out.push_back(std::move(m).value());
+    } else if (!bad) {
+      bad = m.error();
+    }
+  }));
+  if (bad) return *bad;
   return out;
 }
 

@@ -46,40 +46,33 @@ class SqliteStore final : public ServerStore {
   core::Result<std::optional<Event>> latest_event(const std::string& serial,
                                                   const std::string& kind) override;
 
-  core::Result<std::int64_t> enqueue_command(const std::string& serial, const std::string& command,
-                                             const std::string& argument, std::int64_t now,
-                                             std::int64_t expires) override;
-  core::Result<std::vector<Command>> due_commands(std::int64_t now, int limit) override;
-  core::Status mark_sent(std::int64_t id, std::int64_t now, std::int64_t next_send) override;
-  core::Result<std::vector<std::int64_t>> acknowledge(const std::string& serial,
-                                                      const std::string& function,
-                                                      const std::string& text,
-                                                      std::int64_t reply_time,
-                                                      std::int64_t now) override;
+  core::Result<std::int64_t> insert_command(const Command& command) override;
+  core::Status update_command(const Command& command) override;
   core::Result<std::optional<Command>> command(std::int64_t id) override;
   core::Result<std::vector<Command>> commands(const std::string& serial) override;
-  core::Result<bool> command_pending(const std::string& serial, const std::string& command,
-                                     const std::string& argument) override;
+  core::Result<std::vector<Command>> pending_commands(const std::string& serial) override;
+  core::Result<std::vector<Command>> commands_due(std::int64_t now, int limit) override;
+  core::Result<std::vector<Command>> commands_expiring(std::int64_t now) override;
 
-  core::Result<std::int64_t> add_payment(const Payment& p, const std::string& actor,
-                                         std::int64_t now) override;
-  core::Result<std::int64_t> correct_payment(std::int64_t id, const Payment& replacement,
-                                             const std::string& actor, std::int64_t now) override;
-  core::Status void_payment(std::int64_t id, const std::string& actor, std::int64_t now) override;
+  core::Result<std::int64_t> insert_payment(const Payment& payment) override;
+  core::Status set_payment_state(std::int64_t id, PaymentState state) override;
+  core::Status append_ledger_audit(const AuditEntry& entry) override;
   core::Result<std::vector<Payment>> payments(const std::string& serial) override;
   core::Result<std::optional<Payment>> payment(std::int64_t id) override;
   core::Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override;
 
   core::Status add_user(const User& user) override;
-  core::Status set_password(const std::string& name, const std::string& hash) override;
-  core::Status remove_user(const std::string& name) override;
+  core::Status update_password_hash(const std::string& name, const std::string& hash) override;
+  core::Status delete_user(const std::string& name) override;
+  core::Status unlock_user(const std::string& name, std::int64_t now) override;
   core::Result<std::optional<User>> user(const std::string& name) override;
   core::Result<std::vector<User>> users() override;
-  core::Status add_session(const std::string& id_hash, const Session& session) override;
+  core::Status insert_session(const std::string& id_hash, const Session& session) override;
   core::Result<std::optional<Session>> session(const std::string& id_hash) override;
   core::Status remove_session(const std::string& id_hash) override;
+  core::Status remove_sessions_of(const std::string& user) override;
+  core::Status remove_expired_sessions(std::int64_t now) override;
   core::Status audit_admin(const AdminAuditEntry& entry) override;
-  core::Status unlock_user(const std::string& name, std::int64_t now) override;
   core::Result<std::vector<AdminAuditEntry>> admin_audit_scoped(const AuditScope& scope,
                                                                 int limit) override;
   core::Result<std::vector<AdminAuditEntry>> admin_audit(const std::string& serial,
@@ -96,12 +89,6 @@ class SqliteStore final : public ServerStore {
   static core::Result<std::optional<StoredSample>> one_sample(platform::sqlite::Statement& q,
                                                               const std::string& serial);
   static core::Result<std::vector<Command>> read_commands(platform::sqlite::Statement& q);
-  core::Result<std::int64_t> insert_payment(const Payment& p, const std::string& action,
-                                            const std::string& actor, std::int64_t now);
-  core::Status audit(const std::string& action, std::int64_t payment_id, const Payment& p,
-                     const std::string& actor, std::int64_t now);
-  // Marks an active entry void and returns it; an error when there is none.
-  core::Result<Payment> void_active(std::int64_t id);
   // The ingest path's statements, prepared once (keys are the SQL literals).
   core::Result<platform::sqlite::Statement*> cached(std::string_view sql);
   platform::sqlite::Db db_;

@@ -1,4 +1,5 @@
-// SqliteStore: users, sessions and the admin audit log (store/users.hpp, store/audit.hpp).
+// SqliteStore: users, sessions and the admin audit log (store/users.hpp, store/audit.hpp). Roles
+// are stored by their names (kRoles).
 #include <nlohmann/json.hpp>
 
 #include "server/sqlite/rows.hpp"
@@ -29,6 +30,18 @@ std::vector<std::string> split_groups(const std::string& text) {
   }
   return out;
 }
+
+// name, password_hash, role, groups, created, unlocked_at
+core::Result<User> read_user(const sq::Statement& q) {
+  const std::string role = q.text(2);
+  auto r = role_from_name(role);
+  if (!r) {
+    return core::make_error(core::Errc::invalid_argument,
+                            "user " + q.text(0) + " has an unknown role \"" + role + "\"");
+  }
+  return User{q.text(0), q.text(1), *r, split_groups(q.text(3)), q.int64(4), q.int64(5)};
+}
+
 }  // namespace
 
 core::Status SqliteStore::add_user(const User& u) {
@@ -38,7 +51,7 @@ core::Status SqliteStore::add_user(const User& u) {
   if (!q) return q.error();
   ML_TRY(q->bind(1, u.name)
              .bind(2, u.password_hash)
-             .bind(3, u.role)
+             .bind(3, role_name(u.role))
              .bind(4, join_groups(u.groups))
              .bind(5, u.created)
              .run());
@@ -48,21 +61,16 @@ core::Status SqliteStore::add_user(const User& u) {
   return core::Ok{};
 }
 
-core::Status SqliteStore::set_password(const std::string& name, const std::string& hash) {
-  sq::Transaction tx(db_);
-  ML_TRY(tx.begun());
+core::Status SqliteStore::update_password_hash(const std::string& name, const std::string& hash) {
   auto q = db_.prepare("UPDATE users SET password_hash=? WHERE name=?");
   if (!q) return q.error();
   ML_TRY(q->bind(1, hash).bind(2, name).run());
   if (db_.changes() == 0) return core::make_error(core::Errc::invalid_argument, "no user " + name);
-  auto end = db_.prepare("DELETE FROM sessions WHERE user=?");
-  if (!end) return end.error();
-  ML_TRY(end->bind(1, name).run());
-  return tx.commit();
+  return core::Ok{};
 }
 
-core::Status SqliteStore::remove_user(const std::string& name) {
-  auto q = db_.prepare("DELETE FROM users WHERE name=?");  // sessions: ON DELETE CASCADE
+core::Status SqliteStore::delete_user(const std::string& name) {
+  auto q = db_.prepare("DELETE FROM users WHERE name=?");
   if (!q) return q.error();
   ML_TRY(q->bind(1, name).run());
   if (db_.changes() == 0) return core::make_error(core::Errc::invalid_argument, "no user " + name);
@@ -75,10 +83,16 @@ core::Result<std::vector<User>> SqliteStore::users() {
       "ORDER BY name");
   if (!q) return q.error();
   std::vector<User> out;
+  std::optional<core::Error> bad;
   ML_TRY(each_row(*q, [&] {
-    out.push_back(
-        {q->text(0), q->text(1), q->text(2), split_groups(q->text(3)), q->int64(4), q->int64(5)});
+    auto u = read_user(*q);
+    if (u) {
+      out.push_back(std::move(u).value());
+    } else if (!bad) {
+      bad = u.error();
+    }
   }));
+  if (bad) return *bad;
   return out;
 }
 
@@ -90,8 +104,9 @@ core::Result<std::optional<User>> SqliteStore::user(const std::string& name) {
   auto row = q->step();
   if (!row) return row.error();
   if (!*row) return std::optional<User>{};
-  return std::optional<User>(
-      User{q->text(0), q->text(1), q->text(2), split_groups(q->text(3)), q->int64(4), q->int64(5)});
+  auto u = read_user(*q);
+  if (!u) return u.error();
+  return std::optional<User>(std::move(u).value());
 }
 
 core::Status SqliteStore::unlock_user(const std::string& name, std::int64_t now) {
@@ -102,23 +117,29 @@ core::Status SqliteStore::unlock_user(const std::string& name, std::int64_t now)
   return core::Ok{};
 }
 
-core::Status SqliteStore::add_session(const std::string& id_hash, const Session& s) {
-  sq::Transaction tx(db_);
-  ML_TRY(tx.begun());
-  auto old = db_.prepare("DELETE FROM sessions WHERE expires <= ?");
-  if (!old) return old.error();
-  ML_TRY(old->bind(1, s.created).run());
+core::Status SqliteStore::insert_session(const std::string& id_hash, const Session& s) {
   auto q = db_.prepare(
       "INSERT INTO sessions(id_hash, user, csrf, created, expires, remote) VALUES(?,?,?,?,?,?)");
   if (!q) return q.error();
-  ML_TRY(q->bind(1, id_hash)
-             .bind(2, s.user)
-             .bind(3, s.csrf)
-             .bind(4, s.created)
-             .bind(5, s.expires)
-             .bind(6, s.remote)
-             .run());
-  return tx.commit();
+  return q->bind(1, id_hash)
+      .bind(2, s.user)
+      .bind(3, s.csrf)
+      .bind(4, s.created)
+      .bind(5, s.expires)
+      .bind(6, s.remote)
+      .run();
+}
+
+core::Status SqliteStore::remove_sessions_of(const std::string& user) {
+  auto q = db_.prepare("DELETE FROM sessions WHERE user=?");
+  if (!q) return q.error();
+  return q->bind(1, user).run();
+}
+
+core::Status SqliteStore::remove_expired_sessions(std::int64_t now) {
+  auto q = db_.prepare("DELETE FROM sessions WHERE expires <= ?");
+  if (!q) return q.error();
+  return q->bind(1, now).run();
 }
 
 core::Result<std::optional<Session>> SqliteStore::session(const std::string& id_hash) {

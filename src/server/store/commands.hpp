@@ -1,5 +1,7 @@
-// The queue of commands to devices: a focused part of the server's store (server/store.hpp).
-// The command record and what confirms it are in server/commands.hpp.
+// The queue of commands to devices: a focused part of the server's store (server/store.hpp). A
+// backend only persists commands and reads them back; the queue's rules (superseding, expiring,
+// masking a secret, sending, confirming) are backend-neutral, in server/command_queue.hpp. The
+// command record and its states are in server/commands.hpp.
 #pragma once
 
 #include <cstdint>
@@ -15,28 +17,21 @@ namespace ml::server {
 class CommandStore {
  public:
   virtual ~CommandStore() = default;
-  // Queues a command (state queued, sent at once). A new open_until supersedes the meter's
-  // older open_until that no reply has confirmed yet. Returns the id.
-  virtual core::Result<std::int64_t> enqueue_command(const std::string& serial,
-                                                     const std::string& command,
-                                                     const std::string& argument, std::int64_t now,
-                                                     std::int64_t expires) = 0;
-  // Marks commands past their expiry, then returns those due (queued or sent, next_send <= now).
-  virtual core::Result<std::vector<Command>> due_commands(std::int64_t now, int limit) = 0;
-  virtual core::Status mark_sent(std::int64_t id, std::int64_t now, std::int64_t next_send) = 0;
-  // Applies a reply sealed at `reply_time` (its topic time) and received at `now`: every sent
-  // command of the meter it confirms (commands.hpp, confirms) becomes acked with the reply.
-  // Returns their ids.
-  virtual core::Result<std::vector<std::int64_t>> acknowledge(const std::string& serial,
-                                                              const std::string& function,
-                                                              const std::string& text,
-                                                              std::int64_t reply_time,
-                                                              std::int64_t now) = 0;
+  // Stores a new command with every field as given (its id is ignored); returns the new id.
+  virtual core::Result<std::int64_t> insert_command(const Command& command) = 0;
+  // Writes what may change of the stored command `command.id`: state, argument, next_send,
+  // sent_count, first_sent, last_sent, reply and reply_time. Errc::invalid_argument when there
+  // is no such command.
+  virtual core::Status update_command(const Command& command) = 0;
   virtual core::Result<std::optional<Command>> command(std::int64_t id) = 0;
+  // A meter's commands, oldest (lowest id) first.
   virtual core::Result<std::vector<Command>> commands(const std::string& serial) = 0;
-  // Whether the same command and argument waits for the meter already (queued or sent).
-  virtual core::Result<bool> command_pending(const std::string& serial, const std::string& command,
-                                             const std::string& argument) = 0;
+  // A meter's pending (queued or sent) commands, oldest first.
+  virtual core::Result<std::vector<Command>> pending_commands(const std::string& serial) = 0;
+  // The pending commands with next_send <= now, by next_send then id, at most `limit`.
+  virtual core::Result<std::vector<Command>> commands_due(std::int64_t now, int limit) = 0;
+  // The pending commands that expire (expires > 0) at or before `now`, oldest first.
+  virtual core::Result<std::vector<Command>> commands_expiring(std::int64_t now) = 0;
 };
 
 }  // namespace ml::server

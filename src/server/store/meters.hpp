@@ -8,18 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "core/decimal.hpp"
+#include "core/meter/kind.hpp"
 #include "core/result.hpp"
 
 namespace ml::server {
 
-// kind: heat | water | electricity
 struct Meter {
   std::string serial;
-  std::string key_hex;  // the 16-byte master key as 32 hex digits
-  std::string name;     // name or address
-  std::string kind = "heat";
+  std::string key_hex;                                 // the 16-byte master key as 32 hex digits
+  std::string name;                                    // name or address
+  core::meter::Kind kind = core::meter::kDefaultKind;  // stored by its name (kind.hpp)
   std::string group;
-  std::string setup_value = "0";  // the energy register at installation, kWh, exact
+  core::Decimal setup_value;  // the energy register at installation, kWh
   bool valve_installed = false;
   std::int64_t last_sample_time = 0;  // 0: no sample yet
   std::int64_t created = 0;

@@ -1,6 +1,7 @@
 // Queuing a device command (commands.hpp).
 #include "server/usecases/commands.hpp"
 
+#include "server/command_queue.hpp"
 #include "server/commands.hpp"
 
 namespace ml::server::usecase {
@@ -17,8 +18,8 @@ core::Result<QueuedCommand> queue_command(ServerStore& store, const QueueCommand
   auto meter = store.meter(request.serial);
   if (!meter) return meter.error();
   if (!*meter) return core::make_error(core::Errc::invalid_argument, "no meter " + request.serial);
-  auto id = store.enqueue_command(request.serial, request.command, request.argument, now,
-                                  timeout == 0 ? 0 : now + timeout);
+  auto id = server::enqueue_command(store, request.serial, request.command, request.argument, now,
+                                    timeout == 0 ? 0 : now + timeout);
   if (!id) return id.error();
   return QueuedCommand{*id, timeout};
 }

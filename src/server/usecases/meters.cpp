@@ -37,11 +37,12 @@ core::Result<std::string> apply(const MeterFields& f, Spelling s, Meter& m) {
     m.key_hex = generated;
   }
   if (!f.kind.empty()) {
-    if (!core::meter::kind_from_name(f.kind)) {
+    const auto kind = core::meter::kind_from_name(f.kind);
+    if (!kind) {
       return invalid(field("kind", s) + " must be one of " + core::meter::kind_names() +
                      ", not \"" + f.kind + "\"");
     }
-    m.kind = f.kind;
+    m.kind = *kind;
   }
   if (!f.name.empty()) m.name = f.name;
   if (!f.group.empty()) m.group = f.group;
@@ -51,7 +52,7 @@ core::Result<std::string> apply(const MeterFields& f, Spelling s, Meter& m) {
       return invalid(field("setup_value", s) + " must be a non-negative decimal (kWh), not \"" +
                      f.setup_value + "\"");
     }
-    m.setup_value = v->to_string();
+    m.setup_value = *v;
   }
   if (f.valve) m.valve_installed = *f.valve;
   return generated;
@@ -69,7 +70,7 @@ core::Result<NewMeter> build_meter(const AddMeter& request, std::int64_t now) {
   }
   NewMeter out;
   out.meter.serial = serial->canonical().text();
-  out.meter.kind = core::meter::info(core::meter::kDefaultKind).name;
+  out.meter.kind = core::meter::kDefaultKind;
   out.meter.created = now;
   auto generated = apply(f, request.spelling, out.meter);
   if (!generated) return generated.error();
@@ -129,7 +130,7 @@ core::Result<MeterReport> show_meter(ServerStore& store, const std::string& seri
   r.open_until = limit->to_string();
   auto window = rate_window(store, serial);
   if (!window) return window.error();
-  r.remaining = remaining(*limit, *window, r.meter.kind == "water");
+  r.remaining = remaining(*limit, *window, r.meter.kind == core::meter::Kind::water);
   auto rejected = store.rejections_for(serial);
   if (!rejected) return rejected.error();
   r.rejected = std::move(rejected).value();

@@ -14,8 +14,8 @@ core::Result<Payment> build_payment(const PaymentRequest& request, std::int64_t 
   Payment p;
   p.serial = request.serial;
   p.time = now;
-  p.amount = amount->to_string();
-  p.price = price->to_string();
+  p.amount = *amount;
+  p.price = *price;
   p.note = request.note;
   // check_entry's text begins with the field's JSON name ("amount must be above 0").
   if (auto checked = check_entry(p); !checked) {
@@ -44,8 +44,8 @@ core::Result<PaymentChange> correct_payment(ServerStore& store, const CorrectPay
                             "no payment #" + std::to_string(request.id));
   }
   const Payment& o = **old;
-  auto p = build_payment({o.serial, request.amount.empty() ? o.amount : request.amount,
-                          request.price.empty() ? o.price : request.price,
+  auto p = build_payment({o.serial, request.amount.empty() ? o.amount.to_string() : request.amount,
+                          request.price.empty() ? o.price.to_string() : request.price,
                           request.note.empty() ? o.note : request.note, request.spelling},
                          now);
   if (!p) return p.error();
@@ -83,9 +83,10 @@ core::Result<PaymentPreview> preview_payment(ServerStore& store, const Meter& me
   if (!after_paid) return after_paid.error();
   auto recent = rate_window(store, meter.serial);
   if (!recent) return recent.error();
-  return PaymentPreview{*units,       *before_paid,
-                        *after_paid,  *before_limit,
-                        *after_limit, remaining(*after_limit, *recent, meter.kind == "water")};
+  return PaymentPreview{
+      *units,       *before_paid,
+      *after_paid,  *before_limit,
+      *after_limit, remaining(*after_limit, *recent, meter.kind == core::meter::Kind::water)};
 }
 
 }  // namespace ml::server::usecase

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "password/password.hpp"
+#include "server/users.hpp"
 
 namespace ml::server::usecase {
 namespace {
@@ -42,21 +43,20 @@ core::Status add_user(ServerStore& store, const AddUser& request, const Password
   }
   // "(unknown)" in the audit log is a failed login with a name that is no user.
   if (request.name.front() == '(') return invalid("a user name must not begin with \"(\"");
-  if (request.role != "admin" && request.role != "viewer") {
-    return invalid(field("role", s) + " must be admin or viewer");
-  }
+  const auto role = role_from_name(request.role);
+  if (!role) return invalid(field("role", s) + " must be admin or viewer");
   User u;
   u.name = request.name;
-  u.role = request.role;
+  u.role = *role;
   std::stringstream list(request.groups);
   for (std::string g; std::getline(list, g, ',');) {
     if (!g.empty()) u.groups.push_back(g);
   }
-  if (u.role == "admin" && u.groups.empty()) {
+  if (u.role == Role::admin && u.groups.empty()) {
     return invalid("an admin needs " + field("groups", s) +
                    ": the meter groups it may change (\"*\" for every group)");
   }
-  if (u.role == "viewer" && !u.groups.empty()) {
+  if (u.role == Role::viewer && !u.groups.empty()) {
     return invalid(field("groups", s) + " is for admins only");
   }
   auto existing = store.user(u.name);
@@ -67,7 +67,8 @@ core::Status add_user(ServerStore& store, const AddUser& request, const Password
   u.password_hash = std::move(hash).value();
   u.created = now;
   ML_TRY(store.add_user(u));
-  return audit(store, actor, now, "user.add", u.name + " " + u.role + " " + request.groups);
+  return audit(store, actor, now, "user.add",
+               u.name + " " + std::string(role_name(u.role)) + " " + request.groups);
 }
 
 core::Status set_password(ServerStore& store, const std::string& name,
@@ -77,13 +78,13 @@ core::Status set_password(ServerStore& store, const std::string& name,
   if (!*existing) return invalid("no user " + name);
   auto hash = new_hash(password);
   if (!hash) return hash.error();
-  ML_TRY(store.set_password(name, *hash));
+  ML_TRY(server::set_password(store, name, *hash));
   return audit(store, actor, now, "user.passwd", name);
 }
 
 core::Status remove_user(ServerStore& store, const std::string& name, const Actor& actor,
                          std::int64_t now) {
-  ML_TRY(store.remove_user(name));
+  ML_TRY(server::remove_user(store, name));
   return audit(store, actor, now, "user.remove", name);
 }
 
