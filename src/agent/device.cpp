@@ -30,8 +30,6 @@ constexpr std::size_t kRecent = 60;         // round trips kept for network_qual
 
 // Setting keys in the store.
 constexpr const char* kSerialKey = "serial";
-constexpr const char* kCronKey = "cron";                  // the jobs, one canonical text per line
-constexpr const char* kCronLastKey = "cron_last_minute";  // the last UTC minute evaluated
 constexpr const char* kPulseBaseKey = "pulse_base";
 constexpr const char* kPulsePerUnitKey = "pulse_per_unit";  // set by the setup page
 constexpr const char* kOperatingKey = "operating_seconds";
@@ -84,6 +82,11 @@ Device::Device(asio::any_io_executor executor, MeterConfig meter, DeviceContext&
         context_.store, meter_.name, meter_.flow_meter, meter_.valve.auto_close,
         [ex, valve](bool open) { return ValveOutputs::open(ex, valve, open); },
         [this] { return now(); });
+  }
+  if (meter::has_cron(driver_)) {
+    cron_.emplace(
+        context_.store, meter_.name, context_.zone,
+        [this](const core::cron::Job& job) { run_cron_job(job); }, [this] { return now(); });
   }
   serial_ = meter_.serial;
   if (serial_.empty()) {
@@ -155,8 +158,8 @@ void Device::start() {
   auto self = shared_from_this();
   asio::co_spawn(
       executor_, [self]() { return self->sample_loop(); }, asio::detached);
-  if (meter::has_cron(driver_)) {
-    load_cron();
+  if (cron_) {
+    cron_->load(serial_);
     asio::co_spawn(
         executor_, [self]() { return self->cron_loop(); }, asio::detached);
   }
@@ -346,7 +349,7 @@ void Device::serial_known(const std::string& serial) {
     log::error(meter_.name + ": cannot store the serial: " + s.error().message());
   }
   if (valve_) valve_->load(serial_);
-  if (meter::has_cron(driver_)) load_cron();
+  if (cron_) cron_->load(serial_);
   start_mqtt();
 }
 
@@ -370,61 +373,19 @@ void Device::cron_valve_command(const std::string& command) {
 
 // ---- cron ----
 
-void Device::load_cron() {
-  cron_jobs_.clear();
-  if (serial_.empty()) return;
-  auto text = context_.store.setting(serial_, kCronKey);
-  if (!text) {
-    log::error(meter_.name + ": cannot read the cron jobs: " + text.error().message());
-    return;
-  }
-  if (!*text) return;
-  std::size_t begin = 0;
-  while (begin < (*text)->size()) {
-    std::size_t end = (*text)->find('\n', begin);
-    if (end == std::string::npos) end = (*text)->size();
-    const std::string_view line = std::string_view(**text).substr(begin, end - begin);
-    begin = end + 1;
-    if (line.empty()) continue;
-    if (auto job = core::cron::parse_set_cron(line)) {
-      cron_jobs_.push_back(std::move(job).value());
-    } else {
-      log::error(meter_.name + ": a stored cron job does not parse: " + job.error().message());
-    }
-  }
-}
-
-core::Status Device::save_cron() {
-  std::string text;
-  for (const core::cron::Job& job : cron_jobs_)
-    text += core::cron::to_text(job) + "\n";
-  return context_.store.set_setting(serial_, kCronKey, text, now());
+const std::vector<core::cron::Job>& Device::cron_jobs() const {
+  static const std::vector<core::cron::Job> kNone;
+  return cron_ ? cron_->jobs() : kNone;
 }
 
 void Device::set_cron(const std::string& argument) {
-  std::string reply = argument;  // the original echoes the job
-  auto job = core::cron::parse_set_cron(argument);
-  if (!job) {
-    reply = job.error().message();
-  } else if (cron_jobs_.size() >= core::cron::kMaxJobs) {
-    reply = "cron table full: " + std::to_string(core::cron::kMaxJobs) +
-            " jobs; nothing stored (clear_cron first)";
-  } else {
-    cron_jobs_.push_back(std::move(job).value());
-    if (auto s = save_cron(); !s) {
-      cron_jobs_.pop_back();
-      reply = "cannot store the job: " + s.error().message();
-    }
-  }
-  if (reply != argument) log::warning(meter_.name + " " + serial_ + ": set_cron: " + reply);
+  const core::Status outcome = cron_->set_cron(argument);
+  const std::string reply = CronRunner::set_cron_reply(argument, outcome);
+  if (!outcome) log::warning(meter_.name + " " + serial_ + ": set_cron: " + reply);
   queue_message("set_cron", reply, now());
 }
 
 asio::awaitable<void> Device::cron_loop() {
-  std::int64_t last = 0;  // the last UTC minute evaluated
-  if (auto stored = context_.store.setting(serial_, kCronLastKey); stored && *stored) {
-    last = stored_number<std::int64_t>(**stored).value_or(0);
-  }
   while (running_) {
     // Wake 50 ms after the next minute of the wall clock.
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -434,21 +395,7 @@ asio::awaitable<void> Device::cron_loop() {
     co_await cron_timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
     if (!running_) break;
     const std::int64_t t = now();
-    if (t < kPlausibleTime || serial_.empty()) continue;
-    const std::int64_t minute = core::cron::utc_minute(t);
-    if (last == 0) last = minute - 1;
-    if (minute <= last) continue;  // the clock stepped back: wait until it passes `last`
-    if (!cron_jobs_.empty() && context_.zone) {
-      const std::vector<core::cron::Job> jobs = cron_jobs_;  // a job may clear the table
-      for (const core::cron::Due& d : core::cron::due(jobs, last, minute, *context_.zone)) {
-        run_cron_job(jobs[d.job]);
-      }
-      if (auto s = context_.store.set_setting(serial_, kCronLastKey, std::to_string(minute), t);
-          !s) {
-        log::error(meter_.name + ": cannot store the cron minute: " + s.error().message());
-      }
-    }
-    last = minute;
+    if (t >= kPlausibleTime) cron_->tick(t);
   }
 }
 
@@ -458,8 +405,7 @@ void Device::run_cron_job(const core::cron::Job& job) {
       job.command == "test") {
     cron_valve_command(job.command);
   } else if (job.command == "clear_cron") {
-    cron_jobs_.clear();
-    if (auto s = save_cron(); !s) log::error(meter_.name + ": " + s.error().message());
+    if (auto s = cron_->clear(); !s) log::error(meter_.name + ": " + s.error().message());
   } else {
     network_command(job.command, job.params, false);
   }
@@ -767,13 +713,12 @@ void Device::handle_command(const std::string& command, const std::string& argum
     for (const ValveController::Reply& r :
          valve_->open_until(argument, command == "open_until_delta"))
       queue_message(r.function, r.text, t);
-  } else if (command == "set_cron") {
+  } else if (command == "set_cron" && cron_) {
     set_cron(argument);
-  } else if (command == "cron") {
-    reply(std::to_string(cron_jobs_.size()));
-  } else if (command == "clear_cron") {
-    cron_jobs_.clear();
-    if (auto s = save_cron(); !s) log::error(meter_.name + ": " + s.error().message());
+  } else if (command == "cron" && cron_) {
+    reply(std::to_string(cron_->jobs().size()));
+  } else if (command == "clear_cron" && cron_) {
+    if (auto s = cron_->clear(); !s) log::error(meter_.name + ": " + s.error().message());
     reply("");
   } else if (command == "restart") {
     log::info(meter_.name + " " + serial_ + ": restart requested by command");

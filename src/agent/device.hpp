@@ -18,6 +18,7 @@
 #include <string>
 
 #include "agent/config.hpp"
+#include "agent/cron_runner.hpp"
 #include "agent/network.hpp"
 #include "agent/pulse_input.hpp"
 #include "agent/store.hpp"
@@ -87,7 +88,8 @@ class Device : public std::enable_shared_from_this<Device> {
 
   // The last successful reading (its time is the sample's), for the setup page.
   const std::optional<core::sample::Reading>& last_reading() const { return last_reading_; }
-  const std::vector<core::cron::Job>& cron_jobs() const { return cron_jobs_; }
+  // The cron jobs (drivers with cron; none otherwise).
+  const std::vector<core::cron::Job>& cron_jobs() const;
   // Pulse meters: the reading at zero pulses and the impulses per kWh (per m3 for water), as
   // stored by set_pulse_calibration() or else from the configuration.
   std::string pulse_base() const;
@@ -125,10 +127,9 @@ class Device : public std::enable_shared_from_this<Device> {
   // The valve: a new reading (the limit may close it); the status follows when the clock is set.
   void auto_close(const core::sample::Reading& reading, bool clock_set);
 
-  // Cron (heat meters): jobs in the store, evaluated at each minute of the wall clock.
+  // Cron (heat meters): the runner evaluates the jobs at each minute of the wall clock; this
+  // loop only wakes it. run_cron_job carries out a due job.
   asio::awaitable<void> cron_loop();
-  void load_cron();
-  core::Status save_cron();
   void run_cron_job(const core::cron::Job& job);
   void set_cron(const std::string& argument);
   // The network commands (ssid, scan, set_ssid_pwd, reconnect, start_ap, ...): false when
@@ -166,7 +167,8 @@ class Device : public std::enable_shared_from_this<Device> {
   // The valve (drivers with a valve).
   std::optional<ValveController> valve_;
 
-  std::vector<core::cron::Job> cron_jobs_;
+  // Cron (drivers with cron).
+  std::optional<CronRunner> cron_;
   asio::steady_timer cron_timer_;
 
   // Pulse meters.
