@@ -30,23 +30,11 @@ constexpr std::size_t kRecent = 60;         // round trips kept for network_qual
 
 // Setting keys in the store.
 constexpr const char* kSerialKey = "serial";
-constexpr const char* kPulseBaseKey = "pulse_base";
-constexpr const char* kPulsePerUnitKey = "pulse_per_unit";  // set by the setup page
-constexpr const char* kOperatingKey = "operating_seconds";
 
 platform::MqttProtocol protocol_of(const std::string& p) {
   if (p == "3.1") return platform::MqttProtocol::v31;
   if (p == "5") return platform::MqttProtocol::v5;
   return platform::MqttProtocol::v311;
-}
-
-// A stored whole number; nullopt when the text is not one of T (a damaged setting).
-template <class T>
-std::optional<T> stored_number(const std::string& text) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 std::string fixed3(std::uint64_t thousandths) {
@@ -88,6 +76,10 @@ Device::Device(asio::any_io_executor executor, MeterConfig meter, DeviceContext&
         context_.store, meter_.name, context_.zone,
         [this](const core::cron::Job& job) { run_cron_job(job); }, [this] { return now(); });
   }
+  if (pulses()) {
+    pulses_.emplace(context_.store, meter_.name, meter_.kind, meter_.pulse,
+                    [this] { return now(); });
+  }
   serial_ = meter_.serial;
   if (serial_.empty()) {
     // A serial read from the meter on an earlier run.
@@ -102,29 +94,8 @@ Device::~Device() = default;
 
 void Device::start() {
   running_ = true;
-  if (pulses()) {
-    if (auto stored = context_.store.pulse_count(serial_); stored && *stored) {
-      pulses_ = static_cast<std::uint64_t>(**stored);
-    }
-    pulses_at_last_sample_ = pulses_;
-    if (auto op = context_.store.setting(serial_, kOperatingKey); op && *op) {
-      if (auto n = stored_number<std::int64_t>(**op)) {
-        operating_seconds_ = *n;
-      } else {
-        log::error(meter_.name + ": the stored operating time \"" + **op + "\" is not a number");
-      }
-    }
-    pulse_per_unit_ = meter_.pulse.per_unit;
-    if (auto pu = context_.store.setting(serial_, kPulsePerUnitKey); pu && *pu) {
-      if (auto n = stored_number<std::uint32_t>(**pu); n && *n > 0) {
-        pulse_per_unit_ = *n;
-      } else {
-        log::error(meter_.name + ": the stored impulses per unit \"" + **pu +
-                   "\" is not a number from 1; using the configuration's");
-      }
-    }
-    pulse_filter_.emplace(meter_.pulse.width_filter, meter_.pulse.min_width_ms,
-                          meter_.pulse.max_width_ms);
+  if (pulses_) {
+    pulses_->load(serial_, Clock::now());
     auto input = make_pulse_input(executor_, meter_.pulse.input);
     if (!input) {
       log::error(meter_.name + ": " + input.error().detail);
@@ -132,7 +103,7 @@ void Device::start() {
       pulse_input_ = std::move(input).value();
       std::weak_ptr<Device> weak = weak_from_this();
       auto started = pulse_input_->start([weak](const core::pulse::EdgeEvent& e) {
-        if (auto self = weak.lock()) self->on_edge(e);
+        if (auto self = weak.lock()) self->pulses_->on_edge(e);
       });
       if (!started) log::error(meter_.name + ": " + started.error().detail);
     }
@@ -146,14 +117,13 @@ void Device::start() {
             self->pulse_save_timer_.expires_after(std::chrono::seconds(1));
             co_await self->pulse_save_timer_.async_wait(
                 asio::experimental::as_tuple(asio::use_awaitable));
-            if (self->pulses_dirty_) self->save_pulses();
+            self->pulses_->save_if_dirty();
           }
         },
         asio::detached);
   }
   // The valve's outputs are set from the stored state before anything else talks to the world.
   if (valve_) valve_->load(serial_);
-  last_sample_at_ = Clock::now();
   if (!serial_.empty()) start_mqtt();
   auto self = shared_from_this();
   asio::co_spawn(
@@ -185,7 +155,11 @@ void Device::stop() {
   rejections_log_.flush_all();
   if (link_) link_->cancel();
   if (pulse_input_) pulse_input_->stop();
-  if (pulses() && !serial_.empty()) save_pulses();
+  if (pulses_ && !serial_.empty()) {
+    if (auto s = pulses_->save(); !s) {
+      log::error(meter_.name + ": cannot save the pulse count: " + s.error().message());
+    }
+  }
   if (mqtt_) mqtt_->stop();
 }
 
@@ -230,7 +204,7 @@ asio::awaitable<void> Device::sample_once() {
   // (No co_await inside a conditional expression: GCC 12 destroys its temporaries twice.)
   core::Result<sample::Reading> reading = core::make_error(core::Errc::invalid_argument);
   if (pulses()) {
-    reading = pulse_reading();
+    reading = pulses_->reading(Clock::now());
   } else {
     reading = co_await read_meter();
   }
@@ -291,45 +265,6 @@ asio::awaitable<core::Result<sample::Reading>> Device::read_meter() {
     co_return core::make_error(core::Errc::meter_bad_reply, "the meter did not report a serial");
   }
   co_return reading;
-}
-
-core::Result<sample::Reading> Device::pulse_reading() {
-  const auto at = Clock::now();
-  const auto elapsed_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(at - last_sample_at_).count());
-  const std::uint64_t delta = pulses_ - pulses_at_last_sample_;
-  auto base = core::Decimal::parse(pulse_base());
-  if (!base) return base.error();
-  const core::pulse::PulseTotals totals{*base, pulses_, pulse_per_unit_};
-  auto total = totals.total();
-  if (!total) return total.error();
-  operating_seconds_ += static_cast<std::int64_t>(elapsed_ms / 1000);
-  if (auto s = context_.store.set_setting(serial_, kOperatingKey,
-                                          std::to_string(operating_seconds_), now());
-      !s) {
-    log::error(meter_.name + ": cannot store the operating time: " + s.error().message());
-  }
-  sample::Reading r;
-  r.kind = meter_.kind;
-  r.serial = serial_;
-  const core::Decimal hours{false, static_cast<std::uint64_t>(operating_seconds_ / 3600), 0};
-  r.values["hr"] = {hours, ""};
-  if (meter_.kind == sample::MeterKind::pulse_water) {
-    auto flow = core::pulse::average_flow_lh(delta, std::max<std::uint64_t>(elapsed_ms, 1),
-                                             pulse_per_unit_);
-    if (!flow) return flow.error();
-    r.values["flow1"] = {*flow, "l/h"};
-    r.values["v1"] = {*total, "m3"};
-  } else {
-    auto power = core::pulse::average_power_kw(delta, std::max<std::uint64_t>(elapsed_ms, 1),
-                                               pulse_per_unit_);
-    if (!power) return power.error();
-    r.values["effect1"] = {*power, "kW"};
-    r.values["e1"] = {*total, "kWh"};
-  }
-  pulses_at_last_sample_ = pulses_;
-  last_sample_at_ = at;
-  return r;
 }
 
 void Device::log_read_state(bool ok, const std::string& detail) {
@@ -445,52 +380,19 @@ void Device::reconnect_mqtt() {
 
 // ---- pulses ----
 
-void Device::on_edge(const core::pulse::EdgeEvent& e) {
-  if (pulse_filter_ && pulse_filter_->on_edge(e)) {
-    ++pulses_;
-    pulses_dirty_ = true;
-  }
+std::string Device::pulse_base() const {
+  return pulses_ ? pulses_->base() : "0";
 }
 
-std::string Device::pulse_base() const {
-  if (auto b = context_.store.setting(serial_, kPulseBaseKey); b && *b) return **b;
-  return "0";
+std::uint32_t Device::pulse_per_unit() const {
+  return pulses_ ? pulses_->per_unit() : 0;
 }
 
 core::Status Device::set_pulse_calibration(const core::Decimal& base, std::uint32_t per_unit) {
-  if (!pulses()) {
+  if (!pulses_) {
     return core::make_error(core::Errc::invalid_argument, meter_.name + " is not a pulse meter");
   }
-  if (base.negative) {
-    return core::make_error(core::Errc::invalid_argument, "the base reading must not be negative");
-  }
-  if (per_unit == 0) {
-    return core::make_error(core::Errc::invalid_argument, "impulses per unit must be at least 1");
-  }
-  const std::int64_t t = now();
-  if (auto s = context_.store.set_setting(serial_, kPulseBaseKey, base.to_string(), t); !s) {
-    return s.error();
-  }
-  if (auto s = context_.store.set_setting(serial_, kPulsePerUnitKey, std::to_string(per_unit), t);
-      !s) {
-    return s.error();
-  }
-  pulse_per_unit_ = per_unit;
-  pulses_ = 0;
-  pulses_at_last_sample_ = 0;
-  save_pulses();
-  log::info(meter_.name + ": base reading " + base.to_string() + ", " + std::to_string(per_unit) +
-            " impulses per unit (setup page); the pulse count starts at 0");
-  return core::Ok{};
-}
-
-void Device::save_pulses() {
-  if (auto s = context_.store.save_pulse_count(serial_, static_cast<std::int64_t>(pulses_), now());
-      !s) {
-    log::error(meter_.name + ": cannot save the pulse count: " + s.error().message());
-    return;
-  }
-  pulses_dirty_ = false;
+  return pulses_->calibrate(base, per_unit);
 }
 
 // ---- MQTT ----

@@ -20,6 +20,7 @@
 #include "agent/config.hpp"
 #include "agent/cron_runner.hpp"
 #include "agent/network.hpp"
+#include "agent/pulse_counter.hpp"
 #include "agent/pulse_input.hpp"
 #include "agent/store.hpp"
 #include "agent/valve_controller.hpp"
@@ -93,7 +94,7 @@ class Device : public std::enable_shared_from_this<Device> {
   // Pulse meters: the reading at zero pulses and the impulses per kWh (per m3 for water), as
   // stored by set_pulse_calibration() or else from the configuration.
   std::string pulse_base() const;
-  std::uint32_t pulse_per_unit() const { return pulse_per_unit_; }
+  std::uint32_t pulse_per_unit() const;
   // The setup page's pulse settings: stores them and starts the count again at 0 (as the
   // original's setup page does). Errors name the problem; nothing changes then.
   core::Status set_pulse_calibration(const core::Decimal& base, std::uint32_t per_unit);
@@ -108,7 +109,6 @@ class Device : public std::enable_shared_from_this<Device> {
   asio::awaitable<void> sample_loop();
   asio::awaitable<void> sample_once();
   asio::awaitable<core::Result<core::sample::Reading>> read_meter();
-  core::Result<core::sample::Reading> pulse_reading();
 
   void serial_known(const std::string& serial);
   void start_mqtt();
@@ -135,9 +135,6 @@ class Device : public std::enable_shared_from_this<Device> {
   // The network commands (ssid, scan, set_ssid_pwd, reconnect, start_ap, ...): false when
   // `command` is not one of them. From cron (reply = false) nothing is published.
   bool network_command(const std::string& command, const std::string& argument, bool reply);
-
-  void on_edge(const core::pulse::EdgeEvent& e);
-  void save_pulses();
 
   // The meter is read from a pulse input (no serial link).
   bool pulses() const { return driver_.link == meter::Link::pulse_input; }
@@ -171,20 +168,14 @@ class Device : public std::enable_shared_from_this<Device> {
   std::optional<CronRunner> cron_;
   asio::steady_timer cron_timer_;
 
-  // Pulse meters.
+  // Pulse meters: the input delivers edges to the counter; the timer saves the count.
   std::unique_ptr<PulseInput> pulse_input_;
-  std::optional<core::pulse::PulseFilter> pulse_filter_;
-  std::uint64_t pulses_ = 0;
-  std::uint32_t pulse_per_unit_ = 0;
-  bool pulses_dirty_ = false;
+  std::optional<PulseCounter> pulses_;
   asio::steady_timer pulse_save_timer_;
   // Rejected commands: one line per reason a minute and a summary of the rest (a flood of
   // forged commands must not fill the disk); log_timer_ writes the summaries.
   platform::log::SummaryLog rejections_log_{platform::log::Level::warning};
   asio::steady_timer log_timer_;
-  std::uint64_t pulses_at_last_sample_ = 0;
-  std::chrono::steady_clock::time_point last_sample_at_{};
-  std::int64_t operating_seconds_ = 0;
 
   DeviceCounters counters_;
   std::optional<core::sample::Reading> last_reading_;
