@@ -313,13 +313,6 @@ const std::vector<core::cron::Job>& Device::cron_jobs() const {
   return cron_ ? cron_->jobs() : kNone;
 }
 
-void Device::set_cron(const std::string& argument) {
-  const core::Status outcome = cron_->set_cron(argument);
-  const std::string reply = CronRunner::set_cron_reply(argument, outcome);
-  if (!outcome) log::warning(meter_.name + " " + serial_ + ": set_cron: " + reply);
-  queue_message("set_cron", reply, now());
-}
-
 asio::awaitable<void> Device::cron_loop() {
   while (running_) {
     // Wake 50 ms after the next minute of the wall clock.
@@ -574,60 +567,171 @@ void Device::on_message(const platform::MqttMessage& m) {
 }
 
 void Device::handle_command(const std::string& command, const std::string& argument) {
+  const Command c{command, argument, now()};
   // Only the commands the firmware obeys, and of those only the ones this build has (a pulse
   // meter has no valve and no cron): anything else is ignored, as the original does.
-  if (!meter::obeys(driver_, command)) {
-    log::debug(meter_.name + ": ignored command " + command);
-    return;
+  const HandlerRow* row = meter::obeys(driver_, command) ? find_handler(command) : nullptr;
+  if (!row) return ignored(c);
+  (this->*row->handle)(c);
+}
+
+// One row a command: adding a command to the agent is a row here and its handler.
+const std::array<Device::HandlerRow, 34> Device::kHandlers{{
+    {"ping", &Device::on_ping},
+    {"version", &Device::on_version},
+    {"crypto", &Device::on_version},
+    {"uptime", &Device::on_uptime},
+    {"vdd", &Device::on_vdd},
+    {"rssi", &Device::on_network},
+    {"ssid", &Device::on_network},
+    {"scan", &Device::on_network},
+    {"set_ssid", &Device::on_network},
+    {"set_pwd", &Device::on_network},
+    {"set_ssid_pwd", &Device::on_network},
+    {"reconnect", &Device::on_network},
+    {"wifi_status", &Device::on_network},
+    {"ap_status", &Device::on_network},
+    {"start_ap", &Device::on_network},
+    {"stop_ap", &Device::on_network},
+    {"mem", &Device::on_mem},
+    {"reset_reason", &Device::on_reset_reason},
+    {"set_cron", &Device::on_set_cron},
+    {"cron", &Device::on_cron},
+    {"clear_cron", &Device::on_clear_cron},
+    {"open", &Device::on_open_close},
+    {"close", &Device::on_open_close},
+    {"status", &Device::on_status},
+    {"open_until", &Device::on_open_until},
+    {"open_until_delta", &Device::on_open_until},
+    {"set_ap_mesh_pwd", &Device::on_network},
+    {"network_quality", &Device::on_network_quality},
+    {"disconnect_count", &Device::on_disconnect_count},
+    {"chip_id", &Device::on_chip_id},
+    {"flash_id", &Device::on_flash_id},
+    {"flash_size", &Device::on_flash_size},
+    {"restart", &Device::on_restart},
+    {"stack_trace", &Device::on_stack_trace},
+}};
+
+const Device::HandlerRow* Device::find_handler(std::string_view command) {
+  for (const HandlerRow& row : kHandlers) {
+    if (row.name == command) return &row;
   }
-  const std::int64_t t = now();
-  auto reply = [&](const std::string& text) { queue_message(command, text, t); };
-  if (command == "ping") {
-    reply("");
-  } else if (command == "version" || command == "crypto") {
-    reply(version_text());
-  } else if (command == "uptime") {
-    reply(std::to_string(
-        std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - context_.started).count()));
-  } else if (command == "vdd") {
-    reply(vdd_text(context_.config.vdd_file));
-  } else if (command == "mem") {
-    reply("heap=" + std::to_string(heap_bytes()));
-  } else if (command == "reset_reason") {
-    reply(reset_reason_text());
-  } else if (command == "chip_id") {
-    reply(chip_id_text());
-  } else if (command == "flash_id") {
-    reply(flash_id_text(context_.config.state_dir));
-  } else if (command == "flash_size") {
-    reply(flash_size_text(context_.config.state_dir));
-  } else if (command == "network_quality") {
-    reply(network_quality_text());
-  } else if (command == "disconnect_count") {
-    reply(std::to_string(mqtt_ ? mqtt_->stats().disconnects : 0));
-  } else if (command == "stack_trace") {
-    reply("enabled");
-  } else if (command == "status" && valve_) {
-    reply(valve_->state().state);
-  } else if ((command == "open" || command == "close") && valve_) {
-    valve_->set(command == "open", std::nullopt, "command");
-  } else if ((command == "open_until" || command == "open_until_delta") && valve_) {
-    for (const ValveController::Reply& r :
-         valve_->open_until(argument, command == "open_until_delta"))
-      queue_message(r.function, r.text, t);
-  } else if (command == "set_cron" && cron_) {
-    set_cron(argument);
-  } else if (command == "cron" && cron_) {
-    reply(std::to_string(cron_->jobs().size()));
-  } else if (command == "clear_cron" && cron_) {
-    if (auto s = cron_->clear(); !s) log::error(meter_.name + ": " + s.error().message());
-    reply("");
-  } else if (command == "restart") {
-    log::info(meter_.name + " " + serial_ + ": restart requested by command");
-    if (context_.restart) context_.restart();
-  } else if (!network_command(command, argument, true)) {
-    log::debug(meter_.name + ": ignored command " + command);
-  }
+  return nullptr;
+}
+
+bool Device::handles(std::string_view command) {
+  return find_handler(command) != nullptr;
+}
+
+std::vector<std::string_view> Device::handled_commands() {
+  std::vector<std::string_view> names;
+  for (const HandlerRow& row : kHandlers)
+    names.push_back(row.name);
+  return names;
+}
+
+void Device::reply(const Command& c, const std::string& text) {
+  queue_message(c.name, text, c.time);
+}
+
+void Device::ignored(const Command& c) {
+  log::debug(meter_.name + ": ignored command " + c.name);
+}
+
+void Device::on_ping(const Command& c) {
+  reply(c, "");
+}
+
+void Device::on_version(const Command& c) {
+  reply(c, version_text());
+}
+
+void Device::on_uptime(const Command& c) {
+  reply(c, std::to_string(
+               std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - context_.started)
+                   .count()));
+}
+
+void Device::on_vdd(const Command& c) {
+  reply(c, vdd_text(context_.config.vdd_file));
+}
+
+void Device::on_mem(const Command& c) {
+  reply(c, "heap=" + std::to_string(heap_bytes()));
+}
+
+void Device::on_reset_reason(const Command& c) {
+  reply(c, reset_reason_text());
+}
+
+void Device::on_chip_id(const Command& c) {
+  reply(c, chip_id_text());
+}
+
+void Device::on_flash_id(const Command& c) {
+  reply(c, flash_id_text(context_.config.state_dir));
+}
+
+void Device::on_flash_size(const Command& c) {
+  reply(c, flash_size_text(context_.config.state_dir));
+}
+
+void Device::on_network_quality(const Command& c) {
+  reply(c, network_quality_text());
+}
+
+void Device::on_disconnect_count(const Command& c) {
+  reply(c, std::to_string(mqtt_ ? mqtt_->stats().disconnects : 0));
+}
+
+void Device::on_stack_trace(const Command& c) {
+  reply(c, "enabled");
+}
+
+void Device::on_status(const Command& c) {
+  if (!valve_) return ignored(c);
+  reply(c, valve_->state().state);
+}
+
+void Device::on_open_close(const Command& c) {
+  if (!valve_) return ignored(c);
+  valve_->set(c.name == "open", std::nullopt, "command");
+}
+
+void Device::on_open_until(const Command& c) {
+  if (!valve_) return ignored(c);
+  for (const ValveController::Reply& r :
+       valve_->open_until(c.argument, c.name == "open_until_delta"))
+    queue_message(r.function, r.text, c.time);
+}
+
+void Device::on_set_cron(const Command& c) {
+  if (!cron_) return ignored(c);
+  const core::Status outcome = cron_->set_cron(c.argument);
+  const std::string text = CronRunner::set_cron_reply(c.argument, outcome);
+  if (!outcome) log::warning(meter_.name + " " + serial_ + ": set_cron: " + text);
+  reply(c, text);
+}
+
+void Device::on_cron(const Command& c) {
+  if (!cron_) return ignored(c);
+  reply(c, std::to_string(cron_->jobs().size()));
+}
+
+void Device::on_clear_cron(const Command& c) {
+  if (!cron_) return ignored(c);
+  if (auto s = cron_->clear(); !s) log::error(meter_.name + ": " + s.error().message());
+  reply(c, "");
+}
+
+void Device::on_restart(const Command&) {
+  log::info(meter_.name + " " + serial_ + ": restart requested by command");
+  if (context_.restart) context_.restart();
+}
+
+void Device::on_network(const Command& c) {
+  if (!network_command(c.name, c.argument, true)) ignored(c);
 }
 
 std::string Device::version_text() const {

@@ -5,6 +5,7 @@
 // against the clock window and the replay memory, and answered through the outbox too.
 #pragma once
 
+#include <array>
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
@@ -16,6 +17,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "agent/config.hpp"
 #include "agent/cron_runner.hpp"
@@ -105,7 +108,28 @@ class Device : public std::enable_shared_from_this<Device> {
   // are the caller's. Publishes nothing.
   void cron_valve_command(const std::string& command);
 
+  // The commands this agent carries out over MQTT: one handler each in device.cpp's table
+  // (kHandlers), every name a command of core::topic::kCommands the device obeys over MQTT. A
+  // command without a handler, or of a feature this meter's build lacks (meter::obeys), is
+  // ignored, as the original ignores unknown commands.
+  static bool handles(std::string_view command);
+  static std::vector<std::string_view> handled_commands();
+
  private:
+  // An accepted command: its name and argument, and the time its replies carry.
+  struct Command {
+    const std::string& name;
+    const std::string& argument;
+    std::int64_t time;
+  };
+  using Handler = void (Device::*)(const Command&);
+  struct HandlerRow {
+    std::string_view name;
+    Handler handle;
+  };
+  static const std::array<HandlerRow, 34> kHandlers;
+  static const HandlerRow* find_handler(std::string_view command);
+
   asio::awaitable<void> sample_loop();
   asio::awaitable<void> sample_once();
   asio::awaitable<core::Result<core::sample::Reading>> read_meter();
@@ -116,6 +140,30 @@ class Device : public std::enable_shared_from_this<Device> {
   void on_message(const platform::MqttMessage& message);
   void reject(const std::string& reason, const std::string& topic);
   void handle_command(const std::string& command, const std::string& argument);
+  // The handlers (kHandlers): each replies under the command's name (reply()) or publishes
+  // what its part returns.
+  void reply(const Command& c, const std::string& text);
+  void ignored(const Command& c);
+  void on_ping(const Command& c);
+  void on_version(const Command& c);  // version and crypto
+  void on_uptime(const Command& c);
+  void on_vdd(const Command& c);
+  void on_mem(const Command& c);
+  void on_reset_reason(const Command& c);
+  void on_chip_id(const Command& c);
+  void on_flash_id(const Command& c);
+  void on_flash_size(const Command& c);
+  void on_network_quality(const Command& c);
+  void on_disconnect_count(const Command& c);
+  void on_stack_trace(const Command& c);
+  void on_status(const Command& c);
+  void on_open_close(const Command& c);
+  void on_open_until(const Command& c);  // open_until and open_until_delta
+  void on_set_cron(const Command& c);
+  void on_cron(const Command& c);
+  void on_clear_cron(const Command& c);
+  void on_restart(const Command& c);
+  void on_network(const Command& c);  // the network commands (is_network_command)
   std::string version_text() const;
   std::string reset_reason_text() const;
   std::string network_quality_text() const;
@@ -131,7 +179,6 @@ class Device : public std::enable_shared_from_this<Device> {
   // loop only wakes it. run_cron_job carries out a due job.
   asio::awaitable<void> cron_loop();
   void run_cron_job(const core::cron::Job& job);
-  void set_cron(const std::string& argument);
   // The network commands (ssid, scan, set_ssid_pwd, reconnect, start_ap, ...): false when
   // `command` is not one of them. From cron (reply = false) nothing is published.
   bool network_command(const std::string& command, const std::string& argument, bool reply);
