@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -39,14 +40,13 @@ std::uint32_t heap_bytes() {
 std::string vdd_text(const std::string& file) {
   if (file.empty()) return "0.000";
   const std::string text = first_line(file);
+  // Millivolts: the leading whole number of the line (blanks before it skipped).
+  const std::size_t begin = std::min(text.find_first_not_of(" \t"), text.size());
   std::uint64_t millivolts = 0;
-  std::size_t used = 0;
-  try {
-    millivolts = std::stoull(text, &used);
-  } catch (const std::exception&) {
+  if (std::from_chars(text.data() + begin, text.data() + text.size(), millivolts).ec !=
+      std::errc()) {
     return "0.000";
   }
-  if (used == 0) return "0.000";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(millivolts / 1000),
                 static_cast<unsigned long long>(millivolts % 1000));
