@@ -329,14 +329,20 @@ asio::awaitable<void> Device::cron_loop() {
 
 void Device::run_cron_job(const core::cron::Job& job) {
   log::info(meter_.name + " " + serial_ + ": cron runs " + job.command);
-  if (job.command == "open" || job.command == "close" || job.command == "off" ||
-      job.command == "test") {
-    cron_valve_command(job.command);
-  } else if (job.command == "clear_cron") {
-    if (auto s = cron_->clear(); !s) log::error(meter_.name + ": " + s.error().message());
-  } else {
-    network_command(job.command, job.params, false);
-  }
+  const Command c{job.command, job.params, now()};
+  if (const HandlerRow* row = find_handler(kCronHandlers, job.command)) (this->*row->handle)(c);
+}
+
+void Device::on_cron_valve(const Command& c) {
+  cron_valve_command(c.name);
+}
+
+void Device::on_cron_clear(const Command&) {
+  if (auto s = cron_->clear(); !s) log::error(meter_.name + ": " + s.error().message());
+}
+
+void Device::on_cron_network(const Command& c) {
+  if (!network_command(c.name, c.argument, false)) ignored(c);
 }
 
 // ---- network ----
@@ -570,7 +576,8 @@ void Device::handle_command(const std::string& command, const std::string& argum
   const Command c{command, argument, now()};
   // Only the commands the firmware obeys, and of those only the ones this build has (a pulse
   // meter has no valve and no cron): anything else is ignored, as the original does.
-  const HandlerRow* row = meter::obeys(driver_, command) ? find_handler(command) : nullptr;
+  const HandlerRow* row =
+      meter::obeys(driver_, command) ? find_handler(kHandlers, command) : nullptr;
   if (!row) return ignored(c);
   (this->*row->handle)(c);
 }
@@ -613,20 +620,45 @@ const std::array<Device::HandlerRow, 34> Device::kHandlers{{
     {"stack_trace", &Device::on_stack_trace},
 }};
 
-const Device::HandlerRow* Device::find_handler(std::string_view command) {
-  for (const HandlerRow& row : kHandlers) {
+// The commands a cron job may run (core::cron::cron_commands()), one row each.
+const std::array<Device::HandlerRow, 9> Device::kCronHandlers{{
+    {"set_ssid_pwd", &Device::on_cron_network},
+    {"reconnect", &Device::on_cron_network},
+    {"start_ap", &Device::on_cron_network},
+    {"stop_ap", &Device::on_cron_network},
+    {"clear_cron", &Device::on_cron_clear},
+    {"open", &Device::on_cron_valve},
+    {"close", &Device::on_cron_valve},
+    {"off", &Device::on_cron_valve},
+    {"test", &Device::on_cron_valve},
+}};
+
+const Device::HandlerRow* Device::find_handler(std::span<const HandlerRow> table,
+                                               std::string_view command) {
+  for (const HandlerRow& row : table) {
     if (row.name == command) return &row;
   }
   return nullptr;
 }
 
 bool Device::handles(std::string_view command) {
-  return find_handler(command) != nullptr;
+  return find_handler(kHandlers, command) != nullptr;
 }
 
 std::vector<std::string_view> Device::handled_commands() {
   std::vector<std::string_view> names;
   for (const HandlerRow& row : kHandlers)
+    names.push_back(row.name);
+  return names;
+}
+
+bool Device::runs_from_cron(std::string_view command) {
+  return find_handler(kCronHandlers, command) != nullptr;
+}
+
+std::vector<std::string_view> Device::cron_handled_commands() {
+  std::vector<std::string_view> names;
+  for (const HandlerRow& row : kCronHandlers)
     names.push_back(row.name);
   return names;
 }

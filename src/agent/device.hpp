@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -114,6 +115,10 @@ class Device : public std::enable_shared_from_this<Device> {
   // ignored, as the original ignores unknown commands.
   static bool handles(std::string_view command);
   static std::vector<std::string_view> handled_commands();
+  // The same for the commands a cron job runs (kCronHandlers): every command of
+  // core::topic::kCommands that cron may run. They publish nothing.
+  static bool runs_from_cron(std::string_view command);
+  static std::vector<std::string_view> cron_handled_commands();
 
  private:
   // An accepted command: its name and argument, and the time its replies carry.
@@ -128,7 +133,9 @@ class Device : public std::enable_shared_from_this<Device> {
     Handler handle;
   };
   static const std::array<HandlerRow, 34> kHandlers;
-  static const HandlerRow* find_handler(std::string_view command);
+  static const std::array<HandlerRow, 9> kCronHandlers;
+  static const HandlerRow* find_handler(std::span<const HandlerRow> table,
+                                        std::string_view command);
 
   asio::awaitable<void> sample_loop();
   asio::awaitable<void> sample_once();
@@ -164,6 +171,10 @@ class Device : public std::enable_shared_from_this<Device> {
   void on_clear_cron(const Command& c);
   void on_restart(const Command& c);
   void on_network(const Command& c);  // the network commands (is_network_command)
+  // A cron job's command (kCronHandlers): the valve's, clear_cron, the network commands.
+  void on_cron_valve(const Command& c);
+  void on_cron_clear(const Command& c);
+  void on_cron_network(const Command& c);
   std::string version_text() const;
   std::string reset_reason_text() const;
   std::string network_quality_text() const;

@@ -1,7 +1,8 @@
 // The agent's command table (src/agent/device.hpp, Device::handles) against the protocol's
 // (core/topic/names.hpp): every command a device obeys over MQTT has exactly one handler, no
-// handler exists for a name the protocol does not list or lets only cron run, and the network
-// commands are the ones the network part carries out.
+// handler exists for a name the protocol does not list or lets only cron run, the network
+// commands are the ones the network part carries out, and the commands cron may run have their
+// own handlers.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -47,6 +48,20 @@ TEST(AgentCommands, TheNetworkCommandsAreAllHandled) {
     if (agent::is_network_command(name)) ++network;
   }
   EXPECT_EQ(network, 12u);  // is_network_command's twelve
+}
+
+TEST(AgentCommands, EveryCommandCronMayRunHasACronHandlerAndNoOtherHas) {
+  std::size_t from_cron = 0;
+  for (const core::topic::CommandInfo& c : core::topic::kCommands) {
+    EXPECT_EQ(Device::runs_from_cron(c.name), c.from_cron()) << c.name;
+    if (c.from_cron()) ++from_cron;
+  }
+  const auto names = Device::cron_handled_commands();
+  EXPECT_EQ(names.size(), from_cron);
+  for (std::string_view name : names)
+    EXPECT_NE(core::topic::find_cron_command(name), nullptr) << name;
+  for (std::string_view name : {"ping", "set_cron", "save", ""})
+    EXPECT_FALSE(Device::runs_from_cron(name)) << name;
 }
 
 }  // namespace
