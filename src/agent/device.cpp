@@ -14,10 +14,6 @@
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
 
-#ifndef ML_VERSION
-#define ML_VERSION "dev"
-#endif
-
 namespace ml::agent {
 namespace {
 
@@ -35,20 +31,6 @@ platform::MqttProtocol protocol_of(const std::string& p) {
   if (p == "3.1") return platform::MqttProtocol::v31;
   if (p == "5") return platform::MqttProtocol::v5;
   return platform::MqttProtocol::v311;
-}
-
-std::string fixed3(std::uint64_t thousandths) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(thousandths / 1000),
-                static_cast<unsigned long long>(thousandths % 1000));
-  return buf;
-}
-
-std::string fixed2(std::uint64_t hundredths) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%llu.%02llu", static_cast<unsigned long long>(hundredths / 100),
-                static_cast<unsigned long long>(hundredths % 100));
-  return buf;
 }
 
 }  // namespace
@@ -445,13 +427,13 @@ void Device::on_connected() {
   // What the original publishes after every connect (docs/agent.md, MQTT); `status` from
   // builds with a valve.
   const std::int64_t t = now();
-  queue_message("version", version_text(), t);
+  queue_message("version", version_text(driver_, meter_.flow_meter), t);
   queue_message("uptime",
                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() -
                                                                                 context_.started)
                                    .count()),
                 t);
-  queue_message("reset_reason", reset_reason_text(), t);
+  queue_message("reset_reason", reset_reason_text(context_.previous_run), t);
   if (valve_) queue_message("status", valve_->state().state, t);
   pump();
 }
@@ -676,7 +658,7 @@ void Device::on_ping(const Command& c) {
 }
 
 void Device::on_version(const Command& c) {
-  reply(c, version_text());
+  reply(c, version_text(driver_, meter_.flow_meter));
 }
 
 void Device::on_uptime(const Command& c) {
@@ -694,7 +676,7 @@ void Device::on_mem(const Command& c) {
 }
 
 void Device::on_reset_reason(const Command& c) {
-  reply(c, reset_reason_text());
+  reply(c, reset_reason_text(context_.previous_run));
 }
 
 void Device::on_chip_id(const Command& c) {
@@ -710,7 +692,8 @@ void Device::on_flash_size(const Command& c) {
 }
 
 void Device::on_network_quality(const Command& c) {
-  reply(c, network_quality_text());
+  reply(c, network_quality_text(recent_rtt_us_, recent_delivered_,
+                                mqtt_ ? mqtt_->stats().disconnects : 0));
 }
 
 void Device::on_disconnect_count(const Command& c) {
@@ -764,63 +747,6 @@ void Device::on_restart(const Command&) {
 
 void Device::on_network(const Command& c) {
   if (!network_command(c.name, c.argument, true)) ignored(c);
-}
-
-std::string Device::version_text() const {
-  // The model string the original's build flags make (docs/agent.md, Commands), from the
-  // driver and the settings.
-  std::string model(driver_.model);
-  if (meter_.flow_meter) model += "-FLOW";
-  if (meter::has_valve(driver_)) model += "-THERMO_NC";
-  model += "-DEBUG_STACK_TRACE";
-  return std::string("linux-") + ML_VERSION + "-" + model;
-}
-
-std::string Device::reset_reason_text() const {
-  // The original's reasons: 0 power-on, 1 hardware watchdog, 2 exception, 3 software watchdog,
-  // 4 software restart, 6 external reset.
-  int reason = 0;
-  switch (context_.previous_run) {
-    case RunEnd::first_start:
-    case RunEnd::power_loss:
-      reason = 0;
-      break;
-    case RunEnd::crash:
-      reason = 2;
-      break;
-    case RunEnd::watchdog:
-      reason = 3;
-      break;
-    case RunEnd::restart:
-      reason = 4;
-      break;
-    case RunEnd::clean_stop:
-      reason = 6;
-      break;
-  }
-  return "reason=" + std::to_string(reason) +
-         "&exccause=0&epc1=0x00000000&epc2=0x00000000&epc3=0x00000000&excvaddr=0x00000000"
-         "&depc=0x00000000";
-}
-
-std::string Device::network_quality_text() const {
-  const std::uint64_t disconnects = mqtt_ ? mqtt_->stats().disconnects : 0;
-  if (recent_rtt_us_.empty()) {
-    return "ping_response_time=unknown&ping_average_packet_loss=unknown&disconnect_count=" +
-           std::to_string(disconnects);
-  }
-  std::uint64_t sum = 0;
-  for (std::uint64_t us : recent_rtt_us_)
-    sum += us;
-  const std::uint64_t avg_us = sum / recent_rtt_us_.size();
-  std::uint64_t failed = 0;
-  for (bool d : recent_delivered_)
-    failed += d ? 0 : 1;
-  const std::uint64_t loss_hundredths =
-      recent_delivered_.empty() ? 0 : failed * 10000 / recent_delivered_.size();
-  return "ping_response_time=" + fixed3(avg_us) +
-         " mS&ping_average_packet_loss=" + fixed2(loss_hundredths) +
-         "%&disconnect_count=" + std::to_string(disconnects);
 }
 
 }  // namespace ml::agent

@@ -175,9 +175,6 @@ class Device : public std::enable_shared_from_this<Device> {
   void on_cron_valve(const Command& c);
   void on_cron_clear(const Command& c);
   void on_cron_network(const Command& c);
-  std::string version_text() const;
-  std::string reset_reason_text() const;
-  std::string network_quality_text() const;
 
   // Seals text for /<function>/v2/<serial>/<time> and writes it to the outbox.
   void queue_message(const std::string& function, const std::string& text, std::int64_t time);
