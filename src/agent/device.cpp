@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdio>
 
+#include "agent/command_check.hpp"
 #include "agent/system_info.hpp"
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
@@ -525,33 +526,15 @@ void Device::reject(const std::string& reason, const std::string& topic) {
 }
 
 void Device::on_message(const platform::MqttMessage& m) {
-  namespace topic = core::topic;
-  namespace envelope = core::envelope;
-  if (m.topic.size() > envelope::kDeviceMaxTopicSize ||
-      m.payload.size() > envelope::kDeviceMaxPayloadSize) {
-    return reject("too_long", m.topic);
-  }
-  auto t = topic::parse(m.topic);
-  if (!t || t->kind != topic::Kind::command) return reject("bad_topic", m.topic);
-  if (t->serial.text() != serial_) return reject("wrong_serial", m.topic);
-  auto opened = envelope::open_message(keys_, m.topic, m.payload, envelope::EmptyText::accept);
-  if (!opened) return reject(std::string(core::errc_name(opened.error().code)), m.topic);
-  const std::int64_t t_now = now();
-  const auto check = topic::check_command_time(
-      t->time, static_cast<std::uint64_t>(std::max<std::int64_t>(t_now, 0)),
-      static_cast<std::uint64_t>(context_.config.command_window_s));
-  if (check != topic::TimeCheck::ok)
-    return reject(std::string(topic::time_check_name(check)), m.topic);
-  auto fresh = context_.store.remember_command(
-      serial_, core::ByteView(m.payload).first(envelope::kMacSize),
-      static_cast<std::int64_t>(t->time), t_now, context_.config.command_window_s);
-  if (!fresh) {
-    log::error(meter_.name + ": " + fresh.error().message());
+  auto verdict = check_command(context_.store, {serial_, keys_, context_.config.command_window_s},
+                               m.topic, m.payload, now());
+  if (!verdict) {
+    log::error(meter_.name + ": " + verdict.error().message());
     return;
   }
-  if (!*fresh) return reject("replay", m.topic);
+  if (!verdict->accepted) return reject(verdict->rejected, m.topic);
   ++counters_.commands_accepted;
-  handle_command(t->name, opened->text);
+  handle_command(verdict->accepted->name, verdict->accepted->argument);
 }
 
 void Device::handle_command(const std::string& command, const std::string& argument) {
