@@ -4,9 +4,6 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
-#include <charconv>
-#include <climits>
-#include <cstdio>
 
 #include "agent/command_check.hpp"
 #include "agent/system_info.hpp"
