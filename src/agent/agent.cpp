@@ -323,9 +323,20 @@ void Agent::apply_broker_override() {
   auto host = store_->setting(kSetupScope, kBrokerHostKey);
   auto port = store_->setting(kSetupScope, kBrokerPortKey);
   broker_from_page_ = host && *host && !(**host).empty() && port && *port;
+  int page_port = 0;
+  if (broker_from_page_) {
+    const std::string& text = **port;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), page_port);
+    if (ec != std::errc() || end != text.data() + text.size() || page_port < 1 ||
+        page_port > 65535) {
+      log::error("the MQTT broker port stored by the setup page \"" + text +
+                 "\" is not a port; using agent.toml's broker");
+      broker_from_page_ = false;
+    }
+  }
   if (broker_from_page_) {
     config_.mqtt.host = **host;
-    config_.mqtt.port = std::stoi(**port);
+    config_.mqtt.port = page_port;
     log::info("MQTT broker " + config_.mqtt.host + ":" + std::to_string(config_.mqtt.port) +
               " as set on the setup page (instead of agent.toml's " + file_broker_host_ + ":" +
               std::to_string(file_broker_port_) + ")");

@@ -4,19 +4,13 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
-#include <charconv>
-#include <climits>
-#include <cstdio>
 
+#include "agent/command_check.hpp"
 #include "agent/system_info.hpp"
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
-
-#ifndef ML_VERSION
-#define ML_VERSION "dev"
-#endif
 
 namespace ml::agent {
 namespace {
@@ -30,39 +24,11 @@ constexpr std::size_t kRecent = 60;         // round trips kept for network_qual
 
 // Setting keys in the store.
 constexpr const char* kSerialKey = "serial";
-constexpr const char* kCronKey = "cron";                  // the jobs, one canonical text per line
-constexpr const char* kCronLastKey = "cron_last_minute";  // the last UTC minute evaluated
-constexpr const char* kPulseBaseKey = "pulse_base";
-constexpr const char* kPulsePerUnitKey = "pulse_per_unit";  // set by the setup page
-constexpr const char* kOperatingKey = "operating_seconds";
 
 platform::MqttProtocol protocol_of(const std::string& p) {
   if (p == "3.1") return platform::MqttProtocol::v31;
   if (p == "5") return platform::MqttProtocol::v5;
   return platform::MqttProtocol::v311;
-}
-
-// A stored whole number; nullopt when the text is not one of T (a damaged setting).
-template <class T>
-std::optional<T> stored_number(const std::string& text) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-std::string fixed3(std::uint64_t thousandths) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(thousandths / 1000),
-                static_cast<unsigned long long>(thousandths % 1000));
-  return buf;
-}
-
-std::string fixed2(std::uint64_t hundredths) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%llu.%02llu", static_cast<unsigned long long>(hundredths / 100),
-                static_cast<unsigned long long>(hundredths % 100));
-  return buf;
 }
 
 }  // namespace
@@ -85,6 +51,15 @@ Device::Device(asio::any_io_executor executor, MeterConfig meter, DeviceContext&
         [ex, valve](bool open) { return ValveOutputs::open(ex, valve, open); },
         [this] { return now(); });
   }
+  if (meter::has_cron(driver_)) {
+    cron_.emplace(
+        context_.store, meter_.name, context_.zone,
+        [this](const core::cron::Job& job) { run_cron_job(job); }, [this] { return now(); });
+  }
+  if (pulses()) {
+    pulses_.emplace(context_.store, meter_.name, meter_.kind, meter_.pulse,
+                    [this] { return now(); });
+  }
   serial_ = meter_.serial;
   if (serial_.empty()) {
     // A serial read from the meter on an earlier run.
@@ -99,29 +74,8 @@ Device::~Device() = default;
 
 void Device::start() {
   running_ = true;
-  if (pulses()) {
-    if (auto stored = context_.store.pulse_count(serial_); stored && *stored) {
-      pulses_ = static_cast<std::uint64_t>(**stored);
-    }
-    pulses_at_last_sample_ = pulses_;
-    if (auto op = context_.store.setting(serial_, kOperatingKey); op && *op) {
-      if (auto n = stored_number<std::int64_t>(**op)) {
-        operating_seconds_ = *n;
-      } else {
-        log::error(meter_.name + ": the stored operating time \"" + **op + "\" is not a number");
-      }
-    }
-    pulse_per_unit_ = meter_.pulse.per_unit;
-    if (auto pu = context_.store.setting(serial_, kPulsePerUnitKey); pu && *pu) {
-      if (auto n = stored_number<std::uint32_t>(**pu); n && *n > 0) {
-        pulse_per_unit_ = *n;
-      } else {
-        log::error(meter_.name + ": the stored impulses per unit \"" + **pu +
-                   "\" is not a number from 1; using the configuration's");
-      }
-    }
-    pulse_filter_.emplace(meter_.pulse.width_filter, meter_.pulse.min_width_ms,
-                          meter_.pulse.max_width_ms);
+  if (pulses_) {
+    pulses_->load(serial_, Clock::now());
     auto input = make_pulse_input(executor_, meter_.pulse.input);
     if (!input) {
       log::error(meter_.name + ": " + input.error().detail);
@@ -129,7 +83,7 @@ void Device::start() {
       pulse_input_ = std::move(input).value();
       std::weak_ptr<Device> weak = weak_from_this();
       auto started = pulse_input_->start([weak](const core::pulse::EdgeEvent& e) {
-        if (auto self = weak.lock()) self->on_edge(e);
+        if (auto self = weak.lock()) self->pulses_->on_edge(e);
       });
       if (!started) log::error(meter_.name + ": " + started.error().detail);
     }
@@ -143,20 +97,19 @@ void Device::start() {
             self->pulse_save_timer_.expires_after(std::chrono::seconds(1));
             co_await self->pulse_save_timer_.async_wait(
                 asio::experimental::as_tuple(asio::use_awaitable));
-            if (self->pulses_dirty_) self->save_pulses();
+            self->pulses_->save_if_dirty();
           }
         },
         asio::detached);
   }
   // The valve's outputs are set from the stored state before anything else talks to the world.
   if (valve_) valve_->load(serial_);
-  last_sample_at_ = Clock::now();
   if (!serial_.empty()) start_mqtt();
   auto self = shared_from_this();
   asio::co_spawn(
       executor_, [self]() { return self->sample_loop(); }, asio::detached);
-  if (meter::has_cron(driver_)) {
-    load_cron();
+  if (cron_) {
+    cron_->load(serial_);
     asio::co_spawn(
         executor_, [self]() { return self->cron_loop(); }, asio::detached);
   }
@@ -182,7 +135,11 @@ void Device::stop() {
   rejections_log_.flush_all();
   if (link_) link_->cancel();
   if (pulse_input_) pulse_input_->stop();
-  if (pulses() && !serial_.empty()) save_pulses();
+  if (pulses_ && !serial_.empty()) {
+    if (auto s = pulses_->save(); !s) {
+      log::error(meter_.name + ": cannot save the pulse count: " + s.error().message());
+    }
+  }
   if (mqtt_) mqtt_->stop();
 }
 
@@ -227,7 +184,7 @@ asio::awaitable<void> Device::sample_once() {
   // (No co_await inside a conditional expression: GCC 12 destroys its temporaries twice.)
   core::Result<sample::Reading> reading = core::make_error(core::Errc::invalid_argument);
   if (pulses()) {
-    reading = pulse_reading();
+    reading = pulses_->reading(Clock::now());
   } else {
     reading = co_await read_meter();
   }
@@ -290,45 +247,6 @@ asio::awaitable<core::Result<sample::Reading>> Device::read_meter() {
   co_return reading;
 }
 
-core::Result<sample::Reading> Device::pulse_reading() {
-  const auto at = Clock::now();
-  const auto elapsed_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(at - last_sample_at_).count());
-  const std::uint64_t delta = pulses_ - pulses_at_last_sample_;
-  auto base = core::Decimal::parse(pulse_base());
-  if (!base) return base.error();
-  const core::pulse::PulseTotals totals{*base, pulses_, pulse_per_unit_};
-  auto total = totals.total();
-  if (!total) return total.error();
-  operating_seconds_ += static_cast<std::int64_t>(elapsed_ms / 1000);
-  if (auto s = context_.store.set_setting(serial_, kOperatingKey,
-                                          std::to_string(operating_seconds_), now());
-      !s) {
-    log::error(meter_.name + ": cannot store the operating time: " + s.error().message());
-  }
-  sample::Reading r;
-  r.kind = meter_.kind;
-  r.serial = serial_;
-  const core::Decimal hours{false, static_cast<std::uint64_t>(operating_seconds_ / 3600), 0};
-  r.values["hr"] = {hours, ""};
-  if (meter_.kind == sample::MeterKind::pulse_water) {
-    auto flow = core::pulse::average_flow_lh(delta, std::max<std::uint64_t>(elapsed_ms, 1),
-                                             pulse_per_unit_);
-    if (!flow) return flow.error();
-    r.values["flow1"] = {*flow, "l/h"};
-    r.values["v1"] = {*total, "m3"};
-  } else {
-    auto power = core::pulse::average_power_kw(delta, std::max<std::uint64_t>(elapsed_ms, 1),
-                                               pulse_per_unit_);
-    if (!power) return power.error();
-    r.values["effect1"] = {*power, "kW"};
-    r.values["e1"] = {*total, "kWh"};
-  }
-  pulses_at_last_sample_ = pulses_;
-  last_sample_at_ = at;
-  return r;
-}
-
 void Device::log_read_state(bool ok, const std::string& detail) {
   if (last_read_ok_ && *last_read_ok_ == ok) return;
   if (ok) {
@@ -346,7 +264,7 @@ void Device::serial_known(const std::string& serial) {
     log::error(meter_.name + ": cannot store the serial: " + s.error().message());
   }
   if (valve_) valve_->load(serial_);
-  if (meter::has_cron(driver_)) load_cron();
+  if (cron_) cron_->load(serial_);
   start_mqtt();
 }
 
@@ -370,61 +288,12 @@ void Device::cron_valve_command(const std::string& command) {
 
 // ---- cron ----
 
-void Device::load_cron() {
-  cron_jobs_.clear();
-  if (serial_.empty()) return;
-  auto text = context_.store.setting(serial_, kCronKey);
-  if (!text) {
-    log::error(meter_.name + ": cannot read the cron jobs: " + text.error().message());
-    return;
-  }
-  if (!*text) return;
-  std::size_t begin = 0;
-  while (begin < (*text)->size()) {
-    std::size_t end = (*text)->find('\n', begin);
-    if (end == std::string::npos) end = (*text)->size();
-    const std::string_view line = std::string_view(**text).substr(begin, end - begin);
-    begin = end + 1;
-    if (line.empty()) continue;
-    if (auto job = core::cron::parse_set_cron(line)) {
-      cron_jobs_.push_back(std::move(job).value());
-    } else {
-      log::error(meter_.name + ": a stored cron job does not parse: " + job.error().message());
-    }
-  }
-}
-
-core::Status Device::save_cron() {
-  std::string text;
-  for (const core::cron::Job& job : cron_jobs_)
-    text += core::cron::to_text(job) + "\n";
-  return context_.store.set_setting(serial_, kCronKey, text, now());
-}
-
-void Device::set_cron(const std::string& argument) {
-  std::string reply = argument;  // the original echoes the job
-  auto job = core::cron::parse_set_cron(argument);
-  if (!job) {
-    reply = job.error().message();
-  } else if (cron_jobs_.size() >= core::cron::kMaxJobs) {
-    reply = "cron table full: " + std::to_string(core::cron::kMaxJobs) +
-            " jobs; nothing stored (clear_cron first)";
-  } else {
-    cron_jobs_.push_back(std::move(job).value());
-    if (auto s = save_cron(); !s) {
-      cron_jobs_.pop_back();
-      reply = "cannot store the job: " + s.error().message();
-    }
-  }
-  if (reply != argument) log::warning(meter_.name + " " + serial_ + ": set_cron: " + reply);
-  queue_message("set_cron", reply, now());
+const std::vector<core::cron::Job>& Device::cron_jobs() const {
+  static const std::vector<core::cron::Job> kNone;
+  return cron_ ? cron_->jobs() : kNone;
 }
 
 asio::awaitable<void> Device::cron_loop() {
-  std::int64_t last = 0;  // the last UTC minute evaluated
-  if (auto stored = context_.store.setting(serial_, kCronLastKey); stored && *stored) {
-    last = stored_number<std::int64_t>(**stored).value_or(0);
-  }
   while (running_) {
     // Wake 50 ms after the next minute of the wall clock.
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -434,35 +303,26 @@ asio::awaitable<void> Device::cron_loop() {
     co_await cron_timer_.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
     if (!running_) break;
     const std::int64_t t = now();
-    if (t < kPlausibleTime || serial_.empty()) continue;
-    const std::int64_t minute = core::cron::utc_minute(t);
-    if (last == 0) last = minute - 1;
-    if (minute <= last) continue;  // the clock stepped back: wait until it passes `last`
-    if (!cron_jobs_.empty() && context_.zone) {
-      const std::vector<core::cron::Job> jobs = cron_jobs_;  // a job may clear the table
-      for (const core::cron::Due& d : core::cron::due(jobs, last, minute, *context_.zone)) {
-        run_cron_job(jobs[d.job]);
-      }
-      if (auto s = context_.store.set_setting(serial_, kCronLastKey, std::to_string(minute), t);
-          !s) {
-        log::error(meter_.name + ": cannot store the cron minute: " + s.error().message());
-      }
-    }
-    last = minute;
+    if (t >= kPlausibleTime) cron_->tick(t);
   }
 }
 
 void Device::run_cron_job(const core::cron::Job& job) {
   log::info(meter_.name + " " + serial_ + ": cron runs " + job.command);
-  if (job.command == "open" || job.command == "close" || job.command == "off" ||
-      job.command == "test") {
-    cron_valve_command(job.command);
-  } else if (job.command == "clear_cron") {
-    cron_jobs_.clear();
-    if (auto s = save_cron(); !s) log::error(meter_.name + ": " + s.error().message());
-  } else {
-    network_command(job.command, job.params, false);
-  }
+  const Command c{job.command, job.params, now()};
+  if (const HandlerRow* row = find_handler(kCronHandlers, job.command)) (this->*row->handle)(c);
+}
+
+void Device::on_cron_valve(const Command& c) {
+  cron_valve_command(c.name);
+}
+
+void Device::on_cron_clear(const Command&) {
+  if (auto s = cron_->clear(); !s) log::error(meter_.name + ": " + s.error().message());
+}
+
+void Device::on_cron_network(const Command& c) {
+  if (!network_command(c.name, c.argument, false)) ignored(c);
 }
 
 // ---- network ----
@@ -499,52 +359,19 @@ void Device::reconnect_mqtt() {
 
 // ---- pulses ----
 
-void Device::on_edge(const core::pulse::EdgeEvent& e) {
-  if (pulse_filter_ && pulse_filter_->on_edge(e)) {
-    ++pulses_;
-    pulses_dirty_ = true;
-  }
+std::string Device::pulse_base() const {
+  return pulses_ ? pulses_->base() : "0";
 }
 
-std::string Device::pulse_base() const {
-  if (auto b = context_.store.setting(serial_, kPulseBaseKey); b && *b) return **b;
-  return "0";
+std::uint32_t Device::pulse_per_unit() const {
+  return pulses_ ? pulses_->per_unit() : 0;
 }
 
 core::Status Device::set_pulse_calibration(const core::Decimal& base, std::uint32_t per_unit) {
-  if (!pulses()) {
+  if (!pulses_) {
     return core::make_error(core::Errc::invalid_argument, meter_.name + " is not a pulse meter");
   }
-  if (base.negative) {
-    return core::make_error(core::Errc::invalid_argument, "the base reading must not be negative");
-  }
-  if (per_unit == 0) {
-    return core::make_error(core::Errc::invalid_argument, "impulses per unit must be at least 1");
-  }
-  const std::int64_t t = now();
-  if (auto s = context_.store.set_setting(serial_, kPulseBaseKey, base.to_string(), t); !s) {
-    return s.error();
-  }
-  if (auto s = context_.store.set_setting(serial_, kPulsePerUnitKey, std::to_string(per_unit), t);
-      !s) {
-    return s.error();
-  }
-  pulse_per_unit_ = per_unit;
-  pulses_ = 0;
-  pulses_at_last_sample_ = 0;
-  save_pulses();
-  log::info(meter_.name + ": base reading " + base.to_string() + ", " + std::to_string(per_unit) +
-            " impulses per unit (setup page); the pulse count starts at 0");
-  return core::Ok{};
-}
-
-void Device::save_pulses() {
-  if (auto s = context_.store.save_pulse_count(serial_, static_cast<std::int64_t>(pulses_), now());
-      !s) {
-    log::error(meter_.name + ": cannot save the pulse count: " + s.error().message());
-    return;
-  }
-  pulses_dirty_ = false;
+  return pulses_->calibrate(base, per_unit);
 }
 
 // ---- MQTT ----
@@ -598,13 +425,13 @@ void Device::on_connected() {
   // What the original publishes after every connect (docs/agent.md, MQTT); `status` from
   // builds with a valve.
   const std::int64_t t = now();
-  queue_message("version", version_text(), t);
+  queue_message("version", version_text(driver_, meter_.flow_meter), t);
   queue_message("uptime",
                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() -
                                                                                 context_.started)
                                    .count()),
                 t);
-  queue_message("reset_reason", reset_reason_text(), t);
+  queue_message("reset_reason", reset_reason_text(context_.previous_run), t);
   if (valve_) queue_message("status", valve_->state().state, t);
   pump();
 }
@@ -696,148 +523,210 @@ void Device::reject(const std::string& reason, const std::string& topic) {
 }
 
 void Device::on_message(const platform::MqttMessage& m) {
-  namespace topic = core::topic;
-  namespace envelope = core::envelope;
-  if (m.topic.size() > envelope::kDeviceMaxTopicSize ||
-      m.payload.size() > envelope::kDeviceMaxPayloadSize) {
-    return reject("too_long", m.topic);
-  }
-  auto t = topic::parse(m.topic);
-  if (!t || t->kind != topic::Kind::command) return reject("bad_topic", m.topic);
-  if (t->serial.text() != serial_) return reject("wrong_serial", m.topic);
-  auto opened = envelope::open_message(keys_, m.topic, m.payload, envelope::EmptyText::accept);
-  if (!opened) return reject(std::string(core::errc_name(opened.error().code)), m.topic);
-  const std::int64_t t_now = now();
-  const auto check = topic::check_command_time(
-      t->time, static_cast<std::uint64_t>(std::max<std::int64_t>(t_now, 0)),
-      static_cast<std::uint64_t>(context_.config.command_window_s));
-  if (check != topic::TimeCheck::ok)
-    return reject(std::string(topic::time_check_name(check)), m.topic);
-  auto fresh = context_.store.remember_command(
-      serial_, core::ByteView(m.payload).first(envelope::kMacSize),
-      static_cast<std::int64_t>(t->time), t_now, context_.config.command_window_s);
-  if (!fresh) {
-    log::error(meter_.name + ": " + fresh.error().message());
+  auto verdict = check_command(context_.store, {serial_, keys_, context_.config.command_window_s},
+                               m.topic, m.payload, now());
+  if (!verdict) {
+    log::error(meter_.name + ": " + verdict.error().message());
     return;
   }
-  if (!*fresh) return reject("replay", m.topic);
+  if (!verdict->accepted) return reject(verdict->rejected, m.topic);
   ++counters_.commands_accepted;
-  handle_command(t->name, opened->text);
+  handle_command(verdict->accepted->name, verdict->accepted->argument);
 }
 
 void Device::handle_command(const std::string& command, const std::string& argument) {
+  const Command c{command, argument, now()};
   // Only the commands the firmware obeys, and of those only the ones this build has (a pulse
   // meter has no valve and no cron): anything else is ignored, as the original does.
-  if (!meter::obeys(driver_, command)) {
-    log::debug(meter_.name + ": ignored command " + command);
-    return;
-  }
-  const std::int64_t t = now();
-  auto reply = [&](const std::string& text) { queue_message(command, text, t); };
-  if (command == "ping") {
-    reply("");
-  } else if (command == "version" || command == "crypto") {
-    reply(version_text());
-  } else if (command == "uptime") {
-    reply(std::to_string(
-        std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - context_.started).count()));
-  } else if (command == "vdd") {
-    reply(vdd_text(context_.config.vdd_file));
-  } else if (command == "mem") {
-    reply("heap=" + std::to_string(heap_bytes()));
-  } else if (command == "reset_reason") {
-    reply(reset_reason_text());
-  } else if (command == "chip_id") {
-    reply(chip_id_text());
-  } else if (command == "flash_id") {
-    reply(flash_id_text(context_.config.state_dir));
-  } else if (command == "flash_size") {
-    reply(flash_size_text(context_.config.state_dir));
-  } else if (command == "network_quality") {
-    reply(network_quality_text());
-  } else if (command == "disconnect_count") {
-    reply(std::to_string(mqtt_ ? mqtt_->stats().disconnects : 0));
-  } else if (command == "stack_trace") {
-    reply("enabled");
-  } else if (command == "status" && valve_) {
-    reply(valve_->state().state);
-  } else if ((command == "open" || command == "close") && valve_) {
-    valve_->set(command == "open", std::nullopt, "command");
-  } else if ((command == "open_until" || command == "open_until_delta") && valve_) {
-    for (const ValveController::Reply& r :
-         valve_->open_until(argument, command == "open_until_delta"))
-      queue_message(r.function, r.text, t);
-  } else if (command == "set_cron") {
-    set_cron(argument);
-  } else if (command == "cron") {
-    reply(std::to_string(cron_jobs_.size()));
-  } else if (command == "clear_cron") {
-    cron_jobs_.clear();
-    if (auto s = save_cron(); !s) log::error(meter_.name + ": " + s.error().message());
-    reply("");
-  } else if (command == "restart") {
-    log::info(meter_.name + " " + serial_ + ": restart requested by command");
-    if (context_.restart) context_.restart();
-  } else if (!network_command(command, argument, true)) {
-    log::debug(meter_.name + ": ignored command " + command);
-  }
+  const HandlerRow* row =
+      meter::obeys(driver_, command) ? find_handler(kHandlers, command) : nullptr;
+  if (!row) return ignored(c);
+  (this->*row->handle)(c);
 }
 
-std::string Device::version_text() const {
-  // The model string the original's build flags make (docs/agent.md, Commands), from the
-  // driver and the settings.
-  std::string model(driver_.model);
-  if (meter_.flow_meter) model += "-FLOW";
-  if (meter::has_valve(driver_)) model += "-THERMO_NC";
-  model += "-DEBUG_STACK_TRACE";
-  return std::string("linux-") + ML_VERSION + "-" + model;
+// One row a command: adding a command to the agent is a row here and its handler.
+const std::array<Device::HandlerRow, 34> Device::kHandlers{{
+    {"ping", &Device::on_ping},
+    {"version", &Device::on_version},
+    {"crypto", &Device::on_version},
+    {"uptime", &Device::on_uptime},
+    {"vdd", &Device::on_vdd},
+    {"rssi", &Device::on_network},
+    {"ssid", &Device::on_network},
+    {"scan", &Device::on_network},
+    {"set_ssid", &Device::on_network},
+    {"set_pwd", &Device::on_network},
+    {"set_ssid_pwd", &Device::on_network},
+    {"reconnect", &Device::on_network},
+    {"wifi_status", &Device::on_network},
+    {"ap_status", &Device::on_network},
+    {"start_ap", &Device::on_network},
+    {"stop_ap", &Device::on_network},
+    {"mem", &Device::on_mem},
+    {"reset_reason", &Device::on_reset_reason},
+    {"set_cron", &Device::on_set_cron},
+    {"cron", &Device::on_cron},
+    {"clear_cron", &Device::on_clear_cron},
+    {"open", &Device::on_open_close},
+    {"close", &Device::on_open_close},
+    {"status", &Device::on_status},
+    {"open_until", &Device::on_open_until},
+    {"open_until_delta", &Device::on_open_until},
+    {"set_ap_mesh_pwd", &Device::on_network},
+    {"network_quality", &Device::on_network_quality},
+    {"disconnect_count", &Device::on_disconnect_count},
+    {"chip_id", &Device::on_chip_id},
+    {"flash_id", &Device::on_flash_id},
+    {"flash_size", &Device::on_flash_size},
+    {"restart", &Device::on_restart},
+    {"stack_trace", &Device::on_stack_trace},
+}};
+
+// The commands a cron job may run (core::cron::cron_commands()), one row each.
+const std::array<Device::HandlerRow, 9> Device::kCronHandlers{{
+    {"set_ssid_pwd", &Device::on_cron_network},
+    {"reconnect", &Device::on_cron_network},
+    {"start_ap", &Device::on_cron_network},
+    {"stop_ap", &Device::on_cron_network},
+    {"clear_cron", &Device::on_cron_clear},
+    {"open", &Device::on_cron_valve},
+    {"close", &Device::on_cron_valve},
+    {"off", &Device::on_cron_valve},
+    {"test", &Device::on_cron_valve},
+}};
+
+const Device::HandlerRow* Device::find_handler(std::span<const HandlerRow> table,
+                                               std::string_view command) {
+  for (const HandlerRow& row : table) {
+    if (row.name == command) return &row;
+  }
+  return nullptr;
 }
 
-std::string Device::reset_reason_text() const {
-  // The original's reasons: 0 power-on, 1 hardware watchdog, 2 exception, 3 software watchdog,
-  // 4 software restart, 6 external reset.
-  int reason = 0;
-  switch (context_.previous_run) {
-    case RunEnd::first_start:
-    case RunEnd::power_loss:
-      reason = 0;
-      break;
-    case RunEnd::crash:
-      reason = 2;
-      break;
-    case RunEnd::watchdog:
-      reason = 3;
-      break;
-    case RunEnd::restart:
-      reason = 4;
-      break;
-    case RunEnd::clean_stop:
-      reason = 6;
-      break;
-  }
-  return "reason=" + std::to_string(reason) +
-         "&exccause=0&epc1=0x00000000&epc2=0x00000000&epc3=0x00000000&excvaddr=0x00000000"
-         "&depc=0x00000000";
+bool Device::handles(std::string_view command) {
+  return find_handler(kHandlers, command) != nullptr;
 }
 
-std::string Device::network_quality_text() const {
-  const std::uint64_t disconnects = mqtt_ ? mqtt_->stats().disconnects : 0;
-  if (recent_rtt_us_.empty()) {
-    return "ping_response_time=unknown&ping_average_packet_loss=unknown&disconnect_count=" +
-           std::to_string(disconnects);
-  }
-  std::uint64_t sum = 0;
-  for (std::uint64_t us : recent_rtt_us_)
-    sum += us;
-  const std::uint64_t avg_us = sum / recent_rtt_us_.size();
-  std::uint64_t failed = 0;
-  for (bool d : recent_delivered_)
-    failed += d ? 0 : 1;
-  const std::uint64_t loss_hundredths =
-      recent_delivered_.empty() ? 0 : failed * 10000 / recent_delivered_.size();
-  return "ping_response_time=" + fixed3(avg_us) +
-         " mS&ping_average_packet_loss=" + fixed2(loss_hundredths) +
-         "%&disconnect_count=" + std::to_string(disconnects);
+std::vector<std::string_view> Device::handled_commands() {
+  std::vector<std::string_view> names;
+  for (const HandlerRow& row : kHandlers)
+    names.push_back(row.name);
+  return names;
+}
+
+bool Device::runs_from_cron(std::string_view command) {
+  return find_handler(kCronHandlers, command) != nullptr;
+}
+
+std::vector<std::string_view> Device::cron_handled_commands() {
+  std::vector<std::string_view> names;
+  for (const HandlerRow& row : kCronHandlers)
+    names.push_back(row.name);
+  return names;
+}
+
+void Device::reply(const Command& c, const std::string& text) {
+  queue_message(c.name, text, c.time);
+}
+
+void Device::ignored(const Command& c) {
+  log::debug(meter_.name + ": ignored command " + c.name);
+}
+
+void Device::on_ping(const Command& c) {
+  reply(c, "");
+}
+
+void Device::on_version(const Command& c) {
+  reply(c, version_text(driver_, meter_.flow_meter));
+}
+
+void Device::on_uptime(const Command& c) {
+  reply(c, std::to_string(
+               std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - context_.started)
+                   .count()));
+}
+
+void Device::on_vdd(const Command& c) {
+  reply(c, vdd_text(context_.config.vdd_file));
+}
+
+void Device::on_mem(const Command& c) {
+  reply(c, "heap=" + std::to_string(heap_bytes()));
+}
+
+void Device::on_reset_reason(const Command& c) {
+  reply(c, reset_reason_text(context_.previous_run));
+}
+
+void Device::on_chip_id(const Command& c) {
+  reply(c, chip_id_text());
+}
+
+void Device::on_flash_id(const Command& c) {
+  reply(c, flash_id_text(context_.config.state_dir));
+}
+
+void Device::on_flash_size(const Command& c) {
+  reply(c, flash_size_text(context_.config.state_dir));
+}
+
+void Device::on_network_quality(const Command& c) {
+  reply(c, network_quality_text(recent_rtt_us_, recent_delivered_,
+                                mqtt_ ? mqtt_->stats().disconnects : 0));
+}
+
+void Device::on_disconnect_count(const Command& c) {
+  reply(c, std::to_string(mqtt_ ? mqtt_->stats().disconnects : 0));
+}
+
+void Device::on_stack_trace(const Command& c) {
+  reply(c, "enabled");
+}
+
+void Device::on_status(const Command& c) {
+  if (!valve_) return ignored(c);
+  reply(c, valve_->state().state);
+}
+
+void Device::on_open_close(const Command& c) {
+  if (!valve_) return ignored(c);
+  valve_->set(c.name == "open", std::nullopt, "command");
+}
+
+void Device::on_open_until(const Command& c) {
+  if (!valve_) return ignored(c);
+  for (const ValveController::Reply& r :
+       valve_->open_until(c.argument, c.name == "open_until_delta"))
+    queue_message(r.function, r.text, c.time);
+}
+
+void Device::on_set_cron(const Command& c) {
+  if (!cron_) return ignored(c);
+  const core::Status outcome = cron_->set_cron(c.argument);
+  const std::string text = CronRunner::set_cron_reply(c.argument, outcome);
+  if (!outcome) log::warning(meter_.name + " " + serial_ + ": set_cron: " + text);
+  reply(c, text);
+}
+
+void Device::on_cron(const Command& c) {
+  if (!cron_) return ignored(c);
+  reply(c, std::to_string(cron_->jobs().size()));
+}
+
+void Device::on_clear_cron(const Command& c) {
+  if (!cron_) return ignored(c);
+  if (auto s = cron_->clear(); !s) log::error(meter_.name + ": " + s.error().message());
+  reply(c, "");
+}
+
+void Device::on_restart(const Command&) {
+  log::info(meter_.name + " " + serial_ + ": restart requested by command");
+  if (context_.restart) context_.restart();
+}
+
+void Device::on_network(const Command& c) {
+  if (!network_command(c.name, c.argument, true)) ignored(c);
 }
 
 }  // namespace ml::agent

@@ -5,6 +5,7 @@
 // against the clock window and the replay memory, and answered through the outbox too.
 #pragma once
 
+#include <array>
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
@@ -15,10 +16,15 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "agent/config.hpp"
+#include "agent/cron_runner.hpp"
 #include "agent/network.hpp"
+#include "agent/pulse_counter.hpp"
 #include "agent/pulse_input.hpp"
 #include "agent/store.hpp"
 #include "agent/valve_controller.hpp"
@@ -87,11 +93,12 @@ class Device : public std::enable_shared_from_this<Device> {
 
   // The last successful reading (its time is the sample's), for the setup page.
   const std::optional<core::sample::Reading>& last_reading() const { return last_reading_; }
-  const std::vector<core::cron::Job>& cron_jobs() const { return cron_jobs_; }
+  // The cron jobs (drivers with cron; none otherwise).
+  const std::vector<core::cron::Job>& cron_jobs() const;
   // Pulse meters: the reading at zero pulses and the impulses per kWh (per m3 for water), as
   // stored by set_pulse_calibration() or else from the configuration.
   std::string pulse_base() const;
-  std::uint32_t pulse_per_unit() const { return pulse_per_unit_; }
+  std::uint32_t pulse_per_unit() const;
   // The setup page's pulse settings: stores them and starts the count again at 0 (as the
   // original's setup page does). Errors name the problem; nothing changes then.
   core::Status set_pulse_calibration(const core::Decimal& base, std::uint32_t per_unit);
@@ -102,11 +109,37 @@ class Device : public std::enable_shared_from_this<Device> {
   // are the caller's. Publishes nothing.
   void cron_valve_command(const std::string& command);
 
+  // The commands this agent carries out over MQTT: one handler each in device.cpp's table
+  // (kHandlers), every name a command of core::topic::kCommands the device obeys over MQTT. A
+  // command without a handler, or of a feature this meter's build lacks (meter::obeys), is
+  // ignored, as the original ignores unknown commands.
+  static bool handles(std::string_view command);
+  static std::vector<std::string_view> handled_commands();
+  // The same for the commands a cron job runs (kCronHandlers): every command of
+  // core::topic::kCommands that cron may run. They publish nothing.
+  static bool runs_from_cron(std::string_view command);
+  static std::vector<std::string_view> cron_handled_commands();
+
  private:
+  // An accepted command: its name and argument, and the time its replies carry.
+  struct Command {
+    const std::string& name;
+    const std::string& argument;
+    std::int64_t time;
+  };
+  using Handler = void (Device::*)(const Command&);
+  struct HandlerRow {
+    std::string_view name;
+    Handler handle;
+  };
+  static const std::array<HandlerRow, 34> kHandlers;
+  static const std::array<HandlerRow, 9> kCronHandlers;
+  static const HandlerRow* find_handler(std::span<const HandlerRow> table,
+                                        std::string_view command);
+
   asio::awaitable<void> sample_loop();
   asio::awaitable<void> sample_once();
   asio::awaitable<core::Result<core::sample::Reading>> read_meter();
-  core::Result<core::sample::Reading> pulse_reading();
 
   void serial_known(const std::string& serial);
   void start_mqtt();
@@ -114,9 +147,34 @@ class Device : public std::enable_shared_from_this<Device> {
   void on_message(const platform::MqttMessage& message);
   void reject(const std::string& reason, const std::string& topic);
   void handle_command(const std::string& command, const std::string& argument);
-  std::string version_text() const;
-  std::string reset_reason_text() const;
-  std::string network_quality_text() const;
+  // The handlers (kHandlers): each replies under the command's name (reply()) or publishes
+  // what its part returns.
+  void reply(const Command& c, const std::string& text);
+  void ignored(const Command& c);
+  void on_ping(const Command& c);
+  void on_version(const Command& c);  // version and crypto
+  void on_uptime(const Command& c);
+  void on_vdd(const Command& c);
+  void on_mem(const Command& c);
+  void on_reset_reason(const Command& c);
+  void on_chip_id(const Command& c);
+  void on_flash_id(const Command& c);
+  void on_flash_size(const Command& c);
+  void on_network_quality(const Command& c);
+  void on_disconnect_count(const Command& c);
+  void on_stack_trace(const Command& c);
+  void on_status(const Command& c);
+  void on_open_close(const Command& c);
+  void on_open_until(const Command& c);  // open_until and open_until_delta
+  void on_set_cron(const Command& c);
+  void on_cron(const Command& c);
+  void on_clear_cron(const Command& c);
+  void on_restart(const Command& c);
+  void on_network(const Command& c);  // the network commands (is_network_command)
+  // A cron job's command (kCronHandlers): the valve's, clear_cron, the network commands.
+  void on_cron_valve(const Command& c);
+  void on_cron_clear(const Command& c);
+  void on_cron_network(const Command& c);
 
   // Seals text for /<function>/v2/<serial>/<time> and writes it to the outbox.
   void queue_message(const std::string& function, const std::string& text, std::int64_t time);
@@ -125,18 +183,13 @@ class Device : public std::enable_shared_from_this<Device> {
   // The valve: a new reading (the limit may close it); the status follows when the clock is set.
   void auto_close(const core::sample::Reading& reading, bool clock_set);
 
-  // Cron (heat meters): jobs in the store, evaluated at each minute of the wall clock.
+  // Cron (heat meters): the runner evaluates the jobs at each minute of the wall clock; this
+  // loop only wakes it. run_cron_job carries out a due job.
   asio::awaitable<void> cron_loop();
-  void load_cron();
-  core::Status save_cron();
   void run_cron_job(const core::cron::Job& job);
-  void set_cron(const std::string& argument);
   // The network commands (ssid, scan, set_ssid_pwd, reconnect, start_ap, ...): false when
   // `command` is not one of them. From cron (reply = false) nothing is published.
   bool network_command(const std::string& command, const std::string& argument, bool reply);
-
-  void on_edge(const core::pulse::EdgeEvent& e);
-  void save_pulses();
 
   // The meter is read from a pulse input (no serial link).
   bool pulses() const { return driver_.link == meter::Link::pulse_input; }
@@ -166,23 +219,18 @@ class Device : public std::enable_shared_from_this<Device> {
   // The valve (drivers with a valve).
   std::optional<ValveController> valve_;
 
-  std::vector<core::cron::Job> cron_jobs_;
+  // Cron (drivers with cron).
+  std::optional<CronRunner> cron_;
   asio::steady_timer cron_timer_;
 
-  // Pulse meters.
+  // Pulse meters: the input delivers edges to the counter; the timer saves the count.
   std::unique_ptr<PulseInput> pulse_input_;
-  std::optional<core::pulse::PulseFilter> pulse_filter_;
-  std::uint64_t pulses_ = 0;
-  std::uint32_t pulse_per_unit_ = 0;
-  bool pulses_dirty_ = false;
+  std::optional<PulseCounter> pulses_;
   asio::steady_timer pulse_save_timer_;
   // Rejected commands: one line per reason a minute and a summary of the rest (a flood of
   // forged commands must not fill the disk); log_timer_ writes the summaries.
   platform::log::SummaryLog rejections_log_{platform::log::Level::warning};
   asio::steady_timer log_timer_;
-  std::uint64_t pulses_at_last_sample_ = 0;
-  std::chrono::steady_clock::time_point last_sample_at_{};
-  std::int64_t operating_seconds_ = 0;
 
   DeviceCounters counters_;
   std::optional<core::sample::Reading> last_reading_;

@@ -4,10 +4,15 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#ifndef ML_VERSION
+#define ML_VERSION "dev"
+#endif
 
 namespace ml::agent {
 namespace {
@@ -17,6 +22,20 @@ std::string first_line(const std::string& path) {
   std::string line;
   if (in) std::getline(in, line);
   return line;
+}
+
+std::string fixed3(std::uint64_t thousandths) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(thousandths / 1000),
+                static_cast<unsigned long long>(thousandths % 1000));
+  return buf;
+}
+
+std::string fixed2(std::uint64_t hundredths) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%llu.%02llu", static_cast<unsigned long long>(hundredths / 100),
+                static_cast<unsigned long long>(hundredths % 100));
+  return buf;
 }
 
 }  // namespace
@@ -39,14 +58,13 @@ std::uint32_t heap_bytes() {
 std::string vdd_text(const std::string& file) {
   if (file.empty()) return "0.000";
   const std::string text = first_line(file);
+  // Millivolts: the leading whole number of the line (blanks before it skipped).
+  const std::size_t begin = std::min(text.find_first_not_of(" \t"), text.size());
   std::uint64_t millivolts = 0;
-  std::size_t used = 0;
-  try {
-    millivolts = std::stoull(text, &used);
-  } catch (const std::exception&) {
+  if (std::from_chars(text.data() + begin, text.data() + text.size(), millivolts).ec !=
+      std::errc()) {
     return "0.000";
   }
-  if (used == 0) return "0.000";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%llu.%03llu", static_cast<unsigned long long>(millivolts / 1000),
                 static_cast<unsigned long long>(millivolts % 1000));
@@ -77,6 +95,60 @@ std::string flash_size_text(const std::string& state_dir) {
 
 std::string boot_id() {
   return first_line("/proc/sys/kernel/random/boot_id");
+}
+
+std::string version_text(const meter::Driver& driver, bool flow_meter) {
+  std::string model(driver.model);
+  if (flow_meter) model += "-FLOW";
+  if (meter::has_valve(driver)) model += "-THERMO_NC";
+  model += "-DEBUG_STACK_TRACE";
+  return std::string("linux-") + ML_VERSION + "-" + model;
+}
+
+std::string reset_reason_text(RunEnd previous) {
+  // The original's reasons: 0 power-on, 1 hardware watchdog, 2 exception, 3 software watchdog,
+  // 4 software restart, 6 external reset.
+  int reason = 0;
+  switch (previous) {
+    case RunEnd::first_start:
+    case RunEnd::power_loss:
+      reason = 0;
+      break;
+    case RunEnd::crash:
+      reason = 2;
+      break;
+    case RunEnd::watchdog:
+      reason = 3;
+      break;
+    case RunEnd::restart:
+      reason = 4;
+      break;
+    case RunEnd::clean_stop:
+      reason = 6;
+      break;
+  }
+  return "reason=" + std::to_string(reason) +
+         "&exccause=0&epc1=0x00000000&epc2=0x00000000&epc3=0x00000000&excvaddr=0x00000000"
+         "&depc=0x00000000";
+}
+
+std::string network_quality_text(const std::deque<std::uint64_t>& round_trips_us,
+                                 const std::deque<bool>& delivered, std::uint64_t disconnects) {
+  if (round_trips_us.empty()) {
+    return "ping_response_time=unknown&ping_average_packet_loss=unknown&disconnect_count=" +
+           std::to_string(disconnects);
+  }
+  std::uint64_t sum = 0;
+  for (std::uint64_t us : round_trips_us)
+    sum += us;
+  const std::uint64_t avg_us = sum / round_trips_us.size();
+  std::uint64_t failed = 0;
+  for (bool d : delivered)
+    failed += d ? 0 : 1;
+  const std::uint64_t loss_hundredths = delivered.empty() ? 0 : failed * 10000 / delivered.size();
+  return "ping_response_time=" + fixed3(avg_us) +
+         " mS&ping_average_packet_loss=" + fixed2(loss_hundredths) +
+         "%&disconnect_count=" + std::to_string(disconnects);
 }
 
 }  // namespace ml::agent

@@ -1,11 +1,15 @@
-// Facts about the machine the agent runs on, in the forms the original's diagnostic commands
-// reply with (docs/agent.md, "Commands"): free memory, supply voltage, chip and flash ids, flash
-// size, boot id.
+// Facts about the machine and the agent, in the forms the original's diagnostic commands reply
+// with (docs/agent.md, "Commands"): free memory, supply voltage, chip and flash ids, flash size,
+// boot id; the version and model, how the previous run ended, the connection's quality.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
+
+#include "agent/store.hpp"
+#include "meter/drivers.hpp"
 
 namespace ml::agent {
 
@@ -33,5 +37,20 @@ std::string flash_size_text(const std::string& state_dir);
 
 // The kernel's boot id: changes on every boot (tells a crash from a power loss).
 std::string boot_id();
+
+// `version` and `crypto`: "linux-<version>-<model>", the model string the original's build flags
+// make, from the driver and the settings ("KMP-THERMO_NC-DEBUG_STACK_TRACE",
+// "IMPULSE-DEBUG_STACK_TRACE").
+std::string version_text(const meter::Driver& driver, bool flow_meter);
+
+// `reset_reason`: "reason=N&exccause=0&epc1=0x00000000&…" with the original's reason for how the
+// previous run ended: 0 first start or power loss, 2 crash, 3 watchdog, 4 restart, 6 clean stop.
+std::string reset_reason_text(RunEnd previous);
+
+// `network_quality`: "ping_response_time=<ms, 3 decimals> mS&ping_average_packet_loss=<%, 2
+// decimals>%&disconnect_count=<n>" from the broker's acknowledgement round trips (microseconds)
+// and whether each recent message was delivered; "unknown" for both before the first round trip.
+std::string network_quality_text(const std::deque<std::uint64_t>& round_trips_us,
+                                 const std::deque<bool>& delivered, std::uint64_t disconnects);
 
 }  // namespace ml::agent

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "agent/gpio.hpp"
+#include "platform/log/log.hpp"
 
 namespace ml::agent {
 namespace {
@@ -146,10 +147,14 @@ core::Status ValveOutputs::test(std::chrono::milliseconds period) {
     OutputLine* line;
     std::chrono::milliseconds period;
     bool level;
+    bool failed = false;  // a line that cannot be set is logged once, not every period
     void operator()(const std::error_code& ec) {
       if (ec || !line) return;
       level = !level;
-      (void)line->set(level);
+      if (auto s = line->set(level); !s && !failed) {
+        platform::log::error("valve test: " + s.error().message());
+        failed = true;
+      }
       timer->expires_after(period);
       timer->async_wait(*this);
     }

@@ -79,6 +79,7 @@ namespace ml::core {
   /* cron */                                                            \
   X(cron_invalid, "invalid cron job")                                   \
   X(cron_bad_command, "command cannot run from cron")                   \
+  X(cron_full, "cron table full")                                       \
   X(time_zone_unknown, "unknown time zone")                             \
   /* Wi-Fi and the network backend */                                   \
   X(wifi_syntax, "invalid Wi-Fi command argument")                      \
