@@ -1,5 +1,6 @@
 // SqliteStore: samples, rollups, diagnostics, events and rejections (store/samples.hpp).
 #include "core/decimal.hpp"
+#include "server/rollup.hpp"
 #include "server/sqlite/rows.hpp"
 #include "server/sqlite/store.hpp"
 
@@ -13,39 +14,6 @@ using core::Decimal;
 // Quarantined messages kept (the oldest go first); their count by reason is kept forever.
 constexpr std::int64_t kQuarantineKept = 10000;
 // The fields whose rollup is an average (exact sum and count).
-constexpr std::string_view kAveraged[] = {"t1", "t2", "tdif", "flow1", "effect1"};
-
-std::int64_t bucket_of(Period p, std::int64_t t) {
-  const std::int64_t size = p == Period::hour ? 3600 : 86400;
-  return t >= 0 ? t / size * size : -((-t + size - 1) / size) * size;
-}
-
-// "t1=1234.56/60&t2=..." <-> map.
-std::string encode_sums(const std::map<std::string, std::pair<std::string, std::int64_t>>& sums) {
-  std::string out;
-  for (const auto& [k, v] : sums) {
-    out += k + "=" + v.first + "/" + std::to_string(v.second) + "&";
-  }
-  return out;
-}
-
-std::map<std::string, std::pair<std::string, std::int64_t>> decode_sums(std::string_view text) {
-  std::map<std::string, std::pair<std::string, std::int64_t>> out;
-  while (!text.empty()) {
-    const auto amp = text.find('&');
-    const std::string_view item = text.substr(0, amp);
-    const auto eq = item.find('=');
-    const auto slash = item.find('/');
-    if (eq != std::string_view::npos && slash != std::string_view::npos && slash > eq) {
-      out[std::string(item.substr(0, eq))] = {std::string(item.substr(eq + 1, slash - eq - 1)),
-                                              std::stoll(std::string(item.substr(slash + 1)))};
-    }
-    if (amp == std::string_view::npos) break;
-    text.remove_prefix(amp + 1);
-  }
-  return out;
-}
-
 // A row of (time, raw, energy_kwh, volume_m3). The columns hold the values; the text as
 // received also keeps the units and the order.
 StoredSample read_sample(const sq::Statement& q, const std::string& serial) {
@@ -198,16 +166,17 @@ core::Result<IngestOutcome> SqliteStore::ingest_one(const IngestItem& item, std:
       cached("UPDATE meters SET last_sample_time=? WHERE serial=? AND last_sample_time < ?");
   if (!seen) return seen.error();
   ML_TRY((*seen)->bind(1, s.time).bind(2, s.serial).bind(3, s.time).run());
-  ML_TRY(add_to_rollup(Period::hour, s.serial, s.time, s));
-  ML_TRY(add_to_rollup(Period::day, s.serial, s.time, s));
+  ML_TRY(write_rollup(Period::hour, s.serial, s.time, s, item.sample));
+  ML_TRY(write_rollup(Period::day, s.serial, s.time, s, item.sample));
   return IngestOutcome::stored;
 }
 
 // Adds one new sample to its bucket. Sums and counts are order-free and first/last follow the
 // times, so a late sample (the agent's outbox delivering hours of backlog) lands correctly in
 // an old bucket without reading the bucket's other samples again.
-core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial, std::int64_t time,
-                                        const StoredSample& s) {
+core::Status SqliteStore::write_rollup(Period period, const std::string& serial, std::int64_t time,
+                                       const StoredSample& s,
+                                       const core::sample::ParsedSample& sample) {
   const std::int64_t bucket = bucket_of(period, time);
   const auto p = static_cast<std::int64_t>(period);
   auto q = cached(
@@ -226,45 +195,15 @@ core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial
     r.energy_last = opt_text(**q, 4);
     r.volume_first = opt_text(**q, 5);
     r.volume_last = opt_text(**q, 6);
-    r.sums = decode_sums((*q)->text(7));
+    auto sums = decode_sums((*q)->text(7));
+    if (!sums) {
+      (*q)->reset();
+      return sums.error();
+    }
+    r.sums = std::move(sums).value();
   }
   (*q)->reset();  // no open read statement between batches (it would pin the WAL)
-  if (r.samples == 0 || time < r.first_time) {
-    r.first_time = time;
-    r.energy_first = s.energy_kwh;
-    r.volume_first = s.volume_m3;
-  }
-  if (r.samples == 0 || time > r.last_time) {
-    r.last_time = time;
-    r.energy_last = s.energy_kwh;
-    r.volume_last = s.volume_m3;
-  }
-  ++r.samples;
-  for (std::string_view key : kAveraged) {
-    auto it = s.values.find(std::string(key));
-    if (it == s.values.end() || !it->second) continue;
-    auto value = Decimal::parse(*it->second);
-    if (!value) continue;  // stored as sent; only numbers are averaged
-    auto& [sum_text, count] = r.sums[std::string(key)];
-    if (count < 0) continue;  // this bucket's average is unavailable (see below)
-    Decimal total{};
-    if (!sum_text.empty()) {
-      auto t = Decimal::parse(sum_text);
-      if (!t) return t.error();
-      total = *t;
-    }
-    auto next = core::sum(total, *value);
-    if (!next) {
-      // A value so large (a meter's glitch) that the exact sum leaves 64 bits: the sample is
-      // stored as sent, but this field's average for the bucket is marked unavailable (count
-      // -1) rather than wrong, and the bucket's other fields go on.
-      sum_text = "";
-      count = -1;
-      continue;
-    }
-    sum_text = next->to_string();
-    ++count;
-  }
+  add_to_rollup(r, time, s.energy_kwh, s.volume_m3, sample);
   auto up = cached(
       "INSERT INTO rollups(serial, period, bucket, samples, first_time, last_time, energy_first, "
       "energy_last, volume_first, volume_last, sums) VALUES(?,?,?,?,?,?,?,?,?,?,?) "
@@ -458,6 +397,7 @@ core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial
   if (!q) return q.error();
   q->bind(1, serial).bind(2, static_cast<std::int64_t>(period)).bind(3, from).bind(4, to);
   std::vector<Rollup> out;
+  core::Status bad = core::Ok{};
   ML_TRY(each_row(*q, [&] {
     Rollup r;
     r.serial = serial;
@@ -469,9 +409,15 @@ core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial
     r.energy_last = opt_text(*q, 5);
     r.volume_first = opt_text(*q, 6);
     r.volume_last = opt_text(*q, 7);
-    r.sums = decode_sums(q->text(8));
+    auto sums = decode_sums(q->text(8));
+    if (sums) {
+      r.sums = std::move(sums).value();
+    } else if (bad) {
+      bad = sums.error();
+    }
     out.push_back(std::move(r));
   }));
+  if (!bad) return bad.error();
   return out;
 }
 

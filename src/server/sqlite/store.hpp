@@ -90,8 +90,8 @@ class SqliteStore final : public ServerStore {
  private:
   explicit SqliteStore(platform::sqlite::Db db) : db_(std::move(db)) {}
   core::Result<IngestOutcome> ingest_one(const IngestItem& item, std::int64_t now);
-  core::Status add_to_rollup(Period period, const std::string& serial, std::int64_t time,
-                             const StoredSample& sample);
+  core::Status write_rollup(Period period, const std::string& serial, std::int64_t time,
+                            const StoredSample& s, const core::sample::ParsedSample& sample);
   // The single sample a query (bound by the caller) selects, if any.
   static core::Result<std::optional<StoredSample>> one_sample(platform::sqlite::Statement& q,
                                                               const std::string& serial);

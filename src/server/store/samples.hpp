@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/decimal.hpp"
 #include "core/result.hpp"
 #include "core/sample/sample.hpp"
 
@@ -72,6 +73,15 @@ struct SerialRejection {
 
 inline constexpr std::int64_t kRejectionSerialsKept = 10000;
 
+// The exact sum and count of one averaged field in a bucket (average = sum / count). available
+// false: a sum left 64 bits, so the field's average is unavailable for this bucket.
+struct AverageSum {
+  core::Decimal sum{};
+  std::int64_t count = 0;
+  bool available = true;
+  bool operator==(const AverageSum&) const = default;
+};
+
 struct Rollup {
   std::string serial;
   std::int64_t bucket = 0;  // unix seconds at the bucket's start (UTC hour or day)
@@ -80,9 +90,8 @@ struct Rollup {
   std::int64_t last_time = 0;
   std::optional<std::string> energy_first, energy_last;  // kWh at first_time / last_time
   std::optional<std::string> volume_first, volume_last;  // m3
-  // Exact sums and counts of the averaged fields (average = sum / count; a count of -1: the sum
-  // left 64 bits, the average is unavailable for this bucket).
-  std::map<std::string, std::pair<std::string, std::int64_t>> sums;  // t1, t2, tdif, flow1, effect1
+  // Exact sums and counts of the averaged fields (server/rollup.hpp, kAveragedFields).
+  std::map<std::string, AverageSum> sums;
 };
 
 enum class Period : std::uint8_t { hour, day };
