@@ -46,6 +46,7 @@
 #include "server/http/server.hpp"
 #include "server/ledger.hpp"
 #include "server/sqlite/store.hpp"
+#include "server/store_ingest.hpp"
 
 using namespace ml;
 using Clock = std::chrono::steady_clock;
@@ -170,7 +171,7 @@ server::IngestItem reply_item(const std::string& serial, std::int64_t time, cons
 
 void ingest(server::SqliteStore& store, const std::vector<server::IngestItem>& items,
             std::int64_t now) {
-  auto out = must(store.ingest(items, now), "ingest");
+  auto out = must(server::store_items(store, items, now), "ingest");
   for (auto o : out) {
     if (o == server::IngestOutcome::duplicate || o == server::IngestOutcome::older_ignored) {
       fail("ingest: an item was not stored");

@@ -46,6 +46,7 @@
 #include "core/sample/sample.hpp"
 #include "password/password.hpp"
 #include "server/sqlite/store.hpp"
+#include "server/store_ingest.hpp"
 
 using namespace ml;
 using Clock = std::chrono::steady_clock;
@@ -148,11 +149,11 @@ void seed(const std::string& db, std::int64_t now) {
     items.push_back(item(m.serial, now - 100, "uptime", "123456"));
     items.push_back(item(m.serial, now - 100, "rssi", "-60"));
     if (items.size() >= 700) {
-      must(store->ingest(items, now), "ingest");
+      must(server::store_items(*store, items, now), "ingest");
       items.clear();
     }
   }
-  must(store->ingest(items, now), "ingest");
+  must(server::store_items(*store, items, now), "ingest");
   items.clear();
   HeatMeter big(1, 10000.0, 400.0, 12000.0);
   const std::int64_t start = now - (kTwoYearsMinutes - 1) * 60;
@@ -160,7 +161,7 @@ void seed(const std::string& db, std::int64_t now) {
     const std::int64_t time = start + 60 * k;
     items.push_back(item(kBigSerial, time, "sample", big.sample(time, 60)));
     if (items.size() == kBatch || k == kTwoYearsMinutes - 1) {
-      must(store->ingest(items, time + 1), "ingest");
+      must(server::store_items(*store, items, time + 1), "ingest");
       items.clear();
     }
   }

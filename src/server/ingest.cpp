@@ -4,6 +4,7 @@
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "platform/log/log.hpp"
+#include "server/store_ingest.hpp"
 
 namespace ml::server {
 namespace {
@@ -119,7 +120,7 @@ void Ingest::reject(const platform::ReceivedMessage& m, const std::string& seria
                    m.payload.begin() +
                        static_cast<std::ptrdiff_t>(std::min<std::size_t>(m.payload.size(), 4096)));
   r.time = now_();
-  if (auto s = store_.reject(r); !s) {
+  if (auto s = store_rejection(store_, r); !s) {
     // Not even counted: leave it with the broker, which sends it again on the next connection.
     log::error("ingest: cannot record a rejected message: " + s.error().message());
     return;
@@ -204,13 +205,13 @@ void Ingest::flush() {
   items.reserve(batch.size());
   for (auto& p : batch)
     items.push_back(p.item);
-  auto outcomes = store_.ingest(items, now_());
+  auto outcomes = store_items(store_, items, now_());
   if (!outcomes) {
     // One item may be what fails: store them one by one; what still fails is quarantined.
     log::error("ingest: storing a batch of " + std::to_string(items.size()) +
                " failed, storing one by one: " + outcomes.error().message());
     for (auto& p : batch) {
-      auto one = store_.ingest({p.item}, now_());
+      auto one = store_items(store_, {p.item}, now_());
       if (one) {
         subscriber_.acknowledge(p.message);
       } else {

@@ -26,6 +26,7 @@
 #include "server/command_queue.hpp"
 #include "server/ledger.hpp"
 #include "server/sqlite/store.hpp"
+#include "server/store_ingest.hpp"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -144,7 +145,7 @@ class Dashboard {
   }
 
   void ingest(const std::vector<server::IngestItem>& items) {
-    ASSERT_TRUE(store_->ingest(items, now_s()).ok());
+    ASSERT_TRUE(server::store_items(*store_, items, now_s()).ok());
   }
 
   void start() {
@@ -1269,7 +1270,7 @@ TEST(ServerDashboardBrowser, AdminAndViewerInALiveSystem) {
     r.serial = "6892850";
     r.topic = "/sample/v2/6892850/" + std::to_string(now - 100 + i);
     r.time = now - 100 + i;
-    ASSERT_TRUE(d.store().reject(r).ok());
+    ASSERT_TRUE(server::store_rejection(d.store(), r).ok());
   }
   d.add_user("anna", kAdminPass, "admin", "Loppen");
   d.add_user("bo", kViewerPass, "viewer");

@@ -251,10 +251,11 @@ TEST(ServerIngest, Mc66ValueEndingInAPointIsStoredExactlyAndFlagged) {
   ASSERT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples", 1, scaled(30s))) << server->log();
   server->stop();
   EXPECT_EQ(count(dir, "SELECT COALESCE(SUM(count), 0) FROM rejections"), 0);
-  EXPECT_EQ(count(dir,
-                  "SELECT COUNT(*) FROM samples WHERE quirks='lost_digit:v1' AND v1='949018' "
-                  "AND raw LIKE '%v1=949018. m3%'"),
-            1);
+  EXPECT_EQ(
+      count(dir,
+            "SELECT COUNT(*) FROM samples WHERE quirks='lost_digit:v1' AND volume_m3='949018' "
+            "AND raw LIKE '%v1=949018. m3%'"),
+      1);
   const auto rows = export_json(config, "6892850");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["v1"], "949018");

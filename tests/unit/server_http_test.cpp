@@ -14,6 +14,7 @@
 #include "server/http/api.hpp"
 #include "server/http/views.hpp"
 #include "server/sqlite/store.hpp"
+#include "server/store_ingest.hpp"
 #include "sim_support.hpp"
 
 namespace ml::server::http::api_unit {
@@ -255,12 +256,12 @@ TEST_F(ApiTest, RejectionsByMeterAndUnknownSerials) {
   r.serial = "6892850";
   r.topic = "/sample/v2/6892850/1";
   r.time = now_ - 60;
-  ASSERT_TRUE(store_->reject(r).ok());
+  ASSERT_TRUE(store_rejection(*store_, r).ok());
   r.time = now_ - 30;
-  ASSERT_TRUE(store_->reject(r).ok());
+  ASSERT_TRUE(store_rejection(*store_, r).ok());
   r.reason = "unknown_serial";
   r.serial = "7654321";
-  ASSERT_TRUE(store_->reject(r).ok());
+  ASSERT_TRUE(store_rejection(*store_, r).ok());
   const auto l = login();
   std::string cookie;
   for (const auto& [k, v] : l.headers)

@@ -18,6 +18,15 @@ class SqliteStoreTest : public ::testing::Test {
   std::unique_ptr<SqliteStore> store_;
 };
 
+// Undoes migration 7: the ten value columns samples had up to version 6.
+void add_value_columns(platform::sqlite::Db& db) {
+  for (const char* column :
+       {"heap", "t1", "t2", "t3", "tdif", "flow1", "effect1", "hr", "v1", "e1"}) {
+    ASSERT_TRUE(db.exec(std::string("ALTER TABLE samples ADD COLUMN ") + column + " TEXT").ok())
+        << column;
+  }
+}
+
 // A database from before serials compared as numbers: meter "40" and its rows take the canonical
 // form "0000040" when the migration runs; a collision keeps the old spelling.
 TEST(ServerStoreMigration, NumericSerialsTakeTheirCanonicalForm) {
@@ -26,7 +35,8 @@ TEST(ServerStoreMigration, NumericSerialsTakeTheirCanonicalForm) {
   {
     auto store = SqliteStore::open(path).value();
     auto& db = store->db();
-    // Back to version 3: undo migrations 4 to 6.
+    // Back to version 3: undo migrations 4 to 7.
+    add_value_columns(db);
     ASSERT_TRUE(db.exec("ALTER TABLE samples DROP COLUMN quirks").ok());
     ASSERT_TRUE(db.exec("DROP TABLE rejections_by_serial").ok());
     ASSERT_TRUE(db.exec("ALTER TABLE meters DROP COLUMN offline_since").ok());
@@ -56,6 +66,40 @@ TEST(ServerStoreMigration, NumericSerialsTakeTheirCanonicalForm) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM samples WHERE serial='40' AND time=100"), 1);  // taken
   EXPECT_EQ(count("SELECT COUNT(*) FROM commands WHERE serial='0000040'"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM pragma_table_info('samples') WHERE name='quirks'"), 1);
+}
+
+// A version-6 database kept the values of a sample in ten columns too; migration 7 drops them
+// (ALTER TABLE ... DROP COLUMN on this WITHOUT ROWID table) and its samples read as before,
+// from the text as received.
+TEST(ServerStoreMigration, SamplesKeepTheirValuesWithoutTheValueColumns) {
+  test::TempDir dir;
+  const std::string path = dir.file("server.db");
+  {
+    auto store = SqliteStore::open(path).value();
+    auto& db = store->db();
+    add_value_columns(db);
+    ASSERT_TRUE(db.exec("INSERT INTO samples(serial, time, heap, t1, e1, v1, energy_kwh, "
+                        "volume_m3, raw, received) VALUES('6892850', 100, '1', '70.50', '1.5', "
+                        "'10.001', '1500.0', '10.001', 'heap=1&t1=70.50 C&e1=1.5 MWh&v1=10.001 "
+                        "m3&', 101)")
+                    .ok());
+    ASSERT_TRUE(db.exec("PRAGMA user_version=6").ok());
+  }
+  auto store = SqliteStore::open(path).value();
+  auto q = store->db()
+               .prepare(
+                   "SELECT COUNT(*) FROM pragma_table_info('samples') WHERE name IN "
+                   "('heap','t1','t2','t3','tdif','flow1','effect1','hr','v1','e1')")
+               .value();
+  ASSERT_TRUE(q.step().value());
+  EXPECT_EQ(q.int64(0), 0);
+  const auto rows = store->samples("6892850", 0, INT64_MAX).value();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].time, 100);
+  EXPECT_EQ(rows[0].values.at("t1"), "70.50");
+  EXPECT_EQ(rows[0].units.at("e1"), "MWh");
+  EXPECT_EQ(rows[0].energy_kwh, "1500.0");
+  EXPECT_EQ(rows[0].volume_m3, "10.001");
 }
 
 TEST_F(SqliteStoreTest, APaymentAndItsLimitAreOneTransaction) {

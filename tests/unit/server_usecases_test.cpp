@@ -6,6 +6,7 @@
 #include <set>
 
 #include "server/sqlite/store.hpp"
+#include "server/store_ingest.hpp"
 #include "server/usecases/commands.hpp"
 #include "server/usecases/meters.hpp"
 #include "server/usecases/payments.hpp"
@@ -180,7 +181,7 @@ TEST_F(UseCaseTest, ShowReportsThePrepaidStateAndMasksPasswords) {
   d.time = kNow;
   d.function = "set_ssid_pwd";
   d.text = "ssid=Loppen&pwd=secret123";
-  ASSERT_TRUE(store_->ingest({d}, kNow).ok());
+  ASSERT_TRUE(store_items(*store_, {d}, kNow).ok());
   auto r = show_meter(*store_, "6892850");
   ASSERT_TRUE(r.ok()) << r.error().text();
   EXPECT_EQ(r->paid, "588.235");

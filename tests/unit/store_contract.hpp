@@ -12,6 +12,7 @@
 
 #include "server/sqlite/store.hpp"
 #include "server/store.hpp"
+#include "server/store_ingest.hpp"
 #include "sim_support.hpp"
 
 namespace ml::server::test_store {

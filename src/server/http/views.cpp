@@ -50,10 +50,9 @@ void append_number(std::string& out, const std::optional<std::string>& text) {
 // sum / count to kAverageDecimals; none when unavailable.
 std::optional<std::string> average(const Rollup& r, const char* key) {
   auto it = r.sums.find(key);
-  if (it == r.sums.end() || it->second.second <= 0) return std::nullopt;
-  auto sum = Decimal::parse(it->second.first);
-  if (!sum) return std::nullopt;
-  auto avg = sum->multiplied(1, static_cast<std::uint64_t>(it->second.second), kAverageDecimals);
+  if (it == r.sums.end() || !it->second.available || it->second.count <= 0) return std::nullopt;
+  auto avg =
+      it->second.sum.multiplied(1, static_cast<std::uint64_t>(it->second.count), kAverageDecimals);
   if (!avg) return std::nullopt;
   return avg->to_string();
 }

@@ -125,4 +125,25 @@ core::Result<std::vector<Meter>> SqliteStore::meters() {
   return out;
 }
 
+// ---- a meter's seen state ----
+
+core::Result<bool> SqliteStore::mark_offline(const std::string& serial, std::int64_t time) {
+  auto q = cached("UPDATE meters SET offline_since=? WHERE serial=? AND offline_since=0");
+  if (!q) return q.error();
+  ML_TRY((*q)->bind(1, time).bind(2, serial).run());
+  return db_.changes() > 0;
+}
+
+core::Status SqliteStore::mark_online(const std::string& serial) {
+  auto q = cached("UPDATE meters SET offline_since=0 WHERE serial=? AND offline_since<>0");
+  if (!q) return q.error();
+  return (*q)->bind(1, serial).run();
+}
+
+core::Status SqliteStore::sample_seen(const std::string& serial, std::int64_t time) {
+  auto q = cached("UPDATE meters SET last_sample_time=? WHERE serial=? AND last_sample_time < ?");
+  if (!q) return q.error();
+  return (*q)->bind(1, time).bind(2, serial).bind(3, time).run();
+}
+
 }  // namespace ml::server

@@ -1,5 +1,7 @@
 // SqliteStore: samples, rollups, diagnostics, events and rejections (store/samples.hpp).
 #include "core/decimal.hpp"
+#include "server/rollup.hpp"
+#include "server/sample_record.hpp"
 #include "server/sqlite/rows.hpp"
 #include "server/sqlite/store.hpp"
 
@@ -10,59 +12,13 @@ namespace sq = platform::sqlite;
 using namespace sqlite_rows;
 using core::Decimal;
 
-// Quarantined messages kept (the oldest go first); their count by reason is kept forever.
-constexpr std::int64_t kQuarantineKept = 10000;
-// The fields whose rollup is an average (exact sum and count).
-constexpr std::string_view kAveraged[] = {"t1", "t2", "tdif", "flow1", "effect1"};
-
-std::int64_t bucket_of(Period p, std::int64_t t) {
-  const std::int64_t size = p == Period::hour ? 3600 : 86400;
-  return t >= 0 ? t / size * size : -((-t + size - 1) / size) * size;
-}
-
-// "t1=1234.56/60&t2=..." <-> map.
-std::string encode_sums(const std::map<std::string, std::pair<std::string, std::int64_t>>& sums) {
-  std::string out;
-  for (const auto& [k, v] : sums) {
-    out += k + "=" + v.first + "/" + std::to_string(v.second) + "&";
-  }
-  return out;
-}
-
-std::map<std::string, std::pair<std::string, std::int64_t>> decode_sums(std::string_view text) {
-  std::map<std::string, std::pair<std::string, std::int64_t>> out;
-  while (!text.empty()) {
-    const auto amp = text.find('&');
-    const std::string_view item = text.substr(0, amp);
-    const auto eq = item.find('=');
-    const auto slash = item.find('/');
-    if (eq != std::string_view::npos && slash != std::string_view::npos && slash > eq) {
-      out[std::string(item.substr(0, eq))] = {std::string(item.substr(eq + 1, slash - eq - 1)),
-                                              std::stoll(std::string(item.substr(slash + 1)))};
-    }
-    if (amp == std::string_view::npos) break;
-    text.remove_prefix(amp + 1);
-  }
-  return out;
-}
-
-// A row of (time, raw, energy_kwh, volume_m3). The columns hold the values; the text as
-// received also keeps the units and the order.
+// A row of (time, raw, energy_kwh, volume_m3), read as every backend reads a sample.
 StoredSample read_sample(const sq::Statement& q, const std::string& serial) {
-  StoredSample s;
-  s.serial = serial;
-  s.time = q.int64(0);
-  auto parsed = core::sample::parse_sample(q.text(1));
-  if (parsed) {
-    for (const auto& f : parsed->fields) {
-      s.values[f.key] = f.value ? std::optional<std::string>(f.text) : std::nullopt;
-      if (!f.unit.empty()) s.units[f.key] = f.unit;
-    }
-    s.quirks = parsed->quirks();
-  }
-  s.energy_kwh = opt_text(q, 2);
-  s.volume_m3 = opt_text(q, 3);
-  return s;
+  return stored_sample(serial, q.int64(0), q.text(1), opt_text(q, 2), opt_text(q, 3));
+}
+
+std::optional<std::string> decimal_text(const std::optional<Decimal>& d) {
+  return d ? std::optional<std::string>(d->to_string()) : std::nullopt;
 }
 
 }  // namespace
@@ -78,146 +34,34 @@ core::Result<std::map<std::string, std::pair<std::string, std::int64_t>>> Sqlite
   return out;
 }
 
-// ---- ingest ----
+// ---- persistence (the rules: server/store_ingest.hpp) ----
 
-core::Result<std::vector<IngestOutcome>> SqliteStore::ingest(const std::vector<IngestItem>& items,
-                                                             std::int64_t now) {
-  sq::Transaction tx(db_);
-  ML_TRY(tx.begun());
-  std::vector<IngestOutcome> out;
-  out.reserve(items.size());
-  for (const auto& item : items) {
-    auto o = ingest_one(item, now);
-    if (!o) return o.error();
-    out.push_back(*o);
-  }
-  ML_TRY(tx.commit());
-  return out;
-}
-
-core::Result<IngestOutcome> SqliteStore::ingest_one(const IngestItem& item, std::int64_t now) {
-  if (item.function == "offline") {
-    // A last will (unauthenticated): one event when the meter goes offline, none while it is.
-    auto q = cached("UPDATE meters SET offline_since=? WHERE serial=? AND offline_since=0");
-    if (!q) return q.error();
-    ML_TRY((*q)->bind(1, item.time).bind(2, item.serial).run());
-    if (db_.changes() == 0) return IngestOutcome::will_ignored;
-  } else {
-    // An authentic message: the meter is online again, whatever will came before.
-    auto q = cached("UPDATE meters SET offline_since=0 WHERE serial=? AND offline_since<>0");
-    if (!q) return q.error();
-    ML_TRY((*q)->bind(1, item.serial).run());
-  }
-  if (item.kind == IngestItem::Kind::event) {
-    auto q = cached("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
-    if (!q) return q.error();
-    ML_TRY((*q)->bind(1, item.serial)
-               .bind(2, item.time)
-               .bind(3, item.function)
-               .bind(4, item.text)
-               .run());
-    return IngestOutcome::event_logged;
-  }
-  if (item.kind == IngestItem::Kind::diagnostic) {
-    // The valve's state changes go to the event log too.
-    std::optional<std::string> before;
-    if (item.function == "status") {
-      auto prev = cached("SELECT value, time FROM diagnostics WHERE serial=? AND function=?");
-      if (!prev) return prev.error();
-      (*prev)->bind(1, item.serial).bind(2, item.function);
-      auto row = (*prev)->step();
-      if (!row) return row.error();
-      before = *row ? (*prev)->text(0) : std::string();
-      if (*row && (*prev)->int64(1) > item.time) before.reset();  // older: changes nothing
-      (*prev)->reset();
-    }
-    auto q = cached(
-        "INSERT INTO diagnostics(serial, function, value, time, received) VALUES(?,?,?,?,?) "
-        "ON CONFLICT(serial, function) DO UPDATE SET value=excluded.value, "
-        "time=excluded.time, received=excluded.received WHERE excluded.time >= diagnostics.time");
-    if (!q) return q.error();
-    ML_TRY((*q)->bind(1, item.serial)
-               .bind(2, item.function)
-               .bind(3, item.text)
-               .bind(4, item.time)
-               .bind(5, now)
-               .run());
-    const bool newer = db_.changes() > 0;
-    if (newer && before && *before != item.text) {
-      auto e = cached("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
-      if (!e) return e.error();
-      ML_TRY((*e)->bind(1, item.serial)
-                 .bind(2, item.time)
-                 .bind(3, "valve")
-                 .bind(4, (before->empty() ? "" : *before + " -> ") + item.text)
-                 .run());
-    }
-    if (item.function == "reset_reason" || item.function == "flash_error") {
-      auto e = cached("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
-      if (!e) return e.error();
-      ML_TRY((*e)->bind(1, item.serial)
-                 .bind(2, item.time)
-                 .bind(3, item.function)
-                 .bind(4, item.text)
-                 .run());
-    }
-    return newer ? IngestOutcome::stored : IngestOutcome::older_ignored;
-  }
-  // A sample.
-  StoredSample s;
-  s.serial = item.serial;
-  s.time = item.time;
-  for (const auto& f : item.sample.fields) {
-    s.values[f.key] = f.value ? std::optional<std::string>(f.text) : std::nullopt;
-    if (f.normalized && f.normalized_unit == "kWh" && f.key == "e1") {
-      s.energy_kwh = f.normalized->to_string();
-    }
-    if (f.normalized && f.normalized_unit == "m3" && f.key == "v1") {
-      s.volume_m3 = f.normalized->to_string();
-    }
-  }
+core::Result<bool> SqliteStore::insert_sample(const SampleRecord& r) {
   auto q = cached(
-      "INSERT INTO samples(serial, time, heap, t1, t2, t3, tdif, flow1, effect1, hr, v1, e1, "
-      "energy_kwh, volume_m3, raw, received, quirks) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-      "ON CONFLICT(serial, time) DO NOTHING");
+      "INSERT INTO samples(serial, time, energy_kwh, volume_m3, raw, received, quirks) "
+      "VALUES(?,?,?,?,?,?,?) ON CONFLICT(serial, time) DO NOTHING");
   if (!q) return q.error();
-  (*q)->bind(1, s.serial).bind(2, s.time);
-  int i = 3;
-  for (std::string_view key : kSampleKeys) {
-    auto it = s.values.find(std::string(key));
-    bind_opt(**q, i++, it == s.values.end() ? std::nullopt : it->second);
-  }
-  bind_opt(**q, 13, s.energy_kwh);
-  bind_opt(**q, 14, s.volume_m3);
-  (*q)->bind(15, item.text).bind(16, now);
-  s.quirks = item.sample.quirks();
-  bind_opt(**q, 17, s.quirks.empty() ? std::nullopt : std::optional<std::string>(s.quirks));
+  (*q)->bind(1, r.serial).bind(2, r.time);
+  bind_opt(**q, 3, decimal_text(r.energy_kwh));
+  bind_opt(**q, 4, decimal_text(r.volume_m3));
+  (*q)->bind(5, r.text).bind(6, r.received);
+  bind_opt(**q, 7, r.quirks.empty() ? std::nullopt : std::optional<std::string>(r.quirks));
   ML_TRY((*q)->run());
-  if (db_.changes() == 0) return IngestOutcome::duplicate;
-  auto seen =
-      cached("UPDATE meters SET last_sample_time=? WHERE serial=? AND last_sample_time < ?");
-  if (!seen) return seen.error();
-  ML_TRY((*seen)->bind(1, s.time).bind(2, s.serial).bind(3, s.time).run());
-  ML_TRY(add_to_rollup(Period::hour, s.serial, s.time, s));
-  ML_TRY(add_to_rollup(Period::day, s.serial, s.time, s));
-  return IngestOutcome::stored;
+  return db_.changes() > 0;
 }
 
-// Adds one new sample to its bucket. Sums and counts are order-free and first/last follow the
-// times, so a late sample (the agent's outbox delivering hours of backlog) lands correctly in
-// an old bucket without reading the bucket's other samples again.
-core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial, std::int64_t time,
-                                        const StoredSample& s) {
-  const std::int64_t bucket = bucket_of(period, time);
-  const auto p = static_cast<std::int64_t>(period);
+core::Result<Rollup> SqliteStore::rollup_bucket(const std::string& serial, Period period,
+                                                std::int64_t bucket) {
   auto q = cached(
       "SELECT samples, first_time, last_time, energy_first, energy_last, volume_first, "
       "volume_last, sums FROM rollups WHERE serial=? AND period=? AND bucket=?");
   if (!q) return q.error();
-  (*q)->bind(1, serial).bind(2, p).bind(3, bucket);
+  (*q)->bind(1, serial).bind(2, static_cast<std::int64_t>(period)).bind(3, bucket);
   auto row = (*q)->step();
   if (!row) return row.error();
   Rollup r;
+  r.serial = serial;
+  r.bucket = bucket;
   if (*row) {
     r.samples = (*q)->int64(0);
     r.first_time = (*q)->int64(1);
@@ -226,45 +70,16 @@ core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial
     r.energy_last = opt_text(**q, 4);
     r.volume_first = opt_text(**q, 5);
     r.volume_last = opt_text(**q, 6);
-    r.sums = decode_sums((*q)->text(7));
+    auto sums = decode_sums((*q)->text(7));
+    (*q)->reset();  // no open read statement between batches (it would pin the WAL)
+    if (!sums) return sums.error();
+    r.sums = std::move(sums).value();
   }
-  (*q)->reset();  // no open read statement between batches (it would pin the WAL)
-  if (r.samples == 0 || time < r.first_time) {
-    r.first_time = time;
-    r.energy_first = s.energy_kwh;
-    r.volume_first = s.volume_m3;
-  }
-  if (r.samples == 0 || time > r.last_time) {
-    r.last_time = time;
-    r.energy_last = s.energy_kwh;
-    r.volume_last = s.volume_m3;
-  }
-  ++r.samples;
-  for (std::string_view key : kAveraged) {
-    auto it = s.values.find(std::string(key));
-    if (it == s.values.end() || !it->second) continue;
-    auto value = Decimal::parse(*it->second);
-    if (!value) continue;  // stored as sent; only numbers are averaged
-    auto& [sum_text, count] = r.sums[std::string(key)];
-    if (count < 0) continue;  // this bucket's average is unavailable (see below)
-    Decimal total{};
-    if (!sum_text.empty()) {
-      auto t = Decimal::parse(sum_text);
-      if (!t) return t.error();
-      total = *t;
-    }
-    auto next = core::sum(total, *value);
-    if (!next) {
-      // A value so large (a meter's glitch) that the exact sum leaves 64 bits: the sample is
-      // stored as sent, but this field's average for the bucket is marked unavailable (count
-      // -1) rather than wrong, and the bucket's other fields go on.
-      sum_text = "";
-      count = -1;
-      continue;
-    }
-    sum_text = next->to_string();
-    ++count;
-  }
+  (*q)->reset();
+  return r;
+}
+
+core::Status SqliteStore::write_rollup(Period period, const Rollup& r) {
   auto up = cached(
       "INSERT INTO rollups(serial, period, bucket, samples, first_time, last_time, energy_first, "
       "energy_last, volume_first, volume_last, sums) VALUES(?,?,?,?,?,?,?,?,?,?,?) "
@@ -275,9 +90,9 @@ core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial
       "sums=excluded.sums");
   if (!up) return up.error();
   (*up)
-      ->bind(1, serial)
-      .bind(2, p)
-      .bind(3, bucket)
+      ->bind(1, r.serial)
+      .bind(2, static_cast<std::int64_t>(period))
+      .bind(3, r.bucket)
       .bind(4, r.samples)
       .bind(5, r.first_time)
       .bind(6, r.last_time);
@@ -289,44 +104,86 @@ core::Status SqliteStore::add_to_rollup(Period period, const std::string& serial
   return (*up)->run();
 }
 
-core::Status SqliteStore::reject(const Rejection& r) {
-  sq::Transaction tx(db_);
-  ML_TRY(tx.begun());
-  auto count = db_.prepare(
+core::Result<std::optional<Diagnostic>> SqliteStore::diagnostic(const std::string& serial,
+                                                                const std::string& function) {
+  auto q = cached("SELECT value, time FROM diagnostics WHERE serial=? AND function=?");
+  if (!q) return q.error();
+  (*q)->bind(1, serial).bind(2, function);
+  auto row = (*q)->step();
+  if (!row) return row.error();
+  std::optional<Diagnostic> out;
+  if (*row) out = Diagnostic{(*q)->text(0), (*q)->int64(1)};
+  (*q)->reset();
+  return out;
+}
+
+core::Result<bool> SqliteStore::write_diagnostic_if_newer(const std::string& serial,
+                                                          const std::string& function,
+                                                          const Diagnostic& value,
+                                                          std::int64_t received) {
+  auto q = cached(
+      "INSERT INTO diagnostics(serial, function, value, time, received) VALUES(?,?,?,?,?) "
+      "ON CONFLICT(serial, function) DO UPDATE SET value=excluded.value, "
+      "time=excluded.time, received=excluded.received WHERE excluded.time >= diagnostics.time");
+  if (!q) return q.error();
+  ML_TRY((*q)->bind(1, serial)
+             .bind(2, function)
+             .bind(3, value.text)
+             .bind(4, value.time)
+             .bind(5, received)
+             .run());
+  return db_.changes() > 0;
+}
+
+core::Status SqliteStore::add_event(const std::string& serial, const Event& e) {
+  auto q = cached("INSERT INTO events(serial, time, kind, detail) VALUES(?,?,?,?)");
+  if (!q) return q.error();
+  return (*q)->bind(1, serial).bind(2, e.time).bind(3, e.kind).bind(4, e.detail).run();
+}
+
+core::Status SqliteStore::count_rejection(const std::string& reason) {
+  auto q = cached(
       "INSERT INTO rejections(reason, count) VALUES(?, 1) "
       "ON CONFLICT(reason) DO UPDATE SET count = count + 1");
-  if (!count) return count.error();
-  ML_TRY(count->bind(1, r.reason).run());
-  if (!r.serial.empty()) {
-    auto by_serial = db_.prepare(
-        "INSERT INTO rejections_by_serial(serial, reason, count, first_time, last_time) "
-        "VALUES(?1, ?2, 1, ?3, ?3) ON CONFLICT(serial, reason) DO UPDATE SET count = count + 1, "
-        "last_time = MAX(last_time, ?3)");
-    if (!by_serial) return by_serial.error();
-    ML_TRY(by_serial->bind(1, r.serial).bind(2, r.reason).bind(3, r.time).run());
-  }
-  auto keep = db_.prepare(
-      "INSERT INTO quarantine(received, reason, topic, detail, payload) VALUES(?,?,?,?,?)");
-  if (!keep) return keep.error();
-  ML_TRY(keep->bind(1, r.time)
+  if (!q) return q.error();
+  return (*q)->bind(1, reason).run();
+}
+
+core::Status SqliteStore::count_serial_rejection(const std::string& serial,
+                                                 const std::string& reason, std::int64_t time) {
+  auto q = cached(
+      "INSERT INTO rejections_by_serial(serial, reason, count, first_time, last_time) "
+      "VALUES(?1, ?2, 1, ?3, ?3) ON CONFLICT(serial, reason) DO UPDATE SET count = count + 1, "
+      "last_time = MAX(last_time, ?3)");
+  if (!q) return q.error();
+  return (*q)->bind(1, serial).bind(2, reason).bind(3, time).run();
+}
+
+core::Result<std::int64_t> SqliteStore::quarantine(const Rejection& r) {
+  auto q =
+      cached("INSERT INTO quarantine(received, reason, topic, detail, payload) VALUES(?,?,?,?,?)");
+  if (!q) return q.error();
+  ML_TRY((*q)->bind(1, r.time)
              .bind(2, r.reason)
              .bind(3, r.topic)
              .bind(4, r.detail)
              .bind_blob(5, r.payload)
              .run());
-  const std::int64_t id = db_.last_insert_id();
-  auto trim = db_.prepare("DELETE FROM quarantine WHERE id <= ?");
-  if (!trim) return trim.error();
-  ML_TRY(trim->bind(1, id - kQuarantineKept).run());
-  if (id % 256 == 0) {
-    // Serials come from the network: keep the most recent ones (checked now and then).
-    auto serials = db_.prepare(
-        "DELETE FROM rejections_by_serial WHERE serial NOT IN (SELECT serial FROM "
-        "rejections_by_serial GROUP BY serial ORDER BY MAX(last_time) DESC LIMIT ?)");
-    if (!serials) return serials.error();
-    ML_TRY(serials->bind(1, kRejectionSerialsKept).run());
-  }
-  return tx.commit();
+  return db_.last_insert_id();
+}
+
+core::Status SqliteStore::trim_quarantine(std::int64_t kept) {
+  auto q = cached("DELETE FROM quarantine WHERE id <= (SELECT MAX(id) FROM quarantine) - ?");
+  if (!q) return q.error();
+  return (*q)->bind(1, kept).run();
+}
+
+core::Status SqliteStore::trim_serial_rejections(std::int64_t kept) {
+  auto q = cached(
+      "DELETE FROM rejections_by_serial WHERE serial NOT IN (SELECT serial FROM "
+      "rejections_by_serial GROUP BY serial ORDER BY MAX(last_time) DESC LIMIT ?)");
+  if (!q) return q.error();
+  return (*q)->bind(1, kept).run();
 }
 
 core::Result<std::map<std::string, std::int64_t>> SqliteStore::rejection_counts() {
@@ -458,6 +315,7 @@ core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial
   if (!q) return q.error();
   q->bind(1, serial).bind(2, static_cast<std::int64_t>(period)).bind(3, from).bind(4, to);
   std::vector<Rollup> out;
+  core::Status bad = core::Ok{};
   ML_TRY(each_row(*q, [&] {
     Rollup r;
     r.serial = serial;
@@ -469,9 +327,15 @@ core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial
     r.energy_last = opt_text(*q, 5);
     r.volume_first = opt_text(*q, 6);
     r.volume_last = opt_text(*q, 7);
-    r.sums = decode_sums(q->text(8));
+    auto sums = decode_sums(q->text(8));
+    if (sums) {
+      r.sums = std::move(sums).value();
+    } else if (bad) {
+      bad = sums.error();
+    }
     out.push_back(std::move(r));
   }));
+  if (!bad) return bad.error();
   return out;
 }
 

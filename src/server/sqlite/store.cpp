@@ -179,6 +179,18 @@ constexpr std::string_view kMigrations[] = {
     // 6 (issue 12, api): `users unlock`: failed logins before this time no longer count against the
     // account
     R"(ALTER TABLE users ADD COLUMN unlocked_at INTEGER NOT NULL DEFAULT 0;)",
+    // 7 (issue 13, store): a sample is its text as received plus the normalised energy and
+    // volume (docs/server.md, "Storage"): the ten value columns nothing read go
+    R"(ALTER TABLE samples DROP COLUMN heap;
+       ALTER TABLE samples DROP COLUMN t1;
+       ALTER TABLE samples DROP COLUMN t2;
+       ALTER TABLE samples DROP COLUMN t3;
+       ALTER TABLE samples DROP COLUMN tdif;
+       ALTER TABLE samples DROP COLUMN flow1;
+       ALTER TABLE samples DROP COLUMN effect1;
+       ALTER TABLE samples DROP COLUMN hr;
+       ALTER TABLE samples DROP COLUMN v1;
+       ALTER TABLE samples DROP COLUMN e1;)",
 };
 
 }  // namespace

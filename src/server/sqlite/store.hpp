@@ -26,9 +26,26 @@ class SqliteStore final : public ServerStore {
   core::Result<std::map<std::string, std::pair<std::string, std::int64_t>>> diagnostics(
       const std::string& serial) override;
 
-  core::Result<std::vector<IngestOutcome>> ingest(const std::vector<IngestItem>& items,
-                                                  std::int64_t now) override;
-  core::Status reject(const Rejection& rejection) override;
+  core::Result<bool> mark_offline(const std::string& serial, std::int64_t time) override;
+  core::Status mark_online(const std::string& serial) override;
+  core::Status sample_seen(const std::string& serial, std::int64_t time) override;
+
+  core::Result<bool> insert_sample(const SampleRecord& record) override;
+  core::Result<Rollup> rollup_bucket(const std::string& serial, Period period,
+                                     std::int64_t bucket) override;
+  core::Status write_rollup(Period period, const Rollup& r) override;
+  core::Result<std::optional<Diagnostic>> diagnostic(const std::string& serial,
+                                                     const std::string& function) override;
+  core::Result<bool> write_diagnostic_if_newer(const std::string& serial,
+                                               const std::string& function, const Diagnostic& value,
+                                               std::int64_t received) override;
+  core::Status add_event(const std::string& serial, const Event& event) override;
+  core::Status count_rejection(const std::string& reason) override;
+  core::Status count_serial_rejection(const std::string& serial, const std::string& reason,
+                                      std::int64_t time) override;
+  core::Result<std::int64_t> quarantine(const Rejection& rejection) override;
+  core::Status trim_quarantine(std::int64_t kept) override;
+  core::Status trim_serial_rejections(std::int64_t kept) override;
   core::Result<std::map<std::string, std::int64_t>> rejection_counts() override;
   core::Result<std::vector<SerialRejection>> rejections_for(const std::string& serial) override;
   core::Result<std::vector<SerialRejection>> unknown_serials(int limit) override;
@@ -82,9 +99,6 @@ class SqliteStore final : public ServerStore {
 
  private:
   explicit SqliteStore(platform::sqlite::Db db) : db_(std::move(db)) {}
-  core::Result<IngestOutcome> ingest_one(const IngestItem& item, std::int64_t now);
-  core::Status add_to_rollup(Period period, const std::string& serial, std::int64_t time,
-                             const StoredSample& sample);
   // The single sample a query (bound by the caller) selects, if any.
   static core::Result<std::optional<StoredSample>> one_sample(platform::sqlite::Statement& q,
                                                               const std::string& serial);

@@ -37,6 +37,15 @@ class MeterStore {
   virtual core::Status remove_meter(const std::string& serial) = 0;  // its data stays
   virtual core::Result<std::optional<Meter>> meter(const std::string& serial) = 0;
   virtual core::Result<std::vector<Meter>> meters() = 0;
+
+  // ---- a meter's seen state (the rules that call these: server/store_ingest.hpp) ----
+  // Marks the meter offline since `time` unless it is offline already (or unknown): true when
+  // it was online.
+  virtual core::Result<bool> mark_offline(const std::string& serial, std::int64_t time) = 0;
+  // An authentic message came: the meter is online (offline_since 0).
+  virtual core::Status mark_online(const std::string& serial) = 0;
+  // Moves last_sample_time forward to `time` (never back).
+  virtual core::Status sample_seen(const std::string& serial, std::int64_t time) = 0;
 };
 
 }  // namespace ml::server

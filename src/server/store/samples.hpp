@@ -1,5 +1,7 @@
 // What devices sent: samples and their hourly and daily rollups, diagnostic replies, events,
 // and the messages that were rejected. A focused part of the server's store (server/store.hpp).
+// A backend only persists: the rules of ingest (what a message changes, rollups, valve events,
+// the quarantine's size) are backend-neutral, in server/store_ingest.hpp and server/rollup.hpp.
 #pragma once
 
 #include <cstdint>
@@ -10,13 +12,14 @@
 #include <utility>
 #include <vector>
 
+#include "core/decimal.hpp"
 #include "core/result.hpp"
 #include "core/sample/sample.hpp"
 
 namespace ml::server {
 
-// Sample keys (docs/protocols/sample.md, "Format") stored as columns (exact text; NULL when absent
-// or NaN).
+// The sample keys (docs/protocols/sample.md, "Format") the exports give a column each (CSV,
+// `export`), in this order.
 inline constexpr std::string_view kSampleKeys[] = {"heap",  "t1",      "t2", "t3", "tdif",
                                                    "flow1", "effect1", "hr", "v1", "e1"};
 
@@ -29,6 +32,20 @@ struct StoredSample {
   std::optional<std::string> volume_m3;
   // Firmware defects the sample shows (core::sample::ParsedSample::quirks), "" when none.
   std::string quirks;
+};
+
+// What a backend keeps of a sample (docs/server.md, "Storage"): the text as received, which
+// holds every value with its unit in the order sent, and what is derived from it once at ingest
+// (the normalised energy and volume, exact; the quirks). Built by sample_record() and read back
+// by stored_sample() (server/sample_record.hpp).
+struct SampleRecord {
+  std::string serial;
+  std::int64_t time = 0;
+  std::string text;
+  std::optional<core::Decimal> energy_kwh;
+  std::optional<core::Decimal> volume_m3;
+  std::string quirks;  // "" when none
+  std::int64_t received = 0;
 };
 
 // One message from a device, already verified and opened, to store.
@@ -70,7 +87,14 @@ struct SerialRejection {
   std::int64_t last_time = 0;
 };
 
-inline constexpr std::int64_t kRejectionSerialsKept = 10000;
+// The exact sum and count of one averaged field in a bucket (average = sum / count). available
+// false: a sum left 64 bits, so the field's average is unavailable for this bucket.
+struct AverageSum {
+  core::Decimal sum{};
+  std::int64_t count = 0;
+  bool available = true;
+  bool operator==(const AverageSum&) const = default;
+};
 
 struct Rollup {
   std::string serial;
@@ -80,9 +104,8 @@ struct Rollup {
   std::int64_t last_time = 0;
   std::optional<std::string> energy_first, energy_last;  // kWh at first_time / last_time
   std::optional<std::string> volume_first, volume_last;  // m3
-  // Exact sums and counts of the averaged fields (average = sum / count; a count of -1: the sum
-  // left 64 bits, the average is unavailable for this bucket).
-  std::map<std::string, std::pair<std::string, std::int64_t>> sums;  // t1, t2, tdif, flow1, effect1
+  // Exact sums and counts of the averaged fields (server/rollup.hpp, kAveragedFields).
+  std::map<std::string, AverageSum> sums;
 };
 
 enum class Period : std::uint8_t { hour, day };
@@ -94,18 +117,46 @@ struct Event {
   std::string detail;
 };
 
+// The newest value of one diagnostic reply and the device's time of it.
+struct Diagnostic {
+  std::string text;
+  std::int64_t time = 0;
+};
+
 class SampleStore {
  public:
   virtual ~SampleStore() = default;
 
-  // ---- ingest ----
-  // Stores the items in one transaction, updating last seen, diagnostics (only when newer) and
-  // the rollups of every bucket a new sample falls in. Outcomes in the items' order.
-  virtual core::Result<std::vector<IngestOutcome>> ingest(const std::vector<IngestItem>& items,
-                                                          std::int64_t now) = 0;
-  // Counts the rejection by reason (and by serial when it names one: the newest
-  // kRejectionSerialsKept serials are kept) and quarantines the message.
-  virtual core::Status reject(const Rejection& rejection) = 0;
+  // ---- persistence (the rules that call these: server/store_ingest.hpp) ----
+  // Stores the sample unless one with its serial and time is kept: true when stored.
+  virtual core::Result<bool> insert_sample(const SampleRecord& record) = 0;
+  // One bucket of a rollup; one with samples == 0 when there is none yet.
+  virtual core::Result<Rollup> rollup_bucket(const std::string& serial, Period period,
+                                             std::int64_t bucket) = 0;
+  // Writes a bucket (r.serial, period, r.bucket), replacing what it held.
+  virtual core::Status write_rollup(Period period, const Rollup& r) = 0;
+  // The newest value of one diagnostic reply, if any.
+  virtual core::Result<std::optional<Diagnostic>> diagnostic(const std::string& serial,
+                                                             const std::string& function) = 0;
+  // Writes a reply's value unless the one kept has a later time: true when written.
+  virtual core::Result<bool> write_diagnostic_if_newer(const std::string& serial,
+                                                       const std::string& function,
+                                                       const Diagnostic& value,
+                                                       std::int64_t received) = 0;
+  virtual core::Status add_event(const std::string& serial, const Event& event) = 0;
+  // Counts one rejection for a reason (the counts are kept forever).
+  virtual core::Status count_rejection(const std::string& reason) = 0;
+  // Counts one rejection of a message naming `serial`, at `time` (server time).
+  virtual core::Status count_serial_rejection(const std::string& serial, const std::string& reason,
+                                              std::int64_t time) = 0;
+  // Keeps the message for a look; returns its number (increasing: 1, 2, ...).
+  virtual core::Result<std::int64_t> quarantine(const Rejection& rejection) = 0;
+  // Keeps only the newest `kept` quarantined messages.
+  virtual core::Status trim_quarantine(std::int64_t kept) = 0;
+  // Keeps the per-serial rejection counts of only the `kept` serials rejected most recently.
+  virtual core::Status trim_serial_rejections(std::int64_t kept) = 0;
+
+  // ---- reading ----
   virtual core::Result<std::map<std::string, std::int64_t>> rejection_counts() = 0;
   // A serial's rejections by reason.
   virtual core::Result<std::vector<SerialRejection>> rejections_for(const std::string& serial) = 0;
@@ -113,7 +164,6 @@ class SampleStore {
   // to adopt with `meters add` (or noise).
   virtual core::Result<std::vector<SerialRejection>> unknown_serials(int limit) = 0;
 
-  // ---- reading ----
   // The newest value of each diagnostic reply (version, status, uptime, ...) with its time.
   virtual core::Result<std::map<std::string, std::pair<std::string, std::int64_t>>> diagnostics(
       const std::string& serial) = 0;

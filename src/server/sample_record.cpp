@@ -1,0 +1,39 @@
+// How a sample is stored and read (sample_record.hpp).
+#include "server/sample_record.hpp"
+
+namespace ml::server {
+
+SampleRecord sample_record(const IngestItem& item, std::int64_t received) {
+  SampleRecord r;
+  r.serial = item.serial;
+  r.time = item.time;
+  r.text = item.text;
+  r.received = received;
+  for (const auto& f : item.sample.fields) {
+    if (f.normalized && f.normalized_unit == "kWh" && f.key == "e1") r.energy_kwh = f.normalized;
+    if (f.normalized && f.normalized_unit == "m3" && f.key == "v1") r.volume_m3 = f.normalized;
+  }
+  r.quirks = item.sample.quirks();
+  return r;
+}
+
+StoredSample stored_sample(std::string serial, std::int64_t time, std::string_view text,
+                           std::optional<std::string> energy_kwh,
+                           std::optional<std::string> volume_m3) {
+  StoredSample s;
+  s.serial = std::move(serial);
+  s.time = time;
+  auto parsed = core::sample::parse_sample(text);
+  if (parsed) {
+    for (const auto& f : parsed->fields) {
+      s.values[f.key] = f.value ? std::optional<std::string>(f.text) : std::nullopt;
+      if (!f.unit.empty()) s.units[f.key] = f.unit;
+    }
+    s.quirks = parsed->quirks();
+  }
+  s.energy_kwh = std::move(energy_kwh);
+  s.volume_m3 = std::move(volume_m3);
+  return s;
+}
+
+}  // namespace ml::server
