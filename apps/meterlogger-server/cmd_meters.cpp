@@ -92,7 +92,7 @@ void meters_show(const std::string& config_path, const std::string& serial) {
   j["key"] = "set (not shown)";
   nlohmann::ordered_json diag = nlohmann::ordered_json::object();
   for (const auto& [fn, v] : r.diagnostics)
-    diag[fn] = {{"value", v.first}, {"time", v.second}};
+    diag[fn] = {{"value", v.text}, {"time", v.time}};
   j["diagnostics"] = diag;
   j["paid"] = r.paid;
   j["open_until"] = r.open_until;

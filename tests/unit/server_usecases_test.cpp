@@ -188,7 +188,7 @@ TEST_F(UseCaseTest, ShowReportsThePrepaidStateAndMasksPasswords) {
   EXPECT_EQ(r->open_until, "688.235");
   EXPECT_FALSE(r->remaining.units) << "no sample yet";
   ASSERT_EQ(r->diagnostics.count("set_ssid_pwd"), 1u);
-  EXPECT_EQ(r->diagnostics["set_ssid_pwd"].first.find("secret123"), std::string::npos);
+  EXPECT_EQ(r->diagnostics["set_ssid_pwd"].text.find("secret123"), std::string::npos);
   auto missing = show_meter(*store_, "1234567");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().detail, "no meter 1234567");

@@ -73,7 +73,7 @@ TEST_P(StoreContract, DuplicatesAreStoredOnceAndDiagnosticsOnlyMoveForward) {
   EXPECT_EQ((*r)[1], IngestOutcome::duplicate);
   EXPECT_EQ((*r)[2], IngestOutcome::stored);
   EXPECT_EQ((*r)[3], IngestOutcome::older_ignored);
-  EXPECT_EQ(store_->diagnostics("6892850").value().at("status").first, "open");
+  EXPECT_EQ(store_->diagnostics("6892850").value().at("status").text, "open");
   // The valve's changes are events: the first state, then only real changes in time order.
   ASSERT_TRUE(store_items(*store_,
                           {diag(1700000200, "status", "open"), diag(1700000300, "status", "close")},

@@ -460,7 +460,7 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
     if (!report) return store_error(report.error());
     json d = json::object();
     for (const auto& [fn, value] : report->diagnostics)
-      d[fn] = {{"value", value.first}, {"time", value.second}};
+      d[fn] = {{"value", value.text}, {"time", value.time}};
     (*v)["diagnostics"] = std::move(d);
     // Messages naming this meter that were rejected (a wrong key shows here as bad_mac).
     json rj = json::object();

@@ -94,11 +94,11 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
   // authenticated: it only marks the meter offline until the next authentic message.
   std::int64_t last_seen = m.last_sample_time;
   for (const auto& [fn, v] : *diag)
-    last_seen = std::max(last_seen, v.second);
+    last_seen = std::max(last_seen, v.time);
   const bool online = last_seen > 0 && m.offline_since == 0 && now - last_seen <= offline_after_s;
   auto diag_value = [&](const char* fn) {
     auto it = diag->find(fn);
-    return it == diag->end() ? json(nullptr) : json(it->second.first);
+    return it == diag->end() ? json(nullptr) : json(it->second.text);
   };
 
   json j = {{"serial", m.serial},

@@ -23,12 +23,12 @@ std::optional<std::string> decimal_text(const std::optional<Decimal>& d) {
 
 }  // namespace
 
-core::Result<std::map<std::string, std::pair<std::string, std::int64_t>>> SqliteStore::diagnostics(
+core::Result<std::map<std::string, Diagnostic>> SqliteStore::diagnostics(
     const std::string& serial) {
   auto q = cached("SELECT function, value, time FROM diagnostics WHERE serial=?");
   if (!q) return q.error();
   (*q)->bind(1, serial);
-  std::map<std::string, std::pair<std::string, std::int64_t>> out;
+  std::map<std::string, Diagnostic> out;
   auto& rows = **q;
   ML_TRY(each_row(rows, [&] { out[rows.text(0)] = {rows.text(1), rows.int64(2)}; }));
   return out;

@@ -165,7 +165,7 @@ class SampleStore {
   virtual core::Result<std::vector<SerialRejection>> unknown_serials(int limit) = 0;
 
   // The newest value of each diagnostic reply (version, status, uptime, ...) with its time.
-  virtual core::Result<std::map<std::string, std::pair<std::string, std::int64_t>>> diagnostics(
+  virtual core::Result<std::map<std::string, Diagnostic>> diagnostics(
       const std::string& serial) = 0;
   virtual core::Result<std::vector<StoredSample>> samples(const std::string& serial,
                                                           std::int64_t from, std::int64_t to) = 0;

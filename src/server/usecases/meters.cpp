@@ -119,7 +119,7 @@ core::Result<MeterReport> show_meter(ServerStore& store, const std::string& seri
   auto diag = store.diagnostics(serial);
   if (!diag) return diag.error();
   for (const auto& [fn, v] : *diag)
-    r.diagnostics[fn] = {core::topic::masked_reply(fn, v.first), v.second};
+    r.diagnostics[fn] = {core::topic::masked_reply(fn, v.text), v.time};
   auto entries = store.payments(serial);
   if (!entries) return entries.error();
   auto limit = open_until_limit(r.meter, *entries);

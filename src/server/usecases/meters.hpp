@@ -70,7 +70,7 @@ core::Result<std::vector<StoredSample>> rate_window(ServerStore& store, const st
 // prepaid state and the messages naming it that were rejected (a wrong key shows as bad_mac).
 struct MeterReport {
   Meter meter;
-  std::map<std::string, std::pair<std::string, std::int64_t>> diagnostics;  // fn -> value, time
+  std::map<std::string, Diagnostic> diagnostics;  // fn -> value, time
   std::string paid;
   std::string open_until;
   Remaining remaining;  // at the rate of the last 24 hours (rate_window)
