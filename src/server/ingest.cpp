@@ -187,8 +187,9 @@ void Ingest::on_message(platform::ReceivedMessage m) {
       if (!parsed) return reject(m, serial, "bad_text", parsed.error().detail);
       item.kind = IngestItem::Kind::sample;
       item.sample = std::move(parsed).value();
-    } else if (topic->name == "scan_result") {
-      item.kind = IngestItem::Kind::event;
+    } else if (const auto* f = core::topic::find_device_function(topic->name);
+               f != nullptr && f->logged == core::topic::Logged::only) {
+      item.kind = IngestItem::Kind::event;  // scan_result
     } else {
       item.kind = IngestItem::Kind::diagnostic;
     }

@@ -1,6 +1,7 @@
 // The rules of storing what devices send (store_ingest.hpp).
 #include "server/store_ingest.hpp"
 
+#include "core/topic/names.hpp"
 #include "server/rollup.hpp"
 #include "server/sample_record.hpp"
 
@@ -21,23 +22,28 @@ core::Status add_to_bucket(ServerStore& store, Period period, const SampleRecord
 
 core::Result<IngestOutcome> store_diagnostic(ServerStore& store, const IngestItem& item,
                                              std::int64_t now) {
-  // The valve's state changes go to the event log too: compared with the value kept before.
+  // Which replies are events too is the function table's (core::topic::kDeviceFunctions).
+  const core::topic::FunctionInfo* info = core::topic::find_device_function(item.function);
+  const core::topic::Logged logged = info != nullptr ? info->logged : core::topic::Logged::no;
+  const std::string kind(info == nullptr || info->event_kind.empty() ? item.function
+                                                                     : info->event_kind);
+  // A change is compared with the value kept before; an older reply changes nothing.
   std::optional<std::string> before;
-  if (item.function == "status") {
+  if (logged == core::topic::Logged::on_change) {
     auto prev = store.diagnostic(item.serial, item.function);
     if (!prev) return prev.error();
     before = *prev ? (*prev)->text : std::string();
-    if (*prev && (*prev)->time > item.time) before.reset();  // older: changes nothing
+    if (*prev && (*prev)->time > item.time) before.reset();
   }
   auto newer =
       store.write_diagnostic_if_newer(item.serial, item.function, {item.text, item.time}, now);
   if (!newer) return newer.error();
   if (*newer && before && *before != item.text) {
     ML_TRY(store.add_event(
-        item.serial, {item.time, "valve", (before->empty() ? "" : *before + " -> ") + item.text}));
+        item.serial, {item.time, kind, (before->empty() ? "" : *before + " -> ") + item.text}));
   }
-  if (item.function == "reset_reason" || item.function == "flash_error") {
-    ML_TRY(store.add_event(item.serial, {item.time, item.function, item.text}));
+  if (logged == core::topic::Logged::each) {
+    ML_TRY(store.add_event(item.serial, {item.time, kind, item.text}));
   }
   return *newer ? IngestOutcome::stored : IngestOutcome::older_ignored;
 }

@@ -36,10 +36,21 @@ enum class Secret : std::uint8_t {
   pwd_field,  // the value of every `pwd=` field: set_ssid_pwd, and cron jobs that run it
 };
 
+// Which replies go to a meter's event log (docs/server.md, "Ingest"); the others are kept as the
+// meter's newest value of that function only.
+enum class Logged : std::uint8_t {
+  no,
+  each,       // every new reply is an event: reset_reason, flash_error
+  on_change,  // a reply that changes the newest value is an event: status (the valve)
+  only,       // an event and nothing else, no newest value: scan_result (one per network)
+};
+
 struct FunctionInfo {
   std::string_view name;
   Revision since;
   Secret secret = Secret::none;  // in what the device publishes under this name
+  Logged logged = Logged::no;
+  std::string_view event_kind = {};  // the event's kind when logged ("" : the function's name)
 };
 
 // Who may give a command.
@@ -99,7 +110,7 @@ inline constexpr std::array<FunctionInfo, 30> kDeviceFunctions{{
     {"sample", Revision::seed},
     {"version", Revision::seed},
     {"uptime", Revision::seed},
-    {"status", Revision::seed},
+    {"status", Revision::seed, Secret::none, Logged::on_change, "valve"},
     {"ping", Revision::seed},
     {"vdd", Revision::seed},
     {"rssi", Revision::seed},
@@ -107,12 +118,12 @@ inline constexpr std::array<FunctionInfo, 30> kDeviceFunctions{{
     {"set_ssid", Revision::seed},
     {"set_pwd", Revision::seed, Secret::whole},
     {"set_ssid_pwd", Revision::seed, Secret::pwd_field},
-    {"scan_result", Revision::seed},
+    {"scan_result", Revision::seed, Secret::none, Logged::only},
     {"wifi_status", Revision::seed},
     {"ap_status", Revision::seed},
     {"mem", Revision::seed},
     {"crypto", Revision::seed},
-    {"reset_reason", Revision::seed},
+    {"reset_reason", Revision::seed, Secret::none, Logged::each},
     {"set_cron", Revision::seed, Secret::pwd_field},
     {"clear_cron", Revision::seed},
     {"cron", Revision::seed, Secret::pwd_field},
@@ -125,7 +136,7 @@ inline constexpr std::array<FunctionInfo, 30> kDeviceFunctions{{
     {"flash_id", Revision::head},
     {"flash_size", Revision::head},
     {"stack_trace", Revision::head},
-    {"flash_error", Revision::head},
+    {"flash_error", Revision::head, Secret::none, Logged::each},
 }};
 
 // Every command the firmware obeys (docs/agent.md, "Commands"), and the two only cron runs.
