@@ -393,12 +393,13 @@ TEST_F(MqttClientTest, BrokerRestartReconnectsWithJitteredBackoffAndResubscribes
     }
   }
   EXPECT_TRUE(jittered);
-  // The attempts waited as announced (measured on the loop, so only in sum: a single event can be
-  // delivered late).
+  // The attempts waited as announced (measured on the loop, so only in sum and with a margin: the
+  // first event can be delivered late, by tens of ms on a loaded machine under the sanitizers;
+  // retrying without waiting would take a few ms in all).
   std::chrono::milliseconds announced{0};
   for (std::size_t i = 1; i + 1 < device.downs.size(); ++i)
     announced += device.downs[i].retry_in;
-  EXPECT_GE(device.down_times.back() - device.down_times[1], announced - 10ms);
+  EXPECT_GE(device.down_times.back() - device.down_times[1], announced * 3 / 4);
 
   broker.start();  // same port, no persistence: the session is gone
   ASSERT_TRUE(run_until(io, [&] { return device.connected.size() == 2; }));
