@@ -57,6 +57,7 @@ TEST(AlarmRule, ParsesEveryConstructToCanonicalText) {
   EXPECT_EQ(canonical("age > 1 min and (age < 1 h or credit_kwh < 0)"),
             "age > 1 min and (age < 1 h or credit_kwh < 0)");
   EXPECT_EQ(canonical("--5 < t1"), "--5 < t1");
+  EXPECT_EQ(canonical("age\t>\r\n30\tmin"), "age > 30 min");
 }
 
 TEST(AlarmRule, TreeIsTypedWithValuesInBaseUnits) {

@@ -43,6 +43,9 @@ bool ident_char(char c) {
 bool digit(char c) {
   return c >= '0' && c <= '9';
 }
+bool space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 Error at(std::size_t column, std::string_view reason) {
   return make_error(Errc::invalid_argument,
@@ -69,7 +72,7 @@ Result<std::vector<Token>> tokenize(std::string_view text) {
   std::vector<Token> out;
   std::size_t i = 0;
   while (true) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n'))
+    while (i < text.size() && space(text[i]))
       ++i;
     Token t;
     t.column = i + 1;
@@ -94,7 +97,7 @@ Result<std::vector<Token>> tokenize(std::string_view text) {
       t.tok = Tok::number;
       t.text = text.substr(i, j - i);
       std::size_t k = j;
-      while (k < text.size() && text[k] == ' ')
+      while (k < text.size() && space(text[k]))
         ++k;
       std::size_t len = 0;
       if (k < text.size()) t.unit = unit_at(text, k, &len);
