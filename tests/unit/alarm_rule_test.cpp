@@ -106,7 +106,8 @@ TEST(AlarmRule, ErrorsSayColumnAndReason) {
             "column 15: expected a duration (e.g. 10 min) after \"for\"");
   EXPECT_EQ(error_of("flwo1 > 0"), "column 1: unknown name \"flwo1\" (did you mean flow1?)");
   EXPECT_EQ(error_of("zzzzzz > 0"), "column 1: unknown name \"zzzzzz\"");
-  EXPECT_EQ(error_of("age > 30 mins"), "column 10: expected an operator or the end");
+  EXPECT_EQ(error_of("age > 30 mins"),
+            "column 10: expected an operator or the end, found \"mins\"");
   EXPECT_EQ(error_of(""), "column 1: expected a value, found the end of the rule");
   EXPECT_EQ(error_of("age >"), "column 6: expected a value, found the end of the rule");
   EXPECT_EQ(error_of("(age > 1 s"), "column 11: expected \")\"");
@@ -141,7 +142,8 @@ TEST(AlarmRule, ErrorsSayColumnAndReason) {
             "column 15: a duration must be whole seconds from 1 s to 400 d");
   EXPECT_EQ(error_of("age > 1 s for 401 d"),
             "column 15: a duration must be whole seconds from 1 s to 400 d");
-  EXPECT_EQ(error_of("age > 1 s for 1 s for 1 s"), "column 19: expected an operator or the end");
+  EXPECT_EQ(error_of("age > 1 s for 1 s for 1 s"),
+            "column 19: expected an operator or the end, found \"for\"");
   EXPECT_EQ(error_of("age for 1 min"),
             "column 5: \"for\" needs a condition before it, not a time value");
   EXPECT_EQ(error_of("not age"), "column 1: \"not\" needs a condition, not a time value");

@@ -231,6 +231,10 @@ class Parser {
   Result<Rule> rule() {
     auto root = or_expr();
     if (!root) return root.error();
+    if (peek().tok == Tok::ident) {
+      return at(peek().column,
+                "expected an operator or the end, found \"" + std::string(peek().text) + "\"");
+    }
     if (peek().tok != Tok::end) return at(peek().column, "expected an operator or the end");
     const Node& n = rule_.nodes[static_cast<std::size_t>(*root)];
     if (n.dim != Dim::boolean) {
