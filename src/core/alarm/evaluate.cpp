@@ -8,6 +8,9 @@ namespace {
 
 using Value = std::optional<Decimal>;
 
+// A quotient without a finite form is rounded at this many decimals (1 / 3 = 0.333333333).
+constexpr int kQuotientDecimals = 9;
+
 Decimal from_int(std::int64_t v) {
   Decimal d;
   d.negative = v < 0;
@@ -71,7 +74,7 @@ class Evaluator {
           case Kind::mul:
             return known(product(*a, *b));
           default:
-            return known(quotient(*a, *b));
+            return known(quotient(*a, *b, kQuotientDecimals));
         }
       }
       default:

@@ -823,29 +823,4 @@ std::string print_rule(const Rule& rule) {
   return out;
 }
 
-Result<Decimal> product(const Decimal& a, const Decimal& b) {
-  Decimal abs_a = a;
-  abs_a.negative = false;
-  auto m = abs_a.multiplied(b.mantissa, 1, -Decimal::kMinExponent);
-  if (!m) return m.error();
-  auto r = m->shifted(b.exponent);
-  if (!r) return r.error();
-  r->negative = (a.negative != b.negative) && !r->is_zero();
-  return r;
-}
-
-Result<Decimal> quotient(const Decimal& a, const Decimal& b) {
-  if (b.is_zero()) return make_error(Errc::invalid_argument, "division by zero");
-  Decimal abs_a = a;
-  abs_a.negative = false;
-  const int max_decimals = std::clamp(9 - b.exponent, std::max(0, abs_a.decimals()),
-                                      static_cast<int>(-Decimal::kMinExponent));
-  auto q = abs_a.multiplied(1, b.mantissa, max_decimals);
-  if (!q) return q.error();
-  auto r = q->shifted(-b.exponent);
-  if (!r) return r.error();
-  r->negative = (a.negative != b.negative) && !r->is_zero();
-  return r;
-}
-
 }  // namespace ml::core::alarm

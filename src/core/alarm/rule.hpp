@@ -161,10 +161,4 @@ Result<Rule> parse_rule(std::string_view text);
 // parentheses only where the tree needs them. parse_rule(print_rule(r)) == r.
 std::string print_rule(const Rule& rule);
 
-// Exact arithmetic helpers shared with the evaluator. product: exact (an error when the digits do
-// not fit); quotient: exact when the result has a finite form within 9 decimals, else rounded
-// half-to-even there; an error for a zero divisor.
-Result<Decimal> product(const Decimal& a, const Decimal& b);
-Result<Decimal> quotient(const Decimal& a, const Decimal& b);
-
 }  // namespace ml::core::alarm
