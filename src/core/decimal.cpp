@@ -223,4 +223,26 @@ Result<Decimal> difference(const Decimal& a, const Decimal& b) {
   return sum(a, negated);
 }
 
+Result<Decimal> product(const Decimal& a, const Decimal& b) {
+  Decimal abs_a = a;
+  abs_a.negative = false;
+  auto m = abs_a.multiplied(b.mantissa, 1, -Decimal::kMinExponent);
+  if (!m) return m.error();
+  auto r = m->shifted(b.exponent);
+  if (!r) return r.error();
+  r->negative = (a.negative != b.negative) && !r->is_zero();
+  return r;
+}
+
+Result<Decimal> quotient(const Decimal& a, const Decimal& b, int decimals) {
+  if (b.is_zero()) return make_error(Errc::invalid_argument, "division by zero");
+  const Decimal unscaled{a.negative != b.negative, a.mantissa, a.exponent};
+  auto q = unscaled.multiplied(1, b.mantissa, decimals + std::max(0, -b.exponent));
+  if (!q) return q.error();
+  auto r = q->shifted(-b.exponent);
+  if (!r) return r.error();
+  if (r->is_zero()) r->negative = false;
+  return r;
+}
+
 }  // namespace ml::core

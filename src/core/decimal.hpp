@@ -55,5 +55,10 @@ int compare(const Decimal& a, const Decimal& b);
 Result<Decimal> sum(const Decimal& a, const Decimal& b);
 // a - b, exact, as sum().
 Result<Decimal> difference(const Decimal& a, const Decimal& b);
+// a x b, exact; an error when the digits do not fit.
+Result<Decimal> product(const Decimal& a, const Decimal& b);
+// a / b: exact when the result has a finite form within `decimals` fraction digits, else rounded
+// half-to-even there (100 / 3 = 33.333333333 with 9); an error for a zero divisor.
+Result<Decimal> quotient(const Decimal& a, const Decimal& b, int decimals);
 
 }  // namespace ml::core

@@ -2,20 +2,8 @@
 #include "server/ledger.hpp"
 
 namespace ml::server {
-namespace {
 
 using core::Decimal;
-
-// a / b for decimals, exact to kTermDecimals.
-core::Result<Decimal> divided(const Decimal& a, const Decimal& b) {
-  if (b.is_zero()) return core::make_error(core::Errc::invalid_argument, "division by zero");
-  Decimal unscaled{a.negative != b.negative, a.mantissa, a.exponent};
-  auto q = unscaled.multiplied(1, b.mantissa, kTermDecimals + std::max(0, -b.exponent));
-  if (!q) return q.error();
-  return q->shifted(-b.exponent);
-}
-
-}  // namespace
 
 core::Result<Decimal> parse_money(const std::string& text, const char* what) {
   auto v = Decimal::parse(text);
@@ -41,7 +29,7 @@ core::Status check_entry(const Payment& entry) {
 
 core::Result<Decimal> credited(const Payment& p) {
   if (p.price.is_zero()) return Decimal{};  // a membership fee or a note: no energy
-  return divided(p.amount, p.price);
+  return core::quotient(p.amount, p.price, kTermDecimals);
 }
 
 core::Result<Decimal> paid(const std::vector<Payment>& payments) {

@@ -92,4 +92,16 @@ TEST(Decimal, MultipliedRoundsHalfEvenOnlyWhenItMust) {
 }
 
 }  // namespace
+TEST(Decimal, ProductAndQuotient) {
+  const auto d = [](const char* t) { return Decimal::parse(t).value(); };
+  EXPECT_EQ(product(d("1.5"), d("-2")).value().to_string(), "-3.0");
+  EXPECT_EQ(product(d("0"), d("-2")).value().negative, false);
+  EXPECT_FALSE(product(d("18446744073709551615"), d("10")).ok()) << "too many digits";
+  EXPECT_EQ(quotient(d("17.00"), d("1.70"), 9).value().to_string(), "10");
+  EXPECT_EQ(quotient(d("100"), d("3"), 9).value().to_string(), "33.333333333");
+  EXPECT_EQ(quotient(d("2"), d("3"), 2).value().to_string(), "0.67");
+  EXPECT_EQ(quotient(d("-1"), d("4"), 9).value().to_string(), "-0.25");
+  EXPECT_FALSE(quotient(d("1"), d("0"), 9).ok());
+}
+
 }  // namespace ml::core
