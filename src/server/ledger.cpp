@@ -1,9 +1,18 @@
 // The prepaid ledger's arithmetic and rules (ledger.hpp).
 #include "server/ledger.hpp"
 
+#include <cstdlib>
+
 namespace ml::server {
 
 using core::Decimal;
+
+namespace {
+// The nearest double, for an estimate (never for a stored value or money).
+double approximate(const Decimal& d) {
+  return std::strtod(d.to_string().c_str(), nullptr);
+}
+}  // namespace
 
 core::Result<Decimal> parse_money(const std::string& text, const char* what) {
   auto v = Decimal::parse(text);
@@ -151,11 +160,11 @@ Remaining remaining(const Decimal& limit, const std::vector<StoredSample>& recen
   auto used = core::difference(*latest, *oldest);
   if (!used || used->negative || used->is_zero()) return r;
   const double hours_span = static_cast<double>(last->time - first->time) / 3600.0;
-  const double rate = std::stod(used->to_string()) / hours_span;  // an estimate, not a reading
+  const double rate = approximate(*used) / hours_span;  // an estimate, not a reading
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", rate);
   r.rate_per_hour = buf;
-  r.hours = left->negative ? 0.0 : std::stod(left->to_string()) / rate;
+  r.hours = left->negative ? 0.0 : approximate(*left) / rate;
   return r;
 }
 

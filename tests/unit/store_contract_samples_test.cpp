@@ -26,7 +26,6 @@ TEST_P(StoreSamplesContract, ResetReasonsFlashErrorsAndEventItemsAreEvents) {
   EXPECT_EQ(events[0].detail, "power_on");
   EXPECT_EQ(events[1].kind, "flash_error");
   EXPECT_EQ(events[2].kind, "scan_result");
-  EXPECT_EQ(store_->latest_event("6892850", "reset_reason").value()->detail, "power_on");
   EXPECT_EQ(store_->diagnostics("6892850").value().at("reset_reason").text, "power_on");
 }
 

@@ -292,20 +292,6 @@ core::Result<std::optional<StoredSample>> SqliteStore::first_sample_since(const 
   return out;
 }
 
-core::Result<std::optional<Event>> SqliteStore::latest_event(const std::string& serial,
-                                                             const std::string& kind) {
-  auto q = cached(
-      "SELECT time, kind, detail FROM events WHERE serial=? AND kind=? ORDER BY id DESC LIMIT 1");
-  if (!q) return q.error();
-  (*q)->bind(1, serial).bind(2, kind);
-  auto row = (*q)->step();
-  if (!row) return row.error();
-  std::optional<Event> out;
-  if (*row) out = Event{(*q)->int64(0), (*q)->text(1), (*q)->text(2)};
-  (*q)->reset();
-  return out;
-}
-
 core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial, Period period,
                                                        std::int64_t from, std::int64_t to) {
   auto q = db_.prepare(

@@ -59,8 +59,6 @@ class SqliteStore final : public ServerStore {
   core::Result<std::optional<StoredSample>> latest_sample(const std::string& serial) override;
   core::Result<std::optional<StoredSample>> first_sample_since(const std::string& serial,
                                                                std::int64_t from) override;
-  core::Result<std::optional<Event>> latest_event(const std::string& serial,
-                                                  const std::string& kind) override;
 
   core::Result<std::int64_t> insert_command(const Command& command) override;
   core::Status update_command(const Command& command) override;

@@ -183,9 +183,6 @@ class SampleStore {
   virtual core::Result<std::optional<StoredSample>> latest_sample(const std::string& serial) = 0;
   virtual core::Result<std::optional<StoredSample>> first_sample_since(const std::string& serial,
                                                                        std::int64_t from) = 0;
-  // The newest event of a kind (e.g. "offline"), if any.
-  virtual core::Result<std::optional<Event>> latest_event(const std::string& serial,
-                                                          const std::string& kind) = 0;
 };
 
 }  // namespace ml::server
