@@ -124,6 +124,40 @@ TEST_P(EstimateStore, EstimateForAMeterFromItsSamples) {
   EXPECT_FALSE(*d);
 }
 
+// The backtest through the store: two years of one sample a day (at midnight) from a year
+// that heats from October to March (100 a day) and uses 10 a day in between; three starts in
+// September 2026. The same answer as the pure backtest (backtest_test.cpp): seasonal exact, the
+// last week alone 144 days off on average.
+TEST_P(EstimateStore, BacktestOfAStoredHistory) {
+  add_test_meter("0");
+  const std::int64_t first = estimate::days_from_civil(2025, 1, 1);
+  const std::int64_t last = estimate::days_from_civil(2027, 1, 1);
+  std::vector<IngestItem> items;
+  std::int64_t total = 1000;
+  for (std::int64_t d = first; d <= last; ++d) {
+    items.push_back(sample(d * kDaySeconds, "t1=60 C&e1=" + std::to_string(total) + " kWh&"));
+    const unsigned month = estimate::civil_from_days(d).month;
+    total += month >= 4 && month <= 9 ? 10 : 100;
+  }
+  ASSERT_TRUE(store_items(*store_, items, last * kDaySeconds).ok());
+  estimate::BacktestOptions o;
+  o.first_day = estimate::days_from_civil(2026, 9, 10);
+  o.last_day = estimate::days_from_civil(2026, 9, 24);
+  o.ahead_days = {30};
+  auto rows = backtest_meter(*store_, "6892850", o);
+  ASSERT_TRUE(rows.ok()) << rows.error().text();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].method, "seasonal");
+  EXPECT_EQ((*rows)[0].count, 3);
+  EXPECT_EQ((*rows)[0].mean_error_days().value().to_string(), "0.00");
+  EXPECT_EQ((*rows)[1].method, "recent-only");
+  EXPECT_EQ((*rows)[1].count, 3);
+  EXPECT_EQ((*rows)[1].mean_error_days().value().to_string(), "144.00");
+  auto missing = backtest_meter(*store_, "1234567", o);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().detail, "no meter 1234567");
+}
+
 ML_STORE_CONTRACT(EstimateStore);
 
 }  // namespace
