@@ -338,6 +338,24 @@ TEST_F(ApiTest, MetersShowTheEstimate) {
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["days_left"], "2.00");
   EXPECT_EQ(list[0]["method"], "recent");
+  // A payment's preview: 24 kWh more lasts a day longer.
+  const auto csrf = nlohmann::json::parse(l.body)["csrf"].get<std::string>();
+  const auto preview = api_->handle({"POST",
+                                     "/api/meters/6892850/payments/preview",
+                                     {},
+                                     cookie,
+                                     csrf,
+                                     R"({"amount":"24","price":"1"})",
+                                     "10.0.0.1",
+                                     "application/json",
+                                     ""});
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  const auto after = nlohmann::json::parse(preview.body);
+  EXPECT_EQ(after["remaining_after"], "72");
+  EXPECT_EQ(after["days_left_after"], "3.00");
+  EXPECT_EQ(after["closes_at_after"], now_ + 3 * 86400);
+  EXPECT_EQ(after["beyond_horizon_after"], false);
+  EXPECT_EQ(after["method"], "recent");
 }
 
 // GET /api/commands: every command the server may queue, as the command table has it; only for a

@@ -5,7 +5,7 @@ import * as api from './api.js';
 import { showBanner } from './banner.js';
 import { createCharts } from './charts.js';
 import {
-  DASH, ago, dateTime, daysLeft, dec, decNode, duration, el, estimateMethod, ledgerUnit, setDec,
+  DASH, ago, dateTime, daysLeft, dec, decNode, el, estimateMethod, ledgerUnit, setDec,
   setText, span,
 } from './format.js';
 
@@ -663,7 +663,8 @@ async function previewPayment() {
       previewRow('Paid', decNode('span', p.paid_before), ' → ', decNode('strong', p.paid_after), ` ${unit}`),
       previewRow('Closes at', decNode('span', p.open_until_before), ' → ', decNode('strong', p.open_until_after), ` ${unit}`),
       previewRow('Remaining after', decNode('strong', p.remaining_after), ` ${unit}`),
-      previewRow('Time left after', el('strong', null, duration(p.hours_remaining_after)))));
+      previewRow('Time left after', el('strong', { title: estimateMethod(p.method) },
+        daysLeft({ days_left: p.days_left_after, beyond_horizon: p.beyond_horizon_after })))));
     $('payment-form').dataset.previewed = 'true';
     $('pay-confirm').disabled = false;
     $('pay-confirm').focus();
