@@ -6,6 +6,7 @@
 
 #include "common.hpp"
 #include "server/ingest.hpp"
+#include "server/usecases/estimates.hpp"
 #include "server/usecases/meters.hpp"
 
 namespace ml::server_app {
@@ -101,6 +102,15 @@ void meters_show(const std::string& config_path, const std::string& serial) {
   j["rate_per_hour"] =
       rest.rate_per_hour.empty() ? nullptr : nlohmann::ordered_json(rest.rate_per_hour);
   j["hours_remaining"] = rest.hours ? nlohmann::ordered_json(*rest.hours) : nullptr;
+  // How long the paid energy lasts, from the daily history (docs/server.md, "Estimates").
+  const auto est = ok(usecase::estimate_for(*store, serial, unix_now())).estimate;
+  j["days_left"] = est.days_left ? nlohmann::ordered_json(est.days_left->to_string()) : nullptr;
+  j["closes_at"] = est.closes_at ? nlohmann::ordered_json(utc(*est.closes_at)) : nullptr;
+  j["beyond_horizon"] = est.beyond_horizon;
+  j["method"] = std::string(server::estimate::method_name(est.method));
+  j["rate_kw"] = est.rate && m.kind != core::meter::Kind::water
+                     ? nlohmann::ordered_json(est.rate->to_string())
+                     : nullptr;
   j["offline_since"] =
       m.offline_since == 0 ? nullptr : nlohmann::ordered_json(utc(m.offline_since));
   // Messages naming the meter that were rejected, by reason ("bad_mac": a wrong key?).

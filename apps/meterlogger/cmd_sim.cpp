@@ -33,6 +33,7 @@ struct CommonArgs {
   std::string start_energy = "12345";
   std::string start_volume = "321.5";
   std::uint64_t start_hours = 8760;
+  std::int32_t seasons_pm = 0;
   bool freeze = false;
   unsigned pace_speedup = 1;
   bool quiet = false;
@@ -117,6 +118,11 @@ void add_common(CLI::App* cmd, CommonArgs& a) {
       ->capture_default_str();
   cmd->add_option("--start-hours", a.start_hours, "operating hours at the start")
       ->capture_default_str();
+  cmd->add_option("--seasons", a.seasons_pm,
+                  "seasonal heat demand, per mille: the flow is x(1 + A/1000) in mid-January and "
+                  "x(1 - A/1000) in mid-July (0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, static_cast<int>(sim::kMaxSeasonalAmplitudePm)));
   cmd->add_flag("--freeze", a.freeze, "start frozen: every value stays constant");
   cmd->add_option("--pace-speedup", a.pace_speedup,
                   "send N times faster than the baud rate (tests only; 1 = real wire time)")
@@ -181,6 +187,7 @@ sim::CommonOptions common_options(const CommonArgs& a, const std::string& name) 
   o.energy_mwh = static_cast<std::uint64_t>(*energy);
   o.volume_ml = static_cast<std::uint64_t>(*volume);
   o.operating_ds = a.start_hours * 36000;
+  o.seasonal_amplitude_pm = a.seasons_pm;
   o.frozen = a.freeze;
   o.pace_speedup = a.pace_speedup;
   o.log = make_logger(name, a.quiet);

@@ -49,7 +49,26 @@ void keep_peak(bool first, std::uint32_t value, bool higher, std::uint32_t& peak
   }
 }
 
+// cos(2 pi m / 12) x 1000 for m = 0 .. 12.
+constexpr std::int64_t kMonthlyCosine[13] = {1000, 866,  500, 0,   -500, -866, -1000,
+                                             -866, -500, 0,   500, 866,  1000};
+
 }  // namespace
+
+std::int32_t seasonal_factor_pm(std::int64_t day, std::int32_t amplitude_pm) {
+  if (amplitude_pm == 0) return 1000;
+  // The position in the year from mid-January (day 14 of 1970), in 1e-4 days of a mean
+  // Gregorian year of 365.2425 days.
+  constexpr std::int64_t kYear = 3'652'425;
+  std::int64_t p = (day - 14) * 10'000 % kYear;
+  if (p < 0) p += kYear;
+  const std::int64_t month = p * 12 / kYear;         // 0 .. 11
+  const std::int64_t rest = p * 12 - month * kYear;  // 0 .. kYear - 1
+  const std::int64_t a = kMonthlyCosine[month];
+  const std::int64_t b = kMonthlyCosine[month + 1];
+  const std::int64_t cosine = a + (b - a) * rest / kYear;
+  return static_cast<std::int32_t>(std::max<std::int64_t>(0, 1000 + amplitude_pm * cosine / 1000));
+}
 
 std::uint32_t heat_power_w(std::uint32_t flow_lph, std::int32_t tdif_cc) {
   if (tdif_cc <= 0) return 0;
@@ -62,7 +81,8 @@ std::uint32_t heat_power_w(std::uint32_t flow_lph, std::int32_t tdif_cc) {
 Installation::Installation(const InstallationConfig& config)
     : seed_(config.seed),
       time_ms_(config.start_ms),
-      next_boundary_ms_(config.start_ms + kPeriodMs) {
+      next_boundary_ms_(config.start_ms + kPeriodMs),
+      seasonal_amplitude_pm_(std::clamp(config.seasonal_amplitude_pm, 0, kMaxSeasonalAmplitudePm)) {
   totals_.energy_mwh = config.energy_mwh;
   totals_.volume_ml = config.volume_ml;
   totals_.operating_ds = config.operating_ds;
@@ -87,8 +107,10 @@ std::int32_t Installation::profile_t2(std::int64_t sim_ms) const {
 
 std::uint32_t Installation::profile_flow(std::int64_t sim_ms) const {
   return static_cast<std::uint32_t>(hourly(sim_ms, [&](std::int64_t h) {
-    return static_cast<std::int64_t>(flow_min_lph_) +
-           std::int64_t{demand(seed_, h)} * flow_span_lph_ / 1000;
+    const std::int64_t flow = static_cast<std::int64_t>(flow_min_lph_) +
+                              std::int64_t{demand(seed_, h)} * flow_span_lph_ / 1000;
+    if (seasonal_amplitude_pm_ == 0) return flow;  // the default: exactly as without seasons
+    return flow * seasonal_factor_pm(floor_div(h, 24), seasonal_amplitude_pm_) / 1000;
   }));
 }
 

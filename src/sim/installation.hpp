@@ -2,6 +2,8 @@
 // temperatures and the flow follow the time of day (deterministic functions of simulated time and
 // the seed), the power follows from flow x (T1 - T2), and energy, volume and the operating time
 // integrate over simulated time. Pure: no clock, no I/O; the caller passes simulated time.
+// Opt-in seasons (InstallationConfig::seasonal_amplitude_pm, off by default): the flow, and so
+// the heat demand, follows the day of the year, highest in mid-January, lowest in mid-July.
 //
 // Every quantity is an integer in a small exact unit, so every value shown or sent is exact:
 //   energy mWh (1e-6 kWh), volume ml (1e-6 m3), operating time 0.1 s, temperatures 0.01 C,
@@ -55,7 +57,18 @@ struct InstallationConfig {
   std::uint64_t energy_mwh = 0;
   std::uint64_t volume_ml = 0;
   std::uint64_t operating_ds = 0;
+  // Seasons, per mille (0: off, the default; at most kMaxSeasonalAmplitudePm): the flow is
+  // multiplied by 1 + A x cos(2 pi (day of year - 14) / 365.2425), so 800 gives x1.8 in
+  // mid-January and x0.2 in mid-July.
+  std::int32_t seasonal_amplitude_pm = 0;
 };
+
+inline constexpr std::int32_t kMaxSeasonalAmplitudePm = 1000;
+
+// The seasonal factor, per mille, for a UTC day number (days since 1970-01-01) and an
+// amplitude: 1000 + amplitude x cos(...) as above, from a table of the cosine every month,
+// linearly interpolated in integers.
+std::int32_t seasonal_factor_pm(std::int64_t day, std::int32_t amplitude_pm);
 
 // Values fixed by the user (control socket); unset ones follow the daily profile.
 struct Overrides {
@@ -102,6 +115,7 @@ class Installation {
   // Per-installation constants drawn from the seed.
   std::int32_t t1_base_cc_, t2_base_cc_;
   std::uint32_t flow_min_lph_, flow_span_lph_;
+  std::int32_t seasonal_amplitude_pm_;
 };
 
 // Power in W for a flow and a temperature difference (0 when tdif <= 0), rounded half up.

@@ -34,7 +34,8 @@ SerialEmulator::SerialEmulator(asio::io_context& io, CommonOptions options, std:
       tick_timer_(io),
       clock_(opts_.start_ms, opts_.time_scale, WallClock::now()),
       installation_(InstallationConfig{opts_.seed, opts_.start_ms, opts_.energy_mwh,
-                                       opts_.volume_ml, opts_.operating_ds}),
+                                       opts_.volume_ml, opts_.operating_ds,
+                                       opts_.seasonal_amplitude_pm}),
       faults_(opts_.faults),
       alive_(std::make_shared<bool>(true)) {
   if (opts_.frozen) {

@@ -45,6 +45,8 @@ struct CommonOptions {
   std::uint64_t energy_mwh = 0;    // starting energy, 1e-6 kWh
   std::uint64_t volume_ml = 0;     // starting volume, 1e-6 m3
   std::uint64_t operating_ds = 0;  // starting operating time, 0.1 s
+  // Seasons of the installation, per mille (0: off; sim/installation.hpp).
+  std::int32_t seasonal_amplitude_pm = 0;
   FaultConfig faults;
   unsigned pace_speedup = 1;  // > 1 sends faster than the baud rate (tests only)
   Logger log;

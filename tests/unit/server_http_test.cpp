@@ -13,6 +13,7 @@
 #include "server/config.hpp"
 #include "server/http/api.hpp"
 #include "server/http/views.hpp"
+#include "server/ledger.hpp"
 #include "server/sqlite/store.hpp"
 #include "server/store_ingest.hpp"
 #include "sim_support.hpp"
@@ -279,6 +280,82 @@ TEST_F(ApiTest, RejectionsByMeterAndUnknownSerials) {
   ASSERT_EQ(unknown["serials"].size(), 1u) << got.body;
   EXPECT_EQ(unknown["serials"][0]["serial"], "7654321");
   EXPECT_EQ(unknown["serials"][0]["count"], 1);
+}
+
+// The estimate's fields in the meter list and page (docs/api.md): from the daily history, only
+// for a meter with a valve.
+TEST_F(ApiTest, MetersShowTheEstimate) {
+  const auto l = login();
+  std::string cookie;
+  for (const auto& [k, v] : l.headers)
+    if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
+  auto get = [&](const std::string& path) {
+    auto got = api_->handle({"GET", path, {}, cookie, "", "", "10.0.0.1", "", ""});
+    EXPECT_EQ(got.status, 200) << got.body;
+    return nlohmann::json::parse(got.body);
+  };
+  // No valve: not prepaid, no estimate.
+  auto meter = get("/api/meters/6892850");
+  EXPECT_TRUE(meter["days_left"].is_null());
+  EXPECT_TRUE(meter["closes_at"].is_null());
+  EXPECT_EQ(meter["method"], "none");
+  EXPECT_TRUE(meter["rate_kw"].is_null());
+  EXPECT_EQ(meter["beyond_horizon"], false);
+  // A valve, ten days of 1 kWh an hour up to now (a midnight), 48 kWh left: 2 days at 1 kW.
+  Meter m = store_->meter("6892850").value().value();
+  m.valve_installed = true;
+  m.setup_value = core::Decimal::parse("1192").value();
+  ASSERT_TRUE(store_->update_meter(m).ok());
+  const std::int64_t midnight = now_ / 86400 * 86400;
+  now_ = midnight;
+  std::vector<IngestItem> items;
+  for (int h = 0; h <= 240; ++h) {
+    IngestItem i;
+    i.kind = IngestItem::Kind::sample;
+    i.serial = "6892850";
+    i.time = midnight - (240 - h) * 3600;
+    i.function = "sample";
+    i.text = "t1=60 C&e1=" + std::to_string(1000 + h) + " kWh&";
+    i.sample = core::sample::parse_sample(i.text).value();
+    items.push_back(std::move(i));
+  }
+  ASSERT_TRUE(store_items(*store_, items, now_).ok());
+  Payment p;
+  p.serial = "6892850";
+  p.amount = core::Decimal::parse("96").value();
+  p.price = core::Decimal::parse("1").value();
+  ASSERT_TRUE(record_payment(*store_, p, "anna", now_).ok());
+  meter = get("/api/meters/6892850");
+  EXPECT_EQ(meter["remaining"], "48");
+  EXPECT_EQ(meter["days_left"], "2.00");
+  EXPECT_EQ(meter["closes_at"], now_ + 2 * 86400);
+  EXPECT_EQ(meter["method"], "recent");
+  EXPECT_EQ(meter["rate_kw"], "1.000");
+  // The existing fields keep their meaning: the last 24 hours of samples.
+  EXPECT_EQ(meter["rate_per_hour"], "1.000");
+  EXPECT_DOUBLE_EQ(meter["hours_remaining"].get<double>(), 48.0);
+  const auto list = get("/api/meters")["meters"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["days_left"], "2.00");
+  EXPECT_EQ(list[0]["method"], "recent");
+  // A payment's preview: 24 kWh more lasts a day longer.
+  const auto csrf = nlohmann::json::parse(l.body)["csrf"].get<std::string>();
+  const auto preview = api_->handle({"POST",
+                                     "/api/meters/6892850/payments/preview",
+                                     {},
+                                     cookie,
+                                     csrf,
+                                     R"({"amount":"24","price":"1"})",
+                                     "10.0.0.1",
+                                     "application/json",
+                                     ""});
+  ASSERT_EQ(preview.status, 200) << preview.body;
+  const auto after = nlohmann::json::parse(preview.body);
+  EXPECT_EQ(after["remaining_after"], "72");
+  EXPECT_EQ(after["days_left_after"], "3.00");
+  EXPECT_EQ(after["closes_at_after"], now_ + 3 * 86400);
+  EXPECT_EQ(after["beyond_horizon_after"], false);
+  EXPECT_EQ(after["method"], "recent");
 }
 
 // GET /api/commands: every command the server may queue, as the command table has it; only for a

@@ -99,6 +99,47 @@ TEST(SimInstallation, PowerOverrideDrivesEnergyAndFlow) {
   EXPECT_EQ(inst.totals().energy_mwh, 100'000u);  // 10 periods x 10000 mWh
 }
 
+TEST(SimInstallation, SeasonsAreOptInAndFollowTheYear) {
+  constexpr std::int64_t kJan14 = 20832;  // 2027-01-14
+  constexpr std::int64_t kJul15 = 21014;  // 2027-07-15
+  EXPECT_EQ(seasonal_factor_pm(kJan14, 0), 1000);
+  EXPECT_EQ(seasonal_factor_pm(kJul15, 0), 1000);
+  EXPECT_GE(seasonal_factor_pm(kJan14, 800), 1790);
+  EXPECT_LE(seasonal_factor_pm(kJan14, 800), 1800);
+  EXPECT_GE(seasonal_factor_pm(kJul15, 800), 200);
+  EXPECT_LE(seasonal_factor_pm(kJul15, 800), 215);
+  // Spring and autumn equinoxes: about 1000.
+  EXPECT_NEAR(seasonal_factor_pm(kJan14 + 91, 800), 1000, 30);
+  EXPECT_NEAR(seasonal_factor_pm(kJan14 + 274, 800), 1000, 30);
+  // A full amplitude reaches 0 in summer, never below.
+  EXPECT_GE(seasonal_factor_pm(kJul15, 1000), 0);
+  EXPECT_LE(seasonal_factor_pm(kJul15, 1000), 20);
+  // Before 1970 too.
+  EXPECT_GE(seasonal_factor_pm(-351, 800), 1790);  // 1969-01-15
+
+  // Off (the default), a day's energy is what it always was; on, January uses more and July
+  // less, with the same seed.
+  auto day_energy = [](std::int64_t day, std::int32_t amplitude) {
+    InstallationConfig c;
+    c.seed = 7;
+    c.start_ms = day * 86'400'000;
+    c.seasonal_amplitude_pm = amplitude;
+    Installation inst(c);
+    inst.advance_to(c.start_ms + 86'400'000);
+    return inst.totals().energy_mwh;
+  };
+  const auto plain_jan = day_energy(kJan14, 0);
+  const auto plain_jul = day_energy(kJul15, 0);
+  InstallationConfig defaults;
+  EXPECT_EQ(defaults.seasonal_amplitude_pm, 0);
+  EXPECT_GT(day_energy(kJan14, 800), plain_jan * 17 / 10);
+  EXPECT_LT(day_energy(kJul15, 800), plain_jul * 3 / 10);
+  Installation a(InstallationConfig{7, kJan14 * 86'400'000, 0, 0, 0, 0});
+  Installation b(InstallationConfig{7, kJan14 * 86'400'000, 0, 0, 0});
+  EXPECT_EQ(a.profile_flow(kJan14 * 86'400'000 + 3'600'000),
+            b.profile_flow(kJan14 * 86'400'000 + 3'600'000));
+}
+
 TEST(SimClock, ScalesFreezesAndStaysContinuous) {
   const auto w0 = WallClock::now();
   SimClock c(kModelStart, 10, w0);

@@ -51,6 +51,30 @@ export function duration(hours) {
   return `${days} d ${rest} h`;
 }
 
+// The estimate of how long the paid energy lasts (docs/api.md: days_left, beyond_horizon):
+// "12 d", "3 d 4 h" under 7 days, "closed" when nothing is left, "> 400 d" beyond the horizon,
+// "—" without an estimate. days_left is an exact decimal string ("3.17").
+export function daysLeft(m) {
+  if (!m) return DASH;
+  if (m.beyond_horizon) return '> 400 d';
+  const d = Number(m.days_left);
+  if (m.days_left === null || m.days_left === undefined || !Number.isFinite(d)) return DASH;
+  if (d <= 0) return 'closed';
+  const days = Math.floor(d);
+  if (days >= 7) return `${days} d`;
+  const hours = Math.floor((d - days) * 24);
+  return days === 0 ? `${hours} h` : `${days} d ${hours} h`;
+}
+
+// What the estimate was made from, for a tooltip (docs/server.md, "Estimates").
+export function estimateMethod(method) {
+  switch (method) {
+    case 'seasonal': return 'Estimated from the same days of earlier years (seasonal)';
+    case 'recent': return 'Estimated from the use of the last 7 days (recent)';
+    default: return 'Not enough history for an estimate';
+  }
+}
+
 // Seconds since a unix time, as "2 min ago".
 export function ago(time, now) {
   if (!time) return 'never';

@@ -1,7 +1,7 @@
 // #/ : every meter, grouped by group, searchable and sortable. Refreshes every 60 s.
 import * as api from './api.js';
 import { showBanner } from './banner.js';
-import { ago, dateTime, dec, duration, el, isRounded } from './format.js';
+import { ago, dateTime, daysLeft, dec, el, estimateMethod, isRounded } from './format.js';
 
 const REFRESH_MS = 60000;
 const $ = (id) => document.getElementById(id);
@@ -27,7 +27,7 @@ const sortValue = {
   volume: (m) => num(m.latest && m.latest.volume_m3),
   hours: (m) => num(m.latest && m.latest.hours),
   remaining: (m) => num(m.remaining),
-  time_left: (m) => (typeof m.hours_remaining === 'number' ? m.hours_remaining : null),
+  time_left: (m) => (m.beyond_horizon ? 1e9 : num(m.days_left)),
   last_seen: (m) => m.last_seen || null,
 };
 
@@ -82,7 +82,8 @@ function row(m, now) {
     numCell(latest.volume_m3, 'num col-volume'),
     numCell(latest.hours, 'num col-hours'),
     remaining,
-    el('td', { class: 'num' }, duration(m.hours_remaining)),
+    el('td', { class: 'num col-left', title: m.valve_installed ? estimateMethod(m.method) : null },
+      daysLeft(m)),
     seen,
   );
 }

@@ -5,7 +5,8 @@ import * as api from './api.js';
 import { showBanner } from './banner.js';
 import { createCharts } from './charts.js';
 import {
-  DASH, ago, dateTime, dec, decNode, duration, el, ledgerUnit, setDec, setText, span,
+  DASH, ago, dateTime, daysLeft, dec, decNode, el, estimateMethod, ledgerUnit, setDec,
+  setText, span,
 } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -224,7 +225,13 @@ function renderMeter(s) {
   for (const node of document.querySelectorAll('#meter-page .ledger-unit')) node.textContent = unit;
   for (const node of document.querySelectorAll('#meter-page .rate-unit')) node.textContent = `${unit}/h`;
   setDec('remaining-kwh', m.remaining);
-  setText('remaining-time', duration(m.hours_remaining));
+  // The estimate from the daily history (docs/api.md: days_left, closes_at, method, rate_kw).
+  setText('remaining-time', daysLeft(m));
+  $('remaining-time').title = estimateMethod(m.method);
+  setText('remaining-closes', m.beyond_horizon ? 'after 400 days' : dateTime(m.closes_at));
+  setText('remaining-method', m.method && m.method !== 'none' ? m.method : DASH);
+  $('remaining-method').title = estimateMethod(m.method);
+  setDec('remaining-rate-kw', m.rate_kw);
   setDec('remaining-open-until', m.open_until);
   setDec('remaining-paid', m.paid);
   setDec('remaining-setup', m.setup_value);
@@ -656,7 +663,8 @@ async function previewPayment() {
       previewRow('Paid', decNode('span', p.paid_before), ' → ', decNode('strong', p.paid_after), ` ${unit}`),
       previewRow('Closes at', decNode('span', p.open_until_before), ' → ', decNode('strong', p.open_until_after), ` ${unit}`),
       previewRow('Remaining after', decNode('strong', p.remaining_after), ` ${unit}`),
-      previewRow('Time left after', el('strong', null, duration(p.hours_remaining_after)))));
+      previewRow('Time left after', el('strong', { title: estimateMethod(p.method) },
+        daysLeft({ days_left: p.days_left_after, beyond_horizon: p.beyond_horizon_after })))));
     $('payment-form').dataset.previewed = 'true';
     $('pay-confirm').disabled = false;
     $('pay-confirm').focus();

@@ -18,6 +18,7 @@
 #include "server/commands.hpp"
 #include "server/http/views.hpp"
 #include "server/usecases/commands.hpp"
+#include "server/usecases/estimates.hpp"
 #include "server/usecases/meters.hpp"
 #include "server/usecases/payments.hpp"
 #include "server/users.hpp"
@@ -611,6 +612,17 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
               {"open_until_after", preview->open_until_after.to_string()}};
     j["remaining_after"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
     j["hours_remaining_after"] = rest.hours ? json(*rest.hours) : json(nullptr);
+    // How long the limit after the payment lasts, as the meter list estimates it.
+    auto latest = store().latest_sample(m.serial);
+    if (!latest) return store_error(latest.error());
+    auto after = usecase::estimate_for(store(), m, preview->open_until_after,
+                                       *latest ? &**latest : nullptr, now);
+    if (!after) return store_error(after.error());
+    const auto& e = after->estimate;
+    j["days_left_after"] = e.days_left ? json(e.days_left->to_string()) : json(nullptr);
+    j["closes_at_after"] = e.closes_at ? json(*e.closes_at) : json(nullptr);
+    j["beyond_horizon_after"] = e.beyond_horizon;
+    j["method"] = std::string(estimate::method_name(e.method));
     return json_response(200, j);
   }
 

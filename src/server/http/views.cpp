@@ -4,6 +4,7 @@
 
 #include "core/decimal.hpp"
 #include "server/ledger.hpp"
+#include "server/usecases/estimates.hpp"
 #include "server/usecases/meters.hpp"
 
 namespace ml::server::http {
@@ -79,6 +80,15 @@ std::string csv_field(const std::optional<Decimal>& d) {
 
 }  // namespace
 
+void add_estimate(json& j, const estimate::Estimate& e, bool water) {
+  j["days_left"] = e.days_left ? json(e.days_left->to_string()) : json(nullptr);
+  j["closes_at"] = e.closes_at ? json(*e.closes_at) : json(nullptr);
+  j["beyond_horizon"] = e.beyond_horizon;
+  j["method"] = std::string(estimate::method_name(e.method));
+  // kWh per hour is kW; a water meter's rate is m3/h, not a power.
+  j["rate_kw"] = e.rate && !water ? json(e.rate->to_string()) : json(nullptr);
+}
+
 core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t now,
                               int offline_after_s, bool can_admin) {
   auto diag = store.diagnostics(m.serial);
@@ -124,6 +134,14 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
   j["remaining"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
   j["rate_per_hour"] = rest.rate_per_hour.empty() ? json(nullptr) : json(rest.rate_per_hour);
   j["hours_remaining"] = rest.hours ? json(*rest.hours) : json(nullptr);
+  // The estimate from the daily history (usecases/estimates.hpp; docs/server.md, "Estimates").
+  usecase::MeterEstimate est;
+  if (m.valve_installed) {
+    auto e = usecase::estimate_for(store, m, *limit, latest, now);
+    if (!e) return e.error();
+    est = std::move(e).value();
+  }
+  add_estimate(j, est.estimate, m.kind == core::meter::Kind::water);
   j["can_admin"] = can_admin;
   return j;
 }

@@ -9,6 +9,7 @@
 
 #include "core/decimal.hpp"
 #include "core/result.hpp"
+#include "server/estimate.hpp"
 #include "server/store.hpp"
 
 namespace ml::server::http {
@@ -17,6 +18,10 @@ namespace ml::server::http {
 core::Result<nlohmann::ordered_json> meter_view(ServerStore& store, const Meter& meter,
                                                 std::int64_t now, int offline_after_s,
                                                 bool can_admin);
+
+// The estimate's fields of a meter (docs/api.md): days_left (2 decimals, string), closes_at
+// (unix seconds), beyond_horizon, method, rate_kw (3 decimals, string; null for water).
+void add_estimate(nlohmann::ordered_json& j, const estimate::Estimate& e, bool water);
 
 enum class Resolution : std::uint8_t { raw, hour, day };
 // "raw", "hour", "day"; "auto" (or empty) picks by the span: raw up to 3 days, hourly up to 400

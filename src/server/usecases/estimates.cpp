@@ -1,0 +1,144 @@
+// The time-left estimate of a meter from the store (estimates.hpp).
+#include "server/usecases/estimates.hpp"
+
+#include <algorithm>
+
+#include "server/ledger.hpp"
+
+namespace ml::server::usecase {
+
+using core::Decimal;
+using estimate::kDaySeconds;
+
+namespace {
+
+void add(estimate::DailyUse& h, std::int64_t day, const Decimal& units) {
+  auto it = h.find(day);
+  if (it == h.end()) {
+    h.emplace(day, units);
+    return;
+  }
+  auto s = core::sum(it->second, units);
+  if (s) {
+    if (auto w = s->multiplied(1, 1, estimate::kWorkDecimals)) it->second = *w;
+  }
+}
+
+std::optional<Decimal> reading(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  auto d = Decimal::parse(*text);
+  if (!d) return std::nullopt;
+  return *d;
+}
+
+}  // namespace
+
+estimate::DailyUse daily_use(const std::vector<Rollup>& days, bool water) {
+  std::vector<const Rollup*> sorted;
+  for (const auto& r : days)
+    sorted.push_back(&r);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Rollup* a, const Rollup* b) { return a->bucket < b->bucket; });
+  estimate::DailyUse h;
+  const Rollup* prev = nullptr;
+  std::optional<Decimal> prev_last;
+  for (const Rollup* r : sorted) {
+    const auto first = reading(water ? r->volume_first : r->energy_first);
+    const auto last = reading(water ? r->volume_last : r->energy_last);
+    if (!first || !last || r->samples <= 0) continue;
+    const std::int64_t day = estimate::day_of(r->bucket);
+    auto within = core::difference(*last, *first);
+    add(h, day, within && !within->negative ? *within : Decimal{});
+    if (prev != nullptr && r->first_time > prev->last_time) {
+      auto between = core::difference(*first, *prev_last);
+      if (between && !between->negative && !between->is_zero()) {
+        // Shared among the days from the last reading before to the first one of this bucket.
+        const std::int64_t t0 = prev->last_time;
+        const std::int64_t t1 = r->first_time;
+        for (std::int64_t d = estimate::day_of(t0); d <= estimate::day_of(t1 - 1); ++d) {
+          const std::int64_t a = std::max(t0, d * kDaySeconds);
+          const std::int64_t b = std::min(t1, (d + 1) * kDaySeconds);
+          if (b <= a) continue;
+          auto part =
+              between->multiplied(static_cast<std::uint64_t>(b - a),
+                                  static_cast<std::uint64_t>(t1 - t0), estimate::kWorkDecimals);
+          if (part) add(h, d, *part);
+        }
+      }
+    }
+    prev = r;
+    prev_last = last;
+  }
+  return h;
+}
+
+core::Result<estimate::DailyUse> read_daily_use(ServerStore& store, const std::string& serial,
+                                                bool water, std::int64_t from, std::int64_t to) {
+  auto rows = store.rollups(serial, Period::day, from, to - 1);
+  if (!rows) return rows.error();
+  return daily_use(*rows, water);
+}
+
+std::int64_t history_start(std::int64_t now) {
+  const std::int64_t today = estimate::day_of(now);
+  return (today - estimate::kMaxYearsBack * 366 - estimate::kGapWindow - 1) * kDaySeconds;
+}
+
+core::Result<MeterEstimate> estimate_for(ServerStore& store, const Meter& meter,
+                                         const Decimal& limit, const StoredSample* latest,
+                                         std::int64_t now) {
+  MeterEstimate out;
+  const bool water = meter.kind == core::meter::Kind::water;
+  if (latest == nullptr) return out;
+  const auto value = reading(water ? latest->volume_m3 : latest->energy_kwh);
+  if (!value) return out;
+  auto left = core::difference(limit, *value);
+  if (!left) return left.error();
+  out.left = *left;
+  auto history = read_daily_use(store, meter.serial, water, history_start(now), now + 1);
+  if (!history) return history.error();
+  auto e = estimate::estimate(*left, now, *history);
+  if (!e) return e.error();
+  out.estimate = *e;
+  return out;
+}
+
+core::Result<MeterEstimate> estimate_for(ServerStore& store, const std::string& serial,
+                                         std::int64_t now) {
+  auto m = store.meter(serial);
+  if (!m) return m.error();
+  if (!*m) return core::make_error(core::Errc::invalid_argument, "no meter " + serial);
+  auto entries = store.payments(serial);
+  if (!entries) return entries.error();
+  auto limit = open_until_limit(**m, *entries);
+  if (!limit) return limit.error();
+  auto latest = store.latest_sample(serial);
+  if (!latest) return latest.error();
+  return estimate_for(store, **m, *limit, *latest ? &**latest : nullptr, now);
+}
+
+core::Result<std::optional<Decimal>> days_left(ServerStore& store, const std::string& serial,
+                                               std::int64_t now) {
+  auto e = estimate_for(store, serial, now);
+  if (!e) return e.error();
+  if (e->estimate.beyond_horizon)
+    return std::optional<Decimal>(Decimal{false, estimate::kHorizonDays, 0});
+  return e->estimate.days_left;
+}
+
+core::Result<std::vector<estimate::BacktestRow>> backtest_meter(
+    ServerStore& store, const std::string& serial, const estimate::BacktestOptions& options) {
+  auto m = store.meter(serial);
+  if (!m) return m.error();
+  if (!*m) return core::make_error(core::Errc::invalid_argument, "no meter " + serial);
+  int longest = 0;
+  for (int n : options.ahead_days)
+    longest = std::max(longest, n);
+  const std::int64_t from = history_start(options.first_day * kDaySeconds);
+  const std::int64_t to = (options.last_day + longest + 1) * kDaySeconds;
+  auto history = read_daily_use(store, serial, (*m)->kind == core::meter::Kind::water, from, to);
+  if (!history) return history.error();
+  return estimate::backtest(*history, options);
+}
+
+}  // namespace ml::server::usecase

@@ -1,0 +1,62 @@
+// The time-left estimate of a meter from the store: its daily use read from the daily rollups
+// (one query per meter) and the estimator (server/estimate.hpp) run on what is still paid for.
+// Every caller (the API's meter list and page, `meters show`, `estimate show`, the alarm
+// engine's days_left) goes through estimate_for, so they all say the same (docs/server.md,
+// "Estimates").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/decimal.hpp"
+#include "core/result.hpp"
+#include "server/backtest.hpp"
+#include "server/estimate.hpp"
+#include "server/store.hpp"
+
+namespace ml::server::usecase {
+
+// The daily use from daily rollups (any order): per day energy_last - energy_first of its
+// bucket (volume for `water`), plus the use between two buckets (the first reading of one
+// minus the last of the one before), shared among the days it spans in proportion to the
+// seconds of each. A negative difference (a register reset, a meter exchange) counts as no use.
+// A bucket without a readable register is skipped.
+estimate::DailyUse daily_use(const std::vector<Rollup>& days, bool water);
+
+// The daily use of a meter in [from, to) (unix seconds): one read of its daily rollups.
+core::Result<estimate::DailyUse> read_daily_use(ServerStore& store, const std::string& serial,
+                                                bool water, std::int64_t from, std::int64_t to);
+
+// The first time the estimator can look at: the matching days kMaxYearsBack years back and the
+// window around them.
+std::int64_t history_start(std::int64_t now);
+
+struct MeterEstimate {
+  std::optional<core::Decimal> left;  // open_until - the latest reading; none before a reading
+  estimate::Estimate estimate;        // method none when `left` is none
+};
+
+// The estimate for a meter at `now`: "no meter <serial>" (Errc::invalid_argument) when there is
+// none. A meter without a valve is estimated too (its paid energy); the API shows nothing for
+// it, as for `remaining`.
+core::Result<MeterEstimate> estimate_for(ServerStore& store, const std::string& serial,
+                                         std::int64_t now);
+// The same for a meter whose limit (open_until) and newest sample the caller read already.
+core::Result<MeterEstimate> estimate_for(ServerStore& store, const Meter& meter,
+                                         const core::Decimal& limit, const StoredSample* latest,
+                                         std::int64_t now);
+
+// For the alarm engine's `days_left` term: the days the paid energy lasts, 2 decimals;
+// kHorizonDays ("at least") when it lasts beyond the horizon; none when there is no estimate
+// (no reading, not one whole day of history).
+core::Result<std::optional<core::Decimal>> days_left(ServerStore& store, const std::string& serial,
+                                                     std::int64_t now);
+
+// The backtest (server/backtest.hpp) of one meter's stored history: "no meter <serial>"
+// (Errc::invalid_argument) when there is none. One read of its daily rollups.
+core::Result<std::vector<estimate::BacktestRow>> backtest_meter(
+    ServerStore& store, const std::string& serial, const estimate::BacktestOptions& options);
+
+}  // namespace ml::server::usecase

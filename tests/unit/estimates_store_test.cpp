@@ -1,0 +1,164 @@
+// The estimate from the store (server/usecases/estimates.hpp): the daily use read from the daily
+// rollups (within a bucket, between buckets shared by the seconds of each day, resets as no use)
+// and estimate_for / days_left on every store backend (store_contract.hpp).
+#include <gtest/gtest.h>
+
+#include "server/ledger.hpp"
+#include "server/usecases/estimates.hpp"
+#include "store_contract.hpp"
+
+namespace ml::server::usecase {
+namespace {
+
+using core::Decimal;
+using estimate::kDaySeconds;
+
+Rollup bucket(std::int64_t day, std::int64_t first_s, const char* first, std::int64_t last_s,
+              const char* last) {
+  Rollup r;
+  r.bucket = day * kDaySeconds;
+  r.samples = 2;
+  r.first_time = r.bucket + first_s;
+  r.last_time = r.bucket + last_s;
+  r.energy_first = first;
+  r.energy_last = last;
+  r.volume_first = "1";
+  r.volume_last = "2";
+  return r;
+}
+
+std::string at(const estimate::DailyUse& h, std::int64_t day) {
+  auto it = h.find(day);
+  return it == h.end() ? "none" : it->second.to_string();
+}
+
+TEST(EstimateDailyUse, WithinAndBetweenBuckets) {
+  // Day 10: 100 at 00:01 .. 110 at 23:00. Day 11: 112 at 01:00 (2 kWh over 2 hours: one each
+  // side of midnight) .. 120 at 22:00. Day 14: 130 at 12:00 (10 kWh over 2 days and 14 hours:
+  // 2 h on day 11, 24 h on days 12 and 13, 12 h on day 14) .. 131.
+  const std::vector<Rollup> rows{bucket(11, 3600, "112", 79200, "120"),
+                                 bucket(10, 60, "100", 82800, "110"),
+                                 bucket(14, 43200, "130", 50000, "131")};
+  const auto h = daily_use(rows, false);
+  EXPECT_EQ(at(h, 10), "11");
+  // 8 + 1 + 10 x 2/62
+  EXPECT_EQ(Decimal::parse(at(h, 11)).value().multiplied(1, 1, 3).value().to_string(), "9.323");
+  EXPECT_EQ(at(h, 12), "3.870968");
+  EXPECT_EQ(at(h, 13), "3.870968");
+  EXPECT_EQ(at(h, 14), "2.935484");
+  EXPECT_EQ(at(h, 9), "none");
+  // The volume instead for a water meter: 1 within each bucket, nothing between.
+  const auto w = daily_use(rows, true);
+  EXPECT_EQ(at(w, 10), "1");
+  EXPECT_EQ(at(w, 12), "none");
+}
+
+TEST(EstimateDailyUse, ResetsCountAsNoUse) {
+  // A meter exchange on day 2: the new register starts at 5.
+  const std::vector<Rollup> rows{bucket(1, 0, "1000", 86000, "1024"),
+                                 bucket(2, 0, "5", 86000, "29"), bucket(3, 0, "30", 80000, "20")};
+  const auto h = daily_use(rows, false);
+  EXPECT_EQ(at(h, 1), "24");
+  // 29 at 23:53:20 -> 30 at midnight counts on day 2; 30 -> 20 within day 3 is no use.
+  EXPECT_EQ(at(h, 2), "25");
+  EXPECT_EQ(at(h, 3), "0");
+  EXPECT_EQ(daily_use({}, false).size(), 0u);
+}
+
+class EstimateStore : public test_store::StoreContract {};
+
+TEST_P(EstimateStore, EstimateForAMeterFromItsSamples) {
+  Meter m = add_test_meter("1192");
+  m.valve_installed = true;
+  ASSERT_TRUE(store_->update_meter(m).ok());
+  // Ten days of hourly samples at 1 kWh an hour from 1000 kWh, and the next midnight's.
+  const std::int64_t day0 = 20000 * kDaySeconds;
+  std::vector<IngestItem> items;
+  for (int h = 0; h <= 240; ++h) {
+    items.push_back(sample(day0 + h * 3600, "t1=60 C&e1=" + std::to_string(1000 + h) + " kWh&"));
+  }
+  ASSERT_TRUE(store_items(*store_, items, day0 + 241 * 3600).ok());
+  const std::int64_t now = day0 + 10 * kDaySeconds;
+  // Nothing paid: the limit (1192) is below the reading (1240): closed now.
+  auto e = estimate_for(*store_, "6892850", now);
+  ASSERT_TRUE(e.ok()) << e.error().text();
+  ASSERT_TRUE(e->left);
+  EXPECT_EQ(e->left->to_string(), "-48");
+  EXPECT_EQ(e->estimate.method, estimate::Method::recent);
+  EXPECT_EQ(e->estimate.days_left.value().to_string(), "0.00");
+  // 96 kWh paid: 48 left, 2 days at 24 a day.
+  Payment p;
+  p.serial = "6892850";
+  p.amount = Decimal::parse("96").value();
+  p.price = Decimal::parse("1").value();
+  ASSERT_TRUE(record_payment(*store_, p, "anna", now).ok());
+  e = estimate_for(*store_, "6892850", now);
+  ASSERT_TRUE(e.ok()) << e.error().text();
+  EXPECT_EQ(e->left->to_string(), "48");
+  EXPECT_EQ(e->estimate.days_left.value().to_string(), "2.00");
+  EXPECT_EQ(e->estimate.closes_at, now + 2 * kDaySeconds);
+  EXPECT_EQ(e->estimate.rate.value().to_string(), "1.000");
+  auto d = days_left(*store_, "6892850", now);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->value().to_string(), "2.00");
+  // 10 000 kWh more lasts beyond the horizon: days_left says at least 400.
+  p.amount = Decimal::parse("10000").value();
+  ASSERT_TRUE(record_payment(*store_, p, "anna", now).ok());
+  d = days_left(*store_, "6892850", now);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->value().to_string(), "400");
+  // No such meter; a meter without a sample has no estimate.
+  auto missing = estimate_for(*store_, "1234567", now);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().detail, "no meter 1234567");
+  Meter other;
+  other.serial = "0000040";
+  other.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  ASSERT_TRUE(store_->add_meter(other).ok());
+  e = estimate_for(*store_, "0000040", now);
+  ASSERT_TRUE(e.ok());
+  EXPECT_FALSE(e->left);
+  EXPECT_EQ(e->estimate.method, estimate::Method::none);
+  d = days_left(*store_, "0000040", now);
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(*d);
+}
+
+// The backtest through the store: two years of one sample a day (at midnight) from a year
+// that heats from October to March (100 a day) and uses 10 a day in between; three starts in
+// September 2026. The same answer as the pure backtest (backtest_test.cpp): seasonal exact, the
+// last week alone 144 days off on average.
+TEST_P(EstimateStore, BacktestOfAStoredHistory) {
+  add_test_meter("0");
+  const std::int64_t first = estimate::days_from_civil(2025, 1, 1);
+  const std::int64_t last = estimate::days_from_civil(2027, 1, 1);
+  std::vector<IngestItem> items;
+  std::int64_t total = 1000;
+  for (std::int64_t d = first; d <= last; ++d) {
+    items.push_back(sample(d * kDaySeconds, "t1=60 C&e1=" + std::to_string(total) + " kWh&"));
+    const unsigned month = estimate::civil_from_days(d).month;
+    total += month >= 4 && month <= 9 ? 10 : 100;
+  }
+  ASSERT_TRUE(store_items(*store_, items, last * kDaySeconds).ok());
+  estimate::BacktestOptions o;
+  o.first_day = estimate::days_from_civil(2026, 9, 10);
+  o.last_day = estimate::days_from_civil(2026, 9, 24);
+  o.ahead_days = {30};
+  auto rows = backtest_meter(*store_, "6892850", o);
+  ASSERT_TRUE(rows.ok()) << rows.error().text();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].method, "seasonal");
+  EXPECT_EQ((*rows)[0].count, 3);
+  EXPECT_EQ((*rows)[0].mean_error_days().value().to_string(), "0.00");
+  EXPECT_EQ((*rows)[1].method, "recent-only");
+  EXPECT_EQ((*rows)[1].count, 3);
+  EXPECT_EQ((*rows)[1].mean_error_days().value().to_string(), "144.00");
+  auto missing = backtest_meter(*store_, "1234567", o);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().detail, "no meter 1234567");
+}
+
+ML_STORE_CONTRACT(EstimateStore);
+
+}  // namespace
+}  // namespace ml::server::usecase
