@@ -124,6 +124,44 @@ TEST_P(EstimateStore, EstimateForAMeterFromItsSamples) {
   EXPECT_FALSE(*d);
 }
 
+// The cache gives the same estimate as a fresh read, reads a meter's history once a day, and
+// reads it again on the next day.
+TEST_P(EstimateStore, DailyUseCacheKeepsADaysHistory) {
+  Meter m = add_test_meter("1192");
+  const std::int64_t day0 = 20000 * kDaySeconds;
+  std::vector<IngestItem> items;
+  for (int h = 0; h <= 240; ++h) {
+    items.push_back(sample(day0 + h * 3600, "t1=60 C&e1=" + std::to_string(1000 + h) + " kWh&"));
+  }
+  ASSERT_TRUE(store_items(*store_, items, day0 + 241 * 3600).ok());
+  const std::int64_t now = day0 + 10 * kDaySeconds + 60;
+  auto latest = store_->latest_sample(m.serial);
+  ASSERT_TRUE(latest.ok() && *latest);
+  const Decimal limit = Decimal::parse("1288").value();  // 48 left
+  DailyUseCache cache;
+  auto fresh = estimate_for(*store_, m, limit, &**latest, now);
+  auto cached = estimate_for(*store_, m, limit, &**latest, now, &cache);
+  ASSERT_TRUE(fresh.ok() && cached.ok());
+  EXPECT_EQ(cached->estimate.days_left, fresh->estimate.days_left);
+  EXPECT_EQ(cached->estimate.days_left.value().to_string(), "2.00");
+  auto first = cache.get(*store_, m.serial, false, now);
+  ASSERT_TRUE(first.ok());
+  // Ten hours of 10 kWh an hour arrive late for a past day: the cache keeps the day's read...
+  items.clear();
+  for (int h = 0; h <= 9; ++h) {
+    items.push_back(sample(day0 + 5 * kDaySeconds + h * 360 + 1,
+                           "t1=60 C&e1=" + std::to_string(1120 + h * 10) + " kWh&"));
+  }
+  ASSERT_TRUE(store_items(*store_, items, now).ok());
+  auto again = cache.get(*store_, m.serial, false, now + 3600);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->get(), first->get()) << "the same history object: not read again";
+  // ... and reads again the next day.
+  auto tomorrow = cache.get(*store_, m.serial, false, now + kDaySeconds);
+  ASSERT_TRUE(tomorrow.ok());
+  EXPECT_NE(tomorrow->get(), first->get());
+}
+
 // The backtest through the store: two years of one sample a day (at midnight) from a year
 // that heats from October to March (100 a day) and uses 10 a day in between; three starts in
 // September 2026. The same answer as the pure backtest (backtest_test.cpp): seasonal exact, the

@@ -84,9 +84,29 @@ std::int64_t history_start(std::int64_t now) {
   return (today - estimate::kMaxYearsBack * 366 - estimate::kGapWindow - 1) * kDaySeconds;
 }
 
+core::Result<std::shared_ptr<const estimate::DailyUse>> DailyUseCache::get(
+    ServerStore& store, const std::string& serial, bool water, std::int64_t now) {
+  const std::int64_t today = estimate::day_of(now);
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(serial);
+    if (it != entries_.end() && it->second.day == today && it->second.water == water) {
+      return it->second.use;
+    }
+  }
+  // Read outside the lock: two threads may both read a meter once, never block each other.
+  auto use = read_daily_use(store, serial, water, history_start(now), now + 1);
+  if (!use) return use.error();
+  auto shared = std::make_shared<const estimate::DailyUse>(std::move(*use));
+  std::lock_guard lock(mutex_);
+  if (entries_.size() >= kMaxMeters) entries_.clear();
+  entries_[serial] = Entry{today, water, shared};
+  return shared;
+}
+
 core::Result<MeterEstimate> estimate_for(ServerStore& store, const Meter& meter,
                                          const Decimal& limit, const StoredSample* latest,
-                                         std::int64_t now) {
+                                         std::int64_t now, DailyUseCache* cache) {
   MeterEstimate out;
   const bool water = meter.kind == core::meter::Kind::water;
   if (latest == nullptr) return out;
@@ -95,8 +115,16 @@ core::Result<MeterEstimate> estimate_for(ServerStore& store, const Meter& meter,
   auto left = core::difference(limit, *value);
   if (!left) return left.error();
   out.left = *left;
-  auto history = read_daily_use(store, meter.serial, water, history_start(now), now + 1);
-  if (!history) return history.error();
+  std::shared_ptr<const estimate::DailyUse> history;
+  if (cache != nullptr) {
+    auto cached = cache->get(store, meter.serial, water, now);
+    if (!cached) return cached.error();
+    history = *cached;
+  } else {
+    auto read = read_daily_use(store, meter.serial, water, history_start(now), now + 1);
+    if (!read) return read.error();
+    history = std::make_shared<const estimate::DailyUse>(std::move(*read));
+  }
   auto e = estimate::estimate(*left, now, *history);
   if (!e) return e.error();
   out.estimate = *e;

@@ -6,8 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/decimal.hpp"
@@ -33,6 +36,29 @@ core::Result<estimate::DailyUse> read_daily_use(ServerStore& store, const std::s
 // window around them.
 std::int64_t history_start(std::int64_t now);
 
+// The daily use before today of each meter, read once per UTC day and kept: a day's use does not
+// change once the day is over (a sample that arrives later for a past day counts from the next
+// day on). The estimator uses only whole days before today, so its answer is the one a fresh
+// read gave at the first estimate of the day. Thread-safe; holds at most kMaxMeters meters (when
+// full, it starts again empty). Without it every estimate reads up to four years of daily rollups;
+// `serve` and the alarm round each keep one.
+class DailyUseCache {
+ public:
+  static constexpr std::size_t kMaxMeters = 20000;
+  core::Result<std::shared_ptr<const estimate::DailyUse>> get(ServerStore& store,
+                                                              const std::string& serial, bool water,
+                                                              std::int64_t now);
+
+ private:
+  struct Entry {
+    std::int64_t day = 0;
+    bool water = false;
+    std::shared_ptr<const estimate::DailyUse> use;
+  };
+  std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
 struct MeterEstimate {
   std::optional<core::Decimal> left;  // open_until - the latest reading; none before a reading
   estimate::Estimate estimate;        // method none when `left` is none
@@ -43,10 +69,11 @@ struct MeterEstimate {
 // it, as for `remaining`.
 core::Result<MeterEstimate> estimate_for(ServerStore& store, const std::string& serial,
                                          std::int64_t now);
-// The same for a meter whose limit (open_until) and newest sample the caller read already.
+// The same for a meter whose limit (open_until) and newest sample the caller read already; with
+// a cache, the history comes from it.
 core::Result<MeterEstimate> estimate_for(ServerStore& store, const Meter& meter,
                                          const core::Decimal& limit, const StoredSample* latest,
-                                         std::int64_t now);
+                                         std::int64_t now, DailyUseCache* cache = nullptr);
 
 // For the alarm engine's `days_left` term: the days the paid energy lasts, 2 decimals;
 // kHorizonDays ("at least") when it lasts beyond the horizon; none when there is no estimate
