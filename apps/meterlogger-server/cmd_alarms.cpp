@@ -51,7 +51,7 @@ std::string rule_name(server::ServerStore& store, std::int64_t id) {
 
 void print_rule_row(const server::AlarmRule& r) {
   std::printf(
-      "%-4lld %-22s %-10s %-8s %-3s settle %-6llds quiet %-11s %s\n", static_cast<long long>(r.id),
+      "%-4lld %-22s %-10s %-8s %-3s settle %6llds quiet %-11s %s\n", static_cast<long long>(r.id),
       r.name.c_str(), r.group.empty() ? "(all)" : r.group.c_str(),
       std::string(al::severity_name(r.severity)).c_str(), r.enabled ? "on" : "off",
       static_cast<long long>(r.settle_s), r.quiet.empty() ? "-" : r.quiet.c_str(), r.text.c_str());

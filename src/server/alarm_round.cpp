@@ -438,7 +438,10 @@ core::Result<std::int64_t> add_alarm_rule(ServerStore& store, AlarmRule rule) {
 
 core::Status set_group_zone(ServerStore& store, const std::string& group, const std::string& zone) {
   auto z = platform::load_zone(zone);
-  if (!z) return z.error();
+  if (!z) {
+    return core::make_error(core::Errc::invalid_argument,
+                            z.error().text() + " (give an IANA name such as Europe/Copenhagen)");
+  }
   return store.set_group_zone(group, zone);
 }
 
