@@ -114,11 +114,9 @@ void alarms_remove(const std::string& config, std::int64_t id) {
 
 void alarms_enable(const std::string& config, std::int64_t id, bool on) {
   auto store = open_store(config_from(config));
-  auto r = ok(store->alarm_rule(id));
-  if (!r) fail("no alarm rule " + std::to_string(id) + " (`alarms rules` lists them)");
-  r->enabled = on;
-  ok(store->update_alarm_rule(*r));
-  std::cout << (on ? "enabled" : "disabled") << " alarm rule " << id << "\n";
+  ok(server::set_alarm_rule_enabled(*store, id, on, actor_of(""), unix_now()));
+  std::cout << (on ? "enabled" : "disabled (its open alarms cleared)") << " alarm rule " << id
+            << "\n";
 }
 
 void alarms_templates() {
@@ -260,8 +258,9 @@ void add_alarm_commands(CLI::App& app, const std::string& config) {
   remove->callback([=, &config] { alarms_remove(config, a->id); });
 
   for (const bool on : {true, false}) {
-    auto* c = alarms->add_subcommand(on ? "enable" : "disable",
-                                     on ? "Enable an alarm rule" : "Disable an alarm rule");
+    auto* c = alarms->add_subcommand(
+        on ? "enable" : "disable",
+        on ? "Enable an alarm rule" : "Disable an alarm rule (its open alarms are cleared)");
     c->add_option("id", a->id, "the rule's id (`alarms rules`)")->required();
     c->footer(std::string("Example:\n  meterlogger-server alarms ") + (on ? "enable" : "disable") +
               " 3");

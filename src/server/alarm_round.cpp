@@ -418,6 +418,41 @@ core::Status snooze_alarm(ServerStore& store, std::int64_t episode, std::int64_t
                    [&](const al::State& s) { return al::snooze(s, until, user, now); });
 }
 
+core::Status set_alarm_rule_enabled(ServerStore& store, std::int64_t id, bool enabled,
+                                    const std::string& user, std::int64_t now) {
+  return store.write_transaction([&]() -> core::Status {
+    auto rule = store.alarm_rule(id);
+    if (!rule) return rule.error();
+    if (!*rule) {
+      return core::make_error(core::Errc::invalid_argument,
+                              "no alarm rule " + std::to_string(id) +
+                                  " (`meterlogger-server alarms rules` lists them)");
+    }
+    (*rule)->enabled = enabled;
+    ML_TRY(store.update_alarm_rule(**rule));
+    if (enabled) return core::Ok{};
+    auto open = store.open_alarms();
+    if (!open) return open.error();
+    for (auto& s : *open) {
+      if (s.rule_id != id) continue;
+      al::Transition t;
+      t.episode = s.episode;
+      t.rule_id = s.rule_id;
+      t.serial = s.serial;
+      t.time = now;
+      t.from = s.status;
+      t.to = al::Status::cleared;
+      t.actor = user;
+      t.note = "rule disabled";
+      s.status = al::Status::cleared;
+      s.next_repeat = 0;
+      ML_TRY(store.write_alarm_state(s));
+      ML_TRY(store.append_alarm_transition(t));
+    }
+    return core::Ok{};
+  });
+}
+
 core::Result<std::int64_t> add_alarm_rule(ServerStore& store, AlarmRule rule) {
   const auto bad = [](const std::string& what) {
     return core::make_error(core::Errc::invalid_argument, what);

@@ -125,6 +125,11 @@ core::Status acknowledge_alarm(ServerStore& store, std::int64_t episode, const s
 core::Status snooze_alarm(ServerStore& store, std::int64_t episode, std::int64_t until,
                           const std::string& user, std::int64_t now);
 
+// Enables or disables rule `id` (Errc::invalid_argument when there is none). Disabling clears its
+// open alarms, each with a transition by `user` (note "rule disabled"), in the same transaction.
+core::Status set_alarm_rule_enabled(ServerStore& store, std::int64_t id, bool enabled,
+                                    const std::string& user, std::int64_t now);
+
 // Checks a rule as typed (text, group, quiet hours, settle and repeat) and stores it with its
 // text canonical; returns its id. Errors name the field.
 core::Result<std::int64_t> add_alarm_rule(ServerStore& store, AlarmRule rule);

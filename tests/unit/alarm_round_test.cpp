@@ -165,6 +165,25 @@ TEST_F(AlarmRoundTest, RulesApplyToTheirGroupOnlyAndDisabledOnesNot) {
   EXPECT_EQ(result.evaluations, 1);
 }
 
+TEST_F(AlarmRoundTest, DisablingARuleClearsItsOpenAlarms) {
+  add_meter("1", "");
+  sample("1", kT0, "heap=1&t1=50.00 C");
+  const std::int64_t id = rule("age > 1 min");
+  ASSERT_EQ(round(kT0 + 120).notifications.size(), 1u);
+  ASSERT_EQ(store_->open_alarms().value().size(), 1u);
+  ASSERT_TRUE(set_alarm_rule_enabled(*store_, id, false, "anna", kT0 + 180).ok());
+  EXPECT_TRUE(store_->open_alarms().value().empty());
+  const auto t = store_->alarm_transitions_of_meter("1", 1).value();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].to, al::Status::cleared);
+  EXPECT_EQ(t[0].actor, "anna");
+  EXPECT_EQ(t[0].note, "rule disabled");
+  EXPECT_TRUE(round(kT0 + 240).notifications.empty());
+  ASSERT_TRUE(set_alarm_rule_enabled(*store_, id, true, "anna", kT0 + 300).ok());
+  EXPECT_EQ(round(kT0 + 360).notifications.size(), 1u) << "a new episode";
+  EXPECT_FALSE(set_alarm_rule_enabled(*store_, id + 1, true, "anna", kT0).ok());
+}
+
 TEST_F(AlarmRoundTest, ValveAndDeltaTermsComeFromTheStore) {
   add_meter("1", "", true);
   sample("1", kT0, "heap=1&e1=100 kWh&flow1=120 l/h");
