@@ -1,13 +1,18 @@
-// `meterlogger-server run`: ingests device messages into the database and sends the queued
-// commands until stopped (docs/server.md).
+// `meterlogger-server run`: ingests device messages into the database, sends the queued
+// commands and runs the alarm rounds ([alarms] interval, docs/alarms.md) until stopped
+// (docs/server.md).
 #include <signal.h>
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
 
 #include "common.hpp"
 #include "platform/log/log.hpp"
 #include "platform/systemd/notify.hpp"
+#include "server/alarm_round.hpp"
 #include "server/ingest.hpp"
 #include "server/sender.hpp"
 
@@ -15,6 +20,54 @@ namespace ml::server_app {
 namespace {
 
 namespace log = platform::log;
+
+// Where the due notifications of a round go: logged for now; the notification outbox takes them
+// over here (one call per notification).
+void hand_off(const server::AlarmNotification& n) {
+  log::info("alarm " + std::to_string(n.episode) + " " +
+            std::string(core::alarm::notify_name(n.kind)) + ": " + n.text);
+}
+
+// An alarm round every `interval_s` seconds on the io_context's thread. A failing round is
+// logged and the next one runs as planned: ingest goes on regardless.
+class AlarmTimer {
+ public:
+  AlarmTimer(asio::io_context& io, server::ServerStore& store, int interval_s,
+             std::function<void(const server::AlarmNotification&)> deliver)
+      : timer_(io), store_(store), interval_(interval_s), deliver_(std::move(deliver)) {}
+  void start() {
+    if (interval_ <= 0) return;
+    arm();
+  }
+  void stop() { timer_.cancel(); }
+
+ private:
+  void arm() {
+    timer_.expires_after(std::chrono::seconds(interval_));
+    timer_.async_wait([this](const asio::error_code& ec) {
+      if (ec) return;
+      round();
+      arm();
+    });
+  }
+  void round() {
+    auto r = server::run_alarm_round(store_, unix_now());
+    if (!r) {
+      log::error("alarm round failed (retried in " + std::to_string(interval_) +
+                 " s): " + r.error().text());
+      return;
+    }
+    for (const auto& p : r->problems)
+      log::warning("alarm rule #" + std::to_string(p.rule_id) + ": " + p.detail);
+    for (const auto& n : r->notifications)
+      deliver_(n);
+  }
+
+  asio::steady_timer timer_;
+  server::ServerStore& store_;
+  int interval_;
+  std::function<void(const server::AlarmNotification&)> deliver_;
+};
 
 void run(const std::string& config_path) {
   const auto config = config_from(config_path);
@@ -28,11 +81,14 @@ void run(const std::string& config_path) {
   ingest.on_reply([&](const server::DeviceReply& r) { sender.on_reply(r); });
   ok(ingest.start());
   ok(sender.start());
+  AlarmTimer alarms(io, *store, config.alarms.interval_s, hand_off);
+  alarms.start();
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const asio::error_code& ec, int) {
     if (ec) return;
     log::info("stopping");
     platform::systemd::notify("STOPPING=1");
+    alarms.stop();
     sender.stop();
     ingest.stop();
   });
@@ -57,7 +113,8 @@ void add_run_command(CLI::App& app, const std::string& config) {
   run_cmd->footer(
       "Subscribes (QoS 1, persistent session) to samples, replies and last wills; verifies and\n"
       "opens each with its meter's key; stores it; acknowledges it to the broker only once it is\n"
-      "stored. SIGTERM stops cleanly.\n\n"
+      "stored. Every [alarms] interval (60 s) it evaluates the alarm rules (docs/alarms.md).\n"
+      "SIGTERM stops cleanly.\n\n"
       "Example:\n  meterlogger-server --config server.toml run");
   run_cmd->callback([=, &config] { run(config); });
 }

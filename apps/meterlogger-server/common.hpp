@@ -67,5 +67,6 @@ void add_user_commands(CLI::App& app, const std::string& config);
 void add_audit_command(CLI::App& app, const std::string& config);
 void add_export_command(CLI::App& app, const std::string& config);
 void add_estimate_commands(CLI::App& app, const std::string& config);
+void add_alarm_commands(CLI::App& app, const std::string& config);
 
 }  // namespace ml::server_app

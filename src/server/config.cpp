@@ -109,6 +109,11 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     }
     ML_TRY(cr.no_unknown_keys());
   }
+  if (const toml::table* t = r.table("alarms")) {
+    Reader ar(*t, "alarms");
+    ML_TRY(int_setting(ar, "interval", c.alarms.interval_s, 0, 3600));
+    ML_TRY(ar.no_unknown_keys());
+  }
   ML_TRY(r.no_unknown_keys());
   return c;
 }

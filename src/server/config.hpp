@@ -55,6 +55,10 @@ struct CommandsConfig {
   int poll_interval_s = 600;     // `version` and `status` to every meter; 0 = off
 };
 
+struct AlarmsConfig {
+  int interval_s = 60;  // an alarm round every this many seconds in `run`; 0 = off
+};
+
 struct ServerConfig {
   std::string path;  // the file it came from
   std::string log_level = "info";
@@ -63,6 +67,7 @@ struct ServerConfig {
   HttpConfig http;
   IngestConfig ingest;
   CommandsConfig commands;
+  AlarmsConfig alarms;
   // Not errors, but worth a line in the log at start (load_server_config): the broker password
   // written inline in a file everyone may read.
   std::vector<std::string> warnings;

@@ -1,13 +1,14 @@
-// The server's storage: six focused interfaces (store/meters.hpp, store/samples.hpp,
-// store/commands.hpp, store/ledger.hpp, store/users.hpp, store/audit.hpp) and the transactions
-// that span them. SQLite (server/sqlite/) is the embedded backend; every backend passes the
-// store contract tests (tests/unit/store_contract_*_test.cpp). Every write that belongs
+// The server's storage: seven focused interfaces (store/meters.hpp, store/samples.hpp,
+// store/commands.hpp, store/ledger.hpp, store/users.hpp, store/audit.hpp, store/alarms.hpp) and the
+// transactions that span them. SQLite (server/sqlite/) is the embedded backend; every backend
+// passes the store contract tests (tests/unit/store_contract_*_test.cpp). Every write that belongs
 // together is one transaction; a duplicate delivery is stored once.
 #pragma once
 
 #include <functional>
 
 #include "core/result.hpp"
+#include "server/store/alarms.hpp"
 #include "server/store/audit.hpp"
 #include "server/store/commands.hpp"
 #include "server/store/ledger.hpp"
@@ -22,7 +23,8 @@ class ServerStore : public MeterStore,
                     public CommandStore,
                     public LedgerStore,
                     public UserStore,
-                    public AuditStore {
+                    public AuditStore,
+                    public AlarmStore {
  public:
   ~ServerStore() override = default;
 

@@ -52,6 +52,7 @@ TEST(ServerConfig, ThePackagedExampleIsValid) {
   ASSERT_TRUE(c.ok()) << c.error().message();
   EXPECT_EQ(c->commands.poll_interval_s, 600);
   EXPECT_EQ(c->ingest.min_time, 1420070400);
+  EXPECT_EQ(c->alarms.interval_s, 60);
 }
 
 TEST(ServerConfig, ErrorsNameTheKeyAndTheProblem) {
@@ -65,6 +66,8 @@ TEST(ServerConfig, ErrorsNameTheKeyAndTheProblem) {
       {"[database]\npath=\"x.db\"\n[mqtt]\n[ingest]\nbatch_max=0\n", "ingest.batch_max"},
       {"[database]\npath=\"x.db\"\n[mqtt]\n[commands]\nretry_initial=60\nretry_max=10\n",
        "commands.retry_max: must not be below"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[alarms]\ninterval=-1\n", "alarms.interval"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[alarms]\nevery=5\n", "alarms.every: unknown"},
       {"[database\n", "s.toml:1:"},
   };
   for (const auto& [text, message] : bad) {

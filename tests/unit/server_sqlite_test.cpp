@@ -18,6 +18,15 @@ class SqliteStoreTest : public ::testing::Test {
   std::unique_ptr<SqliteStore> store_;
 };
 
+// Undoes migration 8: the alarm tables.
+void drop_alarm_tables(platform::sqlite::Db& db) {
+  for (const char* table :
+       {"alarm_rules", "group_zones", "alarm_episodes", "alarm_states", "alarm_transitions"}) {
+    ASSERT_TRUE(db.exec(std::string("DROP TABLE ") + table).ok()) << table;
+  }
+  ASSERT_TRUE(db.exec("DROP INDEX events_by_kind").ok());
+}
+
 // Undoes migration 7: the ten value columns samples had up to version 6.
 void add_value_columns(platform::sqlite::Db& db) {
   for (const char* column :
@@ -35,7 +44,8 @@ TEST(ServerStoreMigration, NumericSerialsTakeTheirCanonicalForm) {
   {
     auto store = SqliteStore::open(path).value();
     auto& db = store->db();
-    // Back to version 3: undo migrations 4 to 7.
+    // Back to version 3: undo migrations 4 to 8.
+    drop_alarm_tables(db);
     add_value_columns(db);
     ASSERT_TRUE(db.exec("ALTER TABLE samples DROP COLUMN quirks").ok());
     ASSERT_TRUE(db.exec("DROP TABLE rejections_by_serial").ok());
@@ -77,6 +87,7 @@ TEST(ServerStoreMigration, SamplesKeepTheirValuesWithoutTheValueColumns) {
   {
     auto store = SqliteStore::open(path).value();
     auto& db = store->db();
+    drop_alarm_tables(db);
     add_value_columns(db);
     ASSERT_TRUE(db.exec("INSERT INTO samples(serial, time, heap, t1, e1, v1, energy_kwh, "
                         "volume_m3, raw, received) VALUES('6892850', 100, '1', '70.50', '1.5', "

@@ -1,5 +1,6 @@
 // SqliteStore: opening the file, the schema's migrations, transactions and the statement cache.
-// The interfaces' methods are in meters.cpp, samples.cpp, commands.cpp, ledger.cpp, users.cpp.
+// The interfaces' methods are in meters.cpp, samples.cpp, commands.cpp, ledger.cpp, users.cpp,
+// alarms.cpp.
 #include "server/sqlite/store.hpp"
 
 #include <filesystem>
@@ -191,6 +192,57 @@ constexpr std::string_view kMigrations[] = {
        ALTER TABLE samples DROP COLUMN hr;
        ALTER TABLE samples DROP COLUMN v1;
        ALTER TABLE samples DROP COLUMN e1;)",
+    // 8 (issue 14, alarms): alarm rules, the groups' time zones, the state of every rule on every
+    // meter, its episodes and the append-only log of their transitions (docs/alarms.md)
+    R"(CREATE TABLE alarm_rules(
+         id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL,
+         grp TEXT NOT NULL,
+         text TEXT NOT NULL,
+         severity TEXT NOT NULL,
+         settle_s INTEGER NOT NULL,
+         repeat_s INTEGER NOT NULL,
+         quiet TEXT NOT NULL,
+         enabled INTEGER NOT NULL,
+         template TEXT NOT NULL);
+       CREATE TABLE group_zones(grp TEXT PRIMARY KEY, zone TEXT NOT NULL) WITHOUT ROWID;
+       CREATE TABLE alarm_episodes(
+         id INTEGER PRIMARY KEY,
+         rule_id INTEGER NOT NULL,
+         serial TEXT NOT NULL,
+         raised INTEGER NOT NULL);
+       CREATE TABLE alarm_states(
+         rule_id INTEGER NOT NULL,
+         serial TEXT NOT NULL,
+         episode INTEGER NOT NULL,
+         status TEXT NOT NULL,
+         raised INTEGER NOT NULL,
+         last_true INTEGER NOT NULL,
+         acked_by TEXT NOT NULL,
+         ack_note TEXT NOT NULL,
+         snoozed_until INTEGER NOT NULL,
+         next_repeat INTEGER NOT NULL,
+         repeat_count INTEGER NOT NULL,
+         held TEXT NOT NULL,
+         PRIMARY KEY(rule_id, serial)) WITHOUT ROWID;
+       CREATE INDEX alarm_states_by_episode ON alarm_states(episode);
+       CREATE TABLE alarm_transitions(
+         id INTEGER PRIMARY KEY,
+         episode INTEGER NOT NULL,
+         rule_id INTEGER NOT NULL,
+         serial TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         from_status TEXT NOT NULL,
+         to_status TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         note TEXT NOT NULL);
+       CREATE INDEX alarm_transitions_by_serial ON alarm_transitions(serial, id);
+       CREATE INDEX alarm_transitions_by_episode ON alarm_transitions(episode, id);
+       CREATE INDEX events_by_kind ON events(kind, serial, time);
+       CREATE TRIGGER alarm_transitions_append_only_update BEFORE UPDATE ON alarm_transitions
+         BEGIN SELECT RAISE(ABORT, 'the alarm transitions log is append-only'); END;
+       CREATE TRIGGER alarm_transitions_append_only_delete BEFORE DELETE ON alarm_transitions
+         BEGIN SELECT RAISE(ABORT, 'the alarm transitions log is append-only'); END;)",
 };
 
 }  // namespace

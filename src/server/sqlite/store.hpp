@@ -92,6 +92,30 @@ class SqliteStore final : public ServerStore {
   core::Result<std::vector<AdminAuditEntry>> admin_audit(const std::string& serial,
                                                          int limit) override;
 
+  core::Result<std::int64_t> insert_alarm_rule(const AlarmRule& rule) override;
+  core::Status update_alarm_rule(const AlarmRule& rule) override;
+  core::Status remove_alarm_rule(std::int64_t id) override;
+  core::Result<std::optional<AlarmRule>> alarm_rule(std::int64_t id) override;
+  core::Result<std::vector<AlarmRule>> alarm_rules() override;
+  core::Status set_group_zone(const std::string& group, const std::string& zone) override;
+  core::Result<std::map<std::string, std::string>> group_zones() override;
+  core::Status write_alarm_state(const core::alarm::State& state) override;
+  core::Status remove_alarm_state(std::int64_t rule_id, const std::string& serial) override;
+  core::Result<std::vector<core::alarm::State>> alarm_states() override;
+  core::Result<std::vector<core::alarm::State>> open_alarms() override;
+  core::Result<std::optional<core::alarm::State>> alarm_episode(std::int64_t episode) override;
+  core::Result<std::int64_t> new_alarm_episode(std::int64_t rule_id, const std::string& serial,
+                                               std::int64_t time) override;
+  core::Status append_alarm_transition(const core::alarm::Transition& t) override;
+  core::Result<std::vector<core::alarm::Transition>> alarm_transitions_of_meter(
+      const std::string& serial, int limit) override;
+  core::Result<std::vector<core::alarm::Transition>> alarm_transitions_of_episode(
+      std::int64_t episode) override;
+  core::Result<std::vector<core::alarm::Transition>> recent_alarm_transitions(int limit) override;
+  core::Result<std::vector<StoredSample>> newest_samples(const std::string& serial,
+                                                         std::int64_t count) override;
+  core::Result<std::map<std::string, ValveInfo>> valve_states() override;
+
   platform::sqlite::Db& db() { return db_; }
 
  private:

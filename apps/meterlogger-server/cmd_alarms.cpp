@@ -1,0 +1,328 @@
+// `meterlogger-server alarms`: the alarm rules, templates, group time zones, the open alarms
+// (acknowledge, snooze), their history and the backtest of a rule over stored samples, through
+// the alarm engine (server/alarm_round.hpp; docs/alarms.md).
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "common.hpp"
+#include "server/alarm_round.hpp"
+
+namespace ml::server_app {
+namespace {
+
+namespace al = core::alarm;
+
+struct AlarmArgs {
+  std::string name;
+  std::string rule;
+  std::string group;
+  std::string severity;
+  std::string settle;
+  std::string repeat;
+  std::string quiet;
+  std::int64_t id = 0;
+  std::string user;
+  std::string note;
+  std::string duration;
+  std::string serial;
+  std::string zone;
+  std::string from;
+  std::string to;
+  int limit = 50;
+};
+
+al::Severity severity_of(const std::string& text) {
+  const auto s = al::severity_from_name(text);
+  if (!s) fail("--severity \"" + text + "\": give critical, warning or info");
+  return *s;
+}
+
+std::int64_t duration_of(const std::string& text, const char* option) {
+  auto d = al::parse_duration(text);
+  if (!d) fail(std::string(option) + ": " + d.error().text());
+  return *d;
+}
+
+std::string rule_name(server::ServerStore& store, std::int64_t id) {
+  auto r = store.alarm_rule(id);
+  return r && *r ? (*r)->name : "#" + std::to_string(id);
+}
+
+void print_rule_row(const server::AlarmRule& r) {
+  std::printf(
+      "%-4lld %-22s %-10s %-8s %-3s settle %6llds quiet %-11s %s\n", static_cast<long long>(r.id),
+      r.name.c_str(), r.group.empty() ? "(all)" : r.group.c_str(),
+      std::string(al::severity_name(r.severity)).c_str(), r.enabled ? "on" : "off",
+      static_cast<long long>(r.settle_s), r.quiet.empty() ? "-" : r.quiet.c_str(), r.text.c_str());
+}
+
+void alarms_rules(const std::string& config) {
+  auto store = open_store(config_from(config));
+  const auto rules = ok(store->alarm_rules());
+  if (rules.empty()) {
+    std::cout << "no alarm rules (add one with `alarms add` or `alarms apply TEMPLATE`)\n";
+    return;
+  }
+  for (const auto& r : rules) {
+    print_rule_row(r);
+    if (auto p = server::parse_stored_rule(r); !p) {
+      std::cout << "     ! " << p.error().text() << "\n";
+    }
+  }
+}
+
+server::AlarmRule rule_of(const AlarmArgs& a) {
+  server::AlarmRule r;
+  r.name = a.name;
+  r.text = a.rule;
+  r.group = a.group;
+  if (!a.severity.empty()) r.severity = severity_of(a.severity);
+  if (!a.settle.empty()) r.settle_s = duration_of(a.settle, "--settle");
+  if (!a.repeat.empty()) r.repeat_s = duration_of(a.repeat, "--repeat");
+  r.quiet = a.quiet;
+  return r;
+}
+
+void alarms_add(const std::string& config, const AlarmArgs& a) {
+  auto store = open_store(config_from(config));
+  const std::int64_t id = ok(server::add_alarm_rule(*store, rule_of(a)));
+  std::cout << "added alarm rule " << id << "\n";
+}
+
+void alarms_apply(const std::string& config, const AlarmArgs& a) {
+  const server::AlarmTemplate* t = server::find_alarm_template(a.name);
+  if (t == nullptr) {
+    fail("no template \"" + a.name + "\" (`meterlogger-server alarms templates` lists them)");
+  }
+  AlarmArgs b = a;
+  b.rule = std::string(t->text);
+  if (b.severity.empty()) b.severity = std::string(al::severity_name(t->severity));
+  server::AlarmRule r = rule_of(b);
+  r.template_name = std::string(t->name);
+  auto store = open_store(config_from(config));
+  const std::int64_t id = ok(server::add_alarm_rule(*store, r));
+  std::cout << "added alarm rule " << id << " from template " << t->name << " for "
+            << (a.group.empty() ? "every group" : "group " + a.group) << "\n";
+}
+
+void alarms_remove(const std::string& config, std::int64_t id) {
+  auto store = open_store(config_from(config));
+  ok(store->remove_alarm_rule(id));
+  std::cout << "removed alarm rule " << id << " (its history stays)\n";
+}
+
+void alarms_enable(const std::string& config, std::int64_t id, bool on) {
+  auto store = open_store(config_from(config));
+  ok(server::set_alarm_rule_enabled(*store, id, on, actor_of(""), unix_now()));
+  std::cout << (on ? "enabled" : "disabled (its open alarms cleared)") << " alarm rule " << id
+            << "\n";
+}
+
+void alarms_templates() {
+  for (const auto& t : server::kAlarmTemplates) {
+    std::printf("%-22s %-8s %s\n    %s\n", std::string(t.name).c_str(),
+                std::string(al::severity_name(t.severity)).c_str(), std::string(t.text).c_str(),
+                std::string(t.description).c_str());
+  }
+}
+
+void alarms_list(const std::string& config) {
+  auto store = open_store(config_from(config));
+  const auto open = ok(store->open_alarms());
+  if (open.empty()) {
+    std::cout << "no open alarms\n";
+    return;
+  }
+  std::printf("%-6s %-12s %-22s %-13s %-21s %s\n", "alarm", "serial", "rule", "status", "raised",
+              "note");
+  for (const auto& s : open) {
+    std::string note = s.acked_by.empty() ? "" : "by " + s.acked_by + ": " + s.ack_note;
+    if (s.snoozed_until > unix_now()) note += " snoozed until " + utc(s.snoozed_until);
+    std::printf("%-6lld %-12s %-22s %-13s %-21s %s\n", static_cast<long long>(s.episode),
+                s.serial.c_str(), rule_name(*store, s.rule_id).c_str(),
+                std::string(al::status_name(s.status)).c_str(), utc(s.raised).c_str(),
+                note.c_str());
+  }
+}
+
+void alarms_ack(const std::string& config, const AlarmArgs& a) {
+  auto store = open_store(config_from(config));
+  ok(server::acknowledge_alarm(*store, a.id, actor_of(a.user), a.note, unix_now()));
+  std::cout << "acknowledged alarm " << a.id << "\n";
+}
+
+void alarms_snooze(const std::string& config, const AlarmArgs& a) {
+  const std::int64_t now = unix_now();
+  const std::int64_t until = now + duration_of(a.duration, "--for");
+  auto store = open_store(config_from(config));
+  ok(server::snooze_alarm(*store, a.id, until, actor_of(a.user), now));
+  std::cout << "snoozed alarm " << a.id << " until " << utc(until) << "\n";
+}
+
+void print_transition(server::ServerStore& store, const al::Transition& t) {
+  std::printf("%-21s alarm %-5lld %-12s %-22s %-12s -> %-12s %s%s\n", utc(t.time).c_str(),
+              static_cast<long long>(t.episode), t.serial.c_str(),
+              rule_name(store, t.rule_id).c_str(),
+              t.from ? std::string(al::status_name(*t.from)).c_str() : "(new)",
+              std::string(al::status_name(t.to)).c_str(),
+              t.actor.empty() ? "" : ("by " + t.actor + " ").c_str(), t.note.c_str());
+}
+
+void alarms_history(const std::string& config, const AlarmArgs& a) {
+  auto store = open_store(config_from(config));
+  const auto rows = a.id != 0          ? ok(store->alarm_transitions_of_episode(a.id))
+                    : a.serial.empty() ? ok(store->recent_alarm_transitions(a.limit))
+                                       : ok(store->alarm_transitions_of_meter(a.serial, a.limit));
+  if (rows.empty()) std::cout << "no alarm transitions\n";
+  for (const auto& t : rows)
+    print_transition(*store, t);
+}
+
+void alarms_zone(const std::string& config, const AlarmArgs& a) {
+  auto store = open_store(config_from(config));
+  if (!a.zone.empty()) {
+    ok(server::set_group_zone(*store, a.group, a.zone));
+    std::cout << "group " << a.group << ": quiet hours in " << a.zone << "\n";
+    return;
+  }
+  const auto zones = ok(store->group_zones());
+  const auto it = zones.find(a.group);
+  std::cout << "group " << a.group << ": "
+            << (it == zones.end() ? std::string(server::kDefaultGroupZone) + " (the default)"
+                                  : it->second)
+            << "\n";
+}
+
+void alarms_test(const std::string& config, const AlarmArgs& a) {
+  server::AlarmRule r = rule_of(a);
+  r.name = "test";
+  auto parsed = al::parse_rule(r.text);
+  if (!parsed) fail("rule: " + parsed.error().text());
+  r.text = al::print_rule(*parsed);
+  const std::int64_t to = a.to.empty() ? unix_now() : parse_time(a.to, "--to");
+  const std::int64_t from = a.from.empty() ? to - 86400 : parse_time(a.from, "--from");
+  auto store = open_store(config_from(config));
+  const auto events = ok(server::backtest(*store, r, a.serial, from, to));
+  std::cout << "rule: " << r.text << "\nmeter " << a.serial << ", " << utc(from) << " to "
+            << utc(to) << ", every minute\n";
+  int raised = 0;
+  for (const auto& e : events) {
+    for (const auto& t : e.transitions) {
+      raised += t.to == al::Status::raised ? 1 : 0;
+      std::cout << utc(e.time) << "  " << (t.from ? al::status_name(*t.from) : "(new)") << " -> "
+                << al::status_name(t.to) << "\n";
+    }
+    if (e.notify) std::cout << utc(e.time) << "  notify " << al::notify_name(*e.notify) << "\n";
+  }
+  std::cout << raised << " episode(s) raised; nothing was written\n";
+}
+
+}  // namespace
+
+void add_alarm_commands(CLI::App& app, const std::string& config) {
+  auto a = std::make_shared<AlarmArgs>();
+  auto* alarms = app.add_subcommand(
+      "alarms", "Alarm rules, templates, open alarms, their history and backtests");
+  alarms->require_subcommand(1);
+  alarms->footer("See docs/alarms.md for the rule language.");
+
+  const auto settings = [a](CLI::App* c) {
+    c->add_option("--group", a->group, "the meter group it applies to (default: every group)");
+    c->add_option("--severity", a->severity, "critical, warning or info");
+    c->add_option("--settle", a->settle,
+                  "how long the condition must be normal before the alarm clears (10min)");
+    c->add_option("--repeat", a->repeat,
+                  "first repeat of an unacknowledged alarm, doubling up to 24 h (1h)");
+    c->add_option("--quiet", a->quiet,
+                  "quiet hours in the group's time zone, e.g. 22:00-07:00 (critical ignores "
+                  "them)");
+  };
+
+  auto* rules = alarms->add_subcommand("rules", "List the alarm rules");
+  rules->footer("Example:\n  meterlogger-server alarms rules");
+  rules->callback([=, &config] { alarms_rules(config); });
+
+  auto* add = alarms->add_subcommand("add", "Add an alarm rule");
+  add->add_option("name", a->name, "a name for people")->required();
+  add->add_option("rule", a->rule, "the rule (docs/alarms.md)")->required();
+  settings(add);
+  add->footer(
+      "Example:\n  meterlogger-server alarms add hot \"t1 > 95 C for 10 min\" --group Loppen "
+      "--severity critical --settle 10min --quiet 22:00-07:00");
+  add->callback([=, &config] { alarms_add(config, *a); });
+
+  auto* remove = alarms->add_subcommand("remove", "Remove an alarm rule (its history stays)");
+  remove->add_option("id", a->id, "the rule's id (`alarms rules`)")->required();
+  remove->footer("Example:\n  meterlogger-server alarms remove 3");
+  remove->callback([=, &config] { alarms_remove(config, a->id); });
+
+  for (const bool on : {true, false}) {
+    auto* c = alarms->add_subcommand(
+        on ? "enable" : "disable",
+        on ? "Enable an alarm rule" : "Disable an alarm rule (its open alarms are cleared)");
+    c->add_option("id", a->id, "the rule's id (`alarms rules`)")->required();
+    c->footer(std::string("Example:\n  meterlogger-server alarms ") + (on ? "enable" : "disable") +
+              " 3");
+    c->callback([=, &config] { alarms_enable(config, a->id, on); });
+  }
+
+  auto* templates = alarms->add_subcommand("templates", "List the built-in rule templates");
+  templates->footer("Example:\n  meterlogger-server alarms templates");
+  templates->callback([] { alarms_templates(); });
+
+  auto* apply = alarms->add_subcommand("apply", "Add a rule from a template");
+  apply->add_option("template", a->name, "the template's name (`alarms templates`)")->required();
+  settings(apply);
+  apply->footer("Example:\n  meterlogger-server alarms apply leak --group Loppen");
+  apply->callback([=, &config] { alarms_apply(config, *a); });
+
+  auto* list = alarms->add_subcommand("list", "List the open alarms");
+  list->footer("Example:\n  meterlogger-server alarms list");
+  list->callback([=, &config] { alarms_list(config); });
+
+  auto* ack = alarms->add_subcommand("ack", "Acknowledge an alarm: no more repeats");
+  ack->add_option("id", a->id, "the alarm's number (`alarms list`)")->required();
+  ack->add_option("--user", a->user, "who acknowledges (default: $SUDO_USER or $USER)");
+  ack->add_option("--note", a->note, "what was done");
+  ack->footer("Example:\n  meterlogger-server alarms ack 12 --user anna --note \"valve replaced\"");
+  ack->callback([=, &config] { alarms_ack(config, *a); });
+
+  auto* snooze = alarms->add_subcommand("snooze", "No notifications of an alarm for a while");
+  snooze->add_option("id", a->id, "the alarm's number (`alarms list`)")->required();
+  snooze->add_option("--for", a->duration, "how long: 30min, 2h, 1d")->required();
+  snooze->add_option("--user", a->user, "who snoozes (default: $SUDO_USER or $USER)");
+  snooze->footer("Example:\n  meterlogger-server alarms snooze 12 --for 2h");
+  snooze->callback([=, &config] { alarms_snooze(config, *a); });
+
+  auto* history = alarms->add_subcommand("history", "Alarm transitions, newest first");
+  as_serial(history->add_option("--serial", a->serial, "only this meter's"));
+  history->add_option("--alarm", a->id, "only this alarm's");
+  history->add_option("--limit", a->limit, "at most this many")->capture_default_str();
+  history->footer("Example:\n  meterlogger-server alarms history --serial 6892850");
+  history->callback([=, &config] { alarms_history(config, *a); });
+
+  auto* zone =
+      alarms->add_subcommand("zone", "Show or set a group's time zone (quiet hours are in it)");
+  zone->add_option("group", a->group, "the meter group")->required();
+  zone->add_option("zone", a->zone, "an IANA name, e.g. Europe/Copenhagen");
+  zone->footer("Example:\n  meterlogger-server alarms zone Loppen Europe/Copenhagen");
+  zone->callback([=, &config] { alarms_zone(config, *a); });
+
+  auto* test = alarms->add_subcommand(
+      "test", "Replay a meter's stored samples through a rule, minute by minute, writing nothing");
+  test->add_option("rule", a->rule, "the rule (docs/alarms.md)")->required();
+  as_serial(test->add_option("--serial", a->serial, "the meter"))->required();
+  test->add_option("--from", a->from,
+                   "start: unix seconds or UTC YYYY-MM-DDTHH:MM:SSZ (default: 24 h before --to)");
+  test->add_option("--to", a->to, "end (default: now)");
+  test->add_option("--settle", a->settle, "as for `alarms add` (10min)");
+  test->add_option("--severity", a->severity, "as for `alarms add`");
+  test->add_option("--quiet", a->quiet, "as for `alarms add`");
+  test->footer(
+      "Example:\n  meterlogger-server alarms test \"age > 30 min\" --serial 6892850 "
+      "--from 2026-11-01T00:00:00Z --to 2026-11-08T00:00:00Z");
+  test->callback([=, &config] { alarms_test(config, *a); });
+}
+
+}  // namespace ml::server_app
