@@ -64,7 +64,7 @@ try {
     await page.fill('#username', user);
     await page.fill('#password', password);
     await page.click('#login-form button[type=submit]');
-    await page.waitForSelector('#meters tbody tr.meter');
+    await page.waitForSelector('#app-header', { state: 'visible' });
   }
   async function logout() {
     await page.click('#logout');
@@ -73,6 +73,7 @@ try {
 
   await page.goto(url);
   await login(rootUser, rootPass);
+  await page.waitForSelector('#meters tbody tr.meter');
   for (const id of ['nav-add-meter', 'nav-users', 'nav-audit']) {
     check(await page.isVisible(`#${id}`), `the global admin sees #${id}`);
   }
@@ -182,7 +183,10 @@ try {
   await page.click('#audit-apply');
   await page.waitForFunction(() => location.hash.includes('actor=carl'));
   await page.waitForSelector('#audit-page[data-loaded="true"]');
-  await page.waitForFunction(() => [...document.querySelectorAll('#audit tr.audit-entry td.actor')].every((td) => td.textContent === 'carl'));
+  await page.waitForFunction(() => {
+    const actors = [...document.querySelectorAll('#audit tr.audit-entry td.actor')];
+    return actors.length > 0 && actors.every((td) => td.textContent === 'carl');
+  });
   result.carlEntries = await page.$$eval('#audit tr.audit-entry', (rows) => rows.map((r) => r.dataset.action));
   check(result.carlEntries.includes('login'), `carl's login is in the filtered log: ${result.carlEntries}`);
   await page.goto(`${url}#/audit`);
