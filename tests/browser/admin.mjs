@@ -2,10 +2,12 @@
 // Debian's Chromium, headless, driven by playwright-core, against a running
 // `meterlogger-server serve` on a real SQLite file.
 //
-//   node admin.mjs URL ROOT_USER ROOT_PASS SERIAL SCREENSHOT_DIR
+//   node admin.mjs URL ROOT_USER ROOT_PASS SERIAL SCREENSHOT_DIR [OLD_SERIAL OLD_TIME]
 //
 // ROOT_USER is an admin of every group ("*"); SERIAL a meter with a valve and two active
-// payments. The test adds meter 7000001 and reads its key once (the meter's page never shows
+// payments; OLD_SERIAL (optional) a meter without a valve whose newest sample is at OLD_TIME, a
+// month ago, with a reset_reason event: its page has no prepaid card, its chart opens on the
+// week of its data and the reset reads in words. The test adds meter 7000001 and reads its key once (the meter's page never shows
 // it), edits the meter, corrects one payment of SERIAL and voids the other (each with a reason
 // shown in the table), adds a user with a password the server makes, changes its groups, logs
 // in as that user, reads and filters the audit log, and removes meter 7000001 after typing its
@@ -15,7 +17,7 @@ import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [url, rootUser, rootPass, serial, shotDir] = process.argv.slice(2);
+const [url, rootUser, rootPass, serial, shotDir, oldSerial, oldTime] = process.argv.slice(2);
 if (!url || !rootUser || !rootPass || !serial || !shotDir) {
   console.error('usage: node admin.mjs URL ROOT_USER ROOT_PASS SERIAL SCREENSHOT_DIR');
   process.exit(2);
@@ -207,6 +209,21 @@ try {
   check(!serials.includes(NEW_SERIAL), `the removed meter is gone from the list: ${serials}`);
   result.listAfterRemove = serials;
   await shots('list-after-remove');
+
+  // 8) A meter without a valve and only old data.
+  if (oldSerial) {
+    await page.goto(`${url}#/meter/${oldSerial}`);
+    await page.waitForSelector(`#meter-page[data-serial="${oldSerial}"][data-loaded="true"]`);
+    check(await page.isHidden('#meter-page .card.prepaid'), 'no prepaid card without a valve');
+    await page.waitForSelector('#chart-energy[data-from]');
+    const range = await page.$eval('#chart-energy', (e) => ({ from: Number(e.dataset.from), to: Number(e.dataset.to) }));
+    result.oldRange = range;
+    check(range.from <= Number(oldTime) && Number(oldTime) <= range.to, `the chart opens on the data at ${oldTime}: ${JSON.stringify(range)}`);
+    await page.waitForSelector('#events li.event-reset_reason');
+    result.resetText = await text('#events li.event-reset_reason .detail');
+    await page.evaluate(() => document.getElementById('events').scrollIntoView());
+    await shots('meter-old-data');
+  }
 
   check(pageErrors.length === 0, `no script errors: ${pageErrors.join(' | ')}`);
   result.ok = true;

@@ -1344,19 +1344,28 @@ TEST(ServerDashboardBrowser, AdminScreens) {
     p.note = std::string("payment of ") + amount;
     ASSERT_TRUE(server::add_payment(d.store(), p, "setup", now - 600).ok());
   }
+  // A meter without a valve whose newest sample is a month old, with a reset reported.
+  const std::int64_t old = now - 30 * 86400;
+  d.add_meter("5555555", "Hald", false);
+  d.ingest({sample_at("5555555", old - 7200, "heap=1&e1=5.000 MWh&v1=1.000 m3&"),
+            sample_at("5555555", old, "heap=1&e1=5.100 MWh&v1=1.100 m3&"),
+            reply_at("5555555", old - 3600, "reset_reason",
+                     "reason=2&exccause=29&epc1=0x40201234&epc2=0x00000000&epc3=0x00000000&"
+                     "excvaddr=0x00000000&depc=0x00000000")});
   d.add_user("root", kAdminPass, "admin", "*");
   d.start();
 
   const std::string shots = ML_SCREENSHOT_DIR "/dashboard";
   const std::string url = "http://127.0.0.1:" + std::to_string(d.port()) + "/";
   const auto browser = run({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/admin.mjs", url, "root",
-                            kAdminPass, "6892850", shots},
+                            kAdminPass, "6892850", shots, "5555555", std::to_string(old)},
                            scaled(150s));
   ASSERT_EQ(browser.status, 0) << browser.out << browser.err << d.process().log();
   const auto seen = json::parse(browser.out);
   EXPECT_TRUE(seen["ok"].get<bool>());
-  for (const char* shot :
-       {"add-meter", "meter-settings", "payments", "users", "audit", "list-after-remove"}) {
+  EXPECT_EQ(seen["resetText"], "crash (exception), exception cause 29") << seen.dump();
+  for (const char* shot : {"add-meter", "meter-settings", "payments", "users", "audit",
+                           "list-after-remove", "meter-old-data"}) {
     for (const char* size : {"", "-phone"}) {
       const std::string file = shots + "/" + shot + size + ".png";
       EXPECT_GT(std::filesystem::file_size(file), 10000u) << file;
