@@ -807,10 +807,12 @@ Response Api::meter_remove(const Request& r, const Caller& c, const Meter& m) {
   if (core::topic::canonical_serial(confirm) != m.serial) {
     return error(400, "confirm must repeat the serial " + m.serial);
   }
-  if (auto st = usecase::remove_meter(store(), m.serial); !st) return store_error(st.error());
+  auto removed = usecase::remove_meter(store(), m.serial);
+  if (!removed) return store_error(removed.error());
   audit(c.user.name, r, "meter.remove", m.serial,
         std::string(core::meter::info(m.kind).name) + " \"" + m.name + "\" group \"" + m.group +
-            "\"; samples and payments kept");
+            "\"; samples and payments kept; " + std::to_string(*removed) +
+            " pending commands given up");
   Response resp;
   resp.status = 204;
   return resp;
