@@ -951,6 +951,25 @@ TEST(ServerHttp, CsvExportsAreExact) {
                 ",12003.750,1003.750,5,-998.750\n");
 }
 
+// `users set`: a new role and groups from the command line, as the dashboard's Users page;
+// refusals name the option.
+TEST(ServerHttp, UsersSetChangesRoleAndGroups) {
+  Dashboard d;
+  d.add_user("bo", kViewerPass, "viewer");
+  auto r = d.cli({"users", "set", "bo", "--role", "admin", "--groups", "Loppen,Hald"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM users WHERE name='bo' AND role='admin'"), 1);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='user.access' AND remote='cli' "
+                    "AND detail='bo admin Loppen,Hald'"),
+            1);
+  r = d.cli({"users", "set", "bo", "--role", "admin"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("--groups"), std::string::npos) << r.err;
+  r = d.cli({"users", "set", "zed", "--role", "viewer"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("no user zed"), std::string::npos) << r.err;
+}
+
 TEST(ServerHttp, NewPasswordAndRemovalEndSessions) {
   Dashboard d;
   seed(d, now_s());
