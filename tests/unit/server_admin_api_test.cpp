@@ -330,6 +330,18 @@ TEST(AdminApi, AVoidOrCorrectionNeedsAReasonThatIsAudited) {
   EXPECT_EQ(list["payments"][0]["change"]["action"], "correct");
   EXPECT_EQ(list["payments"][0]["change"]["actor"], "anna");
   EXPECT_EQ(list["payments"][1]["change"]["reason"], "refunded");
+  // A bad amount is the client's error, named.
+  r = a.as("anna", "POST", "/api/payments/" + std::to_string(fresh + 1) + "/correct",
+           R"({"amount":"-5","reason":"x"})");
+  EXPECT_EQ(r.status, 404) << r.body;  // no such entry yet
+  ASSERT_EQ(a.as("anna", "POST", "/api/meters/6892850/payments",
+                 R"({"amount":"10","price":"2","note":""})")
+                .status,
+            201);
+  r = a.as("anna", "POST", "/api/payments/" + std::to_string(fresh + 1) + "/correct",
+           R"({"amount":"-5","reason":"x"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("amount"), std::string::npos) << r.body;
   // No such payment.
   EXPECT_EQ(a.as("anna", "POST", "/api/payments/999/void", R"({"reason":"x"})").status, 404);
   EXPECT_EQ(a.as("anna", "POST", "/api/payments/x1/void", R"({"reason":"x"})").status, 404);

@@ -487,8 +487,9 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
   if (what == "payments") {
     auto v = payments_view(store(), m);
     if (!v) return store_error(v.error());
-    // Who voided or corrected an entry, when and why: the admin audit log has it.
-    auto log = store().admin_audit(m.serial, kListLimit);
+    // Who voided or corrected an entry, when and why: the admin audit log has it (among the
+    // meter's newest entries).
+    auto log = store().admin_audit(m.serial, 10 * kListLimit);
     if (!log) return store_error(log.error());
     std::map<std::int64_t, json> changes;
     for (const auto& e : *log) {
@@ -838,6 +839,9 @@ Response Api::payment_post(const Request& r, const Caller& c, const std::string&
     return error(403, "only an admin of group \"" + group + "\" may change the payments of meter " +
                           (*old)->serial);
   }
+  if ((*old)->state != PaymentState::active) {
+    return error(409, "payment #" + id_text + " is void already");
+  }
   auto body_r = body_object(r);
   if (!body_r) return error(400, body_r.error().detail);
   const json& body = *body_r;
@@ -855,7 +859,7 @@ Response Api::payment_post(const Request& r, const Caller& c, const std::string&
                                       c.user.name, now);
   if (!changed) {
     if (changed.error().code != core::Errc::invalid_argument) return store_error(changed.error());
-    return error(409, changed.error().detail);
+    return error(400, changed.error().detail);
   }
   const auto& change = changed->change;
   std::string detail = "#" + id_text;
