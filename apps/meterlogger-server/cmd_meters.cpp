@@ -148,8 +148,10 @@ void meters_unknown(const std::string& config_path, bool json) {
 
 void meters_remove(const std::string& config_path, const std::string& serial) {
   auto store = open_store(config_from(config_path));
-  ok(usecase::remove_meter(*store, serial));
-  std::cout << "removed meter " << serial << " (its samples stay in the database)\n";
+  const int given_up = ok(usecase::remove_meter(*store, serial));
+  std::cout << "removed meter " << serial << " (its samples stay in the database)";
+  if (given_up > 0) std::cout << "; " << given_up << " pending commands given up";
+  std::cout << "\n";
 }
 
 }  // namespace

@@ -66,6 +66,14 @@ void users_passwd(const std::string& config_path, const UserArgs& a) {
   std::cout << "changed the password of " << a.name << " (its sessions ended)\n";
 }
 
+void users_set(const std::string& config_path, const UserArgs& a) {
+  auto store = open_store(config_from(config_path));
+  ok(usecase::change_access(*store, {a.name, a.role, a.groups, usecase::Spelling::option},
+                            cli_actor(), unix_now()));
+  std::cout << a.name << " is now " << a.role << (a.groups.empty() ? "" : " of " + a.groups)
+            << "\n";
+}
+
 void users_remove(const std::string& config_path, const std::string& name) {
   auto store = open_store(config_from(config_path));
   ok(usecase::remove_user(*store, name, cli_actor(), unix_now()));
@@ -95,8 +103,8 @@ void users_list(const std::string& config_path) {
 
 void add_user_commands(CLI::App& app, const std::string& config) {
   auto ua = std::make_shared<UserArgs>();
-  auto* users =
-      app.add_subcommand("users", "Add, list, unlock and remove dashboard users; passwords");
+  auto* users = app.add_subcommand(
+      "users", "Add, list, change, unlock and remove dashboard users; passwords");
   users->require_subcommand(1);
   auto* uadd = users->add_subcommand("add", "Add a user (the password is asked for)");
   uadd->add_option("name", ua->name, "the login name")->required();
@@ -118,6 +126,15 @@ void add_user_commands(CLI::App& app, const std::string& config) {
   upw->add_option("name", ua->name, "the login name")->required();
   upw->add_option("--password-file", ua->password_file, "read the password from this file");
   upw->callback([=, &config] { users_passwd(config, *ua); });
+  auto* uset = users->add_subcommand("set", "Give a user a new role and groups");
+  uset->add_option("name", ua->name, "the login name")->required();
+  uset->add_option("--role", ua->role, "admin or viewer")->required();
+  uset->add_option("--groups", ua->groups,
+                   "admins: the meter groups they may change, comma-separated; \"*\": all");
+  uset->footer(
+      "The user's sessions go on with the new role. The dashboard's Users page does the same.\n\n"
+      "Example:\n  meterlogger-server users set bo --role admin --groups Loppen");
+  uset->callback([=, &config] { users_set(config, *ua); });
   auto* urm = users->add_subcommand("remove", "Remove a user (its sessions end)");
   urm->add_option("name", ua->name, "the login name")->required();
   urm->callback([=, &config] { users_remove(config, ua->name); });

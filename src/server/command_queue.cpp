@@ -51,6 +51,17 @@ core::Status expire_commands(ServerStore& store, std::int64_t now) {
   });
 }
 
+core::Result<int> give_up_commands(ServerStore& store, const std::string& serial) {
+  auto pending = store.pending_commands(serial);
+  if (!pending) return pending.error();
+  for (Command& c : *pending) {
+    c.state = CommandState::expired;
+    c.argument = core::topic::masked_argument(c.command, c.argument);
+    ML_TRY(store.update_command(c));
+  }
+  return static_cast<int>(pending->size());
+}
+
 core::Result<std::vector<Command>> due_commands(ServerStore& store, std::int64_t now, int limit) {
   ML_TRY(expire_commands(store, now));
   return store.commands_due(now, limit);

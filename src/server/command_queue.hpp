@@ -25,6 +25,9 @@ core::Result<std::int64_t> enqueue_command(ServerStore& store, const std::string
 
 // Marks the pending commands past their expiry expired (their secrets masked).
 core::Status expire_commands(ServerStore& store, std::int64_t now);
+// Marks every pending command of a meter expired (their secrets masked), whatever their expiry:
+// a removed meter's commands can never be sealed. Returns how many.
+core::Result<int> give_up_commands(ServerStore& store, const std::string& serial);
 
 // Expires (expire_commands), then returns the commands due (pending, next_send <= now), at most
 // `limit`.

@@ -25,6 +25,7 @@
 #include "platform/sqlite/db.hpp"
 #include "server/command_queue.hpp"
 #include "server/ledger.hpp"
+#include "server/sender.hpp"
 #include "server/sqlite/store.hpp"
 #include "server/store_ingest.hpp"
 
@@ -950,6 +951,25 @@ TEST(ServerHttp, CsvExportsAreExact) {
                 ",12003.750,1003.750,5,-998.750\n");
 }
 
+// `users set`: a new role and groups from the command line, as the dashboard's Users page;
+// refusals name the option.
+TEST(ServerHttp, UsersSetChangesRoleAndGroups) {
+  Dashboard d;
+  d.add_user("bo", kViewerPass, "viewer");
+  auto r = d.cli({"users", "set", "bo", "--role", "admin", "--groups", "Loppen,Hald"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM users WHERE name='bo' AND role='admin'"), 1);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='user.access' AND remote='cli' "
+                    "AND detail='bo admin Loppen,Hald'"),
+            1);
+  r = d.cli({"users", "set", "bo", "--role", "admin"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("--groups"), std::string::npos) << r.err;
+  r = d.cli({"users", "set", "zed", "--role", "viewer"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("no user zed"), std::string::npos) << r.err;
+}
+
 TEST(ServerHttp, NewPasswordAndRemovalEndSessions) {
   Dashboard d;
   seed(d, now_s());
@@ -1324,6 +1344,72 @@ TEST(ServerDashboardBrowser, AdminAndViewerInALiveSystem) {
   std::string level;
   valve >> level;
   EXPECT_EQ(level, "0");
+}
+
+// The admin screens end to end (tests/browser/admin.mjs): a meter added with its key shown once,
+// edited and removed; payments corrected and voided with a reason; a user added who then logs
+// in; the audit log filtered. What the browser did is then read back from the database.
+TEST(ServerDashboardBrowser, AdminScreens) {
+  Dashboard d;
+  const auto now = now_s();
+  d.add_meter("6892850", "Loppen", true, "11000");
+  d.ingest({sample_at("6892850", now - 3600, "heap=1&e1=12000.000 kWh&v1=1.000 m3&")});
+  for (const char* amount : {"100", "50"}) {
+    server::Payment p;
+    p.serial = "6892850";
+    p.time = now - 600;
+    p.amount = core::Decimal::parse(amount).value();
+    p.price = core::Decimal::parse("2").value();
+    p.note = std::string("payment of ") + amount;
+    ASSERT_TRUE(server::add_payment(d.store(), p, "setup", now - 600).ok());
+  }
+  // A meter without a valve whose newest sample is a month old, with a reset reported.
+  const std::int64_t old = now - 30 * 86400;
+  d.add_meter("5555555", "Hald", false);
+  d.ingest({sample_at("5555555", old - 7200, "heap=1&e1=5.000 MWh&v1=1.000 m3&"),
+            sample_at("5555555", old, "heap=1&e1=5.100 MWh&v1=1.100 m3&"),
+            reply_at("5555555", old - 3600, "reset_reason",
+                     "reason=2&exccause=29&epc1=0x40201234&epc2=0x00000000&epc3=0x00000000&"
+                     "excvaddr=0x00000000&depc=0x00000000")});
+  d.add_user("root", kAdminPass, "admin", "*");
+  d.start();
+
+  const std::string shots = ML_SCREENSHOT_DIR "/dashboard";
+  const std::string url = "http://127.0.0.1:" + std::to_string(d.port()) + "/";
+  const auto browser = run({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/admin.mjs", url, "root",
+                            kAdminPass, "6892850", shots, "5555555", std::to_string(old)},
+                           scaled(150s));
+  ASSERT_EQ(browser.status, 0) << browser.out << browser.err << d.process().log();
+  const auto seen = json::parse(browser.out);
+  EXPECT_TRUE(seen["ok"].get<bool>());
+  EXPECT_EQ(seen["resetText"], "crash (exception), exception cause 29") << seen.dump();
+  for (const char* shot : {"add-meter", "meter-settings", "payments", "users", "audit",
+                           "list-after-remove", "meter-old-data"}) {
+    for (const char* size : {"", "-phone"}) {
+      const std::string file = shots + "/" + shot + size + ".png";
+      EXPECT_GT(std::filesystem::file_size(file), 10000u) << file;
+    }
+  }
+  // The meter is gone, its payments stay; each change is audited once under root.
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM meters WHERE serial='7000001'"), 0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments WHERE serial='6892850' AND state='void'"), 2);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM payments WHERE serial='6892850' AND amount='80'"), 1);
+  for (const char* action : {"meter.add", "meter.remove", "payment.correct", "payment.void",
+                             "user.add", "user.access"}) {
+    EXPECT_EQ(d.count(std::string("SELECT COUNT(*) FROM admin_audit WHERE actor='root' AND "
+                                  "action='") +
+                      action + "'"),
+              1)
+        << action;
+  }
+  EXPECT_GE(d.count("SELECT COUNT(*) FROM admin_audit WHERE actor='root' AND action='meter.edit'"),
+            1);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE actor='carl' AND action='login'"), 1);
+  // The key the browser was shown was the meter's, and is in no log.
+  const std::string key = seen["key"];
+  EXPECT_EQ(key.size(), 32u);
+  EXPECT_EQ(d.process().log().find(key), std::string::npos);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE detail LIKE '%" + key + "%'"), 0);
 }
 
 }  // namespace ml::test::dashboard

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "server/command_queue.hpp"
 #include "server/sqlite/store.hpp"
 #include "server/store_ingest.hpp"
 #include "server/usecases/commands.hpp"
@@ -168,8 +169,14 @@ TEST_F(UseCaseTest, UpdateChangesOnlyWhatIsGiven) {
   auto missing = update_meter(*store_, {"1234567", {}, Spelling::option});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().detail, "no meter 1234567");
-  ASSERT_TRUE(remove_meter(*store_, "6892850").ok());
+  // A pending command is given up with the meter (without its key it cannot be sent).
+  ASSERT_TRUE(enqueue_command(*store_, "6892850", "open_until", "100", kNow, 0).ok());
+  auto removed = remove_meter(*store_, "6892850");
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1);
   EXPECT_FALSE(store_->meter("6892850").value());
+  EXPECT_TRUE(store_->pending_commands("6892850").value().empty());
+  EXPECT_EQ(store_->commands("6892850").value().at(0).state, CommandState::expired);
 }
 
 TEST_F(UseCaseTest, ShowReportsThePrepaidStateAndMasksPasswords) {

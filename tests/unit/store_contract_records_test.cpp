@@ -3,6 +3,7 @@
 // (server/ledger.hpp), users and sessions; run against every backend.
 #include "server/command_queue.hpp"
 #include "server/ledger.hpp"
+#include "server/store/audit.hpp"
 #include "server/users.hpp"
 #include "store_contract.hpp"
 
@@ -273,6 +274,50 @@ TEST_P(StoreRecordsContract, UsersKeepTheirRoleAndGroups) {
   EXPECT_FALSE(store_->unlock_user("carl", 600).ok());
   ASSERT_TRUE(store_->unlock_user("bo", 600).ok());
   EXPECT_EQ(store_->user("bo").value()->unlocked_at, 600);
+  // A new role and groups replace the old ones; the password stays.
+  ASSERT_TRUE(store_->update_user_access("bo", Role::admin, {"Hald", "*"}).ok());
+  const auto bo = store_->user("bo").value();
+  EXPECT_EQ(bo->role, Role::admin);
+  EXPECT_EQ(bo->groups, (std::vector<std::string>{"Hald", "*"}));
+  EXPECT_EQ(bo->password_hash, person("bo", Role::viewer).password_hash);
+  ASSERT_TRUE(store_->update_user_access("bo", Role::viewer, {}).ok());
+  EXPECT_TRUE(store_->user("bo").value()->groups.empty());
+  EXPECT_FALSE(store_->update_user_access("carl", Role::viewer, {}).ok());
+}
+
+TEST_P(StoreRecordsContract, TheAdminAuditIsFilteredByScopeActorAndPage) {
+  Meter m = add_test_meter();
+  m.group = "Loppen";
+  ASSERT_TRUE(store_->update_meter(m).ok());
+  const auto entry = [&](std::int64_t t, const char* actor, const char* serial) {
+    ASSERT_TRUE(store_->audit_admin({0, t, actor, "192.0.2.1", "x", serial, ""}).ok());
+  };
+  entry(1, "anna", kSerial);
+  entry(2, "bo", kSerial);
+  entry(3, "anna", "");
+  entry(4, "bo", "");
+  entry(5, "anna", "1111111");  // no meter of Loppen
+  AuditScope all;
+  all.every_group = true;
+  EXPECT_EQ(store_->admin_audit_scoped(all, 100).value().size(), 5u);
+  all.by = "anna";
+  auto annas = store_->admin_audit_scoped(all, 100).value();
+  ASSERT_EQ(annas.size(), 3u);
+  EXPECT_EQ(annas[0].time, 5);  // newest first
+  all.before = annas[0].id;     // the next page
+  auto page = store_->admin_audit_scoped(all, 1).value();
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].time, 3);
+  AuditScope loppen;
+  loppen.groups = {"Loppen"};
+  loppen.actor = "anna";
+  auto mine = store_->admin_audit_scoped(loppen, 100).value();
+  ASSERT_EQ(mine.size(), 3u);  // the meter's two and anna's own login-like entry
+  EXPECT_EQ(mine[0].time, 3);
+  loppen.by = "bo";
+  auto bos = store_->admin_audit_scoped(loppen, 100).value();
+  ASSERT_EQ(bos.size(), 1u);  // bo's entry on the meter, not bo's own entry naming none
+  EXPECT_EQ(bos[0].time, 2);
 }
 
 TEST_P(StoreRecordsContract, ANewPasswordEndsTheUsersSessionsOnly) {

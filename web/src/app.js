@@ -1,8 +1,13 @@
-// MeterLogger dashboard: login, the meter list (#/) and a meter's page (#/meter/SERIAL).
+// MeterLogger dashboard: login, the meter list (#/), a meter's page (#/meter/SERIAL), and the
+// admin pages: add a meter (#/meters/new), users (#/users, admins of every group) and the audit
+// log (#/audit); the header links to those the user may use.
 import * as api from './api.js';
 import { session, setSession } from './session.js';
 import * as list from './list.js';
 import * as meter from './meter.js';
+import * as addMeter from './admin.js';
+import * as users from './users.js';
+import * as audit from './audit.js';
 import { showBanner } from './banner.js';
 
 const $ = (id) => document.getElementById(id);
@@ -16,6 +21,10 @@ function parseHash() {
   const params = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
   const m = /^\/meter\/([^/]+)\/?$/.exec(path);
   if (m) return { view: meter, serial: decodeURIComponent(m[1]), params };
+  const isAdmin = session.role === 'admin';
+  if (path === '/meters/new' && isAdmin) return { view: addMeter, params };
+  if (path === '/users' && isAdmin && session.groups.includes('*')) return { view: users, params };
+  if (path === '/audit' && isAdmin) return { view: audit, params };
   return { view: list, params };
 }
 
@@ -47,6 +56,10 @@ function renderUser() {
   user.append(role);
   const groups = Array.isArray(session.groups) ? session.groups.join(', ') : '';
   user.title = groups ? `groups: ${groups}` : '';
+  const isAdmin = session.role === 'admin';
+  $('nav-add-meter').hidden = !isAdmin;
+  $('nav-audit').hidden = !isAdmin;
+  $('nav-users').hidden = !(isAdmin && session.groups.includes('*'));
 }
 
 function showLogin(message, isError = true) {

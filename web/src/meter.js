@@ -4,6 +4,7 @@
 import * as api from './api.js';
 import { showBanner } from './banner.js';
 import { createCharts } from './charts.js';
+import { changeNote, paymentActions, renderMeterAdmin } from './admin.js';
 import {
   DASH, ago, dateTime, daysLeft, dec, decNode, el, estimateMethod, ledgerUnit, setDec,
   setText, span,
@@ -55,6 +56,7 @@ export function mount({ serial, params }) {
     series: null,
     loaded: null, // the range the charts' data was loaded for
     view: viewFromParams(params),
+    explicitRange: params.has('range') || params.has('from'),
     charts: null,
     timers: [],
     debounce: 0,
@@ -85,6 +87,13 @@ export function unmount() {
 async function start(s) {
   const ok = await loadMeter(s);
   if (!ok || s !== st) return;
+  // A meter that sent nothing lately opens on the week before its newest sample, not on an
+  // empty week (unless the address asks for a range).
+  const newest = s.meter.latest && s.meter.latest.time;
+  if (!s.explicitRange && newest && newest < s.view.from) {
+    s.view = { from: newest - PRESETS[DEFAULT_PRESET] + 3600, to: newest + 3600, preset: null };
+    updateRangeUi();
+  }
   s.charts = createCharts({
     energyEl: $('chart-energy'),
     tempsEl: $('chart-temps'),
@@ -162,6 +171,7 @@ function resetPage(serial) {
   $('valve-slot').replaceChildren();
   $('payment-slot').replaceChildren();
   $('command-slot').replaceChildren();
+  $('meter-admin-slot').replaceChildren();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,6 +246,8 @@ function renderMeter(s) {
   setDec('remaining-paid', m.paid);
   setDec('remaining-setup', m.setup_value);
   setDec('remaining-rate', m.rate_per_hour);
+  // A meter without a valve is not prepaid: no prepaid card.
+  document.querySelector('#meter-page .card.prepaid').hidden = !m.valve_installed;
 
   renderDiagnostics(m.diagnostics);
   renderRejected(m.rejected);
@@ -269,7 +281,8 @@ function renderDiagnostics(diag) {
   entries.sort(([a], [b]) => a.localeCompare(b));
   list.replaceChildren(...entries.map(([name, v]) => el('div', null,
     el('dt', null, name),
-    el('dd', null, v && v.value !== null && v.value !== undefined ? String(v.value) : DASH,
+    el('dd', { title: v && v.text ? String(v.value) : null },
+      v && v.text ? v.text : (v && v.value !== null && v.value !== undefined ? String(v.value) : DASH),
       v && v.time ? el('span', { class: 'muted when' }, ` ${ago(v.time, nowSec())}`) : null))));
   $('diagnostics-box').hidden = entries.length === 0;
 }
@@ -300,6 +313,10 @@ function renderAdmin(s) {
   } else if (!m.can_admin) {
     commandSlot.replaceChildren();
   }
+  renderMeterAdmin($('meter-admin-slot'), m, {
+    onSaved: () => { if (s === st) loadMeter(s); },
+    onRemoved: () => { location.hash = '#/'; },
+  });
   if (m.can_admin) {
     const unit = ledgerUnit(m.kind);
     for (const node of document.querySelectorAll('#payment-form .pay-price-unit')) node.textContent = `kr/${unit}`;
@@ -579,6 +596,11 @@ function renderPayments(s) {
     if (p.replaces) { // null or 0: replaces nothing
       state.append(el('span', { class: 'muted' }, ` (replaces #${p.replaces})`));
     }
+    state.append(changeNote(p) || '');
+    const canAdmin = Boolean(s.meter && s.meter.can_admin);
+    const actions = canAdmin && !voided
+      ? paymentActions(p, { onChanged: () => { if (s === st) { loadPayments(s); loadCommands(s); loadMeter(s); } } })
+      : el('td', { class: 'actions' });
     const kwh = decNode('td', p.kwh, { class: 'num' });
     kwh.append(` ${unit}`);
     return el('tr', { class: `payment${voided ? ' void' : ''}`, dataset: { id: String(p.id) } },
@@ -588,7 +610,8 @@ function renderPayments(s) {
       kwh,
       decNode('td', p.paid_after, { class: 'num' }),
       el('td', { class: 'note' }, p.note || ''),
-      state);
+      state,
+      actions);
   });
   $('payments').tBodies[0].replaceChildren(...rows);
   $('payments-empty').hidden = rows.length > 0;
@@ -820,10 +843,10 @@ async function loadCommands(s) {
     el('td', { class: 'cmd' }, c.command || ''),
     el('td', { class: 'arg' }, c.argument === null || c.argument === undefined ? '' : dec(c.argument)),
     el('td', null, el('span', { class: `state state-${c.state}` }, c.state || '')),
-    el('td', { class: 'num' }, c.sent_count ?? 0),
-    el('td', { class: 'time' }, c.last_sent ? dateTime(c.last_sent) : DASH),
+    el('td', { class: 'num col-sent' }, c.sent_count ?? 0),
+    el('td', { class: 'time col-last-sent' }, c.last_sent ? dateTime(c.last_sent) : DASH),
     el('td', { class: 'reply', title: c.reply_time ? dateTime(c.reply_time, true) : null }, reply || DASH),
-    el('td', { class: 'time' }, c.expires ? dateTime(c.expires) : 'never'));
+    el('td', { class: 'time col-expires' }, c.expires ? dateTime(c.expires) : 'never'));
   });
   $('commands').tBodies[0].replaceChildren(...rows);
   $('commands-empty').hidden = rows.length > 0;
@@ -841,6 +864,13 @@ async function loadEvents(s) {
   $('events').replaceChildren(...events.map((e) => el('li', { class: `event event-${e.kind}` },
     el('time', { datetime: new Date(e.time * 1000).toISOString() }, dateTime(e.time)),
     el('span', { class: 'kind' }, e.kind || ''),
-    el('span', { class: 'detail' }, e.detail === null || e.detail === undefined ? '' : String(e.detail)))));
+    // A reply the server puts in words (reset_reason) shows them, the raw text as a tooltip.
+    e.text
+      ? el('span', { class: 'detail', title: String(e.detail) }, e.text)
+      : el('span', { class: 'detail' }, e.detail === null || e.detail === undefined ? '' : String(e.detail)),
+    // Who or what caused it, as far as the server can tell.
+    e.cause && e.cause.text
+      ? el('span', { class: `cause cause-${e.cause.kind}` }, e.cause.text)
+      : null)));
   $('events-empty').hidden = events.length > 0;
 }

@@ -9,6 +9,7 @@
 
 #include "core/bytes.hpp"
 #include "core/topic/names.hpp"
+#include "core/topic/reset_reason.hpp"
 #include "core/topic/topic.hpp"
 #include "password/password.hpp"
 #include "platform/http/cookie.hpp"
@@ -16,11 +17,13 @@
 #include "server/audit.hpp"
 #include "server/client_address.hpp"
 #include "server/commands.hpp"
+#include "server/event_cause.hpp"
 #include "server/http/views.hpp"
 #include "server/usecases/commands.hpp"
 #include "server/usecases/estimates.hpp"
 #include "server/usecases/meters.hpp"
 #include "server/usecases/payments.hpp"
+#include "server/usecases/users.hpp"
 #include "server/users.hpp"
 
 namespace ml::server::http {
@@ -30,6 +33,7 @@ using json = nlohmann::ordered_json;
 
 constexpr std::size_t kTokenBytes = 32;
 constexpr int kListLimit = 500;
+constexpr int kAuditPage = 100;  // audit entries per page unless `limit` says otherwise
 // Samples per page of a CSV export: a few milliseconds of work and well under a megabyte.
 constexpr std::size_t kCsvPage = 1000;
 
@@ -178,6 +182,25 @@ Response commands_list() {
                     {"secret", c.secret != core::topic::Secret::none}});
   }
   return json_response(200, json{{"commands", std::move(list)}});
+}
+
+// The payment id and reason of a payment.void/payment.correct audit entry's detail
+// ("#12 corrected by #13; open_until 40; reason: typo"); none for another text.
+std::optional<std::pair<std::int64_t, std::string>> parse_payment_change(const std::string& d) {
+  constexpr std::string_view kReason = "; reason: ";
+  if (d.empty() || d[0] != '#') return std::nullopt;
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(d.data() + 1, d.data() + d.size(), id);
+  if (ec != std::errc()) return std::nullopt;
+  const auto at = d.find(kReason);
+  if (at == std::string::npos) return std::nullopt;
+  return std::make_pair(id, d.substr(at + kReason.size()));
+}
+
+// A reset_reason reply in words (core/topic/reset_reason.hpp); null when it does not read.
+json reset_reason_json(const std::string& reply) {
+  const auto r = core::topic::describe_reset_reason(reply);
+  return r.ok ? json(r.text) : json(nullptr);
 }
 
 json session_json(const User& u, const Session& s) {
@@ -367,41 +390,13 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     resp.headers.emplace_back("Set-Cookie", session_cookie("", 0, config_.http.secure_cookies));
     return resp;
   }
-  if (parts.size() == 2 && parts[1] == "audit" && get) {
-    if (c.user.role != Role::admin) return error(403, "the audit log is for admins");
-    AuditScope scope;
-    if (auto it = r.query.find("serial"); it != r.query.end())
-      scope.serial = core::topic::canonical_serial(it->second);
-    scope.every_group = is_global_admin(c.user);
-    scope.groups = c.user.groups;
-    scope.actor = c.user.name;
-    if (!scope.serial.empty() && !scope.every_group) {
-      auto m = store().meter(scope.serial);
-      if (!m) return store_error(m.error());
-      if (*m && !can_admin(c.user, (*m)->group)) {
-        return error(403, "meter " + scope.serial + " is not in your groups");
-      }
-    }
-    auto entries = store().admin_audit_scoped(scope, kListLimit);
-    if (!entries) return store_error(entries.error());
-    auto users = store().users();
-    if (!users) return store_error(users.error());
-    std::set<std::string> names;
-    for (const auto& u : *users)
-      names.insert(u.name);
-    json list = json::array();
-    for (const auto& entry : *entries) {
-      const AdminAuditEntry e = shown(entry, names);
-      list.push_back({{"id", e.id},
-                      {"time", e.time},
-                      {"actor", e.actor},
-                      {"remote", e.remote},
-                      {"action", e.action},
-                      {"serial", e.serial},
-                      {"detail", e.detail}});
-    }
-    return json_response(200, json{{"entries", std::move(list)}});
+  if (parts.size() == 2 && parts[1] == "audit" && get) return audit_get(r, c);
+  if (parts.size() == 4 && parts[1] == "payments") {
+    if (!post) return error(405, "POST");
+    return payment_post(r, c, parts[2], parts[3]);
   }
+  if (parts.size() >= 2 && parts.size() <= 4 && parts[1] == "users")
+    return users_route(r, c, parts);
   if (parts.size() == 2 && parts[1] == "commands" && get) return commands_list();
   if (parts.size() == 2 && parts[1] == "unknown-serials" && get) {
     // Serials whose messages were rejected as unknown: devices to adopt with `meters add`.
@@ -460,8 +455,10 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
     auto report = usecase::show_meter(store(), m.serial);
     if (!report) return store_error(report.error());
     json d = json::object();
-    for (const auto& [fn, value] : report->diagnostics)
+    for (const auto& [fn, value] : report->diagnostics) {
       d[fn] = {{"value", value.text}, {"time", value.time}};
+      if (fn == "reset_reason") d[fn]["text"] = reset_reason_json(value.text);
+    }
     (*v)["diagnostics"] = std::move(d);
     // Messages naming this meter that were rejected (a wrong key shows here as bad_mac).
     json rj = json::object();
@@ -491,6 +488,24 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
   if (what == "payments") {
     auto v = payments_view(store(), m);
     if (!v) return store_error(v.error());
+    // Who voided or corrected an entry, when and why: the admin audit log has it (among the
+    // meter's newest entries).
+    auto log = store().admin_audit(m.serial, 10 * kListLimit);
+    if (!log) return store_error(log.error());
+    std::map<std::int64_t, json> changes;
+    for (const auto& e : *log) {
+      if (e.action != "payment.void" && e.action != "payment.correct") continue;
+      const auto change = parse_payment_change(e.detail);
+      if (!change || changes.count(change->first) != 0) continue;
+      changes[change->first] = {{"action", e.action.substr(e.action.find('.') + 1)},
+                                {"actor", e.actor},
+                                {"time", e.time},
+                                {"reason", change->second}};
+    }
+    for (auto& p : (*v)["payments"]) {
+      auto it = changes.find(p["id"].get<std::int64_t>());
+      p["change"] = it == changes.end() ? json(nullptr) : it->second;
+    }
     return json_response(200, *v);
   }
   if (what == "commands") {
@@ -505,9 +520,27 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
   if (what == "events") {
     auto all = store().events(m.serial);
     if (!all) return store_error(all.error());
+    // What explains the events: the meter's commands, its audit entries, its payments.
+    CauseSources sources;
+    auto commands = store().commands(m.serial);
+    if (!commands) return store_error(commands.error());
+    sources.commands = std::move(commands).value();
+    auto log = store().admin_audit(m.serial, 10 * kListLimit);
+    if (!log) return store_error(log.error());
+    sources.audit = std::move(log).value();
+    auto payments = store().payments(m.serial);
+    if (!payments) return store_error(payments.error());
+    sources.payments = std::move(payments).value();
     json list = json::array();
     for (auto it = all->rbegin(); it != all->rend() && list.size() < kListLimit; ++it) {
-      list.push_back({{"time", it->time}, {"kind", it->kind}, {"detail", it->detail}});
+      json e = {{"time", it->time}, {"kind", it->kind}, {"detail", it->detail}};
+      if (it->kind == "reset_reason") e["text"] = reset_reason_json(it->detail);
+      const EventCause cause = cause_of(*it, sources);
+      e["cause"] = {{"kind", std::string(cause_kind_name(cause.kind))},
+                    {"actor", cause.actor.empty() ? json(nullptr) : json(cause.actor)},
+                    {"id", cause.id == 0 ? json(nullptr) : json(cause.id)},
+                    {"text", cause.text}};
+      list.push_back(std::move(e));
     }
     return json_response(200, json{{"events", std::move(list)}});
   }
@@ -559,12 +592,15 @@ Response Api::csv_export(const Meter& m, const std::string& what, std::int64_t f
 
 Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
                          const std::string& what) {
-  if (what != "payments" && what != "payments/preview" && what != "commands") {
+  if (what != "payments" && what != "payments/preview" && what != "commands" &&
+      what != "settings" && what != "remove") {
     return error(404, "no such API: POST " + r.path);
   }
   if (!can_admin(c.user, m.group)) {
     return error(403, "only an admin of group \"" + m.group + "\" may change meter " + m.serial);
   }
+  if (what == "settings") return meter_settings(r, c, m);
+  if (what == "remove") return meter_remove(r, c, m);
   auto body_r = body_object(r);
   if (!body_r) return error(400, body_r.error().detail);
   const json& body = *body_r;
@@ -669,6 +705,297 @@ Response Api::add_meter(const Request& r, const Caller& c) {
   json j = {{"serial", m.serial}};
   if (!generated.empty()) j["key"] = generated;
   return json_response(201, j);
+}
+
+Response Api::audit_get(const Request& r, const Caller& c) {
+  if (c.user.role != Role::admin) return error(403, "the audit log is for admins");
+  AuditScope scope;
+  if (auto it = r.query.find("serial"); it != r.query.end())
+    scope.serial = core::topic::canonical_serial(it->second);
+  if (auto it = r.query.find("actor"); it != r.query.end()) {
+    if (it->second.size() > 64) return error(400, "actor is longer than 64 characters");
+    scope.by = it->second;
+  }
+  ML_FIELD(before, time_param(r, "before", 0));
+  ML_FIELD(limit, time_param(r, "limit", kAuditPage));
+  if (limit < 1 || limit > kListLimit) {
+    return error(400, "limit must be 1 to " + std::to_string(kListLimit));
+  }
+  scope.before = before;
+  scope.every_group = is_global_admin(c.user);
+  scope.groups = c.user.groups;
+  scope.actor = c.user.name;
+  if (!scope.serial.empty() && !scope.every_group) {
+    auto m = store().meter(scope.serial);
+    if (!m) return store_error(m.error());
+    if (*m && !can_admin(c.user, (*m)->group)) {
+      return error(403, "meter " + scope.serial + " is not in your groups");
+    }
+  }
+  // One more than asked: whether there is a next page.
+  auto entries = store().admin_audit_scoped(scope, static_cast<int>(limit) + 1);
+  if (!entries) return store_error(entries.error());
+  const bool more = entries->size() > static_cast<std::size_t>(limit);
+  if (more) entries->pop_back();
+  auto users = store().users();
+  if (!users) return store_error(users.error());
+  std::set<std::string> names;
+  for (const auto& u : *users)
+    names.insert(u.name);
+  json list = json::array();
+  for (const auto& entry : *entries) {
+    const AdminAuditEntry e = shown(entry, names);
+    list.push_back({{"id", e.id},
+                    {"time", e.time},
+                    {"actor", e.actor},
+                    {"remote", e.remote},
+                    {"action", e.action},
+                    {"serial", e.serial},
+                    {"detail", e.detail}});
+  }
+  const json next = more ? json(entries->back().id) : json(nullptr);
+  return json_response(200, json{{"entries", std::move(list)}, {"next_before", next}});
+}
+
+// Settings of a meter: the caller is an admin of its group (meter_post checked), and of the new
+// group when it moves. A key made here is answered once and never again (docs/api.md).
+Response Api::meter_settings(const Request& r, const Caller& c, const Meter& m) {
+  auto body_r = body_object(r);
+  if (!body_r) return error(400, body_r.error().detail);
+  const json& body = *body_r;
+  ML_FIELD(kind, string_field(body, "kind", 16));
+  ML_FIELD(name, string_field(body, "name", 200));
+  ML_FIELD(group, string_field(body, "group", 100));
+  ML_FIELD(setup_value, string_field(body, "setup_value", 40));
+  ML_FIELD(generate, bool_field(body, "generate_key"));
+  if (body.contains("key")) {
+    return error(
+        400, "key cannot be set here: ask generate_key for a new one (or use `meters set --key`)");
+  }
+  std::optional<bool> valve;
+  if (auto v = body.find("valve_installed"); v != body.end() && !v->is_null()) {
+    if (!v->is_boolean()) return error(400, "valve_installed must be true or false");
+    valve = v->get<bool>();
+  }
+  if (!group.empty() && group != m.group && !can_admin(c.user, group)) {
+    return error(403, "only an admin of group \"" + group + "\" may move meters into it");
+  }
+  auto updated = usecase::update_meter(
+      store(),
+      {m.serial, {"", generate, kind, name, group, setup_value, valve}, usecase::Spelling::json});
+  if (!updated) {
+    if (updated.error().code == core::Errc::invalid_argument) {
+      return error(400, updated.error().detail);
+    }
+    return store_error(updated.error());
+  }
+  const Meter& n = updated->meter;
+  std::string changes;
+  const auto note = [&](const std::string& what, const std::string& before,
+                        const std::string& after) {
+    if (before != after)
+      changes += (changes.empty() ? "" : "; ") + what + " \"" + before + "\" -> \"" + after + "\"";
+  };
+  note("name", m.name, n.name);
+  note("group", m.group, n.group);
+  note("kind", std::string(core::meter::info(m.kind).name),
+       std::string(core::meter::info(n.kind).name));
+  note("setup_value", m.setup_value.to_string(), n.setup_value.to_string());
+  note("valve_installed", m.valve_installed ? "yes" : "no", n.valve_installed ? "yes" : "no");
+  if (!updated->generated_key.empty())
+    changes += (changes.empty() ? "" : "; ") + std::string("new key");
+  audit(c.user.name, r, "meter.edit", m.serial, changes.empty() ? "no change" : changes);
+  json j = {{"serial", n.serial}};
+  if (!updated->generated_key.empty()) j["key"] = updated->generated_key;
+  return json_response(200, j);
+}
+
+// Removing a meter: the body repeats its serial ("confirm"), so a stray click removes nothing.
+// The meter leaves the registry (its messages are rejected as unknown from then on); its
+// samples, events, payments and audit entries stay in the database (docs/api.md).
+Response Api::meter_remove(const Request& r, const Caller& c, const Meter& m) {
+  auto body_r = body_object(r);
+  if (!body_r) return error(400, body_r.error().detail);
+  ML_FIELD(confirm, string_field(*body_r, "confirm", 32));
+  if (core::topic::canonical_serial(confirm) != m.serial) {
+    return error(400, "confirm must repeat the serial " + m.serial);
+  }
+  auto removed = usecase::remove_meter(store(), m.serial);
+  if (!removed) return store_error(removed.error());
+  audit(c.user.name, r, "meter.remove", m.serial,
+        std::string(core::meter::info(m.kind).name) + " \"" + m.name + "\" group \"" + m.group +
+            "\"; samples and payments kept; " + std::to_string(*removed) +
+            " pending commands given up");
+  Response resp;
+  resp.status = 204;
+  return resp;
+}
+
+// Voiding or correcting a ledger entry (POST /api/payments/{id}/void|correct): an admin of the
+// meter's group, with a reason that goes to the admin audit log.
+Response Api::payment_post(const Request& r, const Caller& c, const std::string& id_text,
+                           const std::string& what) {
+  if (what != "void" && what != "correct") return error(404, "no such API: POST " + r.path);
+  std::int64_t id = 0;
+  const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+  if (ec != std::errc() || end != id_text.data() + id_text.size() || id <= 0) {
+    return error(404, "no payment " + id_text);
+  }
+  auto old = store().payment(id);
+  if (!old) return store_error(old.error());
+  if (!*old) return error(404, "no payment #" + id_text);
+  auto m = store().meter((*old)->serial);
+  if (!m) return store_error(m.error());
+  const std::string group = *m ? (*m)->group : "";
+  if (!*m || !can_admin(c.user, group)) {
+    return error(403, "only an admin of group \"" + group + "\" may change the payments of meter " +
+                          (*old)->serial);
+  }
+  if ((*old)->state != PaymentState::active) {
+    return error(409, "payment #" + id_text + " is void already");
+  }
+  auto body_r = body_object(r);
+  if (!body_r) return error(400, body_r.error().detail);
+  const json& body = *body_r;
+  ML_FIELD(reason, string_field(body, "reason", 500));
+  if (reason.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return error(400, "reason is required: say why the payment is changed");
+  }
+  ML_FIELD(amount, string_field(body, "amount", 40));
+  ML_FIELD(price, string_field(body, "price", 40));
+  ML_FIELD(note, string_field(body, "note", 500));
+  const auto now = now_();
+  auto changed = what == "void" ? usecase::withdraw_payment(store(), id, c.user.name, now)
+                                : usecase::correct_payment(
+                                      store(), {id, amount, price, note, usecase::Spelling::json},
+                                      c.user.name, now);
+  if (!changed) {
+    if (changed.error().code != core::Errc::invalid_argument) return store_error(changed.error());
+    return error(400, changed.error().detail);
+  }
+  const auto& change = changed->change;
+  std::string detail = "#" + id_text;
+  if (what == "correct") detail += " corrected by #" + std::to_string(change.id);
+  detail += "; open_until " + change.open_until + "; reason: " + reason;
+  audit(c.user.name, r, "payment." + what, changed->serial, detail);
+  json j = {{"open_until", change.open_until}};
+  if (what == "correct") j["id"] = change.id;
+  return json_response(200, j);
+}
+
+// Users (GET/POST /api/users...): only a global admin (groups "*") manages them, since a user's
+// groups decide which meters it may change. Nobody removes or demotes their own account.
+Response Api::users_route(const Request& r, const Caller& c,
+                          const std::vector<std::string>& parts) {
+  if (!is_global_admin(c.user))
+    return error(403, "only an admin of every group (\"*\") manages users");
+  const bool get = r.method == "GET";
+  const usecase::Actor actor{c.user.name, r.remote};
+  const auto now = now_();
+  const auto fail = [](const core::Error& e) {
+    if (e.code == core::Errc::invalid_argument) {
+      return error(e.detail.rfind("no user ", 0) == 0 ? 404 : 400, e.detail);
+    }
+    return store_error(e);
+  };
+  if (parts.size() == 2 && get) {
+    auto all = store().users();
+    if (!all) return store_error(all.error());
+    json list = json::array();
+    for (const auto& u : *all) {
+      list.push_back({{"name", u.name},
+                      {"role", std::string(role_name(u.role))},
+                      {"groups", u.groups},
+                      {"created", u.created},
+                      {"unlocked_at", u.unlocked_at}});
+    }
+    return json_response(200, json{{"users", std::move(list)}});
+  }
+  if (get) return error(405, "POST");
+  auto body_r = body_object(r);
+  if (!body_r) return error(400, body_r.error().detail);
+  const json& body = *body_r;
+  // groups: a list of names or one comma-separated text.
+  const auto groups_of = [&](std::string& out) -> std::optional<Response> {
+    auto g = body.find("groups");
+    if (g == body.end() || g->is_null()) return std::nullopt;
+    if (g->is_string()) {
+      out = g->get<std::string>();
+    } else if (g->is_array() && g->size() <= 100) {
+      for (const auto& x : *g) {
+        if (!x.is_string()) return error(400, "groups must be a list of names");
+        out += (out.empty() ? "" : ",") + x.get<std::string>();
+      }
+    } else {
+      return error(400, "groups must be a list of names");
+    }
+    if (out.size() > 4096) return error(400, "groups is too long");
+    return std::nullopt;
+  };
+  // The new password: the one given, or one made here and answered once.
+  std::string made;
+  const auto password_of = [&](const std::string& given) -> usecase::PasswordSource {
+    return [&made, given]() -> core::Result<std::string> {
+      if (!given.empty()) return given;
+      auto p = usecase::generate_password();
+      if (!p) return p.error();
+      made = *p;
+      return made;
+    };
+  };
+  if (parts.size() == 2) {
+    ML_FIELD(name, string_field(body, "name", 64));
+    ML_FIELD(role, string_field(body, "role", 16));
+    ML_FIELD(password, string_field(body, "password", 1024));
+    std::string groups;
+    if (auto bad = groups_of(groups)) return *bad;
+    if (auto st = usecase::add_user(store(), {name, role.empty() ? "viewer" : role, groups},
+                                    password_of(password), actor, now);
+        !st) {
+      if (st.error().detail.find("exists already") != std::string::npos) {
+        return error(409, st.error().detail);
+      }
+      return fail(st.error());
+    }
+    json j = {{"name", name}};
+    if (!made.empty()) j["password"] = made;
+    return json_response(201, j);
+  }
+  const std::string& name = parts[2];
+  const std::string what = parts.size() == 4 ? parts[3] : "";
+  const bool self = name == c.user.name;
+  if (what.empty()) {
+    ML_FIELD(role, string_field(body, "role", 16));
+    std::string groups;
+    if (auto bad = groups_of(groups)) return *bad;
+    if (self) return error(409, "you cannot change your own role or groups");
+    if (auto st = usecase::change_access(store(), {name, role, groups}, actor, now); !st) {
+      return fail(st.error());
+    }
+    return json_response(200, json{{"name", name}});
+  }
+  if (what == "password") {
+    ML_FIELD(password, string_field(body, "password", 1024));
+    if (auto st = usecase::set_password(store(), name, password_of(password), actor, now); !st) {
+      return fail(st.error());
+    }
+    json j = {{"name", name}};
+    if (!made.empty()) j["password"] = made;
+    return json_response(200, j);
+  }
+  if (what == "remove") {
+    if (self) return error(409, "you cannot remove your own account");
+    if (auto st = usecase::remove_user(store(), name, actor, now); !st) return fail(st.error());
+    Response resp;
+    resp.status = 204;
+    return resp;
+  }
+  if (what == "unlock") {
+    if (auto st = usecase::unlock_user(store(), name, actor, now); !st) return fail(st.error());
+    limiter_.unlock(name);
+    return json_response(200, json{{"name", name}});
+  }
+  return error(404, "no such API: POST " + r.path);
 }
 
 }  // namespace ml::server::http

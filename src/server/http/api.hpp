@@ -70,6 +70,13 @@ class Api {
   Response meter_post(const Request& r, const Caller& caller, const Meter& m,
                       const std::string& what);
   Response add_meter(const Request& r, const Caller& caller);
+  Response meter_settings(const Request& r, const Caller& caller, const Meter& m);
+  Response meter_remove(const Request& r, const Caller& caller, const Meter& m);
+  Response payment_post(const Request& r, const Caller& caller, const std::string& id,
+                        const std::string& what);
+  Response users_route(const Request& r, const Caller& caller,
+                       const std::vector<std::string>& parts);
+  Response audit_get(const Request& r, const Caller& caller);
   std::optional<Caller> caller_of(const Request& r);
   void audit(const std::string& actor, const Request& r, const std::string& action,
              const std::string& serial, const std::string& detail);

@@ -78,6 +78,8 @@ class SqliteStore final : public ServerStore {
   core::Status add_user(const User& user) override;
   core::Status update_password_hash(const std::string& name, const std::string& hash) override;
   core::Status delete_user(const std::string& name) override;
+  core::Status update_user_access(const std::string& name, Role role,
+                                  const std::vector<std::string>& groups) override;
   core::Status unlock_user(const std::string& name, std::int64_t now) override;
   core::Result<std::optional<User>> user(const std::string& name) override;
   core::Result<std::vector<User>> users() override;

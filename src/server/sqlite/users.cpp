@@ -77,6 +77,15 @@ core::Status SqliteStore::delete_user(const std::string& name) {
   return core::Ok{};
 }
 
+core::Status SqliteStore::update_user_access(const std::string& name, Role role,
+                                             const std::vector<std::string>& groups) {
+  auto q = db_.prepare("UPDATE users SET role=?, groups=? WHERE name=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, role_name(role)).bind(2, join_groups(groups)).bind(3, name).run());
+  if (db_.changes() == 0) return core::make_error(core::Errc::invalid_argument, "no user " + name);
+  return core::Ok{};
+}
+
 core::Result<std::vector<User>> SqliteStore::users() {
   auto q = db_.prepare(
       "SELECT name, password_hash, role, groups, created, unlocked_at FROM users "
@@ -192,10 +201,9 @@ core::Result<std::vector<AdminAuditEntry>> SqliteStore::admin_audit(const std::s
 
 core::Result<std::vector<AdminAuditEntry>> SqliteStore::admin_audit_scoped(const AuditScope& scope,
                                                                            int limit) {
-  if (scope.every_group) return admin_audit(scope.serial, limit);
   auto q = db_.prepare(
       "SELECT id, time, actor, remote, action, serial, detail FROM admin_audit "
-      "WHERE (?='' OR serial=?) AND ("
+      "WHERE (?='' OR serial=?) AND (?='' OR actor=?) AND (?=0 OR id<?) AND (?=1 OR "
       "  (serial<>'' AND serial IN (SELECT serial FROM meters "
       "                             WHERE grp IN (SELECT value FROM json_each(?)))) "
       "  OR (serial='' AND actor=?)) "
@@ -203,9 +211,14 @@ core::Result<std::vector<AdminAuditEntry>> SqliteStore::admin_audit_scoped(const
   if (!q) return q.error();
   q->bind(1, scope.serial)
       .bind(2, scope.serial)
-      .bind(3, nlohmann::json(scope.groups).dump())
-      .bind(4, scope.actor)
-      .bind(5, std::int64_t{limit});
+      .bind(3, scope.by)
+      .bind(4, scope.by)
+      .bind(5, scope.before)
+      .bind(6, scope.before)
+      .bind(7, std::int64_t{scope.every_group ? 1 : 0})
+      .bind(8, nlohmann::json(scope.groups).dump())
+      .bind(9, scope.actor)
+      .bind(10, std::int64_t{limit});
   std::vector<AdminAuditEntry> out;
   ML_TRY(each_row(*q, [&] {
     out.push_back(

@@ -28,6 +28,8 @@ struct AuditScope {
   bool every_group = false;
   std::vector<std::string> groups;
   std::string actor;
+  std::string by;           // only the entries of this actor; "" for every actor
+  std::int64_t before = 0;  // only the entries with an id below this (paging); 0 for all
 };
 
 class AuditStore {

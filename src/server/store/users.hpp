@@ -65,6 +65,9 @@ class UserStore {
   // Errc::invalid_argument when there is no such user (for these three).
   virtual core::Status update_password_hash(const std::string& name, const std::string& hash) = 0;
   virtual core::Status delete_user(const std::string& name) = 0;
+  // Sets the user's role and groups (the dashboard's "change role"; docs/api.md).
+  virtual core::Status update_user_access(const std::string& name, Role role,
+                                          const std::vector<std::string>& groups) = 0;
   // Sets the user's unlocked_at.
   virtual core::Status unlock_user(const std::string& name, std::int64_t now) = 0;
   virtual core::Result<std::optional<User>> user(const std::string& name) = 0;

@@ -8,6 +8,7 @@
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "platform/crypto/random.hpp"
+#include "server/command_queue.hpp"
 
 namespace ml::server::usecase {
 namespace {
@@ -94,8 +95,17 @@ core::Result<NewMeter> update_meter(ServerStore& store, const UpdateMeter& reque
   return out;
 }
 
-core::Status remove_meter(ServerStore& store, const std::string& serial) {
-  return store.remove_meter(serial);
+core::Result<int> remove_meter(ServerStore& store, const std::string& serial) {
+  int given_up = 0;
+  auto done = store.write_transaction([&]() -> core::Status {
+    ML_TRY(store.remove_meter(serial));
+    auto n = give_up_commands(store, serial);
+    if (!n) return n.error();
+    given_up = *n;
+    return core::Ok{};
+  });
+  if (!done) return done.error();
+  return given_up;
 }
 
 core::Result<std::vector<StoredSample>> rate_window(ServerStore& store, const std::string& serial) {

@@ -59,8 +59,10 @@ struct UpdateMeter {
 // holds the key made when generate_key was asked for.
 core::Result<NewMeter> update_meter(ServerStore& store, const UpdateMeter& request);
 
-// Removes a meter; its samples stay.
-core::Status remove_meter(ServerStore& store, const std::string& serial);
+// Removes a meter; its samples, events, payments and audit entries stay. Its pending commands
+// (queued or sent) are given up (expired) in the same transaction: without the meter's key they
+// can never be sent. Returns how many were given up.
+core::Result<int> remove_meter(ServerStore& store, const std::string& serial);
 
 // The samples the time left is estimated from: the first of the 24 hours before the newest
 // sample, and the newest (none before the first sample).

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "password/password.hpp"
+#include "platform/crypto/random.hpp"
 #include "server/users.hpp"
 
 namespace ml::server::usecase {
@@ -24,7 +25,66 @@ core::Result<std::string> new_hash(const PasswordSource& password) {
   return hash_new_password(*clear);
 }
 
+// The role and groups of a request, checked: an admin needs groups, a viewer has none.
+core::Status parse_access(const std::string& role_text, const std::string& groups, Spelling s,
+                          User& u) {
+  const auto role = role_from_name(role_text);
+  if (!role) return invalid(field("role", s) + " must be admin or viewer");
+  u.role = *role;
+  u.groups.clear();
+  std::stringstream list(groups);
+  for (std::string g; std::getline(list, g, ',');) {
+    while (!g.empty() && g.front() == ' ')
+      g.erase(g.begin());
+    while (!g.empty() && g.back() == ' ')
+      g.pop_back();
+    if (g.size() > 100) return invalid("a group name has at most 100 characters");
+    if (!g.empty()) u.groups.push_back(g);
+  }
+  if (u.role == Role::admin && u.groups.empty()) {
+    return invalid("an admin needs " + field("groups", s) +
+                   ": the meter groups it may change (\"*\" for every group)");
+  }
+  if (u.role == Role::viewer && !u.groups.empty()) {
+    return invalid(field("groups", s) + " is for admins only");
+  }
+  return core::Ok{};
+}
+
 }  // namespace
+
+core::Result<std::string> generate_password() {
+  static constexpr std::string_view kAlphabet =
+      "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  // Bytes at or above the last whole multiple of the alphabet's size are skipped: no letter is
+  // likelier than another.
+  const std::size_t limit = 256 - 256 % kAlphabet.size();
+  std::string out;
+  while (out.size() < 20) {
+    auto bytes = platform::random_bytes(32);
+    if (!bytes) return bytes.error();
+    for (auto b : *bytes) {
+      if (static_cast<std::size_t>(b) < limit && out.size() < 20)
+        out += kAlphabet[static_cast<std::size_t>(b) % kAlphabet.size()];
+    }
+  }
+  return out;
+}
+
+core::Status change_access(ServerStore& store, const ChangeAccess& request, const Actor& actor,
+                           std::int64_t now) {
+  User u;
+  ML_TRY(parse_access(request.role, request.groups, request.spelling, u));
+  auto existing = store.user(request.name);
+  if (!existing) return existing.error();
+  if (!*existing) return invalid("no user " + request.name);
+  ML_TRY(store.update_user_access(request.name, u.role, u.groups));
+  std::string groups;
+  for (const auto& g : u.groups)
+    groups += (groups.empty() ? "" : ",") + g;
+  return audit(store, actor, now, "user.access",
+               request.name + " " + std::string(role_name(u.role)) + " " + groups);
+}
 
 core::Result<std::string> hash_new_password(const std::string& password) {
   if (password.size() < 8) return invalid("the password must have at least 8 characters");
@@ -43,22 +103,9 @@ core::Status add_user(ServerStore& store, const AddUser& request, const Password
   }
   // "(unknown)" in the audit log is a failed login with a name that is no user.
   if (request.name.front() == '(') return invalid("a user name must not begin with \"(\"");
-  const auto role = role_from_name(request.role);
-  if (!role) return invalid(field("role", s) + " must be admin or viewer");
   User u;
   u.name = request.name;
-  u.role = *role;
-  std::stringstream list(request.groups);
-  for (std::string g; std::getline(list, g, ',');) {
-    if (!g.empty()) u.groups.push_back(g);
-  }
-  if (u.role == Role::admin && u.groups.empty()) {
-    return invalid("an admin needs " + field("groups", s) +
-                   ": the meter groups it may change (\"*\" for every group)");
-  }
-  if (u.role == Role::viewer && !u.groups.empty()) {
-    return invalid(field("groups", s) + " is for admins only");
-  }
+  ML_TRY(parse_access(request.role, request.groups, s, u));
   auto existing = store.user(u.name);
   if (!existing) return existing.error();
   if (*existing) return invalid("user " + u.name + " exists already");

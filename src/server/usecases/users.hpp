@@ -39,6 +39,19 @@ core::Status add_user(ServerStore& store, const AddUser& request, const Password
 // A new password ends the user's sessions; "no user <name>" when there is none.
 core::Status set_password(ServerStore& store, const std::string& name,
                           const PasswordSource& password, const Actor& actor, std::int64_t now);
+// A new role and groups for a user (checked as add_user checks them); the password and the
+// sessions stay: the next request is answered with the new role.
+struct ChangeAccess {
+  std::string name;
+  std::string role;
+  std::string groups;  // comma-separated
+  Spelling spelling = Spelling::json;
+};
+core::Status change_access(ServerStore& store, const ChangeAccess& request, const Actor& actor,
+                           std::int64_t now);
+// A password made for a user by the dashboard (shown once to the admin who asked): 20 letters
+// and digits from the operating system's randomness, without look-alikes (0/O, 1/l/I).
+core::Result<std::string> generate_password();
 // Removes the user and its sessions.
 core::Status remove_user(ServerStore& store, const std::string& name, const Actor& actor,
                          std::int64_t now);

@@ -1,0 +1,442 @@
+// The dashboard's admin routes (docs/api.md): meter settings and removal, voiding and correcting
+// payments, users, and the audit log's filters and pages, each asked by every kind of caller (an
+// admin of every group, an admin of another group, an admin of the meter's group, a viewer, no
+// session, a POST without its CSRF header) on a fresh SQLite store, straight into Api::handle.
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <array>
+#include <nlohmann/json.hpp>
+
+#include "core/bytes.hpp"
+#include "password/password.hpp"
+#include "server/config.hpp"
+#include "server/http/api.hpp"
+#include "server/ledger.hpp"
+#include "server/sender.hpp"
+#include "server/sqlite/store.hpp"
+#include "server/users.hpp"
+#include "sim_support.hpp"
+
+namespace ml::server::http::admin_api_unit {
+
+using json = nlohmann::json;
+
+constexpr const char* kSerial = "6892850";
+
+// Who asks. The session's token is the user's name padded to 64 hex digits.
+enum class Who : std::uint8_t { global, other_group, meter_group, viewer, nobody, no_csrf };
+struct Caller {
+  Who who;
+  const char* user;
+  const char* label;
+};
+inline constexpr std::array<Caller, 6> kCallers{{
+    {Who::global, "root", "admin of every group"},
+    {Who::other_group, "hald", "admin of another group"},
+    {Who::meter_group, "anna", "admin of the meter's group"},
+    {Who::viewer, "bo", "viewer"},
+    {Who::nobody, "", "no session"},
+    {Who::no_csrf, "anna", "no CSRF header"},
+}};
+
+std::string token_of(const std::string& user) {
+  std::string hex = core::to_hex(
+      core::ByteView(reinterpret_cast<const unsigned char*>(user.data()), user.size()));
+  hex.resize(64, '0');
+  return hex;
+}
+
+std::string sha256_hex(const std::string& text) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  return core::to_hex(core::ByteView(digest, sizeof digest));
+}
+
+// One Argon2id hash for every user: hashing is slow on purpose.
+const std::string& shared_hash() {
+  static const std::string hash = [] {
+    std::string h;
+    EXPECT_TRUE(password::hash_password("pass-word-1", &h));
+    return h;
+  }();
+  return hash;
+}
+
+// A store with meter 6892850 (group Loppen, with a valve and a payment), and the four users
+// with a session each.
+class AdminApi {
+ public:
+  AdminApi() {
+    store_ = SqliteStore::open(dir_.file("server.db")).value();
+    Meter m;
+    m.serial = kSerial;
+    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+    m.group = "Loppen";
+    m.name = "Loppen 1";
+    m.valve_installed = true;
+    EXPECT_TRUE(store_->add_meter(m).ok());
+    Payment p;
+    p.serial = kSerial;
+    p.time = now_ - 100;
+    p.amount = core::Decimal::parse("100").value();
+    p.price = core::Decimal::parse("2").value();
+    p.note = "first";
+    payment_ = add_payment(*store_, p, "anna", now_ - 100).value().id;
+    add("root", Role::admin, {"*"});
+    add("hald", Role::admin, {"Hald"});
+    add("anna", Role::admin, {"Loppen"});
+    add("bo", Role::viewer, {});
+    api_ = std::make_unique<Api>(*store_, config_, [this] { return now_; });
+  }
+
+  Response ask(const Caller& c, const std::string& method, const std::string& path,
+               const std::string& body = "{}", std::map<std::string, std::string> query = {}) {
+    Request r;
+    r.method = method;
+    r.path = path;
+    r.query = std::move(query);
+    r.remote = "10.0.0.1";
+    r.content_type = "application/json";
+    r.body = method == "GET" ? "" : body;
+    if (c.who != Who::nobody) r.cookie = std::string(kSessionCookie) + "=" + token_of(c.user);
+    if (c.who != Who::nobody && c.who != Who::no_csrf) r.csrf = std::string("csrf-") + c.user;
+    return api_->handle(r);
+  }
+  Response as(const char* user, const std::string& method, const std::string& path,
+              const std::string& body = "{}", std::map<std::string, std::string> query = {}) {
+    for (const auto& c : kCallers)
+      if (c.who != Who::no_csrf && std::string(c.user) == user)
+        return ask(c, method, path, body, std::move(query));
+    return {};
+  }
+
+  int audit_count(const std::string& action) {
+    int n = 0;
+    for (const auto& e : store_->admin_audit("", 1000).value())
+      n += e.action == action ? 1 : 0;
+    return n;
+  }
+
+  SqliteStore& store() { return *store_; }
+  std::int64_t payment() const { return payment_; }
+  std::int64_t now_ = 1'800'000'000;
+
+ private:
+  void add(const char* name, Role role, std::vector<std::string> groups) {
+    User u{name, shared_hash(), role, std::move(groups), 0};
+    EXPECT_TRUE(store_->add_user(u).ok());
+    Session s{name, std::string("csrf-") + name, now_, now_ + 3600, "10.0.0.1"};
+    EXPECT_TRUE(store_->insert_session(sha256_hex(token_of(name)), s).ok());
+  }
+
+  test::TempDir dir_;
+  ServerConfig config_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Api> api_;
+  std::int64_t payment_ = 0;
+};
+
+// Runs `request` once per caller, each on a fresh store, and expects the statuses in kCallers'
+// order; `changed` tells whether the request did its work (checked on every caller; none for a
+// GET).
+using Check = std::function<bool(AdminApi&)>;
+void expect_statuses(const std::function<Response(AdminApi&, const Caller&)>& request,
+                     const std::array<int, 6>& statuses, const Check& changed) {
+  for (std::size_t i = 0; i < kCallers.size(); ++i) {
+    AdminApi a;
+    const auto r = request(a, kCallers[i]);
+    EXPECT_EQ(r.status, statuses[i]) << kCallers[i].label << ": " << r.body;
+    const bool ok = r.status >= 200 && r.status < 300;
+    if (changed) {
+      EXPECT_EQ(changed(a), ok) << kCallers[i].label;
+    }
+  }
+}
+
+constexpr std::array<int, 6> kMeterAdmins{200, 403, 200, 403, 401, 403};
+constexpr std::array<int, 6> kGlobalOnly{200, 403, 403, 403, 401, 403};
+
+TEST(AdminApiRoles, MeterSettings) {
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/meters/6892850/settings",
+                     R"({"name":"Loppen 2","setup_value":"12.5","valve_installed":false})");
+      },
+      kMeterAdmins,
+      [](AdminApi& a) { return a.store().meter(kSerial).value()->name == "Loppen 2"; });
+}
+
+TEST(AdminApiRoles, MeterRemoval) {
+  auto removed = [](AdminApi& a) { return !a.store().meter(kSerial).value().has_value(); };
+  std::array<int, 6> statuses = kMeterAdmins;
+  statuses[0] = statuses[2] = 204;
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/meters/6892850/remove", R"({"confirm":"6892850"})");
+      },
+      statuses, removed);
+}
+
+TEST(AdminApiRoles, PaymentVoidAndCorrection) {
+  auto voided = [](AdminApi& a) {
+    return a.store().payment(a.payment()).value()->state == PaymentState::voided;
+  };
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/payments/" + std::to_string(a.payment()) + "/void",
+                     R"({"reason":"paid twice"})");
+      },
+      kMeterAdmins, voided);
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/payments/" + std::to_string(a.payment()) + "/correct",
+                     R"({"amount":"80","reason":"typo"})");
+      },
+      kMeterAdmins, voided);
+}
+
+TEST(AdminApiRoles, Users) {
+  expect_statuses([](AdminApi& a, const Caller& c) { return a.ask(c, "GET", "/api/users"); },
+                  {200, 403, 403, 403, 401, 403 /* GET needs no CSRF: anna is refused anyway */},
+                  nullptr);
+  std::array<int, 6> created = kGlobalOnly;
+  created[0] = 201;
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/users", R"({"name":"carl","role":"viewer"})");
+      },
+      created, [](AdminApi& a) { return a.store().user("carl").value().has_value(); });
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/users/bo", R"({"role":"admin","groups":["Loppen"]})");
+      },
+      kGlobalOnly, [](AdminApi& a) { return a.store().user("bo").value()->role == Role::admin; });
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/users/bo/password", R"({"password":"another-pass"})");
+      },
+      kGlobalOnly,
+      [](AdminApi& a) { return a.store().user("bo").value()->password_hash != shared_hash(); });
+  std::array<int, 6> removed = kGlobalOnly;
+  removed[0] = 204;
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) { return a.ask(c, "POST", "/api/users/bo/remove"); },
+      removed, [](AdminApi& a) { return !a.store().user("bo").value().has_value(); });
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) { return a.ask(c, "POST", "/api/users/bo/unlock"); },
+      kGlobalOnly, [](AdminApi& a) { return a.store().user("bo").value()->unlocked_at != 0; });
+}
+
+TEST(AdminApiRoles, AuditLog) {
+  expect_statuses([](AdminApi& a, const Caller& c) { return a.ask(c, "GET", "/api/audit"); },
+                  {200, 200, 200, 403, 401, 200 /* a GET needs no CSRF header */}, nullptr);
+}
+
+// ---- what each route does ----
+
+TEST(AdminApi, SettingsChangeWhatIsGivenAndAKeyIsAnsweredOnce) {
+  AdminApi a;
+  auto r = a.as("anna", "POST", "/api/meters/6892850/settings",
+                R"({"kind":"water","setup_value":"3.250","generate_key":true})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto j = json::parse(r.body);
+  ASSERT_TRUE(j.contains("key"));
+  const std::string key = j["key"];
+  EXPECT_EQ(key.size(), 32u);
+  const auto m = a.store().meter(kSerial).value();
+  EXPECT_EQ(m->key_hex, key);
+  EXPECT_EQ(m->name, "Loppen 1");                  // not given: kept
+  EXPECT_EQ(m->setup_value.to_string(), "3.250");  // the digits as typed
+  EXPECT_TRUE(m->valve_installed);
+  // The key is never answered again, nor written to the audit log.
+  for (const char* path : {"/api/meters/6892850", "/api/meters", "/api/audit"}) {
+    const auto got = a.as("root", "GET", path);
+    ASSERT_EQ(got.status, 200) << path << got.body;
+    EXPECT_EQ(got.body.find(key), std::string::npos) << path;
+  }
+  const auto audit = a.store().admin_audit(kSerial, 10).value();
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit[0].action, "meter.edit");
+  EXPECT_NE(audit[0].detail.find("new key"), std::string::npos) << audit[0].detail;
+  EXPECT_NE(audit[0].detail.find("kind"), std::string::npos) << audit[0].detail;
+  // A key cannot be typed in here; a bad value is named.
+  r = a.as("anna", "POST", "/api/meters/6892850/settings", R"({"key":"00"})");
+  EXPECT_EQ(r.status, 400);
+  r = a.as("anna", "POST", "/api/meters/6892850/settings", R"({"setup_value":"-1"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("setup_value"), std::string::npos) << r.body;
+  // Moving to a group the admin does not hold is refused; the global admin may.
+  r = a.as("anna", "POST", "/api/meters/6892850/settings", R"({"group":"Hald"})");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(a.store().meter(kSerial).value()->group, "Loppen");
+  r = a.as("root", "POST", "/api/meters/6892850/settings", R"({"group":"Hald"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(a.store().meter(kSerial).value()->group, "Hald");
+}
+
+TEST(AdminApi, RemovalNeedsTheSerialAndKeepsTheHistory) {
+  AdminApi a;
+  auto r = a.as("anna", "POST", "/api/meters/6892850/remove", R"({"confirm":"6892851"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(a.store().meter(kSerial).value().has_value());
+  r = a.as("anna", "POST", "/api/meters/6892850/remove", "{}");
+  EXPECT_EQ(r.status, 400);
+  r = a.as("anna", "POST", "/api/meters/6892850/remove", R"({"confirm":"6892850"})");
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_FALSE(a.store().meter(kSerial).value().has_value());
+  EXPECT_EQ(a.as("anna", "GET", "/api/meters/6892850").status, 404);
+  // The ledger stays (and the audit entry names what was removed).
+  EXPECT_EQ(a.store().payments(kSerial).value().size(), 1u);
+  EXPECT_EQ(a.audit_count("meter.remove"), 1);
+}
+
+TEST(AdminApi, AVoidOrCorrectionNeedsAReasonThatIsAudited) {
+  AdminApi a;
+  const std::string path = "/api/payments/" + std::to_string(a.payment());
+  auto r = a.as("anna", "POST", path + "/void", "{}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("reason"), std::string::npos) << r.body;
+  r = a.as("anna", "POST", path + "/void", R"({"reason":"   "})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(a.store().payment(a.payment()).value()->state, PaymentState::active);
+  r = a.as("anna", "POST", path + "/correct", R"({"amount":"80","reason":"typed 100 for 80"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto fresh = json::parse(r.body)["id"].get<std::int64_t>();
+  const auto entry = a.store().payment(fresh).value();
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(entry->amount.to_string(), "80");
+  EXPECT_EQ(entry->price.to_string(), "2");  // kept
+  EXPECT_EQ(entry->replaces, a.payment());
+  EXPECT_EQ(json::parse(r.body)["open_until"], "40");
+  auto audit = a.store().admin_audit(kSerial, 10).value();
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit[0].action, "payment.correct");
+  EXPECT_NE(audit[0].detail.find("reason: typed 100 for 80"), std::string::npos);
+  // The corrected entry is void already: a second change is a conflict.
+  r = a.as("anna", "POST", path + "/void", R"({"reason":"again"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  r = a.as("anna", "POST", "/api/payments/" + std::to_string(fresh) + "/void",
+           R"({"reason":"refunded"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["open_until"], "0");
+  EXPECT_EQ(a.store().admin_audit(kSerial, 10).value()[0].detail.find("#" + std::to_string(fresh)),
+            0u);
+  // The payments list shows each entry's state and the reason it was changed.
+  const auto list = json::parse(a.as("bo", "GET", "/api/meters/6892850/payments").body);
+  ASSERT_EQ(list["payments"].size(), 2u);
+  EXPECT_EQ(list["payments"][0]["state"], "void");
+  EXPECT_EQ(list["payments"][0]["change"]["reason"], "typed 100 for 80");
+  EXPECT_EQ(list["payments"][0]["change"]["action"], "correct");
+  EXPECT_EQ(list["payments"][0]["change"]["actor"], "anna");
+  EXPECT_EQ(list["payments"][1]["change"]["reason"], "refunded");
+  // A bad amount is the client's error, named.
+  r = a.as("anna", "POST", "/api/payments/" + std::to_string(fresh + 1) + "/correct",
+           R"({"amount":"-5","reason":"x"})");
+  EXPECT_EQ(r.status, 404) << r.body;  // no such entry yet
+  ASSERT_EQ(a.as("anna", "POST", "/api/meters/6892850/payments",
+                 R"({"amount":"10","price":"2","note":""})")
+                .status,
+            201);
+  r = a.as("anna", "POST", "/api/payments/" + std::to_string(fresh + 1) + "/correct",
+           R"({"amount":"-5","reason":"x"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("amount"), std::string::npos) << r.body;
+  // No such payment.
+  EXPECT_EQ(a.as("anna", "POST", "/api/payments/999/void", R"({"reason":"x"})").status, 404);
+  EXPECT_EQ(a.as("anna", "POST", "/api/payments/x1/void", R"({"reason":"x"})").status, 404);
+}
+
+TEST(AdminApi, UsersAreAddedChangedAndRemovedByTheGlobalAdmin) {
+  AdminApi a;
+  // A password made by the server is answered once; one given is not echoed.
+  auto r = a.as("root", "POST", "/api/users", R"({"name":"carl","role":"admin","groups":"Hald"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string made = json::parse(r.body)["password"];
+  EXPECT_EQ(made.size(), 20u);
+  EXPECT_TRUE(password::verify_password(a.store().user("carl").value()->password_hash, made));
+  r = a.as("root", "POST", "/api/users", R"({"name":"dora","password":"dora-password"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_FALSE(json::parse(r.body).contains("password"));
+  EXPECT_EQ(a.store().user("dora").value()->role, Role::viewer);
+  // Refusals name what was wrong.
+  r = a.as("root", "POST", "/api/users", R"({"name":"dora","password":"dora-password"})");
+  EXPECT_EQ(r.status, 409);
+  r = a.as("root", "POST", "/api/users", R"({"name":"eve","role":"admin"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("groups"), std::string::npos) << r.body;
+  r = a.as("root", "POST", "/api/users", R"({"name":"eve","password":"short"})");
+  EXPECT_EQ(r.status, 400);
+  r = a.as("root", "POST", "/api/users", R"({"name":"eve","groups":[1]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_FALSE(a.store().user("eve").value().has_value());
+  // The list holds no password hash.
+  r = a.as("root", "GET", "/api/users");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.find("argon2"), std::string::npos);
+  EXPECT_EQ(json::parse(r.body)["users"].size(), 6u);
+  // A new role and groups.
+  r = a.as("root", "POST", "/api/users/dora", R"({"role":"admin","groups":["Loppen","Hald"]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(a.store().user("dora").value()->groups, (std::vector<std::string>{"Loppen", "Hald"}));
+  EXPECT_EQ(a.as("root", "POST", "/api/users/zed", R"({"role":"viewer"})").status, 404);
+  // Nobody removes or demotes themself.
+  EXPECT_EQ(a.as("root", "POST", "/api/users/root", R"({"role":"viewer"})").status, 409);
+  EXPECT_EQ(a.as("root", "POST", "/api/users/root/remove").status, 409);
+  // A reset password: made and answered once; the user's sessions end.
+  r = a.as("root", "POST", "/api/users/anna/password");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["password"].get<std::string>().size(), 20u);
+  EXPECT_EQ(a.as("anna", "GET", "/api/session").status, 401);
+  EXPECT_EQ(a.as("root", "POST", "/api/users/bo/remove").status, 204);
+  EXPECT_EQ(a.as("root", "POST", "/api/users/bo/remove").status, 404);
+  for (const char* action : {"user.add", "user.access", "user.passwd", "user.remove"})
+    EXPECT_GE(a.audit_count(action), 1) << action;
+  // No password in the audit log.
+  for (const auto& e : a.store().admin_audit("", 100).value())
+    EXPECT_EQ(e.detail.find(made), std::string::npos) << e.detail;
+}
+
+TEST(AdminApi, TheAuditLogIsFilteredAndPaged) {
+  AdminApi a;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(a.as("anna", "POST", "/api/meters/6892850/settings",
+                   R"({"name":"n)" + std::to_string(i) + R"("})")
+                  .status,
+              200);
+  }
+  ASSERT_EQ(
+      a.as("root", "POST", "/api/users", R"({"name":"carl","password":"carl-password"})").status,
+      201);
+  // root sees everything; anna the meter's entries, not root's user.add.
+  auto all = json::parse(a.as("root", "GET", "/api/audit").body);
+  EXPECT_EQ(all["entries"].size(), 6u);
+  auto annas = json::parse(a.as("anna", "GET", "/api/audit").body);
+  EXPECT_EQ(annas["entries"].size(), 5u);
+  EXPECT_EQ(json::parse(a.as("hald", "GET", "/api/audit").body)["entries"].size(), 0u);
+  // By actor.
+  auto by = json::parse(a.as("root", "GET", "/api/audit", "", {{"actor", "root"}}).body);
+  ASSERT_EQ(by["entries"].size(), 1u);
+  EXPECT_EQ(by["entries"][0]["action"], "user.add");
+  // Pages of two, newest first, until next_before is null.
+  std::vector<std::int64_t> ids;
+  std::string before;
+  for (int page = 0; page < 10; ++page) {
+    std::map<std::string, std::string> q{{"limit", "2"}, {"serial", kSerial}};
+    if (!before.empty()) q["before"] = before;
+    auto got = a.as("anna", "GET", "/api/audit", "", q);
+    ASSERT_EQ(got.status, 200) << got.body;
+    auto j = json::parse(got.body);
+    for (const auto& e : j["entries"])
+      ids.push_back(e["id"]);
+    if (j["next_before"].is_null()) break;
+    before = std::to_string(j["next_before"].get<std::int64_t>());
+  }
+  ASSERT_EQ(ids.size(), 5u);
+  EXPECT_TRUE(std::is_sorted(ids.rbegin(), ids.rend()));
+  EXPECT_EQ(a.as("anna", "GET", "/api/audit", "", {{"limit", "0"}}).status, 400);
+  EXPECT_EQ(a.as("anna", "GET", "/api/audit", "", {{"before", "x"}}).status, 400);
+  EXPECT_EQ(a.as("hald", "GET", "/api/audit", "", {{"serial", kSerial}}).status, 403);
+}
+
+}  // namespace ml::server::http::admin_api_unit

@@ -1,0 +1,104 @@
+// #/audit : the admin audit log as GET /api/audit answers it (docs/api.md): an admin of every
+// group sees every entry, an admin of some groups the entries of their meters and their own.
+// Filters by serial and actor (kept in the address: #/audit?serial=…&actor=…), newest first, a
+// page of 50 at a time ("Older" follows next_before).
+import * as api from './api.js';
+import { el, dateTime } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+const PAGE = 50;
+
+let mounted = 0;
+
+function section() {
+  let s = $('audit-page');
+  if (s) return s;
+  s = el('section', { id: 'audit-page', class: 'view', hidden: true });
+  $('app').append(s);
+  return s;
+}
+
+export function mount({ params }) {
+  const token = ++mounted;
+  const page = section();
+  page.hidden = false;
+  document.title = 'Audit log · MeterLogger';
+  const serial = el('input', { id: 'audit-serial', type: 'search', value: params.get('serial') || '', placeholder: 'Serial', autocomplete: 'off', inputmode: 'numeric' });
+  const actor = el('input', { id: 'audit-actor', type: 'search', value: params.get('actor') || '', placeholder: 'User', autocomplete: 'off', autocapitalize: 'none' });
+  const tbody = el('tbody');
+  const msg = el('p', { class: 'message', id: 'audit-message' });
+  const older = el('button', { type: 'button', id: 'audit-older', hidden: true }, 'Older');
+  const newest = el('button', { type: 'button', id: 'audit-newest', hidden: true }, 'Newest');
+  const pages = []; // the `before` of each page shown, for "Newest"
+
+  async function load(before) {
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    if (serial.value.trim()) q.set('serial', serial.value.trim());
+    if (actor.value.trim()) q.set('actor', actor.value.trim());
+    if (before) q.set('before', String(before));
+    try {
+      const data = await api.get(`api/audit?${q}`);
+      if (token !== mounted) return;
+      tbody.replaceChildren(...data.entries.map((e) => el('tr', { class: 'audit-entry', dataset: { id: String(e.id), action: e.action } },
+        el('td', { class: 'time' }, dateTime(e.time, true)),
+        el('td', { class: 'actor' }, el('a', { href: `#/audit?actor=${encodeURIComponent(e.actor)}` }, e.actor)),
+        el('td', { class: 'action' }, e.action),
+        el('td', { class: 'serial' }, e.serial ? el('a', { href: `#/meter/${encodeURIComponent(e.serial)}` }, e.serial) : ''),
+        el('td', { class: 'detail' }, e.detail),
+        el('td', { class: 'remote col-remote' }, e.remote))));
+      msg.textContent = data.entries.length ? '' : 'No entries.';
+      msg.classList.remove('error');
+      older.hidden = data.next_before === null || data.next_before === undefined;
+      older.dataset.before = older.hidden ? '' : String(data.next_before);
+      newest.hidden = !before;
+      page.dataset.loaded = 'true';
+    } catch (err) {
+      if (token !== mounted || err.status === 401) return;
+      msg.textContent = err.message;
+      msg.classList.add('error');
+    }
+  }
+
+  const filter = el('form', { id: 'audit-filter', class: 'toolbar', role: 'search' },
+    el('h1', null, 'Audit log'), serial, actor,
+    el('button', { type: 'submit', id: 'audit-apply' }, 'Filter'));
+  filter.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams();
+    if (serial.value.trim()) q.set('serial', serial.value.trim());
+    if (actor.value.trim()) q.set('actor', actor.value.trim());
+    const hash = `#/audit${q.toString() ? `?${q}` : ''}`;
+    if (location.hash === hash) load(0);
+    else location.hash = hash; // remounts with the filter
+  });
+  older.addEventListener('click', () => {
+    pages.push(older.dataset.before);
+    load(Number(older.dataset.before));
+  });
+  newest.addEventListener('click', () => {
+    pages.length = 0;
+    load(0);
+  });
+
+  page.replaceChildren(
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/' }, '← Meters')),
+    filter,
+    el('section', { class: 'card' },
+      el('div', { class: 'table-scroll' },
+        el('table', { id: 'audit', class: 'data' },
+          el('thead', null, el('tr', null, el('th', null, 'Time'), el('th', null, 'User'), el('th', null, 'Action'),
+            el('th', null, 'Meter'), el('th', null, 'Detail'), el('th', { class: 'col-remote' }, 'From'))),
+          tbody)),
+      msg,
+      el('div', { class: 'button-row' }, newest, older)));
+  load(0);
+}
+
+export function unmount() {
+  mounted += 1;
+  const page = $('audit-page');
+  if (page) {
+    page.hidden = true;
+    delete page.dataset.loaded;
+  }
+}

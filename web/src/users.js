@@ -1,0 +1,194 @@
+// #/users : the dashboard's users, for admins of every group ("*") only (docs/api.md, "Users"):
+// the list, adding one (role, groups, a password typed or made by the server and shown once),
+// changing role and groups, a new password (shown once), unlocking after failed logins and
+// removing (a second click confirms). Every change is in the audit log.
+import * as api from './api.js';
+import { session } from './session.js';
+import { el, dateTime } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+
+let mounted = 0; // bumped per mount: answers for an older mount are dropped
+
+function message(node, text, isError) {
+  node.textContent = text;
+  node.classList.toggle('error', Boolean(isError));
+  node.classList.toggle('ok', !isError && Boolean(text));
+}
+
+function field(label, input, wide = false) {
+  return el('label', { class: wide ? 'wide' : null }, el('span', null, label), input);
+}
+
+function roleSelect(cls, value) {
+  const s = el('select', { class: cls });
+  for (const r of ['viewer', 'admin']) s.append(el('option', { value: r, selected: r === value }, r));
+  return s;
+}
+
+const groupList = (text) => text.split(',').map((g) => g.trim()).filter(Boolean);
+
+// A password made by the server: shown once, where the admin asked for it.
+function passwordOnce(user, password) {
+  return el('div', { class: 'key-once password-once', role: 'status' },
+    el('h3', null, `Password for ${user} — shown only now`),
+    el('code', { class: 'key', dataset: { user } }, password),
+    el('p', { class: 'muted' }, 'Give it to the user by a safe way; the server keeps only its hash.'));
+}
+
+function section() {
+  let s = $('users-page');
+  if (s) return s;
+  s = el('section', { id: 'users-page', class: 'view', hidden: true });
+  $('app').append(s);
+  return s;
+}
+
+function userRow(u, ctx) {
+  const self = u.name === session.user;
+  const msg = el('span', { class: 'message row-message' });
+  const actions = el('td', { class: 'actions' });
+  const button = (cls, text, onClick, danger = false) => {
+    const b = el('button', { type: 'button', class: `small ${cls}${danger ? ' danger' : ''}` }, text);
+    b.addEventListener('click', () => onClick(b));
+    actions.append(b, ' ');
+    return b;
+  };
+  const row = el('tr', { class: 'user', dataset: { name: u.name } },
+    el('td', { class: 'name' }, u.name, self ? el('span', { class: 'muted' }, ' (you)') : null),
+    el('td', { class: 'role' }, u.role),
+    el('td', { class: 'groups' }, (u.groups || []).join(', ')),
+    el('td', { class: 'time col-created' }, u.created ? dateTime(u.created) : ''),
+    actions);
+  const act = async (path, body, done) => {
+    try {
+      const r = await api.post(`api/users/${encodeURIComponent(u.name)}${path}`, body);
+      done(r);
+    } catch (err) {
+      if (err.status !== 401) message(msg, err.message, true);
+    }
+  };
+  if (!self) {
+    button('u-edit', 'Role…', () => {
+      if (row.nextElementSibling && row.nextElementSibling.classList.contains('user-edit')) return;
+      const role = roleSelect('ue-role', u.role);
+      const groups = el('input', { class: 'ue-groups', value: (u.groups || []).join(', '), autocomplete: 'off' });
+      const emsg = el('p', { class: 'message' });
+      const form = el('form', { class: 'form-grid user-edit-form', novalidate: true },
+        field('Role', role), field('Groups (comma-separated; * for every group)', groups, true),
+        el('div', { class: 'button-row wide' },
+          el('button', { type: 'submit', class: 'primary ue-save' }, 'Save'),
+          el('button', { type: 'button', class: 'ue-cancel' }, 'Cancel')), emsg);
+      const tr = el('tr', { class: 'user-edit' }, el('td', { colspan: 5 }, form));
+      row.after(tr);
+      form.querySelector('.ue-cancel').addEventListener('click', () => tr.remove());
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        try {
+          await api.post(`api/users/${encodeURIComponent(u.name)}`, {
+            role: role.value, groups: role.value === 'admin' ? groupList(groups.value) : [],
+          });
+          ctx.reload();
+        } catch (err) {
+          if (err.status !== 401) message(emsg, err.message, true);
+        }
+      });
+    });
+  }
+  button('u-password', 'New password', () => act('/password', {}, (r) => {
+    ctx.showOnce(passwordOnce(u.name, r.password));
+  }));
+  button('u-unlock', 'Unlock', () => act('/unlock', {}, () => message(msg, 'unlocked', false)));
+  if (!self) {
+    button('u-remove', 'Remove', (b) => {
+      if (b.dataset.armed !== 'true') {
+        b.dataset.armed = 'true';
+        b.textContent = `Really remove ${u.name}?`;
+        return;
+      }
+      act('/remove', {}, () => ctx.reload());
+    }, true);
+  }
+  actions.append(msg);
+  return row;
+}
+
+export function mount() {
+  const token = ++mounted;
+  const page = section();
+  page.hidden = false;
+  document.title = 'Users · MeterLogger';
+  const tbody = el('tbody');
+  const once = el('div', { id: 'users-once' });
+  const listMsg = el('p', { class: 'message', id: 'users-message' });
+  const ctx = {
+    reload: () => load(),
+    showOnce: (node) => {
+      once.replaceChildren(node);
+      once.scrollIntoView({ block: 'nearest' });
+    },
+  };
+  async function load() {
+    try {
+      const data = await api.get('api/users');
+      if (token !== mounted) return;
+      tbody.replaceChildren(...data.users.map((u) => userRow(u, ctx)));
+      page.dataset.loaded = 'true';
+    } catch (err) {
+      if (token === mounted && err.status !== 401) message(listMsg, err.message, true);
+    }
+  }
+
+  const name = el('input', { id: 'nu-name', maxlength: 64, autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none' });
+  const role = roleSelect('nu-role', 'viewer');
+  role.id = 'nu-role';
+  const groups = el('input', { id: 'nu-groups', autocomplete: 'off', placeholder: 'admins: e.g. Loppen, Hald or *' });
+  const password = el('input', { id: 'nu-password', type: 'password', autocomplete: 'new-password', placeholder: 'empty: the server makes one' });
+  const addMsg = el('p', { id: 'nu-message', class: 'message', 'aria-live': 'polite' });
+  const add = el('form', { id: 'add-user-form', class: 'card', novalidate: true },
+    el('h2', null, 'Add a user'),
+    el('div', { class: 'form-grid' },
+      field('User name', name), field('Role', role), field('Groups', groups, true), field('Password (8 or more characters)', password, true)),
+    el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'nu-add', class: 'primary' }, 'Add user')),
+    addMsg);
+  add.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { name: name.value.trim(), role: role.value, groups: role.value === 'admin' ? groupList(groups.value) : [] };
+    if (password.value) body.password = password.value;
+    try {
+      const r = await api.post('api/users', body);
+      message(addMsg, `${r.name} is added.`, false);
+      if (r.password) ctx.showOnce(passwordOnce(r.name, r.password));
+      name.value = '';
+      groups.value = '';
+      password.value = '';
+      load();
+    } catch (err) {
+      if (err.status !== 401) message(addMsg, err.message, true);
+    }
+  });
+
+  page.replaceChildren(
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/' }, '← Meters')),
+    el('div', { class: 'title-row' }, el('h1', null, 'Users')),
+    once,
+    el('section', { class: 'card' },
+      el('div', { class: 'table-scroll' },
+        el('table', { id: 'users', class: 'data' },
+          el('thead', null, el('tr', null, el('th', null, 'Name'), el('th', null, 'Role'), el('th', null, 'Groups'),
+            el('th', { class: 'col-created' }, 'Added'), el('th', null, ''))),
+          tbody)),
+      listMsg),
+    add);
+  load();
+}
+
+export function unmount() {
+  mounted += 1;
+  const page = $('users-page');
+  if (page) {
+    page.hidden = true;
+    delete page.dataset.loaded;
+    page.replaceChildren(); // a password shown once goes with the page
+  }
+}
