@@ -109,6 +109,10 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     }
     ML_TRY(cr.no_unknown_keys());
   }
+  if (const toml::table* t = r.table("notify")) {
+    Reader nr(*t, "notify");
+    ML_TRY(notify::parse_notify_config(nr, c.notify, base));
+  }
   ML_TRY(r.no_unknown_keys());
   return c;
 }

@@ -1,5 +1,6 @@
-// The server's storage: six focused interfaces (store/meters.hpp, store/samples.hpp,
-// store/commands.hpp, store/ledger.hpp, store/users.hpp, store/audit.hpp) and the transactions
+// The server's storage: seven focused interfaces (store/meters.hpp, store/samples.hpp,
+// store/commands.hpp, store/ledger.hpp, store/users.hpp, store/audit.hpp,
+// store/notifications.hpp) and the transactions
 // that span them. SQLite (server/sqlite/) is the embedded backend; every backend passes the
 // store contract tests (tests/unit/store_contract_*_test.cpp). Every write that belongs
 // together is one transaction; a duplicate delivery is stored once.
@@ -12,6 +13,7 @@
 #include "server/store/commands.hpp"
 #include "server/store/ledger.hpp"
 #include "server/store/meters.hpp"
+#include "server/store/notifications.hpp"
 #include "server/store/samples.hpp"
 #include "server/store/users.hpp"
 
@@ -22,7 +24,8 @@ class ServerStore : public MeterStore,
                     public CommandStore,
                     public LedgerStore,
                     public UserStore,
-                    public AuditStore {
+                    public AuditStore,
+                    public NotificationStore {
  public:
   ~ServerStore() override = default;
 
