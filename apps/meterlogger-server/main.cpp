@@ -1,6 +1,7 @@
 // meterlogger-server: the server side of MeterLogger. `run` ingests device messages into the
 // database; `serve` answers the API and dashboard; `meters` administers the meter registry;
-// `users` the dashboard's users; `export` prints stored samples. Each group of subcommands is a
+// `users` the dashboard's users; `export` prints stored samples; `notify` the notification
+// channels. Each group of subcommands is a
 // cmd_*.cpp; they call the use cases of src/server/usecases/, as the HTTP API does.
 #include <iostream>
 
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
       "  meterlogger-server send 6892850 status --wait\n"
       "  meterlogger-server pay 6892850 --amount 500 --price 0.85\n"
       "  meterlogger-server export 6892850 --from 2026-11-01 --format json\n"
+      "  meterlogger-server notify test mail --to anna@example.org\n"
       "See packaging/server.toml, docs/server.md and docs/api.md.",
       "meterlogger-server"};
   app.set_version_flag("--version", std::string("meterlogger-server ") + ML_VERSION);
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
   add_user_commands(app, config);
   add_audit_command(app, config);
   add_export_command(app, config);
+  add_notify_commands(app, config);
 
   try {
     app.parse(argc, argv);
