@@ -176,7 +176,12 @@ void add_notify_commands(CLI::App& app, const std::string& config) {
   notify->require_subcommand(1);
   notify->footer(
       "Channels are configured in [notify] of server.toml; `run` sends the queued messages\n"
-      "(docs/server.md, \"Notifications\").");
+      "(docs/server.md, \"Notifications\").\n\n"
+      "Examples:\n"
+      "  meterlogger-server notify channels\n"
+      "  meterlogger-server notify test mail --to anna@example.org\n"
+      "  meterlogger-server notify log --serial 6892850\n"
+      "  meterlogger-server notify retry 42");
 
   auto* channels = notify->add_subcommand(
       "channels", "Each channel: where it sends, its last success and failure, what waits");
