@@ -1,6 +1,6 @@
 // `meterlogger-server run`: ingests device messages into the database, sends the queued
-// commands and runs the alarm rounds ([alarms] interval, docs/alarms.md) until stopped
-// (docs/server.md).
+// commands, runs the alarm rounds ([alarms] interval, docs/alarms.md) and sends the queued
+// notifications until stopped (docs/server.md).
 #include <signal.h>
 
 #include <asio/io_context.hpp>
@@ -8,12 +8,15 @@
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <thread>
 
 #include "common.hpp"
 #include "platform/log/log.hpp"
 #include "platform/systemd/notify.hpp"
+#include "server/alarm_notices.hpp"
 #include "server/alarm_round.hpp"
 #include "server/ingest.hpp"
+#include "server/notify/notifier.hpp"
 #include "server/sender.hpp"
 
 namespace ml::server_app {
@@ -21,20 +24,23 @@ namespace {
 
 namespace log = platform::log;
 
-// Where the due notifications of a round go: logged for now; the notification outbox takes them
-// over here (one call per notification).
-void hand_off(const server::AlarmNotification& n) {
-  log::info("alarm " + std::to_string(n.episode) + " " +
-            std::string(core::alarm::notify_name(n.kind)) + ": " + n.text);
-}
-
 // An alarm round every `interval_s` seconds on the io_context's thread. A failing round is
 // logged and the next one runs as planned: ingest goes on regardless.
 class AlarmTimer {
  public:
   AlarmTimer(asio::io_context& io, server::ServerStore& store, int interval_s,
-             std::function<void(const server::AlarmNotification&)> deliver)
-      : timer_(io), store_(store), interval_(interval_s), deliver_(std::move(deliver)) {}
+             const server::notify::NotifyConfig& notify)
+      : timer_(io), store_(store), interval_(interval_s) {
+    // Each notification due is logged and queued in the outbox in the round's transaction.
+    options_.daily_use = &daily_use_;
+    options_.hand_off = [this, &notify](const server::AlarmNotification& n) -> core::Status {
+      log::info("alarm " + std::to_string(n.episode) + " " +
+                std::string(core::alarm::notify_name(n.kind)) + ": " + n.text);
+      auto q = server::queue_alarm_notification(store_, notify, n, unix_now());
+      if (!q) return q.error();
+      return core::Ok{};
+    };
+  }
   void start() {
     if (interval_ <= 0) return;
     arm();
@@ -51,7 +57,7 @@ class AlarmTimer {
     });
   }
   void round() {
-    auto r = server::run_alarm_round(store_, unix_now());
+    auto r = server::run_alarm_round(store_, unix_now(), options_);
     if (!r) {
       log::error("alarm round failed (retried in " + std::to_string(interval_) +
                  " s): " + r.error().text());
@@ -59,14 +65,13 @@ class AlarmTimer {
     }
     for (const auto& p : r->problems)
       log::warning("alarm rule #" + std::to_string(p.rule_id) + ": " + p.detail);
-    for (const auto& n : r->notifications)
-      deliver_(n);
   }
 
   asio::steady_timer timer_;
   server::ServerStore& store_;
   int interval_;
-  std::function<void(const server::AlarmNotification&)> deliver_;
+  server::usecase::DailyUseCache daily_use_;
+  server::RoundOptions options_;
 };
 
 void run(const std::string& config_path) {
@@ -81,8 +86,20 @@ void run(const std::string& config_path) {
   ingest.on_reply([&](const server::DeviceReply& r) { sender.on_reply(r); });
   ok(ingest.start());
   ok(sender.start());
-  AlarmTimer alarms(io, *store, config.alarms.interval_s, hand_off);
+  AlarmTimer alarms(io, *store, config.alarms.interval_s, config.notify);
   alarms.start();
+  // The notifier sends over the network and waits for it (up to 30 s a message): on a thread
+  // and a store connection of its own, so ingest never waits for a mail server.
+  auto notify_store = open_store(config);
+  server::notify::Notifier notifier(*notify_store, config.notify, unix_now);
+  asio::io_context notify_io(1);
+  ok(notifier.start(notify_io.get_executor()));
+  std::thread notify_thread([&] { notify_io.run(); });
+  auto stop_notifier = [&] {
+    notifier.stop();
+    notify_io.stop();
+    if (notify_thread.joinable()) notify_thread.join();
+  };
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const asio::error_code& ec, int) {
     if (ec) return;
@@ -91,18 +108,27 @@ void run(const std::string& config_path) {
     alarms.stop();
     sender.stop();
     ingest.stop();
+    notifier.stop();
+    notify_io.stop();
   });
   log::info("meterlogger-server " ML_VERSION ": database " + config.database.path + ", broker " +
             config.mqtt.host + ":" + std::to_string(config.mqtt.port));
   platform::systemd::notify("READY=1");
-  io.run();
+  try {
+    io.run();
+  } catch (...) {
+    stop_notifier();
+    throw;
+  }
+  stop_notifier();
   const auto& c = ingest.counters();
   std::string rejected;
   for (const auto& [reason, n] : c.rejected)
     rejected += " " + reason + "=" + std::to_string(n);
   log::info("stored " + std::to_string(c.stored) + ", duplicates " + std::to_string(c.duplicates) +
             ", last wills ignored " + std::to_string(c.wills_ignored) +
-            ", rejected:" + (rejected.empty() ? " none" : rejected));
+            ", rejected:" + (rejected.empty() ? " none" : rejected) + ", notifications sent " +
+            std::to_string(notifier.sent()));
 }
 
 }  // namespace
@@ -113,8 +139,9 @@ void add_run_command(CLI::App& app, const std::string& config) {
   run_cmd->footer(
       "Subscribes (QoS 1, persistent session) to samples, replies and last wills; verifies and\n"
       "opens each with its meter's key; stores it; acknowledges it to the broker only once it is\n"
-      "stored. Every [alarms] interval (60 s) it evaluates the alarm rules (docs/alarms.md).\n"
-      "SIGTERM stops cleanly.\n\n"
+      "stored. Sends the queued commands. Every [alarms] interval (60 s) it evaluates the alarm\n"
+      "rules (docs/alarms.md) and queues their notifications, which it sends on the channels of\n"
+      "[notify]. SIGTERM stops cleanly.\n\n"
       "Example:\n  meterlogger-server --config server.toml run");
   run_cmd->callback([=, &config] { run(config); });
 }

@@ -68,5 +68,7 @@ void add_audit_command(CLI::App& app, const std::string& config);
 void add_export_command(CLI::App& app, const std::string& config);
 void add_estimate_commands(CLI::App& app, const std::string& config);
 void add_alarm_commands(CLI::App& app, const std::string& config);
+// After add_meter_commands and add_user_commands: also adds `meters contact`, `users contact`.
+void add_notify_commands(CLI::App& app, const std::string& config);
 
 }  // namespace ml::server_app

@@ -1,8 +1,9 @@
 // meterlogger-server: the server side of MeterLogger. `run` ingests device messages into the
 // database; `serve` answers the API and dashboard; `meters` administers the meter registry;
 // `users` the dashboard's users; `export` prints stored samples; `estimate` the time-left
-// estimates; `alarms` the alarm rules. Each group of subcommands is a cmd_*.cpp; they call the use
-// cases of src/server/usecases/, as the HTTP API does.
+// estimates; `alarms` the alarm rules; `notify` the notification channels. Each group of
+// subcommands is a cmd_*.cpp; they call the use cases of src/server/usecases/, as the HTTP API
+// does.
 #include <iostream>
 
 #include "common.hpp"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
       "  meterlogger-server export 6892850 --from 2026-11-01 --format json\n"
       "  meterlogger-server estimate show 6892850\n"
       "  meterlogger-server alarms apply offline --group Loppen\n"
+      "  meterlogger-server notify test mail --to anna@example.org\n"
       "See packaging/server.toml, docs/server.md and docs/api.md.",
       "meterlogger-server"};
   app.set_version_flag("--version", std::string("meterlogger-server ") + ML_VERSION);
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   add_export_command(app, config);
   add_estimate_commands(app, config);
   add_alarm_commands(app, config);
+  add_notify_commands(app, config);
 
   try {
     app.parse(argc, argv);

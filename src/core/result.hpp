@@ -88,6 +88,7 @@ namespace ml::core {
   X(nmcli_output, "unexpected nmcli output")                            \
   X(network_failure, "network backend failure")                         \
   X(network_unsupported, "not supported by the network backend")        \
+  X(notify_failure, "notification not delivered")                       \
   /* external programs */                                               \
   X(process_start, "cannot start program")                              \
   X(process_timeout, "program did not finish in time")                  \

@@ -109,23 +109,19 @@ bool applies(const AlarmRule& rule, const Meter& meter) {
   return rule.enabled && (rule.group.empty() || rule.group == meter.group);
 }
 
-// The credit and the days it lasts, for a meter with ledger entries.
-core::Status read_credit(ServerStore& store, const Meter& meter, const Needs& needs,
-                         MeterView& view) {
+// The credit and the days it lasts (the time-left estimate every screen shows,
+// usecases/estimates.hpp), for a meter with ledger entries and a sample.
+core::Status read_credit(ServerStore& store, const Meter& meter, const StoredSample* latest,
+                         std::int64_t now, usecase::DailyUseCache* cache, MeterView& view) {
   auto payments = store.payments(meter.serial);
   if (!payments) return payments.error();
   if (payments->empty()) return core::Ok{};
   auto limit = open_until_limit(meter, *payments);
   if (!limit) return core::Ok{};  // an inexact ledger has no credit figure
-  std::vector<StoredSample> window;
-  if (needs.days_left || needs.credit) {
-    auto w = usecase::rate_window(store, meter.serial);
-    if (!w) return w.error();
-    window = std::move(w).value();
-  }
-  const Remaining r = remaining(*limit, window, meter.kind == core::meter::Kind::water);
-  view.credit_kwh = r.units;
-  view.days_left = days_left_for(r);
+  auto e = usecase::estimate_for(store, meter, *limit, latest, now, cache);
+  if (!e) return e.error();
+  view.credit_kwh = e->left;
+  view.days_left = usecase::days_left_of(e->estimate);
   return core::Ok{};
 }
 
@@ -166,12 +162,6 @@ std::optional<Decimal> key_value(const StoredSample& s, std::string_view key) {
     return *p;
   }
   return std::nullopt;
-}
-
-std::optional<Decimal> days_left_for(const Remaining& r) {
-  if (!r.hours || !std::isfinite(*r.hours) || *r.hours < 0 || *r.hours > 1e12) return std::nullopt;
-  const auto tenths = static_cast<std::uint64_t>(std::llround(*r.hours / 24.0 * 10.0));
-  return Decimal{false, tenths, -1};
 }
 
 core::Result<ParsedRule> parse_stored_rule(const AlarmRule& row) {
@@ -239,7 +229,8 @@ al::Step evaluate_and_step(const al::Rule& rule, const AlarmRule& settings, cons
                   quiet);
 }
 
-core::Result<RoundResult> run_alarm_round(ServerStore& store, std::int64_t now) {
+core::Result<RoundResult> run_alarm_round(ServerStore& store, std::int64_t now,
+                                          const RoundOptions& options) {
   RoundResult result;
   struct Change {
     al::Step step;
@@ -327,7 +318,10 @@ core::Result<RoundResult> run_alarm_round(ServerStore& store, std::int64_t now) 
           if (v->second.since > 0) view.valve_since = v->second.since;
         }
       }
-      if (needs.credit || needs.days_left) ML_TRY(read_credit(store, meter, needs, view));
+      if (needs.credit || needs.days_left) {
+        ML_TRY(read_credit(store, meter, samples.empty() ? nullptr : &samples.back(), now,
+                           options.daily_use, view));
+      }
       const platform::Zone& zone = zones.of(meter.group, &result.problems);
       for (const std::size_t i : mine) {
         const AlarmRule& rule = *usable[i];
@@ -370,6 +364,7 @@ core::Result<RoundResult> run_alarm_round(ServerStore& store, std::int64_t now) 
         notes.push_back({s.state.episode, c.rule->id, c.rule->name, c.meter->serial,
                          c.rule->severity, *s.notify, now,
                          notification_text(*c.rule, *c.meter, *s.notify)});
+        if (options.hand_off) ML_TRY(options.hand_off(notes.back()));
       }
     }
     return core::Ok{};

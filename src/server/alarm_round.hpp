@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@
 #include "core/result.hpp"
 #include "server/ledger.hpp"
 #include "server/store.hpp"
+#include "server/usecases/estimates.hpp"
 
 namespace ml::server {
 
@@ -45,7 +47,7 @@ inline constexpr std::array<AlarmTemplate, 6> kAlarmTemplates{{
      core::alarm::Severity::warning,
      "the valve stays closed although credit is left: a stuck valve or a lost open_until"},
     {"low-credit", "days_left < 7", core::alarm::Severity::info,
-     "the prepaid credit lasts less than a week at the rate of the last 24 hours"},
+     "the prepaid credit lasts less than a week by the time-left estimate"},
     {"temperature-range", "t1 < 5 C or t1 > 95 C or t2 < 5 C or t2 > 95 C",
      core::alarm::Severity::warning,
      "forward or return temperature out of range: a sensor fault or a heating fault"},
@@ -81,7 +83,17 @@ struct RoundResult {
   std::int64_t transitions = 0;
 };
 
-core::Result<RoundResult> run_alarm_round(ServerStore& store, std::int64_t now);
+struct RoundOptions {
+  // Keeps the meters' daily use between rounds (the days_left term); none: read every round.
+  usecase::DailyUseCache* daily_use = nullptr;
+  // Called for every notification due, inside the round's write transaction: an error undoes the
+  // whole round's writes (the states and the queued notifications are kept together or not at
+  // all). The notification outbox's queueing goes here.
+  std::function<core::Status(const AlarmNotification&)> hand_off;
+};
+
+core::Result<RoundResult> run_alarm_round(ServerStore& store, std::int64_t now,
+                                          const RoundOptions& options = {});
 
 // ---- what the round puts into core::alarm::Context ----
 
@@ -89,10 +101,6 @@ core::Result<RoundResult> run_alarm_round(ServerStore& store, std::int64_t now);
 // the normalised energy and volume, the others converted from their unit as sent; nullopt when
 // the sample lacks it or its unit is unknown.
 std::optional<core::Decimal> key_value(const StoredSample& sample, std::string_view key);
-
-// The days the credit lasts at the recent rate (Remaining::hours / 24, to 0.1 d); nullopt when
-// unknown. The one place the estimate enters the rules: a better estimator replaces this.
-std::optional<core::Decimal> days_left_for(const Remaining& remaining);
 
 // A meter's inputs at one time: `samples` oldest first, the newest at or before `now` last.
 struct MeterView {

@@ -114,6 +114,10 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     ML_TRY(int_setting(ar, "interval", c.alarms.interval_s, 0, 3600));
     ML_TRY(ar.no_unknown_keys());
   }
+  if (const toml::table* t = r.table("notify")) {
+    Reader nr(*t, "notify");
+    ML_TRY(notify::parse_notify_config(nr, c.notify, base));
+  }
   ML_TRY(r.no_unknown_keys());
   return c;
 }

@@ -9,6 +9,7 @@
 
 #include "core/result.hpp"
 #include "server/client_address.hpp"
+#include "server/notify/config.hpp"
 
 namespace ml::server {
 
@@ -68,6 +69,7 @@ struct ServerConfig {
   IngestConfig ingest;
   CommandsConfig commands;
   AlarmsConfig alarms;
+  notify::NotifyConfig notify;  // [notify]: the channels messages go out on (docs/server.md)
   // Not errors, but worth a line in the log at start (load_server_config): the broker password
   // written inline in a file everyone may read.
   std::vector<std::string> warnings;

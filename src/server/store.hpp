@@ -1,7 +1,8 @@
 // The server's storage: seven focused interfaces (store/meters.hpp, store/samples.hpp,
-// store/commands.hpp, store/ledger.hpp, store/users.hpp, store/audit.hpp, store/alarms.hpp) and the
-// transactions that span them. SQLite (server/sqlite/) is the embedded backend; every backend
-// passes the store contract tests (tests/unit/store_contract_*_test.cpp). Every write that belongs
+// store/commands.hpp, store/ledger.hpp, store/users.hpp, store/audit.hpp, store/alarms.hpp,
+// store/notifications.hpp) and the transactions that span them. SQLite (server/sqlite/) is the
+// embedded backend; every backend passes the store contract tests
+// (tests/unit/store_contract_*_test.cpp). Every write that belongs
 // together is one transaction; a duplicate delivery is stored once.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include "server/store/commands.hpp"
 #include "server/store/ledger.hpp"
 #include "server/store/meters.hpp"
+#include "server/store/notifications.hpp"
 #include "server/store/samples.hpp"
 #include "server/store/users.hpp"
 
@@ -24,7 +26,8 @@ class ServerStore : public MeterStore,
                     public LedgerStore,
                     public UserStore,
                     public AuditStore,
-                    public AlarmStore {
+                    public AlarmStore,
+                    public NotificationStore {
  public:
   ~ServerStore() override = default;
 

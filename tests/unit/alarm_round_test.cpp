@@ -195,18 +195,47 @@ TEST_F(AlarmRoundTest, ValveAndDeltaTermsComeFromTheStore) {
   EXPECT_EQ(r.notifications.size(), 2u);
 }
 
-TEST_F(AlarmRoundTest, CreditTermsComeFromTheLedger) {
+TEST_F(AlarmRoundTest, CreditTermsComeFromTheLedgerAndTheEstimate) {
   add_meter("1", "");
+  // Eight days at 1 kWh an hour, then 200 kWh paid: 8 kWh left, a third of a day.
+  const std::int64_t start = kT0 - 8 * 86400;
+  for (int h = 0; h <= 192; ++h)
+    sample("1", start + h * 3600, "heap=1&e1=" + std::to_string(h) + " kWh");
   Payment p;
   p.serial = "1";
   p.time = kT0;
-  p.amount = core::Decimal::parse("100").value();
+  p.amount = core::Decimal::parse("200").value();
   p.price = core::Decimal::parse("1").value();
   ASSERT_TRUE(record_payment(*store_, p, "anna", kT0).ok());
-  sample("1", kT0, "heap=1&e1=50 kWh");
-  sample("1", kT0 + 3600, "heap=1&e1=60 kWh");  // 10 kWh/h: 40 kWh left, 4 h
-  rule("credit_kwh < 50 kWh and days_left < 1");
-  EXPECT_EQ(round(kT0 + 3660).notifications.size(), 1u);
+  const std::int64_t id = rule("credit_kwh < 50 kWh and days_left < 1");
+  // The round's days_left is the estimate every screen shows.
+  const auto shown = usecase::days_left(*store_, "1", kT0 + 60).value();
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->to_string(), "0.33");
+  // The hand-off runs inside the round's transaction: its error undoes the round.
+  RoundOptions failing;
+  failing.hand_off = [](const AlarmNotification&) -> core::Status {
+    return core::make_error(core::Errc::notify_failure, "outbox full");
+  };
+  auto r = run_alarm_round(*store_, kT0 + 60, failing);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().text().find("outbox full"), std::string::npos);
+  EXPECT_TRUE(store_->open_alarms().value().empty()) << "nothing of the failed round is kept";
+  usecase::DailyUseCache cache;
+  std::vector<AlarmNotification> handed;
+  RoundOptions options;
+  options.daily_use = &cache;
+  options.hand_off = [&](const AlarmNotification& n) -> core::Status {
+    handed.push_back(n);
+    return core::Ok{};
+  };
+  auto ok = run_alarm_round(*store_, kT0 + 60, options);
+  ASSERT_TRUE(ok.ok()) << ok.error().text();
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(handed[0].rule_id, id);
+  EXPECT_EQ(handed[0].serial, "1");
+  EXPECT_EQ(ok->notifications.size(), 1u);
+  EXPECT_EQ(store_->open_alarms().value().size(), 1u);
 }
 
 TEST(AlarmKeys, ValuesAreInBaseUnits) {
@@ -221,13 +250,6 @@ TEST(AlarmKeys, ValuesAreInBaseUnits) {
   EXPECT_EQ(key_value(s, "e1")->to_string(), "1500.0");
   EXPECT_FALSE(key_value(s, "v1"));
   EXPECT_FALSE(key_value(s, "t2"));
-}
-
-TEST(AlarmKeys, DaysLeftIsHoursOverTwentyFour) {
-  Remaining r;
-  EXPECT_FALSE(days_left_for(r));
-  r.hours = 36.0;
-  EXPECT_EQ(days_left_for(r)->to_string(), "1.5");
 }
 
 TEST_F(AlarmRoundTest, TheBacktestReplaysWithoutWriting) {

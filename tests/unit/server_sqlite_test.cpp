@@ -27,6 +27,17 @@ void drop_alarm_tables(platform::sqlite::Db& db) {
   ASSERT_TRUE(db.exec("DROP INDEX events_by_kind").ok());
 }
 
+// Undoes migration 9: the notifications and the contact columns.
+void undo_notifications(platform::sqlite::Db& db) {
+  for (const char* sql :
+       {"DROP TABLE notifications", "ALTER TABLE users DROP COLUMN email",
+        "ALTER TABLE users DROP COLUMN phone", "ALTER TABLE meters DROP COLUMN contact_name",
+        "ALTER TABLE meters DROP COLUMN contact_email",
+        "ALTER TABLE meters DROP COLUMN contact_phone"}) {
+    ASSERT_TRUE(db.exec(sql).ok()) << sql;
+  }
+}
+
 // Undoes migration 7: the ten value columns samples had up to version 6.
 void add_value_columns(platform::sqlite::Db& db) {
   for (const char* column :
@@ -44,7 +55,8 @@ TEST(ServerStoreMigration, NumericSerialsTakeTheirCanonicalForm) {
   {
     auto store = SqliteStore::open(path).value();
     auto& db = store->db();
-    // Back to version 3: undo migrations 4 to 8.
+    // Back to version 3: undo migrations 4 to 9.
+    undo_notifications(db);
     drop_alarm_tables(db);
     add_value_columns(db);
     ASSERT_TRUE(db.exec("ALTER TABLE samples DROP COLUMN quirks").ok());
@@ -87,6 +99,7 @@ TEST(ServerStoreMigration, SamplesKeepTheirValuesWithoutTheValueColumns) {
   {
     auto store = SqliteStore::open(path).value();
     auto& db = store->db();
+    undo_notifications(db);
     drop_alarm_tables(db);
     add_value_columns(db);
     ASSERT_TRUE(db.exec("INSERT INTO samples(serial, time, heap, t1, e1, v1, energy_kwh, "
@@ -187,6 +200,39 @@ TEST_F(SqliteStoreTest, ARowThatIsNoRecordIsAnErrorNamingIt) {
                       "VALUES('anna', 'h', 'owner', '', 1)")
                   .ok());
   EXPECT_EQ(store_->users().error().detail, "user anna has an unknown role \"owner\"");
+}
+
+// A version-7 database takes migrations 8 and 9: its meters and users keep their rows, with no
+// contact yet, and the outbox is there; a notification row in no known state is an error naming
+// it.
+TEST(ServerStoreMigration, ContactsAndTheOutboxArriveEmpty) {
+  test::TempDir dir;
+  const std::string path = dir.file("server.db");
+  {
+    auto store = SqliteStore::open(path).value();
+    auto& db = store->db();
+    undo_notifications(db);
+    drop_alarm_tables(db);
+    ASSERT_TRUE(db.exec("INSERT INTO meters(serial, key, kind, created) VALUES('6892850', 'k', "
+                        "'heat', 1)")
+                    .ok());
+    ASSERT_TRUE(db.exec("PRAGMA user_version=7").ok());
+  }
+  auto store = SqliteStore::open(path).value();
+  auto m = store->meter("6892850").value();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->contact_email, "");
+  ASSERT_TRUE(store->set_meter_contact("6892850", {"A", "a@b.c", ""}).ok());
+  EXPECT_EQ(store->meter("6892850").value()->contact_email, "a@b.c");
+  ASSERT_TRUE(store->db()
+                  .exec("INSERT INTO notifications(dedupe_key, channel, recipient, subject, body, "
+                        "created, queued_at, state, next_attempt) VALUES('k', 'mail', 'a@b.c', "
+                        "'s', 'b', 1, 1, 'lost', 1)")
+                  .ok());
+  auto log = store->notification_log({});
+  ASSERT_FALSE(log.ok());
+  EXPECT_NE(log.error().text().find("unknown state \"lost\""), std::string::npos)
+      << log.error().text();
 }
 
 }  // namespace

@@ -92,6 +92,13 @@ class Reader {
     return core::Ok{};
   }
 
+  // An array (of tables, say); nullptr when absent or not an array.
+  const toml::array* array(std::string_view k) {
+    used_.insert(std::string(k));
+    const toml::node* node = t_.get(k);
+    return node ? node->as_array() : nullptr;
+  }
+
   const toml::table* table(std::string_view k) {
     used_.insert(std::string(k));
     const toml::node* node = t_.get(k);

@@ -34,12 +34,15 @@ core::Result<Meter> read_meter(const sq::Statement& q) {
   m.last_sample_time = q.int64(7);
   m.created = q.int64(8);
   m.offline_since = q.int64(9);
+  m.contact_name = q.text(10);
+  m.contact_email = q.text(11);
+  m.contact_phone = q.text(12);
   return m;
 }
 
 constexpr const char* kMeterColumns =
     "serial, key, name, kind, grp, setup_value, valve_installed, last_sample_time, created, "
-    "offline_since";
+    "offline_since, contact_name, contact_email, contact_phone";
 constexpr const char* kMeterInsertColumns =
     "serial, key, name, kind, grp, setup_value, valve_installed, last_sample_time, created";
 

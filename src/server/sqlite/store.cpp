@@ -1,6 +1,6 @@
 // SqliteStore: opening the file, the schema's migrations, transactions and the statement cache.
 // The interfaces' methods are in meters.cpp, samples.cpp, commands.cpp, ledger.cpp, users.cpp,
-// alarms.cpp.
+// alarms.cpp, notifications.cpp.
 #include "server/sqlite/store.hpp"
 
 #include <filesystem>
@@ -243,6 +243,33 @@ constexpr std::string_view kMigrations[] = {
          BEGIN SELECT RAISE(ABORT, 'the alarm transitions log is append-only'); END;
        CREATE TRIGGER alarm_transitions_append_only_delete BEFORE DELETE ON alarm_transitions
          BEGIN SELECT RAISE(ABORT, 'the alarm transitions log is append-only'); END;)",
+    // 9 (issue 14, notify): the outbox of notifications, which is also the log of what was sent
+    // (docs/server.md, "Notifications"), and the contacts they go to
+    R"(CREATE TABLE notifications(
+         id INTEGER PRIMARY KEY,
+         dedupe_key TEXT NOT NULL UNIQUE,
+         channel TEXT NOT NULL,
+         recipient TEXT NOT NULL,
+         serial TEXT NOT NULL DEFAULT '',
+         subject TEXT NOT NULL,
+         body TEXT NOT NULL,
+         created INTEGER NOT NULL,
+         queued_at INTEGER NOT NULL,
+         state TEXT NOT NULL,
+         attempts INTEGER NOT NULL DEFAULT 0,
+         next_attempt INTEGER NOT NULL,
+         last_attempt INTEGER NOT NULL DEFAULT 0,
+         last_error TEXT NOT NULL DEFAULT '',
+         sent_time INTEGER NOT NULL DEFAULT 0);
+       CREATE INDEX notifications_due ON notifications(state, next_attempt);
+       CREATE INDEX notifications_by_recipient ON notifications(recipient, sent_time);
+       CREATE INDEX notifications_by_serial ON notifications(serial, id);
+       CREATE INDEX notifications_by_channel ON notifications(channel, id);
+       ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
+       ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
+       ALTER TABLE meters ADD COLUMN contact_name TEXT NOT NULL DEFAULT '';
+       ALTER TABLE meters ADD COLUMN contact_email TEXT NOT NULL DEFAULT '';
+       ALTER TABLE meters ADD COLUMN contact_phone TEXT NOT NULL DEFAULT '';)",
 };
 
 }  // namespace

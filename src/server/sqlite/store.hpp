@@ -1,5 +1,6 @@
 // ServerStore on SQLite: one file, WAL, synchronous=FULL, numbered migrations applied at open
-// (store.cpp); one source file per focused interface (meters, samples, commands, ledger, users).
+// (store.cpp); one source file per focused interface (meters, samples, commands, ledger, users,
+// notifications).
 #pragma once
 
 #include <memory>
@@ -117,6 +118,22 @@ class SqliteStore final : public ServerStore {
   core::Result<std::vector<StoredSample>> newest_samples(const std::string& serial,
                                                          std::int64_t count) override;
   core::Result<std::map<std::string, ValveInfo>> valve_states() override;
+  core::Result<Inserted> insert_notification(const StoredNotification& n) override;
+  core::Status update_notification(const StoredNotification& n) override;
+  core::Result<std::optional<StoredNotification>> notification(std::int64_t id) override;
+  core::Result<std::optional<StoredNotification>> notification_by_key(
+      const std::string& dedupe_key) override;
+  core::Result<std::vector<StoredNotification>> notifications_due(std::int64_t now,
+                                                                  int limit) override;
+  core::Result<std::vector<StoredNotification>> notifications_in_state(
+      NotificationState state) override;
+  core::Result<std::vector<std::int64_t>> sent_times(const std::string& recipient,
+                                                     std::int64_t since) override;
+  core::Result<std::vector<StoredNotification>> notification_log(
+      const NotificationFilter& filter) override;
+  core::Result<ChannelActivity> channel_activity(const std::string& channel) override;
+  core::Status set_meter_contact(const std::string& serial, const MeterContact& c) override;
+  core::Status set_user_contact(const std::string& name, const UserContact& c) override;
 
   platform::sqlite::Db& db() { return db_; }
 

@@ -31,7 +31,7 @@ std::vector<std::string> split_groups(const std::string& text) {
   return out;
 }
 
-// name, password_hash, role, groups, created, unlocked_at
+// name, password_hash, role, groups, created, unlocked_at, email, phone
 core::Result<User> read_user(const sq::Statement& q) {
   const std::string role = q.text(2);
   auto r = role_from_name(role);
@@ -39,7 +39,8 @@ core::Result<User> read_user(const sq::Statement& q) {
     return core::make_error(core::Errc::invalid_argument,
                             "user " + q.text(0) + " has an unknown role \"" + role + "\"");
   }
-  return User{q.text(0), q.text(1), *r, split_groups(q.text(3)), q.int64(4), q.int64(5)};
+  return User{q.text(0),  q.text(1),  *r,        split_groups(q.text(3)),
+              q.int64(4), q.int64(5), q.text(6), q.text(7)};
 }
 
 }  // namespace
@@ -88,7 +89,7 @@ core::Status SqliteStore::update_user_access(const std::string& name, Role role,
 
 core::Result<std::vector<User>> SqliteStore::users() {
   auto q = db_.prepare(
-      "SELECT name, password_hash, role, groups, created, unlocked_at FROM users "
+      "SELECT name, password_hash, role, groups, created, unlocked_at, email, phone FROM users "
       "ORDER BY name");
   if (!q) return q.error();
   std::vector<User> out;
@@ -107,7 +108,8 @@ core::Result<std::vector<User>> SqliteStore::users() {
 
 core::Result<std::optional<User>> SqliteStore::user(const std::string& name) {
   auto q = db_.prepare(
-      "SELECT name, password_hash, role, groups, created, unlocked_at FROM users WHERE name=?");
+      "SELECT name, password_hash, role, groups, created, unlocked_at, email, phone FROM users "
+      "WHERE name=?");
   if (!q) return q.error();
   q->bind(1, name);
   auto row = q->step();

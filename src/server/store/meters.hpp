@@ -27,6 +27,11 @@ struct Meter {
   // When its last will came (server time), 0 when an authentic message has come since: the
   // will is not authenticated (v1 has no MAC), so the next authentic message overrides it.
   std::int64_t offline_since = 0;
+  // The customer to tell (prepaid notices): optional; written by set_meter_contact
+  // (store/notifications.hpp), not by update_meter.
+  std::string contact_name{};
+  std::string contact_email{};
+  std::string contact_phone{};
 };
 
 class MeterStore {

@@ -47,6 +47,10 @@ struct User {
   std::vector<std::string> groups;
   std::int64_t created = 0;
   std::int64_t unlocked_at = 0;  // `users unlock`: failed logins until then no longer count
+  // Where the group's operator messages go: optional; written by set_user_contact
+  // (store/notifications.hpp).
+  std::string email{};
+  std::string phone{};
 };
 
 // A logged-in browser: stored under the SHA-256 of its cookie's token, never the token itself.

@@ -145,13 +145,16 @@ core::Result<MeterEstimate> estimate_for(ServerStore& store, const std::string& 
   return estimate_for(store, **m, *limit, *latest ? &**latest : nullptr, now);
 }
 
+std::optional<Decimal> days_left_of(const estimate::Estimate& e) {
+  if (e.beyond_horizon) return Decimal{false, estimate::kHorizonDays, 0};
+  return e.days_left;
+}
+
 core::Result<std::optional<Decimal>> days_left(ServerStore& store, const std::string& serial,
                                                std::int64_t now) {
   auto e = estimate_for(store, serial, now);
   if (!e) return e.error();
-  if (e->estimate.beyond_horizon)
-    return std::optional<Decimal>(Decimal{false, estimate::kHorizonDays, 0});
-  return e->estimate.days_left;
+  return days_left_of(e->estimate);
 }
 
 core::Result<std::vector<estimate::BacktestRow>> backtest_meter(

@@ -75,6 +75,10 @@ core::Result<MeterEstimate> estimate_for(ServerStore& store, const Meter& meter,
                                          const core::Decimal& limit, const StoredSample* latest,
                                          std::int64_t now, DailyUseCache* cache = nullptr);
 
+// The days_left term of an estimate: its days_left, kHorizonDays beyond the horizon, none when it
+// has none.
+std::optional<core::Decimal> days_left_of(const estimate::Estimate& e);
+
 // For the alarm engine's `days_left` term: the days the paid energy lasts, 2 decimals;
 // kHorizonDays ("at least") when it lasts beyond the horizon; none when there is no estimate
 // (no reading, not one whole day of history).
