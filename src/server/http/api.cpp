@@ -421,8 +421,8 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
       auto all = store().meters();
       if (!all) return all.error();
       for (const auto& m : *all) {
-        auto v =
-            meter_view(store(), m, now, config_.http.offline_after_s, can_admin(c.user, m.group));
+        auto v = meter_view(store(), m, now, config_.http.offline_after_s,
+                            can_admin(c.user, m.group), &daily_use_);
         if (!v) return v.error();
         list.push_back(std::move(v).value());
       }
@@ -449,7 +449,8 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
                         const std::string& what) {
   const auto now = now_();
   if (what.empty()) {
-    auto v = meter_view(store(), m, now, config_.http.offline_after_s, can_admin(c.user, m.group));
+    auto v = meter_view(store(), m, now, config_.http.offline_after_s, can_admin(c.user, m.group),
+                        &daily_use_);
     if (!v) return store_error(v.error());
     // Diagnostics (masked) and rejected messages as `meters show` reads them.
     auto report = usecase::show_meter(store(), m.serial);

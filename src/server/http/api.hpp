@@ -19,6 +19,7 @@
 #include "server/config.hpp"
 #include "server/http/store_pool.hpp"
 #include "server/store.hpp"
+#include "server/usecases/estimates.hpp"
 
 namespace ml::server::http {
 
@@ -88,7 +89,8 @@ class Api {
   std::shared_ptr<StorePool> stores_;
   const ServerConfig& config_;
   Now now_;
-  password::LoginLimiter limiter_;  // thread-safe by itself; the store needs no lock
+  password::LoginLimiter limiter_;    // thread-safe by itself; the store needs no lock
+  usecase::DailyUseCache daily_use_;  // the estimates' history, read once a day (thread-safe)
 };
 
 // Whether `user` may change meters of `group`.

@@ -90,7 +90,7 @@ void add_estimate(json& j, const estimate::Estimate& e, bool water) {
 }
 
 core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t now,
-                              int offline_after_s, bool can_admin) {
+                              int offline_after_s, bool can_admin, usecase::DailyUseCache* cache) {
   auto diag = store.diagnostics(m.serial);
   if (!diag) return diag.error();
   // The time left is estimated as `meters show` does (usecases/meters.hpp).
@@ -137,7 +137,7 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t n
   // The estimate from the daily history (usecases/estimates.hpp; docs/server.md, "Estimates").
   usecase::MeterEstimate est;
   if (m.valve_installed) {
-    auto e = usecase::estimate_for(store, m, *limit, latest, now);
+    auto e = usecase::estimate_for(store, m, *limit, latest, now, cache);
     if (!e) return e.error();
     est = std::move(e).value();
   }

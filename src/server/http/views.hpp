@@ -11,13 +11,16 @@
 #include "core/result.hpp"
 #include "server/estimate.hpp"
 #include "server/store.hpp"
+#include "server/usecases/estimates.hpp"
 
 namespace ml::server::http {
 
-// A meter as the list shows it. `offline_after_s`: no message for this long is offline.
+// A meter as the list shows it. `offline_after_s`: no message for this long is offline. The
+// estimate's daily history comes from `cache` when given.
 core::Result<nlohmann::ordered_json> meter_view(ServerStore& store, const Meter& meter,
                                                 std::int64_t now, int offline_after_s,
-                                                bool can_admin);
+                                                bool can_admin,
+                                                usecase::DailyUseCache* cache = nullptr);
 
 // The estimate's fields of a meter (docs/api.md): days_left (2 decimals, string), closes_at
 // (unix seconds), beyond_horizon, method, rate_kw (3 decimals, string; null for water).
