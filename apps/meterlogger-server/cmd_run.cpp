@@ -17,6 +17,7 @@
 #include "server/alarm_round.hpp"
 #include "server/ingest.hpp"
 #include "server/notify/notifier.hpp"
+#include "server/prepaid_notify.hpp"
 #include "server/sender.hpp"
 
 namespace ml::server_app {
@@ -30,7 +31,7 @@ class AlarmTimer {
  public:
   AlarmTimer(asio::io_context& io, server::ServerStore& store, int interval_s,
              const server::notify::NotifyConfig& notify)
-      : timer_(io), store_(store), interval_(interval_s) {
+      : timer_(io), store_(store), interval_(interval_s), notify_(notify) {
     // Each notification due is logged and queued in the outbox in the round's transaction.
     options_.daily_use = &daily_use_;
     options_.hand_off = [this, &notify](const server::AlarmNotification& n) -> core::Status {
@@ -65,11 +66,21 @@ class AlarmTimer {
     }
     for (const auto& p : r->problems)
       log::warning("alarm rule #" + std::to_string(p.rule_id) + ": " + p.detail);
+    // The customers' prepaid notices (top-up, running low, closed) on the same beat.
+    if (notify_.channels.empty()) return;
+    auto notices = server::run_prepaid_notices(store_, notify_, unix_now(), &daily_use_);
+    if (!notices) {
+      log::error("prepaid notices failed (retried in " + std::to_string(interval_) +
+                 " s): " + notices.error().text());
+    } else if (notices->queued > 0) {
+      log::info("prepaid notices: " + std::to_string(notices->queued) + " messages queued");
+    }
   }
 
   asio::steady_timer timer_;
   server::ServerStore& store_;
   int interval_;
+  const server::notify::NotifyConfig& notify_;
   server::usecase::DailyUseCache daily_use_;
   server::RoundOptions options_;
 };

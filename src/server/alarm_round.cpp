@@ -49,12 +49,6 @@ struct Needs {
   }
 };
 
-al::ValveState valve_state(const std::string& status) {
-  if (status == "open") return al::ValveState::open;
-  if (status == "close" || status == "closed") return al::ValveState::closed;
-  return al::ValveState::unknown;
-}
-
 std::optional<Decimal> median_of(std::vector<Decimal> v) {
   if (v.empty()) return std::nullopt;
   std::sort(v.begin(), v.end(),
@@ -126,6 +120,12 @@ core::Status read_credit(ServerStore& store, const Meter& meter, const StoredSam
 }
 
 }  // namespace
+
+al::ValveState valve_state(const std::string& status) {
+  if (status == "open") return al::ValveState::open;
+  if (status == "close" || status == "closed") return al::ValveState::closed;
+  return al::ValveState::unknown;
+}
 
 const AlarmTemplate* find_alarm_template(std::string_view name) {
   for (const auto& t : kAlarmTemplates)

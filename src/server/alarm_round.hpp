@@ -97,6 +97,9 @@ core::Result<RoundResult> run_alarm_round(ServerStore& store, std::int64_t now,
 
 // ---- what the round puts into core::alarm::Context ----
 
+// The valve's state from the newest `status` reply ("open"; "close" or "closed"; else unknown).
+core::alarm::ValveState valve_state(const std::string& status);
+
 // The value of a sample key in the rule language's base units (rule.hpp kUnits): e1 and v1 from
 // the normalised energy and volume, the others converted from their unit as sent; nullopt when
 // the sample lacks it or its unit is unknown.

@@ -27,11 +27,12 @@ void drop_alarm_tables(platform::sqlite::Db& db) {
   ASSERT_TRUE(db.exec("DROP INDEX events_by_kind").ok());
 }
 
-// Undoes migration 9: the notifications and the contact columns.
+// Undoes migrations 10 and 9: the prepaid notices, the notifications and the contact columns.
 void undo_notifications(platform::sqlite::Db& db) {
   for (const char* sql :
-       {"DROP TABLE notifications", "ALTER TABLE users DROP COLUMN email",
-        "ALTER TABLE users DROP COLUMN phone", "ALTER TABLE meters DROP COLUMN contact_name",
+       {"DROP TABLE prepaid_notices", "DROP TABLE notifications",
+        "ALTER TABLE users DROP COLUMN email", "ALTER TABLE users DROP COLUMN phone",
+        "ALTER TABLE meters DROP COLUMN contact_name",
         "ALTER TABLE meters DROP COLUMN contact_email",
         "ALTER TABLE meters DROP COLUMN contact_phone"}) {
     ASSERT_TRUE(db.exec(sql).ok()) << sql;
@@ -55,7 +56,7 @@ TEST(ServerStoreMigration, NumericSerialsTakeTheirCanonicalForm) {
   {
     auto store = SqliteStore::open(path).value();
     auto& db = store->db();
-    // Back to version 3: undo migrations 4 to 9.
+    // Back to version 3: undo migrations 4 to 10.
     undo_notifications(db);
     drop_alarm_tables(db);
     add_value_columns(db);

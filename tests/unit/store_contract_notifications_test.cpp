@@ -158,6 +158,17 @@ TEST_P(StoreNotificationsContract, Contacts) {
   EXPECT_FALSE(store_->set_user_contact("nobody", {}).ok());
 }
 
+TEST_P(StoreNotificationsContract, PrepaidNoticeStatesAreKeptPerMeter) {
+  EXPECT_TRUE(store_->prepaid_notice_states().value().empty());
+  ASSERT_TRUE(store_->write_prepaid_notice_state("6892850", {4, true, false}).ok());
+  ASSERT_TRUE(store_->write_prepaid_notice_state("0000040", {1, false, true}).ok());
+  ASSERT_TRUE(store_->write_prepaid_notice_state("6892850", {5, false, false}).ok());
+  const auto states = store_->prepaid_notice_states().value();
+  ASSERT_EQ(states.size(), 2u);
+  EXPECT_EQ(states.at("6892850"), (PrepaidNoticeState{5, false, false}));
+  EXPECT_EQ(states.at("0000040"), (PrepaidNoticeState{1, false, true}));
+}
+
 }  // namespace
 
 ML_STORE_CONTRACT(StoreNotificationsContract);

@@ -297,6 +297,8 @@ core::Status parse_notify_config(Reader& r, NotifyConfig& n, const fs::path& bas
   ML_TRY(int_setting(r, "retry_max", n.retry_max_s, 1, 7 * 86400));
   ML_TRY(int_setting(r, "give_up_after", n.give_up_after_s, 60, 30 * 86400));
   ML_TRY(int_setting(r, "interval", n.interval_s, 1, 3600));
+  ML_TRY(int_setting(r, "prepaid_low_days", n.prepaid_low_days, 1, 60));
+  ML_TRY(int_setting(r, "prepaid_rearm_days", n.prepaid_rearm_days, 0, 30));
   if (n.retry_max_s < n.retry_initial_s) {
     return bad(r.key("retry_max"), "must not be below retry_initial");
   }

@@ -108,6 +108,10 @@ struct NotifyConfig {
   int retry_max_s = 3600;           // the back-off's ceiling
   int give_up_after_s = 48 * 3600;  // a message not sent this long after it was queued fails
   int interval_s = 5;               // how often the notifier looks for due messages
+  // The customers' "running low" notice below this many days left, again only after the estimate
+  // was back at low + rearm days (server/prepaid_notice.hpp).
+  int prepaid_low_days = 3;
+  int prepaid_rearm_days = 1;
 
   const ChannelConfig* channel(std::string_view name) const;
 };

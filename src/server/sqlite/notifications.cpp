@@ -213,4 +213,30 @@ core::Status SqliteStore::set_user_contact(const std::string& name, const UserCo
   return core::Ok{};
 }
 
+core::Result<std::map<std::string, PrepaidNoticeState>> SqliteStore::prepaid_notice_states() {
+  auto q = db_.prepare(
+      "SELECT serial, announced_payment_id, low_sent, closed_sent FROM prepaid_notices");
+  if (!q) return q.error();
+  std::map<std::string, PrepaidNoticeState> out;
+  ML_TRY(each_row(*q, [&] {
+    out[q->text(0)] = PrepaidNoticeState{q->int64(1), q->int64(2) != 0, q->int64(3) != 0};
+  }));
+  return out;
+}
+
+core::Status SqliteStore::write_prepaid_notice_state(const std::string& serial,
+                                                     const PrepaidNoticeState& s) {
+  auto q = db_.prepare(
+      "INSERT INTO prepaid_notices(serial, announced_payment_id, low_sent, closed_sent) "
+      "VALUES(?, ?, ?, ?) ON CONFLICT(serial) DO UPDATE SET "
+      "announced_payment_id=excluded.announced_payment_id, low_sent=excluded.low_sent, "
+      "closed_sent=excluded.closed_sent");
+  if (!q) return q.error();
+  return q->bind(1, serial)
+      .bind(2, s.announced_payment_id)
+      .bind(3, std::int64_t{s.low_sent})
+      .bind(4, std::int64_t{s.closed_sent})
+      .run();
+}
+
 }  // namespace ml::server

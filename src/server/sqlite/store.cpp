@@ -270,6 +270,13 @@ constexpr std::string_view kMigrations[] = {
        ALTER TABLE meters ADD COLUMN contact_name TEXT NOT NULL DEFAULT '';
        ALTER TABLE meters ADD COLUMN contact_email TEXT NOT NULL DEFAULT '';
        ALTER TABLE meters ADD COLUMN contact_phone TEXT NOT NULL DEFAULT '';)",
+    // 10 (issue 14, prepaid notices): what each meter's customer was last told
+    // (server/prepaid_notice.hpp)
+    R"(CREATE TABLE prepaid_notices(
+         serial TEXT PRIMARY KEY,
+         announced_payment_id INTEGER NOT NULL,
+         low_sent INTEGER NOT NULL,
+         closed_sent INTEGER NOT NULL) WITHOUT ROWID;)",
 };
 
 }  // namespace

@@ -134,6 +134,9 @@ class SqliteStore final : public ServerStore {
   core::Result<ChannelActivity> channel_activity(const std::string& channel) override;
   core::Status set_meter_contact(const std::string& serial, const MeterContact& c) override;
   core::Status set_user_contact(const std::string& name, const UserContact& c) override;
+  core::Result<std::map<std::string, PrepaidNoticeState>> prepaid_notice_states() override;
+  core::Status write_prepaid_notice_state(const std::string& serial,
+                                          const PrepaidNoticeState& state) override;
 
   platform::sqlite::Db& db() { return db_; }
 

@@ -7,12 +7,14 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
+#include "server/prepaid_notice.hpp"
 
 namespace ml::server {
 
@@ -128,6 +130,12 @@ class NotificationStore {
   // Contacts. Errc::invalid_argument when there is no such meter or user.
   virtual core::Status set_meter_contact(const std::string& serial, const MeterContact& c) = 0;
   virtual core::Status set_user_contact(const std::string& name, const UserContact& c) = 0;
+
+  // What each meter's customer was last told (server/prepaid_notice.hpp); a meter not in the map
+  // has the all-zero state.
+  virtual core::Result<std::map<std::string, PrepaidNoticeState>> prepaid_notice_states() = 0;
+  virtual core::Status write_prepaid_notice_state(const std::string& serial,
+                                                  const PrepaidNoticeState& state) = 0;
 };
 
 }  // namespace ml::server

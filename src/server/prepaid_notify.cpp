@@ -1,0 +1,143 @@
+// run_prepaid_notices: facts from the store, the pure step, the outbox (contract in
+// prepaid_notify.hpp).
+#include "server/prepaid_notify.hpp"
+
+#include <algorithm>
+
+#include "server/alarm_round.hpp"
+#include "server/ledger.hpp"
+#include "server/notify/notifier.hpp"
+
+namespace ml::server {
+namespace {
+
+using core::Decimal;
+
+std::string meter_label(const Meter& m) {
+  return m.name.empty() ? "meter " + m.serial : m.name + " (meter " + m.serial + ")";
+}
+
+std::string unit_of(const Meter& m) {
+  return m.kind == core::meter::Kind::water ? "m3" : "kWh";
+}
+
+struct Pending {
+  std::string serial;
+  PrepaidNoticeState state;
+  std::vector<std::pair<PrepaidNotice, NoticeText>> notices;
+  std::string email;
+  std::string phone;
+};
+
+}  // namespace
+
+NoticeText prepaid_notice_text(PrepaidNoticeKind kind, const Meter& meter,
+                               const std::optional<Decimal>& left,
+                               const std::optional<Decimal>& days_left) {
+  const std::string what = meter_label(meter);
+  const std::string credit = left ? left->to_string() + " " + unit_of(meter) + " paid for" : "";
+  const std::string lasts = days_left ? ", about " + days_left->to_string() + " days" : "";
+  switch (kind) {
+    case PrepaidNoticeKind::topup:
+      return {"Payment received for " + what,
+              "Your payment for " + what + " has arrived and the heat is on." +
+                  (credit.empty() ? "" : "\nLeft: " + credit + lasts + ".") + "\n"};
+    case PrepaidNoticeKind::low:
+      return {"Running low: " + what, "The heat paid for at " + what + " is running low" +
+                                          (credit.empty() ? "" : ": " + credit + lasts) +
+                                          ".\nPay in time to keep the heat on.\n"};
+    case PrepaidNoticeKind::closed:
+      break;
+  }
+  return {"Heat closed: " + what,
+          "The heat paid for at " + what +
+              " is used up and the valve has closed.\nA payment opens it again.\n"};
+}
+
+core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
+                                               const notify::NotifyConfig& config, std::int64_t now,
+                                               usecase::DailyUseCache* cache) {
+  PrepaidRound round;
+  const PrepaidNoticeConfig settings{Decimal{false, std::uint64_t(config.prepaid_low_days), 0},
+                                     Decimal{false, std::uint64_t(config.prepaid_rearm_days), 0}};
+  std::vector<Pending> pending;
+  const core::Status read = store.read_snapshot([&]() -> core::Status {
+    auto meters = store.meters();
+    if (!meters) return meters.error();
+    auto states = store.prepaid_notice_states();
+    if (!states) return states.error();
+    std::map<std::string, ValveInfo> valves;
+    for (const auto& m : *meters) {
+      if (!m.valve_installed || (m.contact_email.empty() && m.contact_phone.empty())) continue;
+      if (valves.empty()) {
+        auto v = store.valve_states();
+        if (!v) return v.error();
+        valves = std::move(v).value();
+      }
+      ++round.meters;
+      PrepaidFacts facts;
+      facts.valve_installed = true;
+      if (auto v = valves.find(m.serial); v != valves.end())
+        facts.valve = valve_state(v->second.status);
+      auto payments = store.payments(m.serial);
+      if (!payments) return payments.error();
+      for (const auto& p : *payments) {
+        if (p.state != PaymentState::active || p.id <= facts.newest_payment_id) continue;
+        facts.newest_payment_id = p.id;
+        facts.newest_payment_time = p.time;
+      }
+      auto limit = open_until_limit(m, *payments);
+      auto latest = store.latest_sample(m.serial);
+      if (!latest) return latest.error();
+      if (limit && *latest) {
+        auto e = usecase::estimate_for(store, m, *limit, &**latest, now, cache);
+        if (!e) return e.error();
+        facts.remaining = e->left;
+        facts.days_left = usecase::days_left_of(e->estimate);
+      }
+      const auto it = states->find(m.serial);
+      const PrepaidNoticeState previous = it == states->end() ? PrepaidNoticeState{} : it->second;
+      auto step = prepaid_step(m.serial, previous, facts, settings, now);
+      if (step.state == previous && step.notices.empty()) continue;
+      Pending p{m.serial, step.state, {}, m.contact_email, m.contact_phone};
+      for (auto& n : step.notices) {
+        auto text = prepaid_notice_text(n.kind, m, facts.remaining, facts.days_left);
+        p.notices.emplace_back(std::move(n), std::move(text));
+      }
+      pending.push_back(std::move(p));
+    }
+    return core::Ok{};
+  });
+  if (!read) return read.error();
+  if (pending.empty()) return round;
+  const core::Status written = store.write_transaction([&]() -> core::Status {
+    round.notices = 0;
+    round.queued = 0;
+    for (const auto& p : pending) {
+      ML_TRY(store.write_prepaid_notice_state(p.serial, p.state));
+      for (const auto& [notice, text] : p.notices) {
+        ++round.notices;
+        for (const auto& channel : config.channels) {
+          std::string to;
+          if (channel.type == notify::ChannelType::email) to = p.email;
+          if (channel.type == notify::ChannelType::sms) to = p.phone;
+          if (to.empty()) continue;
+          notify::Notification m{notice.dedupe_key + ":" + channel.name,
+                                 channel.name,
+                                 to,
+                                 p.serial,
+                                 text.subject,
+                                 text.body};
+          auto q = notify::queue_notification(store, config, m, now);
+          if (!q) return q.error();
+          if (q->queued) ++round.queued;
+        }
+      }
+    }
+    return core::Ok{};
+  });
+  if (!written) return written.error();
+  return round;
+}
+
+}  // namespace ml::server

@@ -1,0 +1,102 @@
+// run_prepaid_notices over a temporary SQLite store: a top-up once the valve reports open, to the
+// customer's e-mail only, once; then "running low" when the estimate drops below the threshold.
+#include "server/prepaid_notify.hpp"
+
+#include <gtest/gtest.h>
+
+#include "server/ledger.hpp"
+#include "server/sqlite/store.hpp"
+#include "server/store_ingest.hpp"
+#include "sim_support.hpp"
+
+namespace ml::server {
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+constexpr std::int64_t kT0 = 1'780'000'000;
+
+IngestItem item(IngestItem::Kind kind, const std::string& function, std::int64_t time,
+                const std::string& text) {
+  IngestItem i;
+  i.kind = kind;
+  i.serial = "6892850";
+  i.time = time;
+  i.function = function;
+  i.text = text;
+  if (kind == IngestItem::Kind::sample) i.sample = core::sample::parse_sample(text).value();
+  return i;
+}
+
+TEST(PrepaidNotify, TopupOnceThenLowToTheCustomersAddress) {
+  test::TempDir dir;
+  auto store = SqliteStore::open(dir.file("server.db")).value();
+  Meter m;
+  m.serial = "6892850";
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  m.name = "Loppen 12";
+  m.valve_installed = true;
+  ASSERT_TRUE(store->add_meter(m).ok());
+  ASSERT_TRUE(store->set_meter_contact("6892850", {"Anna", "anna@example.org", ""}).ok());
+  // Eight days at 1 kWh an hour: 24 kWh a day.
+  std::vector<IngestItem> items;
+  for (int h = 0; h <= 192; ++h) {
+    items.push_back(item(IngestItem::Kind::sample, "sample", kT0 - 8 * kDay + h * 3600,
+                         "heap=1&e1=" + std::to_string(h) + " kWh&"));
+  }
+  ASSERT_TRUE(store_items(*store, items, kT0).ok());
+  notify::NotifyConfig config;
+  notify::ChannelConfig mail;
+  mail.name = "mail";
+  mail.type = notify::ChannelType::email;
+  mail.email.host = "127.0.0.1";
+  mail.email.from = "meterlogger@example.org";
+  notify::ChannelConfig sms;
+  sms.name = "sms";
+  sms.type = notify::ChannelType::sms;
+  config.channels = {mail, sms};
+  usecase::DailyUseCache cache;
+
+  // 312 kWh paid: 120 left, 5 days. The valve has not opened yet: nothing.
+  Payment p;
+  p.serial = "6892850";
+  p.time = kT0;
+  p.amount = core::Decimal::parse("312").value();
+  p.price = core::Decimal::parse("1").value();
+  ASSERT_TRUE(record_payment(*store, p, "bo", kT0).ok());
+  auto r = run_prepaid_notices(*store, config, kT0 + 60, &cache);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  EXPECT_EQ(r->meters, 1);
+  EXPECT_EQ(r->queued, 0);
+  // The device reports the valve open: the top-up, by e-mail only (no phone), once.
+  ASSERT_TRUE(store_items(*store, {item(IngestItem::Kind::diagnostic, "status", kT0 + 90, "open")},
+                          kT0 + 90)
+                  .ok());
+  r = run_prepaid_notices(*store, config, kT0 + 120, &cache);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  EXPECT_EQ(r->queued, 1);
+  auto log = store->notification_log({}).value();
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0].recipient, "anna@example.org");
+  EXPECT_EQ(log[0].subject, "Payment received for Loppen 12 (meter 6892850)");
+  EXPECT_NE(log[0].body.find("120 kWh paid for, about 5.00 days"), std::string::npos)
+      << log[0].body;
+  EXPECT_EQ(run_prepaid_notices(*store, config, kT0 + 180, &cache)->queued, 0);
+  // Three more days used: 48 kWh left, 2 days: running low, once.
+  items.clear();
+  for (int h = 193; h <= 264; ++h) {
+    items.push_back(item(IngestItem::Kind::sample, "sample", kT0 - 8 * kDay + h * 3600,
+                         "heap=1&e1=" + std::to_string(h) + " kWh&"));
+  }
+  ASSERT_TRUE(store_items(*store, items, kT0 + 3 * kDay).ok());
+  r = run_prepaid_notices(*store, config, kT0 + 3 * kDay + 60, &cache);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  EXPECT_EQ(r->queued, 1);
+  log = store->notification_log({}).value();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].subject, "Running low: Loppen 12 (meter 6892850)");
+  EXPECT_EQ(run_prepaid_notices(*store, config, kT0 + 3 * kDay + 120, &cache)->queued, 0);
+  EXPECT_TRUE(store->prepaid_notice_states().value().at("6892850").low_sent);
+}
+
+}  // namespace
+}  // namespace ml::server
