@@ -101,9 +101,10 @@ void run(const std::string& config_path) {
   alarms.start();
   // The notifier sends over the network and waits for it (up to 30 s a message): on a thread
   // and a store connection of its own, so ingest never waits for a mail server.
+  // notify_io before the notifier: its timer must go before the io_context it runs on.
   auto notify_store = open_store(config);
-  server::notify::Notifier notifier(*notify_store, config.notify, unix_now);
   asio::io_context notify_io(1);
+  server::notify::Notifier notifier(*notify_store, config.notify, unix_now);
   ok(notifier.start(notify_io.get_executor()));
   std::thread notify_thread([&] { notify_io.run(); });
   auto stop_notifier = [&] {

@@ -307,14 +307,14 @@ TEST_F(Notify, RunKeepsAMessageWhileTheMailServerIsDownAndSendsItOnceItIsBack) {
     Process server({ML_SERVER_BIN, "--config", config_path_, "run"}, dir_.file("run-1.log"));
     ASSERT_TRUE(wait_for_log(server, "#" + std::to_string(id) + " on mail not sent (attempt 1)"))
         << server.log();
-    EXPECT_EQ(server.stop(), 0);
+    EXPECT_EQ(server.stop(), 0) << server.log();
   }
   auto peer = start_peer(dir_, "smtp", smtp_port_);
   {
     Process server({ML_SERVER_BIN, "--config", config_path_, "run"}, dir_.file("run-2.log"));
     ASSERT_TRUE(wait_for_path(dir_.file("mail-0"), scaled(20s))) << server.log();
     ASSERT_TRUE(wait_for_log(server, "sent #" + std::to_string(id))) << server.log();
-    EXPECT_EQ(server.stop(), 0);
+    EXPECT_EQ(server.stop(), 0) << server.log();
   }
   auto log = run({ML_SERVER_BIN, "--config", config_path_, "notify", "log", "--serial", "6892850"});
   EXPECT_EQ(log.status, 0) << log.err;
