@@ -1,7 +1,8 @@
 // The dashboard's admin routes (docs/api.md): meter settings and removal, voiding and correcting
-// payments, users, and the audit log's filters and pages, each asked by every kind of caller (an
-// admin of every group, an admin of another group, an admin of the meter's group, a viewer, no
-// session, a POST without its CSRF header) on a fresh SQLite store, straight into Api::handle.
+// payments, users, the audit log's filters and pages, the alarms, alarm rules and notifications,
+// each asked by every kind of caller (an admin of every group, an admin of another group, an admin
+// of the meter's group, a viewer, no session, a POST without its CSRF header) on a fresh SQLite
+// store, straight into Api::handle.
 #include <gtest/gtest.h>
 #include <sodium.h>
 
@@ -10,6 +11,7 @@
 
 #include "core/bytes.hpp"
 #include "password/password.hpp"
+#include "server/alarm_round.hpp"
 #include "server/config.hpp"
 #include "server/http/api.hpp"
 #include "server/ledger.hpp"
@@ -439,6 +441,170 @@ TEST(AdminApi, TheAuditLogIsFilteredAndPaged) {
   EXPECT_EQ(a.as("anna", "GET", "/api/audit", "", {{"limit", "0"}}).status, 400);
   EXPECT_EQ(a.as("anna", "GET", "/api/audit", "", {{"before", "x"}}).status, 400);
   EXPECT_EQ(a.as("hald", "GET", "/api/audit", "", {{"serial", kSerial}}).status, 403);
+}
+
+// ---- alarms, alarm rules, notifications ----
+
+// An open alarm on meter 6892850 from a rule of group Loppen; its episode.
+std::int64_t add_alarm(AdminApi& a) {
+  AlarmRule rule;
+  rule.name = "leak";
+  rule.text = "flow1 > 0 m3/h";
+  rule.group = "Loppen";
+  const auto id = add_alarm_rule(a.store(), rule).value();
+  const auto episode = a.store().new_alarm_episode(id, kSerial, a.now_ - 60).value();
+  core::alarm::State s;
+  s.rule_id = id;
+  s.serial = kSerial;
+  s.episode = episode;
+  s.status = core::alarm::Status::notified;
+  s.raised = s.last_true = a.now_ - 60;
+  EXPECT_TRUE(a.store().write_alarm_state(s).ok());
+  return episode;
+}
+
+core::alarm::State alarm_state(AdminApi& a) {
+  return a.store().open_alarms().value().at(0);
+}
+
+constexpr std::array<int, 6> kEveryone{200, 200, 200, 200, 401, 200};  // GET: no CSRF needed
+
+TEST(AlarmApiRoles, TheAlarmsAndRulesAreSeenByEveryone) {
+  for (const char* path : {"/api/alarms", "/api/alarm-rules"}) {
+    expect_statuses(
+        [path](AdminApi& a, const Caller& c) {
+          add_alarm(a);
+          return a.ask(c, "GET", path);
+        },
+        kEveryone, {});
+  }
+  AdminApi a;
+  const auto episode = add_alarm(a);
+  auto list = json::parse(a.as("anna", "GET", "/api/alarms").body);
+  ASSERT_EQ(list["alarms"].size(), 1u);
+  EXPECT_EQ(list["alarms"][0]["episode"], episode);
+  EXPECT_EQ(list["alarms"][0]["rule"], "leak");
+  EXPECT_EQ(list["alarms"][0]["group"], "Loppen");
+  EXPECT_EQ(list["alarms"][0]["can_admin"], true);
+  EXPECT_EQ(json::parse(a.as("bo", "GET", "/api/alarms").body)["alarms"][0]["can_admin"], false);
+  auto rules = json::parse(a.as("bo", "GET", "/api/alarm-rules").body);
+  EXPECT_EQ(rules["rules"].size(), 1u);
+  EXPECT_EQ(rules["templates"].size(), kAlarmTemplates.size());
+  EXPECT_EQ(a.as("bo", "GET", "/api/alarms/" + std::to_string(episode)).status, 200);
+  EXPECT_EQ(a.as("bo", "GET", "/api/alarms/999").status, 404);
+}
+
+TEST(AlarmApiRoles, AcknowledgeAndSnoozeAreForTheMetersAdmins) {
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        const auto e = add_alarm(a);
+        return a.ask(c, "POST", "/api/alarms/" + std::to_string(e) + "/ack",
+                     R"({"note":"plumber called"})");
+      },
+      {204, 403, 204, 403, 401, 403},
+      [](AdminApi& a) {
+        return alarm_state(a).status == core::alarm::Status::acknowledged &&
+               alarm_state(a).ack_note == "plumber called";
+      });
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        const auto e = add_alarm(a);
+        return a.ask(c, "POST", "/api/alarms/" + std::to_string(e) + "/snooze", R"({"for":"2h"})");
+      },
+      {204, 403, 204, 403, 401, 403},
+      [](AdminApi& a) { return alarm_state(a).snoozed_until == a.now_ + 7200; });
+  AdminApi a;
+  const auto e = std::to_string(add_alarm(a));
+  EXPECT_EQ(a.as("anna", "POST", "/api/alarms/" + e + "/ack").status, 204);
+  EXPECT_EQ(a.as("anna", "POST", "/api/alarms/" + e + "/ack").status, 409)
+      << "acknowledged already";
+  EXPECT_EQ(a.as("anna", "POST", "/api/alarms/" + e + "/snooze", R"({"for":"forever"})").status,
+            400);
+  EXPECT_EQ(a.audit_count("alarm.ack"), 1);
+}
+
+TEST(AlarmApiRoles, RulesAreChangedByTheAdminsOfTheirGroup) {
+  auto rules = [](AdminApi& a) { return a.store().alarm_rules().value().size(); };
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(
+            c, "POST", "/api/alarm-rules",
+            R"({"name":"hot","rule":"t1 > 95 C for 10 min","group":"Loppen","settle":"5min"})");
+      },
+      {201, 403, 201, 403, 401, 403}, [&](AdminApi& a) { return rules(a) == 1; });
+  // A rule for every group is for an admin of every group.
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/alarm-rules", R"({"template":"offline"})");
+      },
+      {201, 403, 403, 403, 401, 403}, [&](AdminApi& a) { return rules(a) == 1; });
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        add_alarm(a);
+        const auto id = a.store().alarm_rules().value().at(0).id;
+        return a.ask(c, "POST", "/api/alarm-rules/" + std::to_string(id) + "/enable",
+                     R"({"enabled":false})");
+      },
+      {204, 403, 204, 403, 401, 403},
+      [](AdminApi& a) { return !a.store().alarm_rules().value().at(0).enabled; });
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        add_alarm(a);
+        const auto id = a.store().alarm_rules().value().at(0).id;
+        return a.ask(c, "POST", "/api/alarm-rules/" + std::to_string(id) + "/remove");
+      },
+      {204, 403, 204, 403, 401, 403}, [&](AdminApi& a) { return rules(a) == 0; });
+  // Checking a rule changes nothing: everyone with a session may.
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/alarm-rules/check", R"({"rule":"t1>95 C"})");
+      },
+      {200, 200, 200, 200, 401, 403}, {});
+}
+
+TEST(AlarmApiRoles, RuleErrorsSayWhere) {
+  AdminApi a;
+  auto ok = a.as("anna", "POST", "/api/alarm-rules/check", R"({"rule":"t1>95 C"})");
+  ASSERT_EQ(ok.status, 200);
+  EXPECT_EQ(json::parse(ok.body)["rule"], "t1 > 95 C");
+  auto bad = a.as("anna", "POST", "/api/alarm-rules/check", R"({"rule":"t1 > 95 kWh"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("column"), std::string::npos) << bad.body;
+  auto add =
+      a.as("anna", "POST", "/api/alarm-rules", R"({"name":"x","rule":"t1 >","group":"Loppen"})");
+  EXPECT_EQ(add.status, 400) << add.body;
+  EXPECT_EQ(a.as("anna", "POST", "/api/alarm-rules",
+                 R"({"name":"x","rule":"age > 1 h","group":"Loppen","severity":"loud"})")
+                .status,
+            400);
+}
+
+TEST(AlarmApiRoles, NotificationsAreForAdminsOfTheirMeters) {
+  auto queue = [](AdminApi& a) {
+    StoredNotification n;
+    n.dedupe_key = "k1";
+    n.channel = "mail";
+    n.recipient = "anna@example.org";
+    n.serial = kSerial;
+    n.subject = "leak";
+    n.body = "b";
+    n.created = n.queued_at = n.next_attempt = a.now_;
+    EXPECT_TRUE(a.store().insert_notification(n).ok());
+  };
+  for (const char* path : {"/api/notifications", "/api/channels"}) {
+    expect_statuses(
+        [&](AdminApi& a, const Caller& c) {
+          queue(a);
+          return a.ask(c, "GET", path);
+        },
+        {200, 200, 200, 403, 401, 200}, {});
+  }
+  AdminApi a;
+  queue(a);
+  EXPECT_EQ(json::parse(a.as("anna", "GET", "/api/notifications").body)["notifications"].size(),
+            1u);
+  EXPECT_EQ(json::parse(a.as("hald", "GET", "/api/notifications").body)["notifications"].size(), 0u)
+      << "another group's messages (and their recipients) are not shown";
 }
 
 }  // namespace ml::server::http::admin_api_unit

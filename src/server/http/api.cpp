@@ -18,6 +18,7 @@
 #include "server/client_address.hpp"
 #include "server/commands.hpp"
 #include "server/event_cause.hpp"
+#include "server/http/api_support.hpp"
 #include "server/http/views.hpp"
 #include "server/usecases/commands.hpp"
 #include "server/usecases/estimates.hpp"
@@ -36,21 +37,6 @@ constexpr int kListLimit = 500;
 constexpr int kAuditPage = 100;  // audit entries per page unless `limit` says otherwise
 // Samples per page of a CSV export: a few milliseconds of work and well under a megabyte.
 constexpr std::size_t kCsvPage = 1000;
-
-Response json_response(int status, const json& j) {
-  Response r;
-  r.status = status;
-  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
-Response error(int status, const std::string& message) {
-  return json_response(status, json{{"error", message}});
-}
-
-Response store_error(const core::Error& e) {
-  return error(500, "storage: " + e.text());
-}
 
 std::string random_hex() {
   unsigned char bytes[kTokenBytes];
@@ -89,62 +75,6 @@ std::vector<std::string> split_path(std::string_view path) {
   }
   return out;
 }
-
-// A query parameter in unix seconds; `fallback` when absent.
-core::Result<std::int64_t> time_param(const Request& r, const char* name, std::int64_t fallback) {
-  auto it = r.query.find(name);
-  if (it == r.query.end() || it->second.empty()) return fallback;
-  std::int64_t v = 0;
-  const auto& s = it->second;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || v < 0) {
-    return core::make_error(core::Errc::invalid_argument,
-                            std::string(name) + " must be unix seconds, not \"" + s + "\"");
-  }
-  return v;
-}
-
-// The JSON object of a POST body; an error naming what is wrong.
-core::Result<json> body_object(const Request& r) {
-  if (r.body.size() > kMaxBody) {
-    return core::make_error(core::Errc::invalid_argument, "the body is larger than 64 KiB");
-  }
-  json j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return core::make_error(core::Errc::invalid_argument, "the body must be a JSON object");
-  }
-  return j;
-}
-
-// Field `name` of a body: a string (empty when absent) of at most `max` bytes.
-core::Result<std::string> string_field(const json& body, const char* name, std::size_t max) {
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return std::string();
-  if (!it->is_string()) {
-    return core::make_error(core::Errc::invalid_argument, std::string(name) + " must be a string");
-  }
-  auto s = it->get<std::string>();
-  if (s.size() > max) {
-    return core::make_error(core::Errc::invalid_argument, std::string(name) + " is longer than " +
-                                                              std::to_string(max) + " characters");
-  }
-  return s;
-}
-
-core::Result<bool> bool_field(const json& body, const char* name) {
-  auto it = body.find(name);
-  if (it == body.end() || it->is_null()) return false;
-  if (!it->is_boolean()) {
-    return core::make_error(core::Errc::invalid_argument,
-                            std::string(name) + " must be true or false");
-  }
-  return it->get<bool>();
-}
-
-#define ML_FIELD(var, expr)                                \
-  auto var##_r = (expr);                                   \
-  if (!var##_r) return error(400, var##_r.error().detail); \
-  auto var = std::move(var##_r).value()
 
 std::string session_cookie(const std::string& token, std::int64_t max_age, bool secure) {
   return std::string(kSessionCookie) + "=" + token +
@@ -398,6 +328,14 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   if (parts.size() >= 2 && parts.size() <= 4 && parts[1] == "users")
     return users_route(r, c, parts);
   if (parts.size() == 2 && parts[1] == "commands" && get) return commands_list();
+  if (parts.size() >= 2 && parts.size() <= 4 && parts[1] == "alarms")
+    return alarms_route(r, c, parts);
+  if (parts.size() >= 2 && parts.size() <= 4 && parts[1] == "alarm-rules") {
+    return alarm_rules_route(r, c, parts);
+  }
+  if (parts.size() == 2 && (parts[1] == "notifications" || parts[1] == "channels") && get) {
+    return notifications_get(r, c, parts[1]);
+  }
   if (parts.size() == 2 && parts[1] == "unknown-serials" && get) {
     // Serials whose messages were rejected as unknown: devices to adopt with `meters add`.
     if (c.user.role != Role::admin) return error(403, "unknown serials are for admins");

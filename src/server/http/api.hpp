@@ -78,6 +78,12 @@ class Api {
   Response users_route(const Request& r, const Caller& caller,
                        const std::vector<std::string>& parts);
   Response audit_get(const Request& r, const Caller& caller);
+  // alarms_api.cpp
+  Response alarms_route(const Request& r, const Caller& caller,
+                        const std::vector<std::string>& parts);
+  Response alarm_rules_route(const Request& r, const Caller& caller,
+                             const std::vector<std::string>& parts);
+  Response notifications_get(const Request& r, const Caller& caller, const std::string& what);
   std::optional<Caller> caller_of(const Request& r);
   void audit(const std::string& actor, const Request& r, const std::string& action,
              const std::string& serial, const std::string& detail);

@@ -1,0 +1,73 @@
+// The request and answer helpers of api_support.hpp.
+#include "server/http/api_support.hpp"
+
+#include <charconv>
+
+namespace ml::server::http {
+
+using json = nlohmann::ordered_json;
+
+Response json_response(int status, const json& j) {
+  Response r;
+  r.status = status;
+  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+Response error(int status, const std::string& message) {
+  return json_response(status, json{{"error", message}});
+}
+
+Response store_error(const core::Error& e) {
+  return error(500, "storage: " + e.text());
+}
+
+core::Result<std::int64_t> time_param(const Request& r, const char* name, std::int64_t fallback) {
+  auto it = r.query.find(name);
+  if (it == r.query.end() || it->second.empty()) return fallback;
+  std::int64_t v = 0;
+  const auto& s = it->second;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < 0) {
+    return core::make_error(core::Errc::invalid_argument,
+                            std::string(name) + " must be unix seconds, not \"" + s + "\"");
+  }
+  return v;
+}
+
+core::Result<json> body_object(const Request& r) {
+  if (r.body.size() > kMaxBody) {
+    return core::make_error(core::Errc::invalid_argument, "the body is larger than 64 KiB");
+  }
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return core::make_error(core::Errc::invalid_argument, "the body must be a JSON object");
+  }
+  return j;
+}
+
+core::Result<std::string> string_field(const json& body, const char* name, std::size_t max) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::string();
+  if (!it->is_string()) {
+    return core::make_error(core::Errc::invalid_argument, std::string(name) + " must be a string");
+  }
+  auto s = it->get<std::string>();
+  if (s.size() > max) {
+    return core::make_error(core::Errc::invalid_argument, std::string(name) + " is longer than " +
+                                                              std::to_string(max) + " characters");
+  }
+  return s;
+}
+
+core::Result<bool> bool_field(const json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return false;
+  if (!it->is_boolean()) {
+    return core::make_error(core::Errc::invalid_argument,
+                            std::string(name) + " must be true or false");
+  }
+  return it->get<bool>();
+}
+
+}  // namespace ml::server::http

@@ -1,0 +1,35 @@
+// What every route of the HTTP API (api.hpp) uses to read a request and write an answer: JSON
+// answers and errors, the body as a JSON object, its fields checked with errors naming them.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/result.hpp"
+#include "server/http/api.hpp"
+
+namespace ml::server::http {
+
+// A JSON answer; an error answer {"error": message}; a storage failure (500).
+Response json_response(int status, const nlohmann::ordered_json& j);
+Response error(int status, const std::string& message);
+Response store_error(const core::Error& e);
+
+// A query parameter in unix seconds; `fallback` when absent.
+core::Result<std::int64_t> time_param(const Request& r, const char* name, std::int64_t fallback);
+// The JSON object of a POST body (at most kMaxBody); an error naming what is wrong.
+core::Result<nlohmann::ordered_json> body_object(const Request& r);
+// Field `name` of a body: a string (empty when absent) of at most `max` bytes.
+core::Result<std::string> string_field(const nlohmann::ordered_json& body, const char* name,
+                                       std::size_t max);
+// Field `name` of a body: true or false (false when absent).
+core::Result<bool> bool_field(const nlohmann::ordered_json& body, const char* name);
+
+}  // namespace ml::server::http
+
+// Declares `var` from a Result, or answers 400 with its error.
+#define ML_FIELD(var, expr)                                \
+  auto var##_r = (expr);                                   \
+  if (!var##_r) return error(400, var##_r.error().detail); \
+  auto var = std::move(var##_r).value()
