@@ -3,12 +3,10 @@
 #include "server/alarm_round.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <map>
 #include <set>
 
 #include "platform/tz/zone.hpp"
-#include "server/usecases/meters.hpp"
 
 namespace ml::server {
 namespace {

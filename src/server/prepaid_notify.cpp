@@ -66,10 +66,10 @@ core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
     if (!meters) return meters.error();
     auto states = store.prepaid_notice_states();
     if (!states) return states.error();
-    std::map<std::string, ValveInfo> valves;
+    std::optional<std::map<std::string, ValveInfo>> valves;  // read at the first meter
     for (const auto& m : *meters) {
       if (!m.valve_installed || (m.contact_email.empty() && m.contact_phone.empty())) continue;
-      if (valves.empty()) {
+      if (!valves) {
         auto v = store.valve_states();
         if (!v) return v.error();
         valves = std::move(v).value();
@@ -77,7 +77,7 @@ core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
       ++round.meters;
       PrepaidFacts facts;
       facts.valve_installed = true;
-      if (auto v = valves.find(m.serial); v != valves.end())
+      if (auto v = valves->find(m.serial); v != valves->end())
         facts.valve = valve_state(v->second.status);
       auto payments = store.payments(m.serial);
       if (!payments) return payments.error();

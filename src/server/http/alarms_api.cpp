@@ -5,7 +5,6 @@
 // snoozes its alarms; an admin of a rule's group changes the rule (a rule of every group: an
 // admin of every group); the notification log (recipients' addresses) and the channels are for
 // admins, each seeing the messages about meters of their groups.
-#include <charconv>
 #include <map>
 
 #include "core/alarm/rule.hpp"
@@ -20,7 +19,6 @@ namespace {
 using json = nlohmann::ordered_json;
 namespace al = core::alarm;
 
-constexpr int kListLimit = 500;
 constexpr std::size_t kMaxNote = 500;
 
 json transition_json(const al::Transition& t) {
@@ -52,15 +50,6 @@ json rule_json(const AlarmRule& r, bool can_change) {
 // Whether `user` may change a rule of `group` ("" : every group, an admin of every group).
 bool can_admin_rule(const User& user, const std::string& group) {
   return group.empty() ? is_global_admin(user) : can_admin(user, group);
-}
-
-core::Result<std::int64_t> id_of(const std::string& text) {
-  std::int64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v <= 0) {
-    return core::make_error(core::Errc::invalid_argument, "no such id: " + text);
-  }
-  return v;
 }
 
 // A duration field ("10min", "2h", 600); `fallback` when absent.
@@ -139,7 +128,7 @@ Response Api::alarms_route(const Request& r, const Caller& c,
         200, json{{"now", now}, {"alarms", std::move(list)}, {"transitions", std::move(history)}});
   }
   if (parts.size() < 3) return error(405, "GET");
-  auto episode = id_of(parts[2]);
+  const auto episode = path_id(parts[2]);
   if (!episode) return error(404, "no alarm " + parts[2]);
   auto state = store().alarm_episode(*episode);
   if (!state) return store_error(state.error());
@@ -261,7 +250,7 @@ Response Api::alarm_rules_route(const Request& r, const Caller& c,
     return json_response(201, rule_json(stored->value_or(rule), true));
   }
   if (parts.size() != 4) return error(404, "no such API: POST " + r.path);
-  auto id = id_of(parts[2]);
+  const auto id = path_id(parts[2]);
   if (!id) return error(404, "no rule " + parts[2]);
   auto rule = store().alarm_rule(*id);
   if (!rule) return store_error(rule.error());

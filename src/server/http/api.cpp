@@ -33,7 +33,6 @@ namespace {
 using json = nlohmann::ordered_json;
 
 constexpr std::size_t kTokenBytes = 32;
-constexpr int kListLimit = 500;
 constexpr int kAuditPage = 100;  // audit entries per page unless `limit` says otherwise
 // Samples per page of a CSV export: a few milliseconds of work and well under a megabyte.
 constexpr std::size_t kCsvPage = 1000;
@@ -775,11 +774,9 @@ Response Api::meter_remove(const Request& r, const Caller& c, const Meter& m) {
 Response Api::payment_post(const Request& r, const Caller& c, const std::string& id_text,
                            const std::string& what) {
   if (what != "void" && what != "correct") return error(404, "no such API: POST " + r.path);
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
-  if (ec != std::errc() || end != id_text.data() + id_text.size() || id <= 0) {
-    return error(404, "no payment " + id_text);
-  }
+  const auto parsed = path_id(id_text);
+  if (!parsed) return error(404, "no payment " + id_text);
+  const std::int64_t id = *parsed;
   auto old = store().payment(id);
   if (!old) return store_error(old.error());
   if (!*old) return error(404, "no payment #" + id_text);

@@ -70,4 +70,11 @@ core::Result<bool> bool_field(const json& body, const char* name) {
   return it->get<bool>();
 }
 
+std::optional<std::int64_t> path_id(const std::string& text) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v <= 0) return std::nullopt;
+  return v;
+}
+
 }  // namespace ml::server::http

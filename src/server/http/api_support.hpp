@@ -4,12 +4,16 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "core/result.hpp"
 #include "server/http/api.hpp"
 
 namespace ml::server::http {
+
+// Rows of a list answer at most.
+inline constexpr int kListLimit = 500;
 
 // A JSON answer; an error answer {"error": message}; a storage failure (500).
 Response json_response(int status, const nlohmann::ordered_json& j);
@@ -23,6 +27,8 @@ core::Result<nlohmann::ordered_json> body_object(const Request& r);
 // Field `name` of a body: a string (empty when absent) of at most `max` bytes.
 core::Result<std::string> string_field(const nlohmann::ordered_json& body, const char* name,
                                        std::size_t max);
+// A record's id in a path ("/api/payments/12/void"): a positive number, else nullopt.
+std::optional<std::int64_t> path_id(const std::string& text);
 // Field `name` of a body: true or false (false when absent).
 core::Result<bool> bool_field(const nlohmann::ordered_json& body, const char* name);
 
