@@ -92,6 +92,9 @@ void run(const std::string& config_path) {
     log::warning(w);
   auto store = open_store(config);
   asio::io_context io(1);
+  // Signals are caught before any thread starts or anything is logged: a SIGTERM sent as soon
+  // as a line appears is queued for the handler below instead of ending the process.
+  asio::signal_set signals(io, SIGTERM, SIGINT);
   server::Ingest ingest(io.get_executor(), *store, config, unix_now);
   server::Sender sender(io.get_executor(), *store, config, unix_now);
   ingest.on_reply([&](const server::DeviceReply& r) { sender.on_reply(r); });
@@ -112,7 +115,6 @@ void run(const std::string& config_path) {
     notify_io.stop();
     if (notify_thread.joinable()) notify_thread.join();
   };
-  asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](const asio::error_code& ec, int) {
     if (ec) return;
     log::info("stopping");
