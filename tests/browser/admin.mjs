@@ -13,66 +13,14 @@
 // in as that user, reads and filters the audit log, and removes meter 7000001 after typing its
 // serial. Screenshots of each screen at desktop and phone size. Prints what it read as JSON;
 // exits non-zero on the first failed check.
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { args, browserTest } from './harness.mjs';
 
-const [url, rootUser, rootPass, serial, shotDir, oldSerial, oldTime] = process.argv.slice(2);
-if (!url || !rootUser || !rootPass || !serial || !shotDir) {
-  console.error('usage: node admin.mjs URL ROOT_USER ROOT_PASS SERIAL SCREENSHOT_DIR');
-  process.exit(2);
-}
-mkdirSync(shotDir, { recursive: true });
-
-function check(condition, what) {
-  if (!condition) throw new Error(`check failed: ${what}`);
-}
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
+const [url, rootUser, rootPass, serial, shotDir, oldSerial, oldTime] =
+  args('node admin.mjs URL ROOT_USER ROOT_PASS SERIAL SCREENSHOT_DIR [OLD_SERIAL OLD_TIME]', 5);
 const NEW_SERIAL = '7000001';
-const result = { serial };
-const pageErrors = [];
-const timeScale = Number(process.env.ML_TEST_TIME_SCALE || '1') || 1;
 
-const browser = await chromium.launch({
-  executablePath: process.env.ML_CHROMIUM || '/usr/bin/chromium',
-  args: ['--disable-gpu', '--disable-dev-shm-usage'],
-});
-let failed = false;
-try {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30000 * timeScale);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
-  });
-  const text = async (selector) => (await page.innerText(selector))?.replace(/\s+/g, ' ').trim();
-
-  // Each screen at desktop and phone size; the phone one must not scroll sideways.
-  async function shots(name) {
-    await page.screenshot({ path: join(shotDir, `${name}.png`), fullPage: true });
-    await page.setViewportSize(PHONE);
-    await page.waitForTimeout(100); // one layout pass
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    check(overflow <= 1, `${name} fits a 390 px phone (overflows by ${overflow} px)`);
-    await page.screenshot({ path: join(shotDir, `${name}-phone.png`), fullPage: true });
-    await page.setViewportSize(DESKTOP);
-  }
-
-  async function login(user, password) {
-    await page.waitForSelector('#login-form', { state: 'visible' });
-    await page.fill('#username', user);
-    await page.fill('#password', password);
-    await page.click('#login-form button[type=submit]');
-    await page.waitForSelector('#app-header', { state: 'visible' });
-  }
-  async function logout() {
-    await page.click('#logout');
-    await page.waitForSelector('#login-form', { state: 'visible' });
-  }
-
+await browserTest(shotDir, async ({ page, result, check, text, shots, login, logout }) => {
+  result.serial = serial;
   await page.goto(url);
   await login(rootUser, rootPass);
   await page.waitForSelector('#meters tbody tr.meter');
@@ -225,15 +173,4 @@ try {
     await shots('meter-old-data');
   }
 
-  check(pageErrors.length === 0, `no script errors: ${pageErrors.join(' | ')}`);
-  result.ok = true;
-} catch (err) {
-  failed = true;
-  result.ok = false;
-  result.error = String(err && err.stack ? err.stack : err);
-  result.pageErrors = pageErrors;
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(result));
-process.exit(failed ? 1 : 0);
+});

@@ -10,57 +10,18 @@
 // from the command form (built from GET /api/commands), logs out
 // (the API then answers 401), and logs in as the viewer, who sees no admin controls and whose
 // POSTs are refused. Prints what it read as JSON; exits non-zero on the first failed check.
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { args, browserTest, DESKTOP, PHONE } from './harness.mjs';
 
-const [url, adminUser, adminPass, viewerUser, viewerPass, serial, shotDir] = process.argv.slice(2);
-if (!url || !adminUser || !adminPass || !viewerUser || !viewerPass || !serial || !shotDir) {
-  console.error('usage: node dashboard.mjs URL ADMIN_USER ADMIN_PASS VIEWER_USER VIEWER_PASS SERIAL SCREENSHOT_DIR');
-  process.exit(2);
-}
-mkdirSync(shotDir, { recursive: true });
+const [url, adminUser, adminPass, viewerUser, viewerPass, serial, shotDir] =
+  args('node dashboard.mjs URL ADMIN_USER ADMIN_PASS VIEWER_USER VIEWER_PASS SERIAL SCREENSHOT_DIR', 7);
 
-function check(condition, what) {
-  if (!condition) throw new Error(`check failed: ${what}`);
-}
-
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 375, height: 800 };
-const result = { serial };
-const pageErrors = [];
-
-// Deadlines grow with ML_TEST_TIME_SCALE, as the integration tests' (docs/building.md).
-const timeScale = Number(process.env.ML_TEST_TIME_SCALE || '1') || 1;
-
-const browser = await chromium.launch({
-  executablePath: process.env.ML_CHROMIUM || '/usr/bin/chromium',
-  args: ['--disable-gpu', '--disable-dev-shm-usage'],
-});
-let failed = false;
-try {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30000 * timeScale);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    // 401/403 answers are expected (before login, the refused POSTs); script errors are not.
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
-  });
-
-  const text = async (selector) => (await page.innerText(selector))?.replace(/\s+/g, ' ').trim();
+await browserTest(shotDir, async ({ page, result, check, text, fetchStatus, csrfToken }) => {
+  result.serial = serial;
   const serialsByGroup = () => page.$$eval('#meters tbody.group', (groups) => groups.map((g) => ({
     group: g.dataset.group,
     serials: [...g.querySelectorAll('tr.meter')].map((tr) => tr.dataset.serial),
   })));
-  // A request from the page itself, with the session cookie (and the CSRF token if given).
-  const fetchStatus = (path, { method = 'GET', body, csrf } = {}) => page.evaluate(async ([p, m, b, token]) => {
-    const headers = { 'Content-Type': 'application/json' };
-    if (token) headers['X-CSRF-Token'] = token;
-    const res = await fetch(p, { method: m, headers, credentials: 'same-origin', body: b === undefined ? undefined : JSON.stringify(b) });
-    return res.status;
-  }, [path, method, body, csrf]);
-  const csrfToken = () => page.evaluate(async () => (await (await fetch('api/session', { credentials: 'same-origin' })).json()).csrf);
   const meterApi = `api/meters/${encodeURIComponent(serial)}`;
 
   async function login(user, password) {
@@ -300,17 +261,4 @@ try {
   check(result.viewer.postWithoutCsrf === 403, `viewer POST without CSRF token: ${result.viewer.postWithoutCsrf}`);
   await page.click('#logout');
   await page.waitForSelector('#login-form', { state: 'visible' });
-
-  check(pageErrors.length === 0, `no script errors in the page: ${JSON.stringify(pageErrors)}`);
-  result.ok = true;
-  console.log(JSON.stringify(result));
-} catch (err) {
-  failed = true;
-  result.ok = false;
-  result.error = err.message;
-  result.pageErrors = pageErrors;
-  console.log(JSON.stringify(result));
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});
