@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     r.text = std::string(tp->text);
     r.severity = tp->severity;
     r.template_name = t;
-    if (!server::add_alarm_rule(s, r)) return 1;
+    if (!server::add_alarm_rule(s, r, {})) return 1;
   }
   std::printf("filled %d meters x 7 samples, 5 rules in %.1f s\n", meters,
               std::chrono::duration<double>(Clock::now() - filled).count());
