@@ -135,23 +135,34 @@ export function formOpen(container) {
   return Boolean(container.querySelector('.alarm-form'));
 }
 
+// A transition's kind and note as shown: a snooze keeps the status (from == to) and its note is
+// "snoozed until <unix time>", shown as a date.
+function transitionText(t) {
+  const snooze = /^snoozed until (\d+)$/.exec(t.note || '');
+  if (t.from === t.to && snooze) return { kind: 'snoozed', note: `until ${dateTime(Number(snooze[1]))}` };
+  return { kind: t.to, note: t.note || '' };
+}
+
 // The transitions, newest first: when, which alarm (and meter), from → to, who and the note.
 // `ruleNames` maps a rule id to its name when known.
 export function historyList(transitions, { showMeter = true, ruleNames = new Map(), id = null } = {}) {
   return el('ol', { class: 'events alarm-history', id },
-    ...transitions.map((t) => el('li', {
-      class: `transition to-${t.to}`,
-      dataset: { episode: String(t.episode), to: t.to, serial: t.serial },
-    },
-    el('time', { datetime: new Date(t.time * 1000).toISOString(), title: dateTime(t.time, true) }, dateTime(t.time)),
-    el('span', { class: 'kind' }, t.to),
-    el('span', { class: 'detail' },
-      `#${t.episode}`,
-      ruleNames.has(t.rule_id) ? ` ${ruleNames.get(t.rule_id)}` : '',
-      showMeter ? ' on ' : '', showMeter ? meterLink(t.serial, '') : null,
-      t.from ? el('span', { class: 'muted' }, ` (from ${t.from})`) : null,
-      t.note ? el('q', { class: 'transition-note' }, t.note) : null),
-    t.actor ? el('span', { class: 'cause cause-user' }, t.actor) : null)));
+    ...transitions.map((t) => {
+      const shown = transitionText(t);
+      return el('li', {
+        class: `transition to-${t.to}`,
+        dataset: { episode: String(t.episode), to: t.to, kind: shown.kind, serial: t.serial },
+      },
+      el('time', { datetime: new Date(t.time * 1000).toISOString(), title: dateTime(t.time, true) }, dateTime(t.time)),
+      el('span', { class: 'kind' }, shown.kind),
+      el('span', { class: 'detail' },
+        `#${t.episode}`,
+        ruleNames.has(t.rule_id) ? ` ${ruleNames.get(t.rule_id)}` : '',
+        showMeter ? ' on ' : '', showMeter ? meterLink(t.serial, '') : null,
+        t.from && t.from !== t.to ? el('span', { class: 'muted' }, ` (from ${t.from})`) : null,
+        shown.note ? el('q', { class: 'transition-note' }, shown.note) : null),
+      t.actor ? el('span', { class: 'cause cause-user' }, t.actor) : null);
+    }));
 }
 
 // The open alarms in groups by severity (critical first), or `empty` when there are none.
