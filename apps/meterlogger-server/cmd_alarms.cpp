@@ -1,7 +1,9 @@
 // `meterlogger-server alarms`: the alarm rules, templates, group time zones, the open alarms
 // (acknowledge, snooze), their history and the backtest of a rule over stored samples, through
 // the alarm engine (server/alarm_round.hpp; docs/alarms.md).
+#include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -29,6 +31,8 @@ struct AlarmArgs {
   std::string zone;
   std::string from;
   std::string to;
+  std::string recipients;  // --to of add, apply and edit: "operators,customer"
+  std::string channels;    // --channel: "mail,sms"; "": every channel
   int limit = 50;
 };
 
@@ -44,6 +48,52 @@ std::int64_t duration_of(const std::string& text, const char* option) {
   return *d;
 }
 
+// "a,b,c" as names (blanks around them dropped, empty ones skipped); at most 32 of 40 bytes.
+std::vector<std::string> names_of(const std::string& list, const char* option) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= list.size()) {
+    auto comma = list.find(',', at);
+    if (comma == std::string::npos) comma = list.size();
+    std::string name = list.substr(at, comma - at);
+    const auto first = name.find_first_not_of(' ');
+    name = first == std::string::npos ? ""
+                                      : name.substr(first, name.find_last_not_of(' ') + 1 - first);
+    if (!name.empty()) out.push_back(std::move(name));
+    at = comma + 1;
+  }
+  if (out.size() > 32 ||
+      std::any_of(out.begin(), out.end(), [](const std::string& n) { return n.size() > 40; }))
+    fail(std::string(option) + ": at most 32 names of at most 40 characters");
+  return out;
+}
+
+std::vector<server::AlarmRecipient> recipients_of(const std::string& list) {
+  std::vector<server::AlarmRecipient> out;
+  for (const auto& name : names_of(list, "--to")) {
+    const auto kind = server::alarm_recipient_from_name(name);
+    if (!kind) fail("--to \"" + name + "\": give operators, customer or both (operators,customer)");
+    out.push_back(*kind);
+  }
+  if (out.empty()) fail("--to: give operators, customer or both (operators,customer)");
+  return out;
+}
+
+std::string recipients_text(const std::vector<server::AlarmRecipient>& recipients) {
+  std::string out;
+  for (const auto r : recipients)
+    out += (out.empty() ? "" : ",") + std::string(server::alarm_recipient_name(r));
+  return out;
+}
+
+std::string channels_text(const std::vector<std::string>& channels) {
+  if (channels.empty()) return "every channel";
+  std::string out;
+  for (const auto& c : channels)
+    out += (out.empty() ? "" : ",") + c;
+  return out;
+}
+
 std::string rule_name(server::ServerStore& store, std::int64_t id) {
   auto r = store.alarm_rule(id);
   return r && *r ? (*r)->name : "#" + std::to_string(id);
@@ -55,6 +105,8 @@ void print_rule_row(const server::AlarmRule& r) {
       r.name.c_str(), r.group.empty() ? "(all)" : r.group.c_str(),
       std::string(al::severity_name(r.severity)).c_str(), r.enabled ? "on" : "off",
       static_cast<long long>(r.settle_s), r.quiet.empty() ? "-" : r.quiet.c_str(), r.text.c_str());
+  std::printf("     to %s on %s\n", recipients_text(r.recipients).c_str(),
+              channels_text(r.channels).c_str());
 }
 
 void alarms_rules(const std::string& config) {
@@ -81,13 +133,45 @@ server::AlarmRule rule_of(const AlarmArgs& a) {
   if (!a.settle.empty()) r.settle_s = duration_of(a.settle, "--settle");
   if (!a.repeat.empty()) r.repeat_s = duration_of(a.repeat, "--repeat");
   r.quiet = a.quiet;
+  if (!a.recipients.empty()) r.recipients = recipients_of(a.recipients);
+  r.channels = names_of(a.channels, "--channel");
   return r;
 }
 
 void alarms_add(const std::string& config, const AlarmArgs& a) {
-  auto store = open_store(config_from(config));
-  const std::int64_t id = ok(server::add_alarm_rule(*store, rule_of(a)));
+  const auto c = config_from(config);
+  auto store = open_store(c);
+  const std::int64_t id = ok(server::add_alarm_rule(*store, rule_of(a), c.notify.channel_names()));
   std::cout << "added alarm rule " << id << "\n";
+}
+
+// Changes the fields given on the command line (`given` says which), keeps the others.
+void alarms_edit(const std::string& config, const AlarmArgs& a,
+                 const std::function<bool(const char*)>& given) {
+  const auto c = config_from(config);
+  auto store = open_store(c);
+  auto found = ok(store->alarm_rule(a.id));
+  if (!found)
+    fail("no alarm rule " + std::to_string(a.id) + " (`meterlogger-server alarms rules`)");
+  server::AlarmRule r = *found;
+  if (given("--name")) r.name = a.name;
+  if (given("--rule")) r.text = a.rule;
+  if (given("--group")) r.group = a.group;
+  if (given("--severity")) r.severity = severity_of(a.severity);
+  if (given("--settle")) r.settle_s = duration_of(a.settle, "--settle");
+  if (given("--repeat")) r.repeat_s = duration_of(a.repeat, "--repeat");
+  if (given("--quiet")) r.quiet = a.quiet;
+  if (given("--to")) r.recipients = recipients_of(a.recipients);
+  if (given("--channel")) r.channels = names_of(a.channels, "--channel");
+  bool any = false;
+  for (const char* option : {"--name", "--rule", "--group", "--severity", "--settle", "--repeat",
+                             "--quiet", "--to", "--channel"})
+    any = any || given(option);
+  if (!any) fail("nothing to change: give --rule, --name, --severity, ... (--help)");
+  ok(server::edit_alarm_rule(*store, r, c.notify.channel_names()));
+  const auto stored = ok(store->alarm_rule(a.id));
+  std::cout << "changed alarm rule " << a.id << "\n";
+  if (stored) print_rule_row(*stored);
 }
 
 void alarms_apply(const std::string& config, const AlarmArgs& a) {
@@ -100,8 +184,9 @@ void alarms_apply(const std::string& config, const AlarmArgs& a) {
   if (b.severity.empty()) b.severity = std::string(al::severity_name(t->severity));
   server::AlarmRule r = rule_of(b);
   r.template_name = std::string(t->name);
-  auto store = open_store(config_from(config));
-  const std::int64_t id = ok(server::add_alarm_rule(*store, r));
+  const auto c = config_from(config);
+  auto store = open_store(c);
+  const std::int64_t id = ok(server::add_alarm_rule(*store, r, c.notify.channel_names()));
   std::cout << "added alarm rule " << id << " from template " << t->name << " for "
             << (a.group.empty() ? "every group" : "group " + a.group) << "\n";
 }
@@ -237,6 +322,12 @@ void add_alarm_commands(CLI::App& app, const std::string& config) {
     c->add_option("--quiet", a->quiet,
                   "quiet hours in the group's time zone, e.g. 22:00-07:00 (critical ignores "
                   "them)");
+    c->add_option("--to", a->recipients,
+                  "who is notified: operators (the group's admins), customer (the meter's "
+                  "contact) or operators,customer (default: operators)");
+    c->add_option("--channel", a->channels,
+                  "the [[notify.channel]] names it goes out on, e.g. mail,sms (default: every "
+                  "channel)");
   };
 
   auto* rules = alarms->add_subcommand("rules", "List the alarm rules");
@@ -248,9 +339,26 @@ void add_alarm_commands(CLI::App& app, const std::string& config) {
   add->add_option("rule", a->rule, "the rule (docs/alarms.md)")->required();
   settings(add);
   add->footer(
-      "Example:\n  meterlogger-server alarms add hot \"t1 > 95 C for 10 min\" --group Loppen "
-      "--severity critical --settle 10min --quiet 22:00-07:00");
+      "Examples:\n  meterlogger-server alarms add hot \"t1 > 95 C for 10 min\" --group Loppen "
+      "--severity critical --settle 10min --quiet 22:00-07:00\n"
+      "  meterlogger-server alarms add leak \"flow1 > 0 m3/h for 5 min and valve == closed\" "
+      "--to operators,customer --channel mail,sms");
   add->callback([=, &config] { alarms_add(config, *a); });
+
+  auto* edit = alarms->add_subcommand("edit", "Change an alarm rule: only the fields given");
+  edit->add_option("id", a->id, "the rule's id (`alarms rules`)")->required();
+  edit->add_option("--rule", a->rule, "the new rule (docs/alarms.md)");
+  edit->add_option("--name", a->name, "a new name");
+  settings(edit);
+  edit->footer(
+      "A changed rule text starts its `for` times again; its open alarms stay open. --quiet \"\"\n"
+      "removes the quiet hours, --channel \"\" sends on every channel again.\n\n"
+      "Examples:\n"
+      "  meterlogger-server alarms edit 3 --rule \"t1 > 90 C for 15 min\" --severity warning\n"
+      "  meterlogger-server alarms edit 3 --to operators,customer --channel mail,sms");
+  edit->callback([=, &config] {
+    alarms_edit(config, *a, [edit](const char* option) { return edit->count(option) > 0; });
+  });
 
   auto* remove = alarms->add_subcommand("remove", "Remove an alarm rule (its history stays)");
   remove->add_option("id", a->id, "the rule's id (`alarms rules`)")->required();

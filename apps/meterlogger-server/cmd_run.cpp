@@ -8,6 +8,7 @@
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "common.hpp"
@@ -34,6 +35,7 @@ class AlarmTimer {
       : timer_(io), store_(store), interval_(interval_s), notify_(notify) {
     // Each notification due is logged and queued in the outbox in the round's transaction.
     options_.daily_use = &daily_use_;
+    options_.channel_names = notify.channel_names();
     options_.hand_off = [this, &notify](const server::AlarmNotification& n) -> core::Status {
       log::info("alarm " + std::to_string(n.episode) + " " +
                 std::string(core::alarm::notify_name(n.kind)) + ": " + n.text);
@@ -64,8 +66,14 @@ class AlarmTimer {
                  " s): " + r.error().text());
       return;
     }
-    for (const auto& p : r->problems)
-      log::warning("alarm rule #" + std::to_string(p.rule_id) + ": " + p.detail);
+    // A problem is logged when it appears (again), not every round.
+    std::set<std::string> problems;
+    for (const auto& p : r->problems) {
+      std::string line = "alarm rule #" + std::to_string(p.rule_id) + ": " + p.detail;
+      if (!logged_problems_.contains(line)) log::warning(line);
+      problems.insert(std::move(line));
+    }
+    logged_problems_ = std::move(problems);
     // The customers' prepaid notices (top-up, running low, closed) on the same beat.
     if (notify_.channels.empty()) return;
     auto notices = server::run_prepaid_notices(store_, notify_, unix_now(), &daily_use_);
@@ -83,6 +91,7 @@ class AlarmTimer {
   const server::notify::NotifyConfig& notify_;
   server::usecase::DailyUseCache daily_use_;
   server::RoundOptions options_;
+  std::set<std::string> logged_problems_;  // the previous round's problems
 };
 
 void run(const std::string& config_path) {

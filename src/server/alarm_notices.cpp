@@ -2,6 +2,8 @@
 // alarm_notices.hpp).
 #include "server/alarm_notices.hpp"
 
+#include <algorithm>
+
 #include "server/notify/notifier.hpp"
 
 namespace ml::server {
@@ -19,15 +21,29 @@ core::Result<int> queue_alarm_notification(ServerStore& store, const notify::Not
   const std::string key = "alarm:" + std::to_string(n.episode) + ":" +
                           std::string(core::alarm::notify_name(n.kind)) + ":" +
                           std::to_string(n.time) + ":";
+  const auto wants = [&](AlarmRecipient kind) {
+    return std::find(n.recipients.begin(), n.recipients.end(), kind) != n.recipients.end();
+  };
   int queued = 0;
   for (const auto& channel : config.channels) {
+    if (!n.channels.empty() &&
+        std::find(n.channels.begin(), n.channels.end(), channel.name) == n.channels.end())
+      continue;
     std::vector<std::string> recipients;
     if (channel.type == notify::ChannelType::webhook) {
       recipients.emplace_back();
     } else {
-      auto r = notify::operator_recipients(store, group, channel.type);
-      if (!r) return r.error();
-      recipients = std::move(r).value();
+      if (wants(AlarmRecipient::operators)) {
+        auto r = notify::operator_recipients(store, group, channel.type);
+        if (!r) return r.error();
+        recipients = std::move(r).value();
+      }
+      if (wants(AlarmRecipient::customer) && *meter) {
+        const std::string& to = channel.type == notify::ChannelType::sms ? (*meter)->contact_phone
+                                                                         : (*meter)->contact_email;
+        if (!to.empty() && std::find(recipients.begin(), recipients.end(), to) == recipients.end())
+          recipients.push_back(to);
+      }
     }
     for (const auto& to : recipients) {
       notify::Notification m{

@@ -253,6 +253,19 @@ core::Result<RoundResult> run_alarm_round(ServerStore& store, std::int64_t now,
       }
       parsed.push_back(std::move(p).value());
       usable.push_back(&row);
+      if (!options.channel_names) continue;
+      for (const auto& name : row.channels) {
+        const auto& known = *options.channel_names;
+        if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+        std::string list;
+        for (const auto& n : known)
+          list += (list.empty() ? "" : ", ") + n;
+        result.problems.push_back(
+            {row.id, "rule #" + std::to_string(row.id) + " \"" + row.name + "\" names channel \"" +
+                         name + "\", which is not configured (" +
+                         (list.empty() ? std::string("none is") : list + " are") +
+                         "): its notifications do not go out there"});
+      }
     }
     if (usable.empty()) return core::Ok{};
     auto zone_names = store.group_zones();
@@ -361,7 +374,8 @@ core::Result<RoundResult> run_alarm_round(ServerStore& store, std::int64_t now,
       if (s.notify) {
         notes.push_back({s.state.episode, c.rule->id, c.rule->name, c.meter->serial,
                          c.rule->severity, *s.notify, now,
-                         notification_text(*c.rule, *c.meter, *s.notify)});
+                         notification_text(*c.rule, *c.meter, *s.notify), c.rule->recipients,
+                         c.rule->channels});
         if (options.hand_off) ML_TRY(options.hand_off(notes.back()));
       }
     }
@@ -446,7 +460,7 @@ core::Status set_alarm_rule_enabled(ServerStore& store, std::int64_t id, bool en
   });
 }
 
-core::Result<std::int64_t> add_alarm_rule(ServerStore& store, AlarmRule rule) {
+core::Status check_alarm_rule(AlarmRule& rule, const std::vector<std::string>& channel_names) {
   const auto bad = [](const std::string& what) {
     return core::make_error(core::Errc::invalid_argument, what);
   };
@@ -461,7 +475,58 @@ core::Result<std::int64_t> add_alarm_rule(ServerStore& store, AlarmRule rule) {
   if (rule.repeat_s < 60 || rule.repeat_s > al::kMaxRepeatSeconds) {
     return bad("repeat: 1 min to 24 h");
   }
+  std::vector<AlarmRecipient> recipients;
+  for (const auto& row : kAlarmRecipients) {
+    if (std::find(rule.recipients.begin(), rule.recipients.end(), row.kind) !=
+        rule.recipients.end())
+      recipients.push_back(row.kind);
+  }
+  if (recipients.empty()) return bad("to: give operators, customer or both");
+  rule.recipients = std::move(recipients);
+  std::vector<std::string> channels;
+  for (const auto& name : rule.channels) {
+    if (std::find(channel_names.begin(), channel_names.end(), name) == channel_names.end()) {
+      std::string known;
+      for (const auto& n : channel_names)
+        known += (known.empty() ? "" : ", ") + n;
+      return bad("channel: \"" + name.substr(0, 40) + "\" is not a [[notify.channel]] (" +
+                 (known.empty() ? std::string("none is configured") : "configured: " + known) +
+                 ")");
+    }
+    if (std::find(channels.begin(), channels.end(), name) == channels.end())
+      channels.push_back(name);
+  }
+  rule.channels = std::move(channels);
+  return core::Ok{};
+}
+
+core::Result<std::int64_t> add_alarm_rule(ServerStore& store, AlarmRule rule,
+                                          const std::vector<std::string>& channel_names) {
+  ML_TRY(check_alarm_rule(rule, channel_names));
   return store.insert_alarm_rule(rule);
+}
+
+core::Status edit_alarm_rule(ServerStore& store, AlarmRule rule,
+                             const std::vector<std::string>& channel_names) {
+  ML_TRY(check_alarm_rule(rule, channel_names));
+  return store.write_transaction([&]() -> core::Status {
+    auto old = store.alarm_rule(rule.id);
+    if (!old) return old.error();
+    if (!*old) {
+      return core::make_error(core::Errc::invalid_argument,
+                              "no alarm rule #" + std::to_string(rule.id));
+    }
+    ML_TRY(store.update_alarm_rule(rule));
+    if ((*old)->text == rule.text) return core::Ok{};
+    auto states = store.alarm_states();
+    if (!states) return states.error();
+    for (auto& s : *states) {
+      if (s.rule_id != rule.id || s.held.empty()) continue;
+      s.held.clear();
+      ML_TRY(store.write_alarm_state(s));
+    }
+    return core::Ok{};
+  });
 }
 
 core::Status set_group_zone(ServerStore& store, const std::string& group, const std::string& zone) {

@@ -66,10 +66,15 @@ struct AlarmNotification {
   core::alarm::Notify kind = core::alarm::Notify::raised;
   std::int64_t time = 0;
   std::string text;  // one line for a person: severity, rule, meter, what happened, the rule
+  // The rule's recipients and channels (AlarmRule): who gets it, on which channels (empty:
+  // every channel).
+  std::vector<AlarmRecipient> recipients{AlarmRecipient::operators};
+  std::vector<std::string> channels;
 };
 
 // A stored rule that could not be used, and why (its text no longer parses, a bad quiet hours
-// setting, a group zone that is not one).
+// setting, a group zone that is not one), or a channel it names that is not configured (its
+// messages then go out on its other channels only).
 struct AlarmProblem {
   std::int64_t rule_id = 0;
   std::string detail;
@@ -90,6 +95,9 @@ struct RoundOptions {
   // whole round's writes (the states and the queued notifications are kept together or not at
   // all). The notification outbox's queueing goes here.
   std::function<core::Status(const AlarmNotification&)> hand_off;
+  // The configured [[notify.channel]] names: when given, every enabled rule naming a channel
+  // not among them is reported in RoundResult::problems (and still evaluated).
+  std::optional<std::vector<std::string>> channel_names;
 };
 
 core::Result<RoundResult> run_alarm_round(ServerStore& store, std::int64_t now,
@@ -141,9 +149,20 @@ core::Status snooze_alarm(ServerStore& store, std::int64_t episode, std::int64_t
 core::Status set_alarm_rule_enabled(ServerStore& store, std::int64_t id, bool enabled,
                                     const std::string& user, std::int64_t now);
 
-// Checks a rule as typed (text, group, quiet hours, settle and repeat) and stores it with its
-// text canonical; returns its id. Errors name the field.
-core::Result<std::int64_t> add_alarm_rule(ServerStore& store, AlarmRule rule);
+// Checks a rule as typed (name, text, quiet hours, settle, repeat, recipients, channels) and
+// makes it canonical: the text printed again, the recipients in kAlarmRecipients order, each
+// once. `channel_names` are the configured [[notify.channel]] names: a channel not among them is
+// an error naming it and listing them. Errors (Errc::invalid_argument) name the field.
+core::Status check_alarm_rule(AlarmRule& rule, const std::vector<std::string>& channel_names);
+// check_alarm_rule, then stores it; returns its id.
+core::Result<std::int64_t> add_alarm_rule(ServerStore& store, AlarmRule rule,
+                                          const std::vector<std::string>& channel_names);
+// check_alarm_rule, then writes every field of rule `rule.id` (Errc::invalid_argument "no alarm
+// rule
+// #<id>" when there is none) in one write transaction; when its text changed, the `for` times kept
+// in its states start again (they belong to the old rule's conditions). Open alarms stay open.
+core::Status edit_alarm_rule(ServerStore& store, AlarmRule rule,
+                             const std::vector<std::string>& channel_names);
 // Checks an IANA zone name and stores it for the group.
 core::Status set_group_zone(ServerStore& store, const std::string& group, const std::string& zone);
 

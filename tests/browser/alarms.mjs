@@ -7,7 +7,8 @@
 // ROOT_USER is an admin of every group; OPERATOR an admin of SERIAL's group (Loppen) without a
 // contact; SERIAL's newest sample is 10 minutes old. The test gives OPERATOR an e-mail address
 // and SERIAL a customer contact, applies the "offline" template to group Hald, sees the editor
-// mark a bad rule's error and then adds "age > 2 min" for Loppen (settle 5 s): the alarm appears
+// mark a bad rule's error and then adds "age > 2 min" for Loppen (settle 5 s), edits it (both
+// channels, repeat 2 h) and backtests it ("Try it") on SERIAL: the alarm appears
 // on #/alarms, is snoozed and acknowledged with a note (shown there and in the meter's history).
 // The caller, seeing the acknowledgement in the database, publishes a fresh sample: the alarm
 // clears, and the history shows raised, notified, acknowledged and cleared. The notifications
@@ -89,15 +90,23 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login }) =
   await page.click('#re-save');
   await page.waitForSelector('#rules tr.rule[data-name="stale"]');
   result.rules = await page.$$eval('#rules tr.rule', (rows) => rows.map((r) => r.dataset.name));
-  // Try it: the backtest of the editor's text over the meter's data (its answer, or why not).
-  await page.fill('#re-rule', 'age > 2 min');
+  // Edit it: both channels ticked, a longer repeat.
+  await page.click('#rules tr.rule[data-name="stale"] .rule-edit');
+  check((await page.inputValue('#re-settle')) === '5s', 'the editor holds the rule\'s settle time');
+  check((await page.inputValue('#re-rule')) === 'age > 2 min', 'the editor holds the rule\'s text');
+  for (const channel of ['mail', 'hook']) await page.check(`#re-channels input[value="${channel}"]`);
+  await page.fill('#re-repeat', '2h');
+  await page.click('#re-save');
+  await page.waitForSelector('#re-message.ok');
+  await page.waitForFunction(() => document.querySelector('#rules tr.rule[data-name="stale"] td.channels')?.textContent === 'mail, hook');
+  result.editedRule = await text('#rules tr.rule[data-name="stale"]');
+  check(result.editedRule.includes('repeat 2h') && result.editedRule.includes('critical'), `the edit is shown: ${result.editedRule}`);
+  // Try it: the backtest of the editor's text over the meter's data (its sample is 10 min old).
   await page.fill('#try-serial', serial);
   await page.click('#try-run');
-  await page.waitForFunction(() => {
-    const m = document.getElementById('try-message');
-    return m && m.textContent && m.textContent !== 'Replaying…';
-  });
-  result.tryIt = await text('#try-message');
+  await page.waitForSelector('#try-events li.try-event[data-notify="raised"]');
+  result.tryIt = await text('#try-events');
+  check(result.tryIt.includes('raised'), `the backtest raises: ${result.tryIt}`);
   await shots('rules');
 
   // 3) The alarm appears (the round runs every second), is notified, snoozed and acknowledged.

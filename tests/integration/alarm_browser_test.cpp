@@ -187,6 +187,8 @@ TEST(ServerDashboardBrowser, AlarmLifecycle) {
         << action;
   }
   EXPECT_EQ(count("SELECT COUNT(*) FROM admin_audit WHERE actor='root' AND action='rule.add'"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM admin_audit WHERE actor='root' AND action='rule.edit'"), 1);
+  EXPECT_EQ(count("SELECT repeat_s FROM alarm_rules WHERE name='stale'"), 7200);
   EXPECT_EQ(count("SELECT COUNT(*) FROM users WHERE name='anna' AND email='anna@example.org' AND "
                   "phone='+4512345678'"),
             1);

@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """Test peers for the notification channels (tests/integration/notify_test.cpp).
 
-  notify_peer.py smtp PORT FOLDER           an SMTP server (aiosmtpd, no TLS) that accepts every
-                                            message and writes it to FOLDER/mail-N as JSON
-                                            {"from", "to", "data"}
-  notify_peer.py http PORT FOLDER [STATUS]  an HTTP server that answers every request with
-                                            STATUS (200) and writes it to FOLDER/http-N as JSON
-                                            {"method", "path", "headers", "body"}
+  notify_peer.py smtp PORT FOLDER [starttls|tls CERT KEY]
+      an SMTP server (aiosmtpd) that accepts every message and writes it to FOLDER/mail-N as
+      JSON {"from", "to", "data", "tls"}; "tls" says whether the session was encrypted. With
+      starttls it offers STARTTLS and refuses mail before it (RFC 3207); with tls it speaks TLS
+      from the first byte (RFC 8314); CERT and KEY are the server's PEM certificate and key.
+  notify_peer.py http PORT FOLDER [STATUS [CERT KEY]]
+      an HTTP server that answers every request with STATUS (200) and writes it to FOLDER/http-N
+      as JSON {"method", "path", "headers", "body"}; HTTPS with CERT and KEY.
 
 Each file appears whole (written under a temporary name, then renamed); N counts from 0.
 """
 import json
 import os
+import ssl
 import sys
 
 mode, port, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -26,19 +29,38 @@ def save(prefix, record):
     os.rename(name + ".tmp", name)
 
 
+def server_context(cert, key):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
 if mode == "smtp":
     import asyncio
 
     from aiosmtpd.smtp import SMTP
 
+    tls = sys.argv[4] if len(sys.argv) > 4 else ""
+    if tls not in ("", "starttls", "tls"):
+        sys.exit("smtp: starttls or tls, not " + tls)
+    context = server_context(sys.argv[5], sys.argv[6]) if tls else None
+
     class Handler:
         async def handle_DATA(self, server, session, envelope):
             save("mail-", {"from": envelope.mail_from, "to": envelope.rcpt_tos,
-                           "data": envelope.content.decode("utf-8", "replace")})
+                           "data": envelope.content.decode("utf-8", "replace"),
+                           "tls": session.ssl is not None or
+                                  server.transport.get_extra_info("ssl_object") is not None})
             return "250 OK"
 
+    def protocol():
+        if tls == "starttls":
+            return SMTP(Handler(), tls_context=context, require_starttls=True)
+        return SMTP(Handler())
+
     loop = asyncio.new_event_loop()
-    loop.run_until_complete(loop.create_server(lambda: SMTP(Handler()), "127.0.0.1", port))
+    loop.run_until_complete(loop.create_server(protocol, "127.0.0.1", port,
+                                               ssl=context if tls == "tls" else None))
     loop.run_forever()
 elif mode == "http":
     from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -62,6 +84,15 @@ elif mode == "http":
         def log_message(self, *args):
             pass
 
-    HTTPServer(("127.0.0.1", port), Receiver).serve_forever()
+    class Server(HTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # a client that refused the certificate, or a probe of the port
+
+    httpd = Server(("127.0.0.1", port), Receiver)
+    if len(sys.argv) > 6:
+        httpd.socket = server_context(sys.argv[5], sys.argv[6]).wrap_socket(httpd.socket,
+                                                                            server_side=True)
+    httpd.serve_forever()
 else:
-    sys.exit("usage: notify_peer.py smtp|http PORT FOLDER [STATUS]")
+    sys.exit("usage: notify_peer.py smtp PORT FOLDER [starttls|tls CERT KEY] | "
+             "http PORT FOLDER [STATUS [CERT KEY]]")

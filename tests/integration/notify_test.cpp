@@ -2,8 +2,9 @@
 // receiver) on loopback ports: the email's headers and body, the webhook's signature checked
 // here with OpenSSL, the SMS gateway's filled and escaped request, the rate limit, sending once,
 // a mail server that is down and comes back (also across a restart of `run`), STARTTLS refused
-// by a server without it. The channel code is the real one; only the clock of the in-process
-// notifier is the test's.
+// by a server without it, STARTTLS, implicit TLS and HTTPS against a throwaway CA (trusted through
+// the channel's ca_file, refused without it). The channel code is the real one; only the clock of
+// the in-process notifier is the test's.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -23,10 +24,10 @@ using namespace std::chrono_literals;
 namespace notify = server::notify;
 
 std::unique_ptr<Process> start_peer(const TempDir& dir, const std::string& mode, int port,
-                                    const std::string& extra = "") {
+                                    const std::vector<std::string>& extra = {}) {
   std::vector<std::string> argv{ML_SYSTEM_PYTHON, ML_NOTIFY_PEER, mode, std::to_string(port),
                                 dir.path().string()};
-  if (!extra.empty()) argv.push_back(extra);
+  argv.insert(argv.end(), extra.begin(), extra.end());
   auto p = std::make_unique<Process>(argv, dir.file(mode + "-peer.log"));
   EXPECT_TRUE(wait_for_port(port)) << p->log();
   return p;
@@ -73,6 +74,42 @@ std::vector<nlohmann::json> received(const TempDir& dir, const std::string& pref
   }
 }
 
+// A throwaway CA and a certificate for 127.0.0.1 it signed, made with the openssl command in
+// `dir`: ca.pem (what a channel's ca_file names), server.pem and server.key (the peer's).
+void make_certificates(const TempDir& dir) {
+  std::ofstream(dir.file("ext.cnf")) << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
+  const std::vector<std::vector<std::string>> steps{
+      {"openssl",
+       "req",
+       "-x509",
+       "-newkey",
+       "ec",
+       "-pkeyopt",
+       "ec_paramgen_curve:prime256v1",
+       "-nodes",
+       "-keyout",
+       dir.file("ca.key"),
+       "-out",
+       dir.file("ca.pem"),
+       "-days",
+       "2",
+       "-subj",
+       "/CN=MeterLogger test CA",
+       "-addext",
+       "basicConstraints=critical,CA:TRUE",
+       "-addext",
+       "keyUsage=critical,keyCertSign"},
+      {"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+       "-keyout", dir.file("server.key"), "-out", dir.file("server.csr"), "-subj", "/CN=127.0.0.1"},
+      {"openssl", "x509", "-req", "-in", dir.file("server.csr"), "-CA", dir.file("ca.pem"),
+       "-CAkey", dir.file("ca.key"), "-CAcreateserial", "-out", dir.file("server.pem"), "-days",
+       "2", "-extfile", dir.file("ext.cnf")}};
+  for (const auto& argv : steps) {
+    const auto r = run(argv);
+    ASSERT_EQ(r.status, 0) << argv[1] << ": " << r.err;
+  }
+}
+
 constexpr const char* kSecret = "0123456789abcdef-webhook";
 
 class Notify : public ::testing::Test {
@@ -91,7 +128,24 @@ class Notify : public ::testing::Test {
            "\"Varmev\xC3\xA6rket\"\n"
         << "[[notify.channel]]\nname = \"tlsmail\"\ntype = \"email\"\nhost = \"127.0.0.1\"\n"
            "port = "
-        << smtp_port_ << "\nsecurity = \"starttls\"\nfrom = \"meterlogger@example.org\"\n"
+        << smtp_port_
+        << "\nsecurity = \"starttls\"\nfrom = \"meterlogger@example.org\"\n"
+        // The TLS channels trust the test's CA (make_certificates); "smtps" does not.
+        << "[[notify.channel]]\nname = \"startmail\"\ntype = \"email\"\nhost = \"127.0.0.1\"\n"
+           "port = "
+        << smtp_port_
+        << "\nsecurity = \"starttls\"\nfrom = \"meterlogger@example.org\"\nca_file = \""
+        << dir_.file("ca.pem") << "\"\n"
+        << "[[notify.channel]]\nname = \"smtps-ca\"\ntype = \"email\"\nhost = \"127.0.0.1\"\n"
+           "port = "
+        << smtp_port_ << "\nsecurity = \"tls\"\nfrom = \"meterlogger@example.org\"\nca_file = \""
+        << dir_.file("ca.pem") << "\"\n"
+        << "[[notify.channel]]\nname = \"smtps\"\ntype = \"email\"\nhost = \"127.0.0.1\"\n"
+           "port = "
+        << smtp_port_ << "\nsecurity = \"tls\"\nfrom = \"meterlogger@example.org\"\n"
+        << "[[notify.channel]]\nname = \"hooks\"\ntype = \"webhook\"\nurl = \"https://127.0.0.1:"
+        << http_port_ << "/hook\"\nsecret = \"" << kSecret << "\"\nca_file = \""
+        << dir_.file("ca.pem") << "\"\n"
         << "[[notify.channel]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:"
         << http_port_ << "/hook\"\nsecret = \"" << kSecret << "\"\n"
         << "[[notify.channel]]\nname = \"sms\"\ntype = \"sms\"\nurl = \"http://127.0.0.1:"
@@ -269,7 +323,7 @@ TEST_F(Notify, TheSmsRequestIsFilledAndEscapedPerPosition) {
 }
 
 TEST_F(Notify, AGatewayAnsweringAnErrorKeepsTheMessageQueuedWithTheStatus) {
-  auto peer = start_peer(dir_, "http", http_port_, "503");
+  auto peer = start_peer(dir_, "http", http_port_, {"503"});
   const auto id = queue("prepaid:1", "sms", "+4512345678");
   auto n = notifier();
   EXPECT_EQ(n.run_due(), 0);
@@ -298,6 +352,61 @@ TEST_F(Notify, StartTlsAgainstAServerWithoutItFailsClearly) {
   EXPECT_NE(m.last_error.find("SMTP 127.0.0.1:" + std::to_string(smtp_port_)), std::string::npos);
   EXPECT_NE(m.last_error.find("STARTTLS"), std::string::npos) << m.last_error;
   EXPECT_TRUE(received(dir_, "mail-").empty()) << "nothing went out in clear text";
+}
+
+TEST_F(Notify, StartTlsWithTheChannelsCaDeliversAndWithoutItFailsOnTheCertificate) {
+  make_certificates(dir_);
+  auto peer = start_peer(dir_, "smtp", smtp_port_,
+                         {"starttls", dir_.file("server.pem"), dir_.file("server.key")});
+  const auto id = queue("t:2", "startmail", "anna@example.org");
+  const auto untrusted = queue("t:3", "tlsmail", "anna@example.org");
+  auto n = notifier();
+  EXPECT_EQ(n.run_due(), 1);
+  EXPECT_EQ(stored(id).state, server::NotificationState::sent) << stored(id).last_error;
+  ASSERT_TRUE(wait_for_path(dir_.file("mail-0")));
+  const auto mails = received(dir_, "mail-");
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["tls"], true) << "sent after STARTTLS";
+  EXPECT_EQ(mails[0]["to"], nlohmann::json::array({"anna@example.org"}));
+  const auto m = stored(untrusted);
+  EXPECT_EQ(m.state, server::NotificationState::queued);
+  EXPECT_NE(m.last_error.find("certificate"), std::string::npos) << m.last_error;
+  EXPECT_NE(m.last_error.find("ca_file"), std::string::npos) << m.last_error;
+}
+
+TEST_F(Notify, ImplicitTlsWithTheChannelsCaDeliversAndWithoutItFailsOnTheCertificate) {
+  make_certificates(dir_);
+  auto peer = start_peer(dir_, "smtp", smtp_port_,
+                         {"tls", dir_.file("server.pem"), dir_.file("server.key")});
+  const auto id = queue("t:4", "smtps-ca", "anna@example.org");
+  const auto untrusted = queue("t:5", "smtps", "anna@example.org");
+  auto n = notifier();
+  EXPECT_EQ(n.run_due(), 1);
+  EXPECT_EQ(stored(id).state, server::NotificationState::sent) << stored(id).last_error;
+  ASSERT_TRUE(wait_for_path(dir_.file("mail-0")));
+  const auto mails = received(dir_, "mail-");
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0]["tls"], true) << "TLS from the first byte";
+  const std::string data = mails[0]["data"];
+  EXPECT_NE(data.find("To: <anna@example.org>"), std::string::npos) << data;
+  const auto m = stored(untrusted);
+  EXPECT_EQ(m.state, server::NotificationState::queued);
+  EXPECT_NE(m.last_error.find("SMTP 127.0.0.1:" + std::to_string(smtp_port_)), std::string::npos);
+  EXPECT_NE(m.last_error.find("certificate"), std::string::npos) << m.last_error;
+}
+
+TEST_F(Notify, AWebhookOverHttpsTrustsTheChannelsCa) {
+  make_certificates(dir_);
+  auto peer = start_peer(dir_, "http", http_port_,
+                         {"200", dir_.file("server.pem"), dir_.file("server.key")});
+  const auto id = queue("alarm:4:1", "hooks", "");
+  auto n = notifier();
+  EXPECT_EQ(n.run_due(), 1) << stored(id).last_error;
+  EXPECT_EQ(stored(id).state, server::NotificationState::sent) << stored(id).last_error;
+  ASSERT_TRUE(wait_for_path(dir_.file("http-0")));
+  const auto r = received(dir_, "http-").at(0);
+  EXPECT_EQ(r["path"], "/hook");
+  EXPECT_EQ(r["headers"]["X-MeterLogger-Delivery"], "alarm%3A4%3A1");
 }
 
 TEST_F(Notify, RunKeepsAMessageWhileTheMailServerIsDownAndSendsItOnceItIsBack) {
@@ -342,6 +451,54 @@ TEST_F(Notify, TheTestCommandSaysWhatHappened) {
   auto bad = run({ML_SERVER_BIN, "--config", config_path_, "notify", "test", "nope", "--to", "x"});
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.err.find("no channel \"nope\""), std::string::npos) << bad.err;
+}
+
+TEST_F(Notify, AlarmRulesNameTheirRecipientsAndChannels) {
+  store_.reset();
+  const auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {ML_SERVER_BIN, "--config", config_path_});
+    return run(args);
+  };
+  auto add = cli({"alarms", "add", "leak", "flow1>0 m3/h", "--group", "Loppen", "--to",
+                  "operators,customer", "--channel", "mail,sms"});
+  EXPECT_EQ(add.status, 0) << add.err;
+  EXPECT_NE(add.out.find("added alarm rule 1"), std::string::npos) << add.out;
+  auto pager = cli({"alarms", "add", "x", "t1 > 95 C", "--channel", "mail,pager"});
+  EXPECT_NE(pager.status, 0);
+  EXPECT_NE(pager.err.find("\"pager\" is not a [[notify.channel]]"), std::string::npos)
+      << pager.err;
+  EXPECT_NE(pager.err.find("configured: mail, tlsmail, "), std::string::npos) << pager.err;
+  auto janitor = cli({"alarms", "add", "x", "t1 > 95 C", "--to", "janitor"});
+  EXPECT_NE(janitor.status, 0);
+  EXPECT_NE(janitor.err.find("--to \"janitor\""), std::string::npos) << janitor.err;
+  auto rules = cli({"alarms", "rules"});
+  EXPECT_EQ(rules.status, 0) << rules.err;
+  EXPECT_NE(rules.out.find("flow1 > 0 m3/h"), std::string::npos) << rules.out;
+  EXPECT_NE(rules.out.find("to operators,customer on mail,sms"), std::string::npos) << rules.out;
+  // edit: only what is given changes.
+  auto edit =
+      cli({"alarms", "edit", "1", "--to", "customer", "--channel", "", "--severity", "critical"});
+  EXPECT_EQ(edit.status, 0) << edit.err;
+  EXPECT_NE(edit.out.find("changed alarm rule 1"), std::string::npos) << edit.out;
+  rules = cli({"alarms", "rules"});
+  EXPECT_NE(rules.out.find("to customer on every channel"), std::string::npos) << rules.out;
+  EXPECT_NE(rules.out.find("critical"), std::string::npos) << rules.out;
+  EXPECT_NE(rules.out.find("Loppen"), std::string::npos) << rules.out;
+  EXPECT_NE(rules.out.find("leak"), std::string::npos) << rules.out;
+  EXPECT_NE(rules.out.find("flow1 > 0 m3/h"), std::string::npos) << rules.out;
+  auto nothing = cli({"alarms", "edit", "1"});
+  EXPECT_NE(nothing.status, 0);
+  EXPECT_NE(nothing.err.find("nothing to change"), std::string::npos) << nothing.err;
+  auto broken = cli({"alarms", "edit", "1", "--rule", "t1 > 95 kWh"});
+  EXPECT_NE(broken.status, 0);
+  EXPECT_NE(broken.err.find("rule:"), std::string::npos) << broken.err;
+  auto missing = cli({"alarms", "edit", "99", "--name", "x"});
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.err.find("no alarm rule 99"), std::string::npos) << missing.err;
+  auto help = cli({"alarms", "edit", "--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("--channel"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("alarms edit 3 --to operators,customer"), std::string::npos) << help.out;
 }
 
 }  // namespace

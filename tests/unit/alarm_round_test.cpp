@@ -59,7 +59,7 @@ class AlarmRoundTest : public ::testing::Test {
     r.group = group;
     r.severity = severity;
     r.settle_s = settle;
-    return add_alarm_rule(*store_, r).value();
+    return add_alarm_rule(*store_, r, {}).value();
   }
   RoundResult round(std::int64_t now) {
     auto r = run_alarm_round(*store_, now);
@@ -147,6 +147,88 @@ TEST_F(AlarmRoundTest, ABrokenRuleIsReportedAndTheOthersRun) {
   EXPECT_EQ(r.problems[0].rule_id, id);
   EXPECT_NE(r.problems[0].detail.find("no longer parses"), std::string::npos);
   EXPECT_EQ(r.notifications.size(), 1u);
+}
+
+TEST(AlarmRuleCheck, RecipientsAndChannelsAreCheckedAndCanonical) {
+  AlarmRule r;
+  r.name = "leak";
+  r.text = "flow1>0 m3/h";
+  r.recipients = {AlarmRecipient::customer, AlarmRecipient::operators, AlarmRecipient::customer};
+  r.channels = {"sms", "mail", "sms"};
+  ASSERT_TRUE(check_alarm_rule(r, {"mail", "sms", "hook"}).ok());
+  EXPECT_EQ(r.text, "flow1 > 0 m3/h");
+  EXPECT_EQ(r.recipients,
+            (std::vector<AlarmRecipient>{AlarmRecipient::operators, AlarmRecipient::customer}));
+  EXPECT_EQ(r.channels, (std::vector<std::string>{"sms", "mail"}));
+  r.channels = {"pager"};
+  auto bad = check_alarm_rule(r, {"mail", "sms"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().detail.find("\"pager\""), std::string::npos) << bad.error().detail;
+  EXPECT_NE(bad.error().detail.find("configured: mail, sms"), std::string::npos)
+      << bad.error().detail;
+  bad = check_alarm_rule(r, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().detail.find("none is configured"), std::string::npos) << bad.error().detail;
+  r.channels.clear();
+  r.recipients.clear();
+  bad = check_alarm_rule(r, {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().detail.find("to:"), std::string::npos) << bad.error().detail;
+}
+
+TEST_F(AlarmRoundTest, AChannelNoLongerConfiguredIsReported) {
+  add_meter("1", "Loppen");
+  sample("1", kT0, "heap=1&t1=70.00 C");
+  AlarmRule r;
+  r.name = "flow";
+  r.text = "t1 > 60 C";
+  r.settle_s = 0;
+  r.channels = {"sms"};
+  const auto id = add_alarm_rule(*store_, r, {"mail", "sms"}).value();
+  RoundOptions options;
+  options.channel_names = std::vector<std::string>{"mail"};
+  std::vector<AlarmNotification> handed;
+  options.hand_off = [&](const AlarmNotification& n) {
+    handed.push_back(n);
+    return core::Status{core::Ok{}};
+  };
+  auto result = run_alarm_round(*store_, kT0 + 60, options).value();
+  ASSERT_EQ(result.problems.size(), 1u);
+  EXPECT_EQ(result.problems[0].rule_id, id);
+  EXPECT_NE(result.problems[0].detail.find("\"sms\", which is not configured"), std::string::npos)
+      << result.problems[0].detail;
+  ASSERT_EQ(handed.size(), 1u) << "the rule still runs";
+  EXPECT_EQ(handed[0].channels, std::vector<std::string>{"sms"});
+  EXPECT_EQ(handed[0].recipients, std::vector<AlarmRecipient>{AlarmRecipient::operators});
+}
+
+TEST_F(AlarmRoundTest, EditingARuleKeepsItsAlarmsAndRestartsItsForTimes) {
+  add_meter("1", "Loppen");
+  sample("1", kT0, "heap=1&t1=70.00 C");
+  AlarmRule r;
+  r.name = "flow";
+  r.text = "t1 > 60 C for 10 min";
+  r.settle_s = 0;
+  r.id = add_alarm_rule(*store_, r, {}).value();
+  round(kT0 + 60);
+  ASSERT_EQ(store_->alarm_states().value().size(), 1u);
+  EXPECT_FALSE(store_->alarm_states().value()[0].held.empty()) << "the for time is kept";
+  r.name = "flow renamed";
+  ASSERT_TRUE(edit_alarm_rule(*store_, r, {}).ok());
+  EXPECT_FALSE(store_->alarm_states().value()[0].held.empty()) << "same text: kept";
+  r.text = "t1 > 60 C for 20 min";
+  r.recipients = {AlarmRecipient::customer};
+  ASSERT_TRUE(edit_alarm_rule(*store_, r, {}).ok());
+  EXPECT_TRUE(store_->alarm_states().value()[0].held.empty()) << "a new text starts again";
+  const auto stored = store_->alarm_rule(r.id).value().value();
+  EXPECT_EQ(stored.name, "flow renamed");
+  EXPECT_EQ(stored.recipients, std::vector<AlarmRecipient>{AlarmRecipient::customer});
+  r.id += 100;
+  EXPECT_FALSE(edit_alarm_rule(*store_, r, {}).ok()) << "no such rule";
+  r.id -= 100;
+  r.text = "flow1 >";
+  EXPECT_FALSE(edit_alarm_rule(*store_, r, {}).ok()) << "a rule that does not parse";
+  EXPECT_EQ(store_->alarm_rule(r.id).value()->text, "t1 > 60 C for 20 min");
 }
 
 TEST_F(AlarmRoundTest, RulesApplyToTheirGroupOnlyAndDisabledOnesNot) {

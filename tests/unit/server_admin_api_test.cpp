@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bytes.hpp"
+#include "core/sample/sample.hpp"
 #include "password/password.hpp"
 #include "server/alarm_round.hpp"
 #include "server/config.hpp"
@@ -18,6 +19,7 @@
 #include "server/ledger.hpp"
 #include "server/sender.hpp"
 #include "server/sqlite/store.hpp"
+#include "server/store_ingest.hpp"
 #include "server/users.hpp"
 #include "sim_support.hpp"
 
@@ -123,6 +125,7 @@ class AdminApi {
   }
 
   SqliteStore& store() { return *store_; }
+  ServerConfig& config() { return config_; }  // the Api reads it on every request
   std::int64_t payment() const { return payment_; }
   std::int64_t now_ = 1'800'000'000;
 
@@ -525,7 +528,7 @@ std::int64_t add_alarm(AdminApi& a) {
   rule.name = "leak";
   rule.text = "flow1 > 0 m3/h";
   rule.group = "Loppen";
-  const auto id = add_alarm_rule(a.store(), rule).value();
+  const auto id = add_alarm_rule(a.store(), rule, {}).value();
   const auto episode = a.store().new_alarm_episode(id, kSerial, a.now_ - 60).value();
   core::alarm::State s;
   s.rule_id = id;
@@ -690,6 +693,150 @@ TEST(AlarmApiRoles, RuleErrorsSayWhere) {
                  R"({"name":"x","rule":"age > 1 h","group":"Loppen","severity":"loud"})")
                 .status,
             400);
+}
+
+TEST(AlarmApiRoles, RulesAreEditedByTheAdminsOfTheirGroup) {
+  auto rule = [](AdminApi& a) { return a.store().alarm_rules().value().at(0); };
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        add_alarm(a);
+        const auto id = a.store().alarm_rules().value().at(0).id;
+        return a.ask(c, "POST", "/api/alarm-rules/" + std::to_string(id),
+                     R"({"severity":"critical","to":["customer","operators"]})");
+      },
+      {200, 403, 200, 403, 401, 403},
+      [&](AdminApi& a) { return rule(a).severity == core::alarm::Severity::critical; });
+  // Moving a rule to another group: an admin of both groups.
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        add_alarm(a);
+        const auto id = a.store().alarm_rules().value().at(0).id;
+        return a.ask(c, "POST", "/api/alarm-rules/" + std::to_string(id), R"({"group":"Hald"})");
+      },
+      {200, 403, 403, 403, 401, 403}, [&](AdminApi& a) { return rule(a).group == "Hald"; });
+  // The backtest writes nothing; it is for the admins of the meter's group.
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/alarm-rules/test",
+                     R"({"rule":"age > 30 min","serial":"6892850","from":1799990000,)"
+                     R"("until":1800000000})");
+      },
+      {200, 403, 200, 403, 401, 403}, {});
+}
+
+TEST(AlarmApiRoles, RulesNameTheirRecipientsAndChannels) {
+  AdminApi a;
+  notify::ChannelConfig mail;
+  mail.name = "mail";
+  mail.email.host = "smtp.example.org";
+  mail.email.password = "s3cret-smtp";
+  notify::ChannelConfig sms;
+  sms.name = "sms";
+  sms.type = notify::ChannelType::sms;
+  sms.sms.token = "tok-123";
+  a.config().notify.channels = {mail, sms};
+  auto added = a.as("anna", "POST", "/api/alarm-rules",
+                    R"({"name":"leak","rule":"flow1>0 m3/h","group":"Loppen",)"
+                    R"("to":["customer"],"channels":["sms"]})");
+  ASSERT_EQ(added.status, 201) << added.body;
+  const auto rule = json::parse(added.body);
+  EXPECT_EQ(rule["to"], json::array({"customer"}));
+  EXPECT_EQ(rule["channels"], json::array({"sms"}));
+  EXPECT_EQ(rule["rule"], "flow1 > 0 m3/h");
+  const std::string path = "/api/alarm-rules/" + std::to_string(rule["id"].get<std::int64_t>());
+  auto list = a.as("bo", "GET", "/api/alarm-rules");
+  ASSERT_EQ(list.status, 200);
+  const auto j = json::parse(list.body);
+  EXPECT_EQ(j["channel_names"], json::array({"mail", "sms"}));
+  EXPECT_EQ(j["rules"][0]["to"], json::array({"customer"}));
+  EXPECT_EQ(list.body.find("s3cret"), std::string::npos) << "never a secret";
+  EXPECT_EQ(list.body.find("tok-123"), std::string::npos) << "never a secret";
+  // The defaults: the operators, every channel.
+  auto plain = a.as("anna", "POST", "/api/alarm-rules",
+                    R"({"name":"hot","rule":"t1 > 95 C","group":"Loppen"})");
+  ASSERT_EQ(plain.status, 201) << plain.body;
+  EXPECT_EQ(json::parse(plain.body)["to"], json::array({"operators"}));
+  EXPECT_EQ(json::parse(plain.body)["channels"], json::array());
+  // Unknown names are refused, named.
+  auto bad_to = a.as("anna", "POST", "/api/alarm-rules",
+                     R"({"name":"x","rule":"t1 > 95 C","group":"Loppen","to":["janitor"]})");
+  EXPECT_EQ(bad_to.status, 400);
+  EXPECT_NE(bad_to.body.find("janitor"), std::string::npos) << bad_to.body;
+  auto bad_channel =
+      a.as("anna", "POST", "/api/alarm-rules",
+           R"({"name":"x","rule":"t1 > 95 C","group":"Loppen","channels":["pager"]})");
+  EXPECT_EQ(bad_channel.status, 400);
+  EXPECT_NE(bad_channel.body.find("pager"), std::string::npos) << bad_channel.body;
+  EXPECT_NE(bad_channel.body.find("mail, sms"), std::string::npos) << bad_channel.body;
+  EXPECT_EQ(a.as("anna", "POST", "/api/alarm-rules",
+                 R"({"name":"x","rule":"t1 > 95 C","group":"Loppen","to":"customer"})")
+                .status,
+            400)
+      << "an array";
+  // Edit: only the fields given change.
+  auto edited = a.as("anna", "POST", path, R"({"to":["operators","customer"],"channels":[]})");
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  const auto e = json::parse(edited.body);
+  EXPECT_EQ(e["to"], json::array({"operators", "customer"}));
+  EXPECT_EQ(e["channels"], json::array());
+  EXPECT_EQ(e["name"], "leak");
+  EXPECT_EQ(e["rule"], "flow1 > 0 m3/h");
+  EXPECT_EQ(e["group"], "Loppen");
+  auto renamed = a.as("anna", "POST", path, R"({"name":"leak 2","quiet":"22:00-07:00"})");
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(json::parse(renamed.body)["to"], json::array({"operators", "customer"}));
+  EXPECT_EQ(json::parse(renamed.body)["quiet"], "22:00-07:00");
+  auto broken = a.as("anna", "POST", path, R"({"rule":"t1 > 95 kWh"})");
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_NE(broken.body.find("column"), std::string::npos) << broken.body;
+  EXPECT_EQ(a.as("anna", "POST", path, R"({"channels":["pager"]})").status, 400);
+  EXPECT_EQ(a.as("anna", "POST", path, R"({"to":[]})").status, 400);
+  EXPECT_EQ(a.store().alarm_rules().value().at(0).name, "leak 2") << "the errors changed nothing";
+  EXPECT_EQ(a.as("anna", "POST", "/api/alarm-rules/999", R"({"name":"x"})").status, 404);
+  EXPECT_EQ(a.audit_count("rule.edit"), 2);
+}
+
+TEST(AlarmApiRoles, TheBacktestReplaysAMetersSamples) {
+  AdminApi a;
+  IngestItem i;
+  i.kind = IngestItem::Kind::sample;
+  i.serial = kSerial;
+  i.time = a.now_ - 3600;
+  i.function = "sample";
+  i.text = "heap=1&t1=50.00 C";
+  i.sample = core::sample::parse_sample(i.text).value();
+  ASSERT_TRUE(store_items(a.store(), {i}, i.time).ok());
+  const auto before = a.store().alarm_transitions_of_meter(kSerial, 100).value().size();
+  auto r =
+      a.as("anna", "POST", "/api/alarm-rules/test",
+           R"({"rule":"age>30 min","serial":"6892850","from":)" + std::to_string(a.now_ - 3600) +
+               R"(,"until":)" + std::to_string(a.now_) + R"(,"settle":"5min"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto j = json::parse(r.body);
+  EXPECT_EQ(j["rule"], "age > 30 min");
+  EXPECT_EQ(j["serial"], kSerial);
+  EXPECT_EQ(j["from"], a.now_ - 3600);
+  EXPECT_EQ(j["until"], a.now_);
+  ASSERT_FALSE(j["events"].empty()) << r.body;
+  const auto& first = j["events"][0];
+  EXPECT_EQ(first["time"], a.now_ - 3600 + 31 * 60) << "raised once 30 min have passed";
+  EXPECT_EQ(first["transitions"][0]["to"], "raised");
+  EXPECT_TRUE(first["transitions"][0]["from"].is_null());
+  EXPECT_EQ(first["notify"], "raised");
+  EXPECT_EQ(a.store().alarm_transitions_of_meter(kSerial, 100).value().size(), before)
+      << "nothing written";
+  const auto ask = [&](const std::string& body) {
+    return a.as("anna", "POST", "/api/alarm-rules/test", body);
+  };
+  EXPECT_EQ(ask(R"({"rule":"age > 30 min","serial":"999"})").status, 404);
+  auto bad = ask(R"({"rule":"age > 30 kWh","serial":"6892850"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("column"), std::string::npos) << bad.body;
+  auto long_span = ask(R"({"rule":"age > 30 min","serial":"6892850","from":0,"until":86400000})");
+  EXPECT_EQ(long_span.status, 400);
+  EXPECT_NE(long_span.body.find("93 days"), std::string::npos) << long_span.body;
+  EXPECT_EQ(ask(R"({"rule":"age > 30 min","serial":"6892850","from":10,"until":5})").status, 400);
+  EXPECT_EQ(ask(R"({"rule":"age > 30 min"})").status, 400) << "a serial is required";
 }
 
 TEST(AlarmApiRoles, NotificationsAreForAdminsOfTheirMeters) {

@@ -68,6 +68,25 @@ TEST_P(StoreAlarmsContract, RulesAreStoredUpdatedAndRemoved) {
   EXPECT_FALSE(store_->update_alarm_rule(expected).ok()) << "no such rule";
 }
 
+TEST_P(StoreAlarmsContract, RecipientsAndChannelsAreKept) {
+  AlarmRule r = rule("to the customer");
+  EXPECT_EQ(r.recipients, std::vector<AlarmRecipient>{AlarmRecipient::operators})
+      << "the default is the operators only";
+  EXPECT_TRUE(r.channels.empty()) << "the default is every channel";
+  const std::int64_t id = store_->insert_alarm_rule(r).value();
+  EXPECT_EQ(store_->alarm_rule(id).value()->recipients, r.recipients);
+  EXPECT_TRUE(store_->alarm_rule(id).value()->channels.empty());
+  r.id = id;
+  r.recipients = {AlarmRecipient::operators, AlarmRecipient::customer};
+  r.channels = {"sms", "mail-2"};
+  ASSERT_TRUE(store_->update_alarm_rule(r).ok());
+  EXPECT_EQ(*store_->alarm_rule(id).value(), r);
+  r.recipients = {AlarmRecipient::customer};
+  r.channels = {"hook"};
+  ASSERT_TRUE(store_->update_alarm_rule(r).ok());
+  EXPECT_EQ(store_->alarm_rules().value().at(0), r);
+}
+
 TEST_P(StoreAlarmsContract, GroupZonesAreSetAndReplaced) {
   EXPECT_TRUE(store_->group_zones().value().empty());
   ASSERT_TRUE(store_->set_group_zone("Loppen", "Europe/Copenhagen").ok());

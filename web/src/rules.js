@@ -225,14 +225,23 @@ export function mount() {
     message(tryMsg, 'Replaying…', false);
     tryOut.replaceChildren();
     try {
-      const r = await api.post('api/alarm-rules/test', { rule: edRule.value.trim(), serial: trySerial.value.trim(), from, until });
+      const body = { rule: edRule.value.trim(), serial: trySerial.value.trim(), from, until, severity: edSeverity.value };
+      if (edQuiet.value.trim()) body.quiet = edQuiet.value.trim();
+      if (edSettle.value.trim()) body.settle = edSettle.value.trim();
+      if (edRepeat.value.trim()) body.repeat = edRepeat.value.trim();
+      const r = await api.post('api/alarm-rules/test', body);
       const events = Array.isArray(r.events) ? r.events : [];
       message(tryMsg, events.length ? `${events.length} ${events.length === 1 ? 'change' : 'changes'} between ${dateTime(r.from ?? from)} and ${dateTime(r.until ?? until)}.`
         : 'The rule would not have fired in this time.', false);
-      tryOut.replaceChildren(el('ol', { class: 'events', id: 'try-events' }, ...events.map((ev) => el('li', { class: 'try-event' },
-        el('time', null, dateTime(ev.time)),
-        el('span', { class: 'kind' }, listText(ev.transitions, DASH)),
-        el('span', { class: 'detail' }, ev.notify ? `notify: ${typeof ev.notify === 'string' ? ev.notify : JSON.stringify(ev.notify)}` : '')))));
+      // Each event: its minute, the statuses the alarm went to, and the notification it sent.
+      const statuses = (ev) => (Array.isArray(ev.transitions) ? ev.transitions : [])
+        .map((t) => (t && typeof t === 'object' ? t.to : String(t))).join(', ');
+      tryOut.replaceChildren(el('ol', { class: 'events', id: 'try-events' }, ...events.map((ev) => el('li', {
+        class: 'try-event', dataset: { notify: ev.notify || '' },
+      },
+      el('time', null, dateTime(ev.time)),
+      el('span', { class: 'kind' }, statuses(ev) || DASH),
+      el('span', { class: 'detail' }, ev.notify ? `notifies: ${ev.notify}` : '')))));
     } catch (err) {
       if (err.status !== 401) message(tryMsg, err.message, true);
     }

@@ -1,10 +1,11 @@
 // The alarm and notification routes of the HTTP API (docs/api.md, "Alarms" and "Notifications"):
 // the alarms with their history, acknowledging and snoozing one, the alarm rules and templates,
-// checking a rule as typed, the notification log and the channels' state. Who may do what:
-// everyone logged in sees the alarms and the rules; an admin of a meter's group acknowledges and
-// snoozes its alarms; an admin of a rule's group changes the rule (a rule of every group: an
-// admin of every group); the notification log (recipients' addresses) and the channels are for
-// admins, each seeing the messages about meters of their groups.
+// adding and editing a rule (who gets it, on which channels), checking a rule as typed, its
+// backtest over a meter's samples (admins of the meter's group), the notification log and the
+// channels' state. Who may do what: everyone logged in sees the alarms and the rules; an admin of a
+// meter's group acknowledges and snoozes its alarms; an admin of a rule's group changes the rule (a
+// rule of every group: an admin of every group); the notification log (recipients' addresses) and
+// the channels are for admins, each seeing the messages about meters of their groups.
 #include <map>
 
 #include "core/alarm/rule.hpp"
@@ -34,6 +35,13 @@ json transition_json(const al::Transition& t) {
           {"note", t.note}};
 }
 
+json recipients_json(const std::vector<AlarmRecipient>& recipients) {
+  json out = json::array();
+  for (const auto kind : recipients)
+    out.push_back(alarm_recipient_name(kind));
+  return out;
+}
+
 json rule_json(const AlarmRule& r, bool can_change) {
   return {{"id", r.id},
           {"name", r.name},
@@ -45,6 +53,8 @@ json rule_json(const AlarmRule& r, bool can_change) {
           {"quiet", r.quiet},
           {"enabled", r.enabled},
           {"template", r.template_name},
+          {"to", recipients_json(r.recipients)},
+          {"channels", r.channels},
           {"can_admin", can_change}};
 }
 
@@ -75,6 +85,72 @@ core::Result<std::int64_t> duration_field(const json& body, const char* name,
     return core::make_error(core::Errc::invalid_argument,
                             std::string(name) + ": " + d.error().detail);
   return *d;
+}
+
+// The fields of an add or edit body over `rule`: a field that is missing (or null) keeps its
+// value; so does an empty name, rule or severity (none is valid). Errors name the field; the
+// rule itself is checked by check_alarm_rule.
+core::Result<AlarmRule> rule_fields(const json& body, AlarmRule rule) {
+  const auto bad = [](const std::string& what) {
+    return core::make_error(core::Errc::invalid_argument, what);
+  };
+  auto name = string_field(body, "name", 100);
+  if (!name) return name.error();
+  if (!name->empty()) rule.name = *name;
+  auto text = string_field(body, "rule", al::kMaxRuleBytes + 1);
+  if (!text) return text.error();
+  if (!text->empty()) rule.text = *text;
+  auto group = string_field(body, "group", 100);
+  if (!group) return group.error();
+  if (has_field(body, "group")) rule.group = *group;
+  auto severity = string_field(body, "severity", 20);
+  if (!severity) return severity.error();
+  if (!severity->empty()) {
+    auto sev = al::severity_from_name(*severity);
+    if (!sev) return bad("severity: critical, warning or info, not \"" + *severity + "\"");
+    rule.severity = *sev;
+  }
+  auto quiet = string_field(body, "quiet", 20);
+  if (!quiet) return quiet.error();
+  if (has_field(body, "quiet")) rule.quiet = *quiet;
+  auto settle = duration_field(body, "settle", rule.settle_s);
+  if (!settle) return settle.error();
+  rule.settle_s = *settle;
+  auto repeat = duration_field(body, "repeat", rule.repeat_s);
+  if (!repeat) return repeat.error();
+  rule.repeat_s = *repeat;
+  if (has_field(body, "to")) {
+    auto to = string_list_field(body, "to", kAlarmRecipients.size() * 2, 20);
+    if (!to) return to.error();
+    rule.recipients.clear();
+    for (const auto& who : *to) {
+      const auto kind = alarm_recipient_from_name(who);
+      if (!kind) return bad("to: \"" + who + "\" is not one of operators, customer");
+      rule.recipients.push_back(*kind);
+    }
+  }
+  if (has_field(body, "channels")) {
+    auto channels = string_list_field(body, "channels", 32, 32);
+    if (!channels) return channels.error();
+    rule.channels = std::move(channels).value();
+  }
+  return rule;
+}
+
+// Field `name` in unix seconds; `fallback` when absent.
+core::Result<std::int64_t> time_field(const json& body, const char* name, std::int64_t fallback) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return fallback;
+  if (!it->is_number_integer()) {
+    return core::make_error(core::Errc::invalid_argument,
+                            std::string(name) + " must be a time in unix seconds");
+  }
+  return it->get<std::int64_t>();
+}
+
+std::string not_yours(const std::string& group) {
+  return group.empty() ? "a rule for every group is for admins of every group"
+                       : "group " + group + " is not in your groups";
 }
 
 }  // namespace
@@ -211,8 +287,9 @@ Response Api::alarm_rules_route(const Request& r, const Caller& c,
                            {"severity", al::severity_name(t.severity)},
                            {"description", t.description}});
     }
-    return json_response(200,
-                         json{{"rules", std::move(list)}, {"templates", std::move(templates)}});
+    return json_response(200, json{{"rules", std::move(list)},
+                                   {"templates", std::move(templates)},
+                                   {"channel_names", config_.notify.channel_names()}});
   }
   if (!post) return error(405, "GET or POST");
   ML_FIELD(body, body_object(r));
@@ -223,48 +300,54 @@ Response Api::alarm_rules_route(const Request& r, const Caller& c,
     if (!parsed) return error(400, parsed.error().detail);
     return json_response(200, json{{"rule", al::print_rule(*parsed)}});
   }
+  if (parts.size() == 3 && parts[2] == "test") return alarm_rule_test(r, c);
   if (parts.size() == 2) {
-    AlarmRule rule;
-    ML_FIELD(name, string_field(body, "name", 100));
-    ML_FIELD(text, string_field(body, "rule", al::kMaxRuleBytes + 1));
-    ML_FIELD(group, string_field(body, "group", 100));
-    ML_FIELD(severity, string_field(body, "severity", 20));
-    ML_FIELD(quiet, string_field(body, "quiet", 20));
+    AlarmRule base;
     ML_FIELD(from_template, string_field(body, "template", 100));
-    ML_FIELD(settle, duration_field(body, "settle", al::kDefaultSettleSeconds));
-    ML_FIELD(repeat, duration_field(body, "repeat", al::kDefaultRepeatSeconds));
     if (!from_template.empty()) {
       const AlarmTemplate* t = find_alarm_template(from_template);
       if (t == nullptr) return error(400, "template: no template \"" + from_template + "\"");
-      if (text.empty()) text = std::string(t->text);
-      if (name.empty()) name = std::string(t->name);
-      if (severity.empty()) severity = std::string(al::severity_name(t->severity));
+      base.text = std::string(t->text);
+      base.name = std::string(t->name);
+      base.severity = t->severity;
+      base.template_name = from_template;
     }
-    if (!can_admin_rule(c.user, group)) {
-      return error(403, group.empty() ? "a rule for every group is for admins of every group"
-                                      : "group " + group + " is not in your groups");
-    }
-    rule.name = name;
-    rule.text = text;
-    rule.group = group;
-    if (!severity.empty()) {
-      auto s = al::severity_from_name(severity);
-      if (!s) return error(400, "severity: critical, warning or info, not \"" + severity + "\"");
-      rule.severity = *s;
-    }
-    rule.quiet = quiet;
-    rule.settle_s = settle;
-    rule.repeat_s = repeat;
-    rule.template_name = from_template;
-    auto id = add_alarm_rule(store(), rule);
+    ML_FIELD(rule, rule_fields(body, base));
+    if (!can_admin_rule(c.user, rule.group)) return error(403, not_yours(rule.group));
+    auto id = add_alarm_rule(store(), rule, config_.notify.channel_names());
     if (!id) {
       if (id.error().code == core::Errc::invalid_argument) return error(400, id.error().detail);
       return store_error(id.error());
     }
-    audit(c.user.name, r, "rule.add", "", "#" + std::to_string(*id) + " " + name + ": " + text);
+    audit(c.user.name, r, "rule.add", "",
+          "#" + std::to_string(*id) + " " + rule.name + ": " + rule.text);
     auto stored = store().alarm_rule(*id);
     if (!stored) return store_error(stored.error());
     return json_response(201, rule_json(stored->value_or(rule), true));
+  }
+  if (parts.size() == 3) {
+    // Edit: the fields given change, the others stay.
+    const auto id = path_id(parts[2]);
+    if (!id) return error(404, "no rule " + parts[2]);
+    auto old = store().alarm_rule(*id);
+    if (!old) return store_error(old.error());
+    if (!*old) return error(404, "no rule " + parts[2]);
+    if (!can_admin_rule(c.user, (*old)->group)) return error(403, not_yours((*old)->group));
+    ML_FIELD(rule, rule_fields(body, **old));
+    if (rule.group != (*old)->group && !can_admin_rule(c.user, rule.group)) {
+      return error(403, not_yours(rule.group));
+    }
+    auto done = edit_alarm_rule(store(), rule, config_.notify.channel_names());
+    if (!done) {
+      if (done.error().code == core::Errc::invalid_argument) return error(400, done.error().detail);
+      return store_error(done.error());
+    }
+    auto stored = store().alarm_rule(*id);
+    if (!stored) return store_error(stored.error());
+    const AlarmRule& now_stored = stored->value_or(rule);
+    audit(c.user.name, r, "rule.edit", "",
+          "#" + parts[2] + " " + now_stored.name + ": " + now_stored.text);
+    return json_response(200, rule_json(now_stored, true));
   }
   if (parts.size() != 4) return error(404, "no such API: POST " + r.path);
   const auto id = path_id(parts[2]);
@@ -294,6 +377,65 @@ Response Api::alarm_rules_route(const Request& r, const Caller& c,
   Response ok;
   ok.status = 204;
   return ok;
+}
+
+Response Api::alarm_rule_test(const Request& r, const Caller& c) {
+  // A backtest (alarm_round.hpp): the rule replayed over a meter's stored samples, minute by
+  // minute, writing nothing. For admins of the meter's group: a tuning tool.
+  ML_FIELD(body, body_object(r));
+  ML_FIELD(serial_text, string_field(body, "serial", 64));
+  if (serial_text.empty()) return error(400, "serial: required");
+  ML_FIELD(until, time_field(body, "until", now_()));
+  ML_FIELD(from, time_field(body, "from", until - 86400));
+  AlarmRule rule;
+  rule.name = "test";
+  ML_FIELD(text, string_field(body, "rule", al::kMaxRuleBytes + 1));
+  ML_FIELD(severity, string_field(body, "severity", 20));
+  ML_FIELD(quiet, string_field(body, "quiet", 20));
+  ML_FIELD(settle, duration_field(body, "settle", al::kDefaultSettleSeconds));
+  ML_FIELD(repeat, duration_field(body, "repeat", al::kDefaultRepeatSeconds));
+  auto meter = store().meter(core::topic::canonical_serial(serial_text));
+  if (!meter) return store_error(meter.error());
+  if (!*meter) return error(404, "no meter " + serial_text);
+  if (!can_admin(c.user, (*meter)->group)) {
+    return error(403, "meter " + (*meter)->serial + " is not in your groups");
+  }
+  auto parsed = al::parse_rule(text);
+  if (!parsed) return error(400, "rule: " + parsed.error().detail);
+  rule.text = al::print_rule(*parsed);
+  if (!severity.empty()) {
+    auto sev = al::severity_from_name(severity);
+    if (!sev) return error(400, "severity: critical, warning or info, not \"" + severity + "\"");
+    rule.severity = *sev;
+  }
+  rule.quiet = quiet;
+  rule.settle_s = settle;
+  rule.repeat_s = repeat;
+  if (until < from) return error(400, "until is before from");
+  if ((until - from) / 60 > kMaxBacktestMinutes) {
+    return error(400, "at most " + std::to_string(kMaxBacktestMinutes / 1440) +
+                          " days at a time: give a shorter from/until");
+  }
+  auto events = backtest(store(), rule, (*meter)->serial, from, until);
+  if (!events) {
+    if (events.error().code == core::Errc::invalid_argument)
+      return error(400, events.error().detail);
+    return store_error(events.error());
+  }
+  json list = json::array();
+  for (const auto& e : *events) {
+    json transitions = json::array();
+    for (const auto& t : e.transitions)
+      transitions.push_back(transition_json(t));
+    list.push_back({{"time", e.time},
+                    {"transitions", std::move(transitions)},
+                    {"notify", e.notify ? json(al::notify_name(*e.notify)) : json(nullptr)}});
+  }
+  return json_response(200, json{{"rule", rule.text},
+                                 {"serial", (*meter)->serial},
+                                 {"from", from},
+                                 {"until", until},
+                                 {"events", std::move(list)}});
 }
 
 Response Api::notifications_get(const Request& r, const Caller& c, const std::string& what) {

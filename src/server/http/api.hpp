@@ -83,6 +83,7 @@ class Api {
                         const std::vector<std::string>& parts);
   Response alarm_rules_route(const Request& r, const Caller& caller,
                              const std::vector<std::string>& parts);
+  Response alarm_rule_test(const Request& r, const Caller& caller);
   Response notifications_get(const Request& r, const Caller& caller, const std::string& what);
   std::optional<Caller> caller_of(const Request& r);
   void audit(const std::string& actor, const Request& r, const std::string& action,

@@ -60,6 +60,30 @@ core::Result<std::string> string_field(const json& body, const char* name, std::
   return s;
 }
 
+core::Result<std::vector<std::string>> string_list_field(const json& body, const char* name,
+                                                         std::size_t max_items, std::size_t max) {
+  std::vector<std::string> out;
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return out;
+  const auto bad = [&] {
+    return core::make_error(core::Errc::invalid_argument,
+                            std::string(name) + " must be an array of at most " +
+                                std::to_string(max_items) + " strings of at most " +
+                                std::to_string(max) + " characters");
+  };
+  if (!it->is_array() || it->size() > max_items) return bad();
+  for (const auto& v : *it) {
+    if (!v.is_string() || v.get_ref<const std::string&>().size() > max) return bad();
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+bool has_field(const json& body, const char* name) {
+  auto it = body.find(name);
+  return it != body.end() && !it->is_null();
+}
+
 core::Result<bool> bool_field(const json& body, const char* name) {
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return false;

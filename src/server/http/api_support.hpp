@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "server/http/api.hpp"
@@ -29,6 +30,13 @@ core::Result<std::string> string_field(const nlohmann::ordered_json& body, const
                                        std::size_t max);
 // A record's id in a path ("/api/payments/12/void"): a positive number, else nullopt.
 std::optional<std::int64_t> path_id(const std::string& text);
+// Field `name` of a body: an array of at most `max_items` strings of at most `max` bytes each
+// (empty when absent).
+core::Result<std::vector<std::string>> string_list_field(const nlohmann::ordered_json& body,
+                                                         const char* name, std::size_t max_items,
+                                                         std::size_t max);
+// Whether the body has field `name` and it is not null.
+bool has_field(const nlohmann::ordered_json& body, const char* name);
 // Field `name` of a body: true or false (false when absent).
 core::Result<bool> bool_field(const nlohmann::ordered_json& body, const char* name);
 

@@ -27,6 +27,13 @@ const BodyTypeInfo& body_type_info(BodyType type) {
   return kBodyTypes[0];
 }
 
+std::vector<std::string> NotifyConfig::channel_names() const {
+  std::vector<std::string> out;
+  for (const auto& c : channels)
+    out.push_back(c.name);
+  return out;
+}
+
 const ChannelConfig* NotifyConfig::channel(std::string_view name) const {
   for (const auto& c : channels)
     if (c.name == name) return &c;

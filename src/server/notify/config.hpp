@@ -114,6 +114,8 @@ struct NotifyConfig {
   int prepaid_rearm_days = 1;
 
   const ChannelConfig* channel(std::string_view name) const;
+  // The channels' names, in configuration order (nothing secret).
+  std::vector<std::string> channel_names() const;
 };
 
 // Reads the [notify] table (r names its keys "notify.<key>"); `base` is the configuration's

@@ -72,6 +72,9 @@ void common_options(Easy& e, const std::string& ca_file) {
 core::Error failure(const Easy& e, CURLcode code) {
   std::string text = e.error[0] != '\0' ? e.error : curl_easy_strerror(code);
   if (code == CURLE_ABORTED_BY_CALLBACK) text = "stopped (the server is stopping)";
+  if (code == CURLE_PEER_FAILED_VERIFICATION) {
+    text += " (the server's certificate is not trusted: is its CA in the channel's ca_file?)";
+  }
   return core::make_error(core::Errc::notify_failure, text);
 }
 

@@ -1,6 +1,6 @@
 // SqliteStore: alarm rules, group time zones, alarm states and the transitions log
 // (store/alarms.hpp). Severities and statuses are stored by their names; a state's `for` times
-// as "node:since,node:since".
+// as "node:since,node:since"; a rule's recipients and channels as comma-separated names.
 #include <charconv>
 
 #include "server/sample_record.hpp"
@@ -15,7 +15,8 @@ namespace al = core::alarm;
 using namespace sqlite_rows;
 
 constexpr const char* kRuleColumns =
-    "id, name, grp, text, severity, settle_s, repeat_s, quiet, enabled, template";
+    "id, name, grp, text, severity, settle_s, repeat_s, quiet, enabled, template, recipients, "
+    "channels";
 constexpr const char* kStateColumns =
     "rule_id, serial, episode, status, raised, last_true, acked_by, ack_note, snoozed_until, "
     "next_repeat, repeat_count, held";
@@ -25,6 +26,33 @@ constexpr const char* kTransitionColumns =
 core::Error bad_row(const std::string& what, std::int64_t id, const std::string& value) {
   return core::make_error(core::Errc::invalid_argument,
                           what + " of #" + std::to_string(id) + " \"" + value + "\" is not one");
+}
+
+std::vector<std::string> split_names(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    if (comma != 0) out.emplace_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    text = text.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ',';
+    out += n;
+  }
+  return out;
+}
+
+std::string encode_recipients(const std::vector<AlarmRecipient>& recipients) {
+  std::vector<std::string> names;
+  for (const auto r : recipients)
+    names.emplace_back(alarm_recipient_name(r));
+  return join_names(names);
 }
 
 core::Result<AlarmRule> read_rule(const sq::Statement& q) {
@@ -42,6 +70,13 @@ core::Result<AlarmRule> read_rule(const sq::Statement& q) {
   r.quiet = q.text(7);
   r.enabled = q.int64(8) != 0;
   r.template_name = q.text(9);
+  r.recipients.clear();
+  for (const auto& name : split_names(q.text(10))) {
+    const auto kind = alarm_recipient_from_name(name);
+    if (!kind) return bad_row("a recipient of alarm rule", r.id, name);
+    r.recipients.push_back(*kind);
+  }
+  r.channels = split_names(q.text(11));
   return r;
 }
 
@@ -141,7 +176,9 @@ void bind_rule(sq::Statement& q, const AlarmRule& r) {
       .bind(6, r.repeat_s)
       .bind(7, r.quiet)
       .bind(8, std::int64_t{r.enabled ? 1 : 0})
-      .bind(9, r.template_name);
+      .bind(9, r.template_name)
+      .bind(10, encode_recipients(r.recipients))
+      .bind(11, join_names(r.channels));
 }
 
 }  // namespace
@@ -151,7 +188,7 @@ void bind_rule(sq::Statement& q, const AlarmRule& r) {
 core::Result<std::int64_t> SqliteStore::insert_alarm_rule(const AlarmRule& r) {
   auto q = db_.prepare(
       "INSERT INTO alarm_rules(name, grp, text, severity, settle_s, repeat_s, quiet, enabled, "
-      "template) VALUES(?,?,?,?,?,?,?,?,?)");
+      "template, recipients, channels) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   if (!q) return q.error();
   bind_rule(*q, r);
   ML_TRY(q->run());
@@ -161,10 +198,10 @@ core::Result<std::int64_t> SqliteStore::insert_alarm_rule(const AlarmRule& r) {
 core::Status SqliteStore::update_alarm_rule(const AlarmRule& r) {
   auto q = db_.prepare(
       "UPDATE alarm_rules SET name=?, grp=?, text=?, severity=?, settle_s=?, repeat_s=?, quiet=?, "
-      "enabled=?, template=? WHERE id=?");
+      "enabled=?, template=?, recipients=?, channels=? WHERE id=?");
   if (!q) return q.error();
   bind_rule(*q, r);
-  ML_TRY(q->bind(10, r.id).run());
+  ML_TRY(q->bind(12, r.id).run());
   if (db_.changes() == 0) {
     return core::make_error(core::Errc::invalid_argument, "no alarm rule #" + std::to_string(r.id));
   }

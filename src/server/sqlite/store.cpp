@@ -277,6 +277,10 @@ constexpr std::string_view kMigrations[] = {
          announced_payment_id INTEGER NOT NULL,
          low_sent INTEGER NOT NULL,
          closed_sent INTEGER NOT NULL) WITHOUT ROWID;)",
+    // 11 (issue 14, rules): who gets a rule's notifications and on which channels
+    // (docs/alarms.md, "Who is notified"); the defaults keep the earlier rules as they were
+    R"(ALTER TABLE alarm_rules ADD COLUMN recipients TEXT NOT NULL DEFAULT 'operators';
+       ALTER TABLE alarm_rules ADD COLUMN channels TEXT NOT NULL DEFAULT '';)",
 };
 
 }  // namespace

@@ -4,10 +4,12 @@
 // server/alarm_round.hpp (docs/alarms.md).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/alarm/lifecycle.hpp"
@@ -17,6 +19,31 @@
 namespace ml::server {
 
 inline constexpr std::string_view kDefaultGroupZone = "Europe/Copenhagen";
+
+// Who hears of a rule's alarms (docs/alarms.md, "Who is notified").
+enum class AlarmRecipient : std::uint8_t { operators, customer };
+struct AlarmRecipientInfo {
+  AlarmRecipient kind;
+  std::string_view name;  // as written in `--to`, the API's "to" and the store
+  std::string_view description;
+};
+inline constexpr std::array<AlarmRecipientInfo, 2> kAlarmRecipients{{
+    {AlarmRecipient::operators, "operators",
+     "the admins of the meter's group (or of every group) with an e-mail address or phone number "
+     "(`users contact`)"},
+    {AlarmRecipient::customer, "customer",
+     "the meter's customer contact: its e-mail address, its phone number (`meters contact`)"},
+}};
+inline std::string_view alarm_recipient_name(AlarmRecipient kind) {
+  for (const auto& row : kAlarmRecipients)
+    if (row.kind == kind) return row.name;
+  return "?";
+}
+inline std::optional<AlarmRecipient> alarm_recipient_from_name(std::string_view name) {
+  for (const auto& row : kAlarmRecipients)
+    if (row.name == name) return row.kind;
+  return std::nullopt;
+}
 
 // An alarm rule as stored. text is canonical (core::alarm::print_rule); it is parsed again when
 // the rules are loaded, and a row that no longer parses is reported there, not here.
@@ -31,6 +58,10 @@ struct AlarmRule {
   std::string quiet;  // "HH:MM-HH:MM" or "" (core::alarm::parse_quiet_hours)
   bool enabled = true;
   std::string template_name;  // the template it came from, or ""
+  // Who gets its notifications: a set, in kAlarmRecipients order, never empty.
+  std::vector<AlarmRecipient> recipients{AlarmRecipient::operators};
+  // The [[notify.channel]] names it goes out on, each once; empty: every channel.
+  std::vector<std::string> channels;
   bool operator==(const AlarmRule&) const = default;
 };
 
