@@ -12,15 +12,16 @@
 // on #/alarms, is snoozed and acknowledged with a note (shown there and in the meter's history).
 // The caller, seeing the acknowledgement in the database, publishes a fresh sample: the alarm
 // clears, and the history shows raised, notified, acknowledged and cleared. The notifications
-// page lists the messages sent. Screenshots of each page, desktop and phone. Prints what it read
-// as JSON; exits non-zero on the first failed check.
+// page lists the messages sent. VIEWER (optional) then reads the alarms without admin links or
+// buttons. Screenshots of each page, desktop and phone. Prints what it read as JSON; exits
+// non-zero on the first failed check.
 import { args, browserTest, timeScale } from './harness.mjs';
 
-const [url, rootUser, rootPass, operator, serial, shotDir] =
-  args('node alarms.mjs URL ROOT_USER ROOT_PASS OPERATOR SERIAL SCREENSHOT_DIR', 6);
+const [url, rootUser, rootPass, operator, serial, shotDir, viewer, viewerPass] =
+  args('node alarms.mjs URL ROOT_USER ROOT_PASS OPERATOR SERIAL SCREENSHOT_DIR [VIEWER VIEWER_PASS]', 6);
 const NOTE = 'plumber called';
 
-await browserTest(shotDir, async ({ page, result, check, text, shots, login }) => {
+await browserTest(shotDir, async ({ page, result, check, text, shots, login, logout }) => {
   // Reloads `hash` until `ready` holds in the page (the server's rounds are not the page's).
   const until = async (hash, ready, what, seconds = 60) => {
     const deadline = Date.now() + seconds * 1000 * timeScale;
@@ -167,4 +168,20 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login }) =
   result.notifications = await page.$$eval('#notifications tr.notification', (rows) => rows.map((r) => `${r.dataset.channel} ${r.querySelector('.recipient').textContent}`));
   check(result.notifications.some((n) => n === `mail ${operator}@example.org`), `the e-mail went to the operator: ${result.notifications}`);
   await shots('notifications');
+
+  // 7) A viewer reads the alarms and their history, and has no admin links or buttons.
+  if (viewer) {
+    await logout();
+    await login(viewer, viewerPass);
+    check(await page.isVisible('#nav-alarms'), 'the viewer sees the alarms link');
+    for (const id of ['nav-rules', 'nav-notifications']) check(!(await page.isVisible(`#${id}`)), `the viewer does not see #${id}`);
+    await page.goto(`${url}#/alarms`);
+    await page.waitForSelector('#alarms-page[data-loaded]');
+    check(Boolean(await page.$(`#alarm-history li.transition[data-episode="${episode}"][data-to="cleared"]`)), 'the viewer reads the history');
+    check(!(await page.$('#alarms-page .alarm-actions')), 'the viewer has no acknowledge or snooze buttons');
+    await page.goto(`${url}#/rules`);
+    await page.waitForTimeout(200);
+    check(await page.isHidden('#rules-page') || !(await page.$('#rules-page')), 'the rules page is not the viewer\'s');
+    result.viewerChecked = true;
+  }
 });

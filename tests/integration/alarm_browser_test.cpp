@@ -4,7 +4,8 @@
 // SQLite file. The browser gives the operator an e-mail address and writes the rule; the alarm
 // is raised and notified (the e-mail and the webhook arrive), acknowledged with a note in the
 // browser, and cleared after this test publishes a fresh sealed sample over MQTT. What the
-// browser did is then read back from the database and the peers' files.
+// browser did is then read back from the database and the peers' files; a viewer then reads the
+// alarms without admin controls.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -109,6 +110,11 @@ TEST(ServerDashboardBrowser, AlarmLifecycle) {
                   dir.file("pw-" + name)});
     ASSERT_EQ(r.status, 0) << r.err;
   }
+  {
+    auto r =
+        cli({"users", "add", "bo", "--role", "viewer", "--password-file", dir.file("pw-root")});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
 
   auto smtp = start_peer(dir, "smtp", smtp_port);
   auto hook = start_peer(dir, "http", hook_port);
@@ -123,7 +129,7 @@ TEST(ServerDashboardBrowser, AlarmLifecycle) {
   const std::string shots = ML_SCREENSHOT_DIR "/dashboard";
   const std::string url = "http://127.0.0.1:" + std::to_string(http_port) + "/";
   Process browser({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/alarms.mjs", url, "root", kRootPass,
-                   "anna", kSerial, shots},
+                   "anna", kSerial, shots, "bo", kRootPass},
                   dir.file("browser.out"), dir.file("browser.err"));
   // Once the browser has acknowledged the alarm, the meter reports again: the condition is over.
   const bool acked = wait_until(
@@ -147,6 +153,7 @@ TEST(ServerDashboardBrowser, AlarmLifecycle) {
   const auto seen = json::parse(out);
   EXPECT_TRUE(seen["ok"].get<bool>());
   EXPECT_EQ(seen["canonical"], "age > 2 min");
+  EXPECT_EQ(seen["viewerChecked"], true) << out;
   EXPECT_EQ(count("SELECT time FROM samples WHERE serial='" + std::string(kSerial) +
                   "' ORDER BY time DESC LIMIT 1"),
             fresh)
