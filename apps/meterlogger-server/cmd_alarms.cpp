@@ -168,7 +168,7 @@ void alarms_edit(const std::string& config, const AlarmArgs& a,
                              "--quiet", "--to", "--channel"})
     any = any || given(option);
   if (!any) fail("nothing to change: give --rule, --name, --severity, ... (--help)");
-  ok(server::edit_alarm_rule(*store, r, c.notify.channel_names()));
+  ok(server::edit_alarm_rule(*store, r, c.notify.channel_names(), actor_of(""), unix_now()));
   const auto stored = ok(store->alarm_rule(a.id));
   std::cout << "changed alarm rule " << a.id << "\n";
   if (stored) print_rule_row(*stored);
@@ -351,8 +351,9 @@ void add_alarm_commands(CLI::App& app, const std::string& config) {
   edit->add_option("--name", a->name, "a new name");
   settings(edit);
   edit->footer(
-      "A changed rule text starts its `for` times again; its open alarms stay open. --quiet \"\"\n"
-      "removes the quiet hours, --channel \"\" sends on every channel again.\n\n"
+      "A changed rule text starts its `for` times again; its open alarms stay open (those on\n"
+      "meters outside a new --group are cleared). --quiet \"\" removes the quiet hours,\n"
+      "--channel \"\" sends on every channel again.\n\n"
       "Examples:\n"
       "  meterlogger-server alarms edit 3 --rule \"t1 > 90 C for 15 min\" --severity warning\n"
       "  meterlogger-server alarms edit 3 --to operators,customer --channel mail,sms");

@@ -3,6 +3,7 @@
 #include "server/alarm_round.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -425,6 +426,36 @@ core::Status snooze_alarm(ServerStore& store, std::int64_t episode, std::int64_t
                    [&](const al::State& s) { return al::snooze(s, until, user, now); });
 }
 
+namespace {
+
+// Clears the open alarms of rule `id` that `which` picks, each with a transition by `user`
+// noting `note`; inside the caller's write transaction.
+core::Status clear_open_alarms(ServerStore& store, std::int64_t id,
+                               const std::function<bool(const al::State&)>& which,
+                               const std::string& note, const std::string& user, std::int64_t now) {
+  auto open = store.open_alarms();
+  if (!open) return open.error();
+  for (auto& s : *open) {
+    if (s.rule_id != id || !which(s)) continue;
+    al::Transition t;
+    t.episode = s.episode;
+    t.rule_id = s.rule_id;
+    t.serial = s.serial;
+    t.time = now;
+    t.from = s.status;
+    t.to = al::Status::cleared;
+    t.actor = user;
+    t.note = note;
+    s.status = al::Status::cleared;
+    s.next_repeat = 0;
+    ML_TRY(store.write_alarm_state(s));
+    ML_TRY(store.append_alarm_transition(t));
+  }
+  return core::Ok{};
+}
+
+}  // namespace
+
 core::Status set_alarm_rule_enabled(ServerStore& store, std::int64_t id, bool enabled,
                                     const std::string& user, std::int64_t now) {
   return store.write_transaction([&]() -> core::Status {
@@ -438,25 +469,8 @@ core::Status set_alarm_rule_enabled(ServerStore& store, std::int64_t id, bool en
     (*rule)->enabled = enabled;
     ML_TRY(store.update_alarm_rule(**rule));
     if (enabled) return core::Ok{};
-    auto open = store.open_alarms();
-    if (!open) return open.error();
-    for (auto& s : *open) {
-      if (s.rule_id != id) continue;
-      al::Transition t;
-      t.episode = s.episode;
-      t.rule_id = s.rule_id;
-      t.serial = s.serial;
-      t.time = now;
-      t.from = s.status;
-      t.to = al::Status::cleared;
-      t.actor = user;
-      t.note = "rule disabled";
-      s.status = al::Status::cleared;
-      s.next_repeat = 0;
-      ML_TRY(store.write_alarm_state(s));
-      ML_TRY(store.append_alarm_transition(t));
-    }
-    return core::Ok{};
+    return clear_open_alarms(
+        store, id, [](const al::State&) { return true; }, "rule disabled", user, now);
   });
 }
 
@@ -507,25 +521,41 @@ core::Result<std::int64_t> add_alarm_rule(ServerStore& store, AlarmRule rule,
 }
 
 core::Status edit_alarm_rule(ServerStore& store, AlarmRule rule,
-                             const std::vector<std::string>& channel_names) {
+                             const std::vector<std::string>& channel_names, const std::string& user,
+                             std::int64_t now) {
   ML_TRY(check_alarm_rule(rule, channel_names));
   return store.write_transaction([&]() -> core::Status {
     auto old = store.alarm_rule(rule.id);
     if (!old) return old.error();
     if (!*old) {
       return core::make_error(core::Errc::invalid_argument,
-                              "no alarm rule #" + std::to_string(rule.id));
+                              "no alarm rule " + std::to_string(rule.id) +
+                                  " (`meterlogger-server alarms rules` lists them)");
     }
     ML_TRY(store.update_alarm_rule(rule));
-    if ((*old)->text == rule.text) return core::Ok{};
-    auto states = store.alarm_states();
-    if (!states) return states.error();
-    for (auto& s : *states) {
-      if (s.rule_id != rule.id || s.held.empty()) continue;
-      s.held.clear();
-      ML_TRY(store.write_alarm_state(s));
+    if ((*old)->text != rule.text) {
+      auto states = store.alarm_states();
+      if (!states) return states.error();
+      for (auto& s : *states) {
+        if (s.rule_id != rule.id || s.held.empty()) continue;
+        s.held.clear();
+        ML_TRY(store.write_alarm_state(s));
+      }
     }
-    return core::Ok{};
+    if ((*old)->group == rule.group || rule.group.empty()) return core::Ok{};
+    // Moved to another group: the open alarms of meters outside it are cleared.
+    auto meters = store.meters();
+    if (!meters) return meters.error();
+    std::map<std::string, std::string> group_of;
+    for (const auto& m : *meters)
+      group_of[m.serial] = m.group;
+    return clear_open_alarms(
+        store, rule.id,
+        [&](const al::State& s) {
+          const auto it = group_of.find(s.serial);
+          return it == group_of.end() || it->second != rule.group;
+        },
+        "rule moved to group " + rule.group, user, now);
   });
 }
 

@@ -158,11 +158,13 @@ core::Status check_alarm_rule(AlarmRule& rule, const std::vector<std::string>& c
 core::Result<std::int64_t> add_alarm_rule(ServerStore& store, AlarmRule rule,
                                           const std::vector<std::string>& channel_names);
 // check_alarm_rule, then writes every field of rule `rule.id` (Errc::invalid_argument "no alarm
-// rule
-// #<id>" when there is none) in one write transaction; when its text changed, the `for` times kept
-// in its states start again (they belong to the old rule's conditions). Open alarms stay open.
+// rule <id>" when there is none) in one write transaction. When its text changed, the `for` times
+// kept in its states start again (they belong to the old rule's conditions); its open alarms
+// stay open. When it moved to another group, its open alarms on meters outside that group are
+// cleared, each with a transition by `user` noting "rule moved to group G".
 core::Status edit_alarm_rule(ServerStore& store, AlarmRule rule,
-                             const std::vector<std::string>& channel_names);
+                             const std::vector<std::string>& channel_names, const std::string& user,
+                             std::int64_t now);
 // Checks an IANA zone name and stores it for the group.
 core::Status set_group_zone(ServerStore& store, const std::string& group, const std::string& zone);
 

@@ -214,21 +214,49 @@ TEST_F(AlarmRoundTest, EditingARuleKeepsItsAlarmsAndRestartsItsForTimes) {
   ASSERT_EQ(store_->alarm_states().value().size(), 1u);
   EXPECT_FALSE(store_->alarm_states().value()[0].held.empty()) << "the for time is kept";
   r.name = "flow renamed";
-  ASSERT_TRUE(edit_alarm_rule(*store_, r, {}).ok());
+  ASSERT_TRUE(edit_alarm_rule(*store_, r, {}, "anna", kT0 + 120).ok());
   EXPECT_FALSE(store_->alarm_states().value()[0].held.empty()) << "same text: kept";
   r.text = "t1 > 60 C for 20 min";
   r.recipients = {AlarmRecipient::customer};
-  ASSERT_TRUE(edit_alarm_rule(*store_, r, {}).ok());
+  ASSERT_TRUE(edit_alarm_rule(*store_, r, {}, "anna", kT0 + 120).ok());
   EXPECT_TRUE(store_->alarm_states().value()[0].held.empty()) << "a new text starts again";
   const auto stored = store_->alarm_rule(r.id).value().value();
   EXPECT_EQ(stored.name, "flow renamed");
   EXPECT_EQ(stored.recipients, std::vector<AlarmRecipient>{AlarmRecipient::customer});
   r.id += 100;
-  EXPECT_FALSE(edit_alarm_rule(*store_, r, {}).ok()) << "no such rule";
+  EXPECT_FALSE(edit_alarm_rule(*store_, r, {}, "anna", kT0 + 120).ok()) << "no such rule";
   r.id -= 100;
   r.text = "flow1 >";
-  EXPECT_FALSE(edit_alarm_rule(*store_, r, {}).ok()) << "a rule that does not parse";
+  EXPECT_FALSE(edit_alarm_rule(*store_, r, {}, "anna", kT0 + 120).ok())
+      << "a rule that does not parse";
   EXPECT_EQ(store_->alarm_rule(r.id).value()->text, "t1 > 60 C for 20 min");
+}
+
+TEST_F(AlarmRoundTest, MovingARuleToAnotherGroupClearsItsAlarmsOutsideIt) {
+  add_meter("1", "Loppen");
+  add_meter("2", "Kildevang");
+  sample("1", kT0, "heap=1&t1=70.00 C");
+  sample("2", kT0, "heap=1&t1=70.00 C");
+  AlarmRule r;
+  r.name = "hot";
+  r.text = "t1 > 60 C";
+  r.settle_s = 0;
+  r.id = add_alarm_rule(*store_, r, {}).value();
+  EXPECT_EQ(round(kT0 + 60).notifications.size(), 2u);
+  ASSERT_EQ(store_->open_alarms().value().size(), 2u);
+  r.group = "Kildevang";
+  ASSERT_TRUE(edit_alarm_rule(*store_, r, {}, "anna", kT0 + 120).ok());
+  const auto open = store_->open_alarms().value();
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].serial, "2") << "still in the rule's group";
+  const auto history = store_->alarm_transitions_of_meter("1", 10).value();
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history[0].to, al::Status::cleared);
+  EXPECT_EQ(history[0].actor, "anna");
+  EXPECT_EQ(history[0].note, "rule moved to group Kildevang");
+  r.group = "";
+  ASSERT_TRUE(edit_alarm_rule(*store_, r, {}, "anna", kT0 + 180).ok());
+  EXPECT_EQ(store_->open_alarms().value().size(), 1u) << "every group: nothing to clear";
 }
 
 TEST_F(AlarmRoundTest, RulesApplyToTheirGroupOnlyAndDisabledOnesNot) {

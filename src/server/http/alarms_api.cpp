@@ -337,7 +337,7 @@ Response Api::alarm_rules_route(const Request& r, const Caller& c,
     if (rule.group != (*old)->group && !can_admin_rule(c.user, rule.group)) {
       return error(403, not_yours(rule.group));
     }
-    auto done = edit_alarm_rule(store(), rule, config_.notify.channel_names());
+    auto done = edit_alarm_rule(store(), rule, config_.notify.channel_names(), c.user.name, now_());
     if (!done) {
       if (done.error().code == core::Errc::invalid_argument) return error(400, done.error().detail);
       return store_error(done.error());
