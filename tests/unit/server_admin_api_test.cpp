@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/bytes.hpp"
@@ -171,6 +172,45 @@ TEST(AdminApiRoles, MeterSettings) {
       },
       kMeterAdmins,
       [](AdminApi& a) { return a.store().meter(kSerial).value()->name == "Loppen 2"; });
+}
+
+// The customer's contact: set with the settings by the meter's admins, checked, shown only to
+// them, audited without the addresses.
+TEST(AdminApiRoles, MeterContact) {
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/meters/6892850/settings",
+                     R"({"contact_email":"kunde@example.org","contact_phone":"+4512345678"})");
+      },
+      kMeterAdmins,
+      [](AdminApi& a) {
+        const auto m = a.store().meter(kSerial).value();
+        return m->contact_email == "kunde@example.org" && m->contact_phone == "+4512345678";
+      });
+  AdminApi a;
+  const std::string path = "/api/meters/6892850/settings";
+  EXPECT_EQ(a.as("anna", "POST", path, R"({"contact_email":"kunde@example.org"})").status, 200);
+  EXPECT_EQ(a.as("anna", "POST", path, R"({"contact_email":"not an address"})").status, 400);
+  EXPECT_EQ(a.as("anna", "POST", path, R"({"contact_phone":"12"})").status, 400);
+  EXPECT_EQ(a.as("anna", "POST", path, R"({"contact_name":"a\nb"})").status, 400);
+  EXPECT_EQ(a.store().meter(kSerial).value()->contact_email, "kunde@example.org")
+      << "a refused request changes nothing";
+  // A setting without the contact keeps it; "" clears it.
+  EXPECT_EQ(a.as("anna", "POST", path, R"({"name":"Loppen 3"})").status, 200);
+  EXPECT_EQ(a.store().meter(kSerial).value()->contact_email, "kunde@example.org");
+  const auto shown = json::parse(a.as("anna", "GET", "/api/meters/6892850").body);
+  EXPECT_EQ(shown["contact_email"], "kunde@example.org");
+  const auto viewer = json::parse(a.as("bo", "GET", "/api/meters/6892850").body);
+  EXPECT_FALSE(viewer.contains("contact_email")) << "a viewer does not see the customer's contact";
+  EXPECT_EQ(a.as("anna", "POST", path, R"({"contact_email":""})").status, 200);
+  EXPECT_EQ(a.store().meter(kSerial).value()->contact_email, "");
+  bool named = false;
+  const auto entries = a.store().admin_audit("", 100).value();  // kept: the loop reads it
+  for (const auto& e : entries) {
+    EXPECT_EQ(e.detail.find("kunde@"), std::string::npos) << e.detail;
+    named = named || e.detail.find("contact changed: contact_email") != std::string::npos;
+  }
+  EXPECT_TRUE(named);
 }
 
 TEST(AdminApiRoles, MeterRemoval) {
@@ -446,6 +486,40 @@ TEST(AdminApi, TheAuditLogIsFilteredAndPaged) {
   EXPECT_EQ(a.as("hald", "GET", "/api/audit", "", {{"serial", kSerial}}).status, 403);
 }
 
+// A user's contact: set by an admin of every group (also their own), checked, listed, audited
+// without the addresses.
+TEST(AdminApiRoles, UserContact) {
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        return a.ask(c, "POST", "/api/users/bo", R"({"email":"bo@example.org"})");
+      },
+      kGlobalOnly,
+      [](AdminApi& a) { return a.store().user("bo").value()->email == "bo@example.org"; });
+  AdminApi a;
+  EXPECT_EQ(a.as("root", "POST", "/api/users/bo", R"({"phone":"+4587654321"})").status, 200);
+  EXPECT_EQ(a.store().user("bo").value()->role, Role::viewer) << "role and groups stay";
+  EXPECT_EQ(a.as("root", "POST", "/api/users/root", R"({"email":"root@example.org"})").status, 200)
+      << "one's own contact";
+  EXPECT_EQ(a.as("root", "POST", "/api/users/root", R"({"role":"viewer"})").status, 409);
+  EXPECT_EQ(a.as("root", "POST", "/api/users/bo", R"({"phone":"call me"})").status, 400);
+  EXPECT_EQ(a.as("root", "POST", "/api/users/nobody", R"({"phone":"+4512345678"})").status, 404);
+  EXPECT_EQ(a.as("root", "POST", "/api/users",
+                 R"({"name":"carl","password":"carl-pass-1","email":"carl@example.org"})")
+                .status,
+            201);
+  EXPECT_EQ(a.store().user("carl").value()->email, "carl@example.org");
+  const auto list = json::parse(a.as("root", "GET", "/api/users").body);
+  std::map<std::string, json> by_name;
+  for (const auto& u : list["users"])
+    by_name[u["name"]] = u;
+  EXPECT_EQ(by_name["bo"]["phone"], "+4587654321");
+  EXPECT_EQ(by_name["root"]["email"], "root@example.org");
+  EXPECT_EQ(a.audit_count("user.contact"), 3);
+  const auto entries = a.store().admin_audit("", 100).value();  // kept: the loop reads it
+  for (const auto& e : entries)
+    EXPECT_EQ(e.detail.find("@example.org"), std::string::npos) << e.detail;
+}
+
 // ---- alarms, alarm rules, notifications ----
 
 // An open alarm on meter 6892850 from a rule of group Loppen; its episode.
@@ -495,6 +569,45 @@ TEST(AlarmApiRoles, TheAlarmsAndRulesAreSeenByEveryone) {
   EXPECT_EQ(rules["templates"].size(), kAlarmTemplates.size());
   EXPECT_EQ(a.as("bo", "GET", "/api/alarms/" + std::to_string(episode)).status, 200);
   EXPECT_EQ(a.as("bo", "GET", "/api/alarms/999").status, 404);
+}
+
+// ?serial=: one meter's open alarms and history, and whether a rule applies to it.
+TEST(AlarmApiRoles, AMetersAlarmsAndHistory) {
+  AdminApi a;
+  const auto episode = add_alarm(a);
+  Meter other;
+  other.serial = "5555555";
+  other.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  other.group = "Hald";
+  ASSERT_TRUE(a.store().add_meter(other).ok());
+  core::alarm::State s;
+  s.rule_id = a.store().alarm_rules().value().at(0).id;
+  s.serial = "5555555";
+  s.episode = a.store().new_alarm_episode(s.rule_id, s.serial, a.now_ - 30).value();
+  s.status = core::alarm::Status::raised;
+  s.raised = s.last_true = a.now_ - 30;
+  ASSERT_TRUE(a.store().write_alarm_state(s).ok());
+  for (const auto& [serial, e] : {std::pair<std::string, std::int64_t>{kSerial, episode},
+                                  std::pair<std::string, std::int64_t>{"5555555", s.episode}}) {
+    core::alarm::Transition t;
+    t.episode = e;
+    t.rule_id = s.rule_id;
+    t.serial = serial;
+    t.time = a.now_ - 30;
+    ASSERT_TRUE(a.store().append_alarm_transition(t).ok());
+  }
+  EXPECT_EQ(json::parse(a.as("bo", "GET", "/api/alarms").body)["alarms"].size(), 2u);
+  const auto one = json::parse(a.as("bo", "GET", "/api/alarms", "", {{"serial", kSerial}}).body);
+  ASSERT_EQ(one["alarms"].size(), 1u);
+  EXPECT_EQ(one["alarms"][0]["episode"], episode);
+  ASSERT_EQ(one["transitions"].size(), 1u);
+  EXPECT_EQ(one["transitions"][0]["serial"], kSerial);
+  EXPECT_EQ(one["rules_apply"], 1) << "the Loppen rule";
+  const auto other_meter =
+      json::parse(a.as("bo", "GET", "/api/alarms", "", {{"serial", "5555555"}}).body);
+  EXPECT_EQ(other_meter["rules_apply"], 0) << "a Loppen rule does not apply in Hald";
+  EXPECT_EQ(other_meter["alarms"].size(), 1u);
+  EXPECT_EQ(a.as("bo", "GET", "/api/alarms", "", {{"serial", "1234"}}).status, 404);
 }
 
 TEST(AlarmApiRoles, AcknowledgeAndSnoozeAreForTheMetersAdmins) {

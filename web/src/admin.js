@@ -1,5 +1,6 @@
 // Admin parts of a meter's page and the "add a meter" page (#/meters/new), for admins of the
-// meter's group (docs/api.md): the settings form (POST /api/meters/{serial}/settings), a new key
+// meter's group (docs/api.md): the settings form (POST /api/meters/{serial}/settings, with the
+// customer's contact), a new key
 // shown once with how to put it on the device, removal after typing the serial
 // (POST /api/meters/{serial}/remove), and voiding or correcting a payment with a reason
 // (POST /api/payments/{id}/void|correct). A key is only ever in the answer that made it: the
@@ -64,6 +65,10 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
   const kind = kindSelect('set-kind', meter.kind || 'heat');
   const setup = el('input', { id: 'set-setup', value: meter.setup_value || '0', inputmode: 'decimal', autocomplete: 'off' });
   const valve = el('input', { id: 'set-valve', type: 'checkbox', checked: Boolean(meter.valve_installed) });
+  // The customer's contact (the customer's notices go there; docs/api.md, meter settings).
+  const contactName = el('input', { id: 'set-contact-name', value: meter.contact_name || '', maxlength: 200, autocomplete: 'off' });
+  const contactEmail = el('input', { id: 'set-contact-email', type: 'email', value: meter.contact_email || '', maxlength: 200, autocomplete: 'off' });
+  const contactPhone = el('input', { id: 'set-contact-phone', type: 'tel', value: meter.contact_phone || '', maxlength: 20, autocomplete: 'off', placeholder: '+4512345678' });
   const msg = el('p', { id: 'set-message', class: 'message', 'aria-live': 'polite' });
   const keySlot = el('div', { id: 'key-slot' });
   const form = el('form', { id: 'meter-settings-form', class: 'settings-form', novalidate: true },
@@ -71,7 +76,8 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
     el('div', { class: 'form-grid' },
       field('Name', name, true), field('Group', group), field('Kind', kind),
       field('Setup value (kWh at installation)', setup),
-      el('label', { class: 'check' }, valve, el('span', null, 'Valve installed'))),
+      el('label', { class: 'check' }, valve, el('span', null, 'Valve installed')),
+      field('Customer', contactName), field('Customer e-mail', contactEmail), field('Customer phone', contactPhone)),
     el('div', { class: 'button-row' },
       el('button', { type: 'submit', id: 'set-save', class: 'primary' }, 'Save'),
       el('button', { type: 'button', id: 'set-new-key' }, 'New key…')),
@@ -82,6 +88,8 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
     const body = {
       name: name.value.trim(), group: group.value.trim(), kind: kind.value,
       setup_value: setup.value.trim().replace(',', '.'), valve_installed: valve.checked,
+      contact_name: contactName.value.trim(), contact_email: contactEmail.value.trim(),
+      contact_phone: contactPhone.value.replace(/\s+/g, ''),
     };
     message(msg, 'Saving…', false);
     try {

@@ -1,6 +1,7 @@
 // MeterLogger dashboard: login, the meter list (#/), a meter's page (#/meter/SERIAL), and the
 // admin pages: add a meter (#/meters/new), users (#/users, admins of every group) and the audit
-// log (#/audit); the header links to those the user may use.
+// log (#/audit); the alarms (#/alarms, everyone), the alarm rules (#/rules) and notifications
+// (#/notifications, admins); the header links to those the user may use.
 import * as api from './api.js';
 import { session, setSession } from './session.js';
 import * as list from './list.js';
@@ -8,6 +9,9 @@ import * as meter from './meter.js';
 import * as addMeter from './admin.js';
 import * as users from './users.js';
 import * as audit from './audit.js';
+import * as alarms from './alarms.js';
+import * as rules from './rules.js';
+import * as notifications from './notifications.js';
 import { showBanner } from './banner.js';
 
 const $ = (id) => document.getElementById(id);
@@ -25,6 +29,9 @@ function parseHash() {
   if (path === '/meters/new' && isAdmin) return { view: addMeter, params };
   if (path === '/users' && isAdmin && session.groups.includes('*')) return { view: users, params };
   if (path === '/audit' && isAdmin) return { view: audit, params };
+  if (path === '/alarms') return { view: alarms, params };
+  if (path === '/rules' && isAdmin) return { view: rules, params };
+  if (path === '/notifications' && isAdmin) return { view: notifications, params };
   return { view: list, params };
 }
 
@@ -59,6 +66,8 @@ function renderUser() {
   const isAdmin = session.role === 'admin';
   $('nav-add-meter').hidden = !isAdmin;
   $('nav-audit').hidden = !isAdmin;
+  $('nav-rules').hidden = !isAdmin;
+  $('nav-notifications').hidden = !isAdmin;
   $('nav-users').hidden = !(isAdmin && session.groups.includes('*'));
 }
 

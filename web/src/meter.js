@@ -1,10 +1,11 @@
 // #/meter/SERIAL : a meter's latest values, prepaid state, charts over a zoomable range,
 // payments (admins add them after a preview), valve control, commands (admins send any of the
-// server's list, GET /api/commands) and events.
+// server's list, GET /api/commands), alarms (alarm_parts.js) and events.
 import * as api from './api.js';
 import { showBanner } from './banner.js';
 import { createCharts } from './charts.js';
 import { changeNote, paymentActions, renderMeterAdmin } from './admin.js';
+import { meterAlarms } from './alarm_parts.js';
 import {
   DASH, ago, dateTime, daysLeft, dec, decNode, el, estimateMethod, ledgerUnit, setDec,
   setText, span,
@@ -68,6 +69,7 @@ export function mount({ serial, params }) {
   page.hidden = false;
   document.title = `${serial} · MeterLogger`;
   resetPage(serial);
+  mountAlarms(st);
   updateRangeUi();
   start(st);
 }
@@ -850,6 +852,15 @@ async function loadCommands(s) {
   });
   $('commands').tBodies[0].replaceChildren(...rows);
   $('commands-empty').hidden = rows.length > 0;
+}
+
+// The meter's alarms (web/src/alarm_parts.js): its open ones, their history; refreshed with the
+// latest values.
+function mountAlarms(s) {
+  const card = meterAlarms(s.serial, { isCurrent: () => s === st });
+  s.timers.push(setInterval(() => {
+    if (!document.hidden) card.refresh();
+  }, FAST_REFRESH_MS));
 }
 
 async function loadEvents(s) {

@@ -1,6 +1,7 @@
 // #/users : the dashboard's users, for admins of every group ("*") only (docs/api.md, "Users"):
 // the list, adding one (role, groups, a password typed or made by the server and shown once),
-// changing role and groups, a new password (shown once), unlocking after failed logins and
+// changing role and groups, their e-mail and phone (where operator messages go), a new password
+// (shown once), unlocking after failed logins and
 // removing (a second click confirms). Every change is in the audit log.
 import * as api from './api.js';
 import { session } from './session.js';
@@ -58,6 +59,7 @@ function userRow(u, ctx) {
     el('td', { class: 'name' }, u.name, self ? el('span', { class: 'muted' }, ' (you)') : null),
     el('td', { class: 'role' }, u.role),
     el('td', { class: 'groups' }, (u.groups || []).join(', ')),
+    el('td', { class: 'contact' }, [u.email, u.phone].filter(Boolean).join(', ')),
     el('td', { class: 'time col-created' }, u.created ? dateTime(u.created) : ''),
     actions);
   const act = async (path, body, done) => {
@@ -79,7 +81,7 @@ function userRow(u, ctx) {
         el('div', { class: 'button-row wide' },
           el('button', { type: 'submit', class: 'primary ue-save' }, 'Save'),
           el('button', { type: 'button', class: 'ue-cancel' }, 'Cancel')), emsg);
-      const tr = el('tr', { class: 'user-edit' }, el('td', { colspan: 5 }, form));
+      const tr = el('tr', { class: 'user-edit' }, el('td', { colspan: 6 }, form));
       row.after(tr);
       form.querySelector('.ue-cancel').addEventListener('click', () => tr.remove());
       form.addEventListener('submit', async (e) => {
@@ -95,6 +97,32 @@ function userRow(u, ctx) {
       });
     });
   }
+  // The user's e-mail and phone: where the group's operator messages go (also one's own).
+  button('u-contact', 'Contact…', () => {
+    if (row.nextElementSibling && row.nextElementSibling.classList.contains('user-edit')) return;
+    const email = el('input', { class: 'uc-email', type: 'email', value: u.email || '', autocomplete: 'off', maxlength: 200 });
+    const phone = el('input', { class: 'uc-phone', type: 'tel', value: u.phone || '', autocomplete: 'off', maxlength: 20, placeholder: '+4512345678' });
+    const emsg = el('p', { class: 'message' });
+    const form = el('form', { class: 'form-grid user-contact-form', novalidate: true },
+      field('E-mail', email), field('Phone (for SMS)', phone),
+      el('div', { class: 'button-row wide' },
+        el('button', { type: 'submit', class: 'primary uc-save' }, 'Save'),
+        el('button', { type: 'button', class: 'uc-cancel' }, 'Cancel')), emsg);
+    const tr = el('tr', { class: 'user-edit' }, el('td', { colspan: 6 }, form));
+    row.after(tr);
+    form.querySelector('.uc-cancel').addEventListener('click', () => tr.remove());
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        await api.post(`api/users/${encodeURIComponent(u.name)}`, {
+          email: email.value.trim(), phone: phone.value.replace(/\s+/g, ''),
+        });
+        ctx.reload();
+      } catch (err) {
+        if (err.status !== 401) message(emsg, err.message, true);
+      }
+    });
+  });
   button('u-password', 'New password', () => act('/password', {}, (r) => {
     ctx.showOnce(passwordOnce(u.name, r.password));
   }));
@@ -144,17 +172,22 @@ export function mount() {
   role.id = 'nu-role';
   const groups = el('input', { id: 'nu-groups', autocomplete: 'off', placeholder: 'admins: e.g. Loppen, Hald or *' });
   const password = el('input', { id: 'nu-password', type: 'password', autocomplete: 'new-password', placeholder: 'empty: the server makes one' });
+  const email = el('input', { id: 'nu-email', type: 'email', autocomplete: 'off', maxlength: 200, placeholder: 'optional' });
+  const phone = el('input', { id: 'nu-phone', type: 'tel', autocomplete: 'off', maxlength: 20, placeholder: 'optional, e.g. +4512345678' });
   const addMsg = el('p', { id: 'nu-message', class: 'message', 'aria-live': 'polite' });
   const add = el('form', { id: 'add-user-form', class: 'card', novalidate: true },
     el('h2', null, 'Add a user'),
     el('div', { class: 'form-grid' },
-      field('User name', name), field('Role', role), field('Groups', groups, true), field('Password (8 or more characters)', password, true)),
+      field('User name', name), field('Role', role), field('Groups', groups, true), field('Password (8 or more characters)', password, true),
+      field('E-mail', email), field('Phone', phone)),
     el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'nu-add', class: 'primary' }, 'Add user')),
     addMsg);
   add.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = { name: name.value.trim(), role: role.value, groups: role.value === 'admin' ? groupList(groups.value) : [] };
     if (password.value) body.password = password.value;
+    if (email.value.trim()) body.email = email.value.trim();
+    if (phone.value.trim()) body.phone = phone.value.replace(/\s+/g, '');
     try {
       const r = await api.post('api/users', body);
       message(addMsg, `${r.name} is added.`, false);
@@ -162,6 +195,8 @@ export function mount() {
       name.value = '';
       groups.value = '';
       password.value = '';
+      email.value = '';
+      phone.value = '';
       load();
     } catch (err) {
       if (err.status !== 401) message(addMsg, err.message, true);
@@ -175,7 +210,7 @@ export function mount() {
     el('section', { class: 'card' },
       el('div', { class: 'table-scroll' },
         el('table', { id: 'users', class: 'data' },
-          el('thead', null, el('tr', null, el('th', null, 'Name'), el('th', null, 'Role'), el('th', null, 'Groups'),
+          el('thead', null, el('tr', null, el('th', null, 'Name'), el('th', null, 'Role'), el('th', null, 'Groups'), el('th', null, 'Contact'),
             el('th', { class: 'col-created' }, 'Added'), el('th', null, ''))),
           tbody)),
       listMsg),

@@ -171,10 +171,17 @@ Response Api::alarms_route(const Request& r, const Caller& c,
     std::map<std::int64_t, const AlarmRule*> by_id;
     for (const auto& rule : *rules)
       by_id[rule.id] = &rule;
+    // ?serial=: that meter's open alarms and history, and how many enabled rules apply to it.
+    std::string only;
+    if (auto q = r.query.find("serial"); q != r.query.end() && !q->second.empty()) {
+      only = core::topic::canonical_serial(q->second);
+      if (by_serial.find(only) == by_serial.end()) return error(404, "no meter " + q->second);
+    }
     auto open = store().open_alarms();
     if (!open) return store_error(open.error());
     json list = json::array();
     for (const auto& s : *open) {
+      if (!only.empty() && s.serial != only) continue;
       const auto m = by_serial.find(s.serial);
       const auto rule = by_id.find(s.rule_id);
       const std::string group = m != by_serial.end() ? m->second->group : "";
@@ -196,13 +203,22 @@ Response Api::alarms_route(const Request& r, const Caller& c,
                       {"can_admin", can_admin(c.user, group)}});
       if (list.size() >= static_cast<std::size_t>(kListLimit)) break;
     }
-    auto recent = store().recent_alarm_transitions(100);
+    auto recent = only.empty() ? store().recent_alarm_transitions(100)
+                               : store().alarm_transitions_of_meter(only, 100);
     if (!recent) return store_error(recent.error());
     json history = json::array();
     for (const auto& t : *recent)
       history.push_back(transition_json(t));
-    return json_response(
-        200, json{{"now", now}, {"alarms", std::move(list)}, {"transitions", std::move(history)}});
+    json answer{{"now", now}, {"alarms", std::move(list)}, {"transitions", std::move(history)}};
+    if (!only.empty()) {
+      const std::string& group = by_serial[only]->group;
+      int applying = 0;
+      for (const auto& rule : *rules)
+        applying += rule.enabled && (rule.group.empty() || rule.group == group) ? 1 : 0;
+      answer["serial"] = only;
+      answer["rules_apply"] = applying;
+    }
+    return json_response(200, answer);
   }
   if (parts.size() < 3) return error(405, "GET");
   const auto episode = path_id(parts[2]);

@@ -20,6 +20,7 @@
 #include "server/event_cause.hpp"
 #include "server/http/api_support.hpp"
 #include "server/http/views.hpp"
+#include "server/notify/config.hpp"
 #include "server/usecases/commands.hpp"
 #include "server/usecases/estimates.hpp"
 #include "server/usecases/meters.hpp"
@@ -33,6 +34,30 @@ namespace {
 using json = nlohmann::ordered_json;
 
 constexpr std::size_t kTokenBytes = 32;
+
+// What a contact field holds: one line of text, an e-mail address or a phone number (checked as
+// `meters contact` and `users contact` check them, server/notify/config.hpp).
+enum class ContactKind : std::uint8_t { text, email, phone };
+
+// A contact field of a request body: nullopt when left out (the stored value stays), else the
+// text given ("" clears it), checked for its kind.
+core::Result<std::optional<std::string>> contact_field(const json& body, const char* name,
+                                                       ContactKind kind) {
+  if (!body.contains(name) || body[name].is_null()) return std::optional<std::string>();
+  auto text = string_field(body, name, 200);
+  if (!text) return text.error();
+  const auto bad = [&](const std::string& why) {
+    return core::make_error(core::Errc::invalid_argument, std::string(name) + ": " + why);
+  };
+  if (text->find_first_of("\r\n") != std::string::npos) return bad("must be one line");
+  if (!text->empty() && kind == ContactKind::email) {
+    if (auto st = notify::check_email_address(*text); !st) return bad(st.error().text());
+  }
+  if (!text->empty() && kind == ContactKind::phone) {
+    if (auto st = notify::check_phone_number(*text); !st) return bad(st.error().text());
+  }
+  return std::optional<std::string>(std::move(text).value());
+}
 constexpr int kAuditPage = 100;  // audit entries per page unless `limit` says otherwise
 // Samples per page of a CSV export: a few milliseconds of work and well under a megabyte.
 constexpr std::size_t kCsvPage = 1000;
@@ -405,6 +430,12 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
     }
     (*v)["rejected"] = std::move(rj);
     (*v)["offline_since"] = m.offline_since == 0 ? json(nullptr) : json(m.offline_since);
+    // The customer's contact (personal data) only for those who may change the meter.
+    if (can_admin(c.user, m.group)) {
+      (*v)["contact_name"] = m.contact_name;
+      (*v)["contact_email"] = m.contact_email;
+      (*v)["contact_phone"] = m.contact_phone;
+    }
     return json_response(200, *v);
   }
   if (what == "series" || what == "samples.csv" || what == "energy.csv") {
@@ -715,6 +746,9 @@ Response Api::meter_settings(const Request& r, const Caller& c, const Meter& m) 
     if (!v->is_boolean()) return error(400, "valve_installed must be true or false");
     valve = v->get<bool>();
   }
+  ML_FIELD(contact_name, contact_field(body, "contact_name", ContactKind::text));
+  ML_FIELD(contact_email, contact_field(body, "contact_email", ContactKind::email));
+  ML_FIELD(contact_phone, contact_field(body, "contact_phone", ContactKind::phone));
   if (!group.empty() && group != m.group && !can_admin(c.user, group)) {
     return error(403, "only an admin of group \"" + group + "\" may move meters into it");
   }
@@ -742,6 +776,22 @@ Response Api::meter_settings(const Request& r, const Caller& c, const Meter& m) 
   note("valve_installed", m.valve_installed ? "yes" : "no", n.valve_installed ? "yes" : "no");
   if (!updated->generated_key.empty())
     changes += (changes.empty() ? "" : "; ") + std::string("new key");
+  // The contact: the fields given replace the stored ones; the audit names what changed, never
+  // the addresses (as `meters contact`).
+  MeterContact contact{n.contact_name, n.contact_email, n.contact_phone};
+  std::string contact_changes;
+  for (auto [given, stored, label] :
+       {std::tuple{&contact_name, &contact.name, "contact_name"},
+        std::tuple{&contact_email, &contact.email, "contact_email"},
+        std::tuple{&contact_phone, &contact.phone, "contact_phone"}}) {
+    if (!given->has_value() || **given == *stored) continue;
+    *stored = **given;
+    contact_changes += (contact_changes.empty() ? "" : " ") + std::string(label);
+  }
+  if (!contact_changes.empty()) {
+    if (auto st = store().set_meter_contact(n.serial, contact); !st) return store_error(st.error());
+    changes += (changes.empty() ? "" : "; ") + ("contact changed: " + contact_changes);
+  }
   audit(c.user.name, r, "meter.edit", m.serial, changes.empty() ? "no change" : changes);
   json j = {{"serial", n.serial}};
   if (!updated->generated_key.empty()) j["key"] = updated->generated_key;
@@ -843,7 +893,9 @@ Response Api::users_route(const Request& r, const Caller& c,
                       {"role", std::string(role_name(u.role))},
                       {"groups", u.groups},
                       {"created", u.created},
-                      {"unlocked_at", u.unlocked_at}});
+                      {"unlocked_at", u.unlocked_at},
+                      {"email", u.email},
+                      {"phone", u.phone}});
     }
     return json_response(200, json{{"users", std::move(list)}});
   }
@@ -879,6 +931,30 @@ Response Api::users_route(const Request& r, const Caller& c,
       return made;
     };
   };
+  ML_FIELD(email, contact_field(body, "email", ContactKind::email));
+  ML_FIELD(phone, contact_field(body, "phone", ContactKind::phone));
+  // The user's e-mail and phone (where the group's operator messages go): those given replace
+  // the stored ones; audited as `user.contact` naming the fields, never the addresses.
+  const auto set_contact = [&](const std::string& user) -> std::optional<Response> {
+    if (!email && !phone) return std::nullopt;
+    auto u = store().user(user);
+    if (!u) return store_error(u.error());
+    if (!*u) return error(404, "no user " + user);
+    UserContact contact{(*u)->email, (*u)->phone};
+    std::string fields;
+    if (email && *email != contact.email) {
+      contact.email = *email;
+      fields += "email";
+    }
+    if (phone && *phone != contact.phone) {
+      contact.phone = *phone;
+      fields += fields.empty() ? "phone" : " phone";
+    }
+    if (fields.empty()) return std::nullopt;
+    if (auto st = store().set_user_contact(user, contact); !st) return store_error(st.error());
+    audit(c.user.name, r, "user.contact", "", user + ": " + fields);
+    return std::nullopt;
+  };
   if (parts.size() == 2) {
     ML_FIELD(name, string_field(body, "name", 64));
     ML_FIELD(role, string_field(body, "role", 16));
@@ -893,6 +969,7 @@ Response Api::users_route(const Request& r, const Caller& c,
       }
       return fail(st.error());
     }
+    if (auto bad = set_contact(name)) return *bad;
     json j = {{"name", name}};
     if (!made.empty()) j["password"] = made;
     return json_response(201, j);
@@ -904,10 +981,15 @@ Response Api::users_route(const Request& r, const Caller& c,
     ML_FIELD(role, string_field(body, "role", 16));
     std::string groups;
     if (auto bad = groups_of(groups)) return *bad;
-    if (self) return error(409, "you cannot change your own role or groups");
-    if (auto st = usecase::change_access(store(), {name, role, groups}, actor, now); !st) {
-      return fail(st.error());
+    // Only a contact given: role and groups stay (and one's own contact may change).
+    const bool access = !role.empty() || body.contains("groups") || (!email && !phone);
+    if (access) {
+      if (self) return error(409, "you cannot change your own role or groups");
+      if (auto st = usecase::change_access(store(), {name, role, groups}, actor, now); !st) {
+        return fail(st.error());
+      }
     }
+    if (auto bad = set_contact(name)) return *bad;
     return json_response(200, json{{"name", name}});
   }
   if (what == "password") {
