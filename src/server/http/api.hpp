@@ -84,6 +84,8 @@ class Api {
   Response alarm_rules_route(const Request& r, const Caller& caller,
                              const std::vector<std::string>& parts);
   Response notifications_get(const Request& r, const Caller& caller, const std::string& what);
+  // attention_api.cpp
+  Response attention_get(const Request& r, const Caller& caller);
   std::optional<Caller> caller_of(const Request& r);
   void audit(const std::string& actor, const Request& r, const std::string& action,
              const std::string& serial, const std::string& detail);
