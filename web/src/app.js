@@ -1,9 +1,11 @@
-// MeterLogger dashboard: login, the meter list (#/), a meter's page (#/meter/SERIAL), and the
+// MeterLogger dashboard: login, what needs attention (#/, the first page), the meter list
+// (#/meters), a meter's page (#/meter/SERIAL), and the
 // admin pages: add a meter (#/meters/new), users (#/users, admins of every group) and the audit
 // log (#/audit); the header links to those the user may use.
 import * as api from './api.js';
 import { session, setSession } from './session.js';
 import * as list from './list.js';
+import * as attention from './attention.js';
 import * as meter from './meter.js';
 import * as addMeter from './admin.js';
 import * as users from './users.js';
@@ -25,7 +27,8 @@ function parseHash() {
   if (path === '/meters/new' && isAdmin) return { view: addMeter, params };
   if (path === '/users' && isAdmin && session.groups.includes('*')) return { view: users, params };
   if (path === '/audit' && isAdmin) return { view: audit, params };
-  return { view: list, params };
+  if (path === '/meters' || path === '/meters/') return { view: list, params };
+  return { view: attention, params };
 }
 
 function unmount() {
