@@ -90,7 +90,7 @@ function render(page, data) {
   const groups = list('groups');
   const tbody = el('tbody', null, ...groups.map((g) => el('tr', { dataset: { group: g.group } },
     el('th', { scope: 'row', class: 'att-group-name' }, g.group || '(no group)'),
-    el('td', { class: 'num att-meters' }, String(g.meters)),
+    el('td', { class: 'num att-meters col-att-meters' }, String(g.meters)),
     el('td', { class: 'num att-online' }, String(g.online)),
     el('td', { class: `num att-offline${g.offline ? ' negative' : ''}` }, String(g.offline)),
     el('td', { class: 'num att-today' }, dec(g.today, 1)),
@@ -100,7 +100,7 @@ function render(page, data) {
     el('h2', null, 'Fleet'),
     el('table', { id: 'att-groups', class: 'data att-groups' },
       el('thead', null, el('tr', null,
-        el('th', { scope: 'col' }, 'Group'), el('th', { scope: 'col', class: 'num' }, 'Meters'),
+        el('th', { scope: 'col' }, 'Group'), el('th', { scope: 'col', class: 'num col-att-meters' }, 'Meters'),
         el('th', { scope: 'col', class: 'num' }, 'Online'), el('th', { scope: 'col', class: 'num' }, 'Offline'),
         el('th', { scope: 'col', class: 'num' }, 'Today ', el('span', { class: 'unit' }, 'kWh')),
         el('th', { scope: 'col', class: 'num' }, 'Month ', el('span', { class: 'unit' }, 'kWh')))),
