@@ -106,6 +106,14 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   await page.click('#nav-meters');
   await page.waitForSelector('#meters tr.meter');
   check(await page.isHidden('#attention-page'), 'the list replaced the attention page');
+  // The list keeps its search in the address, at #/meters and at an older #/?q= bookmark.
+  for (const hash of [`#/meters?q=${target}`, `#/?q=${target}`]) {
+    await page.goto(`${url}#/`);
+    await page.waitForSelector('#attention-page[data-loaded]', { state: 'visible' });
+    await page.goto(`${url}${hash}`);
+    await page.waitForFunction((s) => document.querySelector('#search').value === s
+      && [...document.querySelectorAll('#meters tr.meter')].map((tr) => tr.dataset.serial).join() === s, target);
+  }
 
   // 3) An admin of one group sees that group's entries only.
   await logout();

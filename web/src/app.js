@@ -27,7 +27,8 @@ function parseHash() {
   if (path === '/meters/new' && isAdmin) return { view: addMeter, params };
   if (path === '/users' && isAdmin && session.groups.includes('*')) return { view: users, params };
   if (path === '/audit' && isAdmin) return { view: audit, params };
-  if (path === '/meters' || path === '/meters/') return { view: list, params };
+  // The list's address, and an older bookmark of it with a search (#/?q=...).
+  if (path === '/meters' || path === '/meters/' || params.has('q')) return { view: list, params };
   return { view: attention, params };
 }
 
