@@ -316,6 +316,17 @@ TEST_F(AttentionApi, AViewerOfOneGroupSeesOnlyIt) {
   EXPECT_EQ(a["groups"][0]["group"], "Hald");
 }
 
+// A list holds at most kListLimit rows; its count says how many there are.
+TEST_F(AttentionApi, ListsAreCappedAndCounted) {
+  for (int i = 0; i < kListLimit; ++i)
+    meter(std::to_string(3000000 + i).c_str(), "Big", "", "0");
+  const json a = attention("root");
+  EXPECT_EQ(a["offline"].size(), static_cast<std::size_t>(kListLimit));
+  EXPECT_EQ(a["counts"]["offline"], kListLimit + 3);
+  EXPECT_EQ(a["groups"][0]["group"], "Big");
+  EXPECT_EQ(a["groups"][0]["offline"], kListLimit);
+}
+
 TEST_F(AttentionApi, NoSessionIsRefused) {
   EXPECT_EQ(ask("").status, 401);
   Request post;
