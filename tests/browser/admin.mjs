@@ -23,6 +23,8 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   result.serial = serial;
   await page.goto(url);
   await login(rootUser, rootPass);
+  await page.waitForSelector('#attention-page[data-loaded]');
+  await page.click('#nav-meters');
   await page.waitForSelector('#meters tbody tr.meter');
   for (const id of ['nav-add-meter', 'nav-users', 'nav-audit']) {
     check(await page.isVisible(`#${id}`), `the global admin sees #${id}`);
@@ -151,7 +153,7 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   check(await page.isDisabled('#remove-meter'), 'remove is disabled for a wrong serial');
   await page.fill('#remove-confirm', NEW_SERIAL);
   await page.click('#remove-meter');
-  await page.waitForFunction(() => location.hash === '#/');
+  await page.waitForFunction(() => location.hash === '#/meters');
   await page.waitForSelector('#meters tbody tr.meter');
   const serials = await page.$$eval('#meters tr.meter', (rows) => rows.map((r) => r.dataset.serial));
   check(!serials.includes(NEW_SERIAL), `the removed meter is gone from the list: ${serials}`);

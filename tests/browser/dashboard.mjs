@@ -39,6 +39,11 @@ await browserTest(shotDir, async ({ page, result, check, text, fetchStatus, csrf
   check(/wrong/i.test(result.wrongPassword), `wrong password refused: "${result.wrongPassword}"`);
 
   await login(adminUser, adminPass);
+  // The dashboard opens on what needs attention; the list is one click away (#/meters).
+  await page.waitForSelector('#attention-page[data-loaded]', { state: 'visible' });
+  check(await page.isVisible('#nav-attention') && await page.isVisible('#nav-meters'), 'the header links to Attention and Meters');
+  await page.click('#nav-meters');
+  await page.waitForFunction(() => location.hash === '#/meters');
   await page.waitForSelector('#meter-list tr.meter');
   const row = `#meters tr.meter[data-serial="${serial}"]`;
   await page.waitForSelector(row, { state: 'visible' });

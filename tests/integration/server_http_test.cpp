@@ -1412,4 +1412,120 @@ TEST(ServerDashboardBrowser, AdminScreens) {
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE detail LIKE '%" + key + "%'"), 0);
 }
 
+// The dashboard's first page, what needs attention (tests/browser/attention.mjs): a store whose
+// two groups fill every section (an open critical and a warning alarm, meters offline, one
+// running out of credit within days, a valve closed with credit left, a device sending with a
+// wrong key, a command never answered), checked by an admin of every group and by an admin of
+// one group, who sees only that group's.
+TEST(ServerDashboardBrowser, AttentionPage) {
+  Dashboard d;
+  const auto now = now_s();
+  // Loppen: 1000001 closed with credit left, 1000002 never seen, 1000003 without a valve, online.
+  d.add_meter("1000001", "Loppen", true, "500");
+  d.add_meter("1000002", "Loppen", true);
+  d.add_meter("1000003", "Loppen", false);
+  // Hald: 2000001 running out (50 kWh paid from 1000 kWh, 10 kWh a day), 2000002 silent for two
+  // days, with a wrong key and a command nothing answered.
+  d.add_meter("2000001", "Hald", true, "1000");
+  d.add_meter("2000002", "Hald", false);
+  for (const char* serial : {"1000001", "2000001"}) {
+    server::Payment p;
+    p.serial = serial;
+    p.time = now - 10 * 86400;
+    p.amount = core::Decimal::parse("100").value();
+    p.price = core::Decimal::parse("2").value();
+    ASSERT_TRUE(server::record_payment(d.store(), p, "setup", p.time).ok());
+  }
+  std::vector<server::IngestItem> items = {
+      sample_at("1000001", now - 120, "heap=1&e1=510.000 kWh&"),
+      reply_at("1000001", now - 100, "status", "close"),
+      sample_at("1000003", now - 60, "heap=1&e1=77.000 kWh&"),
+      sample_at("2000002", now - 2 * 86400, "heap=1&e1=300.000 kWh&")};
+  for (int k = 15; k >= 0; --k) {
+    const int tenths = 10000 + (15 - k) * 25;  // 2.5 kWh every 6 hours
+    items.push_back(sample_at(
+        "2000001", now - 60 - k * 6 * 3600,
+        "heap=1&e1=" + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " kWh&"));
+  }
+  d.ingest(items);
+  auto alarm = [&](const char* serial, core::alarm::Severity severity, std::int64_t raised) {
+    server::AlarmRule rule;
+    rule.name = std::string(core::alarm::severity_name(severity)) + " rule";
+    rule.text = "offline";
+    rule.severity = severity;
+    const auto id = d.store().insert_alarm_rule(rule).value();
+    core::alarm::State s;
+    s.rule_id = id;
+    s.serial = serial;
+    s.episode = d.store().new_alarm_episode(id, serial, raised).value();
+    s.status = core::alarm::Status::raised;
+    s.raised = raised;
+    s.last_true = raised;
+    ASSERT_TRUE(d.store().write_alarm_state(s).ok());
+  };
+  alarm("1000002", core::alarm::Severity::critical, now - 5000);  // older, yet first
+  alarm("2000001", core::alarm::Severity::warning, now - 1000);
+  server::Rejection r;
+  r.reason = "bad_mac";
+  r.serial = "2000002";
+  r.topic = "/sample/v2/2000002/" + std::to_string(now - 300);
+  r.time = now - 300;
+  ASSERT_TRUE(server::store_rejection(d.store(), r).ok());
+  server::Command c;
+  c.serial = "2000002";
+  c.command = "version";
+  c.state = server::CommandState::sent;
+  c.created = c.first_sent = c.last_sent = now - 3600;
+  c.sent_count = 3;
+  ASSERT_TRUE(d.store().insert_command(c).ok());
+  d.add_user("root", kAdminPass, "admin", "*");
+  d.add_user("hald", kAdminPass, "admin", "Hald");
+  d.start();
+
+  // What each should see: the API's answer is checked in tests/unit/server_attention_api_test.
+  const json expect = {{"critical", "1000002"},
+                       {"root",
+                        {{"sections",
+                          {{"alarms", {"1000002", "2000001"}},
+                           {"offline", {"1000002", "2000002"}},
+                           {"running_out", {"2000001"}},
+                           {"closed_with_credit", {"1000001"}},
+                           {"used_up", json::array()},
+                           {"rejected", {"2000002"}},
+                           {"unanswered", {"2000002"}}}},
+                         {"groups",
+                          {{"Loppen", {{"meters", 3}, {"online", 2}, {"offline", 1}}},
+                           {"Hald", {{"meters", 2}, {"online", 1}, {"offline", 1}}}}}}},
+                       {"group",
+                        {{"sections",
+                          {{"alarms", {"2000001"}},
+                           {"offline", {"2000002"}},
+                           {"running_out", {"2000001"}},
+                           {"closed_with_credit", json::array()},
+                           {"used_up", json::array()},
+                           {"rejected", {"2000002"}},
+                           {"unanswered", {"2000002"}}}},
+                         {"groups", {{"Hald", {{"meters", 2}, {"online", 1}, {"offline", 1}}}}}}}};
+  const std::string shots = ML_SCREENSHOT_DIR "/dashboard";
+  const std::string url = "http://127.0.0.1:" + std::to_string(d.port()) + "/";
+  const auto browser = run({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/attention.mjs", url,
+                            "root", kAdminPass, "hald", kAdminPass, shots, expect.dump()},
+                           scaled(150s));
+  ASSERT_EQ(browser.status, 0) << browser.out << browser.err << d.process().log();
+  const auto seen = json::parse(browser.out);
+  EXPECT_TRUE(seen["ok"].get<bool>());
+  // Hald's energy today is 2000001's: more than nothing; Loppen's meters used nothing today.
+  const auto today = [&](const char* group) {
+    return core::Decimal::parse(seen["root"]["groups"][group]["today"].get<std::string>()).value();
+  };
+  EXPECT_GT(core::compare(today("Hald"), core::Decimal{}), 0) << seen.dump();
+  EXPECT_EQ(core::compare(today("Loppen"), core::Decimal{}), 0) << seen.dump();
+  for (const char* shot : {"attention", "attention-group"}) {
+    for (const char* size : {"", "-phone"}) {
+      const std::string file = shots + "/" + shot + size + ".png";
+      EXPECT_GT(std::filesystem::file_size(file), 10000u) << file;
+    }
+  }
+}
+
 }  // namespace ml::test::dashboard

@@ -54,6 +54,33 @@ TEST_P(StoreRecordsContract, CommandsAreStoredAndUpdatedAsGiven) {
   EXPECT_EQ(store_->commands(kSerial).value().size(), 1u);
 }
 
+// The sent commands with no reply yet, of every meter, first sent at or before a time.
+TEST_P(StoreRecordsContract, UnansweredCommandsAreTheSentOnesOldestFirst) {
+  auto add = [&](const char* serial, CommandState state, std::int64_t first_sent) {
+    Command c;
+    c.serial = serial;
+    c.command = "version";
+    c.state = state;
+    c.created = first_sent;
+    c.first_sent = first_sent;
+    c.last_sent = first_sent;
+    return store_->insert_command(c).value();
+  };
+  const auto late = add(kSerial, CommandState::sent, 300);
+  const auto early = add("1111111", CommandState::sent, 100);
+  add(kSerial, CommandState::acked, 50);
+  add(kSerial, CommandState::superseded, 50);
+  add(kSerial, CommandState::expired, 50);
+  add(kSerial, CommandState::queued, 0);
+  add(kSerial, CommandState::sent, 900);  // sent too recently
+  auto got = store_->unanswered_commands(500, 10).value();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].id, early);
+  EXPECT_EQ(got[0].serial, "1111111");
+  EXPECT_EQ(got[1].id, late);
+  EXPECT_EQ(store_->unanswered_commands(500, 1).value().size(), 1u) << "the limit";
+}
+
 TEST_P(StoreRecordsContract, ANewOpenUntilSupersedesTheOlderUnconfirmedOnes) {
   const std::int64_t acked = enqueue_command(*store_, kSerial, "open_until", "100", 10, 0).value();
   ASSERT_TRUE(mark_sent(*store_, acked, 11, 21).ok());

@@ -203,6 +203,34 @@ TEST_P(StoreContract, RejectionsAreCountedBySerialAndUnknownSerialsListed) {
   EXPECT_EQ(unknown[0].serial, "1111111");
 }
 
+// The rejections of the whole fleet since a time, the most recent first, at most a limit.
+TEST_P(StoreContract, RecentRejectionsAreReadForEverySerial) {
+  Rejection r;
+  r.reason = "bad_mac";
+  r.serial = "6892850";
+  r.time = 100;
+  ASSERT_TRUE(store_rejection(*store_, r).ok());
+  r.time = 500;
+  ASSERT_TRUE(store_rejection(*store_, r).ok());
+  r.reason = "implausible_time";
+  r.serial = "1111111";
+  r.time = 600;
+  ASSERT_TRUE(store_rejection(*store_, r).ok());
+  r.reason = "bad_mac";
+  r.serial = "2222222";
+  r.time = 200;
+  ASSERT_TRUE(store_rejection(*store_, r).ok());
+  auto recent = store_->recent_rejections(400, 10).value();
+  ASSERT_EQ(recent.size(), 2u) << "2222222's last one is older";
+  EXPECT_EQ(recent[0].serial, "1111111");
+  EXPECT_EQ(recent[0].reason, "implausible_time");
+  EXPECT_EQ(recent[1].serial, "6892850");
+  EXPECT_EQ(recent[1].count, 2);
+  EXPECT_EQ(recent[1].last_time, 500);
+  EXPECT_EQ(store_->recent_rejections(0, 10).value().size(), 3u);
+  EXPECT_EQ(store_->recent_rejections(0, 1).value().size(), 1u) << "the limit";
+}
+
 TEST_P(StoreContract, AWillIsOneEventUntilAnAuthenticMessage) {
   Meter m;
   m.serial = "6892850";

@@ -268,7 +268,7 @@ export function mount() {
     }
   });
   page.replaceChildren(
-    el('nav', { class: 'crumbs' }, el('a', { href: '#/' }, '← Meters')),
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, '← Meters')),
     el('div', { class: 'title-row' }, el('h1', null, 'Add a meter')),
     form, result);
   serial.focus();

@@ -58,7 +58,7 @@ export function mount() {
   }
 
   page.replaceChildren(
-    el('nav', { class: 'crumbs' }, el('a', { href: '#/' }, '← Meters')),
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, '← Meters')),
     el('div', { class: 'title-row' }, el('h1', null, 'Alarms'), count),
     el('section', { class: 'card', 'aria-label': 'Open alarms' }, open, msg),
     el('section', { class: 'card', 'aria-labelledby': 'alarms-history-heading' },

@@ -1,10 +1,12 @@
-// MeterLogger dashboard: login, the meter list (#/), a meter's page (#/meter/SERIAL), and the
+// MeterLogger dashboard: login, what needs attention (#/, the first page), the meter list
+// (#/meters), a meter's page (#/meter/SERIAL), and the
 // admin pages: add a meter (#/meters/new), users (#/users, admins of every group) and the audit
 // log (#/audit); the alarms (#/alarms, everyone), the alarm rules (#/rules) and notifications
 // (#/notifications, admins); the header links to those the user may use.
 import * as api from './api.js';
 import { session, setSession } from './session.js';
 import * as list from './list.js';
+import * as attention from './attention.js';
 import * as meter from './meter.js';
 import * as addMeter from './admin.js';
 import * as users from './users.js';
@@ -32,7 +34,9 @@ function parseHash() {
   if (path === '/alarms') return { view: alarms, params };
   if (path === '/rules' && isAdmin) return { view: rules, params };
   if (path === '/notifications' && isAdmin) return { view: notifications, params };
-  return { view: list, params };
+  // The list's address, and an older bookmark of it with a search (#/?q=...).
+  if (path === '/meters' || path === '/meters/' || params.has('q')) return { view: list, params };
+  return { view: attention, params };
 }
 
 function unmount() {

@@ -81,7 +81,7 @@ export function mount({ params }) {
   });
 
   page.replaceChildren(
-    el('nav', { class: 'crumbs' }, el('a', { href: '#/' }, '← Meters')),
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, '← Meters')),
     filter,
     el('section', { class: 'card' },
       el('div', { class: 'table-scroll' },

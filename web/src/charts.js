@@ -1,5 +1,6 @@
 // The meter page's two uPlot charts, sharing one x range: the accumulated energy since
-// installation with the paid line and payment markers, and temperatures / flow / power.
+// installation with the paid line and payment markers, and temperatures / flow / power; and the
+// "needs attention" page's energy per day per group (createDailyChart).
 //
 // The charts only draw. The range lives in meter.js: a zoom or pan done in a chart is reported
 // through onRange(from, to), and meter.js sets the range of both charts with setRange() (which
@@ -334,6 +335,56 @@ export function createCharts({ energyEl, tempsEl, unit, syncKey, range, onRange:
       observer.disconnect();
       cancelAnimationFrame(frame);
       for (const u of charts) u.destroy();
+    },
+  };
+}
+
+// The "needs attention" page's chart (attention.js): the energy delivered per day, a line per
+// group, from GET /api/attention's groups[].daily ([[day start, "kWh"], ...], the same days for
+// every group). Only draws; follows its element's width.
+const GROUP_COLORS = ['#1864ab', '#e8590c', '#2b8a3e', '#7048e8', '#c2255c', '#0c8599', '#5c940d', '#495057'];
+
+export function createDailyChart(elem, groups) {
+  const days = groups.length ? groups[0].daily.map((d) => d[0]) : [];
+  const data = [days, ...groups.map((g) => g.daily.map((d) => {
+    const v = Number(d[1]);
+    return Number.isFinite(v) ? v : null;
+  }))];
+  const opts = {
+    width: elem.clientWidth || 600,
+    height: chartHeight(),
+    scales: { x: { time: true } },
+    legend: { live: true },
+    cursor: { drag: { x: false, y: false } },
+    series: [
+      { label: 'Day', value: (u, v) => (v === null || v === undefined ? '—' : dateTime(v).slice(0, 10)) },
+      ...groups.map((g, i) => ({
+        label: g.group || '(no group)',
+        stroke: GROUP_COLORS[i % GROUP_COLORS.length],
+        width: 2,
+        points: { show: true, size: 4 },
+        value: fixed(1),
+      })),
+    ],
+    axes: [xAxis(), yAxis('y', 'kWh')],
+  };
+  const u = new uPlot(opts, data, elem);
+  elem.classList.toggle('empty', days.length === 0);
+  let frame = 0;
+  const observer = new ResizeObserver(() => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(() => {
+      const width = Math.floor(elem.clientWidth);
+      const height = chartHeight();
+      if (width > 0 && (width !== u.width || height !== u.height)) u.setSize({ width, height });
+    });
+  });
+  observer.observe(elem);
+  return {
+    destroy() {
+      observer.disconnect();
+      cancelAnimationFrame(frame);
+      u.destroy();
     },
   };
 }

@@ -1,4 +1,4 @@
-// #/ : every meter, grouped by group, searchable and sortable. Refreshes every 60 s.
+// #/meters : every meter, grouped by group, searchable and sortable. Refreshes every 60 s.
 import * as api from './api.js';
 import { showBanner } from './banner.js';
 import { ago, dateTime, daysLeft, dec, el, estimateMethod, isRounded } from './format.js';

@@ -317,7 +317,7 @@ function renderAdmin(s) {
   }
   renderMeterAdmin($('meter-admin-slot'), m, {
     onSaved: () => { if (s === st) loadMeter(s); },
-    onRemoved: () => { location.hash = '#/'; },
+    onRemoved: () => { location.hash = '#/meters'; },
   });
   if (m.can_admin) {
     const unit = ledgerUnit(m.kind);

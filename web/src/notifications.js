@@ -114,7 +114,7 @@ export function mount({ params }) {
   });
 
   page.replaceChildren(
-    el('nav', { class: 'crumbs' }, el('a', { href: '#/' }, '← Meters')),
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, '← Meters')),
     el('div', { class: 'title-row' }, el('h1', null, 'Notifications')),
     el('section', { class: 'card', 'aria-labelledby': 'channels-heading' },
       el('h2', { id: 'channels-heading' }, 'Channels'),

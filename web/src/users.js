@@ -204,7 +204,7 @@ export function mount() {
   });
 
   page.replaceChildren(
-    el('nav', { class: 'crumbs' }, el('a', { href: '#/' }, '← Meters')),
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, '← Meters')),
     el('div', { class: 'title-row' }, el('h1', null, 'Users')),
     once,
     el('section', { class: 'card' },

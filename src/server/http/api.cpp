@@ -352,6 +352,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   if (parts.size() >= 2 && parts.size() <= 4 && parts[1] == "users")
     return users_route(r, c, parts);
   if (parts.size() == 2 && parts[1] == "commands" && get) return commands_list();
+  if (parts.size() == 2 && parts[1] == "attention" && get) return attention_get(r, c);
   if (parts.size() >= 2 && parts.size() <= 4 && parts[1] == "alarms")
     return alarms_route(r, c, parts);
   if (parts.size() >= 2 && parts.size() <= 4 && parts[1] == "alarm-rules") {

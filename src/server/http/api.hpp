@@ -85,6 +85,8 @@ class Api {
                              const std::vector<std::string>& parts);
   Response alarm_rule_test(const Request& r, const Caller& caller);
   Response notifications_get(const Request& r, const Caller& caller, const std::string& what);
+  // attention_api.cpp
+  Response attention_get(const Request& r, const Caller& caller);
   std::optional<Caller> caller_of(const Request& r);
   void audit(const std::string& actor, const Request& r, const std::string& action,
              const std::string& serial, const std::string& detail);

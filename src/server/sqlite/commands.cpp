@@ -126,4 +126,14 @@ core::Result<std::vector<Command>> SqliteStore::commands_expiring(std::int64_t n
   return read_commands(*q);
 }
 
+core::Result<std::vector<Command>> SqliteStore::unanswered_commands(std::int64_t sent_before,
+                                                                    int limit) {
+  auto q = db_.prepare(std::string("SELECT ") + kCommandColumns +
+                       " FROM commands WHERE state='sent' AND first_sent<=? "
+                       "ORDER BY first_sent, id LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, sent_before).bind(2, std::int64_t{limit});
+  return read_commands(*q);
+}
+
 }  // namespace ml::server

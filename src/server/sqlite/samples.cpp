@@ -230,6 +230,18 @@ core::Result<std::vector<SerialRejection>> SqliteStore::unknown_serials(int limi
   return out;
 }
 
+core::Result<std::vector<SerialRejection>> SqliteStore::recent_rejections(std::int64_t since,
+                                                                          int limit) {
+  auto q = db_.prepare(
+      "SELECT serial, reason, count, first_time, last_time FROM rejections_by_serial "
+      "WHERE last_time>=? ORDER BY last_time DESC, serial, reason LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, since).bind(2, std::int64_t{limit});
+  std::vector<SerialRejection> out;
+  ML_TRY(read_serial_rejections(*q, out));
+  return out;
+}
+
 // ---- reading ----
 
 core::Result<std::vector<StoredSample>> SqliteStore::samples(const std::string& serial,

@@ -49,6 +49,8 @@ class SqliteStore final : public ServerStore {
   core::Result<std::map<std::string, std::int64_t>> rejection_counts() override;
   core::Result<std::vector<SerialRejection>> rejections_for(const std::string& serial) override;
   core::Result<std::vector<SerialRejection>> unknown_serials(int limit) override;
+  core::Result<std::vector<SerialRejection>> recent_rejections(std::int64_t since,
+                                                               int limit) override;
 
   core::Result<std::vector<StoredSample>> samples(const std::string& serial, std::int64_t from,
                                                   std::int64_t to) override;
@@ -68,6 +70,8 @@ class SqliteStore final : public ServerStore {
   core::Result<std::vector<Command>> pending_commands(const std::string& serial) override;
   core::Result<std::vector<Command>> commands_due(std::int64_t now, int limit) override;
   core::Result<std::vector<Command>> commands_expiring(std::int64_t now) override;
+  core::Result<std::vector<Command>> unanswered_commands(std::int64_t sent_before,
+                                                         int limit) override;
 
   core::Result<std::int64_t> insert_payment(const Payment& payment) override;
   core::Status set_payment_state(std::int64_t id, PaymentState state) override;

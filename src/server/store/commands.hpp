@@ -32,6 +32,11 @@ class CommandStore {
   virtual core::Result<std::vector<Command>> commands_due(std::int64_t now, int limit) = 0;
   // The pending commands that expire (expires > 0) at or before `now`, oldest first.
   virtual core::Result<std::vector<Command>> commands_expiring(std::int64_t now) = 0;
+  // Every meter's commands still waiting for their reply (state sent: not confirmed, not
+  // superseded, not expired) first sent at or before `sent_before`, oldest first, at most
+  // `limit`: one read for the whole fleet.
+  virtual core::Result<std::vector<Command>> unanswered_commands(std::int64_t sent_before,
+                                                                 int limit) = 0;
 };
 
 }  // namespace ml::server

@@ -163,6 +163,11 @@ class SampleStore {
   // The serials rejected as unknown that are still not meters, the most recent first: devices
   // to adopt with `meters add` (or noise).
   virtual core::Result<std::vector<SerialRejection>> unknown_serials(int limit) = 0;
+  // Every serial's rejections (by reason) whose newest came at or after `since` (server time),
+  // the most recent first, at most `limit`: the devices sending what is refused now (a wrong
+  // key, a clock far off), one read for the whole fleet.
+  virtual core::Result<std::vector<SerialRejection>> recent_rejections(std::int64_t since,
+                                                                       int limit) = 0;
 
   // The newest value of each diagnostic reply (version, status, uptime, ...) with its time.
   virtual core::Result<std::map<std::string, Diagnostic>> diagnostics(

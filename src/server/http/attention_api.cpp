@@ -1,0 +1,247 @@
+// The "needs attention" route of the HTTP API (docs/api.md, "Needs attention"): what needs an
+// operator now, for the meters the caller looks after: the open alarms (critical first), the
+// meters offline, running out of credit, closed with credit left or still open with none, the
+// devices whose messages were rejected in the last day, the commands sent long ago with no reply,
+// and the fleet's counts and energy per group. The meters' facts are read as the meter list
+// reads them (views.hpp, one snapshot); rejections and unanswered commands in one read each for
+// the whole fleet; the sorting and sums are server/attention.hpp (pure).
+//
+// Who sees what: an admin the meters of their groups (every group: `*`); a viewer, who has no
+// groups, every meter (docs/api.md, "Roles"). Rows about a serial that is no meter (an unknown
+// device) are for an admin of every group only, as /api/unknown-serials is for admins.
+#include <algorithm>
+#include <map>
+
+#include "core/alarm/lifecycle.hpp"
+#include "server/attention.hpp"
+#include "server/estimate.hpp"
+#include "server/http/api.hpp"
+#include "server/http/api_support.hpp"
+#include "server/http/views.hpp"
+#include "server/usecases/estimates.hpp"
+
+namespace ml::server::http {
+namespace {
+
+using json = nlohmann::ordered_json;
+namespace al = core::alarm;
+
+// A command sent this long ago (first send) with no reply needs a look.
+constexpr std::int64_t kUnansweredAfterS = 15 * 60;
+// Rejections whose newest came this long ago or less.
+constexpr std::int64_t kRejectedWindowS = 24 * 3600;
+// At most this many rejection rows and unanswered commands are read (the counts say "at least"
+// beyond it: docs/api.md).
+constexpr int kMaxFleetRows = 20000;
+
+// Whether `user` looks after meters of `group`.
+bool looks_after(const User& user, const std::string& group) {
+  if (user.role == Role::viewer && user.groups.empty()) return true;
+  return std::any_of(user.groups.begin(), user.groups.end(),
+                     [&](const std::string& g) { return g == "*" || g == group; });
+}
+
+std::optional<core::Decimal> decimal_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  auto d = core::Decimal::parse(it->get<std::string>());
+  if (!d) return std::nullopt;
+  return *d;
+}
+
+json text_or_null(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it == j.end() ? json(nullptr) : *it;
+}
+
+// A capped list: its first kListLimit rows.
+void push_capped(json& list, json row) {
+  if (list.size() < static_cast<std::size_t>(kListLimit)) list.push_back(std::move(row));
+}
+
+}  // namespace
+
+Response Api::attention_get(const Request& /*r*/, const Caller& c) {
+  const auto now = now_();
+  auto all = store().meters();
+  if (!all) return store_error(all.error());
+  std::map<std::string, const Meter*> by_serial;
+  std::vector<const Meter*> mine;
+  for (const auto& m : *all) {
+    by_serial[m.serial] = &m;
+    if (looks_after(c.user, m.group)) mine.push_back(&m);
+  }
+
+  // The facts of each meter, as the meter list shows them.
+  const std::int64_t today = estimate::day_of(now);
+  const auto civil = estimate::civil_from_days(today);
+  const std::int64_t month_start = estimate::days_from_civil(civil.year, civil.month, 1);
+  const std::int64_t first_day = today - kSummaryDays;  // one more: the use across midnight
+  std::vector<MeterFacts> facts;
+  std::vector<json> views;
+  facts.reserve(mine.size());
+  views.reserve(mine.size());
+  for (const Meter* m : mine) {
+    auto v = meter_view(store(), *m, now, config_.http.offline_after_s, can_admin(c.user, m->group),
+                        &daily_use_);
+    if (!v) return store_error(v.error());
+    MeterFacts f;
+    f.serial = m->serial;
+    f.name = m->name;
+    f.group = m->group;
+    f.water = m->kind == core::meter::Kind::water;
+    f.online = v->value("online", false);
+    f.last_seen = v->value("last_seen", std::int64_t{0});
+    f.valve_installed = m->valve_installed;
+    if (auto it = v->find("valve"); it != v->end() && it->is_string()) f.valve = *it;
+    f.remaining = decimal_of(*v, "remaining");
+    f.days_left = decimal_of(*v, "days_left");
+    auto days = store().rollups(m->serial, Period::day, first_day * estimate::kDaySeconds, now);
+    if (!days) return store_error(days.error());
+    f.daily = usecase::daily_use(*days, f.water);
+    facts.push_back(std::move(f));
+    views.push_back(std::move(v).value());
+  }
+  const Attention a = attention(facts, today, month_start, AttentionConfig{});
+
+  json counts = json::object();
+  auto meter_row = [&](std::size_t i) {
+    const auto& f = facts[i];
+    return json{{"serial", f.serial},
+                {"name", f.name},
+                {"group", f.group},
+                {"last_seen", f.last_seen},
+                {"valve", text_or_null(views[i], "valve")},
+                {"remaining", text_or_null(views[i], "remaining")}};
+  };
+  auto meter_list = [&](const char* name, const std::vector<std::size_t>& rows, bool estimate) {
+    json list = json::array();
+    for (std::size_t i : rows) {
+      json row = meter_row(i);
+      if (estimate) {
+        row["days_left"] = text_or_null(views[i], "days_left");
+        row["closes_at"] = text_or_null(views[i], "closes_at");
+        row["method"] = text_or_null(views[i], "method");
+      }
+      push_capped(list, std::move(row));
+    }
+    counts[name] = rows.size();
+    return list;
+  };
+
+  // The open alarms of these meters: critical, warning, info; the newest raised first in each.
+  auto rules = store().alarm_rules();
+  if (!rules) return store_error(rules.error());
+  std::map<std::int64_t, const AlarmRule*> rule_by_id;
+  for (const auto& rule : *rules)
+    rule_by_id[rule.id] = &rule;
+  auto open = store().open_alarms();
+  if (!open) return store_error(open.error());
+  struct OpenAlarm {
+    const al::State* state;
+    const AlarmRule* rule;
+    const Meter* meter;
+    al::Severity severity;
+  };
+  std::vector<OpenAlarm> alarms;
+  for (const auto& s : *open) {
+    const auto m = by_serial.find(s.serial);
+    const Meter* meter = m != by_serial.end() ? m->second : nullptr;
+    if (meter == nullptr ? !is_global_admin(c.user) : !looks_after(c.user, meter->group)) continue;
+    const auto rule = rule_by_id.find(s.rule_id);
+    const AlarmRule* r = rule != rule_by_id.end() ? rule->second : nullptr;
+    alarms.push_back({&s, r, meter, r != nullptr ? r->severity : al::Severity::warning});
+  }
+  std::stable_sort(alarms.begin(), alarms.end(), [](const OpenAlarm& x, const OpenAlarm& y) {
+    if (x.severity != y.severity) return x.severity < y.severity;
+    return x.state->raised > y.state->raised;
+  });
+  json alarm_list = json::array();
+  for (const auto& o : alarms) {
+    push_capped(alarm_list, {{"episode", o.state->episode},
+                             {"rule_id", o.state->rule_id},
+                             {"rule", o.rule != nullptr ? o.rule->name : ""},
+                             {"severity", al::severity_name(o.severity)},
+                             {"serial", o.state->serial},
+                             {"name", o.meter != nullptr ? o.meter->name : ""},
+                             {"group", o.meter != nullptr ? o.meter->group : ""},
+                             {"status", al::status_name(o.state->status)},
+                             {"raised", o.state->raised}});
+  }
+  counts["alarms"] = alarms.size();
+
+  // Devices whose messages were refused in the last day.
+  auto rejected = store().recent_rejections(now - kRejectedWindowS, kMaxFleetRows);
+  if (!rejected) return store_error(rejected.error());
+  json rejected_list = json::array();
+  std::size_t rejected_count = 0;
+  for (const auto& rj : *rejected) {
+    const auto m = by_serial.find(rj.serial);
+    const Meter* meter = m != by_serial.end() ? m->second : nullptr;
+    if (meter == nullptr ? !is_global_admin(c.user) : !looks_after(c.user, meter->group)) continue;
+    ++rejected_count;
+    push_capped(rejected_list, {{"serial", rj.serial},
+                                {"name", meter != nullptr ? meter->name : ""},
+                                {"group", meter != nullptr ? meter->group : ""},
+                                {"meter", meter != nullptr},
+                                {"reason", rj.reason},
+                                {"count", rj.count},
+                                {"first_time", rj.first_time},
+                                {"last_time", rj.last_time}});
+  }
+  counts["rejected"] = rejected_count;
+
+  // Commands sent long ago that nothing answered (and no newer one replaced).
+  auto unanswered = store().unanswered_commands(now - kUnansweredAfterS, kMaxFleetRows);
+  if (!unanswered) return store_error(unanswered.error());
+  json unanswered_list = json::array();
+  std::size_t unanswered_count = 0;
+  for (const auto& cmd : *unanswered) {
+    const auto m = by_serial.find(cmd.serial);
+    if (m == by_serial.end() || !looks_after(c.user, m->second->group)) continue;
+    ++unanswered_count;
+    push_capped(unanswered_list, {{"id", cmd.id},
+                                  {"serial", cmd.serial},
+                                  {"name", m->second->name},
+                                  {"group", m->second->group},
+                                  {"command", cmd.command},
+                                  {"sent", cmd.first_sent},
+                                  {"last_sent", cmd.last_sent},
+                                  {"sent_count", cmd.sent_count}});
+  }
+  counts["unanswered"] = unanswered_count;
+
+  json groups = json::array();
+  for (const auto& g : a.groups) {
+    json daily = json::array();
+    for (const auto& [day, kwh] : g.daily)
+      daily.push_back(json::array({day * estimate::kDaySeconds, kwh.to_string()}));
+    groups.push_back({{"group", g.group},
+                      {"meters", g.meters},
+                      {"online", g.online},
+                      {"offline", g.offline},
+                      {"today", g.today.to_string()},
+                      {"month", g.month.to_string()},
+                      {"daily", std::move(daily)}});
+  }
+
+  json out = {{"now", now}, {"alarms", std::move(alarm_list)}};
+  out["offline"] = meter_list("offline", a.offline, false);
+  out["running_out"] = meter_list("running_out", a.running_out, true);
+  out["closed_with_credit"] = meter_list("closed_with_credit", a.closed_with_credit, false);
+  out["used_up"] = meter_list("used_up", a.used_up, false);
+  out["rejected"] = std::move(rejected_list);
+  out["unanswered"] = std::move(unanswered_list);
+  out["groups"] = std::move(groups);
+  out["counts"] = {
+      {"alarms", counts["alarms"]},           {"offline", counts["offline"]},
+      {"running_out", counts["running_out"]}, {"closed_with_credit", counts["closed_with_credit"]},
+      {"used_up", counts["used_up"]},         {"rejected", counts["rejected"]},
+      {"unanswered", counts["unanswered"]}};
+  out["limit"] = kListLimit;
+  out["running_out_days"] = AttentionConfig{}.running_out_days.to_string();
+  out["unanswered_after_s"] = kUnansweredAfterS;
+  return json_response(200, out);
+}
+
+}  // namespace ml::server::http
