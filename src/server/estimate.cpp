@@ -2,6 +2,7 @@
 #include "server/estimate.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
 namespace ml::server::estimate {
@@ -53,10 +54,14 @@ bool positive(const Decimal& d) {
   return !d.negative && !d.is_zero();
 }
 
-// The median of a non-empty list (the mean of the middle two for an even count).
-core::Result<Decimal> median(std::vector<Decimal> v) {
-  std::sort(v.begin(), v.end(),
-            [](const Decimal& a, const Decimal& b) { return core::compare(a, b) < 0; });
+// The median of a non-empty list (the mean of the middle two for an even count); may sort `v`.
+core::Result<Decimal> median_of(std::vector<Decimal>& v) {
+  // One or two values (one or two earlier years, the common case) need no sorting: the mean of
+  // two does not depend on their order.
+  if (v.size() > 2) {
+    std::sort(v.begin(), v.end(),
+              [](const Decimal& a, const Decimal& b) { return core::compare(a, b) < 0; });
+  }
   const std::size_t n = v.size();
   if (n % 2 == 1) return v[n / 2];
   auto s = core::sum(v[n / 2 - 1], v[n / 2]);
@@ -64,10 +69,49 @@ core::Result<Decimal> median(std::vector<Decimal> v) {
   return s->multiplied(1, 2, kWorkDecimals);
 }
 
-const Decimal* find(const DailyUse& h, std::int64_t day) {
-  auto it = h.find(day);
-  return it == h.end() ? nullptr : &it->second;
+core::Result<Decimal> median(std::vector<Decimal> v) {
+  return median_of(v);
 }
+
+// The whole days before today of a history, a negative use read as 0: what the estimator looks
+// at. Days from kMaxYearsBack years (and the gap window) before today on, the only ones the
+// seasonal method's matching days reach, are looked up by index; older ones (the recent method's
+// newest days with data may be anywhere) in the history itself. The estimator looks up about
+// 10 000 days per call: a map lookup each was most of its time.
+class Past {
+ public:
+  Past(const DailyUse& h, std::int64_t today) : h_(h), today_(today), end_(h.lower_bound(today)) {
+    if (end_ == h.begin()) return;
+    first_ = std::max(h.begin()->first, today - kMaxYearsBack * 366 - kGapWindow - 1);
+    slots_.assign(static_cast<std::size_t>(today - first_), nullptr);
+    for (auto it = h.lower_bound(first_); it != end_; ++it)
+      slots_[static_cast<std::size_t>(it->first - first_)] = clamp(it->second);
+  }
+  bool empty() const { return end_ == h_.begin(); }
+  const Decimal* find(std::int64_t day) const {
+    if (day >= today_) return nullptr;
+    if (day >= first_) return slots_[static_cast<std::size_t>(day - first_)];
+    auto it = h_.find(day);
+    return it == h_.end() ? nullptr : clamp(it->second);
+  }
+  // The days before today, newest first: f(units) until it returns false.
+  template <class F>
+  void newest_first(F f) const {
+    for (auto it = std::make_reverse_iterator(end_); it != h_.rend(); ++it)
+      if (!f(*clamp(it->second))) return;
+  }
+
+ private:
+  static const Decimal* clamp(const Decimal& units) {
+    static const Decimal zero{};
+    return units.negative ? &zero : &units;
+  }
+  const DailyUse& h_;
+  std::int64_t today_;
+  DailyUse::const_iterator end_;  // the first day not before today
+  std::int64_t first_ = 0;
+  std::vector<const Decimal*> slots_;  // [first_, today_)
+};
 
 struct Year {
   int back = 0;
@@ -131,10 +175,7 @@ core::Result<Estimate> estimate(const Decimal& left, std::int64_t now, const Dai
   Estimate out;
   const std::int64_t today = day_of(now);
   // Whole days before today only.
-  DailyUse past;
-  for (const auto& [day, units] : history) {
-    if (day < today) past.emplace(day, units.negative ? Decimal{} : units);
-  }
+  const Past past(history, today);
   if (past.empty()) return out;  // none
 
   // ---- the earlier years that take part, and those kept ----
@@ -145,7 +186,7 @@ core::Result<Estimate> estimate(const Decimal& left, std::int64_t now, const Dai
     for (int i = 0; i < kPeriodDays; ++i) {
       const std::int64_t m = matching_day(today + i, k);
       if (m >= today) continue;
-      if (const Decimal* v = find(past, m)) {
+      if (const Decimal* v = past.find(m)) {
         auto s = core::sum(total, *v);
         if (!s) return s.error();
         total = *s;
@@ -178,48 +219,63 @@ core::Result<Estimate> estimate(const Decimal& left, std::int64_t now, const Dai
   }
 
   // ---- the use of each day ahead ----
-  std::vector<Decimal> ahead;  // ahead[i]: units used on day today + i
+  // ahead[i]: units used on day today + i. Seasonal: made as the walk reaches each day (a walk
+  // ends at the closing day, usually long before the horizon; each day costs a median).
+  std::vector<Decimal> ahead;
+  ahead.reserve(static_cast<std::size_t>(kHorizonDays) + 1);
+  std::vector<Decimal> v;  // one buffer for every day
+  Decimal level{};
+  // Appends ahead[ahead.size()] (seasonal).
+  const auto next_day = [&]() -> core::Status {
+    const auto i = static_cast<std::int64_t>(ahead.size());
+    const auto values_at = [&](std::int64_t day, int from, int to) {
+      v.clear();
+      for (const auto& y : kept) {
+        for (int off = from; off <= to; ++off) {
+          const std::int64_t m = matching_day(day + off, y.back);
+          if (m >= today) continue;
+          if (const Decimal* x = past.find(m)) v.push_back(*x);
+        }
+      }
+    };
+    values_at(today + i, 0, 0);
+    if (v.empty()) values_at(today + i, -kGapWindow, kGapWindow);
+    if (!v.empty()) {
+      auto m = median_of(v);
+      if (!m) return m.error();
+      ahead.push_back(*m);
+    } else if (i >= 365) {
+      ahead.push_back(ahead[static_cast<std::size_t>(i - 365)]);
+    } else {
+      ahead.push_back(level);
+    }
+    return core::Ok{};
+  };
   if (!kept.empty()) {
     out.method = Method::seasonal;
     out.years_used = static_cast<int>(kept.size());
     std::vector<Decimal> levels;
     for (const auto& y : kept)
       levels.push_back(y.level);
-    auto level = median(levels);
-    if (!level) return level.error();
-    auto values_at = [&](std::int64_t day, int from, int to) {
-      std::vector<Decimal> v;
-      for (const auto& y : kept) {
-        for (int off = from; off <= to; ++off) {
-          const std::int64_t m = matching_day(day + off, y.back);
-          if (m >= today) continue;
-          if (const Decimal* x = find(past, m)) v.push_back(*x);
-        }
-      }
-      return v;
-    };
-    for (int i = 0; i <= kHorizonDays; ++i) {
-      auto v = values_at(today + i, 0, 0);
-      if (v.empty()) v = values_at(today + i, -kGapWindow, kGapWindow);
-      if (!v.empty()) {
-        auto m = median(std::move(v));
-        if (!m) return m.error();
-        ahead.push_back(*m);
-      } else if (i >= 365) {
-        ahead.push_back(ahead[static_cast<std::size_t>(i - 365)]);
-      } else {
-        ahead.push_back(*level);
-      }
-    }
+    auto mid = median(levels);
+    if (!mid) return mid.error();
+    level = *mid;
+    v.reserve(kept.size() * (2 * kGapWindow + 1));
   } else {
     out.method = Method::recent;
     Decimal total{};
     std::int64_t count = 0;
-    for (auto it = past.rbegin(); it != past.rend() && count < kRecentDays; ++it, ++count) {
-      auto s = core::sum(total, it->second);
-      if (!s) return s.error();
+    core::Status failed = core::Ok{};
+    past.newest_first([&](const Decimal& units) {
+      auto s = core::sum(total, units);
+      if (!s) {
+        failed = s.error();
+        return false;
+      }
       total = *s;
-    }
+      return ++count < kRecentDays;
+    });
+    if (!failed) return failed.error();
     auto mean = total.multiplied(1, static_cast<std::uint64_t>(count), kWorkDecimals);
     if (!mean) return mean.error();
     ahead.assign(static_cast<std::size_t>(kHorizonDays) + 1, *mean);
@@ -231,6 +287,7 @@ core::Result<Estimate> estimate(const Decimal& left, std::int64_t now, const Dai
   Decimal used{};           // over the days walked
   std::int64_t walked = 0;  // seconds walked
   for (int i = 0; i <= kHorizonDays; ++i) {
+    if (ahead.size() <= static_cast<std::size_t>(i)) ML_TRY(next_day());
     const Decimal& u = ahead[static_cast<std::size_t>(i)];
     const std::int64_t end = (today + i + 1) * kDaySeconds;
     const std::int64_t span = end - t;

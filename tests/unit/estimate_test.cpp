@@ -277,6 +277,47 @@ TEST(Estimate, SeasonalBeyondAYearRepeatsTheWalk) {
   EXPECT_EQ(text(e.days_left), "380.00");
 }
 
+TEST(Estimate, RecentReachesDaysOlderThanTheYearsLookedAt) {
+  // The only data is six years old, beyond the seasonal method's four years: the recent method
+  // still takes the newest 7 days with data, a negative one as 0.
+  DailyUse h;
+  fill(h, day(2020, 11, 1), day(2020, 11, 8), "28");
+  h[day(2020, 11, 7)] = dec("-3");    // (6 x 28 + 0) / 7 = 24 a day
+  h[day(2020, 10, 1)] = dec("1000");  // older than the newest 7: not used
+  const auto now = at(2026, 12, 3);
+  auto e = estimate(dec("48"), now, h).value();
+  EXPECT_EQ(e.method, Method::recent);
+  EXPECT_EQ(text(e.days_left), "2.00");
+  EXPECT_EQ(text(e.rate), "1.000");
+}
+
+TEST(Estimate, SeasonalWalkFollowsEachDayAhead) {
+  // Last year: 10 a day for the ten days from 3 December, 20 a day after that; the walk uses
+  // each day's own value, however far it goes.
+  DailyUse h;
+  fill(h, day(2025, 12, 3), day(2025, 12, 13), "10");
+  fill(h, day(2025, 12, 13), day(2026, 12, 3), "20");
+  const auto now = at(2026, 12, 3);
+  auto e = estimate(dec("100"), now, h).value();
+  EXPECT_EQ(e.method, Method::seasonal);
+  EXPECT_EQ(text(e.days_left), "10.00");
+  EXPECT_EQ(text(e.rate), "0.417");  // 100 in 240 h
+  e = estimate(dec("130"), now, h).value();
+  EXPECT_EQ(text(e.days_left), "11.50");
+  EXPECT_EQ(text(e.rate), "0.471");  // 130 in 276 h
+  // The whole horizon: 100 + 355 x 20 in the year ahead; then 3 days of 20 from the days around
+  // (the last days before today), 7 days of the walk's own 10 a year before, 26 days of 20.
+  e = estimate(dec("8000"), now, h).value();
+  EXPECT_TRUE(e.beyond_horizon);
+  EXPECT_FALSE(e.days_left);
+  EXPECT_EQ(text(e.rate), "0.816");  // 7850 in 401 x 24 h
+  e = estimate(dec("7850"), now, h).value();
+  EXPECT_FALSE(e.days_left);  // it would close at the end of day 401: beyond the horizon
+  EXPECT_TRUE(e.beyond_horizon);
+  e = estimate(dec("7280"), now, h).value();  // 7200 + 3 x 20 + 2 x 10
+  EXPECT_EQ(text(e.days_left), "370.00");
+}
+
 TEST(Estimate, NegativeDaysCountAsNoUse) {
   DailyUse h;
   fill(h, day(2026, 11, 26), day(2026, 12, 3), "24");

@@ -13,9 +13,14 @@ using estimate::kDaySeconds;
 namespace {
 
 void add(estimate::DailyUse& h, std::int64_t day, const Decimal& units) {
-  auto it = h.find(day);
-  if (it == h.end()) {
-    h.emplace(day, units);
+  // The days come mostly in order: a new last day is appended without a search.
+  if (h.empty() || h.rbegin()->first < day) {
+    h.emplace_hint(h.end(), day, units);
+    return;
+  }
+  auto it = h.lower_bound(day);
+  if (it == h.end() || it->first != day) {
+    h.emplace_hint(it, day, units);
     return;
   }
   auto s = core::sum(it->second, units);
