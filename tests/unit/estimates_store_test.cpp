@@ -156,10 +156,37 @@ TEST_P(EstimateStore, DailyUseCacheKeepsADaysHistory) {
   auto again = cache.get(*store_, m.serial, false, now + 3600);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->get(), first->get()) << "the same history object: not read again";
-  // ... and reads again the next day.
+  // ... and the next day reads its last days again: the late hours (5 days back) count now.
   auto tomorrow = cache.get(*store_, m.serial, false, now + kDaySeconds);
   ASSERT_TRUE(tomorrow.ok());
   EXPECT_NE(tomorrow->get(), first->get());
+  auto full = read_daily_use(*store_, m.serial, false, history_start(now + kDaySeconds),
+                             now + kDaySeconds + 1);
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(**tomorrow, *full) << "the update of the last days gives what a full read gives";
+}
+
+// Day after day the cache reads only the last days, and says what a full read says each day:
+// a meter that reports every hour for 40 days, read by the cache once a day.
+TEST_P(EstimateStore, DailyUseCacheBroughtUpToDateDayByDayEqualsAFullRead) {
+  Meter m = add_test_meter("1193");
+  const std::int64_t day0 = 20000 * kDaySeconds;
+  DailyUseCache cache;
+  std::int64_t total = 1000;
+  for (int day = 0; day < 40; ++day) {
+    std::vector<IngestItem> items;
+    for (int h = 0; h < 24; ++h) {
+      total += 1 + (day * 7 + h) % 5;  // a use that differs from day to day
+      items.push_back(sample(day0 + day * kDaySeconds + h * 3600 + 30,
+                             "t1=60 C&e1=" + std::to_string(total) + " kWh&"));
+    }
+    ASSERT_TRUE(store_items(*store_, items, day0 + (day + 1) * kDaySeconds).ok());
+    const std::int64_t now = day0 + day * kDaySeconds + 23 * 3600 + 60;
+    auto cached = cache.get(*store_, m.serial, false, now);
+    auto full = read_daily_use(*store_, m.serial, false, history_start(now), now + 1);
+    ASSERT_TRUE(cached.ok() && full.ok());
+    EXPECT_EQ(**cached, *full) << "day " << day;
+  }
 }
 
 // The backtest through the store: two years of one sample a day (at midnight) from a year

@@ -2,6 +2,9 @@
 #include "server/usecases/estimates.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <iterator>
+#include <optional>
 
 #include "server/ledger.hpp"
 
@@ -92,21 +95,47 @@ std::int64_t history_start(std::int64_t now) {
 core::Result<std::shared_ptr<const estimate::DailyUse>> DailyUseCache::get(
     ServerStore& store, const std::string& serial, bool water, std::int64_t now) {
   const std::int64_t today = estimate::day_of(now);
+  std::optional<Entry> kept;
   {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(serial);
-    if (it != entries_.end() && it->second.day == today && it->second.water == water) {
-      return it->second.use;
+    if (it != entries_.end() && it->second.water == water) {
+      if (it->second.day == today) return it->second.use;
+      kept = it->second;
     }
   }
   // Read outside the lock: two threads may both read a meter once, never block each other.
-  auto use = read_daily_use(store, serial, water, history_start(now), now + 1);
-  if (!use) return use.error();
-  auto shared = std::make_shared<const estimate::DailyUse>(std::move(*use));
+  Entry fresh{today, today, water, nullptr};
+  if (kept && today > kept->day && today - kept->full_day < kFullReadDays) {
+    // Up to date but for the last days: those are read again and replace what was kept. Days
+    // up to the first one read keep their values (the use between that day's bucket and the
+    // one before is not in the new read).
+    const std::int64_t from = (kept->day - kRereadDays) * kDaySeconds;
+    auto rows = store.rollups(serial, Period::day, from, now);
+    if (!rows) return rows.error();
+    auto recent = daily_use(*rows, water);
+    auto merged = *kept->use;
+    if (!recent.empty()) {
+      merged.erase(merged.upper_bound(recent.begin()->first), merged.end());
+      merged.insert(std::next(recent.begin()), recent.end());
+    }
+    merged.erase(merged.begin(), merged.lower_bound(history_start(now) / kDaySeconds));
+    fresh.full_day = kept->full_day;
+    fresh.use = std::make_shared<const estimate::DailyUse>(std::move(merged));
+  } else {
+    auto use = read_daily_use(store, serial, water, history_start(now), now + 1);
+    if (!use) return use.error();
+    // The first read of a meter spreads its next full reads over the period.
+    if (!kept) {
+      fresh.full_day = today - static_cast<std::int64_t>(std::hash<std::string>{}(serial) %
+                                                         static_cast<std::size_t>(kFullReadDays));
+    }
+    fresh.use = std::make_shared<const estimate::DailyUse>(std::move(*use));
+  }
   std::lock_guard lock(mutex_);
-  if (entries_.size() >= kMaxMeters) entries_.clear();
-  entries_[serial] = Entry{today, water, shared};
-  return shared;
+  if (entries_.size() >= kMaxMeters && entries_.count(serial) == 0) entries_.clear();
+  entries_[serial] = fresh;
+  return fresh.use;
 }
 
 core::Result<MeterEstimate> estimate_for(ServerStore& store, const Meter& meter,

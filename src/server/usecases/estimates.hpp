@@ -36,22 +36,29 @@ core::Result<estimate::DailyUse> read_daily_use(ServerStore& store, const std::s
 // window around them.
 std::int64_t history_start(std::int64_t now);
 
-// The daily use before today of each meter, read once per UTC day and kept: a day's use does not
-// change once the day is over (a sample that arrives later for a past day counts from the next
-// day on). The estimator uses only whole days before today, so its answer is the one a fresh
-// read gave at the first estimate of the day. Thread-safe; holds at most kMaxMeters meters (when
-// full, it starts again empty). Without it every estimate reads up to four years of daily rollups;
-// `serve` and the alarm round each keep one.
+// The daily use before today of each meter, kept across calls: the estimator uses only whole
+// days before today, so a meter's history is brought up to date once per UTC day.
+// - The first time (and every kFullReadDays days after, at a day of its own per meter so that
+//   a fleet read after a start does not come back all at once) the whole history is read.
+// - On the other days only the last kRereadDays days are read again and replace what was kept
+//   for them: a sample arriving late for one of those days counts from the next day on, an
+//   older one from the meter's next full read.
+// Thread-safe; holds at most kMaxMeters meters (when full, it starts again empty). Without it
+// every estimate reads up to four years of daily rollups; `serve` and the alarm round each keep
+// one (docs/server.md, "Estimates").
 class DailyUseCache {
  public:
   static constexpr std::size_t kMaxMeters = 20000;
+  static constexpr std::int64_t kRereadDays = 7;
+  static constexpr std::int64_t kFullReadDays = 28;
   core::Result<std::shared_ptr<const estimate::DailyUse>> get(ServerStore& store,
                                                               const std::string& serial, bool water,
                                                               std::int64_t now);
 
  private:
   struct Entry {
-    std::int64_t day = 0;
+    std::int64_t day = 0;       // the UTC day it was brought up to date
+    std::int64_t full_day = 0;  // its next full read is due kFullReadDays after this day
     bool water = false;
     std::shared_ptr<const estimate::DailyUse> use;
   };
