@@ -7,7 +7,7 @@
 // page shows it until it is left and never fetches it again.
 import * as api from './api.js';
 import { session } from './session.js';
-import { el, dateTime } from './format.js';
+import { el, dateTime, viewSection } from './format.js';
 
 const KINDS = ['heat', 'water', 'electricity'];
 
@@ -219,13 +219,7 @@ export function paymentActions(p, { onChanged }) {
 // ---------------------------------------------------------------------------------------------
 // #/meters/new : add a meter
 
-function section() {
-  let s = $('add-meter-page');
-  if (s) return s;
-  s = el('section', { id: 'add-meter-page', class: 'view', hidden: true });
-  $('app').append(s);
-  return s;
-}
+const section = () => viewSection('add-meter-page');
 
 export function mount() {
   const page = section();

@@ -5,7 +5,7 @@
 // while shown (not while a form of a row is open).
 import * as api from './api.js';
 import { alarmGroups, formOpen, historyList } from './alarm_parts.js';
-import { el } from './format.js';
+import { el, viewSection } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 30000;
@@ -13,13 +13,7 @@ const REFRESH_MS = 30000;
 let mounted = 0;
 let timer = 0;
 
-function section() {
-  let s = $('alarms-page');
-  if (s) return s;
-  s = el('section', { id: 'alarms-page', class: 'view', hidden: true });
-  $('app').append(s);
-  return s;
-}
+const section = () => viewSection('alarms-page');
 
 export function mount() {
   const token = ++mounted;

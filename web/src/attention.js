@@ -7,7 +7,7 @@
 import * as api from './api.js';
 import { showBanner } from './banner.js';
 import { createDailyChart } from './charts.js';
-import { ago, dateTime, daysLeft, dec, el } from './format.js';
+import { ago, dateTime, daysLeft, dec, el, viewSection } from './format.js';
 
 const REFRESH_MS = 60000;
 const $ = (id) => document.getElementById(id);
@@ -17,13 +17,7 @@ let timer = null;
 let controller = null;
 let chart = null;
 
-function section() {
-  let s = $('attention-page');
-  if (s) return s;
-  s = el('section', { id: 'attention-page', class: 'view', hidden: true });
-  $('app').append(s);
-  return s;
-}
+const section = () => viewSection('attention-page');
 
 const meterHref = (serial) => `#/meter/${encodeURIComponent(serial)}`;
 

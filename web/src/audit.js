@@ -3,20 +3,14 @@
 // Filters by serial and actor (kept in the address: #/audit?serial=…&actor=…), newest first, a
 // page of 50 at a time ("Older" follows next_before).
 import * as api from './api.js';
-import { el, dateTime } from './format.js';
+import { el, dateTime, viewSection } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
 
 let mounted = 0;
 
-function section() {
-  let s = $('audit-page');
-  if (s) return s;
-  s = el('section', { id: 'audit-page', class: 'view', hidden: true });
-  $('app').append(s);
-  return s;
-}
+const section = () => viewSection('audit-page');
 
 export function mount({ params }) {
   const token = ++mounted;

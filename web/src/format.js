@@ -130,6 +130,15 @@ export function el(tag, attrs, ...children) {
   return node;
 }
 
+// A page's own <section class="view"> in #app, made the first time it is asked for (hidden).
+export function viewSection(id) {
+  const found = document.getElementById(id);
+  if (found) return found;
+  const made = el('section', { id, class: 'view', hidden: true });
+  document.getElementById('app').append(made);
+  return made;
+}
+
 // A number cell/span that shows dec(value) and the exact value as a tooltip when rounded.
 export function decNode(tag, value, attrs = {}, places = 3) {
   const title = isRounded(value, places) ? String(value) : null;

@@ -5,7 +5,7 @@
 // Filtered by meter (asked of the server) and by state (here); shown 50 at a time. The filters
 // are kept in the address: #/notifications?serial=…&state=…
 import * as api from './api.js';
-import { DASH, dateTime, el } from './format.js';
+import { DASH, dateTime, el, viewSection } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
@@ -13,13 +13,7 @@ const STATES = ['queued', 'sending', 'sent', 'failed', 'rate_limited'];
 
 let mounted = 0;
 
-function section() {
-  let s = $('notifications-page');
-  if (s) return s;
-  s = el('section', { id: 'notifications-page', class: 'view', hidden: true });
-  $('app').append(s);
-  return s;
-}
+const section = () => viewSection('notifications-page');
 
 function channelRow(ch) {
   return el('tr', { class: 'channel', dataset: { name: ch.name } },

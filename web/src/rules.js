@@ -7,7 +7,7 @@
 // language is in docs/alarms.md; the page shows a short cheat-sheet.
 import * as api from './api.js';
 import { session } from './session.js';
-import { DASH, dateTime, el } from './format.js';
+import { DASH, dateTime, el, viewSection } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const CHECK_DEBOUNCE_MS = 300;
@@ -37,13 +37,7 @@ export function durationText(seconds) {
 
 const listText = (list, none) => (Array.isArray(list) && list.length ? list.join(', ') : none);
 
-function section() {
-  let s = $('rules-page');
-  if (s) return s;
-  s = el('section', { id: 'rules-page', class: 'view', hidden: true });
-  $('app').append(s);
-  return s;
-}
+const section = () => viewSection('rules-page');
 
 // "column 14: expected ..." -> 14 (null without a column).
 function errorColumn(text) {

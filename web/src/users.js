@@ -5,7 +5,7 @@
 // removing (a second click confirms). Every change is in the audit log.
 import * as api from './api.js';
 import { session } from './session.js';
-import { el, dateTime } from './format.js';
+import { el, dateTime, viewSection } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -37,13 +37,7 @@ function passwordOnce(user, password) {
     el('p', { class: 'muted' }, 'Give it to the user by a safe way; the server keeps only its hash.'));
 }
 
-function section() {
-  let s = $('users-page');
-  if (s) return s;
-  s = el('section', { id: 'users-page', class: 'view', hidden: true });
-  $('app').append(s);
-  return s;
-}
+const section = () => viewSection('users-page');
 
 function userRow(u, ctx) {
   const self = u.name === session.user;
