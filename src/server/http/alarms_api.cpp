@@ -13,6 +13,7 @@
 #include "server/alarm_round.hpp"
 #include "server/http/api.hpp"
 #include "server/http/api_support.hpp"
+#include "server/http/views.hpp"
 #include "server/notify/notifier.hpp"
 
 namespace ml::server::http {
@@ -184,23 +185,10 @@ Response Api::alarms_route(const Request& r, const Caller& c,
       if (!only.empty() && s.serial != only) continue;
       const auto m = by_serial.find(s.serial);
       const auto rule = by_id.find(s.rule_id);
-      const std::string group = m != by_serial.end() ? m->second->group : "";
-      list.push_back({{"episode", s.episode},
-                      {"rule_id", s.rule_id},
-                      {"rule", rule != by_id.end() ? rule->second->name : ""},
-                      {"severity",
-                       rule != by_id.end() ? al::severity_name(rule->second->severity) : "warning"},
-                      {"serial", s.serial},
-                      {"name", m != by_serial.end() ? m->second->name : ""},
-                      {"group", group},
-                      {"status", al::status_name(s.status)},
-                      {"raised", s.raised},
-                      {"last_true", s.last_true},
-                      {"acked_by", s.acked_by},
-                      {"ack_note", s.ack_note},
-                      {"snoozed_until", s.snoozed_until},
-                      {"repeat_count", s.repeat_count},
-                      {"can_admin", can_admin(c.user, group)}});
+      const Meter* meter = m != by_serial.end() ? m->second : nullptr;
+      auto row = open_alarm_view(s, rule != by_id.end() ? rule->second : nullptr, meter);
+      row["can_admin"] = can_admin(c.user, meter != nullptr ? meter->group : "");
+      list.push_back(std::move(row));
       if (list.size() >= static_cast<std::size_t>(kListLimit)) break;
     }
     auto recent = only.empty() ? store().recent_alarm_transitions(100)

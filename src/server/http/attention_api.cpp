@@ -158,15 +158,7 @@ Response Api::attention_get(const Request& /*r*/, const Caller& c) {
   });
   json alarm_list = json::array();
   for (const auto& o : alarms) {
-    push_capped(alarm_list, {{"episode", o.state->episode},
-                             {"rule_id", o.state->rule_id},
-                             {"rule", o.rule != nullptr ? o.rule->name : ""},
-                             {"severity", al::severity_name(o.severity)},
-                             {"serial", o.state->serial},
-                             {"name", o.meter != nullptr ? o.meter->name : ""},
-                             {"group", o.meter != nullptr ? o.meter->group : ""},
-                             {"status", al::status_name(o.state->status)},
-                             {"raised", o.state->raised}});
+    push_capped(alarm_list, open_alarm_view(*o.state, o.rule, o.meter));
   }
   counts["alarms"] = alarms.size();
 

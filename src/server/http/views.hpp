@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/alarm/lifecycle.hpp"
 #include "core/decimal.hpp"
 #include "core/result.hpp"
 #include "server/estimate.hpp"
@@ -25,6 +26,11 @@ core::Result<nlohmann::ordered_json> meter_view(ServerStore& store, const Meter&
 // The estimate's fields of a meter (docs/api.md): days_left (2 decimals, string), closes_at
 // (unix seconds), beyond_horizon, method, rate_kw (3 decimals, string; null for water).
 void add_estimate(nlohmann::ordered_json& j, const estimate::Estimate& e, bool water);
+
+// An open alarm as GET /api/alarms and GET /api/attention list it: the state with its rule's name
+// and severity (warning when the rule is gone) and its meter's name and group ("" when gone).
+nlohmann::ordered_json open_alarm_view(const core::alarm::State& s, const AlarmRule* rule,
+                                       const Meter* meter);
 
 enum class Resolution : std::uint8_t { raw, hour, day };
 // "raw", "hour", "day"; "auto" (or empty) picks by the span: raw up to 3 days, hourly up to 400
