@@ -224,7 +224,7 @@ TEST_F(AttentionApi, AnAdminOfEveryGroupSeesEveryList) {
   ASSERT_TRUE(r1["days_left"].is_string()) << r1.dump();
   const auto days = core::Decimal::parse(r1["days_left"].get<std::string>()).value();
   EXPECT_GT(core::compare(days, core::Decimal{}), 0);
-  EXPECT_LT(core::compare(days, core::Decimal(false, 7, 0)), 0);
+  EXPECT_LT(core::compare(days, core::Decimal{false, 7, 0}), 0);
   EXPECT_TRUE(r1["method"].is_string());
   EXPECT_EQ(r1["remaining"], "12.5");
   EXPECT_EQ(serials(a["closed_with_credit"]), V{"1000001"});
