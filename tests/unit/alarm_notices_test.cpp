@@ -120,7 +120,8 @@ TEST(AlarmNotices, CustomerOnlyOnTheRulesChannels) {
   n.text = "critical: leak raised on 6892850";
   const auto sent_to = [&] {
     std::set<std::string> to;
-    for (const auto& e : store->notification_log({}).value())
+    const auto log = store->notification_log({}).value();  // not a temporary's value in the for
+    for (const auto& e : log)
       to.insert(e.channel + ":" + e.recipient);
     return to;
   };
