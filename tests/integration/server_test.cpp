@@ -755,6 +755,62 @@ TEST(ServerIngest, TheDatabaseIsPrivate) {
   ::umask(saved);
 }
 
+// Read-only commands never create the database (docs/server.md, "Read-only commands"): a
+// missing one is an error naming the path and what to do, and nothing appears on disk; a
+// writing command creates it 0600 whatever the umask; an older schema is not migrated by a
+// read-only command.
+TEST(ServerStore, ReadOnlyCommandsNeverCreateTheDatabase) {
+  TempDir dir;
+  auto config = write_server_config(dir, 1883);
+  std::string text = read_text_file(config);
+  const std::string db = dir.file("var/lib/server.db");
+  text.replace(text.find(dir.file("server.db")), dir.file("server.db").size(), db);
+  std::ofstream(config) << text;
+  for (std::vector<std::string> args : {std::vector<std::string>{"meters", "list"},
+                                        {"alarms", "list"},
+                                        {"notify", "log"},
+                                        {"export", "6892850"},
+                                        {"users", "list"}}) {
+    auto r = server_cli(config, args);
+    EXPECT_EQ(r.status, 1) << args[0];
+    EXPECT_NE(r.err.find("no database at " + db +
+                         ": run `meterlogger-server run` or `meters add` first, or check "
+                         "[database] path in " +
+                         config),
+              std::string::npos)
+        << r.err;
+    struct stat st {};
+    EXPECT_NE(::stat(db.c_str(), &st), 0) << args[0];
+    EXPECT_NE(::stat(dir.file("var").c_str(), &st), 0) << args[0] << " created the folder";
+  }
+  const mode_t saved = ::umask(0);
+  auto m = server_cli(config, {"migrate"});
+  ::umask(saved);
+  ASSERT_EQ(m.status, 0) << m.err;
+  EXPECT_NE(m.out.find("created at schema version"), std::string::npos) << m.out;
+  struct stat st {};
+  ASSERT_EQ(::stat(db.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(::stat(dir.file("var/lib").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  EXPECT_EQ(server_cli(config, {"meters", "list"}).status, 0);
+  EXPECT_NE(server_cli(config, {"migrate"}).out.find("nothing to do"), std::string::npos);
+
+  // A database an older version wrote: the read-only command says to migrate, changes nothing.
+  {
+    auto d = platform::sqlite::Db::open(db);
+    ASSERT_TRUE(d);
+    ASSERT_TRUE(d->exec("PRAGMA user_version=3"));
+  }
+  auto old = server_cli(config, {"meters", "list"});
+  EXPECT_EQ(old.status, 1);
+  EXPECT_NE(old.err.find("schema version 3"), std::string::npos) << old.err;
+  EXPECT_NE(old.err.find("meterlogger-server migrate"), std::string::npos) << old.err;
+  auto d = platform::sqlite::Db::open_read_only(db);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->schema_version().value(), 3);
+}
+
 // The prepaid loop: a payment becomes open_until = paid + setup value, the device opens its
 // valve, and closes it by itself exactly when the meter reaches the paid energy.
 TEST(ServerPrepaid, PaymentClosesTheValveAtThePaidEnergy) {
