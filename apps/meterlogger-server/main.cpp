@@ -23,7 +23,7 @@ struct CommandAccess {
 };
 constexpr StoreAccess kRead = StoreAccess::read_only;
 constexpr StoreAccess kWrite = StoreAccess::writing;
-inline constexpr std::array<CommandAccess, 45> kCommandAccess{{
+inline constexpr std::array<CommandAccess, 46> kCommandAccess{{
     {"run", kWrite},
     {"migrate", kWrite},
     {"meters add", kWrite},
@@ -69,6 +69,7 @@ inline constexpr std::array<CommandAccess, 45> kCommandAccess{{
     {"notify test", kWrite},
     {"notify log", kRead},
     {"notify retry", kWrite},
+    {"check", kRead},  // reads the database itself, never creates nor migrates it
 }};
 
 const CommandAccess* access_of(std::string_view command) {
@@ -143,6 +144,7 @@ int main(int argc, char** argv) {
   add_alarm_commands(app, config);
   add_notify_commands(app, config);
   add_migrate_command(app, config);
+  add_check_command(app, config);
 
   std::vector<std::string> commands;
   leaves(app, "", commands);

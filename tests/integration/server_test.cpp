@@ -811,6 +811,87 @@ TEST(ServerStore, ReadOnlyCommandsNeverCreateTheDatabase) {
   EXPECT_EQ(d->schema_version().value(), 3);
 }
 
+// `meterlogger-server check` against a real mosquitto (docs/install.md, "Check your
+// installation"): a good installation is all ok; a wrong broker port, a password file others may
+// read and an anonymous broker are named with what to do.
+struct CheckSetup {
+  TempDir dir;
+  Broker broker{dir, [&] {
+                  BrokerOptions o;
+                  o.password_file = make_password_file(dir, "server", "s3cret");
+                  return o;
+                }()};
+  std::string config;
+  std::string password_file = dir.file("mqtt.pw");
+  std::string mosquitto_conf = dir.file("mosquitto.conf");
+
+  explicit CheckSetup(int port = 0) {
+    broker.start();
+    std::ofstream(password_file) << "s3cret\n";
+    ::chmod(password_file.c_str(), 0600);
+    config = dir.file("server.toml");
+    std::ofstream(config) << "[database]\npath = \"" << dir.file("server.db")
+                          << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = "
+                          << (port != 0 ? port : broker.port())
+                          << "\nusername = \"server\"\npassword_file = \"" << password_file
+                          << "\"\n[http]\nweb_dir = \"" << ML_WEB_DIR << "\"\n";
+    std::ofstream(mosquitto_conf) << "persistence true\nmax_queued_messages 0\n"
+                                     "message_size_limit 65536\nallow_anonymous false\n"
+                                     "password_file /etc/mosquitto/meterlogger.passwd\n";
+  }
+  RunResult check() { return server_cli(config, {"check", "--mosquitto-conf", mosquitto_conf}); }
+};
+
+bool has_line(const std::string& out, const std::string& start, const std::string& part) {
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(start, 0) == 0 && line.find(part) != std::string::npos) return true;
+  return false;
+}
+
+TEST(ServerCheck, AGoodInstallationIsAllOk) {
+  CheckSetup s;
+  ASSERT_EQ(server_cli(s.config, {"migrate"}).status, 0);
+  auto r = s.check();
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.find("\nerror"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\nwarning"), std::string::npos) << r.out;
+  EXPECT_TRUE(has_line(r.out, "ok",
+                       "connected to 127.0.0.1:" + std::to_string(s.broker.port()) + " as server"))
+      << r.out;
+  EXPECT_TRUE(has_line(r.out, "ok", "mqtt.password_file: " + s.password_file)) << r.out;
+  EXPECT_TRUE(has_line(r.out, "ok", "dashboard: index.html in")) << r.out;
+  EXPECT_TRUE(has_line(r.out, "ok", "database: ")) << r.out;
+  EXPECT_NE(r.out.find("  max_queued_messages 0"), std::string::npos) << r.out;  // recommended
+}
+
+TEST(ServerCheck, AWrongBrokerPortIsAnErrorNamingIt) {
+  CheckSetup s(1);  // nothing listens on port 1
+  auto r = s.check();
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(has_line(r.out, "error", "127.0.0.1:1")) << r.out;
+  struct stat st {};
+  EXPECT_NE(::stat(s.dir.file("server.db").c_str(), &st), 0) << "check created the database";
+}
+
+TEST(ServerCheck, APasswordFileOthersMayReadIsAnErrorWithTheChmod) {
+  CheckSetup s;
+  ::chmod(s.password_file.c_str(), 0644);
+  auto r = s.check();
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(has_line(r.out, "error", "chmod 600 " + s.password_file)) << r.out;
+  EXPECT_EQ(r.out.find("s3cret"), std::string::npos);  // never shown
+}
+
+TEST(ServerCheck, AnAnonymousBrokerIsAWarning) {
+  CheckSetup s;
+  ASSERT_EQ(server_cli(s.config, {"migrate"}).status, 0);
+  std::ofstream(s.mosquitto_conf, std::ios::app) << "allow_anonymous true\n";
+  auto r = s.check();
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(has_line(r.out, "warning", "allow_anonymous true in " + s.mosquitto_conf)) << r.out;
+}
+
 // The prepaid loop: a payment becomes open_until = paid + setup value, the device opens its
 // valve, and closes it by itself exactly when the meter reaches the paid energy.
 TEST(ServerPrepaid, PaymentClosesTheValveAtThePaidEnergy) {
