@@ -125,8 +125,23 @@ Line check_broker(const server::ServerConfig& c, int timeout_s) {
   // The client's thread posts its events: keep the loop running until one came or time is up.
   auto work = asio::make_work_guard(io);
   io.run_for(std::chrono::seconds(timeout_s + 1));
+  std::string refused;
+  if (connected) {
+    // The client reports a refused subscription (SUBACK 0x80), not a granted one: give the
+    // broker's answer a moment to arrive.
+    io.restart();
+    io.run_for(std::chrono::seconds(1));
+    const auto stats = client.stats();
+    if (stats.last_error.find("subscription") != std::string::npos) refused = stats.last_error;
+  }
   client.stop();
   const std::string as = c.mqtt.username.empty() ? "without a user name" : "as " + c.mqtt.username;
+  if (connected && !refused.empty()) {
+    return {Level::error, "broker",
+            refused + " (" + as +
+                "): the broker's ACL must let the server's user read the "
+                "device topics"};
+  }
   if (connected) {
     return {Level::ok, "broker",
             "connected to " + where + " " + as + " and subscribed to " + filter};
