@@ -1035,7 +1035,12 @@ TEST(ServerHttp, WithoutTheDashboardTheApiStillAnswers) {
   auto index = d.client().Get("/");
   ASSERT_TRUE(index);
   EXPECT_EQ(index->status, 503);
-  EXPECT_NE(index->body.find("web_dir"), std::string::npos) << index->body;
+  // A page of its own saying where it looked and how to set web_dir (server/web_dir.hpp).
+  EXPECT_EQ(index->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(index->body.find("<code>web_dir</code>"), std::string::npos) << index->body;
+  EXPECT_NE(index->body.find("<li><code>" + empty.path().string() + "</code></li>"),
+            std::string::npos)
+      << index->body;
   EXPECT_EQ(d.client().Get("/api/session")->status, 401);
 }
 

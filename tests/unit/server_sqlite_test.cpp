@@ -4,6 +4,8 @@
 // does is in the store contract (store_contract_test.cpp).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "server/sender.hpp"
 #include "server/sqlite/store.hpp"
 #include "sim_support.hpp"
@@ -234,6 +236,38 @@ TEST(ServerStoreMigration, ContactsAndTheOutboxArriveEmpty) {
   ASSERT_FALSE(log.ok());
   EXPECT_NE(log.error().text().find("unknown state \"lost\""), std::string::npos)
       << log.error().text();
+}
+
+// A read-only store (docs/server.md, "Read-only commands"): never creates the file, refuses an
+// older schema instead of migrating it, and reads a current one without writing.
+TEST(ServerStoreReadOnly, NeverCreatesNorMigrates) {
+  test::TempDir dir;
+  const std::string path = dir.file("s/server.db");
+  EXPECT_FALSE(SqliteStore::open_read_only(path).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.file("s")));
+  {
+    auto store = SqliteStore::open(path).value();
+    ASSERT_TRUE(store->db()
+                    .exec("INSERT INTO meters(serial, key, kind, created) VALUES("
+                          "'6892850', 'k', 'heat', 1)")
+                    .ok());
+  }
+  EXPECT_EQ(SqliteStore::schema_version_of(path).value(), SqliteStore::latest_schema_version());
+  {
+    auto ro = SqliteStore::open_read_only(path);
+    ASSERT_TRUE(ro.ok()) << ro.error().text();
+    EXPECT_EQ((*ro)->meters().value().size(), 1u);
+    EXPECT_FALSE((*ro)->remove_meter("6892850").ok());
+  }
+  {
+    auto db = platform::sqlite::Db::open(path).value();
+    ASSERT_TRUE(db.exec("PRAGMA user_version=10").ok());
+  }
+  auto old = SqliteStore::open_read_only(path);
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.error().text().find("schema version 10"), std::string::npos) << old.error().text();
+  EXPECT_NE(old.error().text().find("meterlogger-server migrate"), std::string::npos);
+  EXPECT_EQ(SqliteStore::schema_version_of(path).value(), 10);
 }
 
 }  // namespace

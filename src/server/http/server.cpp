@@ -182,6 +182,7 @@ struct Server::Impl {
     } else if (req.path == "/") {
       res.status = 503;
       res.body = why;
+      res.content_type = "text/html; charset=utf-8";
     } else {
       res.status = 404;
       res.body = "not found\n";
@@ -222,9 +223,12 @@ core::Result<int> Server::bind() {
   o.idle_timeout_s = c.idle_timeout_s;
   o.max_connections = c.max_connections;
   o.max_per_address = c.max_connections_per_address;
-  const std::string why = "The dashboard is not installed: no index.html in " + c.web_dir +
-                          " ([http] web_dir). Build it with `npm ci && node build.mjs DIR` "
-                          "in web/ (docs/server.md). The API answers under /api/.\n";
+  const std::string why =
+      !missing_page_.empty()
+          ? missing_page_
+          : "<!doctype html>\n<title>MeterLogger: no dashboard</title>\n<p>The dashboard is not "
+            "installed: no index.html in the folder [http] web_dir names. The API answers under "
+            "/api/ (docs/server.md).</p>\n";
   Impl* impl = impl_.get();
   const bool has_dashboard = has_dashboard_;
   std::string error;

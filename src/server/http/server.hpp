@@ -17,6 +17,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // The page answered at / (503, HTML) when web_dir has no index.html (server/web_dir.hpp says
+  // which folders were looked in); before bind().
+  void set_missing_dashboard_page(std::string html) { missing_page_ = std::move(html); }
   // Binds [http] listen (port 0: any free port); the port it got.
   core::Result<int> bind();
   // Answers until stop() (from another thread or a signal watcher).
@@ -29,6 +32,7 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   bool has_dashboard_ = false;
+  std::string missing_page_;
 };
 
 }  // namespace ml::server::http

@@ -293,6 +293,39 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
 }
 
+std::int64_t SqliteStore::latest_schema_version() {
+  return static_cast<std::int64_t>(std::size(kMigrations));
+}
+
+core::Result<std::int64_t> SqliteStore::schema_version_of(const std::string& path) {
+  auto db = sq::Db::open_read_only(path);
+  if (!db) return db.error();
+  return db->schema_version();
+}
+
+core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open_read_only(const std::string& path) {
+  auto db = sq::Db::open_read_only(path);
+  if (!db) return db.error();
+  auto version = db->schema_version();
+  if (!version) return version.error();
+  const std::int64_t latest = latest_schema_version();
+  if (*version < latest) {
+    return core::make_error(
+        core::Errc::storage_failure,
+        path + ": schema version " + std::to_string(*version) + ", this program needs " +
+            std::to_string(latest) +
+            "; a read-only command does not migrate: run `meterlogger-server migrate` (or a "
+            "writing command such as `run`) first");
+  }
+  if (*version > latest) {
+    return core::make_error(core::Errc::storage_failure, path + ": schema version " +
+                                                             std::to_string(*version) +
+                                                             " is newer than this program knows (" +
+                                                             std::to_string(latest) + ")");
+  }
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
+}
+
 core::Status SqliteStore::write_transaction(const std::function<core::Status()>& writes) {
   sq::Transaction tx(db_);  // rolled back unless committed, also when `writes` throws
   ML_TRY(tx.begun());
