@@ -32,7 +32,7 @@ void serve(const std::string& config_path) {
       std::make_shared<server::http::StorePool>([config] { return try_open_store(config); },
                                                 static_cast<std::size_t>(2 * config.http.threads));
   server::http::Api api(stores, config, unix_now);
-  server::http::Server http(api, config);
+  server::http::Server http(api, config, ML_VERSION);
   const int port = ok(http.bind());
   if (!http.has_dashboard()) {
     log::warning("no dashboard in " + config.http.web_dir +
