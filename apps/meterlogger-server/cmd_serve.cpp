@@ -65,7 +65,8 @@ void add_serve_command(CLI::App& app, const std::string& config) {
       app.add_subcommand("serve", "Answer the dashboard and its HTTP API until stopped");
   serve_cmd->footer(
       "Listens on [http] listen (default 127.0.0.1:8080): the dashboard's files from [http]\n"
-      "web_dir and the JSON API under /api/ (docs/api.md). Runs beside `run`, on the same\n"
+      "web_dir, the JSON API under /api/ (docs/api.md) and GET /metrics for Prometheus\n"
+      "(docs/metrics.md; [http] metrics, metrics_token). Runs beside `run`, on the same\n"
       "database: commands and payments entered here are sent by `run`. Log in as a user made\n"
       "with `users add`. SIGTERM stops it.\n\n"
       "Example:\n  meterlogger-server --config server.toml serve");
