@@ -38,7 +38,7 @@ void serve(const std::string& config_path) {
       std::make_shared<server::http::StorePool>([config] { return try_open_store(config); },
                                                 static_cast<std::size_t>(2 * config.http.threads));
   server::http::Api api(stores, config, unix_now);
-  server::http::Server http(api, config);
+  server::http::Server http(api, config, ML_VERSION);
   http.set_missing_dashboard_page(server::missing_dashboard_page(web, config.path));
   const int port = ok(http.bind());
   if (!http.has_dashboard()) log::warning(server::missing_dashboard_text(web, config.path));
@@ -70,8 +70,9 @@ void add_serve_command(CLI::App& app, const std::string& config) {
   serve_cmd->footer(
       "Listens on [http] listen (default 127.0.0.1:8080): the dashboard's files from [http]\n"
       "web_dir (default /usr/share/meterlogger/web, else the build tree's web/ beside this\n"
-      "program; without index.html / answers a page saying where it looked) and the JSON API\n"
-      "under /api/ (docs/api.md). Runs beside `run`, on the same\n"
+      "program; without index.html / answers a page saying where it looked), the JSON API\n"
+      "under /api/ (docs/api.md) and GET /metrics for Prometheus (docs/metrics.md; [http]\n"
+      "metrics, metrics_token). Runs beside `run`, on the same\n"
       "database: commands and payments entered here are sent by `run`. Log in as a user made\n"
       "with `users add`. SIGTERM stops it.\n\n"
       "Example:\n  meterlogger-server --config server.toml serve");

@@ -29,12 +29,13 @@ void drop_alarm_tables(platform::sqlite::Db& db) {
   ASSERT_TRUE(db.exec("DROP INDEX events_by_kind").ok());
 }
 
-// Undoes migrations 10 and 9: the prepaid notices, the notifications and the contact columns.
+// Undoes migrations 12, 10 and 9: the metrics' counters and the commands' reply index, the
+// prepaid notices, the notifications and the contact columns.
 void undo_notifications(platform::sqlite::Db& db) {
   for (const char* sql :
-       {"DROP TABLE prepaid_notices", "DROP TABLE notifications",
-        "ALTER TABLE users DROP COLUMN email", "ALTER TABLE users DROP COLUMN phone",
-        "ALTER TABLE meters DROP COLUMN contact_name",
+       {"DROP TABLE counters", "DROP INDEX commands_by_reply", "DROP TABLE prepaid_notices",
+        "DROP TABLE notifications", "ALTER TABLE users DROP COLUMN email",
+        "ALTER TABLE users DROP COLUMN phone", "ALTER TABLE meters DROP COLUMN contact_name",
         "ALTER TABLE meters DROP COLUMN contact_email",
         "ALTER TABLE meters DROP COLUMN contact_phone"}) {
     ASSERT_TRUE(db.exec(sql).ok()) << sql;
@@ -91,6 +92,9 @@ TEST(ServerStoreMigration, NumericSerialsTakeTheirCanonicalForm) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM samples WHERE serial='40' AND time=100"), 1);  // taken
   EXPECT_EQ(count("SELECT COUNT(*) FROM commands WHERE serial='0000040'"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM pragma_table_info('samples') WHERE name='quirks'"), 1);
+  // Migration 12 counts the samples already stored once; GET /metrics reads the count.
+  EXPECT_EQ(count("SELECT value FROM counters WHERE name='samples_stored'"), 3);
+  EXPECT_EQ(store->store_metrics(0, 0).value().samples_stored, 3);
 }
 
 // A version-6 database kept the values of a sample in ten columns too; migration 7 drops them

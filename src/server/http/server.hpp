@@ -1,5 +1,6 @@
 // `meterlogger-server serve`: the HTTP side. Answers /api/ through Api and serves the dashboard's
-// files from [http] web_dir, with the security headers every answer carries.
+// files from [http] web_dir, with the security headers every answer carries, and GET /metrics
+// (docs/metrics.md) unless [http] metrics = false.
 #pragma once
 
 #include <memory>
@@ -12,7 +13,8 @@ namespace ml::server::http {
 
 class Server {
  public:
-  Server(Api& api, const ServerConfig& config);
+  // `version`: the program's, for GET /metrics (meterlogger_build_info).
+  Server(Api& api, const ServerConfig& config, std::string version = "dev");
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -281,6 +281,11 @@ constexpr std::string_view kMigrations[] = {
     // (docs/alarms.md, "Who is notified"); the defaults keep the earlier rules as they were
     R"(ALTER TABLE alarm_rules ADD COLUMN recipients TEXT NOT NULL DEFAULT 'operators';
        ALTER TABLE alarm_rules ADD COLUMN channels TEXT NOT NULL DEFAULT '';)",
+    // 12 (issue 15, metrics): counters kept as they happen, so GET /metrics need not count the
+    // samples table (docs/metrics.md), and the commands by reply time for the round trips
+    R"(CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+       INSERT INTO counters(name, value) SELECT 'samples_stored', COUNT(*) FROM samples;
+       CREATE INDEX commands_by_reply ON commands(reply_time);)",
 };
 
 }  // namespace

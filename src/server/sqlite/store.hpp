@@ -27,6 +27,8 @@ class SqliteStore final : public ServerStore {
 
   core::Status read_snapshot(const std::function<core::Status()>& reads) override;
   core::Status write_transaction(const std::function<core::Status()>& writes) override;
+  core::Result<StoreMetrics> store_metrics(std::int64_t online_since,
+                                           std::int64_t replied_since) override;
   core::Status add_meter(const Meter& meter) override;
   core::Status update_meter(const Meter& meter) override;
   core::Status remove_meter(const std::string& serial) override;
