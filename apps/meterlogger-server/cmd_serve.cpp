@@ -11,6 +11,7 @@
 #include "server/http/api.hpp"
 #include "server/http/server.hpp"
 #include "server/http/store_pool.hpp"
+#include "server/web_dir.hpp"
 
 namespace ml::server_app {
 namespace {
@@ -24,20 +25,23 @@ void serve(const std::string& config_path) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  const auto config = config_from(config_path);
+  auto config = config_from(config_path);
   log::set_level(config.log_level);
+  // The dashboard's folder (server/web_dir.hpp): web_dir, else the packaged one, else the build
+  // tree's.
+  const auto web = server::find_web_dir(
+      server::web_dir_candidates(config.http.web_dir, server::this_executable()));
+  if (!web.found.empty()) config.http.web_dir = web.found;
   auto store = open_store(config);
   // A connection per request being answered (store_pool.hpp): no request waits for another.
   auto stores =
       std::make_shared<server::http::StorePool>([config] { return try_open_store(config); },
                                                 static_cast<std::size_t>(2 * config.http.threads));
   server::http::Api api(stores, config, unix_now);
-  server::http::Server http(api, config);
+  server::http::Server http(api, config, ML_VERSION);
+  http.set_missing_dashboard_page(server::missing_dashboard_page(web, config.path));
   const int port = ok(http.bind());
-  if (!http.has_dashboard()) {
-    log::warning("no dashboard in " + config.http.web_dir +
-                 " ([http] web_dir): only the API answers (docs/server.md says how to build it)");
-  }
+  if (!http.has_dashboard()) log::warning(server::missing_dashboard_text(web, config.path));
   if (ok(store->users()).empty()) {
     log::warning("no users yet: add one with `meterlogger-server users add NAME --role admin`");
   }
@@ -65,7 +69,10 @@ void add_serve_command(CLI::App& app, const std::string& config) {
       app.add_subcommand("serve", "Answer the dashboard and its HTTP API until stopped");
   serve_cmd->footer(
       "Listens on [http] listen (default 127.0.0.1:8080): the dashboard's files from [http]\n"
-      "web_dir and the JSON API under /api/ (docs/api.md). Runs beside `run`, on the same\n"
+      "web_dir (default /usr/share/meterlogger/web, else the build tree's web/ beside this\n"
+      "program; without index.html / answers a page saying where it looked), the JSON API\n"
+      "under /api/ (docs/api.md) and GET /metrics for Prometheus (docs/metrics.md; [http]\n"
+      "metrics, metrics_token). Runs beside `run`, on the same\n"
       "database: commands and payments entered here are sent by `run`. Log in as a user made\n"
       "with `users add`. SIGTERM stops it.\n\n"
       "Example:\n  meterlogger-server --config server.toml serve");

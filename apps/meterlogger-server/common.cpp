@@ -1,6 +1,9 @@
 // Helpers shared by the meterlogger-server subcommands (common.hpp).
 #include "common.hpp"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -54,7 +57,32 @@ server::ServerConfig config_from(const std::string& path) {
   return ok(server::load_server_config(path));
 }
 
+namespace {
+StoreAccess g_access = StoreAccess::read_only;  // until main says otherwise: never create
+}  // namespace
+
+void set_store_access(StoreAccess access) {
+  g_access = access;
+}
+
+StoreAccess store_access() {
+  return g_access;
+}
+
 core::Result<std::unique_ptr<server::ServerStore>> try_open_store(const server::ServerConfig& c) {
+  if (g_access == StoreAccess::read_only) {
+    struct stat st {};
+    if (::stat(c.database.path.c_str(), &st) != 0 && errno == ENOENT) {
+      return core::make_error(core::Errc::storage_failure,
+                              "no database at " + c.database.path +
+                                  ": run `meterlogger-server run` or `meters add` first, or "
+                                  "check [database] path in " +
+                                  c.path);
+    }
+    auto s = server::SqliteStore::open_read_only(c.database.path);
+    if (!s) return s.error();
+    return std::unique_ptr<server::ServerStore>(std::move(s).value());
+  }
   auto s = server::SqliteStore::open(c.database.path);
   if (!s) return s.error();
   return std::unique_ptr<server::ServerStore>(std::move(s).value());

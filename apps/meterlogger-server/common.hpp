@@ -43,6 +43,16 @@ std::string utc(std::int64_t t);
 std::int64_t parse_time(const std::string& text, const char* option);
 
 server::ServerConfig config_from(const std::string& path);
+
+// How a subcommand uses the database (main.cpp, kCommandAccess: every subcommand is in it).
+// A writing command creates a missing database (0600, folders 0700) and migrates it; a read-only
+// command opens an existing one read-only and never creates nor migrates it (docs/server.md,
+// "Read-only commands").
+enum class StoreAccess : std::uint8_t { read_only, writing };
+// Set by main before the chosen subcommand runs; try_open_store opens accordingly.
+void set_store_access(StoreAccess access);
+StoreAccess store_access();
+
 // The configured store: the one place that picks a backend ([database]); try_open_store returns
 // the error, open_store exits with it.
 core::Result<std::unique_ptr<server::ServerStore>> try_open_store(const server::ServerConfig& c);
@@ -70,5 +80,8 @@ void add_estimate_commands(CLI::App& app, const std::string& config);
 void add_alarm_commands(CLI::App& app, const std::string& config);
 // After add_meter_commands and add_user_commands: also adds `meters contact`, `users contact`.
 void add_notify_commands(CLI::App& app, const std::string& config);
+// `migrate` (brings the database to this version's schema) and `check` (the installation).
+void add_migrate_command(CLI::App& app, const std::string& config);
+void add_check_command(CLI::App& app, const std::string& config);
 
 }  // namespace ml::server_app

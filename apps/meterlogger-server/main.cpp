@@ -4,9 +4,102 @@
 // estimates; `alarms` the alarm rules; `notify` the notification channels. Each group of
 // subcommands is a cmd_*.cpp; they call the use cases of src/server/usecases/, as the HTTP API
 // does.
+#include <array>
 #include <iostream>
+#include <string_view>
 
 #include "common.hpp"
+
+namespace ml::server_app {
+namespace {
+
+// Every subcommand and how it uses the database (common.hpp, StoreAccess): a read-only command
+// never creates, migrates or changes the database. A subcommand that shows or changes (`alarms
+// zone`, `meters contact`, `users contact`) is writing. main refuses to start when a subcommand
+// is missing here, so a new one must be classified.
+struct CommandAccess {
+  std::string_view command;  // the words after meterlogger-server
+  StoreAccess access;
+};
+constexpr StoreAccess kRead = StoreAccess::read_only;
+constexpr StoreAccess kWrite = StoreAccess::writing;
+inline constexpr std::array<CommandAccess, 46> kCommandAccess{{
+    {"run", kWrite},
+    {"migrate", kWrite},
+    {"meters add", kWrite},
+    {"meters set", kWrite},
+    {"meters list", kRead},
+    {"meters show", kRead},
+    {"meters unknown", kRead},
+    {"meters remove", kWrite},
+    {"meters contact", kWrite},
+    {"send", kWrite},
+    {"pay", kWrite},
+    {"payments list", kRead},
+    {"payments correct", kWrite},
+    {"payments void", kWrite},
+    {"payments audit", kRead},
+    {"serve", kWrite},  // logins, sessions, payments and commands entered in the dashboard
+    {"users add", kWrite},
+    {"users passwd", kWrite},
+    {"users set", kWrite},
+    {"users remove", kWrite},
+    {"users unlock", kWrite},
+    {"users list", kRead},
+    {"users contact", kWrite},
+    {"audit", kRead},
+    {"export", kRead},
+    {"estimate show", kRead},
+    {"estimate backtest", kRead},
+    {"alarms rules", kRead},
+    {"alarms add", kWrite},
+    {"alarms edit", kWrite},
+    {"alarms remove", kWrite},
+    {"alarms enable", kWrite},
+    {"alarms disable", kWrite},
+    {"alarms templates", kRead},
+    {"alarms apply", kWrite},
+    {"alarms list", kRead},
+    {"alarms ack", kWrite},
+    {"alarms snooze", kWrite},
+    {"alarms history", kRead},
+    {"alarms zone", kWrite},
+    {"alarms test", kRead},
+    {"notify channels", kRead},
+    {"notify test", kWrite},
+    {"notify log", kRead},
+    {"notify retry", kWrite},
+    {"check", kRead},  // reads the database itself, never creates nor migrates it
+}};
+
+const CommandAccess* access_of(std::string_view command) {
+  for (const auto& row : kCommandAccess)
+    if (row.command == command) return &row;
+  return nullptr;
+}
+
+// The leaves under `app` ("meters list"), for the check that each is in kCommandAccess.
+void leaves(const CLI::App& app, const std::string& prefix, std::vector<std::string>& out) {
+  const auto subs = app.get_subcommands([](const CLI::App*) { return true; });
+  if (subs.empty() && !prefix.empty()) out.push_back(prefix);
+  for (const CLI::App* sub : subs)
+    leaves(*sub, prefix.empty() ? sub->get_name() : prefix + " " + sub->get_name(), out);
+}
+
+// The subcommand chosen on the command line, e.g. "meters list".
+std::string chosen(const CLI::App& app) {
+  std::string path;
+  for (const CLI::App* at = &app;;) {
+    const auto subs = at->get_subcommands();
+    if (subs.empty()) break;
+    at = subs.front();
+    path += (path.empty() ? "" : " ") + at->get_name();
+  }
+  return path;
+}
+
+}  // namespace
+}  // namespace ml::server_app
 
 int main(int argc, char** argv) {
   using namespace ml::server_app;
@@ -27,6 +120,9 @@ int main(int argc, char** argv) {
       "  meterlogger-server estimate show 6892850\n"
       "  meterlogger-server alarms apply offline --group Loppen\n"
       "  meterlogger-server notify test mail --to anna@example.org\n"
+      "  meterlogger-server check --mosquitto-conf /etc/mosquitto/conf.d/meterlogger.conf\n"
+      "Read-only commands (list, show, log, history, export, check, ...) never create or\n"
+      "migrate the database; `migrate` and the writing commands do.\n"
       "See packaging/server.toml, docs/server.md and docs/api.md.",
       "meterlogger-server"};
   app.set_version_flag("--version", std::string("meterlogger-server ") + ML_VERSION);
@@ -47,6 +143,27 @@ int main(int argc, char** argv) {
   add_estimate_commands(app, config);
   add_alarm_commands(app, config);
   add_notify_commands(app, config);
+  add_migrate_command(app, config);
+  add_check_command(app, config);
+
+  std::vector<std::string> commands;
+  leaves(app, "", commands);
+  for (const auto& c : commands) {
+    if (access_of(c) == nullptr) {
+      std::cerr << "meterlogger-server: internal: `" << c << "` is not in kCommandAccess\n";
+      return 2;
+    }
+  }
+  if (commands.size() != kCommandAccess.size()) {
+    std::cerr << "meterlogger-server: internal: kCommandAccess names a subcommand that is not "
+                 "there\n";
+    return 2;
+  }
+  // Runs after the command line is parsed and before the subcommand's own callback.
+  app.parse_complete_callback([&app] {
+    const auto* row = access_of(chosen(app));
+    set_store_access(row != nullptr ? row->access : StoreAccess::read_only);
+  });
 
   try {
     app.parse(argc, argv);

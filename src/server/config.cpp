@@ -89,6 +89,13 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     ML_TRY(int_setting(hr, "max_connections", c.http.max_connections, 16, 100000));
     ML_TRY(int_setting(hr, "max_connections_per_address", c.http.max_connections_per_address, 0,
                        100000));
+    ML_TRY(hr.boolean("metrics", c.http.metrics));
+    ML_TRY(hr.string("metrics_token", c.http.metrics_token));
+    if (c.http.metrics_token.size() > 512) return bad("http.metrics_token", "at most 512 bytes");
+    for (char ch : c.http.metrics_token) {
+      if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f)
+        return bad("http.metrics_token", "no spaces or control characters");
+    }
     ML_TRY(hr.no_unknown_keys());
   }
   if (const toml::table* t = r.table("ingest")) {

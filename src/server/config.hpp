@@ -41,6 +41,10 @@ struct HttpConfig {  // for `serve` (the API and dashboard)
   int idle_timeout_s = 30;               // a connection without progress for this long is closed
   int max_connections = 2000;            // open at once
   int max_connections_per_address = 32;  // 0: no limit (behind a reverse proxy)
+  // GET /metrics (docs/metrics.md): answered when true; when the token is set, only to requests
+  // with `Authorization: Bearer TOKEN` (a secret: never logged).
+  bool metrics = true;
+  std::string metrics_token;
 };
 
 struct IngestConfig {

@@ -1,7 +1,7 @@
 // The server's storage: seven focused interfaces (store/meters.hpp, store/samples.hpp,
 // store/commands.hpp, store/ledger.hpp, store/users.hpp, store/audit.hpp, store/alarms.hpp,
-// store/notifications.hpp) and the transactions that span them. SQLite (server/sqlite/) is the
-// embedded backend; every backend passes the store contract tests
+// store/notifications.hpp, store/metrics.hpp) and the transactions that span them. SQLite
+// (server/sqlite/) is the embedded backend; every backend passes the store contract tests
 // (tests/unit/store_contract_*_test.cpp). Every write that belongs
 // together is one transaction; a duplicate delivery is stored once.
 #pragma once
@@ -14,6 +14,7 @@
 #include "server/store/commands.hpp"
 #include "server/store/ledger.hpp"
 #include "server/store/meters.hpp"
+#include "server/store/metrics.hpp"
 #include "server/store/notifications.hpp"
 #include "server/store/samples.hpp"
 #include "server/store/users.hpp"
@@ -27,7 +28,8 @@ class ServerStore : public MeterStore,
                     public UserStore,
                     public AuditStore,
                     public AlarmStore,
-                    public NotificationStore {
+                    public NotificationStore,
+                    public MetricsStore {
  public:
   ~ServerStore() override = default;
 

@@ -1035,7 +1035,12 @@ TEST(ServerHttp, WithoutTheDashboardTheApiStillAnswers) {
   auto index = d.client().Get("/");
   ASSERT_TRUE(index);
   EXPECT_EQ(index->status, 503);
-  EXPECT_NE(index->body.find("web_dir"), std::string::npos) << index->body;
+  // A page of its own saying where it looked and how to set web_dir (server/web_dir.hpp).
+  EXPECT_EQ(index->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(index->body.find("<code>web_dir</code>"), std::string::npos) << index->body;
+  EXPECT_NE(index->body.find("<li><code>" + empty.path().string() + "</code></li>"),
+            std::string::npos)
+      << index->body;
   EXPECT_EQ(d.client().Get("/api/session")->status, 401);
 }
 
@@ -1526,6 +1531,121 @@ TEST(ServerDashboardBrowser, AttentionPage) {
       EXPECT_GT(std::filesystem::file_size(file), 10000u) << file;
     }
   }
+}
+
+// GET /metrics (docs/metrics.md) scraped from a live `serve` and parsed by a real Prometheus
+// parser (Debian's python3-prometheus-client): the values are what the store holds, the token
+// is required when set, no serial is a label, and [http] metrics = false turns it off.
+std::string kMetricsParser = R"(
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+samples = {}
+families = []
+for f in text_string_to_metric_families(open(sys.argv[1]).read()):
+    families.append([f.name, f.type])
+    for s in f.samples:
+        samples[s.name + json.dumps(s.labels, sort_keys=True, separators=(',', ':'))] = s.value
+print(json.dumps({"families": families, "samples": samples}))
+)";
+
+json parse_scrape(const TempDir& dir, const std::string& body) {
+  const std::string file = dir.file("scrape.txt");
+  std::ofstream(file) << body;
+  auto r = run({ML_SYSTEM_PYTHON, "-c", kMetricsParser, file});
+  EXPECT_EQ(r.status, 0) << r.err;
+  return json::parse(r.out, nullptr, false);
+}
+
+double scraped(const json& scrape, const std::string& name, const json& labels = json::object()) {
+  const auto key = name + labels.dump();
+  const auto& s = scrape["samples"];
+  EXPECT_TRUE(s.contains(key)) << key;
+  return s.contains(key) ? s[key].get<double>() : -1;
+}
+
+TEST(ServerMetrics, ScrapeParsesAndMatchesTheStore) {
+  Dashboard d("metrics_token = \"scrape-token-1\"\n");
+  const auto now = now_s();
+  seed(d, now);
+  for (int i = 0; i < 2; ++i) {
+    server::Rejection r;
+    r.reason = "bad_mac";
+    r.serial = "7777777";
+    r.topic = "meterlogger/7777777/sample";
+    r.time = now;
+    ASSERT_TRUE(server::store_rejection(d.store(), r).ok());
+  }
+  server::Rejection unknown;
+  unknown.reason = "unknown_serial";
+  unknown.serial = "1234567";
+  unknown.topic = "meterlogger/1234567/sample";
+  unknown.time = now;
+  ASSERT_TRUE(server::store_rejection(d.store(), unknown).ok());
+  for (int i = 0; i < 3; ++i) {
+    const std::string state = i == 0 ? "sent" : "queued";
+    auto q = d.store().db().prepare(
+        "INSERT INTO notifications(dedupe_key, channel, recipient, serial, subject, body, created, "
+        "queued_at, state, next_attempt) VALUES(?, 'email', 'a@example.org', '6892850', 's', 'b', "
+        "?, ?, ?, ?)");
+    ASSERT_TRUE(q);
+    const std::string key = "k" + std::to_string(i);
+    q->bind(1, key).bind(2, now).bind(3, now).bind(4, state).bind(5, now);
+    ASSERT_TRUE(q->run().ok());
+  }
+  d.start();
+
+  auto none = d.client().Get("/metrics");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  auto wrong = d.client().Get("/metrics", {{"Authorization", "Bearer scrape-token-2"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  auto r = d.client().Get("/metrics", {{"Authorization", "Bearer scrape-token-1"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(d.process().log().find("scrape-token-1"), std::string::npos);
+  for (const char* serial : {"6892850", "5555555", "7777777", "1234567"})
+    EXPECT_EQ(r->body.find(serial), std::string::npos) << serial << " in\n" << r->body;
+
+  const json scrape = parse_scrape(d.dir(), r->body);
+  ASSERT_TRUE(scrape.is_object()) << r->body;
+  EXPECT_EQ(scraped(scrape, "meterlogger_meters", {{"group", "Loppen"}}), 1);
+  EXPECT_EQ(scraped(scrape, "meterlogger_meters", {{"group", "Kildevang"}}), 1);
+  EXPECT_EQ(scraped(scrape, "meterlogger_meters_online", {{"group", "Loppen"}}), 1);
+  EXPECT_EQ(scraped(scrape, "meterlogger_meters_offline", {{"group", "Kildevang"}}), 1);
+  EXPECT_EQ(scraped(scrape, "meterlogger_samples_stored_total"), 30 * 24 + 1);
+  EXPECT_EQ(scraped(scrape, "meterlogger_samples_rejected_total", {{"reason", "bad_mac"}}), 2);
+  EXPECT_EQ(scraped(scrape, "meterlogger_samples_rejected_total", {{"reason", "unknown_serial"}}),
+            1);
+  EXPECT_EQ(scraped(scrape, "meterlogger_rejected_serials"), 2);
+  EXPECT_EQ(
+      scraped(scrape, "meterlogger_notifications", {{"channel", "email"}, {"state", "queued"}}), 2);
+  EXPECT_EQ(scraped(scrape, "meterlogger_notifications", {{"channel", "email"}, {"state", "sent"}}),
+            1);
+  EXPECT_EQ(scraped(scrape, "meterlogger_command_round_trip_seconds_count"), 0);
+  EXPECT_GT(scraped(scrape, "meterlogger_database_size_bytes"), 0);
+  EXPECT_GE(scraped(scrape, "meterlogger_newest_sample_age_seconds"), 0);
+  EXPECT_EQ(scraped(scrape, "meterlogger_build_info", {{"version", std::string(ML_VERSION_TEXT)}}),
+            1);
+  EXPECT_GE(
+      scraped(scrape, "meterlogger_http_requests_total", {{"code", "4xx"}, {"route", "metrics"}}),
+      2);
+  std::set<std::string> families;
+  for (const auto& f : scrape["families"])
+    families.insert(f[0].get<std::string>() + ":" + f[1].get<std::string>());
+  EXPECT_TRUE(families.count("meterlogger_samples_stored:counter"));  // the parser drops _total
+  EXPECT_TRUE(families.count("meterlogger_http_request_duration_seconds:histogram"));
+  for (const auto& [key, value] : scrape["samples"].items())
+    EXPECT_EQ(key.find("\"serial\""), std::string::npos) << key;
+}
+
+TEST(ServerMetrics, CanBeTurnedOff) {
+  Dashboard d("metrics = false\n");
+  d.start();
+  auto r = d.client().Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
 }
 
 }  // namespace ml::test::dashboard

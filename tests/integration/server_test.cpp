@@ -755,6 +755,143 @@ TEST(ServerIngest, TheDatabaseIsPrivate) {
   ::umask(saved);
 }
 
+// Read-only commands never create the database (docs/server.md, "Read-only commands"): a
+// missing one is an error naming the path and what to do, and nothing appears on disk; a
+// writing command creates it 0600 whatever the umask; an older schema is not migrated by a
+// read-only command.
+TEST(ServerStore, ReadOnlyCommandsNeverCreateTheDatabase) {
+  TempDir dir;
+  auto config = write_server_config(dir, 1883);
+  std::string text = read_text_file(config);
+  const std::string db = dir.file("var/lib/server.db");
+  text.replace(text.find(dir.file("server.db")), dir.file("server.db").size(), db);
+  std::ofstream(config) << text;
+  for (std::vector<std::string> args : {std::vector<std::string>{"meters", "list"},
+                                        {"alarms", "list"},
+                                        {"notify", "log"},
+                                        {"export", "6892850"},
+                                        {"users", "list"}}) {
+    auto r = server_cli(config, args);
+    EXPECT_EQ(r.status, 1) << args[0];
+    EXPECT_NE(r.err.find("no database at " + db +
+                         ": run `meterlogger-server run` or `meters add` first, or check "
+                         "[database] path in " +
+                         config),
+              std::string::npos)
+        << r.err;
+    struct stat st {};
+    EXPECT_NE(::stat(db.c_str(), &st), 0) << args[0];
+    EXPECT_NE(::stat(dir.file("var").c_str(), &st), 0) << args[0] << " created the folder";
+  }
+  const mode_t saved = ::umask(0);
+  auto m = server_cli(config, {"migrate"});
+  ::umask(saved);
+  ASSERT_EQ(m.status, 0) << m.err;
+  EXPECT_NE(m.out.find("created at schema version"), std::string::npos) << m.out;
+  struct stat st {};
+  ASSERT_EQ(::stat(db.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(::stat(dir.file("var/lib").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  EXPECT_EQ(server_cli(config, {"meters", "list"}).status, 0);
+  EXPECT_NE(server_cli(config, {"migrate"}).out.find("nothing to do"), std::string::npos);
+
+  // A database an older version wrote: the read-only command says to migrate, changes nothing.
+  {
+    auto d = platform::sqlite::Db::open(db);
+    ASSERT_TRUE(d);
+    ASSERT_TRUE(d->exec("PRAGMA user_version=3"));
+  }
+  auto old = server_cli(config, {"meters", "list"});
+  EXPECT_EQ(old.status, 1);
+  EXPECT_NE(old.err.find("schema version 3"), std::string::npos) << old.err;
+  EXPECT_NE(old.err.find("meterlogger-server migrate"), std::string::npos) << old.err;
+  auto d = platform::sqlite::Db::open_read_only(db);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->schema_version().value(), 3);
+}
+
+// `meterlogger-server check` against a real mosquitto (docs/install.md, "Check your
+// installation"): a good installation is all ok; a wrong broker port, a password file others may
+// read and an anonymous broker are named with what to do.
+struct CheckSetup {
+  TempDir dir;
+  Broker broker{dir, [&] {
+                  BrokerOptions o;
+                  o.password_file = make_password_file(dir, "server", "s3cret");
+                  return o;
+                }()};
+  std::string config;
+  std::string password_file = dir.file("mqtt.pw");
+  std::string mosquitto_conf = dir.file("mosquitto.conf");
+
+  explicit CheckSetup(int port = 0) {
+    broker.start();
+    std::ofstream(password_file) << "s3cret\n";
+    ::chmod(password_file.c_str(), 0600);
+    config = dir.file("server.toml");
+    std::ofstream(config) << "[database]\npath = \"" << dir.file("server.db")
+                          << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = "
+                          << (port != 0 ? port : broker.port())
+                          << "\nusername = \"server\"\npassword_file = \"" << password_file
+                          << "\"\n[http]\nweb_dir = \"" << ML_WEB_DIR << "\"\n";
+    std::ofstream(mosquitto_conf) << "persistence true\nmax_queued_messages 0\n"
+                                     "message_size_limit 65536\nallow_anonymous false\n"
+                                     "password_file /etc/mosquitto/meterlogger.passwd\n";
+  }
+  RunResult check() { return server_cli(config, {"check", "--mosquitto-conf", mosquitto_conf}); }
+};
+
+bool has_line(const std::string& out, const std::string& start, const std::string& part) {
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(start, 0) == 0 && line.find(part) != std::string::npos) return true;
+  return false;
+}
+
+TEST(ServerCheck, AGoodInstallationIsAllOk) {
+  CheckSetup s;
+  ASSERT_EQ(server_cli(s.config, {"migrate"}).status, 0);
+  auto r = s.check();
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.find("\nerror"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\nwarning"), std::string::npos) << r.out;
+  EXPECT_TRUE(has_line(r.out, "ok",
+                       "connected to 127.0.0.1:" + std::to_string(s.broker.port()) + " as server"))
+      << r.out;
+  EXPECT_TRUE(has_line(r.out, "ok", "mqtt.password_file: " + s.password_file)) << r.out;
+  EXPECT_TRUE(has_line(r.out, "ok", "dashboard: index.html in")) << r.out;
+  EXPECT_TRUE(has_line(r.out, "ok", "database: ")) << r.out;
+  EXPECT_NE(r.out.find("  max_queued_messages 0"), std::string::npos) << r.out;  // recommended
+}
+
+TEST(ServerCheck, AWrongBrokerPortIsAnErrorNamingIt) {
+  CheckSetup s(1);  // nothing listens on port 1
+  auto r = s.check();
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(has_line(r.out, "error", "127.0.0.1:1")) << r.out;
+  struct stat st {};
+  EXPECT_NE(::stat(s.dir.file("server.db").c_str(), &st), 0) << "check created the database";
+}
+
+TEST(ServerCheck, APasswordFileOthersMayReadIsAnErrorWithTheChmod) {
+  CheckSetup s;
+  ::chmod(s.password_file.c_str(), 0644);
+  auto r = s.check();
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(has_line(r.out, "error", "chmod 600 " + s.password_file)) << r.out;
+  EXPECT_EQ(r.out.find("s3cret"), std::string::npos);  // never shown
+}
+
+TEST(ServerCheck, AnAnonymousBrokerIsAWarning) {
+  CheckSetup s;
+  ASSERT_EQ(server_cli(s.config, {"migrate"}).status, 0);
+  std::ofstream(s.mosquitto_conf, std::ios::app) << "allow_anonymous true\n";
+  auto r = s.check();
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_TRUE(has_line(r.out, "warning", "allow_anonymous true in " + s.mosquitto_conf)) << r.out;
+}
+
 // The prepaid loop: a payment becomes open_until = paid + setup value, the device opens its
 // valve, and closes it by itself exactly when the meter reaches the paid energy.
 TEST(ServerPrepaid, PaymentClosesTheValveAtThePaidEnergy) {

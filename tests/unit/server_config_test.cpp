@@ -30,6 +30,24 @@ TEST(ServerConfig, MinimalFileWorksAsIs) {
   EXPECT_EQ(c->ingest.max_future_s, 600);
 }
 
+TEST(ServerConfig, MetricsAreOnWithoutATokenByDefault) {
+  auto c = parse_server_config(kMinimalServer, "/etc/meterlogger/server.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_TRUE(c->http.metrics);
+  EXPECT_EQ(c->http.metrics_token, "");
+  std::string text(kMinimalServer);
+  auto set =
+      parse_server_config(text + "metrics = false\nmetrics_token = \"t0k3n-abc\"\n", "s.toml");
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  EXPECT_FALSE(set->http.metrics);
+  EXPECT_EQ(set->http.metrics_token, "t0k3n-abc");
+  auto spaced = parse_server_config(text + "metrics_token = \"a b\"\n", "s.toml");
+  ASSERT_FALSE(spaced.ok());
+  EXPECT_NE(spaced.error().message().find("http.metrics_token"), std::string::npos)
+      << spaced.error().message();
+  EXPECT_EQ(spaced.error().message().find("a b"), std::string::npos) << "the token is not shown";
+}
+
 TEST(ServerConfig, AnInlinePasswordInAFileEveryoneReadsIsAWarning) {
   test::TempDir dir;
   const std::string path = dir.file("server.toml");

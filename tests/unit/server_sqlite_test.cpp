@@ -4,6 +4,8 @@
 // does is in the store contract (store_contract_test.cpp).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "server/sender.hpp"
 #include "server/sqlite/store.hpp"
 #include "sim_support.hpp"
@@ -27,12 +29,13 @@ void drop_alarm_tables(platform::sqlite::Db& db) {
   ASSERT_TRUE(db.exec("DROP INDEX events_by_kind").ok());
 }
 
-// Undoes migrations 10 and 9: the prepaid notices, the notifications and the contact columns.
+// Undoes migrations 12, 10 and 9: the metrics' counters and the commands' reply index, the
+// prepaid notices, the notifications and the contact columns.
 void undo_notifications(platform::sqlite::Db& db) {
   for (const char* sql :
-       {"DROP TABLE prepaid_notices", "DROP TABLE notifications",
-        "ALTER TABLE users DROP COLUMN email", "ALTER TABLE users DROP COLUMN phone",
-        "ALTER TABLE meters DROP COLUMN contact_name",
+       {"DROP TABLE counters", "DROP INDEX commands_by_reply", "DROP TABLE prepaid_notices",
+        "DROP TABLE notifications", "ALTER TABLE users DROP COLUMN email",
+        "ALTER TABLE users DROP COLUMN phone", "ALTER TABLE meters DROP COLUMN contact_name",
         "ALTER TABLE meters DROP COLUMN contact_email",
         "ALTER TABLE meters DROP COLUMN contact_phone"}) {
     ASSERT_TRUE(db.exec(sql).ok()) << sql;
@@ -89,6 +92,9 @@ TEST(ServerStoreMigration, NumericSerialsTakeTheirCanonicalForm) {
   EXPECT_EQ(count("SELECT COUNT(*) FROM samples WHERE serial='40' AND time=100"), 1);  // taken
   EXPECT_EQ(count("SELECT COUNT(*) FROM commands WHERE serial='0000040'"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM pragma_table_info('samples') WHERE name='quirks'"), 1);
+  // Migration 12 counts the samples already stored once; GET /metrics reads the count.
+  EXPECT_EQ(count("SELECT value FROM counters WHERE name='samples_stored'"), 3);
+  EXPECT_EQ(store->store_metrics(0, 0).value().samples_stored, 3);
 }
 
 // A version-6 database kept the values of a sample in ten columns too; migration 7 drops them
@@ -234,6 +240,38 @@ TEST(ServerStoreMigration, ContactsAndTheOutboxArriveEmpty) {
   ASSERT_FALSE(log.ok());
   EXPECT_NE(log.error().text().find("unknown state \"lost\""), std::string::npos)
       << log.error().text();
+}
+
+// A read-only store (docs/server.md, "Read-only commands"): never creates the file, refuses an
+// older schema instead of migrating it, and reads a current one without writing.
+TEST(ServerStoreReadOnly, NeverCreatesNorMigrates) {
+  test::TempDir dir;
+  const std::string path = dir.file("s/server.db");
+  EXPECT_FALSE(SqliteStore::open_read_only(path).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.file("s")));
+  {
+    auto store = SqliteStore::open(path).value();
+    ASSERT_TRUE(store->db()
+                    .exec("INSERT INTO meters(serial, key, kind, created) VALUES("
+                          "'6892850', 'k', 'heat', 1)")
+                    .ok());
+  }
+  EXPECT_EQ(SqliteStore::schema_version_of(path).value(), SqliteStore::latest_schema_version());
+  {
+    auto ro = SqliteStore::open_read_only(path);
+    ASSERT_TRUE(ro.ok()) << ro.error().text();
+    EXPECT_EQ((*ro)->meters().value().size(), 1u);
+    EXPECT_FALSE((*ro)->remove_meter("6892850").ok());
+  }
+  {
+    auto db = platform::sqlite::Db::open(path).value();
+    ASSERT_TRUE(db.exec("PRAGMA user_version=10").ok());
+  }
+  auto old = SqliteStore::open_read_only(path);
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.error().text().find("schema version 10"), std::string::npos) << old.error().text();
+  EXPECT_NE(old.error().text().find("meterlogger-server migrate"), std::string::npos);
+  EXPECT_EQ(SqliteStore::schema_version_of(path).value(), 10);
 }
 
 }  // namespace

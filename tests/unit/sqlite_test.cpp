@@ -100,6 +100,27 @@ TEST_F(SqliteTest, ANestedTransactionCommitsAndRollsBackWithTheOuterOne) {
   EXPECT_EQ(rows(), 1);
 }
 
+// A read-only open never creates the file and refuses writes; schema_version reads
+// user_version without migrating.
+TEST_F(SqliteTest, ReadOnlyOpenNeverCreatesAndRefusesWrites) {
+  auto missing = Db::open_read_only(path());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().text().find(path()), std::string::npos) << missing.error().text();
+  EXPECT_FALSE(std::filesystem::exists(path()));
+  {
+    auto db = Db::open(path());
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->migrate(std::span(kMigrations).first(1)).ok());
+    EXPECT_EQ(db->schema_version().value(), 1);
+  }
+  auto ro = Db::open_read_only(path());
+  ASSERT_TRUE(ro.ok()) << ro.error().message();
+  EXPECT_EQ(ro->schema_version().value(), 1);
+  EXPECT_FALSE(ro->exec("INSERT INTO t(name) VALUES('x')").ok());
+  EXPECT_FALSE(ro->migrate(kMigrations).ok());
+  EXPECT_EQ(ro->schema_version().value(), 1);
+}
+
 TEST_F(SqliteTest, ErrorsNameTheDatabaseAndStatement) {
   auto db = Db::open(path());
   auto bad = db->prepare("SELECT nope FROM nowhere");

@@ -172,6 +172,27 @@ core::Result<Db> Db::open(const std::string& path) {
   return db;
 }
 
+core::Result<Db> Db::open_read_only(const std::string& path) {
+  Db db;
+  db.path_ = path;
+  const bool special = path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0;
+  if (!special) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      return os_error("cannot open " + path + " for reading", errno);
+    }
+    ML_TRY(make_private_file(path, false));
+    for (const char* suffix : {"-wal", "-shm"})
+      ML_TRY(make_private_file(path + suffix, false));
+  }
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db.db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) return db.error("open (read-only)");
+  sqlite3_busy_timeout(db.db_, 5000);
+  if (auto s = db.exec("PRAGMA foreign_keys=ON"); !s) return s.error();
+  return db;
+}
+
 Db::Db(Db&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
 
@@ -214,12 +235,18 @@ core::Result<Statement> Db::prepare(std::string_view sql) {
   return Statement(this, stmt);
 }
 
-core::Status Db::migrate(std::span<const std::string_view> migrations) {
+core::Result<std::int64_t> Db::schema_version() {
   auto version = prepare("PRAGMA user_version");
   if (!version) return version.error();
   auto row = version->step();
   if (!row) return row.error();
-  const std::int64_t current = *row ? version->int64(0) : 0;
+  return *row ? version->int64(0) : 0;
+}
+
+core::Status Db::migrate(std::span<const std::string_view> migrations) {
+  auto version = schema_version();
+  if (!version) return version.error();
+  const std::int64_t current = *version;
   if (current > static_cast<std::int64_t>(migrations.size())) {
     return core::make_error(core::Errc::storage_failure,
                             path_ + ": schema version " + std::to_string(current) +

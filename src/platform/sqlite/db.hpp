@@ -63,6 +63,10 @@ class Db {
   // transaction survives a power cut), foreign keys on and a busy timeout. The file and its -wal
   // and -shm files are made 0600 when their mode gives anything to the group or others.
   static core::Result<Db> open(const std::string& path);
+  // Opens an existing file for reading only (SQLITE_OPEN_READONLY): never creates it, changes no
+  // setting of the file (its journal mode stays as it is); a file open to anyone else is made
+  // 0600 as by open. A missing file is an error naming it.
+  static core::Result<Db> open_read_only(const std::string& path);
   Db(Db&& other) noexcept;
   Db& operator=(Db&& other) noexcept;
   Db(const Db&) = delete;
@@ -75,6 +79,8 @@ class Db {
   // Applies every migration whose number (1-based index) is above PRAGMA user_version, each in
   // its own transaction, and records the new version.
   core::Status migrate(std::span<const std::string_view> migrations);
+  // PRAGMA user_version: the number of migrations applied (0 for a new file).
+  core::Result<std::int64_t> schema_version();
 
   std::int64_t last_insert_id() const;
   int changes() const;

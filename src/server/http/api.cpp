@@ -20,6 +20,7 @@
 #include "server/event_cause.hpp"
 #include "server/http/api_support.hpp"
 #include "server/http/views.hpp"
+#include "server/metrics.hpp"
 #include "server/notify/config.hpp"
 #include "server/usecases/commands.hpp"
 #include "server/usecases/estimates.hpp"
@@ -211,6 +212,14 @@ struct CurrentStore {
 
 ServerStore& Api::store() {
   return *current_store;
+}
+
+core::Result<StoreMetrics> Api::store_metrics() {
+  auto lease = stores_->take();
+  if (!lease) return lease.error();
+  const std::int64_t now = now_();
+  return (*lease)->store_metrics(now - config_.http.offline_after_s,
+                                 now - metrics::kRoundTripWindowS);
 }
 
 Response Api::handle(const Request& r) {

@@ -56,6 +56,9 @@ class Api {
   Api(std::shared_ptr<StorePool> stores, const ServerConfig& config, Now now);
 
   Response handle(const Request& request);
+  // The store's aggregates for GET /metrics (server/metrics.hpp), on a connection of its own.
+  core::Result<StoreMetrics> store_metrics();
+  std::int64_t now() const { return now_(); }
 
  private:
   struct Caller {

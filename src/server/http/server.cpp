@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "platform/http/server.hpp"
 #include "platform/log/log.hpp"
+#include "server/metrics.hpp"
 
 namespace ml::server::http {
 namespace {
@@ -108,7 +110,35 @@ struct Server::Impl {
   std::mutex mutex;  // guards stopped
   std::condition_variable stopped_changed;
   bool stopped = false;
+  metrics::HttpStats stats;
+  metrics::ProcessInfo process;
   Impl(Api& a, const ServerConfig& c) : api(a), config(c) {}
+
+  // GET /metrics (docs/metrics.md): no session; the bearer token when [http] metrics_token is set.
+  HttpResponse metrics_answer(const platform::http::Request& req) {
+    HttpResponse res;
+    const auto& token = config.http.metrics_token;
+    if (!token.empty() && !metrics::bearer_matches(req.header("authorization"), token)) {
+      res.status = 401;
+      res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"metrics\"");
+      res.body = "GET /metrics needs Authorization: Bearer and the [http] metrics_token\n";
+      return res;
+    }
+    auto store = api.store_metrics();
+    if (!store) {
+      stats.count_scrape_error();
+      platform::log::error("metrics: " + store.error().message());
+    }
+    auto text = metrics::render(process, store ? &*store : nullptr, api.now(), stats);
+    if (!text) {
+      res.status = 500;
+      res.body = text.error().message() + "\n";
+      return res;
+    }
+    res.content_type = std::string(core::metrics::kContentType);
+    set_maybe_gzipped(req, res, std::move(text).value());
+    return res;
+  }
 
   HttpResponse answer(const platform::http::Request& req) {
     Request r;
@@ -170,10 +200,14 @@ struct Server::Impl {
 
   HttpResponse handle(const platform::http::Request& req, bool has_dashboard,
                       const std::string& why) {
+    const auto started = std::chrono::steady_clock::now();
     const bool api_path = req.path.rfind("/api/", 0) == 0;
+    const bool metrics_path = req.path == "/metrics" && config.http.metrics;
     HttpResponse res;
     if (api_path) {
       res = answer(req);
+    } else if (metrics_path && req.method == "GET") {
+      res = metrics_answer(req);
     } else if (req.method != "GET") {
       res.status = 404;
       res.body = "not found\n";
@@ -182,6 +216,7 @@ struct Server::Impl {
     } else if (req.path == "/") {
       res.status = 503;
       res.body = why;
+      res.content_type = "text/html; charset=utf-8";
     } else {
       res.status = 404;
       res.body = "not found\n";
@@ -193,16 +228,23 @@ struct Server::Impl {
         "Content-Security-Policy",
         "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         "frame-ancestors 'none'");
-    if (api_path) {
+    if (api_path || metrics_path) {
       res.headers.emplace_back("Cache-Control", "no-store");
     } else if (req.path == "/" || req.path.ends_with(".html")) {
       res.headers.emplace_back("Cache-Control", "no-cache");
     }
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    stats.record(metrics::route_class(req.path, has_dashboard), res.status, took.count());
     return res;
   }
 };
 
-Server::Server(Api& api, const ServerConfig& config) : impl_(std::make_unique<Impl>(api, config)) {
+Server::Server(Api& api, const ServerConfig& config, std::string version)
+    : impl_(std::make_unique<Impl>(api, config)) {
+  impl_->process.version = std::move(version);
+  impl_->process.start_time = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
   impl_->files = load_dashboard(config.http.web_dir);
   has_dashboard_ = impl_->files.count("/") != 0;
 }
@@ -222,9 +264,12 @@ core::Result<int> Server::bind() {
   o.idle_timeout_s = c.idle_timeout_s;
   o.max_connections = c.max_connections;
   o.max_per_address = c.max_connections_per_address;
-  const std::string why = "The dashboard is not installed: no index.html in " + c.web_dir +
-                          " ([http] web_dir). Build it with `npm ci && node build.mjs DIR` "
-                          "in web/ (docs/server.md). The API answers under /api/.\n";
+  const std::string why =
+      !missing_page_.empty()
+          ? missing_page_
+          : "<!doctype html>\n<title>MeterLogger: no dashboard</title>\n<p>The dashboard is not "
+            "installed: no index.html in the folder [http] web_dir names. The API answers under "
+            "/api/ (docs/server.md).</p>\n";
   Impl* impl = impl_.get();
   const bool has_dashboard = has_dashboard_;
   std::string error;

@@ -47,7 +47,13 @@ core::Result<bool> SqliteStore::insert_sample(const SampleRecord& r) {
   (*q)->bind(5, r.text).bind(6, r.received);
   bind_opt(**q, 7, r.quirks.empty() ? std::nullopt : std::optional<std::string>(r.quirks));
   ML_TRY((*q)->run());
-  return db_.changes() > 0;
+  if (db_.changes() == 0) return false;
+  auto count = cached(
+      "INSERT INTO counters(name, value) VALUES('samples_stored', 1) "
+      "ON CONFLICT(name) DO UPDATE SET value = value + 1");
+  if (!count) return count.error();
+  ML_TRY((*count)->run());
+  return true;
 }
 
 core::Result<Rollup> SqliteStore::rollup_bucket(const std::string& serial, Period period,

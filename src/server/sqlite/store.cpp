@@ -281,6 +281,11 @@ constexpr std::string_view kMigrations[] = {
     // (docs/alarms.md, "Who is notified"); the defaults keep the earlier rules as they were
     R"(ALTER TABLE alarm_rules ADD COLUMN recipients TEXT NOT NULL DEFAULT 'operators';
        ALTER TABLE alarm_rules ADD COLUMN channels TEXT NOT NULL DEFAULT '';)",
+    // 12 (issue 15, metrics): counters kept as they happen, so GET /metrics need not count the
+    // samples table (docs/metrics.md), and the commands by reply time for the round trips
+    R"(CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+       INSERT INTO counters(name, value) SELECT 'samples_stored', COUNT(*) FROM samples;
+       CREATE INDEX commands_by_reply ON commands(reply_time);)",
 };
 
 }  // namespace
@@ -290,6 +295,39 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
   auto db = sq::Db::open(path);
   if (!db) return db.error();
   ML_TRY(db->migrate(kMigrations));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
+}
+
+std::int64_t SqliteStore::latest_schema_version() {
+  return static_cast<std::int64_t>(std::size(kMigrations));
+}
+
+core::Result<std::int64_t> SqliteStore::schema_version_of(const std::string& path) {
+  auto db = sq::Db::open_read_only(path);
+  if (!db) return db.error();
+  return db->schema_version();
+}
+
+core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open_read_only(const std::string& path) {
+  auto db = sq::Db::open_read_only(path);
+  if (!db) return db.error();
+  auto version = db->schema_version();
+  if (!version) return version.error();
+  const std::int64_t latest = latest_schema_version();
+  if (*version < latest) {
+    return core::make_error(
+        core::Errc::storage_failure,
+        path + ": schema version " + std::to_string(*version) + ", this program needs " +
+            std::to_string(latest) +
+            "; a read-only command does not migrate: run `meterlogger-server migrate` (or a "
+            "writing command such as `run`) first");
+  }
+  if (*version > latest) {
+    return core::make_error(core::Errc::storage_failure, path + ": schema version " +
+                                                             std::to_string(*version) +
+                                                             " is newer than this program knows (" +
+                                                             std::to_string(latest) + ")");
+  }
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
 }
 

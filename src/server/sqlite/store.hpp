@@ -16,9 +16,19 @@ class SqliteStore final : public ServerStore {
  public:
   // Creates the file (and its folder) when missing and brings the schema up to date.
   static core::Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  // An existing file for reading only: never created, never migrated. A file at an older schema
+  // version is an error telling to run `meterlogger-server migrate` (or a writing command); a
+  // newer one an error as for open. Writes through it fail (SQLITE_READONLY).
+  static core::Result<std::unique_ptr<SqliteStore>> open_read_only(const std::string& path);
+  // The schema version this program brings a database to (the number of its migrations).
+  static std::int64_t latest_schema_version();
+  // The schema version of the existing file at `path`, read without changing it.
+  static core::Result<std::int64_t> schema_version_of(const std::string& path);
 
   core::Status read_snapshot(const std::function<core::Status()>& reads) override;
   core::Status write_transaction(const std::function<core::Status()>& writes) override;
+  core::Result<StoreMetrics> store_metrics(std::int64_t online_since,
+                                           std::int64_t replied_since) override;
   core::Status add_meter(const Meter& meter) override;
   core::Status update_meter(const Meter& meter) override;
   core::Status remove_meter(const std::string& serial) override;

@@ -1,0 +1,45 @@
+// What `serve` reads from the store for GET /metrics (docs/metrics.md): aggregates only, so a
+// scrape costs a few grouped queries whatever the number of meters, never a query per meter.
+// Every label it returns comes from a bounded set: groups (named by the operator), rejection
+// reasons (fixed by ingest), command and notification states, channels, alarm severities.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace ml::server {
+
+struct StoreMetrics {
+  struct Group {
+    std::string group;
+    std::int64_t meters = 0;
+    std::int64_t online = 0;  // seen (a sample or a reply) since `online_since`, no last will
+  };
+  std::vector<Group> groups;                         // by group name
+  std::int64_t samples_stored = 0;                   // ever stored (a duplicate counts once)
+  std::map<std::string, std::int64_t> rejected;      // messages rejected, by reason
+  std::int64_t rejected_serials = 0;                 // serials in the per-serial rejection counts
+  std::map<std::string, std::int64_t> commands;      // commands by state
+  std::map<std::int64_t, std::int64_t> round_trips;  // seconds (reply - first send) -> commands
+  std::map<std::pair<std::string, std::string>, std::int64_t> notifications;  // (channel, state)
+  std::map<std::string, std::int64_t> open_alarms;                            // by severity
+  std::int64_t newest_sample_time = 0;  // the newest sample's time of any meter; 0: none
+  std::int64_t database_bytes = 0;
+};
+
+class MetricsStore {
+ public:
+  virtual ~MetricsStore() = default;
+  // The aggregates, on one snapshot. `online_since`: a meter seen at or after this time is
+  // online (docs/server.md, [http] offline_after); `replied_since`: the round trips of the
+  // commands answered at or after this time.
+  virtual core::Result<StoreMetrics> store_metrics(std::int64_t online_since,
+                                                   std::int64_t replied_since) = 0;
+};
+
+}  // namespace ml::server
