@@ -40,4 +40,32 @@ inline std::string quoted_excerpt(std::string_view s, std::size_t max = 40) {
   return out + "'";
 }
 
+// `text` for HTML text and attribute values: "&", "<", ">" and both quotes escaped.
+inline std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace ml::core

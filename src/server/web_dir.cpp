@@ -7,36 +7,13 @@
 #include <array>
 #include <filesystem>
 
+#include "core/ascii.hpp"
+
 namespace ml::server {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (const char ch : text) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return out;
-}
+using core::html_escape;
 
 std::string folders(const WebDirSearch& search) {
   std::string out;

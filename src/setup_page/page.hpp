@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/ascii.hpp"
 #include "password/password.hpp"
 #include "setup_page/api.hpp"
 
@@ -55,8 +56,7 @@ class Sessions {
 // 32 random bytes as hex, from the kernel (libsodium's randombytes).
 std::string random_token();
 
-// "&", "<", ">", quotes escaped for HTML text and attribute values.
-std::string html_escape(std::string_view text);
+using core::html_escape;  // core/ascii.hpp
 
 std::string render_login(std::string_view error);
 // The status page with the forms; `message` (escaped here) is shown on top.
