@@ -191,6 +191,10 @@ std::string state_topic(const Options& options, std::string_view serial) {
   return replace_serial(options.base_topic, serial) + "/state";
 }
 
+std::string availability_topic(const Options& options, std::string_view serial) {
+  return replace_serial(options.base_topic, serial) + "/availability";
+}
+
 std::vector<Message> discovery_messages(const Gateway& gateway, const Options& options,
                                         const sample::Reading& reading, std::string_view model,
                                         std::string_view sw_version) {

@@ -61,8 +61,10 @@ struct Message {
   bool retained = false;
 };
 
-// The state topic of a meter.
+// The state topic of a meter, <base>/state, and its availability topic, <base>/availability
+// ("online" / "offline", retained, the offline one as the connection's last will).
 std::string state_topic(const Options& options, std::string_view serial);
+std::string availability_topic(const Options& options, std::string_view serial);
 
 // The gateway's own device announcement is implied by via_device; the meters' configs:
 // one retained config per entity of the reading's keys (in sample order), plus the gas copy of
