@@ -95,6 +95,51 @@ core::Status parse_mqtt(Reader& r, MqttConfig& m, const fs::path& base) {
   return r.no_unknown_keys();
 }
 
+// A topic level part that must not hold MQTT wildcards or be empty.
+core::Status check_topic(Reader& r, const char* key, const std::string& value) {
+  if (value.empty()) return bad(r.key(key), "must not be empty");
+  if (value.find_first_of("+#") != std::string::npos || value.front() == '/' ||
+      value.back() == '/' || value.size() > 200) {
+    return bad(r.key(key), "must be a topic without '+', '#' or a leading or trailing '/'");
+  }
+  return core::Ok{};
+}
+
+core::Status parse_homeassistant(Reader& r, HomeAssistantConfig& h, const fs::path& base) {
+  ML_TRY(r.boolean("enabled", h.enabled));
+  MqttConfig& m = h.broker;
+  ML_TRY(r.string("host", m.host));
+  if (m.host.empty()) return bad(r.key("host"), "must not be empty");
+  std::int64_t v = m.port;
+  ML_TRY(r.integer("port", v, 1, 65535));
+  m.port = static_cast<int>(v);
+  ML_TRY(r.string("username", m.username));
+  auto from_file = platform::config::read_password(r, m.password, base);
+  if (!from_file) return from_file.error();
+  m.password_inline = !m.password.empty() && !*from_file;
+  if (const toml::table* t = r.table("tls")) {
+    Reader tr(*t, r.key("tls"));
+    TlsConfig tls;
+    ML_TRY(tr.string("ca_file", tls.ca_file));
+    ML_TRY(tr.string("cert_file", tls.cert_file));
+    ML_TRY(tr.string("key_file", tls.key_file));
+    ML_TRY(tr.boolean("insecure", tls.insecure));
+    if (tls.ca_file.empty()) return bad(tr.key("ca_file"), "required for TLS");
+    if (tls.cert_file.empty() != tls.key_file.empty()) {
+      return bad(tr.key("cert_file"), "cert_file and key_file go together");
+    }
+    ML_TRY(tr.no_unknown_keys());
+    m.tls = tls;
+  }
+  m.qos = 1;
+  ML_TRY(r.string("prefix", h.prefix));
+  ML_TRY(check_topic(r, "prefix", h.prefix));
+  ML_TRY(r.string("base_topic", h.base_topic));
+  ML_TRY(check_topic(r, "base_topic", h.base_topic));
+  ML_TRY(r.boolean("heat_as_gas", h.heat_as_gas));
+  return r.no_unknown_keys();
+}
+
 bool is_output_spec(const std::string& s) {
   return (s.rfind("file:", 0) == 0 && s.size() > 5) || parse_gpio_spec(s).has_value();
 }
@@ -260,6 +305,10 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
     Reader sr(*t, "setup");
     ML_TRY(parse_setup(sr, c.setup, base));
   }
+  if (const toml::table* t = r.table("homeassistant")) {
+    Reader hr(*t, "homeassistant");
+    ML_TRY(parse_homeassistant(hr, c.homeassistant, base));
+  }
   r.table("meter");  // mark as known; read below
   const toml::array* meters = root.get_as<toml::array>("meter");
   if (!meters || meters->empty()) {
@@ -291,6 +340,7 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
 std::vector<std::string> inline_secrets(const AgentConfig& c) {
   std::vector<std::string> out;
   if (c.mqtt.password_inline) out.push_back("mqtt.password");
+  if (c.homeassistant.broker.password_inline) out.push_back("homeassistant.password");
   for (std::size_t i = 0; i < c.meters.size(); ++i) {
     if (c.meters[i].key_inline) out.push_back("meter[" + std::to_string(i + 1) + "].key");
   }

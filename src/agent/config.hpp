@@ -89,6 +89,19 @@ struct SetupConfig {
   bool enabled() const { return !password_hash.empty(); }
 };
 
+// [homeassistant]: plain values and Home Assistant MQTT discovery on a local broker
+// (docs/homeassistant.md), a second connection apart from the encrypted one to the server.
+struct HomeAssistantConfig {
+  bool enabled = false;
+  // The local broker: host, port, username, password or password_file, [homeassistant.tls].
+  // qos, padding and protocol are not read (QoS 1 and MQTT 3.1.1 are used).
+  MqttConfig broker;
+  std::string prefix = "homeassistant";  // discovery prefix
+  // States go to <base_topic>/state, "{serial}" standing for the meter serial.
+  std::string base_topic = "meterlogger/{serial}";
+  bool heat_as_gas = false;  // an extra gas-class copy of e1 for the energy dashboard
+};
+
 struct AgentConfig {
   std::string path;  // the file it came from
   std::string state_dir = "/var/lib/meterlogger";
@@ -99,6 +112,7 @@ struct AgentConfig {
   std::string vdd_file;  // a sysfs/hwmon file holding millivolts (or microvolts with vdd_scale)
   std::string time_zone = "Europe/Copenhagen";  // IANA zone for cron
   SetupConfig setup;                            // [setup]
+  HomeAssistantConfig homeassistant;            // [homeassistant]
   NetworkSettings network;  // [network]: the Wi-Fi backend behind ssid, scan, set_ssid_pwd, ...
   std::vector<MeterConfig> meters;
   // Not errors, but worth a line in the log and from --check (load_config): a key or password

@@ -1,5 +1,7 @@
 #include "agent/device.hpp"
 
+#include <unistd.h>
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -104,7 +106,10 @@ void Device::start() {
   }
   // The valve's outputs are set from the stored state before anything else talks to the world.
   if (valve_) valve_->load(serial_);
-  if (!serial_.empty()) start_mqtt();
+  if (!serial_.empty()) {
+    start_mqtt();
+    start_homeassistant();
+  }
   auto self = shared_from_this();
   asio::co_spawn(
       executor_, [self]() { return self->sample_loop(); }, asio::detached);
@@ -141,6 +146,11 @@ void Device::stop() {
     }
   }
   if (mqtt_) mqtt_->stop();
+  if (ha_mqtt_) {
+    // A clean stop discards the last will: say offline first (queued before the DISCONNECT).
+    if (ha_mqtt_->connected()) ha_publish({ha_availability_, "offline", true});
+    ha_mqtt_->stop();
+  }
 }
 
 // ---- reading ----
@@ -207,6 +217,7 @@ asio::awaitable<void> Device::sample_once() {
   ++counters_.samples_queued;
   reading->time = t;
   last_reading_ = *reading;
+  publish_homeassistant(*reading);
   if (meter::has_valve(driver_)) auto_close(*reading, true);
 }
 
@@ -266,6 +277,7 @@ void Device::serial_known(const std::string& serial) {
   if (valve_) valve_->load(serial_);
   if (cron_) cron_->load(serial_);
   start_mqtt();
+  start_homeassistant();
 }
 
 // ---- valve ----
@@ -434,6 +446,101 @@ void Device::on_connected() {
   queue_message("reset_reason", reset_reason_text(context_.previous_run), t);
   if (valve_) queue_message("status", valve_->state().state, t);
   pump();
+}
+
+// ---- Home Assistant (docs/homeassistant.md) ----
+
+namespace {
+
+core::homeassistant::Options ha_options(const HomeAssistantConfig& c) {
+  return {c.prefix, c.base_topic, c.heat_as_gas};
+}
+
+}  // namespace
+
+void Device::start_homeassistant() {
+  const HomeAssistantConfig& h = context_.config.homeassistant;
+  if (!h.enabled || ha_mqtt_ || serial_.empty()) return;
+  const auto options = ha_options(h);
+  ha_availability_ = core::homeassistant::availability_topic(options, serial_);
+  platform::MqttOptions o;
+  o.host = h.broker.host;
+  o.port = h.broker.port;
+  o.client_id = "meterlogger-ha-" + serial_;
+  o.clean_session = true;
+  o.keepalive = std::chrono::seconds(h.broker.keepalive_s);
+  if (!h.broker.username.empty()) o.username = h.broker.username;
+  if (!h.broker.password.empty()) o.password = h.broker.password;
+  if (h.broker.tls) {
+    o.tls = platform::MqttTls{h.broker.tls->ca_file, "", h.broker.tls->cert_file,
+                              h.broker.tls->key_file, h.broker.tls->insecure};
+  }
+  o.will =
+      platform::MqttWill{ha_availability_, core::Bytes{'o', 'f', 'f', 'l', 'i', 'n', 'e'}, 1, true};
+  o.max_unacknowledged = 200;  // states are dropped, never piled up, while the broker is away
+  ha_mqtt_ = std::make_unique<platform::MqttClient>(executor_, o);
+  std::weak_ptr<Device> weak = weak_from_this();
+  ha_mqtt_->on_connected([weak](bool) {
+    auto self = weak.lock();
+    if (!self) return;
+    log::info(self->meter_.name + " " + self->serial_ + ": Home Assistant broker connected");
+    self->ha_publish({self->ha_availability_, "online", true});
+    self->ha_announced_ = false;
+    self->announce_homeassistant();
+  });
+  ha_mqtt_->on_disconnected([weak](const platform::MqttDisconnect& d) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (d.was_connected || d.attempt == 1) {
+      log::warning(self->meter_.name + " " + self->serial_ + ": Home Assistant broker: " +
+                   d.reason + "; retrying in " + std::to_string(d.retry_in.count()) + " ms");
+    }
+  });
+  ha_mqtt_->on_message([weak](const platform::MqttMessage& m) {
+    auto self = weak.lock();
+    if (!self) return;
+    // Home Assistant's birth message: it (re)started and needs the configs again.
+    if (std::string_view(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()) ==
+        "online") {
+      self->ha_announced_ = false;
+      self->announce_homeassistant();
+    }
+  });
+  if (auto s = ha_mqtt_->subscribe(h.prefix + "/status", 1); !s) {
+    log::error(meter_.name + ": Home Assistant: cannot subscribe: " + s.error().message());
+  }
+  if (auto s = ha_mqtt_->start(); !s) {
+    log::error(meter_.name + ": Home Assistant: " + s.error().message());
+  }
+}
+
+void Device::announce_homeassistant() {
+  // Discovery needs the units the meter reports: it waits for the first reading.
+  if (!ha_mqtt_ || !ha_mqtt_->connected() || ha_announced_ || !last_reading_) return;
+  char host[256] = {};
+  std::string gateway_id = "gateway";
+  if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') gateway_id = host;
+  core::homeassistant::Gateway gateway{gateway_id, gateway_id, "", ha_availability_};
+  for (const auto& m : core::homeassistant::discovery_messages(
+           gateway, ha_options(context_.config.homeassistant), *last_reading_,
+           std::string(meter::name(driver_)), "")) {
+    ha_publish(m);
+  }
+  ha_announced_ = true;
+}
+
+void Device::publish_homeassistant(const sample::Reading& reading) {
+  if (!ha_mqtt_ || !ha_mqtt_->connected()) return;
+  announce_homeassistant();
+  if (auto m = ha_states_.state_message(ha_options(context_.config.homeassistant), reading)) {
+    ha_publish(*m);
+  }
+}
+
+void Device::ha_publish(const core::homeassistant::Message& m) {
+  if (auto s = ha_mqtt_->publish(m.topic, core::as_bytes(m.payload), 1, m.retained); !s) {
+    log::warning(meter_.name + ": Home Assistant: " + m.topic + ": " + s.error().message());
+  }
 }
 
 void Device::queue_message(const std::string& function, const std::string& text,

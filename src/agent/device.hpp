@@ -31,6 +31,7 @@
 #include "core/cron/cron.hpp"
 #include "core/decimal.hpp"
 #include "core/envelope/envelope.hpp"
+#include "core/homeassistant/discovery.hpp"
 #include "core/pulse/pulse.hpp"
 #include "meter/drivers.hpp"
 #include "meter/link_stats.hpp"
@@ -144,6 +145,12 @@ class Device : public std::enable_shared_from_this<Device> {
   void serial_known(const std::string& serial);
   void start_mqtt();
   void on_connected();
+  // [homeassistant] (docs/homeassistant.md): a second client to the local broker, never in the
+  // way of the encrypted path; failures are only logged (the client backs off by itself).
+  void start_homeassistant();
+  void announce_homeassistant();
+  void publish_homeassistant(const core::sample::Reading& reading);
+  void ha_publish(const core::homeassistant::Message& m);
   void on_message(const platform::MqttMessage& message);
   void reject(const std::string& reason, const std::string& topic);
   void handle_command(const std::string& command, const std::string& argument);
@@ -211,6 +218,10 @@ class Device : public std::enable_shared_from_this<Device> {
   bool clock_warned_ = false;
 
   std::unique_ptr<platform::MqttClient> mqtt_;
+  std::unique_ptr<platform::MqttClient> ha_mqtt_;
+  core::homeassistant::StateTracker ha_states_;
+  bool ha_announced_ = false;  // discovery sent on this connection
+  std::string ha_availability_;
   std::int64_t sent_up_to_ = 0;  // outbox id of the last message handed to the client
   std::size_t in_flight_ = 0;
   std::deque<std::uint64_t> recent_rtt_us_;  // acknowledgement round trips, last 60

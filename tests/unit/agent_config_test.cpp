@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -172,6 +173,68 @@ TEST(AgentConfig, AnInlineKeyInAFileEveryoneReadsIsAWarning) {
   EXPECT_NE(w[0].find("meter[1].key"), std::string::npos) << w[0];
   EXPECT_TRUE(secret_warnings("/x", false, inline_secrets(*c)).empty());
   EXPECT_TRUE(secret_warnings("/x", true, {}).empty());
+}
+
+}  // namespace
+}  // namespace ml::agent
+
+namespace ml::agent {
+namespace {
+
+TEST(AgentConfig, HomeAssistantIsOffByDefault) {
+  auto c = parse_config(kMinimal, "/etc/meterlogger/agent.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_FALSE(c->homeassistant.enabled);
+  EXPECT_EQ(c->homeassistant.prefix, "homeassistant");
+  EXPECT_EQ(c->homeassistant.base_topic, "meterlogger/{serial}");
+  EXPECT_FALSE(c->homeassistant.heat_as_gas);
+}
+
+TEST(AgentConfig, HomeAssistantSection) {
+  std::string text(kMinimal);
+  text.insert(text.find("[[meter]]"), R"([homeassistant]
+enabled = true
+host = "192.168.1.10"
+port = 1884
+username = "ha"
+password = "pw"
+prefix = "ha"
+base_topic = "home/heat/{serial}"
+heat_as_gas = true
+)");
+  auto c = parse_config(text, "/etc/meterlogger/agent.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  const HomeAssistantConfig& h = c->homeassistant;
+  EXPECT_TRUE(h.enabled);
+  EXPECT_EQ(h.broker.host, "192.168.1.10");
+  EXPECT_EQ(h.broker.port, 1884);
+  EXPECT_EQ(h.broker.username, "ha");
+  EXPECT_EQ(h.broker.password, "pw");
+  EXPECT_EQ(h.prefix, "ha");
+  EXPECT_EQ(h.base_topic, "home/heat/{serial}");
+  EXPECT_TRUE(h.heat_as_gas);
+  const auto secrets = inline_secrets(*c);
+  EXPECT_NE(std::find(secrets.begin(), secrets.end(), "homeassistant.password"), secrets.end());
+}
+
+TEST(AgentConfig, HomeAssistantErrorsNameTheKey) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"enabled = \"yes\"", "homeassistant.enabled"},
+      {"port = 0", "homeassistant.port"},
+      {"prefix = \"\"", "homeassistant.prefix: must not be empty"},
+      {"prefix = \"ha/#\"", "homeassistant.prefix"},
+      {"base_topic = \"+/x\"", "homeassistant.base_topic"},
+      {"heat_as_gas = 1", "homeassistant.heat_as_gas"},
+      {"qos = 2", "homeassistant.qos: unknown setting"},
+  };
+  for (const auto& [line, mentions] : cases) {
+    std::string text(kMinimal);
+    text.insert(text.find("[[meter]]"), "[homeassistant]\n" + line + "\n");
+    auto r = parse_config(text, "/etc/meterlogger/agent.toml");
+    ASSERT_FALSE(r.ok()) << line;
+    EXPECT_NE(r.error().detail.find(mentions), std::string::npos)
+        << "want '" << mentions << "' in: " << r.error().detail;
+  }
 }
 
 }  // namespace
