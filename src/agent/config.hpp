@@ -89,6 +89,14 @@ struct SetupConfig {
   bool enabled() const { return !password_hash.empty(); }
 };
 
+// [metrics]: GET /metrics for Prometheus (docs/metrics.md, "Agent"). Off unless `listen` is given.
+struct MetricsConfig {
+  std::string host;   // from listen = "HOST:PORT"; "" when off
+  int port = 0;       // 0 picks a free port (tests)
+  std::string token;  // from token_file: a request needs "Authorization: Bearer TOKEN"; a secret
+  bool enabled() const { return !host.empty(); }
+};
+
 struct AgentConfig {
   std::string path;  // the file it came from
   std::string state_dir = "/var/lib/meterlogger";
@@ -99,6 +107,7 @@ struct AgentConfig {
   std::string vdd_file;  // a sysfs/hwmon file holding millivolts (or microvolts with vdd_scale)
   std::string time_zone = "Europe/Copenhagen";  // IANA zone for cron
   SetupConfig setup;                            // [setup]
+  MetricsConfig metrics;                        // [metrics]
   NetworkSettings network;  // [network]: the Wi-Fi backend behind ssid, scan, set_ssid_pwd, ...
   std::vector<MeterConfig> meters;
   // Not errors, but worth a line in the log and from --check (load_config): a key or password
