@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <future>
 
+#include "agent/metrics_source.hpp"
 #include "agent/setup_page.hpp"
 #include "agent/system_info.hpp"
 #include "core/wifi/wifi.hpp"
@@ -216,6 +217,7 @@ Agent::~Agent() = default;
 
 core::Status Agent::start() {
   log::set_level(config_.log_level);
+  start_time_ = unix_now();
   auto store = Store::open(config_.state_dir);
   if (!store) return store.error();
   store_.emplace(std::move(store).value());
@@ -248,6 +250,7 @@ core::Status Agent::start() {
   apply_broker_override();
   start_devices();
   start_setup_page();
+  start_metrics();
   wait_signals();
   platform::systemd::notify("READY=1");
   feed_watchdog();
@@ -280,6 +283,7 @@ void Agent::shutdown(RunEnd how) {
   stopping_ = true;
   platform::systemd::notify("STOPPING=1");
   log::info(how == RunEnd::restart ? "restarting" : "stopping");
+  stop_metrics();
   stop_setup_page();
   stop_devices();
   signals_.cancel();
@@ -301,6 +305,7 @@ void Agent::reload() {
   }
   log::info("SIGHUP: configuration reloaded from " + config_.path);
   platform::systemd::notify("RELOADING=1");
+  stop_metrics();
   stop_setup_page();
   stop_devices();
   if (fresh->network.backend != config_.network.backend ||
@@ -316,6 +321,7 @@ void Agent::reload() {
   apply_broker_override();
   start_devices();
   start_setup_page();
+  start_metrics();
   platform::systemd::notify("READY=1");
 }
 
@@ -385,6 +391,51 @@ void Agent::stop_setup_page() {
   setup_server_.reset();
   std::error_code ignored;  // the port it listened on is no longer true
   std::filesystem::remove(setup_port_file(), ignored);
+}
+
+void Agent::start_metrics() {
+  std::error_code ignored;  // a killed run may have left one behind
+  const std::string port_file = config_.state_dir + "/metrics.port";
+  std::filesystem::remove(port_file, ignored);
+  if (!config_.metrics.enabled()) return;
+  auto module = load_setup_page_module(config_.setup.module);
+  if (!module) {
+    log::error("metrics: " + module.error().detail);
+    return;
+  }
+  if (!metrics_source_) {
+    metrics_source_ = std::make_unique<AgentMetricsSource>(
+        io_,
+        [this] {
+          metrics::Snapshot s{ML_VERSION, start_time_, {}};
+          for (const auto& d : devices_)
+            s.meters.push_back(meter_snapshot(*d, *store_));
+          return s;
+        },
+        unix_now);
+  }
+  setup_page::MetricsOptions options{config_.metrics.host, config_.metrics.port,
+                                     config_.metrics.token};
+  std::string error;
+  metrics_server_.reset(module->start_metrics(options, *metrics_source_, &error));
+  if (!metrics_server_) {
+    log::error("metrics: " + error);
+    return;
+  }
+  log::info("metrics on http://" + options.host + ":" + std::to_string(metrics_server_->port()) +
+            "/metrics" + (options.token.empty() ? "" : " (bearer token required)"));
+  // The port in a file too, for whoever picked port 0 (tests).
+  if (FILE* f = std::fopen(port_file.c_str(), "w")) {
+    std::fprintf(f, "%d\n", metrics_server_->port());
+    std::fclose(f);
+  }
+}
+
+void Agent::stop_metrics() {
+  if (metrics_server_) metrics_server_->stop();
+  metrics_server_.reset();
+  std::error_code ignored;
+  std::filesystem::remove(config_.state_dir + "/metrics.port", ignored);
 }
 
 void Agent::wait_signals() {

@@ -38,6 +38,9 @@ class Agent {
   // Loads the setup page module and starts the page when [setup] has a password.
   void start_setup_page();
   void stop_setup_page();
+  // GET /metrics when agent.toml has [metrics] (through the setup page module's HTTP server).
+  void start_metrics();
+  void stop_metrics();
   // <state_dir>/setup-page.port: the page's port while it listens (tests pick port 0).
   std::string setup_port_file() const;
   core::Status load_time_zone();
@@ -64,6 +67,9 @@ class Agent {
   bool broker_from_page_ = false;
   std::unique_ptr<setup_page::Backend> setup_backend_;
   std::unique_ptr<setup_page::Server> setup_server_;
+  std::unique_ptr<setup_page::MetricsSource> metrics_source_;
+  std::unique_ptr<setup_page::Server> metrics_server_;
+  std::int64_t start_time_ = 0;  // unix seconds, for meterlogger_agent_process_start_time_seconds
   bool stopping_ = false;
   bool re_exec_ = false;
 };

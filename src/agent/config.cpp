@@ -48,6 +48,26 @@ core::Status parse_setup(Reader& r, SetupConfig& s, const fs::path& base) {
   return r.no_unknown_keys();
 }
 
+core::Status parse_metrics(Reader& r, MetricsConfig& m, const fs::path& base) {
+  std::string listen;
+  ML_TRY(r.string("listen", listen));
+  if (listen.empty())
+    return bad(r.key("listen"), "required: \"HOST:PORT\", e.g. \"127.0.0.1:9101\"");
+  ML_TRY(parse_listen(r.key("listen"), listen, m.host, m.port));
+  std::string token_file;
+  ML_TRY(r.string("token_file", token_file));
+  if (!token_file.empty()) {
+    auto secret = read_secret_file(r.key("token_file"), token_file, base);
+    if (!secret) return secret.error();
+    m.token = std::move(secret).value();
+    if (m.token.empty() || m.token.size() > 1024 ||
+        m.token.find_first_of(" \t\r\n") != std::string::npos) {
+      return bad(r.key("token_file"), "must hold one token of 1 to 1024 characters without spaces");
+    }
+  }
+  return r.no_unknown_keys();
+}
+
 core::Status parse_mqtt(Reader& r, MqttConfig& m, const fs::path& base) {
   std::int64_t v = 0;
   ML_TRY(r.string("host", m.host));
@@ -308,6 +328,10 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
   if (const toml::table* t = r.table("homeassistant")) {
     Reader hr(*t, "homeassistant");
     ML_TRY(parse_homeassistant(hr, c.homeassistant, base));
+  }
+  if (const toml::table* t = r.table("metrics")) {
+    Reader mr(*t, "metrics");
+    ML_TRY(parse_metrics(mr, c.metrics, base));
   }
   r.table("meter");  // mark as known; read below
   const toml::array* meters = root.get_as<toml::array>("meter");

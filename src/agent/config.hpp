@@ -102,6 +102,14 @@ struct HomeAssistantConfig {
   bool heat_as_gas = false;  // an extra gas-class copy of e1 for the energy dashboard
 };
 
+// [metrics]: GET /metrics for Prometheus (docs/metrics.md, "Agent"). Off unless `listen` is given.
+struct MetricsConfig {
+  std::string host;   // from listen = "HOST:PORT"; "" when off
+  int port = 0;       // 0 picks a free port (tests)
+  std::string token;  // from token_file: a request needs "Authorization: Bearer TOKEN"; a secret
+  bool enabled() const { return !host.empty(); }
+};
+
 struct AgentConfig {
   std::string path;  // the file it came from
   std::string state_dir = "/var/lib/meterlogger";
@@ -113,6 +121,7 @@ struct AgentConfig {
   std::string time_zone = "Europe/Copenhagen";  // IANA zone for cron
   SetupConfig setup;                            // [setup]
   HomeAssistantConfig homeassistant;            // [homeassistant]
+  MetricsConfig metrics;                        // [metrics]
   NetworkSettings network;  // [network]: the Wi-Fi backend behind ssid, scan, set_ssid_pwd, ...
   std::vector<MeterConfig> meters;
   // Not errors, but worth a line in the log and from --check (load_config): a key or password

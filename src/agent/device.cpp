@@ -201,6 +201,7 @@ asio::awaitable<void> Device::sample_once() {
   if (!running_) co_return;
   if (!reading) {
     ++counters_.reads_failed;
+    metrics::count_read(counters_.reads, metrics::read_result(reading.error().code));
     log_read_state(false, reading.error().text());
     co_return;
   }
@@ -210,11 +211,13 @@ asio::awaitable<void> Device::sample_once() {
   auto text = sample::format_sample(*reading);
   if (!text) {
     ++counters_.reads_failed;
+    metrics::count_read(counters_.reads, metrics::ReadResult::other);
     log_read_state(false, text.error().message());
     co_return;
   }
   queue_message("sample", *text, t);
   ++counters_.samples_queued;
+  metrics::count_read(counters_.reads, metrics::ReadResult::ok);
   reading->time = t;
   last_reading_ = *reading;
   publish_homeassistant(*reading);

@@ -23,6 +23,7 @@
 
 #include "agent/config.hpp"
 #include "agent/cron_runner.hpp"
+#include "agent/metrics.hpp"
 #include "agent/network.hpp"
 #include "agent/pulse_counter.hpp"
 #include "agent/pulse_input.hpp"
@@ -67,6 +68,7 @@ struct DeviceCounters {
   std::uint64_t outbox_dropped = 0;
   std::uint64_t commands_accepted = 0;
   std::map<std::string, std::uint64_t> commands_rejected;  // by reason
+  metrics::ReadCounts reads{};  // reads by result (metrics::kReadResults), for GET /metrics
 };
 
 // Earliest wall-clock time a sample may carry: a clock before it is not set (2024-01-01).
@@ -89,6 +91,11 @@ class Device : public std::enable_shared_from_this<Device> {
   const DeviceCounters& counters() const { return counters_; }
   const meter::LinkStats& link_stats() const { return link_stats_; }
   bool mqtt_connected() const { return mqtt_ && mqtt_->connected(); }
+  // The MQTT client's counters; nullopt while there is no client.
+  std::optional<platform::MqttStats> mqtt_stats() const {
+    if (!mqtt_) return std::nullopt;
+    return mqtt_->stats();
+  }
   // The valve's stored state and limit (drivers with a valve; the default record otherwise).
   const ValveRecord& valve() const;
 

@@ -46,7 +46,10 @@ core::Result<SetupPageModule> load_setup_page_module(const std::string& configur
     m.start = reinterpret_cast<setup_page::StartFn>(::dlsym(handle, setup_page::kStartSymbol));
     m.hash_password = reinterpret_cast<setup_page::HashPasswordFn>(
         ::dlsym(handle, setup_page::kHashPasswordSymbol));
-    if (version == nullptr || m.start == nullptr || m.hash_password == nullptr) {
+    m.start_metrics = reinterpret_cast<setup_page::StartMetricsFn>(
+        ::dlsym(handle, setup_page::kStartMetricsSymbol));
+    if (version == nullptr || m.start == nullptr || m.hash_password == nullptr ||
+        m.start_metrics == nullptr) {
       return core::make_error(core::Errc::config_invalid,
                               path + " is not a MeterLogger setup page module");
     }

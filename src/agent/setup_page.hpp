@@ -15,6 +15,7 @@ inline constexpr const char* kSetupPageModuleName = "meterlogger-setup-page.so";
 struct SetupPageModule {
   std::string path;
   setup_page::StartFn start = nullptr;
+  setup_page::StartMetricsFn start_metrics = nullptr;  // GET /metrics ([metrics])
   setup_page::HashPasswordFn hash_password = nullptr;
 };
 

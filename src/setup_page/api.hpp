@@ -4,6 +4,9 @@
 // resident memory when it is loaded, which every gateway would pay whether the page is on or
 // not (docs/setup-page.md).
 //
+// The same module serves the agent's GET /metrics for Prometheus when agent.toml has [metrics]
+// (docs/metrics.md, "Agent"), for the same reason.
+//
 // Only standard-library types cross this boundary; both sides are built from this tree with the
 // same compiler, and kApiVersion guards against a stale module.
 #pragma once
@@ -16,7 +19,7 @@
 
 namespace ml::setup_page {
 
-inline constexpr int kApiVersion = 1;
+inline constexpr int kApiVersion = 2;
 
 struct MeterStatus {
   std::string name;      // meter[N] or the configured name
@@ -81,16 +84,34 @@ class Server {
   virtual void stop() = 0;
 };
 
+// GET /metrics: the agent's side. Called from the server's threads; the agent gathers its
+// figures on its own loop. True and the Prometheus text in *text, or false and why in *text.
+class MetricsSource {
+ public:
+  virtual ~MetricsSource() = default;
+  virtual bool metrics(std::string* text) = 0;
+};
+
+struct MetricsOptions {
+  std::string host = "127.0.0.1";
+  int port = 9101;    // 0: any free port (tests)
+  std::string token;  // not empty: a request needs "Authorization: Bearer TOKEN" (else 401)
+};
+
 // The module's entry points (extern "C", looked up by name).
 // ml_setup_page_api_version() -> kApiVersion of the module.
 // ml_setup_page_start(options, backend, error) -> a listening server, or nullptr with *error set.
+// ml_setup_page_start_metrics(options, source, error) -> a listening GET /metrics server (any
+// other path 404, another method 405), or nullptr with *error set.
 // ml_setup_page_hash_password(password, out) -> true and the hash in *out, or false and the
 // reason in *out.
 using ApiVersionFn = int (*)();
 using StartFn = Server* (*)(const Options&, Backend&, std::string*);
+using StartMetricsFn = Server* (*)(const MetricsOptions&, MetricsSource&, std::string*);
 using HashPasswordFn = bool (*)(const std::string&, std::string*);
 inline constexpr const char* kApiVersionSymbol = "ml_setup_page_api_version";
 inline constexpr const char* kStartSymbol = "ml_setup_page_start";
+inline constexpr const char* kStartMetricsSymbol = "ml_setup_page_start_metrics";
 inline constexpr const char* kHashPasswordSymbol = "ml_setup_page_hash_password";
 
 }  // namespace ml::setup_page
