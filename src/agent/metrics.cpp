@@ -123,9 +123,8 @@ core::Result<std::string> render(const Snapshot& s, std::int64_t now) {
                    [](const M& m) { return d(m.connect_failures); }));
   ML_TRY(w.family(metric("meterlogger_agent_valve_open")));
   for (const auto& m : s.meters) {
-    if (!m.has_valve) continue;
-    const double v = m.valve_state == "open" ? 1 : m.valve_state == "close" ? 0 : -1;
-    ML_TRY(w.value({{"meter", m.meter}}, v));
+    if (!m.has_valve || (m.valve_state != "open" && m.valve_state != "close")) continue;
+    ML_TRY(w.value({{"meter", m.meter}}, m.valve_state == "open" ? 1.0 : 0.0));
   }
   ML_TRY(w.family(metric("meterlogger_agent_prepaid_remaining_kwh")));
   for (const auto& m : s.meters)

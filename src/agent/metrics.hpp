@@ -62,7 +62,7 @@ inline constexpr std::array<core::metrics::Family, 21> kAgentMetrics{{
     {"meterlogger_agent_broker_connect_failures_total", Type::counter,
      "MQTT connection attempts that failed.", ""},
     {"meterlogger_agent_valve_open", Type::gauge,
-     "Meters with a valve: 1 open, 0 closed, -1 unknown.", ""},
+     "Meters with a valve: 1 open, 0 closed; absent while unknown.", ""},
     {"meterlogger_agent_prepaid_remaining_kwh", Type::gauge,
      "Heat meters with a valve: the prepaid limit minus the last reading, in kWh.", "kwh"},
 }};

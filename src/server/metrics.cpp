@@ -131,22 +131,4 @@ core::Result<std::string> render(const ProcessInfo& process, const StoreMetrics*
   return w.text();
 }
 
-bool bearer_matches(std::string_view authorization, std::string_view token) {
-  constexpr std::string_view kScheme = "Bearer ";
-  if (token.empty() || authorization.size() < kScheme.size()) return false;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {  // the scheme is case-insensitive
-    const char a = authorization[i];
-    const char b = kScheme[i];
-    if ((a | 0x20) != (b | 0x20)) return false;
-  }
-  const std::string_view given = authorization.substr(kScheme.size());
-  // Constant time in the token's content: every byte is compared whatever differs first.
-  unsigned diff = given.size() == token.size() ? 0u : 1u;
-  for (std::size_t i = 0; i < token.size(); ++i) {
-    const char g = i < given.size() ? given[i] : '\0';
-    diff |= static_cast<unsigned>(static_cast<unsigned char>(g ^ token[i]));
-  }
-  return diff == 0;
-}
-
 }  // namespace ml::server::metrics

@@ -100,7 +100,4 @@ struct ProcessInfo {
 core::Result<std::string> render(const ProcessInfo& process, const StoreMetrics* store,
                                  std::int64_t now, const HttpStats& http);
 
-// Whether an Authorization header carries `Bearer TOKEN` (compared in constant time).
-bool bearer_matches(std::string_view authorization, std::string_view token);
-
 }  // namespace ml::server::metrics

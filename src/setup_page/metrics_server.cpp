@@ -4,10 +4,9 @@
 // token) is answered 401. The token is never logged or echoed.
 #include "setup_page/metrics_server.hpp"
 
-#include <sodium.h>
-
 #include <string_view>
 
+#include "platform/http/bearer.hpp"
 #include "platform/http/server.hpp"
 #include "setup_page/api.hpp"
 
@@ -60,16 +59,6 @@ class MetricsHttpServer final : public Server {
 
 }  // namespace
 
-bool bearer_token_matches(std::string_view authorization, std::string_view token) {
-  constexpr std::string_view kScheme = "Bearer ";
-  if (token.empty() || authorization.size() != kScheme.size() + token.size()) return false;
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {  // the scheme is case-insensitive
-    if ((authorization[i] | 0x20) != (kScheme[i] | 0x20)) return false;
-  }
-  // Constant time in the token's content.
-  return sodium_memcmp(authorization.data() + kScheme.size(), token.data(), token.size()) == 0;
-}
-
 web::Response metrics_answer(const std::string& token, const web::Request& req,
                              MetricsSource& source) {
   web::Response res;
@@ -78,7 +67,8 @@ web::Response metrics_answer(const std::string& token, const web::Request& req,
   } else if (req.method != "GET" && req.method != "HEAD") {
     res = plain(405, "only GET\n");
     res.headers.emplace_back("Allow", "GET, HEAD");
-  } else if (!token.empty() && !bearer_token_matches(req.header("authorization"), token)) {
+  } else if (!token.empty() &&
+             !platform::http::bearer_matches(req.header("authorization"), token)) {
     res = plain(401, "a bearer token is needed\n");
     res.headers.emplace_back("WWW-Authenticate", "Bearer");
   } else {

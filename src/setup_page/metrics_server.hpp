@@ -10,10 +10,6 @@
 
 namespace ml::setup_page {
 
-// Whether an Authorization header is exactly "Bearer TOKEN" (the scheme in any case; the token
-// compared in constant time). False for an empty token.
-bool bearer_token_matches(std::string_view authorization, std::string_view token);
-
 // The answer to one request: 404 for another path, 405 for another method, 401 when `token` is
 // set and the request does not carry it, 503 when the source fails, else 200 with the text.
 platform::http::Response metrics_answer(const std::string& token,

@@ -160,17 +160,5 @@ TEST(ServerMetrics, RouteAndStatusClassesAreBounded) {
   EXPECT_EQ(status_class(999), "5xx");
 }
 
-TEST(ServerMetrics, BearerTokens) {
-  EXPECT_TRUE(bearer_matches("Bearer tok-1", "tok-1"));
-  EXPECT_TRUE(bearer_matches("bearer tok-1", "tok-1"));
-  EXPECT_FALSE(bearer_matches("Bearer tok-2", "tok-1"));
-  EXPECT_FALSE(bearer_matches("Bearer tok-1x", "tok-1"));
-  EXPECT_FALSE(bearer_matches("Bearer tok-", "tok-1"));
-  EXPECT_FALSE(bearer_matches("Basic tok-1", "tok-1"));
-  EXPECT_FALSE(bearer_matches("tok-1", "tok-1"));
-  EXPECT_FALSE(bearer_matches("", "tok-1"));
-  EXPECT_FALSE(bearer_matches("Bearer ", "")) << "no token set: nothing matches";
-}
-
 }  // namespace
 }  // namespace ml::server::metrics

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "platform/http/bearer.hpp"
 #include "platform/http/server.hpp"
 #include "platform/log/log.hpp"
 #include "server/metrics.hpp"
@@ -118,7 +119,7 @@ struct Server::Impl {
   HttpResponse metrics_answer(const platform::http::Request& req) {
     HttpResponse res;
     const auto& token = config.http.metrics_token;
-    if (!token.empty() && !metrics::bearer_matches(req.header("authorization"), token)) {
+    if (!token.empty() && !platform::http::bearer_matches(req.header("authorization"), token)) {
       res.status = 401;
       res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"metrics\"");
       res.body = "GET /metrics needs Authorization: Bearer and the [http] metrics_token\n";
