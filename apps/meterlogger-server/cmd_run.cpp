@@ -185,7 +185,9 @@ void add_run_command(CLI::App& app, const std::string& config) {
       "opens each with its meter's key; stores it; acknowledges it to the broker only once it is\n"
       "stored. Sends the queued commands. Every [alarms] interval (60 s) it evaluates the alarm\n"
       "rules (docs/alarms.md) and queues their notifications, which it sends on the channels of\n"
-      "[notify]. SIGTERM stops cleanly.\n\n"
+      "[notify]. With [homeassistant] it republishes the stored samples of the meters of chosen\n"
+      "groups with Home Assistant MQTT discovery (docs/homeassistant.md). SIGTERM stops "
+      "cleanly.\n\n"
       "Example:\n  meterlogger-server --config server.toml run");
   run_cmd->callback([=, &config] { run(config); });
 }

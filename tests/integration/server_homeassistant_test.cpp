@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -42,20 +44,32 @@ void ha_publish_sample(TestServer& pub, const std::string& serial, std::int64_t 
                   platform::seal_random(keys, topic, text, core::envelope::Padding::zero).value());
 }
 
+std::string ha_server_config(const TempDir& dir, int broker_port, const std::string& ha) {
+  const std::string config = dir.file("server.toml");
+  std::ofstream(config) << "log_level = \"debug\"\n[database]\npath = \"" << dir.file("server.db")
+                        << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker_port
+                        << "\n[homeassistant]\nenabled = true\ngroups = [\"ha\"]\nrefresh = 1\n"
+                        << ha;
+  return config;
+}
+
+void ha_add_meter(const std::string& config, const std::string& serial, const std::string& group) {
+  auto r = ha_server_cli(
+      config, {"meters", "add", serial, "--kind", "heat", "--key", kTestKey, "--group", group});
+  ASSERT_EQ(r.status, 0) << r.err;
+}
+
+constexpr const char* kKmpSample =
+    "heap=20000&t1=71.35 C&t2=41.02 C&tdif=30.33 K&flow1=112 l/h&effect1=3.9 kW&hr=40123 h&"
+    "v1=4567.89 m3&e1=12345.678 MWh&";
+
 TEST(ServerHomeAssistant, GroupsDiscoveryExactStatesAndRemoval) {
   TempDir dir;
   Broker broker(dir);
   broker.start();
-  const std::string config = dir.file("server.toml");
-  std::ofstream(config) << "log_level = \"debug\"\n[database]\npath = \"" << dir.file("server.db")
-                        << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker.port()
-                        << "\n[homeassistant]\nenabled = true\ngroups = [\"ha\"]\nrefresh = 1\n";
-  for (const auto& [serial, group] :
-       std::vector<std::pair<std::string, std::string>>{{"6892850", "ha"}, {"6892851", "other"}}) {
-    auto r = ha_server_cli(
-        config, {"meters", "add", serial, "--kind", "heat", "--key", kTestKey, "--group", group});
-    ASSERT_EQ(r.status, 0) << r.err;
-  }
+  const std::string config = ha_server_config(dir, broker.port(), "");
+  ha_add_meter(config, "6892850", "ha");
+  ha_add_meter(config, "6892851", "other");
 
   asio::io_context io;
   platform::MqttOptions o;
@@ -147,6 +161,21 @@ TEST(ServerHomeAssistant, GroupsDiscoveryExactStatesAndRemoval) {
   // Nothing at all for the meter outside the groups.
   EXPECT_FALSE(seen_any("6892851")) << server.log();
 
+  // Home Assistant restarts: its birth message makes the server announce every meter again.
+  const std::size_t before = seen.size();
+  ASSERT_TRUE(ha.publish("homeassistant/status", core::as_bytes("online"), 1, false).ok());
+  EXPECT_TRUE(run_until(
+      io,
+      [&] {
+        std::size_t n = 0;
+        for (std::size_t i = before; i < seen.size(); ++i) {
+          if (seen[i].topic.rfind(node, 0) == 0 && !seen[i].payload.empty()) ++n;
+        }
+        return n >= keys.size();
+      },
+      scaled(10s)))
+      << server.log();
+
   // A late subscriber (Home Assistant starting) finds the configs retained.
   {
     platform::MqttOptions o2 = o;
@@ -189,6 +218,85 @@ TEST(ServerHomeAssistant, GroupsDiscoveryExactStatesAndRemoval) {
       },
       scaled(10s)));
   ha.stop();
+}
+
+// A meter moved out of the groups while `run` was stopped: the next run finds the configs it
+// published before (retained) and clears them.
+TEST(ServerHomeAssistant, AMeterMovedWhileStoppedIsClearedAtTheNextStart) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const std::string config = ha_server_config(dir, broker.port(), "");
+  ha_add_meter(config, "6892850", "ha");
+  asio::io_context io;
+  platform::MqttOptions o;
+  o.port = broker.port();
+  o.client_id = "test-homeassistant";
+  o.clean_session = true;
+  platform::MqttClient ha(io.get_executor(), o);
+  std::map<std::string, std::string> configs;  // topic -> last payload
+  ha.on_message([&](const platform::MqttMessage& m) {
+    configs[m.topic] =
+        std::string(reinterpret_cast<const char*>(m.payload.data()), m.payload.size());
+  });
+  const std::string node = "homeassistant/sensor/meterlogger_6892850/";
+  ASSERT_TRUE(ha.subscribe(node + "+/config", 1).ok());
+  ASSERT_TRUE(ha.start().ok());
+  ASSERT_TRUE(run_until(io, [&] { return ha.connected(); }));
+  const auto count = [&](bool empty) {
+    std::size_t n = 0;
+    for (const auto& [topic, payload] : configs)
+      n += payload.empty() == empty ? 1 : 0;
+    return n;
+  };
+  {
+    Process server({ML_SERVER_BIN, "--config", config, "run"}, dir.file("server-1.log"));
+    ASSERT_TRUE(wait_for_log(server, "homeassistant: connected")) << server.log();
+    TestServer pub(io, broker.port(), kTestKey, "publisher");
+    ASSERT_TRUE(run_until(io, [&] { return pub.connected(); }));
+    ha_publish_sample(pub, "6892850", unix_now() - 10, kKmpSample);
+    ASSERT_TRUE(run_until(
+        io, [&] { return count(false) >= 8; }, scaled(30s)))
+        << server.log();
+    EXPECT_EQ(server.stop(SIGTERM), 0);
+  }
+  auto moved = ha_server_cli(config, {"meters", "set", "6892850", "--group", "other"});
+  ASSERT_EQ(moved.status, 0) << moved.err;
+  Process server({ML_SERVER_BIN, "--config", config, "run"}, dir.file("server-2.log"));
+  EXPECT_TRUE(run_until(
+      io, [&] { return count(false) == 0 && count(true) >= 8; }, scaled(30s)))
+      << server.log();
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+  ha.stop();
+}
+
+// Home Assistant's broker is not there: samples are stored as ever, the states are dropped and
+// counted.
+TEST(ServerHomeAssistant, ABrokerThatIsAwayNeverHoldsUpIngest) {
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const std::string config = ha_server_config(
+      dir, broker.port(), "host = \"127.0.0.1\"\nport = " + std::to_string(free_port()) + "\n");
+  ha_add_meter(config, "6892850", "ha");
+  Process server({ML_SERVER_BIN, "--config", config, "run"}, dir.file("server.log"));
+  ASSERT_TRUE(wait_for_log(server, "ingest: connected")) << server.log();
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "publisher");
+  ASSERT_TRUE(run_until(io, [&] { return pub.connected(); }));
+  const std::int64_t now = unix_now();
+  ha_publish_sample(pub, "6892850", now - 20, kKmpSample);
+  ha_publish_sample(pub, "6892850", now - 10, kKmpSample);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto r = ha_server_cli(config, {"export", "6892850", "--format", "csv"});
+        return r.status == 0 && std::count(r.out.begin(), r.out.end(), '\n') >= 3;
+      },
+      scaled(30s), 100ms))
+      << server.log();
+  EXPECT_TRUE(wait_for_log(server, "states are dropped")) << server.log();
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+  EXPECT_NE(server.log().find("dropped 2"), std::string::npos) << server.log();
 }
 
 }  // namespace
