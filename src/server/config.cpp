@@ -61,9 +61,11 @@ core::Status parse_homeassistant(Reader& r, HomeAssistantConfig& h, const Server
   ML_TRY(int_setting(r, "port", h.port, 1, 65535));
   ML_TRY(int_setting(r, "keepalive", h.keepalive_s, 5, 3600));
   ML_TRY(r.string("username", h.username));
-  if (auto from_file = platform::config::read_password(r, h.password, base); !from_file) {
-    return from_file.error();
-  }
+  std::string password;  // given here, it replaces the one taken from [mqtt]
+  auto from_file = platform::config::read_password(r, password, base);
+  if (!from_file) return from_file.error();
+  h.password_inline = !password.empty() && !*from_file;
+  if (!password.empty()) h.password = std::move(password);
   if (const toml::table* t = r.table("tls")) {
     Reader tr(*t, r.key("tls"));
     HomeAssistantTls tls;
@@ -210,6 +212,12 @@ core::Result<ServerConfig> load_server_config(const std::string& path) {
     c->warnings.push_back(path +
                           " is readable by everyone and holds mqtt.password inline: chmod o-r it "
                           "(or move the password to mqtt.password_file)");
+  }
+  if (!ec && (perms & fs::perms::others_read) != fs::perms::none &&
+      c->homeassistant.password_inline) {
+    c->warnings.push_back(path +
+                          " is readable by everyone and holds homeassistant.password inline: "
+                          "chmod o-r it (or move the password to homeassistant.password_file)");
   }
   return c;
 }

@@ -82,7 +82,8 @@ struct HomeAssistantConfig {
   int port = 1883;
   int keepalive_s = 60;
   std::string username;
-  std::string password;  // from password or password_file; a secret, never logged
+  std::string password;          // from password or password_file; a secret, never logged
+  bool password_inline = false;  // written in the configuration file itself
   std::optional<HomeAssistantTls> tls;
   std::string prefix = "homeassistant";  // discovery prefix
   // States go to <base_topic>/state, "{serial}" standing for the meter serial (required).
@@ -105,7 +106,7 @@ struct ServerConfig {
   HomeAssistantConfig homeassistant;  // [homeassistant]
   notify::NotifyConfig notify;        // [notify]: the channels messages go out on (docs/server.md)
   // Not errors, but worth a line in the log at start (load_server_config): the broker password
-  // written inline in a file everyone may read.
+  // (or [homeassistant]'s) written inline in a file everyone may read.
   std::vector<std::string> warnings;
 };
 

@@ -119,6 +119,30 @@ TEST(ServerConfig, HomeAssistantIsOffByDefaultAndUsesTheServersBrokerWithoutHost
   EXPECT_FALSE(h.tls);
 }
 
+TEST(ServerConfig, AHomeAssistantPasswordFileReplacesTheServersAndAnInlineOneIsAWarning) {
+  test::TempDir dir;
+  const std::string pw = dir.file("ha-password");
+  std::ofstream(pw) << "ha-s3cret\n";
+  ::chmod(pw.c_str(), 0600);
+  std::string text(kMinimalServer);
+  text.insert(text.find("port = 1883") + 12, "username = \"server\"\npassword = \"s3cret\"\n");
+  auto c = parse_server_config(text + "[homeassistant]\npassword_file = \"" + pw + "\"\n",
+                               dir.file("server.toml"));
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->homeassistant.password, "ha-s3cret");
+  EXPECT_FALSE(c->homeassistant.password_inline);
+
+  const std::string path = dir.file("server.toml");
+  std::ofstream(path, std::ios::trunc)
+      << kMinimalServer << "[homeassistant]\nhost = \"ha\"\npassword = \"inl1ne\"\n";
+  ::chmod(path.c_str(), 0644);
+  auto loaded = load_server_config(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message();
+  ASSERT_EQ(loaded->warnings.size(), 1u);
+  EXPECT_NE(loaded->warnings[0].find("homeassistant.password"), std::string::npos);
+  EXPECT_EQ(loaded->warnings[0].find("inl1ne"), std::string::npos) << "the password is not shown";
+}
+
 TEST(ServerConfig, HomeAssistantSettingsAndTheirErrors) {
   test::TempDir dir;
   const std::string pw = dir.file("ha-password");
