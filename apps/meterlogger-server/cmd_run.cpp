@@ -8,6 +8,7 @@
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -16,6 +17,7 @@
 #include "platform/systemd/notify.hpp"
 #include "server/alarm_notices.hpp"
 #include "server/alarm_round.hpp"
+#include "server/homeassistant.hpp"
 #include "server/ingest.hpp"
 #include "server/notify/notifier.hpp"
 #include "server/prepaid_notify.hpp"
@@ -104,9 +106,21 @@ void run(const std::string& config_path) {
   // Signals are caught before any thread starts or anything is logged: a SIGTERM sent as soon
   // as a line appears is queued for the handler below instead of ending the process.
   asio::signal_set signals(io, SIGTERM, SIGINT);
+  // Before ingest: ingest's handler refers to it.
+  std::unique_ptr<server::HomeAssistantPublisher> homeassistant;
   server::Ingest ingest(io.get_executor(), *store, config, unix_now);
   server::Sender sender(io.get_executor(), *store, config, unix_now);
   ingest.on_reply([&](const server::DeviceReply& r) { sender.on_reply(r); });
+  // [homeassistant]: the samples of some groups republished for Home Assistant, after they are
+  // stored (docs/homeassistant.md, "For operators").
+  if (config.homeassistant.enabled) {
+    homeassistant = std::make_unique<server::HomeAssistantPublisher>(
+        io.get_executor(), *store, config.homeassistant, ML_VERSION);
+    ingest.on_sample([&](const server::IngestItem& item) {
+      homeassistant->on_sample(item.serial, item.time, item.sample);
+    });
+    ok(homeassistant->start());
+  }
   ok(ingest.start());
   ok(sender.start());
   AlarmTimer alarms(io, *store, config.alarms.interval_s, config.notify);
@@ -131,6 +145,7 @@ void run(const std::string& config_path) {
     alarms.stop();
     sender.stop();
     ingest.stop();
+    if (homeassistant) homeassistant->stop();
     notifier.stop();
     notify_io.stop();
   });
@@ -152,6 +167,12 @@ void run(const std::string& config_path) {
             ", last wills ignored " + std::to_string(c.wills_ignored) +
             ", rejected:" + (rejected.empty() ? " none" : rejected) + ", notifications sent " +
             std::to_string(notifier.sent()));
+  if (homeassistant) {
+    const auto& h = homeassistant->counters();
+    log::info("homeassistant: states " + std::to_string(h.states) + ", configs " +
+              std::to_string(h.announced) + ", removed " + std::to_string(h.removed) +
+              ", dropped " + std::to_string(h.dropped));
+  }
 }
 
 }  // namespace
@@ -164,7 +185,9 @@ void add_run_command(CLI::App& app, const std::string& config) {
       "opens each with its meter's key; stores it; acknowledges it to the broker only once it is\n"
       "stored. Sends the queued commands. Every [alarms] interval (60 s) it evaluates the alarm\n"
       "rules (docs/alarms.md) and queues their notifications, which it sends on the channels of\n"
-      "[notify]. SIGTERM stops cleanly.\n\n"
+      "[notify]. With [homeassistant] it republishes the stored samples of the meters of chosen\n"
+      "groups with Home Assistant MQTT discovery (docs/homeassistant.md). SIGTERM stops "
+      "cleanly.\n\n"
       "Example:\n  meterlogger-server --config server.toml run");
   run_cmd->callback([=, &config] { run(config); });
 }

@@ -523,10 +523,17 @@ void Device::announce_homeassistant() {
   char host[256] = {};
   std::string gateway_id = "gateway";
   if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') gateway_id = host;
-  core::homeassistant::Gateway gateway{gateway_id, gateway_id, "", ha_availability_};
-  for (const auto& m : core::homeassistant::discovery_messages(
-           gateway, ha_options(context_.config.homeassistant), *last_reading_,
-           std::string(meter::name(driver_)), "")) {
+  const auto options = ha_options(context_.config.homeassistant);
+  // The gateway is announced by every meter's connection alike (the same retained messages).
+  const core::homeassistant::Gateway gateway{gateway_id, gateway_id, "MeterLogger agent",
+                                             ML_VERSION, ""};
+  for (const auto& m : core::homeassistant::gateway_messages(gateway, options))
+    ha_publish(m);
+  const auto& model = core::homeassistant::model_of(last_reading_->kind);
+  const core::homeassistant::MeterDevice device{std::string(model.manufacturer),
+                                                std::string(model.model), "", ha_availability_};
+  for (const auto& m :
+       core::homeassistant::discovery_messages(gateway, options, *last_reading_, device)) {
     ha_publish(m);
   }
   ha_announced_ = true;

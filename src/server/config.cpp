@@ -38,6 +38,72 @@ core::Status parse_mqtt(Reader& r, ServerMqttConfig& m, const fs::path& base) {
   return r.no_unknown_keys();
 }
 
+// A topic that must not hold MQTT wildcards, be empty or start or end with '/'.
+core::Status check_topic(Reader& r, std::string_view key, const std::string& value) {
+  if (value.empty()) return bad(r.key(key), "must not be empty");
+  if (value.find_first_of("+#") != std::string::npos || value.front() == '/' ||
+      value.back() == '/' || value.size() > 200) {
+    return bad(r.key(key), "must be a topic without '+', '#' or a leading or trailing '/'");
+  }
+  return core::Ok{};
+}
+
+core::Status parse_homeassistant(Reader& r, HomeAssistantConfig& h, const ServerMqttConfig& mqtt,
+                                 const fs::path& base) {
+  ML_TRY(r.boolean("enabled", h.enabled));
+  ML_TRY(r.string("host", h.host));
+  if (h.host.empty()) {  // the server's own broker
+    h.host = mqtt.host;
+    h.port = mqtt.port;
+    h.username = mqtt.username;
+    h.password = mqtt.password;
+  }
+  ML_TRY(int_setting(r, "port", h.port, 1, 65535));
+  ML_TRY(int_setting(r, "keepalive", h.keepalive_s, 5, 3600));
+  ML_TRY(r.string("username", h.username));
+  std::string password;  // given here, it replaces the one taken from [mqtt]
+  auto from_file = platform::config::read_password(r, password, base);
+  if (!from_file) return from_file.error();
+  h.password_inline = !password.empty() && !*from_file;
+  if (!password.empty()) h.password = std::move(password);
+  if (const toml::table* t = r.table("tls")) {
+    Reader tr(*t, r.key("tls"));
+    HomeAssistantTls tls;
+    ML_TRY(tr.string("ca_file", tls.ca_file));
+    ML_TRY(tr.string("cert_file", tls.cert_file));
+    ML_TRY(tr.string("key_file", tls.key_file));
+    ML_TRY(tr.boolean("insecure", tls.insecure));
+    if (tls.ca_file.empty()) return bad(tr.key("ca_file"), "required for TLS");
+    if (tls.cert_file.empty() != tls.key_file.empty()) {
+      return bad(tr.key("cert_file"), "cert_file and key_file go together");
+    }
+    for (std::string* f : {&tls.ca_file, &tls.cert_file, &tls.key_file}) {
+      if (!f->empty() && fs::path(*f).is_relative()) *f = (base / *f).string();
+    }
+    ML_TRY(tr.no_unknown_keys());
+    h.tls = tls;
+  }
+  ML_TRY(r.string("prefix", h.prefix));
+  ML_TRY(check_topic(r, "prefix", h.prefix));
+  ML_TRY(r.string("base_topic", h.base_topic));
+  ML_TRY(check_topic(r, "base_topic", h.base_topic));
+  if (h.base_topic.find("{serial}") == std::string::npos) {
+    return bad(r.key("base_topic"), "must hold {serial}: every meter needs a topic of its own");
+  }
+  ML_TRY(r.boolean("heat_as_gas", h.heat_as_gas));
+  ML_TRY(r.string_array("groups", h.groups));
+  if (h.groups.size() > 100) return bad(r.key("groups"), "at most 100 groups");
+  for (const auto& g : h.groups) {
+    if (g.empty() || g.size() > 200) return bad(r.key("groups"), "a group name of 1..200 bytes");
+  }
+  if (h.enabled && h.groups.empty()) {
+    return bad(r.key("groups"), "required: the groups whose meters are published");
+  }
+  ML_TRY(int_setting(r, "refresh", h.refresh_s, 1, 86400));
+  ML_TRY(int_setting(r, "queue_max", h.queue_max, 10, 60000));
+  return r.no_unknown_keys();
+}
+
 }  // namespace
 
 core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
@@ -121,6 +187,10 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     ML_TRY(int_setting(ar, "interval", c.alarms.interval_s, 0, 3600));
     ML_TRY(ar.no_unknown_keys());
   }
+  if (const toml::table* t = r.table("homeassistant")) {
+    Reader hr(*t, "homeassistant");
+    ML_TRY(parse_homeassistant(hr, c.homeassistant, c.mqtt, base));
+  }
   if (const toml::table* t = r.table("notify")) {
     Reader nr(*t, "notify");
     ML_TRY(notify::parse_notify_config(nr, c.notify, base));
@@ -142,6 +212,12 @@ core::Result<ServerConfig> load_server_config(const std::string& path) {
     c->warnings.push_back(path +
                           " is readable by everyone and holds mqtt.password inline: chmod o-r it "
                           "(or move the password to mqtt.password_file)");
+  }
+  if (!ec && (perms & fs::perms::others_read) != fs::perms::none &&
+      c->homeassistant.password_inline) {
+    c->warnings.push_back(path +
+                          " is readable by everyone and holds homeassistant.password inline: "
+                          "chmod o-r it (or move the password to homeassistant.password_file)");
   }
   return c;
 }

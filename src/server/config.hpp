@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,35 @@ struct AlarmsConfig {
   int interval_s = 60;  // an alarm round every this many seconds in `run`; 0 = off
 };
 
+// [homeassistant]: the decoded samples of the meters of some groups republished in plain text with
+// Home Assistant MQTT discovery (docs/homeassistant.md, "For operators"), by `run`.
+struct HomeAssistantTls {
+  std::string ca_file;
+  std::string cert_file;  // with key_file, for a broker that wants a client certificate
+  std::string key_file;
+  bool insecure = false;  // skip the host name check (tests only)
+};
+
+struct HomeAssistantConfig {
+  bool enabled = false;
+  // The broker Home Assistant listens to; host, port, username and password default to [mqtt]'s
+  // when host is not given (the same broker).
+  std::string host;
+  int port = 1883;
+  int keepalive_s = 60;
+  std::string username;
+  std::string password;          // from password or password_file; a secret, never logged
+  bool password_inline = false;  // written in the configuration file itself
+  std::optional<HomeAssistantTls> tls;
+  std::string prefix = "homeassistant";  // discovery prefix
+  // States go to <base_topic>/state, "{serial}" standing for the meter serial (required).
+  std::string base_topic = "meterlogger/{serial}";
+  bool heat_as_gas = false;
+  std::vector<std::string> groups;  // only meters in these groups are published
+  int refresh_s = 60;               // group membership is read again this often
+  int queue_max = 1000;             // messages waiting for the broker at most; more are dropped
+};
+
 struct ServerConfig {
   std::string path;  // the file it came from
   std::string log_level = "info";
@@ -73,9 +103,10 @@ struct ServerConfig {
   IngestConfig ingest;
   CommandsConfig commands;
   AlarmsConfig alarms;
-  notify::NotifyConfig notify;  // [notify]: the channels messages go out on (docs/server.md)
+  HomeAssistantConfig homeassistant;  // [homeassistant]
+  notify::NotifyConfig notify;        // [notify]: the channels messages go out on (docs/server.md)
   // Not errors, but worth a line in the log at start (load_server_config): the broker password
-  // written inline in a file everyone may read.
+  // (or [homeassistant]'s) written inline in a file everyone may read.
   std::vector<std::string> warnings;
 };
 

@@ -215,6 +215,10 @@ void Ingest::flush() {
       auto one = store_items(store_, {p.item}, now_());
       if (one) {
         subscriber_.acknowledge(p.message);
+        if (on_sample_ && p.item.kind == IngestItem::Kind::sample && !one->empty() &&
+            one->front() == IngestOutcome::stored) {
+          on_sample_(p.item);
+        }
       } else {
         reject(p.message, p.item.serial, "store_failed", one.error().message());
       }
@@ -242,6 +246,10 @@ void Ingest::flush() {
     }
     subscriber_.acknowledge(batch[i].message);
     const IngestItem& it = batch[i].item;
+    if (on_sample_ && it.kind == IngestItem::Kind::sample &&
+        (*outcomes)[i] == IngestOutcome::stored) {
+      on_sample_(it);
+    }
     if (on_reply_ && it.function != "sample" && it.function != "offline") {
       on_reply_(DeviceReply{it.serial, it.function, it.text, it.time});
     }

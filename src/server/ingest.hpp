@@ -70,6 +70,11 @@ class Ingest {
 
   // Called for every opened reply (not samples), after it is stored.
   void on_reply(std::function<void(const DeviceReply&)> handler) { on_reply_ = std::move(handler); }
+  // Called for every sample stored (not duplicates), after its transaction committed; it must
+  // not block (server/homeassistant.hpp queues and returns).
+  void on_sample(std::function<void(const IngestItem&)> handler) {
+    on_sample_ = std::move(handler);
+  }
   const IngestCounters& counters() const { return counters_; }
   const platform::DurableSubscriberStats& mqtt_stats() const { return subscriber_.stats(); }
 
@@ -97,6 +102,7 @@ class Ingest {
   std::unordered_map<std::string, CachedKey> keys_;
   IngestCounters counters_;
   std::function<void(const DeviceReply&)> on_reply_;
+  std::function<void(const IngestItem&)> on_sample_;
   platform::log::SummaryLog rejections_log_{platform::log::Level::warning};
   asio::steady_timer log_timer_;
 };

@@ -1,7 +1,8 @@
 // [homeassistant] end to end (docs/homeassistant.md): a real mosquitto, the KMP emulator and the
 // agent process; a plain MQTT client in the test plays Home Assistant. It checks the retained
-// discovery configs, that states carry the emulator's exact values, the availability topic and
-// the re-announce after Home Assistant's birth message.
+// discovery configs (the meter's model, the gateway device named as via_device), that states
+// carry the emulator's exact values, the availability topic and the re-announce after Home
+// Assistant's birth message.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -89,6 +90,16 @@ TEST(HomeAssistant, DiscoveryStatesAvailabilityAndReannounce) {
     EXPECT_TRUE(j.contains("state_class")) << key;
     EXPECT_TRUE(j.contains("unit_of_measurement")) << key;
   }
+  // The meter's model as the KMP driver knows it, and the gateway as a device of its own that
+  // the meter names as via_device.
+  const auto e1 = nlohmann::json::parse(find_last(node + "e1/config")->payload);
+  EXPECT_EQ(e1["device"]["model"], "MULTICAL 601/602/603/403");
+  const std::string via = e1["device"]["via_device"];
+  const Seen* gateway = find_last("homeassistant/sensor/" + via + "/version/config");
+  ASSERT_NE(gateway, nullptr) << via;
+  const auto g = nlohmann::json::parse(gateway->payload);
+  EXPECT_EQ(g["device"]["identifiers"][0], via);
+  EXPECT_EQ(g["device"]["model"], "MeterLogger agent");
   EXPECT_EQ(nlohmann::json::parse(find_last(node + "e1/config")->payload)["device_class"],
             "energy");
   EXPECT_EQ(nlohmann::json::parse(find_last(node + "e1/config")->payload)["state_class"],

@@ -33,7 +33,11 @@ sample::Reading kmp_reading(std::string_view e1 = "12345.678", std::string_view 
 }
 
 Gateway gateway() {
-  return {"gw42", "Boiler room", "1.5.0", "meterlogger/gw42/availability"};
+  return {"gw42", "Boiler room", "MeterLogger agent", "1.5.0", ""};
+}
+
+MeterDevice device(std::string model, std::string sw_version = "") {
+  return {"Kamstrup", std::move(model), std::move(sw_version), "meterlogger/6012345/availability"};
 }
 
 std::map<std::string, nlohmann::json> configs(const std::vector<Message>& messages) {
@@ -56,7 +60,7 @@ struct Expected {
 };
 
 TEST(HomeAssistantDiscovery, EveryEntityCarriesTheDocumentedFields) {
-  const auto msgs = discovery_messages(gateway(), Options{}, kmp_reading(), "MULTICAL 603", "");
+  const auto msgs = discovery_messages(gateway(), Options{}, kmp_reading(), device("MULTICAL 603"));
   const auto by_topic = configs(msgs);
   const std::array expected = {
       Expected{"t1", "temperature", "°C", "measurement", false},
@@ -80,7 +84,7 @@ TEST(HomeAssistantDiscovery, EveryEntityCarriesTheDocumentedFields) {
     EXPECT_TRUE(j["name"].is_string());
     EXPECT_EQ(j["state_topic"], "meterlogger/6012345/state");
     EXPECT_EQ(j["value_template"], "{{ value_json." + std::string(e.key) + " }}");
-    EXPECT_EQ(j["availability_topic"], "meterlogger/gw42/availability");
+    EXPECT_EQ(j["availability_topic"], "meterlogger/6012345/availability");
     EXPECT_EQ(j["payload_available"], "online");
     EXPECT_EQ(j["payload_not_available"], "offline");
     if (e.device_class) {
@@ -113,6 +117,8 @@ TEST(HomeAssistantDiscovery, TemperatureDifferenceIsNeverATemperatureInKelvin) {
   ASSERT_TRUE(kind);
   EXPECT_EQ(kind->device_class, "");
   EXPECT_EQ(kind->unit, "K");
+  // The MULTICAL 66 sends its tdif in C: the same number, in K.
+  EXPECT_EQ(entity_for("tdif", "C")->unit, "K");
   // A temperature register reported in K is not announced at all.
   EXPECT_FALSE(entity_for("t1", "K"));
 }
@@ -131,8 +137,9 @@ TEST(HomeAssistantDiscovery, UnitsTakeHomeAssistantSpelling) {
 }
 
 TEST(HomeAssistantDiscovery, UniqueIdsAreStableAcrossReadingsAndUnits) {
-  const auto a = discovery_messages(gateway(), Options{}, kmp_reading("1.000", "GJ"), "M", "");
-  const auto b = discovery_messages(gateway(), Options{}, kmp_reading("99999.9", "MWh"), "M", "");
+  const auto a = discovery_messages(gateway(), Options{}, kmp_reading("1.000", "GJ"), device("M"));
+  const auto b =
+      discovery_messages(gateway(), Options{}, kmp_reading("99999.9", "MWh"), device("M"));
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].topic, b[i].topic);
@@ -145,7 +152,8 @@ TEST(HomeAssistantDiscovery, HeatAsGasAddsAGasCopyOfE1) {
   Options o;
   o.heat_as_gas = true;
   o.prefix = "ha";
-  const auto by_topic = configs(discovery_messages(gateway(), o, kmp_reading(), "M", "2.1"));
+  const auto by_topic =
+      configs(discovery_messages(gateway(), o, kmp_reading(), device("M", "2.1")));
   const std::string topic = "ha/sensor/meterlogger_6012345/e1_gas/config";
   ASSERT_TRUE(by_topic.contains(topic));
   const auto& j = by_topic.at(topic);
@@ -159,7 +167,7 @@ TEST(HomeAssistantDiscovery, HeatAsGasAddsAGasCopyOfE1) {
 }
 
 TEST(HomeAssistantDiscovery, RemovalIsAnEmptyRetainedPayloadOnTheSameTopic) {
-  const auto msgs = discovery_messages(gateway(), Options{}, kmp_reading(), "M", "");
+  const auto msgs = discovery_messages(gateway(), Options{}, kmp_reading(), device("M"));
   const auto gone = removal_messages(msgs);
   ASSERT_EQ(gone.size(), msgs.size());
   for (std::size_t i = 0; i < msgs.size(); ++i) {
@@ -222,6 +230,122 @@ TEST(HomeAssistantState, NothingToSayIsNoMessage) {
   sample::Reading r;
   r.serial = "1";
   EXPECT_FALSE(tracker.state_message(Options{}, r));
+}
+
+TEST(HomeAssistantGateway, TheGatewayIsADeviceOfItsOwnThatMetersPointTo) {
+  const auto msgs = gateway_messages(gateway(), Options{});
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[0].topic, "homeassistant/sensor/meterlogger_gw42/version/config");
+  EXPECT_TRUE(msgs[0].retained);
+  const auto j = nlohmann::json::parse(msgs[0].payload);
+  EXPECT_EQ(j["unique_id"], "meterlogger_gw42_version");
+  EXPECT_EQ(j["state_topic"], "meterlogger/gw42/state");
+  EXPECT_EQ(j["value_template"], "{{ value_json.version }}");
+  EXPECT_EQ(j["entity_category"], "diagnostic");
+  EXPECT_FALSE(j.contains("availability_topic"));
+  EXPECT_EQ(j["device"]["identifiers"][0], "meterlogger_gw42");
+  EXPECT_EQ(j["device"]["name"], "Boiler room");
+  EXPECT_EQ(j["device"]["model"], "MeterLogger agent");
+  EXPECT_EQ(j["device"]["sw_version"], "1.5.0");
+  EXPECT_FALSE(j["device"].contains("via_device"));
+  // The identifier the meters name as via_device is this device's.
+  const auto meter = configs(discovery_messages(gateway(), Options{}, kmp_reading(), device("M")));
+  EXPECT_EQ(meter.begin()->second["device"]["via_device"], j["device"]["identifiers"][0]);
+  EXPECT_EQ(msgs[1].topic, "meterlogger/gw42/state");
+  EXPECT_TRUE(msgs[1].retained);
+  EXPECT_EQ(nlohmann::json::parse(msgs[1].payload)["version"], "1.5.0");
+}
+
+TEST(HomeAssistantGateway, TheServerGatewayCarriesItsConnectionsAvailability) {
+  const Gateway server{"server", "MeterLogger server", "MeterLogger server", "2.0.0",
+                       "meterlogger/server/availability"};
+  const auto j = nlohmann::json::parse(gateway_messages(server, Options{})[0].payload);
+  EXPECT_EQ(j["availability_topic"], "meterlogger/server/availability");
+  EXPECT_EQ(j["payload_available"], "online");
+  EXPECT_EQ(j["payload_not_available"], "offline");
+  EXPECT_EQ(j["device"]["identifiers"][0], "meterlogger_server");
+}
+
+TEST(HomeAssistantModel, EveryKindHasAModelAndOnlyKamstrupMetersAManufacturer) {
+  EXPECT_EQ(model_of(sample::MeterKind::mc66c).model, "MULTICAL 66C");
+  EXPECT_EQ(model_of(sample::MeterKind::mc66b).model, "MULTICAL 66B");
+  EXPECT_EQ(model_of(sample::MeterKind::kmp).model, "MULTICAL 601/602/603/403");
+  EXPECT_EQ(model_of(sample::MeterKind::kmp).manufacturer, "Kamstrup");
+  EXPECT_EQ(model_of(sample::MeterKind::pulse_electricity).manufacturer, "");
+  EXPECT_EQ(model_of(sample::MeterKind::pulse_water).model, "Pulse water meter");
+  MeterDevice pulse{"", "S0 pulse electricity meter", "", "a/availability"};
+  const auto msgs = discovery_messages(gateway(), Options{}, kmp_reading(), pulse);
+  ASSERT_FALSE(msgs.empty());
+  EXPECT_FALSE(nlohmann::json::parse(msgs[0].payload)["device"].contains("manufacturer"));
+}
+
+TEST(HomeAssistantModel, KindFromTheVersionReply) {
+  using K = sample::MeterKind;
+  EXPECT_EQ(kind_from_version("linux-1.5.0-KMP-THERMO_NC-DEBUG_STACK_TRACE"), K::kmp);
+  EXPECT_EQ(kind_from_version("linux-1.5.0-MC-DEBUG_STACK_TRACE"), K::mc66c);
+  EXPECT_EQ(kind_from_version("1.4.2-1.5.0-MC_B-FLOW-THERMO_NO"), K::mc66b);
+  EXPECT_EQ(kind_from_version("sdk-1.0-IMPULSE"), K::pulse_electricity);
+  EXPECT_EQ(kind_from_version("linux-1.5.0-IMPULSE-FLOW-DEBUG_STACK_TRACE"), K::pulse_water);
+  EXPECT_FALSE(kind_from_version("linux-1.5.0-THERMO_NC"));
+  EXPECT_FALSE(kind_from_version(""));
+  EXPECT_FALSE(kind_from_version(std::string(300, 'K')));
+}
+
+sample::ParsedSample parsed(std::string_view text) {
+  auto p = sample::parse_sample(text);
+  EXPECT_TRUE(p.ok()) << text;
+  return p.ok() ? std::move(p).value() : sample::ParsedSample{};
+}
+
+TEST(HomeAssistantServer, ADecodedSampleGivesTheSameEntitiesInTheOrderSent) {
+  const auto p = parsed(
+      "heap=20000&t1=71.35 C&t2=41.02 C&tdif=30.33 K&flow1=112 l/h&effect1=3.9 kW&hr=40123 h&"
+      "v1=4567.89 m3&e1=12345.678 MWh&");
+  const Values v = values_of("6012345", p);
+  ASSERT_EQ(v.values.size(), 9u);  // heap too; it has no entity
+  EXPECT_EQ(v.values[1].key, "t1");
+  EXPECT_EQ(kind_from_sample(p), sample::MeterKind::kmp);
+  const auto from_sample = discovery_messages(gateway(), Options{}, v, device("M"));
+  const auto from_reading = discovery_messages(gateway(), Options{}, kmp_reading(), device("M"));
+  ASSERT_EQ(from_sample.size(), from_reading.size());
+  for (std::size_t i = 0; i < from_sample.size(); ++i) {
+    EXPECT_EQ(from_sample[i].topic, from_reading[i].topic);
+    EXPECT_EQ(from_sample[i].payload, from_reading[i].payload);
+  }
+  StateTracker tracker;
+  const auto m = tracker.state_message(Options{}, v);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->payload,
+            "{\"t1\":71.35,\"t2\":41.02,\"tdif\":30.33,\"flow1\":112,\"effect1\":3.9,"
+            "\"hr\":40123,\"v1\":4567.89,\"e1\":12345.678}");
+}
+
+TEST(HomeAssistantServer, NaNAndTheProgramNumberAreLeftOut) {
+  const auto p = parsed(
+      "heap=1&program=123456789012&e1=NaN GJ&v1=12.5 m3&hr=5 h&t1=20 C&t2=10 C&t3=5 C&tdif=10 K&"
+      "flow1=0 l/h&effect1=0.0 kW&");
+  const Values v = values_of("7", p);
+  for (const Value& value : v.values) {
+    EXPECT_NE(value.key, "program");
+    EXPECT_NE(value.key, "e1");
+  }
+  EXPECT_EQ(kind_from_sample(p), sample::MeterKind::mc66c);
+  EXPECT_FALSE(kind_from_sample(parsed("heap=1&e1=5 kWh&")));
+  StateTracker tracker;
+  const auto m = tracker.state_message(Options{}, v);
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(nlohmann::json::parse(m->payload).contains("e1"));
+  EXPECT_EQ(nlohmann::json::parse(m->payload)["v1"].dump(), "12.5");
+}
+
+TEST(HomeAssistantState, ForgetLetsATotalStartAgain) {
+  StateTracker tracker;
+  ASSERT_TRUE(tracker.state_message(Options{}, kmp_reading("500")));
+  EXPECT_FALSE(nlohmann::json::parse(tracker.state_message(Options{}, kmp_reading("1"))->payload)
+                   .contains("e1"));
+  tracker.forget("6012345");
+  EXPECT_TRUE(nlohmann::json::parse(tracker.state_message(Options{}, kmp_reading("1"))->payload)
+                  .contains("e1"));
 }
 
 TEST(HomeAssistantJson, StringsAreEscaped) {

@@ -95,5 +95,102 @@ TEST(ServerConfig, ErrorsNameTheKeyAndTheProblem) {
   }
 }
 
+TEST(ServerConfig, HomeAssistantIsOffByDefaultAndUsesTheServersBrokerWithoutHost) {
+  auto c = parse_server_config(kMinimalServer, "/etc/meterlogger/server.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_FALSE(c->homeassistant.enabled);
+  std::string text(kMinimalServer);
+  text.insert(text.find("port = 1883") + 12, "username = \"server\"\npassword = \"s3cret\"\n");
+  auto same = parse_server_config(text + "[homeassistant]\nenabled = true\ngroups = [\"a\"]\n",
+                                  "/etc/meterlogger/server.toml");
+  ASSERT_TRUE(same.ok()) << same.error().message();
+  const HomeAssistantConfig& h = same->homeassistant;
+  EXPECT_TRUE(h.enabled);
+  EXPECT_EQ(h.host, "127.0.0.1");
+  EXPECT_EQ(h.port, 1883);
+  EXPECT_EQ(h.username, "server");
+  EXPECT_EQ(h.password, "s3cret");
+  EXPECT_EQ(h.prefix, "homeassistant");
+  EXPECT_EQ(h.base_topic, "meterlogger/{serial}");
+  EXPECT_EQ(h.groups, std::vector<std::string>{"a"});
+  EXPECT_EQ(h.refresh_s, 60);
+  EXPECT_EQ(h.queue_max, 1000);
+  EXPECT_FALSE(h.heat_as_gas);
+  EXPECT_FALSE(h.tls);
+}
+
+TEST(ServerConfig, AHomeAssistantPasswordFileReplacesTheServersAndAnInlineOneIsAWarning) {
+  test::TempDir dir;
+  const std::string pw = dir.file("ha-password");
+  std::ofstream(pw) << "ha-s3cret\n";
+  ::chmod(pw.c_str(), 0600);
+  std::string text(kMinimalServer);
+  text.insert(text.find("port = 1883") + 12, "username = \"server\"\npassword = \"s3cret\"\n");
+  auto c = parse_server_config(text + "[homeassistant]\npassword_file = \"" + pw + "\"\n",
+                               dir.file("server.toml"));
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->homeassistant.password, "ha-s3cret");
+  EXPECT_FALSE(c->homeassistant.password_inline);
+
+  const std::string path = dir.file("server.toml");
+  std::ofstream(path, std::ios::trunc)
+      << kMinimalServer << "[homeassistant]\nhost = \"ha\"\npassword = \"inl1ne\"\n";
+  ::chmod(path.c_str(), 0644);
+  auto loaded = load_server_config(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message();
+  ASSERT_EQ(loaded->warnings.size(), 1u);
+  EXPECT_NE(loaded->warnings[0].find("homeassistant.password"), std::string::npos);
+  EXPECT_EQ(loaded->warnings[0].find("inl1ne"), std::string::npos) << "the password is not shown";
+}
+
+TEST(ServerConfig, HomeAssistantSettingsAndTheirErrors) {
+  test::TempDir dir;
+  const std::string pw = dir.file("ha-password");
+  std::ofstream(pw) << "ha-s3cret\n";
+  ::chmod(pw.c_str(), 0600);
+  const std::string base = std::string(kMinimalServer) + "[homeassistant]\n";
+  auto c = parse_server_config(
+      base +
+          "enabled = true\nhost = \"ha.local\"\nport = 8883\nusername = \"ml\"\n"
+          "password_file = \"" +
+          pw +
+          "\"\nprefix = \"ha\"\nbase_topic = \"ml/{serial}\"\nheat_as_gas = true\n"
+          "groups = [\"a\", \"b\"]\nrefresh = 5\nqueue_max = 50\n[homeassistant.tls]\n"
+          "ca_file = \"ca.pem\"\n",
+      dir.file("server.toml"));
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  const HomeAssistantConfig& h = c->homeassistant;
+  EXPECT_EQ(h.host, "ha.local");
+  EXPECT_EQ(h.port, 8883);
+  EXPECT_EQ(h.username, "ml");
+  EXPECT_EQ(h.password, "ha-s3cret");
+  EXPECT_EQ(h.prefix, "ha");
+  EXPECT_EQ(h.base_topic, "ml/{serial}");
+  EXPECT_TRUE(h.heat_as_gas);
+  EXPECT_EQ(h.groups, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(h.refresh_s, 5);
+  EXPECT_EQ(h.queue_max, 50);
+  ASSERT_TRUE(h.tls);
+  EXPECT_EQ(h.tls->ca_file, dir.file("ca.pem"));
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"enabled = true\n", "homeassistant.groups"},
+      {"groups = [\"\"]\n", "homeassistant.groups"},
+      {"base_topic = \"meterlogger/all\"\n", "homeassistant.base_topic"},
+      {"base_topic = \"a/#/{serial}\"\n", "homeassistant.base_topic"},
+      {"prefix = \"\"\n", "homeassistant.prefix"},
+      {"port = 0\n", "homeassistant.port"},
+      {"refresh = 0\n", "homeassistant.refresh"},
+      {"queue_max = 1\n", "homeassistant.queue_max"},
+      {"groupz = [\"a\"]\n", "groupz"},
+      {"[homeassistant.tls]\ncert_file = \"c.pem\"\n", "homeassistant.tls.ca_file"},
+  };
+  for (const auto& [line, key] : bad) {
+    auto e = parse_server_config(base + line, "s.toml");
+    ASSERT_FALSE(e.ok()) << line;
+    EXPECT_NE(e.error().message().find(key), std::string::npos) << e.error().message();
+  }
+}
+
 }  // namespace
 }  // namespace ml::server

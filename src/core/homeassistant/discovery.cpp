@@ -79,6 +79,38 @@ struct KeyAlias {
 };
 constexpr std::array kAliases = {KeyAlias{"t3", "T3"}};
 
+// Manufacturer and model per driver kind, a row per MeterKind in enum order. The KMP driver does
+// not ask the meter for its type, so its row names the family it reads (docs/drivers.md).
+constexpr std::array kModels = {
+    ModelRow{sample::MeterKind::kmp, "Kamstrup", "MULTICAL 601/602/603/403"},
+    ModelRow{sample::MeterKind::mc66c, "Kamstrup", "MULTICAL 66C"},
+    ModelRow{sample::MeterKind::mc66b, "Kamstrup", "MULTICAL 66B"},
+    ModelRow{sample::MeterKind::pulse_electricity, "", "S0 pulse electricity meter"},
+    ModelRow{sample::MeterKind::pulse_water, "", "Pulse water meter"},
+};
+
+constexpr bool models_cover_kinds() {
+  for (std::size_t i = 0; i < kModels.size(); ++i) {
+    if (static_cast<std::size_t>(kModels[i].kind) != i) return false;
+  }
+  return kModels.size() == static_cast<std::size_t>(sample::MeterKind::pulse_water) + 1;
+}
+static_assert(models_cover_kinds(), "every MeterKind needs one row, in enum order");
+
+// The model words of the `version` reply (docs/compatibility.md, docs/agent.md) and the kind they
+// name.
+struct VersionModel {
+  std::string_view word;
+  sample::MeterKind kind;
+  sample::MeterKind flow_kind;
+};
+constexpr std::array kVersionModels = {
+    VersionModel{"KMP", sample::MeterKind::kmp, sample::MeterKind::kmp},
+    VersionModel{"MC", sample::MeterKind::mc66c, sample::MeterKind::mc66c},
+    VersionModel{"MC_B", sample::MeterKind::mc66b, sample::MeterKind::mc66b},
+    VersionModel{"IMPULSE", sample::MeterKind::pulse_electricity, sample::MeterKind::pulse_water},
+};
+
 std::optional<kmp::RegisterInfo> register_for_key(std::string_view key) {
   for (const KeyAlias& a : kAliases) {
     if (a.key == key) return kmp::register_by_name(a.register_name);
@@ -102,9 +134,12 @@ std::string field(std::string_view name, std::string_view value) {
   return json_string(name) + ":" + json_string(value);
 }
 
-std::string entity_config(const Gateway& gateway, const Options& options,
-                          const sample::Reading& reading, std::string_view model,
-                          std::string_view sw_version, const EntityKind& kind,
+std::string device_id(std::string_view id) {
+  return "meterlogger_" + std::string(id);
+}
+
+std::string entity_config(const Gateway& gateway, const Options& options, const Values& values,
+                          const MeterDevice& meter, const EntityKind& kind,
                           std::string_view object_suffix, std::string_view device_class,
                           std::string_view name, std::string_view node_id) {
   const std::string object_id =
@@ -113,9 +148,9 @@ std::string entity_config(const Gateway& gateway, const Options& options,
   j += field("unique_id", object_id) + ",";
   j += field("object_id", object_id) + ",";
   j += field("name", name) + ",";
-  j += field("state_topic", state_topic(options, reading.serial)) + ",";
+  j += field("state_topic", state_topic(options, values.serial)) + ",";
   j += field("value_template", "{{ value_json." + std::string(kind.key) + " }}") + ",";
-  j += field("availability_topic", gateway.availability_topic) + ",";
+  j += field("availability_topic", meter.availability_topic) + ",";
   j += field("payload_available", "online") + ",";
   j += field("payload_not_available", "offline") + ",";
   if (!device_class.empty()) j += field("device_class", device_class) + ",";
@@ -124,12 +159,12 @@ std::string entity_config(const Gateway& gateway, const Options& options,
   if (kind.diagnostic) j += field("entity_category", "diagnostic") + ",";
   if (!kind.enabled_by_default) j += "\"enabled_by_default\":false,";
   j += "\"device\":{\"identifiers\":[" + json_string(node_id) + "],";
-  j += field("manufacturer", "Kamstrup") + ",";
-  j += field("model", model) + ",";
-  j += field("name", std::string(model) + " " + reading.serial) + ",";
-  j += field("serial_number", reading.serial) + ",";
-  if (!sw_version.empty()) j += field("sw_version", sw_version) + ",";
-  j += field("via_device", "meterlogger_" + gateway.id) + "}}";
+  if (!meter.manufacturer.empty()) j += field("manufacturer", meter.manufacturer) + ",";
+  j += field("model", meter.model) + ",";
+  j += field("name", meter.model + " " + values.serial) + ",";
+  j += field("serial_number", values.serial) + ",";
+  if (!meter.sw_version.empty()) j += field("sw_version", meter.sw_version) + ",";
+  j += field("via_device", device_id(gateway.id)) + "}}";
   return j;
 }
 
@@ -178,6 +213,11 @@ std::optional<EntityKind> entity_for(std::string_view key, std::string_view mete
   if (unit.empty()) {
     if (auto typical = kmp::unit_by_code(reg->unit_code)) unit = typical->text;
   }
+  // A temperature difference sent in °C (the MULTICAL 66's tdif) is the same number in K.
+  if (reg->quantity == Q::temperature_difference) {
+    const auto sent = kmp::unit_by_text(unit);
+    if (sent && sent->quantity == Q::temperature) unit = "K";
+  }
   const auto u = ha_unit(unit);
   if (!u) return std::nullopt;
   const auto meter = kmp::unit_by_text(unit);
@@ -195,32 +235,108 @@ std::string availability_topic(const Options& options, std::string_view serial) 
   return replace_serial(options.base_topic, serial) + "/availability";
 }
 
+Values values_of(const sample::Reading& reading) {
+  Values out{reading.serial, {}};
+  for (std::string_view key : sample::sample_keys(reading.kind, reading.flow_meter)) {
+    const auto value = reading.values.find(key);
+    if (value != reading.values.end()) out.values.push_back({std::string(key), value->second});
+  }
+  return out;
+}
+
+Values values_of(std::string_view serial, const sample::ParsedSample& parsed) {
+  Values out{std::string(serial), {}};
+  for (const sample::SampleField& f : parsed.fields) {
+    if (f.value) out.values.push_back({f.key, {*f.value, f.unit}});
+  }
+  return out;
+}
+
+const ModelRow& model_of(sample::MeterKind kind) {
+  return kModels[static_cast<std::size_t>(kind)];
+}
+
+std::optional<sample::MeterKind> kind_from_version(std::string_view version_reply) {
+  if (version_reply.size() > 256) return std::nullopt;
+  std::optional<sample::MeterKind> kind;
+  bool flow = false;
+  const VersionModel* model = nullptr;
+  while (!version_reply.empty()) {
+    const std::size_t dash = version_reply.find('-');
+    const std::string_view word = version_reply.substr(0, dash);
+    version_reply = dash == std::string_view::npos ? "" : version_reply.substr(dash + 1);
+    if (word == "FLOW") flow = true;
+    for (const VersionModel& v : kVersionModels) {
+      if (v.word == word) model = &v;
+    }
+  }
+  if (model) kind = flow ? model->flow_kind : model->kind;
+  return kind;
+}
+
+std::optional<sample::MeterKind> kind_from_sample(const sample::ParsedSample& parsed) {
+  const auto has = [&](std::string_view key) { return parsed.find(key) != nullptr; };
+  if (has("program")) return has("t3") ? sample::MeterKind::mc66c : sample::MeterKind::mc66b;
+  if (has("t1") || (has("e1") && has("hr"))) return sample::MeterKind::kmp;
+  return std::nullopt;
+}
+
 std::vector<Message> discovery_messages(const Gateway& gateway, const Options& options,
-                                        const sample::Reading& reading, std::string_view model,
-                                        std::string_view sw_version) {
+                                        const Values& values, const MeterDevice& meter) {
   std::vector<Message> out;
-  const std::string node_id = "meterlogger_" + reading.serial;
+  const std::string node_id = device_id(values.serial);
   const auto topic = [&](std::string_view object) {
     return options.prefix + "/sensor/" + node_id + "/" + std::string(object) + "/config";
   };
-  for (std::string_view key : sample::sample_keys(reading.kind, reading.flow_meter)) {
-    const auto value = reading.values.find(key);
-    if (value == reading.values.end()) continue;
-    const auto kind = entity_for(key, value->second.unit);
+  for (const Value& value : values.values) {
+    const std::string_view key = value.key;
+    const auto kind = entity_for(key, value.measurement.unit);
     if (!kind) continue;
     const auto reg = register_for_key(key);
     out.push_back({topic(key),
-                   entity_config(gateway, options, reading, model, sw_version, *kind, "",
-                                 kind->device_class, reg->description, node_id),
+                   entity_config(gateway, options, values, meter, *kind, "", kind->device_class,
+                                 reg->description, node_id),
                    true});
     if (options.heat_as_gas && key == "e1" && kind->device_class == "energy") {
       out.push_back({topic(std::string(key) + "_gas"),
-                     entity_config(gateway, options, reading, model, sw_version, *kind, "_gas",
-                                   "gas", "Heat energy E1 (as gas)", node_id),
+                     entity_config(gateway, options, values, meter, *kind, "_gas", "gas",
+                                   "Heat energy E1 (as gas)", node_id),
                      true});
     }
   }
   return out;
+}
+
+std::vector<Message> discovery_messages(const Gateway& gateway, const Options& options,
+                                        const sample::Reading& reading, const MeterDevice& meter) {
+  return discovery_messages(gateway, options, values_of(reading), meter);
+}
+
+std::vector<Message> gateway_messages(const Gateway& gateway, const Options& options) {
+  const std::string node_id = device_id(gateway.id);
+  const std::string state = state_topic(options, gateway.id);
+  std::string j = "{";
+  j += field("unique_id", node_id + "_version") + ",";
+  j += field("object_id", node_id + "_version") + ",";
+  j += field("name", "Software version") + ",";
+  j += field("state_topic", state) + ",";
+  j += field("value_template", "{{ value_json.version }}") + ",";
+  if (!gateway.availability_topic.empty()) {
+    j += field("availability_topic", gateway.availability_topic) + ",";
+    j += field("payload_available", "online") + ",";
+    j += field("payload_not_available", "offline") + ",";
+  }
+  j += field("entity_category", "diagnostic") + ",";
+  j += "\"device\":{\"identifiers\":[" + json_string(node_id) + "],";
+  j += field("manufacturer", "MeterLogger") + ",";
+  j += field("model", gateway.model) + ",";
+  j += field("name", gateway.name);
+  if (!gateway.sw_version.empty()) j += "," + field("sw_version", gateway.sw_version);
+  j += "}}";
+  return {
+      {options.prefix + "/sensor/" + node_id + "/version/config", j, true},
+      {state, "{" + field("version", gateway.sw_version) + "}", true},
+  };
 }
 
 std::vector<Message> removal_messages(const std::vector<Message>& discovery) {
@@ -231,28 +347,39 @@ std::vector<Message> removal_messages(const std::vector<Message>& discovery) {
   return out;
 }
 
-std::optional<Message> StateTracker::state_message(const Options& options,
-                                                   const sample::Reading& reading) {
+std::optional<Message> StateTracker::state_message(const Options& options, const Values& values) {
   std::string j = "{";
   bool any = false;
-  for (std::string_view key : sample::sample_keys(reading.kind, reading.flow_meter)) {
-    const auto value = reading.values.find(key);
-    if (value == reading.values.end()) continue;
-    const auto kind = entity_for(key, value->second.unit);
+  for (const Value& value : values.values) {
+    const auto kind = entity_for(value.key, value.measurement.unit);
     if (!kind) continue;
     if (kind->total) {
-      const std::string memo = reading.serial + "/" + std::string(key);
+      const std::string memo = values.serial + "/" + value.key;
       const auto last = last_totals_.find(memo);
-      if (last != last_totals_.end() && compare(value->second.value, last->second) < 0) continue;
-      last_totals_.insert_or_assign(memo, value->second.value);
+      if (last != last_totals_.end() && compare(value.measurement.value, last->second) < 0) {
+        continue;
+      }
+      last_totals_.insert_or_assign(memo, value.measurement.value);
     }
     if (any) j += ",";
-    j += json_string(key) + ":" + value->second.value.to_string();
+    j += json_string(value.key) + ":" + value.measurement.value.to_string();
     any = true;
   }
   if (!any) return std::nullopt;
   j += "}";
-  return Message{state_topic(options, reading.serial), j, false};
+  return Message{state_topic(options, values.serial), j, false};
+}
+
+std::optional<Message> StateTracker::state_message(const Options& options,
+                                                   const sample::Reading& reading) {
+  return state_message(options, values_of(reading));
+}
+
+void StateTracker::forget(std::string_view serial) {
+  const std::string from = std::string(serial) + "/";
+  auto it = last_totals_.lower_bound(from);
+  while (it != last_totals_.end() && it->first.rfind(from, 0) == 0)
+    it = last_totals_.erase(it);
 }
 
 }  // namespace ml::core::homeassistant
