@@ -51,7 +51,7 @@ struct Cursor {
   bool at_end() const { return pos >= text.size(); }
   char peek() const { return pos < text.size() ? text[pos] : '\0'; }
   void skip_spaces() {
-    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t'))
+    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\n'))
       ++pos;
   }
   bool take(char c) {
@@ -224,6 +224,11 @@ core::Error DumpReader::fail(const std::string& what) const {
                           "line " + std::to_string(line_) + ": " + what);
 }
 
+core::Error DumpReader::fail_at(std::uint64_t line, const std::string& what) const {
+  return core::make_error(core::Errc::invalid_argument,
+                          "line " + std::to_string(line) + ": " + what);
+}
+
 core::Result<bool> DumpReader::read_line(std::string& out) {
   out.clear();
   auto* buf = in_.rdbuf();
@@ -297,7 +302,25 @@ core::Status DumpReader::statement(const std::string& first) {
   }
   if (starts_with_word(line, "INSERT") || starts_with_word(line, "REPLACE")) {
     insert_line_ = line_;
-    return insert(line);
+    if (line.back() == ';') return insert(line);
+    // MariaDB's mysqldump writes each row of an extended INSERT on a line of its own; a line
+    // ends inside no value (a newline in a value is written \n), so the statement ends with the
+    // first line that ends with ";".
+    std::string text(line);
+    std::string more;
+    while (true) {
+      auto got = read_line(more);
+      if (!got) return got.error();
+      if (!*got) return fail("the input ends inside an INSERT");
+      const auto part = trim_end(more);
+      if (text.size() + part.size() + 1 > limits_.max_line) {
+        return fail("INSERT longer than " + std::to_string(limits_.max_line) + " bytes");
+      }
+      text.push_back('\n');
+      text.append(part);
+      if (!part.empty() && part.back() == ';') break;
+    }
+    return insert(text);
   }
   if (starts_with_word(line, "CREATE")) {
     Cursor c{line};
@@ -393,13 +416,21 @@ core::Status DumpReader::create_table(const std::string& first) {
 
 core::Status DumpReader::insert(std::string_view text) {
   Cursor c{text};
+  // The line of a position in the statement.
+  std::size_t counted = 0;
+  std::uint64_t counted_line = insert_line_;
+  auto at = [&](std::size_t pos) {
+    for (; counted < pos && counted < text.size(); ++counted)
+      if (text[counted] == '\n') ++counted_line;
+    return counted_line;
+  };
   if (!c.take_word("INSERT")) c.take_word("REPLACE");
   c.skip_spaces();
   if (c.take_word("IGNORE")) c.skip_spaces();
-  if (!c.take_word("INTO")) return fail("INSERT: expected INTO");
+  if (!c.take_word("INTO")) return fail_at(at(c.pos), "INSERT: expected INTO");
   c.skip_spaces();
   auto name = identifier(c, 256);
-  if (!name) return fail("INSERT: " + name.error().text());
+  if (!name) return fail_at(at(c.pos), "INSERT: " + name.error().text());
   c.skip_spaces();
   std::shared_ptr<const std::vector<std::string>> columns;
   if (c.take('(')) {
@@ -407,15 +438,17 @@ core::Status DumpReader::insert(std::string_view text) {
     while (true) {
       c.skip_spaces();
       auto col = identifier(c, 256);
-      if (!col) return fail("INSERT INTO `" + *name + "` column list: " + col.error().text());
+      if (!col)
+        return fail_at(at(c.pos), "INSERT INTO `" + *name + "` column list: " + col.error().text());
       if (list->size() >= limits_.max_columns) {
-        return fail("INSERT INTO `" + *name + "`: more than " +
-                    std::to_string(limits_.max_columns) + " columns");
+        return fail_at(at(c.pos), "INSERT INTO `" + *name + "`: more than " +
+                                      std::to_string(limits_.max_columns) + " columns");
       }
       list->push_back(*col);
       c.skip_spaces();
       if (c.take(')')) break;
-      if (!c.take(',')) return fail("INSERT INTO `" + *name + "` column list: expected , or )");
+      if (!c.take(','))
+        return fail_at(at(c.pos), "INSERT INTO `" + *name + "` column list: expected , or )");
     }
     columns = std::move(list);
     c.skip_spaces();
@@ -423,54 +456,58 @@ core::Status DumpReader::insert(std::string_view text) {
     for (const auto& t : tables_)
       if (t.first == *name) columns = t.second;
     if (!columns) {
-      return fail("INSERT INTO `" + *name +
-                  "` before its CREATE TABLE: the dump needs the table structure (or "
-                  "--complete-insert)");
+      return fail_at(at(c.pos),
+                     "INSERT INTO `" + *name +
+                         "` before its CREATE TABLE: the dump needs the table structure (or "
+                         "--complete-insert)");
     }
   }
-  if (!c.take_word("VALUES")) return fail("INSERT INTO `" + *name + "`: expected VALUES");
+  if (!c.take_word("VALUES"))
+    return fail_at(at(c.pos), "INSERT INTO `" + *name + "`: expected VALUES");
   std::size_t row_number = 0;
   while (true) {
     c.skip_spaces();
     ++row_number;
     const std::string where =
         "INSERT INTO `" + *name + "`, row " + std::to_string(row_number) + ": ";
-    if (!c.take('(')) return fail(where + "expected (");
+    if (!c.take('(')) return fail_at(at(c.pos), where + "expected (");
     DumpRow row;
     row.table = *name;
     row.columns = columns;
-    row.line = line_;
+    row.line = at(c.pos);
     row.values.reserve(columns->size());
     while (true) {
       c.skip_spaces();
       if (row.values.size() >= columns->size()) {
-        return fail(where + "more values than the " + std::to_string(columns->size()) + " columns");
+        return fail_at(at(c.pos), where + "more values than the " +
+                                      std::to_string(columns->size()) + " columns");
       }
       DumpValue v;
       auto ok = value(c, limits_.max_value, v);
       if (!ok) {
-        return fail(where + "value " + std::to_string(row.values.size() + 1) + ": " +
-                    ok.error().text());
+        return fail_at(at(c.pos), where + "value " + std::to_string(row.values.size() + 1) + ": " +
+                                      ok.error().text());
       }
       row.values.push_back(std::move(v));
       c.skip_spaces();
       if (c.take(')')) break;
       if (!c.take(',')) {
-        return fail(where + "expected , or ) after value " + std::to_string(row.values.size()));
+        return fail_at(at(c.pos),
+                       where + "expected , or ) after value " + std::to_string(row.values.size()));
       }
     }
     if (row.values.size() != columns->size()) {
-      return fail(where + std::to_string(row.values.size()) + " values for " +
-                  std::to_string(columns->size()) + " columns");
+      return fail_at(at(c.pos), where + std::to_string(row.values.size()) + " values for " +
+                                    std::to_string(columns->size()) + " columns");
     }
     pending_.push_back(std::move(row));
     c.skip_spaces();
     if (c.take(';')) break;
-    if (!c.take(',')) return fail(where + "expected , or ; after the row");
+    if (!c.take(',')) return fail_at(at(c.pos), where + "expected , or ; after the row");
   }
   if (!trim_start(c.text.substr(c.pos)).empty()) {
     pending_.clear();
-    return fail("INSERT INTO `" + *name + "`: text after the closing ;");
+    return fail_at(at(c.pos), "INSERT INTO `" + *name + "`: text after the closing ;");
   }
   return core::Ok{};
 }

@@ -3,8 +3,9 @@
 // through it, from a file (`import mlw --dump`) or from mysqldump's output as it runs (`import mlw
 // --mysql`). It understands what mysqldump writes and nothing more:
 // - `CREATE TABLE `t` (` ... `) ...;` gives the table's column names, in order;
-// - `INSERT INTO `t` [(`c`,...)] VALUES (...),(...);` on one line gives rows (mysqldump writes
-//   each INSERT on one line; a newline inside a value is written as \n);
+// - `INSERT INTO `t` [(`c`,...)] VALUES (...),(...);` gives rows, on one line or (as MariaDB's
+//   mysqldump writes them) a row per line up to the line that ends with ";" (a newline inside a
+//   value is written as \n, so no line ends inside a value);
 // - comments (`-- `, `/* ... */;`), `DROP`, `LOCK`, `UNLOCK`, `SET`, `USE`, `DELIMITER` and
 //   anything between `DELIMITER ;;` and `DELIMITER ;` (triggers, routines) are skipped.
 // A value is NULL, a number as written, a quoted string (backslash escapes and '' as mysqldump
@@ -67,6 +68,7 @@ class DumpReader {
   core::Status skip_statement(const std::string& first);
   core::Status insert(std::string_view text);
   core::Error fail(const std::string& what) const;
+  core::Error fail_at(std::uint64_t line, const std::string& what) const;
 
   std::istream& in_;
   DumpLimits limits_;

@@ -59,6 +59,29 @@ TEST(MlwDump, ReadsWhatMysqldumpWrites) {
   EXPECT_EQ(c.line, 23u);
 }
 
+// MariaDB 10.11's mysqldump: a row per line.
+TEST(MlwDump, ReadsAnInsertWithARowPerLine) {
+  constexpr std::string_view kRows =
+      "CREATE TABLE `f` (\n  `a` float,\n  `b` varchar(9)\n) ENGINE=InnoDB;\n"
+      "INSERT INTO `f` VALUES\n(0.85,'x;'),\n(56726.5,NULL),\n(1,'a\\nb');\n"
+      "INSERT INTO `f` VALUES (2,'');\n";
+  auto rows = read_all(kRows);
+  ASSERT_TRUE(rows) << rows.error().text();
+  ASSERT_EQ(rows->size(), 4u);
+  EXPECT_EQ((*rows)[0].get("b")->text, "x;");
+  EXPECT_EQ((*rows)[0].line, 6u);
+  EXPECT_EQ((*rows)[1].line, 7u);
+  EXPECT_EQ((*rows)[2].get("b")->text, "a\nb");
+  EXPECT_EQ((*rows)[3].line, 9u);
+  auto bad = read_all("CREATE TABLE `f` (\n  `a` float\n);\nINSERT INTO `f` VALUES\n(1),\n(x);\n");
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(bad.error().detail.starts_with("line 6: INSERT INTO `f`, row 2"))
+      << bad.error().detail;
+  auto cut = read_all("CREATE TABLE `f` (\n  `a` float\n);\nINSERT INTO `f` VALUES\n(1),\n");
+  ASSERT_FALSE(cut);
+  EXPECT_NE(cut.error().detail.find("ends inside an INSERT"), std::string::npos);
+}
+
 void expect_error(std::string_view text, std::string_view what, DumpLimits limits = {}) {
   auto rows = read_all(text, limits);
   ASSERT_FALSE(rows) << text;
@@ -74,7 +97,8 @@ TEST(MlwDump, RejectsBadInputNamingLineAndReason) {
                "row 1: 1 values for 2 columns");
   expect_error("INSERT INTO `t` (`a`) VALUES ('abc);\n", "value 1: unterminated string");
   expect_error("INSERT INTO `t` (`a`) VALUES (abc);\n", "value 1: expected a value");
-  expect_error("INSERT INTO `t` (`a`) VALUES (1)\n", "expected , or ; after the row");
+  expect_error("INSERT INTO `t` (`a`) VALUES (1)\n", "the input ends inside an INSERT");
+  expect_error("INSERT INTO `t` (`a`) VALUES (1) (2);\n", "expected , or ; after the row");
   expect_error("INSERT INTO `t` (`a`) VALUES (1); DROP TABLE x;\n", "text after the closing ;");
   expect_error("INSERT INTO `t` (`a`) VALUES (0x123);\n", "bad 0x hex value");
   expect_error("\n\nSELECT * FROM meters;\n",

@@ -204,7 +204,8 @@ TEST_P(MlwImport, AStoppedRunContinues) {
   EXPECT_EQ(imported(first, "samples") + imported(second, "samples"), 143);
   EXPECT_EQ(imported(second, "payments"), 0);
   std::int64_t total = 0;
-  for (const auto& r : store_->rollups("9999001", Period::hour, 0, INT64_MAX).value())
+  const auto hours = store_->rollups("9999001", Period::hour, 0, INT64_MAX).value();
+  for (const auto& r : hours)
     total += r.samples;
   EXPECT_EQ(total, 71);
 }
