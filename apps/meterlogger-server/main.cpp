@@ -1,7 +1,8 @@
 // meterlogger-server: the server side of MeterLogger. `run` ingests device messages into the
 // database; `serve` answers the API and dashboard; `meters` administers the meter registry;
 // `users` the dashboard's users; `export` prints stored samples; `estimate` the time-left
-// estimates; `alarms` the alarm rules; `notify` the notification channels. Each group of
+// estimates; `alarms` the alarm rules; `notify` the notification channels; `import mlw` brings
+// a MeterLoggerWeb database over. Each group of
 // subcommands is a cmd_*.cpp; they call the use cases of src/server/usecases/, as the HTTP API
 // does.
 #include <array>
@@ -23,7 +24,7 @@ struct CommandAccess {
 };
 constexpr StoreAccess kRead = StoreAccess::read_only;
 constexpr StoreAccess kWrite = StoreAccess::writing;
-inline constexpr std::array<CommandAccess, 46> kCommandAccess{{
+inline constexpr std::array<CommandAccess, 47> kCommandAccess{{
     {"run", kWrite},
     {"migrate", kWrite},
     {"meters add", kWrite},
@@ -69,6 +70,7 @@ inline constexpr std::array<CommandAccess, 46> kCommandAccess{{
     {"notify test", kWrite},
     {"notify log", kRead},
     {"notify retry", kWrite},
+    {"import mlw", kWrite},
     {"check", kRead},  // reads the database itself, never creates nor migrates it
 }};
 
@@ -120,6 +122,7 @@ int main(int argc, char** argv) {
       "  meterlogger-server estimate show 6892850\n"
       "  meterlogger-server alarms apply offline --group Loppen\n"
       "  meterlogger-server notify test mail --to anna@example.org\n"
+      "  meterlogger-server import mlw --dump nabovarme.sql\n"
       "  meterlogger-server check --mosquitto-conf /etc/mosquitto/conf.d/meterlogger.conf\n"
       "Read-only commands (list, show, log, history, export, check, ...) never create or\n"
       "migrate the database; `migrate` and the writing commands do.\n"
@@ -144,6 +147,7 @@ int main(int argc, char** argv) {
   add_alarm_commands(app, config);
   add_notify_commands(app, config);
   add_migrate_command(app, config);
+  add_import_commands(app, config);
   add_check_command(app, config);
 
   std::vector<std::string> commands;

@@ -1,9 +1,9 @@
-// The server's storage: seven focused interfaces (store/meters.hpp, store/samples.hpp,
+// The server's storage: focused interfaces (store/meters.hpp, store/samples.hpp,
 // store/commands.hpp, store/ledger.hpp, store/users.hpp, store/audit.hpp, store/alarms.hpp,
-// store/notifications.hpp, store/metrics.hpp) and the transactions that span them. SQLite
-// (server/sqlite/) is the embedded backend; every backend passes the store contract tests
-// (tests/unit/store_contract_*_test.cpp). Every write that belongs
-// together is one transaction; a duplicate delivery is stored once.
+// store/notifications.hpp, store/metrics.hpp, store/imports.hpp) and the transactions that span
+// them. SQLite (server/sqlite/) is the embedded backend; every backend passes the store contract
+// tests (tests/unit/store_contract_*_test.cpp). Every write that belongs together is one
+// transaction; a duplicate delivery is stored once.
 #pragma once
 
 #include <functional>
@@ -12,6 +12,7 @@
 #include "server/store/alarms.hpp"
 #include "server/store/audit.hpp"
 #include "server/store/commands.hpp"
+#include "server/store/imports.hpp"
 #include "server/store/ledger.hpp"
 #include "server/store/meters.hpp"
 #include "server/store/metrics.hpp"
@@ -29,7 +30,8 @@ class ServerStore : public MeterStore,
                     public AuditStore,
                     public AlarmStore,
                     public NotificationStore,
-                    public MetricsStore {
+                    public MetricsStore,
+                    public ImportStore {
  public:
   ~ServerStore() override = default;
 

@@ -29,13 +29,15 @@ void drop_alarm_tables(platform::sqlite::Db& db) {
   ASSERT_TRUE(db.exec("DROP INDEX events_by_kind").ok());
 }
 
-// Undoes migrations 12, 10 and 9: the metrics' counters and the commands' reply index, the
-// prepaid notices, the notifications and the contact columns.
+// Undoes migrations 13, 12, 10 and 9: the import's progress and default prices, the metrics'
+// counters and the commands' reply index, the prepaid notices, the notifications and the contact
+// columns.
 void undo_notifications(platform::sqlite::Db& db) {
   for (const char* sql :
-       {"DROP TABLE counters", "DROP INDEX commands_by_reply", "DROP TABLE prepaid_notices",
-        "DROP TABLE notifications", "ALTER TABLE users DROP COLUMN email",
-        "ALTER TABLE users DROP COLUMN phone", "ALTER TABLE meters DROP COLUMN contact_name",
+       {"DROP TABLE import_progress", "DROP TABLE meter_default_prices", "DROP TABLE counters",
+        "DROP INDEX commands_by_reply", "DROP TABLE prepaid_notices", "DROP TABLE notifications",
+        "ALTER TABLE users DROP COLUMN email", "ALTER TABLE users DROP COLUMN phone",
+        "ALTER TABLE meters DROP COLUMN contact_name",
         "ALTER TABLE meters DROP COLUMN contact_email",
         "ALTER TABLE meters DROP COLUMN contact_phone"}) {
     ASSERT_TRUE(db.exec(sql).ok()) << sql;

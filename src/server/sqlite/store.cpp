@@ -286,6 +286,12 @@ constexpr std::string_view kMigrations[] = {
     R"(CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
        INSERT INTO counters(name, value) SELECT 'samples_stored', COUNT(*) FROM samples;
        CREATE INDEX commands_by_reply ON commands(reply_time);)",
+    // 13 (issue 15, import mlw): how far an import got per source table, and the meters'
+    // default prices (store/imports.hpp, docs/migrating.md)
+    R"(CREATE TABLE import_progress(source TEXT NOT NULL, tbl TEXT NOT NULL,
+         last_key INTEGER NOT NULL, PRIMARY KEY(source, tbl)) WITHOUT ROWID;
+       CREATE TABLE meter_default_prices(serial TEXT PRIMARY KEY, price TEXT NOT NULL)
+         WITHOUT ROWID;)",
 };
 
 }  // namespace

@@ -29,6 +29,12 @@ class SqliteStore final : public ServerStore {
   core::Status write_transaction(const std::function<core::Status()>& writes) override;
   core::Result<StoreMetrics> store_metrics(std::int64_t online_since,
                                            std::int64_t replied_since) override;
+  core::Result<std::int64_t> import_progress(const std::string& source,
+                                             const std::string& table) override;
+  core::Status set_import_progress(const std::string& source, const std::string& table,
+                                   std::int64_t key) override;
+  core::Result<std::optional<core::Decimal>> default_price(const std::string& serial) override;
+  core::Status set_default_price(const std::string& serial, const core::Decimal& price) override;
   core::Status add_meter(const Meter& meter) override;
   core::Status update_meter(const Meter& meter) override;
   core::Status remove_meter(const std::string& serial) override;
