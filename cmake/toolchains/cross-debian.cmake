@@ -16,11 +16,14 @@ set(CMAKE_CXX_FLAGS_INIT "-Wno-psabi")
 set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${ML_CROSS_TRIPLET}/pkgconfig:/usr/share/pkgconfig")
 set(ENV{PKG_CONFIG_PATH} "")
 
-# qemu-user runs a target binary; -L makes it load the cross C library's dynamic loader from
-# /usr/<triplet> (libc6-<arch>-cross) and the other libraries from the multiarch directories.
+# qemu-user runs a target binary. No -L prefix: the target's libraries, libc6:<arch> among
+# them (a dependency of the libfoo-dev:<arch> packages), sit in the multiarch directories with
+# its dynamic loader at /lib/ld-linux-*.so.*, where qemu finds them on the host's own paths.
+# `-L /usr/<triplet>` would load the cross C library (libc6-<arch>-cross, another build) next to
+# them: with qemu 7.2 and glibc 2.36 the first thread then hangs (arm64) or crashes (armhf).
 find_program(ML_QEMU_USER NAMES ${ML_QEMU_NAME}-static ${ML_QEMU_NAME})
 if(ML_QEMU_USER)
-  set(CMAKE_CROSSCOMPILING_EMULATOR "${ML_QEMU_USER};-L;/usr/${ML_CROSS_TRIPLET}")
+  set(CMAKE_CROSSCOMPILING_EMULATOR "${ML_QEMU_USER}")
 else()
   message(WARNING "${ML_QEMU_NAME}-static not found (qemu-user-static): the tests cannot run")
 endif()

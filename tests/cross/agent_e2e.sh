@@ -4,18 +4,14 @@
 # received with mosquitto_sub and opened with `meterlogger crypto open` (key and MAC checked),
 # its values compared with the frozen emulator's; then the agent must stop cleanly on SIGTERM.
 # The meterlogger binary runs under EMULATOR (qemu-user with its arguments) when one is given.
-# Deadlines are base figures times ML_TEST_TIME_SCALE (default 1). Every process started runs in
-# this script's own process group and is ended at exit. Prints the agent's peak resident memory
+# Deadlines are base figures times ML_TEST_TIME_SCALE (default 1). Every process it starts is
+# ended at exit. Prints the agent's peak resident memory
 # and CPU time (of the emulator process, when emulated) for bench/RESULTS.md.
 # Usage: agent_e2e.sh METERLOGGER MOSQUITTO MOSQUITTO_SUB [EMULATOR [ARG...]]
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: $0 METERLOGGER MOSQUITTO MOSQUITTO_SUB [EMULATOR [ARG...]]" >&2
   exit 2
-fi
-# A process group of our own, so the cleanup ends everything this test started and nothing else.
-if [ "$(ps -o pgid= $$ | tr -d ' ')" != "$$" ]; then
-  exec setsid -w "$0" "$@"
 fi
 tool=$1 mosquitto=$2 mosquitto_sub=$3
 shift 3
@@ -26,21 +22,32 @@ key=ef500c9268cf749016d26d6cbfaaf7bf
 serial=6892850
 
 dir=$(mktemp -d)
+# Ends every process this script started (each is a direct child: mosquitto, mosquitto_sub and
+# the meterlogger processes, or the emulator running them), also when ctest stops the script.
 cleanup() {
   local status=$?
   trap - EXIT
-  trap '' TERM
-  kill -TERM -- -$$ 2>/dev/null || true
-  wait 2>/dev/null || true
+  local pids
+  pids=$(jobs -p)
+  if [ -n "$pids" ]; then
+    kill -TERM $pids 2>/dev/null || true
+    sleep 0.5
+    kill -KILL $pids 2>/dev/null || true
+    wait 2>/dev/null || true
+  fi
   if [ $status -ne 0 ]; then
     for f in "$dir"/*.log; do
-      [ -f "$f" ] && { echo "--- $(basename "$f")"; tail -n 40 "$f"; }
+      if [ -f "$f" ]; then
+        echo "--- $(basename "$f")"
+        tail -n 40 "$f"
+      fi
     done
   fi
   rm -rf "$dir"
   exit $status
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 fail() {
   echo "FAIL: $*" >&2
   exit 1
