@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <utility>
 
+#include "core/uint128.hpp"
+
 namespace ml::core {
 namespace {
-
-__extension__ using U128 = unsigned __int128;
 
 constexpr std::uint64_t kU64Max = ~std::uint64_t{0};
 

@@ -43,7 +43,7 @@ core::Result<std::vector<BackfillSample>> backfill(const BackfillConfig& c) {
   Installation run(InstallationConfig{c.seed, c.from * 1000, c.end_energy_mwh - used.energy_mwh,
                                       c.end_volume_ml - used.volume_ml, 0});
   std::vector<BackfillSample> out;
-  out.reserve(count);
+  out.reserve(static_cast<std::size_t>(count));  // at most kMaxBackfillSamples
   for (std::int64_t t = c.from; t <= c.to; t += c.every_s) {
     run.advance_to(t * 1000);
     const HeatState state{t * 1000, run.instant_at(t * 1000), run.totals()};

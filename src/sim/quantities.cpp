@@ -3,11 +3,12 @@
 #include <limits>
 
 #include "core/ascii.hpp"
+#include "core/uint128.hpp"
 
 namespace ml::sim {
 namespace {
 
-__extension__ typedef unsigned __int128 U128;
+using U128 = core::U128;
 
 }  // namespace
 

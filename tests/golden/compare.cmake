@@ -1,6 +1,8 @@
 # Runs TOOL with ARGS ("|"-separated) on INPUT and compares with EXPECTED.json or EXPECTED.err.
+# EMULATOR ("|"-separated, may be empty) runs a cross-built TOOL (qemu-user).
 string(REPLACE "|" ";" arg_list "${ARGS}")
-execute_process(COMMAND "${TOOL}" ${arg_list} INPUT_FILE "${INPUT}"
+string(REPLACE "|" ";" emulator "${EMULATOR}")
+execute_process(COMMAND ${emulator} "${TOOL}" ${arg_list} INPUT_FILE "${INPUT}"
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(EXISTS "${EXPECTED}.json")
   file(READ "${EXPECTED}.json" want)

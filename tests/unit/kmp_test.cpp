@@ -304,7 +304,7 @@ TEST(KmpProperties, RandomBytesNeverCrashAndNeverPassUnlessWellFormed) {
   std::mt19937_64 rng(7);
   int accepted = 0;
   for (int round = 0; round < 200000; ++round) {
-    Bytes junk(rng() % 40);
+    Bytes junk(static_cast<std::size_t>(rng() % 40));
     for (auto& b : junk)
       b = static_cast<std::uint8_t>(rng());
     if (!junk.empty() && (round & 1)) {  // half of them framed, to get past the first checks

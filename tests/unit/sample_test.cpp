@@ -249,9 +249,9 @@ TEST(SampleProperties, RandomTextNeverCrashes) {
   std::mt19937_64 rng(3);
   const std::string alphabet = "heap=1.5 kWhMm3&&==  -.0123456789abcxyz_\x01\xff";
   for (int round = 0; round < 50000; ++round) {
-    std::string s(rng() % 80, ' ');
+    std::string s(static_cast<std::size_t>(rng() % 80), ' ');
     for (char& c : s)
-      c = alphabet[rng() % alphabet.size()];
+      c = alphabet[static_cast<std::size_t>(rng() % alphabet.size())];
     auto p = parse_sample(s);
     if (p.ok()) {
       EXPECT_LE(p->fields.size(), kMaxSampleFields);

@@ -170,7 +170,7 @@ TEST(SimFaultsSeed, SameSeedSameFaults) {
   FaultConfig f;
   f.corrupt = 0.5;
   for (std::uint64_t k = 1; k <= 8; ++k)
-    EXPECT_EQ(a.first[k - 1], plan_faults(f, 11, k, 10).corrupt) << k;
+    EXPECT_EQ(a.first[static_cast<std::size_t>(k - 1)], plan_faults(f, 11, k, 10).corrupt) << k;
   const auto c = corrupted_pattern(12, 8);
   EXPECT_NE(a.second, c.second);
 }

@@ -470,7 +470,7 @@ TEST(SimFaults, PlanIsDeterministicAndIndependent) {
   // Another seed, another sequence.
   int same = 0;
   for (std::uint64_t n = 1; n <= 200; ++n)
-    same += plan_faults(f, 100, n, 79).drop == drops[n - 1] ? 1 : 0;
+    same += plan_faults(f, 100, n, 79).drop == drops[static_cast<std::size_t>(n - 1)] ? 1 : 0;
   EXPECT_LT(same, 200);
   // Nothing configured: nothing happens.
   const FaultPlan none = plan_faults(FaultConfig{}, 1, 1, 10);

@@ -2,10 +2,12 @@
 
 #include <charconv>
 
+#include "core/uint128.hpp"
+
 namespace ml::core::pulse {
 namespace {
 
-__extension__ using U128 = unsigned __int128;
+using U128 = core::U128;
 
 // floor(numerator / denominator) as a Decimal with `decimals` fraction digits.
 Result<Decimal> floor_ratio(U128 numerator, U128 denominator, int decimals) {
