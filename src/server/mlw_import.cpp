@@ -610,8 +610,9 @@ class Importer {
         }
         continue;
       }
+      const AlarmRule& wanted = d.rule;  // clang 14 captures no structured binding
       const bool there = std::any_of(existing->begin(), existing->end(), [&](const AlarmRule& r) {
-        return r.group == d.rule.group && r.text == d.rule.text;
+        return r.group == wanted.group && r.text == wanted.text;
       });
       if (there) {
         report_.kinds["alarm rules"].skipped += static_cast<std::int64_t>(d.ids.size());

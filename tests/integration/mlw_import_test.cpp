@@ -166,7 +166,7 @@ Fleet make_fleet() {
 
 class MariaDb {
  public:
-  explicit MariaDb(const TempDir& dir) : dir_(dir) {
+  explicit MariaDb(const TempDir& dir) {
     socket_ = dir.file("mysqld.sock");
     port_ = free_port();
     auto init = run({"/usr/bin/mariadb-install-db", "--no-defaults", "--user=root",
@@ -201,7 +201,6 @@ class MariaDb {
   int port() const { return port_; }
 
  private:
-  const TempDir& dir_;
   std::string socket_;
   int port_ = 0;
   std::unique_ptr<Process> server_;
