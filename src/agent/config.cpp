@@ -98,20 +98,9 @@ core::Status parse_mqtt(Reader& r, MqttConfig& m, const fs::path& base) {
   if (m.protocol != "3.1" && m.protocol != "3.1.1" && m.protocol != "5") {
     return bad(r.key("protocol"), "must be \"3.1\", \"3.1.1\" or \"5\"");
   }
-  if (const toml::table* t = r.table("tls")) {
-    Reader tr(*t, r.key("tls"));
-    TlsConfig tls;
-    ML_TRY(tr.string("ca_file", tls.ca_file));
-    ML_TRY(tr.string("cert_file", tls.cert_file));
-    ML_TRY(tr.string("key_file", tls.key_file));
-    ML_TRY(tr.boolean("insecure", tls.insecure));
-    if (tls.ca_file.empty()) return bad(tr.key("ca_file"), "required for TLS");
-    if (tls.cert_file.empty() != tls.key_file.empty()) {
-      return bad(tr.key("cert_file"), "cert_file and key_file go together");
-    }
-    ML_TRY(tr.no_unknown_keys());
-    m.tls = tls;
-  }
+  auto tls = platform::config::read_tls(r, base);
+  if (!tls) return tls.error();
+  m.tls = std::move(tls).value();
   return r.no_unknown_keys();
 }
 
@@ -137,20 +126,9 @@ core::Status parse_homeassistant(Reader& r, HomeAssistantConfig& h, const fs::pa
   auto from_file = platform::config::read_password(r, m.password, base);
   if (!from_file) return from_file.error();
   m.password_inline = !m.password.empty() && !*from_file;
-  if (const toml::table* t = r.table("tls")) {
-    Reader tr(*t, r.key("tls"));
-    TlsConfig tls;
-    ML_TRY(tr.string("ca_file", tls.ca_file));
-    ML_TRY(tr.string("cert_file", tls.cert_file));
-    ML_TRY(tr.string("key_file", tls.key_file));
-    ML_TRY(tr.boolean("insecure", tls.insecure));
-    if (tls.ca_file.empty()) return bad(tr.key("ca_file"), "required for TLS");
-    if (tls.cert_file.empty() != tls.key_file.empty()) {
-      return bad(tr.key("cert_file"), "cert_file and key_file go together");
-    }
-    ML_TRY(tr.no_unknown_keys());
-    m.tls = tls;
-  }
+  auto tls = platform::config::read_tls(r, base);
+  if (!tls) return tls.error();
+  m.tls = std::move(tls).value();
   m.qos = 1;
   ML_TRY(r.string("prefix", h.prefix));
   ML_TRY(check_topic(r, "prefix", h.prefix));

@@ -13,15 +13,9 @@
 #include "core/envelope/envelope.hpp"
 #include "core/result.hpp"
 #include "core/sample/sample.hpp"
+#include "platform/mqtt/tls.hpp"
 
 namespace ml::agent {
-
-struct TlsConfig {
-  std::string ca_file;
-  std::string cert_file;
-  std::string key_file;
-  bool insecure = false;  // skip the server-name check (tests only)
-};
 
 struct MqttConfig {
   std::string host = "127.0.0.1";
@@ -33,7 +27,7 @@ struct MqttConfig {
   std::string password;            // from password or password_file
   bool password_inline = false;    // written in the file itself (not password_file)
   std::string protocol = "3.1.1";  // "3.1" (the original), "3.1.1", "5"
-  std::optional<TlsConfig> tls;
+  std::optional<platform::MqttTls> tls;
 };
 
 struct OutboxConfig {

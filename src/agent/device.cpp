@@ -401,9 +401,7 @@ void Device::start_mqtt() {
   o.keepalive = std::chrono::seconds(c.keepalive_s);
   if (!c.username.empty()) o.username = c.username;
   if (!c.password.empty()) o.password = c.password;
-  if (c.tls)
-    o.tls =
-        platform::MqttTls{c.tls->ca_file, "", c.tls->cert_file, c.tls->key_file, c.tls->insecure};
+  o.tls = c.tls;
   auto serial = core::topic::Serial::parse(serial_);
   if (!serial) {
     log::error(meter_.name + ": serial '" + serial_ + "' cannot name MQTT topics");
@@ -474,10 +472,7 @@ void Device::start_homeassistant() {
   o.keepalive = std::chrono::seconds(h.broker.keepalive_s);
   if (!h.broker.username.empty()) o.username = h.broker.username;
   if (!h.broker.password.empty()) o.password = h.broker.password;
-  if (h.broker.tls) {
-    o.tls = platform::MqttTls{h.broker.tls->ca_file, "", h.broker.tls->cert_file,
-                              h.broker.tls->key_file, h.broker.tls->insecure};
-  }
+  o.tls = h.broker.tls;
   o.will =
       platform::MqttWill{ha_availability_, core::Bytes{'o', 'f', 'f', 'l', 'i', 'n', 'e'}, 1, true};
   o.max_unacknowledged = 200;  // states are dropped, never piled up, while the broker is away

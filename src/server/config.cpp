@@ -66,23 +66,9 @@ core::Status parse_homeassistant(Reader& r, HomeAssistantConfig& h, const Server
   if (!from_file) return from_file.error();
   h.password_inline = !password.empty() && !*from_file;
   if (!password.empty()) h.password = std::move(password);
-  if (const toml::table* t = r.table("tls")) {
-    Reader tr(*t, r.key("tls"));
-    HomeAssistantTls tls;
-    ML_TRY(tr.string("ca_file", tls.ca_file));
-    ML_TRY(tr.string("cert_file", tls.cert_file));
-    ML_TRY(tr.string("key_file", tls.key_file));
-    ML_TRY(tr.boolean("insecure", tls.insecure));
-    if (tls.ca_file.empty()) return bad(tr.key("ca_file"), "required for TLS");
-    if (tls.cert_file.empty() != tls.key_file.empty()) {
-      return bad(tr.key("cert_file"), "cert_file and key_file go together");
-    }
-    for (std::string* f : {&tls.ca_file, &tls.cert_file, &tls.key_file}) {
-      if (!f->empty() && fs::path(*f).is_relative()) *f = (base / *f).string();
-    }
-    ML_TRY(tr.no_unknown_keys());
-    h.tls = tls;
-  }
+  auto tls = platform::config::read_tls(r, base);
+  if (!tls) return tls.error();
+  h.tls = std::move(tls).value();
   ML_TRY(r.string("prefix", h.prefix));
   ML_TRY(check_topic(r, "prefix", h.prefix));
   ML_TRY(r.string("base_topic", h.base_topic));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "platform/mqtt/tls.hpp"
 #include "server/client_address.hpp"
 #include "server/notify/config.hpp"
 
@@ -67,13 +68,6 @@ struct AlarmsConfig {
 
 // [homeassistant]: the decoded samples of the meters of some groups republished in plain text with
 // Home Assistant MQTT discovery (docs/homeassistant.md, "For operators"), by `run`.
-struct HomeAssistantTls {
-  std::string ca_file;
-  std::string cert_file;  // with key_file, for a broker that wants a client certificate
-  std::string key_file;
-  bool insecure = false;  // skip the host name check (tests only)
-};
-
 struct HomeAssistantConfig {
   bool enabled = false;
   // The broker Home Assistant listens to; host, port, username and password default to [mqtt]'s
@@ -84,7 +78,7 @@ struct HomeAssistantConfig {
   std::string username;
   std::string password;          // from password or password_file; a secret, never logged
   bool password_inline = false;  // written in the configuration file itself
-  std::optional<HomeAssistantTls> tls;
+  std::optional<platform::MqttTls> tls;
   std::string prefix = "homeassistant";  // discovery prefix
   // States go to <base_topic>/state, "{serial}" standing for the meter serial (required).
   std::string base_topic = "meterlogger/{serial}";

@@ -56,10 +56,7 @@ core::Status HomeAssistantPublisher::start() {
   o.keepalive = std::chrono::seconds(config_.keepalive_s);
   if (!config_.username.empty()) o.username = config_.username;
   if (!config_.password.empty()) o.password = config_.password;
-  if (config_.tls) {
-    o.tls = platform::MqttTls{config_.tls->ca_file, "", config_.tls->cert_file,
-                              config_.tls->key_file, config_.tls->insecure};
-  }
+  o.tls = config_.tls;
   o.will = platform::MqttWill{gateway_.availability_topic,
                               core::Bytes(kOffline.begin(), kOffline.end()), 1, true};
   o.max_unacknowledged = static_cast<std::size_t>(config_.queue_max);

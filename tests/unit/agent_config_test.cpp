@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include "agent/config.hpp"
 
@@ -105,6 +107,32 @@ key = "2b7e151628aed2a6abf7158809cf4f3c"
   auto d = parse_config(dup, "a.toml");
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.error().detail.find("used by two meters"), std::string::npos);
+}
+
+TEST(AgentConfig, MqttTlsIsReadOnceForEveryBrokerTable) {
+  // [mqtt.tls] and [homeassistant.tls] share one reader (platform::config::read_tls): relative
+  // paths from the config's folder, ca_file required, cert_file and key_file together.
+  const std::string tls = std::string(kMinimal) +
+                          "[mqtt.tls]\nca_file = \"ca.pem\"\ncert_file = \"/etc/c.crt\"\n"
+                          "key_file = \"c.key\"\n";
+  auto c = parse_config(tls, "/etc/meterlogger/agent.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_TRUE(c->mqtt.tls);
+  EXPECT_EQ(c->mqtt.tls->ca_file, "/etc/meterlogger/ca.pem");
+  EXPECT_EQ(c->mqtt.tls->cert_file, "/etc/c.crt");
+  EXPECT_EQ(c->mqtt.tls->key_file, "/etc/meterlogger/c.key");
+  EXPECT_FALSE(c->mqtt.tls->insecure);
+  EXPECT_FALSE(parse_config(kMinimal, "a.toml")->mqtt.tls);
+  for (const auto& [table, want] : std::vector<std::pair<std::string, std::string>>{
+           {"[mqtt.tls]\ncert_file = \"c.crt\"\n", "mqtt.tls.ca_file: required for TLS"},
+           {"[mqtt.tls]\nca_file = \"ca.pem\"\nkey_file = \"c.key\"\n",
+            "mqtt.tls.cert_file: cert_file and key_file go together"},
+           {"[mqtt.tls]\nca_file = \"ca.pem\"\nca = 1\n", "mqtt.tls.ca"},
+       }) {
+    auto r = parse_config(std::string(kMinimal) + table, "a.toml");
+    ASSERT_FALSE(r.ok()) << table;
+    EXPECT_NE(r.error().message().find(want), std::string::npos) << r.error().message();
+  }
 }
 
 TEST(AgentConfig, KeyFileMustNotBeWorldReadable) {

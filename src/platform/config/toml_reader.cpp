@@ -63,6 +63,26 @@ core::Result<bool> read_password(Reader& r, std::string& password, const fs::pat
   return true;
 }
 
+core::Result<std::optional<MqttTls>> read_tls(Reader& r, const fs::path& base) {
+  const toml::table* t = r.table("tls");
+  if (t == nullptr) return std::optional<MqttTls>{};
+  Reader tr(*t, r.key("tls"));
+  MqttTls tls;
+  ML_TRY(tr.string("ca_file", tls.ca_file));
+  ML_TRY(tr.string("cert_file", tls.cert_file));
+  ML_TRY(tr.string("key_file", tls.key_file));
+  ML_TRY(tr.boolean("insecure", tls.insecure));
+  if (tls.ca_file.empty()) return bad(tr.key("ca_file"), "required for TLS");
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return bad(tr.key("cert_file"), "cert_file and key_file go together");
+  }
+  ML_TRY(tr.no_unknown_keys());
+  for (std::string* f : {&tls.ca_file, &tls.cert_file, &tls.key_file}) {
+    if (!f->empty() && fs::path(*f).is_relative()) *f = (base / *f).string();
+  }
+  return std::optional<MqttTls>{std::move(tls)};
+}
+
 // "HOST:PORT" or "[V6]:PORT".
 core::Status parse_listen(const std::string& key, const std::string& text, std::string& host,
                           int& port) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "platform/mqtt/tls.hpp"
 
 namespace ml::platform::config {
 
@@ -138,6 +139,11 @@ core::Result<std::string> read_secret_file(const std::string& key, const std::st
 // the password came from the file.
 core::Result<bool> read_password(Reader& r, std::string& password,
                                  const std::filesystem::path& base);
+
+// The optional `tls` table of `r` ([mqtt.tls], [homeassistant.tls]): ca_file (required), cert_file
+// and key_file (together or neither), insecure; relative paths are taken from `base` (the
+// config's folder). nullopt when the table is absent.
+core::Result<std::optional<MqttTls>> read_tls(Reader& r, const std::filesystem::path& base);
 
 // A table that must be there: `read(Reader&)` parses it (its keys named "<name>.<key>"); when it
 // is absent, "<name>: required: <what>".

@@ -19,22 +19,13 @@
 
 #include "core/bytes.hpp"
 #include "core/result.hpp"
+#include "platform/mqtt/tls.hpp"
 
 namespace ml::platform {
 
 enum class MqttProtocol : std::uint8_t { v31, v311, v5 };
 
 std::string_view mqtt_protocol_name(MqttProtocol protocol);  // "3.1", "3.1.1", "5"
-
-// TLS towards the broker. The broker's certificate is checked against ca_file or ca_dir and must
-// name `host` (unless insecure).
-struct MqttTls {
-  std::string ca_file;    // PEM file with the CA certificate(s)
-  std::string ca_dir;     // or a directory of CA certificates prepared with c_rehash/openssl rehash
-  std::string cert_file;  // client certificate (PEM) for brokers that require one; with key_file
-  std::string key_file;   // its unencrypted private key (PEM)
-  bool insecure = false;  // skip the host name check (tests only; the chain is still verified)
-};
 
 // Published by the broker on our behalf when the connection ends without a DISCONNECT.
 struct MqttWill {
