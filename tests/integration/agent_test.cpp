@@ -383,9 +383,9 @@ TEST(AgentClock, NoSampleWithAClockThatIsNotSet) {
   const auto config = write_agent_config(dir, broker.port(), {m});
   // libfaketime sets the agent's clock to 2020 (before the plausible 2024): it connects and
   // answers, but takes no sample.
-  Process agent(
-      {"faketime", "-f", "@2020-01-01 00:00:00", meterlogger(), "agent", "--config", config},
-      dir.file("agent.log"));
+  Process agent({"env", "LD_PRELOAD=" ML_LIBFAKETIME, "FAKETIME=@2020-01-01 00:00:00",
+                 meterlogger(), "agent", "--config", config},
+                dir.file("agent.log"));
   ASSERT_TRUE(server.reply("status", 0, scaled(20s))) << agent.log();
   EXPECT_TRUE(wait_for_log(agent, "the system clock is not set")) << agent.log();
   // Deliberately lets four intervals pass: no sample in them.

@@ -300,10 +300,11 @@ std::vector<std::string> cron_changes(const std::string& zone, const std::string
     EXPECT_TRUE(store && store->set_setting("6892850", "cron", text, start_unix));
   }
   const int speed = std::max(1, static_cast<int>(60 / time_scale()));
-  // `env` and `faketime` are wrappers (faketime forks the agent and waits): stop() ends the
-  // whole process group, not only the wrapper.
-  Process agent({"env", "TZ=UTC", "faketime", "-f", "@" + start + " x" + std::to_string(speed),
-                 meterlogger(), "agent", "--config", config},
+  // libfaketime preloaded (tests/integration/CMakeLists.txt: not the `faketime` wrapper, whose
+  // shared memory outlives a signal); `env` execs the agent itself.
+  Process agent({"env", "TZ=UTC", "LD_PRELOAD=" ML_LIBFAKETIME,
+                 "FAKETIME=@" + start + " x" + std::to_string(speed), meterlogger(), "agent",
+                 "--config", config},
                 dir.file("agent.log"));
   // Deliberately lets the fake clock run `fake_minutes` (a job that must not run again has had
   // its chance), then waits for the jobs that must have run.
