@@ -11,15 +11,15 @@
 namespace ml::sim {
 namespace {
 
-core::Error bad(const std::string& what) {
+core::Error bad_fault(const std::string& what) {
   return core::make_error(core::Errc::invalid_argument, what);
 }
 
 core::Status read_probability(const nlohmann::json& v, const std::string& key, double& out) {
-  if (!v.is_number()) return bad("fault '" + key + "' must be a number from 0 to 1");
+  if (!v.is_number()) return bad_fault("fault '" + key + "' must be a number from 0 to 1");
   const double p = v.get<double>();
   if (!std::isfinite(p) || p < 0.0 || p > 1.0) {
-    return bad("fault '" + key + "' must be a number from 0 to 1");
+    return bad_fault("fault '" + key + "' must be a number from 0 to 1");
   }
   out = p;
   return core::Ok{};
@@ -30,11 +30,11 @@ core::Status read_uint(const nlohmann::json& v, const std::string& key, std::uin
   const bool whole =
       v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
   if (!whole) {
-    return bad("fault '" + key + "' must be a whole number from 0 to " + std::to_string(max));
+    return bad_fault("fault '" + key + "' must be a whole number from 0 to " + std::to_string(max));
   }
   const std::uint64_t n = v.get<std::uint64_t>();
   if (n > max) {
-    return bad("fault '" + key + "' must be a whole number from 0 to " + std::to_string(max));
+    return bad_fault("fault '" + key + "' must be a whole number from 0 to " + std::to_string(max));
   }
   out = n;
   return core::Ok{};
@@ -79,7 +79,7 @@ inline constexpr std::array<FaultField, 11> kFaultFields{{
     probability<&FaultConfig::late>("late"),
     {"echo",
      [](const nlohmann::json& v, const std::string&, FaultConfig& f) -> core::Status {
-       if (!v.is_boolean()) return bad("fault 'echo' must be true or false");
+       if (!v.is_boolean()) return bad_fault("fault 'echo' must be true or false");
        f.echo = v.get<bool>();
        return core::Ok{};
      },
@@ -112,10 +112,10 @@ nlohmann::json to_json(const FaultConfig& f) {
 }
 
 core::Status apply_faults_json(FaultConfig& f, const nlohmann::json& j) {
-  if (!j.is_object()) return bad("faults must be a JSON object");
+  if (!j.is_object()) return bad_fault("faults must be a JSON object");
   FaultConfig out = f;
   if (auto it = j.find("reset"); it != j.end()) {
-    if (!it->is_boolean()) return bad("fault 'reset' must be true or false");
+    if (!it->is_boolean()) return bad_fault("fault 'reset' must be true or false");
     if (it->get<bool>()) out = FaultConfig{};
   }
   for (const auto& [key, v] : j.items()) {
@@ -127,7 +127,7 @@ core::Status apply_faults_json(FaultConfig& f, const nlohmann::json& j) {
       std::string known;
       for (const FaultField& ff : kFaultFields)
         known += std::string(ff.name) + ", ";
-      return bad("unknown fault '" + key + "' (known: " + known + "reset)");
+      return bad_fault("unknown fault '" + key + "' (known: " + known + "reset)");
     }
     ML_TRY(field->read(v, key, out));
   }

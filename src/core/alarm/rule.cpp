@@ -265,7 +265,7 @@ class Parser {
     Depth& operator=(const Depth&) = delete;
     int& d_;
   };
-  Status deeper(std::size_t column) const {
+  core::Status deeper(std::size_t column) const {
     if (depth_ > kMaxDepth) {
       return at(column, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
     }
@@ -386,7 +386,7 @@ class Parser {
   }
 
   // NUMBER TIME_UNIT, into n.number, n.unit and n.seconds.
-  Status duration(Node& n, std::string_view after) {
+  core::Status duration(Node& n, std::string_view after) {
     const Token& t = peek();
     if (t.tok != Tok::number || t.unit < 0 ||
         kUnits[static_cast<std::size_t>(t.unit)].dim != Dim::time) {
@@ -515,7 +515,7 @@ class Parser {
     return row;
   }
 
-  Status expect(Tok tok, std::string_view what) {
+  core::Status expect(Tok tok, std::string_view what) {
     if (peek().tok != tok) return at(peek().column, "expected " + std::string(what));
     next();
     return Ok{};

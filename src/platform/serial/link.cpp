@@ -21,7 +21,7 @@ namespace {
 using asio::awaitable;
 using asio::use_awaitable;
 using namespace asio::experimental::awaitable_operators;
-constexpr auto kTuple = asio::experimental::as_tuple(use_awaitable);
+constexpr auto kAsTuple = asio::experimental::as_tuple(use_awaitable);
 
 core::Error link_error(const std::string& name, const std::string& what) {
   return core::make_error(core::Errc::invalid_argument, name + ": " + what);
@@ -35,7 +35,7 @@ awaitable<core::Result<core::Bytes>> read_until(Stream& stream, Clock::time_poin
   std::uint8_t buf[512];
   asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
   auto result =
-      co_await (stream.async_read_some(asio::buffer(buf), kTuple) || timer.async_wait(kTuple));
+      co_await (stream.async_read_some(asio::buffer(buf), kAsTuple) || timer.async_wait(kAsTuple));
   if (result.index() == 1) co_return core::Bytes{};  // deadline
   auto [ec, n] = std::get<0>(result);
   if (ec) co_return link_error(name, "read failed: " + ec.message());
@@ -79,7 +79,7 @@ class SerialLink final : public ByteLink {
       for (auto& b : out)
         b = core::add_parity_bit(b, mode_.requested.parity);
     }
-    auto [ec, n] = co_await asio::async_write(port_, asio::buffer(out), kTuple);
+    auto [ec, n] = co_await asio::async_write(port_, asio::buffer(out), kAsTuple);
     if (ec) co_return link_error(name_, "write failed: " + ec.message());
     co_return core::Ok{};
   }
@@ -158,9 +158,9 @@ class TcpLink final : public ByteLink {
 
   awaitable<core::Status> connect(const std::string& host, const std::string& port) {
     asio::ip::tcp::resolver resolver(socket_.get_executor());
-    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, kTuple);
+    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, kAsTuple);
     if (rec) co_return link_error(name_, "cannot resolve: " + rec.message());
-    auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, kTuple);
+    auto [cec, ep] = co_await asio::async_connect(socket_, endpoints, kAsTuple);
     if (cec) co_return link_error(name_, "cannot connect: " + cec.message());
     socket_.set_option(asio::ip::tcp::no_delay(true));
     co_return core::Ok{};
@@ -184,7 +184,7 @@ class TcpLink final : public ByteLink {
 
   awaitable<core::Status> write(core::ByteView bytes) override {
     auto [ec, n] =
-        co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), kTuple);
+        co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), kAsTuple);
     if (ec) co_return link_error(name_, "write failed: " + ec.message());
     co_return core::Ok{};
   }
