@@ -20,12 +20,14 @@
 extern char** environ;
 
 namespace ml::platform {
+
+using Clock = std::chrono::steady_clock;  // as serial/link.hpp's (one name per namespace)
+
 namespace {
 
 using asio::awaitable;
 using asio::use_awaitable;
 using namespace asio::experimental::awaitable_operators;
-using Clock = std::chrono::steady_clock;
 constexpr auto kTuple = asio::experimental::as_tuple(use_awaitable);
 
 struct Fd {

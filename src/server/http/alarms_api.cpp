@@ -19,7 +19,6 @@
 namespace ml::server::http {
 namespace {
 
-using json = nlohmann::ordered_json;
 namespace al = core::alarm;
 
 constexpr std::size_t kMaxNote = 500;

@@ -32,8 +32,6 @@
 namespace ml::server::http {
 namespace {
 
-using json = nlohmann::ordered_json;
-
 constexpr std::size_t kTokenBytes = 32;
 
 // What a contact field holds: one line of text, an e-mail address or a phone number (checked as

@@ -5,8 +5,6 @@
 
 namespace ml::server::http {
 
-using json = nlohmann::ordered_json;
-
 Response json_response(int status, const json& j) {
   Response r;
   r.status = status;

@@ -13,6 +13,8 @@
 
 namespace ml::server::http {
 
+using json = nlohmann::ordered_json;
+
 // Rows of a list answer at most.
 inline constexpr int kListLimit = 500;
 

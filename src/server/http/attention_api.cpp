@@ -23,7 +23,6 @@
 namespace ml::server::http {
 namespace {
 
-using json = nlohmann::ordered_json;
 namespace al = core::alarm;
 
 // A command sent this long ago (first send) with no reply needs a look.

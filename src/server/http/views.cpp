@@ -8,10 +8,12 @@
 #include "server/usecases/meters.hpp"
 
 namespace ml::server::http {
+
+using json = nlohmann::ordered_json;  // as in api_support.hpp
+
 namespace {
 
 using core::Decimal;
-using json = nlohmann::ordered_json;
 
 constexpr std::int64_t kDay = 86400;
 constexpr int kAverageDecimals = 3;
