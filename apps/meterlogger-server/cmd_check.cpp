@@ -6,14 +6,21 @@
 // when any check is an error (docs/install.md, "Check your installation").
 #include <unistd.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/connect.hpp>
+#include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
 #include <filesystem>
 #include <iostream>
 
 #include "common.hpp"
 #include "platform/config/toml_reader.hpp"
 #include "platform/mqtt/client.hpp"
+#include "platform/mqtt/tls_link.hpp"
+#include "server/broker.hpp"
 #include "server/ingest.hpp"
 #include "server/install_check.hpp"
 #include "server/sqlite/store.hpp"
@@ -94,17 +101,52 @@ Line check_database(const server::ServerConfig& c) {
               "creates it"};
 }
 
+// With [mqtt.tls]: a TLS handshake of our own first, for OpenSSL's reason when the broker's
+// certificate is refused (libmosquitto reports only "certificate verify failed"). "" when it
+// succeeds.
+std::string tls_failure(const server::ServerMqttConfig& m, int timeout_s) {
+  auto ctx = platform::tls_context(*m.tls);
+  if (!ctx) return ctx.error().text();
+  asio::io_context io(1);
+  platform::TlsLink link(io.get_executor(), ctx->get());
+  std::string failure = "no answer within " + std::to_string(timeout_s) + " s";
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        constexpr auto tuple = asio::experimental::as_tuple(asio::use_awaitable);
+        asio::ip::tcp::resolver resolver(io);
+        auto [rec, endpoints] =
+            co_await resolver.async_resolve(m.host, std::to_string(m.port), tuple);
+        if (rec) {
+          failure = "cannot resolve " + m.host + ": " + rec.message();
+          co_return;
+        }
+        auto [cec, ep] = co_await asio::async_connect(link.tcp(), endpoints, tuple);
+        if (cec) {
+          failure = "connect failed: " + cec.message();
+          co_return;
+        }
+        failure = co_await link.handshake(m.host, m.tls->insecure);
+      },
+      asio::detached);
+  io.run_for(std::chrono::seconds(timeout_s));
+  return failure;
+}
+
 Line check_broker(const server::ServerConfig& c, int timeout_s) {
   const std::string where = c.mqtt.host + ":" + std::to_string(c.mqtt.port);
+  if (c.mqtt.tls) {
+    if (auto failure = tls_failure(c.mqtt, timeout_s); !failure.empty()) {
+      return {Level::error, "broker",
+              "TLS handshake with " + where + " failed: " + failure +
+                  ": check [mqtt] host and [mqtt.tls] ca_file (the CA that signed the broker's "
+                  "certificate), and the broker's certificate (its names and dates)"};
+    }
+  }
   asio::io_context io(1);
-  platform::MqttOptions o;
-  o.host = c.mqtt.host;
-  o.port = c.mqtt.port;
   // A client id of its own and a clean session: the server's persistent session stays as it is.
-  o.client_id = c.mqtt.client_id + "-check";
+  platform::MqttOptions o = server::broker_options(c.mqtt, "-check");
   o.clean_session = true;
-  if (!c.mqtt.username.empty()) o.username = c.mqtt.username;
-  if (!c.mqtt.password.empty()) o.password = c.mqtt.password;
   o.connect_timeout = std::chrono::seconds(timeout_s);
   o.backoff.initial = std::chrono::seconds(3600);
   o.backoff.max = std::chrono::seconds(3600);
@@ -144,7 +186,8 @@ Line check_broker(const server::ServerConfig& c, int timeout_s) {
   }
   if (connected) {
     return {Level::ok, "broker",
-            "connected to " + where + " " + as + " and subscribed to " + filter};
+            "connected to " + where + (c.mqtt.tls ? " over TLS " : " ") + as +
+                " and subscribed to " + filter};
   }
   if (!failure.empty()) {
     return {Level::error, "broker",

@@ -30,11 +30,9 @@ core::Status parse_mqtt(Reader& r, ServerMqttConfig& m, const fs::path& base) {
   if (auto from_file = platform::config::read_password(r, m.password, base); !from_file) {
     return from_file.error();
   }
-  if (r.table("tls") != nullptr) {
-    return bad(r.key("tls"),
-               "the server connects to its broker over plain TCP (run it beside the broker, or "
-               "through a TLS tunnel); TLS towards the broker is not supported yet");
-  }
+  auto tls = platform::config::read_tls(r, base);
+  if (!tls) return tls.error();
+  m.tls = std::move(tls).value();
   return r.no_unknown_keys();
 }
 
@@ -52,11 +50,13 @@ core::Status parse_homeassistant(Reader& r, HomeAssistantConfig& h, const Server
                                  const fs::path& base) {
   ML_TRY(r.boolean("enabled", h.enabled));
   ML_TRY(r.string("host", h.host));
-  if (h.host.empty()) {  // the server's own broker
+  const bool same_broker = h.host.empty();
+  if (same_broker) {
     h.host = mqtt.host;
     h.port = mqtt.port;
     h.username = mqtt.username;
     h.password = mqtt.password;
+    h.tls = mqtt.tls;
   }
   ML_TRY(int_setting(r, "port", h.port, 1, 65535));
   ML_TRY(int_setting(r, "keepalive", h.keepalive_s, 5, 3600));
@@ -68,7 +68,7 @@ core::Status parse_homeassistant(Reader& r, HomeAssistantConfig& h, const Server
   if (!password.empty()) h.password = std::move(password);
   auto tls = platform::config::read_tls(r, base);
   if (!tls) return tls.error();
-  h.tls = std::move(tls).value();
+  if (*tls || !same_broker) h.tls = std::move(tls).value();  // else [mqtt]'s
   ML_TRY(r.string("prefix", h.prefix));
   ML_TRY(check_topic(r, "prefix", h.prefix));
   ML_TRY(r.string("base_topic", h.base_topic));

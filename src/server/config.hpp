@@ -25,7 +25,8 @@ struct ServerMqttConfig {
   int keepalive_s = 60;
   std::string client_id = "meterlogger-server";  // stable: the broker keeps our session
   std::string username;
-  std::string password;  // from password or password_file
+  std::string password;                  // from password or password_file
+  std::optional<platform::MqttTls> tls;  // [mqtt.tls]: ingest, commands and `check` use TLS
 };
 
 struct HttpConfig {  // for `serve` (the API and dashboard)

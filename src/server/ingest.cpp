@@ -4,6 +4,7 @@
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "platform/log/log.hpp"
+#include "server/broker.hpp"
 #include "server/store_ingest.hpp"
 
 namespace ml::server {
@@ -32,16 +33,8 @@ Ingest::Ingest(asio::any_io_executor executor, ServerStore& store, const ServerC
       now_(std::move(now)),
       subscriber_(executor,
                   [&] {
-                    platform::DurableSubscriberOptions o;
-                    o.host = config.mqtt.host;
-                    o.port = config.mqtt.port;
-                    o.client_id = config.mqtt.client_id;
-                    o.keepalive = std::chrono::seconds(config.mqtt.keepalive_s);
-                    if (!config.mqtt.username.empty()) o.username = config.mqtt.username;
-                    if (!config.mqtt.password.empty()) o.password = config.mqtt.password;
+                    auto o = platform::durable_options(broker_options(config.mqtt, ""));
                     o.subscriptions = ingest_subscriptions();
-                    o.backoff.initial = std::chrono::milliseconds(500);
-                    o.backoff.max = std::chrono::seconds(30);
                     return o;
                   }()),
       log_timer_(executor) {}

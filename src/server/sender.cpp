@@ -4,6 +4,7 @@
 #include "core/topic/topic.hpp"
 #include "platform/crypto/random.hpp"
 #include "platform/log/log.hpp"
+#include "server/broker.hpp"
 #include "server/command_queue.hpp"
 #include "server/ledger.hpp"
 
@@ -129,16 +130,8 @@ Sender::~Sender() {
 }
 
 core::Status Sender::start() {
-  platform::MqttOptions o;
-  o.host = config_.mqtt.host;
-  o.port = config_.mqtt.port;
-  o.client_id = config_.mqtt.client_id + "-commands";
+  platform::MqttOptions o = broker_options(config_.mqtt, "-commands");
   o.clean_session = true;  // what must not be lost lives in the queue, not in a session
-  o.keepalive = std::chrono::seconds(config_.mqtt.keepalive_s);
-  if (!config_.mqtt.username.empty()) o.username = config_.mqtt.username;
-  if (!config_.mqtt.password.empty()) o.password = config_.mqtt.password;
-  o.backoff.initial = std::chrono::milliseconds(500);
-  o.backoff.max = std::chrono::seconds(30);
   mqtt_ = std::make_unique<platform::MqttClient>(executor_, o);
   ML_TRY(mqtt_->start());
   running_ = true;

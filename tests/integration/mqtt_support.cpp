@@ -37,6 +37,7 @@ Broker::Broker(const TempDir& dir, BrokerOptions options)
     conf << "cafile " << options.ca_file << "\n"
          << "certfile " << options.cert_file << "\n"
          << "keyfile " << options.key_file << "\n";
+    if (options.require_certificate) conf << "require_certificate true\n";
   }
   if (options.password_file.empty()) {
     conf << "allow_anonymous true\n";
@@ -254,9 +255,10 @@ void TcpProxy::refuse(bool refuse) {
 
 // ---- certificates and passwords ----------------------------------------------------------------
 
-TestCerts make_certs(const TempDir& dir, const std::string& prefix) {
+TestCerts make_certs(const TempDir& dir, const std::string& prefix, int days) {
   TestCerts certs;
-  const std::string ca_key = dir.file(prefix + "-ca.key");
+  certs.ca_key = dir.file(prefix + "-ca.key");
+  const std::string& ca_key = certs.ca_key;
   certs.ca_file = dir.file(prefix + "-ca.crt");
   certs.key_file = dir.file(prefix + "-server.key");
   certs.cert_file = dir.file(prefix + "-server.crt");
@@ -291,6 +293,21 @@ TestCerts make_certs(const TempDir& dir, const std::string& prefix) {
         << "extendedKeyUsage=serverAuth\n";
   }
   must_run({"openssl", "x509", "-req", "-in", csr, "-CA", certs.ca_file, "-CAkey", ca_key,
+            "-CAcreateserial", "-out", certs.cert_file, "-days", std::to_string(days), "-extfile",
+            ext});
+  return certs;
+}
+
+TestCerts make_client_cert(const TempDir& dir, const TestCerts& ca, const std::string& name) {
+  TestCerts certs = ca;
+  certs.key_file = dir.file(name + "-client.key");
+  certs.cert_file = dir.file(name + "-client.crt");
+  const std::string csr = dir.file(name + "-client.csr");
+  const std::string ext = dir.file(name + "-client.ext");
+  must_run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", certs.key_file, "-out", csr, "-subj", "/CN=" + name});
+  std::ofstream(ext) << "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n";
+  must_run({"openssl", "x509", "-req", "-in", csr, "-CA", ca.ca_file, "-CAkey", ca.ca_key,
             "-CAcreateserial", "-out", certs.cert_file, "-days", "2", "-extfile", ext});
   return certs;
 }

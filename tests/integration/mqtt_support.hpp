@@ -25,6 +25,7 @@ struct BrokerOptions {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
+  bool require_certificate = false;  // clients must show a certificate from ca_file
 };
 
 // One mosquitto process with its configuration, log and database in `dir`. The port stays the
@@ -96,13 +97,17 @@ class TcpProxy {
   std::vector<std::weak_ptr<Session>> sessions_;
 };
 
-// A CA and a server certificate for "localhost" / 127.0.0.1, made with the openssl command.
+// A CA and a server certificate for "localhost" / 127.0.0.1, made with the openssl command; the
+// certificate is valid for `days` (-1: it expired yesterday).
 struct TestCerts {
   std::string ca_file;
+  std::string ca_key;
   std::string cert_file;
   std::string key_file;
 };
-TestCerts make_certs(const TempDir& dir, const std::string& prefix);
+TestCerts make_certs(const TempDir& dir, const std::string& prefix, int days = 2);
+// A client certificate for `name` signed by the CA of `ca` (ca_file stays that CA).
+TestCerts make_client_cert(const TempDir& dir, const TestCerts& ca, const std::string& name);
 
 // Creates a mosquitto password file with one user.
 std::string make_password_file(const TempDir& dir, const std::string& user,

@@ -78,7 +78,7 @@ TEST(ServerConfig, ErrorsNameTheKeyAndTheProblem) {
       {"[mqtt]\nhost=\"h\"\n", "database: required"},
       {"[database]\npath=\"x.db\"\n", "mqtt: required"},
       {"[database]\npath=\"x.db\"\n[mqtt]\nport=0\n", "mqtt.port: must be between 1 and 65535"},
-      {"[database]\npath=\"x.db\"\n[mqtt]\n[mqtt.tls]\n", "mqtt.tls: the server connects"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[mqtt.tls]\n", "mqtt.tls.ca_file: required for TLS"},
       {"[database]\npath=\"x.db\"\n[mqtt]\n[http]\nlisten=\"8080\"\n", "http.listen: must be"},
       {"[database]\npath=\"x.db\"\n[mqtt]\nhots=\"h\"\n", "mqtt.hots: unknown setting"},
       {"[database]\npath=\"x.db\"\n[mqtt]\n[ingest]\nbatch_max=0\n", "ingest.batch_max"},
@@ -93,6 +93,36 @@ TEST(ServerConfig, ErrorsNameTheKeyAndTheProblem) {
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_EQ(r.error().detail.rfind(message, 0), 0u) << r.error().detail;
   }
+}
+
+// [mqtt.tls]: the agent's keys, paths from the file's folder; [homeassistant] on the same broker
+// (no host of its own) uses it too, unless it has a [homeassistant.tls] of its own.
+TEST(ServerConfig, MqttTlsIsReadAndTheSameBrokersHomeAssistantUsesIt) {
+  const std::string tls =
+      "[mqtt.tls]\nca_file = \"ca.pem\"\ncert_file = \"/etc/s.crt\"\n"
+      "key_file = \"s.key\"\n";
+  auto c = parse_server_config(
+      std::string(kMinimalServer) + tls + "[homeassistant]\nenabled = true\ngroups = [\"a\"]\n",
+      "/etc/meterlogger/server.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_TRUE(c->mqtt.tls);
+  EXPECT_EQ(c->mqtt.tls->ca_file, "/etc/meterlogger/ca.pem");
+  EXPECT_EQ(c->mqtt.tls->cert_file, "/etc/s.crt");
+  EXPECT_EQ(c->mqtt.tls->key_file, "/etc/meterlogger/s.key");
+  ASSERT_TRUE(c->homeassistant.tls);
+  EXPECT_EQ(c->homeassistant.tls->ca_file, "/etc/meterlogger/ca.pem");
+  auto own = parse_server_config(std::string(kMinimalServer) + tls +
+                                     "[homeassistant]\ngroups = [\"a\"]\n"
+                                     "[homeassistant.tls]\nca_file = \"/etc/ha-ca.pem\"\n",
+                                 "/etc/meterlogger/server.toml");
+  ASSERT_TRUE(own.ok()) << own.error().message();
+  EXPECT_EQ(own->homeassistant.tls->ca_file, "/etc/ha-ca.pem");
+  EXPECT_TRUE(own->homeassistant.tls->cert_file.empty());
+  auto other = parse_server_config(std::string(kMinimalServer) + tls +
+                                       "[homeassistant]\nhost = \"ha.local\"\ngroups = [\"a\"]\n",
+                                   "/etc/meterlogger/server.toml");
+  ASSERT_TRUE(other.ok()) << other.error().message();
+  EXPECT_FALSE(other->homeassistant.tls);  // another broker: plain unless it says otherwise
 }
 
 TEST(ServerConfig, HomeAssistantIsOffByDefaultAndUsesTheServersBrokerWithoutHost) {

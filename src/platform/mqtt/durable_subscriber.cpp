@@ -13,6 +13,8 @@
 #include <random>
 #include <variant>
 
+#include "platform/mqtt/tls_link.hpp"
+
 namespace ml::platform {
 namespace {
 
@@ -21,6 +23,20 @@ using asio::use_awaitable;
 constexpr auto kTuple = asio::experimental::as_tuple(use_awaitable);
 
 }  // namespace
+
+DurableSubscriberOptions durable_options(const MqttOptions& client) {
+  DurableSubscriberOptions o;
+  o.host = client.host;
+  o.port = client.port;
+  o.client_id = client.client_id;
+  o.keepalive = client.keepalive;
+  o.username = client.username;
+  o.password = client.password;
+  o.tls = client.tls;
+  o.connect_timeout = client.connect_timeout;
+  o.backoff = client.backoff;
+  return o;
+}
 
 struct DurableSubscriber::State : std::enable_shared_from_this<State> {
   State(asio::any_io_executor executor, DurableSubscriberOptions options)
@@ -36,9 +52,10 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
   bool started = false;
   bool stopping = false;
 
-  std::shared_ptr<asio::ip::tcp::socket> socket;  // the current connection's
-  std::uint64_t connection = 0;                   // counts accepted connections
-  bool accepted = false;                          // CONNACK received on `socket`
+  std::shared_ptr<asio::ssl::context> tls;  // set when the options ask for TLS
+  std::shared_ptr<TlsLink> socket;          // the current connection's
+  std::uint64_t connection = 0;             // counts accepted connections
+  bool accepted = false;                    // CONNACK received on `socket`
   std::deque<core::Bytes> out;
   bool writing = false;
   bool ping_outstanding = false;
@@ -50,29 +67,28 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
   void close(const std::string& why) {
     ping_timer.cancel();
     deadline.cancel();
-    if (socket && socket->is_open()) {
+    if (socket && socket->tcp().is_open()) {
       if (stats.last_error.empty() || !why.empty()) stats.last_error = why;
       asio::error_code ignored;
-      socket->shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-      socket->close(ignored);
+      socket->tcp().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+      socket->tcp().close(ignored);
     }
   }
 
   // Queues bytes for the current connection; one write at a time, in order.
   void send(core::Bytes bytes) {
-    if (!socket || !socket->is_open()) return;
+    if (!socket || !socket->tcp().is_open()) return;
     out.push_back(std::move(bytes));
     if (writing) return;
     writing = true;
     asio::co_spawn(ex, writer(shared_from_this(), socket), asio::detached);
   }
 
-  static asio::awaitable<void> writer(std::shared_ptr<State> s,
-                                      std::shared_ptr<asio::ip::tcp::socket> sock) {
+  static asio::awaitable<void> writer(std::shared_ptr<State> s, std::shared_ptr<TlsLink> sock) {
     while (!s->out.empty() && sock == s->socket) {
       core::Bytes bytes = std::move(s->out.front());
       s->out.pop_front();
-      auto [ec, n] = co_await asio::async_write(*sock, asio::buffer(bytes), kTuple);
+      auto [ec, n] = co_await sock->write(asio::buffer(bytes), kTuple);
       if (ec) {
         s->close("write failed: " + ec.message());
         break;
@@ -84,14 +100,13 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
   }
 
   // Sends PINGREQ every 3/4 keepalive; no PINGRESP by the next one ends the connection.
-  static asio::awaitable<void> pinger(std::shared_ptr<State> s,
-                                      std::shared_ptr<asio::ip::tcp::socket> sock) {
+  static asio::awaitable<void> pinger(std::shared_ptr<State> s, std::shared_ptr<TlsLink> sock) {
     const auto period =
         std::chrono::duration_cast<std::chrono::milliseconds>(s->o.keepalive) * 3 / 4;
-    while (sock == s->socket && sock->is_open()) {
+    while (sock == s->socket && sock->tcp().is_open()) {
       s->ping_timer.expires_after(period);
       auto [ec] = co_await s->ping_timer.async_wait(kTuple);
-      if (ec || sock != s->socket || !sock->is_open()) co_return;
+      if (ec || sock != s->socket || !sock->tcp().is_open()) co_return;
       if (s->ping_outstanding) {
         s->close("no PINGRESP within the keepalive");
         co_return;
@@ -103,7 +118,7 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
 
   // One connection, from connect to its end; returns why it ended.
   static asio::awaitable<std::string> session(std::shared_ptr<State> s) {
-    auto sock = std::make_shared<asio::ip::tcp::socket>(s->ex);
+    auto sock = std::make_shared<TlsLink>(s->ex, s->tls.get());
     s->socket = sock;
     s->accepted = false;
     s->out.clear();
@@ -121,9 +136,13 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
     auto [rec, endpoints] =
         co_await resolver.async_resolve(s->o.host, std::to_string(s->o.port), kTuple);
     if (rec) co_return "cannot resolve " + s->o.host + ": " + rec.message();
-    auto [cec, ep] = co_await asio::async_connect(*sock, endpoints, kTuple);
+    auto [cec, ep] = co_await asio::async_connect(sock->tcp(), endpoints, kTuple);
     if (cec) co_return "connect to " + where + " failed: " + cec.message();
-    sock->set_option(asio::ip::tcp::no_delay(true));
+    sock->tcp().set_option(asio::ip::tcp::no_delay(true));
+    if (sock->secure) {
+      const std::string failed = co_await sock->handshake(s->o.host, s->o.tls->insecure);
+      if (!failed.empty()) co_return "TLS handshake with " + where + " failed: " + failed;
+    }
 
     mqtt::Connect c;
     c.client_id = s->o.client_id;
@@ -232,7 +251,7 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
         }
       }
       if (s->accepted && s->on_idle) s->on_idle();
-      auto [ec, n] = co_await sock->async_read_some(asio::buffer(chunk), kTuple);
+      auto [ec, n] = co_await sock->read_some(asio::buffer(chunk), kTuple);
       if (ec) {
         if (s->stopping) co_return "stopped";
         const std::string last = s->stats.last_error;
@@ -300,6 +319,11 @@ core::Status DurableSubscriber::start() {
   if (state_->o.keepalive < std::chrono::seconds(5) || state_->o.keepalive.count() > 65535) {
     return core::make_error(core::Errc::invalid_argument, "keepalive must be 5..65535 s");
   }
+  if (state_->o.tls) {
+    auto ctx = platform::tls_context(*state_->o.tls);
+    if (!ctx) return ctx.error();
+    state_->tls = std::move(ctx).value();
+  }
   state_->started = true;
   asio::co_spawn(state_->ex, State::run(state_), asio::detached);
   return core::Ok{};
@@ -310,11 +334,11 @@ void DurableSubscriber::stop() {
   if (!s.started || s.stopping) return;
   s.stopping = true;
   s.timer.cancel();
-  if (s.socket && s.socket->is_open() && s.accepted) {
-    // DISCONNECT, best effort: the socket is closed right after.
+  if (s.socket && s.socket->tcp().is_open() && s.accepted && !s.writing) {
+    // DISCONNECT, best effort (not in the middle of another write): the socket closes right after.
     const auto bytes = core::mqtt::encode_disconnect();
     asio::error_code ignored;
-    asio::write(*s.socket, asio::buffer(bytes), ignored);
+    s.socket->write_now(asio::buffer(bytes), ignored);
   }
   s.close("");
   if (s.stats.connected) {

@@ -13,6 +13,11 @@
 // handed over flagged `truncated`, with its full size, and the rest is read and thrown away. The
 // application records it and acknowledges it like any other message.
 //
+// TLS (options.tls): the broker's certificate must chain to the CA and name `host` (unless
+// insecure); a client certificate is sent when one is given. A failed handshake ends the attempt
+// with OpenSSL's reason ("certificate has expired", "the certificate does not name HOST", ...) and
+// is retried with the backoff like any other failed attempt.
+//
 // Threading: everything, callbacks included, runs on the executor's one thread.
 #pragma once
 
@@ -39,11 +44,16 @@ struct DurableSubscriberOptions {
   std::chrono::seconds keepalive{60};
   std::optional<std::string> username;
   std::optional<std::string> password;
+  std::optional<MqttTls> tls;
   // A larger PUBLISH is handed over truncated; any other larger packet ends the connection.
   std::size_t max_packet = 256 * 1024;
   std::chrono::milliseconds connect_timeout{10000};
   MqttBackoff backoff;
 };
+
+// The connection settings of `client` (host, port, client id, keepalive, login, TLS, connect
+// timeout, backoff) for a subscriber: one place decides how a program reaches its broker.
+DurableSubscriberOptions durable_options(const MqttOptions& client);
 
 struct ReceivedMessage {
   std::string topic;
@@ -87,7 +97,7 @@ class DurableSubscriber {
   // waiting right now, a good moment to store a batch and acknowledge it.
   void on_idle(std::function<void()> handler);
 
-  // Checks the options (client id, subscriptions) and starts connecting.
+  // Checks the options (client id, subscriptions, the TLS files) and starts connecting.
   core::Status start();
   // Sends DISCONNECT when connected and closes. Unacknowledged messages stay with the broker.
   void stop();

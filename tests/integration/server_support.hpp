@@ -1,0 +1,40 @@
+// Test support for `meterlogger-server`: its configuration, its command line, `run` as a child
+// process, and the database read back directly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace ml::test {
+
+std::string server_bin();
+
+// Writes <dir>/server.toml (database <dir>/server.db, the broker on 127.0.0.1:broker_port, debug
+// log) followed by `extra` (more tables), and returns its path.
+std::string write_server_config(const TempDir& dir, int broker_port, const std::string& extra = "");
+
+// `meterlogger-server ARGS... --config FILE` (the option after the subcommand, as a user types
+// it; start_server puts it before).
+RunResult server_cli(const std::string& config, std::vector<std::string> args);
+
+// `meters add 6892850 --kind heat --key <the test key> EXTRA...`, which must succeed.
+void add_test_meter(const std::string& config, std::vector<std::string> extra = {});
+
+// `meterlogger-server run`, logging to <dir>/server-N.log; returned once `ready` is in its log
+// (by default: ingest has connected, so the broker keeps messages for its session from then on).
+std::unique_ptr<Process> start_server(const TempDir& dir, const std::string& config,
+                                      const std::string& ready = "ingest: connected");
+
+// The first column of the first row of `sql` on <dir>/server.db, or -1.
+std::int64_t count(const TempDir& dir, const std::string& sql);
+
+// Waits until `sql` counts at least `n`.
+bool wait_count(const TempDir& dir, const std::string& sql, std::int64_t n,
+                std::chrono::milliseconds timeout = scaled(std::chrono::seconds(30)));
+
+}  // namespace ml::test
