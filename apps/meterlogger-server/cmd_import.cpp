@@ -87,16 +87,6 @@ struct PasswordFile {
   }
 };
 
-std::string read_password(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail("cannot read --password-file " + path);
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
-    line.pop_back();
-  return line;
-}
-
 // Runs mysqldump with `tables` (and `where` for them, when given) and imports its output.
 server::mlw::ImportReport import_from_mysql(server::ServerStore& store, const ImportArgs& a,
                                             const std::vector<std::string>& tables,
@@ -118,7 +108,7 @@ server::mlw::ImportReport import_from_mysql(server::ServerStore& store, const Im
     const int fd = ::open(pw.file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) fail("cannot write the temporary option file");
     std::string text = "[client]\npassword=\"";
-    for (char c : read_password(a.password_file)) {
+    for (char c : read_password_file(a.password_file, "--password-file")) {
       if (c == '"' || c == '\\') text.push_back('\\');
       text.push_back(c);
     }

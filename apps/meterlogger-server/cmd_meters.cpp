@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.hpp"
+#include "server/broker_control.hpp"
 #include "server/ingest.hpp"
 #include "server/usecases/estimates.hpp"
 #include "server/usecases/meters.hpp"
@@ -24,7 +25,27 @@ struct MeterArgs {
   std::string setup_value;
   std::string valve;  // on | off
   bool json = false;
+  bool broker_login = false;  // add: create the device's broker login too
+  int timeout_s = 10;         // for the broker's dynamic security plugin
 };
+
+// [mqtt] logins = "dynsec" is what lets the server manage broker logins.
+void need_dynsec(const server::ServerConfig& c, const std::string& what) {
+  if (!c.mqtt.dynsec_logins) {
+    fail(what + " needs [mqtt] logins = \"dynsec\" in " + c.path +
+         " and mosquitto's dynamic security plugin (docs/security.md, \"Broker logins\")");
+  }
+}
+
+// Creates (or gives a new password to) the meter's broker login and prints it once.
+void print_new_login(const server::ServerConfig& c, const std::string& serial, int timeout_s) {
+  const std::string password =
+      ok(server::create_device_login(c.mqtt, serial, std::chrono::seconds(timeout_s)));
+  std::cout << "broker login: username " << serial << ", client id " << serial << ", password "
+            << password
+            << "\n(shown once: put it in the gateway's agent.toml, [mqtt] username and "
+               "password_file; it is not printed again)\n";
+}
 
 usecase::MeterFields fields_of(const MeterArgs& a) {
   usecase::MeterFields f{a.key, a.generate_key, a.kind, a.name, a.group, a.setup_value, {}};
@@ -38,7 +59,9 @@ usecase::MeterFields fields_of(const MeterArgs& a) {
 void meters_add(const std::string& config_path, const MeterArgs& a) {
   const auto built =
       ok(usecase::build_meter({a.serial, fields_of(a), usecase::Spelling::option}, unix_now()));
-  auto store = open_store(config_from(config_path));
+  const auto config = config_from(config_path);
+  if (a.broker_login) need_dynsec(config, "--broker-login");
+  auto store = open_store(config);
   ok(usecase::add_meter(*store, built));
   std::cout << "added meter " << built.meter.serial << " ("
             << core::meter::info(built.meter.kind).name << ")\n";
@@ -46,6 +69,16 @@ void meters_add(const std::string& config_path, const MeterArgs& a) {
     std::cout << "key: " << built.generated_key
               << "\n(shown once: configure it on the device; it is not printed again)\n";
   }
+  if (a.broker_login) print_new_login(config, built.meter.serial, a.timeout_s);
+}
+
+void meters_login(const std::string& config_path, const MeterArgs& a) {
+  const auto config = config_from(config_path);
+  need_dynsec(config, "meters login");
+  auto store = open_store(config);
+  const auto meter = ok(store->meter(a.serial));
+  if (!meter) fail("no meter " + a.serial + ": add it first (meterlogger-server meters add)");
+  print_new_login(config, a.serial, a.timeout_s);
 }
 
 void meters_set(const std::string& config_path, const MeterArgs& a) {
@@ -146,12 +179,24 @@ void meters_unknown(const std::string& config_path, bool json) {
   }
 }
 
-void meters_remove(const std::string& config_path, const std::string& serial) {
-  auto store = open_store(config_from(config_path));
+void meters_remove(const std::string& config_path, const std::string& serial, int timeout_s) {
+  const auto config = config_from(config_path);
+  auto store = open_store(config);
   const int given_up = ok(usecase::remove_meter(*store, serial));
   std::cout << "removed meter " << serial << " (its samples stay in the database)";
   if (given_up > 0) std::cout << "; " << given_up << " pending commands given up";
   std::cout << "\n";
+  if (!config.mqtt.dynsec_logins) return;
+  // The meter is gone from the registry either way; a broker away now is caught up by
+  // `broker sync` (and by `run`, which syncs at start).
+  if (auto gone = server::remove_device_login(config.mqtt, serial, std::chrono::seconds(timeout_s));
+      !gone) {
+    std::cerr << "warning: the broker login of " << serial
+              << " could not be removed now: " << gone.error().text()
+              << "\n(`meterlogger-server broker sync` removes it later)\n";
+    return;
+  }
+  std::cout << "removed its broker login\n";
 }
 
 }  // namespace
@@ -205,9 +250,25 @@ void add_meter_commands(CLI::App& app, const std::string& config) {
       "with `meters add SERIAL --kind ... --key ...` (it then leaves this list).\n"
       "Example:\n  meterlogger-server meters unknown");
   unknown->callback([=, &config] { meters_unknown(config, a->json); });
-  auto* remove = meters->add_subcommand("remove", "Remove a meter (its samples stay)");
+  add->add_flag("--broker-login", a->broker_login,
+                "also create the device's own broker login and print its password once "
+                "([mqtt] logins = \"dynsec\")");
+  add->add_option("--timeout", a->timeout_s, "seconds to wait for the broker (default 10)");
+  auto* login = meters->add_subcommand(
+      "login", "Create a meter's own broker login, or give it a new password (printed once)");
+  as_serial(login->add_option("serial", a->serial, "the meter's serial"))->required();
+  login->add_option("--timeout", a->timeout_s, "seconds to wait for the broker (default 10)");
+  login->footer(
+      "Needs [mqtt] logins = \"dynsec\" and mosquitto's dynamic security plugin\n"
+      "(docs/security.md, \"Broker logins\"). The device may then publish only under its own\n"
+      "serial and read only its own commands.\n"
+      "Example:\n  meterlogger-server meters login 6892850");
+  login->callback([=, &config] { meters_login(config, *a); });
+  auto* remove = meters->add_subcommand(
+      "remove", "Remove a meter (its samples stay; its broker login goes with it)");
   as_serial(remove->add_option("serial", a->serial, "the meter's serial"))->required();
-  remove->callback([=, &config] { meters_remove(config, a->serial); });
+  remove->add_option("--timeout", a->timeout_s, "seconds to wait for the broker (default 10)");
+  remove->callback([=, &config] { meters_remove(config, a->serial, a->timeout_s); });
 }
 
 }  // namespace ml::server_app

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 
 #include "core/topic/topic.hpp"
 #include "server/sqlite/store.hpp"
@@ -20,6 +21,16 @@ void fail(const std::string& message, int status) {
 
 void ok(const core::Status& s) {
   if (!s) fail(s.error().text());
+}
+
+std::string read_password_file(const std::string& path, const std::string& option) {
+  std::ifstream in(path);
+  if (!in) fail("cannot read " + option + " " + path);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+    line.pop_back();
+  return line;
 }
 
 std::int64_t unix_now() {

@@ -68,7 +68,12 @@ server::usecase::Actor cli_actor();
 
 // Subcommand groups in the order --help lists them, one per cmd_*.cpp. `config` is the
 // --config option's value, read when a subcommand runs.
+// The first line of a password file (trailing CR and spaces dropped); exits naming `option` when
+// the file cannot be read.
+std::string read_password_file(const std::string& path, const std::string& option);
+
 void add_run_command(CLI::App& app, const std::string& config);
+void add_broker_commands(CLI::App& app, const std::string& config);
 void add_meter_commands(CLI::App& app, const std::string& config);
 void add_send_command(CLI::App& app, const std::string& config);
 void add_payment_commands(CLI::App& app, const std::string& config);

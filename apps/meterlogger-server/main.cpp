@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
   add_migrate_command(app, config);
   add_import_commands(app, config);
   add_check_command(app, config);
+  add_broker_commands(app, config);
 
   std::vector<std::string> commands;
   leaves(app, "", commands);

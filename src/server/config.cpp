@@ -33,6 +33,12 @@ core::Status parse_mqtt(Reader& r, ServerMqttConfig& m, const fs::path& base) {
   auto tls = platform::config::read_tls(r, base);
   if (!tls) return tls.error();
   m.tls = std::move(tls).value();
+  std::string logins = m.dynsec_logins ? "dynsec" : "shared";
+  ML_TRY(r.string("logins", logins));
+  if (logins != "dynsec" && logins != "shared") {
+    return bad(r.key("logins"), "must be \"shared\" or \"dynsec\", not \"" + logins + "\"");
+  }
+  m.dynsec_logins = logins == "dynsec";
   return r.no_unknown_keys();
 }
 

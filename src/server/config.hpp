@@ -27,6 +27,9 @@ struct ServerMqttConfig {
   std::string username;
   std::string password;                  // from password or password_file
   std::optional<platform::MqttTls> tls;  // [mqtt.tls]: ingest, commands and `check` use TLS
+  // logins = "dynsec": the server manages per-device logins in mosquitto's dynamic security
+  // plugin (docs/security.md); "shared" (default): the broker's logins are managed elsewhere.
+  bool dynsec_logins = false;
 };
 
 struct HttpConfig {  // for `serve` (the API and dashboard)

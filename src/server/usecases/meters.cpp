@@ -15,10 +15,6 @@ namespace {
 
 constexpr std::int64_t kDay = 86400;
 
-core::Error invalid(std::string detail) {
-  return core::make_error(core::Errc::invalid_argument, std::move(detail));
-}
-
 // Applies the given fields to `m`; returns the generated key ("" when none was made).
 core::Result<std::string> apply(const MeterFields& f, Spelling s, Meter& m) {
   if (!f.key.empty() && f.generate_key) {

@@ -9,7 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/result.hpp"
+
 namespace ml::server::usecase {
+
+// A request a use case refuses, with the text its user sees.
+inline core::Error invalid(std::string detail) {
+  return core::make_error(core::Errc::invalid_argument, std::move(detail));
+}
 
 enum class Spelling : std::uint8_t { json, option };
 

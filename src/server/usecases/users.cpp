@@ -5,14 +5,11 @@
 
 #include "password/password.hpp"
 #include "platform/crypto/random.hpp"
+#include "server/usecases/spelling.hpp"
 #include "server/users.hpp"
 
 namespace ml::server::usecase {
 namespace {
-
-core::Error invalid(std::string detail) {
-  return core::make_error(core::Errc::invalid_argument, std::move(detail));
-}
 
 core::Status audit(ServerStore& store, const Actor& actor, std::int64_t now,
                    const std::string& action, const std::string& detail) {
