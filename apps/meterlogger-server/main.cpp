@@ -24,7 +24,7 @@ struct CommandAccess {
 };
 constexpr StoreAccess kRead = StoreAccess::read_only;
 constexpr StoreAccess kWrite = StoreAccess::writing;
-inline constexpr std::array<CommandAccess, 47> kCommandAccess{{
+inline constexpr std::array<CommandAccess, 50> kCommandAccess{{
     {"run", kWrite},
     {"migrate", kWrite},
     {"meters add", kWrite},
@@ -34,6 +34,7 @@ inline constexpr std::array<CommandAccess, 47> kCommandAccess{{
     {"meters unknown", kRead},
     {"meters remove", kWrite},
     {"meters contact", kWrite},
+    {"meters login", kRead},  // the login lives in the broker, the meter must be registered
     {"send", kWrite},
     {"pay", kWrite},
     {"payments list", kRead},
@@ -71,7 +72,9 @@ inline constexpr std::array<CommandAccess, 47> kCommandAccess{{
     {"notify log", kRead},
     {"notify retry", kWrite},
     {"import mlw", kWrite},
-    {"check", kRead},  // reads the database itself, never creates nor migrates it
+    {"check", kRead},         // reads the database itself, never creates nor migrates it
+    {"broker setup", kRead},  // the broker only
+    {"broker sync", kRead},   // the meters against the broker's logins
 }};
 
 const CommandAccess* access_of(std::string_view command) {

@@ -171,12 +171,20 @@ core::Result<std::vector<std::string>> setup_broker(const ServerMqttConfig& mqtt
                  ((*roles)[0].error.empty() ? ": created" : ": exists"));
   done.push_back(std::string("role ") + std::string(bl::kLegacyRole) +
                  ((*roles)[1].error.empty() ? ": created" : ": exists"));
-  const auto has = bl::client_roles((*roles)[2].data);
-  if (std::find(has.begin(), has.end(), bl::kServerRole) == has.end()) {
-    auto added =
-        broker_control(mqtt, {bl::add_client_role(mqtt.username, bl::kServerRole)}, timeout);
-    if (!added) return added.error();
-    ML_TRY(all_done(*added));
+  auto has_role = [&](const nlohmann::json& data) {
+    const auto has = bl::client_roles(data);
+    return std::find(has.begin(), has.end(), bl::kServerRole) != has.end();
+  };
+  if (!has_role((*roles)[2].data)) {
+    // The plugin disconnects every session of a login whose roles change, this one included, so
+    // the answer may never come: whether the role is there is asked again.
+    (void)broker_control(mqtt, {bl::add_client_role(mqtt.username, bl::kServerRole)}, timeout);
+    auto check = broker_control(mqtt, {bl::get_client(mqtt.username)}, timeout);
+    if (!check) return check.error();
+    if (!has_role(check->front().data)) {
+      return failed("addClientRole: " + mqtt.username + " did not get the role " +
+                    std::string(bl::kServerRole));
+    }
     done.push_back("login " + mqtt.username + ": given role " + std::string(bl::kServerRole));
   } else {
     done.push_back("login " + mqtt.username + ": has role " + std::string(bl::kServerRole));

@@ -3,14 +3,19 @@
 // by the test with openssl; a wrong CA, an expired certificate and a certificate for another name
 // are refused with the reason.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "agent_support.hpp"
 #include "emulator.hpp"
 #include "mqtt_support.hpp"
+#include "platform/mqtt/client.hpp"
+#include "server/broker_control.hpp"
 #include "server_support.hpp"
 
 namespace ml::test {
@@ -36,8 +41,9 @@ bool has_line(const std::string& out, const std::string& level, const std::strin
 }
 
 // The start of a mosquitto.conf: as root, mosquitto stays root (the test's files are ours).
-std::string conf_start() {
-  return ::geteuid() == 0 ? "user root\nallow_anonymous true\n" : "allow_anonymous true\n";
+std::string conf_start(bool anonymous = true) {
+  return std::string(::geteuid() == 0 ? "user root\n" : "") + "allow_anonymous " +
+         (anonymous ? "true" : "false") + "\n";
 }
 
 // mosquitto.conf lines for a TLS listener with `certs`.
@@ -138,6 +144,155 @@ TEST(ServerTls, AWrongCaAnExpiredCertificateAndAnotherNameAreRefusedWithTheReaso
   TempDir ok_dir;
   auto ok = server_cli(write_server_config(ok_dir, port, tls_table(good, false)), {"check"});
   EXPECT_TRUE(has_line(ok.out, "ok", "over TLS")) << ok.out;
+}
+
+// ---- per-device logins (mosquitto's dynamic security plugin) -----------------------------------
+
+// One MQTT connection as a device (or the server) makes it, and what it saw.
+struct Client {
+  Client(asio::io_context& io, int port, const std::string& user, const std::string& password,
+         const std::string& client_id)
+      : client(io.get_executor(), [&] {
+          platform::MqttOptions o;
+          o.port = port;
+          o.client_id = client_id;
+          o.clean_session = true;
+          o.username = user;
+          o.password = password;
+          o.backoff.initial = std::chrono::milliseconds(200);
+          o.backoff.max = std::chrono::milliseconds(400);
+          return o;
+        }()) {
+    client.on_connected([this](bool) { ++connects; });
+    client.on_disconnected(
+        [this](const platform::MqttDisconnect& d) { downs.push_back(d.reason); });
+    client.on_message([this](const platform::MqttMessage& m) { topics.push_back(m.topic); });
+  }
+  bool saw(const std::string& topic) const {
+    return std::find(topics.begin(), topics.end(), topic) != topics.end();
+  }
+  platform::MqttClient client;
+  int connects = 0;
+  std::vector<std::string> downs;
+  std::vector<std::string> topics;
+};
+
+// The password `meters add --broker-login` / `meters login` printed.
+std::string printed_password(const std::string& out) {
+  const auto at = out.find("password ");
+  if (at == std::string::npos) return "";
+  return out.substr(at + 9, out.find('\n', at) - at - 9);
+}
+
+TEST(BrokerLogins, ADeviceIsConfinedToItsOwnTopicsAndARemovedMeterCannotConnect) {
+  TempDir dir;
+  const std::string dynsec = dir.file("dynamic-security.json");
+  auto init = run({ML_MOSQUITTO_CTRL, "dynsec", "init", dynsec, "server", "s3cret"});
+  ASSERT_EQ(init.status, 0) << init.out << init.err;
+  const int port = free_port();
+  Broker broker(dir, port,
+                conf_start(false) + "per_listener_settings false\nlistener " +
+                    std::to_string(port) + " 127.0.0.1\nplugin " + ML_DYNSEC_PLUGIN +
+                    "\nplugin_opt_config_file " + dynsec + "\nlog_dest file " +
+                    dir.file("mosquitto.log") + "\n");
+  const std::string password_file = dir.file("mqtt.pw");
+  std::ofstream(password_file) << "s3cret\n";
+  ::chmod(password_file.c_str(), 0600);
+  const std::string legacy_file = dir.file("esp8266.pw");
+  std::ofstream(legacy_file) << "chah5Kai\n";
+  const auto config = write_server_config(
+      dir, port, "",
+      "username = \"server\"\npassword_file = \"" + password_file + "\"\nlogins = \"dynsec\"\n");
+
+  // Once per broker; again changes nothing.
+  auto setup = server_cli(config, {"broker", "setup", "--legacy-password-file", legacy_file});
+  ASSERT_EQ(setup.status, 0) << setup.out << setup.err;
+  EXPECT_NE(setup.out.find("role meterlogger-server: created"), std::string::npos) << setup.out;
+  EXPECT_NE(setup.out.find("login server: given role meterlogger-server"), std::string::npos);
+  auto again = server_cli(config, {"broker", "setup"});
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.out.find("role meterlogger-server: exists"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("login server: has role"), std::string::npos) << again.out;
+
+  std::map<std::string, std::string> passwords;
+  for (const std::string serial : {"1111111", "2222222"}) {
+    auto add = server_cli(
+        config, {"meters", "add", serial, "--kind", "heat", "--generate-key", "--broker-login"});
+    ASSERT_EQ(add.status, 0) << add.err;
+    passwords[serial] = printed_password(add.out);
+    ASSERT_EQ(passwords[serial].size(), 32u) << add.out;
+  }
+  // The server's `run` logs in with its role: ingest subscribes to every device topic.
+  auto server = start_server(dir, config);
+
+  asio::io_context io;
+  Client observer(io, port, "server", "s3cret", "observer");  // the server's login
+  ASSERT_TRUE(observer.client.subscribe("/+/v2/#", 1).ok());
+  ASSERT_TRUE(observer.client.start().ok());
+  Client device(io, port, "1111111", passwords["1111111"], "1111111");
+  ASSERT_TRUE(device.client.subscribe("/config/v2/1111111/#", 1).ok());
+  ASSERT_TRUE(device.client.start().ok());
+  ASSERT_TRUE(run_until(io, [&] { return observer.connects == 1 && device.connects == 1; }))
+      << broker.log();
+
+  // Another device's commands: the broker refuses the subscription.
+  ASSERT_TRUE(device.client.subscribe("/config/v2/2222222/#", 1).ok());
+  ASSERT_TRUE(run_until(io, [&] {
+    return device.client.stats().last_error.find("refused") != std::string::npos;
+  })) << device.client.stats().last_error;
+  EXPECT_NE(device.client.stats().last_error.find("/config/v2/2222222/#"), std::string::npos);
+  // Publishing under another serial, or a command (even to itself), goes nowhere; its own sample
+  // arrives, after them on the same connection.
+  const core::Bytes payload{1, 2, 3};
+  ASSERT_TRUE(device.client.publish("/sample/v2/2222222/1700000000", payload, 1, false).ok());
+  ASSERT_TRUE(device.client.publish("/config/v2/1111111/1700000000/open", payload, 1, false).ok());
+  ASSERT_TRUE(device.client.publish("/sample/v2/1111111/1700000000", payload, 1, false).ok());
+  ASSERT_TRUE(run_until(io, [&] { return observer.saw("/sample/v2/1111111/1700000000"); }));
+  EXPECT_FALSE(observer.saw("/sample/v2/2222222/1700000000"));
+  EXPECT_FALSE(observer.saw("/config/v2/1111111/1700000000/open"));
+  // The server's login may send commands; the device gets its own.
+  ASSERT_TRUE(
+      observer.client.publish("/config/v2/1111111/1700000001/ping", payload, 1, false).ok());
+  EXPECT_TRUE(run_until(io, [&] { return device.saw("/config/v2/1111111/1700000001/ping"); }));
+  // Its login with another client id is refused.
+  Client other_id(io, port, "1111111", passwords["1111111"], "not-the-serial");
+  ASSERT_TRUE(other_id.client.start().ok());
+  ASSERT_TRUE(run_until(io, [&] { return !other_id.downs.empty(); }));
+  EXPECT_NE(other_id.downs[0].find("not authorised"), std::string::npos) << other_id.downs[0];
+  other_id.client.stop();
+
+  // Removing the meter removes its login: the device is disconnected and cannot come back.
+  auto removed = server_cli(config, {"meters", "remove", "1111111"});
+  ASSERT_EQ(removed.status, 0) << removed.err;
+  EXPECT_NE(removed.out.find("removed its broker login"), std::string::npos) << removed.out;
+  ASSERT_TRUE(run_until(io, [&] {
+    for (const auto& d : device.downs)
+      if (d.find("not authorised") != std::string::npos) return true;
+    return false;
+  })) << ::testing::PrintToString(device.downs);
+  EXPECT_EQ(device.connects, 1);
+  device.client.stop();
+
+  // A login whose meter is not registered (made behind the registry's back) is found by sync.
+  server::ServerMqttConfig mqtt;
+  mqtt.port = port;
+  mqtt.username = "server";
+  mqtt.password = "s3cret";
+  auto stray = server::create_device_login(mqtt, "3333333", scaled(10s));
+  ASSERT_TRUE(stray.ok()) << stray.error().message();
+  auto dry = server_cli(config, {"broker", "sync", "--dry-run"});
+  ASSERT_EQ(dry.status, 0) << dry.err;
+  EXPECT_NE(dry.out.find("would remove the login of 3333333"), std::string::npos) << dry.out;
+  EXPECT_EQ(dry.out.find("2222222"), std::string::npos) << dry.out;
+  auto sync = server_cli(config, {"broker", "sync"});
+  EXPECT_NE(sync.out.find("removed the login of 3333333"), std::string::npos) << sync.out;
+  Client gone(io, port, "3333333", *stray, "3333333");
+  ASSERT_TRUE(gone.client.start().ok());
+  ASSERT_TRUE(run_until(io, [&] { return !gone.downs.empty(); }));
+  EXPECT_NE(gone.downs[0].find("not authorised"), std::string::npos) << gone.downs[0];
+  gone.client.stop();
+  observer.client.stop();
+  EXPECT_EQ(server->log().find("refused"), std::string::npos) << server->log();
 }
 
 }  // namespace

@@ -13,11 +13,12 @@ std::string server_bin() {
   return ML_SERVER_BIN;
 }
 
-std::string write_server_config(const TempDir& dir, int broker_port, const std::string& extra) {
+std::string write_server_config(const TempDir& dir, int broker_port, const std::string& extra,
+                                const std::string& mqtt_extra) {
   const std::string path = dir.file("server.toml");
   std::ofstream(path) << "log_level = \"debug\"\n[database]\npath = \"" << dir.file("server.db")
-                      << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker_port
-                      << "\n[http]\nlisten = \"127.0.0.1:8080\"\n"
+                      << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker_port << "\n"
+                      << mqtt_extra << "[http]\nlisten = \"127.0.0.1:8080\"\n"
                       << extra;
   return path;
 }

@@ -15,8 +15,9 @@ namespace ml::test {
 std::string server_bin();
 
 // Writes <dir>/server.toml (database <dir>/server.db, the broker on 127.0.0.1:broker_port, debug
-// log) followed by `extra` (more tables), and returns its path.
-std::string write_server_config(const TempDir& dir, int broker_port, const std::string& extra = "");
+// log; `mqtt_extra`: more [mqtt] lines) followed by `extra` (more tables), and returns its path.
+std::string write_server_config(const TempDir& dir, int broker_port, const std::string& extra = "",
+                                const std::string& mqtt_extra = "");
 
 // `meterlogger-server ARGS... --config FILE` (the option after the subcommand, as a user types
 // it; start_server puts it before).
