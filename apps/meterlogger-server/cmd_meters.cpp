@@ -188,12 +188,13 @@ void meters_remove(const std::string& config_path, const std::string& serial, in
   std::cout << "\n";
   if (!config.mqtt.dynsec_logins) return;
   // The meter is gone from the registry either way; a broker away now is caught up by
-  // `broker sync` (and by `run`, which syncs at start).
+  // `broker sync`, and by `run` (at start and every 5 minutes).
   if (auto gone = server::remove_device_login(config.mqtt, serial, std::chrono::seconds(timeout_s));
       !gone) {
     std::cerr << "warning: the broker login of " << serial
               << " could not be removed now: " << gone.error().text()
-              << "\n(`meterlogger-server broker sync` removes it later)\n";
+              << "\n(`meterlogger-server run` removes it within 5 minutes of reaching the broker, "
+                 "or `meterlogger-server broker sync` now)\n";
     return;
   }
   std::cout << "removed its broker login\n";

@@ -7,8 +7,10 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -17,6 +19,7 @@
 #include "platform/systemd/notify.hpp"
 #include "server/alarm_notices.hpp"
 #include "server/alarm_round.hpp"
+#include "server/broker_control.hpp"
 #include "server/homeassistant.hpp"
 #include "server/ingest.hpp"
 #include "server/notify/notifier.hpp"
@@ -96,6 +99,76 @@ class AlarmTimer {
   std::set<std::string> logged_problems_;  // the previous round's problems
 };
 
+// [mqtt] logins = "dynsec": the broker's device logins brought in step with the meter registry
+// at start and every 5 minutes (a meter removed in the dashboard, or while the broker was away),
+// on a thread and a store connection of its own: the plugin's answers never hold up ingest.
+class LoginSync {
+ public:
+  static constexpr std::chrono::minutes kInterval{5};
+
+  explicit LoginSync(const server::ServerConfig& config) : config_(config) {
+    if (!config_.mqtt.dynsec_logins) return;
+    store_ = open_store(config_);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~LoginSync() {
+    stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  LoginSync(const LoginSync&) = delete;
+  LoginSync& operator=(const LoginSync&) = delete;
+
+  // Asks the thread to end (a round under way finishes first, within its 10 s).
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      round();
+      lock.lock();
+      wake_.wait_for(lock, kInterval, [this] { return stopping_; });
+    }
+  }
+
+  void round() {
+    std::vector<std::string> serials;
+    auto meters = store_->meters();
+    if (!meters) {
+      log::warning("broker logins: " + meters.error().text());
+      return;
+    }
+    for (const auto& m : *meters)
+      serials.push_back(m.serial);
+    auto sync = server::sync_device_logins(config_.mqtt, serials, false, std::chrono::seconds(10));
+    if (!sync) {
+      if (sync.error().text() != last_error_) {
+        log::warning("broker logins: " + sync.error().text());
+      }
+      last_error_ = sync.error().text();
+      return;
+    }
+    last_error_.clear();
+    for (const auto& serial : sync->removed)
+      log::info("broker logins: removed the login of " + serial + " (no such meter)");
+  }
+
+  const server::ServerConfig& config_;
+  std::unique_ptr<server::ServerStore> store_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::string last_error_;  // logged once until it changes
+};
+
 void run(const std::string& config_path) {
   const auto config = config_from(config_path);
   log::set_level(config.log_level);
@@ -133,6 +206,7 @@ void run(const std::string& config_path) {
   server::notify::Notifier notifier(*notify_store, config.notify, unix_now);
   ok(notifier.start(notify_io.get_executor()));
   std::thread notify_thread([&] { notify_io.run(); });
+  LoginSync login_sync(config);
   auto stop_notifier = [&] {
     notifier.stop();
     notify_io.stop();
@@ -148,6 +222,7 @@ void run(const std::string& config_path) {
     if (homeassistant) homeassistant->stop();
     notifier.stop();
     notify_io.stop();
+    login_sync.stop();
   });
   log::info("meterlogger-server " ML_VERSION ": database " + config.database.path + ", broker " +
             config.mqtt.host + ":" + std::to_string(config.mqtt.port));
@@ -186,8 +261,9 @@ void add_run_command(CLI::App& app, const std::string& config) {
       "stored. Sends the queued commands. Every [alarms] interval (60 s) it evaluates the alarm\n"
       "rules (docs/alarms.md) and queues their notifications, which it sends on the channels of\n"
       "[notify]. With [homeassistant] it republishes the stored samples of the meters of chosen\n"
-      "groups with Home Assistant MQTT discovery (docs/homeassistant.md). SIGTERM stops "
-      "cleanly.\n\n"
+      "groups with Home Assistant MQTT discovery (docs/homeassistant.md). With [mqtt] logins =\n"
+      "\"dynsec\" it removes, at start and every 5 minutes, the broker logins of meters that are\n"
+      "gone (docs/security.md). SIGTERM stops cleanly.\n\n"
       "Example:\n  meterlogger-server --config server.toml run");
   run_cmd->callback([=, &config] { run(config); });
 }
