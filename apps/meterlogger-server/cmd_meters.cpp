@@ -43,8 +43,9 @@ void print_new_login(const server::ServerConfig& c, const std::string& serial, i
       ok(server::create_device_login(c.mqtt, serial, std::chrono::seconds(timeout_s)));
   std::cout << "broker login: username " << serial << ", client id " << serial << ", password "
             << password
-            << "\n(shown once: put it in the gateway's agent.toml, [mqtt] username and "
-               "password_file; it is not printed again)\n";
+            << "\n(shown once: on the gateway, put it in a file of its own (chmod 600) and name "
+               "that file in agent.toml, [meter.broker] password_file, under this meter; it is "
+               "not printed again)\n";
 }
 
 usecase::MeterFields fields_of(const MeterArgs& a) {

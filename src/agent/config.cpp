@@ -244,6 +244,17 @@ core::Status parse_meter(Reader& r, MeterConfig& m, const fs::path& base, std::s
     Reader vr(*t, r.key("valve"));
     ML_TRY(parse_valve(vr, m.valve));
   }
+  if (const toml::table* t = r.table("broker")) {
+    Reader br(*t, r.key("broker"));
+    MeterBrokerLogin login;
+    ML_TRY(br.string("username", login.username));
+    auto from_file = platform::config::read_password(br, login.password, base);
+    if (!from_file) return from_file.error();
+    if (login.password.empty()) return bad(br.key("password_file"), "required (or password)");
+    login.password_inline = !*from_file;
+    ML_TRY(br.no_unknown_keys());
+    m.broker = std::move(login);
+  }
   return r.no_unknown_keys();
 }
 
@@ -344,7 +355,11 @@ std::vector<std::string> inline_secrets(const AgentConfig& c) {
   if (c.mqtt.password_inline) out.push_back("mqtt.password");
   if (c.homeassistant.broker.password_inline) out.push_back("homeassistant.password");
   for (std::size_t i = 0; i < c.meters.size(); ++i) {
-    if (c.meters[i].key_inline) out.push_back("meter[" + std::to_string(i + 1) + "].key");
+    const std::string meter = "meter[" + std::to_string(i + 1) + "]";
+    if (c.meters[i].key_inline) out.push_back(meter + ".key");
+    if (c.meters[i].broker && c.meters[i].broker->password_inline) {
+      out.push_back(meter + ".broker.password");
+    }
   }
   return out;
 }

@@ -56,6 +56,14 @@ struct ValveConfig {
   bool auto_close = true;      // close when the reading reaches the prepaid limit
 };
 
+// [meter.broker]: the meter's own broker login (docs/security.md, "Broker logins"), in place of
+// [mqtt] username and password for its connection.
+struct MeterBrokerLogin {
+  std::string username;          // empty: the meter's serial (what `meters login` creates)
+  std::string password;          // from password or password_file (required)
+  bool password_inline = false;  // written in the file itself
+};
+
 struct MeterConfig {
   std::string name;  // for logs; defaults to "meter[N]"
   core::sample::MeterKind kind = core::sample::MeterKind::kmp;
@@ -70,6 +78,7 @@ struct MeterConfig {
   int retries = 2;
   PulseConfig pulse;
   ValveConfig valve;  // drivers with a valve only (meter::has_valve)
+  std::optional<MeterBrokerLogin> broker;
 };
 
 // [setup]: the setup page for the person installing the gateway. Off unless a password hash is

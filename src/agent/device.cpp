@@ -401,6 +401,10 @@ void Device::start_mqtt() {
   o.keepalive = std::chrono::seconds(c.keepalive_s);
   if (!c.username.empty()) o.username = c.username;
   if (!c.password.empty()) o.password = c.password;
+  if (meter_.broker) {  // the meter's own login (docs/security.md, "Broker logins")
+    o.username = meter_.broker->username.empty() ? serial_ : meter_.broker->username;
+    o.password = meter_.broker->password;
+  }
   o.tls = c.tls;
   auto serial = core::topic::Serial::parse(serial_);
   if (!serial) {

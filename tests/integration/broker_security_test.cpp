@@ -217,7 +217,7 @@ TEST(BrokerLogins, ADeviceIsConfinedToItsOwnTopicsAndARemovedMeterCannotConnect)
   std::map<std::string, std::string> passwords;
   for (const std::string serial : {"1111111", "2222222"}) {
     auto add = server_cli(
-        config, {"meters", "add", serial, "--kind", "heat", "--generate-key", "--broker-login"});
+        config, {"meters", "add", serial, "--kind", "heat", "--key", kTestKey, "--broker-login"});
     ASSERT_EQ(add.status, 0) << add.err;
     passwords[serial] = printed_password(add.out);
     ASSERT_EQ(passwords[serial].size(), 32u) << add.out;
@@ -254,6 +254,16 @@ TEST(BrokerLogins, ADeviceIsConfinedToItsOwnTopicsAndARemovedMeterCannotConnect)
   ASSERT_TRUE(
       observer.client.publish("/config/v2/1111111/1700000001/ping", payload, 1, false).ok());
   EXPECT_TRUE(run_until(io, [&] { return device.saw("/config/v2/1111111/1700000001/ping"); }));
+  // The agent logs in as its meter ([meter.broker]) and its samples are stored.
+  const std::string meter_pw = dir.file("2222222.pw");
+  std::ofstream(meter_pw) << passwords["2222222"] << "\n";
+  ::chmod(meter_pw.c_str(), 0600);
+  Emulator meter(dir, "kmp", {"--serial", "2222222", "--freeze", "--start-energy", "100"});
+  AgentMeter am = serial_meter("kmp", meter.link(), 60);
+  am.extra = "[meter.broker]\npassword_file = \"" + meter_pw + "\"\n";
+  auto agent = start_agent(dir, write_agent_config(dir, port, {am}));
+  EXPECT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM samples WHERE serial = '2222222'", 1))
+      << agent->log() << server->log();
   // Its login with another client id is refused.
   Client other_id(io, port, "1111111", passwords["1111111"], "not-the-serial");
   ASSERT_TRUE(other_id.client.start().ok());

@@ -135,6 +135,29 @@ TEST(AgentConfig, MqttTlsIsReadOnceForEveryBrokerTable) {
   }
 }
 
+// [meter.broker]: the meter's own broker login (its serial as user name unless given), a password
+// required; an inline one is a secret the warnings name.
+TEST(AgentConfig, AMetersOwnBrokerLoginIsReadAndAnInlinePasswordNamed) {
+  auto c =
+      parse_config(std::string(kMinimal) + "[meter.broker]\npassword = \"s3cret\"\n", "a.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message();
+  ASSERT_TRUE(c->meters[0].broker);
+  EXPECT_EQ(c->meters[0].broker->username, "");
+  EXPECT_EQ(c->meters[0].broker->password, "s3cret");
+  EXPECT_TRUE(c->meters[0].broker->password_inline);
+  const auto secrets = inline_secrets(*c);
+  EXPECT_NE(std::find(secrets.begin(), secrets.end(), "meter[1].broker.password"), secrets.end());
+  EXPECT_FALSE(parse_config(kMinimal, "a.toml")->meters[0].broker);
+  for (const auto& [table, want] : std::vector<std::pair<std::string, std::string>>{
+           {"[meter.broker]\nusername = \"x\"\n", "meter[1].broker.password_file: required"},
+           {"[meter.broker]\npassword = \"p\"\nuser = \"x\"\n", "meter[1].broker.user"},
+       }) {
+    auto r = parse_config(std::string(kMinimal) + table, "a.toml");
+    ASSERT_FALSE(r.ok()) << table;
+    EXPECT_NE(r.error().message().find(want), std::string::npos) << r.error().message();
+  }
+}
+
 TEST(AgentConfig, KeyFileMustNotBeWorldReadable) {
   const auto dir = std::filesystem::temp_directory_path() / ("mlcfg-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
