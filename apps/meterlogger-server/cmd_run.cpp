@@ -20,6 +20,7 @@
 #include "server/alarm_notices.hpp"
 #include "server/alarm_round.hpp"
 #include "server/broker_control.hpp"
+#include "server/broker_watch.hpp"
 #include "server/homeassistant.hpp"
 #include "server/ingest.hpp"
 #include "server/notify/notifier.hpp"
@@ -196,6 +197,8 @@ void run(const std::string& config_path) {
   }
   ok(ingest.start());
   ok(sender.start());
+  server::BrokerWatch broker_watch(io.get_executor(), *store, config.mqtt, unix_now);
+  ok(broker_watch.start());
   AlarmTimer alarms(io, *store, config.alarms.interval_s, config.notify);
   alarms.start();
   // The notifier sends over the network and waits for it (up to 30 s a message): on a thread
@@ -217,6 +220,7 @@ void run(const std::string& config_path) {
     log::info("stopping");
     platform::systemd::notify("STOPPING=1");
     alarms.stop();
+    broker_watch.stop();
     sender.stop();
     ingest.stop();
     if (homeassistant) homeassistant->stop();

@@ -106,6 +106,10 @@ core::Result<std::string> render(const ProcessInfo& process, const StoreMetrics*
       ML_TRY(w.value({{"reason", reason}}, d(count)));
     ML_TRY(w.family(metric("meterlogger_rejected_serials")));
     ML_TRY(w.value({}, d(s.rejected_serials)));
+    if (s.broker.time > 0) {
+      ML_TRY(w.family(metric("meterlogger_broker_dropped_messages_total")));
+      ML_TRY(w.value({}, d(s.broker.dropped)));
+    }
     if (s.newest_sample_time > 0) {
       ML_TRY(w.family(metric("meterlogger_newest_sample_age_seconds")));
       ML_TRY(w.value({}, d(now - s.newest_sample_time)));

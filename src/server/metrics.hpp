@@ -21,7 +21,7 @@ using core::metrics::Type;
 
 // Every metric of the server; docs/metrics.md lists the same names (a unit test checks it), and
 // the Grafana dashboard (docs/grafana/meterlogger.json) uses only these.
-inline constexpr std::array<core::metrics::Family, 17> kServerMetrics{{
+inline constexpr std::array<core::metrics::Family, 18> kServerMetrics{{
     {"meterlogger_build_info", Type::gauge, "Always 1; the version of the server in a label.", ""},
     {"meterlogger_process_start_time_seconds", Type::gauge,
      "When `serve` started, in seconds since the Unix epoch.", "seconds"},
@@ -35,6 +35,8 @@ inline constexpr std::array<core::metrics::Family, 17> kServerMetrics{{
      ""},
     {"meterlogger_rejected_serials", Type::gauge,
      "Serials with rejected messages in the kept per-serial counts.", ""},
+    {"meterlogger_broker_dropped_messages_total", Type::counter,
+     "Messages the broker dropped since it started (its $SYS count; a queue was full).", ""},
     {"meterlogger_newest_sample_age_seconds", Type::gauge,
      "Seconds since the newest sample of any meter (its device time): the ingest lag.", "seconds"},
     {"meterlogger_commands", Type::gauge, "Device commands in the queue and its log, by state.",

@@ -157,8 +157,8 @@ struct Client {
           o.port = port;
           o.client_id = client_id;
           o.clean_session = true;
-          o.username = user;
-          o.password = password;
+          if (!user.empty()) o.username = user;
+          if (!password.empty()) o.password = password;
           o.backoff.initial = std::chrono::milliseconds(200);
           o.backoff.max = std::chrono::milliseconds(400);
           return o;
@@ -310,6 +310,40 @@ TEST(BrokerLogins, ADeviceIsConfinedToItsOwnTopicsAndARemovedMeterCannotConnect)
       << server->log();
   observer.client.stop();
   EXPECT_EQ(server->log().find("refused"), std::string::npos) << server->log();
+}
+
+// ---- the broker's own account ($SYS) ---------------------------------------------------------
+
+// A broker with a small queue drops messages for the server while it is away; `run` hears it on
+// $SYS, warns with what to change, and keeps the count for GET /metrics.
+TEST(BrokerWatch, ABrokerDroppingMessagesIsWarnedOf) {
+  TempDir dir;
+  const int port = free_port();
+  Broker broker(dir, port,
+                conf_start() + "listener " + std::to_string(port) +
+                    " 127.0.0.1\nsys_interval 1\nmax_queued_messages 5\nlog_dest file " +
+                    dir.file("mosquitto.log") + "\n");
+  const auto config = write_server_config(dir, port);
+  add_test_meter(config);
+  auto server = start_server(dir, config);  // the broker keeps its session from now on
+  server->stop();
+  asio::io_context io;
+  Client device(io, port, "", "", "6892850");
+  ASSERT_TRUE(device.client.start().ok());
+  ASSERT_TRUE(run_until(io, [&] { return device.connects == 1; }));
+  int acked = 0;
+  const core::Bytes payload{1, 2, 3};
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(device.client
+                    .publish("/sample/v2/6892850/" + std::to_string(1700000000 + i), payload, 1,
+                             false, [&](bool ok) { acked += ok ? 1 : 0; })
+                    .ok());
+  }
+  ASSERT_TRUE(run_until(io, [&] { return acked == 20; }));
+  device.client.stop();
+  server = start_server(dir, config);
+  EXPECT_TRUE(wait_for_log(*server, "broker: mosquitto dropped 15 messages")) << server->log();
+  EXPECT_TRUE(wait_count(dir, "SELECT value FROM counters WHERE name = 'broker_dropped'", 15));
 }
 
 }  // namespace

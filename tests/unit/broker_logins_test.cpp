@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/topic/names.hpp"
+#include "server/broker_sys.hpp"
 
 namespace ml::server::broker_logins {
 namespace {
@@ -104,6 +105,30 @@ TEST(BrokerLogins, AnswersAreReadAndBadOnesRefusedWithTheReason) {
     ASSERT_FALSE(p.ok()) << text;
     EXPECT_NE(p.error().detail.find(why), std::string::npos) << p.error().detail;
   }
+}
+
+// $SYS counts (server/broker_sys.hpp) and the warning when the broker drops messages.
+TEST(BrokerSys, CountsAreDigitsOnlyAndEachIncreaseIsWarnedOf) {
+  EXPECT_EQ(broker_sys::parse_count("0").value(), 0);
+  EXPECT_EQ(broker_sys::parse_count("123456789012345678").value(), 123456789012345678);
+  for (const char* bad : {"", "-1", "1.5", " 1", "1234567890123456789", "12a"})
+    EXPECT_FALSE(broker_sys::parse_count(bad).ok()) << bad;
+  EXPECT_FALSE(broker_sys::dropped_warning(std::nullopt, 0));
+  EXPECT_FALSE(broker_sys::dropped_warning(7, 7));
+  const auto first = broker_sys::dropped_warning(std::nullopt, 300);
+  ASSERT_TRUE(first);
+  EXPECT_NE(first->find("dropped 300 messages (300 since it started)"), std::string::npos)
+      << *first;
+  EXPECT_NE(first->find("max_queued_messages 0"), std::string::npos);
+  const auto more = broker_sys::dropped_warning(300, 310);
+  ASSERT_TRUE(more);
+  EXPECT_NE(more->find("dropped 10 messages more"), std::string::npos) << *more;
+  // The broker restarted: its count began again.
+  EXPECT_FALSE(broker_sys::dropped_warning(310, 0));
+  const auto after_restart = broker_sys::dropped_warning(310, 4);
+  ASSERT_TRUE(after_restart);
+  EXPECT_NE(after_restart->find("dropped 4 messages more (4 since it started)"), std::string::npos)
+      << *after_restart;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The store contract (store_contract.hpp) for the aggregates of GET /metrics
 // (store/metrics.hpp): meters by group and online, samples stored counted once, rejections by
-// reason and serials, commands by state and their round trips, the outbox by channel and state.
+// reason and serials, commands by state and their round trips, the outbox by channel and state,
+// and the broker's health as `run` last heard it.
 #include "server/commands.hpp"
 #include "store_contract.hpp"
 
@@ -17,6 +18,17 @@ TEST_P(StoreMetricsContract, AnEmptyStore) {
   EXPECT_TRUE(m.commands.empty());
   EXPECT_EQ(m.newest_sample_time, 0);
   EXPECT_GT(m.database_bytes, 0);
+  EXPECT_EQ(m.broker.time, 0);  // the broker not heard yet
+}
+
+// The broker's $SYS count as `run` last heard it; the latest replaces the one before.
+TEST_P(StoreMetricsContract, TheBrokersHealthIsTheLatestRecorded) {
+  ASSERT_TRUE(store_->record_broker_health({12, 1000}).ok());
+  ASSERT_TRUE(store_->record_broker_health({40, 1010}).ok());
+  const auto m = store_->store_metrics(0, 0).value();
+  EXPECT_EQ(m.broker.dropped, 40);
+  EXPECT_EQ(m.broker.time, 1010);
+  EXPECT_EQ(m.samples_stored, 0);  // the counters beside it are untouched
 }
 
 TEST_P(StoreMetricsContract, CountsWhatWasStored) {

@@ -28,9 +28,15 @@ core::Result<StoreMetrics> SqliteStore::store_metrics(std::int64_t online_since,
       out.newest_sample_time = std::max(out.newest_sample_time, m.int64(3));
     }));
 
-    auto counters = cached("SELECT value FROM counters WHERE name = 'samples_stored'");
+    auto counters = cached("SELECT name, value FROM counters");
     if (!counters) return counters.error();
-    ML_TRY(each_row(**counters, [&] { out.samples_stored = (*counters)->int64(0); }));
+    ML_TRY(each_row(**counters, [&] {
+      const std::string name = (*counters)->text(0);
+      const std::int64_t value = (*counters)->int64(1);
+      if (name == "samples_stored") out.samples_stored = value;
+      if (name == "broker_dropped") out.broker.dropped = value;
+      if (name == "broker_health_time") out.broker.time = value;
+    }));
 
     auto rej = cached("SELECT reason, count FROM rejections");
     if (!rej) return rej.error();
@@ -69,6 +75,18 @@ core::Result<StoreMetrics> SqliteStore::store_metrics(std::int64_t online_since,
   });
   if (!read) return read.error();
   return out;
+}
+
+core::Status SqliteStore::record_broker_health(const BrokerHealth& health) {
+  return write_transaction([&]() -> core::Status {
+    auto q = cached(
+        "INSERT INTO counters(name, value) VALUES('broker_dropped', ?1), "
+        "('broker_health_time', ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value");
+    if (!q) return q.error();
+    (*q)->bind(1, health.dropped);
+    (*q)->bind(2, health.time);
+    return (*q)->run();
+  });
 }
 
 }  // namespace ml::server

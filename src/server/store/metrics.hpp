@@ -14,6 +14,13 @@
 
 namespace ml::server {
 
+// What the broker last said of itself on $SYS (server/broker_watch.hpp), kept by `run` for
+// GET /metrics and the dashboard.
+struct BrokerHealth {
+  std::int64_t dropped = 0;  // $SYS/broker/publish/messages/dropped: since the broker started
+  std::int64_t time = 0;     // when `run` read it (0: never)
+};
+
 struct StoreMetrics {
   struct Group {
     std::string group;
@@ -30,6 +37,7 @@ struct StoreMetrics {
   std::map<std::string, std::int64_t> open_alarms;                            // by severity
   std::int64_t newest_sample_time = 0;  // the newest sample's time of any meter; 0: none
   std::int64_t database_bytes = 0;
+  BrokerHealth broker;  // time 0: the broker has not been heard on $SYS
 };
 
 class MetricsStore {
@@ -40,6 +48,7 @@ class MetricsStore {
   // commands answered at or after this time.
   virtual core::Result<StoreMetrics> store_metrics(std::int64_t online_since,
                                                    std::int64_t replied_since) = 0;
+  virtual core::Status record_broker_health(const BrokerHealth& health) = 0;
 };
 
 }  // namespace ml::server

@@ -1,17 +1,24 @@
-// Fuzz target: the reader of mosquitto's dynamic security answers (src/server/broker_logins.hpp).
-// Invariants: no crash; an accepted message has at most kMaxResponses responses, each with a
-// command; the role names read from any response's data are never empty strings from a
-// non-string.
+// Fuzz target: what the server reads from mosquitto: the dynamic security plugin's answers
+// (src/server/broker_logins.hpp) and $SYS counts (src/server/broker_sys.hpp). Invariants: no
+// crash; an accepted answer has at most kMaxResponses responses, each with a command; an accepted
+// count is not negative and prints back to the same digits without leading zeros.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "server/broker_logins.hpp"
+#include "server/broker_sys.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace bl = ml::server::broker_logins;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (auto n = ml::server::broker_sys::parse_count(text); n.ok()) {
+    if (*n < 0) std::abort();
+    if (text.size() > 1 && text[0] != '0' && std::to_string(*n) != text) std::abort();
+    (void)ml::server::broker_sys::dropped_warning(*n / 2, *n);
+  }
   auto r = bl::parse_responses(text);
   if (!r.ok()) return 0;
   if (r->size() > bl::kMaxResponses) std::abort();
