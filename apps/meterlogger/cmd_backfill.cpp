@@ -3,6 +3,7 @@
 // replaying its outbox after an outage does. A demo or a test then starts with weeks of data.
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -33,7 +34,9 @@ struct BackfillArgs {
   std::string end_volume = "321.5";
   std::string host = "127.0.0.1";
   int port = 1883;
-  std::size_t window = 200;  // QoS 1 publishes waiting for their PUBACK at once
+  std::string username;       // a broker login (e.g. the original firmware's shared esp8266)
+  std::string password_file;  // its password, the file's first line
+  std::size_t window = 200;   // QoS 1 publishes waiting for their PUBACK at once
 };
 
 std::vector<std::pair<std::string, core::Bytes>> sealed_messages(const BackfillArgs& a) {
@@ -88,6 +91,15 @@ void run_backfill(const BackfillArgs& a) {
   options.port = a.port;
   options.clean_session = true;
   options.client_id = "meterlogger-backfill-" + std::to_string(a.serial);
+  if (!a.username.empty()) options.username = a.username;
+  if (!a.password_file.empty()) {
+    std::ifstream in(a.password_file);
+    std::string line;
+    if (!in || !std::getline(in, line)) fail("cannot read --password-file " + a.password_file);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+      line.pop_back();
+    options.password = line;
+  }
   platform::MqttClient client(io.get_executor(), options);
   // The client's events arrive from its network thread: keep the loop running until the end.
   auto work = asio::make_work_guard(io);
@@ -160,6 +172,9 @@ void add_backfill_command(CLI::App& sim) {
   cmd->add_option("--end-volume", a->end_volume, "volume at the end, m3")->capture_default_str();
   cmd->add_option("--host", a->host, "broker address")->capture_default_str();
   cmd->add_option("--port", a->port, "broker port")->capture_default_str();
+  cmd->add_option("--username", a->username, "broker user name (none by default)");
+  cmd->add_option("--password-file", a->password_file,
+                  "a file whose first line is the broker password");
   cmd->callback([a] { run_backfill(*a); });
 }
 
