@@ -21,6 +21,10 @@ BrokerWatch::~BrokerWatch() {
 }
 
 core::Status BrokerWatch::start() {
+  if (auto before = store_.broker_health(); before && before->time > 0) {
+    dropped_ = before->dropped;
+    increased_ = before->increased;
+  }
   mqtt_->on_message([this](const platform::MqttMessage& m) {
     if (m.topic != broker_sys::kDroppedTopic) return;
     auto n = broker_sys::parse_count(
@@ -40,11 +44,15 @@ void BrokerWatch::stop() {
 }
 
 void BrokerWatch::on_dropped(std::int64_t total) {
-  if (auto warning = broker_sys::dropped_warning(dropped_, total)) log::warning(*warning);
+  const std::int64_t now = now_();
+  if (auto warning = broker_sys::dropped_warning(dropped_, total)) {
+    log::warning(*warning);
+    increased_ = now;
+  }
   const bool changed = dropped_ != total;
   dropped_ = total;
   if (!changed) return;
-  if (auto st = store_.record_broker_health({total, now_()}); !st) {
+  if (auto st = store_.record_broker_health({total, now, increased_}); !st) {
     log::error("broker: " + st.error().text());
   }
 }

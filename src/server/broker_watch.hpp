@@ -2,7 +2,8 @@
 // the log whenever mosquitto drops messages, and the count in the store for GET /metrics and the
 // dashboard (docs/mqtt.md, "Broker configuration"). Its own connection (client id
 // "<client_id>-sys", clean session), with the server's login and TLS; a broker that publishes no
-// $SYS (sys_interval 0, or an ACL) is simply not heard.
+// $SYS (sys_interval 0, or an ACL) is simply not heard. A restarted `run` starts from the count
+// recorded before, so the same drops are not reported twice.
 #pragma once
 
 #include <asio/any_io_executor.hpp>
@@ -36,7 +37,8 @@ class BrokerWatch {
   ServerStore& store_;
   Now now_;
   std::unique_ptr<platform::MqttClient> mqtt_;
-  std::optional<std::int64_t> dropped_;  // the last count heard
+  std::optional<std::int64_t> dropped_;  // the last count heard (or recorded by a `run` before)
+  std::int64_t increased_ = 0;           // when it last grew
 };
 
 }  // namespace ml::server

@@ -72,8 +72,11 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   const root = await seen();
   result.root = root;
   checkAgainst(root, expect.root, rootUser);
-  check(root.order.join(',') === ['att-alarms', 'att-offline', 'att-running-out', 'att-closed', 'att-used-up', 'att-rejected', 'att-unanswered', 'att-fleet'].join(','),
-    `the sections in order: ${root.order}`);
+  check(root.order.join(',') === ['att-broker', 'att-alarms', 'att-offline', 'att-running-out', 'att-closed', 'att-used-up', 'att-rejected', 'att-unanswered', 'att-fleet'].join(','),
+    `the sections in order, the broker's warning first: ${root.order}`);
+  result.broker = await text('#att-broker');
+  check(result.broker.includes(`dropped ${expect.brokerDropped} messages`) && result.broker.includes('max_queued_messages 0'),
+    `the broker's warning says what was dropped and what to change: "${result.broker}"`);
   check(root.severities[0] === 'critical' && root.severities.indexOf('warning') > 0,
     `the critical alarm is above the warning: ${root.severities}`);
   check(root.sections.alarms.serials[0] === expect.critical, `the first alarm is ${expect.critical}'s: ${root.sections.alarms.serials}`);
@@ -123,5 +126,6 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   const group = await seen();
   result.group = group;
   checkAgainst(group, expect.group, groupUser);
+  check(!group.order.includes('att-broker'), `the broker's warning is for fleet administrators only: ${group.order}`);
   await shots('attention-group');
 });

@@ -1499,12 +1499,15 @@ TEST(ServerDashboardBrowser, AttentionPage) {
   c.created = c.first_sent = c.last_sent = now - 3600;
   c.sent_count = 3;
   ASSERT_TRUE(d.store().insert_command(c).ok());
+  ASSERT_TRUE(
+      d.store().record_broker_health({15, now - 60, now - 600}).ok());  // `run`'s $SYS watch
   d.add_user("root", kAdminPass, "admin", "*");
   d.add_user("hald", kAdminPass, "admin", "Hald");
   d.start();
 
   // What each should see: the API's answer is checked in tests/unit/server_attention_api_test.
   const json expect = {{"critical", "1000002"},
+                       {"brokerDropped", 15},
                        {"root",
                         {{"sections",
                           {{"alarms", {"1000002", "2000001"}},

@@ -327,6 +327,22 @@ TEST_F(AttentionApi, ListsAreCappedAndCounted) {
   EXPECT_EQ(a["groups"][0]["offline"], kListLimit);
 }
 
+// The broker's dropped messages ($SYS, recorded by `run`): shown for a day after the count last
+// grew, to an admin of every group only.
+TEST_F(AttentionApi, TheBrokerDroppingMessagesIsShownToFleetAdminsForADay) {
+  EXPECT_TRUE(attention("root")["broker"].is_null());  // never heard
+  ASSERT_TRUE(store_->record_broker_health({15, kNow - 60, kNow - 3600}).ok());
+  const json a = attention("root");
+  ASSERT_TRUE(a["broker"].is_object()) << a.dump();
+  EXPECT_EQ(a["broker"]["dropped"], 15);
+  EXPECT_EQ(a["broker"]["increased"], kNow - 3600);
+  EXPECT_EQ(a["broker"]["heard"], kNow - 60);
+  EXPECT_TRUE(attention("anna")["broker"].is_null());  // one group's admin
+  EXPECT_TRUE(attention("bo")["broker"].is_null());    // a viewer
+  ASSERT_TRUE(store_->record_broker_health({15, kNow - 60, kNow - 2 * 86400}).ok());
+  EXPECT_TRUE(attention("root")["broker"].is_null());  // the last drop is two days old
+}
+
 TEST_F(AttentionApi, NoSessionIsRefused) {
   EXPECT_EQ(ask("").status, 401);
   Request post;

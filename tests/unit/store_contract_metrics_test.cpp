@@ -23,11 +23,16 @@ TEST_P(StoreMetricsContract, AnEmptyStore) {
 
 // The broker's $SYS count as `run` last heard it; the latest replaces the one before.
 TEST_P(StoreMetricsContract, TheBrokersHealthIsTheLatestRecorded) {
-  ASSERT_TRUE(store_->record_broker_health({12, 1000}).ok());
-  ASSERT_TRUE(store_->record_broker_health({40, 1010}).ok());
+  EXPECT_EQ(store_->broker_health().value().time, 0);
+  ASSERT_TRUE(store_->record_broker_health({12, 1000, 1000}).ok());
+  ASSERT_TRUE(store_->record_broker_health({40, 1010, 1005}).ok());
   const auto m = store_->store_metrics(0, 0).value();
   EXPECT_EQ(m.broker.dropped, 40);
   EXPECT_EQ(m.broker.time, 1010);
+  EXPECT_EQ(m.broker.increased, 1005);
+  const auto h = store_->broker_health().value();
+  EXPECT_EQ(h.dropped, 40);
+  EXPECT_EQ(h.increased, 1005);
   EXPECT_EQ(m.samples_stored, 0);  // the counters beside it are untouched
 }
 

@@ -1,7 +1,8 @@
 // #/ : what needs an operator now, as GET /api/attention answers it (docs/api.md, "Needs
 // attention"): the open alarms (critical first), meters offline, running out of credit, valves
 // closed with credit left or open with none, devices with rejected messages, commands with no
-// answer, then the fleet per group with a chart of the energy per day. Each section says its
+// answer, then the fleet per group with a chart of the energy per day. Above them, for fleet
+// administrators, a warning when the broker dropped messages in the last day. Each section says its
 // count; an empty one is one line. Every row links to the meter's page. Refreshes every 60 s
 // while shown.
 import * as api from './api.js';
@@ -102,12 +103,23 @@ function render(page, data) {
     el('h3', { class: 'chart-title' }, 'Energy per day (kWh)'),
     chartEl);
 
+  // The broker dropped messages in the last day (`run` reads its $SYS; for fleet administrators).
+  const b = data.broker;
+  const broker = b ? el('section', { id: 'att-broker', class: 'card att-section att-warning' },
+    el('h2', null, 'The broker dropped messages'),
+    el('p', null, `Mosquitto has dropped ${b.dropped} messages since it started, the last `,
+      el('span', { title: dateTime(b.increased) }, ago(b.increased, now)),
+      ': a queue was full, and samples for the server may be among them. Set max_queued_messages 0 ',
+      'and a max_queued_bytes (docs/mqtt.md, "Broker configuration"); ',
+      el('code', null, 'meterlogger-server check --mosquitto-conf FILE'), ' shows what is missing.')) : null;
+
   if (chart) chart.destroy();
   chart = null;
   page.replaceChildren(
     el('div', { class: 'toolbar' },
       el('h1', null, 'Needs attention'),
       el('span', { id: 'attention-updated', class: 'muted' }, `updated ${dateTime(now, true)}`)),
+    ...(broker ? [broker] : []),
     ...parts,
     fleet);
   chart = createDailyChart(chartEl, groups);

@@ -229,6 +229,17 @@ Response Api::attention_get(const Request& /*r*/, const Caller& c) {
       {"running_out", counts["running_out"]}, {"closed_with_credit", counts["closed_with_credit"]},
       {"used_up", counts["used_up"]},         {"rejected", counts["rejected"]},
       {"unanswered", counts["unanswered"]}};
+  // The broker dropped messages in the last day (run's $SYS watch, server/broker_watch.hpp):
+  // fleet-wide, so for those who look after every group.
+  out["broker"] = nullptr;
+  if (is_global_admin(c.user)) {
+    auto health = store().broker_health();
+    if (!health) return store_error(health.error());
+    if (health->increased > 0 && health->increased >= now - kRejectedWindowS) {
+      out["broker"] = {
+          {"dropped", health->dropped}, {"increased", health->increased}, {"heard", health->time}};
+    }
+  }
   out["limit"] = kListLimit;
   out["running_out_days"] = AttentionConfig{}.running_out_days.to_string();
   out["unanswered_after_s"] = kUnansweredAfterS;

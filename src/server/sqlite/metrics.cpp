@@ -36,6 +36,7 @@ core::Result<StoreMetrics> SqliteStore::store_metrics(std::int64_t online_since,
       if (name == "samples_stored") out.samples_stored = value;
       if (name == "broker_dropped") out.broker.dropped = value;
       if (name == "broker_health_time") out.broker.time = value;
+      if (name == "broker_dropped_increased") out.broker.increased = value;
     }));
 
     auto rej = cached("SELECT reason, count FROM rejections");
@@ -81,12 +82,30 @@ core::Status SqliteStore::record_broker_health(const BrokerHealth& health) {
   return write_transaction([&]() -> core::Status {
     auto q = cached(
         "INSERT INTO counters(name, value) VALUES('broker_dropped', ?1), "
-        "('broker_health_time', ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value");
+        "('broker_health_time', ?2), ('broker_dropped_increased', ?3) "
+        "ON CONFLICT(name) DO UPDATE SET value = excluded.value");
     if (!q) return q.error();
     (*q)->bind(1, health.dropped);
     (*q)->bind(2, health.time);
+    (*q)->bind(3, health.increased);
     return (*q)->run();
   });
+}
+
+core::Result<BrokerHealth> SqliteStore::broker_health() {
+  BrokerHealth out;
+  auto q = cached(
+      "SELECT name, value FROM counters WHERE name IN ('broker_dropped', 'broker_health_time', "
+      "'broker_dropped_increased')");
+  if (!q) return q.error();
+  ML_TRY(each_row(**q, [&] {
+    const std::string name = (*q)->text(0);
+    const std::int64_t value = (*q)->int64(1);
+    if (name == "broker_dropped") out.dropped = value;
+    if (name == "broker_health_time") out.time = value;
+    if (name == "broker_dropped_increased") out.increased = value;
+  }));
+  return out;
 }
 
 }  // namespace ml::server

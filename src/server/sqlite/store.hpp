@@ -30,6 +30,7 @@ class SqliteStore final : public ServerStore {
   core::Result<StoreMetrics> store_metrics(std::int64_t online_since,
                                            std::int64_t replied_since) override;
   core::Status record_broker_health(const BrokerHealth& health) override;
+  core::Result<BrokerHealth> broker_health() override;
   core::Result<std::int64_t> import_progress(const std::string& source,
                                              const std::string& table) override;
   core::Status set_import_progress(const std::string& source, const std::string& table,

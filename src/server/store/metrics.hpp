@@ -17,8 +17,9 @@ namespace ml::server {
 // What the broker last said of itself on $SYS (server/broker_watch.hpp), kept by `run` for
 // GET /metrics and the dashboard.
 struct BrokerHealth {
-  std::int64_t dropped = 0;  // $SYS/broker/publish/messages/dropped: since the broker started
-  std::int64_t time = 0;     // when `run` read it (0: never)
+  std::int64_t dropped = 0;    // $SYS/broker/publish/messages/dropped: since the broker started
+  std::int64_t time = 0;       // when `run` read it (0: never)
+  std::int64_t increased = 0;  // when `run` last saw it grow (0: never)
 };
 
 struct StoreMetrics {
@@ -49,6 +50,7 @@ class MetricsStore {
   virtual core::Result<StoreMetrics> store_metrics(std::int64_t online_since,
                                                    std::int64_t replied_since) = 0;
   virtual core::Status record_broker_health(const BrokerHealth& health) = 0;
+  virtual core::Result<BrokerHealth> broker_health() = 0;  // all 0 when never recorded
 };
 
 }  // namespace ml::server
