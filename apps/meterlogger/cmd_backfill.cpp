@@ -3,7 +3,7 @@
 // replaying its outbox after an outage does. A demo or a test then starts with weeks of data.
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
-#include <fstream>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -11,6 +11,7 @@
 #include "common.hpp"
 #include "core/envelope/envelope.hpp"
 #include "core/topic/topic.hpp"
+#include "platform/config/toml_reader.hpp"
 #include "platform/crypto/random.hpp"
 #include "platform/mqtt/client.hpp"
 #include "sim/backfill.hpp"
@@ -35,7 +36,7 @@ struct BackfillArgs {
   std::string host = "127.0.0.1";
   int port = 1883;
   std::string username;       // a broker login (e.g. the original firmware's shared esp8266)
-  std::string password_file;  // its password, the file's first line
+  std::string password_file;  // its password (a file only its owner may read)
   std::size_t window = 200;   // QoS 1 publishes waiting for their PUBACK at once
 };
 
@@ -92,13 +93,11 @@ void run_backfill(const BackfillArgs& a) {
   options.clean_session = true;
   options.client_id = "meterlogger-backfill-" + std::to_string(a.serial);
   if (!a.username.empty()) options.username = a.username;
-  if (!a.password_file.empty()) {
-    std::ifstream in(a.password_file);
-    std::string line;
-    if (!in || !std::getline(in, line)) fail("cannot read --password-file " + a.password_file);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
-      line.pop_back();
-    options.password = line;
+  if (!a.password_file.empty()) {  // private, as every file holding a secret
+    auto password = platform::config::read_secret_file("--password-file", a.password_file,
+                                                       std::filesystem::current_path());
+    if (!password) fail(password.error().text());
+    options.password = *password;
   }
   platform::MqttClient client(io.get_executor(), options);
   // The client's events arrive from its network thread: keep the loop running until the end.
@@ -174,7 +173,7 @@ void add_backfill_command(CLI::App& sim) {
   cmd->add_option("--port", a->port, "broker port")->capture_default_str();
   cmd->add_option("--username", a->username, "broker user name (none by default)");
   cmd->add_option("--password-file", a->password_file,
-                  "a file whose first line is the broker password");
+                  "a file holding the broker password (not readable by others)");
   cmd->callback([a] { run_backfill(*a); });
 }
 
