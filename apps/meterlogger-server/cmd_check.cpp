@@ -21,6 +21,7 @@
 #include "platform/mqtt/client.hpp"
 #include "platform/mqtt/tls_link.hpp"
 #include "server/broker.hpp"
+#include "server/broker_control.hpp"
 #include "server/ingest.hpp"
 #include "server/install_check.hpp"
 #include "server/sqlite/store.hpp"
@@ -199,6 +200,28 @@ Line check_broker(const server::ServerConfig& c, int timeout_s) {
               " s: check [mqtt] host and port, and that mosquitto runs"};
 }
 
+// [mqtt] logins = "dynsec": the plugin answers the server's login, which has the server's role
+// (`broker setup`); how many device logins there are.
+Line check_broker_logins(const server::ServerConfig& c, int timeout_s) {
+  namespace bl = server::broker_logins;
+  const auto timeout = std::chrono::seconds(timeout_s);
+  auto r = server::broker_control(c.mqtt, {bl::get_client(c.mqtt.username)}, timeout);
+  if (!r) return {Level::error, "broker logins", r.error().text()};
+  const auto roles = bl::client_roles(r->front().data);
+  if (std::find(roles.begin(), roles.end(), bl::kServerRole) == roles.end()) {
+    return {Level::error, "broker logins",
+            "the login " + c.mqtt.username + " does not have the role " +
+                std::string(bl::kServerRole) +
+                ": run `meterlogger-server broker setup` (docs/security.md, \"Broker logins\")"};
+  }
+  auto devices = server::broker_device_logins(c.mqtt, timeout);
+  if (!devices) return {Level::error, "broker logins", devices.error().text()};
+  return {Level::ok, "broker logins",
+          "the dynamic security plugin answers; " + c.mqtt.username + " has the role " +
+              std::string(bl::kServerRole) + "; " + std::to_string(devices->size()) +
+              " device logins"};
+}
+
 std::vector<Line> check_mosquitto_file(const std::string& path) {
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
@@ -231,6 +254,9 @@ int check(const std::string& config_path, const CheckArgs& a) {
   if (config) {
     lines.push_back(check_database(*config));
     lines.push_back(check_broker(*config, a.timeout_s));
+    if (config->mqtt.dynsec_logins && lines.back().level == Level::ok) {
+      lines.push_back(check_broker_logins(*config, a.timeout_s));
+    }
   }
   if (!a.mosquitto_conf.empty()) {
     for (auto& l : check_mosquitto_file(a.mosquitto_conf))

@@ -204,6 +204,12 @@ TEST(BrokerLogins, ADeviceIsConfinedToItsOwnTopicsAndARemovedMeterCannotConnect)
       dir, port, "",
       "username = \"server\"\npassword_file = \"" + password_file + "\"\nlogins = \"dynsec\"\n");
 
+  // `check` sees the plugin but not yet the server's role.
+  auto before = server_cli(config, {"check"});
+  EXPECT_TRUE(has_line(before.out, "error",
+                       "does not have the role meterlogger-server: run "
+                       "`meterlogger-server broker setup`"))
+      << before.out;
   // Once per broker; again changes nothing.
   auto setup = server_cli(config, {"broker", "setup", "--legacy-password-file", legacy_file});
   ASSERT_EQ(setup.status, 0) << setup.out << setup.err;
@@ -222,6 +228,9 @@ TEST(BrokerLogins, ADeviceIsConfinedToItsOwnTopicsAndARemovedMeterCannotConnect)
     passwords[serial] = printed_password(add.out);
     ASSERT_EQ(passwords[serial].size(), 32u) << add.out;
   }
+  auto checked = server_cli(config, {"check"});
+  EXPECT_TRUE(has_line(checked.out, "ok", "has the role meterlogger-server; 2 device logins"))
+      << checked.out;
   // The server's `run` logs in with its role: ingest subscribes to every device topic.
   auto server = start_server(dir, config);
 
