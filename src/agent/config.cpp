@@ -289,6 +289,12 @@ core::Result<AgentConfig> parse_config(std::string_view text, const std::string&
     std::int64_t days = c.outbox.max_age_s / 86400;
     ML_TRY(orr.integer("max_age_days", days, 1, 3650));
     c.outbox.max_age_s = days * 86400;
+    std::int64_t keep_days = c.outbox.keep_age_s / 86400;
+    ML_TRY(orr.integer("keep_sent_days", keep_days, 0, 365));
+    c.outbox.keep_age_s = keep_days * 86400;
+    std::int64_t keep_mb = c.outbox.keep_bytes / (1024 * 1024);
+    ML_TRY(orr.integer("keep_sent_megabytes", keep_mb, 1, 100000));
+    c.outbox.keep_bytes = keep_mb * 1024 * 1024;
     ML_TRY(orr.no_unknown_keys());
   }
   if (const toml::table* t = r.table("network")) {

@@ -34,6 +34,9 @@ struct OutboxConfig {
   std::int64_t max_messages = 500000;
   std::int64_t max_bytes = 256ll * 1024 * 1024;
   std::int64_t max_age_s = 30ll * 24 * 3600;
+  // The samples kept after sending, for `resend` (docs/agent.md, "Filling gaps"); 0 days: none.
+  std::int64_t keep_age_s = 7ll * 24 * 3600;
+  std::int64_t keep_bytes = 64ll * 1024 * 1024;
 };
 
 struct PulseConfig {

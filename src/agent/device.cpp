@@ -9,6 +9,7 @@
 
 #include "agent/command_check.hpp"
 #include "agent/system_info.hpp"
+#include "core/gaps/gaps.hpp"
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "platform/crypto/random.hpp"
@@ -23,6 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kPublishWindow = 16;  // outbox messages handed to the client at once
 constexpr std::size_t kRecent = 60;         // round trips kept for network_quality
+constexpr auto kResendPause = std::chrono::seconds(60);  // at most one resend a minute
 
 // Setting keys in the store.
 constexpr const char* kSerialKey = "serial";
@@ -216,6 +218,7 @@ asio::awaitable<void> Device::sample_once() {
     co_return;
   }
   queue_message("sample", *text, t);
+  keep_sample(t, *text);
   ++counters_.samples_queued;
   metrics::count_read(counters_.reads, metrics::ReadResult::ok);
   reading->time = t;
@@ -568,7 +571,7 @@ void Device::queue_message(const std::string& function, const std::string& text,
   }
   const OutboxConfig& oc = context_.config.outbox;
   std::int64_t dropped = 0;
-  auto id = context_.store.enqueue(serial_, *topic, *payload, time,
+  auto id = context_.store.enqueue(serial_, *topic, *payload, now(),
                                    OutboxLimits{oc.max_messages, oc.max_bytes, oc.max_age_s}, now(),
                                    &dropped);
   if (!id) {
@@ -661,7 +664,7 @@ void Device::handle_command(const std::string& command, const std::string& argum
 }
 
 // One row a command: adding a command to the agent is a row here and its handler.
-const std::array<Device::HandlerRow, 34> Device::kHandlers{{
+const std::array<Device::HandlerRow, 35> Device::kHandlers{{
     {"ping", &Device::on_ping},
     {"version", &Device::on_version},
     {"crypto", &Device::on_version},
@@ -696,6 +699,7 @@ const std::array<Device::HandlerRow, 34> Device::kHandlers{{
     {"flash_size", &Device::on_flash_size},
     {"restart", &Device::on_restart},
     {"stack_trace", &Device::on_stack_trace},
+    {"resend", &Device::on_resend},
 }};
 
 // The commands a cron job may run (core::cron::cron_commands()), one row each.
@@ -843,6 +847,39 @@ void Device::on_restart(const Command&) {
 
 void Device::on_network(const Command& c) {
   if (!network_command(c.name, c.argument, true)) ignored(c);
+}
+
+// ---- kept samples and resend (docs/agent.md, "Filling gaps") ----
+
+void Device::keep_sample(std::int64_t time, const std::string& text) {
+  const OutboxConfig& oc = context_.config.outbox;
+  if (oc.keep_age_s <= 0) return;
+  if (auto s = context_.store.keep_sample(serial_, time, text,
+                                          KeepLimits{oc.keep_age_s, oc.keep_bytes}, now());
+      !s) {
+    log::error(meter_.name + ": cannot keep the sample: " + s.error().message());
+  }
+}
+
+void Device::on_resend(const Command& c) {
+  auto range = core::gaps::parse_resend(c.argument);
+  if (!range) return reply(c, "error: " + range.error().detail);
+  const auto at = Clock::now();
+  if (last_resend_ && at - *last_resend_ < kResendPause) {
+    return reply(c, "error: busy, one resend a minute");
+  }
+  auto kept =
+      context_.store.kept_samples(serial_, range->from, range->to, core::gaps::kMaxResendSamples);
+  if (!kept) {
+    log::error(meter_.name + ": cannot read the kept samples: " + kept.error().message());
+    return reply(c, "error: cannot read the kept samples");
+  }
+  last_resend_ = at;
+  log::info(meter_.name + " " + serial_ + ": resending " + std::to_string(kept->size()) +
+            " sample(s) of " + c.argument);
+  for (const KeptSample& k : *kept)
+    queue_message("sample", k.text, k.time);
+  reply(c, std::to_string(kept->size()));
 }
 
 }  // namespace ml::agent

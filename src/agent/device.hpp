@@ -140,7 +140,7 @@ class Device : public std::enable_shared_from_this<Device> {
     std::string_view name;
     Handler handle;
   };
-  static const std::array<HandlerRow, 34> kHandlers;
+  static const std::array<HandlerRow, 35> kHandlers;
   static const std::array<HandlerRow, 9> kCronHandlers;
   static const HandlerRow* find_handler(std::span<const HandlerRow> table,
                                         std::string_view command);
@@ -185,11 +185,16 @@ class Device : public std::enable_shared_from_this<Device> {
   void on_clear_cron(const Command& c);
   void on_restart(const Command& c);
   void on_network(const Command& c);  // the network commands (is_network_command)
+  // resend FROM TO: the kept samples of that range go to the outbox again, sealed anew under
+  // their original times; the reply is how many, or "error: ..." (docs/agent.md, "Filling gaps").
+  void on_resend(const Command& c);
   // A cron job's command (kCronHandlers): the valve's, clear_cron, the network commands.
   void on_cron_valve(const Command& c);
   void on_cron_clear(const Command& c);
   void on_cron_network(const Command& c);
 
+  // Keeps a sample's text for `resend` ([outbox] keep_sent_days).
+  void keep_sample(std::int64_t time, const std::string& text);
   // Seals text for /<function>/v2/<serial>/<time> and writes it to the outbox.
   void queue_message(const std::string& function, const std::string& text, std::int64_t time);
   void pump();
@@ -252,6 +257,7 @@ class Device : public std::enable_shared_from_this<Device> {
 
   DeviceCounters counters_;
   std::optional<core::sample::Reading> last_reading_;
+  std::optional<std::chrono::steady_clock::time_point> last_resend_;
 };
 
 }  // namespace ml::agent

@@ -9,7 +9,7 @@ namespace {
 
 namespace sq = platform::sqlite;
 
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     R"(CREATE TABLE outbox(
          id INTEGER PRIMARY KEY AUTOINCREMENT,
          serial TEXT NOT NULL,
@@ -51,6 +51,12 @@ constexpr std::array<std::string_view, 2> kMigrations = {
          limit_value TEXT NOT NULL,
          cause TEXT NOT NULL);
        CREATE INDEX valve_log_by_serial ON valve_log(serial, id);)",
+    R"(CREATE TABLE kept_samples(
+         serial TEXT NOT NULL,
+         time INTEGER NOT NULL,
+         text TEXT NOT NULL,
+         PRIMARY KEY(serial, time)) WITHOUT ROWID;
+       CREATE INDEX kept_samples_by_time ON kept_samples(time);)",
 };
 
 }  // namespace
@@ -130,6 +136,62 @@ core::Result<std::int64_t> Store::enqueue(const std::string& serial, const std::
   ML_TRY(tx.commit());
   if (dropped) *dropped = gone;
   return id;
+}
+
+core::Status Store::keep_sample(const std::string& serial, std::int64_t time,
+                                const std::string& text, const KeepLimits& limits,
+                                std::int64_t now) {
+  sq::Transaction tx(db_);
+  ML_TRY(tx.begun());
+  auto ins = db_.prepare("INSERT OR REPLACE INTO kept_samples(serial, time, text) VALUES(?,?,?)");
+  if (!ins) return ins.error();
+  ML_TRY(ins->bind(1, serial).bind(2, time).bind(3, text).run());
+  auto age = db_.prepare("DELETE FROM kept_samples WHERE time < ?");
+  if (!age) return age.error();
+  ML_TRY(age->bind(1, now - limits.max_age_s).run());
+  // The byte bound, oldest first (samples of all meters together).
+  auto total = db_.prepare("SELECT coalesce(sum(length(text)), 0) FROM kept_samples");
+  if (!total) return total.error();
+  auto row = total->step();
+  if (!row) return row.error();
+  std::int64_t bytes = total->int64(0);
+  total->reset();
+  if (bytes > limits.max_bytes) {
+    auto oldest = db_.prepare("SELECT serial, time, length(text) FROM kept_samples ORDER BY time");
+    if (!oldest) return oldest.error();
+    std::vector<std::pair<std::string, std::int64_t>> victims;
+    while (bytes > limits.max_bytes) {
+      auto more = oldest->step();
+      if (!more) return more.error();
+      if (!*more) break;
+      victims.emplace_back(oldest->text(0), oldest->int64(1));
+      bytes -= oldest->int64(2);
+    }
+    oldest->reset();
+    auto del = db_.prepare("DELETE FROM kept_samples WHERE serial = ? AND time = ?");
+    if (!del) return del.error();
+    for (const auto& v : victims)
+      ML_TRY(del->bind(1, v.first).bind(2, v.second).run());
+  }
+  return tx.commit();
+}
+
+core::Result<std::vector<KeptSample>> Store::kept_samples(const std::string& serial,
+                                                          std::int64_t from, std::int64_t to,
+                                                          std::size_t limit) {
+  auto q = db_.prepare(
+      "SELECT time, text FROM kept_samples WHERE serial = ? AND time >= ? AND time <= ? "
+      "ORDER BY time LIMIT ?");
+  if (!q) return q.error();
+  q->bind(1, serial).bind(2, from).bind(3, to).bind(4, static_cast<std::int64_t>(limit));
+  std::vector<KeptSample> out;
+  while (true) {
+    auto row = q->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    out.push_back(KeptSample{q->int64(0), q->text(1)});
+  }
+  return out;
 }
 
 core::Result<std::vector<OutboxItem>> Store::pending(const std::string& serial,

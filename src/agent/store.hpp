@@ -1,5 +1,6 @@
 // The agent's durable state in one SQLite file (WAL, synchronous=FULL) in the state directory:
-// the outbox of sealed messages waiting for the broker, settings changed by remote commands,
+// the outbox of sealed messages waiting for the broker, the samples kept after sending for
+// `resend`, settings changed by remote commands,
 // the replay memory of accepted commands, pulse counters, and the record of each run (so the
 // next start can tell a clean stop from a crash).
 #pragma once
@@ -33,6 +34,20 @@ struct OutboxStats {
   std::int64_t messages = 0;
   std::int64_t bytes = 0;
   std::int64_t oldest_created = 0;  // 0 when empty
+};
+
+// The samples the agent keeps after sending them, for `resend` (docs/agent.md, "Filling gaps"):
+// for max_age_s, and at most max_bytes of sample text.
+struct KeepLimits {
+  std::int64_t max_age_s = 7ll * 24 * 3600;
+  std::int64_t max_bytes = 64ll * 1024 * 1024;
+};
+
+// A kept sample: its topic time and its v2 text (not sealed: it is sealed again when resent,
+// under the key of that day).
+struct KeptSample {
+  std::int64_t time = 0;
+  std::string text;
 };
 
 // How the previous run ended, for the `reset_reason` command.
@@ -79,6 +94,15 @@ class Store {
                                                 int limit);
   core::Status remove(std::int64_t id);
   core::Result<OutboxStats> outbox_stats(const std::string& serial);
+
+  // ---- kept samples ----
+  // Keeps a sample's text (a second one at the same time replaces it) and forgets the ones past
+  // the limits, oldest first; `now` is the wall clock.
+  core::Status keep_sample(const std::string& serial, std::int64_t time, const std::string& text,
+                           const KeepLimits& limits, std::int64_t now);
+  // The kept samples of one meter in [from, to], oldest first, at most `limit`.
+  core::Result<std::vector<KeptSample>> kept_samples(const std::string& serial, std::int64_t from,
+                                                     std::int64_t to, std::size_t limit);
 
   // ---- settings changed by commands ----
   core::Result<std::optional<std::string>> setting(const std::string& serial,

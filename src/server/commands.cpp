@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/decimal.hpp"
+#include "core/gaps/gaps.hpp"
 #include "core/topic/names.hpp"
 #include "core/valve/limit.hpp"
 
@@ -48,6 +49,9 @@ core::Status check_command(std::string_view command, std::string_view argument) 
           core::Errc::invalid_argument,
           std::string(command) + " needs a number (kWh, or m3 for water): " + v.error().detail);
     }
+  }
+  if (command == "resend") {
+    if (auto r = core::gaps::parse_resend(argument); !r) return r.error();
   }
   return core::Ok{};
 }

@@ -85,6 +85,41 @@ TEST_F(StoreTest, OutboxDropsTheOldestBeyondItsBounds) {
   EXPECT_EQ(s.pending("1", 0, 10)->front().topic, "/t/a");
 }
 
+TEST_F(StoreTest, KeptSamplesSurviveReopenAndAreForgottenPastTheirBounds) {
+  const KeepLimits week;  // 7 days, 64 MiB
+  {
+    Store s = open();
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(
+          s.keep_sample("0000001", 1000 + 60 * i, "heap=" + std::to_string(i), week, 1300).ok());
+    }
+    ASSERT_TRUE(s.keep_sample("0000002", 1060, "other meter", week, 1300).ok());
+    // The same time again replaces the text.
+    ASSERT_TRUE(s.keep_sample("0000001", 1060, "heap=again", week, 1300).ok());
+  }
+  Store s = open();
+  auto kept = s.kept_samples("0000001", 1060, 1180, 100);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 3u);
+  EXPECT_EQ((*kept)[0].time, 1060);
+  EXPECT_EQ((*kept)[0].text, "heap=again");
+  EXPECT_EQ((*kept)[2].time, 1180);
+  EXPECT_EQ(s.kept_samples("0000001", 0, 99999, 2)->size(), 2u);  // the limit
+  // Past the age: a week later only what is younger than a week stays.
+  ASSERT_TRUE(s.keep_sample("0000001", 1000 + 7 * 86400, "new", week, 1120 + 7 * 86400).ok());
+  kept = s.kept_samples("0000001", 0, 99999999, 100);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 4u);  // 1120, 1180, 1240 and the new one
+  EXPECT_EQ(kept->front().time, 1120);
+  EXPECT_TRUE(s.kept_samples("0000002", 0, 99999999, 100)->empty());
+  // Past the bytes: the oldest go first, of every meter.
+  const KeepLimits tiny{7 * 86400, 10};
+  ASSERT_TRUE(
+      s.keep_sample("0000002", 2000 + 7 * 86400, "0123456789", tiny, 2000 + 7 * 86400).ok());
+  EXPECT_TRUE(s.kept_samples("0000001", 0, 99999999, 100)->empty());
+  EXPECT_EQ(s.kept_samples("0000002", 0, 99999999, 100)->size(), 1u);
+}
+
 TEST_F(StoreTest, ReplayMemoryRefusesTheSameMessageTwiceAndSurvivesReopen) {
   const core::Bytes mac = payload(32, 0x11);
   {

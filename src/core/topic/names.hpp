@@ -16,8 +16,10 @@
 
 namespace ml::core::topic {
 
-// The first firmware revision that has a name: the 2018 one, or the current one.
-enum class Revision : std::uint8_t { seed, head };
+// The first firmware revision that has a name: the 2018 one, or the current one; or none:
+// an extension of this project's agent (docs/compatibility.md, "Extension commands"), which the
+// original firmware ignores as it ignores every command it does not know.
+enum class Revision : std::uint8_t { seed, head, extension };
 
 // Which build of the firmware carries a command.
 enum class Feature : std::uint8_t {
@@ -106,7 +108,7 @@ struct CommandInfo {
 
 // Every function a device publishes under (docs/agent.md, "Commands", and the sample); the
 // server subscribes to each. The last will /offline/v1/<serial> is not one of them.
-inline constexpr std::array<FunctionInfo, 30> kDeviceFunctions{{
+inline constexpr std::array<FunctionInfo, 31> kDeviceFunctions{{
     {"sample", Revision::seed},
     {"version", Revision::seed},
     {"uptime", Revision::seed},
@@ -137,12 +139,13 @@ inline constexpr std::array<FunctionInfo, 30> kDeviceFunctions{{
     {"flash_size", Revision::head},
     {"stack_trace", Revision::head},
     {"flash_error", Revision::head, Secret::none, Logged::each},
+    {"resend", Revision::extension, Secret::none, Logged::each},
 }};
 
 // Every command the firmware obeys (docs/agent.md, "Commands"), and the two only cron runs.
 // `save` appears in the firmware README but was never implemented, so it is not listed: the
 // server refuses it, and the agent ignores it as the firmware does.
-inline constexpr std::array<CommandInfo, 36> kCommands{{
+inline constexpr std::array<CommandInfo, 37> kCommands{{
     {"ping", Revision::seed, Feature::base, "ping", false},
     {"version", Revision::seed, Feature::base, "version", false},
     {"crypto", Revision::seed, Feature::base, "crypto", false},
@@ -241,6 +244,10 @@ inline constexpr std::array<CommandInfo, 36> kCommands{{
      "",
      {"version"}},
     {"stack_trace", Revision::head, Feature::base, "stack_trace", false},
+    // Extensions: the agent publishes its kept samples of a time range again (docs/agent.md,
+    // "Filling gaps") and replies with how many.
+    {"resend", Revision::extension, Feature::base, "resend", false, Secret::none, Source::mqtt,
+     "FROM TO (unix seconds)"},
     // The valve's other states, for cron only: all outputs off, and the test cycle.
     {"off", Revision::seed, Feature::valve, "", false, Secret::none, Source::cron},
     {"test", Revision::seed, Feature::valve, "", false, Secret::none, Source::cron},
