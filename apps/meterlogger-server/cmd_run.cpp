@@ -21,6 +21,7 @@
 #include "server/alarm_round.hpp"
 #include "server/broker_control.hpp"
 #include "server/broker_watch.hpp"
+#include "server/gaps.hpp"
 #include "server/homeassistant.hpp"
 #include "server/ingest.hpp"
 #include "server/notify/notifier.hpp"
@@ -98,6 +99,48 @@ class AlarmTimer {
   server::usecase::DailyUseCache daily_use_;
   server::RoundOptions options_;
   std::set<std::string> logged_problems_;  // the previous round's problems
+};
+
+// A gap round every [gaps] interval on the io_context's thread (server/gaps.hpp): the resend
+// commands it queues go out with the sender's next round. A failing round is logged once until
+// it changes; ingest goes on regardless.
+class GapTimer {
+ public:
+  GapTimer(asio::io_context& io, server::ServerStore& store, const server::GapsConfig& config)
+      : timer_(io), store_(store), config_(config) {}
+  void start() {
+    if (config_.interval_s <= 0) return;
+    arm();
+  }
+  void stop() { timer_.cancel(); }
+
+ private:
+  void arm() {
+    timer_.expires_after(std::chrono::seconds(config_.interval_s));
+    timer_.async_wait([this](const asio::error_code& ec) {
+      if (ec) return;
+      round();
+      arm();
+    });
+  }
+  void round() {
+    auto r = server::run_gap_round(store_, unix_now(), config_);
+    if (!r) {
+      if (r.error().text() != last_error_) log::error("gap round failed: " + r.error().text());
+      last_error_ = r.error().text();
+      return;
+    }
+    last_error_.clear();
+    if (r->requested > 0) {
+      log::info("gaps: " + std::to_string(r->gaps) + " in " + std::to_string(r->meters) +
+                " meters; asked " + std::to_string(r->requested) + " devices to resend");
+    }
+  }
+
+  asio::steady_timer timer_;
+  server::ServerStore& store_;
+  const server::GapsConfig& config_;
+  std::string last_error_;
 };
 
 // [mqtt] logins = "dynsec": the broker's device logins brought in step with the meter registry
@@ -201,6 +244,8 @@ void run(const std::string& config_path) {
   ok(broker_watch.start());
   AlarmTimer alarms(io, *store, config.alarms.interval_s, config.notify);
   alarms.start();
+  GapTimer gaps(io, *store, config.gaps);
+  gaps.start();
   // The notifier sends over the network and waits for it (up to 30 s a message): on a thread
   // and a store connection of its own, so ingest never waits for a mail server.
   // notify_io before the notifier: its timer must go before the io_context it runs on.
@@ -220,6 +265,7 @@ void run(const std::string& config_path) {
     log::info("stopping");
     platform::systemd::notify("STOPPING=1");
     alarms.stop();
+    gaps.stop();
     broker_watch.stop();
     sender.stop();
     ingest.stop();
@@ -267,7 +313,9 @@ void add_run_command(CLI::App& app, const std::string& config) {
       "[notify]. With [homeassistant] it republishes the stored samples of the meters of chosen\n"
       "groups with Home Assistant MQTT discovery (docs/homeassistant.md). With [mqtt] logins =\n"
       "\"dynsec\" it removes, at start and every 5 minutes, the broker logins of meters that are\n"
-      "gone (docs/security.md). SIGTERM stops cleanly.\n\n"
+      "gone (docs/security.md). Every [gaps] interval (300 s) it looks for missing samples and\n"
+      "asks the meters whose agent keeps them to send them again (resend; docs/server.md,\n"
+      "\"Gaps\"). SIGTERM stops cleanly.\n\n"
       "Example:\n  meterlogger-server --config server.toml run");
   run_cmd->callback([=, &config] { run(config); });
 }

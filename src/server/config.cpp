@@ -179,6 +179,17 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     ML_TRY(int_setting(ar, "interval", c.alarms.interval_s, 0, 3600));
     ML_TRY(ar.no_unknown_keys());
   }
+  if (const toml::table* t = r.table("gaps")) {
+    Reader gr(*t, "gaps");
+    ML_TRY(int_setting(gr, "interval", c.gaps.interval_s, 0, 86400));
+    std::int64_t days = c.gaps.window_s / 86400;
+    ML_TRY(gr.integer("window_days", days, 1, 365));
+    c.gaps.window_s = days * 86400;
+    ML_TRY(gr.integer("delay", c.gaps.delay_s, 0, 86400));
+    ML_TRY(gr.integer("retry_after", c.gaps.retry_after_s, 60, 7 * 86400));
+    ML_TRY(int_setting(gr, "max_tries", c.gaps.max_tries, 1, 10));
+    ML_TRY(gr.no_unknown_keys());
+  }
   if (const toml::table* t = r.table("homeassistant")) {
     Reader hr(*t, "homeassistant");
     ML_TRY(parse_homeassistant(hr, c.homeassistant, c.mqtt, base));

@@ -70,6 +70,17 @@ struct AlarmsConfig {
   int interval_s = 60;  // an alarm round every this many seconds in `run`; 0 = off
 };
 
+// [gaps]: finding missing samples and asking devices for them again (server/gaps.hpp,
+// docs/server.md "Gaps").
+struct GapsConfig {
+  int interval_s = 300;               // a gap round every this many seconds in `run`; 0 = off
+  std::int64_t window_s = 7 * 86400;  // how far back gaps are looked for (the agent keeps 7 days)
+  std::int64_t delay_s = 600;         // a gap younger than this may still be filling
+  std::int64_t retry_after_s = 3600;  // a request nobody answered is sent again after this
+  int max_tries = 2;                  // requests of one gap at most
+  std::int64_t expires_s = 86400;     // a resend command's expiry
+};
+
 // [homeassistant]: the decoded samples of the meters of some groups republished in plain text with
 // Home Assistant MQTT discovery (docs/homeassistant.md, "For operators"), by `run`.
 struct HomeAssistantConfig {
@@ -101,6 +112,7 @@ struct ServerConfig {
   IngestConfig ingest;
   CommandsConfig commands;
   AlarmsConfig alarms;
+  GapsConfig gaps;
   HomeAssistantConfig homeassistant;  // [homeassistant]
   notify::NotifyConfig notify;        // [notify]: the channels messages go out on (docs/server.md)
   // Not errors, but worth a line in the log at start (load_server_config): the broker password

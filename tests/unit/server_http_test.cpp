@@ -358,6 +358,45 @@ TEST_F(ApiTest, MetersShowTheEstimate) {
   EXPECT_EQ(after["method"], "recent");
 }
 
+// GET /api/meters/{serial}/gaps: the meter's interval and its gaps with their state, for a
+// logged-in session only.
+TEST_F(ApiTest, AMetersGapsAreListedWithTheirState) {
+  const std::string path = "/api/meters/6892850/gaps";
+  EXPECT_EQ(api_->handle({"GET", path, {}, "", "", "", "10.0.0.1", "", ""}).status, 401);
+  const auto l = login();
+  std::string cookie;
+  for (const auto& [k, v] : l.headers)
+    if (k == "Set-Cookie") cookie = v.substr(0, v.find(';'));
+  std::vector<IngestItem> items;
+  for (int i = 0; i < 20; ++i) {
+    if (i >= 5 && i < 8) continue;  // three missing
+    IngestItem x;
+    x.kind = IngestItem::Kind::sample;
+    x.serial = "6892850";
+    x.time = now_ - 7200 + 300 * i;
+    x.function = "sample";
+    x.text = "e1=" + std::to_string(1000 + i) + " kWh&";
+    x.sample = core::sample::parse_sample(x.text).value();
+    items.push_back(std::move(x));
+  }
+  ASSERT_TRUE(store_items(*store_, items, now_).ok());
+  const auto got = api_->handle({"GET", path, {}, cookie, "", "", "10.0.0.1", "", ""});
+  ASSERT_EQ(got.status, 200) << got.body;
+  const auto j = nlohmann::json::parse(got.body);
+  EXPECT_EQ(j["interval"], 300);
+  EXPECT_EQ(j["takes_resend"], false);  // no version reply yet
+  ASSERT_EQ(j["gaps"].size(), 1u) << got.body;
+  EXPECT_EQ(j["gaps"][0]["from"], now_ - 7200 + 1200 + 1);
+  EXPECT_EQ(j["gaps"][0]["to"], now_ - 7200 + 2400 - 1);
+  EXPECT_EQ(j["gaps"][0]["expected"], 3);
+  EXPECT_EQ(j["gaps"][0]["state"], "open");
+  EXPECT_TRUE(j["gaps"][0]["command"].is_null());
+  EXPECT_EQ(
+      api_->handle({"GET", "/api/meters/1234567/gaps", {}, cookie, "", "", "10.0.0.1", "", ""})
+          .status,
+      404);
+}
+
 // GET /api/commands: every command the server may queue, as the command table has it; only for a
 // logged-in session.
 TEST_F(ApiTest, TheCommandListIsTheTable) {

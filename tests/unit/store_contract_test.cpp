@@ -56,6 +56,10 @@ TEST_P(StoreContract, SnapshotsNestAndPagesFollowEachOther) {
   ASSERT_EQ(rest.size(), 2u);
   EXPECT_EQ(rest.back().time, 1700000600);
   EXPECT_EQ(rest.back().energy_kwh, "200");
+  EXPECT_EQ(
+      store_->sample_times("6892850", 1700000060, 1700000600).value(),
+      (std::vector<std::int64_t>{1700000060, 1700000120, 1700000180, 1700000240, 1700000600}));
+  EXPECT_TRUE(store_->sample_times("6892850", 1700000601, INT64_MAX).value().empty());
 }
 
 TEST_P(StoreContract, DuplicatesAreStoredOnceAndDiagnosticsOnlyMoveForward) {

@@ -18,6 +18,7 @@
 #include "server/client_address.hpp"
 #include "server/commands.hpp"
 #include "server/event_cause.hpp"
+#include "server/gaps.hpp"
 #include "server/http/api_support.hpp"
 #include "server/http/views.hpp"
 #include "server/metrics.hpp"
@@ -493,6 +494,23 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
       list.push_back(command_json(*it));
     }
     return json_response(200, json{{"commands", std::move(list)}});
+  }
+  if (what == "gaps") {
+    auto g = meter_gaps(store(), m.serial, now, config_.gaps);
+    if (!g) return store_error(g.error());
+    json list = json::array();
+    for (const auto& x : g->gaps) {
+      list.push_back({{"from", x.gap.missing.from},
+                      {"to", x.gap.missing.to},
+                      {"expected", x.gap.expected},
+                      {"state", std::string(gap_state_name(x.state))},
+                      {"tries", x.tries},
+                      {"command", x.command_id == 0 ? json(nullptr) : json(x.command_id)}});
+    }
+    return json_response(200, json{{"interval", g->interval ? json(*g->interval) : json(nullptr)},
+                                   {"takes_resend", g->takes_resend},
+                                   {"window_s", config_.gaps.window_s},
+                                   {"gaps", std::move(list)}});
   }
   if (what == "events") {
     auto all = store().events(m.serial);

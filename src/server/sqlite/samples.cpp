@@ -262,6 +262,19 @@ core::Result<std::vector<StoredSample>> SqliteStore::samples(const std::string& 
   return out;
 }
 
+core::Result<std::vector<std::int64_t>> SqliteStore::sample_times(const std::string& serial,
+                                                                  std::int64_t from,
+                                                                  std::int64_t to) {
+  auto q = cached("SELECT time FROM samples WHERE serial=? AND time>=? AND time<=? ORDER BY time");
+  if (!q) return q.error();
+  (*q)->bind(1, serial).bind(2, from).bind(3, to);
+  std::vector<std::int64_t> out;
+  auto read = each_row(**q, [&] { out.push_back((*q)->int64(0)); });
+  (*q)->reset();
+  if (!read) return read.error();
+  return out;
+}
+
 core::Result<std::vector<StoredSample>> SqliteStore::samples_page(const std::string& serial,
                                                                   std::int64_t from,
                                                                   std::int64_t to,

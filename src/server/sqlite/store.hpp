@@ -72,6 +72,8 @@ class SqliteStore final : public ServerStore {
 
   core::Result<std::vector<StoredSample>> samples(const std::string& serial, std::int64_t from,
                                                   std::int64_t to) override;
+  core::Result<std::vector<std::int64_t>> sample_times(const std::string& serial, std::int64_t from,
+                                                       std::int64_t to) override;
   core::Result<std::vector<StoredSample>> samples_page(const std::string& serial, std::int64_t from,
                                                        std::int64_t to, std::size_t limit) override;
   core::Result<std::vector<Rollup>> rollups(const std::string& serial, Period period,

@@ -179,6 +179,11 @@ class SampleStore {
   virtual core::Result<std::vector<StoredSample>> samples_page(const std::string& serial,
                                                                std::int64_t from, std::int64_t to,
                                                                std::size_t limit) = 0;
+  // The times of the samples in [from, to], oldest first: what gaps are found in
+  // (server/gaps.hpp).
+  virtual core::Result<std::vector<std::int64_t>> sample_times(const std::string& serial,
+                                                               std::int64_t from,
+                                                               std::int64_t to) = 0;
   virtual core::Result<std::vector<Rollup>> rollups(const std::string& serial, Period period,
                                                     std::int64_t from, std::int64_t to) = 0;
   // Events, oldest first.

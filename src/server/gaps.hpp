@@ -1,0 +1,62 @@
+// Gaps in the samples the server holds, and filling them (docs/server.md, "Gaps"): each meter's
+// sampling interval is read from its own sample times (core/gaps), the gaps among the samples of
+// the last [gaps] `window_s` are found once they are older than `delay_s`, and a meter whose device
+// keeps its samples (this project's agent: its `version` starts with "linux-") is asked to
+// publish each gap again with the `resend` extension command, one gap at a time, each at most
+// `max_tries` times, `retry_after_s` apart, through the command queue (so every request is
+// sealed, replay-protected, shown and expired like any command). A gap that stays is shown as a
+// gap: nothing is interpolated. The original firmware ignores `resend`, so its meters are not
+// asked.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/gaps/gaps.hpp"
+#include "core/result.hpp"
+#include "server/config.hpp"
+#include "server/store.hpp"
+
+namespace ml::server {
+
+// Where a gap stands.
+enum class GapState : std::uint8_t {
+  open,        // not asked for: the device does not take `resend`, or not yet
+  requested,   // a resend of it is queued or sent
+  not_kept,    // the device answered and the gap stayed: it no longer had those samples
+  unanswered,  // asked max_tries times without an answer
+};
+std::string_view gap_state_name(GapState state);
+
+struct MeterGap {
+  core::gaps::Gap gap;
+  GapState state = GapState::open;
+  std::int64_t command_id = 0;  // the newest resend of exactly this range, 0: none
+  std::int64_t tries = 0;       // resends of exactly this range
+  std::int64_t last_asked = 0;  // when the newest was queued (server clock), 0: never
+};
+
+struct MeterGaps {
+  std::optional<std::int64_t> interval;  // seconds; nullopt with fewer than 3 samples
+  bool takes_resend = false;             // the device keeps its samples (this project's agent)
+  std::vector<MeterGap> gaps;            // oldest first
+};
+
+// The gaps of one meter in [now - window_s, now - delay_s], with what was done about each.
+core::Result<MeterGaps> meter_gaps(ServerStore& store, const std::string& serial, std::int64_t now,
+                                   const GapsConfig& options);
+
+struct GapRound {
+  std::int64_t meters = 0;     // meters looked at
+  std::int64_t gaps = 0;       // gaps found
+  std::int64_t requested = 0;  // resend commands queued this round
+};
+
+// Every meter: queues a resend for its oldest gap that may be asked for, unless one is pending.
+core::Result<GapRound> run_gap_round(ServerStore& store, std::int64_t now,
+                                     const GapsConfig& options);
+
+}  // namespace ml::server
