@@ -117,6 +117,12 @@ await browserTest(shotDir, async ({ page, result, check, text, fetchStatus, csrf
     openUntil: await text('#remaining-open-until'),
   };
   result.resolution = await text('#resolution');
+  // The three hours the history lacks are listed as a gap (and drawn as a band on the charts).
+  await page.waitForSelector('#gaps tbody tr.gap');
+  result.gaps = await page.$$eval('#gaps tbody tr.gap', (rows) => rows.map((r) => r.cells[2].textContent));
+  check(result.gaps.length === 1 && result.gaps[0] === '3', `one gap of 3 samples: ${JSON.stringify(result.gaps)}`);
+  result.gapsInfo = await text('#gaps-info');
+  check(result.gapsInfo.includes('every 3600 s'), `the interval is named: "${result.gapsInfo}"`);
   // Rejected messages naming the meter, with the likely cause (the test stored 7 with a bad MAC).
   check(await page.isVisible('#rejected-box'), 'the rejected messages are shown');
   result.rejected = await text('#rejected');

@@ -14,6 +14,7 @@ const COLORS = {
   paid: '#2b8a3e',
   payment: 'rgba(43, 138, 62, 0.75)',
   voided: 'rgba(134, 142, 150, 0.6)',
+  gap: 'rgba(134, 142, 150, 0.22)',
   t1: '#e03131',
   t2: '#1971c2',
   tdif: '#7048e8',
@@ -136,6 +137,7 @@ function common(syncKey, width, range, events) {
 
 export function createCharts({ energyEl, tempsEl, unit, syncKey, range, onRange: reportRange, onZoomOut }) {
   let payments = [];
+  let gaps = [];
   let settingRange = false;
   let destroyed = false;
   const onRange = (from, to) => {
@@ -181,6 +183,26 @@ export function createCharts({ energyEl, tempsEl, unit, syncKey, range, onRange:
       document.addEventListener('mousemove', move);
       document.addEventListener('mouseup', up);
     },
+  };
+
+  // Stretches with no samples (GET /api/meters/{serial}/gaps) as grey bands: a line drawn across
+  // one joins the samples on either side, it is not a measurement.
+  const drawGaps = (u) => {
+    if (!gaps.length) return;
+    const { ctx } = u;
+    const { left, top, width, height } = u.bbox;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    ctx.fillStyle = COLORS.gap;
+    for (const g of gaps) {
+      const x0 = u.valToPos(g.from, 'x', true);
+      const x1 = u.valToPos(g.to, 'x', true);
+      if (x1 < left || x0 > left + width) continue;
+      ctx.fillRect(x0, top, Math.max(x1 - x0, uPlot.pxRatio), height);
+    }
+    ctx.restore();
   };
 
   // Payments as vertical markers with the credited amount at the top.
@@ -258,7 +280,7 @@ export function createCharts({ energyEl, tempsEl, unit, syncKey, range, onRange:
     ],
     axes: [xAxis(), yAxis('e', unit)],
   };
-  energyOpts.hooks.draw = [drawPayments];
+  energyOpts.hooks.draw = [drawGaps, drawPayments];
 
   const tempsOpts = {
     ...common(syncKey, tempsEl.clientWidth || 600, range, events),
@@ -277,6 +299,8 @@ export function createCharts({ energyEl, tempsEl, unit, syncKey, range, onRange:
       yAxis('kW', 'kW', { side: 1, grid: false, stroke: COLORS.power }),
     ],
   };
+
+  tempsOpts.hooks.draw = [drawGaps];
 
   const energy = new uPlot(energyOpts, [[], [], []], energyEl);
   const temps = new uPlot(tempsOpts, [[], [], [], [], [], []], tempsEl);
@@ -330,6 +354,11 @@ export function createCharts({ energyEl, tempsEl, unit, syncKey, range, onRange:
       }
     },
     setRange,
+    // [{from, to}]: the stretches without samples, drawn as bands.
+    setGaps(list) {
+      gaps = list;
+      for (const u of charts) u.redraw(false);
+    },
     destroy() {
       destroyed = true;
       observer.disconnect();

@@ -109,6 +109,7 @@ async function start(s) {
   loadPayments(s);
   loadCommands(s);
   loadEvents(s);
+  loadGaps(s);
   s.timers.push(setInterval(() => {
     if (document.hidden) return;
     loadMeter(s);
@@ -118,6 +119,7 @@ async function start(s) {
     if (document.hidden) return;
     loadPayments(s);
     loadEvents(s);
+    loadGaps(s);
     if (s.view.preset) setView(presetView(s.view.preset));
   }, SLOW_REFRESH_MS));
 }
@@ -167,6 +169,9 @@ function resetPage(serial) {
   $('payments').tBodies[0].replaceChildren();
   $('commands').tBodies[0].replaceChildren();
   $('events').replaceChildren();
+  $('gaps').tBodies[0].replaceChildren();
+  $('gaps-info').textContent = '';
+  $('gaps-empty').hidden = true;
   $('payments-empty').hidden = true;
   $('commands-empty').hidden = true;
   $('events-empty').hidden = true;
@@ -861,6 +866,38 @@ function mountAlarms(s) {
   s.timers.push(setInterval(() => {
     if (!document.hidden) card.refresh();
   }, FAST_REFRESH_MS));
+}
+
+// What was done about a gap (docs/api.md, GET /api/meters/{serial}/gaps).
+function gapStateText(state, takesResend) {
+  switch (state) {
+    case 'requested': return 'asked the device to send them again';
+    case 'not_kept': return 'the device no longer had them';
+    case 'unanswered': return 'the device did not answer';
+    default: return takesResend ? 'not asked yet' : 'cannot be asked for (original firmware)';
+  }
+}
+
+async function loadGaps(s) {
+  let data;
+  try {
+    data = await fetchFor(s, api.meterPath(s.serial, '/gaps'), 'the gaps');
+  } catch {
+    return;
+  }
+  if (!data) return;
+  const gaps = Array.isArray(data.gaps) ? data.gaps : [];
+  const days = Math.round((data.window_s || 0) / 86400);
+  $('gaps-info').textContent = data.interval
+    ? `Missing samples of the last ${days} days (one expected every ${data.interval} s). Nothing is filled in: the charts show a gap as a grey band.`
+    : 'Too few samples to tell the meter\'s interval.';
+  $('gaps').tBodies[0].replaceChildren(...gaps.map((g) => el('tr', { class: `gap gap-${g.state}` },
+    el('td', {}, dateTime(g.from)),
+    el('td', {}, dateTime(g.to)),
+    el('td', { class: 'num' }, String(g.expected)),
+    el('td', {}, gapStateText(g.state, data.takes_resend)))));
+  $('gaps-empty').hidden = gaps.length > 0;
+  if (s.charts) s.charts.setGaps(gaps.map((g) => ({ from: g.from, to: g.to })));
 }
 
 async function loadEvents(s) {
