@@ -152,6 +152,26 @@ core::Status remove_device_login(const ServerMqttConfig& mqtt, std::string_view 
   return all_done(*r);
 }
 
+namespace {
+
+// The ACLs of bl::server_acls() the server's role on the broker does not have.
+core::Result<std::vector<bl::Acl>> missing_server_acls(const ServerMqttConfig& mqtt,
+                                                       std::chrono::milliseconds timeout) {
+  auto r = broker_control(mqtt, {bl::get_role(bl::kServerRole)}, timeout);
+  if (!r) return r.error();
+  ML_TRY(all_done(*r));
+  const auto has = bl::role_acls(r->front().data);
+  std::vector<bl::Acl> missing;
+  for (const bl::Acl& a : bl::server_acls()) {
+    if (std::find(has.begin(), has.end(), std::make_pair(a.type, a.topic)) == has.end()) {
+      missing.push_back(a);
+    }
+  }
+  return missing;
+}
+
+}  // namespace
+
 core::Result<std::vector<std::string>> setup_broker(const ServerMqttConfig& mqtt,
                                                     const std::string& legacy_password,
                                                     std::chrono::milliseconds timeout) {
@@ -169,6 +189,27 @@ core::Result<std::vector<std::string>> setup_broker(const ServerMqttConfig& mqtt
   ML_TRY(all_done(*roles));
   done.push_back(std::string("role ") + std::string(bl::kServerRole) +
                  ((*roles)[0].error.empty() ? ": created" : ": exists"));
+  if (!(*roles)[0].error.empty()) {
+    // A role made by an older version lacks what this one adds (a new reply function's
+    // subscription). Changing a role disconnects its logins, this one included, so the answer
+    // may never come: the role is read again instead.
+    auto missing = missing_server_acls(mqtt, timeout);
+    if (!missing) return missing.error();
+    if (!missing->empty()) {
+      std::vector<nlohmann::json> add;
+      for (const bl::Acl& a : *missing)
+        add.push_back(bl::add_role_acl(bl::kServerRole, a));
+      (void)broker_control(mqtt, add, timeout);
+      auto still = missing_server_acls(mqtt, timeout);
+      if (!still) return still.error();
+      if (!still->empty()) {
+        return failed("addRoleACL: the role " + std::string(bl::kServerRole) + " still lacks " +
+                      still->front().topic);
+      }
+      done.push_back(std::string("role ") + std::string(bl::kServerRole) + ": " +
+                     std::to_string(missing->size()) + " new ACLs");
+    }
+  }
   done.push_back(std::string("role ") + std::string(bl::kLegacyRole) +
                  ((*roles)[1].error.empty() ? ": created" : ": exists"));
   auto has_role = [&](const nlohmann::json& data) {

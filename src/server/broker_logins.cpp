@@ -71,6 +71,13 @@ nlohmann::json create_role(std::string_view role, const std::vector<Acl>& acls) 
   return {{"command", "createRole"}, {"rolename", role}, {"acls", std::move(list)}};
 }
 
+nlohmann::json add_role_acl(std::string_view role, const Acl& acl) {
+  auto j = acl_json(acl);
+  j["command"] = "addRoleACL";
+  j["rolename"] = role;
+  return j;
+}
+
 nlohmann::json delete_role(std::string_view role) {
   return {{"command", "deleteRole"}, {"rolename", role}};
 }
@@ -98,6 +105,10 @@ nlohmann::json set_client_password(std::string_view username, std::string_view p
 
 nlohmann::json add_client_role(std::string_view username, std::string_view role) {
   return {{"command", "addClientRole"}, {"username", username}, {"rolename", role}};
+}
+
+nlohmann::json get_role(std::string_view role) {
+  return {{"command", "getRole"}, {"rolename", role}};
 }
 
 nlohmann::json get_client(std::string_view username) {
@@ -154,6 +165,7 @@ core::Result<std::vector<Response>> parse_responses(std::string_view payload) {
 bool already_so(const Response& r) {
   return (r.command == "createRole" && r.error == "Role already exists") ||
          (r.command == "createClient" && r.error == "Client already exists") ||
+         (r.command == "addRoleACL" && r.error == "ACL with this topic already exists") ||
          (r.command == "deleteRole" && r.error == "Role not found") ||
          (r.command == "deleteClient" && r.error == "Client not found");
 }
@@ -184,6 +196,19 @@ std::vector<std::string> client_roles(const nlohmann::json& data) {
   if (!data.is_object() || !data.contains("client") || !data["client"].is_object()) return {};
   const auto& c = data["client"];
   return c.contains("roles") ? names_in(c["roles"]) : std::vector<std::string>{};
+}
+
+std::vector<std::pair<std::string, std::string>> role_acls(const nlohmann::json& data) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!data.is_object() || !data.contains("role") || !data["role"].is_object()) return out;
+  const auto& role = data["role"];
+  if (!role.contains("acls") || !role["acls"].is_array()) return out;
+  for (const auto& a : role["acls"]) {
+    if (!a.is_object() || !a.contains("acltype") || !a.contains("topic")) continue;
+    if (!a["acltype"].is_string() || !a["topic"].is_string()) continue;
+    out.emplace_back(a["acltype"].get<std::string>(), a["topic"].get<std::string>());
+  }
+  return out;
 }
 
 }  // namespace ml::server::broker_logins

@@ -46,12 +46,15 @@ std::vector<Acl> legacy_acls();
 // Commands (one element of the "commands" array each).
 nlohmann::json create_role(std::string_view role, const std::vector<Acl>& acls);
 nlohmann::json delete_role(std::string_view role);
+// One ACL added to an existing role (an upgrade's new reply function for the server's role).
+nlohmann::json add_role_acl(std::string_view role, const Acl& acl);
 nlohmann::json create_client(std::string_view username, std::string_view password,
                              std::string_view client_id, const std::vector<std::string>& roles);
 nlohmann::json delete_client(std::string_view username);
 nlohmann::json set_client_password(std::string_view username, std::string_view password);
 nlohmann::json add_client_role(std::string_view username, std::string_view role);
 nlohmann::json get_client(std::string_view username);
+nlohmann::json get_role(std::string_view role);
 nlohmann::json list_roles(int offset, int count);
 
 // The message for kControlTopic: `commands`, each with correlationData "<tag>-<index>".
@@ -75,6 +78,9 @@ bool already_so(const Response& response);
 
 // The role names in a listRoles response's data, and a getClient response's client's roles.
 std::vector<std::string> role_names(const nlohmann::json& data);
+// getRole's data: the role's ACLs (type and topic; allow and priority are not read). Empty for
+// anything else.
+std::vector<std::pair<std::string, std::string>> role_acls(const nlohmann::json& data);
 std::vector<std::string> client_roles(const nlohmann::json& data);
 
 }  // namespace ml::server::broker_logins

@@ -27,6 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& name : bl::role_names(response.data))
       (void)bl::serial_of_role(name);
     (void)bl::client_roles(response.data);
+    (void)bl::role_acls(response.data);
     (void)bl::already_so(response);
   }
   return 0;

@@ -93,6 +93,15 @@ TEST(BrokerLogins, AnswersAreReadAndBadOnesRefusedWithTheReason) {
   EXPECT_EQ(role_names((*r)[1].data), (std::vector<std::string>{"admin", "meterlogger-device-1"}));
   EXPECT_EQ(client_roles((*r)[2].data), std::vector<std::string>{"admin"});
   EXPECT_FALSE(already_so((*r)[3]));  // a missing role is not "already so" for a new client
+  auto role = parse_responses(
+      R"({"responses":[{"command":"getRole","data":{"role":{"rolename":"r","acls":[)"
+      R"({"acltype":"subscribePattern","topic":"/a/#","allow":true},{"acltype":5},)"
+      R"({"acltype":"publishClientSend","topic":"/b"}]}}}]})");
+  ASSERT_TRUE(role.ok()) << role.error().message();
+  EXPECT_EQ(role_acls(role->front().data),
+            (std::vector<std::pair<std::string, std::string>>{{"subscribePattern", "/a/#"},
+                                                              {"publishClientSend", "/b"}}));
+  EXPECT_TRUE(role_acls((*r)[2].data).empty());
   const std::pair<std::string, std::string> bad[] = {
       {"nope", "not JSON"},
       {"[]", "no \"responses\" array"},
