@@ -7,6 +7,7 @@
 #include "common.hpp"
 #include "server/broker_control.hpp"
 #include "server/ingest.hpp"
+#include "server/key_change.hpp"
 #include "server/usecases/estimates.hpp"
 #include "server/usecases/meters.hpp"
 
@@ -82,6 +83,18 @@ void meters_login(const std::string& config_path, const MeterArgs& a) {
   print_new_login(config, a.serial, a.timeout_s);
 }
 
+void meters_rekey(const std::string& config_path, const std::string& serial) {
+  auto store = open_store(config_from(config_path));
+  const auto actor = cli_actor();
+  const auto r = ok(server::start_key_change(*store, serial, actor.name, actor.remote, unix_now()));
+  std::cout << (r.resumed ? "a key change under way since " + utc(r.since) + " goes on"
+                          : std::string("a new key is made"))
+            << "; set_key is queued as command #" << r.command
+            << ".\nThe running server sends it; the change is done when the device answers under "
+               "the new key\n(`meters show "
+            << serial << "`: key_change). Devices with the original firmware ignore set_key.\n";
+}
+
 void meters_set(const std::string& config_path, const MeterArgs& a) {
   auto store = open_store(config_from(config_path));
   const auto changed =
@@ -125,6 +138,9 @@ void meters_show(const std::string& config_path, const std::string& serial) {
   auto j = meter_json(m);
   j["last_sample"] = utc(m.last_sample_time);
   j["key"] = "set (not shown)";
+  j["key_change"] = m.next_key_hex.empty()
+                        ? nlohmann::ordered_json(nullptr)
+                        : nlohmann::ordered_json("under way since " + utc(m.next_key_since));
   nlohmann::ordered_json diag = nlohmann::ordered_json::object();
   for (const auto& [fn, v] : r.diagnostics)
     diag[fn] = {{"value", v.text}, {"time", v.time}};
@@ -266,6 +282,17 @@ void add_meter_commands(CLI::App& app, const std::string& config) {
       "serial and read only its own commands.\n"
       "Example:\n  meterlogger-server meters login 6892850");
   login->callback([=, &config] { meters_login(config, *a); });
+  auto* rekey = meters->add_subcommand(
+      "rekey", "Change a meter's key over MQTT (this project's agent; no site visit)");
+  as_serial(rekey->add_option("serial", a->serial, "the meter's serial"))->required();
+  rekey->footer(
+      "Makes a new key and queues the set_key command, sealed with the key the device has.\n"
+      "The server keeps both keys until the device answers under the new one, then retires the\n"
+      "old one (audited). Running it again while a change is under way sends the same key again.\n"
+      "The new key is never shown: the device and the server have it (docs/security.md,\n"
+      "\"Changing a key\").\n"
+      "Example:\n  meterlogger-server meters rekey 6892850");
+  rekey->callback([=, &config] { meters_rekey(config, a->serial); });
   auto* remove = meters->add_subcommand(
       "remove", "Remove a meter (its samples stay; its broker login goes with it)");
   as_serial(remove->add_option("serial", a->serial, "the meter's serial"))->required();

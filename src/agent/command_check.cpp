@@ -24,6 +24,10 @@ core::Result<CommandVerdict> check_command(Store& store, const CommandCheckSetti
   if (t->serial.text() != settings.serial) return refuse("wrong_serial");
   auto opened =
       envelope::open_message(settings.keys, topic_text, payload, envelope::EmptyText::accept);
+  if (!opened && opened.error().code == core::Errc::envelope_bad_mac && settings.previous) {
+    opened = envelope::open_message(*settings.previous, topic_text, payload,
+                                    envelope::EmptyText::accept);
+  }
   if (!opened) return refuse(std::string(core::errc_name(opened.error().code)));
   const auto check =
       topic::check_command_time(t->time, static_cast<std::uint64_t>(std::max<std::int64_t>(now, 0)),

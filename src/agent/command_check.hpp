@@ -36,6 +36,8 @@ struct CommandCheckSettings {
   std::string_view serial;  // this device's
   const core::envelope::Keys& keys;
   std::int64_t window_s;  // command_window
+  // After a key change, the previous key, still accepted for a while (core/keychange).
+  const core::envelope::Keys* previous = nullptr;
 };
 
 // Checks one received message at wall-clock time `now` (unix seconds); an accepted command is

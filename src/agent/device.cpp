@@ -10,6 +10,7 @@
 #include "agent/command_check.hpp"
 #include "agent/system_info.hpp"
 #include "core/gaps/gaps.hpp"
+#include "core/keychange/key_change.hpp"
 #include "core/topic/names.hpp"
 #include "core/topic/topic.hpp"
 #include "platform/crypto/random.hpp"
@@ -28,6 +29,7 @@ constexpr auto kResendPause = std::chrono::seconds(60);  // at most one resend a
 
 // Setting keys in the store.
 constexpr const char* kSerialKey = "serial";
+constexpr const char* kKeyChangeKey = "key_change";  // core::keychange's record
 
 platform::MqttProtocol protocol_of(const std::string& p) {
   if (p == "3.1") return platform::MqttProtocol::v31;
@@ -46,6 +48,7 @@ Device::Device(asio::any_io_executor executor, MeterConfig meter, DeviceContext&
       cron_timer_(executor),
       pulse_save_timer_(executor),
       log_timer_(executor) {
+  master_ = meter_.key;
   if (auto keys = core::envelope::derive_keys(meter_.key)) keys_ = *keys;
   if (meter::has_valve(driver_)) {
     const asio::any_io_executor ex = executor_;
@@ -280,6 +283,7 @@ void Device::serial_known(const std::string& serial) {
   if (auto s = context_.store.set_setting(meter_.name, kSerialKey, serial_, now()); !s) {
     log::error(meter_.name + ": cannot store the serial: " + s.error().message());
   }
+  load_key();
   if (valve_) valve_->load(serial_);
   if (cron_) cron_->load(serial_);
   start_mqtt();
@@ -642,8 +646,11 @@ void Device::reject(const std::string& reason, const std::string& topic) {
 }
 
 void Device::on_message(const platform::MqttMessage& m) {
-  auto verdict = check_command(context_.store, {serial_, keys_, context_.config.command_window_s},
-                               m.topic, m.payload, now());
+  const core::envelope::Keys* previous =
+      previous_keys_ && now() < previous_until_ ? &*previous_keys_ : nullptr;
+  auto verdict =
+      check_command(context_.store, {serial_, keys_, context_.config.command_window_s, previous},
+                    m.topic, m.payload, now());
   if (!verdict) {
     log::error(meter_.name + ": " + verdict.error().message());
     return;
@@ -664,7 +671,7 @@ void Device::handle_command(const std::string& command, const std::string& argum
 }
 
 // One row a command: adding a command to the agent is a row here and its handler.
-const std::array<Device::HandlerRow, 35> Device::kHandlers{{
+const std::array<Device::HandlerRow, 36> Device::kHandlers{{
     {"ping", &Device::on_ping},
     {"version", &Device::on_version},
     {"crypto", &Device::on_version},
@@ -700,6 +707,7 @@ const std::array<Device::HandlerRow, 35> Device::kHandlers{{
     {"restart", &Device::on_restart},
     {"stack_trace", &Device::on_stack_trace},
     {"resend", &Device::on_resend},
+    {"set_key", &Device::on_set_key},
 }};
 
 // The commands a cron job may run (core::cron::cron_commands()), one row each.
@@ -847,6 +855,63 @@ void Device::on_restart(const Command&) {
 
 void Device::on_network(const Command& c) {
   if (!network_command(c.name, c.argument, true)) ignored(c);
+}
+
+// ---- the key (docs/security.md, "Changing a key") ----
+
+void Device::load_key() {
+  namespace kc = core::keychange;
+  auto stored = context_.store.setting(serial_, kKeyChangeKey);
+  if (!stored) {
+    log::error(meter_.name + ": cannot read the key change: " + stored.error().message());
+    return;
+  }
+  std::optional<kc::KeyChange> change;
+  if (*stored) {
+    auto parsed = kc::parse_record(**stored);
+    if (!parsed) {
+      log::error(meter_.name + " " + serial_ + ": " + parsed.error().detail +
+                 "; using the configured key");
+    } else {
+      change = *parsed;
+    }
+  }
+  const kc::InUse use = kc::key_in_use(meter_.key, change, now());
+  if (use.stale_change) {
+    log::warning(meter_.name + " " + serial_ +
+                 ": the configured key is not the one set_key changed; using the configured key");
+  } else if (change) {
+    log::info(meter_.name + " " + serial_ + ": using the key set by set_key at " +
+              std::to_string(change->time) + " (not the configured one)");
+  }
+  master_ = use.current;
+  if (auto keys = core::envelope::derive_keys(use.current)) keys_ = *keys;
+  previous_keys_.reset();
+  if (use.previous) {
+    if (auto keys = core::envelope::derive_keys(*use.previous)) previous_keys_ = *keys;
+    previous_until_ = use.until;
+  }
+}
+
+void Device::on_set_key(const Command& c) {
+  namespace kc = core::keychange;
+  auto next = kc::parse_new_key(c.argument);
+  if (!next) return reply(c, "error: " + next.error().detail);
+  if (*next == master_) return reply(c, "ok");  // sent again: the change is made
+  auto keys = core::envelope::derive_keys(*next);
+  if (!keys) return reply(c, "error: set_key: the new key cannot be used");
+  const kc::KeyChange change{*next, master_, now()};
+  if (auto s = context_.store.set_setting(serial_, kKeyChangeKey, kc::format_record(change), now());
+      !s) {
+    log::error(meter_.name + " " + serial_ + ": cannot store the new key: " + s.error().message());
+    return reply(c, "error: cannot store the new key");
+  }
+  if (auto old = core::envelope::derive_keys(master_)) previous_keys_ = *old;
+  previous_until_ = change.time + kc::kKeyGraceSeconds;
+  master_ = *next;
+  keys_ = *keys;
+  log::info(meter_.name + " " + serial_ + ": the key was changed by set_key");
+  reply(c, "ok");  // sealed with the new key
 }
 
 // ---- kept samples and resend (docs/agent.md, "Filling gaps") ----

@@ -140,7 +140,7 @@ class Device : public std::enable_shared_from_this<Device> {
     std::string_view name;
     Handler handle;
   };
-  static const std::array<HandlerRow, 35> kHandlers;
+  static const std::array<HandlerRow, 36> kHandlers;
   static const std::array<HandlerRow, 9> kCronHandlers;
   static const HandlerRow* find_handler(std::span<const HandlerRow> table,
                                         std::string_view command);
@@ -188,6 +188,12 @@ class Device : public std::enable_shared_from_this<Device> {
   // resend FROM TO: the kept samples of that range go to the outbox again, sealed anew under
   // their original times; the reply is how many, or "error: ..." (docs/agent.md, "Filling gaps").
   void on_resend(const Command& c);
+  // set_key NEW: the new key is stored durably with the previous one, used for everything from
+  // now on, and the reply "ok" is sealed with it; the previous key opens commands for a grace
+  // period (docs/security.md, "Changing a key").
+  void on_set_key(const Command& c);
+  // The key in use for this serial: the configured one, or a change stored by set_key.
+  void load_key();
   // A cron job's command (kCronHandlers): the valve's, clear_cron, the network commands.
   void on_cron_valve(const Command& c);
   void on_cron_clear(const Command& c);
@@ -219,7 +225,11 @@ class Device : public std::enable_shared_from_this<Device> {
   MeterConfig meter_;
   const meter::Driver& driver_;
   DeviceContext& context_;
+  core::envelope::MasterKey master_{};  // the key in use
   core::envelope::Keys keys_{};
+  std::optional<core::envelope::Keys>
+      previous_keys_;  // accepted for commands until previous_until_
+  std::int64_t previous_until_ = 0;
   std::string serial_;
   bool running_ = false;
 

@@ -29,9 +29,16 @@ bool is_pending(CommandState state) {
 }
 
 core::Status check_command(std::string_view command, std::string_view argument) {
-  if (core::topic::find_command(command) == nullptr) {
+  const core::topic::CommandInfo* info = core::topic::find_command(command);
+  if (info == nullptr) {
     return core::make_error(core::Errc::invalid_argument,
                             "\"" + std::string(command) + "\" is not a device command");
+  }
+  if (!info->operator_may_queue()) {
+    return core::make_error(core::Errc::invalid_argument,
+                            "\"" + std::string(command) +
+                                "\" is sent by the server itself: use `meterlogger-server meters "
+                                "rekey SERIAL` (docs/security.md, \"Changing a key\")");
   }
   // The device reads arguments into fixed buffers; keep well inside the envelope's limit.
   if (argument.size() > 512) {

@@ -5,6 +5,7 @@
 #include "core/topic/topic.hpp"
 #include "platform/log/log.hpp"
 #include "server/broker.hpp"
+#include "server/key_change.hpp"
 #include "server/store_ingest.hpp"
 
 namespace ml::server {
@@ -81,11 +82,11 @@ std::string rejection_hint(const std::string& reason) {
   return reason;
 }
 
-const core::envelope::Keys* Ingest::keys_for(const std::string& serial) {
+const Ingest::CachedKey* Ingest::keys_for(const std::string& serial) {
   const auto now = std::chrono::steady_clock::now();
   auto it = keys_.find(serial);
   if (it == keys_.end() || now - it->second.loaded > kKeyCacheLife) {
-    CachedKey entry{std::nullopt, now};
+    CachedKey entry{std::nullopt, now, std::nullopt, {}};
     auto m = store_.meter(serial);
     if (!m) {
       log::error("ingest: " + m.error().message());
@@ -94,11 +95,40 @@ const core::envelope::Keys* Ingest::keys_for(const std::string& serial) {
     if (*m) {
       auto keys = core::envelope::derive_keys_from_hex((*m)->key_hex);
       if (keys) entry.keys = *keys;
+      if (!(*m)->next_key_hex.empty()) {
+        auto next = core::envelope::derive_keys_from_hex((*m)->next_key_hex);
+        if (next) {
+          entry.next = *next;
+          entry.next_hex = (*m)->next_key_hex;
+        }
+      }
     }
     if (keys_.size() > 100000) keys_.clear();  // bounded: serials come from the network
     it = keys_.insert_or_assign(serial, entry).first;
   }
-  return it->second.keys ? &*it->second.keys : nullptr;
+  return it->second.keys ? &it->second : nullptr;
+}
+
+core::Result<core::envelope::Opened> Ingest::open_with(const CachedKey& keys,
+                                                       const std::string& serial,
+                                                       const platform::ReceivedMessage& m) {
+  auto opened = core::envelope::open_message(*keys.keys, m.topic, m.payload,
+                                             core::envelope::EmptyText::accept);
+  if (opened || opened.error().code != core::Errc::envelope_bad_mac || !keys.next) return opened;
+  auto with_next = core::envelope::open_message(*keys.next, m.topic, m.payload,
+                                                core::envelope::EmptyText::accept);
+  if (!with_next) return opened;  // the first error: the meter's key is the one that counts
+  const std::string next_hex = keys.next_hex;  // (the cache entry goes below)
+  auto finished = finish_key_change(store_, serial, next_hex, now_());
+  if (!finished) {
+    log::error("ingest: " + serial +
+               ": cannot finish the key change: " + finished.error().message());
+  } else {
+    if (*finished)
+      log::info("ingest: " + serial + ": the device uses its new key; the old one is retired");
+    keys_.erase(serial);
+  }
+  return with_next;
 }
 
 void Ingest::reject(const platform::ReceivedMessage& m, const std::string& serial,
@@ -154,10 +184,9 @@ void Ingest::on_message(platform::ReceivedMessage m) {
     subscriber_.acknowledge(m);  // a command (ours, or anyone's): not for us to store
     return;
   } else {
-    const core::envelope::Keys* keys = keys_for(serial);
+    const CachedKey* keys = keys_for(serial);
     if (keys == nullptr) return reject(m, serial, "unknown_serial", "");
-    auto opened =
-        core::envelope::open_message(*keys, m.topic, m.payload, core::envelope::EmptyText::accept);
+    auto opened = open_with(*keys, serial, m);
     if (!opened) {
       std::string reason(core::errc_name(opened.error().code));
       if (reason.rfind("envelope_", 0) == 0) reason = reason.substr(9);

@@ -87,7 +87,12 @@ class Ingest {
   void reject(const platform::ReceivedMessage& m, const std::string& serial,
               const std::string& reason, const std::string& detail);
   void flush_log();
-  const core::envelope::Keys* keys_for(const std::string& serial);
+  struct CachedKey;
+  const CachedKey* keys_for(const std::string& serial);
+  // Opens a message with the meter's key or, during a key change, with the next key; the first
+  // message that opens only with the next one finishes the change (server/key_change.hpp).
+  core::Result<core::envelope::Opened> open_with(const CachedKey& keys, const std::string& serial,
+                                                 const platform::ReceivedMessage& m);
   void flush();
 
   ServerStore& store_;
@@ -98,6 +103,8 @@ class Ingest {
   struct CachedKey {
     std::optional<core::envelope::Keys> keys;
     std::chrono::steady_clock::time_point loaded;
+    std::optional<core::envelope::Keys> next;  // a key change under way
+    std::string next_hex;
   };
   std::unordered_map<std::string, CachedKey> keys_;
   IngestCounters counters_;

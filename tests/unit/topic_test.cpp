@@ -400,14 +400,15 @@ TEST(Secrets, PasswordsAreMaskedWhereverTheyAreShown) {
 }
 
 // The replies that are events: a valve change from status, every reset_reason and flash_error,
-// scan_result only as events, and the reply to resend (how many samples); nothing else.
+// scan_result only as events, the replies to resend (how many samples) and set_key; nothing
+// else.
 TEST(TopicFunctions, WhichRepliesAreEvents) {
   std::vector<std::string> logged;
   for (const auto& f : kDeviceFunctions) {
     if (f.logged != Logged::no) logged.emplace_back(f.name);
   }
   EXPECT_EQ(logged, (std::vector<std::string>{"status", "scan_result", "reset_reason",
-                                              "flash_error", "resend"}));
+                                              "flash_error", "resend", "set_key"}));
   EXPECT_EQ(find_device_function("scan_result")->logged, Logged::only);
   EXPECT_EQ(find_device_function("status")->logged, Logged::on_change);
   EXPECT_EQ(find_device_function("status")->event_kind, "valve");

@@ -80,7 +80,14 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
       field('Customer', contactName), field('Customer e-mail', contactEmail), field('Customer phone', contactPhone)),
     el('div', { class: 'button-row' },
       el('button', { type: 'submit', id: 'set-save', class: 'primary' }, 'Save'),
-      el('button', { type: 'button', id: 'set-new-key' }, 'New key…')),
+      el('button', { type: 'button', id: 'set-new-key' }, 'New key…'),
+      el('button', { type: 'button', id: 'set-change-key',
+        title: 'The server sends the device a new key sealed under its current one (devices with the original firmware ignore it)' },
+      meter.key_change_since ? 'Key change under way: send again' : 'Change the key remotely')),
+    el('p', { id: 'key-change-state', class: 'muted', hidden: !meter.key_change_since },
+      meter.key_change_since
+        ? `A key change is under way since ${new Date(meter.key_change_since * 1000).toLocaleString()}: it is done when the device answers under the new key.`
+        : ''),
     msg, keySlot);
 
   form.addEventListener('submit', async (e) => {
@@ -116,6 +123,18 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
       const r = await api.post(api.meterPath(meter.serial, '/settings'), { generate_key: true });
       keySlot.replaceChildren(keyPanel(meter.serial, r.key));
       message(msg, 'A new key is made.', false);
+    } catch (err) {
+      if (err.status !== 401) message(msg, err.message, true);
+    }
+  });
+
+  // The key changed over MQTT (docs/security.md, "Changing a key"): nothing to copy to the device.
+  const changeKey = form.querySelector('#set-change-key');
+  changeKey.addEventListener('click', async () => {
+    try {
+      const r = await api.post(api.meterPath(meter.serial, '/key-change'), {});
+      message(msg, `${r.resumed ? 'The key change goes on' : 'A new key is on its way to the device'} (command #${r.command}); the old key works until the device answers under the new one.`, false);
+      onSaved();
     } catch (err) {
       if (err.status !== 401) message(msg, err.message, true);
     }

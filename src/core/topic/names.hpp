@@ -60,6 +60,8 @@ enum class Source : std::uint8_t {
   mqtt,           // the server, over MQTT
   mqtt_and_cron,  // the server, and a cron job on the device (docs/agent.md, "Cron")
   cron,           // only a cron job: the valve's `off` and `test`; over MQTT it is unknown
+  server,         // the server, over MQTT, as part of a procedure of its own (set_key: `meters
+                  // rekey`), never as a command an operator queues by name
 };
 
 // What the text of a confirming reply must be.
@@ -98,8 +100,14 @@ struct CommandInfo {
 
   // The device obeys it over MQTT: the server may queue it.
   constexpr bool over_mqtt() const { return source != Source::cron; }
+  // An operator may queue it by name (send, the API); Source::server commands only the server.
+  constexpr bool operator_may_queue() const {
+    return source == Source::mqtt || source == Source::mqtt_and_cron;
+  }
   // A cron job may run it.
-  constexpr bool from_cron() const { return source != Source::mqtt; }
+  constexpr bool from_cron() const {
+    return source == Source::mqtt_and_cron || source == Source::cron;
+  }
   // The function of the reply that confirms it: Confirmation::function, or the reply.
   constexpr std::string_view confirming_function() const {
     return confirmation.function.empty() ? reply : confirmation.function;
@@ -108,7 +116,7 @@ struct CommandInfo {
 
 // Every function a device publishes under (docs/agent.md, "Commands", and the sample); the
 // server subscribes to each. The last will /offline/v1/<serial> is not one of them.
-inline constexpr std::array<FunctionInfo, 31> kDeviceFunctions{{
+inline constexpr std::array<FunctionInfo, 32> kDeviceFunctions{{
     {"sample", Revision::seed},
     {"version", Revision::seed},
     {"uptime", Revision::seed},
@@ -140,12 +148,13 @@ inline constexpr std::array<FunctionInfo, 31> kDeviceFunctions{{
     {"stack_trace", Revision::head},
     {"flash_error", Revision::head, Secret::none, Logged::each},
     {"resend", Revision::extension, Secret::none, Logged::each},
+    {"set_key", Revision::extension, Secret::whole, Logged::each},
 }};
 
 // Every command the firmware obeys (docs/agent.md, "Commands"), and the two only cron runs.
 // `save` appears in the firmware README but was never implemented, so it is not listed: the
 // server refuses it, and the agent ignores it as the firmware does.
-inline constexpr std::array<CommandInfo, 37> kCommands{{
+inline constexpr std::array<CommandInfo, 38> kCommands{{
     {"ping", Revision::seed, Feature::base, "ping", false},
     {"version", Revision::seed, Feature::base, "version", false},
     {"crypto", Revision::seed, Feature::base, "crypto", false},
@@ -248,6 +257,10 @@ inline constexpr std::array<CommandInfo, 37> kCommands{{
     // "Filling gaps") and replies with how many.
     {"resend", Revision::extension, Feature::base, "resend", false, Secret::none, Source::mqtt,
      "FROM TO (unix seconds)"},
+    // The device's new key, sealed under the old one; `meters rekey` (docs/security.md,
+    // "Changing a key").
+    {"set_key", Revision::extension, Feature::base, "set_key", false, Secret::whole, Source::server,
+     "the new key (32 hex digits)"},
     // The valve's other states, for cron only: all outputs off, and the test cycle.
     {"off", Revision::seed, Feature::valve, "", false, Secret::none, Source::cron},
     {"test", Revision::seed, Feature::valve, "", false, Secret::none, Source::cron},

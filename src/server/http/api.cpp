@@ -21,6 +21,7 @@
 #include "server/gaps.hpp"
 #include "server/http/api_support.hpp"
 #include "server/http/views.hpp"
+#include "server/key_change.hpp"
 #include "server/metrics.hpp"
 #include "server/notify/config.hpp"
 #include "server/usecases/commands.hpp"
@@ -127,7 +128,7 @@ json command_json(const Command& c) {
 Response commands_list() {
   json list = json::array();
   for (const auto& c : core::topic::kCommands) {
-    if (!c.over_mqtt()) continue;
+    if (!c.operator_may_queue()) continue;
     list.push_back({{"name", c.name},
                     {"argument", c.argument.empty() ? json(nullptr) : json(c.argument)},
                     {"feature", core::topic::feature_name(c.feature)},
@@ -439,6 +440,8 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
     }
     (*v)["rejected"] = std::move(rj);
     (*v)["offline_since"] = m.offline_since == 0 ? json(nullptr) : json(m.offline_since);
+    // A key change under way: since when (the key itself is never shown).
+    (*v)["key_change_since"] = m.next_key_hex.empty() ? json(nullptr) : json(m.next_key_since);
     // The customer's contact (personal data) only for those who may change the meter.
     if (can_admin(c.user, m.group)) {
       (*v)["contact_name"] = m.contact_name;
@@ -588,7 +591,7 @@ Response Api::csv_export(const Meter& m, const std::string& what, std::int64_t f
 Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
                          const std::string& what) {
   if (what != "payments" && what != "payments/preview" && what != "commands" &&
-      what != "settings" && what != "remove") {
+      what != "settings" && what != "remove" && what != "key-change") {
     return error(404, "no such API: POST " + r.path);
   }
   if (!can_admin(c.user, m.group)) {
@@ -596,6 +599,14 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
   }
   if (what == "settings") return meter_settings(r, c, m);
   if (what == "remove") return meter_remove(r, c, m);
+  if (what == "key-change") {
+    // (No body: the new key is made here and never shown; docs/security.md.)
+    auto started = start_key_change(store(), m.serial, c.user.name, r.remote, now_());
+    if (!started) return store_error(started.error());
+    return json_response(202, json{{"command", started->command},
+                                   {"since", started->since},
+                                   {"resumed", started->resumed}});
+  }
   auto body_r = body_object(r);
   if (!body_r) return error(400, body_r.error().detail);
   const json& body = *body_r;

@@ -37,12 +37,14 @@ core::Result<Meter> read_meter(const sq::Statement& q) {
   m.contact_name = q.text(10);
   m.contact_email = q.text(11);
   m.contact_phone = q.text(12);
+  m.next_key_hex = q.text(13);
+  m.next_key_since = q.int64(14);
   return m;
 }
 
 constexpr const char* kMeterColumns =
     "serial, key, name, kind, grp, setup_value, valve_installed, last_sample_time, created, "
-    "offline_since, contact_name, contact_email, contact_phone";
+    "offline_since, contact_name, contact_email, contact_phone, next_key, next_key_since";
 constexpr const char* kMeterInsertColumns =
     "serial, key, name, kind, grp, setup_value, valve_installed, last_sample_time, created";
 
@@ -87,6 +89,27 @@ core::Status SqliteStore::update_meter(const Meter& m) {
     return core::make_error(core::Errc::invalid_argument, "no meter " + m.serial);
   }
   return core::Ok{};
+}
+
+core::Status SqliteStore::set_next_key(const std::string& serial, const std::string& next_key_hex,
+                                       std::int64_t since) {
+  auto q = db_.prepare("UPDATE meters SET next_key=?, next_key_since=? WHERE serial=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, next_key_hex).bind(2, since).bind(3, serial).run());
+  if (db_.changes() == 0) {
+    return core::make_error(core::Errc::invalid_argument, "no meter " + serial);
+  }
+  return core::Ok{};
+}
+
+core::Result<bool> SqliteStore::promote_next_key(const std::string& serial,
+                                                 const std::string& next_key_hex) {
+  auto q = db_.prepare(
+      "UPDATE meters SET key=next_key, next_key='', next_key_since=0 WHERE serial=? AND "
+      "next_key=? AND next_key<>''");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, serial).bind(2, next_key_hex).run());
+  return db_.changes() > 0;
 }
 
 core::Status SqliteStore::remove_meter(const std::string& serial) {

@@ -292,6 +292,10 @@ constexpr std::string_view kMigrations[] = {
          last_key INTEGER NOT NULL, PRIMARY KEY(source, tbl)) WITHOUT ROWID;
        CREATE TABLE meter_default_prices(serial TEXT PRIMARY KEY, price TEXT NOT NULL)
          WITHOUT ROWID;)",
+    // 14 (issue 16, key changes): the key a meter is being moved to, and since when
+    // (store/meters.hpp, docs/security.md "Changing a key")
+    R"(ALTER TABLE meters ADD COLUMN next_key TEXT NOT NULL DEFAULT '';
+       ALTER TABLE meters ADD COLUMN next_key_since INTEGER NOT NULL DEFAULT 0;)",
 };
 
 }  // namespace

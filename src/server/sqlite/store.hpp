@@ -45,6 +45,10 @@ class SqliteStore final : public ServerStore {
   core::Result<std::map<std::string, Diagnostic>> diagnostics(const std::string& serial) override;
 
   core::Result<bool> mark_offline(const std::string& serial, std::int64_t time) override;
+  core::Status set_next_key(const std::string& serial, const std::string& next_key_hex,
+                            std::int64_t since) override;
+  core::Result<bool> promote_next_key(const std::string& serial,
+                                      const std::string& next_key_hex) override;
   core::Status mark_online(const std::string& serial) override;
   core::Status sample_seen(const std::string& serial, std::int64_t time) override;
 

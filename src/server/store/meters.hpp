@@ -32,6 +32,11 @@ struct Meter {
   std::string contact_name{};
   std::string contact_email{};
   std::string contact_phone{};
+  // A key change under way (docs/security.md, "Changing a key"): the key sent with set_key, which
+  // ingest also tries, and when the change began; "" and 0 when none. Written by set_next_key and
+  // promote_next_key, not by update_meter.
+  std::string next_key_hex{};
+  std::int64_t next_key_since = 0;
 };
 
 class MeterStore {
@@ -42,6 +47,14 @@ class MeterStore {
   virtual core::Status remove_meter(const std::string& serial) = 0;  // its data stays
   virtual core::Result<std::optional<Meter>> meter(const std::string& serial) = 0;
   virtual core::Result<std::vector<Meter>> meters() = 0;
+
+  // ---- key changes (server/key_change.hpp) ----
+  // Records the key a meter is being moved to ("" ends the change without moving).
+  virtual core::Status set_next_key(const std::string& serial, const std::string& next_key_hex,
+                                    std::int64_t since) = 0;
+  // Makes the next key the meter's key, if it is still `next_key_hex`: true when it did.
+  virtual core::Result<bool> promote_next_key(const std::string& serial,
+                                              const std::string& next_key_hex) = 0;
 
   // ---- a meter's seen state (the rules that call these: server/store_ingest.hpp) ----
   // Marks the meter offline since `time` unless it is offline already (or unknown): true when
