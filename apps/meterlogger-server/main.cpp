@@ -24,7 +24,7 @@ struct CommandAccess {
 };
 constexpr StoreAccess kRead = StoreAccess::read_only;
 constexpr StoreAccess kWrite = StoreAccess::writing;
-inline constexpr std::array<CommandAccess, 50> kCommandAccess{{
+inline constexpr std::array<CommandAccess, 51> kCommandAccess{{
     {"run", kWrite},
     {"migrate", kWrite},
     {"meters add", kWrite},
@@ -35,6 +35,7 @@ inline constexpr std::array<CommandAccess, 50> kCommandAccess{{
     {"meters remove", kWrite},
     {"meters contact", kWrite},
     {"meters login", kRead},  // the login lives in the broker, the meter must be registered
+    {"meters rekey", kWrite},
     {"send", kWrite},
     {"pay", kWrite},
     {"payments list", kRead},

@@ -112,6 +112,7 @@ void Device::start() {
   // The valve's outputs are set from the stored state before anything else talks to the world.
   if (valve_) valve_->load(serial_);
   if (!serial_.empty()) {
+    load_key();
     start_mqtt();
     start_homeassistant();
   }
@@ -900,7 +901,12 @@ void Device::on_set_key(const Command& c) {
   if (*next == master_) return reply(c, "ok");  // sent again: the change is made
   auto keys = core::envelope::derive_keys(*next);
   if (!keys) return reply(c, "error: set_key: the new key cannot be used");
-  const kc::KeyChange change{*next, master_, now()};
+  auto stored = context_.store.setting(serial_, kKeyChangeKey);
+  std::optional<kc::KeyChange> before;
+  if (stored && *stored) {
+    if (auto parsed = kc::parse_record(**stored)) before = *parsed;
+  }
+  const kc::KeyChange change = kc::next_change(*next, master_, now(), meter_.key, before);
   if (auto s = context_.store.set_setting(serial_, kKeyChangeKey, kc::format_record(change), now());
       !s) {
     log::error(meter_.name + " " + serial_ + ": cannot store the new key: " + s.error().message());

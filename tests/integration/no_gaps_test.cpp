@@ -38,6 +38,12 @@ std::vector<std::int64_t> times(const std::string& db_path, const std::string& s
   return out;
 }
 
+// The first value of `sql` on `db_path`, or -1 when there is none (the file busy for a moment).
+std::int64_t one(const std::string& db_path, const std::string& sql) {
+  const auto v = times(db_path, sql);
+  return v.empty() ? -1 : v.front();
+}
+
 // The agent has been away from the broker for two hours (one sample every 5 s): its outbox holds
 // 1 500 sealed samples, which it also keeps for `resend`, as its own sample loop leaves them.
 void write_backlog(const TempDir& dir, std::int64_t now, int count, int step) {
@@ -87,8 +93,8 @@ TEST(NoGaps, TheServerAsksTheAgentForWhatTheBrokerDroppedAndEverySampleIsStored)
   const std::string state_db = dir.file("state") + "/state.db";
   ASSERT_TRUE(wait_until(
       [&] {
-        return times(state_db, "SELECT count(*) FROM outbox WHERE created < " + std::to_string(now))
-                   .front() == 0;
+        return one(state_db,
+                   "SELECT count(*) FROM outbox WHERE created < " + std::to_string(now)) == 0;
       },
       scaled(60s), 100ms))
       << agent->log();
@@ -116,9 +122,8 @@ TEST(NoGaps, TheServerAsksTheAgentForWhatTheBrokerDroppedAndEverySampleIsStored)
   EXPECT_GE(replies[0], kBacklog - 1000);
 
   // In the end every sample the agent took is stored once, and the rollups count them.
-  ASSERT_TRUE(
-      wait_until([&] { return times(state_db, "SELECT count(*) FROM outbox").front() == 0; },
-                 scaled(60s), 100ms))
+  ASSERT_TRUE(wait_until([&] { return one(state_db, "SELECT count(*) FROM outbox") == 0; },
+                         scaled(60s), 100ms))
       << agent->log();
   const auto kept = times(state_db, "SELECT time FROM kept_samples ORDER BY time");
   ASSERT_GE(kept.size(), static_cast<std::size_t>(kBacklog));

@@ -20,17 +20,21 @@ const MasterKey kNew = key("00112233445566778899aabbccddeeff");
 const MasterKey kOther = key("ffeeddccbbaa99887766554433221100");
 
 TEST(KeyChange, TheRecordRoundTripsAndBadOnesAreRefusedByWhatIsWrong) {
-  const kc::KeyChange c{kNew, kOld, 1700000000};
+  const kc::KeyChange c{kNew, kOld, 1700000000, kOld};
   const std::string text = kc::format_record(c);
-  EXPECT_EQ(text, "00112233445566778899aabbccddeeff ef500c9268cf749016d26d6cbfaaf7bf 1700000000");
+  EXPECT_EQ(text,
+            "00112233445566778899aabbccddeeff ef500c9268cf749016d26d6cbfaaf7bf 1700000000 "
+            "ef500c9268cf749016d26d6cbfaaf7bf");
   EXPECT_EQ(kc::parse_record(text).value(), c);
   const std::pair<std::string, const char*> bad[] = {
-      {"", "not \"NEW PREVIOUS TIME\""},
+      {"", "not \"NEW PREVIOUS TIME CONFIGURED\""},
+      {text.substr(0, 77), "not \"NEW PREVIOUS TIME CONFIGURED\""},
+      {text.substr(0, 78) + "x" + text.substr(79), "the configured key is not"},
       {text + std::string(40, '0'), "longer than"},
       {"x" + text.substr(1), "the new key is not"},
       {text.substr(0, 40) + "g" + text.substr(41), "the previous key is not"},
-      {text.substr(0, 66) + "-5", "the time is not a number"},
-      {text.substr(0, 66) + "99999999999999999999", "the time is too large"},
+      {text.substr(0, 66) + "-5" + text.substr(76), "the time is not a number"},
+      {text.substr(0, 66) + "99999999999999999999" + text.substr(76), "the time is too large"},
   };
   for (const auto& [t, why] : bad) {
     auto r = kc::parse_record(t);
@@ -50,7 +54,7 @@ TEST(KeyChange, TheChangedKeyIsUsedAndThePreviousAcceptedForTheGracePeriod) {
   EXPECT_EQ(use.current, kOld);
   EXPECT_FALSE(use.previous);
   // A change made from the configured key: the new one, the old one for a week.
-  const kc::KeyChange c{kNew, kOld, 1700000000};
+  const kc::KeyChange c{kNew, kOld, 1700000000, kOld};
   use = kc::key_in_use(kOld, c, 1700000000 + 10);
   EXPECT_EQ(use.current, kNew);
   ASSERT_TRUE(use.previous);
@@ -64,6 +68,14 @@ TEST(KeyChange, TheChangedKeyIsUsedAndThePreviousAcceptedForTheGracePeriod) {
   EXPECT_EQ(use.current, kOther);
   EXPECT_TRUE(use.stale_change);
   EXPECT_FALSE(use.previous);
+  // A second change chains: still made under the configured key, so it applies after a restart.
+  const auto second = kc::next_change(kOther, kNew, 1700000100, kOld, c);
+  EXPECT_EQ(second, (kc::KeyChange{kOther, kNew, 1700000100, kOld}));
+  use = kc::key_in_use(kOld, second, 1700000200);
+  EXPECT_EQ(use.current, kOther);
+  EXPECT_EQ(use.previous, kNew);
+  // A change after the operator configured another key starts a chain of its own.
+  EXPECT_EQ(kc::next_change(kNew, kOther, 5, kOther, c), (kc::KeyChange{kNew, kOther, 5, kOther}));
 }
 
 using server::test_store::StoreContract;

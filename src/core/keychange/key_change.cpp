@@ -25,7 +25,15 @@ Result<envelope::MasterKey> parse_new_key(std::string_view argument) {
 }
 
 std::string format_record(const KeyChange& change) {
-  return hex_of(change.next) + " " + hex_of(change.previous) + " " + std::to_string(change.time);
+  return hex_of(change.next) + " " + hex_of(change.previous) + " " + std::to_string(change.time) +
+         " " + hex_of(change.configured);
+}
+
+KeyChange next_change(const envelope::MasterKey& next, const envelope::MasterKey& current,
+                      std::int64_t time, const envelope::MasterKey& configured,
+                      const std::optional<KeyChange>& before) {
+  const bool chained = before && (configured == before->configured || configured == before->next);
+  return KeyChange{next, current, time, chained ? before->configured : configured};
 }
 
 Result<KeyChange> parse_record(std::string_view text) {
@@ -33,15 +41,19 @@ Result<KeyChange> parse_record(std::string_view text) {
     return make_error(Errc::invalid_argument, "key change record: " + why);
   };
   if (text.size() > kMaxRecordText) return bad("longer than " + std::to_string(kMaxRecordText));
-  if (text.size() < 32 + 1 + 32 + 1 + 1 || text[32] != ' ' || text[65] != ' ') {
-    return bad("not \"NEW PREVIOUS TIME\"");
+  const auto last = text.rfind(' ');
+  if (text.size() < 3 * 32 + 3 + 1 || text[32] != ' ' || text[65] != ' ' ||
+      last != text.size() - 33) {
+    return bad("not \"NEW PREVIOUS TIME CONFIGURED\"");
   }
   KeyChange c;
   auto next = envelope::parse_master_key(text.substr(0, 32));
   if (!next) return bad("the new key is not 32 hex digits");
   auto previous = envelope::parse_master_key(text.substr(33, 32));
   if (!previous) return bad("the previous key is not 32 hex digits");
-  const std::string_view t = text.substr(66);
+  auto configured = envelope::parse_master_key(text.substr(last + 1));
+  if (!configured) return bad("the configured key is not 32 hex digits");
+  const std::string_view t = text.substr(66, last - 66);
   if (!std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
     return bad("the time is not a number");
   }
@@ -49,6 +61,7 @@ Result<KeyChange> parse_record(std::string_view text) {
   if (ec != std::errc() || end != t.data() + t.size()) return bad("the time is too large");
   c.next = *next;
   c.previous = *previous;
+  c.configured = *configured;
   return c;
 }
 
@@ -57,7 +70,7 @@ InUse key_in_use(const envelope::MasterKey& configured, const std::optional<KeyC
   InUse use;
   use.current = configured;
   if (!change) return use;
-  if (configured != change->previous && configured != change->next) {
+  if (configured != change->configured && configured != change->next) {
     use.stale_change = true;
     return use;
   }
