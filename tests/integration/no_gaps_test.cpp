@@ -111,14 +111,16 @@ TEST(NoGaps, TheServerAsksTheAgentForWhatTheBrokerDroppedAndEverySampleIsStored)
   EXPECT_TRUE(wait_count(dir, sql_sent, kBacklog, scaled(120s))) << count(dir, sql_sent) << "\n"
                                                                  << server->log() << agent->log();
   EXPECT_TRUE(wait_for_log(*server, "asked 1 devices to resend")) << server->log();
-  EXPECT_EQ(
-      count(dir, "SELECT count(*) FROM commands WHERE command = 'resend' AND state = 'acked'"), 1);
-  // The agent's reply says how many it had: the ones the broker dropped, 500 or more (the live
-  // samples dropped with them are in the range too).
+  // The first request is for the stretch the broker dropped, and the agent's reply says how many
+  // it had: 500 or more (the live samples dropped with them are in the range too). (On a loaded
+  // machine a read that ran late leaves a real gap among the live samples as well: it is asked
+  // for too, and answered with what the agent had.)
+  EXPECT_TRUE(wait_count(
+      dir, "SELECT count(*) FROM commands WHERE command = 'resend' AND state = 'acked'", 1));
   const auto replies =
       times(dir.file("server.db"),
-            "SELECT CAST(reply AS INTEGER) FROM commands WHERE command = 'resend'");
-  ASSERT_EQ(replies.size(), 1u);
+            "SELECT CAST(reply AS INTEGER) FROM commands WHERE command = 'resend' ORDER BY id");
+  ASSERT_FALSE(replies.empty());
   EXPECT_GE(replies[0], kBacklog - 1000);
 
   // In the end every sample the agent took is stored once, and the rollups count them.
@@ -146,8 +148,6 @@ TEST(NoGaps, TheServerAsksTheAgentForWhatTheBrokerDroppedAndEverySampleIsStored)
         static_cast<std::int64_t>(stored.size()))
         << "period " << period;
   }
-  // Nothing is left to ask for.
-  EXPECT_EQ(count(dir, "SELECT count(*) FROM commands WHERE command = 'resend'"), 1);
   EXPECT_EQ(server->stop(SIGTERM), 0);
 }
 
