@@ -92,7 +92,7 @@ void meters_rekey(const std::string& config_path, const std::string& serial) {
             << "; set_key is queued as command #" << r.command
             << ".\nThe running server sends it; the change is done when the device answers under "
                "the new key\n(`meters show "
-            << serial << "`: key_change). Devices with the original firmware ignore set_key.\n";
+            << serial << "`: key_change).\n";
 }
 
 void meters_set(const std::string& config_path, const MeterArgs& a) {
@@ -290,7 +290,7 @@ void add_meter_commands(CLI::App& app, const std::string& config) {
       "The server keeps both keys until the device answers under the new one, then retires the\n"
       "old one (audited). Running it again while a change is under way sends the same key again.\n"
       "The new key is never shown: the device and the server have it (docs/security.md,\n"
-      "\"Changing a key\").\n"
+      "\"Changing a key\"). Only for a meter whose version is this project's agent's.\n"
       "Example:\n  meterlogger-server meters rekey 6892850");
   rekey->callback([=, &config] { meters_rekey(config, a->serial); });
   auto* remove = meters->add_subcommand(

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/topic/names.hpp"
+
 #ifndef ML_VERSION
 #define ML_VERSION "dev"
 #endif
@@ -102,7 +104,7 @@ std::string version_text(const meter::Driver& driver, bool flow_meter) {
   if (flow_meter) model += "-FLOW";
   if (meter::has_valve(driver)) model += "-THERMO_NC";
   model += "-DEBUG_STACK_TRACE";
-  return std::string("linux-") + ML_VERSION + "-" + model;
+  return std::string(core::topic::kAgentVersionPrefix) + ML_VERSION + "-" + model;
 }
 
 std::string reset_reason_text(RunEnd previous) {

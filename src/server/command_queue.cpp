@@ -115,4 +115,12 @@ core::Result<bool> command_pending(ServerStore& store, const std::string& serial
   return false;
 }
 
+core::Result<bool> obeys_extensions(ServerStore& store, const std::string& serial) {
+  auto diagnostics = store.diagnostics(serial);
+  if (!diagnostics) return diagnostics.error();
+  const auto version = diagnostics->find("version");
+  return version != diagnostics->end() &&
+         version->second.text.rfind(core::topic::kAgentVersionPrefix, 0) == 0;
+}
+
 }  // namespace ml::server

@@ -46,6 +46,10 @@ core::Result<std::vector<std::int64_t>> acknowledge(ServerStore& store, const st
                                                     const std::string& text,
                                                     std::int64_t reply_time, std::int64_t now);
 
+// Whether the meter's device obeys the extension commands (resend, set_key): its newest `version`
+// reply begins with core::topic::kAgentVersionPrefix. False while it has not reported one.
+core::Result<bool> obeys_extensions(ServerStore& store, const std::string& serial);
+
 // Whether the same command and argument waits for the meter already (queued or sent).
 core::Result<bool> command_pending(ServerStore& store, const std::string& serial,
                                    const std::string& command, const std::string& argument);

@@ -3,13 +3,11 @@
 #include <algorithm>
 
 #include "server/command_queue.hpp"
-#include "server/commands.hpp"
 
 namespace ml::server {
 namespace {
 
 constexpr std::string_view kResend = "resend";
-constexpr std::string_view kAgentVersion = "linux-";  // this project's agent (docs/agent.md)
 
 struct Tries {
   std::int64_t count = 0;
@@ -61,11 +59,9 @@ std::string_view gap_state_name(GapState state) {
 core::Result<MeterGaps> meter_gaps(ServerStore& store, const std::string& serial, std::int64_t now,
                                    const GapsConfig& options) {
   MeterGaps out;
-  auto diagnostics = store.diagnostics(serial);
-  if (!diagnostics) return diagnostics.error();
-  auto version = diagnostics->find("version");
-  out.takes_resend =
-      version != diagnostics->end() && version->second.text.rfind(kAgentVersion, 0) == 0;
+  auto takes = obeys_extensions(store, serial);
+  if (!takes) return takes.error();
+  out.takes_resend = *takes;
   auto times = store.sample_times(serial, std::max<std::int64_t>(0, now - options.window_s), now);
   if (!times) return times.error();
   out.interval = core::gaps::sampling_interval(*times);

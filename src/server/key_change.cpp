@@ -1,7 +1,5 @@
 #include "server/key_change.hpp"
 
-#include <algorithm>
-
 #include "core/bytes.hpp"
 #include "core/envelope/envelope.hpp"
 #include "platform/crypto/random.hpp"
@@ -24,6 +22,16 @@ core::Result<KeyChangeStarted> start_key_change(ServerStore& store, const std::s
     auto m = store.meter(serial);
     if (!m) return m.error();
     if (!*m) return core::make_error(core::Errc::invalid_argument, "no meter " + serial);
+    auto obeys = obeys_extensions(store, serial);
+    if (!obeys) return obeys.error();
+    if (!*obeys) {
+      return core::make_error(
+          core::Errc::invalid_argument,
+          "meter " + serial +
+              " has not reported this project's agent as its version (`meters show`: "
+              "diagnostics.version): the original firmware ignores set_key, so its key is changed "
+              "on the device and then with `meters set --key`");
+    }
     next = (*m)->next_key_hex;
     started.resumed = !next.empty();
     started.since = (*m)->next_key_since;

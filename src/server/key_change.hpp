@@ -23,8 +23,9 @@ struct KeyChangeStarted {
   std::int64_t since = 0;
 };
 
-// Starts (or resumes) the change of `serial`'s key, audited as `actor` from `remote`. Errors: no
-// such meter.
+// Starts (or resumes) the change of `serial`'s key, audited as `actor` from `remote`. Errors
+// (invalid_argument): no such meter, or a device that has not reported this project's agent as
+// its version (obeys_extensions): the original firmware would ignore set_key forever.
 core::Result<KeyChangeStarted> start_key_change(ServerStore& store, const std::string& serial,
                                                 const std::string& actor, const std::string& remote,
                                                 std::int64_t now);

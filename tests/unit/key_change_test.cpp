@@ -86,6 +86,18 @@ class KeyChangeStore : public StoreContract {};
 TEST_P(KeyChangeStore, AChangeIsStartedOnceAndFinishedOnce) {
   const server::Meter m = add_test_meter();
   EXPECT_FALSE(server::start_key_change(*store_, "1234567", "anna", "cli", 100).ok());
+  // Only a device that reported this project's agent: the original firmware ignores set_key.
+  for (const char* version : {"", "NO_AUTO_CLOSE-MC-THERMO_NC"}) {
+    if (*version != '\0') {
+      ASSERT_TRUE(store_items(*store_, {diag(50, "version", version)}, 60).ok());
+    }
+    auto refused = server::start_key_change(*store_, m.serial, "anna", "cli", 100);
+    ASSERT_FALSE(refused.ok()) << version;
+    EXPECT_NE(refused.error().detail.find("ignores set_key"), std::string::npos);
+  }
+  EXPECT_EQ(store_->meter(m.serial).value()->next_key_hex, "");
+  EXPECT_TRUE(store_->pending_commands(m.serial).value().empty());
+  ASSERT_TRUE(store_items(*store_, {diag(70, "version", "linux-0.1.0-KMP")}, 80).ok());
   auto first = server::start_key_change(*store_, m.serial, "anna", "cli", 100);
   ASSERT_TRUE(first.ok()) << first.error().message();
   EXPECT_FALSE(first->resumed);

@@ -47,6 +47,11 @@ enum class Logged : std::uint8_t {
   only,       // an event and nothing else, no newest value: scan_result (one per network)
 };
 
+// The `version` reply of this project's agent begins with this (docs/compatibility.md, "Replies
+// to commands"); a device whose newest version says so obeys the extension commands
+// (Revision::extension). The original firmware's begins with its SDK's version.
+inline constexpr std::string_view kAgentVersionPrefix = "linux-";
+
 struct FunctionInfo {
   std::string_view name;
   Revision since;

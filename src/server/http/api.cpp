@@ -602,7 +602,12 @@ Response Api::meter_post(const Request& r, const Caller& c, const Meter& m,
   if (what == "key-change") {
     // (No body: the new key is made here and never shown; docs/security.md.)
     auto started = start_key_change(store(), m.serial, c.user.name, r.remote, now_());
-    if (!started) return store_error(started.error());
+    if (!started) {
+      if (started.error().code == core::Errc::invalid_argument) {
+        return error(400, started.error().detail);
+      }
+      return store_error(started.error());
+    }
     return json_response(202, json{{"command", started->command},
                                    {"since", started->since},
                                    {"resumed", started->resumed}});
