@@ -24,7 +24,6 @@
 #include "server/broker_control.hpp"
 #include "server/ingest.hpp"
 #include "server/install_check.hpp"
-#include "server/sqlite/store.hpp"
 #include "server/web_dir.hpp"
 
 namespace ml::server_app {
@@ -66,11 +65,11 @@ void secret_files(const toml::table& table, const std::string& prefix, const fs:
 }
 
 Line check_database(const server::ServerConfig& c) {
-  const auto& path = c.database.path;
-  const auto latest = server::SqliteStore::latest_schema_version();
+  const auto path = c.database.name();
+  const auto latest = latest_schema_version(c);
   std::error_code ec;
-  if (fs::exists(path, ec)) {
-    auto v = server::SqliteStore::schema_version_of(path);
+  if (!c.database.url.empty() || fs::exists(path, ec)) {
+    auto v = schema_version_of(c);
     if (!v) return {Level::error, "database", v.error().text()};
     if (*v == latest) {
       return {Level::ok, "database", path + " at schema version " + std::to_string(latest)};

@@ -4,18 +4,17 @@
 #include <iostream>
 
 #include "common.hpp"
-#include "server/sqlite/store.hpp"
 
 namespace ml::server_app {
 namespace {
 
 void migrate(const std::string& config_path) {
   const auto config = config_from(config_path);
-  const auto& path = config.database.path;
-  const auto latest = server::SqliteStore::latest_schema_version();
+  const auto path = config.database.name();
+  const auto latest = latest_schema_version(config);
   std::int64_t before = 0;
   bool existed = true;
-  if (auto v = server::SqliteStore::schema_version_of(path)) {
+  if (auto v = schema_version_of(config); v && *v > 0) {
     before = *v;
   } else {
     existed = false;

@@ -274,7 +274,7 @@ void run(const std::string& config_path) {
     notify_io.stop();
     login_sync.stop();
   });
-  log::info("meterlogger-server " ML_VERSION ": database " + config.database.path + ", broker " +
+  log::info("meterlogger-server " ML_VERSION ": database " + config.database.name() + ", broker " +
             config.mqtt.host + ":" + std::to_string(config.mqtt.port));
   platform::systemd::notify("READY=1");
   try {

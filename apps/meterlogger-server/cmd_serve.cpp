@@ -55,7 +55,7 @@ void serve(const std::string& config_path) {
     http.stop();
   });
   log::info("meterlogger-server " ML_VERSION ": dashboard and API on http://" + config.http.host +
-            ":" + std::to_string(port) + "/, database " + config.database.path);
+            ":" + std::to_string(port) + "/, database " + config.database.name());
   platform::systemd::notify("READY=1");
   http.run();
   pthread_kill(watcher.native_handle(), SIGTERM);  // when run() ended on its own

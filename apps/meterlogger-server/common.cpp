@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "core/topic/topic.hpp"
+#include "server/postgresql/store.hpp"
 #include "server/sqlite/store.hpp"
 
 namespace ml::server_app {
@@ -81,6 +82,15 @@ StoreAccess store_access() {
 }
 
 core::Result<std::unique_ptr<server::ServerStore>> try_open_store(const server::ServerConfig& c) {
+  const auto as_store = [](auto s) -> core::Result<std::unique_ptr<server::ServerStore>> {
+    if (!s) return s.error();
+    return std::unique_ptr<server::ServerStore>(std::move(s).value());
+  };
+  if (!c.database.url.empty()) {
+    return as_store(g_access == StoreAccess::read_only
+                        ? server::PostgresStore::open_read_only(c.database.url)
+                        : server::PostgresStore::open(c.database.url));
+  }
   if (g_access == StoreAccess::read_only) {
     struct stat st {};
     if (::stat(c.database.path.c_str(), &st) != 0 && errno == ENOENT) {
@@ -90,13 +100,19 @@ core::Result<std::unique_ptr<server::ServerStore>> try_open_store(const server::
                                   "check [database] path in " +
                                   c.path);
     }
-    auto s = server::SqliteStore::open_read_only(c.database.path);
-    if (!s) return s.error();
-    return std::unique_ptr<server::ServerStore>(std::move(s).value());
+    return as_store(server::SqliteStore::open_read_only(c.database.path));
   }
-  auto s = server::SqliteStore::open(c.database.path);
-  if (!s) return s.error();
-  return std::unique_ptr<server::ServerStore>(std::move(s).value());
+  return as_store(server::SqliteStore::open(c.database.path));
+}
+
+std::int64_t latest_schema_version(const server::ServerConfig& c) {
+  return c.database.url.empty() ? server::SqliteStore::latest_schema_version()
+                                : server::PostgresStore::latest_schema_version();
+}
+
+core::Result<std::int64_t> schema_version_of(const server::ServerConfig& c) {
+  return c.database.url.empty() ? server::SqliteStore::schema_version_of(c.database.path)
+                                : server::PostgresStore::schema_version_of(c.database.url);
 }
 
 std::unique_ptr<server::ServerStore> open_store(const server::ServerConfig& c) {

@@ -57,6 +57,10 @@ StoreAccess store_access();
 // the error, open_store exits with it.
 core::Result<std::unique_ptr<server::ServerStore>> try_open_store(const server::ServerConfig& c);
 std::unique_ptr<server::ServerStore> open_store(const server::ServerConfig& c);
+// The schema version this program brings the configured database to, and the version the
+// database has (an error when it cannot be read, e.g. a missing SQLite file).
+std::int64_t latest_schema_version(const server::ServerConfig& c);
+core::Result<std::int64_t> schema_version_of(const server::ServerConfig& c);
 
 // Serials compare as numbers: "40" and "0000040" name the same meter (core::topic::Serial).
 CLI::Option* as_serial(CLI::Option* option);

@@ -1,6 +1,7 @@
 #include "server/config.hpp"
 
 #include "platform/config/toml_reader.hpp"
+#include "platform/postgresql/url.hpp"
 
 namespace ml::server {
 namespace {
@@ -98,6 +99,10 @@ core::Status parse_homeassistant(Reader& r, HomeAssistantConfig& h, const Server
 
 }  // namespace
 
+std::string DatabaseConfig::name() const {
+  return url.empty() ? path : platform::postgresql::without_password(url);
+}
+
 core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
                                                const std::string& path) {
   auto parsed = platform::config::parse_toml(toml_text, path);
@@ -111,13 +116,25 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
   if (const toml::table* t = r.table("database")) {
     Reader dr(*t, "database");
     ML_TRY(dr.string("path", c.database.path));
+    ML_TRY(dr.string("url", c.database.url));
+    if (t->contains("url")) {
+      if (t->contains("path")) {
+        return bad("database", "give either path (SQLite) or url (PostgreSQL), not both");
+      }
+      if (!c.database.url.starts_with("postgresql://") &&
+          !c.database.url.starts_with("postgres://")) {
+        return bad("database.url",
+                   "must be a PostgreSQL URL, postgresql://user@host:port/database, not \"" +
+                       platform::postgresql::without_password(c.database.url) + "\"");
+      }
+    }
     if (c.database.path.empty()) return bad("database.path", "must not be empty");
     if (fs::path(c.database.path).is_relative()) {
       c.database.path = (base / c.database.path).string();
     }
     ML_TRY(dr.no_unknown_keys());
   } else {
-    return bad("database", "required: a [database] table with path");
+    return bad("database", "required: a [database] table with path (SQLite) or url (PostgreSQL)");
   }
   ML_TRY(
       platform::config::required_table(r, "mqtt", "a [mqtt] table with at least host",

@@ -17,6 +17,11 @@ namespace ml::server {
 
 struct DatabaseConfig {
   std::string path = "/var/lib/meterlogger/server.db";  // SQLite (WAL)
+  // PostgreSQL instead when set: a libpq URL, postgresql://user@host:port/database
+  // (docs/server.md, "PostgreSQL"); its password belongs in a passfile, not here.
+  std::string url;
+  // The database as the program names it in messages: the path, or the URL without a password.
+  std::string name() const;
 };
 
 struct ServerMqttConfig {

@@ -8,7 +8,6 @@
 #include "agent_support.hpp"
 #include "emulator.hpp"
 #include "mqtt_support.hpp"
-#include "platform/sqlite/db.hpp"
 #include "server_support.hpp"
 
 namespace ml::test {
@@ -17,12 +16,8 @@ namespace {
 using namespace std::chrono_literals;
 
 std::string meter_key(const TempDir& dir) {
-  auto db = platform::sqlite::Db::open_read_only(dir.file("server.db"));
-  if (!db) return "";
-  auto q = db->prepare("SELECT key || '/' || next_key FROM meters WHERE serial = '6892850'");
-  if (!q) return "";
-  auto row = q->step();
-  return row && *row ? q->text(0) : "";
+  const auto r = rows(dir, "SELECT key || '/' || next_key FROM meters WHERE serial = '6892850'");
+  return r.empty() ? "" : r[0][0];
 }
 
 TEST(KeyChange, SurvivesSigkillOfTheAgentAndTheServerAtEachStep) {

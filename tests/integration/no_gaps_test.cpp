@@ -23,8 +23,16 @@ using namespace std::chrono_literals;
 
 constexpr const char* kSerial = "6892850";
 
-// The times of every row of `sql` on `db_path` (one integer column).
-std::vector<std::int64_t> times(const std::string& db_path, const std::string& sql) {
+// The times of every row of `sql` on the server's database (one integer column).
+std::vector<std::int64_t> times(const TempDir& dir, const std::string& sql) {
+  std::vector<std::int64_t> out;
+  for (const auto& row : rows(dir, sql))
+    out.push_back(std::stoll(row.at(0)));
+  return out;
+}
+
+// The same on the agent's SQLite file `db_path`.
+std::vector<std::int64_t> agent_times(const std::string& db_path, const std::string& sql) {
   std::vector<std::int64_t> out;
   auto db = platform::sqlite::Db::open_read_only(db_path);
   if (!db) return out;
@@ -38,9 +46,9 @@ std::vector<std::int64_t> times(const std::string& db_path, const std::string& s
   return out;
 }
 
-// The first value of `sql` on `db_path`, or -1 when there is none (the file busy for a moment).
+// The first value of `sql` on the agent's file, or -1 when there is none (busy for a moment).
 std::int64_t one(const std::string& db_path, const std::string& sql) {
-  const auto v = times(db_path, sql);
+  const auto v = agent_times(db_path, sql);
   return v.empty() ? -1 : v.front();
 }
 
@@ -118,8 +126,7 @@ TEST(NoGaps, TheServerAsksTheAgentForWhatTheBrokerDroppedAndEverySampleIsStored)
   EXPECT_TRUE(wait_count(
       dir, "SELECT count(*) FROM commands WHERE command = 'resend' AND state = 'acked'", 1));
   const auto replies =
-      times(dir.file("server.db"),
-            "SELECT CAST(reply AS INTEGER) FROM commands WHERE command = 'resend' ORDER BY id");
+      times(dir, "SELECT CAST(reply AS BIGINT) FROM commands WHERE command = 'resend' ORDER BY id");
   ASSERT_FALSE(replies.empty());
   EXPECT_GE(replies[0], kBacklog - 1000);
 
@@ -127,7 +134,7 @@ TEST(NoGaps, TheServerAsksTheAgentForWhatTheBrokerDroppedAndEverySampleIsStored)
   ASSERT_TRUE(wait_until([&] { return one(state_db, "SELECT count(*) FROM outbox") == 0; },
                          scaled(60s), 100ms))
       << agent->log();
-  const auto kept = times(state_db, "SELECT time FROM kept_samples ORDER BY time");
+  const auto kept = agent_times(state_db, "SELECT time FROM kept_samples ORDER BY time");
   ASSERT_GE(kept.size(), static_cast<std::size_t>(kBacklog));
   const std::string sql_kept = "SELECT count(*) FROM samples WHERE serial = '" +
                                std::string(kSerial) +
@@ -136,13 +143,12 @@ TEST(NoGaps, TheServerAsksTheAgentForWhatTheBrokerDroppedAndEverySampleIsStored)
       << count(dir, sql_kept) << " of " << kept.size() << "\n"
       << server->log();
   ASSERT_EQ(agent->stop(SIGTERM), 0);
-  auto stored = times(dir.file("server.db"), "SELECT time FROM samples WHERE serial = '" +
-                                                 std::string(kSerial) + "' ORDER BY time");
+  auto stored = times(
+      dir, "SELECT time FROM samples WHERE serial = '" + std::string(kSerial) + "' ORDER BY time");
   EXPECT_EQ(std::vector<std::int64_t>(stored.begin(),
                                       std::upper_bound(stored.begin(), stored.end(), kept.back())),
             kept);
-  for (const auto period :
-       times(dir.file("server.db"), "SELECT DISTINCT period FROM rollups ORDER BY period")) {
+  for (const auto period : times(dir, "SELECT DISTINCT period FROM rollups ORDER BY period")) {
     EXPECT_EQ(
         count(dir, "SELECT sum(samples) FROM rollups WHERE period = " + std::to_string(period)),
         static_cast<std::int64_t>(stored.size()))

@@ -23,12 +23,11 @@
 #include "emulator.hpp"
 #include "harness.hpp"
 #include "mqtt_support.hpp"
-#include "platform/sqlite/db.hpp"
 #include "server/command_queue.hpp"
 #include "server/ledger.hpp"
 #include "server/sender.hpp"
-#include "server/sqlite/store.hpp"
 #include "server/store_ingest.hpp"
+#include "server_support.hpp"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -104,17 +103,17 @@ class Dashboard {
                      const std::string& web_dir = ML_WEB_DIR) {
     port_ = free_port();
     config_ = dir_.file("server.toml");
-    std::ofstream(config_) << "[database]\npath = \"" << dir_.file("server.db")
-                           << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker_port
+    std::ofstream(config_) << database_config(dir_)
+                           << "[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker_port
                            << "\n[http]\nlisten = \"127.0.0.1:" << port_ << "\"\nweb_dir = \""
                            << web_dir << "\"\n"
                            << extra_config;
-    store_ = server::SqliteStore::open(dir_.file("server.db")).value();
+    store_ = open_test_store(dir_);
   }
 
   const TempDir& dir() const { return dir_; }
   const std::string& config() const { return config_; }
-  server::SqliteStore& store() { return *store_; }
+  server::ServerStore& store() { return *store_; }
   int port() const { return port_; }
 
   RunResult cli(std::vector<std::string> args) {
@@ -199,17 +198,13 @@ class Dashboard {
     return l;
   }
 
-  std::int64_t count(const std::string& sql) {
-    auto q = store_->db().prepare(sql);
-    if (!q || !q->step().value()) return -1;
-    return q->int64(0);
-  }
+  std::int64_t count(const std::string& sql) { return count_in(*store_, sql); }
 
  private:
   TempDir dir_;
   int port_ = 0;
   std::string config_;
-  std::unique_ptr<server::SqliteStore> store_;
+  std::unique_ptr<server::ServerStore> store_;
   std::unique_ptr<Process> serve_;
 };
 
@@ -821,8 +816,8 @@ TEST(ServerHttp, PaymentsPreviewThenAddQueuesTheLimitAndIsAudited) {
   EXPECT_EQ(audit["entries"][0]["action"], "payment.add");
   EXPECT_EQ(audit["entries"][0]["actor"], "anna");
   EXPECT_EQ(audit["entries"][0]["remote"], "127.0.0.1");
-  EXPECT_FALSE(d.store().db().exec("DELETE FROM admin_audit").ok());
-  EXPECT_FALSE(d.store().db().exec("UPDATE admin_audit SET actor='x'").ok());
+  EXPECT_FALSE(exec_in(d.store(), "DELETE FROM admin_audit"));
+  EXPECT_FALSE(exec_in(d.store(), "UPDATE admin_audit SET actor='x'"));
 }
 
 // A zero or negative amount would queue a limit below what the device has confirmed (a
@@ -1603,14 +1598,13 @@ TEST(ServerMetrics, ScrapeParsesAndMatchesTheStore) {
   ASSERT_TRUE(server::store_rejection(d.store(), unknown).ok());
   for (int i = 0; i < 3; ++i) {
     const std::string state = i == 0 ? "sent" : "queued";
-    auto q = d.store().db().prepare(
-        "INSERT INTO notifications(dedupe_key, channel, recipient, serial, subject, body, created, "
-        "queued_at, state, next_attempt) VALUES(?, 'email', 'a@example.org', '6892850', 's', 'b', "
-        "?, ?, ?, ?)");
-    ASSERT_TRUE(q);
-    const std::string key = "k" + std::to_string(i);
-    q->bind(1, key).bind(2, now).bind(3, now).bind(4, state).bind(5, now);
-    ASSERT_TRUE(q->run().ok());
+    const std::string t = std::to_string(now);
+    ASSERT_TRUE(
+        exec_in(d.store(),
+                "INSERT INTO notifications(dedupe_key, channel, recipient, serial, subject, body, "
+                "created, queued_at, state, next_attempt) VALUES('k" +
+                    std::to_string(i) + "', 'email', 'a@example.org', '6892850', 's', 'b', " + t +
+                    ", " + t + ", '" + state + "', " + t + ")"));
   }
   d.start();
 

@@ -6,6 +6,9 @@
 
 #include "agent_support.hpp"
 #include "platform/sqlite/db.hpp"
+#include "postgresql/test_cluster.hpp"
+#include "server/postgresql/store.hpp"
+#include "server/sqlite/store.hpp"
 
 namespace ml::test {
 
@@ -13,11 +16,46 @@ std::string server_bin() {
   return ML_SERVER_BIN;
 }
 
+bool on_postgresql() {
+  const char* b = std::getenv("ML_TEST_POSTGRESQL");
+  return b != nullptr && *b != '\0';
+}
+
+std::string database_config(const TempDir& dir) {
+  if (on_postgresql()) return "[database]\nurl = \"" + test_schema_url(dir.path()) + "\"\n";
+  return "[database]\npath = \"" + dir.file("server.db") + "\"\n";
+}
+
+std::unique_ptr<server::ServerStore> open_test_store(const TempDir& dir) {
+  if (on_postgresql()) return server::PostgresStore::open(test_schema_url(dir.path())).value();
+  return server::SqliteStore::open(dir.file("server.db")).value();
+}
+
+std::int64_t count_in(server::ServerStore& store, const std::string& sql) {
+  if (auto* pg = dynamic_cast<server::PostgresStore*>(&store)) {
+    auto r = pg->connection().query(sql);
+    if (!r || r->empty()) return -1;
+    return r->int64(0, 0);
+  }
+  auto& db = dynamic_cast<server::SqliteStore&>(store).db();
+  auto q = db.prepare(sql);
+  if (!q || !q->step().value()) return -1;
+  return q->int64(0);
+}
+
+bool exec_in(server::ServerStore& store, const std::string& sql) {
+  if (auto* pg = dynamic_cast<server::PostgresStore*>(&store)) {
+    return pg->connection().exec(sql).ok();
+  }
+  return dynamic_cast<server::SqliteStore&>(store).db().exec(sql).ok();
+}
+
 std::string write_server_config(const TempDir& dir, int broker_port, const std::string& extra,
                                 const std::string& mqtt_extra) {
   const std::string path = dir.file("server.toml");
-  std::ofstream(path) << "log_level = \"debug\"\n[database]\npath = \"" << dir.file("server.db")
-                      << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker_port << "\n"
+  std::ofstream(path) << "log_level = \"debug\"\n"
+                      << database_config(dir)
+                      << "[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker_port << "\n"
                       << mqtt_extra << "[http]\nlisten = \"127.0.0.1:8080\"\n"
                       << extra;
   return path;
@@ -46,12 +84,48 @@ std::unique_ptr<Process> start_server(const TempDir& dir, const std::string& con
   return p;
 }
 
-std::int64_t count(const TempDir& dir, const std::string& sql) {
+std::vector<std::vector<std::string>> rows(const TempDir& dir, const std::string& sql) {
+  std::vector<std::vector<std::string>> out;
+  if (on_postgresql()) {
+    auto c = platform::postgresql::Connection::open(test_schema_url(dir.path()));
+    if (!c) return out;
+    auto r = c->query(sql);
+    if (!r) return out;
+    const int columns = r->columns();
+    for (int i = 0; i < r->size(); ++i) {
+      auto& row = out.emplace_back();
+      for (int j = 0; j < columns; ++j)
+        row.push_back(r->text(i, j));
+    }
+    return out;
+  }
   auto db = platform::sqlite::Db::open(dir.file("server.db"));
-  if (!db) return -1;
+  if (!db) return out;
   auto q = db->prepare(sql);
-  if (!q || !q->step().value()) return -1;
-  return q->int64(0);
+  if (!q) return out;
+  while (true) {
+    auto row = q->step();
+    if (!row || !*row) break;
+    auto& r = out.emplace_back();
+    for (int j = 0; j < q->columns(); ++j)
+      r.push_back(q->is_null(j) ? "" : q->text(j));
+  }
+  return out;
+}
+
+bool exec(const TempDir& dir, const std::string& sql) {
+  if (on_postgresql()) {
+    auto c = platform::postgresql::Connection::open(test_schema_url(dir.path()));
+    return c && c->exec(sql).ok();
+  }
+  auto db = platform::sqlite::Db::open(dir.file("server.db"));
+  return db && db->exec(sql).ok();
+}
+
+std::int64_t count(const TempDir& dir, const std::string& sql) {
+  const auto r = rows(dir, sql);
+  if (r.empty() || r[0].empty()) return -1;
+  return std::strtoll(r[0][0].c_str(), nullptr, 10);  // NULL reads 0, as SQLite's int64 does
 }
 
 bool wait_count(const TempDir& dir, const std::string& sql, std::int64_t n,

@@ -9,12 +9,26 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "server/store.hpp"
 
 namespace ml::test {
 
 std::string server_bin();
 
-// Writes <dir>/server.toml (database <dir>/server.db, the broker on 127.0.0.1:broker_port, debug
+// The backend the server's tests run on: SQLite, or PostgreSQL when ML_TEST_POSTGRESQL names a
+// test cluster (tests/integration/CMakeLists.txt runs the database-bound cases both ways).
+bool on_postgresql();
+// The [database] table of a server whose files are in `dir`: path <dir>/server.db, or on
+// PostgreSQL the URL of a schema of its own in the test cluster (tests/postgresql/).
+std::string database_config(const TempDir& dir);
+// The test's store opened directly, as the server opens it (creating and migrating).
+std::unique_ptr<server::ServerStore> open_test_store(const TempDir& dir);
+// The first column of the first row of `sql` on `store`, or -1.
+std::int64_t count_in(server::ServerStore& store, const std::string& sql);
+// Runs `sql` (no parameters) on `store`: whether it succeeded.
+bool exec_in(server::ServerStore& store, const std::string& sql);
+
+// Writes <dir>/server.toml (database_config(dir), the broker on 127.0.0.1:broker_port, debug
 // log; `mqtt_extra`: more [mqtt] lines) followed by `extra` (more tables), and returns its path.
 std::string write_server_config(const TempDir& dir, int broker_port, const std::string& extra = "",
                                 const std::string& mqtt_extra = "");
@@ -31,8 +45,13 @@ void add_test_meter(const std::string& config, std::vector<std::string> extra = 
 std::unique_ptr<Process> start_server(const TempDir& dir, const std::string& config,
                                       const std::string& ready = "ingest: connected");
 
-// The first column of the first row of `sql` on <dir>/server.db, or -1.
+// The first column of the first row of `sql` on the test's database (database_config), or -1.
 std::int64_t count(const TempDir& dir, const std::string& sql);
+
+// Every row of `sql` on the test's database, each column as text (NULL as "").
+std::vector<std::vector<std::string>> rows(const TempDir& dir, const std::string& sql);
+// Runs `sql` (no parameters, no rows) on the test's database: whether it succeeded.
+bool exec(const TempDir& dir, const std::string& sql);
 
 // Waits until `sql` counts at least `n`.
 bool wait_count(const TempDir& dir, const std::string& sql, std::int64_t n,

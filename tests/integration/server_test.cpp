@@ -139,11 +139,18 @@ TEST(ServerIngest, BadMessagesAreCountedAndChangeNothing) {
   // authentic and parseable, but the database refuses to store it (a trigger stands in for a
   // storage failure that hits one message): quarantined, the rest of its batch stored
   const std::int64_t refused = now - 7200;
-  {
-    auto db = platform::sqlite::Db::open(dir.file("server.db")).value();
-    ASSERT_TRUE(db.exec("CREATE TRIGGER refuse_one BEFORE INSERT ON samples WHEN NEW.time = " +
-                        std::to_string(refused) + " BEGIN SELECT RAISE(ABORT, 'refused'); END")
-                    .ok());
+  if (on_postgresql()) {
+    ASSERT_TRUE(exec(dir,
+                     "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                     "IF NEW.time = " +
+                         std::to_string(refused) +
+                         " THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$; "
+                         "CREATE TRIGGER refuse_one BEFORE INSERT ON samples FOR EACH ROW "
+                         "EXECUTE FUNCTION refuse_one()"));
+  } else {
+    ASSERT_TRUE(exec(dir, "CREATE TRIGGER refuse_one BEFORE INSERT ON samples WHEN NEW.time = " +
+                              std::to_string(refused) +
+                              " BEGIN SELECT RAISE(ABORT, 'refused'); END"));
   }
   auto unstorable = sealed_sample("6892850", refused, "2 MWh");
   pub.publish_raw(unstorable.first, unstorable.second);
@@ -387,31 +394,26 @@ TEST(ServerIngest, LateSamplesKeepRollupsRight) {
       wait_count(dir, "SELECT COUNT(*) FROM samples", static_cast<std::int64_t>(times.size())))
       << server->log();
   server->stop();
-  auto db = platform::sqlite::Db::open(dir.file("server.db")).value();
   for (int period : {0, 1}) {
     const std::int64_t size = period == 0 ? 3600 : 86400;
-    auto q = db.prepare(
-                   "SELECT bucket, samples, first_time, last_time, energy_first, energy_last "
-                   "FROM rollups WHERE period=? ORDER BY bucket")
-                 .value();
-    q.bind(1, std::int64_t{period});
-    int buckets = 0;
-    while (q.step().value()) {
-      ++buckets;
-      const std::int64_t bucket = q.int64(0);
-      auto s = db.prepare(
-                     "SELECT COUNT(*), MIN(time), MAX(time) FROM samples WHERE time>=? AND "
-                     "time<?")
-                   .value();
-      s.bind(1, bucket).bind(2, bucket + size);
-      ASSERT_TRUE(s.step().value());
-      EXPECT_EQ(q.int64(1), s.int64(0)) << "bucket " << bucket;
-      EXPECT_EQ(q.int64(2), s.int64(1));
-      EXPECT_EQ(q.int64(3), s.int64(2));
-      EXPECT_EQ(q.text(4), std::to_string(5000 + (s.int64(1) - base) / 60) + ".5");
-      EXPECT_EQ(q.text(5), std::to_string(5000 + (s.int64(2) - base) / 60) + ".5");
+    const auto buckets =
+        rows(dir,
+             "SELECT bucket, samples, first_time, last_time, energy_first, energy_last FROM "
+             "rollups WHERE period=" +
+                 std::to_string(period) + " ORDER BY bucket");
+    for (const auto& q : buckets) {
+      const std::int64_t bucket = std::stoll(q[0]);
+      const auto s =
+          rows(dir, "SELECT COUNT(*), MIN(time), MAX(time) FROM samples WHERE time>=" +
+                        std::to_string(bucket) + " AND time<" + std::to_string(bucket + size));
+      ASSERT_EQ(s.size(), 1u);
+      EXPECT_EQ(q[1], s[0][0]) << "bucket " << bucket;
+      EXPECT_EQ(q[2], s[0][1]);
+      EXPECT_EQ(q[3], s[0][2]);
+      EXPECT_EQ(q[4], std::to_string(5000 + (std::stoll(s[0][1]) - base) / 60) + ".5");
+      EXPECT_EQ(q[5], std::to_string(5000 + (std::stoll(s[0][2]) - base) / 60) + ".5");
     }
-    EXPECT_EQ(buckets, period == 0 ? 31 : 2);
+    EXPECT_EQ(buckets.size(), period == 0 ? 31u : 2u);
   }
 }
 

@@ -30,6 +30,32 @@ TEST(ServerConfig, MinimalFileWorksAsIs) {
   EXPECT_EQ(c->ingest.max_future_s, 600);
 }
 
+TEST(ServerConfig, APostgresqlUrlChoosesThatBackendAndItsPasswordIsNeverShown) {
+  const std::string rest(kMinimalServer.substr(kMinimalServer.find("[mqtt]")));
+  auto pg = parse_server_config(
+      "[database]\nurl = \"postgresql://ml@db.example:5432/meterlogger\"\n" + rest, "s.toml");
+  ASSERT_TRUE(pg.ok()) << pg.error().message();
+  EXPECT_EQ(pg->database.url, "postgresql://ml@db.example:5432/meterlogger");
+  EXPECT_EQ(pg->database.name(), "postgresql://ml@db.example:5432/meterlogger");
+  auto secret = parse_server_config(
+      "[database]\nurl = \"postgres://ml:s3cret@db/m?password=s3cret\"\n" + rest, "s.toml");
+  ASSERT_TRUE(secret.ok()) << secret.error().message();
+  EXPECT_EQ(secret->database.name(), "postgres://ml:***@db/m?password=***");
+
+  auto both = parse_server_config(
+      "[database]\npath = \"x.db\"\nurl = \"postgresql://db/m\"\n" + rest, "s.toml");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message().find("either path (SQLite) or url (PostgreSQL)"),
+            std::string::npos)
+      << both.error().message();
+  auto mysql = parse_server_config("[database]\nurl = \"mysql://u:pw@db/m\"\n" + rest, "s.toml");
+  ASSERT_FALSE(mysql.ok());
+  EXPECT_NE(mysql.error().message().find("database.url"), std::string::npos);
+  EXPECT_NE(mysql.error().message().find("mysql://u:***@db/m"), std::string::npos)
+      << mysql.error().message();
+  EXPECT_EQ(mysql.error().message().find("pw"), std::string::npos);
+}
+
 TEST(ServerConfig, MetricsAreOnWithoutATokenByDefault) {
   auto c = parse_server_config(kMinimalServer, "/etc/meterlogger/server.toml");
   ASSERT_TRUE(c.ok()) << c.error().message();

@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "postgresql/test_cluster.hpp"
+#include "server/postgresql/store.hpp"
 #include "server/sqlite/store.hpp"
 #include "server/store.hpp"
 #include "server/store_ingest.hpp"
@@ -24,10 +26,21 @@ struct StoreBackend {
   std::function<core::Result<std::unique_ptr<ServerStore>>(const std::string& folder)> open;
 };
 
+// What gtest prints for a backend (its name, not its bytes).
+inline void PrintTo(const StoreBackend& b, std::ostream* os) {
+  *os << b.name;
+}
+
 inline const StoreBackend kStoreBackends[] = {
     {"sqlite",
      [](const std::string& folder) -> core::Result<std::unique_ptr<ServerStore>> {
        auto s = SqliteStore::open(folder + "/server.db");
+       if (!s) return s.error();
+       return std::unique_ptr<ServerStore>(std::move(s).value());
+     }},
+    {"postgresql",
+     [](const std::string& folder) -> core::Result<std::unique_ptr<ServerStore>> {
+       auto s = PostgresStore::open(test::test_schema_url(folder));
        if (!s) return s.error();
        return std::unique_ptr<ServerStore>(std::move(s).value());
      }},

@@ -98,6 +98,10 @@ bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
+int Statement::columns() const {
+  return sqlite3_column_count(stmt_);
+}
+
 // ---- Db ----
 
 namespace {

@@ -49,6 +49,7 @@ class Statement {
   std::string text(int column) const;
   core::Bytes blob(int column) const;
   bool is_null(int column) const;
+  int columns() const;
 
  private:
   friend class Db;

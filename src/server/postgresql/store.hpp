@@ -1,0 +1,184 @@
+// ServerStore on PostgreSQL (docs/server.md, "PostgreSQL"): one connection per store object,
+// numbered migrations applied at open under an advisory lock, samples in a table partitioned by
+// month (store.cpp); one source file per focused interface, as server/sqlite/. Several processes
+// may share one database: every write that belongs together is one transaction and a duplicate
+// delivery is stored once (ON CONFLICT on serial + time).
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "platform/postgresql/db.hpp"
+#include "server/store.hpp"
+
+namespace ml::server {
+
+class PostgresStore final : public ServerStore {
+ public:
+  // Connects to `url` (postgresql://...) and brings the schema up to date.
+  static core::Result<std::unique_ptr<PostgresStore>> open(const std::string& url);
+  // For reading only: never migrates; a database at an older schema version is an error telling
+  // to run `meterlogger-server migrate`, a newer one an error as for open. The session is read
+  // only (default_transaction_read_only), so writes through it fail.
+  static core::Result<std::unique_ptr<PostgresStore>> open_read_only(const std::string& url);
+  // The schema version this program brings a database to (the number of its migrations).
+  static std::int64_t latest_schema_version();
+  // The schema version of the database at `url`, read without changing it.
+  static core::Result<std::int64_t> schema_version_of(const std::string& url);
+  // True for a [database] url this backend serves (postgresql:// or postgres://).
+  static bool serves(std::string_view url);
+
+  core::Status read_snapshot(const std::function<core::Status()>& reads) override;
+  core::Status write_transaction(const std::function<core::Status()>& writes) override;
+  core::Result<StoreMetrics> store_metrics(std::int64_t online_since,
+                                           std::int64_t replied_since) override;
+  core::Status record_broker_health(const BrokerHealth& health) override;
+  core::Result<BrokerHealth> broker_health() override;
+  core::Result<std::int64_t> import_progress(const std::string& source,
+                                             const std::string& table) override;
+  core::Status set_import_progress(const std::string& source, const std::string& table,
+                                   std::int64_t key) override;
+  core::Result<std::optional<core::Decimal>> default_price(const std::string& serial) override;
+  core::Status set_default_price(const std::string& serial, const core::Decimal& price) override;
+  core::Status add_meter(const Meter& meter) override;
+  core::Status update_meter(const Meter& meter) override;
+  core::Status remove_meter(const std::string& serial) override;
+  core::Result<std::optional<Meter>> meter(const std::string& serial) override;
+  core::Result<std::vector<Meter>> meters() override;
+  core::Result<std::map<std::string, Diagnostic>> diagnostics(const std::string& serial) override;
+
+  core::Result<bool> mark_offline(const std::string& serial, std::int64_t time) override;
+  core::Status set_next_key(const std::string& serial, const std::string& next_key_hex,
+                            std::int64_t since) override;
+  core::Result<bool> promote_next_key(const std::string& serial,
+                                      const std::string& next_key_hex) override;
+  core::Status mark_online(const std::string& serial) override;
+  core::Status sample_seen(const std::string& serial, std::int64_t time) override;
+
+  core::Result<bool> insert_sample(const SampleRecord& record) override;
+  core::Result<Rollup> rollup_bucket(const std::string& serial, Period period,
+                                     std::int64_t bucket) override;
+  core::Status write_rollup(Period period, const Rollup& r) override;
+  core::Result<std::optional<Diagnostic>> diagnostic(const std::string& serial,
+                                                     const std::string& function) override;
+  core::Result<bool> write_diagnostic_if_newer(const std::string& serial,
+                                               const std::string& function, const Diagnostic& value,
+                                               std::int64_t received) override;
+  core::Status add_event(const std::string& serial, const Event& event) override;
+  core::Status count_rejection(const std::string& reason) override;
+  core::Status count_serial_rejection(const std::string& serial, const std::string& reason,
+                                      std::int64_t time) override;
+  core::Result<std::int64_t> quarantine(const Rejection& rejection) override;
+  core::Status trim_quarantine(std::int64_t kept) override;
+  core::Status trim_serial_rejections(std::int64_t kept) override;
+  core::Result<std::map<std::string, std::int64_t>> rejection_counts() override;
+  core::Result<std::vector<SerialRejection>> rejections_for(const std::string& serial) override;
+  core::Result<std::vector<SerialRejection>> unknown_serials(int limit) override;
+  core::Result<std::vector<SerialRejection>> recent_rejections(std::int64_t since,
+                                                               int limit) override;
+
+  core::Result<std::vector<StoredSample>> samples(const std::string& serial, std::int64_t from,
+                                                  std::int64_t to) override;
+  core::Result<std::vector<std::int64_t>> sample_times(const std::string& serial, std::int64_t from,
+                                                       std::int64_t to) override;
+  core::Result<std::vector<StoredSample>> samples_page(const std::string& serial, std::int64_t from,
+                                                       std::int64_t to, std::size_t limit) override;
+  core::Result<std::vector<Rollup>> rollups(const std::string& serial, Period period,
+                                            std::int64_t from, std::int64_t to) override;
+  core::Result<std::vector<Event>> events(const std::string& serial) override;
+  core::Result<std::optional<StoredSample>> latest_sample(const std::string& serial) override;
+  core::Result<std::optional<StoredSample>> first_sample_since(const std::string& serial,
+                                                               std::int64_t from) override;
+
+  core::Result<std::int64_t> insert_command(const Command& command) override;
+  core::Status update_command(const Command& command) override;
+  core::Result<std::optional<Command>> command(std::int64_t id) override;
+  core::Result<std::vector<Command>> commands(const std::string& serial) override;
+  core::Result<std::vector<Command>> pending_commands(const std::string& serial) override;
+  core::Result<std::vector<Command>> commands_due(std::int64_t now, int limit) override;
+  core::Result<std::vector<Command>> commands_expiring(std::int64_t now) override;
+  core::Result<std::vector<Command>> unanswered_commands(std::int64_t sent_before,
+                                                         int limit) override;
+
+  core::Result<std::int64_t> insert_payment(const Payment& payment) override;
+  core::Status set_payment_state(std::int64_t id, PaymentState state) override;
+  core::Status append_ledger_audit(const AuditEntry& entry) override;
+  core::Result<std::vector<Payment>> payments(const std::string& serial) override;
+  core::Result<std::optional<Payment>> payment(std::int64_t id) override;
+  core::Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override;
+
+  core::Status add_user(const User& user) override;
+  core::Status update_password_hash(const std::string& name, const std::string& hash) override;
+  core::Status delete_user(const std::string& name) override;
+  core::Status update_user_access(const std::string& name, Role role,
+                                  const std::vector<std::string>& groups) override;
+  core::Status unlock_user(const std::string& name, std::int64_t now) override;
+  core::Result<std::optional<User>> user(const std::string& name) override;
+  core::Result<std::vector<User>> users() override;
+  core::Status insert_session(const std::string& id_hash, const Session& session) override;
+  core::Result<std::optional<Session>> session(const std::string& id_hash) override;
+  core::Status remove_session(const std::string& id_hash) override;
+  core::Status remove_sessions_of(const std::string& user) override;
+  core::Status remove_expired_sessions(std::int64_t now) override;
+  core::Status audit_admin(const AdminAuditEntry& entry) override;
+  core::Result<std::vector<AdminAuditEntry>> admin_audit_scoped(const AuditScope& scope,
+                                                                int limit) override;
+  core::Result<std::vector<AdminAuditEntry>> admin_audit(const std::string& serial,
+                                                         int limit) override;
+
+  core::Result<std::int64_t> insert_alarm_rule(const AlarmRule& rule) override;
+  core::Status update_alarm_rule(const AlarmRule& rule) override;
+  core::Status remove_alarm_rule(std::int64_t id) override;
+  core::Result<std::optional<AlarmRule>> alarm_rule(std::int64_t id) override;
+  core::Result<std::vector<AlarmRule>> alarm_rules() override;
+  core::Status set_group_zone(const std::string& group, const std::string& zone) override;
+  core::Result<std::map<std::string, std::string>> group_zones() override;
+  core::Status write_alarm_state(const core::alarm::State& state) override;
+  core::Status remove_alarm_state(std::int64_t rule_id, const std::string& serial) override;
+  core::Result<std::vector<core::alarm::State>> alarm_states() override;
+  core::Result<std::vector<core::alarm::State>> open_alarms() override;
+  core::Result<std::optional<core::alarm::State>> alarm_episode(std::int64_t episode) override;
+  core::Result<std::int64_t> new_alarm_episode(std::int64_t rule_id, const std::string& serial,
+                                               std::int64_t time) override;
+  core::Status append_alarm_transition(const core::alarm::Transition& t) override;
+  core::Result<std::vector<core::alarm::Transition>> alarm_transitions_of_meter(
+      const std::string& serial, int limit) override;
+  core::Result<std::vector<core::alarm::Transition>> alarm_transitions_of_episode(
+      std::int64_t episode) override;
+  core::Result<std::vector<core::alarm::Transition>> recent_alarm_transitions(int limit) override;
+  core::Result<std::vector<StoredSample>> newest_samples(const std::string& serial,
+                                                         std::int64_t count) override;
+  core::Result<std::map<std::string, ValveInfo>> valve_states() override;
+  core::Result<Inserted> insert_notification(const StoredNotification& n) override;
+  core::Status update_notification(const StoredNotification& n) override;
+  core::Result<std::optional<StoredNotification>> notification(std::int64_t id) override;
+  core::Result<std::optional<StoredNotification>> notification_by_key(
+      const std::string& dedupe_key) override;
+  core::Result<std::vector<StoredNotification>> notifications_due(std::int64_t now,
+                                                                  int limit) override;
+  core::Result<std::vector<StoredNotification>> notifications_in_state(
+      NotificationState state) override;
+  core::Result<std::vector<std::int64_t>> sent_times(const std::string& recipient,
+                                                     std::int64_t since) override;
+  core::Result<std::vector<StoredNotification>> notification_log(
+      const NotificationFilter& filter) override;
+  core::Result<ChannelActivity> channel_activity(const std::string& channel) override;
+  core::Status set_meter_contact(const std::string& serial, const MeterContact& c) override;
+  core::Status set_user_contact(const std::string& name, const UserContact& c) override;
+  core::Result<std::map<std::string, PrepaidNoticeState>> prepaid_notice_states() override;
+  core::Status write_prepaid_notice_state(const std::string& serial,
+                                          const PrepaidNoticeState& state) override;
+
+  platform::postgresql::Connection& connection() { return db_; }
+
+ private:
+  explicit PostgresStore(platform::postgresql::Connection db) : db_(std::move(db)) {}
+  // Creates the month partition of samples that `time` falls in, once per process and month.
+  core::Status ensure_sample_partition(std::int64_t time);
+  platform::postgresql::Connection db_;
+  std::set<std::int64_t> partitions_;  // months (unix time of their first second) known to exist
+  bool in_snapshot_ = false;           // read_snapshot() nested in another runs on the outer one
+};
+
+}  // namespace ml::server
