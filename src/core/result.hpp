@@ -56,6 +56,7 @@ namespace ml::core {
   X(config_invalid, "invalid configuration")                            \
   /* storage */                                                         \
   X(storage_failure, "storage failure")                                 \
+  X(storage_unavailable, "database unavailable")                        \
   /* topics */                                                          \
   X(topic_invalid, "invalid topic")                                     \
   /* sample text */                                                     \

@@ -38,7 +38,8 @@ Ingest::Ingest(asio::any_io_executor executor, ServerStore& store, const ServerC
                     o.subscriptions = ingest_subscriptions();
                     return o;
                   }()),
-      log_timer_(executor) {}
+      log_timer_(executor),
+      retry_timer_(executor) {}
 
 Ingest::~Ingest() {
   stop();
@@ -61,6 +62,7 @@ void Ingest::stop() {
   flush();
   subscriber_.stop();
   log_timer_.cancel();
+  retry_timer_.cancel();
   rejections_log_.flush_all();
 }
 
@@ -82,13 +84,14 @@ std::string rejection_hint(const std::string& reason) {
   return reason;
 }
 
-const Ingest::CachedKey* Ingest::keys_for(const std::string& serial) {
+core::Result<const Ingest::CachedKey*> Ingest::keys_for(const std::string& serial) {
   const auto now = std::chrono::steady_clock::now();
   auto it = keys_.find(serial);
   if (it == keys_.end() || now - it->second.loaded > kKeyCacheLife) {
     CachedKey entry{std::nullopt, now, std::nullopt, {}};
     auto m = store_.meter(serial);
     if (!m) {
+      if (m.error().code == core::Errc::storage_unavailable) return m.error();
       log::error("ingest: " + m.error().message());
       return nullptr;
     }
@@ -170,8 +173,16 @@ void Ingest::on_message(platform::ReceivedMessage m) {
   IngestItem item;
   item.serial = serial;
   item.function = topic->name;
+  auto found = topic->kind == core::topic::Kind::command ? core::Result<const CachedKey*>(nullptr)
+                                                         : keys_for(serial);
+  if (!found) {
+    // The database is unavailable: keep the message as it came, open it once it is back.
+    unopened_.push_back(std::move(m));
+    if (retry_after_.count() == 0) hold({}, found.error());
+    return;
+  }
   if (topic->kind == core::topic::Kind::offline) {
-    if (keys_for(serial) == nullptr) {
+    if (*found == nullptr) {
       // Anyone can publish a will (no MAC): one for a serial that is no meter changes nothing.
       ++counters_.wills_ignored;
       subscriber_.acknowledge(m);
@@ -184,7 +195,7 @@ void Ingest::on_message(platform::ReceivedMessage m) {
     subscriber_.acknowledge(m);  // a command (ours, or anyone's): not for us to store
     return;
   } else {
-    const CachedKey* keys = keys_for(serial);
+    const CachedKey* keys = *found;
     if (keys == nullptr) return reject(m, serial, "unknown_serial", "");
     auto opened = open_with(*keys, serial, m);
     if (!opened) {
@@ -220,8 +231,38 @@ void Ingest::on_message(platform::ReceivedMessage m) {
   if (batch_.size() >= static_cast<std::size_t>(config_.ingest.batch_max)) flush();
 }
 
+void Ingest::hold(std::vector<Pending> batch, const core::Error& why) {
+  const bool first = retry_after_.count() == 0;
+  retry_after_ =
+      first ? std::chrono::seconds(1) : std::min(retry_after_ * 2, std::chrono::seconds(30));
+  batch.insert(batch.end(), std::make_move_iterator(batch_.begin()),
+               std::make_move_iterator(batch_.end()));
+  batch_ = std::move(batch);
+  log::error("ingest: " + why.text() + ": " + std::to_string(batch_.size() + unopened_.size()) +
+             " messages held unacknowledged, trying again in " +
+             std::to_string(retry_after_.count()) + " s");
+  retry_timer_.expires_after(retry_after_);
+  retry_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec) return;
+    retry_timer_.expires_at(asio::steady_timer::time_point::min());  // not waiting any more
+    auto unopened = std::move(unopened_);
+    unopened_.clear();
+    for (auto& m : unopened)
+      on_message(std::move(m));
+    flush();
+    if (retry_timer_.expiry() > asio::steady_timer::clock_type::now()) return;  // holding again
+    if (!unopened_.empty()) {
+      return hold({}, core::make_error(core::Errc::storage_unavailable,
+                                       "meter keys cannot be read from the database"));
+    }
+    retry_after_ = std::chrono::seconds(0);  // everything held was opened and stored
+  });
+}
+
 void Ingest::flush() {
   if (batch_.empty()) return;
+  // Holding for an unavailable database: only the retry timer tries again.
+  if (retry_timer_.expiry() > asio::steady_timer::clock_type::now()) return;
   std::vector<Pending> batch;
   batch.swap(batch_);
   std::vector<IngestItem> items;
@@ -229,12 +270,26 @@ void Ingest::flush() {
   for (auto& p : batch)
     items.push_back(p.item);
   auto outcomes = store_items(store_, items, now_());
+  if (!outcomes && outcomes.error().code == core::Errc::storage_unavailable) {
+    return hold(std::move(batch), outcomes.error());
+  }
+  if (retry_after_.count() != 0) {
+    log::info("ingest: the database is back, storing the " + std::to_string(batch.size()) +
+              " messages held");
+    retry_after_ = std::chrono::seconds(0);
+  }
   if (!outcomes) {
     // One item may be what fails: store them one by one; what still fails is quarantined.
     log::error("ingest: storing a batch of " + std::to_string(items.size()) +
                " failed, storing one by one: " + outcomes.error().message());
-    for (auto& p : batch) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto& p = batch[i];
       auto one = store_items(store_, {p.item}, now_());
+      if (!one && one.error().code == core::Errc::storage_unavailable) {
+        return hold({std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(i)),
+                     std::make_move_iterator(batch.end())},
+                    one.error());
+      }
       if (one) {
         subscriber_.acknowledge(p.message);
         if (on_sample_ && p.item.kind == IngestItem::Kind::sample && !one->empty() &&

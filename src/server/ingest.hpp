@@ -9,6 +9,8 @@
 // is stored twice. A message that is rejected is counted by reason, quarantined, and
 // acknowledged: bad input is never retried forever and never changes anything else. A message
 // larger than the server accepts is rejected the same way (too_large, its start quarantined).
+// While the database is unavailable (a lost PostgreSQL connection) nothing is quarantined and
+// nothing acknowledged: the messages are held and stored once it is back.
 //
 // Rejections are visible while they happen: each is counted by serial in the store (`meters
 // show`, the API) and logged with the serial and the likely cause ("bad MAC: wrong key?"), one
@@ -88,18 +90,23 @@ class Ingest {
               const std::string& reason, const std::string& detail);
   void flush_log();
   struct CachedKey;
-  const CachedKey* keys_for(const std::string& serial);
+  // The meter's keys (nullptr: not a meter); an error only when the database is unavailable.
+  core::Result<const CachedKey*> keys_for(const std::string& serial);
   // Opens a message with the meter's key or, during a key change, with the next key; the first
   // message that opens only with the next one finishes the change (server/key_change.hpp).
   core::Result<core::envelope::Opened> open_with(const CachedKey& keys, const std::string& serial,
                                                  const platform::ReceivedMessage& m);
   void flush();
+  // The database is unavailable (a lost PostgreSQL connection): the batch goes back, nothing is
+  // acknowledged, and flush tries again after a back-off (1 s doubling to 30 s).
+  void hold(std::vector<Pending> batch, const core::Error& why);
 
   ServerStore& store_;
   const ServerConfig& config_;
   Now now_;
   platform::DurableSubscriber subscriber_;
   std::vector<Pending> batch_;
+  std::vector<platform::ReceivedMessage> unopened_;  // held while the database is unavailable
   struct CachedKey {
     std::optional<core::envelope::Keys> keys;
     std::chrono::steady_clock::time_point loaded;
@@ -112,6 +119,8 @@ class Ingest {
   std::function<void(const IngestItem&)> on_sample_;
   platform::log::SummaryLog rejections_log_{platform::log::Level::warning};
   asio::steady_timer log_timer_;
+  asio::steady_timer retry_timer_;
+  std::chrono::seconds retry_after_{0};  // 0: not holding
 };
 
 // What a rejection reason most likely means, for the log: "bad MAC: wrong key?".

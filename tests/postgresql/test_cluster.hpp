@@ -53,6 +53,31 @@ inline const std::string& test_cluster_url() {
   return url;
 }
 
+// A cluster of a test's own, for what would disturb the shared one (halting it): started in
+// `dir`, stopped and removed when it goes.
+class OwnCluster {
+ public:
+  explicit OwnCluster(std::string dir) : dir_(std::move(dir)) {
+    if (!run("start")) throw std::runtime_error("could not start a PostgreSQL cluster in " + dir_);
+    url_ = read_cluster_url(dir_);
+  }
+  ~OwnCluster() { run("stop"); }
+  OwnCluster(const OwnCluster&) = delete;
+  OwnCluster& operator=(const OwnCluster&) = delete;
+  const std::string& url() const { return url_; }
+  // The server goes away, its clients lose their connections; resume() brings it back.
+  bool halt() { return run("halt"); }
+  bool resume() { return run("resume"); }
+
+ private:
+  bool run(const std::string& action) {
+    const std::string c = std::string(ML_TEST_POSTGRESQL_CLUSTER) + " " + action + " " + dir_;
+    return std::system(c.c_str()) == 0;
+  }
+  std::string dir_;
+  std::string url_;
+};
+
 // A URL whose tables live in a schema of their own named after `key` (the same key gives the
 // same schema: a second store on the same data).
 inline std::string test_schema_url(const std::string& key) {

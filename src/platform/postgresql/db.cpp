@@ -112,12 +112,19 @@ core::Error Connection::error(std::string_view what, pg_result* r) const {
     message.pop_back();
   }
   std::string out = name_ + ": " + message + " (in " + first_line(what) + ")";
+  std::string_view state;
   if (r != nullptr) {
-    if (const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) {
-      out += std::string(" [SQLSTATE ") + state + "]";
+    if (const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE)) {
+      state = s;
+      out += std::string(" [SQLSTATE ") + s + "]";
     }
   }
-  return core::make_error(core::Errc::storage_failure, out);
+  // The connection is gone, or the server is shutting down or starting: nothing about the
+  // statement was wrong, and it can be tried again once the database is back.
+  const bool unavailable = PQstatus(conn_) == CONNECTION_BAD || state.starts_with("08") ||
+                           state.starts_with("57P");
+  return core::make_error(
+      unavailable ? core::Errc::storage_unavailable : core::Errc::storage_failure, out);
 }
 
 core::Result<Rows> Connection::check(pg_result* r, std::string_view sql) const {
@@ -128,7 +135,13 @@ core::Result<Rows> Connection::check(pg_result* r, std::string_view sql) const {
   return e;
 }
 
+core::Status Connection::reconnect_if_lost() {
+  if (PQstatus(conn_) != CONNECTION_BAD || in_transaction()) return core::Ok{};
+  return reset();
+}
+
 core::Result<Rows> Connection::query(std::string_view sql, std::span<const Param> params) {
+  ML_TRY(reconnect_if_lost());
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params)
@@ -151,6 +164,7 @@ core::Result<Rows> Connection::query(std::string_view sql, std::span<const Param
 }
 
 core::Status Connection::exec(std::string_view sql) {
+  ML_TRY(reconnect_if_lost());
   const std::string text(sql);
   auto r = check(PQexec(conn_, text.c_str()), sql);
   if (!r) return r.error();
@@ -193,7 +207,8 @@ core::Status Connection::migrate(std::span<const std::string_view> migrations) {
 }
 
 bool Connection::in_transaction() const {
-  return PQtransactionStatus(conn_) != PQTRANS_IDLE;
+  const auto s = PQtransactionStatus(conn_);
+  return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
 }
 
 bool Connection::broken() const {
@@ -204,8 +219,10 @@ core::Status Connection::reset() {
   PQreset(conn_);
   prepared_.clear();  // prepared statements belong to the old server session
   if (PQstatus(conn_) != CONNECTION_OK) {
-    return core::make_error(core::Errc::storage_failure, "cannot connect to PostgreSQL at " +
-                                                             name_ + ": " + PQerrorMessage(conn_));
+    std::string why = PQerrorMessage(conn_);
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    return core::make_error(core::Errc::storage_unavailable,
+                            "cannot connect to PostgreSQL at " + name_ + ": " + why);
   }
   PQsetNoticeProcessor(
       conn_, [](void*, const char*) {}, nullptr);

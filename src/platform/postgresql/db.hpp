@@ -91,7 +91,10 @@ class Connection {
 
   // True inside BEGIN ... COMMIT.
   bool in_transaction() const;
-  // True when the connection to the server is lost; reset() tries to connect again.
+  // True when the connection to the server is lost; reset() tries to connect again. A statement
+  // outside a transaction reconnects by itself first (once); inside one it fails, since the
+  // transaction died with the connection. Errors of a lost connection, and of a server shutting
+  // down or starting, are Errc::storage_unavailable: the caller may try again later.
   bool broken() const;
   core::Status reset();
 
@@ -101,6 +104,7 @@ class Connection {
  private:
   Connection() = default;
   core::Error error(std::string_view what, pg_result* r) const;
+  core::Status reconnect_if_lost();
   core::Result<Rows> check(pg_result* r, std::string_view sql) const;
   pg_conn* conn_ = nullptr;
   std::string name_;
