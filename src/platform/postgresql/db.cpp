@@ -121,8 +121,8 @@ core::Error Connection::error(std::string_view what, pg_result* r) const {
   }
   // The connection is gone, or the server is shutting down or starting: nothing about the
   // statement was wrong, and it can be tried again once the database is back.
-  const bool unavailable = PQstatus(conn_) == CONNECTION_BAD || state.starts_with("08") ||
-                           state.starts_with("57P");
+  const bool unavailable =
+      PQstatus(conn_) == CONNECTION_BAD || state.starts_with("08") || state.starts_with("57P");
   return core::make_error(
       unavailable ? core::Errc::storage_unavailable : core::Errc::storage_failure, out);
 }
@@ -220,7 +220,8 @@ core::Status Connection::reset() {
   prepared_.clear();  // prepared statements belong to the old server session
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string why = PQerrorMessage(conn_);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' '))
+      why.pop_back();
     return core::make_error(core::Errc::storage_unavailable,
                             "cannot connect to PostgreSQL at " + name_ + ": " + why);
   }
