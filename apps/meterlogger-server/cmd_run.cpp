@@ -2,12 +2,15 @@
 // commands, runs the alarm rounds ([alarms] interval, docs/alarms.md) and sends the queued
 // notifications until stopped (docs/server.md).
 #include <signal.h>
+#include <unistd.h>
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -213,8 +216,83 @@ class LoginSync {
   std::string last_error_;  // logged once until it changes
 };
 
-void run(const std::string& config_path) {
-  const auto config = config_from(config_path);
+// `run --worker NAME`: the work only one of several processes may do (sending commands, the
+// alarm and gap rounds, notifications, the broker's logins and $SYS watch) is done by the holder
+// of the database lease "duties" (store/leases.hpp). Every third of [workers] lease it takes or
+// renews the lease for the whole of it; the first time it has it, `start` runs. A holder that
+// cannot renew (another took it, or the database did not answer for two thirds of the lease)
+// stops the process by SIGTERM, so that two never send at once; its service manager starts it
+// again and it waits its turn.
+class DutyLease {
+ public:
+  static constexpr const char* kName = "duties";
+
+  DutyLease(asio::io_context& io, server::ServerStore& store, std::string holder, int lease_s,
+            std::function<void()> start)
+      : timer_(io),
+        store_(store),
+        holder_(std::move(holder)),
+        ttl_s_(lease_s),
+        start_(std::move(start)) {}
+  void begin() { tick(); }
+  void stop() {
+    timer_.cancel();
+    if (held_) (void)store_.release_lease(kName, holder_);  // the next one need not wait
+  }
+  bool held() const { return held_; }
+
+ private:
+  void tick() {
+    const std::int64_t now = unix_now();
+    auto took = store_.take_lease(kName, holder_, now, ttl_s_);
+    if (took && *took) {
+      last_renewed_ = now;
+      if (!held_) {
+        held_ = true;
+        log::info("duties: this worker (" + holder_ + ") holds the lease: sending commands, " +
+                  "alarm and gap rounds, notifications");
+        start_();
+      }
+    } else if (held_ && (took || now - last_renewed_ >= ttl_s_ - ttl_s_ / 3)) {
+      log::error("duties: the lease is lost" +
+                 (took ? std::string(" to another worker")
+                       : ": the database did not answer (" + took.error().text() + ")") +
+                 "; stopping so that two workers never send at once");
+      held_ = false;
+      ::raise(SIGTERM);
+      return;
+    } else if (!took) {
+      log::warning("duties: " + took.error().text());
+    }
+    timer_.expires_after(std::chrono::seconds(ttl_s_ / 3));
+    timer_.async_wait([this](const asio::error_code& ec) {
+      if (!ec) tick();
+    });
+  }
+
+  asio::steady_timer timer_;
+  server::ServerStore& store_;
+  std::string holder_;
+  std::int64_t ttl_s_;
+  std::function<void()> start_;
+  bool held_ = false;
+  std::int64_t last_renewed_ = 0;
+};
+
+// The lease's holder name: the worker's name, host and process, unique among the workers.
+std::string holder_name(const std::string& worker) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "host");
+  return worker + "@" + host + ":" + std::to_string(::getpid());
+}
+
+void run(const std::string& config_path, const std::string& worker) {
+  auto config = config_from(config_path);
+  if (!worker.empty()) {
+    // Each worker its own session (client ids), all sharing one subscription group.
+    config.mqtt.client_id += "-" + worker;
+    config.ingest.shared_group = "meterlogger";
+  }
   log::set_level(config.log_level);
   for (const auto& w : config.warnings)
     log::warning(w);
@@ -239,22 +317,33 @@ void run(const std::string& config_path) {
     ok(homeassistant->start());
   }
   ok(ingest.start());
-  ok(sender.start());
   server::BrokerWatch broker_watch(io.get_executor(), *store, config.mqtt, unix_now);
-  ok(broker_watch.start());
   AlarmTimer alarms(io, *store, config.alarms.interval_s, config.notify);
-  alarms.start();
   GapTimer gaps(io, *store, config.gaps);
-  gaps.start();
   // The notifier sends over the network and waits for it (up to 30 s a message): on a thread
   // and a store connection of its own, so ingest never waits for a mail server.
   // notify_io before the notifier: its timer must go before the io_context it runs on.
   auto notify_store = open_store(config);
   asio::io_context notify_io(1);
   server::notify::Notifier notifier(*notify_store, config.notify, unix_now);
-  ok(notifier.start(notify_io.get_executor()));
-  std::thread notify_thread([&] { notify_io.run(); });
-  LoginSync login_sync(config);
+  std::thread notify_thread;
+  std::unique_ptr<LoginSync> login_sync;
+  // The duties: at once, or with --worker once this worker holds the lease.
+  auto start_duties = [&] {
+    ok(sender.start());
+    ok(broker_watch.start());
+    alarms.start();
+    gaps.start();
+    ok(notifier.start(notify_io.get_executor()));
+    notify_thread = std::thread([&] { notify_io.run(); });
+    login_sync = std::make_unique<LoginSync>(config);
+  };
+  DutyLease lease(io, *store, holder_name(worker), config.workers.lease_s, start_duties);
+  if (worker.empty()) {
+    start_duties();
+  } else {
+    lease.begin();
+  }
   auto stop_notifier = [&] {
     notifier.stop();
     notify_io.stop();
@@ -272,7 +361,8 @@ void run(const std::string& config_path) {
     if (homeassistant) homeassistant->stop();
     notifier.stop();
     notify_io.stop();
-    login_sync.stop();
+    if (login_sync) login_sync->stop();
+    lease.stop();
   });
   log::info("meterlogger-server " ML_VERSION ": database " + config.database.name() + ", broker " +
             config.mqtt.host + ":" + std::to_string(config.mqtt.port));
@@ -316,8 +406,29 @@ void add_run_command(CLI::App& app, const std::string& config) {
       "gone (docs/security.md). Every [gaps] interval (300 s) it looks for missing samples and\n"
       "asks the meters whose agent keeps them to send them again (resend; docs/server.md,\n"
       "\"Gaps\"). SIGTERM stops cleanly.\n\n"
-      "Example:\n  meterlogger-server --config server.toml run");
-  run_cmd->callback([=, &config] { run(config); });
+      "With --worker NAME several processes (on one or several hosts, one database) share the\n"
+      "ingest: each has its own broker session (client id <client_id>-NAME) in one MQTT shared\n"
+      "subscription, and one of them at a time, the holder of a lease in the database, does the\n"
+      "rest (commands, rounds, notifications); when it dies another takes over within\n"
+      "[workers] lease (30 s).\n\n"
+      "Examples:\n  meterlogger-server --config server.toml run\n"
+      "  meterlogger-server --config server.toml run --worker a   # and `run --worker b`, ...");
+  static std::string worker;
+  run_cmd
+      ->add_option("--worker", worker,
+                   "Run as one of several workers sharing the ingest (docs/scaling.md)")
+      ->check(CLI::Validator(
+          [](std::string& name) -> std::string {
+            if (name.empty() || name.size() > 32) return "1 to 32 characters";
+            for (char c : name) {
+              if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '_') {
+                return "letters, digits, - and _ only";
+              }
+            }
+            return "";
+          },
+          "NAME", "worker name"));
+  run_cmd->callback([=, &config] { run(config, worker); });
 }
 
 }  // namespace ml::server_app

@@ -207,6 +207,11 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     ML_TRY(int_setting(gr, "max_tries", c.gaps.max_tries, 1, 10));
     ML_TRY(gr.no_unknown_keys());
   }
+  if (const toml::table* t = r.table("workers")) {
+    Reader wr(*t, "workers");
+    ML_TRY(int_setting(wr, "lease", c.workers.lease_s, 3, 3600));
+    ML_TRY(wr.no_unknown_keys());
+  }
   if (const toml::table* t = r.table("homeassistant")) {
     Reader hr(*t, "homeassistant");
     ML_TRY(parse_homeassistant(hr, c.homeassistant, c.mqtt, base));

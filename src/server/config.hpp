@@ -62,6 +62,9 @@ struct IngestConfig {
   std::int64_t min_time = 1420070400;  // 2015-01-01: an older topic time is implausible
   std::int64_t max_future_s = 600;     // a topic time further ahead of our clock is implausible
   int batch_max = 500;                 // messages stored in one transaction at most
+  // Set by `run --worker NAME`: the subscriptions are shared ($share/<group>/...) among the
+  // workers, each message going to one of them (docs/scaling.md, "Several workers").
+  std::string shared_group;
 };
 
 struct CommandsConfig {
@@ -84,6 +87,13 @@ struct GapsConfig {
   std::int64_t retry_after_s = 3600;  // a request nobody answered is sent again after this
   int max_tries = 2;                  // requests of one gap at most
   std::int64_t expires_s = 86400;     // a resend command's expiry
+};
+
+// [workers]: `run --worker NAME` (docs/scaling.md, "Several workers").
+struct WorkersConfig {
+  // The duties lease (store/leases.hpp) lasts this long and is renewed every third of it; a
+  // worker that dies hands the duties over within about this long.
+  int lease_s = 30;
 };
 
 // [homeassistant]: the decoded samples of the meters of some groups republished in plain text with
@@ -118,6 +128,7 @@ struct ServerConfig {
   CommandsConfig commands;
   AlarmsConfig alarms;
   GapsConfig gaps;
+  WorkersConfig workers;
   HomeAssistantConfig homeassistant;  // [homeassistant]
   notify::NotifyConfig notify;        // [notify]: the channels messages go out on (docs/server.md)
   // Not errors, but worth a line in the log at start (load_server_config): the broker password

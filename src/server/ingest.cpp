@@ -19,11 +19,13 @@ constexpr auto kKeyCacheLife = std::chrono::seconds(30);
 
 }  // namespace
 
-std::vector<core::mqtt::Subscription> ingest_subscriptions() {
+std::vector<core::mqtt::Subscription> ingest_subscriptions(const std::string& shared_group) {
+  // The device topics begin with "/" (an empty first level): $share/<group>//sample/v2/#.
+  const std::string share = shared_group.empty() ? "" : "$share/" + shared_group + "/";
   std::vector<core::mqtt::Subscription> out;
   for (const auto& f : core::topic::kDeviceFunctions)
-    out.push_back({"/" + std::string(f.name) + "/v2/#", 1});
-  out.push_back({"/offline/v1/#", 1});
+    out.push_back({share + "/" + std::string(f.name) + "/v2/#", 1});
+  out.push_back({share + "/offline/v1/#", 1});
   return out;
 }
 
@@ -35,7 +37,7 @@ Ingest::Ingest(asio::any_io_executor executor, ServerStore& store, const ServerC
       subscriber_(executor,
                   [&] {
                     auto o = platform::durable_options(broker_options(config.mqtt, ""));
-                    o.subscriptions = ingest_subscriptions();
+                    o.subscriptions = ingest_subscriptions(config.ingest.shared_group);
                     return o;
                   }()),
       log_timer_(executor),

@@ -58,8 +58,9 @@ struct IngestCounters {
 };
 
 // The topic filters the server subscribes to: every function of the table
-// (core::topic::kDeviceFunctions: samples and every reply), and the last will.
-std::vector<core::mqtt::Subscription> ingest_subscriptions();
+// (core::topic::kDeviceFunctions: samples and every reply), and the last will; with a
+// `shared_group`, as MQTT shared subscriptions ($share/<group>/<filter>).
+std::vector<core::mqtt::Subscription> ingest_subscriptions(const std::string& shared_group = "");
 
 class Ingest {
  public:

@@ -1,6 +1,7 @@
 // The server's storage: focused interfaces (store/meters.hpp, store/samples.hpp,
 // store/commands.hpp, store/ledger.hpp, store/users.hpp, store/audit.hpp, store/alarms.hpp,
-// store/notifications.hpp, store/metrics.hpp, store/imports.hpp) and the transactions that span
+// store/notifications.hpp, store/metrics.hpp, store/imports.hpp, store/leases.hpp) and the
+// transactions that span
 // them. SQLite (server/sqlite/) is the embedded backend; every backend passes the store contract
 // tests (tests/unit/store_contract_*_test.cpp). Every write that belongs together is one
 // transaction; a duplicate delivery is stored once.
@@ -13,6 +14,7 @@
 #include "server/store/audit.hpp"
 #include "server/store/commands.hpp"
 #include "server/store/imports.hpp"
+#include "server/store/leases.hpp"
 #include "server/store/ledger.hpp"
 #include "server/store/meters.hpp"
 #include "server/store/metrics.hpp"
@@ -31,7 +33,8 @@ class ServerStore : public MeterStore,
                     public AlarmStore,
                     public NotificationStore,
                     public MetricsStore,
-                    public ImportStore {
+                    public ImportStore,
+                    public LeaseStore {
  public:
   ~ServerStore() override = default;
 

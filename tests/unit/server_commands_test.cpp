@@ -130,6 +130,13 @@ TEST(ServerCommands, EveryFunctionOfTheTableIsSubscribedAndNoOther) {
   EXPECT_EQ(got, want);
   EXPECT_EQ(got.count("/saved/v2/#"), 0u);
   EXPECT_EQ(got.count("/sample/v2/#"), 1u);
+  // The workers' shared subscriptions: the same filters behind $share/<group>/.
+  std::set<std::string> shared;
+  for (const auto& s : ingest_subscriptions("meterlogger"))
+    shared.insert(s.filter);
+  EXPECT_EQ(shared.size(), want.size());
+  EXPECT_EQ(shared.count("$share/meterlogger//sample/v2/#"), 1u);
+  EXPECT_EQ(shared.count("$share/meterlogger//offline/v1/#"), 1u);
 }
 
 // For every row: its confirming reply (with the text the row asks for) confirms it, the reply

@@ -5,7 +5,7 @@
 // The schema holds what the SQLite schema holds at its version 14 (server/sqlite/store.cpp), in
 // PostgreSQL's types: times are BIGINT unix seconds, meter values and money TEXT decimals as
 // received (exact; the same text the SQLite backend keeps), ids identity columns. Migration 1
-// is that whole schema; later changes are numbered migrations as on SQLite.
+// is that whole schema; later changes are numbered migrations as on SQLite (2 = SQLite's 15).
 #include "server/postgresql/store.hpp"
 
 #include <ctime>
@@ -232,6 +232,9 @@ constexpr std::string_view kMigrations[] = {
        CREATE TABLE import_progress(source TEXT NOT NULL, tbl TEXT NOT NULL,
          last_key BIGINT NOT NULL, PRIMARY KEY(source, tbl));
        CREATE TABLE meter_default_prices(serial TEXT PRIMARY KEY, price TEXT NOT NULL);)",
+    // 2: leases for the work only one of several `run` processes does (store/leases.hpp), as
+    // SQLite's 15
+    R"(CREATE TABLE leases(name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires BIGINT NOT NULL);)",
 };
 
 // The first second (UTC) of the month `time` falls in, and of the month after it.
@@ -319,6 +322,13 @@ core::Status PostgresStore::read_snapshot(const std::function<core::Status()>& r
   in_snapshot_ = false;
   if (!status) return status;
   return tx.commit();
+}
+
+core::Status PostgresStore::prepare_sample_partitions(std::int64_t from_time,
+                                                      std::int64_t to_time) {
+  for (std::int64_t t = from_time; t <= to_time; t = month_of(t).second)
+    ML_TRY(ensure_sample_partition(t));
+  return core::Ok{};
 }
 
 core::Status PostgresStore::ensure_sample_partition(std::int64_t time) {

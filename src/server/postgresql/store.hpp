@@ -28,6 +28,9 @@ class PostgresStore final : public ServerStore {
   static core::Result<std::int64_t> schema_version_of(const std::string& url);
   // True for a [database] url this backend serves (postgresql:// or postgres://).
   static bool serves(std::string_view url);
+  // Creates the month partition of samples of every month from `from_time`'s to `to_time`'s
+  // (unix seconds), those missing only (`db copy` before it inserts samples in bulk).
+  core::Status prepare_sample_partitions(std::int64_t from_time, std::int64_t to_time);
 
   core::Status read_snapshot(const std::function<core::Status()>& reads) override;
   core::Status write_transaction(const std::function<core::Status()>& writes) override;
@@ -169,6 +172,11 @@ class PostgresStore final : public ServerStore {
   core::Result<std::map<std::string, PrepaidNoticeState>> prepaid_notice_states() override;
   core::Status write_prepaid_notice_state(const std::string& serial,
                                           const PrepaidNoticeState& state) override;
+
+  core::Result<bool> take_lease(const std::string& name, const std::string& holder,
+                                std::int64_t now, std::int64_t ttl_s) override;
+  core::Status release_lease(const std::string& name, const std::string& holder) override;
+  core::Result<Lease> lease(const std::string& name) override;
 
   platform::postgresql::Connection& connection() { return db_; }
 

@@ -296,6 +296,10 @@ constexpr std::string_view kMigrations[] = {
     // (store/meters.hpp, docs/security.md "Changing a key")
     R"(ALTER TABLE meters ADD COLUMN next_key TEXT NOT NULL DEFAULT '';
        ALTER TABLE meters ADD COLUMN next_key_since INTEGER NOT NULL DEFAULT 0;)",
+    // 15 (issue 17, workers): leases for the work only one of several `run` processes does
+    // (store/leases.hpp)
+    R"(CREATE TABLE leases(name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires INTEGER NOT NULL)
+         WITHOUT ROWID;)",
 };
 
 }  // namespace

@@ -166,6 +166,11 @@ class SqliteStore final : public ServerStore {
   core::Status write_prepaid_notice_state(const std::string& serial,
                                           const PrepaidNoticeState& state) override;
 
+  core::Result<bool> take_lease(const std::string& name, const std::string& holder,
+                                std::int64_t now, std::int64_t ttl_s) override;
+  core::Status release_lease(const std::string& name, const std::string& holder) override;
+  core::Result<Lease> lease(const std::string& name) override;
+
   platform::sqlite::Db& db() { return db_; }
 
  private:
