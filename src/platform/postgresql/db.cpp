@@ -181,6 +181,10 @@ core::Result<std::int64_t> Connection::schema_version() {
 }
 
 core::Status Connection::migrate(std::span<const std::string_view> migrations) {
+  // Up to date: nothing written (a read-only session, e.g. on a streaming replica, opens too).
+  auto known = schema_version();
+  if (!known) return known.error();
+  if (*known == static_cast<std::int64_t>(migrations.size())) return core::Ok{};
   Transaction lock(*this);
   ML_TRY(lock.begun());
   ML_TRY(query("SELECT pg_advisory_xact_lock($1)", {kMigrationLock}));
