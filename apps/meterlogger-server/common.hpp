@@ -91,6 +91,8 @@ void add_alarm_commands(CLI::App& app, const std::string& config);
 void add_notify_commands(CLI::App& app, const std::string& config);
 // `migrate` (brings the database to this version's schema) and `check` (the installation).
 void add_migrate_command(CLI::App& app, const std::string& config);
+// `db copy`: the whole installation to another database (SQLite <-> PostgreSQL).
+void add_db_commands(CLI::App& app, const std::string& config);
 void add_import_commands(CLI::App& app, const std::string& config);
 void add_check_command(CLI::App& app, const std::string& config);
 

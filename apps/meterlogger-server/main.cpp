@@ -24,9 +24,10 @@ struct CommandAccess {
 };
 constexpr StoreAccess kRead = StoreAccess::read_only;
 constexpr StoreAccess kWrite = StoreAccess::writing;
-inline constexpr std::array<CommandAccess, 51> kCommandAccess{{
+inline constexpr std::array<CommandAccess, 52> kCommandAccess{{
     {"run", kWrite},
     {"migrate", kWrite},
+    {"db copy", kRead},  // reads the configured database; creates and migrates --to only
     {"meters add", kWrite},
     {"meters set", kWrite},
     {"meters list", kRead},
@@ -127,6 +128,7 @@ int main(int argc, char** argv) {
       "  meterlogger-server alarms apply offline --group Loppen\n"
       "  meterlogger-server notify test mail --to anna@example.org\n"
       "  meterlogger-server import mlw --dump nabovarme.sql\n"
+      "  meterlogger-server db copy --to postgresql://meterlogger@db.example/meterlogger\n"
       "  meterlogger-server check --mosquitto-conf /etc/mosquitto/conf.d/meterlogger.conf\n"
       "Read-only commands (list, show, log, history, export, check, ...) never create or\n"
       "migrate the database; `migrate` and the writing commands do.\n"
@@ -151,6 +153,7 @@ int main(int argc, char** argv) {
   add_alarm_commands(app, config);
   add_notify_commands(app, config);
   add_migrate_command(app, config);
+  add_db_commands(app, config);
   add_import_commands(app, config);
   add_check_command(app, config);
   add_broker_commands(app, config);
