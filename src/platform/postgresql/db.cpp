@@ -21,10 +21,6 @@ std::string first_line(std::string_view sql) {
 
 }  // namespace
 
-bool is_unique_violation(const core::Error& e) {
-  return e.detail.find("[SQLSTATE 23505]") != std::string::npos;
-}
-
 // ---- Rows ----
 
 Rows::Rows(pg_result* r) : result_(r, PQclear) {}
@@ -213,10 +209,6 @@ core::Status Connection::migrate(std::span<const std::string_view> migrations) {
 bool Connection::in_transaction() const {
   const auto s = PQtransactionStatus(conn_);
   return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
-}
-
-bool Connection::broken() const {
-  return PQstatus(conn_) == CONNECTION_BAD;
 }
 
 core::Status Connection::reset() {

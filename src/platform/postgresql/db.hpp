@@ -57,10 +57,6 @@ class Rows {
   std::shared_ptr<pg_result> result_;
 };
 
-// The SQLSTATE of a PostgreSQL error, kept in Error::detail's tail as "[SQLSTATE 23505]" so a
-// caller can tell a unique violation from a lost connection.
-bool is_unique_violation(const core::Error& e);
-
 class Connection {
  public:
   // Connects to `url` (a libpq connection URI, postgresql://user@host:port/db?options). Options
@@ -91,11 +87,10 @@ class Connection {
 
   // True inside BEGIN ... COMMIT.
   bool in_transaction() const;
-  // True when the connection to the server is lost; reset() tries to connect again. A statement
-  // outside a transaction reconnects by itself first (once); inside one it fails, since the
-  // transaction died with the connection. Errors of a lost connection, and of a server shutting
-  // down or starting, are Errc::storage_unavailable: the caller may try again later.
-  bool broken() const;
+  // Connects again. A statement outside a transaction does so by itself when the connection is
+  // lost (once); inside one it fails, since the transaction died with the connection. Errors of
+  // a lost connection, and of a server shutting down or starting, are
+  // Errc::storage_unavailable (the SQLSTATE is in the message): the caller may try again later.
   core::Status reset();
 
   // The URL this connection was opened with, its password replaced by "***".

@@ -10,6 +10,8 @@
 
 #include <ctime>
 
+#include "server/schema_version.hpp"
+
 namespace ml::server {
 namespace {
 
@@ -267,21 +269,7 @@ core::Result<std::unique_ptr<PostgresStore>> PostgresStore::open_read_only(const
   if (!db) return db.error();
   auto version = db->schema_version();
   if (!version) return version.error();
-  const std::int64_t latest = latest_schema_version();
-  if (*version < latest) {
-    return core::make_error(
-        core::Errc::storage_failure,
-        db->name() + ": schema version " + std::to_string(*version) + ", this program needs " +
-            std::to_string(latest) +
-            "; a read-only command does not migrate: run `meterlogger-server migrate` (or a "
-            "writing command such as `run`) first");
-  }
-  if (*version > latest) {
-    return core::make_error(core::Errc::storage_failure, db->name() + ": schema version " +
-                                                             std::to_string(*version) +
-                                                             " is newer than this program knows (" +
-                                                             std::to_string(latest) + ")");
-  }
+  ML_TRY(check_read_only_schema(db->name(), *version, latest_schema_version()));
   ML_TRY(db->exec("SET default_transaction_read_only = on"));
   return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(db).value()));
 }

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "server/schema_version.hpp"
+
 namespace ml::server {
 namespace {
 
@@ -327,21 +329,7 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open_read_only(const std
   if (!db) return db.error();
   auto version = db->schema_version();
   if (!version) return version.error();
-  const std::int64_t latest = latest_schema_version();
-  if (*version < latest) {
-    return core::make_error(
-        core::Errc::storage_failure,
-        path + ": schema version " + std::to_string(*version) + ", this program needs " +
-            std::to_string(latest) +
-            "; a read-only command does not migrate: run `meterlogger-server migrate` (or a "
-            "writing command such as `run`) first");
-  }
-  if (*version > latest) {
-    return core::make_error(core::Errc::storage_failure, path + ": schema version " +
-                                                             std::to_string(*version) +
-                                                             " is newer than this program knows (" +
-                                                             std::to_string(latest) + ")");
-  }
+  ML_TRY(check_read_only_schema(path, *version, latest_schema_version()));
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db).value()));
 }
 
