@@ -279,7 +279,65 @@ TEST(AdminApiRoles, AuditLog) {
                   {200, 200, 200, 403, 401, 200 /* a GET needs no CSRF header */}, nullptr);
 }
 
+// The list's pages: every role reads them; can_admin follows the caller's groups.
+TEST(AdminApiRoles, MeterListPages) {
+  const std::array<bool, 6> admins{true, false, true, false, false, true};
+  for (std::size_t i = 0; i < kCallers.size(); ++i) {
+    AdminApi a;
+    const auto r = a.ask(kCallers[i], "GET", "/api/meters", "", {{"limit", "10"}});
+    const int want = kCallers[i].who == Who::nobody ? 401 : 200;
+    ASSERT_EQ(r.status, want) << kCallers[i].label << ": " << r.body;
+    if (want != 200) continue;
+    const auto j = nlohmann::json::parse(r.body);
+    ASSERT_EQ(j["meters"].size(), 1u) << kCallers[i].label;
+    EXPECT_EQ(j["meters"][0]["can_admin"], admins[i]) << kCallers[i].label;
+  }
+}
+
 // ---- what each route does ----
+
+// A page of the list: the page's meters with their views, the total and the groups' counts of
+// every match; bad parameters are named.
+TEST(AdminApi, TheMeterListIsPagedSortedAndSearched) {
+  AdminApi a;
+  for (int i = 0; i < 30; ++i) {
+    Meter m;
+    m.serial = std::to_string(7000000 + i);
+    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+    m.group = i % 3 == 0 ? "Hald" : "Loppen";
+    m.name = "Vej " + std::to_string(i);
+    ASSERT_TRUE(a.store().add_meter(m).ok());
+  }
+  auto page = [&](std::map<std::string, std::string> query) {
+    const auto r = a.as("bo", "GET", "/api/meters", "", std::move(query));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return nlohmann::json::parse(r.body);
+  };
+  auto j = page({{"limit", "5"}, {"offset", "8"}});
+  EXPECT_EQ(j["total"], 31);
+  EXPECT_EQ(j["offset"], 8);
+  EXPECT_EQ(j["limit"], 5);
+  EXPECT_EQ(j["groups"], nlohmann::json::parse(R"({"Hald": 10, "Loppen": 21})"));
+  ASSERT_EQ(j["meters"].size(), 5u);  // Hald's last two of 10, then Loppen's first three
+  EXPECT_EQ(j["meters"][0]["serial"], "7000024");
+  EXPECT_EQ(j["meters"][1]["serial"], "7000027");
+  EXPECT_EQ(j["meters"][2]["serial"], "6892850");
+  EXPECT_EQ(j["meters"][2]["group"], "Loppen");
+  j = page({{"limit", "100"}, {"offset", "10"}});
+  ASSERT_EQ(j["meters"].size(), 21u);
+  EXPECT_EQ(j["meters"][0]["serial"], "6892850");
+  EXPECT_TRUE(j["meters"][0].contains("latest"));  // the same view as the whole list
+  j = page({{"limit", "3"}, {"q", "VEJ 2"}, {"group", "Loppen"}, {"order", "desc"}});
+  EXPECT_EQ(j["total"], 8);  // Vej 2, 20, 22, 23, 25, 26, 28, 29
+  ASSERT_EQ(j["meters"].size(), 3u);
+  EXPECT_EQ(j["meters"][0]["serial"], "7000029");
+  EXPECT_EQ(j["meters"][2]["serial"], "7000026");
+  const auto bad = a.as("bo", "GET", "/api/meters", "", {{"limit", "5"}, {"sort", "power"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("sort must be serial, name or last_seen"), std::string::npos);
+  // Without `limit`: every meter, as before.
+  EXPECT_EQ(page({})["meters"].size(), 31u);
+}
 
 TEST(AdminApi, SettingsChangeWhatIsGivenAndAKeyIsAnsweredOnce) {
   AdminApi a;

@@ -22,6 +22,7 @@
 #include "server/http/api_support.hpp"
 #include "server/http/views.hpp"
 #include "server/key_change.hpp"
+#include "server/meter_page.hpp"
 #include "server/metrics.hpp"
 #include "server/notify/config.hpp"
 #include "server/usecases/commands.hpp"
@@ -387,6 +388,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   if (parts.size() == 2 && parts[1] == "meters") {
     if (post) return add_meter(r, c);
     if (!get) return error(405, "GET or POST");
+    if (r.query.count("limit") != 0) return meters_page(r, c);
     const auto now = now_();
     json list = json::array();
     auto read = store().read_snapshot([&]() -> core::Status {
@@ -415,6 +417,34 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     return error(405, "GET or POST");
   }
   return error(404, "no such API: " + r.method + " " + r.path);
+}
+
+// GET /api/meters?limit=N: one page of the list (server/meter_page.hpp); only the page's meters
+// are read beyond their rows.
+Response Api::meters_page(const Request& r, const Caller& c) {
+  ML_FIELD(query, parse_meter_query(r.query));
+  const auto now = now_();
+  json out;
+  auto read = store().read_snapshot([&]() -> core::Status {
+    auto all = store().meters();
+    if (!all) return all.error();
+    const MeterPage page = meter_page(*all, query);
+    json list = json::array();
+    for (const Meter* m : page.meters) {
+      auto v = meter_view(store(), *m, now, config_.http.offline_after_s,
+                          can_admin(c.user, m->group), &daily_use_);
+      if (!v) return v.error();
+      list.push_back(std::move(v).value());
+    }
+    json groups = json::object();
+    for (const auto& [name, count] : page.groups)
+      groups[name] = count;
+    out = {{"now", now},           {"total", page.total},         {"offset", query.offset},
+           {"limit", query.limit}, {"groups", std::move(groups)}, {"meters", std::move(list)}};
+    return core::Ok{};
+  });
+  if (!read) return store_error(read.error());
+  return json_response(200, out);
 }
 
 Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,

@@ -69,6 +69,7 @@ class Api {
   Response dispatch(const Request& r);
   Response login(const Request& r);
   Response route(const Request& r, const Caller& caller, const std::vector<std::string>& parts);
+  Response meters_page(const Request& r, const Caller& caller);
   Response meter_get(const Request& r, const Caller& caller, const Meter& m,
                      const std::string& what);
   Response meter_post(const Request& r, const Caller& caller, const Meter& m,
