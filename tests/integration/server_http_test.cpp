@@ -1548,6 +1548,35 @@ TEST(ServerDashboardBrowser, AttentionPage) {
   }
 }
 
+// A fleet larger than one page of the list (tests/browser/meter_pages.mjs): the browser pages,
+// searches and sorts through the server; meter 3000000 + i is named "Vej <1200 - i>".
+TEST(ServerDashboardBrowser, AFleetLargerThanAPageIsPaged) {
+  Dashboard d;
+  constexpr int kMeters = 1200;
+  constexpr int kFirst = 3000000;
+  for (int i = 0; i < kMeters; ++i) {
+    server::Meter m;
+    m.serial = std::to_string(kFirst + i);
+    m.key_hex = kTestKey;
+    m.name = "Vej " + std::to_string(kMeters - i);
+    m.group = "Loppen";
+    ASSERT_TRUE(d.store().add_meter(m).ok());
+  }
+  d.add_user("bo", kViewerPass, "viewer");
+  d.start();
+  const std::string shots = ML_SCREENSHOT_DIR "/dashboard";
+  const std::string url = "http://127.0.0.1:" + std::to_string(d.port()) + "/";
+  const auto browser =
+      run({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/meter_pages.mjs", url, "bo", kViewerPass,
+           shots, std::to_string(kMeters), std::to_string(kFirst)},
+          scaled(150s));
+  ASSERT_EQ(browser.status, 0) << browser.out << browser.err << d.process().log();
+  EXPECT_TRUE(json::parse(browser.out)["ok"].get<bool>());
+  for (const char* size : {"", "-phone"}) {
+    EXPECT_GT(std::filesystem::file_size(shots + "/meter-pages" + size + ".png"), 10000u);
+  }
+}
+
 // GET /metrics (docs/metrics.md) scraped from a live `serve` and parsed by a real Prometheus
 // parser (Debian's python3-prometheus-client): the values are what the store holds, the token
 // is required when set, no serial is a label, and [http] metrics = false turns it off.

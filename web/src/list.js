@@ -1,9 +1,15 @@
 // #/meters : every meter, grouped by group, searchable and sortable. Refreshes every 60 s.
+// Up to PAGE meters the whole list is loaded and searched and sorted here, by every column; a
+// larger fleet is paged by the server (GET /api/meters?limit=..., docs/api.md), which searches
+// and sorts by serial, name and last seen; the other columns do not sort then.
 import * as api from './api.js';
 import { showBanner } from './banner.js';
 import { ago, dateTime, daysLeft, dec, el, estimateMethod, isRounded } from './format.js';
 
 const REFRESH_MS = 60000;
+const PAGE = 500;
+const SERVER_SORTS = new Set(['serial', 'name', 'last_seen']);
+const SEARCH_DELAY_MS = 300;
 const $ = (id) => document.getElementById(id);
 
 let meters = [];
@@ -12,6 +18,10 @@ let sort = { key: 'serial', dir: 1 };
 let timer = null;
 let controller = null;
 let wired = false;
+// Paged by the server: the answer's total, offset and per-group counts.
+let paged = false;
+let page = { total: 0, offset: 0, groups: {} };
+let searchTimer = null;
 
 const num = (s) => {
   if (s === null || s === undefined || s === '') return null;
@@ -94,15 +104,19 @@ function render() {
   const now = Date.now() / 1000 + skew;
   const needle = $('search').value.trim().toLowerCase();
 
+  const key = paged && !SERVER_SORTS.has(sort.key) ? 'serial' : sort.key;
   for (const th of table.querySelectorAll('th[data-sort]')) {
-    const active = th.dataset.sort === sort.key;
+    const active = th.dataset.sort === key;
     th.setAttribute('aria-sort', active ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none');
+    const fixed = paged && !SERVER_SORTS.has(th.dataset.sort);
+    th.classList.toggle('unsortable', fixed);
+    th.title = fixed ? `The list has more than ${PAGE} meters: it sorts by serial, name or last seen` : '';
   }
 
   const groups = new Map();
   let shown = 0;
   for (const m of meters) {
-    if (!matches(m, needle)) continue;
+    if (!paged && !matches(m, needle)) continue;
     const g = m.group || '';
     if (!groups.has(g)) groups.set(g, []);
     groups.get(g).push(m);
@@ -113,24 +127,48 @@ function render() {
   const names = [...groups.keys()].sort((a, b) => collator.compare(a, b));
   const cols = table.querySelectorAll('thead th').length;
   for (const name of names) {
-    const list = groups.get(name).sort(compare);
+    const list = paged ? groups.get(name) : groups.get(name).sort(compare);
     const offline = list.filter((m) => !m.online).length;
+    // Paged: the group's matches in the whole fleet; the offline count is of this page.
+    const inGroup = paged ? (page.groups[name] || list.length) : list.length;
     const head = el('tr', { class: 'group-head' },
       el('th', { colspan: cols, scope: 'rowgroup' },
         name || '(no group)',
         el('span', { class: 'muted group-count' },
-          ` ${list.length} ${list.length === 1 ? 'meter' : 'meters'}${offline ? `, ${offline} offline` : ''}`)));
+          ` ${inGroup.toLocaleString('en')} ${inGroup === 1 ? 'meter' : 'meters'}${offline ? `, ${offline} offline${paged ? ' here' : ''}` : ''}`)));
     const tbody = el('tbody', { class: 'group', dataset: { group: name } }, head);
     for (const m of list) tbody.append(row(m, now));
     table.append(tbody);
   }
 
   const count = $('meter-count');
-  count.textContent = shown === meters.length
-    ? `${meters.length} ${meters.length === 1 ? 'meter' : 'meters'}`
-    : `${shown} of ${meters.length} meters`;
-  count.dataset.count = String(shown);
-  $('list-empty').hidden = shown > 0 || meters.length === 0;
+  if (paged) {
+    count.textContent = `${page.total.toLocaleString('en')} ${page.total === 1 ? 'meter' : 'meters'}${needle ? ' match' : ''}`;
+    count.dataset.count = String(page.total);
+    const first = page.total === 0 ? 0 : page.offset + 1;
+    $('page-range').textContent = `${first.toLocaleString('en')}–${(page.offset + shown).toLocaleString('en')} of ${page.total.toLocaleString('en')}`;
+    $('page-prev').disabled = page.offset === 0;
+    $('page-next').disabled = page.offset + shown >= page.total;
+  } else {
+    count.textContent = shown === meters.length
+      ? `${meters.length} ${meters.length === 1 ? 'meter' : 'meters'}`
+      : `${shown} of ${meters.length} meters`;
+    count.dataset.count = String(shown);
+  }
+  $('pager').hidden = !paged;
+  $('list-empty').hidden = shown > 0 || (!paged && meters.length === 0) || (paged && !needle);
+}
+
+// The page's query: the first load asks for PAGE meters and learns whether that is all of them.
+function query() {
+  const q = new URLSearchParams({ limit: String(PAGE) });
+  if (!paged) return q;
+  q.set('offset', String(page.offset));
+  q.set('sort', SERVER_SORTS.has(sort.key) ? sort.key : 'serial');
+  q.set('order', sort.dir > 0 ? 'asc' : 'desc');
+  const needle = $('search').value.trim();
+  if (needle) q.set('q', needle);
+  return q;
 }
 
 async function load() {
@@ -138,9 +176,12 @@ async function load() {
   controller = new AbortController();
   const signal = controller.signal;
   try {
-    const data = await api.get('api/meters', { signal });
+    const data = await api.get(`api/meters?${query()}`, { signal });
     if (signal.aborted) return;
     meters = Array.isArray(data.meters) ? data.meters : [];
+    // A fleet larger than one page stays paged (a search that matches fewer is still a page).
+    if (!paged && data.total > meters.length) paged = true;
+    page = { total: data.total, offset: data.offset || 0, groups: data.groups || {} };
     if (typeof data.now === 'number') skew = data.now - Date.now() / 1000;
     showBanner(null);
     render();
@@ -153,13 +194,36 @@ async function load() {
 function wire() {
   if (wired) return;
   wired = true;
-  $('search').addEventListener('input', render);
+  $('search').addEventListener('input', () => {
+    if (!paged) {
+      render();
+      return;
+    }
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      page.offset = 0;
+      load();
+    }, SEARCH_DELAY_MS);
+  });
+  const turn = (step) => {
+    page.offset = Math.max(0, page.offset + step * PAGE);
+    load();
+  };
+  $('page-prev').addEventListener('click', () => turn(-1));
+  $('page-next').addEventListener('click', () => turn(1));
   for (const th of $('meters').querySelectorAll('th[data-sort]')) {
     th.tabIndex = 0;
     const activate = () => {
+      // Paged, only what the server sorts by sorts.
+      if (paged && !SERVER_SORTS.has(th.dataset.sort)) return;
       if (sort.key === th.dataset.sort) sort.dir = -sort.dir;
       else sort = { key: th.dataset.sort, dir: 1 };
-      render();
+      if (paged) {
+        page.offset = 0;
+        load();
+      } else {
+        render();
+      }
     };
     th.addEventListener('click', activate);
     th.addEventListener('keydown', (e) => {
@@ -191,6 +255,8 @@ export function mount({ params }) {
 // At logout: nothing of the last user's list stays in memory.
 export function forget() {
   meters = [];
+  paged = false;
+  page = { total: 0, offset: 0, groups: {} };
   for (const tbody of $('meters').querySelectorAll('tbody')) tbody.remove();
   $('meter-count').textContent = '';
 }
