@@ -1,6 +1,14 @@
-// `meterlogger-server meters`: adds, lists, shows, changes and removes meters through the
-// meter use cases (server/usecases/meters.hpp), which the HTTP API shares.
+// `meterlogger-server meters`: adds, imports, lists, shows, changes and removes meters through
+// the meter use cases (server/usecases/meters.hpp, meter_import.hpp), which the HTTP API shares.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -9,6 +17,8 @@
 #include "server/ingest.hpp"
 #include "server/key_change.hpp"
 #include "server/usecases/estimates.hpp"
+#include "server/usecases/meter_csv.hpp"
+#include "server/usecases/meter_import.hpp"
 #include "server/usecases/meters.hpp"
 
 namespace ml::server_app {
@@ -28,6 +38,9 @@ struct MeterArgs {
   bool json = false;
   bool broker_login = false;  // add: create the device's broker login too
   int timeout_s = 10;         // for the broker's dynamic security plugin
+  std::string file;           // import: the meter list, "-" for standard input
+  std::string keys_out;       // import: where the keys made for rows without one go
+  bool dry_run = false;       // import: check only
 };
 
 // [mqtt] logins = "dynsec" is what lets the server manage broker logins.
@@ -72,6 +85,114 @@ void meters_add(const std::string& config_path, const MeterArgs& a) {
               << "\n(shown once: configure it on the device; it is not printed again)\n";
   }
   if (a.broker_login) print_new_login(config, built.meter.serial, a.timeout_s);
+}
+
+// The text of `path` ("-": standard input), cut after max + 1 bytes: enough for the reader to
+// say that the file is too large without holding all of it.
+std::string read_meter_list(const std::string& path, std::size_t max) {
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (f == nullptr) fail("cannot read " + path + ": " + std::strerror(errno));
+  std::string text;
+  std::array<char, 1 << 16> buffer{};
+  while (text.size() <= max) {
+    const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), f);
+    text.append(buffer.data(), n);
+    if (n < buffer.size()) break;
+  }
+  const bool failed = std::ferror(f) != 0;
+  const int error = errno;
+  if (f != stdin) std::fclose(f);
+  if (failed) fail("cannot read " + path + ": " + std::strerror(error));
+  if (text.size() > max + 1) text.resize(max + 1);
+  return text;
+}
+
+// Writes the keys made for `meters` to `path` as CSV (serial,key), a new file the owner alone
+// may read (0600 whatever the umask), synced to disk: before the meters are stored, so that no
+// meter is stored whose key is lost.
+void write_keys(const std::string& path, const std::vector<server::usecase::NewMeter>& meters) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int error = errno;
+    fail("cannot create " + path + " for the new keys: " + std::strerror(error) +
+         (error == EEXIST ? " (it exists: choose a new name, or remove it)" : "") +
+         "; no meter imported");
+  }
+  std::string text = "serial,key\n";
+  for (const auto& m : meters) {
+    if (!m.generated_key.empty()) text += m.meter.serial + "," + m.generated_key + "\n";
+  }
+  int error = 0;
+  if (::fchmod(fd, 0600) != 0) error = errno;  // the umask may have taken bits from 0600
+  for (std::size_t at = 0; error == 0 && at < text.size();) {
+    const ssize_t w = ::write(fd, text.data() + at, text.size() - at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      error = w < 0 ? errno : EIO;
+    } else {
+      at += static_cast<std::size_t>(w);
+    }
+  }
+  if (error == 0 && ::fsync(fd) != 0) error = errno;
+  if (::close(fd) != 0 && error == 0) error = errno;
+  std::fill(text.begin(), text.end(), '\0');
+  if (error != 0) {
+    ::unlink(path.c_str());
+    fail("cannot write the new keys to " + path + ": " + std::strerror(error) +
+         "; no meter imported");
+  }
+}
+
+void meters_import(const std::string& config_path, const MeterArgs& a) {
+  const bool generate = !a.keys_out.empty();
+  if (a.keys_out == "-") {
+    fail("--generate-keys needs a file: keys are never printed (e.g. --generate-keys keys.csv)");
+  }
+  struct stat st {};
+  if (generate && !a.dry_run && ::lstat(a.keys_out.c_str(), &st) == 0) {
+    fail(a.keys_out + " exists: the new keys go to a new file; choose another name, or remove it");
+  }
+  const usecase::MeterCsvLimits limits;
+  const std::string source = a.file == "-" ? "standard input" : a.file;
+  auto csv = usecase::parse_meter_csv(read_meter_list(a.file, limits.max_bytes), limits);
+  auto store = open_store(config_from(config_path));
+  const auto now = unix_now();
+  auto plan = ok(usecase::plan_meter_import(*store, std::move(csv), {generate, now}));
+  if (!plan.problems.empty()) {
+    const auto& p = plan.problems;
+    for (const auto& text : p.shown)
+      std::cerr << source << ": " << text << "\n";
+    if (p.count > p.shown.size()) {
+      std::cerr << source << ": ... and " << p.count - p.shown.size() << " more\n";
+    }
+    fail("no meter imported: " + std::to_string(p.count) +
+         (p.count == 1 ? " problem" : " problems") + " in " + source +
+         "; correct the file and run the import again (nothing was changed)");
+  }
+  const std::size_t n = plan.meters.size();
+  const std::string counts = usecase::kind_counts(plan.meters);
+  const auto made = static_cast<std::size_t>(
+      std::count_if(plan.meters.begin(), plan.meters.end(),
+                    [](const auto& m) { return !m.generated_key.empty(); }));
+  if (a.dry_run) {
+    std::cout << "checked " << n << " meters (" << counts
+              << "): all can be imported; nothing was changed (--dry-run)\n";
+    if (made > 0) {
+      std::cout << made << " would get a new key (" << a.keys_out << " is not written)\n";
+    }
+    return;
+  }
+  if (made > 0) write_keys(a.keys_out, plan.meters);
+  if (auto done = usecase::import_meters(*store, plan.meters, cli_actor(), source, now); !done) {
+    if (made > 0) ::unlink(a.keys_out.c_str());
+    fail("no meter imported: " + done.error().text() + " (nothing was changed)");
+  }
+  std::cout << "imported " << n << " meters (" << counts << ")\n";
+  if (made > 0) {
+    std::cout << "the " << made << " new keys are in " << a.keys_out
+              << " (serial,key; only you may read it): configure each on its device, then delete "
+                 "the file or keep it as private as the database\n";
+  }
 }
 
 void meters_login(const std::string& config_path, const MeterArgs& a) {
@@ -221,7 +342,7 @@ void meters_remove(const std::string& config_path, const std::string& serial, in
 
 void add_meter_commands(CLI::App& app, const std::string& config) {
   auto a = std::make_shared<MeterArgs>();
-  auto* meters = app.add_subcommand("meters", "Add, list, show, change and remove meters");
+  auto* meters = app.add_subcommand("meters", "Add, import, list, show, change and remove meters");
   meters->require_subcommand(1);
   auto add_fields = [&](CLI::App* c) {
     c->add_option("--key", a->key, "the meter's master key, 32 hex digits");
@@ -245,6 +366,35 @@ void add_meter_commands(CLI::App& app, const std::string& config) {
       "ef500c9268cf749016d26d6cbfaaf7bf --valve on\n"
       "  meterlogger-server meters add EL00001 --kind electricity --generate-key");
   add->callback([=, &config] { meters_add(config, *a); });
+  auto* import_cmd = meters->add_subcommand(
+      "import", "Register many meters from a CSV file: all of them, or none when one is wrong");
+  import_cmd->add_option("file", a->file, "the meter list (CSV), - for standard input")
+      ->required()
+      ->type_name("FILE");
+  import_cmd
+      ->add_option("--generate-keys", a->keys_out,
+                   "make a key for each meter whose key is empty and write serial,key to this "
+                   "new file (0600); keys are never printed")
+      ->type_name("KEYFILE");
+  import_cmd->add_flag("--dry-run", a->dry_run, "check the whole file, store nothing");
+  import_cmd->footer(
+      "The first line names the columns, any order: serial and kind required; key, name, group,\n"
+      "setup_value and valve (on or off) optional, as for `meters add`. One meter a line; quote\n"
+      "a value with a comma or a quote (\"Loppen 12, st.\"), doubling each quote inside.\n"
+      "Semicolons as delimiters, CRLF line ends and a byte order mark are read too.\n"
+      "At most 200 000 meters and 64 MiB a file. Every row is checked first: any problem (up to\n"
+      "20 shown, each with its line and column) and nothing is stored; otherwise all are added\n"
+      "in one transaction. Broker logins ([mqtt] logins = \"dynsec\") are made per meter:\n"
+      "`meters login SERIAL`.\n"
+      "Example file:\n"
+      "  serial,kind,key,name,group,setup_value,valve\n"
+      "  6892850,heat,ef500c9268cf749016d26d6cbfaaf7bf,\"Loppen 12, st.\",Loppen,1234.5,on\n"
+      "  7000001,water,,Loppen 14,Loppen,,\n"
+      "Examples:\n"
+      "  meterlogger-server meters import meters.csv --dry-run\n"
+      "  meterlogger-server meters import meters.csv --generate-keys new-keys.csv\n"
+      "  some-export | meterlogger-server meters import -");
+  import_cmd->callback([=, &config] { meters_import(config, *a); });
   auto* set = meters->add_subcommand("set", "Change a meter's settings (the key too)");
   as_serial(set->add_option("serial", a->serial, "the meter's serial"))->required();
   set->add_option("--kind", a->kind, "heat, water or electricity");

@@ -77,6 +77,8 @@ server::usecase::Actor cli_actor();
 std::string read_password_file(const std::string& path, const std::string& option);
 
 void add_run_command(CLI::App& app, const std::string& config);
+// `ingest --from FILE`: captured messages through run's pipeline (cmd_ingest.cpp).
+void add_ingest_command(CLI::App& app, const std::string& config);
 void add_broker_commands(CLI::App& app, const std::string& config);
 void add_meter_commands(CLI::App& app, const std::string& config);
 void add_send_command(CLI::App& app, const std::string& config);

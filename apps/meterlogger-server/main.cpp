@@ -1,10 +1,9 @@
 // meterlogger-server: the server side of MeterLogger. `run` ingests device messages into the
-// database; `serve` answers the API and dashboard; `meters` administers the meter registry;
-// `users` the dashboard's users; `export` prints stored samples; `estimate` the time-left
-// estimates; `alarms` the alarm rules; `notify` the notification channels; `import mlw` brings
-// a MeterLoggerWeb database over. Each group of
-// subcommands is a cmd_*.cpp; they call the use cases of src/server/usecases/, as the HTTP API
-// does.
+// database (`ingest --from` the same from a capture file); `serve` answers the API and dashboard;
+// `meters` administers the meter registry; `users` the dashboard's users; `export` prints stored
+// samples; `estimate` the time-left estimates; `alarms` the alarm rules; `notify` the notification
+// channels; `import mlw` brings a MeterLoggerWeb database over. Each group of subcommands is a
+// cmd_*.cpp; they call the use cases of src/server/usecases/, as the HTTP API does.
 #include <array>
 #include <iostream>
 #include <string_view>
@@ -24,11 +23,13 @@ struct CommandAccess {
 };
 constexpr StoreAccess kRead = StoreAccess::read_only;
 constexpr StoreAccess kWrite = StoreAccess::writing;
-inline constexpr std::array<CommandAccess, 52> kCommandAccess{{
+inline constexpr std::array<CommandAccess, 54> kCommandAccess{{
     {"run", kWrite},
+    {"ingest", kWrite},  // a capture file, stored as `run` stores what the broker delivers
     {"migrate", kWrite},
     {"db copy", kRead},  // reads the configured database; creates and migrates --to only
     {"meters add", kWrite},
+    {"meters import", kWrite},  // --dry-run too: it reads the registry, as a writer opens it
     {"meters set", kWrite},
     {"meters list", kRead},
     {"meters show", kRead},
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  meterlogger-server run --config /etc/meterlogger/server.toml\n"
       "  meterlogger-server serve --config /etc/meterlogger/server.toml\n"
+      "  meterlogger-server ingest --from capture.txt\n"
       "  meterlogger-server users add anna --role admin --groups Loppen\n"
       "  meterlogger-server meters add 6892850 --kind heat --generate-key --name \"Loppen 12\"\n"
       "  meterlogger-server meters list\n"
@@ -142,6 +144,7 @@ int main(int argc, char** argv) {
   app.add_option("--config", config, "the TOML configuration file")->capture_default_str();
 
   add_run_command(app, config);
+  add_ingest_command(app, config);
   add_meter_commands(app, config);
   add_send_command(app, config);
   add_payment_commands(app, config);

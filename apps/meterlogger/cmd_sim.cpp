@@ -387,6 +387,7 @@ void add_sim_commands(CLI::App& app) {
       "settings like a real meter, paces its replies at the baud rate and can inject faults.\n"
       "See docs/emulators.md.");
   add_backfill_command(*simcmd);
+  add_fleet_command(*simcmd);
 
   auto kmp_args = std::make_shared<KmpArgs>();
   CLI::App* kmp = simcmd->add_subcommand(

@@ -55,5 +55,6 @@ void add_read_commands(CLI::App& app);
 void add_agent_commands(CLI::App& app, int argc, char** argv);
 void add_sim_commands(CLI::App& app);
 void add_backfill_command(CLI::App& sim);  // under `sim`
+void add_fleet_command(CLI::App& sim);     // under `sim`
 
 }  // namespace ml::app

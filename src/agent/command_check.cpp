@@ -7,13 +7,13 @@
 
 namespace ml::agent {
 
-core::Result<CommandVerdict> check_command(Store& store, const CommandCheckSettings& settings,
-                                           std::string_view topic_text, core::ByteView payload,
-                                           std::int64_t now) {
+MessageVerdict check_command_message(const CommandCheckSettings& settings,
+                                     std::string_view topic_text, core::ByteView payload,
+                                     std::int64_t now) {
   namespace topic = core::topic;
   namespace envelope = core::envelope;
   const auto refuse = [](std::string reason) {
-    return CommandVerdict{std::nullopt, std::move(reason)};
+    return MessageVerdict{CommandVerdict{std::nullopt, std::move(reason)}, {}, 0};
   };
   if (topic_text.size() > envelope::kDeviceMaxTopicSize ||
       payload.size() > envelope::kDeviceMaxPayloadSize) {
@@ -33,12 +33,24 @@ core::Result<CommandVerdict> check_command(Store& store, const CommandCheckSetti
       topic::check_command_time(t->time, static_cast<std::uint64_t>(std::max<std::int64_t>(now, 0)),
                                 static_cast<std::uint64_t>(settings.window_s));
   if (check != topic::TimeCheck::ok) return refuse(std::string(topic::time_check_name(check)));
-  auto fresh =
-      store.remember_command(std::string(settings.serial), payload.first(envelope::kMacSize),
-                             static_cast<std::int64_t>(t->time), now, settings.window_s);
+  MessageVerdict out{
+      CommandVerdict{AcceptedCommand{std::string(t->name), std::move(opened->text)}, {}},
+      {},
+      static_cast<std::int64_t>(t->time)};
+  std::copy_n(payload.begin(), envelope::kMacSize, out.mac.begin());
+  return out;
+}
+
+core::Result<CommandVerdict> check_command(Store& store, const CommandCheckSettings& settings,
+                                           std::string_view topic_text, core::ByteView payload,
+                                           std::int64_t now) {
+  auto checked = check_command_message(settings, topic_text, payload, now);
+  if (!checked.verdict.accepted) return std::move(checked.verdict);
+  auto fresh = store.remember_command(std::string(settings.serial), checked.mac, checked.topic_time,
+                                      now, settings.window_s);
   if (!fresh) return fresh.error();
-  if (!*fresh) return refuse("replay");
-  return CommandVerdict{AcceptedCommand{std::string(t->name), std::move(opened->text)}, {}};
+  if (!*fresh) return CommandVerdict{std::nullopt, "replay"};
+  return std::move(checked.verdict);
 }
 
 }  // namespace ml::agent

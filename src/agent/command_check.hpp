@@ -40,6 +40,17 @@ struct CommandCheckSettings {
   const core::envelope::Keys* previous = nullptr;
 };
 
+// The checks before the replay memory, pure (no store): sizes, topic, serial, envelope, time
+// window. An accepted message comes with what the replay memory needs: its MAC and topic time.
+// The virtual devices of `meterlogger sim fleet` keep their replay memory in memory and call this.
+struct MessageVerdict {
+  CommandVerdict verdict;
+  core::envelope::Mac mac{};
+  std::int64_t topic_time = 0;
+};
+MessageVerdict check_command_message(const CommandCheckSettings& settings, std::string_view topic,
+                                     core::ByteView payload, std::int64_t now);
+
 // Checks one received message at wall-clock time `now` (unix seconds); an accepted command is
 // remembered in the store's replay memory. An error (the store cannot remember it) is neither
 // an acceptance nor a refusal: the command is not carried out.

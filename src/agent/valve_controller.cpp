@@ -2,6 +2,7 @@
 #include "agent/valve_controller.hpp"
 
 #include "core/valve/limit.hpp"
+#include "core/valve/rules.hpp"
 #include "platform/log/log.hpp"
 
 namespace ml::agent {
@@ -56,9 +57,16 @@ void ValveController::load(const std::string& serial) {
             " (set from the stored state)");
 }
 
+core::valve::ValveState ValveController::current() const {
+  core::valve::ValveState s;
+  s.open = state_.state == core::valve::state_text(true);
+  if (auto limit = core::Decimal::parse(state_.limit)) s.limit = *limit;
+  return s;
+}
+
 void ValveController::set(bool open, const std::optional<core::Decimal>& limit, const char* cause) {
   ValveRecord next = state_;
-  next.state = open ? "open" : "close";
+  next.state = core::valve::state_text(open);
   if (limit) next.limit = limit->to_string();
   // The outputs are driven even without a change: after `off` or `test` they need it.
   if (outputs_) {
@@ -76,31 +84,13 @@ void ValveController::set(bool open, const std::optional<core::Decimal>& limit, 
 std::vector<ValveController::Reply> ValveController::open_until(const std::string& argument,
                                                                 bool delta) {
   const std::string command = delta ? "open_until_delta" : "open_until";
-  auto amount = core::valve::parse_amount(argument);
-  if (!amount) {
-    // A negative amount changes nothing by design (the original's HEAD); neither does garbage.
-    log::warning(name_ + " " + serial_ + ": " + command +
-                 " changes nothing: " + amount.error().message());
-  } else if (!delta) {
-    set(true, *amount, "command");
-  } else if (!metered_) {
-    log::warning(name_ + " " + serial_ + ": " + command +
-                 " changes nothing: no reading of the meter yet");
-  } else if (auto limit = core::sum(*metered_, *amount); !limit) {
-    log::warning(name_ + " " + serial_ + ": " + command +
-                 " changes nothing: " + limit.error().message());
+  const auto outcome = core::valve::open_until(current(), argument, delta, metered_, flow_meter_);
+  if (!outcome.unchanged.empty()) {
+    log::warning(name_ + " " + serial_ + ": " + command + " changes nothing: " + outcome.unchanged);
   } else {
-    set(true, *limit, "command");
+    set(true, outcome.next.limit, "command");
   }
-  // open_until: the stored limit; open_until_delta: what is left of it (limit - reading).
-  core::Decimal shown;
-  if (auto limit = core::Decimal::parse(state_.limit)) shown = *limit;
-  if (delta) {
-    auto left = metered_ ? core::difference(shown, *metered_)
-                         : core::Result<core::Decimal>(core::Decimal{});
-    shown = left ? *left : core::Decimal{};
-  }
-  return {{command, core::valve::reply_text(shown, flow_meter_)}, {"status", state_.state}};
+  return {{command, outcome.reply}, {"status", state_.state}};
 }
 
 bool ValveController::on_reading(const core::sample::Reading& reading) {
@@ -112,9 +102,7 @@ bool ValveController::on_reading(const core::sample::Reading& reading) {
       log::error(name_ + ": cannot store the reading: " + s.error().message());
     }
   }
-  if (!auto_close_ || state_.state != "open") return false;
-  auto limit = core::Decimal::parse(state_.limit);
-  if (!limit || !core::valve::limit_reached(*m, *limit)) return false;
+  if (!auto_close_ || !core::valve::closes(current(), *m)) return false;
   set(false, std::nullopt, "auto_close");
   return true;
 }

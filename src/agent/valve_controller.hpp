@@ -2,7 +2,8 @@
 // limit kept in the agent's store, and the rules that change them: open and close (commands and
 // cron), open_until and open_until_delta, the automatic close when the reading reaches the
 // limit, and cron's `off` and `test`. Every change is stored with its cause (docs/agent.md, The
-// valve and the prepaid limit); what is published about it is the caller's.
+// valve and the prepaid limit); what is published about it is the caller's. The rules themselves
+// are core/valve/rules.hpp (pure; the fleet's virtual devices use them too).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include "agent/valve.hpp"
 #include "core/decimal.hpp"
 #include "core/sample/sample.hpp"
+#include "core/valve/rules.hpp"
 
 namespace ml::agent {
 
@@ -57,6 +59,9 @@ class ValveController {
   void cron_command(const std::string& command);
 
  private:
+  // The stored record as the rules see it (an unreadable limit counts as 0).
+  core::valve::ValveState current() const;
+
   Store& store_;
   std::string name_;
   bool flow_meter_;

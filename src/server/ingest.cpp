@@ -29,51 +29,77 @@ std::vector<core::mqtt::Subscription> ingest_subscriptions(const std::string& sh
   return out;
 }
 
-Ingest::Ingest(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config,
-               Now now)
+IngestPipeline::IngestPipeline(asio::any_io_executor executor, ServerStore& store,
+                               const ServerConfig& config, Now now, Acknowledge acknowledge)
     : store_(store),
       config_(config),
       now_(std::move(now)),
+      acknowledge_(std::move(acknowledge)),
+      log_timer_(executor),
+      retry_timer_(executor) {}
+
+IngestPipeline::~IngestPipeline() {
+  stop();
+}
+
+void IngestPipeline::start() {
+  stopped_ = false;
+  flush_log();
+}
+
+void IngestPipeline::stop() {
+  flush();
+  // (A timer that expired just now has its handler queued already: stopped_ keeps it from
+  // arming again, so the io_context can run out of work.)
+  stopped_ = true;
+  log_timer_.cancel();
+  retry_timer_.cancel();
+  rejections_log_.flush_all();
+}
+
+void IngestPipeline::flush_log() {
+  rejections_log_.flush(std::chrono::steady_clock::now());
+  log_timer_.expires_after(std::chrono::seconds(5));
+  log_timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec && !stopped_) flush_log();
+  });
+}
+
+Ingest::Ingest(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config,
+               Now now)
+    : config_(config),
       subscriber_(executor,
                   [&] {
                     auto o = platform::durable_options(broker_options(config.mqtt, ""));
                     o.subscriptions = ingest_subscriptions(config.ingest.shared_group);
+                    o.max_packet = kMaxMessageSize;
                     return o;
                   }()),
-      log_timer_(executor),
-      retry_timer_(executor) {}
+      pipeline_(executor, store, config, std::move(now),
+                [this](const platform::ReceivedMessage& m) { subscriber_.acknowledge(m); }) {}
 
 Ingest::~Ingest() {
   stop();
 }
 
 core::Status Ingest::start() {
-  subscriber_.on_message([this](platform::ReceivedMessage m) { on_message(std::move(m)); });
+  subscriber_.on_message([this](platform::ReceivedMessage m) { pipeline_.take(std::move(m)); });
   subscriber_.on_connected([this](bool session_present) {
     log::info("ingest: connected to " + config_.mqtt.host + ":" +
               std::to_string(config_.mqtt.port) +
               (session_present ? " (session kept)" : " (new session)"));
   });
   subscriber_.on_disconnected([](const std::string& reason) { log::warning("ingest: " + reason); });
-  subscriber_.on_idle([this] { flush(); });  // store what the read brought, then ack
-  flush_log();
+  // Store what the read brought, then acknowledge.
+  subscriber_.on_idle([this] { pipeline_.flush(); });
+  pipeline_.start();
   return subscriber_.start();
 }
 
 void Ingest::stop() {
-  flush();
+  pipeline_.flush();
   subscriber_.stop();
-  log_timer_.cancel();
-  retry_timer_.cancel();
-  rejections_log_.flush_all();
-}
-
-void Ingest::flush_log() {
-  rejections_log_.flush(std::chrono::steady_clock::now());
-  log_timer_.expires_after(std::chrono::seconds(5));
-  log_timer_.async_wait([this](const asio::error_code& ec) {
-    if (!ec) flush_log();
-  });
+  pipeline_.stop();
 }
 
 std::string rejection_hint(const std::string& reason) {
@@ -86,7 +112,7 @@ std::string rejection_hint(const std::string& reason) {
   return reason;
 }
 
-core::Result<const Ingest::CachedKey*> Ingest::keys_for(const std::string& serial) {
+core::Result<const IngestPipeline::CachedKey*> IngestPipeline::keys_for(const std::string& serial) {
   const auto now = std::chrono::steady_clock::now();
   auto it = keys_.find(serial);
   if (it == keys_.end() || now - it->second.loaded > kKeyCacheLife) {
@@ -114,9 +140,9 @@ core::Result<const Ingest::CachedKey*> Ingest::keys_for(const std::string& seria
   return it->second.keys ? &it->second : nullptr;
 }
 
-core::Result<core::envelope::Opened> Ingest::open_with(const CachedKey& keys,
-                                                       const std::string& serial,
-                                                       const platform::ReceivedMessage& m) {
+core::Result<core::envelope::Opened> IngestPipeline::open_with(const CachedKey& keys,
+                                                               const std::string& serial,
+                                                               const platform::ReceivedMessage& m) {
   auto opened = core::envelope::open_message(*keys.keys, m.topic, m.payload,
                                              core::envelope::EmptyText::accept);
   if (opened || opened.error().code != core::Errc::envelope_bad_mac || !keys.next) return opened;
@@ -136,9 +162,8 @@ core::Result<core::envelope::Opened> Ingest::open_with(const CachedKey& keys,
   return with_next;
 }
 
-void Ingest::reject(const platform::ReceivedMessage& m, const std::string& serial,
-                    const std::string& reason, const std::string& detail) {
-  ++counters_.rejected[reason];
+void IngestPipeline::reject(const platform::ReceivedMessage& m, const std::string& serial,
+                            const std::string& reason, const std::string& detail) {
   Rejection r;
   r.reason = reason;
   r.serial = serial;
@@ -149,20 +174,27 @@ void Ingest::reject(const platform::ReceivedMessage& m, const std::string& seria
                        static_cast<std::ptrdiff_t>(std::min<std::size_t>(m.payload.size(), 4096)));
   r.time = now_();
   if (auto s = store_rejection(store_, r); !s) {
+    if (s.error().code == core::Errc::storage_unavailable) {
+      // Held with the rest while the database is away, and taken again once it is back.
+      unopened_.push_back(m);
+      if (retry_after_.count() == 0) hold({}, {}, s.error());
+      return;
+    }
     // Not even counted: leave it with the broker, which sends it again on the next connection.
     log::error("ingest: cannot record a rejected message: " + s.error().message());
     return;
   }
+  ++counters_.rejected[reason];
   const std::string who = serial.empty() ? std::string("no serial") : serial;
   rejections_log_.note("ingest: " + who + ": rejected (" + rejection_hint(reason) + ")",
                        "ingest: rejected a message from " + who + " on " + r.topic.substr(0, 127) +
                            ": " + rejection_hint(reason) +
                            (detail.empty() ? "" : " (" + detail.substr(0, 200) + ")"),
                        std::chrono::steady_clock::now());
-  subscriber_.acknowledge(m);
+  acknowledge_(m);
 }
 
-void Ingest::on_message(platform::ReceivedMessage m) {
+void IngestPipeline::take(platform::ReceivedMessage m) {
   auto topic = core::topic::parse(m.topic);
   if (m.truncated) {
     return reject(m, topic ? topic->serial.canonical().text() : std::string(), "too_large",
@@ -180,21 +212,21 @@ void Ingest::on_message(platform::ReceivedMessage m) {
   if (!found) {
     // The database is unavailable: keep the message as it came, open it once it is back.
     unopened_.push_back(std::move(m));
-    if (retry_after_.count() == 0) hold({}, found.error());
+    if (retry_after_.count() == 0) hold({}, {}, found.error());
     return;
   }
   if (topic->kind == core::topic::Kind::offline) {
     if (*found == nullptr) {
       // Anyone can publish a will (no MAC): one for a serial that is no meter changes nothing.
       ++counters_.wills_ignored;
-      subscriber_.acknowledge(m);
+      acknowledge_(m);
       return;
     }
     item.kind = IngestItem::Kind::event;
     item.time = now_();  // the last will has no time of its own
     item.function = "offline";
   } else if (topic->kind == core::topic::Kind::command) {
-    subscriber_.acknowledge(m);  // a command (ours, or anyone's): not for us to store
+    acknowledge_(m);  // a command (ours, or anyone's): not for us to store
     return;
   } else {
     const CachedKey* keys = *found;
@@ -229,54 +261,58 @@ void Ingest::on_message(platform::ReceivedMessage m) {
       item.kind = IngestItem::Kind::diagnostic;
     }
   }
-  batch_.push_back({std::move(item), std::move(m)});
-  if (batch_.size() >= static_cast<std::size_t>(config_.ingest.batch_max)) flush();
+  items_.push_back(std::move(item));
+  messages_.push_back(std::move(m));
+  if (items_.size() >= static_cast<std::size_t>(config_.ingest.batch_max)) flush();
 }
 
-void Ingest::hold(std::vector<Pending> batch, const core::Error& why) {
+void IngestPipeline::hold(std::vector<IngestItem> items,
+                          std::vector<platform::ReceivedMessage> messages, const core::Error& why) {
   const bool first = retry_after_.count() == 0;
   retry_after_ =
       first ? std::chrono::seconds(1) : std::min(retry_after_ * 2, std::chrono::seconds(30));
-  batch.insert(batch.end(), std::make_move_iterator(batch_.begin()),
-               std::make_move_iterator(batch_.end()));
-  batch_ = std::move(batch);
-  log::error("ingest: " + why.text() + ": " + std::to_string(batch_.size() + unopened_.size()) +
+  items.insert(items.end(), std::make_move_iterator(items_.begin()),
+               std::make_move_iterator(items_.end()));
+  messages.insert(messages.end(), std::make_move_iterator(messages_.begin()),
+                  std::make_move_iterator(messages_.end()));
+  items_ = std::move(items);
+  messages_ = std::move(messages);
+  log::error("ingest: " + why.text() + ": " + std::to_string(items_.size() + unopened_.size()) +
              " messages held unacknowledged, trying again in " +
              std::to_string(retry_after_.count()) + " s");
   retry_timer_.expires_after(retry_after_);
   retry_timer_.async_wait([this](const asio::error_code& ec) {
-    if (ec) return;
+    if (ec || stopped_) return;
     retry_timer_.expires_at(asio::steady_timer::time_point::min());  // not waiting any more
     auto unopened = std::move(unopened_);
     unopened_.clear();
     for (auto& m : unopened)
-      on_message(std::move(m));
+      take(std::move(m));
     flush();
     if (retry_timer_.expiry() > asio::steady_timer::clock_type::now()) return;  // holding again
     if (!unopened_.empty()) {
-      return hold({}, core::make_error(core::Errc::storage_unavailable,
-                                       "meter keys cannot be read from the database"));
+      return hold({}, {},
+                  core::make_error(core::Errc::storage_unavailable,
+                                   "meter keys cannot be read from the database"));
     }
     retry_after_ = std::chrono::seconds(0);  // everything held was opened and stored
   });
 }
 
-void Ingest::flush() {
-  if (batch_.empty()) return;
+void IngestPipeline::flush() {
+  if (items_.empty()) return;
   // Holding for an unavailable database: only the retry timer tries again.
   if (retry_timer_.expiry() > asio::steady_timer::clock_type::now()) return;
-  std::vector<Pending> batch;
-  batch.swap(batch_);
   std::vector<IngestItem> items;
-  items.reserve(batch.size());
-  for (auto& p : batch)
-    items.push_back(p.item);
+  std::vector<platform::ReceivedMessage> messages;
+  items.swap(items_);
+  messages.swap(messages_);
   auto outcomes = store_items(store_, items, now_());
   if (!outcomes && outcomes.error().code == core::Errc::storage_unavailable) {
-    return hold(std::move(batch), outcomes.error());
+    return hold(std::move(items), std::move(messages), outcomes.error());
   }
   if (retry_after_.count() != 0) {
-    log::info("ingest: the database is back, storing the " + std::to_string(batch.size()) +
+    log::info("ingest: the database is back, storing the " + std::to_string(items.size()) +
               " messages held");
     retry_after_ = std::chrono::seconds(0);
   }
@@ -284,28 +320,31 @@ void Ingest::flush() {
     // One item may be what fails: store them one by one; what still fails is quarantined.
     log::error("ingest: storing a batch of " + std::to_string(items.size()) +
                " failed, storing one by one: " + outcomes.error().message());
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      auto& p = batch[i];
-      auto one = store_items(store_, {p.item}, now_());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const auto& item = items[i];
+      auto one = store_items(store_, {item}, now_());
       if (!one && one.error().code == core::Errc::storage_unavailable) {
-        return hold({std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(i)),
-                     std::make_move_iterator(batch.end())},
-                    one.error());
+        const auto from = static_cast<std::ptrdiff_t>(i);
+        return hold(
+            {std::make_move_iterator(items.begin() + from), std::make_move_iterator(items.end())},
+            {std::make_move_iterator(messages.begin() + from),
+             std::make_move_iterator(messages.end())},
+            one.error());
       }
       if (one) {
-        subscriber_.acknowledge(p.message);
-        if (on_sample_ && p.item.kind == IngestItem::Kind::sample && !one->empty() &&
+        acknowledge_(messages[i]);
+        if (on_sample_ && item.kind == IngestItem::Kind::sample && !one->empty() &&
             one->front() == IngestOutcome::stored) {
-          on_sample_(p.item);
+          on_sample_(item);
         }
       } else {
-        reject(p.message, p.item.serial, "store_failed", one.error().message());
+        reject(messages[i], item.serial, "store_failed", one.error().message());
       }
     }
     return;
   }
   ++counters_.batches;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  for (std::size_t i = 0; i < items.size(); ++i) {
     switch ((*outcomes)[i]) {
       case IngestOutcome::stored:
         ++counters_.stored;
@@ -323,8 +362,8 @@ void Ingest::flush() {
         ++counters_.wills_ignored;
         break;
     }
-    subscriber_.acknowledge(batch[i].message);
-    const IngestItem& it = batch[i].item;
+    acknowledge_(messages[i]);
+    const IngestItem& it = items[i];
     if (on_sample_ && it.kind == IngestItem::Kind::sample &&
         (*outcomes)[i] == IngestOutcome::stored) {
       on_sample_(it);

@@ -1,9 +1,12 @@
-// Ingest: device messages from the broker into the store, losing none.
+// Ingest: device messages into the store, losing none.
 //
-// The durable subscriber (QoS 1, persistent session, stable client id) hands each message over;
-// it is verified and opened with its meter's key, checked, parsed, and stored in a batch: one
-// transaction for what one read from the socket brought (at most batch_max messages); only then
-// is it acknowledged to the broker. A kill at any moment leaves
+// The message pipeline (IngestPipeline) takes each message, verifies and opens it with its
+// meter's key, checks and parses it, and stores it in a batch: one transaction for at most
+// batch_max messages, or for what its source had at once (flush); only then does it acknowledge
+// it to the source. The source is the broker in `run` (Ingest, below: the durable subscriber, QoS
+// 1, persistent session, stable client id; a message is acknowledged to the broker only once
+// stored) or a capture file in `ingest --from` (server/capture.hpp): one pipeline, so a message
+// is stored the same way whichever way it came. A kill at any moment leaves
 // every unacknowledged message with the broker, which sends it again; storing is idempotent
 // (UNIQUE(serial, time) for samples, newest-wins for diagnostics), so nothing is lost and nothing
 // is stored twice. A message that is rejected is counted by reason, quarantined, and
@@ -62,14 +65,31 @@ struct IngestCounters {
 // `shared_group`, as MQTT shared subscriptions ($share/<group>/<filter>).
 std::vector<core::mqtt::Subscription> ingest_subscriptions(const std::string& shared_group = "");
 
-class Ingest {
+// The largest message the server accepts whole (the subscriber's max_packet); a larger one is
+// rejected as too_large.
+inline constexpr std::size_t kMaxMessageSize = 256 * 1024;
+
+// The pipeline from a message to the store, whatever brought the message. Everything runs on
+// the executor's thread; the hold's retry timer and the rejection log's summary run there too.
+class IngestPipeline {
  public:
   using Now = std::function<std::int64_t()>;
-  Ingest(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config, Now now);
-  ~Ingest();
+  // The message is stored (or rejected and recorded, or not for us): the source may let it go.
+  using Acknowledge = std::function<void(const platform::ReceivedMessage&)>;
+  IngestPipeline(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config,
+                 Now now, Acknowledge acknowledge);
+  ~IngestPipeline();
+  IngestPipeline(const IngestPipeline&) = delete;
+  IngestPipeline& operator=(const IngestPipeline&) = delete;
 
-  core::Status start();
-  void stop();  // stores what is batched, then disconnects
+  void start();  // the rejection log's periodic summary
+  // One message: opened and batched (a full batch is stored), or rejected, or held.
+  void take(platform::ReceivedMessage m);
+  // Stores the batch and acknowledges it (unless holding: the retry timer does it then).
+  void flush();
+  void stop();  // stores what is batched; the timers end
+  // The database is unavailable: messages are held unacknowledged until it is back.
+  bool holding() const { return retry_after_.count() != 0; }
 
   // Called for every opened reply (not samples), after it is stored.
   void on_reply(std::function<void(const DeviceReply&)> handler) { on_reply_ = std::move(handler); }
@@ -79,14 +99,8 @@ class Ingest {
     on_sample_ = std::move(handler);
   }
   const IngestCounters& counters() const { return counters_; }
-  const platform::DurableSubscriberStats& mqtt_stats() const { return subscriber_.stats(); }
 
  private:
-  struct Pending {
-    IngestItem item;
-    platform::ReceivedMessage message;
-  };
-  void on_message(platform::ReceivedMessage m);
   void reject(const platform::ReceivedMessage& m, const std::string& serial,
               const std::string& reason, const std::string& detail);
   void flush_log();
@@ -97,16 +111,19 @@ class Ingest {
   // message that opens only with the next one finishes the change (server/key_change.hpp).
   core::Result<core::envelope::Opened> open_with(const CachedKey& keys, const std::string& serial,
                                                  const platform::ReceivedMessage& m);
-  void flush();
   // The database is unavailable (a lost PostgreSQL connection): the batch goes back, nothing is
   // acknowledged, and flush tries again after a back-off (1 s doubling to 30 s).
-  void hold(std::vector<Pending> batch, const core::Error& why);
+  void hold(std::vector<IngestItem> items, std::vector<platform::ReceivedMessage> messages,
+            const core::Error& why);
 
   ServerStore& store_;
   const ServerConfig& config_;
   Now now_;
-  platform::DurableSubscriber subscriber_;
-  std::vector<Pending> batch_;
+  Acknowledge acknowledge_;
+  // The batch: items_[i] was opened from messages_[i] (parallel: the items go to the store as
+  // they are, without a copy).
+  std::vector<IngestItem> items_;
+  std::vector<platform::ReceivedMessage> messages_;
   std::vector<platform::ReceivedMessage> unopened_;  // held while the database is unavailable
   struct CachedKey {
     std::optional<core::envelope::Keys> keys;
@@ -122,6 +139,33 @@ class Ingest {
   asio::steady_timer log_timer_;
   asio::steady_timer retry_timer_;
   std::chrono::seconds retry_after_{0};  // 0: not holding
+  bool stopped_ = false;
+};
+
+// `run`'s ingest: the pipeline fed by the durable subscriber, a batch stored whenever a read
+// from the socket has been handed over (on_idle), each message acknowledged to the broker.
+class Ingest {
+ public:
+  using Now = IngestPipeline::Now;
+  Ingest(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config, Now now);
+  ~Ingest();
+
+  core::Status start();
+  void stop();  // stores what is batched, then disconnects
+
+  void on_reply(std::function<void(const DeviceReply&)> handler) {
+    pipeline_.on_reply(std::move(handler));
+  }
+  void on_sample(std::function<void(const IngestItem&)> handler) {
+    pipeline_.on_sample(std::move(handler));
+  }
+  const IngestCounters& counters() const { return pipeline_.counters(); }
+  const platform::DurableSubscriberStats& mqtt_stats() const { return subscriber_.stats(); }
+
+ private:
+  const ServerConfig& config_;
+  platform::DurableSubscriber subscriber_;
+  IngestPipeline pipeline_;  // after the subscriber: it acknowledges through it
 };
 
 // What a rejection reason most likely means, for the log: "bad MAC: wrong key?".

@@ -45,6 +45,13 @@ class ServerStore : public MeterStore,
   // Runs `writes` as one transaction: every change it makes is kept when it returns Ok, none
   // when it returns an error or throws (a payment and the limit it queues are one change).
   virtual core::Status write_transaction(const std::function<core::Status()>& writes) = 0;
+  // For a bulk load whose input stays where it is until the load ends (`ingest --from` a file):
+  // while lazy, a commit may return before it is on disk (SQLite synchronous=NORMAL in WAL mode,
+  // PostgreSQL synchronous_commit off), so a crash or a power cut may lose the latest commits,
+  // never corrupt the database (the load is run again: storing is idempotent). Turning it off
+  // makes every commit so far durable before it returns (a durable commit flushes the log up to
+  // it). A store is not lazy unless told.
+  virtual core::Status set_lazy_commits(bool lazy) = 0;
 };
 
 }  // namespace ml::server

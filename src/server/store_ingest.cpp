@@ -1,24 +1,18 @@
 // The rules of storing what devices send (store_ingest.hpp).
 #include "server/store_ingest.hpp"
 
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
 #include "core/topic/names.hpp"
 #include "server/rollup.hpp"
 #include "server/sample_record.hpp"
 
 namespace ml::server {
 namespace {
-
-core::Status add_to_bucket(ServerStore& store, Period period, const SampleRecord& record,
-                           const std::optional<std::string>& energy,
-                           const std::optional<std::string>& volume,
-                           const core::sample::ParsedSample& sample) {
-  auto r = store.rollup_bucket(record.serial, period, bucket_of(period, record.time));
-  if (!r) return r.error();
-  r->serial = record.serial;
-  r->bucket = bucket_of(period, record.time);
-  add_to_rollup(*r, record.time, energy, volume, sample);
-  return store.write_rollup(period, *r);
-}
 
 core::Result<IngestOutcome> store_diagnostic(ServerStore& store, const IngestItem& item,
                                              std::int64_t now) {
@@ -48,45 +42,148 @@ core::Result<IngestOutcome> store_diagnostic(ServerStore& store, const IngestIte
   return *newer ? IngestOutcome::stored : IngestOutcome::older_ignored;
 }
 
-core::Result<IngestOutcome> store_sample(ServerStore& store, const IngestItem& item,
-                                         std::int64_t now) {
-  const SampleRecord record = sample_record(item, now);
-  auto stored = store.insert_sample(record);
-  if (!stored) return stored.error();
-  if (!*stored) return IngestOutcome::duplicate;
-  ML_TRY(store.sample_seen(record.serial, record.time));
-  const auto text = [](const std::optional<core::Decimal>& d) {
-    return d ? std::optional<std::string>(d->to_string()) : std::nullopt;
-  };
-  const auto energy = text(record.energy_kwh);
-  const auto volume = text(record.volume_m3);
-  ML_TRY(add_to_bucket(store, Period::hour, record, energy, volume, item.sample));
-  ML_TRY(add_to_bucket(store, Period::day, record, energy, volume, item.sample));
-  return IngestOutcome::stored;
-}
+// One batch's writes, in as few statements as the rules allow: what one item changes that a
+// later item of the batch does not read is gathered and written once at the end. The result is
+// the same as storing the items one by one:
+// - "online" is written once per meter, before a last will of that meter is looked at (which
+//   asks whether it was online) and at the end;
+// - the samples are inserted together (a second one with the same serial and time in the batch
+//   is a duplicate, as it would be one by one); each meter's last sample time moves once, to the
+//   newest stored; each rollup bucket is read once, every stored sample added to it in the
+//   items' order (rollup.hpp: the same sums, first and last), and written once.
+class Batch {
+ public:
+  Batch(ServerStore& store, const std::vector<IngestItem>& items, std::int64_t now,
+        std::vector<IngestOutcome>& out)
+      : store_(store), items_(items), now_(now), out_(out) {}
 
-core::Result<IngestOutcome> store_item(ServerStore& store, const IngestItem& item,
-                                       std::int64_t now) {
-  if (item.function == "offline") {
-    // A last will (not authenticated): one event when the meter goes offline, none while it is.
-    auto was_online = store.mark_offline(item.serial, item.time);
-    if (!was_online) return was_online.error();
-    if (!*was_online) return IngestOutcome::will_ignored;
-  } else {
-    // An authentic message: the meter is online again, whatever will came before.
-    ML_TRY(store.mark_online(item.serial));
+  core::Status store_all() {
+    out_.assign(items_.size(), IngestOutcome::stored);
+    for (std::size_t i = 0; i < items_.size(); ++i)
+      ML_TRY(store_item(i));
+    ML_TRY(write_online());
+    return store_samples();
   }
-  switch (item.kind) {
-    case IngestItem::Kind::event:
-      ML_TRY(store.add_event(item.serial, {item.time, item.function, item.text}));
-      return IngestOutcome::event_logged;
-    case IngestItem::Kind::diagnostic:
-      return store_diagnostic(store, item, now);
-    case IngestItem::Kind::sample:
-      break;
+
+ private:
+  core::Status store_item(std::size_t i) {
+    const IngestItem& item = items_[i];
+    if (item.function == "offline") {
+      // A last will (not authenticated): one event when the meter goes offline, none while it
+      // is. Whether it was online includes the authentic messages before it in the batch.
+      if (online_.contains(item.serial)) ML_TRY(write_online());
+      auto was_online = store_.mark_offline(item.serial, item.time);
+      if (!was_online) return was_online.error();
+      if (!*was_online) {
+        out_[i] = IngestOutcome::will_ignored;
+        return core::Ok{};
+      }
+    } else if (online_.insert(item.serial).second) {
+      // An authentic message: the meter is online again, whatever will came before.
+      online_order_.push_back(item.serial);
+    }
+    switch (item.kind) {
+      case IngestItem::Kind::event:
+        ML_TRY(store_.add_event(item.serial, {item.time, item.function, item.text}));
+        out_[i] = IngestOutcome::event_logged;
+        return core::Ok{};
+      case IngestItem::Kind::diagnostic: {
+        auto o = store_diagnostic(store_, item, now_);
+        if (!o) return o.error();
+        out_[i] = *o;
+        return core::Ok{};
+      }
+      case IngestItem::Kind::sample:
+        break;
+    }
+    // The first of a serial and time in the batch is inserted below; the others are duplicates.
+    if (!sample_keys_.emplace(item.serial, item.time).second) {
+      out_[i] = IngestOutcome::duplicate;
+      return core::Ok{};
+    }
+    samples_.push_back(i);
+    return core::Ok{};
   }
-  return store_sample(store, item, now);
-}
+
+  core::Status write_online() {
+    ML_TRY(store_.mark_all_online(online_order_));
+    online_.clear();
+    online_order_.clear();
+    return core::Ok{};
+  }
+
+  core::Status store_samples() {
+    if (samples_.empty()) return core::Ok{};
+    std::vector<SampleRecord> records;
+    records.reserve(samples_.size());
+    for (std::size_t i : samples_)
+      records.push_back(sample_record(items_[i], now_));
+    auto inserted = store_.insert_samples(records);
+    if (!inserted) return inserted.error();
+    // The stored ones (indexes into records), and each meter's newest.
+    std::vector<std::size_t> stored;
+    std::vector<std::pair<std::string, std::int64_t>> newest;
+    std::unordered_map<std::string, std::size_t> newest_of;
+    for (std::size_t k = 0; k < records.size(); ++k) {
+      if (!(*inserted)[k]) {
+        out_[samples_[k]] = IngestOutcome::duplicate;
+        continue;
+      }
+      stored.push_back(k);
+      const auto& r = records[k];
+      auto [at, added] = newest_of.emplace(r.serial, newest.size());
+      if (added) {
+        newest.emplace_back(r.serial, r.time);
+      } else {
+        newest[at->second].second = std::max(newest[at->second].second, r.time);
+      }
+    }
+    if (stored.empty()) return core::Ok{};
+    ML_TRY(store_.samples_seen(newest));
+    const auto text = [](const std::optional<core::Decimal>& d) {
+      return d ? std::optional<std::string>(d->to_string()) : std::nullopt;
+    };
+    std::vector<std::optional<std::string>> energy, volume;
+    for (std::size_t k : stored) {
+      energy.push_back(text(records[k].energy_kwh));
+      volume.push_back(text(records[k].volume_m3));
+    }
+    for (Period period : {Period::hour, Period::day}) {
+      std::vector<std::pair<std::string, std::int64_t>> buckets;
+      std::map<std::pair<std::string, std::int64_t>, std::size_t> bucket_index;
+      std::vector<std::size_t> of;  // stored[j]'s bucket
+      for (std::size_t k : stored) {
+        std::pair<std::string, std::int64_t> key{records[k].serial,
+                                                 bucket_of(period, records[k].time)};
+        auto [at, added] = bucket_index.emplace(key, buckets.size());
+        if (added) buckets.push_back(std::move(key));
+        of.push_back(at->second);
+      }
+      auto rollups = store_.rollup_buckets(period, buckets);
+      if (!rollups) return rollups.error();
+      for (std::size_t b = 0; b < buckets.size(); ++b) {
+        (*rollups)[b].serial = buckets[b].first;
+        (*rollups)[b].bucket = buckets[b].second;
+      }
+      for (std::size_t j = 0; j < stored.size(); ++j) {
+        const auto& r = records[stored[j]];
+        add_to_rollup((*rollups)[of[j]], r.time, energy[j], volume[j],
+                      items_[samples_[stored[j]]].sample);
+      }
+      ML_TRY(store_.write_rollups(period, *rollups));
+    }
+    return core::Ok{};
+  }
+
+  ServerStore& store_;
+  const std::vector<IngestItem>& items_;
+  std::int64_t now_;
+  std::vector<IngestOutcome>& out_;
+  std::unordered_set<std::string> online_;  // to be marked online
+  std::vector<std::string> online_order_;   // the same, in the order they came
+  std::set<std::pair<std::string, std::int64_t>> sample_keys_;
+  std::vector<std::size_t> samples_;  // the items that are samples to insert
+};
 
 }  // namespace
 
@@ -96,13 +193,8 @@ core::Result<std::vector<IngestOutcome>> store_items(ServerStore& store,
   std::vector<IngestOutcome> out;
   out.reserve(items.size());
   ML_TRY(store.write_transaction([&]() -> core::Status {
-    out.clear();
-    for (const auto& item : items) {
-      auto o = store_item(store, item, now);
-      if (!o) return o.error();
-      out.push_back(*o);
-    }
-    return core::Ok{};
+    // (Again from the start when the transaction is tried again.)
+    return Batch(store, items, now, out).store_all();
   }));
   return out;
 }

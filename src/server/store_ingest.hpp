@@ -28,7 +28,8 @@ inline constexpr std::int64_t kRejectionSerialsCheckEvery = 256;
 //   and flash_error replies are events too;
 // - a sample is stored once (a duplicate changes nothing), moves the meter's last sample time
 //   forward and is added to its hour and day rollups (rollup.hpp).
-// Outcomes in the items' order; on an error nothing is stored.
+// Outcomes in the items' order; on an error nothing is stored. The batch is written in few
+// statements (the store's batch methods), with the same result as the items one by one.
 core::Result<std::vector<IngestOutcome>> store_items(ServerStore& store,
                                                      const std::vector<IngestItem>& items,
                                                      std::int64_t now);

@@ -21,6 +21,14 @@ Totals totals_over(const BackfillConfig& c, std::uint64_t energy_mwh, std::uint6
 
 }  // namespace
 
+core::sample::Reading kmp_sample_reading(const KmpMeter& meter, const HeatState& state) {
+  std::vector<core::kmp::RegisterValue> registers;
+  for (const std::uint16_t id : core::kmp::sample_registers()) {
+    if (auto v = meter.value(id, state)) registers.push_back(*v);
+  }
+  return core::sample::reading_from_kmp(registers);
+}
+
 core::Result<std::vector<BackfillSample>> backfill(const BackfillConfig& c) {
   using core::Errc;
   if (c.every_s < 1) return core::make_error(Errc::invalid_argument, "every: at least 1 s");
@@ -46,12 +54,8 @@ core::Result<std::vector<BackfillSample>> backfill(const BackfillConfig& c) {
   out.reserve(static_cast<std::size_t>(count));  // at most kMaxBackfillSamples
   for (std::int64_t t = c.from; t <= c.to; t += c.every_s) {
     run.advance_to(t * 1000);
-    const HeatState state{t * 1000, run.instant_at(t * 1000), run.totals()};
-    std::vector<core::kmp::RegisterValue> registers;
-    for (const std::uint16_t id : core::kmp::sample_registers()) {
-      if (auto v = meter.value(id, state)) registers.push_back(*v);
-    }
-    auto reading = core::sample::reading_from_kmp(registers);
+    auto reading =
+        kmp_sample_reading(meter, HeatState{t * 1000, run.instant_at(t * 1000), run.totals()});
     reading.serial = std::to_string(c.serial);
     reading.time = t;
     reading.heap = kHeap;

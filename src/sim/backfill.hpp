@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "core/sample/sample.hpp"
 #include "sim/kmp_meter.hpp"
 
 namespace ml::sim {
@@ -38,5 +39,10 @@ struct BackfillSample {
 };
 
 core::Result<std::vector<BackfillSample>> backfill(const BackfillConfig& config);
+
+// The reading behind one sample: the sample registers (core::kmp::sample_registers) as `meter`
+// reports them for `state`. Serial, time and heap are the caller's. Backfill and the virtual
+// devices of `sim fleet` (fleet_device.hpp) build their samples with it.
+core::sample::Reading kmp_sample_reading(const KmpMeter& meter, const HeatState& state);
 
 }  // namespace ml::sim

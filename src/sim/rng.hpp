@@ -58,6 +58,10 @@ enum class Stream : std::uint64_t {
   garbage = 2,
   profile = 3,
   pulse = 4,
+  fleet_class = 5,    // sim fleet: a device's failure class
+  fleet_profile = 6,  // sim fleet: a device's installation and starting registers
+  fleet_key = 7,      // sim fleet: the wrong key of a wrong_key device
+  fleet_log = 8,      // sim fleet: whether a device is in the publish log's share
 };
 
 inline Rng stream(std::uint64_t seed, std::uint64_t counter, Stream purpose) {

@@ -9,7 +9,7 @@ namespace {
 
 constexpr std::size_t kRecentRejections = 16;
 
-core::Error bad(const std::string& what) {
+core::Error pty_error(const std::string& what) {
   return core::make_error(core::Errc::invalid_argument, what);
 }
 
@@ -61,7 +61,7 @@ core::Status SerialEmulator::start() {
   asio::error_code ec;
   master_.assign(pty_->release_master(), ec);
   if (!ec) master_.non_blocking(true, ec);
-  if (ec) return bad("pseudo-terminal: " + ec.message());
+  if (ec) return pty_error("pseudo-terminal: " + ec.message());
   tx_ = std::make_unique<Transmitter>(master_, opts_.pace_speedup);
   read_loop();
   tick();

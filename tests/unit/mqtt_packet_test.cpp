@@ -29,6 +29,40 @@ TEST(MqttPacket, ConnectWithPersistentSessionAndCredentials) {
   EXPECT_EQ(to_hex(encode_connect(c).value()), "100f00044d5154540402003c0003737276");
 }
 
+// The fleet's devices connect as the firmware does: a last will on /offline/v1/<serial> with an
+// empty payload, QoS 0, not retained.
+TEST(MqttPacket, ConnectWithAWill) {
+  Connect c;
+  c.client_id = "7";
+  c.keepalive_s = 60;
+  c.will = Will{"/offline/v1/7", {}, 0, false};
+  EXPECT_EQ(to_hex(encode_connect(c).value()),
+            "101e00044d5154540404003c000137000d2f6f66666c696e652f76312f370000");
+  c.will = Will{"/w", {'x'}, 1, true};
+  EXPECT_EQ(to_hex(encode_connect(c).value()),
+            "101400044d515454042c003c0001370002"
+            "2f77"
+            "000178");
+  c.will->topic.clear();
+  EXPECT_FALSE(encode_connect(c).ok());
+}
+
+TEST(MqttPacket, PubackDecodes) {
+  const Bytes b = hex("40021234");
+  auto h = parse_fixed_header(b, 100).value();
+  ASSERT_TRUE(h);
+  auto p = decode_incoming(*h, ByteView(b).subspan(2));
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(std::holds_alternative<Puback>(*p));
+  EXPECT_EQ(std::get<Puback>(*p).packet_id, 0x1234);
+  for (std::string_view bad : {"4003123400", "42021234"}) {
+    const Bytes x = hex(bad);
+    auto hx = parse_fixed_header(x, 100).value();
+    ASSERT_TRUE(hx);
+    EXPECT_FALSE(decode_incoming(*hx, ByteView(x).subspan(2)).ok()) << bad;
+  }
+}
+
 TEST(MqttPacket, SubscribeAndAcknowledgements) {
   auto s = encode_subscribe(1, {{"/sample/v2/#", 1}, {"/offline/v1/#", 0}});
   ASSERT_TRUE(s.ok());

@@ -110,6 +110,159 @@ TEST_P(StoreSamplesContract, TheSeenStateOfAMeter) {
   EXPECT_EQ(store_->meter("6892850").value()->last_sample_time, 200);
 }
 
+// A batch is stored in few statements (store_ingest.cpp, Batch): the result is the same as
+// storing its items one by one, in order: duplicates inside the batch, a last will between
+// authentic messages, several samples in one rollup bucket, late samples.
+TEST_P(StoreSamplesContract, ABatchStoresWhatItsItemsOneByOneWould) {
+  const std::int64_t hour = 1700000000 / 3600 * 3600;
+  IngestItem will;
+  will.kind = IngestItem::Kind::event;
+  will.serial = "6892850";
+  will.function = "offline";
+  will.time = hour + 500;
+  IngestItem other = sample(hour + 60, "t1=50 C&e1=7 kWh&");
+  other.serial = "7000001";
+  const std::vector<IngestItem> items = {
+      sample(hour + 120, "t1=70.5 C&tdif=30 K&e1=1000.5 kWh&v1=1.25 m3&"),
+      diag(hour + 130, "status", "open"),
+      sample(hour + 3700, "t1=60 C&e1=1010 kWh&"),
+      will,
+      sample(hour + 120, "t1=99 C&e1=1 kWh&"),  // the first one again: a duplicate
+      other,
+      sample(hour + 60, "t1=71 C&e1=999 kWh&"),  // late, into the first bucket
+      will,
+      will,
+      diag(hour + 100, "status", "close"),  // older than the one kept
+      sample(hour + 2 * 86400, "e1=1100 kWh&"),
+  };
+  auto one_by_one = GetParam().open(dir_.file("t")).value();
+  for (auto* s : {store_.get(), one_by_one.get()}) {
+    Meter m;
+    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+    for (const char* serial : {"6892850", "7000001"}) {
+      m.serial = serial;
+      ASSERT_TRUE(s->add_meter(m).ok());
+    }
+    ASSERT_TRUE(s->mark_offline("6892850", hour).ok());  // offline before the batch
+  }
+  const auto batch = store_items(*store_, items, hour + 3 * 86400);
+  ASSERT_TRUE(batch.ok()) << batch.error().text();
+  std::vector<IngestOutcome> single;
+  for (const auto& item : items) {
+    auto o = store_items(*one_by_one, {item}, hour + 3 * 86400);
+    ASSERT_TRUE(o.ok()) << o.error().text();
+    single.push_back(o->at(0));
+  }
+  EXPECT_EQ(*batch, single);
+  EXPECT_EQ((*batch)[3], IngestOutcome::event_logged) << "online after the first sample";
+  EXPECT_EQ((*batch)[4], IngestOutcome::duplicate);
+  EXPECT_EQ((*batch)[7], IngestOutcome::event_logged) << "online again after a sample";
+  EXPECT_EQ((*batch)[8], IngestOutcome::will_ignored) << "offline already";
+  EXPECT_EQ((*batch)[9], IngestOutcome::older_ignored);
+  for (const char* serial : {"6892850", "7000001"}) {
+    SCOPED_TRACE(serial);
+    const auto a = store_->meter(serial).value().value();
+    const auto b = one_by_one->meter(serial).value().value();
+    EXPECT_EQ(a.last_sample_time, b.last_sample_time);
+    EXPECT_EQ(a.offline_since, b.offline_since);
+    const auto sa = store_->samples(serial, 0, INT64_MAX).value();
+    const auto sb = one_by_one->samples(serial, 0, INT64_MAX).value();
+    ASSERT_EQ(sa.size(), sb.size());
+    for (std::size_t i = 0; i < sa.size(); ++i) {
+      EXPECT_EQ(sa[i].time, sb[i].time);
+      EXPECT_EQ(sa[i].values, sb[i].values);
+      EXPECT_EQ(sa[i].energy_kwh, sb[i].energy_kwh);
+    }
+    for (Period p : {Period::hour, Period::day}) {
+      const auto ra = store_->rollups(serial, p, 0, INT64_MAX).value();
+      const auto rb = one_by_one->rollups(serial, p, 0, INT64_MAX).value();
+      ASSERT_EQ(ra.size(), rb.size());
+      for (std::size_t i = 0; i < ra.size(); ++i) {
+        EXPECT_EQ(ra[i].bucket, rb[i].bucket);
+        EXPECT_EQ(ra[i].samples, rb[i].samples);
+        EXPECT_EQ(ra[i].first_time, rb[i].first_time);
+        EXPECT_EQ(ra[i].last_time, rb[i].last_time);
+        EXPECT_EQ(ra[i].energy_first, rb[i].energy_first);
+        EXPECT_EQ(ra[i].energy_last, rb[i].energy_last);
+        EXPECT_EQ(ra[i].volume_first, rb[i].volume_first);
+        EXPECT_EQ(ra[i].sums, rb[i].sums);
+      }
+    }
+    const auto ea = store_->events(serial).value();
+    const auto eb = one_by_one->events(serial).value();
+    ASSERT_EQ(ea.size(), eb.size());
+    for (std::size_t i = 0; i < ea.size(); ++i) {
+      EXPECT_EQ(ea[i].kind, eb[i].kind);
+      EXPECT_EQ(ea[i].detail, eb[i].detail);
+    }
+  }
+  const auto hours = store_->rollups("6892850", Period::hour, 0, INT64_MAX).value();
+  ASSERT_EQ(hours.size(), 3u);
+  EXPECT_EQ(hours[0].samples, 2);
+  EXPECT_EQ(hours[0].energy_first, "999");
+  EXPECT_EQ(hours[0].energy_last, "1000.5");
+  EXPECT_EQ(hours[0].sums.at("t1").sum.to_string(), "141.5");
+  EXPECT_EQ(store_->meter("6892850").value()->last_sample_time, hour + 2 * 86400);
+  EXPECT_EQ(store_->meter("6892850").value()->offline_since, 0) << "the last sample";
+  EXPECT_EQ(store_->events("6892850").value().size(), 3u);  // the valve, two offline
+}
+
+// The batch primitives do what their one-row versions do.
+TEST_P(StoreSamplesContract, TheBatchPrimitives) {
+  add_test_meter();
+  SampleRecord a;
+  a.serial = "6892850";
+  a.time = 100;
+  a.text = "e1=1.5 MWh&t1=\"quoted\" C&";  // quotes and a backslash travel as they are
+  a.energy_kwh = core::Decimal::parse("1500.0").value();
+  a.received = 101;
+  ASSERT_TRUE(store_->insert_sample(a).value());
+  SampleRecord b = a;
+  b.time = 200;
+  b.text = "e1=1.5 \\\"M{W},h&";  // quotes, a backslash, braces, a comma travel as they are
+  b.energy_kwh.reset();
+  EXPECT_EQ(store_->insert_samples({a, b}).value(), (std::vector<bool>{false, true}));
+  EXPECT_TRUE(store_->insert_samples({}).value().empty());
+  const auto stored = store_->samples("6892850", 0, INT64_MAX).value();
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[1].energy_kwh, std::nullopt);
+  EXPECT_EQ(stored[1].units, (std::map<std::string, std::string>{{"e1", "\\\"M{W},h"}}));
+
+  Rollup r;
+  r.serial = "6892850";
+  r.bucket = 3600;
+  r.samples = 2;
+  r.first_time = 3601;
+  r.last_time = 3700;
+  r.energy_first = "1.5";
+  r.sums["t1"] = {core::Decimal::parse("140.30").value(), 2, true};
+  Rollup s = r;
+  s.bucket = 7200;
+  s.samples = 1;
+  s.energy_first.reset();
+  ASSERT_TRUE(store_->write_rollups(Period::hour, {r, s}).ok());
+  const auto back =
+      store_->rollup_buckets(Period::hour, {{"6892850", 7200}, {"6892850", 0}, {"6892850", 3600}})
+          .value();
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_EQ(back[0].samples, 1);
+  EXPECT_EQ(back[0].energy_first, std::nullopt);
+  EXPECT_EQ(back[1].samples, 0);
+  EXPECT_EQ(back[1].serial, "6892850");
+  EXPECT_EQ(back[1].bucket, 0);
+  EXPECT_EQ(back[2].samples, 2);
+  EXPECT_EQ(back[2].energy_first, "1.5");
+  EXPECT_EQ(back[2].sums, r.sums);
+  EXPECT_EQ(store_->rollup_buckets(Period::day, {{"6892850", 3600}}).value().at(0).samples, 0);
+
+  ASSERT_TRUE(store_->mark_offline("6892850", 50).value());
+  ASSERT_TRUE(store_->mark_all_online({"6892850", "9999999"}).ok());
+  EXPECT_EQ(store_->meter("6892850").value()->offline_since, 0);
+  ASSERT_TRUE(store_->samples_seen({{"6892850", 300}, {"9999999", 5}}).ok());
+  ASSERT_TRUE(store_->samples_seen({{"6892850", 250}}).ok());
+  EXPECT_EQ(store_->meter("6892850").value()->last_sample_time, 300);
+}
+
 TEST_P(StoreSamplesContract, QuarantineNumbersIncreaseAndSerialCountsAreTrimmedToTheNewest) {
   Rejection r;
   r.reason = "bad_mac";

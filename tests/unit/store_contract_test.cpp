@@ -1,8 +1,9 @@
 // The store contract (store_contract.hpp): meters, samples and rollups, rejections, the ledger,
-// last wills, snapshots; run against every backend.
+// last wills, snapshots, a meter import; run against every backend.
 #include "store_contract.hpp"
 
 #include "server/sender.hpp"
+#include "server/usecases/meter_import.hpp"
 
 namespace ml::server::test_store {
 namespace {
@@ -24,6 +25,106 @@ TEST_P(StoreContract, Meters) {
   ASSERT_TRUE(store_->remove_meter("6892850").ok());
   EXPECT_FALSE(store_->meter("6892850").value());
   EXPECT_FALSE(store_->remove_meter("6892850").ok());
+}
+
+// add_meters: any count (PostgreSQL sends them in statements of 500, the rest one by one), every
+// field kept; a serial that exists, or is twice in the list, anywhere in it stops all of it.
+TEST_P(StoreContract, AddMetersAddsAllOrNone) {
+  auto meter = [](int i) {
+    Meter m;
+    m.serial = std::to_string(8'000'000 + i);
+    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+    m.name = "n" + std::to_string(i) + " '); DROP TABLE meters; --";
+    m.group = "g" + std::to_string(i % 7);
+    m.kind = i % 2 ? core::meter::Kind::electricity : core::meter::Kind::heat;
+    m.setup_value = core::Decimal::parse(std::to_string(i) + ".25").value();
+    m.valve_installed = i % 3 == 0;
+    m.created = 1'800'000'000 + i;
+    return m;
+  };
+  EXPECT_TRUE(store_->add_meters({}).ok());
+  std::vector<Meter> meters;
+  for (int i = 0; i < 1234; ++i)
+    meters.push_back(meter(i));
+  for (int stop : {0, 499, 500, 1100, 1233}) {
+    auto with_twice = meters;
+    with_twice.push_back(meter(stop));  // last: in the rest on PostgreSQL
+    auto twice = store_->add_meters(with_twice);
+    ASSERT_FALSE(twice.ok()) << stop;
+    EXPECT_EQ(twice.error().code, core::Errc::invalid_argument);
+    EXPECT_EQ(twice.error().detail,
+              "meter " + std::to_string(8'000'000 + stop) + " exists already");
+    EXPECT_TRUE(store_->meters().value().empty()) << stop;
+  }
+  auto within = meters;
+  within[700] = meter(650);  // twice inside one statement of 500 on PostgreSQL
+  auto failed = store_->add_meters(within);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().detail, "meter 8000650 exists already");
+  EXPECT_TRUE(store_->meters().value().empty());
+
+  ASSERT_TRUE(store_->add_meters(meters).ok());
+  const auto all = store_->meters().value();
+  ASSERT_EQ(all.size(), 1234u);
+  for (int i : {0, 499, 500, 999, 1000, 1233}) {
+    const Meter want = meter(i);
+    const Meter& got = all[static_cast<std::size_t>(i)];
+    EXPECT_EQ(got.serial, want.serial);
+    EXPECT_EQ(got.key_hex, want.key_hex);
+    EXPECT_EQ(got.name, want.name);
+    EXPECT_EQ(got.group, want.group);
+    EXPECT_EQ(got.kind, want.kind);
+    EXPECT_EQ(got.setup_value.to_string(), want.setup_value.to_string());
+    EXPECT_EQ(got.valve_installed, want.valve_installed);
+    EXPECT_EQ(got.created, want.created);
+  }
+  // A meter of the store in the list: none of the list.
+  std::vector<Meter> more{meter(5000), meter(5001), meter(17)};
+  EXPECT_FALSE(store_->add_meters(more).ok());
+  EXPECT_FALSE(store_->meter("8005000").value());
+  EXPECT_EQ(store_->meters().value().size(), 1234u);
+}
+
+// `meters import` (usecases/meter_import.hpp): a thousand meters and the audit entry in one
+// transaction; one that exists already stops all of it, and the store goes on working.
+TEST_P(StoreContract, AMeterImportIsAllOrNothing) {
+  auto meter = [](int i) {
+    usecase::NewMeter m;
+    m.meter.serial = std::to_string(7'000'000 + i);
+    m.meter.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+    m.meter.kind = i % 2 ? core::meter::Kind::water : core::meter::Kind::heat;
+    m.meter.name = "Vej " + std::to_string(i) + ", \"st.\" \xC3\xB8";
+    m.meter.setup_value = core::Decimal::parse("12.50").value();
+    m.meter.valve_installed = i % 3 == 0;
+    m.meter.created = 1'800'000'000;
+    return m;
+  };
+  std::vector<usecase::NewMeter> meters;
+  for (int i = 0; i < 1000; ++i)
+    meters.push_back(meter(i));
+  ASSERT_TRUE(store_->add_meter(meter(500).meter).ok());
+  const usecase::Actor anna{"anna", "cli"};
+  auto failed = usecase::import_meters(*store_, meters, anna, "meters.csv", 1'800'000'000);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().detail, "meter 7000500 exists already");
+  EXPECT_EQ(store_->meters().value().size(), 1u) << "none of the import";
+  EXPECT_TRUE(store_->admin_audit("", 10).value().empty());
+
+  meters.erase(meters.begin() + 500);
+  ASSERT_TRUE(usecase::import_meters(*store_, meters, anna, "meters.csv", 1'800'000'000).ok());
+  auto other = open_again();  // committed: another connection sees them
+  const auto all = other->meters().value();
+  ASSERT_EQ(all.size(), 1000u);
+  const auto m = other->meter("7000003").value().value();
+  EXPECT_EQ(m.name, "Vej 3, \"st.\" \xC3\xB8");
+  EXPECT_EQ(m.kind, core::meter::Kind::water);
+  EXPECT_EQ(m.setup_value.to_string(), "12.50");
+  EXPECT_TRUE(m.valve_installed);
+  EXPECT_EQ(m.created, 1'800'000'000);
+  const auto audit = other->admin_audit("", 10).value();
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].action, "meter.import");
+  EXPECT_EQ(audit[0].detail, "999 meters (heat 499, water 500) from meters.csv");
 }
 
 // A second connection's write is not seen inside a snapshot until it ends; a snapshot inside a

@@ -157,11 +157,22 @@ Result<Bytes> encode_connect(const Connect& c) {
   if (auto s = put_string(body, "MQTT", "protocol name"); !s) return s.error();
   body.push_back(4);  // protocol level: 3.1.1
   std::uint8_t flags = c.clean_session ? 0x02 : 0x00;
+  if (c.will) {
+    if (c.will->topic.empty()) return make_error(Errc::invalid_argument, "a will without a topic");
+    if (c.will->qos > 2) return make_error(Errc::invalid_argument, "a will with QoS above 2");
+    flags |= static_cast<std::uint8_t>(0x04 | (c.will->qos << 3) | (c.will->retain ? 0x20 : 0));
+  }
   if (c.username) flags |= 0x80;
   if (c.password) flags |= 0x40;
   body.push_back(flags);
   put_u16(body, c.keepalive_s);
   if (auto s = put_string(body, c.client_id, "the client id"); !s) return s.error();
+  if (c.will) {
+    if (auto s = put_string(body, c.will->topic, "the will topic"); !s) return s.error();
+    const std::string_view payload(reinterpret_cast<const char*>(c.will->payload.data()),
+                                   c.will->payload.size());
+    if (auto s = put_string(body, payload, "the will payload"); !s) return s.error();
+  }
   if (c.username) {
     if (auto s = put_string(body, *c.username, "the user name"); !s) return s.error();
   }
@@ -248,6 +259,11 @@ Result<Incoming> decode_incoming(const FixedHeader& h, ByteView body) {
       if (auto s = expect_flags(h, 2, "PUBREL"); !s) return s.error();
       if (auto s = expect_length(h, 2, "PUBREL"); !s) return s.error();
       return Incoming(PacketId{static_cast<std::uint16_t>((body[0] << 8) | body[1])});
+    }
+    case PacketType::puback: {
+      if (auto s = expect_flags(h, 0, "PUBACK"); !s) return s.error();
+      if (auto s = expect_length(h, 2, "PUBACK"); !s) return s.error();
+      return Incoming(Puback{static_cast<std::uint16_t>((body[0] << 8) | body[1])});
     }
     case PacketType::pingresp: {
       if (auto s = expect_flags(h, 0, "PINGRESP"); !s) return s.error();

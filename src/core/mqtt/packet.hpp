@@ -1,8 +1,10 @@
 // MQTT 3.1.1 packets for a subscriber that acknowledges a message only after it has stored it
-// (src/platform/mqtt/durable_subscriber.hpp says why libmosquitto cannot). Pure: bytes in, bytes
-// out. Only what such a client sends (CONNECT, SUBSCRIBE, PUBACK, PUBREC, PUBCOMP, PINGREQ,
-// DISCONNECT) is encoded, and only what a broker sends it (CONNACK, SUBACK, PUBLISH, PUBREL,
-// PINGRESP) is decoded. Every decoder is bounded and names what was wrong.
+// (src/platform/mqtt/durable_subscriber.hpp says why libmosquitto cannot), and for the virtual
+// devices of `meterlogger sim fleet` (src/sim/fleet.hpp: a hundred thousand sessions on one event
+// loop, where a libmosquitto thread each would not fit). Pure: bytes in, bytes out. Only what such
+// clients send (CONNECT with or without a will, SUBSCRIBE, PUBLISH, PUBACK, PUBREC, PUBCOMP,
+// PINGREQ, DISCONNECT) is encoded, and only what a broker sends them (CONNACK, SUBACK, PUBLISH,
+// PUBACK, PUBREL, PINGRESP) is decoded. Every decoder is bounded and names what was wrong.
 #pragma once
 
 #include <cstdint>
@@ -49,12 +51,21 @@ struct FixedHeader {
 // than `max_packet` bytes after the header.
 Result<std::optional<FixedHeader>> parse_fixed_header(ByteView bytes, std::size_t max_packet);
 
+// Published by the broker for the client when its connection ends without a DISCONNECT.
+struct Will {
+  std::string topic;
+  Bytes payload;
+  std::uint8_t qos = 0;
+  bool retain = false;
+};
+
 struct Connect {
   std::string client_id;
   bool clean_session = false;
   std::uint16_t keepalive_s = 60;
   std::optional<std::string> username;
   std::optional<std::string> password;
+  std::optional<Will> will;
 };
 
 struct Subscription {
@@ -62,7 +73,8 @@ struct Subscription {
   std::uint8_t qos = 1;
 };
 
-// Encoders. Errors: a string longer than 65535 bytes, an empty subscription list, QoS > 2.
+// Encoders. Errors: a string longer than 65535 bytes, an empty subscription list, QoS > 2, a
+// will with an empty topic.
 Result<Bytes> encode_connect(const Connect& c);
 Result<Bytes> encode_subscribe(std::uint16_t packet_id, const std::vector<Subscription>& subs);
 Bytes encode_puback(std::uint16_t packet_id);
@@ -70,7 +82,7 @@ Bytes encode_pubrec(std::uint16_t packet_id);
 Bytes encode_pubcomp(std::uint16_t packet_id);
 Bytes encode_pingreq();
 Bytes encode_disconnect();
-// A PUBLISH (for tests and tools; the subscriber itself never publishes).
+// A PUBLISH (the fleet's devices, tests and tools; the subscriber itself never publishes).
 Result<Bytes> encode_publish(std::string_view topic, ByteView payload, std::uint8_t qos,
                              std::uint16_t packet_id, bool dup = false, bool retain = false);
 
@@ -93,11 +105,15 @@ struct Publish {
 struct PacketId {
   std::uint16_t packet_id = 0;
 };
+// The broker's acknowledgement of a QoS 1 PUBLISH.
+struct Puback {
+  std::uint16_t packet_id = 0;
+};
 struct Pingresp {};
 
 // One whole packet from the broker: `header` as parse_fixed_header gave it and `body`, the
 // remaining_length bytes after it. Packets a broker never sends to a client are errors.
-using Incoming = std::variant<Connack, Suback, Publish, PacketId /* PUBREL */, Pingresp>;
+using Incoming = std::variant<Connack, Suback, Publish, PacketId /* PUBREL */, Puback, Pingresp>;
 Result<Incoming> decode_incoming(const FixedHeader& header, ByteView body);
 
 // The start of a PUBLISH too large to keep whole: `head` is the first bytes of its body (fewer

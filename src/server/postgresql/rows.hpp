@@ -2,8 +2,10 @@
 // server/postgresql/).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/decimal.hpp"
 #include "platform/postgresql/db.hpp"
@@ -15,5 +17,36 @@ namespace pg = platform::postgresql;
 inline std::optional<std::string> decimal_text(const std::optional<core::Decimal>& d) {
   return d ? std::optional<std::string>(d->to_string()) : std::nullopt;
 }
+
+// A PostgreSQL array literal built value by value ({"a","b \"c\"",NULL} or {1,2}), one parameter
+// for a column of a whole batch: `unnest($1::text[], $2::bigint[])` gives the batch's rows in one
+// statement.
+class ArrayLiteral {
+ public:
+  void add(std::string_view text) {
+    next();
+    out_ += '"';
+    for (char c : text) {
+      if (c == '"' || c == '\\') out_ += '\\';
+      out_ += c;
+    }
+    out_ += '"';
+  }
+  void add(const std::string& text) { add(std::string_view(text)); }
+  void add(const std::optional<std::string>& text) {
+    if (text) return add(std::string_view(*text));
+    next();
+    out_ += "NULL";
+  }
+  void add(std::int64_t value) {
+    next();
+    out_ += std::to_string(value);
+  }
+  std::string text() const { return out_ + "}"; }
+
+ private:
+  void next() { out_ += out_.size() == 1 ? "" : ","; }
+  std::string out_ = "{";
+};
 
 }  // namespace ml::server::postgresql_rows

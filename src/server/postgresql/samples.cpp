@@ -120,6 +120,107 @@ core::Status PostgresStore::write_rollup(Period period, const Rollup& r) {
   return core::Ok{};
 }
 
+// A batch in one statement each (store/samples.hpp): the columns as arrays, unnest() gives the
+// rows back.
+core::Result<std::vector<bool>> PostgresStore::insert_samples(
+    const std::vector<SampleRecord>& records) {
+  std::vector<bool> stored(records.size(), false);
+  if (records.empty()) return stored;
+  ArrayLiteral serial, time, energy, volume, raw, received, quirks;
+  for (const auto& r : records) {
+    ML_TRY(ensure_sample_partition(r.time));
+    serial.add(r.serial);
+    time.add(r.time);
+    energy.add(decimal_text(r.energy_kwh));
+    volume.add(decimal_text(r.volume_m3));
+    raw.add(r.text);
+    received.add(r.received);
+    quirks.add(r.quirks.empty() ? std::nullopt : std::optional<std::string>(r.quirks));
+  }
+  // The samples, and the count of stored samples by as many as were new; the numbers (from 1)
+  // of the records stored.
+  auto q = db_.query(
+      "WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], "
+      "$5::text[], $6::bigint[], $7::text[]) WITH ORDINALITY AS v(serial, time, energy_kwh, "
+      "volume_m3, raw, received, quirks, n)), "
+      "ins AS (INSERT INTO samples(serial, time, energy_kwh, volume_m3, raw, received, quirks) "
+      "SELECT serial, time, energy_kwh, volume_m3, raw, received, quirks FROM v ORDER BY n "
+      "ON CONFLICT(serial, time) DO NOTHING RETURNING serial, time), "
+      "counted AS (INSERT INTO counters(name, value) SELECT 'samples_stored', count(*) FROM ins "
+      "HAVING count(*) > 0 ON CONFLICT(name) DO UPDATE SET value = counters.value + "
+      "excluded.value) "
+      "SELECT v.n FROM v JOIN ins ON ins.serial = v.serial AND ins.time = v.time",
+      {serial.text(), time.text(), energy.text(), volume.text(), raw.text(), received.text(),
+       quirks.text()});
+  if (!q) return q.error();
+  for (int i = 0; i < q->size(); ++i) {
+    const auto n = q->int64(i, 0);
+    if (n >= 1 && n <= static_cast<std::int64_t>(records.size()))
+      stored[static_cast<std::size_t>(n - 1)] = true;
+  }
+  return stored;
+}
+
+core::Result<std::vector<Rollup>> PostgresStore::rollup_buckets(
+    Period period, const std::vector<std::pair<std::string, std::int64_t>>& buckets) {
+  std::vector<Rollup> out(buckets.size());
+  if (buckets.empty()) return out;
+  ArrayLiteral serials, starts;
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    out[i].serial = buckets[i].first;
+    out[i].bucket = buckets[i].second;
+    serials.add(buckets[i].first);
+    starts.add(buckets[i].second);
+  }
+  auto q = db_.query(std::string("SELECT k.n, ") + kSamplesRollupColumns +
+                         " FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS k(serial, "
+                         "bucket, n) JOIN rollups r ON r.serial = k.serial AND r.period = "
+                         "$1::bigint AND r.bucket = k.bucket",
+                     {static_cast<std::int64_t>(period), serials.text(), starts.text()});
+  if (!q) return q.error();
+  for (int i = 0; i < q->size(); ++i) {
+    const auto n = q->int64(i, 0);
+    if (n < 1 || n > static_cast<std::int64_t>(buckets.size())) continue;
+    ML_TRY(samples_read_rollup(*q, i, 1, out[static_cast<std::size_t>(n - 1)]));
+  }
+  return out;
+}
+
+core::Status PostgresStore::write_rollups(Period period, const std::vector<Rollup>& rollups) {
+  if (rollups.empty()) return core::Ok{};
+  ArrayLiteral serial, bucket, samples, first_time, last_time, energy_first, energy_last,
+      volume_first, volume_last, sums;
+  for (const auto& r : rollups) {
+    serial.add(r.serial);
+    bucket.add(r.bucket);
+    samples.add(r.samples);
+    first_time.add(r.first_time);
+    last_time.add(r.last_time);
+    energy_first.add(r.energy_first);
+    energy_last.add(r.energy_last);
+    volume_first.add(r.volume_first);
+    volume_last.add(r.volume_last);
+    sums.add(encode_sums(r.sums));
+  }
+  auto q = db_.query(
+      "INSERT INTO rollups(serial, period, bucket, samples, first_time, last_time, energy_first, "
+      "energy_last, volume_first, volume_last, sums) SELECT serial, $1::bigint, bucket, samples, "
+      "first_time, last_time, energy_first, energy_last, volume_first, volume_last, sums FROM "
+      "unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], "
+      "$8::text[], $9::text[], $10::text[], $11::text[]) AS v(serial, bucket, samples, "
+      "first_time, last_time, energy_first, energy_last, volume_first, volume_last, sums) "
+      "ON CONFLICT(serial, period, bucket) DO UPDATE SET samples=excluded.samples, "
+      "first_time=excluded.first_time, last_time=excluded.last_time, "
+      "energy_first=excluded.energy_first, energy_last=excluded.energy_last, "
+      "volume_first=excluded.volume_first, volume_last=excluded.volume_last, "
+      "sums=excluded.sums",
+      {static_cast<std::int64_t>(period), serial.text(), bucket.text(), samples.text(),
+       first_time.text(), last_time.text(), energy_first.text(), energy_last.text(),
+       volume_first.text(), volume_last.text(), sums.text()});
+  if (!q) return q.error();
+  return core::Ok{};
+}
+
 core::Result<std::optional<Diagnostic>> PostgresStore::diagnostic(const std::string& serial,
                                                                   const std::string& function) {
   auto q = db_.query("SELECT value, time FROM diagnostics WHERE serial=$1 AND function=$2",

@@ -34,6 +34,7 @@ class PostgresStore final : public ServerStore {
 
   core::Status read_snapshot(const std::function<core::Status()>& reads) override;
   core::Status write_transaction(const std::function<core::Status()>& writes) override;
+  core::Status set_lazy_commits(bool lazy) override;
   core::Result<StoreMetrics> store_metrics(std::int64_t online_since,
                                            std::int64_t replied_since) override;
   core::Status record_broker_health(const BrokerHealth& health) override;
@@ -45,6 +46,7 @@ class PostgresStore final : public ServerStore {
   core::Result<std::optional<core::Decimal>> default_price(const std::string& serial) override;
   core::Status set_default_price(const std::string& serial, const core::Decimal& price) override;
   core::Status add_meter(const Meter& meter) override;
+  core::Status add_meters(std::span<const Meter> meters) override;
   core::Status update_meter(const Meter& meter) override;
   core::Status remove_meter(const std::string& serial) override;
   core::Result<std::optional<Meter>> meter(const std::string& serial) override;
@@ -58,11 +60,18 @@ class PostgresStore final : public ServerStore {
                                       const std::string& next_key_hex) override;
   core::Status mark_online(const std::string& serial) override;
   core::Status sample_seen(const std::string& serial, std::int64_t time) override;
+  core::Status mark_all_online(const std::vector<std::string>& serials) override;
+  core::Status samples_seen(
+      const std::vector<std::pair<std::string, std::int64_t>>& newest) override;
 
   core::Result<bool> insert_sample(const SampleRecord& record) override;
   core::Result<Rollup> rollup_bucket(const std::string& serial, Period period,
                                      std::int64_t bucket) override;
   core::Status write_rollup(Period period, const Rollup& r) override;
+  core::Result<std::vector<bool>> insert_samples(const std::vector<SampleRecord>& records) override;
+  core::Result<std::vector<Rollup>> rollup_buckets(
+      Period period, const std::vector<std::pair<std::string, std::int64_t>>& buckets) override;
+  core::Status write_rollups(Period period, const std::vector<Rollup>& rollups) override;
   core::Result<std::optional<Diagnostic>> diagnostic(const std::string& serial,
                                                      const std::string& function) override;
   core::Result<bool> write_diagnostic_if_newer(const std::string& serial,

@@ -45,18 +45,18 @@ core::Result<Meter> read_meter(const sq::Statement& q) {
 constexpr const char* kMeterColumns =
     "serial, key, name, kind, grp, setup_value, valve_installed, last_sample_time, created, "
     "offline_since, contact_name, contact_email, contact_phone, next_key, next_key_since";
-constexpr const char* kMeterInsertColumns =
-    "serial, key, name, kind, grp, setup_value, valve_installed, last_sample_time, created";
 
 }  // namespace
 
 // ---- meters ----
 
 core::Status SqliteStore::add_meter(const Meter& m) {
-  auto q = db_.prepare(std::string("INSERT INTO meters(") + kMeterInsertColumns +
-                       ") VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(serial) DO NOTHING");
+  // A statement prepared once: `meters import` adds 100 000 with it (add_meters).
+  auto q = cached(
+      "INSERT INTO meters(serial, key, name, kind, grp, setup_value, valve_installed, "
+      "last_sample_time, created) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(serial) DO NOTHING");
   if (!q) return q.error();
-  ML_TRY(q->bind(1, m.serial)
+  ML_TRY((*q)->bind(1, m.serial)
              .bind(2, m.key_hex)
              .bind(3, m.name)
              .bind(4, core::meter::info(m.kind).name)
@@ -70,6 +70,15 @@ core::Status SqliteStore::add_meter(const Meter& m) {
     return core::make_error(core::Errc::invalid_argument, "meter " + m.serial + " exists already");
   }
   return core::Ok{};
+}
+
+// One transaction, one prepared statement: an embedded database has no round trips to save.
+core::Status SqliteStore::add_meters(std::span<const Meter> meters) {
+  return write_transaction([&]() -> core::Status {
+    for (const auto& m : meters)
+      ML_TRY(add_meter(m));
+    return core::Ok{};
+  });
 }
 
 core::Status SqliteStore::update_meter(const Meter& m) {

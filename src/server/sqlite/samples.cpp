@@ -56,6 +56,35 @@ core::Result<bool> SqliteStore::insert_sample(const SampleRecord& r) {
   return true;
 }
 
+// A batch: the count of stored samples moves once, by as many as were new.
+core::Result<std::vector<bool>> SqliteStore::insert_samples(
+    const std::vector<SampleRecord>& records) {
+  std::vector<bool> stored(records.size(), false);
+  auto q = cached(
+      "INSERT INTO samples(serial, time, energy_kwh, volume_m3, raw, received, quirks) "
+      "VALUES(?,?,?,?,?,?,?) ON CONFLICT(serial, time) DO NOTHING");
+  if (!q) return q.error();
+  std::int64_t added = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    (*q)->bind(1, r.serial).bind(2, r.time);
+    bind_opt(**q, 3, decimal_text(r.energy_kwh));
+    bind_opt(**q, 4, decimal_text(r.volume_m3));
+    (*q)->bind(5, r.text).bind(6, r.received);
+    bind_opt(**q, 7, r.quirks.empty() ? std::nullopt : std::optional<std::string>(r.quirks));
+    ML_TRY((*q)->run());
+    stored[i] = db_.changes() > 0;
+    added += stored[i] ? 1 : 0;
+  }
+  if (added == 0) return stored;
+  auto count = cached(
+      "INSERT INTO counters(name, value) VALUES('samples_stored', ?) "
+      "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value");
+  if (!count) return count.error();
+  ML_TRY((*count)->bind(1, added).run());
+  return stored;
+}
+
 core::Result<Rollup> SqliteStore::rollup_bucket(const std::string& serial, Period period,
                                                 std::int64_t bucket) {
   auto q = cached(

@@ -27,6 +27,7 @@ class SqliteStore final : public ServerStore {
 
   core::Status read_snapshot(const std::function<core::Status()>& reads) override;
   core::Status write_transaction(const std::function<core::Status()>& writes) override;
+  core::Status set_lazy_commits(bool lazy) override;
   core::Result<StoreMetrics> store_metrics(std::int64_t online_since,
                                            std::int64_t replied_since) override;
   core::Status record_broker_health(const BrokerHealth& health) override;
@@ -38,6 +39,7 @@ class SqliteStore final : public ServerStore {
   core::Result<std::optional<core::Decimal>> default_price(const std::string& serial) override;
   core::Status set_default_price(const std::string& serial, const core::Decimal& price) override;
   core::Status add_meter(const Meter& meter) override;
+  core::Status add_meters(std::span<const Meter> meters) override;
   core::Status update_meter(const Meter& meter) override;
   core::Status remove_meter(const std::string& serial) override;
   core::Result<std::optional<Meter>> meter(const std::string& serial) override;
@@ -56,6 +58,7 @@ class SqliteStore final : public ServerStore {
   core::Result<Rollup> rollup_bucket(const std::string& serial, Period period,
                                      std::int64_t bucket) override;
   core::Status write_rollup(Period period, const Rollup& r) override;
+  core::Result<std::vector<bool>> insert_samples(const std::vector<SampleRecord>& records) override;
   core::Result<std::optional<Diagnostic>> diagnostic(const std::string& serial,
                                                      const std::string& function) override;
   core::Result<bool> write_diagnostic_if_newer(const std::string& serial,

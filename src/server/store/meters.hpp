@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/decimal.hpp"
@@ -43,6 +45,10 @@ class MeterStore {
  public:
   virtual ~MeterStore() = default;
   virtual core::Status add_meter(const Meter& meter) = 0;  // Errc::invalid_argument if it exists
+  // Adds every meter of `meters` or none (one transaction; a savepoint inside an open one), in
+  // few statements: 100 000 meters in seconds (`meters import`, usecases/meter_import.hpp).
+  // Errc::invalid_argument naming a serial that is a meter already (or twice in `meters`).
+  virtual core::Status add_meters(std::span<const Meter> meters) = 0;
   virtual core::Status update_meter(const Meter& meter) = 0;
   virtual core::Status remove_meter(const std::string& serial) = 0;  // its data stays
   virtual core::Result<std::optional<Meter>> meter(const std::string& serial) = 0;
@@ -64,6 +70,21 @@ class MeterStore {
   virtual core::Status mark_online(const std::string& serial) = 0;
   // Moves last_sample_time forward to `time` (never back).
   virtual core::Status sample_seen(const std::string& serial, std::int64_t time) = 0;
+  // The same for a batch (store_ingest.hpp): a backend may do each in one statement; these
+  // defaults call the ones above.
+  // mark_online for each serial.
+  virtual core::Status mark_all_online(const std::vector<std::string>& serials) {
+    for (const auto& serial : serials)
+      ML_TRY(mark_online(serial));
+    return core::Ok{};
+  }
+  // sample_seen for each (serial, time); a serial appears once.
+  virtual core::Status samples_seen(
+      const std::vector<std::pair<std::string, std::int64_t>>& newest) {
+    for (const auto& [serial, time] : newest)
+      ML_TRY(sample_seen(serial, time));
+    return core::Ok{};
+  }
 };
 
 }  // namespace ml::server

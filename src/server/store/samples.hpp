@@ -135,6 +135,37 @@ class SampleStore {
                                              std::int64_t bucket) = 0;
   // Writes a bucket (r.serial, period, r.bucket), replacing what it held.
   virtual core::Status write_rollup(Period period, const Rollup& r) = 0;
+  // The same for a batch (store_ingest.hpp): a backend may do each in one statement; these
+  // defaults call the ones above.
+  // insert_sample for each record (no two with the same serial and time): whether each was stored.
+  virtual core::Result<std::vector<bool>> insert_samples(const std::vector<SampleRecord>& records) {
+    std::vector<bool> stored;
+    stored.reserve(records.size());
+    for (const auto& r : records) {
+      auto one = insert_sample(r);
+      if (!one) return one.error();
+      stored.push_back(*one);
+    }
+    return stored;
+  }
+  // rollup_bucket for each (serial, bucket), no two the same, in their order.
+  virtual core::Result<std::vector<Rollup>> rollup_buckets(
+      Period period, const std::vector<std::pair<std::string, std::int64_t>>& buckets) {
+    std::vector<Rollup> out;
+    out.reserve(buckets.size());
+    for (const auto& [serial, bucket] : buckets) {
+      auto r = rollup_bucket(serial, period, bucket);
+      if (!r) return r.error();
+      out.push_back(std::move(r).value());
+    }
+    return out;
+  }
+  // write_rollup for each (no two the same bucket).
+  virtual core::Status write_rollups(Period period, const std::vector<Rollup>& rollups) {
+    for (const auto& r : rollups)
+      ML_TRY(write_rollup(period, r));
+    return core::Ok{};
+  }
   // The newest value of one diagnostic reply, if any.
   virtual core::Result<std::optional<Diagnostic>> diagnostic(const std::string& serial,
                                                              const std::string& function) = 0;

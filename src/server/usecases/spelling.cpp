@@ -7,6 +7,7 @@ namespace ml::server::usecase {
 
 std::string field(std::string_view name, Spelling spelling) {
   if (spelling == Spelling::json) return std::string(name);
+  if (spelling == Spelling::csv_column) return "column " + std::string(name);
   for (const auto& row : kOptionNames) {
     if (row.field == name) return std::string(row.option);
   }

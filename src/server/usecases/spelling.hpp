@@ -1,6 +1,7 @@
 // How a front door names a request's fields in the use cases' error texts: the HTTP API as its
 // JSON keys ("setup_value", docs/api.md), the command line as its options ("--setup-value",
-// `meterlogger-server --help`). The use cases take the spelling with the request, so one
+// `meterlogger-server --help`), a file of meters as its columns ("column setup_value",
+// server/usecases/meter_csv.hpp). The use cases take the spelling with the request, so one
 // check gives each front door the text its users typed.
 #pragma once
 
@@ -18,7 +19,7 @@ inline core::Error invalid(std::string detail) {
   return core::make_error(core::Errc::invalid_argument, std::move(detail));
 }
 
-enum class Spelling : std::uint8_t { json, option };
+enum class Spelling : std::uint8_t { json, option, csv_column };
 
 // The options that are not the JSON key with "--" before it and "-" for "_".
 struct OptionName {
