@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "agent_support.hpp"
 #include "platform/sqlite/db.hpp"
@@ -65,6 +66,16 @@ RunResult server_cli(const std::string& config, std::vector<std::string> args) {
   args.insert(args.begin(), server_bin());
   args.insert(args.end(), {"--config", config});
   return run(args);
+}
+
+std::vector<nlohmann::json> export_json(const std::string& config, const std::string& serial) {
+  auto r = server_cli(config, {"export", serial, "--format", "json"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::vector<nlohmann::json> out;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);)
+    out.push_back(nlohmann::json::parse(line));
+  return out;
 }
 
 void add_test_meter(const std::string& config, std::vector<std::string> extra) {

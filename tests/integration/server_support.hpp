@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,8 @@ std::string write_server_config(const TempDir& dir, int broker_port, const std::
 // `meterlogger-server ARGS... --config FILE` (the option after the subcommand, as a user types
 // it; start_server puts it before).
 RunResult server_cli(const std::string& config, std::vector<std::string> args);
+// A meter's stored samples, oldest first, as `export SERIAL --format json` prints them.
+std::vector<nlohmann::json> export_json(const std::string& config, const std::string& serial);
 
 // `meters add 6892850 --kind heat --key <the test key> EXTRA...`, which must succeed.
 void add_test_meter(const std::string& config, std::vector<std::string> extra = {});

@@ -27,16 +27,6 @@ void connect(asio::io_context& io, TestServer& client) {
   ASSERT_TRUE(run_until(io, [&] { return client.connected(); }));
 }
 
-std::vector<nlohmann::json> export_json(const std::string& config, const std::string& serial) {
-  auto r = server_cli(config, {"export", serial, "--format", "json"});
-  EXPECT_EQ(r.status, 0) << r.err;
-  std::vector<nlohmann::json> out;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);)
-    out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
 TEST(ServerIngest, AgentSamplesLandWithExactValues) {
   TempDir dir;
   Broker broker(dir);

@@ -130,17 +130,6 @@ std::string in_list(const std::vector<PlannedDevice>& devices, const std::string
   return out;
 }
 
-// The meter's stored samples, oldest first, as `export --format json` gives them.
-std::vector<nlohmann::json> export_rows(const std::string& config, const std::string& serial) {
-  auto r = server_cli(config, {"export", serial, "--format", "json"});
-  EXPECT_EQ(r.status, 0) << r.err;
-  std::vector<nlohmann::json> out;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);)
-    out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
 // rows(), again while the server's writing keeps the database busy and nothing comes back.
 std::vector<std::vector<std::string>> some_rows(const TempDir& dir, const std::string& sql) {
   std::vector<std::vector<std::string>> out;
@@ -236,7 +225,7 @@ TEST(SimFleet, FiftyDevicesStoreSamplesAnswerCommandsAndLeaveWills) {
   // Stored exactly as sent: each stored value is in the text the device sealed at that time; the
   // registers only grow.
   witness.drain();
-  const auto stored = export_rows(config, normal);
+  const auto stored = export_json(config, normal);
   ASSERT_GE(stored.size(), 3u);
   std::optional<core::Decimal> previous_e1;
   for (const auto& row : stored) {
@@ -281,7 +270,7 @@ TEST(SimFleet, FiftyDevicesStoreSamplesAnswerCommandsAndLeaveWills) {
                              std::to_string(closed_at),
                          2, scaled(30s)));
   std::vector<nlohmann::json> after;
-  for (const auto& row : export_rows(config, normal)) {
+  for (const auto& row : export_json(config, normal)) {
     if (row["time"].get<std::int64_t>() >= closed_at) after.push_back(row);
   }
   ASSERT_FALSE(after.empty());
