@@ -11,11 +11,12 @@
 //   2. ingest running beside the API: a thread with its own store connection stores samples of
 //      the fleet's meters at RATE a second (default 1 667: 100 000 meters at one a minute), in a
 //      transaction every 100 ms, as `run` stores what one read from the broker brought;
-//   3. timed as Api::handle calls (the server's work without HTTP: bench/RESULTS.md has the HTTP
-//      and compression costs), each RUNS times after one warm-up: the list's first page, a page
-//      deep in the list, a search, the list by last seen, the fleet summary (warm, three runs at
-//      most; and cold: a fresh Api, once), the meter page and its year chart (resolution auto:
-//      hourly rollups).
+//   3. timed as Api::handle calls on a pool of store connections, as `serve` makes them (the
+//      server's work without HTTP: bench/RESULTS.md has the HTTP and compression costs), each
+//      RUNS times after one warm-up: the list's first page, a page deep in the list, a search,
+//      the list by last seen, the fleet summary (cold: a fresh Api reading the fleet, once; warm:
+//      from the kept reading; and while the kept reading is renewed in the background, until
+//      it lands), the meter page and its year chart (resolution auto: hourly rollups).
 //
 // Usage: fleet_dashboard_bench WORK_DIR DATABASE [METERS=100000] [RUNS=20] [HISTORY_DAYS=60]
 //        [RATE=1667]
@@ -251,7 +252,10 @@ int main(int argc, char** argv) {
     generate(*store, fleet);
   }
 
-  auto api_store = open_store(dir, db);
+  // As `serve` has them: a connection for each request at once (http/store_pool.hpp).
+  auto stores = std::make_shared<server::http::StorePool>(
+      [&]() -> core::Result<std::unique_ptr<server::ServerStore>> { return open_store(dir, db); },
+      4);
   auto load_store = open_store(dir, db);
   IngestLoad load;
   std::thread loader([&] { load.run(*load_store, fleet, rate); });
@@ -260,8 +264,9 @@ int main(int argc, char** argv) {
   server::ServerConfig config;
   config.http.web_dir = dir + "/no-dashboard";
   const std::int64_t now = fleet.now;
+  std::atomic<std::int64_t> api_now{now + 30};
   auto make_api = [&] {
-    return std::make_unique<server::http::Api>(*api_store, config, [now] { return now + 30; });
+    return std::make_unique<server::http::Api>(stores, config, [&] { return api_now.load(); });
   };
   auto login = [&](server::http::Api& api) {
     server::http::Request r;
@@ -342,11 +347,23 @@ int main(int argc, char** argv) {
   };
   for (auto& c : cases) {
     get(*api, cookie, c.path, c.query, &c.body);  // warm-up
-    // The summary takes seconds a call at 100 000 meters (bench/RESULTS.md): three runs.
-    const int n = c.path == "/api/attention" ? std::min(runs, 3) : runs;
-    for (int k = 0; k < n; ++k)
+    for (int k = 0; k < runs; ++k)
       c.ms.push_back(get(*api, cookie, c.path, c.query, &c.body));
   }
+  // The summary while its kept reading is renewed (beyond [http] attention_cache_above meters:
+  // http/fleet_summary.hpp): the clock moves on by the renewal age, the next request asks for a
+  // reading in the background, and the pages answered meanwhile are timed until it lands.
+  std::vector<double> renewing;
+  api_now += server::http::kFleetRefreshS;
+  const auto renewal_start = Clock::now();
+  std::int64_t as_of = 0;
+  while (as_of != api_now.load()) {
+    std::string body;
+    renewing.push_back(get(*api, cookie, "/api/attention", {}, &body));
+    as_of = json::parse(body)["as_of"].get<std::int64_t>();
+    if (as_of != api_now.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const double renewal_s = ms_since(renewal_start) / 1000;
   load.stop = true;
   loader.join();
   const double load_s = std::chrono::duration<double>(Clock::now() - load_start).count();
@@ -368,10 +385,16 @@ int main(int argc, char** argv) {
   std::printf("| request (%s, %d meters) | median | p95 | max | goal | met |\n",
               db.substr(0, 10).c_str(), fleet.meters);
   std::printf("|---|---:|---:|---:|---:|---|\n");
-  bool met = true;
   const Stats cold = stats(summary_cold);
   std::printf("| fleet summary, cold (a fresh Api), 1 run | %.0f ms | — | %.0f ms | — | — |\n",
               cold.median, cold.max);
+  const Stats during = stats(renewing);
+  std::printf(
+      "| fleet summary while its reading is renewed (%.1f s), %zu runs | %.1f ms | %.1f ms | "
+      "%.1f ms | ≤ 500 ms | %s |\n",
+      renewal_s, renewing.size(), during.median, during.p95, during.max,
+      during.median <= 500 ? "**yes**" : "**no**");
+  bool met = during.median <= 500;
   for (const auto& c : cases) {
     const Stats s = stats(c.ms);
     const bool ok = c.goal_ms == 0 || s.median <= c.goal_ms;

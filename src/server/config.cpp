@@ -149,6 +149,7 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     if (fs::path(c.http.web_dir).is_relative()) c.http.web_dir = (base / c.http.web_dir).string();
     ML_TRY(int_setting(hr, "session_hours", c.http.session_hours, 1, 24 * 90));
     ML_TRY(int_setting(hr, "offline_after", c.http.offline_after_s, 60, 7 * 86400));
+    ML_TRY(int_setting(hr, "attention_cache_above", c.http.attention_cache_above, 0, 10000000));
     ML_TRY(hr.boolean("secure_cookies", c.http.secure_cookies));
     ML_TRY(int_setting(hr, "threads", c.http.threads, 1, 64));
     std::vector<std::string> proxies;

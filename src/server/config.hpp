@@ -42,7 +42,10 @@ struct HttpConfig {  // for `serve` (the API and dashboard)
   int port = 8080;
   std::string web_dir = "/usr/share/meterlogger/web";  // the dashboard built from web/
   int session_hours = 12;
-  int offline_after_s = 900;    // a meter that sent nothing for this long is shown offline
+  int offline_after_s = 900;  // a meter that sent nothing for this long is shown offline
+  // Beyond this many meters GET /api/attention answers from a kept snapshot of the fleet's
+  // facts, read again in the background (http/fleet_summary.hpp); up to it, every page reads them.
+  int attention_cache_above = 1000;
   bool secure_cookies = false;  // true behind HTTPS (a reverse proxy): cookies marked Secure
   int threads = 4;
   // Peers whose X-Forwarded-For names the client (the reverse proxy); none by default.

@@ -207,6 +207,7 @@ using V = std::vector<std::string>;
 TEST_F(AttentionApi, AnAdminOfEveryGroupSeesEveryList) {
   const json a = attention("root");
   EXPECT_EQ(a["now"], kNow);
+  EXPECT_EQ(a["as_of"], kNow) << "a small fleet is read for the page";
   ASSERT_EQ(a["alarms"].size(), 3u);
   EXPECT_EQ(serials(a["alarms"]), (V{"1000001", "1000002", "2000002"})) << "critical first";
   EXPECT_EQ(a["alarms"][0]["severity"], "critical");
@@ -325,6 +326,25 @@ TEST_F(AttentionApi, ListsAreCappedAndCounted) {
   EXPECT_EQ(a["counts"]["offline"], kListLimit + 3);
   EXPECT_EQ(a["groups"][0]["group"], "Big");
   EXPECT_EQ(a["groups"][0]["offline"], kListLimit);
+}
+
+// Beyond [http] attention_cache_above meters the page answers from the kept reading (renewed in
+// the background: fleet_summary_test.cpp); each caller still sees only its groups.
+TEST_F(AttentionApi, ALargeFleetsPageComesFromTheKeptReadingFilteredByGroup) {
+  config_.http.attention_cache_above = 3;
+  api_ = std::make_unique<Api>(*store_, config_, [] { return kNow; });
+  const json before = attention("root");
+  EXPECT_EQ(before["as_of"], kNow);
+  EXPECT_EQ(before["counts"]["offline"], 3);
+  meter("3000001", "Big", "B1", "0");  // never seen: offline, once the fleet is read again
+  const json kept = attention("root");
+  EXPECT_EQ(kept["counts"]["offline"], 3) << "the kept reading";
+  EXPECT_EQ(kept["groups"].size(), 2u);
+  const json anna = attention("anna");
+  EXPECT_EQ(serials(anna["offline"]), V{"1000002"});
+  ASSERT_EQ(anna["groups"].size(), 1u);
+  EXPECT_EQ(anna["groups"][0]["group"], "Loppen");
+  EXPECT_EQ(attention("bo")["counts"]["offline"], 3);
 }
 
 // The broker's dropped messages ($SYS, recorded by `run`): shown for a day after the count last

@@ -143,6 +143,7 @@ listen = "0.0.0.0:8443"
 web_dir = "web"
 session_hours = 8
 offline_after = 600
+attention_cache_above = 5000
 secure_cookies = true
 trusted_proxies = ["127.0.0.1", "fd00::/8"]
 request_timeout = 5
@@ -156,6 +157,7 @@ max_connections_per_address = 0
   EXPECT_EQ(c->http.web_dir, "/etc/meterlogger/web");  // relative to the file
   EXPECT_EQ(c->http.session_hours, 8);
   EXPECT_EQ(c->http.offline_after_s, 600);
+  EXPECT_EQ(c->http.attention_cache_above, 5000);
   EXPECT_TRUE(c->http.secure_cookies);
   EXPECT_EQ(c->http.request_timeout_s, 5);
   EXPECT_EQ(c->http.idle_timeout_s, 20);
@@ -166,6 +168,12 @@ max_connections_per_address = 0
   ASSERT_FALSE(zero.ok());
   EXPECT_NE(zero.error().detail.find("http.request_timeout"), std::string::npos)
       << zero.error().detail;
+  auto negative = parse_server_config(
+      "[database]\npath = \"db\"\n[mqtt]\nhost = \"b\"\n[http]\nattention_cache_above = -1\n",
+      "/x.toml");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.error().detail.find("http.attention_cache_above"), std::string::npos)
+      << negative.error().detail;
   auto bad = parse_server_config(
       "[database]\npath = \"db\"\n[mqtt]\nhost = \"b\"\n[http]\n"
       "session_hours = 0\n",

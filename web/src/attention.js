@@ -118,7 +118,9 @@ function render(page, data) {
   page.replaceChildren(
     el('div', { class: 'toolbar' },
       el('h1', null, 'Needs attention'),
-      el('span', { id: 'attention-updated', class: 'muted' }, `updated ${dateTime(now, true)}`)),
+      el('span', { id: 'attention-updated', class: 'muted' }, `updated ${dateTime(now, true)}`,
+        // A large fleet's meter facts come from a kept reading (docs/server.md, "The HTTP server").
+        data.as_of && data.as_of < now ? `; meters as of ${ago(data.as_of, now)}` : '')),
     ...(broker ? [broker] : []),
     ...parts,
     fleet);

@@ -185,7 +185,9 @@ Response Api::alarms_route(const Request& r, const Caller& c,
       const auto m = by_serial.find(s.serial);
       const auto rule = by_id.find(s.rule_id);
       const Meter* meter = m != by_serial.end() ? m->second : nullptr;
-      auto row = open_alarm_view(s, rule != by_id.end() ? rule->second : nullptr, meter);
+      auto row = open_alarm_view(s, rule != by_id.end() ? rule->second : nullptr,
+                                 meter != nullptr ? meter->name : "",
+                                 meter != nullptr ? meter->group : "");
       row["can_admin"] = can_admin(c.user, meter != nullptr ? meter->group : "");
       list.push_back(std::move(row));
       if (list.size() >= static_cast<std::size_t>(kListLimit)) break;

@@ -193,10 +193,14 @@ bool is_json_type(std::string_view type) {
 // ---- the API ----
 
 Api::Api(ServerStore& store, const ServerConfig& config, Now now)
-    : stores_(std::make_shared<StorePool>(store)), config_(config), now_(std::move(now)) {}
+    : Api(std::make_shared<StorePool>(store), config, std::move(now)) {}
 
 Api::Api(std::shared_ptr<StorePool> stores, const ServerConfig& config, Now now)
-    : stores_(std::move(stores)), config_(config), now_(std::move(now)) {}
+    : stores_(std::move(stores)),
+      config_(config),
+      now_(std::move(now)),
+      fleet_([this](ServerStore& s, std::int64_t at) { return read_fleet(s, at); }, stores_, now_,
+             static_cast<std::size_t>(config.http.attention_cache_above), kFleetRefreshS) {}
 
 namespace {
 thread_local ServerStore* current_store = nullptr;

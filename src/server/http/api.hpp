@@ -17,6 +17,7 @@
 
 #include "password/limiter.hpp"
 #include "server/config.hpp"
+#include "server/http/fleet_summary.hpp"
 #include "server/http/store_pool.hpp"
 #include "server/store.hpp"
 #include "server/usecases/estimates.hpp"
@@ -91,6 +92,8 @@ class Api {
   Response notifications_get(const Request& r, const Caller& caller, const std::string& what);
   // attention_api.cpp
   Response attention_get(const Request& r, const Caller& caller);
+  // Every meter's facts for the page, on `store` (the request's or the background reader's).
+  core::Result<FleetSnapshot> read_fleet(ServerStore& store, std::int64_t now);
   std::optional<Caller> caller_of(const Request& r);
   void audit(const std::string& actor, const Request& r, const std::string& action,
              const std::string& serial, const std::string& detail);
@@ -104,6 +107,7 @@ class Api {
   Now now_;
   password::LoginLimiter limiter_;    // thread-safe by itself; the store needs no lock
   usecase::DailyUseCache daily_use_;  // the estimates' history, read once a day (thread-safe)
+  FleetSummary fleet_;                // last: its reader uses the members above
 };
 
 // Whether `user` may change meters of `group`.

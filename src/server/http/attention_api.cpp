@@ -3,8 +3,10 @@
 // meters offline, running out of credit, closed with credit left or still open with none, the
 // devices whose messages were rejected in the last day, the commands sent long ago with no reply,
 // and the fleet's counts and energy per group. The meters' facts are read as the meter list
-// reads them (views.hpp, one snapshot); rejections and unanswered commands in one read each for
-// the whole fleet; the sorting and sums are server/attention.hpp (pure).
+// reads them (views.hpp), for the whole fleet at once, and kept (fleet_summary.hpp: beyond
+// [http] attention_cache_above meters a page answers from the newest snapshot, `as_of`); the
+// alarms, rejections and unanswered commands are read for each page, in one read each; the
+// sorting and sums are server/attention.hpp (pure).
 //
 // Who sees what: an admin the meters of their groups (every group: `*`); a viewer, who has no
 // groups, every meter (docs/api.md, "Roles"). Rows about a serial that is no meter (an unknown
@@ -17,6 +19,7 @@
 #include "server/estimate.hpp"
 #include "server/http/api.hpp"
 #include "server/http/api_support.hpp"
+#include "server/http/fleet_summary.hpp"
 #include "server/http/views.hpp"
 #include "server/usecases/estimates.hpp"
 
@@ -48,11 +51,6 @@ std::optional<core::Decimal> decimal_of(const json& j, const char* key) {
   return *d;
 }
 
-json text_or_null(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it == j.end() ? json(nullptr) : *it;
-}
-
 // A capped list: its first kListLimit rows.
 void push_capped(json& list, json row) {
   if (list.size() < static_cast<std::size_t>(kListLimit)) list.push_back(std::move(row));
@@ -60,71 +58,93 @@ void push_capped(json& list, json row) {
 
 }  // namespace
 
-Response Api::attention_get(const Request& /*r*/, const Caller& c) {
-  const auto now = now_();
-  auto all = store().meters();
-  if (!all) return store_error(all.error());
-  std::map<std::string, const Meter*> by_serial;
-  std::vector<const Meter*> mine;
-  for (const auto& m : *all) {
-    by_serial[m.serial] = &m;
-    if (looks_after(c.user, m.group)) mine.push_back(&m);
-  }
-
+core::Result<FleetSnapshot> Api::read_fleet(ServerStore& store, std::int64_t now) {
+  auto all = store.meters();
+  if (!all) return all.error();
   // The facts of each meter, as the meter list shows them.
   const std::int64_t today = estimate::day_of(now);
   const auto civil = estimate::civil_from_days(today);
   const std::int64_t month_start = estimate::days_from_civil(civil.year, civil.month, 1);
   const std::int64_t first_day = today - kSummaryDays;  // one more: the use across midnight
-  std::vector<MeterFacts> facts;
-  std::vector<json> views;
-  facts.reserve(mine.size());
-  views.reserve(mine.size());
-  for (const Meter* m : mine) {
-    auto v = meter_view(store(), *m, now, config_.http.offline_after_s, can_admin(c.user, m->group),
-                        &daily_use_);
-    if (!v) return store_error(v.error());
+  FleetSnapshot out;
+  out.as_of = now;
+  out.meters.reserve(all->size());
+  out.texts.reserve(all->size());
+  auto text = [](const json& v, const char* key) -> std::optional<std::string> {
+    auto it = v.find(key);
+    if (it == v.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  for (const Meter& m : *all) {
+    auto v = meter_view(store, m, now, config_.http.offline_after_s, false, &daily_use_);
+    if (!v) return v.error();
     MeterFacts f;
-    f.serial = m->serial;
-    f.name = m->name;
-    f.group = m->group;
-    f.water = m->kind == core::meter::Kind::water;
+    f.serial = m.serial;
+    f.name = m.name;
+    f.group = m.group;
+    f.water = m.kind == core::meter::Kind::water;
     f.online = v->value("online", false);
     f.last_seen = v->value("last_seen", std::int64_t{0});
-    f.valve_installed = m->valve_installed;
+    f.valve_installed = m.valve_installed;
     if (auto it = v->find("valve"); it != v->end() && it->is_string()) f.valve = *it;
     f.remaining = decimal_of(*v, "remaining");
     f.days_left = decimal_of(*v, "days_left");
-    auto days = store().rollups(m->serial, Period::day, first_day * estimate::kDaySeconds, now);
-    if (!days) return store_error(days.error());
+    auto days = store.rollups(m.serial, Period::day, first_day * estimate::kDaySeconds, now);
+    if (!days) return days.error();
     f.daily = usecase::daily_use(*days, f.water);
-    facts.push_back(std::move(f));
-    views.push_back(std::move(v).value());
+    FleetSnapshot::Texts t{text(*v, "valve"), text(*v, "remaining"), text(*v, "days_left"),
+                           text(*v, "method"), std::nullopt};
+    if (auto it = v->find("closes_at"); it != v->end() && it->is_number_integer())
+      t.closes_at = it->get<std::int64_t>();
+    out.meters.push_back(std::move(f));
+    out.texts.push_back(std::move(t));
   }
-  const Attention a = attention(facts, today, month_start, AttentionConfig{});
+  out.all = attention(out.meters, today, month_start, AttentionConfig{});
+  for (auto& f : out.meters)
+    f.daily.clear();  // summed: the page needs no more of it
+  return out;
+}
+
+Response Api::attention_get(const Request& /*r*/, const Caller& c) {
+  const auto now = now_();
+  auto snapshot = fleet_.get(store());
+  if (!snapshot) return store_error(snapshot.error());
+  const FleetSnapshot& fleet = **snapshot;
+  const auto& facts = fleet.meters;
+  std::map<std::string, const MeterFacts*> by_serial;
+  std::vector<bool> mine(facts.size());
+  for (std::size_t i = 0; i < facts.size(); ++i) {
+    by_serial[facts[i].serial] = &facts[i];
+    mine[i] = looks_after(c.user, facts[i].group);
+  }
 
   json counts = json::object();
+  auto opt_text = [](const std::optional<std::string>& t) { return t ? json(*t) : json(nullptr); };
   auto meter_row = [&](std::size_t i) {
     const auto& f = facts[i];
     return json{{"serial", f.serial},
                 {"name", f.name},
                 {"group", f.group},
                 {"last_seen", f.last_seen},
-                {"valve", text_or_null(views[i], "valve")},
-                {"remaining", text_or_null(views[i], "remaining")}};
+                {"valve", opt_text(fleet.texts[i].valve)},
+                {"remaining", opt_text(fleet.texts[i].remaining)}};
   };
   auto meter_list = [&](const char* name, const std::vector<std::size_t>& rows, bool estimate) {
     json list = json::array();
+    std::size_t count = 0;
     for (std::size_t i : rows) {
+      if (!mine[i]) continue;
+      ++count;
       json row = meter_row(i);
       if (estimate) {
-        row["days_left"] = text_or_null(views[i], "days_left");
-        row["closes_at"] = text_or_null(views[i], "closes_at");
-        row["method"] = text_or_null(views[i], "method");
+        const auto& t = fleet.texts[i];
+        row["days_left"] = opt_text(t.days_left);
+        row["closes_at"] = t.closes_at ? json(*t.closes_at) : json(nullptr);
+        row["method"] = opt_text(t.method);
       }
       push_capped(list, std::move(row));
     }
-    counts[name] = rows.size();
+    counts[name] = count;
     return list;
   };
 
@@ -139,13 +159,13 @@ Response Api::attention_get(const Request& /*r*/, const Caller& c) {
   struct OpenAlarm {
     const al::State* state;
     const AlarmRule* rule;
-    const Meter* meter;
+    const MeterFacts* meter;
     al::Severity severity;
   };
   std::vector<OpenAlarm> alarms;
   for (const auto& s : *open) {
     const auto m = by_serial.find(s.serial);
-    const Meter* meter = m != by_serial.end() ? m->second : nullptr;
+    const MeterFacts* meter = m != by_serial.end() ? m->second : nullptr;
     if (meter == nullptr ? !is_global_admin(c.user) : !looks_after(c.user, meter->group)) continue;
     const auto rule = rule_by_id.find(s.rule_id);
     const AlarmRule* r = rule != rule_by_id.end() ? rule->second : nullptr;
@@ -157,7 +177,9 @@ Response Api::attention_get(const Request& /*r*/, const Caller& c) {
   });
   json alarm_list = json::array();
   for (const auto& o : alarms) {
-    push_capped(alarm_list, open_alarm_view(*o.state, o.rule, o.meter));
+    push_capped(alarm_list,
+                open_alarm_view(*o.state, o.rule, o.meter != nullptr ? o.meter->name : "",
+                                o.meter != nullptr ? o.meter->group : ""));
   }
   counts["alarms"] = alarms.size();
 
@@ -168,7 +190,7 @@ Response Api::attention_get(const Request& /*r*/, const Caller& c) {
   std::size_t rejected_count = 0;
   for (const auto& rj : *rejected) {
     const auto m = by_serial.find(rj.serial);
-    const Meter* meter = m != by_serial.end() ? m->second : nullptr;
+    const MeterFacts* meter = m != by_serial.end() ? m->second : nullptr;
     if (meter == nullptr ? !is_global_admin(c.user) : !looks_after(c.user, meter->group)) continue;
     ++rejected_count;
     push_capped(rejected_list, {{"serial", rj.serial},
@@ -203,7 +225,8 @@ Response Api::attention_get(const Request& /*r*/, const Caller& c) {
   counts["unanswered"] = unanswered_count;
 
   json groups = json::array();
-  for (const auto& g : a.groups) {
+  for (const auto& g : fleet.all.groups) {
+    if (!looks_after(c.user, g.group)) continue;
     json daily = json::array();
     for (const auto& [day, kwh] : g.daily)
       daily.push_back(json::array({day * estimate::kDaySeconds, kwh.to_string()}));
@@ -216,11 +239,11 @@ Response Api::attention_get(const Request& /*r*/, const Caller& c) {
                       {"daily", std::move(daily)}});
   }
 
-  json out = {{"now", now}, {"alarms", std::move(alarm_list)}};
-  out["offline"] = meter_list("offline", a.offline, false);
-  out["running_out"] = meter_list("running_out", a.running_out, true);
-  out["closed_with_credit"] = meter_list("closed_with_credit", a.closed_with_credit, false);
-  out["used_up"] = meter_list("used_up", a.used_up, false);
+  json out = {{"now", now}, {"as_of", fleet.as_of}, {"alarms", std::move(alarm_list)}};
+  out["offline"] = meter_list("offline", fleet.all.offline, false);
+  out["running_out"] = meter_list("running_out", fleet.all.running_out, true);
+  out["closed_with_credit"] = meter_list("closed_with_credit", fleet.all.closed_with_credit, false);
+  out["used_up"] = meter_list("used_up", fleet.all.used_up, false);
   out["rejected"] = std::move(rejected_list);
   out["unanswered"] = std::move(unanswered_list);
   out["groups"] = std::move(groups);

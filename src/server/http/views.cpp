@@ -347,15 +347,16 @@ core::Result<std::string> energy_csv(ServerStore& store, const Meter& m, std::in
   return out;
 }
 
-json open_alarm_view(const core::alarm::State& s, const AlarmRule* rule, const Meter* meter) {
+json open_alarm_view(const core::alarm::State& s, const AlarmRule* rule, const std::string& name,
+                     const std::string& group) {
   namespace al = core::alarm;
   return {{"episode", s.episode},
           {"rule_id", s.rule_id},
           {"rule", rule != nullptr ? rule->name : ""},
           {"severity", al::severity_name(rule != nullptr ? rule->severity : al::Severity::warning)},
           {"serial", s.serial},
-          {"name", meter != nullptr ? meter->name : ""},
-          {"group", meter != nullptr ? meter->group : ""},
+          {"name", name},
+          {"group", group},
           {"status", al::status_name(s.status)},
           {"raised", s.raised},
           {"last_true", s.last_true},

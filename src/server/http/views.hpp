@@ -30,7 +30,7 @@ void add_estimate(nlohmann::ordered_json& j, const estimate::Estimate& e, bool w
 // An open alarm as GET /api/alarms and GET /api/attention list it: the state with its rule's name
 // and severity (warning when the rule is gone) and its meter's name and group ("" when gone).
 nlohmann::ordered_json open_alarm_view(const core::alarm::State& s, const AlarmRule* rule,
-                                       const Meter* meter);
+                                       const std::string& name, const std::string& group);
 
 enum class Resolution : std::uint8_t { raw, hour, day };
 // "raw", "hour", "day"; "auto" (or empty) picks by the span: raw up to 3 days, hourly up to 400
