@@ -100,6 +100,8 @@ core::Result<FleetSnapshot> Api::read_fleet(ServerStore& store, std::int64_t now
     out.texts.push_back(std::move(t));
   }
   out.all = attention(out.meters, today, month_start, AttentionConfig{});
+  for (std::size_t i = 0; i < out.meters.size(); ++i)
+    out.index.emplace(out.meters[i].serial, i);
   for (auto& f : out.meters)
     f.daily.clear();  // summed: the page needs no more of it
   return out;
@@ -111,10 +113,8 @@ Response Api::attention_get(const Request& /*r*/, const Caller& c) {
   if (!snapshot) return store_error(snapshot.error());
   const FleetSnapshot& fleet = **snapshot;
   const auto& facts = fleet.meters;
-  std::map<std::string, const MeterFacts*> by_serial;
   std::vector<bool> mine(facts.size());
   for (std::size_t i = 0; i < facts.size(); ++i) {
-    by_serial[facts[i].serial] = &facts[i];
     mine[i] = looks_after(c.user, facts[i].group);
   }
 
@@ -164,8 +164,7 @@ Response Api::attention_get(const Request& /*r*/, const Caller& c) {
   };
   std::vector<OpenAlarm> alarms;
   for (const auto& s : *open) {
-    const auto m = by_serial.find(s.serial);
-    const MeterFacts* meter = m != by_serial.end() ? m->second : nullptr;
+    const MeterFacts* meter = fleet.find(s.serial);
     if (meter == nullptr ? !is_global_admin(c.user) : !looks_after(c.user, meter->group)) continue;
     const auto rule = rule_by_id.find(s.rule_id);
     const AlarmRule* r = rule != rule_by_id.end() ? rule->second : nullptr;
@@ -189,8 +188,7 @@ Response Api::attention_get(const Request& /*r*/, const Caller& c) {
   json rejected_list = json::array();
   std::size_t rejected_count = 0;
   for (const auto& rj : *rejected) {
-    const auto m = by_serial.find(rj.serial);
-    const MeterFacts* meter = m != by_serial.end() ? m->second : nullptr;
+    const MeterFacts* meter = fleet.find(rj.serial);
     if (meter == nullptr ? !is_global_admin(c.user) : !looks_after(c.user, meter->group)) continue;
     ++rejected_count;
     push_capped(rejected_list, {{"serial", rj.serial},
@@ -210,13 +208,13 @@ Response Api::attention_get(const Request& /*r*/, const Caller& c) {
   json unanswered_list = json::array();
   std::size_t unanswered_count = 0;
   for (const auto& cmd : *unanswered) {
-    const auto m = by_serial.find(cmd.serial);
-    if (m == by_serial.end() || !looks_after(c.user, m->second->group)) continue;
+    const MeterFacts* meter = fleet.find(cmd.serial);
+    if (meter == nullptr || !looks_after(c.user, meter->group)) continue;
     ++unanswered_count;
     push_capped(unanswered_list, {{"id", cmd.id},
                                   {"serial", cmd.serial},
-                                  {"name", m->second->name},
-                                  {"group", m->second->group},
+                                  {"name", meter->name},
+                                  {"group", meter->group},
                                   {"command", cmd.command},
                                   {"sent", cmd.first_sent},
                                   {"last_sent", cmd.last_sent},

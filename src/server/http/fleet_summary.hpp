@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.hpp"
@@ -46,7 +47,14 @@ struct FleetSnapshot {
     std::optional<std::int64_t> closes_at;
   };
   std::vector<Texts> texts;
-  Attention all;  // over every meter
+  Attention all;                                       // over every meter
+  std::unordered_map<std::string, std::size_t> index;  // serial -> its place in `meters`
+
+  // The facts of meter `serial`; nullptr when it was no meter at as_of.
+  const MeterFacts* find(const std::string& serial) const {
+    auto it = index.find(serial);
+    return it == index.end() ? nullptr : &meters[it->second];
+  }
 };
 
 class FleetSummary {
