@@ -99,7 +99,8 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
     }
   }
 
-  // Sends PINGREQ every 3/4 keepalive; no PINGRESP by the next one ends the connection.
+  // Sends PINGREQ every 3/4 keepalive; no packet at all from the broker (a PINGRESP or any
+  // other) by the next one ends the connection.
   static asio::awaitable<void> pinger(std::shared_ptr<State> s, std::shared_ptr<TlsLink> sock) {
     const auto period =
         std::chrono::duration_cast<std::chrono::milliseconds>(s->o.keepalive) * 3 / 4;
@@ -211,6 +212,11 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
           s->close("");
           co_return "from " + where + ": " + packet.error().message();
         }
+        // Any packet shows the connection alive, not only the PINGRESP: while a backlog is read,
+        // the PINGRESP waits behind the messages the broker sent before it, longer than the
+        // keepalive when storing is slow, and ending the connection for it would make the broker
+        // send every unacknowledged message again.
+        s->ping_outstanding = false;
         if (auto* ack = std::get_if<mqtt::Connack>(&*packet)) {
           if (ack->return_code != 0) {
             s->close("");
@@ -246,8 +252,6 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
             }
           }
           subscribed = true;
-        } else if (std::holds_alternative<mqtt::Pingresp>(*packet)) {
-          s->ping_outstanding = false;
         }
       }
       if (s->accepted && s->on_idle) s->on_idle();
