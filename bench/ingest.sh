@@ -4,6 +4,7 @@
 # Usage: bench/ingest.sh [METERS=10000] [SAMPLES_PER_METER=3]   (builds the release preset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target ingest_bench meterlogger-server >/dev/null
 dir=$(mktemp -d /tmp/ml-ingest-bench.XXXXXX)
@@ -14,20 +15,8 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-port=$((20000 + RANDOM % 20000))
 # As packaging/mosquitto/meterlogger.conf recommends for the server's broker: no queue limit for
 # a persistent session, and a wide in-flight window towards the server.
-cat > "$dir/mosquitto.conf" <<CONF
-listener $port 127.0.0.1
-allow_anonymous true
-max_queued_messages 0
-max_inflight_messages 1000
-CONF
-mosquitto -c "$dir/mosquitto.conf" > "$dir/mosquitto.log" 2>&1 &
-broker=$!
-for _ in $(seq 100); do
-  grep -q "listen socket on port $port" "$dir/mosquitto.log" 2>/dev/null && break
-  sleep 0.1
-done
+start_mosquitto "$dir" "max_queued_messages 0" "max_inflight_messages 1000"
 build/release/bench/ingest/ingest_bench "$port" build/release/apps/meterlogger-server/meterlogger-server \
   "$dir" "${1:-10000}" "${2:-3}"

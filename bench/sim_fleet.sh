@@ -7,6 +7,7 @@
 #   SKIP_BUILD=1 uses build/release as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 if [ -z "${SKIP_BUILD:-}" ]; then
   cmake --preset release >/dev/null
   cmake --build --preset release --target meterlogger >/dev/null
@@ -28,26 +29,8 @@ cleanup() {
 trap cleanup EXIT
 
 # The broker needs a descriptor per device too: as many as the hard limit allows.
-hard=$(ulimit -Hn)
-if [ "$hard" != unlimited ] && [ "$hard" -lt $((meters + 64)) ]; then
-  echo "open files: the hard limit is $hard, $meters devices need $((meters + 64)) in the fleet" \
-    "and in the broker; raise it as root (ulimit -Hn) or give fewer METERS" >&2
-  exit 1
-fi
-port=$((20000 + RANDOM % 20000))
-cat > "$dir/mosquitto.conf" <<CONF
-listener $port 127.0.0.1
-allow_anonymous true
-persistence false
-max_connections -1
-max_inflight_messages 1000
-CONF
-(ulimit -n "$hard" && exec mosquitto -c "$dir/mosquitto.conf") > "$dir/mosquitto.log" 2>&1 &
-broker=$!
-for _ in $(seq 100); do
-  grep -q "listen socket on port $port" "$dir/mosquitto.log" 2>/dev/null && break
-  sleep 0.1
-done
+need_open_files $((meters + 64))
+start_mosquitto "$dir" "persistence false" "max_connections -1" "max_inflight_messages 1000"
 broker_rss_before=$(ps -o rss= -p "$broker")
 slab_before=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
 
@@ -58,12 +41,11 @@ slab_before=$(awk '/^Slab:/ {print $2}' /proc/meminfo)
 fleet=$!
 # Steady state: the CPU of both over the second half of the run, the memory near its end.
 sleep $((seconds / 2))
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-fleet_ticks=$(ticks "$fleet")
-broker_ticks=$(ticks "$broker")
+fleet_ticks=$(cpu_ticks "$fleet")
+broker_ticks=$(cpu_ticks "$broker")
 sleep $((seconds / 2 - 2))
-fleet_cpu=$(($(ticks "$fleet") - fleet_ticks))
-broker_cpu=$(($(ticks "$broker") - broker_ticks))
+fleet_cpu=$(($(cpu_ticks "$fleet") - fleet_ticks))
+broker_cpu=$(($(cpu_ticks "$broker") - broker_ticks))
 window=$((seconds / 2 - 2))
 broker_rss=$(ps -o rss= -p "$broker")
 slab=$(awk '/^Slab:/ {print $2}' /proc/meminfo)

@@ -86,8 +86,14 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
 
   static asio::awaitable<void> writer(std::shared_ptr<State> s, std::shared_ptr<TlsLink> sock) {
     while (!s->out.empty() && sock == s->socket) {
+      // Everything queued goes in one write: a stored batch's PUBACKs (hundreds of 4-byte
+      // packets) in one system call, and a PINGREQ behind them with them.
       core::Bytes bytes = std::move(s->out.front());
       s->out.pop_front();
+      while (!s->out.empty()) {
+        bytes.insert(bytes.end(), s->out.front().begin(), s->out.front().end());
+        s->out.pop_front();
+      }
       auto [ec, n] = co_await sock->write(asio::buffer(bytes), kTuple);
       if (ec) {
         s->close("write failed: " + ec.message());
