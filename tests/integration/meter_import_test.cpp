@@ -32,13 +32,7 @@ void write_file(const std::string& path, const std::string& text) {
 }
 
 std::vector<nlohmann::json> list_meters(const std::string& config) {
-  auto r = server_cli(config, {"meters", "list", "--json"});
-  EXPECT_EQ(r.status, 0) << r.err;
-  std::vector<nlohmann::json> out;
-  std::istringstream in(r.out);
-  for (std::string line; std::getline(in, line);)
-    out.push_back(nlohmann::json::parse(line));
-  return out;
+  return server_json_lines(config, {"meters", "list", "--json"});
 }
 
 int mode_of(const std::string& path) {

@@ -69,7 +69,12 @@ RunResult server_cli(const std::string& config, std::vector<std::string> args) {
 }
 
 std::vector<nlohmann::json> export_json(const std::string& config, const std::string& serial) {
-  auto r = server_cli(config, {"export", serial, "--format", "json"});
+  return server_json_lines(config, {"export", serial, "--format", "json"});
+}
+
+std::vector<nlohmann::json> server_json_lines(const std::string& config,
+                                              const std::vector<std::string>& args) {
+  auto r = server_cli(config, args);
   EXPECT_EQ(r.status, 0) << r.err;
   std::vector<nlohmann::json> out;
   std::istringstream in(r.out);

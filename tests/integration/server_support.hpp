@@ -38,6 +38,9 @@ std::string write_server_config(const TempDir& dir, int broker_port, const std::
 // it; start_server puts it before).
 RunResult server_cli(const std::string& config, std::vector<std::string> args);
 // A meter's stored samples, oldest first, as `export SERIAL --format json` prints them.
+// The JSON lines `meterlogger-server ARGS` prints (it must exit 0).
+std::vector<nlohmann::json> server_json_lines(const std::string& config,
+                                              const std::vector<std::string>& args);
 std::vector<nlohmann::json> export_json(const std::string& config, const std::string& serial);
 
 // `meters add 6892850 --kind heat --key <the test key> EXTRA...`, which must succeed.

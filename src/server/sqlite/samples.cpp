@@ -37,23 +37,9 @@ core::Result<std::map<std::string, Diagnostic>> SqliteStore::diagnostics(
 // ---- persistence (the rules: server/store_ingest.hpp) ----
 
 core::Result<bool> SqliteStore::insert_sample(const SampleRecord& r) {
-  auto q = cached(
-      "INSERT INTO samples(serial, time, energy_kwh, volume_m3, raw, received, quirks) "
-      "VALUES(?,?,?,?,?,?,?) ON CONFLICT(serial, time) DO NOTHING");
-  if (!q) return q.error();
-  (*q)->bind(1, r.serial).bind(2, r.time);
-  bind_opt(**q, 3, decimal_text(r.energy_kwh));
-  bind_opt(**q, 4, decimal_text(r.volume_m3));
-  (*q)->bind(5, r.text).bind(6, r.received);
-  bind_opt(**q, 7, r.quirks.empty() ? std::nullopt : std::optional<std::string>(r.quirks));
-  ML_TRY((*q)->run());
-  if (db_.changes() == 0) return false;
-  auto count = cached(
-      "INSERT INTO counters(name, value) VALUES('samples_stored', 1) "
-      "ON CONFLICT(name) DO UPDATE SET value = value + 1");
-  if (!count) return count.error();
-  ML_TRY((*count)->run());
-  return true;
+  auto stored = insert_samples({r});
+  if (!stored) return stored.error();
+  return static_cast<bool>(stored->front());
 }
 
 // A batch: the count of stored samples moves once, by as many as were new.
