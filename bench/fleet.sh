@@ -10,7 +10,8 @@
 #   the k-th state of a meter is matched with the k-th sample the meter published; a meter whose
 #   two counts differ at the end is left out (and counted). The lag so includes the hop from
 #   `run` back through the broker to the subscriber, and the probe is not free: [homeassistant]
-#   reads the meter's `version` reply from the database for every sample.
+#   decides per sample whether to announce the meter again (its `version` reply is read once per
+#   refresh).
 # - lost samples: the fleet's count of samples published less the samples in the database once
 #   `run` has stored everything it was sent (the fleet stopped; duplicates are impossible, the
 #   key is (serial, time)).
@@ -21,7 +22,7 @@
 # - commands under that load: COMMANDS `meterlogger-server send SERIAL uptime --wait`, spread
 #   over the window, each to a random meter. The commands table keeps whole seconds, so the round
 #   trip (queued → the reply stored) is timed around the call, which looks for the reply every
-#   200 ms; the subscriber also sees the command and the reply pass the broker. `uptime` because
+#   25 ms; the subscriber also sees the command and the reply pass the broker. `uptime` because
 #   the server's own poll never sends it.
 # 100 000 devices each need a connection, a descriptor in the fleet and one in the broker; this
 # machine's hard limit of open files is 20 000, so the default is 19 900 devices every 12 s,
@@ -410,7 +411,7 @@ CONF
   read -r n p50 p90 p99 max <<<"$(column_percentiles 3)"
   row "the command → the reply at the broker, ms" "$p50 / $p90 / $p99 / $max"
   read -r n p50 p90 p99 max <<<"$(column_percentiles 4)"
-  row "the reply → \`send\` sees it stored (200 ms polls), ms" "$p50 / $p90 / $p99 / $max"
+  row "the reply → \`send\` sees it stored (25 ms polls), ms" "$p50 / $p90 / $p99 / $max"
   row "\`run\`'s ingest connection lost" \
     "$(grep -c 'ingest: connection .* lost' "$run/server.log") times"
   awk -v w="$window_s" '

@@ -104,30 +104,44 @@ class AlarmTimer {
   std::set<std::string> logged_problems_;  // the previous round's problems
 };
 
-// A gap round every [gaps] interval on the io_context's thread (server/gaps.hpp): the resend
-// commands it queues go out with the sender's next round. A failing round is logged once until
-// it changes; ingest goes on regardless.
+// A gap round every [gaps] interval (server/gaps.hpp), on a thread and a store connection of its
+// own: a round reads the sample times of every meter's window (seconds at 100 000 meters) and
+// must not hold up ingest. The resend commands it queues go out with the sender's next look at
+// the queue. A failing round is logged once until it changes.
 class GapTimer {
  public:
-  GapTimer(asio::io_context& io, server::ServerStore& store, const server::GapsConfig& config)
-      : timer_(io), store_(store), config_(config) {}
+  explicit GapTimer(const server::ServerConfig& config) : config_(config) {}
+  ~GapTimer() { stop(); }
+  GapTimer(const GapTimer&) = delete;
+  GapTimer& operator=(const GapTimer&) = delete;
+
   void start() {
-    if (config_.interval_s <= 0) return;
-    arm();
+    if (config_.gaps.interval_s <= 0 || thread_.joinable()) return;
+    store_ = open_store(config_);
+    thread_ = std::thread([this] { loop(); });
   }
-  void stop() { timer_.cancel(); }
+  // Asks the thread to end (a round under way finishes first) and waits for it.
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
 
  private:
-  void arm() {
-    timer_.expires_after(std::chrono::seconds(config_.interval_s));
-    timer_.async_wait([this](const asio::error_code& ec) {
-      if (ec) return;
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::seconds(config_.gaps.interval_s),
+                           [this] { return stopping_; })) {
+      lock.unlock();
       round();
-      arm();
-    });
+      lock.lock();
+    }
   }
   void round() {
-    auto r = server::run_gap_round(store_, unix_now(), config_);
+    auto r = server::run_gap_round(*store_, unix_now(), config_.gaps);
     if (!r) {
       if (r.error().text() != last_error_) log::error("gap round failed: " + r.error().text());
       last_error_ = r.error().text();
@@ -140,9 +154,12 @@ class GapTimer {
     }
   }
 
-  asio::steady_timer timer_;
-  server::ServerStore& store_;
-  const server::GapsConfig& config_;
+  const server::ServerConfig& config_;
+  std::unique_ptr<server::ServerStore> store_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
   std::string last_error_;
 };
 
@@ -305,7 +322,7 @@ void run(const std::string& config_path, const std::string& worker) {
   std::unique_ptr<server::HomeAssistantPublisher> homeassistant;
   server::Ingest ingest(io.get_executor(), *store, config, unix_now);
   server::Sender sender(io.get_executor(), *store, config, unix_now);
-  ingest.on_reply([&](const server::DeviceReply& r) { sender.on_reply(r); });
+  ingest.on_replies([&](const std::vector<server::DeviceReply>& r) { sender.on_replies(r); });
   // [homeassistant]: the samples of some groups republished for Home Assistant, after they are
   // stored (docs/homeassistant.md, "For operators").
   if (config.homeassistant.enabled) {
@@ -319,7 +336,7 @@ void run(const std::string& config_path, const std::string& worker) {
   ok(ingest.start());
   server::BrokerWatch broker_watch(io.get_executor(), *store, config.mqtt, unix_now);
   AlarmTimer alarms(io, *store, config.alarms.interval_s, config.notify);
-  GapTimer gaps(io, *store, config.gaps);
+  GapTimer gaps(config);
   // The notifier sends over the network and waits for it (up to 30 s a message): on a thread
   // and a store connection of its own, so ingest never waits for a mail server.
   // notify_io before the notifier: its timer must go before the io_context it runs on.

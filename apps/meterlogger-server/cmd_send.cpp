@@ -59,7 +59,8 @@ void send_command(const std::string& config_path, const SendArgs& a) {
                " times; is `meterlogger-server run` running and the meter online?)",
            3);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // As often as the running server looks for due commands: one read of one row.
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
 }
 

@@ -110,6 +110,7 @@ void HomeAssistantPublisher::refresh() {
     MeterState& state = meters_[m.serial];
     state.kind = m.kind;
     state.in_groups = groups_.contains(m.group);
+    state.version_read = false;  // a new `version` reply is seen within `refresh`
   }
   for (auto it = meters_.begin(); it != meters_.end();) {
     if (!present.contains(it->first)) it->second.in_groups = false;
@@ -154,10 +155,13 @@ void HomeAssistantPublisher::announce(const std::string& serial, MeterState& met
   const ha::Values values = ha::values_of(serial, *meter.last);
   // The model: from the meter's `version` reply, else from what the sample holds, else the kind
   // of meter the store knows.
-  std::optional<core::sample::MeterKind> kind;
-  if (auto version = store_.diagnostic(serial, "version"); version && *version) {
-    kind = ha::kind_from_version((*version)->text);
+  if (!meter.version_read) {
+    meter.version_kind.reset();
+    auto version = store_.diagnostic(serial, "version");
+    if (version && *version) meter.version_kind = ha::kind_from_version((*version)->text);
+    meter.version_read = version.ok();
   }
+  std::optional<core::sample::MeterKind> kind = meter.version_kind;
   if (!kind) kind = ha::kind_from_sample(*meter.last);
   ha::MeterDevice device;
   device.availability_topic = gateway_.availability_topic;

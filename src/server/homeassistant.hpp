@@ -78,6 +78,9 @@ class HomeAssistantPublisher {
     core::meter::Kind kind = core::meter::kDefaultKind;
     std::optional<core::sample::ParsedSample> last;  // the newest sample, for announcing
     std::int64_t last_time = 0;
+    // The model from the meter's `version` reply, read once per `refresh` (not per sample).
+    bool version_read = false;
+    std::optional<core::sample::MeterKind> version_kind;
     std::vector<core::homeassistant::Message> announced;  // configs published, for removal
   };
   void on_connected();

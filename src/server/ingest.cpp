@@ -316,6 +316,11 @@ void IngestPipeline::flush() {
               " messages held");
     retry_after_ = std::chrono::seconds(0);
   }
+  std::vector<DeviceReply> replies;
+  auto reply_of = [&](const IngestItem& it) {
+    if (on_replies_ && it.function != "sample" && it.function != "offline")
+      replies.push_back(DeviceReply{it.serial, it.function, it.text, it.time});
+  };
   if (!outcomes) {
     // One item may be what fails: store them one by one; what still fails is quarantined.
     log::error("ingest: storing a batch of " + std::to_string(items.size()) +
@@ -333,6 +338,7 @@ void IngestPipeline::flush() {
       }
       if (one) {
         acknowledge_(messages[i]);
+        reply_of(item);
         if (on_sample_ && item.kind == IngestItem::Kind::sample && !one->empty() &&
             one->front() == IngestOutcome::stored) {
           on_sample_(item);
@@ -341,6 +347,7 @@ void IngestPipeline::flush() {
         reject(messages[i], item.serial, "store_failed", one.error().message());
       }
     }
+    if (!replies.empty()) on_replies_(replies);
     return;
   }
   ++counters_.batches;
@@ -368,10 +375,9 @@ void IngestPipeline::flush() {
         (*outcomes)[i] == IngestOutcome::stored) {
       on_sample_(it);
     }
-    if (on_reply_ && it.function != "sample" && it.function != "offline") {
-      on_reply_(DeviceReply{it.serial, it.function, it.text, it.time});
-    }
+    reply_of(it);
   }
+  if (!replies.empty()) on_replies_(replies);
 }
 
 }  // namespace ml::server

@@ -91,8 +91,10 @@ class IngestPipeline {
   // The database is unavailable: messages are held unacknowledged until it is back.
   bool holding() const { return retry_after_.count() != 0; }
 
-  // Called for every opened reply (not samples), after it is stored.
-  void on_reply(std::function<void(const DeviceReply&)> handler) { on_reply_ = std::move(handler); }
+  // Called with the opened replies (not samples) of each batch, after they are stored: once a
+  // batch, so that their confirmations are one transaction.
+  using Replies = std::function<void(const std::vector<DeviceReply>&)>;
+  void on_replies(Replies handler) { on_replies_ = std::move(handler); }
   // Called for every sample stored (not duplicates), after its transaction committed; it must
   // not block (server/homeassistant.hpp queues and returns).
   void on_sample(std::function<void(const IngestItem&)> handler) {
@@ -133,7 +135,7 @@ class IngestPipeline {
   };
   std::unordered_map<std::string, CachedKey> keys_;
   IngestCounters counters_;
-  std::function<void(const DeviceReply&)> on_reply_;
+  Replies on_replies_;
   std::function<void(const IngestItem&)> on_sample_;
   platform::log::SummaryLog rejections_log_{platform::log::Level::warning};
   asio::steady_timer log_timer_;
@@ -153,8 +155,8 @@ class Ingest {
   core::Status start();
   void stop();  // stores what is batched, then disconnects
 
-  void on_reply(std::function<void(const DeviceReply&)> handler) {
-    pipeline_.on_reply(std::move(handler));
+  void on_replies(IngestPipeline::Replies handler) {
+    pipeline_.on_replies(std::move(handler));
   }
   void on_sample(std::function<void(const IngestItem&)> handler) {
     pipeline_.on_sample(std::move(handler));

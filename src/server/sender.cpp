@@ -12,8 +12,11 @@ namespace ml::server {
 namespace {
 
 namespace log = platform::log;
-constexpr auto kTick = std::chrono::milliseconds(500);
-constexpr int kBatch = 200;  // commands sent per tick at most
+// A command queued by any process waits at most this long: the check for due commands is two
+// indexed reads that find nothing most of the time.
+constexpr auto kTick = std::chrono::milliseconds(25);
+constexpr auto kAfterFailure = std::chrono::seconds(1);  // a publish failed: not sooner
+constexpr int kBatch = 200;                              // commands sent per tick at most
 
 }  // namespace
 
@@ -135,7 +138,9 @@ core::Status Sender::start() {
   mqtt_ = std::make_unique<platform::MqttClient>(executor_, o);
   ML_TRY(mqtt_->start());
   running_ = true;
-  next_poll_ = now_() + 5;  // the first poll soon after start
+  next_poll_ = now_() + 5;  // the first round soon after start
+  round_.clear();
+  round_done_ = 0;
   tick();
   return core::Ok{};
 }
@@ -146,42 +151,65 @@ void Sender::stop() {
   if (mqtt_) mqtt_->stop();
 }
 
-void Sender::on_reply(const DeviceReply& r) {
-  auto acked = acknowledge(store_, r.serial, r.function, r.text, r.time, now_());
-  if (!acked) {
-    log::error("commands: " + acked.error().message());
+void Sender::on_replies(const std::vector<DeviceReply>& replies) {
+  std::vector<std::pair<const DeviceReply*, std::vector<std::int64_t>>> confirmed;
+  auto done = store_.write_transaction([&]() -> core::Status {
+    for (const DeviceReply& r : replies) {
+      auto acked = acknowledge(store_, r.serial, r.function, r.text, r.time, now_());
+      if (!acked) return acked.error();
+      if (!acked->empty()) confirmed.emplace_back(&r, std::move(*acked));
+    }
+    return core::Ok{};
+  });
+  if (!done) {
+    log::error("commands: " + done.error().message());
     return;
   }
-  for (auto id : *acked) {
-    log::debug("commands: #" + std::to_string(id) + " to " + r.serial + " confirmed by " +
-               r.function);
+  for (const auto& [r, ids] : confirmed) {
+    for (auto id : ids)
+      log::debug("commands: #" + std::to_string(id) + " to " + r->serial + " confirmed by " +
+                 r->function);
   }
 }
 
 void Sender::tick() {
   if (!running_) return;
   const std::int64_t now = now_();
-  if (config_.commands.poll_interval_s > 0 && now >= next_poll_) {
-    poll();
-    next_poll_ = now + config_.commands.poll_interval_s;
+  if (now != last_second_) {
+    last_second_ = now;
+    if (config_.commands.poll_interval_s > 0) poll(now);
+    if (auto s = expire_commands(store_, now); !s) log::error("commands: " + s.error().message());
   }
+  auto wait = kTick;
   if (mqtt_->connected()) {
-    auto due = due_commands(store_, now, kBatch);
+    auto due = store_.commands_due(now, kBatch);
     if (!due) {
       log::error("commands: " + due.error().message());
-    } else {
-      for (const auto& c : *due)
-        send(c);
+    } else if (!due->empty()) {
+      std::vector<std::pair<std::int64_t, std::int64_t>> sent;  // id, next send
+      for (const auto& c : *due) {
+        const std::int64_t next = send(c, now);
+        if (next == 0) {
+          wait = kAfterFailure;  // the client's queue is full or the connection went: the rest
+          break;                 // stays due
+        }
+        sent.emplace_back(c.id, next);
+      }
+      auto marked = store_.write_transaction([&]() -> core::Status {
+        for (const auto& [id, next] : sent)
+          ML_TRY(mark_sent(store_, id, now, next));
+        return core::Ok{};
+      });
+      if (!marked) log::error("commands: " + marked.error().message());
     }
   }
-  timer_.expires_after(kTick);
+  timer_.expires_after(wait);
   timer_.async_wait([this](const asio::error_code& ec) {
     if (!ec) tick();
   });
 }
 
-void Sender::send(const Command& c) {
-  const std::int64_t now = now_();
+std::int64_t Sender::send(const Command& c, std::int64_t now) {
   auto meter = store_.meter(c.serial);
   auto serial = core::topic::Serial::parse(c.serial);
   std::optional<core::envelope::Keys> keys;
@@ -191,9 +219,7 @@ void Sender::send(const Command& c) {
   if (!keys) {
     // The meter was removed (or its key is broken): the command cannot be sealed.
     log::warning("commands: #" + std::to_string(c.id) + ": no key for " + c.serial);
-    if (auto s = mark_sent(store_, c.id, now, now + config_.commands.retry_max_s); !s)
-      log::error("commands: " + s.error().message());
-    return;
+    return now + config_.commands.retry_max_s;
   }
   // On every form of the serial a device may subscribe with: the original KMP and MULTICAL 66
   // firmware subscribes with %07u ("0000040"), a pulse meter with its configured text, which
@@ -211,16 +237,14 @@ void Sender::send(const Command& c) {
   };
   if (!publish(c.command, wire_argument(c))) {
     log::warning("commands: #" + std::to_string(c.id) + " could not be published; later");
-    return;
+    return 0;
   }
   if (auto q = follow_up(c.command)) publish(*q, "1");
   ++sent_;
-  const std::int64_t next = now + retry_delay(c.sent_count + 1, config_.commands.retry_initial_s,
-                                              config_.commands.retry_max_s);
-  if (auto s = mark_sent(store_, c.id, now, next); !s)
-    log::error("commands: " + s.error().message());
   log::debug("commands: sent #" + std::to_string(c.id) + " " + c.command + " to " + c.serial +
              " (time " + std::to_string(c.sent_count + 1) + ")");
+  return now + retry_delay(c.sent_count + 1, config_.commands.retry_initial_s,
+                           config_.commands.retry_max_s);
 }
 
 std::vector<std::string_view> polled_commands(core::meter::Kind kind) {
@@ -228,23 +252,46 @@ std::vector<std::string_view> polled_commands(core::meter::Kind kind) {
   return {"version"};  // `status` is the valve's: the other builds do not answer it
 }
 
-void Sender::poll() {
-  auto meters = store_.meters();
-  if (!meters) {
-    log::error("commands: " + meters.error().message());
-    return;
-  }
-  const std::int64_t now = now_();
-  const std::int64_t expires = now + config_.commands.poll_interval_s;
-  for (const auto& m : *meters) {
-    for (std::string_view command : polled_commands(m.kind)) {
-      const std::string name(command);
-      auto pending = command_pending(store_, m.serial, name, "");
-      if (!pending || *pending) continue;  // the last poll is still waiting: not another one
-      if (auto id = enqueue_command(store_, m.serial, name, "", now, expires); !id)
-        log::error("commands: " + id.error().message());
+void Sender::poll(std::int64_t now) {
+  const std::int64_t interval = config_.commands.poll_interval_s;
+  if (round_done_ == round_.size() && now >= next_poll_) {
+    auto meters = store_.meters();
+    if (!meters) {
+      log::error("commands: " + meters.error().message());
+      return;
     }
+    round_.clear();
+    for (const auto& m : *meters)
+      round_.push_back({m.serial, m.kind});
+    round_done_ = 0;
+    round_start_ = now;
+    next_poll_ = now + interval;
   }
+  if (round_done_ == round_.size()) return;
+  // The share of the round due by now: all of it one second before the interval ends.
+  const auto elapsed = static_cast<std::size_t>(std::min(now - round_start_ + 1, interval));
+  const std::size_t due =
+      std::min(round_.size(), (round_.size() * elapsed + static_cast<std::size_t>(interval) - 1) /
+                                  static_cast<std::size_t>(interval));
+  const std::int64_t expires = now + interval;
+  auto done = store_.write_transaction([&]() -> core::Status {
+    for (std::size_t i = round_done_; i < due; ++i) {
+      for (std::string_view command : polled_commands(round_[i].kind)) {
+        const std::string name(command);
+        auto pending = command_pending(store_, round_[i].serial, name, "");
+        if (!pending) return pending.error();
+        if (*pending) continue;  // the last poll is still waiting: not another one
+        auto id = enqueue_command(store_, round_[i].serial, name, "", now, expires);
+        if (!id) return id.error();
+      }
+    }
+    return core::Ok{};
+  });
+  if (!done) {
+    log::error("commands: " + done.error().message());
+    return;  // the same slice again in a second
+  }
+  round_done_ = due;
 }
 
 }  // namespace ml::server

@@ -1,8 +1,11 @@
-// The command sender: every half second it takes the due commands from the queue, seals each
-// with a fresh topic time (the device accepts ±1800 s around its clock) and publishes it; a
-// command no reply has confirmed is sent again after 10 s, 20 s, ... (at most retry_max) until it
-// is confirmed or expires. It also queues the periodic `version` and `status` poll, and the
-// ledger's open_until after a payment (queue_open_until).
+// The command sender: every 25 ms it takes the due commands from the queue (where `serve`, the
+// command line and the ledger put them, from any process), seals each with a fresh topic time
+// (the device accepts ±1800 s around its clock) and publishes it, then records the sends in one
+// transaction; a command no reply has confirmed is sent again after 10 s, 20 s, ... (at most
+// retry_max) until it is confirmed or expires. The replies of an ingest batch confirm their
+// commands in one transaction. It also queues the periodic `version` and `status` poll, spread
+// over the poll interval (a slice of the meters each second, one transaction per slice), and
+// the ledger's open_until after a payment (queue_open_until).
 #pragma once
 
 #include <asio/any_io_executor.hpp>
@@ -53,15 +56,22 @@ class Sender {
 
   core::Status start();
   void stop();
-  // A device reply (from ingest): confirms the commands it answers.
-  void on_reply(const DeviceReply& reply);
+  // A batch's device replies (from ingest): each confirms the commands it answers.
+  void on_replies(const std::vector<DeviceReply>& replies);
 
   std::uint64_t sent() const { return sent_; }
 
  private:
   void tick();
-  void send(const Command& c);
-  void poll();
+  // Publishes `c`; returns when to send it again (0: it could not be published, due again).
+  std::int64_t send(const Command& c, std::int64_t now);
+  void poll(std::int64_t now);
+
+  // The meters of the poll round under way, polled a slice a second.
+  struct Polled {
+    std::string serial;
+    core::meter::Kind kind;
+  };
 
   asio::any_io_executor executor_;
   ServerStore& store_;
@@ -69,7 +79,11 @@ class Sender {
   Now now_;
   std::unique_ptr<platform::MqttClient> mqtt_;
   asio::steady_timer timer_;
-  std::int64_t next_poll_ = 0;
+  std::int64_t next_poll_ = 0;  // when the next round starts
+  std::vector<Polled> round_;
+  std::size_t round_done_ = 0;
+  std::int64_t round_start_ = 0;
+  std::int64_t last_second_ = 0;  // expiry and the poll run once a second
   bool running_ = false;
   std::uint64_t sent_ = 0;
 };

@@ -33,6 +33,13 @@ World& world() {
     const auto dir =
         std::filesystem::temp_directory_path() / ("ml-fuzz-http-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
+    // Removed at exit (libFuzzer ends a timed run with exit()): registered before `w` is
+    // complete, so it runs after w's destructor has closed the database.
+    static const std::filesystem::path removed_at_exit = dir;
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(removed_at_exit, ignored);
+    });
     x.store = SqliteStore::open((dir / "server.db").string()).value();
     Meter m;
     m.serial = "6892850";

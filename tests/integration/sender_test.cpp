@@ -1,0 +1,111 @@
+// The command sender (server/sender.hpp) in this process, with a real mosquitto, the test's
+// store (SQLite, or PostgreSQL in that pass) and a clock the test moves: the poll of every meter
+// spread over its interval a slice a second, a command queued through another connection (as
+// `serve` or the command line queue them) published, and a batch of replies confirming their
+// commands in one call.
+#include <gtest/gtest.h>
+
+#include "agent_support.hpp"
+#include "mqtt_support.hpp"
+#include "server/command_queue.hpp"
+#include "server/config.hpp"
+#include "server/sender.hpp"
+#include "server_support.hpp"
+
+namespace ml::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::int64_t kStart = 1'800'000'000;
+
+// 20 meters 1000000 ... 1000019: the even ones heat meters (polled for version and status), the
+// odd ones electricity meters (version only).
+std::vector<server::Meter> fleet() {
+  std::vector<server::Meter> meters;
+  for (int i = 0; i < 20; ++i) {
+    server::Meter m;
+    m.serial = std::to_string(1000000 + i);
+    m.key_hex = kTestKey;
+    m.kind = i % 2 == 0 ? core::meter::Kind::heat : core::meter::Kind::electricity;
+    m.group = "g";
+    meters.push_back(m);
+  }
+  return meters;
+}
+
+struct SenderRig {
+  explicit SenderRig(const std::string& commands) : broker(dir) {
+    broker.start();
+    config = server::load_server_config(write_server_config(dir, broker.port(), commands)).value();
+    store = open_test_store(dir);
+    const auto meters = fleet();
+    EXPECT_TRUE(store->add_meters(meters).ok());
+    sender = std::make_unique<server::Sender>(io.get_executor(), *store, config,
+                                              [this] { return now; });
+  }
+  ~SenderRig() { sender->stop(); }
+  std::int64_t count(const std::string& sql) { return count_in(*store, sql); }
+
+  TempDir dir;
+  Broker broker;
+  server::ServerConfig config;
+  std::unique_ptr<server::ServerStore> store;
+  asio::io_context io;
+  std::int64_t now = kStart;
+  std::unique_ptr<server::Sender> sender;
+};
+
+TEST(Sender, ThePollIsSpreadOverItsIntervalASliceASecond) {
+  SenderRig rig("[commands]\npoll_interval = 10\n");
+  ASSERT_TRUE(rig.sender->start().ok());
+  const std::string queued = "SELECT count(*) FROM commands";
+  run_for(rig.io, 200ms);
+  EXPECT_EQ(rig.count(queued), 0) << "the first round begins 5 s after start";
+  rig.now += 5;
+  // 20 meters in 10 s: 2 a second, a heat meter (2 commands) and an electricity meter (1).
+  for (int second = 1; second <= 10; ++second) {
+    ASSERT_TRUE(run_until(rig.io, [&] { return rig.count(queued) >= 3 * second; }))
+        << "second " << second << ": " << rig.count(queued);
+    EXPECT_EQ(rig.count(queued), 3 * second) << "second " << second;
+    ++rig.now;
+  }
+  EXPECT_EQ(rig.count("SELECT count(DISTINCT serial) FROM commands WHERE command = 'version'"),
+            20);
+  EXPECT_EQ(rig.count("SELECT count(*) FROM commands WHERE command = 'status'"), 10);
+  // Every one published (the broker is there): sent once, at the second it was queued.
+  ASSERT_TRUE(run_until(rig.io, [&] {
+    return rig.count("SELECT count(*) FROM commands WHERE state = 'sent'") == 30;
+  }));
+  EXPECT_EQ(rig.count("SELECT count(*) FROM commands WHERE sent_count <> 1 OR first_sent <> "
+                      "created"),
+            0);
+  // The round is done: nothing more until the next one, 10 s after the first began.
+  run_for(rig.io, 200ms);
+  EXPECT_EQ(rig.count(queued), 30);
+}
+
+TEST(Sender, ACommandQueuedElsewhereIsSentAndABatchOfRepliesConfirmsIt) {
+  SenderRig rig("[commands]\npoll_interval = 0\n");
+  ASSERT_TRUE(rig.sender->start().ok());
+  // Another connection to the same database, as `serve` or `send` has.
+  auto other = open_test_store(rig.dir);
+  const auto version = server::enqueue_command(*other, "1000000", "version", "", rig.now, 0);
+  const auto status = server::enqueue_command(*other, "1000002", "status", "", rig.now, 0);
+  ASSERT_TRUE(version.ok() && status.ok());
+  ASSERT_TRUE(run_until(rig.io, [&] {
+    return rig.count("SELECT count(*) FROM commands WHERE state = 'sent'") == 2;
+  }));
+  EXPECT_EQ(rig.sender->sent(), 2u);
+  // One ingest batch: both replies, and one that answers nothing asked.
+  rig.sender->on_replies({{"1000000", "version", "linux-1.2.3", rig.now},
+                          {"1000002", "status", "open", rig.now},
+                          {"1000004", "version", "linux-1.2.3", rig.now}});
+  EXPECT_EQ(rig.count("SELECT count(*) FROM commands WHERE state = 'acked'"), 2);
+  EXPECT_EQ(rig.count("SELECT count(*) FROM commands WHERE command = 'version' AND reply = "
+                      "'linux-1.2.3' AND state = 'acked'"),
+            1);
+}
+
+}  // namespace
+}  // namespace ml::test
