@@ -155,9 +155,7 @@ class Ingest {
   core::Status start();
   void stop();  // stores what is batched, then disconnects
 
-  void on_replies(IngestPipeline::Replies handler) {
-    pipeline_.on_replies(std::move(handler));
-  }
+  void on_replies(IngestPipeline::Replies handler) { pipeline_.on_replies(std::move(handler)); }
   void on_sample(std::function<void(const IngestItem&)> handler) {
     pipeline_.on_sample(std::move(handler));
   }

@@ -139,8 +139,11 @@ MeterPage meter_page(const std::vector<Meter>& all, const MeterQuery& query) {
   };
   const std::size_t end = std::min(hits.size(), query.offset + query.limit);
   if (query.offset < end) {
-    std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(end), hits.end(),
-                      before);
+    // The page's first meter in its place (everything before it sorts before it), then the page
+    // sorted: linear in the matches, whatever the offset.
+    const auto first = hits.begin() + static_cast<std::ptrdiff_t>(query.offset);
+    std::nth_element(hits.begin(), first, hits.end(), before);
+    std::partial_sort(first, hits.begin() + static_cast<std::ptrdiff_t>(end), hits.end(), before);
     page.meters.assign(hits.begin() + static_cast<std::ptrdiff_t>(query.offset),
                        hits.begin() + static_cast<std::ptrdiff_t>(end));
   }

@@ -3,13 +3,14 @@
 // spread over its interval a slice a second, a command queued through another connection (as
 // `serve` or the command line queue them) published, and a batch of replies confirming their
 // commands in one call.
+#include "server/sender.hpp"
+
 #include <gtest/gtest.h>
 
 #include "agent_support.hpp"
 #include "mqtt_support.hpp"
 #include "server/command_queue.hpp"
 #include "server/config.hpp"
-#include "server/sender.hpp"
 #include "server_support.hpp"
 
 namespace ml::test {
@@ -41,8 +42,8 @@ struct SenderRig {
     store = open_test_store(dir);
     const auto meters = fleet();
     EXPECT_TRUE(store->add_meters(meters).ok());
-    sender = std::make_unique<server::Sender>(io.get_executor(), *store, config,
-                                              [this] { return now; });
+    sender =
+        std::make_unique<server::Sender>(io.get_executor(), *store, config, [this] { return now; });
   }
   ~SenderRig() { sender->stop(); }
   std::int64_t count(const std::string& sql) { return count_in(*store, sql); }
@@ -70,8 +71,7 @@ TEST(Sender, ThePollIsSpreadOverItsIntervalASliceASecond) {
     EXPECT_EQ(rig.count(queued), 3 * second) << "second " << second;
     ++rig.now;
   }
-  EXPECT_EQ(rig.count("SELECT count(DISTINCT serial) FROM commands WHERE command = 'version'"),
-            20);
+  EXPECT_EQ(rig.count("SELECT count(DISTINCT serial) FROM commands WHERE command = 'version'"), 20);
   EXPECT_EQ(rig.count("SELECT count(*) FROM commands WHERE command = 'status'"), 10);
   // Every one published (the broker is there): sent once, at the second it was queued.
   ASSERT_TRUE(run_until(rig.io, [&] {

@@ -1,7 +1,8 @@
-// FleetSummary (server/http/fleet_summary.hpp): a small fleet is read for every page; a large one
-// is answered from the kept reading, renewed in the background once it is kFleetRefreshS old, one
-// reading at a time, and kept when a renewal fails. The reader here is a stand-in that counts its
-// calls and can be held at a gate, so each step waits for an event, never for time.
+// KeptReading (server/http/kept_reading.hpp), as FleetSummary uses it: a small fleet is read for
+// every page; a large one is answered from the kept reading, renewed in the background once it is
+// kFleetRefreshS old, one reading at a time, and kept when a renewal fails. The reader here is a
+// stand-in that counts its calls and can be held at a gate, so each step waits for an event, never
+// for time.
 #include "server/http/fleet_summary.hpp"
 
 #include <gtest/gtest.h>
@@ -41,7 +42,7 @@ class FleetSummaryTest : public ::testing::Test {
       return s;
     };
     return std::make_unique<FleetSummary>(
-        read, pool_, [this] { return now_.load(); }, cache_above, kFleetRefreshS);
+        "test", read, pool_, [this] { return now_.load(); }, cache_above, kFleetRefreshS);
   }
   std::int64_t as_of(FleetSummary& f) {
     auto s = f.get(*store_);

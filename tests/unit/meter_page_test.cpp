@@ -94,6 +94,38 @@ TEST(MeterPage, OffsetAndLimitCutThePageNotTheTotal) {
   EXPECT_EQ(page.total, 5u);
 }
 
+// Pages of any size, joined, are the whole list in its order, for every sort and direction (a
+// deep page puts its first meter in place without sorting what comes before it).
+TEST(MeterPage, PagesJoinIntoTheWholeList) {
+  std::vector<Meter> fleet;
+  for (int i = 0; i < 300; ++i) {
+    Meter m;
+    m.serial = std::to_string(1000000 + (i * 7919) % 1000);
+    m.name = i % 5 == 0 ? "" : "Vej " + std::to_string((i * 31) % 17);
+    m.group = "G" + std::to_string(i % 3);
+    m.last_sample_time = i % 4 == 0 ? 0 : 1'800'000'000 + (i * 13) % 50;
+    fleet.push_back(m);
+  }
+  for (MeterSort sort : {MeterSort::serial, MeterSort::name, MeterSort::last_seen}) {
+    for (bool descending : {false, true}) {
+      MeterQuery whole;
+      whole.sort = sort;
+      whole.descending = descending;
+      whole.limit = kMaxMeterPage;
+      const auto expected = serials(meter_page(fleet, whole));
+      ASSERT_EQ(expected.size(), 300u);
+      std::vector<std::string> joined;
+      MeterQuery q = whole;
+      q.limit = 7;
+      for (q.offset = 0; q.offset < 300; q.offset += q.limit) {
+        for (auto& s : serials(meter_page(fleet, q)))
+          joined.push_back(s);
+      }
+      EXPECT_EQ(joined, expected) << static_cast<int>(sort) << " " << descending;
+    }
+  }
+}
+
 TEST(MeterPage, ParametersAreCheckedByName) {
   auto q = parse_meter_query({{"limit", "50"},
                               {"offset", "100"},

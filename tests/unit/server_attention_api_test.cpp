@@ -347,6 +347,40 @@ TEST_F(AttentionApi, ALargeFleetsPageComesFromTheKeptReadingFilteredByGroup) {
   EXPECT_EQ(attention("bo")["counts"]["offline"], 3);
 }
 
+// The meter list of a large fleet picks its page from the meters' rows kept between requests
+// (a meter added since is not listed yet), and reads the page's meters afresh.
+TEST_F(AttentionApi, ALargeFleetsMeterListPicksFromKeptRowsAndReadsThePageAfresh) {
+  config_.http.attention_cache_above = 3;
+  api_ = std::make_unique<Api>(*store_, config_, [] { return kNow; });
+  auto list = [&] {
+    Request r;
+    r.method = "GET";
+    r.path = "/api/meters";
+    r.query = {{"limit", "100"}};
+    r.remote = "10.0.0.1";
+    r.cookie = std::string(kSessionCookie) + "=" + token_of("root");
+    const auto resp = api_->handle(r);
+    EXPECT_EQ(resp.status, 200) << resp.body;
+    return json::parse(resp.body);
+  };
+  const json before = list();
+  EXPECT_EQ(before["as_of"], kNow);
+  EXPECT_EQ(before["total"], 6);
+  meter("3000001", "Big", "B1", "0");
+  ASSERT_TRUE(store_items(*store_, {sample("1000002", kNow - 10, "7")}, kNow).ok());
+  const json kept = list();
+  EXPECT_EQ(kept["total"], 6) << "the kept rows";
+  EXPECT_FALSE(kept["groups"].contains("Big"));
+  bool seen = false;
+  for (const auto& m : kept["meters"]) {
+    if (m["serial"] != "1000002") continue;
+    seen = true;
+    EXPECT_EQ(m["last_seen"], kNow - 10) << "the page's meters are read afresh";
+    EXPECT_EQ(m["latest"]["time"], kNow - 10) << m.dump();
+  }
+  EXPECT_TRUE(seen);
+}
+
 // The broker's dropped messages ($SYS, recorded by `run`): shown for a day after the count last
 // grew, to an admin of every group only.
 TEST_F(AttentionApi, TheBrokerDroppingMessagesIsShownToFleetAdminsForADay) {

@@ -199,8 +199,19 @@ Api::Api(std::shared_ptr<StorePool> stores, const ServerConfig& config, Now now)
     : stores_(std::move(stores)),
       config_(config),
       now_(std::move(now)),
-      fleet_([this](ServerStore& s, std::int64_t at) { return read_fleet(s, at); }, stores_, now_,
-             static_cast<std::size_t>(config.http.attention_cache_above), kFleetRefreshS) {}
+      fleet_(
+          "needs attention", [this](ServerStore& s, std::int64_t at) { return read_fleet(s, at); },
+          stores_, now_, static_cast<std::size_t>(config.http.attention_cache_above),
+          kFleetRefreshS),
+      meter_rows_(
+          "the meter list",
+          [](ServerStore& s, std::int64_t at) -> core::Result<MeterRows> {
+            auto all = s.meters();
+            if (!all) return all.error();
+            return MeterRows{at, std::move(all).value()};
+          },
+          stores_, now_, static_cast<std::size_t>(config.http.attention_cache_above),
+          kMeterRowsRefreshS) {}
 
 namespace {
 thread_local ServerStore* current_store = nullptr;
@@ -423,18 +434,25 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   return error(404, "no such API: " + r.method + " " + r.path);
 }
 
-// GET /api/meters?limit=N: one page of the list (server/meter_page.hpp); only the page's meters
-// are read beyond their rows.
+// GET /api/meters?limit=N: one page of the list (server/meter_page.hpp) picked from the meters'
+// rows (kept between requests beyond [http] attention_cache_above meters: kept_reading.hpp);
+// only the page's meters are read beyond their rows, afresh.
 Response Api::meters_page(const Request& r, const Caller& c) {
   ML_FIELD(query, parse_meter_query(r.query));
   const auto now = now_();
   json out;
   auto read = store().read_snapshot([&]() -> core::Status {
-    auto all = store().meters();
-    if (!all) return all.error();
-    const MeterPage page = meter_page(*all, query);
+    auto rows = meter_rows_.get(store());
+    if (!rows) return rows.error();
+    const MeterPage page = meter_page((*rows)->meters, query);
     json list = json::array();
-    for (const Meter* m : page.meters) {
+    for (const Meter* kept : page.meters) {
+      // The page's rows afresh (the kept ones may be seconds old): a meter removed since is left
+      // out of the page.
+      auto fresh = store().meter(kept->serial);
+      if (!fresh) return fresh.error();
+      if (!*fresh) continue;
+      const Meter* m = &**fresh;
       auto v = meter_view(store(), *m, now, config_.http.offline_after_s,
                           can_admin(c.user, m->group), &daily_use_);
       if (!v) return v.error();
@@ -443,8 +461,13 @@ Response Api::meters_page(const Request& r, const Caller& c) {
     json groups = json::object();
     for (const auto& [name, count] : page.groups)
       groups[name] = count;
-    out = {{"now", now},           {"total", page.total},         {"offset", query.offset},
-           {"limit", query.limit}, {"groups", std::move(groups)}, {"meters", std::move(list)}};
+    out = {{"now", now},
+           {"as_of", (*rows)->as_of},
+           {"total", page.total},
+           {"offset", query.offset},
+           {"limit", query.limit},
+           {"groups", std::move(groups)},
+           {"meters", std::move(list)}};
     return core::Ok{};
   });
   if (!read) return store_error(read.error());

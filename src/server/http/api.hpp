@@ -50,6 +50,16 @@ struct Response {
   std::function<bool(std::string& out)> stream;
 };
 
+// Every meter's row, for the meter list's pages (kept between requests beyond [http]
+// attention_cache_above meters, renewed in the background when kMeterRowsRefreshS old: a meter
+// added or renamed shows in a large fleet's list within about that).
+struct MeterRows {
+  std::int64_t as_of = 0;
+  std::vector<Meter> meters;
+  std::size_t size() const { return meters.size(); }
+};
+inline constexpr std::int64_t kMeterRowsRefreshS = 10;
+
 class Api {
  public:
   using Now = std::function<std::int64_t()>;
@@ -107,7 +117,8 @@ class Api {
   Now now_;
   password::LoginLimiter limiter_;    // thread-safe by itself; the store needs no lock
   usecase::DailyUseCache daily_use_;  // the estimates' history, read once a day (thread-safe)
-  FleetSummary fleet_;                // last: its reader uses the members above
+  FleetSummary fleet_;                // last: their readers use the members above
+  KeptReading<MeterRows> meter_rows_;
 };
 
 // Whether `user` may change meters of `group`.
