@@ -49,3 +49,60 @@ start_mosquitto() {
 cpu_ticks() {
   awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
+
+# build_fleet_programs: the release build of `meterlogger` and `meterlogger-server` (unless
+# SKIP_BUILD is set); sets fleet_bin and server_bin.
+build_fleet_programs() {
+  if [ -z "${SKIP_BUILD:-}" ]; then
+    cmake --preset release >/dev/null
+    flock /tmp/ml-build.lock cmake --build --preset release --target meterlogger \
+      meterlogger-server >/dev/null
+  fi
+  # shellcheck disable=SC2034 # for the caller
+  fleet_bin=build/release/apps/meterlogger/meterlogger
+  # shellcheck disable=SC2034 # for the caller
+  server_bin=build/release/apps/meterlogger-server/meterlogger-server
+}
+
+# bench_folder PREFIX: a new folder /tmp/PREFIX.XXXXXX in `dir`, every background job in a
+# process group of its own, and at exit every job's group ended, the PostgreSQL clusters of
+# DIR/sqlite/pg and DIR/postgresql/pg stopped and the folder removed (kept with KEEP=1).
+bench_folder() {
+  dir=$(mktemp -d "/tmp/$1.XXXXXX")
+  set -m
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+  local job
+  for job in $(jobs -p); do kill -- "-$job" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for job in sqlite postgresql; do
+    tests/postgresql/cluster stop "$dir/$job/pg" >/dev/null 2>&1 || true
+  done
+  if [ -n "${KEEP:-}" ]; then echo "kept: $dir" >&2; else rm -rf "$dir"; fi
+}
+
+# machine_line: the machine, mosquitto's version and the load average, for the record.
+machine_line() {
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+    "$(free -g | awk '/^Mem:/ { print $2 }') GiB, Linux $(uname -r);" \
+    "$(mosquitto -h 2>&1 | head -n1 || true);" \
+    "load average at the start $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# pg_ticks POSTMASTER: the CPU ticks of PostgreSQL: the postmaster, its children, and its
+# children that have ended.
+pg_ticks() {
+  local pid t
+  t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat")
+  for pid in $(ps -o pid= --ppid "$1"); do
+    t=$((t + $(cpu_ticks "$pid" 2>/dev/null || echo 0)))
+  done
+  echo "$t"
+}
+
+# vm_hwm_mib PID: the process's peak resident memory, MiB.
+vm_hwm_mib() {
+  awk '/^VmHWM:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"
+}

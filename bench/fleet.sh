@@ -57,49 +57,16 @@ case "$mode" in
     exit 2
     ;;
 esac
-if [ -z "${SKIP_BUILD:-}" ]; then
-  cmake --preset release >/dev/null
-  flock /tmp/ml-build.lock cmake --build --preset release --target meterlogger meterlogger-server \
-    >/dev/null
-fi
-fleet_bin=build/release/apps/meterlogger/meterlogger
-server_bin=build/release/apps/meterlogger-server/meterlogger-server
+build_fleet_programs
 need_open_files $((meters + 64))
 hz=$(getconf CLK_TCK)
-dir=$(mktemp -d /tmp/ml-fleet-lag.XXXXXX)
-# Every background job in a process group of its own, so that cleanup ends each with whatever it
-# started.
-set -m
-cleanup() {
-  local job
-  for job in $(jobs -p); do kill -- "-$job" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  for job in sqlite postgresql; do
-    tests/postgresql/cluster stop "$dir/$job/pg" >/dev/null 2>&1 || true
-  done
-  if [ -n "${KEEP:-}" ]; then echo "kept: $dir" >&2; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_folder ml-fleet-lag
 
-# pg_ticks POSTMASTER: the CPU ticks of PostgreSQL: the postmaster, its children, and its
-# children that have ended.
-pg_ticks() {
-  local pid t
-  t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat")
-  for pid in $(ps -o pid= --ppid "$1"); do
-    t=$((t + $(cpu_ticks "$pid" 2>/dev/null || echo 0)))
-  done
-  echo "$t"
-}
 # pg_pss POSTMASTER: PostgreSQL's memory in KiB, each process's Pss (shared memory counted once).
 pg_pss() {
   local files=("/proc/$1/smaps_rollup") pid
   for pid in $(ps -o pid= --ppid "$1"); do files+=("/proc/$pid/smaps_rollup"); done
   awk '/^Pss:/ { s += $2 } END { print s + 0 }' "${files[@]}" 2>/dev/null || true
-}
-vm_hwm_mib() {
-  awk '/^VmHWM:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"
 }
 # percentiles: numbers on stdin -> "N p50 p90 p99 max" (nearest rank), "0 - - - -" for none.
 percentiles() {
@@ -123,10 +90,7 @@ wait_for_line() {  # wait_for_line TEXT FILE SECONDS
 }
 
 "$fleet_bin" sim fleet --make-keys "$dir/keys.csv" --meters "$meters" >/dev/null
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
-  "$(free -g | awk '/^Mem:/ { print $2 }') GiB, Linux $(uname -r);" \
-  "$(mosquitto -h 2>&1 | head -n1 || true);" \
-  "load average at the start $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_line
 echo "fleet: $meters devices every $interval s ($(awk -v m="$meters" -v i="$interval" \
   'BEGIN { printf "%.0f", m / i }') samples/s; 100 000 every 60 s send 1 667/s, and the" \
   "open-files limit here, $(ulimit -Hn), allows no more connections); warm-up: all connected" \

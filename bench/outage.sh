@@ -41,46 +41,13 @@ case "$mode" in
     exit 2
     ;;
 esac
-if [ -z "${SKIP_BUILD:-}" ]; then
-  cmake --preset release >/dev/null
-  flock /tmp/ml-build.lock cmake --build --preset release --target meterlogger meterlogger-server \
-    >/dev/null
-fi
-fleet_bin=build/release/apps/meterlogger/meterlogger
-server_bin=build/release/apps/meterlogger-server/meterlogger-server
+build_fleet_programs
 need_open_files $((meters + 64))
 hz=$(getconf CLK_TCK)
-dir=$(mktemp -d /tmp/ml-outage.XXXXXX)
-set -m  # every background job in a process group of its own: cleanup ends what each started
-cleanup() {
-  local job
-  for job in $(jobs -p); do kill -- "-$job" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  for job in sqlite postgresql; do
-    tests/postgresql/cluster stop "$dir/$job/pg" >/dev/null 2>&1 || true
-  done
-  if [ -n "${KEEP:-}" ]; then echo "kept: $dir" >&2; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pg_ticks() {  # pg_ticks POSTMASTER: CPU ticks of PostgreSQL's processes (and ended children)
-  local pid t
-  t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat")
-  for pid in $(ps -o pid= --ppid "$1"); do
-    t=$((t + $(cpu_ticks "$pid" 2>/dev/null || echo 0)))
-  done
-  echo "$t"
-}
-vm_hwm_mib() {
-  awk '/^VmHWM:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"
-}
+bench_folder ml-outage
 
 "$fleet_bin" sim fleet --make-keys "$dir/keys.csv" --meters "$meters" >/dev/null
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
-  "$(free -g | awk '/^Mem:/ { print $2 }') GiB, Linux $(uname -r);" \
-  "$(mosquitto -h 2>&1 | head -n1 || true);" \
-  "load average at the start $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_line
 echo "fleet: $meters devices every $interval s; outage $outage s after all connected + $warmup s;" \
   "poll every $poll s (0: off)"
 

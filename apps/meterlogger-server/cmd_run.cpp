@@ -104,42 +104,64 @@ class AlarmTimer {
   std::set<std::string> logged_problems_;  // the previous round's problems
 };
 
-// A gap round every [gaps] interval (server/gaps.hpp), on a thread and a store connection of its
-// own: a round reads the sample times of every meter's window (seconds at 100 000 meters) and
-// must not hold up ingest. The resend commands it queues go out with the sender's next look at
-// the queue. A failing round is logged once until it changes.
-class GapTimer {
+// Runs a round on a thread of its own, first after `first_after`, then every `interval`, until
+// stopped: for the rounds that read or wait for long and so must not hold up ingest.
+class RoundThread {
  public:
-  explicit GapTimer(const server::ServerConfig& config) : config_(config) {}
-  ~GapTimer() { stop(); }
-  GapTimer(const GapTimer&) = delete;
-  GapTimer& operator=(const GapTimer&) = delete;
-
-  void start() {
-    if (config_.gaps.interval_s <= 0 || thread_.joinable()) return;
-    store_ = open_store(config_);
-    thread_ = std::thread([this] { loop(); });
+  RoundThread() = default;
+  ~RoundThread() {
+    stop();
+    if (thread_.joinable()) thread_.join();
   }
-  // Asks the thread to end (a round under way finishes first) and waits for it.
+  RoundThread(const RoundThread&) = delete;
+  RoundThread& operator=(const RoundThread&) = delete;
+
+  void start(std::chrono::seconds first_after, std::chrono::seconds interval,
+             std::function<void()> round) {
+    if (thread_.joinable()) return;
+    thread_ = std::thread([this, first_after, interval, round = std::move(round)] {
+      std::unique_lock lock(mutex_);
+      for (auto wait = first_after; !wake_.wait_for(lock, wait, [this] { return stopping_; });
+           wait = interval) {
+        lock.unlock();
+        round();
+        lock.lock();
+      }
+    });
+  }
+  // Asks the thread to end; a round under way finishes first (the destructor waits for it).
   void stop() {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
     }
     wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
   }
 
  private:
-  void loop() {
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, std::chrono::seconds(config_.gaps.interval_s),
-                           [this] { return stopping_; })) {
-      lock.unlock();
-      round();
-      lock.lock();
-    }
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// A gap round every [gaps] interval (server/gaps.hpp), on a thread and a store connection of its
+// own: a round reads the sample times of every meter's window (seconds at 100 000 meters). The
+// resend commands it queues go out with the sender's next look at the queue. A failing round is
+// logged once until it changes.
+class GapTimer {
+ public:
+  explicit GapTimer(const server::ServerConfig& config) : config_(config) {}
+
+  void start() {
+    if (config_.gaps.interval_s <= 0 || store_) return;
+    store_ = open_store(config_);
+    const std::chrono::seconds interval(config_.gaps.interval_s);
+    rounds_.start(interval, interval, [this] { round(); });
   }
+  void stop() { rounds_.stop(); }
+
+ private:
   void round() {
     auto r = server::run_gap_round(*store_, unix_now(), config_.gaps);
     if (!r) {
@@ -156,11 +178,8 @@ class GapTimer {
 
   const server::ServerConfig& config_;
   std::unique_ptr<server::ServerStore> store_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::string last_error_;
+  std::string last_error_;  // logged once until it changes
+  RoundThread rounds_;      // last: it ends before what its rounds use
 };
 
 // [mqtt] logins = "dynsec": the broker's device logins brought in step with the meter registry
@@ -173,35 +192,12 @@ class LoginSync {
   explicit LoginSync(const server::ServerConfig& config) : config_(config) {
     if (!config_.mqtt.dynsec_logins) return;
     store_ = open_store(config_);
-    thread_ = std::thread([this] { loop(); });
+    rounds_.start(std::chrono::seconds(0), kInterval, [this] { round(); });
   }
-  ~LoginSync() {
-    stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  LoginSync(const LoginSync&) = delete;
-  LoginSync& operator=(const LoginSync&) = delete;
-
   // Asks the thread to end (a round under way finishes first, within its 10 s).
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-  }
+  void stop() { rounds_.stop(); }
 
  private:
-  void loop() {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      round();
-      lock.lock();
-      wake_.wait_for(lock, kInterval, [this] { return stopping_; });
-    }
-  }
-
   void round() {
     std::vector<std::string> serials;
     auto meters = store_->meters();
@@ -226,11 +222,8 @@ class LoginSync {
 
   const server::ServerConfig& config_;
   std::unique_ptr<server::ServerStore> store_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
   std::string last_error_;  // logged once until it changes
+  RoundThread rounds_;      // last: it ends before what its rounds use
 };
 
 // `run --worker NAME`: the work only one of several processes may do (sending commands, the
