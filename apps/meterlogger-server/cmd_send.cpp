@@ -18,6 +18,7 @@ struct SendArgs {
   std::string command;
   std::string argument;
   bool wait = false;
+  bool timing = false;
   int timeout = -1;  // seconds; -1: the configured default
 };
 
@@ -29,6 +30,7 @@ void send_command(const std::string& config_path, const SendArgs& a) {
   if (a.timeout >= 0) request.timeout_s = a.timeout;
   const auto queued =
       ok(usecase::queue_command(*store, request, config.commands.default_timeout_s, unix_now()));
+  const auto committed = std::chrono::steady_clock::now();
   const auto id = queued.id;
   const auto timeout = queued.timeout_s;
   if (!a.wait) {
@@ -42,6 +44,12 @@ void send_command(const std::string& config_path, const SendArgs& a) {
     auto c = ok(store->command(id));
     if (!c) fail("command #" + std::to_string(id) + " disappeared", 3);
     if (c->state == server::CommandState::acked) {
+      if (a.timing) {
+        const std::chrono::duration<double, std::milli> ms =
+            std::chrono::steady_clock::now() - committed;
+        std::cerr << "command #" << id << ": queued -> reply stored within " << ms.count()
+                  << " ms\n";
+      }
       const auto* info = core::topic::find_command(a.command);
       std::cout << core::topic::masked_reply(info != nullptr ? info->reply : a.command,
                                              c->reply.value_or(""))
@@ -59,8 +67,9 @@ void send_command(const std::string& config_path, const SendArgs& a) {
                " times; is `meterlogger-server run` running and the meter online?)",
            3);
     }
-    // As often as the running server looks for due commands: one read of one row.
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    // As often as the running server looks for due commands (one read of one row); with
+    // --timing every 5 ms, so that the time it prints is that close.
+    std::this_thread::sleep_for(std::chrono::milliseconds(a.timing ? 5 : 25));
   }
 }
 
@@ -76,6 +85,9 @@ void add_send_command(CLI::App& app, const std::string& config) {
       ->required();
   send->add_option("argument", sa->argument, "its argument; \"1\" is sent when none is given");
   send->add_flag("--wait", sa->wait, "wait for the reply and print it (exit 3 without one)");
+  send->add_flag("--timing", sa->timing,
+                 "with --wait: print on standard error how long after it was queued the reply "
+                 "was seen stored (looked for every 5 ms)");
   send->add_option("--timeout", sa->timeout,
                    "seconds until the command expires (default [commands] default_timeout; 0: "
                    "never)");

@@ -514,6 +514,12 @@ TEST(ServerCommands, SendWaitRoundTripsEveryKindOfCommand) {
   EXPECT_EQ(ask({"chip_id"}).rfind("0x", 0), 0u);
   EXPECT_NE(ask({"network_quality"}).find("disconnect_count="), std::string::npos);
   EXPECT_NE(ask({"reset_reason"}).find("reason="), std::string::npos);
+  // --timing: how long after its commit the reply was seen stored, on standard error.
+  auto timed = server_cli(config, {"send", "6892850", "uptime", "--wait", "--timing", "--timeout",
+                                   std::to_string(scaled(30s).count() / 1000)});
+  EXPECT_EQ(timed.status, 0) << timed.err;
+  EXPECT_EQ(timed.err.rfind("command #", 0), 0u) << timed.err;
+  EXPECT_NE(timed.err.find(": queued -> reply stored within "), std::string::npos) << timed.err;
   // A generated key is printed once, and never again.
   auto generated =
       server_cli(config, {"meters", "add", "1111111", "--kind", "water", "--generate-key"});
