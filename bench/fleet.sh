@@ -34,8 +34,9 @@
 # Usage: bench/fleet.sh [sqlite|postgresql|both] [SECONDS=600] [METERS=19900] [INTERVAL=12]
 #   environment: WARMUP=60, COMMANDS=200, POLL_INTERVAL=600*INTERVAL/60 (0: off), DRAIN_IDLE=300,
 #   DRAIN_MAX=1800 (how long to wait for `run` to store everything after the fleet stopped),
-#   PUBLISH_LOG_SHARE=1 (the share of the devices whose samples are timed), SKIP_BUILD=1 (use
-#   build/release as it is), KEEP=1 (keep the logs and data in /tmp/ml-fleet-lag.*).
+#   PUBLISH_LOG_SHARE=1 (the share of the devices whose samples are timed), WORKERS=0 (N: that
+#   many `run --worker wK` sharing the ingest instead of one `run`; PostgreSQL), SKIP_BUILD=1
+#   (use build/release as it is), KEEP=1 (keep the logs and data in /tmp/ml-fleet-lag.*).
 #   Each backend takes SECONDS + WARMUP + 2 minutes when `run` keeps up; when it does not, up to
 #   300 s more for the last commands and DRAIN_MAX for the drain. Record the output in
 #   bench/RESULTS.md.
@@ -50,6 +51,7 @@ warmup=${WARMUP:-60}
 commands=${COMMANDS:-200}
 poll=${POLL_INTERVAL:-$((600 * interval / 60))}
 share=${PUBLISH_LOG_SHARE:-1}
+workers=${WORKERS:-0}
 case "$mode" in
   sqlite | postgresql) backends=$mode ;;
   both) backends="sqlite postgresql" ;;
@@ -130,9 +132,21 @@ CONF
   mosquitto_sub -h 127.0.0.1 -p "$port" -F '%U %t' -t 'meterlogger/+/state' \
     -t '/config/v2/+/+/uptime' -t '/uptime/v2/+/+' >"$run/observed.txt" 2>"$run/observer.log" &
   local observer=$!
-  "$server_bin" --config "$run/server.toml" run >"$run/server.log" 2>&1 &
-  local server=$!
-  wait_for_line "ingest: connected" "$run/server.log" 60
+  # One `run`, or WORKERS workers (`run --worker wK`) sharing the ingest; server.log is the
+  # first one's.
+  local servers=() logs=() k
+  if [ "$workers" -eq 0 ]; then
+    logs+=("$run/server.log")
+    "$server_bin" --config "$run/server.toml" run >"$run/server.log" 2>&1 &
+    servers+=($!)
+  else
+    for k in $(seq "$workers"); do
+      logs+=("$run/server$([ "$k" = 1 ] || echo "-$k").log")
+      "$server_bin" --config "$run/server.toml" run --worker "w$k" >"${logs[-1]}" 2>&1 &
+      servers+=($!)
+    done
+  fi
+  for k in "${logs[@]}"; do wait_for_line "ingest: connected" "$k" 60; done
   "$fleet_bin" sim fleet --keys "$dir/keys.csv" --broker "127.0.0.1:$port" \
     --interval "$interval" --connect-rate 5000 --source-addresses 127.0.0.1-127.0.0.8 \
     --status-every 5 --stats "$run/stats.json" --publish-log "$run/published.csv" \
@@ -154,7 +168,7 @@ CONF
 
   snapshot() {  # "NAME TICKS" of every process measured, and the machine's busy ticks
     echo "mosquitto $(cpu_ticks "$broker")"
-    echo "run $(cpu_ticks "$server")"
+    echo "run $(for k in "${servers[@]}"; do cpu_ticks "$k"; done | awk '{ t += $1 } END { print t }')"
     echo "fleet $(cpu_ticks "$fleet")"
     echo "subscriber $(cpu_ticks "$observer")"
     if [ -n "$postmaster" ]; then echo "postgresql $(pg_ticks "$postmaster")"; fi
@@ -209,9 +223,9 @@ CONF
   fi
   sleep "$seconds"
   t1=$(date +%s%3N)
-  for name in broker server fleet; do
-    if ! kill -0 "${!name}" 2>/dev/null; then
-      echo "$backend: $name ended during the run" >&2
+  for name in "broker $broker" "fleet $fleet" "${servers[@]/#/run }"; do
+    if ! kill -0 "${name#* }" 2>/dev/null; then
+      echo "$backend: ${name% *} ended during the run" >&2
       tail -n 20 "$run"/*.log >&2
       exit 1
     fi
@@ -255,15 +269,17 @@ CONF
   drain_s=$(($(date +%s) - drain_start))
   sleep 2  # the last states reach the subscriber
   local run_mib broker_mib pg_mib=-
-  run_mib=$(vm_hwm_mib "$server")
+  run_mib=$(for k in "${servers[@]}"; do vm_hwm_mib "$k"; echo; done | sort -n | tail -n1)
   broker_mib=$(vm_hwm_mib "$broker")
   if [ -n "$sampler" ]; then
     kill -- "-$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
     pg_mib=$(sort -n "$run/pg_memory.txt" | tail -n1 | awk '{ printf "%d", $1 / 1024 }')
   fi
-  kill -TERM "$server"
-  wait "$server" || echo "$backend: run exited with status $?" >&2
+  for k in "${servers[@]}"; do
+    kill -TERM "$k"
+    wait "$k" || echo "$backend: run exited with status $?" >&2
+  done
   kill -TERM "$observer"
   wait "$observer" 2>/dev/null || true
   kill -TERM "$broker"
@@ -345,9 +361,9 @@ CONF
 
   local window_s homeassistant
   window_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
-  homeassistant=$(grep -o 'homeassistant: states .*' "$run/server.log" | tail -n1)
+  homeassistant=$(grep -ho 'homeassistant: states .*' "${logs[@]}" | paste -sd' ')
   local ingest_line
-  ingest_line=$(grep -o 'stored [0-9]*, duplicates .*' "$run/server.log" | tail -n1)
+  ingest_line=$(grep -ho 'stored [0-9]*, duplicates .*' "${logs[@]}" | paste -sd' ')
 
   row() { echo "| $1 | $2 |"; }
   echo
@@ -386,7 +402,7 @@ CONF
   read -r n p50 p90 p99 max <<<"$(column_percentiles 4)"
   row "the reply → \`send\` sees it stored (5 ms looks), ms" "$p50 / $p90 / $p99 / $max"
   row "\`run\`'s ingest connection lost" \
-    "$(grep -c 'ingest: connection .* lost' "$run/server.log") times"
+    "$(cat "${logs[@]}" | grep -c 'ingest: connection .* lost') times"
   awk -v w="$window_s" '
     FILENAME == ARGV[1] { a[$1] = $2; next }
     $2 == "" || a[$1] == "" { printf "| broker PUBLISH %s | (no answer from $SYS) |\n", $1; next }

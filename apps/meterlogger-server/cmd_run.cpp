@@ -320,7 +320,7 @@ void run(const std::string& config_path, const std::string& worker) {
   // stored (docs/homeassistant.md, "For operators").
   if (config.homeassistant.enabled) {
     homeassistant = std::make_unique<server::HomeAssistantPublisher>(
-        io.get_executor(), *store, config.homeassistant, ML_VERSION);
+        io.get_executor(), *store, config.homeassistant, ML_VERSION, config.mqtt.client_id + "-ha");
     ingest.on_sample([&](const server::IngestItem& item) {
       homeassistant->on_sample(item.serial, item.time, item.sample);
     });

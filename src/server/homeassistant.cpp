@@ -33,12 +33,13 @@ ha::Gateway homeassistant_gateway(const HomeAssistantConfig& config, std::string
 
 HomeAssistantPublisher::HomeAssistantPublisher(asio::any_io_executor executor, ServerStore& store,
                                                const HomeAssistantConfig& config,
-                                               std::string sw_version)
+                                               std::string sw_version, std::string client_id)
     : executor_(executor),
       store_(store),
       config_(config),
       options_(homeassistant_options(config)),
       gateway_(homeassistant_gateway(config, std::move(sw_version))),
+      client_id_(std::move(client_id)),
       refresh_timer_(executor),
       groups_(config.groups.begin(), config.groups.end()) {}
 
@@ -51,7 +52,7 @@ core::Status HomeAssistantPublisher::start() {
   platform::MqttOptions o;
   o.host = config_.host;
   o.port = config_.port;
-  o.client_id = "meterlogger-server-ha";
+  o.client_id = client_id_;
   o.clean_session = true;
   o.keepalive = std::chrono::seconds(config_.keepalive_s);
   if (!config_.username.empty()) o.username = config_.username;

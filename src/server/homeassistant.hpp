@@ -55,9 +55,12 @@ core::homeassistant::Gateway homeassistant_gateway(const HomeAssistantConfig& co
 
 class HomeAssistantPublisher {
  public:
-  // `store` is read on the executor's thread (groups, the meters' `version` replies).
+  // `store` is read on the executor's thread (groups, the meters' `version` replies). Its MQTT
+  // client id is `client_id` (each of several workers needs its own, or the broker lets only one
+  // of them stay connected).
   HomeAssistantPublisher(asio::any_io_executor executor, ServerStore& store,
-                         const HomeAssistantConfig& config, std::string sw_version);
+                         const HomeAssistantConfig& config, std::string sw_version,
+                         std::string client_id);
   ~HomeAssistantPublisher();
   HomeAssistantPublisher(const HomeAssistantPublisher&) = delete;
   HomeAssistantPublisher& operator=(const HomeAssistantPublisher&) = delete;
@@ -96,6 +99,7 @@ class HomeAssistantPublisher {
   const HomeAssistantConfig& config_;
   core::homeassistant::Options options_;
   core::homeassistant::Gateway gateway_;
+  std::string client_id_;
   std::unique_ptr<platform::MqttClient> mqtt_;
   asio::steady_timer refresh_timer_;
   std::set<std::string, std::less<>> groups_;

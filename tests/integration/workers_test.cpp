@@ -57,8 +57,9 @@ TEST(PostgresOnly, TwoWorkersShareTheIngestAndOneAtATimeSendsCommands) {
   broker.start();
   const auto config = write_server_config(dir, broker.port(),
                                           "[workers]\nlease = 6\n[gaps]\ninterval = 0\n"
-                                          "[commands]\npoll_interval = 0\n");
-  add_test_meter(config);
+                                          "[commands]\npoll_interval = 0\n"
+                                          "[homeassistant]\nenabled = true\ngroups = [\"g\"]\n");
+  add_test_meter(config, {"--group", "g"});
   auto a = start_worker(dir, config, "a");
   auto b = start_worker(dir, config, "b");
   ASSERT_TRUE(wait_until([&] { return holds_duties(*a) || holds_duties(*b); }, scaled(30s)))
@@ -94,6 +95,13 @@ TEST(PostgresOnly, TwoWorkersShareTheIngestAndOneAtATimeSendsCommands) {
   ASSERT_TRUE(wait_until([&] { return holds_duties(*other); }, scaled(30s))) << other->log();
   EXPECT_TRUE(wait_count(dir, "SELECT COUNT(*) FROM commands WHERE sent_count > 0", 1, scaled(30s)))
       << other->log();
+
+  // Each worker's [homeassistant] client has an id of its own: neither pushed the other off the
+  // broker (with one id for both, the broker drops one whenever the other connects).
+  for (const Process* p : {a.get(), b.get()}) {
+    EXPECT_EQ(p->log().find("homeassistant: broker"), std::string::npos) << p->log();
+  }
+  EXPECT_NE(other->log().find("homeassistant: connected"), std::string::npos) << other->log();
 
   // The survivor took its share of the ingest, not all of it, and was not sent everything
   // twice (without the shared subscription each worker gets every message: half duplicates).
