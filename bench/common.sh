@@ -106,3 +106,17 @@ pg_ticks() {
 vm_hwm_mib() {
   awk '/^VmHWM:/ { printf "%d", $2 / 1024 }' "/proc/$1/status"
 }
+
+# backends_of MODE USAGE: sets `backends` from sqlite | postgresql | both, or prints USAGE and
+# exits 2.
+backends_of() {
+  # shellcheck disable=SC2034 # for the caller
+  case "$1" in
+    sqlite | postgresql) backends=$1 ;;
+    both) backends="sqlite postgresql" ;;
+    *)
+      echo "usage: $2" >&2
+      exit 2
+      ;;
+  esac
+}

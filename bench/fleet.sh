@@ -52,14 +52,7 @@ commands=${COMMANDS:-200}
 poll=${POLL_INTERVAL:-$((600 * interval / 60))}
 share=${PUBLISH_LOG_SHARE:-1}
 workers=${WORKERS:-0}
-case "$mode" in
-  sqlite | postgresql) backends=$mode ;;
-  both) backends="sqlite postgresql" ;;
-  *)
-    echo "usage: $0 [sqlite|postgresql|both] [SECONDS=600] [METERS=19900] [INTERVAL=12]" >&2
-    exit 2
-    ;;
-esac
+backends_of "$mode" "$0 [sqlite|postgresql|both] [SECONDS=600] [METERS=19900] [INTERVAL=12]"
 build_fleet_programs
 need_open_files $((meters + 64))
 hz=$(getconf CLK_TCK)

@@ -33,14 +33,7 @@ warmup=${WARMUP:-60}
 poll=${POLL_INTERVAL:-$((600 * interval / 60))}
 poll_every=${POLL_EVERY:-5}
 drain_max=${DRAIN_MAX:-1800}
-case "$mode" in
-  sqlite | postgresql) backends=$mode ;;
-  both) backends="sqlite postgresql" ;;
-  *)
-    echo "usage: $0 [sqlite|postgresql|both] [OUTAGE=1800] [METERS=19900] [INTERVAL=12]" >&2
-    exit 2
-    ;;
-esac
+backends_of "$mode" "$0 [sqlite|postgresql|both] [OUTAGE=1800] [METERS=19900] [INTERVAL=12]"
 build_fleet_programs
 need_open_files $((meters + 64))
 hz=$(getconf CLK_TCK)
