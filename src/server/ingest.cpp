@@ -14,8 +14,12 @@ namespace {
 namespace log = platform::log;
 
 // A key looked up (or found missing) is used for this long before the store is asked again,
-// so `meters add` and `meters set --key` take effect while the server runs.
+// so that `meters set --key` and `meters remove` take effect while the server runs. A message
+// from an unknown serial, or one the cached keys do not open, has the store asked again at once
+// (at most every kKeyRecheck per serial): a meter just added, or a key change (`meters rekey`)
+// started by another process, works from its first message.
 constexpr auto kKeyCacheLife = std::chrono::seconds(30);
+constexpr auto kKeyRecheck = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -140,6 +144,15 @@ core::Result<const IngestPipeline::CachedKey*> IngestPipeline::keys_for(const st
   return it->second.keys ? &it->second : nullptr;
 }
 
+const IngestPipeline::CachedKey* IngestPipeline::keys_again(const std::string& serial) {
+  auto it = keys_.find(serial);
+  if (it == keys_.end() || std::chrono::steady_clock::now() - it->second.loaded < kKeyRecheck)
+    return nullptr;
+  keys_.erase(it);
+  auto again = keys_for(serial);
+  return again ? *again : nullptr;
+}
+
 core::Result<core::envelope::Opened> IngestPipeline::open_with(const CachedKey& keys,
                                                                const std::string& serial,
                                                                const platform::ReceivedMessage& m) {
@@ -230,8 +243,12 @@ void IngestPipeline::take(platform::ReceivedMessage m) {
     return;
   } else {
     const CachedKey* keys = *found;
+    if (keys == nullptr) keys = keys_again(serial);
     if (keys == nullptr) return reject(m, serial, "unknown_serial", "");
     auto opened = open_with(*keys, serial, m);
+    if (!opened && opened.error().code == core::Errc::envelope_bad_mac) {
+      if (const CachedKey* again = keys_again(serial)) opened = open_with(*again, serial, m);
+    }
     if (!opened) {
       std::string reason(core::errc_name(opened.error().code));
       if (reason.rfind("envelope_", 0) == 0) reason = reason.substr(9);

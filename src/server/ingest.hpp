@@ -109,6 +109,10 @@ class IngestPipeline {
   struct CachedKey;
   // The meter's keys (nullptr: not a meter); an error only when the database is unavailable.
   core::Result<const CachedKey*> keys_for(const std::string& serial);
+  // The meter's keys read again when the cached ones are at least kKeyRecheck old (a meter
+  // added, or a key changed, by another process since): nullptr when they are newer, or on any
+  // failure (the caller keeps what it had).
+  const CachedKey* keys_again(const std::string& serial);
   // Opens a message with the meter's key or, during a key change, with the next key; the first
   // message that opens only with the next one finishes the change (server/key_change.hpp).
   core::Result<core::envelope::Opened> open_with(const CachedKey& keys, const std::string& serial,
