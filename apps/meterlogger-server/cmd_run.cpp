@@ -316,6 +316,7 @@ void run(const std::string& config_path, const std::string& worker) {
   server::Ingest ingest(io.get_executor(), *store, config, unix_now);
   server::Sender sender(io.get_executor(), *store, config, unix_now);
   ingest.on_replies([&](const std::vector<server::DeviceReply>& r) { sender.on_replies(r); });
+  ingest.on_back([&](const std::vector<std::string>& serials) { sender.on_back(serials); });
   // [homeassistant]: the samples of some groups republished for Home Assistant, after they are
   // stored (docs/homeassistant.md, "For operators").
   if (config.homeassistant.enabled) {

@@ -334,9 +334,20 @@ void IngestPipeline::flush() {
     retry_after_ = std::chrono::seconds(0);
   }
   std::vector<DeviceReply> replies;
+  std::vector<std::string> back;
+  // What a stored item tells the sender: a reply, a meter gone (its will) or heard again.
   auto reply_of = [&](const IngestItem& it) {
-    if (on_replies_ && it.function != "sample" && it.function != "offline")
+    if (it.function == "offline") {
+      if (gone_.size() < 1000000) gone_.insert(it.serial);  // bounded: wills are not authentic
+      return;
+    }
+    if (gone_.erase(it.serial) != 0) back.push_back(it.serial);
+    if (on_replies_ && it.function != "sample")
       replies.push_back(DeviceReply{it.serial, it.function, it.text, it.time});
+  };
+  auto tell = [&] {
+    if (!replies.empty()) on_replies_(replies);
+    if (on_back_ && !back.empty()) on_back_(back);
   };
   if (!outcomes) {
     // One item may be what fails: store them one by one; what still fails is quarantined.
@@ -355,7 +366,7 @@ void IngestPipeline::flush() {
       }
       if (one) {
         acknowledge_(messages[i]);
-        reply_of(item);
+        if (one->empty() || one->front() != IngestOutcome::will_ignored) reply_of(item);
         if (on_sample_ && item.kind == IngestItem::Kind::sample && !one->empty() &&
             one->front() == IngestOutcome::stored) {
           on_sample_(item);
@@ -364,7 +375,7 @@ void IngestPipeline::flush() {
         reject(messages[i], item.serial, "store_failed", one.error().message());
       }
     }
-    if (!replies.empty()) on_replies_(replies);
+    tell();
     return;
   }
   ++counters_.batches;
@@ -392,9 +403,9 @@ void IngestPipeline::flush() {
         (*outcomes)[i] == IngestOutcome::stored) {
       on_sample_(it);
     }
-    reply_of(it);
+    if ((*outcomes)[i] != IngestOutcome::will_ignored) reply_of(it);
   }
-  if (!replies.empty()) on_replies_(replies);
+  tell();
 }
 
 }  // namespace ml::server

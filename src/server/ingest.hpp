@@ -32,6 +32,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/envelope/envelope.hpp"
@@ -95,6 +96,10 @@ class IngestPipeline {
   // batch, so that their confirmations are one transaction.
   using Replies = std::function<void(const std::vector<DeviceReply>&)>;
   void on_replies(Replies handler) { on_replies_ = std::move(handler); }
+  // Called with the meters heard again in a batch (an authentic message stored) after their
+  // last will was stored here: the sender sends what it held for them.
+  using Back = std::function<void(const std::vector<std::string>&)>;
+  void on_back(Back handler) { on_back_ = std::move(handler); }
   // Called for every sample stored (not duplicates), after its transaction committed; it must
   // not block (server/homeassistant.hpp queues and returns).
   void on_sample(std::function<void(const IngestItem&)> handler) {
@@ -140,6 +145,8 @@ class IngestPipeline {
   std::unordered_map<std::string, CachedKey> keys_;
   IngestCounters counters_;
   Replies on_replies_;
+  Back on_back_;
+  std::unordered_set<std::string> gone_;  // meters whose last will this pipeline stored
   std::function<void(const IngestItem&)> on_sample_;
   platform::log::SummaryLog rejections_log_{platform::log::Level::warning};
   asio::steady_timer log_timer_;
@@ -160,6 +167,7 @@ class Ingest {
   void stop();  // stores what is batched, then disconnects
 
   void on_replies(IngestPipeline::Replies handler) { pipeline_.on_replies(std::move(handler)); }
+  void on_back(IngestPipeline::Back handler) { pipeline_.on_back(std::move(handler)); }
   void on_sample(std::function<void(const IngestItem&)> handler) {
     pipeline_.on_sample(std::move(handler));
   }

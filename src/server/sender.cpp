@@ -172,6 +172,23 @@ void Sender::on_replies(const std::vector<DeviceReply>& replies) {
   }
 }
 
+void Sender::on_back(const std::vector<std::string>& serials) {
+  const std::int64_t now = now_();
+  auto done = store_.write_transaction([&]() -> core::Status {
+    for (const std::string& serial : serials) {
+      auto pending = store_.pending_commands(serial);
+      if (!pending) return pending.error();
+      for (Command& c : *pending) {
+        if (c.next_send <= now) continue;
+        c.next_send = now;
+        ML_TRY(store_.update_command(c));
+      }
+    }
+    return core::Ok{};
+  });
+  if (!done) log::error("commands: " + done.error().message());
+}
+
 void Sender::tick() {
   if (!running_) return;
   const std::int64_t now = now_();
@@ -187,17 +204,25 @@ void Sender::tick() {
       log::error("commands: " + due.error().message());
     } else if (!due->empty()) {
       std::vector<std::pair<std::int64_t, std::int64_t>> sent;  // id, next send
+      std::vector<Command> held;
       for (const auto& c : *due) {
-        const std::int64_t next = send(c, now);
-        if (next == 0) {
+        const Sent outcome = send(c, now);
+        if (outcome.next == 0) {
           wait = kAfterFailure;  // the client's queue is full or the connection went: the rest
           break;                 // stays due
         }
-        sent.emplace_back(c.id, next);
+        if (outcome.held) {
+          held.push_back(c);
+          held.back().next_send = outcome.next;
+        } else {
+          sent.emplace_back(c.id, outcome.next);
+        }
       }
       auto marked = store_.write_transaction([&]() -> core::Status {
         for (const auto& [id, next] : sent)
           ML_TRY(mark_sent(store_, id, now, next));
+        for (const Command& c : held)
+          ML_TRY(store_.update_command(c));
         return core::Ok{};
       });
       if (!marked) log::error("commands: " + marked.error().message());
@@ -209,8 +234,15 @@ void Sender::tick() {
   });
 }
 
-std::int64_t Sender::send(const Command& c, std::int64_t now) {
+Sender::Sent Sender::send(const Command& c, std::int64_t now) {
   auto meter = store_.meter(c.serial);
+  if (meter && *meter && (*meter)->offline_since != 0) {
+    // Its last will came: the broker would keep the command in the device's session and deliver
+    // it, with every repeat, when the device is back. Held until then (the next look is at
+    // most retry_max away; ingest marks the meter online at its first authentic message).
+    log::debug("commands: #" + std::to_string(c.id) + " held: " + c.serial + " is offline");
+    return {now + config_.commands.retry_max_s, true};
+  }
   auto serial = core::topic::Serial::parse(c.serial);
   std::optional<core::envelope::Keys> keys;
   if (meter && *meter && serial) {
@@ -219,7 +251,7 @@ std::int64_t Sender::send(const Command& c, std::int64_t now) {
   if (!keys) {
     // The meter was removed (or its key is broken): the command cannot be sealed.
     log::warning("commands: #" + std::to_string(c.id) + ": no key for " + c.serial);
-    return now + config_.commands.retry_max_s;
+    return {now + config_.commands.retry_max_s, false};
   }
   // On every form of the serial a device may subscribe with: the original KMP and MULTICAL 66
   // firmware subscribes with %07u ("0000040"), a pulse meter with its configured text, which
@@ -237,14 +269,15 @@ std::int64_t Sender::send(const Command& c, std::int64_t now) {
   };
   if (!publish(c.command, wire_argument(c))) {
     log::warning("commands: #" + std::to_string(c.id) + " could not be published; later");
-    return 0;
+    return {0, false};
   }
   if (auto q = follow_up(c.command)) publish(*q, "1");
   ++sent_;
   log::debug("commands: sent #" + std::to_string(c.id) + " " + c.command + " to " + c.serial +
              " (time " + std::to_string(c.sent_count + 1) + ")");
-  return now + retry_delay(c.sent_count + 1, config_.commands.retry_initial_s,
-                           config_.commands.retry_max_s);
+  return {now + retry_delay(c.sent_count + 1, config_.commands.retry_initial_s,
+                            config_.commands.retry_max_s),
+          false};
 }
 
 std::vector<std::string_view> polled_commands(core::meter::Kind kind) {
@@ -261,8 +294,9 @@ void Sender::poll(std::int64_t now) {
       return;
     }
     round_.clear();
-    for (const auto& m : *meters)
-      round_.push_back({m.serial, m.kind});
+    for (const auto& m : *meters) {
+      if (m.offline_since == 0) round_.push_back({m.serial, m.kind});  // not one that is gone
+    }
     round_done_ = 0;
     round_start_ = now;
     next_poll_ = now + interval;

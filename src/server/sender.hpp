@@ -3,9 +3,10 @@
 // (the device accepts ±1800 s around its clock) and publishes it, then records the sends in one
 // transaction; a command no reply has confirmed is sent again after 10 s, 20 s, ... (at most
 // retry_max) until it is confirmed or expires. The replies of an ingest batch confirm their
-// commands in one transaction. It also queues the periodic `version` and `status` poll, spread
-// over the poll interval (a slice of the meters each second, one transaction per slice), and
-// the ledger's open_until after a payment (queue_open_until).
+// commands in one transaction. A command to a meter whose last will came (offline) is held, not
+// sent, until the meter is heard again. It also queues the periodic `version` and `status` poll
+// of the meters not offline, spread over the poll interval (a slice of the meters each second,
+// one transaction per slice), and the ledger's open_until after a payment (queue_open_until).
 #pragma once
 
 #include <asio/any_io_executor.hpp>
@@ -58,13 +59,20 @@ class Sender {
   void stop();
   // A batch's device replies (from ingest): each confirms the commands it answers.
   void on_replies(const std::vector<DeviceReply>& replies);
+  // Meters heard again after their last will (from ingest): what was held for them is due now.
+  void on_back(const std::vector<std::string>& serials);
 
   std::uint64_t sent() const { return sent_; }
 
  private:
   void tick();
-  // Publishes `c`; returns when to send it again (0: it could not be published, due again).
-  std::int64_t send(const Command& c, std::int64_t now);
+  // Publishes `c` unless its meter is offline (held); `next`: when to look at it again (0: it
+  // could not be published, due again).
+  struct Sent {
+    std::int64_t next = 0;
+    bool held = false;
+  };
+  Sent send(const Command& c, std::int64_t now);
   void poll(std::int64_t now);
 
   // The meters of the poll round under way, polled a slice a second.

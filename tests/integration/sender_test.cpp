@@ -1,8 +1,8 @@
 // The command sender (server/sender.hpp) in this process, with a real mosquitto, the test's
 // store (SQLite, or PostgreSQL in that pass) and a clock the test moves: the poll of every meter
 // spread over its interval a slice a second, a command queued through another connection (as
-// `serve` or the command line queue them) published, and a batch of replies confirming their
-// commands in one call.
+// `serve` or the command line queue them) published, a batch of replies confirming their
+// commands in one call, and an offline meter's commands held.
 #include "server/sender.hpp"
 
 #include <gtest/gtest.h>
@@ -105,6 +105,49 @@ TEST(Sender, ACommandQueuedElsewhereIsSentAndABatchOfRepliesConfirmsIt) {
   EXPECT_EQ(rig.count("SELECT count(*) FROM commands WHERE command = 'version' AND reply = "
                       "'linux-1.2.3' AND state = 'acked'"),
             1);
+}
+
+// A meter whose last will came: its commands are held (not sent into its broker session, to
+// arrive all at once when it is back), and the poll leaves it out; once it is heard again they
+// go out at once.
+TEST(Sender, AMeterThatIsOfflineHasItsCommandsHeldAndIsNotPolled) {
+  SenderRig rig("[commands]\npoll_interval = 10\n");
+  ASSERT_TRUE(rig.store->mark_offline("1000000", rig.now).ok());
+  ASSERT_TRUE(rig.sender->start().ok());
+  auto other = open_test_store(rig.dir);
+  ASSERT_TRUE(server::enqueue_command(*other, "1000000", "open", "", rig.now, 0).ok());
+  ASSERT_TRUE(server::enqueue_command(*other, "1000002", "open", "", rig.now, 0).ok());
+  ASSERT_TRUE(run_until(rig.io, [&] {
+    return rig.count("SELECT count(*) FROM commands WHERE serial = '1000002' AND state = 'sent'") ==
+           1;
+  }));
+  ASSERT_TRUE(run_until(rig.io, [&] {
+    return rig.count("SELECT count(*) FROM commands WHERE serial = '1000000' AND next_send > " +
+                     std::to_string(rig.now)) == 1;
+  }));
+  EXPECT_EQ(rig.count("SELECT count(*) FROM commands WHERE serial = '1000000' AND state = "
+                      "'queued' AND sent_count = 0 AND next_send = " +
+                      std::to_string(rig.now + rig.config.commands.retry_max_s)),
+            1);
+  EXPECT_EQ(rig.sender->sent(), 1u);
+  // A whole round of the poll: every meter but the offline one.
+  rig.now += 5;
+  for (int second = 0; second < 11; ++second) {
+    run_for(rig.io, 60ms);
+    ++rig.now;
+  }
+  ASSERT_TRUE(run_until(rig.io, [&] {
+    return rig.count("SELECT count(DISTINCT serial) FROM commands WHERE command = 'version'") == 19;
+  }));
+  EXPECT_EQ(rig.count("SELECT count(*) FROM commands WHERE serial = '1000000'"), 1);
+  // Heard again (ingest marks it online and tells the sender): what was held goes out at once.
+  ASSERT_TRUE(rig.store->mark_online("1000000").ok());
+  rig.sender->on_back({"1000000"});
+  EXPECT_TRUE(run_until(rig.io, [&] {
+    return rig.count(
+               "SELECT count(*) FROM commands WHERE serial = '1000000' AND state = 'sent' "
+               "AND sent_count = 1") == 1;
+  }));
 }
 
 }  // namespace
