@@ -62,11 +62,6 @@ core::Result<int> give_up_commands(ServerStore& store, const std::string& serial
   return static_cast<int>(pending->size());
 }
 
-core::Result<std::vector<Command>> due_commands(ServerStore& store, std::int64_t now, int limit) {
-  ML_TRY(expire_commands(store, now));
-  return store.commands_due(now, limit);
-}
-
 core::Status mark_sent(ServerStore& store, std::int64_t id, std::int64_t now,
                        std::int64_t next_send) {
   return store.write_transaction([&]() -> core::Status {

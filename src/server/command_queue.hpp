@@ -29,10 +29,6 @@ core::Status expire_commands(ServerStore& store, std::int64_t now);
 // a removed meter's commands can never be sealed. Returns how many.
 core::Result<int> give_up_commands(ServerStore& store, const std::string& serial);
 
-// Expires (expire_commands), then returns the commands due (pending, next_send <= now), at most
-// `limit`.
-core::Result<std::vector<Command>> due_commands(ServerStore& store, std::int64_t now, int limit);
-
 // Records a send of pending command `id` at `now`: state sent, one more send, next send at
 // `next_send` (first_sent kept from the first one). A command no longer pending is left as it is.
 core::Status mark_sent(ServerStore& store, std::int64_t id, std::int64_t now,
