@@ -203,26 +203,26 @@ void Sender::tick() {
     if (!due) {
       log::error("commands: " + due.error().message());
     } else if (!due->empty()) {
-      std::vector<std::pair<std::int64_t, std::int64_t>> sent;  // id, next send
-      std::vector<Command> held;
+      std::vector<std::pair<std::int64_t, std::int64_t>> sent, held;  // id, next look
       for (const auto& c : *due) {
         const Sent outcome = send(c, now);
         if (outcome.next == 0) {
           wait = kAfterFailure;  // the client's queue is full or the connection went: the rest
           break;                 // stays due
         }
-        if (outcome.held) {
-          held.push_back(c);
-          held.back().next_send = outcome.next;
-        } else {
-          sent.emplace_back(c.id, outcome.next);
-        }
+        (outcome.held ? held : sent).emplace_back(c.id, outcome.next);
       }
       auto marked = store_.write_transaction([&]() -> core::Status {
         for (const auto& [id, next] : sent)
           ML_TRY(mark_sent(store_, id, now, next));
-        for (const Command& c : held)
-          ML_TRY(store_.update_command(c));
+        for (const auto& [id, next] : held) {
+          // Read again: another process may have confirmed or expired it meanwhile.
+          auto c = store_.command(id);
+          if (!c) return c.error();
+          if (!*c || !is_pending((*c)->state)) continue;
+          (*c)->next_send = next;
+          ML_TRY(store_.update_command(**c));
+        }
         return core::Ok{};
       });
       if (!marked) log::error("commands: " + marked.error().message());
