@@ -16,8 +16,9 @@ namespace log = platform::log;
 // A key looked up (or found missing) is used for this long before the store is asked again,
 // so that `meters set --key` and `meters remove` take effect while the server runs. A message
 // from an unknown serial, or one the cached keys do not open, has the store asked again at once
-// (at most every kKeyRecheck per serial): a meter just added, or a key change (`meters rekey`)
-// started by another process, works from its first message.
+// (unless it was read for that message, and at most every kKeyRecheck per serial): a meter just
+// added, or a key change (`meters rekey`) started by another process, works from its first
+// message.
 constexpr auto kKeyCacheLife = std::chrono::seconds(30);
 constexpr auto kKeyRecheck = std::chrono::seconds(1);
 
@@ -144,12 +145,17 @@ core::Result<const IngestPipeline::CachedKey*> IngestPipeline::keys_for(const st
   return it->second.keys ? &it->second : nullptr;
 }
 
-const IngestPipeline::CachedKey* IngestPipeline::keys_again(const std::string& serial) {
+const IngestPipeline::CachedKey* IngestPipeline::keys_again(
+    const std::string& serial, std::chrono::steady_clock::time_point arrived) {
+  const auto now = std::chrono::steady_clock::now();
   auto it = keys_.find(serial);
-  if (it == keys_.end() || std::chrono::steady_clock::now() - it->second.loaded < kKeyRecheck)
-    return nullptr;
+  if (it == keys_.end() || it->second.loaded >= arrived ||
+      now - it->second.rechecked < kKeyRecheck) {
+    return nullptr;  // read for this very message, or read again less than kKeyRecheck ago
+  }
   keys_.erase(it);
   auto again = keys_for(serial);
+  if (auto fresh = keys_.find(serial); fresh != keys_.end()) fresh->second.rechecked = now;
   return again ? *again : nullptr;
 }
 
@@ -208,6 +214,7 @@ void IngestPipeline::reject(const platform::ReceivedMessage& m, const std::strin
 }
 
 void IngestPipeline::take(platform::ReceivedMessage m) {
+  const auto arrived = std::chrono::steady_clock::now();
   auto topic = core::topic::parse(m.topic);
   if (m.truncated) {
     return reject(m, topic ? topic->serial.canonical().text() : std::string(), "too_large",
@@ -243,11 +250,13 @@ void IngestPipeline::take(platform::ReceivedMessage m) {
     return;
   } else {
     const CachedKey* keys = *found;
-    if (keys == nullptr) keys = keys_again(serial);
+    if (keys == nullptr) keys = keys_again(serial, arrived);
     if (keys == nullptr) return reject(m, serial, "unknown_serial", "");
     auto opened = open_with(*keys, serial, m);
     if (!opened && opened.error().code == core::Errc::envelope_bad_mac) {
-      if (const CachedKey* again = keys_again(serial)) opened = open_with(*again, serial, m);
+      if (const CachedKey* again = keys_again(serial, arrived)) {
+        opened = open_with(*again, serial, m);
+      }
     }
     if (!opened) {
       std::string reason(core::errc_name(opened.error().code));

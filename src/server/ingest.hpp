@@ -114,10 +114,11 @@ class IngestPipeline {
   struct CachedKey;
   // The meter's keys (nullptr: not a meter); an error only when the database is unavailable.
   core::Result<const CachedKey*> keys_for(const std::string& serial);
-  // The meter's keys read again when the cached ones are at least kKeyRecheck old (a meter
-  // added, or a key changed, by another process since): nullptr when they are newer, or on any
-  // failure (the caller keeps what it had).
-  const CachedKey* keys_again(const std::string& serial);
+  // The meter's keys read again (a meter added, or a key changed, by another process since they
+  // were read) for a message that `arrived` then: nullptr when they were read for it, or read
+  // again less than kKeyRecheck ago, or on any failure (the caller keeps what it had).
+  const CachedKey* keys_again(const std::string& serial,
+                              std::chrono::steady_clock::time_point arrived);
   // Opens a message with the meter's key or, during a key change, with the next key; the first
   // message that opens only with the next one finishes the change (server/key_change.hpp).
   core::Result<core::envelope::Opened> open_with(const CachedKey& keys, const std::string& serial,
@@ -141,6 +142,7 @@ class IngestPipeline {
     std::chrono::steady_clock::time_point loaded;
     std::optional<core::envelope::Keys> next;  // a key change under way
     std::string next_hex;
+    std::chrono::steady_clock::time_point rechecked{};  // read again by keys_again (or never)
   };
   std::unordered_map<std::string, CachedKey> keys_;
   IngestCounters counters_;
