@@ -98,6 +98,45 @@ std::pair<std::string, core::Bytes> sealed_sample(const std::string& serial, std
   return {topic, platform::seal_random(keys, topic, text, core::envelope::Padding::pkcs7).value()};
 }
 
+// `run` keeps the meters' keys it has read for 30 s. A meter added, or a key changed, by another
+// process meanwhile must not cost a rejected message: a message from a serial the kept keys say
+// is unknown, or that they do not open, has the keys read again (unless they were read for that
+// message, and at most once a second per meter) before it is rejected.
+TEST(ServerIngest, AMeterAddedOrAKeyChangedElsewhereIsReadAgainNotRejected) {
+  constexpr const char* kOtherKey = "00112233445566778899aabbccddeeff";
+  TempDir dir;
+  Broker broker(dir);
+  broker.start();
+  const auto config = write_server_config(dir, broker.port());
+  add_test_meter(config);
+  auto server = start_server(dir, config);
+  asio::io_context io;
+  TestServer pub(io, broker.port(), kTestKey, "publisher");
+  connect(io, pub);
+  const std::int64_t t = unix_now() - 3600;
+  const std::string rejected = "SELECT count(*) FROM rejections";
+  auto publish = [&](const std::pair<std::string, core::Bytes>& m) {
+    pub.publish_raw(m.first, m.second);
+  };
+  // The kept keys: 6892850's, and 7000001 known to be no meter.
+  publish(sealed_sample("6892850", t, "1 kWh"));
+  publish(sealed_sample("7000001", t, "1 kWh", kOtherKey));
+  ASSERT_TRUE(wait_count(dir, "SELECT count(*) FROM samples", 1)) << server->log();
+  ASSERT_TRUE(wait_count(dir, rejected, 1)) << server->log();  // unknown_serial
+  // Another process changes the key and adds the meter, and the messages follow at once (the
+  // KeyChange test's device switches keys within milliseconds of the server reading them).
+  ASSERT_EQ(server_cli(config, {"meters", "set", "6892850", "--key", kOtherKey}).status, 0);
+  ASSERT_EQ(
+      server_cli(config, {"meters", "add", "7000001", "--kind", "heat", "--key", kOtherKey}).status,
+      0);
+  publish(sealed_sample("6892850", t + 60, "2 kWh", kOtherKey));
+  publish(sealed_sample("7000001", t + 60, "2 kWh", kOtherKey));
+  EXPECT_TRUE(wait_count(dir, "SELECT count(*) FROM samples", 3)) << server->log();
+  EXPECT_EQ(count(dir, rejected), 1) << server->log();
+  EXPECT_EQ(count(dir, "SELECT count(*) FROM samples WHERE serial = '7000001'"), 1);
+  EXPECT_EQ(server->stop(SIGTERM), 0);
+}
+
 TEST(ServerIngest, BadMessagesAreCountedAndChangeNothing) {
   TempDir dir;
   Broker broker(dir);
