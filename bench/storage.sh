@@ -4,8 +4,11 @@
 # throwaway mosquitto; two `meterlogger-server run`, one on SQLite and one on a throwaway
 # PostgreSQL cluster (tests/postgresql/cluster), each store all of them; then the samples table
 # with its primary key is measured on each (SQLite: dbstat; PostgreSQL: pg_total_relation_size of
-# every month partition) and divided by the samples stored. Record the output in
-# bench/RESULTS.md.
+# every month partition) and divided by the samples stored. Then `db pack --after-days 2` packs
+# the days that ended two days ago or earlier into `sample_days` (docs/server.md, "Packed
+# days") and the same is measured again: the packed days (table, index, overflow pages or TOAST)
+# per sample they hold, and a year projected with [database] pack_after_days (7) days of rows
+# and the rest packed. Record the output in bench/RESULTS.md.
 # Usage: bench/storage.sh [METERS=20] [DAYS=7] [BUILD=build/dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,3 +99,32 @@ for backend in sqlite postgresql; do
   year=$(awk -v p="$per" 'BEGIN { printf "%.1f TB", p * 100000 * 525600 / 1e12 }')
   printf "%-10s %10s %14s %16s %22s\n" "$backend" "$n" "$b" "$per" "$year"
 done
+
+# Packed days: every sample of a day that ended two days ago or earlier.
+for backend in sqlite postgresql; do
+  "$bin_server" --config "$dir/$backend.toml" db pack --after-days 2
+done
+packed_sqlite=$(sqlite3 "$dir/server.db" "SELECT sum(samples) FROM sample_days")
+packed_pg=$(psql -qtA "$url" -c "SELECT sum(samples) FROM sample_days")
+days_bytes_sqlite=$(sqlite3 "$dir/server.db" "SELECT sum(pgsize) FROM dbstat \
+  WHERE name IN ('sample_days', 'sqlite_autoindex_sample_days_1')")
+days_bytes_pg=$(psql -qtA "$url" -c "SELECT pg_total_relation_size('sample_days')")
+rows_bytes_sqlite=$(sqlite3 "$dir/server.db" "SELECT sum(pgsize) FROM dbstat WHERE name = 'samples'")
+echo "packed (db pack --after-days 2): the days that ended two days ago or earlier"
+printf "%-10s %10s %14s %16s %22s\n" backend packed bytes bytes/sample "100 000 meters x 1 year"
+for backend in sqlite postgresql; do
+  if [ "$backend" = sqlite ]; then
+    n=$packed_sqlite b=$days_bytes_sqlite row=$(awk -v b="$bytes_sqlite" -v n="$n_sqlite" \
+      'BEGIN { print b / n }')
+  else
+    n=$packed_pg b=$days_bytes_pg row=$(awk -v b="$bytes_pg" -v n="$n_pg" 'BEGIN { print b / n }')
+  fi
+  per=$(awk -v b="$b" -v n="$n" 'BEGIN { printf "%.1f", b / n }')
+  # A year: 7 days in rows (pack_after_days), 358 packed.
+  year=$(awk -v p="$per" -v r="$row" \
+    'BEGIN { printf "%.2f TB", (358 * p + 7 * r) * 1440 * 100000 / 1e12 }')
+  printf "%-10s %10s %14s %16s %22s\n" "$backend" "$n" "$b" "$per" "$year"
+done
+echo "rows left unpacked: SQLite $(sqlite3 "$dir/server.db" "SELECT count(*) FROM samples") \
+($rows_bytes_sqlite bytes with the space freed for reuse), PostgreSQL \
+$(psql -qtA "$url" -c "SELECT count(*) FROM samples")"

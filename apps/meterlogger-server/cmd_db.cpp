@@ -1,7 +1,8 @@
 // `meterlogger-server db copy --to DEST`: moves the whole installation from the configured
 // database to another, SQLite to PostgreSQL or back, verified by counts and checksums and
 // resumable after an interruption (server/copy/db_copy.hpp, docs/server.md "Moving between
-// SQLite and PostgreSQL").
+// SQLite and PostgreSQL"). `db pack`: packs old days of samples now, as `run` does every hour
+// (server/sample_days.hpp, docs/server.md "Packed days").
 #include <chrono>
 #include <cstdio>
 #include <iomanip>
@@ -11,6 +12,7 @@
 
 #include "common.hpp"
 #include "server/copy/db_copy.hpp"
+#include "server/sample_days.hpp"
 
 namespace ml::server_app {
 namespace {
@@ -76,10 +78,25 @@ void copy(const std::string& config_path, const std::string& to, std::size_t chu
             << ": point [database] at it\n";
 }
 
+void pack(const std::string& config_path, int after_days) {
+  const auto config = config_from(config_path);
+  auto store = open_store(config);
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = ok(server::pack_samples(*store, unix_now(), after_days));
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(1) << "packed " << r.samples << " samples into " << r.days
+      << " days of " << r.meters << " meters (" << r.bytes << " bytes"
+      << (r.samples > 0 ? ", " + std::to_string(r.bytes / r.samples) + " per sample" : "")
+      << ") in " << took.count() << " s";
+  std::cout << out.str() << "\n";
+}
+
 }  // namespace
 
 void add_db_commands(CLI::App& app, const std::string& config) {
-  auto* db = app.add_subcommand("db", "Move the installation to another database");
+  auto* db =
+      app.add_subcommand("db", "Move the installation to another database; pack old samples");
   db->require_subcommand(1);
 
   auto* c = db->add_subcommand(
@@ -113,6 +130,33 @@ void add_db_commands(CLI::App& app, const std::string& config) {
       "Afterwards point [database] at the destination (path = ... or url = ...) and start\n"
       "`run` and `serve` again.");
   c->callback([=, &config] { copy(config, a->to, a->chunk_rows); });
+
+  auto* p = db->add_subcommand("pack", "Pack old days of samples now (run does it every hour)");
+  auto after_days = std::make_shared<int>(-1);
+  p->add_option("--after-days", *after_days,
+                "pack the UTC days that ended this many days ago or earlier (default: [database] "
+                "pack_after_days)")
+      ->check(CLI::Range(server::kPackMinAgeDays, 3650));
+  p->footer(
+      "Moves each meter's samples of every UTC day that ended --after-days days ago or earlier\n"
+      "into one row of that meter and day (docs/server.md, \"Packed days\"): a tenth of the\n"
+      "space or less. Every read, export and chart gives the same samples as before. A day\n"
+      "packed before gets the late samples that came since. `run` does the same every hour\n"
+      "with [database] pack_after_days (7; 0 turns it off); this command is for the first time\n"
+      "after an upgrade or a `db copy`, or to measure. Safe beside a running `run`; stopped,\n"
+      "it goes on where it stopped the next time.\n\n"
+      "Examples:\n"
+      "  meterlogger-server db pack\n"
+      "  meterlogger-server --config /etc/meterlogger/server.toml db pack --after-days 30");
+  p->callback([=, &config] {
+    const int configured = config_from(config).database.pack_after_days;
+    const int days = *after_days >= 0 ? *after_days : configured;
+    if (days <= 0) {
+      fail("packing is off ([database] pack_after_days = 0): give --after-days " +
+           std::to_string(server::kPackMinAgeDays) + " or more");
+    }
+    pack(config, days);
+  });
 }
 
 }  // namespace ml::server_app

@@ -7,6 +7,7 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
@@ -29,6 +30,7 @@
 #include "server/ingest.hpp"
 #include "server/notify/notifier.hpp"
 #include "server/prepaid_notify.hpp"
+#include "server/sample_days.hpp"
 #include "server/sender.hpp"
 
 namespace ml::server_app {
@@ -182,6 +184,49 @@ class GapTimer {
   RoundThread rounds_;      // last: it ends before what its rounds use
 };
 
+// Every hour, the days of samples that ended [database] pack_after_days ago are packed
+// (server/sample_days.hpp), on a thread and a store connection of its own: the first round after
+// an upgrade may pack months. A round stops when `run` does; the next one goes on.
+class PackTimer {
+ public:
+  static constexpr std::chrono::hours kInterval{1};
+
+  explicit PackTimer(const server::ServerConfig& config) : config_(config) {}
+
+  void start() {
+    if (config_.database.pack_after_days <= 0 || store_) return;
+    store_ = open_store(config_);
+    rounds_.start(std::chrono::seconds(60), kInterval, [this] { round(); });
+  }
+  void stop() {
+    stopping_ = true;
+    rounds_.stop();
+  }
+
+ private:
+  void round() {
+    auto r = server::pack_samples(*store_, unix_now(), config_.database.pack_after_days,
+                                  [this] { return !stopping_.load(); });
+    if (!r) {
+      if (r.error().text() != last_error_) log::error("packing days failed: " + r.error().text());
+      last_error_ = r.error().text();
+      return;
+    }
+    last_error_.clear();
+    if (r->days > 0) {
+      log::info("packed " + std::to_string(r->samples) + " samples into " +
+                std::to_string(r->days) + " days of " + std::to_string(r->meters) + " meters (" +
+                std::to_string(r->bytes) + " bytes)");
+    }
+  }
+
+  const server::ServerConfig& config_;
+  std::unique_ptr<server::ServerStore> store_;
+  std::atomic<bool> stopping_{false};
+  std::string last_error_;  // logged once until it changes
+  RoundThread rounds_;      // last: it ends before what its rounds use
+};
+
 // [mqtt] logins = "dynsec": the broker's device logins brought in step with the meter registry
 // at start and every 5 minutes (a meter removed in the dashboard, or while the broker was away),
 // on a thread and a store connection of its own: the plugin's answers never hold up ingest.
@@ -331,6 +376,7 @@ void run(const std::string& config_path, const std::string& worker) {
   server::BrokerWatch broker_watch(io.get_executor(), *store, config.mqtt, unix_now);
   AlarmTimer alarms(io, *store, config.alarms.interval_s, config.notify);
   GapTimer gaps(config);
+  PackTimer packing(config);
   // The notifier sends over the network and waits for it (up to 30 s a message): on a thread
   // and a store connection of its own, so ingest never waits for a mail server.
   // notify_io before the notifier: its timer must go before the io_context it runs on.
@@ -345,6 +391,7 @@ void run(const std::string& config_path, const std::string& worker) {
     ok(broker_watch.start());
     alarms.start();
     gaps.start();
+    packing.start();
     ok(notifier.start(notify_io.get_executor()));
     notify_thread = std::thread([&] { notify_io.run(); });
     login_sync = std::make_unique<LoginSync>(config);
@@ -366,6 +413,7 @@ void run(const std::string& config_path, const std::string& worker) {
     platform::systemd::notify("STOPPING=1");
     alarms.stop();
     gaps.stop();
+    packing.stop();
     broker_watch.stop();
     sender.stop();
     ingest.stop();
@@ -416,7 +464,9 @@ void add_run_command(CLI::App& app, const std::string& config) {
       "\"dynsec\" it removes, at start and every 5 minutes, the broker logins of meters that are\n"
       "gone (docs/security.md). Every [gaps] interval (300 s) it looks for missing samples and\n"
       "asks the meters whose agent keeps them to send them again (resend; docs/server.md,\n"
-      "\"Gaps\"). SIGTERM stops cleanly.\n\n"
+      "\"Gaps\"). Every hour it packs each meter's UTC days of samples that ended [database]\n"
+      "pack_after_days (7) days ago into one row a day (docs/server.md, \"Packed days\").\n"
+      "SIGTERM stops cleanly.\n\n"
       "With --worker NAME several processes (on one or several hosts, one database) share the\n"
       "ingest: each has its own broker session (client id <client_id>-NAME) in one MQTT shared\n"
       "subscription, and one of them at a time, the holder of a lease in the database, does the\n"

@@ -23,11 +23,12 @@ struct CommandAccess {
 };
 constexpr StoreAccess kRead = StoreAccess::read_only;
 constexpr StoreAccess kWrite = StoreAccess::writing;
-inline constexpr std::array<CommandAccess, 54> kCommandAccess{{
+inline constexpr std::array<CommandAccess, 55> kCommandAccess{{
     {"run", kWrite},
     {"ingest", kWrite},  // a capture file, stored as `run` stores what the broker delivers
     {"migrate", kWrite},
     {"db copy", kRead},  // reads the configured database; creates and migrates --to only
+    {"db pack", kWrite},
     {"meters add", kWrite},
     {"meters import", kWrite},  // --dry-run too: it reads the registry, as a writer opens it
     {"meters set", kWrite},

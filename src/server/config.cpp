@@ -2,6 +2,7 @@
 
 #include "platform/config/toml_reader.hpp"
 #include "platform/postgresql/url.hpp"
+#include "server/sample_days.hpp"
 
 namespace ml::server {
 namespace {
@@ -117,6 +118,13 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     Reader dr(*t, "database");
     ML_TRY(dr.string("path", c.database.path));
     ML_TRY(dr.string("url", c.database.url));
+    std::int64_t pack_after_days = c.database.pack_after_days;
+    ML_TRY(dr.integer("pack_after_days", pack_after_days, 0, 3650));
+    c.database.pack_after_days = static_cast<int>(pack_after_days);
+    if (c.database.pack_after_days != 0 && c.database.pack_after_days < kPackMinAgeDays) {
+      return bad("database.pack_after_days",
+                 "must be 0 (never pack) or " + std::to_string(kPackMinAgeDays) + " or more");
+    }
     if (t->contains("url")) {
       if (t->contains("path")) {
         return bad("database", "give either path (SQLite) or url (PostgreSQL), not both");

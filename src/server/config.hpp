@@ -20,6 +20,9 @@ struct DatabaseConfig {
   // PostgreSQL instead when set: a libpq URL, postgresql://user@host:port/database
   // (docs/server.md, "PostgreSQL"); its password belongs in a passfile, not here.
   std::string url;
+  // Days after its end that a UTC day of samples is packed (server/sample_days.hpp; `run` packs
+  // once an hour); 0: never.
+  int pack_after_days = 7;
   // The database as the program names it in messages: the path, or the URL without a password.
   std::string name() const;
 };

@@ -9,6 +9,7 @@
 
 #include "core/topic/names.hpp"
 #include "server/rollup.hpp"
+#include "server/sample_days.hpp"
 #include "server/sample_record.hpp"
 
 namespace ml::server {
@@ -118,7 +119,10 @@ class Batch {
     records.reserve(samples_.size());
     for (std::size_t i : samples_)
       records.push_back(sample_record(items_[i], now_));
-    auto inserted = store_.insert_samples(records);
+    // A late sample of a day packed already is a duplicate if the day holds it.
+    auto packed = packed_already(store_, records, now_);
+    if (!packed) return packed.error();
+    auto inserted = insert_unpacked(records, *packed);
     if (!inserted) return inserted.error();
     // The stored ones (indexes into records), and each meter's newest.
     std::vector<std::size_t> stored;
@@ -173,6 +177,27 @@ class Batch {
       ML_TRY(store_.write_rollups(period, *rollups));
     }
     return core::Ok{};
+  }
+
+  // insert_samples of the records not packed already: whether each record was stored.
+  core::Result<std::vector<bool>> insert_unpacked(const std::vector<SampleRecord>& records,
+                                                  const std::vector<bool>& packed) {
+    if (std::find(packed.begin(), packed.end(), true) == packed.end()) {
+      return store_.insert_samples(records);
+    }
+    std::vector<SampleRecord> unpacked;
+    std::vector<std::size_t> at;  // unpacked[j] is records[at[j]]
+    for (std::size_t k = 0; k < records.size(); ++k) {
+      if (packed[k]) continue;
+      at.push_back(k);
+      unpacked.push_back(records[k]);
+    }
+    auto stored = store_.insert_samples(unpacked);
+    if (!stored) return stored.error();
+    std::vector<bool> out(records.size(), false);
+    for (std::size_t j = 0; j < at.size(); ++j)
+      out[at[j]] = (*stored)[j];
+    return out;
   }
 
   ServerStore& store_;

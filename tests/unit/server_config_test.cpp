@@ -56,6 +56,23 @@ TEST(ServerConfig, APostgresqlUrlChoosesThatBackendAndItsPasswordIsNeverShown) {
   EXPECT_EQ(mysql.error().message().find("pw"), std::string::npos);
 }
 
+TEST(ServerConfig, DaysArePackedAWeekAfterByDefaultAndNeverSoonerThanTwoDays) {
+  EXPECT_EQ(parse_server_config(kMinimalServer, "s.toml").value().database.pack_after_days, 7);
+  const std::string rest(kMinimalServer.substr(kMinimalServer.find("[mqtt]")));
+  auto with = [&](const std::string& days) {
+    return parse_server_config(
+        "[database]\npath = \"x.db\"\npack_after_days = " + days + "\n" + rest, "s.toml");
+  };
+  EXPECT_EQ(with("0").value().database.pack_after_days, 0);
+  EXPECT_EQ(with("30").value().database.pack_after_days, 30);
+  auto soon = with("1");
+  ASSERT_FALSE(soon.ok());
+  EXPECT_NE(soon.error().message().find("database.pack_after_days: must be 0 (never pack) or 2 or "
+                                        "more"),
+            std::string::npos)
+      << soon.error().message();
+}
+
 TEST(ServerConfig, MetricsAreOnWithoutATokenByDefault) {
   auto c = parse_server_config(kMinimalServer, "/etc/meterlogger/server.toml");
   ASSERT_TRUE(c.ok()) << c.error().message();

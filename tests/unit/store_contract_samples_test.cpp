@@ -2,6 +2,8 @@
 // backend-neutral ingest (server/store_ingest.hpp) builds on, and the ingest rules that the
 // other contract tests do not show; run against every backend.
 #include "server/rollup.hpp"
+#include "server/sample_days.hpp"
+#include "server/sample_pack.hpp"
 #include "store_contract.hpp"
 
 namespace ml::server::test_store {
@@ -297,6 +299,104 @@ TEST_P(StoreSamplesContract, StoringRejectionsCountsAndQuarantinesInOneGo) {
   ASSERT_EQ(mine.size(), 1u);
   EXPECT_EQ(mine[0].count, 257);
   EXPECT_EQ(mine[0].last_time, 256);
+}
+
+// Everything a reader sees of a meter's samples, as text.
+std::string all_reads(ServerStore& store) {
+  const std::string serial = "6892850";
+  std::string out;
+  auto line = [&](const StoredSample& s) {
+    out += std::to_string(s.time) + " " + s.energy_kwh.value_or("-") + " " +
+           s.volume_m3.value_or("-") + " " + s.quirks;
+    for (const auto& [k, v] : s.values)
+      out += " " + k + "=" + v.value_or("nan") + (s.units.count(k) ? s.units.at(k) : "");
+    out += "\n";
+  };
+  out += "all:\n";
+  const auto all = store.samples(serial, 0, INT64_MAX).value();
+  for (const auto& s : all)
+    line(s);
+  out += "pages of 2 from the middle of the first day:\n";
+  for (std::int64_t from = 1700006400 + 1000;;) {
+    auto page = store.samples_page(serial, from, INT64_MAX, 2).value();
+    if (page.empty()) break;
+    for (const auto& s : page)
+      line(s);
+    from = page.back().time + 1;
+  }
+  out += "times:";
+  const auto times = store.sample_times(serial, 1700006400 + 1000, 1700006400 + 86400 + 500);
+  for (auto t : times.value())
+    out += " " + std::to_string(t);
+  out += "\nlatest: ";
+  line(store.latest_sample(serial).value().value());
+  out += "first since: ";
+  line(store.first_sample_since(serial, 1700006400 + 86400).value().value());
+  out += "newest 3:\n";
+  const auto newest = store.newest_samples(serial, 3).value();
+  for (const auto& s : newest)
+    line(s);
+  for (Period p : {Period::hour, Period::day}) {
+    const auto rollups = store.rollups(serial, p, 0, INT64_MAX).value();
+    for (const auto& r : rollups) {
+      out += "rollup " + std::to_string(r.bucket) + " " + std::to_string(r.samples) + " " +
+             r.energy_first.value_or("-") + " " + r.energy_last.value_or("-") + "\n";
+    }
+  }
+  return out;
+}
+
+TEST_P(StoreSamplesContract, OldDaysArePackedAndEveryReadGivesWhatItGaveBefore) {
+  add_test_meter();
+  const std::int64_t d0 = 1700006400;  // 2023-11-15 00:00 UTC
+  std::vector<IngestItem> items;
+  for (std::int64_t t : {d0, d0 + 600, d0 + 1200, d0 + 86399, d0 + 86400 + 60, d0 + 86400 + 9000,
+                         d0 + 3 * 86400 + 10}) {
+    items.push_back(sample(t, "t1=6" + std::to_string(t % 10) + ".5 C&v1=1.25 m3&e1=" +
+                                  std::to_string(1000 + (t - d0) / 60) + " kWh&"));
+  }
+  const std::int64_t now = d0 + 3 * 86400 + 20;
+  ASSERT_TRUE(store_items(*store_, items, now).ok());
+  const std::string before = all_reads(*store_);
+
+  // On day 3 the days that ended 2 days ago are packed: days 0 and 1, not day 3.
+  auto report = pack_samples(*store_, now, 2);
+  ASSERT_TRUE(report.ok()) << report.error().text();
+  EXPECT_EQ(report->meters, 1);
+  EXPECT_EQ(report->days, 1) << "day 1 ended at the start of day 2, less than 2 days before day 3";
+  EXPECT_EQ(report->samples, 4);
+  report = pack_samples(*store_, now + 86400, 2);
+  ASSERT_TRUE(report.ok()) << report.error().text();
+  EXPECT_EQ(report->days, 1);
+  EXPECT_EQ(report->samples, 2);
+  EXPECT_EQ(store_->unpacked_samples("6892850", {0, INT64_MAX}, true).value().size(), 1u)
+      << "only day 3 keeps rows";
+  EXPECT_EQ(all_reads(*store_), before);
+
+  // A late duplicate of a packed sample changes nothing; a late new one is stored, read in its
+  // place, and packed into its day the next time.
+  auto late = store_items(*store_,
+                          {sample(d0 + 600, "t1=99 C&e1=1 kWh&"),
+                           sample(d0 + 900, "t1=61.5 C&v1=1.25 m3&e1=1015 kWh&")},
+                          now + 86400);
+  ASSERT_TRUE(late.ok()) << late.error().text();
+  EXPECT_EQ((*late)[0], IngestOutcome::duplicate);
+  EXPECT_EQ((*late)[1], IngestOutcome::stored);
+  const std::string with_late = all_reads(*store_);
+  EXPECT_NE(with_late, before);
+  EXPECT_NE(with_late.find("\n" + std::to_string(d0 + 900) + " 1015 "), std::string::npos);
+  report = pack_samples(*store_, now + 86400, 2);
+  ASSERT_TRUE(report.ok()) << report.error().text();
+  EXPECT_EQ(report->days, 1);
+  EXPECT_EQ(report->samples, 1);
+  EXPECT_EQ(all_reads(*store_), with_late);
+  const auto day0 = store_->packed_days("6892850", {d0, d0}).value();
+  ASSERT_EQ(day0.size(), 1u);
+  EXPECT_EQ(day0[0].samples, 5);
+  EXPECT_EQ(day0[0].first_time, d0);
+  EXPECT_EQ(day0[0].last_time, d0 + 86399);
+
+  EXPECT_FALSE(pack_samples(*store_, now, 1).ok()) << "a day is packed 2 or more days after";
 }
 
 }  // namespace

@@ -347,22 +347,6 @@ core::Result<std::vector<al::Transition>> PostgresStore::recent_alarm_transition
 
 // ---- bulk reads ----
 
-core::Result<std::vector<StoredSample>> PostgresStore::newest_samples(const std::string& serial,
-                                                                      std::int64_t count) {
-  auto rows = db_.query(
-      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=$1 "
-      "ORDER BY time DESC LIMIT $2",
-      {serial, alarms_limit(count)});
-  if (!rows) return rows.error();
-  std::vector<StoredSample> out;
-  out.reserve(static_cast<std::size_t>(rows->size()));
-  for (int i = 0; i < rows->size(); ++i) {
-    out.push_back(stored_sample(serial, rows->int64(i, 0), rows->text(i, 1), rows->opt_text(i, 2),
-                                rows->opt_text(i, 3)));
-  }
-  return out;
-}
-
 core::Result<std::map<std::string, ValveInfo>> PostgresStore::valve_states() {
   auto rows = db_.query(
       "SELECT d.serial, d.value, (SELECT MAX(e.time) FROM events e WHERE e.serial=d.serial AND "

@@ -1,9 +1,12 @@
 // PostgresStore: samples, rollups, diagnostics, events and rejections (store/samples.hpp).
+#include <limits>
+
 #include "core/bytes.hpp"
 #include "core/decimal.hpp"
 #include "server/postgresql/rows.hpp"
 #include "server/postgresql/store.hpp"
 #include "server/rollup.hpp"
+#include "server/sample_pack.hpp"
 #include "server/sample_record.hpp"
 
 namespace ml::server {
@@ -11,25 +14,6 @@ namespace {
 
 namespace pg = platform::postgresql;
 using namespace postgresql_rows;
-
-// Row `i` of (time, raw, energy_kwh, volume_m3), read as every backend reads a sample.
-StoredSample samples_read_sample(const pg::Rows& rows, int i, const std::string& serial) {
-  return stored_sample(serial, rows.int64(i, 0), rows.text(i, 1), rows.opt_text(i, 2),
-                       rows.opt_text(i, 3));
-}
-
-std::vector<StoredSample> samples_read_samples(const pg::Rows& rows, const std::string& serial) {
-  std::vector<StoredSample> out;
-  out.reserve(static_cast<std::size_t>(rows.size()));
-  for (int i = 0; i < rows.size(); ++i)
-    out.push_back(samples_read_sample(rows, i, serial));
-  return out;
-}
-
-std::optional<StoredSample> samples_one_sample(const pg::Rows& rows, const std::string& serial) {
-  if (rows.empty()) return std::nullopt;
-  return samples_read_sample(rows, 0, serial);
-}
 
 std::vector<SerialRejection> samples_read_serial_rejections(const pg::Rows& rows) {
   std::vector<SerialRejection> out;
@@ -340,61 +324,6 @@ core::Result<std::vector<SerialRejection>> PostgresStore::recent_rejections(std:
 
 // ---- reading ----
 
-core::Result<std::vector<StoredSample>> PostgresStore::samples(const std::string& serial,
-                                                               std::int64_t from, std::int64_t to) {
-  auto q = db_.query(
-      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=$1 AND time>=$2 AND "
-      "time<=$3 ORDER BY time",
-      {serial, from, to});
-  if (!q) return q.error();
-  return samples_read_samples(*q, serial);
-}
-
-core::Result<std::vector<std::int64_t>> PostgresStore::sample_times(const std::string& serial,
-                                                                    std::int64_t from,
-                                                                    std::int64_t to) {
-  auto q =
-      db_.query("SELECT time FROM samples WHERE serial=$1 AND time>=$2 AND time<=$3 ORDER BY time",
-                {serial, from, to});
-  if (!q) return q.error();
-  std::vector<std::int64_t> out;
-  out.reserve(static_cast<std::size_t>(q->size()));
-  for (int i = 0; i < q->size(); ++i)
-    out.push_back(q->int64(i, 0));
-  return out;
-}
-
-core::Result<std::vector<StoredSample>> PostgresStore::samples_page(const std::string& serial,
-                                                                    std::int64_t from,
-                                                                    std::int64_t to,
-                                                                    std::size_t limit) {
-  auto q = db_.query(
-      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=$1 AND time>=$2 AND "
-      "time<=$3 ORDER BY time LIMIT $4",
-      {serial, from, to, static_cast<std::int64_t>(limit)});
-  if (!q) return q.error();
-  return samples_read_samples(*q, serial);
-}
-
-core::Result<std::optional<StoredSample>> PostgresStore::latest_sample(const std::string& serial) {
-  auto q = db_.query(
-      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=$1 "
-      "ORDER BY time DESC LIMIT 1",
-      {serial});
-  if (!q) return q.error();
-  return samples_one_sample(*q, serial);
-}
-
-core::Result<std::optional<StoredSample>> PostgresStore::first_sample_since(
-    const std::string& serial, std::int64_t from) {
-  auto q = db_.query(
-      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=$1 AND time>=$2 "
-      "ORDER BY time LIMIT 1",
-      {serial, from});
-  if (!q) return q.error();
-  return samples_one_sample(*q, serial);
-}
-
 core::Result<std::vector<Rollup>> PostgresStore::rollups(const std::string& serial, Period period,
                                                          std::int64_t from, std::int64_t to) {
   auto q = db_.query(std::string("SELECT bucket, ") + kSamplesRollupColumns +
@@ -422,6 +351,133 @@ core::Result<std::vector<Event>> PostgresStore::events(const std::string& serial
   for (int i = 0; i < q->size(); ++i)
     out.push_back({q->int64(i, 0), q->text(i, 1), q->text(i, 2)});
   return out;
+}
+
+// ---- the two places a sample is kept (server/sample_days.hpp) ----
+
+namespace {
+
+// A limit as a query parameter: SIZE_MAX (every one) as the largest a sum in SQL cannot pass.
+std::int64_t samples_limit(std::size_t limit) {
+  return static_cast<std::int64_t>(
+      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max() / 4));
+}
+
+}  // namespace
+
+core::Result<std::vector<SampleRow>> PostgresStore::unpacked_samples(const std::string& serial,
+                                                                     const SampleRange& range,
+                                                                     bool times_only) {
+  auto q =
+      db_.query(std::string("SELECT time") + (times_only ? "" : ", raw, energy_kwh, volume_m3") +
+                    " FROM samples WHERE serial=$1 AND time>=$2 AND time<=$3 ORDER BY time" +
+                    (range.newest_first ? " DESC" : "") + " LIMIT $4",
+                {serial, range.from, range.to, samples_limit(range.limit)});
+  if (!q) return q.error();
+  std::vector<SampleRow> out(static_cast<std::size_t>(q->size()));
+  for (int i = 0; i < q->size(); ++i) {
+    auto& r = out[static_cast<std::size_t>(i)];
+    r.time = q->int64(i, 0);
+    if (times_only) continue;
+    r.text = q->text(i, 1);
+    r.energy_kwh = q->opt_text(i, 2);
+    r.volume_m3 = q->opt_text(i, 3);
+  }
+  return out;
+}
+
+core::Result<std::vector<PackedDay>> PostgresStore::packed_days(const std::string& serial,
+                                                                const SampleRange& range) {
+  // The days in order while the ones before hold fewer than `limit` samples; the first day's
+  // samples are not counted, as the range may start after all of them.
+  const std::string order = range.newest_first ? " DESC" : "";
+  auto q = db_.query(
+      "SELECT day, samples, first_time, last_time, encode(data, 'hex') FROM ("
+      "SELECT day, samples, first_time, last_time, data, "
+      "SUM(samples) OVER (ORDER BY day" +
+          order +
+          ") - samples AS before, "
+          "FIRST_VALUE(samples) OVER (ORDER BY day" +
+          order +
+          ") AS first "
+          "FROM sample_days WHERE serial=$1 AND last_time>=$2 AND first_time<=$3) d "
+          "WHERE before - first < $4 ORDER BY day" +
+          order,
+      {serial, range.from, range.to, samples_limit(range.limit)});
+  if (!q) return q.error();
+  std::vector<PackedDay> out;
+  out.reserve(static_cast<std::size_t>(q->size()));
+  for (int i = 0; i < q->size(); ++i) {
+    auto data = core::from_hex(q->text(i, 4), kPackedMaxBytes);
+    if (!data) return data.error();
+    out.push_back(PackedDay{serial, q->int64(i, 0), q->int64(i, 1), q->int64(i, 2), q->int64(i, 3),
+                            std::move(data).value()});
+  }
+  return out;
+}
+
+core::Result<std::vector<SampleRecord>> PostgresStore::unpacked_day(const std::string& serial,
+                                                                    std::int64_t day) {
+  auto q = db_.query(
+      "SELECT time, raw, energy_kwh, volume_m3, received, quirks FROM samples "
+      "WHERE serial=$1 AND time>=$2 AND time<$3 ORDER BY time",
+      {serial, day * kDaySeconds, (day + 1) * kDaySeconds});
+  if (!q) return q.error();
+  std::vector<SampleRecord> out;
+  out.reserve(static_cast<std::size_t>(q->size()));
+  for (int i = 0; i < q->size(); ++i) {
+    SampleRecord r{
+        serial,        q->int64(i, 0), q->text(i, 1), {}, {}, q->opt_text(i, 5).value_or(""),
+        q->int64(i, 4)};
+    for (auto [column, field] :
+         {std::pair{2, &SampleRecord::energy_kwh}, std::pair{3, &SampleRecord::volume_m3}}) {
+      if (q->is_null(i, column)) continue;
+      auto d = core::Decimal::parse(q->text(i, column));
+      if (!d) return d.error();
+      r.*field = *d;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+core::Result<std::vector<std::pair<std::string, std::int64_t>>> PostgresStore::oldest_unpacked(
+    std::int64_t before) {
+  auto q = db_.query(
+      "SELECT serial, t FROM (SELECT serial, (SELECT MIN(time) FROM samples s "
+      "WHERE s.serial = m.serial AND s.time < $1) AS t FROM meters m) o "
+      "WHERE t IS NOT NULL ORDER BY serial COLLATE \"C\"",
+      {before});
+  if (!q) return q.error();
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  out.reserve(static_cast<std::size_t>(q->size()));
+  for (int i = 0; i < q->size(); ++i)
+    out.emplace_back(q->text(i, 0), q->int64(i, 1));
+  return out;
+}
+
+core::Status PostgresStore::write_packed_day(const PackedDay& day,
+                                             const std::vector<std::int64_t>& times) {
+  auto q = db_.query(
+      "INSERT INTO sample_days(serial, day, samples, first_time, last_time, data) "
+      "VALUES($1,$2,$3,$4,$5,decode($6,'hex')) ON CONFLICT(serial, day) DO UPDATE SET "
+      "samples=excluded.samples, first_time=excluded.first_time, last_time=excluded.last_time, "
+      "data=excluded.data",
+      {day.serial, day.day, day.samples, day.first_time, day.last_time, core::to_hex(day.data)});
+  if (!q) return q.error();
+  ArrayLiteral list;
+  for (std::int64_t t : times)
+    list.add(t);
+  q = db_.query("DELETE FROM samples WHERE serial=$1 AND time = ANY($2::bigint[])",
+                {day.serial, list.text()});
+  if (!q) return q.error();
+  return core::Ok{};
+}
+
+core::Status PostgresStore::lock_meter(const std::string& serial) {
+  auto q = db_.query("SELECT 1 FROM meters WHERE serial=$1 FOR UPDATE", {serial});
+  if (!q) return q.error();
+  return core::Ok{};
 }
 
 }  // namespace ml::server

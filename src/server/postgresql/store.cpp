@@ -5,7 +5,8 @@
 // The schema holds what the SQLite schema holds at its version 14 (server/sqlite/store.cpp), in
 // PostgreSQL's types: times are BIGINT unix seconds, meter values and money TEXT decimals as
 // received (exact; the same text the SQLite backend keeps), ids identity columns. Migration 1
-// is that whole schema; later changes are numbered migrations as on SQLite (2 = SQLite's 15).
+// is that whole schema; later changes are numbered migrations as on SQLite (2 = SQLite's 15,
+// 4 = SQLite's 16).
 #include "server/postgresql/store.hpp"
 
 #include <ctime>
@@ -244,6 +245,17 @@ constexpr std::string_view kMigrations[] = {
     // alone"). Pages written from now on.
     R"(ALTER TABLE rollups SET (fillfactor = 50);
        ALTER TABLE meters SET (fillfactor = 50);)",
+    // 4: packed days, as SQLite's 16 (server/sample_pack.hpp, server/sample_days.hpp). The value
+    // is compressed already: stored out of line as it is, not compressed again.
+    R"(CREATE TABLE sample_days(
+         serial TEXT NOT NULL,
+         day BIGINT NOT NULL,
+         samples BIGINT NOT NULL,
+         first_time BIGINT NOT NULL,
+         last_time BIGINT NOT NULL,
+         data BYTEA NOT NULL,
+         PRIMARY KEY(serial, day));
+       ALTER TABLE sample_days ALTER COLUMN data SET STORAGE EXTERNAL;)",
 };
 
 // The first second (UTC) of the month `time` falls in, and of the month after it.

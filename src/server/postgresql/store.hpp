@@ -90,18 +90,21 @@ class PostgresStore final : public ServerStore {
   core::Result<std::vector<SerialRejection>> recent_rejections(std::int64_t since,
                                                                int limit) override;
 
-  core::Result<std::vector<StoredSample>> samples(const std::string& serial, std::int64_t from,
-                                                  std::int64_t to) override;
-  core::Result<std::vector<std::int64_t>> sample_times(const std::string& serial, std::int64_t from,
-                                                       std::int64_t to) override;
-  core::Result<std::vector<StoredSample>> samples_page(const std::string& serial, std::int64_t from,
-                                                       std::int64_t to, std::size_t limit) override;
   core::Result<std::vector<Rollup>> rollups(const std::string& serial, Period period,
                                             std::int64_t from, std::int64_t to) override;
   core::Result<std::vector<Event>> events(const std::string& serial) override;
-  core::Result<std::optional<StoredSample>> latest_sample(const std::string& serial) override;
-  core::Result<std::optional<StoredSample>> first_sample_since(const std::string& serial,
-                                                               std::int64_t from) override;
+  core::Result<std::vector<SampleRow>> unpacked_samples(const std::string& serial,
+                                                        const SampleRange& range,
+                                                        bool times_only) override;
+  core::Result<std::vector<PackedDay>> packed_days(const std::string& serial,
+                                                   const SampleRange& range) override;
+  core::Result<std::vector<SampleRecord>> unpacked_day(const std::string& serial,
+                                                       std::int64_t day) override;
+  core::Result<std::vector<std::pair<std::string, std::int64_t>>> oldest_unpacked(
+      std::int64_t before) override;
+  core::Status write_packed_day(const PackedDay& day,
+                                const std::vector<std::int64_t>& times) override;
+  core::Status lock_meter(const std::string& serial) override;
 
   core::Result<std::int64_t> insert_command(const Command& command) override;
   core::Status update_command(const Command& command) override;
@@ -159,8 +162,6 @@ class PostgresStore final : public ServerStore {
   core::Result<std::vector<core::alarm::Transition>> alarm_transitions_of_episode(
       std::int64_t episode) override;
   core::Result<std::vector<core::alarm::Transition>> recent_alarm_transitions(int limit) override;
-  core::Result<std::vector<StoredSample>> newest_samples(const std::string& serial,
-                                                         std::int64_t count) override;
   core::Result<std::map<std::string, ValveInfo>> valve_states() override;
   core::Result<Inserted> insert_notification(const StoredNotification& n) override;
   core::Status update_notification(const StoredNotification& n) override;

@@ -370,24 +370,6 @@ core::Result<std::vector<al::Transition>> SqliteStore::recent_alarm_transitions(
 
 // ---- bulk reads ----
 
-core::Result<std::vector<StoredSample>> SqliteStore::newest_samples(const std::string& serial,
-                                                                    std::int64_t count) {
-  auto q = cached(
-      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=? "
-      "ORDER BY time DESC LIMIT ?");
-  if (!q) return q.error();
-  (*q)->bind(1, serial).bind(2, count);
-  std::vector<StoredSample> out;
-  auto& rows = **q;
-  auto read = each_row(rows, [&] {
-    out.push_back(
-        stored_sample(serial, rows.int64(0), rows.text(1), opt_text(rows, 2), opt_text(rows, 3)));
-  });
-  rows.reset();
-  if (!read) return read.error();
-  return out;
-}
-
 core::Result<std::map<std::string, ValveInfo>> SqliteStore::valve_states() {
   auto q = db_.prepare(
       "SELECT d.serial, d.value, (SELECT MAX(e.time) FROM events e WHERE e.serial=d.serial AND "

@@ -1,6 +1,9 @@
 // SqliteStore: samples, rollups, diagnostics, events and rejections (store/samples.hpp).
+#include <limits>
+
 #include "core/decimal.hpp"
 #include "server/rollup.hpp"
+#include "server/sample_pack.hpp"
 #include "server/sample_record.hpp"
 #include "server/sqlite/rows.hpp"
 #include "server/sqlite/store.hpp"
@@ -11,11 +14,6 @@ namespace {
 namespace sq = platform::sqlite;
 using namespace sqlite_rows;
 using core::Decimal;
-
-// A row of (time, raw, energy_kwh, volume_m3), read as every backend reads a sample.
-StoredSample read_sample(const sq::Statement& q, const std::string& serial) {
-  return stored_sample(serial, q.int64(0), q.text(1), opt_text(q, 2), opt_text(q, 3));
-}
 
 std::optional<std::string> decimal_text(const std::optional<Decimal>& d) {
   return d ? std::optional<std::string>(d->to_string()) : std::nullopt;
@@ -265,79 +263,6 @@ core::Result<std::vector<SerialRejection>> SqliteStore::recent_rejections(std::i
 
 // ---- reading ----
 
-core::Result<std::vector<StoredSample>> SqliteStore::samples(const std::string& serial,
-                                                             std::int64_t from, std::int64_t to) {
-  auto q = db_.prepare(
-      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=? AND time>=? AND "
-      "time<=? ORDER BY time");
-  if (!q) return q.error();
-  q->bind(1, serial).bind(2, from).bind(3, to);
-  std::vector<StoredSample> out;
-  ML_TRY(each_row(*q, [&] { out.push_back(read_sample(*q, serial)); }));
-  return out;
-}
-
-core::Result<std::vector<std::int64_t>> SqliteStore::sample_times(const std::string& serial,
-                                                                  std::int64_t from,
-                                                                  std::int64_t to) {
-  auto q = cached("SELECT time FROM samples WHERE serial=? AND time>=? AND time<=? ORDER BY time");
-  if (!q) return q.error();
-  (*q)->bind(1, serial).bind(2, from).bind(3, to);
-  std::vector<std::int64_t> out;
-  auto read = each_row(**q, [&] { out.push_back((*q)->int64(0)); });
-  (*q)->reset();
-  if (!read) return read.error();
-  return out;
-}
-
-core::Result<std::vector<StoredSample>> SqliteStore::samples_page(const std::string& serial,
-                                                                  std::int64_t from,
-                                                                  std::int64_t to,
-                                                                  std::size_t limit) {
-  auto q = cached(
-      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=? AND time>=? AND "
-      "time<=? ORDER BY time LIMIT ?");
-  if (!q) return q.error();
-  (*q)->bind(1, serial).bind(2, from).bind(3, to).bind(4, static_cast<std::int64_t>(limit));
-  std::vector<StoredSample> out;
-  out.reserve(std::min<std::size_t>(limit, 4096));
-  auto read = each_row(**q, [&] { out.push_back(read_sample(**q, serial)); });
-  (*q)->reset();
-  if (!read) return read.error();
-  return out;
-}
-
-core::Result<std::optional<StoredSample>> SqliteStore::one_sample(sq::Statement& q,
-                                                                  const std::string& serial) {
-  auto row = q.step();
-  if (!row) return row.error();
-  if (!*row) return std::optional<StoredSample>{};
-  return std::optional<StoredSample>(read_sample(q, serial));
-}
-
-core::Result<std::optional<StoredSample>> SqliteStore::latest_sample(const std::string& serial) {
-  auto q = cached(
-      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=? "
-      "ORDER BY time DESC LIMIT 1");
-  if (!q) return q.error();
-  (*q)->bind(1, serial);
-  auto out = one_sample(**q, serial);
-  (*q)->reset();
-  return out;
-}
-
-core::Result<std::optional<StoredSample>> SqliteStore::first_sample_since(const std::string& serial,
-                                                                          std::int64_t from) {
-  auto q = cached(
-      "SELECT time, raw, energy_kwh, volume_m3 FROM samples WHERE serial=? AND time>=? "
-      "ORDER BY time LIMIT 1");
-  if (!q) return q.error();
-  (*q)->bind(1, serial).bind(2, from);
-  auto out = one_sample(**q, serial);
-  (*q)->reset();
-  return out;
-}
-
 core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial, Period period,
                                                        std::int64_t from, std::int64_t to) {
   auto q = db_.prepare(
@@ -378,6 +303,140 @@ core::Result<std::vector<Event>> SqliteStore::events(const std::string& serial) 
   std::vector<Event> out;
   ML_TRY(each_row(*q, [&] { out.push_back({q->int64(0), q->text(1), q->text(2)}); }));
   return out;
+}
+
+// ---- the two places a sample is kept (server/sample_days.hpp) ----
+
+namespace {
+
+// A limit as a query parameter: SIZE_MAX (every one) as the largest a sum in SQL cannot pass.
+std::int64_t samples_limit(std::size_t limit) {
+  return static_cast<std::int64_t>(
+      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max() / 4));
+}
+
+}  // namespace
+
+core::Result<std::vector<SampleRow>> SqliteStore::unpacked_samples(const std::string& serial,
+                                                                   const SampleRange& range,
+                                                                   bool times_only) {
+  auto q = cached(std::string("SELECT time") + (times_only ? "" : ", raw, energy_kwh, volume_m3") +
+                  " FROM samples WHERE serial=? AND time>=? AND time<=? ORDER BY time" +
+                  (range.newest_first ? " DESC" : "") + " LIMIT ?");
+  if (!q) return q.error();
+  auto& rows = **q;
+  rows.bind(1, serial).bind(2, range.from).bind(3, range.to).bind(4, samples_limit(range.limit));
+  std::vector<SampleRow> out;
+  auto read = each_row(rows, [&] {
+    SampleRow r;
+    r.time = rows.int64(0);
+    if (!times_only) {
+      r.text = rows.text(1);
+      r.energy_kwh = opt_text(rows, 2);
+      r.volume_m3 = opt_text(rows, 3);
+    }
+    out.push_back(std::move(r));
+  });
+  rows.reset();
+  if (!read) return read.error();
+  return out;
+}
+
+core::Result<std::vector<PackedDay>> SqliteStore::packed_days(const std::string& serial,
+                                                              const SampleRange& range) {
+  // The days in order while the ones before hold fewer than `limit` samples; the first day's
+  // samples are not counted, as the range may start after all of them.
+  const std::string order = range.newest_first ? " DESC" : "";
+  auto q = cached(
+      "SELECT day, samples, first_time, last_time, data FROM ("
+      "SELECT day, samples, first_time, last_time, data, "
+      "SUM(samples) OVER (ORDER BY day" +
+      order +
+      ") - samples AS before, "
+      "FIRST_VALUE(samples) OVER (ORDER BY day" +
+      order +
+      ") AS first "
+      "FROM sample_days WHERE serial=? AND last_time>=? AND first_time<=?) "
+      "WHERE before - first < ? ORDER BY day" +
+      order);
+  if (!q) return q.error();
+  auto& rows = **q;
+  rows.bind(1, serial).bind(2, range.from).bind(3, range.to).bind(4, samples_limit(range.limit));
+  std::vector<PackedDay> out;
+  auto read = each_row(rows, [&] {
+    out.push_back(PackedDay{serial, rows.int64(0), rows.int64(1), rows.int64(2), rows.int64(3),
+                            rows.blob(4)});
+  });
+  rows.reset();
+  if (!read) return read.error();
+  return out;
+}
+
+core::Result<std::vector<SampleRecord>> SqliteStore::unpacked_day(const std::string& serial,
+                                                                  std::int64_t day) {
+  auto q = cached(
+      "SELECT time, raw, energy_kwh, volume_m3, received, quirks FROM samples "
+      "WHERE serial=? AND time>=? AND time<? ORDER BY time");
+  if (!q) return q.error();
+  auto& rows = **q;
+  rows.bind(1, serial).bind(2, day * kDaySeconds).bind(3, (day + 1) * kDaySeconds);
+  std::vector<SampleRecord> out;
+  core::Status parsed = core::Ok{};
+  auto read = each_row(rows, [&] {
+    SampleRecord r{
+        serial, rows.int64(0), rows.text(1), {}, {}, opt_text(rows, 5).value_or(""), rows.int64(4)};
+    for (auto [column, field] :
+         {std::pair{2, &SampleRecord::energy_kwh}, std::pair{3, &SampleRecord::volume_m3}}) {
+      if (rows.is_null(column)) continue;
+      auto d = Decimal::parse(rows.text(column));
+      if (!d) {
+        parsed = d.error();
+        continue;
+      }
+      r.*field = *d;
+    }
+    out.push_back(std::move(r));
+  });
+  rows.reset();
+  if (!read) return read.error();
+  if (!parsed) return parsed.error();
+  return out;
+}
+
+core::Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::oldest_unpacked(
+    std::int64_t before) {
+  auto q = db_.prepare(
+      "SELECT serial, t FROM (SELECT serial, (SELECT MIN(time) FROM samples s "
+      "WHERE s.serial = m.serial AND s.time < ?) AS t FROM meters m) "
+      "WHERE t IS NOT NULL ORDER BY serial");
+  if (!q) return q.error();
+  q->bind(1, before);
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  ML_TRY(each_row(*q, [&] { out.emplace_back(q->text(0), q->int64(1)); }));
+  return out;
+}
+
+core::Status SqliteStore::write_packed_day(const PackedDay& day,
+                                           const std::vector<std::int64_t>& times) {
+  auto q = cached(
+      "INSERT INTO sample_days(serial, day, samples, first_time, last_time, data) "
+      "VALUES(?,?,?,?,?,?) ON CONFLICT(serial, day) DO UPDATE SET samples=excluded.samples, "
+      "first_time=excluded.first_time, last_time=excluded.last_time, data=excluded.data");
+  if (!q) return q.error();
+  (*q)->bind(1, day.serial).bind(2, day.day).bind(3, day.samples).bind(4, day.first_time);
+  (*q)->bind(5, day.last_time).bind_blob(6, day.data);
+  ML_TRY((*q)->run());
+  auto del = cached("DELETE FROM samples WHERE serial=? AND time=?");
+  if (!del) return del.error();
+  for (std::int64_t t : times) {
+    (*del)->bind(1, day.serial).bind(2, t);
+    ML_TRY((*del)->run());
+  }
+  return core::Ok{};
+}
+
+core::Status SqliteStore::lock_meter(const std::string&) {
+  return core::Ok{};  // one writer at a time: the transaction holds the database
 }
 
 }  // namespace ml::server

@@ -302,6 +302,16 @@ constexpr std::string_view kMigrations[] = {
     // (store/leases.hpp)
     R"(CREATE TABLE leases(name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires INTEGER NOT NULL)
          WITHOUT ROWID;)",
+    // 16 (issue 17, storage): packed days, one meter's samples of one UTC day in one value
+    // (server/sample_pack.hpp, server/sample_days.hpp)
+    R"(CREATE TABLE sample_days(
+         serial TEXT NOT NULL,
+         day INTEGER NOT NULL,
+         samples INTEGER NOT NULL,
+         first_time INTEGER NOT NULL,
+         last_time INTEGER NOT NULL,
+         data BLOB NOT NULL,
+         PRIMARY KEY(serial, day));)",
 };
 
 }  // namespace

@@ -118,9 +118,6 @@ class AlarmStore {
       int limit) = 0;
 
   // ---- bulk reads for the evaluation round ----
-  // A meter's newest `count` samples, newest first.
-  virtual core::Result<std::vector<StoredSample>> newest_samples(const std::string& serial,
-                                                                 std::int64_t count) = 0;
   // Every meter's valve: the newest `status` reply and the time of its newest "valve" event.
   virtual core::Result<std::map<std::string, ValveInfo>> valve_states() = 0;
 };

@@ -48,6 +48,32 @@ struct SampleRecord {
   std::int64_t received = 0;
 };
 
+// An unpacked sample's row as a read gives it (SampleStore::unpacked_samples).
+struct SampleRow {
+  std::int64_t time = 0;
+  std::string text;  // as received ("" when only the times were asked for)
+  std::optional<std::string> energy_kwh;
+  std::optional<std::string> volume_m3;
+};
+
+// Which samples a read wants: those in [from, to], at most `limit`, oldest or newest first.
+struct SampleRange {
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+  std::size_t limit = SIZE_MAX;
+  bool newest_first = false;
+};
+
+// One meter's UTC day of samples packed into one value (server/sample_pack.hpp).
+struct PackedDay {
+  std::string serial;
+  std::int64_t day = 0;  // days since 1970-01-01
+  std::int64_t samples = 0;
+  std::int64_t first_time = 0;
+  std::int64_t last_time = 0;
+  std::vector<std::uint8_t> data;
+};
+
 // One message from a device, already verified and opened, to store.
 struct IngestItem {
   enum class Kind : std::uint8_t { sample, diagnostic, event } kind = Kind::sample;
@@ -203,27 +229,61 @@ class SampleStore {
   // The newest value of each diagnostic reply (version, status, uptime, ...) with its time.
   virtual core::Result<std::map<std::string, Diagnostic>> diagnostics(
       const std::string& serial) = 0;
-  virtual core::Result<std::vector<StoredSample>> samples(const std::string& serial,
-                                                          std::int64_t from, std::int64_t to) = 0;
-  // At most `limit` of the samples in [from, to], oldest first: a page (the next one starts one
-  // second after the last sample of this one), so a long range is read in bounded pieces.
-  virtual core::Result<std::vector<StoredSample>> samples_page(const std::string& serial,
-                                                               std::int64_t from, std::int64_t to,
-                                                               std::size_t limit) = 0;
-  // The times of the samples in [from, to], oldest first: what gaps are found in
-  // (server/gaps.hpp).
-  virtual core::Result<std::vector<std::int64_t>> sample_times(const std::string& serial,
-                                                               std::int64_t from,
-                                                               std::int64_t to) = 0;
   virtual core::Result<std::vector<Rollup>> rollups(const std::string& serial, Period period,
                                                     std::int64_t from, std::int64_t to) = 0;
   // Events, oldest first.
   virtual core::Result<std::vector<Event>> events(const std::string& serial) = 0;
+
+  // ---- samples, wherever they are kept (server/sample_days.cpp) ----
+  // A sample is kept in one of two places (docs/server.md, "Storage"): its own row in
+  // `samples`, or in its meter's packed day in `sample_days` (server/sample_pack.hpp) once the
+  // day is old enough to be packed (server/sample_days.hpp). These reads give both, merged;
+  // a backend provides the two primitives below them.
+  core::Result<std::vector<StoredSample>> samples(const std::string& serial, std::int64_t from,
+                                                  std::int64_t to);
+  // At most `limit` of the samples in [from, to], oldest first: a page (the next one starts one
+  // second after the last sample of this one), so a long range is read in bounded pieces.
+  core::Result<std::vector<StoredSample>> samples_page(const std::string& serial, std::int64_t from,
+                                                       std::int64_t to, std::size_t limit);
+  // The times of the samples in [from, to], oldest first: what gaps are found in
+  // (server/gaps.hpp).
+  core::Result<std::vector<std::int64_t>> sample_times(const std::string& serial, std::int64_t from,
+                                                       std::int64_t to);
   // The newest sample, and the oldest one at or after `from` (what the time left is estimated
   // from); nullopt when there is none.
-  virtual core::Result<std::optional<StoredSample>> latest_sample(const std::string& serial) = 0;
-  virtual core::Result<std::optional<StoredSample>> first_sample_since(const std::string& serial,
-                                                                       std::int64_t from) = 0;
+  core::Result<std::optional<StoredSample>> latest_sample(const std::string& serial);
+  core::Result<std::optional<StoredSample>> first_sample_since(const std::string& serial,
+                                                               std::int64_t from);
+  // A meter's newest `count` samples, newest first (the alarm round's).
+  core::Result<std::vector<StoredSample>> newest_samples(const std::string& serial,
+                                                         std::int64_t count);
+
+  // ---- the two places, for the reads above and for packing (server/sample_days.hpp) ----
+  // The unpacked samples of `serial` in [range.from, range.to], oldest first (newest first when
+  // range.newest_first), at most range.limit; with times_only each row's text is left empty.
+  virtual core::Result<std::vector<SampleRow>> unpacked_samples(const std::string& serial,
+                                                                const SampleRange& range,
+                                                                bool times_only) = 0;
+  // The packed days of `serial` that hold a sample in [range.from, range.to] by their first and
+  // last times, in day order (newest first when range.newest_first), no more than needed to
+  // hold range.limit samples.
+  virtual core::Result<std::vector<PackedDay>> packed_days(const std::string& serial,
+                                                           const SampleRange& range) = 0;
+  // The unpacked samples of one meter and UTC day as stored, oldest first.
+  virtual core::Result<std::vector<SampleRecord>> unpacked_day(const std::string& serial,
+                                                               std::int64_t day) = 0;
+  // Every meter (in `meters`) with an unpacked sample before `before`, and the time of its
+  // oldest: what is left to pack.
+  virtual core::Result<std::vector<std::pair<std::string, std::int64_t>>> oldest_unpacked(
+      std::int64_t before) = 0;
+  // Replaces the packed day (day.serial, day.day) with `day`, and deletes the unpacked samples
+  // of that meter at `times`, which the new packed day holds.
+  virtual core::Status write_packed_day(const PackedDay& day,
+                                        const std::vector<std::int64_t>& times) = 0;
+  // Waits for and holds the meter's row until the transaction ends (PostgreSQL: FOR UPDATE), so
+  // that a day being packed and a late sample of that day are not checked at once; SQLite has
+  // one writer and does nothing.
+  virtual core::Status lock_meter(const std::string& serial) = 0;
 };
 
 }  // namespace ml::server
