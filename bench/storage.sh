@@ -126,5 +126,5 @@ for backend in sqlite postgresql; do
   printf "%-10s %10s %14s %16s %22s\n" "$backend" "$n" "$b" "$per" "$year"
 done
 echo "rows left unpacked: SQLite $(sqlite3 "$dir/server.db" "SELECT count(*) FROM samples") \
-($rows_bytes_sqlite bytes with the space freed for reuse), PostgreSQL \
+($rows_bytes_sqlite bytes), PostgreSQL \
 $(psql -qtA "$url" -c "SELECT count(*) FROM samples")"

@@ -39,8 +39,7 @@ core::Result<std::vector<SampleRow>> merged_rows(SampleStore& store, const std::
   if (!days) return days.error();
   if (days->empty()) return rows;
   std::vector<SampleRow> packed;
-  for (auto& day : *days) {
-    day.serial = serial;
+  for (const auto& day : *days) {
     auto records = records_of(day);
     if (!records) return records.error();
     for (auto& r : *records) {
@@ -103,8 +102,7 @@ core::Status pack_one_day(ServerStore& store, const std::string& serial, std::in
     // The day packed before, with the rows it does not hold (ingest lets none in that it holds).
     std::vector<SampleRecord> merged;
     std::set<std::int64_t> held;
-    for (auto& old : *before) {
-      old.serial = serial;
+    for (const auto& old : *before) {
       auto records = records_of(old);
       if (!records) return records.error();
       for (auto& r : *records) {
@@ -192,8 +190,7 @@ core::Result<std::vector<bool>> packed_already(SampleStore& store,
     if (added) {
       auto days = store.packed_days(r.serial, day_range(day));
       if (!days) return days.error();
-      for (auto& d : *days) {
-        d.serial = r.serial;
+      for (const auto& d : *days) {
         auto held = records_of(d);
         if (!held) return held.error();
         for (const auto& h : *held)

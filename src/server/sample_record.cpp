@@ -17,6 +17,22 @@ SampleRecord sample_record(const IngestItem& item, std::int64_t received) {
   return r;
 }
 
+core::Result<SampleRecord> kept_record(std::string serial, std::int64_t time, std::string text,
+                                       const std::optional<std::string>& energy_kwh,
+                                       const std::optional<std::string>& volume_m3,
+                                       std::int64_t received,
+                                       const std::optional<std::string>& quirks) {
+  SampleRecord r{std::move(serial), time, std::move(text), {}, {}, quirks.value_or(""), received};
+  for (auto [kept, field] : {std::pair{&energy_kwh, &SampleRecord::energy_kwh},
+                             std::pair{&volume_m3, &SampleRecord::volume_m3}}) {
+    if (!*kept) continue;
+    auto d = core::Decimal::parse(**kept);
+    if (!d) return d.error();
+    r.*field = *d;
+  }
+  return r;
+}
+
 StoredSample stored_sample(std::string serial, std::int64_t time, std::string_view text,
                            std::optional<std::string> energy_kwh,
                            std::optional<std::string> volume_m3) {

@@ -16,6 +16,14 @@ namespace ml::server {
 // volume (v1 in m3) when the sample has them, its quirks; `received` is the server's time.
 SampleRecord sample_record(const IngestItem& item, std::int64_t received);
 
+// A kept sample's record read back from a backend's row (the decimals as kept, the quirks NULL
+// when none): an error when a decimal no longer parses.
+core::Result<SampleRecord> kept_record(std::string serial, std::int64_t time, std::string text,
+                                       const std::optional<std::string>& energy_kwh,
+                                       const std::optional<std::string>& volume_m3,
+                                       std::int64_t received,
+                                       const std::optional<std::string>& quirks);
+
 // A kept sample as readers see it: values and units from the text as received (a text that no
 // longer parses gives none), the energy and volume as kept (exact decimal text).
 StoredSample stored_sample(std::string serial, std::int64_t time, std::string_view text,

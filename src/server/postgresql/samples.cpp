@@ -1,6 +1,4 @@
 // PostgresStore: samples, rollups, diagnostics, events and rejections (store/samples.hpp).
-#include <limits>
-
 #include "core/bytes.hpp"
 #include "core/decimal.hpp"
 #include "server/postgresql/rows.hpp"
@@ -355,16 +353,6 @@ core::Result<std::vector<Event>> PostgresStore::events(const std::string& serial
 
 // ---- the two places a sample is kept (server/sample_days.hpp) ----
 
-namespace {
-
-// A limit as a query parameter: SIZE_MAX (every one) as the largest a sum in SQL cannot pass.
-std::int64_t samples_limit(std::size_t limit) {
-  return static_cast<std::int64_t>(
-      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max() / 4));
-}
-
-}  // namespace
-
 core::Result<std::vector<SampleRow>> PostgresStore::unpacked_samples(const std::string& serial,
                                                                      const SampleRange& range,
                                                                      bool times_only) {
@@ -372,7 +360,7 @@ core::Result<std::vector<SampleRow>> PostgresStore::unpacked_samples(const std::
       db_.query(std::string("SELECT time") + (times_only ? "" : ", raw, energy_kwh, volume_m3") +
                     " FROM samples WHERE serial=$1 AND time>=$2 AND time<=$3 ORDER BY time" +
                     (range.newest_first ? " DESC" : "") + " LIMIT $4",
-                {serial, range.from, range.to, samples_limit(range.limit)});
+                {serial, range.from, range.to, range.sql_limit()});
   if (!q) return q.error();
   std::vector<SampleRow> out(static_cast<std::size_t>(q->size()));
   for (int i = 0; i < q->size(); ++i) {
@@ -396,14 +384,14 @@ core::Result<std::vector<PackedDay>> PostgresStore::packed_days(const std::strin
       "SELECT day, samples, first_time, last_time, data, "
       "SUM(samples) OVER (ORDER BY day" +
           order +
-          ") - samples AS before, "
+          ") - samples AS earlier, "
           "FIRST_VALUE(samples) OVER (ORDER BY day" +
           order +
           ") AS first "
           "FROM sample_days WHERE serial=$1 AND last_time>=$2 AND first_time<=$3) d "
-          "WHERE before - first < $4 ORDER BY day" +
+          "WHERE earlier - first < $4 ORDER BY day" +
           order,
-      {serial, range.from, range.to, samples_limit(range.limit)});
+      {serial, range.from, range.to, range.sql_limit()});
   if (!q) return q.error();
   std::vector<PackedDay> out;
   out.reserve(static_cast<std::size_t>(q->size()));
@@ -426,17 +414,10 @@ core::Result<std::vector<SampleRecord>> PostgresStore::unpacked_day(const std::s
   std::vector<SampleRecord> out;
   out.reserve(static_cast<std::size_t>(q->size()));
   for (int i = 0; i < q->size(); ++i) {
-    SampleRecord r{
-        serial,        q->int64(i, 0), q->text(i, 1), {}, {}, q->opt_text(i, 5).value_or(""),
-        q->int64(i, 4)};
-    for (auto [column, field] :
-         {std::pair{2, &SampleRecord::energy_kwh}, std::pair{3, &SampleRecord::volume_m3}}) {
-      if (q->is_null(i, column)) continue;
-      auto d = core::Decimal::parse(q->text(i, column));
-      if (!d) return d.error();
-      r.*field = *d;
-    }
-    out.push_back(std::move(r));
+    auto r = kept_record(serial, q->int64(i, 0), q->text(i, 1), q->opt_text(i, 2),
+                         q->opt_text(i, 3), q->int64(i, 4), q->opt_text(i, 5));
+    if (!r) return r.error();
+    out.push_back(std::move(r).value());
   }
   return out;
 }

@@ -1,6 +1,4 @@
 // SqliteStore: samples, rollups, diagnostics, events and rejections (store/samples.hpp).
-#include <limits>
-
 #include "core/decimal.hpp"
 #include "server/rollup.hpp"
 #include "server/sample_pack.hpp"
@@ -307,16 +305,6 @@ core::Result<std::vector<Event>> SqliteStore::events(const std::string& serial) 
 
 // ---- the two places a sample is kept (server/sample_days.hpp) ----
 
-namespace {
-
-// A limit as a query parameter: SIZE_MAX (every one) as the largest a sum in SQL cannot pass.
-std::int64_t samples_limit(std::size_t limit) {
-  return static_cast<std::int64_t>(
-      std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max() / 4));
-}
-
-}  // namespace
-
 core::Result<std::vector<SampleRow>> SqliteStore::unpacked_samples(const std::string& serial,
                                                                    const SampleRange& range,
                                                                    bool times_only) {
@@ -325,7 +313,7 @@ core::Result<std::vector<SampleRow>> SqliteStore::unpacked_samples(const std::st
                   (range.newest_first ? " DESC" : "") + " LIMIT ?");
   if (!q) return q.error();
   auto& rows = **q;
-  rows.bind(1, serial).bind(2, range.from).bind(3, range.to).bind(4, samples_limit(range.limit));
+  rows.bind(1, serial).bind(2, range.from).bind(3, range.to).bind(4, range.sql_limit());
   std::vector<SampleRow> out;
   auto read = each_row(rows, [&] {
     SampleRow r;
@@ -352,16 +340,16 @@ core::Result<std::vector<PackedDay>> SqliteStore::packed_days(const std::string&
       "SELECT day, samples, first_time, last_time, data, "
       "SUM(samples) OVER (ORDER BY day" +
       order +
-      ") - samples AS before, "
+      ") - samples AS earlier, "
       "FIRST_VALUE(samples) OVER (ORDER BY day" +
       order +
       ") AS first "
       "FROM sample_days WHERE serial=? AND last_time>=? AND first_time<=?) "
-      "WHERE before - first < ? ORDER BY day" +
+      "WHERE earlier - first < ? ORDER BY day" +
       order);
   if (!q) return q.error();
   auto& rows = **q;
-  rows.bind(1, serial).bind(2, range.from).bind(3, range.to).bind(4, samples_limit(range.limit));
+  rows.bind(1, serial).bind(2, range.from).bind(3, range.to).bind(4, range.sql_limit());
   std::vector<PackedDay> out;
   auto read = each_row(rows, [&] {
     out.push_back(PackedDay{serial, rows.int64(0), rows.int64(1), rows.int64(2), rows.int64(3),
@@ -381,25 +369,19 @@ core::Result<std::vector<SampleRecord>> SqliteStore::unpacked_day(const std::str
   auto& rows = **q;
   rows.bind(1, serial).bind(2, day * kDaySeconds).bind(3, (day + 1) * kDaySeconds);
   std::vector<SampleRecord> out;
-  core::Status parsed = core::Ok{};
+  core::Status kept = core::Ok{};
   auto read = each_row(rows, [&] {
-    SampleRecord r{
-        serial, rows.int64(0), rows.text(1), {}, {}, opt_text(rows, 5).value_or(""), rows.int64(4)};
-    for (auto [column, field] :
-         {std::pair{2, &SampleRecord::energy_kwh}, std::pair{3, &SampleRecord::volume_m3}}) {
-      if (rows.is_null(column)) continue;
-      auto d = Decimal::parse(rows.text(column));
-      if (!d) {
-        parsed = d.error();
-        continue;
-      }
-      r.*field = *d;
+    auto r = kept_record(serial, rows.int64(0), rows.text(1), opt_text(rows, 2), opt_text(rows, 3),
+                         rows.int64(4), opt_text(rows, 5));
+    if (r) {
+      out.push_back(std::move(r).value());
+    } else if (kept) {
+      kept = r.error();
     }
-    out.push_back(std::move(r));
   });
   rows.reset();
   if (!read) return read.error();
-  if (!parsed) return parsed.error();
+  if (!kept) return kept.error();
   return out;
 }
 

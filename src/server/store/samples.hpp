@@ -4,6 +4,7 @@
 // the quarantine's size) are backend-neutral, in server/store_ingest.hpp and server/rollup.hpp.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -62,6 +63,10 @@ struct SampleRange {
   std::int64_t to = 0;
   std::size_t limit = SIZE_MAX;
   bool newest_first = false;
+  // The limit as a query parameter: SIZE_MAX (every one) as the largest a sum in SQL cannot pass.
+  std::int64_t sql_limit() const {
+    return static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX / 4));
+  }
 };
 
 // One meter's UTC day of samples packed into one value (server/sample_pack.hpp).
@@ -235,7 +240,7 @@ class SampleStore {
   virtual core::Result<std::vector<Event>> events(const std::string& serial) = 0;
 
   // ---- samples, wherever they are kept (server/sample_days.cpp) ----
-  // A sample is kept in one of two places (docs/server.md, "Storage"): its own row in
+  // A sample is kept in one of two places (docs/server.md, "Packed days"): its own row in
   // `samples`, or in its meter's packed day in `sample_days` (server/sample_pack.hpp) once the
   // day is old enough to be packed (server/sample_days.hpp). These reads give both, merged;
   // a backend provides the two primitives below them.
