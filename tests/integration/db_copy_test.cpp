@@ -2,7 +2,8 @@
 // with the copy killed (SIGKILL) halfway and run again, read the same there through the command
 // line, moved back to a new SQLite file; another installation's database refused; the password
 // of a URL never shown. PostgresOnly: it runs in the PostgreSQL pass (tests/integration/
-// CMakeLists.txt) on its cluster, or on a cluster of its own when run by hand.
+// CMakeLists.txt) on its cluster, or on a cluster of its own when run by hand. And `db pack`:
+// old days packed, the export the same.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -57,6 +58,46 @@ void seed(const std::string& path, int samples) {
   p.price = core::Decimal::parse("0.85").value();
   p.note = "first";
   ASSERT_TRUE(s->insert_payment(p).ok());
+}
+
+// `db pack` through the command line: every old day of both meters packed, what `export` prints
+// unchanged, a second run with nothing left to pack, and packing turned off refused.
+TEST(DbPack, PacksEveryOldDayAndTheExportPrintsTheSame) {
+  TempDir dir;
+  const std::string sqlite = dir.file("server.db");
+  seed(sqlite, 2000);  // 2023-11-14 to 2023-11-21, every 5 minutes
+  const std::string config = write_config(dir, "pack.toml", "path = \"" + sqlite + "\"");
+  auto help = server_cli(config, {"db", "pack", "--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("Examples:"), std::string::npos) << help.out;
+
+  auto before = server_cli(config, {"export", "6892850"});
+  ASSERT_EQ(before.status, 0) << before.err;
+  EXPECT_GT(before.out.size(), 1000u);
+  auto packed = server_cli(config, {"db", "pack"});
+  ASSERT_EQ(packed.status, 0) << packed.err;
+  // 2000 samples over 7 days and 23 hours: 8 UTC days of each of the two meters.
+  EXPECT_NE(packed.out.find("packed 2000 samples into 16 days of 2 meters ("), std::string::npos)
+      << packed.out;
+  auto after = server_cli(config, {"export", "6892850"});
+  ASSERT_EQ(after.status, 0) << after.err;
+  EXPECT_EQ(after.out, before.out);
+  {
+    auto s = server::SqliteStore::open_read_only(sqlite).value();
+    EXPECT_TRUE(s->unpacked_samples("6892850", {0, INT64_MAX}, true).value().empty());
+  }
+  auto again = server_cli(config, {"db", "pack", "--after-days", "2"});
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.out.find("packed 0 samples into 0 days of 0 meters"), std::string::npos)
+      << again.out;
+
+  const std::string off =
+      write_config(dir, "off.toml", "path = \"" + sqlite + "\"\npack_after_days = 0");
+  auto refused = server_cli(off, {"db", "pack"});
+  EXPECT_NE(refused.status, 0);
+  EXPECT_NE(refused.err.find("packing is off"), std::string::npos) << refused.err;
+  EXPECT_NE(server_cli(config, {"db", "pack", "--after-days", "1"}).status, 0)
+      << "a day is packed 2 or more days after it ended";
 }
 
 TEST(PostgresOnly, DbCopyMovesAnInstallationToPostgresqlAndBackGoingOnAfterKill9) {
