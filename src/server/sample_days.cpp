@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <map>
 #include <set>
 
 #include "server/sample_pack.hpp"
@@ -89,7 +88,7 @@ core::Status pack_one_day(ServerStore& store, const std::string& serial, std::in
   PackReport added;
   auto written = store.write_transaction([&]() -> core::Status {
     added = {};
-    ML_TRY(store.lock_meter(serial));
+    ML_TRY(store.lock_meters({serial}));
     auto rows = store.unpacked_day(serial, day);
     if (!rows) return rows.error();
     if (rows->empty()) return core::Ok{};
@@ -178,27 +177,28 @@ core::Result<std::vector<bool>> packed_already(SampleStore& store,
                                                const std::vector<SampleRecord>& records,
                                                std::int64_t now) {
   std::vector<bool> out(records.size(), false);
-  // Each meter's and day's packed times, read once.
-  std::map<std::pair<std::string, std::int64_t>, std::set<std::int64_t>> times;
-  std::set<std::string> locked;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const auto& r = records[i];
+  // The meters and days of the records that may be packed: locked and read at once.
+  std::set<std::string> meters;
+  std::set<std::pair<std::string, std::int64_t>> keys;
+  for (const auto& r : records) {
     if (!may_be_packed(r.time, now)) continue;
-    if (locked.insert(r.serial).second) ML_TRY(store.lock_meter(r.serial));
-    const std::int64_t day = day_of(r.time);
-    auto [at, added] = times.try_emplace({r.serial, day});
-    if (added) {
-      auto days = store.packed_days(r.serial, day_range(day));
-      if (!days) return days.error();
-      for (const auto& d : *days) {
-        auto held = records_of(d);
-        if (!held) return held.error();
-        for (const auto& h : *held)
-          at->second.insert(h.time);
-      }
-    }
-    out[i] = at->second.contains(r.time);
+    meters.insert(r.serial);
+    keys.emplace(r.serial, day_of(r.time));
   }
+  if (keys.empty()) return out;
+  ML_TRY(store.lock_meters({meters.begin(), meters.end()}));
+  auto days = store.packed_days_of({keys.begin(), keys.end()});
+  if (!days) return days.error();
+  if (days->empty()) return out;
+  std::set<std::pair<std::string, std::int64_t>> held;  // serial, time
+  for (const auto& d : *days) {
+    auto records_held = records_of(d);
+    if (!records_held) return records_held.error();
+    for (const auto& h : *records_held)
+      held.emplace(d.serial, h.time);
+  }
+  for (std::size_t i = 0; i < records.size(); ++i)
+    out[i] = held.contains({records[i].serial, records[i].time});
   return out;
 }
 

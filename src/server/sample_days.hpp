@@ -9,7 +9,7 @@
 //
 // A sample is stored once whichever place holds it: ingest checks a sample older than a day
 // (may_be_packed) against its packed day (packed_already) in the batch's transaction, holding
-// the meter's row (SampleStore::lock_meter) as pack_samples does, so a day is never packed and
+// the meter's row (SampleStore::lock_meters) as pack_samples does, so a day is never packed and
 // checked at once.
 #pragma once
 
@@ -44,8 +44,8 @@ core::Result<PackReport> pack_samples(
     const std::function<bool()>& more = [] { return true; });
 
 // For each record (oldest first within a serial or not), whether a packed day holds its serial
-// and time already: a late duplicate. Only records that may_be_packed() are looked up; each of
-// their meters is locked (lock_meter). Call inside the transaction that inserts them.
+// and time already: a late duplicate. Only records that may_be_packed() are looked up, in one
+// read, their meters locked first (lock_meters). Call inside the transaction that inserts them.
 core::Result<std::vector<bool>> packed_already(SampleStore& store,
                                                const std::vector<SampleRecord>& records,
                                                std::int64_t now);

@@ -395,6 +395,15 @@ TEST_P(StoreSamplesContract, OldDaysArePackedAndEveryReadGivesWhatItGaveBefore) 
   EXPECT_EQ(day0[0].samples, 5);
   EXPECT_EQ(day0[0].first_time, d0);
   EXPECT_EQ(day0[0].last_time, d0 + 86399);
+  const auto found =
+      store_
+          ->packed_days_of(
+              {{"6892850", day_of(d0) + 2}, {"6892850", day_of(d0)}, {"0000040", day_of(d0)}})
+          .value();
+  ASSERT_EQ(found.size(), 1u) << "day 2 is not packed, meter 0000040 has none";
+  EXPECT_EQ(found[0].serial, "6892850");
+  EXPECT_EQ(found[0].day, day_of(d0));
+  EXPECT_EQ(found[0].data, day0[0].data);
 
   EXPECT_FALSE(pack_samples(*store_, now, 1).ok()) << "a day is packed 2 or more days after";
 }

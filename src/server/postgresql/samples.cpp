@@ -455,8 +455,40 @@ core::Status PostgresStore::write_packed_day(const PackedDay& day,
   return core::Ok{};
 }
 
-core::Status PostgresStore::lock_meter(const std::string& serial) {
-  auto q = db_.query("SELECT 1 FROM meters WHERE serial=$1 FOR UPDATE", {serial});
+core::Result<std::vector<PackedDay>> PostgresStore::packed_days_of(
+    const std::vector<std::pair<std::string, std::int64_t>>& keys) {
+  std::vector<PackedDay> out;
+  if (keys.empty()) return out;
+  ArrayLiteral serials, days;
+  for (const auto& [serial, day] : keys) {
+    serials.add(serial);
+    days.add(day);
+  }
+  auto q = db_.query(
+      "SELECT d.serial, d.day, d.samples, d.first_time, d.last_time, encode(d.data, 'hex') "
+      "FROM sample_days d JOIN unnest($1::text[], $2::bigint[]) AS k(serial, day) "
+      "ON d.serial = k.serial AND d.day = k.day",
+      {serials.text(), days.text()});
+  if (!q) return q.error();
+  out.reserve(static_cast<std::size_t>(q->size()));
+  for (int i = 0; i < q->size(); ++i) {
+    auto data = core::from_hex(q->text(i, 5), kPackedMaxBytes);
+    if (!data) return data.error();
+    out.push_back(PackedDay{q->text(i, 0), q->int64(i, 1), q->int64(i, 2), q->int64(i, 3),
+                            q->int64(i, 4), std::move(data).value()});
+  }
+  return out;
+}
+
+core::Status PostgresStore::lock_meters(const std::vector<std::string>& serials) {
+  if (serials.empty()) return core::Ok{};
+  ArrayLiteral list;
+  for (const auto& serial : serials)
+    list.add(serial);
+  auto q = db_.query(
+      "SELECT 1 FROM meters WHERE serial = ANY($1::text[]) ORDER BY serial COLLATE \"C\" "
+      "FOR UPDATE",
+      {list.text()});
   if (!q) return q.error();
   return core::Ok{};
 }

@@ -417,7 +417,26 @@ core::Status SqliteStore::write_packed_day(const PackedDay& day,
   return core::Ok{};
 }
 
-core::Status SqliteStore::lock_meter(const std::string&) {
+core::Result<std::vector<PackedDay>> SqliteStore::packed_days_of(
+    const std::vector<std::pair<std::string, std::int64_t>>& keys) {
+  auto q = cached(
+      "SELECT samples, first_time, last_time, data FROM sample_days WHERE serial=? AND day=?");
+  if (!q) return q.error();
+  auto& row = **q;
+  std::vector<PackedDay> out;
+  for (const auto& [serial, day] : keys) {
+    row.bind(1, serial).bind(2, day);
+    auto found = row.step();
+    if (found && *found) {
+      out.push_back(PackedDay{serial, day, row.int64(0), row.int64(1), row.int64(2), row.blob(3)});
+    }
+    row.reset();
+    if (!found) return found.error();
+  }
+  return out;
+}
+
+core::Status SqliteStore::lock_meters(const std::vector<std::string>&) {
   return core::Ok{};  // one writer at a time: the transaction holds the database
 }
 

@@ -91,7 +91,9 @@ class SqliteStore final : public ServerStore {
       std::int64_t before) override;
   core::Status write_packed_day(const PackedDay& day,
                                 const std::vector<std::int64_t>& times) override;
-  core::Status lock_meter(const std::string& serial) override;
+  core::Result<std::vector<PackedDay>> packed_days_of(
+      const std::vector<std::pair<std::string, std::int64_t>>& keys) override;
+  core::Status lock_meters(const std::vector<std::string>& serials) override;
 
   core::Result<std::int64_t> insert_command(const Command& command) override;
   core::Status update_command(const Command& command) override;

@@ -285,10 +285,14 @@ class SampleStore {
   // of that meter at `times`, which the new packed day holds.
   virtual core::Status write_packed_day(const PackedDay& day,
                                         const std::vector<std::int64_t>& times) = 0;
-  // Waits for and holds the meter's row until the transaction ends (PostgreSQL: FOR UPDATE), so
-  // that a day being packed and a late sample of that day are not checked at once; SQLite has
-  // one writer and does nothing.
-  virtual core::Status lock_meter(const std::string& serial) = 0;
+  // The packed days of these (serial, day) keys that exist, in no particular order: one read
+  // for a batch's late samples.
+  virtual core::Result<std::vector<PackedDay>> packed_days_of(
+      const std::vector<std::pair<std::string, std::int64_t>>& keys) = 0;
+  // Waits for and holds the meters' rows until the transaction ends (PostgreSQL: FOR UPDATE, in
+  // serial order), so that a day being packed and a late sample of that day are not checked at
+  // once; SQLite has one writer and does nothing.
+  virtual core::Status lock_meters(const std::vector<std::string>& serials) = 0;
 };
 
 }  // namespace ml::server
