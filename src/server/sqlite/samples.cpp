@@ -1,4 +1,6 @@
 // SqliteStore: samples, rollups, diagnostics, events and rejections (store/samples.hpp).
+#include <array>
+
 #include "core/decimal.hpp"
 #include "server/rollup.hpp"
 #include "server/sample_pack.hpp"
@@ -308,9 +310,18 @@ core::Result<std::vector<Event>> SqliteStore::events(const std::string& serial) 
 core::Result<std::vector<SampleRow>> SqliteStore::unpacked_samples(const std::string& serial,
                                                                    const SampleRange& range,
                                                                    bool times_only) {
-  auto q = cached(std::string("SELECT time") + (times_only ? "" : ", raw, energy_kwh, volume_m3") +
-                  " FROM samples WHERE serial=? AND time>=? AND time<=? ORDER BY time" +
-                  (range.newest_first ? " DESC" : "") + " LIMIT ?");
+  // Statements are cached by their text, which must outlive the cache: the four kinds, built once.
+  static const std::array<std::string, 4> kSql = [] {
+    std::array<std::string, 4> sql;
+    for (int i = 0; i < 4; ++i) {
+      sql[static_cast<std::size_t>(i)] =
+          std::string("SELECT time") + (i & 2 ? "" : ", raw, energy_kwh, volume_m3") +
+          " FROM samples WHERE serial=? AND time>=? AND time<=? ORDER BY time" +
+          (i & 1 ? " DESC" : "") + " LIMIT ?";
+    }
+    return sql;
+  }();
+  auto q = cached(kSql[(times_only ? 2u : 0u) + (range.newest_first ? 1u : 0u)]);
   if (!q) return q.error();
   auto& rows = **q;
   rows.bind(1, serial).bind(2, range.from).bind(3, range.to).bind(4, range.sql_limit());
@@ -334,19 +345,21 @@ core::Result<std::vector<PackedDay>> SqliteStore::packed_days(const std::string&
                                                               const SampleRange& range) {
   // The days in order while the ones before hold fewer than `limit` samples; the first day's
   // samples are not counted, as the range may start after all of them.
-  const std::string order = range.newest_first ? " DESC" : "";
-  auto q = cached(
-      "SELECT day, samples, first_time, last_time, data FROM ("
-      "SELECT day, samples, first_time, last_time, data, "
-      "SUM(samples) OVER (ORDER BY day" +
-      order +
-      ") - samples AS earlier, "
-      "FIRST_VALUE(samples) OVER (ORDER BY day" +
-      order +
-      ") AS first "
-      "FROM sample_days WHERE serial=? AND last_time>=? AND first_time<=?) "
-      "WHERE earlier - first < ? ORDER BY day" +
-      order);
+  static const std::array<std::string, 2> kSql = [] {
+    std::array<std::string, 2> sql;
+    for (std::size_t i = 0; i < 2; ++i) {
+      const std::string order = i == 1 ? " DESC" : "";
+      sql[i] =
+          "SELECT day, samples, first_time, last_time, data FROM (SELECT day, samples, first_time, "
+          "last_time, data, SUM(samples) OVER (ORDER BY day" +
+          order + ") - samples AS earlier, FIRST_VALUE(samples) OVER (ORDER BY day" + order +
+          ") AS first FROM sample_days WHERE serial=? AND last_time>=? AND first_time<=?) "
+          "WHERE earlier - first < ? ORDER BY day" +
+          order;
+    }
+    return sql;
+  }();
+  auto q = cached(kSql[range.newest_first ? 1 : 0]);
   if (!q) return q.error();
   auto& rows = **q;
   rows.bind(1, serial).bind(2, range.from).bind(3, range.to).bind(4, range.sql_limit());

@@ -181,9 +181,9 @@ class SqliteStore final : public ServerStore {
 
  private:
   explicit SqliteStore(platform::sqlite::Db db) : db_(std::move(db)) {}
-  // The single sample a query (bound by the caller) selects, if any.
   static core::Result<std::vector<Command>> read_commands(platform::sqlite::Statement& q);
-  // The ingest path's statements, prepared once (keys are the SQL literals).
+  // Statements prepared once, kept by their text, which must outlive the store (a literal or a
+  // static string).
   core::Result<platform::sqlite::Statement*> cached(std::string_view sql);
   platform::sqlite::Db db_;
   std::unordered_map<std::string_view, platform::sqlite::Statement> cache_;
