@@ -15,10 +15,6 @@ namespace {
 constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
-std::optional<std::string> text_of(const std::optional<core::Decimal>& d) {
-  return d ? std::optional<std::string>(d->to_string()) : std::nullopt;
-}
-
 // Every sample of a UTC day.
 SampleRange day_range(std::int64_t day) {
   return {day * kDaySeconds, day * kDaySeconds + kDaySeconds - 1};
@@ -44,7 +40,7 @@ core::Result<std::vector<SampleRow>> merged_rows(SampleStore& store, const std::
     for (auto& r : *records) {
       if (r.time < range.from || r.time > range.to) continue;
       packed.push_back(SampleRow{r.time, times_only ? std::string() : std::move(r.text),
-                                 text_of(r.energy_kwh), text_of(r.volume_m3)});
+                                 decimal_text(r.energy_kwh), decimal_text(r.volume_m3)});
     }
   }
   const auto before = [&](const SampleRow& a, const SampleRow& b) {

@@ -17,6 +17,10 @@ SampleRecord sample_record(const IngestItem& item, std::int64_t received) {
   return r;
 }
 
+std::optional<std::string> decimal_text(const std::optional<core::Decimal>& d) {
+  return d ? std::optional<std::string>(d->to_string()) : std::nullopt;
+}
+
 core::Result<SampleRecord> kept_record(std::string serial, std::int64_t time, std::string text,
                                        const std::optional<std::string>& energy_kwh,
                                        const std::optional<std::string>& volume_m3,

@@ -16,6 +16,9 @@ namespace ml::server {
 // volume (v1 in m3) when the sample has them, its quirks; `received` is the server's time.
 SampleRecord sample_record(const IngestItem& item, std::int64_t received);
 
+// A normalised energy or volume as a backend keeps it: exact decimal text, or none.
+std::optional<std::string> decimal_text(const std::optional<core::Decimal>& d);
+
 // A kept sample's record read back from a backend's row (the decimals as kept, the quirks NULL
 // when none): an error when a decimal no longer parses.
 core::Result<SampleRecord> kept_record(std::string serial, std::int64_t time, std::string text,

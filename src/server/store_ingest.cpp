@@ -144,13 +144,10 @@ class Batch {
     }
     if (stored.empty()) return core::Ok{};
     ML_TRY(store_.samples_seen(newest));
-    const auto text = [](const std::optional<core::Decimal>& d) {
-      return d ? std::optional<std::string>(d->to_string()) : std::nullopt;
-    };
     std::vector<std::optional<std::string>> energy, volume;
     for (std::size_t k : stored) {
-      energy.push_back(text(records[k].energy_kwh));
-      volume.push_back(text(records[k].volume_m3));
+      energy.push_back(decimal_text(records[k].energy_kwh));
+      volume.push_back(decimal_text(records[k].volume_m3));
     }
     for (Period period : {Period::hour, Period::day}) {
       std::vector<std::pair<std::string, std::int64_t>> buckets;

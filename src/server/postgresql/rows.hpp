@@ -7,16 +7,11 @@
 #include <string>
 #include <string_view>
 
-#include "core/decimal.hpp"
 #include "platform/postgresql/db.hpp"
 
 namespace ml::server::postgresql_rows {
 
 namespace pg = platform::postgresql;
-
-inline std::optional<std::string> decimal_text(const std::optional<core::Decimal>& d) {
-  return d ? std::optional<std::string>(d->to_string()) : std::nullopt;
-}
 
 // A PostgreSQL array literal built value by value ({"a","b \"c\"",NULL} or {1,2}), one parameter
 // for a column of a whole batch: `unnest($1::text[], $2::bigint[])` gives the batch's rows in one

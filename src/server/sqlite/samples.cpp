@@ -13,11 +13,6 @@ namespace {
 
 namespace sq = platform::sqlite;
 using namespace sqlite_rows;
-using core::Decimal;
-
-std::optional<std::string> decimal_text(const std::optional<Decimal>& d) {
-  return d ? std::optional<std::string>(d->to_string()) : std::nullopt;
-}
 
 }  // namespace
 
