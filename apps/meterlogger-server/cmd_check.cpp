@@ -161,7 +161,7 @@ Line check_broker(const server::ServerConfig& c, int timeout_s) {
     failure = d.reason;
     io.stop();
   });
-  const auto filter = server::ingest_subscriptions().front().filter;
+  const auto filter = server::ingest_subscriptions(server::IngestLane::samples).front().filter;
   if (auto s = client.subscribe(filter, 1); !s) return {Level::error, "broker", s.error().text()};
   if (auto s = client.start(); !s) return {Level::error, "broker", s.error().text()};
   // The client's thread posts its events: keep the loop running until one came or time is up.

@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
@@ -356,12 +358,47 @@ void run(const std::string& config_path, const std::string& worker) {
   // Signals are caught before any thread starts or anything is logged: a SIGTERM sent as soon
   // as a line appears is queued for the handler below instead of ending the process.
   asio::signal_set signals(io, SIGTERM, SIGINT);
+  // The command lane (server/ingest.hpp, IngestLane): the sender and the replies' ingest on a
+  // thread, a broker session and a store connection of their own, so that a command and its
+  // reply never wait behind the samples. Everything of the lane runs on command_io's thread.
+  auto command_store = open_store(config);
+  asio::io_context command_io(1);
+  auto command_work = asio::make_work_guard(command_io);
+  server::Ingest replies(command_io.get_executor(), *command_store, config, unix_now,
+                         server::IngestLane::replies);
+  server::Sender sender(command_io.get_executor(), *command_store, config, unix_now);
+  replies.on_replies([&](const std::vector<server::DeviceReply>& r) { sender.on_replies(r); });
+  // The sender starts once it holds the duties and the replies' session is subscribed (a new
+  // session would miss the replies to what it sent before); the samples lane after the replies'
+  // too, so that "ingest: connected" in the log means both lanes are.
+  bool replies_connected = false;
+  bool sender_wanted = false;
+  bool sender_started = false;
+  std::string command_failure;  // read after the lane's thread ended
+  auto start_sender = [&] {
+    if (sender_started || !sender_wanted || !replies_connected) return;
+    sender_started = true;
+    if (auto st = sender.start(); !st) {
+      command_failure = st.error().text();
+      ::raise(SIGTERM);
+    }
+  };
   // Before ingest: ingest's handler refers to it.
   std::unique_ptr<server::HomeAssistantPublisher> homeassistant;
-  server::Ingest ingest(io.get_executor(), *store, config, unix_now);
-  server::Sender sender(io.get_executor(), *store, config, unix_now);
-  ingest.on_replies([&](const std::vector<server::DeviceReply>& r) { sender.on_replies(r); });
-  ingest.on_back([&](const std::vector<std::string>& serials) { sender.on_back(serials); });
+  server::Ingest ingest(io.get_executor(), *store, config, unix_now, server::IngestLane::samples);
+  // Replies reach the samples lane only when its session is from before the lanes.
+  ingest.on_replies([&](const std::vector<server::DeviceReply>& r) {
+    asio::post(command_io, [&sender, r] { sender.on_replies(r); });
+  });
+  ingest.on_back([&](const std::vector<std::string>& serials) {
+    asio::post(command_io, [&sender, serials] { sender.on_back(serials); });
+  });
+  replies.on_connected([&] {
+    if (replies_connected) return;
+    replies_connected = true;
+    start_sender();
+    asio::post(io, [&] { ok(ingest.start()); });
+  });
   // [homeassistant]: the samples of some groups republished for Home Assistant, after they are
   // stored (docs/homeassistant.md, "For operators").
   if (config.homeassistant.enabled) {
@@ -372,7 +409,22 @@ void run(const std::string& config_path, const std::string& worker) {
     });
     ok(homeassistant->start());
   }
-  ok(ingest.start());
+  ok(replies.start());
+  std::thread command_thread([&] { command_io.run(); });
+  auto stop_command_lane = [&] {
+    if (!command_thread.joinable()) return;
+    asio::post(command_io, [&] {
+      sender.stop();
+      replies.stop();
+      command_work.reset();
+    });
+    command_thread.join();
+  };
+  // Also when a start below fails: the lane's thread ends before what it uses.
+  struct AtExit {
+    std::function<void()> f;
+    ~AtExit() { f(); }
+  } end_command_lane{stop_command_lane};
   server::BrokerWatch broker_watch(io.get_executor(), *store, config.mqtt, unix_now);
   AlarmTimer alarms(io, *store, config.alarms.interval_s, config.notify);
   GapTimer gaps(config);
@@ -387,7 +439,10 @@ void run(const std::string& config_path, const std::string& worker) {
   std::unique_ptr<LoginSync> login_sync;
   // The duties: at once, or with --worker once this worker holds the lease.
   auto start_duties = [&] {
-    ok(sender.start());
+    asio::post(command_io, [&] {
+      sender_wanted = true;
+      start_sender();
+    });
     ok(broker_watch.start());
     alarms.start();
     gaps.start();
@@ -402,10 +457,11 @@ void run(const std::string& config_path, const std::string& worker) {
   } else {
     lease.begin();
   }
-  auto stop_notifier = [&] {
+  auto stop_threads = [&] {
     notifier.stop();
     notify_io.stop();
     if (notify_thread.joinable()) notify_thread.join();
+    stop_command_lane();
   };
   signals.async_wait([&](const asio::error_code& ec, int) {
     if (ec) return;
@@ -415,7 +471,6 @@ void run(const std::string& config_path, const std::string& worker) {
     gaps.stop();
     packing.stop();
     broker_watch.stop();
-    sender.stop();
     ingest.stop();
     if (homeassistant) homeassistant->stop();
     notifier.stop();
@@ -429,18 +484,22 @@ void run(const std::string& config_path, const std::string& worker) {
   try {
     io.run();
   } catch (...) {
-    stop_notifier();
+    stop_threads();
     throw;
   }
-  stop_notifier();
-  const auto& c = ingest.counters();
-  std::string rejected;
-  for (const auto& [reason, n] : c.rejected)
-    rejected += " " + reason + "=" + std::to_string(n);
-  log::info("stored " + std::to_string(c.stored) + ", duplicates " + std::to_string(c.duplicates) +
-            ", last wills ignored " + std::to_string(c.wills_ignored) +
-            ", rejected:" + (rejected.empty() ? " none" : rejected) + ", notifications sent " +
-            std::to_string(notifier.sent()));
+  stop_threads();
+  if (!command_failure.empty()) fail("commands: " + command_failure);
+  for (const auto* lane : {&ingest, &replies}) {
+    const auto& c = lane->counters();
+    std::string rejected;
+    for (const auto& [reason, n] : c.rejected)
+      rejected += " " + reason + "=" + std::to_string(n);
+    log::info(std::string(lane == &ingest ? "samples" : "replies") + ": stored " +
+              std::to_string(c.stored) + ", duplicates " + std::to_string(c.duplicates) +
+              ", last wills ignored " + std::to_string(c.wills_ignored) +
+              ", rejected:" + (rejected.empty() ? " none" : rejected));
+  }
+  log::info("notifications sent " + std::to_string(notifier.sent()));
   if (homeassistant) {
     const auto& h = homeassistant->counters();
     log::info("homeassistant: states " + std::to_string(h.states) + ", configs " +

@@ -24,13 +24,17 @@ constexpr auto kKeyRecheck = std::chrono::seconds(1);
 
 }  // namespace
 
-std::vector<core::mqtt::Subscription> ingest_subscriptions(const std::string& shared_group) {
+std::vector<core::mqtt::Subscription> ingest_subscriptions(IngestLane lane,
+                                                           const std::string& shared_group) {
   // The device topics begin with "/" (an empty first level): $share/<group>//sample/v2/#.
   const std::string share = shared_group.empty() ? "" : "$share/" + shared_group + "/";
   std::vector<core::mqtt::Subscription> out;
-  for (const auto& f : core::topic::kDeviceFunctions)
-    out.push_back({share + "/" + std::string(f.name) + "/v2/#", 1});
-  out.push_back({share + "/offline/v1/#", 1});
+  for (const auto& f : core::topic::kDeviceFunctions) {
+    if ((f.name == "sample") == (lane == IngestLane::samples)) {
+      out.push_back({share + "/" + std::string(f.name) + "/v2/#", 1});
+    }
+  }
+  if (lane == IngestLane::samples) out.push_back({share + "/offline/v1/#", 1});
   return out;
 }
 
@@ -71,12 +75,20 @@ void IngestPipeline::flush_log() {
 }
 
 Ingest::Ingest(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config,
-               Now now)
+               Now now, IngestLane lane)
     : config_(config),
+      name_(lane == IngestLane::samples ? "ingest" : "ingest (replies)"),
       subscriber_(executor,
                   [&] {
-                    auto o = platform::durable_options(broker_options(config.mqtt, ""));
-                    o.subscriptions = ingest_subscriptions(config.ingest.shared_group);
+                    const bool samples = lane == IngestLane::samples;
+                    auto o = platform::durable_options(
+                        broker_options(config.mqtt, samples ? "" : "-replies"));
+                    o.subscriptions = ingest_subscriptions(lane, config.ingest.shared_group);
+                    if (samples) {
+                      for (const auto& s :
+                           ingest_subscriptions(IngestLane::replies, config.ingest.shared_group))
+                        o.unsubscriptions.push_back(s.filter);
+                    }
                     o.max_packet = kMaxMessageSize;
                     return o;
                   }()),
@@ -90,11 +102,13 @@ Ingest::~Ingest() {
 core::Status Ingest::start() {
   subscriber_.on_message([this](platform::ReceivedMessage m) { pipeline_.take(std::move(m)); });
   subscriber_.on_connected([this](bool session_present) {
-    log::info("ingest: connected to " + config_.mqtt.host + ":" +
+    log::info(name_ + ": connected to " + config_.mqtt.host + ":" +
               std::to_string(config_.mqtt.port) +
               (session_present ? " (session kept)" : " (new session)"));
+    if (on_connected_) on_connected_();
   });
-  subscriber_.on_disconnected([](const std::string& reason) { log::warning("ingest: " + reason); });
+  subscriber_.on_disconnected(
+      [this](const std::string& reason) { log::warning(name_ + ": " + reason); });
   // Store what the read brought, then acknowledge.
   subscriber_.on_idle([this] { pipeline_.flush(); });
   pipeline_.start();

@@ -61,10 +61,19 @@ struct IngestCounters {
   std::uint64_t batches = 0;
 };
 
-// The topic filters the server subscribes to: every function of the table
-// (core::topic::kDeviceFunctions: samples and every reply), and the last will; with a
-// `shared_group`, as MQTT shared subscriptions ($share/<group>/<filter>).
-std::vector<core::mqtt::Subscription> ingest_subscriptions(const std::string& shared_group = "");
+// `run` takes the device messages in two lanes, each with a broker session, a thread and a
+// database connection of its own: the samples with the last wills, and the replies to commands.
+// A reply would otherwise wait behind the samples at every step (the broker's in-flight window of
+// the one session, the socket, the batch, the thread), and a command's round trip would follow
+// the samples' lag under load.
+enum class IngestLane { samples, replies };
+
+// The topic filters a lane subscribes to, together every function of the table
+// (core::topic::kDeviceFunctions) and the last will: samples, /sample/v2/# and /offline/v1/#;
+// replies, every other function. With a `shared_group`, as MQTT shared subscriptions
+// ($share/<group>/<filter>).
+std::vector<core::mqtt::Subscription> ingest_subscriptions(IngestLane lane,
+                                                           const std::string& shared_group = "");
 
 // The largest message the server accepts whole (the subscriber's max_packet); a larger one is
 // rejected as too_large.
@@ -157,17 +166,24 @@ class IngestPipeline {
   bool stopped_ = false;
 };
 
-// `run`'s ingest: the pipeline fed by the durable subscriber, a batch stored whenever a read
-// from the socket has been handed over (on_idle), each message acknowledged to the broker.
+// `run`'s ingest of one lane: the pipeline fed by the durable subscriber, a batch stored whenever
+// a read from the socket has been handed over (on_idle), each message acknowledged to the broker.
+// The samples lane's session has the configured client id, the replies lane's that id with
+// "-replies"; the samples lane unsubscribes the replies' filters, which a session from before the
+// lanes still holds (a reply the broker had queued for it then is stored and confirms its command
+// all the same).
 class Ingest {
  public:
   using Now = IngestPipeline::Now;
-  Ingest(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config, Now now);
+  Ingest(asio::any_io_executor executor, ServerStore& store, const ServerConfig& config, Now now,
+         IngestLane lane);
   ~Ingest();
 
   core::Status start();
   void stop();  // stores what is batched, then disconnects
 
+  // Called after every connection to the broker (its SUBSCRIBE sent).
+  void on_connected(std::function<void()> handler) { on_connected_ = std::move(handler); }
   void on_replies(IngestPipeline::Replies handler) { pipeline_.on_replies(std::move(handler)); }
   void on_back(IngestPipeline::Back handler) { pipeline_.on_back(std::move(handler)); }
   void on_sample(std::function<void(const IngestItem&)> handler) {
@@ -178,6 +194,8 @@ class Ingest {
 
  private:
   const ServerConfig& config_;
+  std::string name_;  // "ingest" or "ingest (replies)", for the log
+  std::function<void()> on_connected_;
   platform::DurableSubscriber subscriber_;
   IngestPipeline pipeline_;  // after the subscriber: it acknowledges through it
 };

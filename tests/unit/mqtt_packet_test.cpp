@@ -74,6 +74,11 @@ TEST(MqttPacket, SubscribeAndAcknowledgements) {
   EXPECT_EQ(to_hex(encode_disconnect()), "e000");
   EXPECT_FALSE(encode_subscribe(1, {}).ok());
   EXPECT_FALSE(encode_subscribe(1, {{"a", 3}}).ok());
+  auto u = encode_unsubscribe(2, {"/status/v2/#"});
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(to_hex(*u), "a2100002000c2f7374617475732f76322f23");
+  EXPECT_FALSE(encode_unsubscribe(2, {}).ok());
+  EXPECT_FALSE(encode_unsubscribe(2, {""}).ok());
 }
 
 TEST(MqttPacket, RemainingLengthOfEverySize) {
@@ -131,6 +136,7 @@ TEST(MqttPacket, IncomingPackets) {
   EXPECT_EQ(std::get<Suback>(*suback).granted, (std::vector<std::uint8_t>{0x01, 0x80}));
   EXPECT_EQ(std::get<PacketId>(decode("62020009").value()).packet_id, 9);
   EXPECT_TRUE(std::holds_alternative<Pingresp>(decode("d000").value()));
+  EXPECT_EQ(std::get<Unsuback>(decode("b0020002").value()).packet_id, 2);
   // QoS 0 PUBLISH with the dup and retain flags, no packet id.
   auto pub = decode("3904000174ab");
   ASSERT_TRUE(pub.ok());
@@ -153,6 +159,8 @@ TEST(MqttPacket, MalformedIncomingPackets) {
       {"30040001230a", "wildcard"},
       {"6002000a", "PUBREL with flags 0"},
       {"d00100", "PINGRESP of 1 bytes"},
+      {"b003000200", "UNSUBACK of 3 bytes"},
+      {"b1020002", "UNSUBACK with flags 1"},
       {"8002000a", "not sent to a subscribing client"},
   };
   for (const auto& [h, why] : bad) {

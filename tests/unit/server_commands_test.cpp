@@ -117,25 +117,33 @@ TEST(ServerCommands, EveryCommandOfTheTableIsAcceptedAndNoOther) {
   }
 }
 
-TEST(ServerCommands, EveryFunctionOfTheTableIsSubscribedAndNoOther) {
+TEST(ServerCommands, EveryFunctionOfTheTableIsSubscribedOnceAndNoOther) {
   std::set<std::string> want;
   for (const auto& f : core::topic::kDeviceFunctions)
     want.insert("/" + std::string(f.name) + "/v2/#");
   want.insert("/offline/v1/#");
+  // The two lanes together: every function once, the samples and the wills in the first.
   std::set<std::string> got;
-  for (const auto& s : ingest_subscriptions()) {
-    EXPECT_EQ(s.qos, 1) << s.filter;
-    EXPECT_TRUE(got.insert(s.filter).second) << "twice: " << s.filter;
+  std::set<std::string> samples;
+  for (auto lane : {IngestLane::samples, IngestLane::replies}) {
+    for (const auto& s : ingest_subscriptions(lane)) {
+      EXPECT_EQ(s.qos, 1) << s.filter;
+      EXPECT_TRUE(got.insert(s.filter).second) << "twice: " << s.filter;
+      if (lane == IngestLane::samples) samples.insert(s.filter);
+    }
   }
   EXPECT_EQ(got, want);
   EXPECT_EQ(got.count("/saved/v2/#"), 0u);
-  EXPECT_EQ(got.count("/sample/v2/#"), 1u);
+  EXPECT_EQ(samples, (std::set<std::string>{"/sample/v2/#", "/offline/v1/#"}));
   // The workers' shared subscriptions: the same filters behind $share/<group>/.
   std::set<std::string> shared;
-  for (const auto& s : ingest_subscriptions("meterlogger"))
-    shared.insert(s.filter);
+  for (auto lane : {IngestLane::samples, IngestLane::replies}) {
+    for (const auto& s : ingest_subscriptions(lane, "meterlogger"))
+      shared.insert(s.filter);
+  }
   EXPECT_EQ(shared.size(), want.size());
   EXPECT_EQ(shared.count("$share/meterlogger//sample/v2/#"), 1u);
+  EXPECT_EQ(shared.count("$share/meterlogger//status/v2/#"), 1u);
   EXPECT_EQ(shared.count("$share/meterlogger//offline/v1/#"), 1u);
 }
 

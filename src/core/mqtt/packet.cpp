@@ -195,6 +195,17 @@ Result<Bytes> encode_subscribe(std::uint16_t packet_id, const std::vector<Subscr
   return packet(0x82, body);
 }
 
+Result<Bytes> encode_unsubscribe(std::uint16_t packet_id, const std::vector<std::string>& filters) {
+  if (filters.empty()) return make_error(Errc::invalid_argument, "no topic filter to unsubscribe");
+  Bytes body;
+  put_u16(body, packet_id);
+  for (const auto& f : filters) {
+    if (f.empty()) return make_error(Errc::invalid_argument, "an empty topic filter");
+    if (auto st = put_string(body, f, "a topic filter"); !st) return st.error();
+  }
+  return packet(0xA2, body);
+}
+
 Bytes encode_puback(std::uint16_t packet_id) {
   return id_packet(0x40, packet_id);
 }
@@ -264,6 +275,11 @@ Result<Incoming> decode_incoming(const FixedHeader& h, ByteView body) {
       if (auto s = expect_flags(h, 0, "PUBACK"); !s) return s.error();
       if (auto s = expect_length(h, 2, "PUBACK"); !s) return s.error();
       return Incoming(Puback{static_cast<std::uint16_t>((body[0] << 8) | body[1])});
+    }
+    case PacketType::unsuback: {
+      if (auto s = expect_flags(h, 0, "UNSUBACK"); !s) return s.error();
+      if (auto s = expect_length(h, 2, "UNSUBACK"); !s) return s.error();
+      return Incoming(Unsuback{static_cast<std::uint16_t>((body[0] << 8) | body[1])});
     }
     case PacketType::pingresp: {
       if (auto s = expect_flags(h, 0, "PINGRESP"); !s) return s.error();

@@ -2,9 +2,9 @@
 // (src/platform/mqtt/durable_subscriber.hpp says why libmosquitto cannot), and for the virtual
 // devices of `meterlogger sim fleet` (src/sim/fleet.hpp: a hundred thousand sessions on one event
 // loop, where a libmosquitto thread each would not fit). Pure: bytes in, bytes out. Only what such
-// clients send (CONNECT with or without a will, SUBSCRIBE, PUBLISH, PUBACK, PUBREC, PUBCOMP,
-// PINGREQ, DISCONNECT) is encoded, and only what a broker sends them (CONNACK, SUBACK, PUBLISH,
-// PUBACK, PUBREL, PINGRESP) is decoded. Every decoder is bounded and names what was wrong.
+// clients send (CONNECT with or without a will, SUBSCRIBE, UNSUBSCRIBE, PUBLISH, PUBACK, PUBREC,
+// PUBCOMP, PINGREQ, DISCONNECT) is encoded, and only what a broker sends them (CONNACK, SUBACK,
+// UNSUBACK, PUBLISH, PUBACK, PUBREL, PINGRESP) is decoded. Every decoder is bounded and names what was wrong.
 #pragma once
 
 #include <cstdint>
@@ -73,10 +73,11 @@ struct Subscription {
   std::uint8_t qos = 1;
 };
 
-// Encoders. Errors: a string longer than 65535 bytes, an empty subscription list, QoS > 2, a
-// will with an empty topic.
+// Encoders. Errors: a string longer than 65535 bytes, an empty subscription or filter list, an
+// empty filter, QoS > 2, a will with an empty topic.
 Result<Bytes> encode_connect(const Connect& c);
 Result<Bytes> encode_subscribe(std::uint16_t packet_id, const std::vector<Subscription>& subs);
+Result<Bytes> encode_unsubscribe(std::uint16_t packet_id, const std::vector<std::string>& filters);
 Bytes encode_puback(std::uint16_t packet_id);
 Bytes encode_pubrec(std::uint16_t packet_id);
 Bytes encode_pubcomp(std::uint16_t packet_id);
@@ -110,10 +111,14 @@ struct Puback {
   std::uint16_t packet_id = 0;
 };
 struct Pingresp {};
+struct Unsuback {
+  std::uint16_t packet_id = 0;
+};
 
 // One whole packet from the broker: `header` as parse_fixed_header gave it and `body`, the
 // remaining_length bytes after it. Packets a broker never sends to a client are errors.
-using Incoming = std::variant<Connack, Suback, Publish, PacketId /* PUBREL */, Puback, Pingresp>;
+using Incoming =
+    std::variant<Connack, Suback, Publish, PacketId /* PUBREL */, Puback, Pingresp, Unsuback>;
 Result<Incoming> decode_incoming(const FixedHeader& header, ByteView body);
 
 // The start of a PUBLISH too large to keep whole: `head` is the first bytes of its body (fewer

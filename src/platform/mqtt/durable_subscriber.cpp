@@ -236,6 +236,11 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
           auto sub = mqtt::encode_subscribe(1, s->o.subscriptions);
           if (!sub) co_return sub.error().message();
           s->send(std::move(sub).value());
+          if (!s->o.unsubscriptions.empty()) {
+            auto unsub = mqtt::encode_unsubscribe(2, s->o.unsubscriptions);
+            if (!unsub) co_return unsub.error().message();
+            s->send(std::move(unsub).value());
+          }
           asio::co_spawn(s->ex, pinger(s, sock), asio::detached);
           if (s->on_connected) s->on_connected(ack->session_present);
         } else if (!s->accepted) {
@@ -258,6 +263,8 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
             }
           }
           subscribed = true;
+        } else if (std::holds_alternative<mqtt::Unsuback>(*packet)) {
+          ++s->stats.unsubscribed;
         }
       }
       if (s->accepted && s->on_idle) s->on_idle();

@@ -41,6 +41,10 @@ struct DurableSubscriberOptions {
   int port = 1883;
   std::string client_id;  // required: the broker keeps the session under it
   std::vector<core::mqtt::Subscription> subscriptions;
+  // Filters the session may hold from an earlier version of its program that this one no longer
+  // wants: unsubscribed after every SUBSCRIBE (a filter the session does not hold is no error).
+  // Messages the broker had queued for them before may still arrive once.
+  std::vector<std::string> unsubscriptions;
   std::chrono::seconds keepalive{60};
   std::optional<std::string> username;
   std::optional<std::string> password;
@@ -76,6 +80,7 @@ struct DurableSubscriberStats {
   std::uint64_t oversize = 0;  // handed over truncated
   std::uint64_t acknowledged = 0;
   std::uint64_t acks_dropped = 0;  // for a connection that had ended: the broker sends again
+  std::uint64_t unsubscribed = 0;  // UNSUBACKs: the broker let go of the unsubscriptions
   std::string last_error;
 };
 
