@@ -2,6 +2,8 @@
 // mosquitto: a persistent session keeps the filters an earlier version of the program subscribed
 // to, and a program that moved some of them to another session (`run`'s reply lane,
 // server/ingest.hpp) lets go of them at connect, so that they are not delivered twice.
+#include "platform/mqtt/durable_subscriber.hpp"
+
 #include <gtest/gtest.h>
 
 #include <asio.hpp>
@@ -11,7 +13,6 @@
 
 #include "mqtt_support.hpp"
 #include "platform/mqtt/client.hpp"
-#include "platform/mqtt/durable_subscriber.hpp"
 
 namespace ml::test {
 namespace {

@@ -4,7 +4,8 @@
 // loop, where a libmosquitto thread each would not fit). Pure: bytes in, bytes out. Only what such
 // clients send (CONNECT with or without a will, SUBSCRIBE, UNSUBSCRIBE, PUBLISH, PUBACK, PUBREC,
 // PUBCOMP, PINGREQ, DISCONNECT) is encoded, and only what a broker sends them (CONNACK, SUBACK,
-// UNSUBACK, PUBLISH, PUBACK, PUBREL, PINGRESP) is decoded. Every decoder is bounded and names what was wrong.
+// UNSUBACK, PUBLISH, PUBACK, PUBREL, PINGRESP) is decoded. Every decoder is bounded and names what
+// was wrong.
 #pragma once
 
 #include <cstdint>
