@@ -371,6 +371,7 @@ void run(const std::string& config_path, const std::string& worker) {
   // The sender starts once it holds the duties and the replies' session is subscribed (a new
   // session would miss the replies to what it sent before); the samples lane after the replies'
   // too, so that "ingest: connected" in the log means both lanes are.
+  bool stopping = false;  // on io's thread: a SIGTERM came
   bool replies_connected = false;
   bool sender_wanted = false;
   bool sender_started = false;
@@ -397,7 +398,9 @@ void run(const std::string& config_path, const std::string& worker) {
     if (replies_connected) return;
     replies_connected = true;
     start_sender();
-    asio::post(io, [&] { ok(ingest.start()); });
+    asio::post(io, [&] {
+      if (!stopping) ok(ingest.start());
+    });
   });
   // [homeassistant]: the samples of some groups republished for Home Assistant, after they are
   // stored (docs/homeassistant.md, "For operators").
@@ -466,6 +469,7 @@ void run(const std::string& config_path, const std::string& worker) {
   signals.async_wait([&](const asio::error_code& ec, int) {
     if (ec) return;
     log::info("stopping");
+    stopping = true;
     platform::systemd::notify("STOPPING=1");
     alarms.stop();
     gaps.stop();
