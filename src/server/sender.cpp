@@ -192,9 +192,9 @@ void Sender::on_back(const std::vector<std::string>& serials) {
 void Sender::tick() {
   if (!running_) return;
   const std::int64_t now = now_();
+  if (config_.commands.poll_interval_s > 0) poll(now);
   if (now != last_second_) {
     last_second_ = now;
-    if (config_.commands.poll_interval_s > 0) poll(now);
     if (auto s = expire_commands(store_, now); !s) log::error("commands: " + s.error().message());
   }
   auto wait = kTick;
@@ -307,9 +307,18 @@ void Sender::poll(std::int64_t now) {
   const std::size_t due =
       std::min(round_.size(), (round_.size() * elapsed + static_cast<std::size_t>(interval) - 1) /
                                   static_cast<std::size_t>(interval));
+  // Of it, at most twice a tick's share of the round a tick (twice: a round behind catches up):
+  // the commands and their replies come as a stream, not as a burst at every second that a
+  // command queued meanwhile would wait behind.
+  const auto interval_ticks =
+      static_cast<std::size_t>(std::chrono::seconds(interval) / kTick);  // at least 40
+  const std::size_t until = std::min(
+      due, round_done_ +
+               std::max<std::size_t>(1, (2 * round_.size() + interval_ticks - 1) / interval_ticks));
+  if (until <= round_done_) return;
   const std::int64_t expires = now + interval;
   auto done = store_.write_transaction([&]() -> core::Status {
-    for (std::size_t i = round_done_; i < due; ++i) {
+    for (std::size_t i = round_done_; i < until; ++i) {
       for (std::string_view command : polled_commands(round_[i].kind)) {
         const std::string name(command);
         auto pending = command_pending(store_, round_[i].serial, name, "");
@@ -323,9 +332,9 @@ void Sender::poll(std::int64_t now) {
   });
   if (!done) {
     log::error("commands: " + done.error().message());
-    return;  // the same slice again in a second
+    return;  // the same slice again at the next tick
   }
-  round_done_ = due;
+  round_done_ = until;
 }
 
 }  // namespace ml::server

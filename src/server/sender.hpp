@@ -5,8 +5,9 @@
 // retry_max) until it is confirmed or expires. The replies of an ingest batch confirm their
 // commands in one transaction. A command to a meter whose last will came (offline) is held, not
 // sent, until the meter is heard again. It also queues the periodic `version` and `status` poll
-// of the meters not offline, spread over the poll interval (a slice of the meters each second,
-// one transaction per slice), and the ledger's open_until after a payment (queue_open_until).
+// of the meters not offline, spread over the poll interval (the meters whose turn it is by the
+// second, in slices of at most twice a tick's share, one transaction per slice), and the
+// ledger's open_until after a payment (queue_open_until).
 #pragma once
 
 #include <asio/any_io_executor.hpp>
@@ -75,7 +76,7 @@ class Sender {
   Sent send(const Command& c, std::int64_t now);
   void poll(std::int64_t now);
 
-  // The meters of the poll round under way, polled a slice a second.
+  // The meters of the poll round under way, polled a slice a tick.
   struct Polled {
     std::string serial;
     core::meter::Kind kind;
