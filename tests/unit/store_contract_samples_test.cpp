@@ -1,9 +1,12 @@
 // The store contract (store_contract.hpp) for the sample side: the persistence primitives the
 // backend-neutral ingest (server/store_ingest.hpp) builds on, and the ingest rules that the
 // other contract tests do not show; run against every backend.
+#include "server/http/views.hpp"
 #include "server/rollup.hpp"
 #include "server/sample_days.hpp"
 #include "server/sample_pack.hpp"
+#include "server/sender.hpp"
+#include "server/usecases/meters.hpp"
 #include "store_contract.hpp"
 
 namespace ml::server::test_store {
@@ -406,6 +409,99 @@ TEST_P(StoreSamplesContract, OldDaysArePackedAndEveryReadGivesWhatItGaveBefore) 
   EXPECT_EQ(found[0].data, day0[0].data);
 
   EXPECT_FALSE(pack_samples(*store_, now, 1).ok()) << "a day is packed 2 or more days after";
+}
+
+// What the whole fleet's reads give of one meter, and what its own reads give, as text.
+std::string reads_text(const http::MeterReads& r) {
+  std::string out;
+  for (const auto& [fn, d] : r.diagnostics)
+    out += "diag " + fn + " " + d.text + " " + std::to_string(d.time) + "\n";
+  for (const auto& p : r.payments)
+    out += "paid " + std::to_string(p.id) + " " + p.amount.to_string() + "\n";
+  for (const auto& s : r.window)
+    out += "window " + std::to_string(s.time) + " " + s.energy_kwh.value_or("-") + "\n";
+  return out;
+}
+
+TEST_P(StoreSamplesContract, TheWholeFleetsReadsGiveWhatEachMetersOwnReadsGive) {
+  const std::int64_t d0 = 1700006400;  // 2023-11-15 00:00 UTC
+  const std::int64_t now = d0 + 5 * 86400 + 7200;
+  std::vector<Meter> meters;
+  for (const char* serial : {"6892850", "0000040", "0000041", "0000042"}) {
+    Meter m;
+    m.serial = serial;
+    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+    ASSERT_TRUE(store_->add_meter(m).ok());
+    meters.push_back(m);
+  }
+  auto of = [](IngestItem i, const std::string& serial) {
+    i.serial = serial;
+    return i;
+  };
+  std::vector<IngestItem> items;
+  // 6892850: today's samples, its window from yesterday (rows); two replies.
+  for (std::int64_t t :
+       {d0 + 4 * 86400 + 3600, d0 + 4 * 86400 + 7000, d0 + 5 * 86400 + 60, d0 + 5 * 86400 + 3600}) {
+    items.push_back(sample(t, "t1=60 C&e1=" + std::to_string(1000 + (t - d0) / 3600) + " kWh&"));
+  }
+  items.push_back(diag(d0 + 5 * 86400, "version", "2.1"));
+  items.push_back(diag(d0 + 5 * 86400 + 10, "status", "open"));
+  // 0000040: silent since day 1, which is packed below: its window is read on its own.
+  for (std::int64_t t : {d0 + 86400 + 60, d0 + 86400 + 600, d0 + 2 * 86400 - 1})
+    items.push_back(of(sample(t, "t1=61 C&e1=" + std::to_string(t - d0) + " kWh&"), "0000040"));
+  items.push_back(of(diag(d0 + 86400, "version", "1.0"), "0000040"));
+  // 0000041: one sample today, the newest and the first of its window at once.
+  items.push_back(of(sample(d0 + 5 * 86400 + 5, "t1=62 C&e1=7 kWh&"), "0000041"));
+  // 0000042: nothing. 0000043: removed below, its rows kept (what the fleet's reads leave out).
+  Meter gone;
+  gone.serial = "0000043";
+  gone.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  ASSERT_TRUE(store_->add_meter(gone).ok());
+  items.push_back(of(sample(d0 + 5 * 86400 + 5, "t1=62 C&e1=9 kWh&"), "0000043"));
+  items.push_back(of(diag(d0 + 5 * 86400, "version", "3.0"), "0000043"));
+  ASSERT_TRUE(store_items(*store_, items, now).ok());
+  ASSERT_TRUE(usecase::remove_meter(*store_, "0000043").ok());
+  ASSERT_TRUE(pack_samples(*store_, now, 2).ok());
+  ASSERT_FALSE(store_->packed_days("0000040", {0, INT64_MAX}).value().empty());
+  for (const char* serial : {"6892850", "6892850", "0000041"}) {
+    Payment p;
+    p.serial = serial;
+    p.time = d0 + 100;
+    p.amount = core::Decimal::parse("150.25").value();
+    p.price = core::Decimal::parse("0.5").value();
+    ASSERT_TRUE(add_payment(*store_, p, "anna", d0 + 100).ok());
+  }
+
+  auto every = http::read_every_meter(*store_, meters, now);
+  ASSERT_TRUE(every.ok()) << every.error().text();
+  EXPECT_EQ(every->size(), meters.size());
+  for (const Meter& m : meters) {
+    http::MeterReads own;
+    own.diagnostics = store_->diagnostics(m.serial).value();
+    own.payments = store_->payments(m.serial).value();
+    own.window = usecase::rate_window(*store_, m.serial).value();
+    EXPECT_EQ(reads_text(every->at(m.serial)), reads_text(own)) << m.serial;
+  }
+  EXPECT_EQ(every->at("6892850").window.size(), 2u);
+  EXPECT_EQ(every->at("0000040").window.size(), 2u) << "from its packed day";
+  EXPECT_EQ(every->at("0000041").window.size(), 1u);
+  EXPECT_TRUE(every->at("0000042").window.empty());
+
+  auto rollups = store_->every_rollup(Period::day, d0 + 86400, now);
+  ASSERT_TRUE(rollups.ok()) << rollups.error().text();
+  std::vector<Rollup> own;
+  for (const char* serial : {"0000040", "0000041", "0000042", "6892850"}) {
+    auto of_meter = store_->rollups(serial, Period::day, d0 + 86400, now).value();
+    own.insert(own.end(), of_meter.begin(), of_meter.end());
+  }
+  ASSERT_EQ(rollups->size(), own.size());
+  for (std::size_t i = 0; i < own.size(); ++i) {
+    EXPECT_EQ((*rollups)[i].serial, own[i].serial);
+    EXPECT_EQ((*rollups)[i].bucket, own[i].bucket);
+    EXPECT_EQ((*rollups)[i].samples, own[i].samples);
+    EXPECT_EQ((*rollups)[i].energy_last, own[i].energy_last);
+    EXPECT_EQ((*rollups)[i].sums, own[i].sums);
+  }
 }
 
 }  // namespace

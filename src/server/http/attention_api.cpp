@@ -13,6 +13,7 @@
 // device) are for an admin of every group only, as /api/unknown-serials is for admins.
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #include "core/alarm/lifecycle.hpp"
 #include "server/attention.hpp"
@@ -75,8 +76,19 @@ core::Result<FleetSnapshot> Api::read_fleet(ServerStore& store, std::int64_t now
     if (it == v.end() || !it->is_string()) return std::nullopt;
     return it->get<std::string>();
   };
+  // What the views need, in one read each for the whole fleet (the estimates' history aside,
+  // which daily_use_ keeps between readings).
+  auto reads = read_every_meter(store, *all, now);
+  if (!reads) return reads.error();
+  auto day_rollups = store.every_rollup(Period::day, first_day * estimate::kDaySeconds, now);
+  if (!day_rollups) return day_rollups.error();
+  std::unordered_map<std::string, std::vector<Rollup>> days_of;
+  for (auto& r : *day_rollups)
+    days_of[r.serial].push_back(std::move(r));
+  const std::vector<Rollup> none;
   for (const Meter& m : *all) {
-    auto v = meter_view(store, m, now, config_.http.offline_after_s, false, &daily_use_);
+    auto v = meter_view(store, m, reads->at(m.serial), now, config_.http.offline_after_s, false,
+                        &daily_use_);
     if (!v) return v.error();
     MeterFacts f;
     f.serial = m.serial;
@@ -89,9 +101,8 @@ core::Result<FleetSnapshot> Api::read_fleet(ServerStore& store, std::int64_t now
     if (auto it = v->find("valve"); it != v->end() && it->is_string()) f.valve = *it;
     f.remaining = decimal_of(*v, "remaining");
     f.days_left = decimal_of(*v, "days_left");
-    auto days = store.rollups(m.serial, Period::day, first_day * estimate::kDaySeconds, now);
-    if (!days) return days.error();
-    f.daily = usecase::daily_use(*days, f.water);
+    auto days = days_of.find(m.serial);
+    f.daily = usecase::daily_use(days == days_of.end() ? none : days->second, f.water);
     FleetSnapshot::Texts t{text(*v, "valve"), text(*v, "remaining"), text(*v, "days_left"),
                            text(*v, "method"), std::nullopt};
     if (auto it = v->find("closes_at"); it != v->end() && it->is_number_integer())

@@ -93,14 +93,51 @@ void add_estimate(json& j, const estimate::Estimate& e, bool water) {
 
 core::Result<json> meter_view(ServerStore& store, const Meter& m, std::int64_t now,
                               int offline_after_s, bool can_admin, usecase::DailyUseCache* cache) {
+  MeterReads reads;
   auto diag = store.diagnostics(m.serial);
   if (!diag) return diag.error();
+  reads.diagnostics = std::move(diag).value();
   // The time left is estimated as `meters show` does (usecases/meters.hpp).
   auto window = usecase::rate_window(store, m.serial);
   if (!window) return window.error();
-  const StoredSample* latest = window->empty() ? nullptr : &window->back();
+  reads.window = std::move(window).value();
   auto entries = store.payments(m.serial);
   if (!entries) return entries.error();
+  reads.payments = std::move(entries).value();
+  return meter_view(store, m, reads, now, offline_after_s, can_admin, cache);
+}
+
+core::Result<std::unordered_map<std::string, MeterReads>> read_every_meter(
+    ServerStore& store, const std::vector<Meter>& meters, std::int64_t now) {
+  std::unordered_map<std::string, MeterReads> out;
+  out.reserve(meters.size());
+  for (const Meter& m : meters)
+    out.try_emplace(m.serial);
+  auto diagnostics = store.every_diagnostic();
+  if (!diagnostics) return diagnostics.error();
+  for (auto& d : *diagnostics) {
+    if (auto it = out.find(d.serial); it != out.end())
+      it->second.diagnostics[d.function] = std::move(d.value);
+  }
+  auto payments = store.every_payment();
+  if (!payments) return payments.error();
+  for (auto& p : *payments) {
+    if (auto it = out.find(p.serial); it != out.end()) it->second.payments.push_back(std::move(p));
+  }
+  auto windows = usecase::rate_windows(store, meters, now);
+  if (!windows) return windows.error();
+  for (auto& [serial, window] : *windows)
+    out[serial].window = std::move(window);
+  return out;
+}
+
+core::Result<json> meter_view(ServerStore& store, const Meter& m, const MeterReads& reads,
+                              std::int64_t now, int offline_after_s, bool can_admin,
+                              usecase::DailyUseCache* cache) {
+  const auto* diag = &reads.diagnostics;
+  const auto* window = &reads.window;
+  const auto* entries = &reads.payments;
+  const StoredSample* latest = window->empty() ? nullptr : &window->back();
 
   // Seen: the newest authentic message (a sample or a reply). The last will is not
   // authenticated: it only marks the meter offline until the next authentic message.

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "core/alarm/lifecycle.hpp"
 #include "core/decimal.hpp"
@@ -22,6 +25,22 @@ core::Result<nlohmann::ordered_json> meter_view(ServerStore& store, const Meter&
                                                 std::int64_t now, int offline_after_s,
                                                 bool can_admin,
                                                 usecase::DailyUseCache* cache = nullptr);
+
+// What meter_view reads of a meter beyond its row (the estimate's history aside).
+struct MeterReads {
+  std::map<std::string, Diagnostic> diagnostics;
+  std::vector<Payment> payments;
+  std::vector<StoredSample> window;  // usecase::rate_window
+};
+// Every one of `meters`' reads, by serial, in one read each of the diagnostics, the ledgers and
+// the rate windows (usecase::rate_windows) for the whole fleet: the fleet summary's reading.
+core::Result<std::unordered_map<std::string, MeterReads>> read_every_meter(
+    ServerStore& store, const std::vector<Meter>& meters, std::int64_t now);
+// meter_view from what was read of the meter.
+core::Result<nlohmann::ordered_json> meter_view(ServerStore& store, const Meter& meter,
+                                                const MeterReads& reads, std::int64_t now,
+                                                int offline_after_s, bool can_admin,
+                                                usecase::DailyUseCache* cache);
 
 // The estimate's fields of a meter (docs/api.md): days_left (2 decimals, string), closes_at
 // (unix seconds), beyond_horizon, method, rate_kw (3 decimals, string; null for water).

@@ -125,6 +125,12 @@ core::Result<std::vector<Payment>> PostgresStore::payments(const std::string& se
                                   ledger_read_payment);
 }
 
+core::Result<std::vector<Payment>> PostgresStore::every_payment() {
+  return ledger_read_all<Payment>(db_.query(std::string("SELECT ") + kLedgerPaymentColumns +
+                                            " FROM payments ORDER BY serial, time, id"),
+                                  ledger_read_payment);
+}
+
 core::Result<std::optional<Payment>> PostgresStore::payment(std::int64_t id) {
   auto rows = ledger_read_all<Payment>(
       db_.query(std::string("SELECT ") + kLedgerPaymentColumns + " FROM payments WHERE id=$1",

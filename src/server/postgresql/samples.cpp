@@ -341,6 +341,60 @@ core::Result<std::vector<Rollup>> PostgresStore::rollups(const std::string& seri
   return out;
 }
 
+// ---- the whole fleet ----
+
+core::Result<std::vector<MeterDiagnostic>> PostgresStore::every_diagnostic() {
+  auto r = db_.query("SELECT serial, function, value, time FROM diagnostics ORDER BY serial");
+  if (!r) return r.error();
+  std::vector<MeterDiagnostic> out;
+  out.reserve(static_cast<std::size_t>(r->size()));
+  for (int i = 0; i < r->size(); ++i)
+    out.push_back({r->text(i, 0), r->text(i, 1), {r->text(i, 2), r->int64(i, 3)}});
+  return out;
+}
+
+core::Result<std::vector<Rollup>> PostgresStore::every_rollup(Period period, std::int64_t from,
+                                                              std::int64_t to) {
+  auto q = db_.query(std::string("SELECT serial, bucket, ") + kSamplesRollupColumns +
+                         " FROM rollups WHERE period=$1 AND bucket>=$2 AND bucket<=$3 AND "
+                         "serial IN (SELECT serial FROM meters) ORDER BY serial, bucket",
+                     {static_cast<std::int64_t>(period), from, to});
+  if (!q) return q.error();
+  std::vector<Rollup> out;
+  out.reserve(static_cast<std::size_t>(q->size()));
+  for (int i = 0; i < q->size(); ++i) {
+    Rollup r;
+    r.serial = q->text(i, 0);
+    r.bucket = q->int64(i, 1);
+    ML_TRY(samples_read_rollup(*q, i, 2, r));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+core::Result<std::vector<MeterSampleRow>> PostgresStore::every_rate_window(std::int64_t since,
+                                                                           std::int64_t span) {
+  // Each meter's two samples through the primary key (serial, time), the oldest by a lateral
+  // read of one row.
+  auto q = db_.query(
+      "SELECT m.serial, s.time, s.raw, s.energy_kwh, s.volume_m3 FROM meters m JOIN samples s "
+      "ON s.serial=m.serial AND s.time=m.last_sample_time WHERE m.last_sample_time>=$1 "
+      "UNION ALL "
+      "SELECT m.serial, f.time, f.raw, f.energy_kwh, f.volume_m3 FROM meters m CROSS JOIN LATERAL "
+      "(SELECT x.time, x.raw, x.energy_kwh, x.volume_m3 FROM samples x WHERE x.serial=m.serial "
+      "AND x.time>=m.last_sample_time-$2 ORDER BY x.time LIMIT 1) f WHERE m.last_sample_time>=$1 "
+      "ORDER BY 1, 2",
+      {since, span});
+  if (!q) return q.error();
+  std::vector<MeterSampleRow> out;
+  out.reserve(static_cast<std::size_t>(q->size()));
+  for (int i = 0; i < q->size(); ++i) {
+    out.push_back(
+        {q->text(i, 0), {q->int64(i, 1), q->text(i, 2), q->opt_text(i, 3), q->opt_text(i, 4)}});
+  }
+  return out;
+}
+
 core::Result<std::vector<Event>> PostgresStore::events(const std::string& serial) {
   auto q = db_.query("SELECT time, kind, detail FROM events WHERE serial=$1 ORDER BY id", {serial});
   if (!q) return q.error();

@@ -93,6 +93,11 @@ class PostgresStore final : public ServerStore {
   core::Result<std::vector<Rollup>> rollups(const std::string& serial, Period period,
                                             std::int64_t from, std::int64_t to) override;
   core::Result<std::vector<Event>> events(const std::string& serial) override;
+  core::Result<std::vector<MeterDiagnostic>> every_diagnostic() override;
+  core::Result<std::vector<Rollup>> every_rollup(Period period, std::int64_t from,
+                                                 std::int64_t to) override;
+  core::Result<std::vector<MeterSampleRow>> every_rate_window(std::int64_t since,
+                                                              std::int64_t span) override;
   core::Result<std::vector<SampleRow>> unpacked_samples(const std::string& serial,
                                                         const SampleRange& range,
                                                         bool times_only) override;
@@ -122,6 +127,7 @@ class PostgresStore final : public ServerStore {
   core::Status set_payment_state(std::int64_t id, PaymentState state) override;
   core::Status append_ledger_audit(const AuditEntry& entry) override;
   core::Result<std::vector<Payment>> payments(const std::string& serial) override;
+  core::Result<std::vector<Payment>> every_payment() override;
   core::Result<std::optional<Payment>> payment(std::int64_t id) override;
   core::Result<std::vector<AuditEntry>> audit_log(const std::string& serial) override;
 

@@ -143,6 +143,13 @@ core::Result<std::vector<Payment>> SqliteStore::payments(const std::string& seri
   return read_all<Payment>(**q, read_payment);
 }
 
+core::Result<std::vector<Payment>> SqliteStore::every_payment() {
+  auto q = db_.prepare(std::string("SELECT ") + kPaymentColumns +
+                       " FROM payments ORDER BY serial, time, id");
+  if (!q) return q.error();
+  return read_all<Payment>(*q, read_payment);
+}
+
 core::Result<std::optional<Payment>> SqliteStore::payment(std::int64_t id) {
   auto q = db_.prepare(std::string("SELECT ") + kPaymentColumns + " FROM payments WHERE id=?");
   if (!q) return q.error();

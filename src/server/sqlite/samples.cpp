@@ -258,28 +258,26 @@ core::Result<std::vector<SerialRejection>> SqliteStore::recent_rejections(std::i
 
 // ---- reading ----
 
-core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial, Period period,
-                                                       std::int64_t from, std::int64_t to) {
-  auto q = db_.prepare(
-      "SELECT bucket, samples, first_time, last_time, energy_first, energy_last, volume_first, "
-      "volume_last, sums FROM rollups WHERE serial=? AND period=? AND bucket>=? AND bucket<=? "
-      "ORDER BY bucket");
-  if (!q) return q.error();
-  q->bind(1, serial).bind(2, static_cast<std::int64_t>(period)).bind(3, from).bind(4, to);
+namespace {
+
+// The rollups a statement gives: its columns the serial (unless `serial` is given), bucket,
+// samples, first_time, last_time, energy_first, energy_last, volume_first, volume_last, sums.
+core::Result<std::vector<Rollup>> read_rollups(sq::Statement& q, const std::string* serial) {
+  const int c = serial != nullptr ? 0 : 1;
   std::vector<Rollup> out;
   core::Status bad = core::Ok{};
-  ML_TRY(each_row(*q, [&] {
+  ML_TRY(each_row(q, [&] {
     Rollup r;
-    r.serial = serial;
-    r.bucket = q->int64(0);
-    r.samples = q->int64(1);
-    r.first_time = q->int64(2);
-    r.last_time = q->int64(3);
-    r.energy_first = opt_text(*q, 4);
-    r.energy_last = opt_text(*q, 5);
-    r.volume_first = opt_text(*q, 6);
-    r.volume_last = opt_text(*q, 7);
-    auto sums = decode_sums(q->text(8));
+    r.serial = serial != nullptr ? *serial : q.text(0);
+    r.bucket = q.int64(c);
+    r.samples = q.int64(c + 1);
+    r.first_time = q.int64(c + 2);
+    r.last_time = q.int64(c + 3);
+    r.energy_first = opt_text(q, c + 4);
+    r.energy_last = opt_text(q, c + 5);
+    r.volume_first = opt_text(q, c + 6);
+    r.volume_last = opt_text(q, c + 7);
+    auto sums = decode_sums(q.text(c + 8));
     if (sums) {
       r.sums = std::move(sums).value();
     } else if (bad) {
@@ -288,6 +286,61 @@ core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial
     out.push_back(std::move(r));
   }));
   if (!bad) return bad.error();
+  return out;
+}
+
+}  // namespace
+
+core::Result<std::vector<Rollup>> SqliteStore::rollups(const std::string& serial, Period period,
+                                                       std::int64_t from, std::int64_t to) {
+  auto q = db_.prepare(
+      "SELECT bucket, samples, first_time, last_time, energy_first, energy_last, volume_first, "
+      "volume_last, sums FROM rollups WHERE serial=? AND period=? AND bucket>=? AND bucket<=? "
+      "ORDER BY bucket");
+  if (!q) return q.error();
+  q->bind(1, serial).bind(2, static_cast<std::int64_t>(period)).bind(3, from).bind(4, to);
+  return read_rollups(*q, &serial);
+}
+
+// ---- the whole fleet ----
+
+core::Result<std::vector<MeterDiagnostic>> SqliteStore::every_diagnostic() {
+  auto q = db_.prepare("SELECT serial, function, value, time FROM diagnostics ORDER BY serial");
+  if (!q) return q.error();
+  std::vector<MeterDiagnostic> out;
+  ML_TRY(each_row(*q, [&] { out.push_back({q->text(0), q->text(1), {q->text(2), q->int64(3)}}); }));
+  return out;
+}
+
+core::Result<std::vector<Rollup>> SqliteStore::every_rollup(Period period, std::int64_t from,
+                                                            std::int64_t to) {
+  // Meter by meter through the primary key (serial, period, bucket): a range of each.
+  auto q = db_.prepare(
+      "SELECT r.serial, r.bucket, r.samples, r.first_time, r.last_time, r.energy_first, "
+      "r.energy_last, r.volume_first, r.volume_last, r.sums FROM meters m JOIN rollups r "
+      "ON r.serial=m.serial AND r.period=? AND r.bucket>=? AND r.bucket<=? "
+      "ORDER BY r.serial, r.bucket");
+  if (!q) return q.error();
+  q->bind(1, static_cast<std::int64_t>(period)).bind(2, from).bind(3, to);
+  return read_rollups(*q, nullptr);
+}
+
+core::Result<std::vector<MeterSampleRow>> SqliteStore::every_rate_window(std::int64_t since,
+                                                                         std::int64_t span) {
+  auto q = db_.prepare(
+      "SELECT m.serial, s.time, s.raw, s.energy_kwh, s.volume_m3 FROM meters m JOIN samples s "
+      "ON s.serial=m.serial AND s.time=m.last_sample_time WHERE m.last_sample_time>=?1 "
+      "UNION ALL "
+      "SELECT m.serial, s.time, s.raw, s.energy_kwh, s.volume_m3 FROM meters m JOIN samples s "
+      "ON s.serial=m.serial AND s.time=(SELECT min(x.time) FROM samples x WHERE "
+      "x.serial=m.serial AND x.time>=m.last_sample_time-?2) WHERE m.last_sample_time>=?1 "
+      "ORDER BY 1, 2");
+  if (!q) return q.error();
+  q->bind(1, since).bind(2, span);
+  std::vector<MeterSampleRow> out;
+  ML_TRY(each_row(*q, [&] {
+    out.push_back({q->text(0), {q->int64(1), q->text(2), opt_text(*q, 3), opt_text(*q, 4)}});
+  }));
   return out;
 }
 

@@ -98,6 +98,8 @@ class LedgerStore {
   virtual core::Status append_ledger_audit(const AuditEntry& entry) = 0;
   // A meter's entries by time, then id.
   virtual core::Result<std::vector<Payment>> payments(const std::string& serial) = 0;
+  // Every meter's entries by serial, then time, then id (the fleet summary's one read).
+  virtual core::Result<std::vector<Payment>> every_payment() = 0;
   virtual core::Result<std::optional<Payment>> payment(std::int64_t id) = 0;
   // A meter's audit entries, oldest first.
   virtual core::Result<std::vector<AuditEntry>> audit_log(const std::string& serial) = 0;

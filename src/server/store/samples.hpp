@@ -154,6 +154,17 @@ struct Diagnostic {
   std::int64_t time = 0;
 };
 
+// A meter's diagnostic reply, or an unpacked sample's row, in a read of the whole fleet.
+struct MeterDiagnostic {
+  std::string serial;
+  std::string function;
+  Diagnostic value;
+};
+struct MeterSampleRow {
+  std::string serial;
+  SampleRow row;
+};
+
 class SampleStore {
  public:
   virtual ~SampleStore() = default;
@@ -238,6 +249,19 @@ class SampleStore {
                                                     std::int64_t from, std::int64_t to) = 0;
   // Events, oldest first.
   virtual core::Result<std::vector<Event>> events(const std::string& serial) = 0;
+
+  // ---- the whole fleet, one statement each (the fleet summary's reading) ----
+  // Every meter's diagnostic replies, by serial.
+  virtual core::Result<std::vector<MeterDiagnostic>> every_diagnostic() = 0;
+  // Every meter's rollups of `period` with a bucket in [from, to], by serial, then bucket.
+  virtual core::Result<std::vector<Rollup>> every_rollup(Period period, std::int64_t from,
+                                                         std::int64_t to) = 0;
+  // For every meter whose newest sample (meters.last_sample_time) is at or after `since`: that
+  // sample and the oldest at or after its time less `span`, from the unpacked rows only (the
+  // caller sees to it that none so recent can be packed yet), by serial, then time; a sample that
+  // is both comes twice. A meter whose newest sample has no row is left out.
+  virtual core::Result<std::vector<MeterSampleRow>> every_rate_window(std::int64_t since,
+                                                                      std::int64_t span) = 0;
 
   // ---- samples, wherever they are kept (server/sample_days.cpp) ----
   // A sample is kept in one of two places (docs/server.md, "Packed days"): its own row in

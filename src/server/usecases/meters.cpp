@@ -9,6 +9,9 @@
 #include "core/topic/topic.hpp"
 #include "platform/crypto/random.hpp"
 #include "server/command_queue.hpp"
+#include "server/sample_days.hpp"
+#include "server/sample_pack.hpp"
+#include "server/sample_record.hpp"
 
 namespace ml::server::usecase {
 namespace {
@@ -113,6 +116,30 @@ core::Result<std::vector<StoredSample>> rate_window(ServerStore& store, const st
   if (!first) return first.error();
   if (*first && (*first)->time < (*latest)->time) out.push_back(std::move(**first));
   out.push_back(std::move(**latest));
+  return out;
+}
+
+core::Result<std::unordered_map<std::string, std::vector<StoredSample>>> rate_windows(
+    ServerStore& store, const std::vector<Meter>& meters, std::int64_t now) {
+  // Packing leaves the days after (today - kPackMinAgeDays) alone, even with a clock a day
+  // ahead of this one: a window starting at yesterday's midnight or later is all in rows.
+  const std::int64_t since = (day_of(now) - kPackMinAgeDays + 1) * kDaySeconds + kDay;
+  auto rows = store.every_rate_window(since, kDay);
+  if (!rows) return rows.error();
+  std::unordered_map<std::string, std::vector<StoredSample>> out;
+  out.reserve(meters.size());
+  for (auto& [serial, row] : *rows) {
+    auto& window = out[serial];
+    if (!window.empty() && window.back().time == row.time) continue;  // the newest is the first
+    window.push_back(stored_sample(serial, row.time, row.text, std::move(row.energy_kwh),
+                                   std::move(row.volume_m3)));
+  }
+  for (const Meter& m : meters) {
+    if (out.contains(m.serial)) continue;
+    auto window = rate_window(store, m.serial);
+    if (!window) return window.error();
+    out.emplace(m.serial, std::move(window).value());
+  }
   return out;
 }
 

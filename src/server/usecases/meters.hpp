@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -67,6 +68,11 @@ core::Result<int> remove_meter(ServerStore& store, const std::string& serial);
 // The samples the time left is estimated from: the first of the 24 hours before the newest
 // sample, and the newest (none before the first sample).
 core::Result<std::vector<StoredSample>> rate_window(ServerStore& store, const std::string& serial);
+// rate_window of each of `meters`, by serial, in one read of the rows for the meters whose newest
+// sample is from today (UTC: no sample of their window can be packed yet, docs/server.md "Packed
+// days") and rate_window for each of the others.
+core::Result<std::unordered_map<std::string, std::vector<StoredSample>>> rate_windows(
+    ServerStore& store, const std::vector<Meter>& meters, std::int64_t now);
 
 // What `meters show` prints of a meter: its settings, latest diagnostics (passwords masked),
 // prepaid state and the messages naming it that were rejected (a wrong key shows as bad_mac).
