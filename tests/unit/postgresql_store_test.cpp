@@ -1,8 +1,11 @@
 // What only the PostgreSQL backend has (the store contract tests cover the rest): a read-only
 // session (a streaming replica) opens an up-to-date database without writing; a lost connection
 // is storage_unavailable and the next statement outside a transaction reconnects; URLs are shown
-// without their password.
+// without their password; two connections store samples at once.
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
 
 #include "postgresql/test_cluster.hpp"
 #include "server/postgresql/store.hpp"
@@ -58,6 +61,57 @@ TEST(PostgresStore, ALostConnectionIsUnavailableAndTheNextStatementReconnects) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, core::Errc::storage_failure);
   EXPECT_NE(bad.error().message().find("[SQLSTATE 42703]"), std::string::npos);
+}
+
+// Two ingest workers each store a batch of samples of their own meters at once: the count of
+// stored samples (store/metrics.hpp) is kept in a row per connection, so neither waits for the
+// other's transaction, and the metric is the sum.
+TEST(PostgresStore, TwoConnectionsStoreSamplesAtOnceAndTheCountIsTheirSum) {
+  test::TempDir dir;
+  const std::string url = test::test_schema_url(dir.path());
+  auto a = PostgresStore::open(url);
+  auto b = PostgresStore::open(url);
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (const char* serial : {"0000040", "0000041"}) {
+    Meter m;
+    m.serial = serial;
+    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+    ASSERT_TRUE((*a)->add_meter(m).ok());
+  }
+  auto record = [](const char* serial, std::int64_t time) {
+    SampleRecord r;
+    r.serial = serial;
+    r.time = time;
+    r.text = "t1=60 C&";
+    r.received = time;
+    return r;
+  };
+  // The month's partition of samples exists (creating it takes a lock on the table).
+  ASSERT_TRUE((*a)->insert_samples({record("0000040", 1699999000)}).ok());
+  // a's transaction stays open while b stores and commits.
+  std::future<core::Status> other;
+  bool waited = false;
+  auto held = (*a)->write_transaction([&]() -> core::Status {
+    auto stored = (*a)->insert_samples({record("0000040", 1700000000)});
+    if (!stored) return stored.error();
+    other = std::async(std::launch::async, [&] {
+      return (*b)->write_transaction([&]() -> core::Status {
+        auto s =
+            (*b)->insert_samples({record("0000041", 1700000000), record("0000041", 1700000060)});
+        if (!s) return s.error();
+        return core::Ok{};
+      });
+    });
+    // (When it waits, a commits, and b goes on.)
+    waited = other.wait_for(std::chrono::seconds(30)) != std::future_status::ready;
+    return core::Ok{};
+  });
+  EXPECT_FALSE(waited) << "the second connection waited for the first one's transaction";
+  const auto b_done = other.get();
+  EXPECT_TRUE(b_done.ok()) << b_done.error().message();
+  ASSERT_TRUE(held.ok()) << held.error().message();
+  EXPECT_EQ((*a)->store_metrics(0, 0).value().samples_stored, 4);
+  EXPECT_EQ((*b)->store_metrics(0, 0).value().samples_stored, 4);
 }
 
 TEST(PostgresStore, UrlsAreShownWithoutTheirPassword) {

@@ -33,7 +33,7 @@ core::Result<StoreMetrics> PostgresStore::store_metrics(std::int64_t online_sinc
     for (int i = 0; i < counters->size(); ++i) {
       const std::string name = counters->text(i, 0);
       const std::int64_t value = counters->int64(i, 1);
-      if (name == "samples_stored") out.samples_stored = value;
+      if (counts_samples_stored(name)) out.samples_stored += value;
       if (name == "broker_dropped") out.broker.dropped = value;
       if (name == "broker_health_time") out.broker.time = value;
       if (name == "broker_dropped_increased") out.broker.increased = value;

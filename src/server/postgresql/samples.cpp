@@ -44,10 +44,10 @@ core::Result<bool> PostgresStore::insert_sample(const SampleRecord& r) {
   auto q = db_.query(
       "WITH ins AS (INSERT INTO samples(serial, time, energy_kwh, volume_m3, raw, received, "
       "quirks) VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(serial, time) DO NOTHING RETURNING 1) "
-      "INSERT INTO counters(name, value) SELECT 'samples_stored', 1 FROM ins "
+      "INSERT INTO counters(name, value) SELECT $8, 1 FROM ins "
       "ON CONFLICT(name) DO UPDATE SET value = counters.value + 1 RETURNING 1",
       {r.serial, r.time, decimal_text(r.energy_kwh), decimal_text(r.volume_m3), r.text, r.received,
-       r.quirks.empty() ? std::nullopt : std::optional<std::string>(r.quirks)});
+       r.quirks.empty() ? std::nullopt : std::optional<std::string>(r.quirks), samples_counter_});
   if (!q) return q.error();
   return !q->empty();
 }
@@ -128,12 +128,12 @@ core::Result<std::vector<bool>> PostgresStore::insert_samples(
       "ins AS (INSERT INTO samples(serial, time, energy_kwh, volume_m3, raw, received, quirks) "
       "SELECT serial, time, energy_kwh, volume_m3, raw, received, quirks FROM v ORDER BY n "
       "ON CONFLICT(serial, time) DO NOTHING RETURNING serial, time), "
-      "counted AS (INSERT INTO counters(name, value) SELECT 'samples_stored', count(*) FROM ins "
+      "counted AS (INSERT INTO counters(name, value) SELECT $8, count(*) FROM ins "
       "HAVING count(*) > 0 ON CONFLICT(name) DO UPDATE SET value = counters.value + "
       "excluded.value) "
       "SELECT v.n FROM v JOIN ins ON ins.serial = v.serial AND ins.time = v.time",
       {serial.text(), time.text(), energy.text(), volume.text(), raw.text(), received.text(),
-       quirks.text()});
+       quirks.text(), samples_counter_});
   if (!q) return q.error();
   for (int i = 0; i < q->size(); ++i) {
     const auto n = q->int64(i, 0);

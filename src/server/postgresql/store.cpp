@@ -9,6 +9,9 @@
 // 4 = SQLite's 16).
 #include "server/postgresql/store.hpp"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <ctime>
 
 #include "server/schema_version.hpp"
@@ -271,6 +274,12 @@ std::pair<std::int64_t, std::int64_t> month_of(std::int64_t time) {
 }
 
 }  // namespace
+
+PostgresStore::PostgresStore(platform::postgresql::Connection db) : db_(std::move(db)) {
+  static std::atomic<unsigned> opened{0};
+  const unsigned k = (static_cast<unsigned>(::getpid()) + opened++) % kSamplesStoredShards;
+  samples_counter_ = std::string(kSamplesStoredCounter) + ":" + std::to_string(k);
+}
 
 bool PostgresStore::serves(std::string_view url) {
   return url.starts_with("postgresql://") || url.starts_with("postgres://");

@@ -199,12 +199,15 @@ class PostgresStore final : public ServerStore {
   platform::postgresql::Connection& connection() { return db_; }
 
  private:
-  explicit PostgresStore(platform::postgresql::Connection db) : db_(std::move(db)) {}
+  explicit PostgresStore(platform::postgresql::Connection db);
   // Creates the month partition of samples that `time` falls in, once per process and month.
   core::Status ensure_sample_partition(std::int64_t time);
   platform::postgresql::Connection db_;
   std::set<std::int64_t> partitions_;  // months (unix time of their first second) known to exist
   bool in_snapshot_ = false;           // read_snapshot() nested in another runs on the outer one
+  // This connection's counters row of stored samples (store/metrics.hpp): "samples_stored:<k>",
+  // k from the process id and the connections opened before in the process.
+  std::string samples_counter_;
 };
 
 }  // namespace ml::server

@@ -33,7 +33,7 @@ core::Result<StoreMetrics> SqliteStore::store_metrics(std::int64_t online_since,
     ML_TRY(each_row(**counters, [&] {
       const std::string name = (*counters)->text(0);
       const std::int64_t value = (*counters)->int64(1);
-      if (name == "samples_stored") out.samples_stored = value;
+      if (counts_samples_stored(name)) out.samples_stored += value;
       if (name == "broker_dropped") out.broker.dropped = value;
       if (name == "broker_health_time") out.broker.time = value;
       if (name == "broker_dropped_increased") out.broker.increased = value;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,18 @@ struct BrokerHealth {
   std::int64_t time = 0;       // when `run` read it (0: never)
   std::int64_t increased = 0;  // when `run` last saw it grow (0: never)
 };
+
+// The count of stored samples lives in the counters rows named "samples_stored" and
+// "samples_stored:<k>": PostgreSQL keeps each connection's count in one of 16 such rows
+// (PostgresStore), so that several ingest workers do not all wait for one row's lock in every
+// batch; the count is their sum, on either backend (a `db copy` brings the rows along).
+inline constexpr std::string_view kSamplesStoredCounter = "samples_stored";
+inline constexpr int kSamplesStoredShards = 16;
+inline bool counts_samples_stored(std::string_view name) {
+  if (!name.starts_with(kSamplesStoredCounter)) return false;
+  name.remove_prefix(kSamplesStoredCounter.size());
+  return name.empty() || name.starts_with(':');
+}
 
 struct StoreMetrics {
   struct Group {
