@@ -134,20 +134,20 @@ core::Result<std::unordered_map<std::string, MeterReads>> read_every_meter(
 core::Result<json> meter_view(ServerStore& store, const Meter& m, const MeterReads& reads,
                               std::int64_t now, int offline_after_s, bool can_admin,
                               usecase::DailyUseCache* cache) {
-  const auto* diag = &reads.diagnostics;
-  const auto* window = &reads.window;
-  const auto* entries = &reads.payments;
-  const StoredSample* latest = window->empty() ? nullptr : &window->back();
+  const auto& diag = reads.diagnostics;
+  const auto& window = reads.window;
+  const auto& entries = reads.payments;
+  const StoredSample* latest = window.empty() ? nullptr : &window.back();
 
   // Seen: the newest authentic message (a sample or a reply). The last will is not
   // authenticated: it only marks the meter offline until the next authentic message.
   std::int64_t last_seen = m.last_sample_time;
-  for (const auto& [fn, v] : *diag)
+  for (const auto& [fn, v] : diag)
     last_seen = std::max(last_seen, v.time);
   const bool online = last_seen > 0 && m.offline_since == 0 && now - last_seen <= offline_after_s;
   auto diag_value = [&](const char* fn) {
-    auto it = diag->find(fn);
-    return it == diag->end() ? json(nullptr) : json(it->second.text);
+    auto it = diag.find(fn);
+    return it == diag.end() ? json(nullptr) : json(it->second.text);
   };
 
   json j = {{"serial", m.serial},
@@ -162,13 +162,13 @@ core::Result<json> meter_view(ServerStore& store, const Meter& m, const MeterRea
             {"online", online},
             {"latest", latest != nullptr ? latest_json(*latest) : json(nullptr)},
             {"setup_value", m.setup_value.to_string()}};
-  auto total = paid(*entries);
-  auto limit = open_until_limit(m, *entries);
+  auto total = paid(entries);
+  auto limit = open_until_limit(m, entries);
   if (!total) return total.error();
   if (!limit) return limit.error();
   j["paid"] = total->to_string();
   j["open_until"] = limit->to_string();
-  const auto rest = remaining(*limit, m.valve_installed ? *window : std::vector<StoredSample>{},
+  const auto rest = remaining(*limit, m.valve_installed ? window : std::vector<StoredSample>{},
                               m.kind == core::meter::Kind::water);
   j["remaining"] = rest.units ? json(rest.units->to_string()) : json(nullptr);
   j["rate_per_hour"] = rest.rate_per_hour.empty() ? json(nullptr) : json(rest.rate_per_hour);
