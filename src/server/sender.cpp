@@ -203,29 +203,61 @@ void Sender::tick() {
     if (!due) {
       log::error("commands: " + due.error().message());
     } else if (!due->empty()) {
-      std::vector<std::pair<std::int64_t, std::int64_t>> sent, held;  // id, next look
-      for (const auto& c : *due) {
-        const Sent outcome = send(c, now);
-        if (outcome.next == 0) {
-          wait = kAfterFailure;  // the client's queue is full or the connection went: the rest
-          break;                 // stays due
-        }
-        (outcome.held ? held : sent).emplace_back(c.id, outcome.next);
-      }
+      std::vector<Plan> plans;
+      plans.reserve(due->size());
+      for (const auto& c : *due)
+        plans.push_back(plan(c, now));
+      // Recorded as sent before it is published: the device answers within milliseconds, its
+      // reply may reach another worker (docs/scaling.md), and a reply confirms only a command
+      // recorded as sent (commands.hpp, confirms).
       auto marked = store_.write_transaction([&]() -> core::Status {
-        for (const auto& [id, next] : sent)
-          ML_TRY(mark_sent(store_, id, now, next));
-        for (const auto& [id, next] : held) {
+        for (std::size_t i = 0; i < due->size(); ++i) {
+          const Command& c = (*due)[i];
+          if (!plans[i].held) {
+            ML_TRY(mark_sent(store_, c.id, now, plans[i].next));
+            continue;
+          }
           // Read again: another process may have confirmed or expired it meanwhile.
-          auto c = store_.command(id);
-          if (!c) return c.error();
-          if (!*c || !is_pending((*c)->state)) continue;
-          (*c)->next_send = next;
-          ML_TRY(store_.update_command(**c));
+          auto current = store_.command(c.id);
+          if (!current) return current.error();
+          if (!*current || !is_pending((*current)->state)) continue;
+          (*current)->next_send = plans[i].next;
+          ML_TRY(store_.update_command(**current));
         }
         return core::Ok{};
       });
-      if (!marked) log::error("commands: " + marked.error().message());
+      if (!marked) {
+        log::error("commands: " + marked.error().message());
+      } else {
+        std::size_t failed = due->size();  // the first that could not be published
+        for (std::size_t i = 0; i < due->size(); ++i) {
+          if (plans[i].held || !plans[i].keys) continue;
+          if (!publish((*due)[i], plans[i], now)) {
+            failed = i;
+            wait = kAfterFailure;  // the client's queue is full or the connection went
+            break;
+          }
+        }
+        // What was recorded but not published is due again, as it was before.
+        auto restored = store_.write_transaction([&]() -> core::Status {
+          for (std::size_t i = failed; i < due->size(); ++i) {
+            const Command& c = (*due)[i];
+            if (plans[i].held || !plans[i].keys) continue;
+            auto current = store_.command(c.id);
+            if (!current) return current.error();
+            if (!*current || !is_pending((*current)->state)) continue;
+            Command& back = **current;
+            back.state = c.state;
+            back.sent_count = c.sent_count;
+            back.last_sent = c.last_sent;
+            back.first_sent = c.first_sent;
+            back.next_send = now;
+            ML_TRY(store_.update_command(back));
+          }
+          return core::Ok{};
+        });
+        if (!restored) log::error("commands: " + restored.error().message());
+      }
     }
   }
   timer_.expires_after(wait);
@@ -234,50 +266,56 @@ void Sender::tick() {
   });
 }
 
-Sender::Sent Sender::send(const Command& c, std::int64_t now) {
+Sender::Plan Sender::plan(const Command& c, std::int64_t now) {
   auto meter = store_.meter(c.serial);
   if (meter && *meter && (*meter)->offline_since != 0) {
     // Its last will came: the broker would keep the command in the device's session and deliver
     // it, with every repeat, when the device is back. Held until then (the next look is at
     // most retry_max away; ingest marks the meter online at its first authentic message).
     log::debug("commands: #" + std::to_string(c.id) + " held: " + c.serial + " is offline");
-    return {now + config_.commands.retry_max_s, true};
+    return {true, std::nullopt, now + config_.commands.retry_max_s};
   }
-  auto serial = core::topic::Serial::parse(c.serial);
   std::optional<core::envelope::Keys> keys;
-  if (meter && *meter && serial) {
+  if (meter && *meter && core::topic::Serial::parse(c.serial)) {
     if (auto k = core::envelope::derive_keys_from_hex((*meter)->key_hex); k) keys = *k;
   }
   if (!keys) {
     // The meter was removed (or its key is broken): the command cannot be sealed.
     log::warning("commands: #" + std::to_string(c.id) + ": no key for " + c.serial);
-    return {now + config_.commands.retry_max_s, false};
+    return {false, std::nullopt, now + config_.commands.retry_max_s};
   }
+  return {false, keys,
+          now + retry_delay(c.sent_count + 1, config_.commands.retry_initial_s,
+                            config_.commands.retry_max_s)};
+}
+
+bool Sender::publish(const Command& c, const Plan& p, std::int64_t now) {
+  auto serial = core::topic::Serial::parse(c.serial);
+  if (!serial || !p.keys) return false;
   // On every form of the serial a device may subscribe with: the original KMP and MULTICAL 66
   // firmware subscribes with %07u ("0000040"), a pulse meter with its configured text, which
   // may be "40". A device hears only its own.
-  auto publish = [&](const std::string& command, const std::string& argument) {
+  auto publish_one = [&](const std::string& command, const std::string& argument) {
     bool any = false;
     for (const core::topic::Serial& form : serial->topic_forms()) {
       auto topic = core::topic::command_topic(form, static_cast<std::uint64_t>(now), command);
       if (!topic) return false;
-      auto payload = platform::seal_random(*keys, *topic, argument, core::envelope::Padding::pkcs7);
+      auto payload =
+          platform::seal_random(*p.keys, *topic, argument, core::envelope::Padding::pkcs7);
       if (!payload) return false;
       any = mqtt_->publish(*topic, *payload, 1, false, nullptr).ok() || any;
     }
     return any;
   };
-  if (!publish(c.command, wire_argument(c))) {
+  if (!publish_one(c.command, wire_argument(c))) {
     log::warning("commands: #" + std::to_string(c.id) + " could not be published; later");
-    return {0, false};
+    return false;
   }
-  if (auto q = follow_up(c.command)) publish(*q, "1");
+  if (auto q = follow_up(c.command)) publish_one(*q, "1");
   ++sent_;
   log::debug("commands: sent #" + std::to_string(c.id) + " " + c.command + " to " + c.serial +
              " (time " + std::to_string(c.sent_count + 1) + ")");
-  return {now + retry_delay(c.sent_count + 1, config_.commands.retry_initial_s,
-                            config_.commands.retry_max_s),
-          false};
+  return true;
 }
 
 std::vector<std::string_view> polled_commands(core::meter::Kind kind) {

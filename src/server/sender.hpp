@@ -14,9 +14,11 @@
 #include <asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
+#include "core/envelope/envelope.hpp"
 #include "core/meter/kind.hpp"
 #include "platform/mqtt/client.hpp"
 #include "server/config.hpp"
@@ -67,13 +69,17 @@ class Sender {
 
  private:
   void tick();
-  // Publishes `c` unless its meter is offline (held); `next`: when to look at it again (0: it
-  // could not be published, due again).
-  struct Sent {
-    std::int64_t next = 0;
+  // What to do with a due command: hold it (its meter is offline), or publish it sealed with
+  // `keys` (none: the meter is gone or its key broken, it cannot be sent); `next`: when to look
+  // at it again.
+  struct Plan {
     bool held = false;
+    std::optional<core::envelope::Keys> keys;
+    std::int64_t next = 0;
   };
-  Sent send(const Command& c, std::int64_t now);
+  Plan plan(const Command& c, std::int64_t now);
+  // Publishes the planned command (and what is asked after it); false: it could not be.
+  bool publish(const Command& c, const Plan& p, std::int64_t now);
   void poll(std::int64_t now);
 
   // The meters of the poll round under way, polled a slice a tick.

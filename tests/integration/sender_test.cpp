@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "agent_support.hpp"
 #include "mqtt_support.hpp"
 #include "server/command_queue.hpp"
@@ -149,6 +152,53 @@ TEST(Sender, AMeterThatIsOfflineHasItsCommandsHeldAndIsNotPolled) {
                "SELECT count(*) FROM commands WHERE serial = '1000000' AND state = 'sent' "
                "AND sent_count = 1") == 1;
   }));
+}
+
+// Another worker may store a command's reply within milliseconds of its publication: the
+// command is recorded as sent before it is published, so that reply confirms it. Here a
+// subscriber on a thread of its own answers each command the moment it sees it, through a
+// connection of its own, as that worker would.
+TEST(Sender, AReplyCheckedTheMomentTheCommandIsPublishedConfirmsIt) {
+  SenderRig rig("[commands]\npoll_interval = 0\n");
+  auto other = open_test_store(rig.dir);
+  asio::io_context peer_io;
+  auto work = asio::make_work_guard(peer_io);
+  platform::MqttOptions o;
+  o.port = rig.broker.port();
+  o.client_id = "other-worker";
+  platform::MqttClient peer(peer_io.get_executor(), o);
+  std::atomic<int> confirmed_at_once{0};
+  std::atomic<int> seen{0};
+  peer.on_message([&](const platform::MqttMessage& m) {
+    // /config/v2/<serial>/<time>/<command>, answered by a reply of the command's name
+    const auto serial = m.topic.substr(11, 7);
+    const auto function = m.topic.substr(m.topic.rfind('/') + 1);
+    auto acked = server::acknowledge(*other, serial, function, "1", rig.now, rig.now);
+    if (acked && !acked->empty()) ++confirmed_at_once;
+    ++seen;
+  });
+  ASSERT_TRUE(peer.subscribe("/config/v2/#", 1).ok());
+  ASSERT_TRUE(peer.start().ok());
+  std::thread peer_thread([&] { peer_io.run(); });
+  ASSERT_TRUE(run_until(rig.io, [&] { return peer.connected(); }));
+  // 120 commands in one round of sends: the last is published well after the first.
+  for (int i = 0; i < 20; ++i) {
+    for (const char* command : {"version", "uptime", "vdd", "rssi", "mem", "ping"}) {
+      ASSERT_TRUE(
+          server::enqueue_command(*rig.store, std::to_string(1000000 + i), command, "", rig.now, 0)
+              .ok());
+    }
+  }
+  ASSERT_TRUE(rig.sender->start().ok());
+  const bool all_seen = run_until(rig.io, [&] { return seen == 120; });
+  peer.stop();
+  work.reset();
+  peer_io.stop();
+  peer_thread.join();
+  ASSERT_TRUE(all_seen) << seen;
+  EXPECT_EQ(confirmed_at_once, 120);
+  EXPECT_EQ(rig.count("SELECT count(*) FROM commands WHERE state = 'acked' AND sent_count = 1"),
+            120);
 }
 
 }  // namespace
