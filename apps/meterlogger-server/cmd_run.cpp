@@ -518,10 +518,11 @@ void add_run_command(CLI::App& app, const std::string& config) {
   auto* run_cmd =
       app.add_subcommand("run", "Ingest device messages into the database until stopped");
   run_cmd->footer(
-      "Subscribes (QoS 1, persistent session) to samples, replies and last wills; verifies and\n"
-      "opens each with its meter's key; stores it; acknowledges it to the broker only once it is\n"
-      "stored. Sends the queued commands. Every [alarms] interval (60 s) it evaluates the alarm\n"
-      "rules (docs/alarms.md) and queues their notifications, which it sends on the channels of\n"
+      "Subscribes (QoS 1, persistent sessions) to samples and last wills (client id [mqtt]\n"
+      "client_id) and to replies (the same with -replies); verifies and opens each with its\n"
+      "meter's key; stores it; acknowledges it to the broker only once it is stored. Sends the\n"
+      "queued commands. Every [alarms] interval (60 s) it evaluates the alarm rules\n"
+      "(docs/alarms.md) and queues their notifications, which it sends on the channels of\n"
       "[notify]. With [homeassistant] it republishes the stored samples of the meters of chosen\n"
       "groups with Home Assistant MQTT discovery (docs/homeassistant.md). With [mqtt] logins =\n"
       "\"dynsec\" it removes, at start and every 5 minutes, the broker logins of meters that are\n"
@@ -531,10 +532,10 @@ void add_run_command(CLI::App& app, const std::string& config) {
       "pack_after_days (7) days ago into one row a day (docs/server.md, \"Packed days\").\n"
       "SIGTERM stops cleanly.\n\n"
       "With --worker NAME several processes (on one or several hosts, one database) share the\n"
-      "ingest: each has its own broker session (client id <client_id>-NAME) in one MQTT shared\n"
-      "subscription, and one of them at a time, the holder of a lease in the database, does the\n"
-      "rest (commands, rounds, notifications); when it dies another takes over within\n"
-      "[workers] lease (30 s).\n\n"
+      "ingest: each has its own broker sessions (client ids <client_id>-NAME and\n"
+      "<client_id>-NAME-replies) in MQTT shared subscriptions, and one of them at a time, the\n"
+      "holder of a lease in the database, does the rest (commands, rounds, notifications); when\n"
+      "it dies another takes over within [workers] lease (30 s).\n\n"
       "Examples:\n  meterlogger-server --config server.toml run\n"
       "  meterlogger-server --config server.toml run --worker a   # and `run --worker b`, ...");
   static std::string worker;

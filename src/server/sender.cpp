@@ -239,23 +239,25 @@ void Sender::tick() {
           }
         }
         // What was recorded but not published is due again, as it was before.
-        auto restored = store_.write_transaction([&]() -> core::Status {
-          for (std::size_t i = failed; i < due->size(); ++i) {
-            const Command& c = (*due)[i];
-            if (plans[i].held || !plans[i].keys) continue;
-            auto current = store_.command(c.id);
-            if (!current) return current.error();
-            if (!*current || !is_pending((*current)->state)) continue;
-            Command& back = **current;
-            back.state = c.state;
-            back.sent_count = c.sent_count;
-            back.last_sent = c.last_sent;
-            back.first_sent = c.first_sent;
-            back.next_send = now;
-            ML_TRY(store_.update_command(back));
-          }
-          return core::Ok{};
-        });
+        auto restored = failed == due->size()
+                            ? core::Status(core::Ok{})
+                            : store_.write_transaction([&]() -> core::Status {
+                                for (std::size_t i = failed; i < due->size(); ++i) {
+                                  const Command& c = (*due)[i];
+                                  if (plans[i].held || !plans[i].keys) continue;
+                                  auto current = store_.command(c.id);
+                                  if (!current) return current.error();
+                                  if (!*current || !is_pending((*current)->state)) continue;
+                                  Command& back = **current;
+                                  back.state = c.state;
+                                  back.sent_count = c.sent_count;
+                                  back.last_sent = c.last_sent;
+                                  back.first_sent = c.first_sent;
+                                  back.next_send = now;
+                                  ML_TRY(store_.update_command(back));
+                                }
+                                return core::Ok{};
+                              });
         if (!restored) log::error("commands: " + restored.error().message());
       }
     }
