@@ -145,12 +145,14 @@ TEST(Sender, AMeterThatIsOfflineHasItsCommandsHeldAndIsNotPolled) {
   }));
   EXPECT_EQ(rig.count("SELECT count(*) FROM commands WHERE serial = '1000000'"), 1);
   // Heard again (ingest marks it online and tells the sender): what was held goes out at once.
+  // (On a slow machine the first round ends only now and the next one, which includes the meter
+  // again, may begin meanwhile: its poll is not what is asked about here.)
   ASSERT_TRUE(rig.store->mark_online("1000000").ok());
   rig.sender->on_back({"1000000"});
   EXPECT_TRUE(run_until(rig.io, [&] {
     return rig.count(
-               "SELECT count(*) FROM commands WHERE serial = '1000000' AND state = 'sent' "
-               "AND sent_count = 1") == 1;
+               "SELECT count(*) FROM commands WHERE serial = '1000000' AND command = 'open' AND "
+               "state = 'sent' AND sent_count = 1") == 1;
   }));
 }
 
