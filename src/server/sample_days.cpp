@@ -30,7 +30,19 @@ core::Result<std::vector<SampleRow>> merged_rows(SampleStore& store, const std::
                                                  const SampleRange& range, bool times_only) {
   auto rows = store.unpacked_samples(serial, range, times_only);
   if (!rows) return rows.error();
-  auto days = store.packed_days(serial, range);
+  // When the rows alone fill the limit, only a packed sample before the last of them (in the
+  // range's order) can be among the first: the newest sample of a meter whose recent days are
+  // rows (the meter list asks for it) unpacks no day.
+  SampleRange wanted = range;
+  if (!rows->empty() && rows->size() >= range.limit) {
+    if (range.newest_first) {
+      wanted.from = rows->back().time + 1;
+    } else {
+      wanted.to = rows->back().time - 1;
+    }
+    if (wanted.from > wanted.to) return rows;
+  }
+  auto days = store.packed_days(serial, wanted);
   if (!days) return days.error();
   if (days->empty()) return rows;
   std::vector<SampleRow> packed;
@@ -38,7 +50,7 @@ core::Result<std::vector<SampleRow>> merged_rows(SampleStore& store, const std::
     auto records = records_of(day);
     if (!records) return records.error();
     for (auto& r : *records) {
-      if (r.time < range.from || r.time > range.to) continue;
+      if (r.time < wanted.from || r.time > wanted.to) continue;
       packed.push_back(SampleRow{r.time, times_only ? std::string() : std::move(r.text),
                                  decimal_text(r.energy_kwh), decimal_text(r.volume_m3)});
     }

@@ -339,6 +339,16 @@ std::string all_reads(ServerStore& store) {
   const auto newest = store.newest_samples(serial, 3).value();
   for (const auto& s : newest)
     line(s);
+  // Where the rows alone fill the limit (a late row among packed days): the packed samples
+  // between them still count.
+  out += "newest 2:\n";
+  const auto newest_two = store.newest_samples(serial, 2).value();
+  for (const auto& s : newest_two)
+    line(s);
+  out += "the first 2:\n";
+  const auto first_two = store.samples_page(serial, 0, INT64_MAX, 2).value();
+  for (const auto& s : first_two)
+    line(s);
   for (Period p : {Period::hour, Period::day}) {
     const auto rollups = store.rollups(serial, p, 0, INT64_MAX).value();
     for (const auto& r : rollups) {
