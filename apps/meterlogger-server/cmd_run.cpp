@@ -186,17 +186,20 @@ class GapTimer {
   RoundThread rounds_;      // last: it ends before what its rounds use
 };
 
-// Every hour, the days of samples that ended [database] pack_after_days ago are packed
-// (server/sample_days.hpp), on a thread and a store connection of its own: the first round after
-// an upgrade may pack months. A round stops when `run` does; the next one goes on.
-class PackTimer {
+// Every hour, on a thread and a store connection of its own: what storing the next week's samples
+// needs is made ahead (SampleStore::prepare_for_samples: on PostgreSQL the next month's partition,
+// created outside any batch), and the days of samples that ended [database] pack_after_days ago
+// are packed (server/sample_days.hpp; the first round after an upgrade may pack months). A round
+// stops when `run` does; the next one goes on.
+class StorageRounds {
  public:
   static constexpr std::chrono::hours kInterval{1};
+  static constexpr std::int64_t kAheadS = 7 * 86400;
 
-  explicit PackTimer(const server::ServerConfig& config) : config_(config) {}
+  explicit StorageRounds(const server::ServerConfig& config) : config_(config) {}
 
   void start() {
-    if (config_.database.pack_after_days <= 0 || store_) return;
+    if (store_) return;
     store_ = open_store(config_);
     rounds_.start(std::chrono::seconds(60), kInterval, [this] { round(); });
   }
@@ -207,26 +210,32 @@ class PackTimer {
 
  private:
   void round() {
-    auto r = server::pack_samples(*store_, unix_now(), config_.database.pack_after_days,
-                                  [this] { return !stopping_.load(); });
-    if (!r) {
-      if (r.error().text() != last_error_) log::error("packing days failed: " + r.error().text());
-      last_error_ = r.error().text();
-      return;
+    const std::int64_t now = unix_now();
+    if (auto s = store_->prepare_for_samples(now, now + kAheadS); !s) {
+      return failed("preparing the next week's samples failed: " + s.error().text());
+    }
+    if (config_.database.pack_after_days > 0) {
+      auto r = server::pack_samples(*store_, now, config_.database.pack_after_days,
+                                    [this] { return !stopping_.load(); });
+      if (!r) return failed("packing days failed: " + r.error().text());
+      if (r->days > 0) {
+        log::info("packed " + std::to_string(r->samples) + " samples into " +
+                  std::to_string(r->days) + " days of " + std::to_string(r->meters) +
+                  " meters (" + std::to_string(r->bytes) + " bytes)");
+      }
     }
     last_error_.clear();
-    if (r->days > 0) {
-      log::info("packed " + std::to_string(r->samples) + " samples into " +
-                std::to_string(r->days) + " days of " + std::to_string(r->meters) + " meters (" +
-                std::to_string(r->bytes) + " bytes)");
-    }
+  }
+  void failed(const std::string& message) {
+    if (message != last_error_) log::error(message);  // once until it changes
+    last_error_ = message;
   }
 
   const server::ServerConfig& config_;
   std::unique_ptr<server::ServerStore> store_;
   std::atomic<bool> stopping_{false};
-  std::string last_error_;  // logged once until it changes
-  RoundThread rounds_;      // last: it ends before what its rounds use
+  std::string last_error_;
+  RoundThread rounds_;  // last: it ends before what its rounds use
 };
 
 // [mqtt] logins = "dynsec": the broker's device logins brought in step with the meter registry
@@ -431,7 +440,7 @@ void run(const std::string& config_path, const std::string& worker) {
   server::BrokerWatch broker_watch(io.get_executor(), *store, config.mqtt, unix_now);
   AlarmTimer alarms(io, *store, config.alarms.interval_s, config.notify);
   GapTimer gaps(config);
-  PackTimer packing(config);
+  StorageRounds storage(config);
   // The notifier sends over the network and waits for it (up to 30 s a message): on a thread
   // and a store connection of its own, so ingest never waits for a mail server.
   // notify_io before the notifier: its timer must go before the io_context it runs on.
@@ -449,7 +458,7 @@ void run(const std::string& config_path, const std::string& worker) {
     ok(broker_watch.start());
     alarms.start();
     gaps.start();
-    packing.start();
+    storage.start();
     ok(notifier.start(notify_io.get_executor()));
     notify_thread = std::thread([&] { notify_io.run(); });
     login_sync = std::make_unique<LoginSync>(config);
@@ -473,7 +482,7 @@ void run(const std::string& config_path, const std::string& worker) {
     platform::systemd::notify("STOPPING=1");
     alarms.stop();
     gaps.stop();
-    packing.stop();
+    storage.stop();
     broker_watch.stop();
     ingest.stop();
     if (homeassistant) homeassistant->stop();

@@ -114,6 +114,60 @@ TEST(PostgresStore, TwoConnectionsStoreSamplesAtOnceAndTheCountIsTheirSum) {
   EXPECT_EQ((*b)->store_metrics(0, 0).value().samples_stored, 4);
 }
 
+// A month's partition made ahead (`run` does it a week before, outside any batch) is found
+// without a lock: a batch storing the month's first samples holds none that another connection's
+// batch of that month would wait for. (Without it, the first batch creates the partition and the
+// other waits until that batch commits.)
+TEST(PostgresStore, AMonthPreparedAheadIsStoredIntoAtOnceByTwoConnections) {
+  test::TempDir dir;
+  const std::string url = test::test_schema_url(dir.path());
+  auto a = PostgresStore::open(url);
+  auto b = PostgresStore::open(url);
+  auto ahead = PostgresStore::open(url);
+  ASSERT_TRUE(a.ok() && b.ok() && ahead.ok());
+  for (const char* serial : {"0000040", "0000041"}) {
+    Meter m;
+    m.serial = serial;
+    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+    ASSERT_TRUE((*a)->add_meter(m).ok());
+  }
+  auto record = [](const char* serial, std::int64_t time) {
+    SampleRecord r;
+    r.serial = serial;
+    r.time = time;
+    r.text = "t1=60 C&";
+    r.received = time;
+    return r;
+  };
+  const std::int64_t month = 1801267200;  // 2027-01-30: its month and the next, made ahead
+  ASSERT_TRUE((*ahead)->prepare_for_samples(month, month + 7 * 86400).ok());
+  const std::int64_t next_month = month + 3 * 86400;  // February
+  std::future<core::Status> other;
+  bool waited = false;
+  auto held = (*a)->write_transaction([&]() -> core::Status {
+    auto stored = (*a)->insert_samples({record("0000040", next_month)});
+    if (!stored) return stored.error();
+    other = std::async(std::launch::async, [&] {
+      return (*b)->write_transaction([&]() -> core::Status {
+        auto s = (*b)->insert_samples({record("0000041", next_month)});
+        if (!s) return s.error();
+        return core::Ok{};
+      });
+    });
+    // (When it waits, a commits, and b goes on.)
+    waited = other.wait_for(std::chrono::seconds(30)) != std::future_status::ready;
+    return core::Ok{};
+  });
+  EXPECT_FALSE(waited) << "the second connection waited for the first one's transaction";
+  const auto b_done = other.get();
+  EXPECT_TRUE(b_done.ok()) << b_done.error().message();
+  ASSERT_TRUE(held.ok()) << held.error().message();
+  EXPECT_EQ((*a)->samples("0000041", next_month, next_month).value().size(), 1u);
+  EXPECT_EQ((*b)->samples("0000040", next_month, next_month).value().size(), 1u);
+  // Made again: nothing to do, nothing changes.
+  EXPECT_TRUE((*ahead)->prepare_for_samples(month, month + 7 * 86400).ok());
+}
+
 TEST(PostgresStore, UrlsAreShownWithoutTheirPassword) {
   using platform::postgresql::without_password;
   EXPECT_EQ(without_password("postgresql://ml:s3cret@db:5432/m"), "postgresql://ml:***@db:5432/m");

@@ -931,7 +931,7 @@ core::Result<CopyReport> copy_database(const std::string& from, const std::strin
     if (has_samples) {
       auto range = (*source)->range("samples", "time");
       if (!range) return range.error();
-      if (*range) ML_TRY((*store)->prepare_sample_partitions((*range)->first, (*range)->second));
+      if (*range) ML_TRY((*store)->prepare_for_samples((*range)->first, (*range)->second));
     }
   } else if (auto store = SqliteStore::open(to); !store) {
     return store.error();

@@ -29,8 +29,9 @@ class PostgresStore final : public ServerStore {
   // True for a [database] url this backend serves (postgresql:// or postgres://).
   static bool serves(std::string_view url);
   // Creates the month partition of samples of every month from `from_time`'s to `to_time`'s
-  // (unix seconds), those missing only (`db copy` before it inserts samples in bulk).
-  core::Status prepare_sample_partitions(std::int64_t from_time, std::int64_t to_time);
+  // (unix seconds), those missing only: `run` a week ahead, `db copy` before it inserts samples in
+  // bulk.
+  core::Status prepare_for_samples(std::int64_t from_time, std::int64_t to_time) override;
 
   core::Status read_snapshot(const std::function<core::Status()>& reads) override;
   core::Status write_transaction(const std::function<core::Status()>& writes) override;

@@ -208,6 +208,15 @@ class SampleStore {
       ML_TRY(write_rollup(period, r));
     return core::Ok{};
   }
+  // Makes ahead what storing samples with times in [from, to] needs, each part in a transaction of
+  // its own, outside any batch: PostgreSQL creates the missing month partitions of `samples`
+  // (creating one locks the table until its transaction ends, which in a batch would hold up
+  // every other worker's batches); SQLite needs nothing.
+  virtual core::Status prepare_for_samples(std::int64_t from, std::int64_t to) {
+    (void)from;
+    (void)to;
+    return core::Ok{};
+  }
   // The newest value of one diagnostic reply, if any.
   virtual core::Result<std::optional<Diagnostic>> diagnostic(const std::string& serial,
                                                              const std::string& function) = 0;
