@@ -220,8 +220,8 @@ class StorageRounds {
       if (!r) return failed("packing days failed: " + r.error().text());
       if (r->days > 0) {
         log::info("packed " + std::to_string(r->samples) + " samples into " +
-                  std::to_string(r->days) + " days of " + std::to_string(r->meters) +
-                  " meters (" + std::to_string(r->bytes) + " bytes)");
+                  std::to_string(r->days) + " days of " + std::to_string(r->meters) + " meters (" +
+                  std::to_string(r->bytes) + " bytes)");
       }
     }
     last_error_.clear();
