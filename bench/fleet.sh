@@ -11,7 +11,9 @@
 #   two counts differ at the end is left out (and counted). The lag so includes the hop from
 #   `run` back through the broker to the subscriber, and the probe is not free: [homeassistant]
 #   decides per sample whether to announce the meter again (its `version` reply is read once per
-#   refresh).
+#   refresh). With HA_PROBE=N only every N-th meter is in [homeassistant]'s group, and the lag is
+#   that of those meters: the probe's cost falls to a N-th, close to the lag without
+#   [homeassistant].
 # - lost samples: the fleet's count of samples published less the samples in the database once
 #   `run` has stored everything it was sent (the fleet stopped; duplicates are impossible, the
 #   key is (serial, time)).
@@ -35,7 +37,8 @@
 #   environment: WARMUP=60, COMMANDS=200, POLL_INTERVAL=600*INTERVAL/60 (0: off), DRAIN_IDLE=300,
 #   DRAIN_MAX=1800 (how long to wait for `run` to store everything after the fleet stopped),
 #   PUBLISH_LOG_SHARE=1 (the share of the devices whose samples are timed), WORKERS=0 (N: that
-#   many `run --worker wK` sharing the ingest instead of one `run`; PostgreSQL), SKIP_BUILD=1
+#   many `run --worker wK` sharing the ingest instead of one `run`; PostgreSQL), HA_PROBE=0 (N:
+#   [homeassistant] for every N-th meter only, the lag measured on those), SKIP_BUILD=1
 #   (use build/release as it is), KEEP=1 (keep the logs and data in /tmp/ml-fleet-lag.*).
 #   Each backend takes SECONDS + WARMUP + 2 minutes when `run` keeps up; when it does not, up to
 #   300 s more for the last commands and DRAIN_MAX for the drain. Record the output in
@@ -52,6 +55,7 @@ commands=${COMMANDS:-200}
 poll=${POLL_INTERVAL:-$((600 * interval / 60))}
 share=${PUBLISH_LOG_SHARE:-1}
 workers=${WORKERS:-0}
+probe=${HA_PROBE:-0}
 backends_of "$mode" "$0 [sqlite|postgresql|both] [SECONDS=600] [METERS=19900] [INTERVAL=12]"
 build_fleet_programs
 need_open_files $((meters + 64))
@@ -86,11 +90,22 @@ wait_for_line() {  # wait_for_line TEXT FILE SECONDS
 }
 
 "$fleet_bin" sim fleet --make-keys "$dir/keys.csv" --meters "$meters" >/dev/null
+ha_group=fleet
+if [ "$probe" -gt 0 ]; then
+  # Every N-th meter in the group [homeassistant] publishes; the lag is timed on those.
+  ha_group=probe
+  awk -F, -v OFS=, -v n="$probe" 'NR > 1 && (NR - 2) % n == 0 { $5 = "probe" } { print }' \
+    "$dir/keys.csv" >"$dir/keys.tmp"
+  mv "$dir/keys.tmp" "$dir/keys.csv"
+  chmod 600 "$dir/keys.csv"
+fi
 machine_line
 echo "fleet: $meters devices every $interval s ($(awk -v m="$meters" -v i="$interval" \
   'BEGIN { printf "%.0f", m / i }') samples/s; 100 000 every 60 s send 1 667/s, and the" \
   "open-files limit here, $(ulimit -Hn), allows no more connections); warm-up: all connected" \
-  "+ $warmup s; window $seconds s; poll every $poll s (0: off); $commands commands"
+  "+ $warmup s; window $seconds s; poll every $poll s (0: off); $commands commands;" \
+  "[homeassistant] for $([ "$probe" -gt 0 ] && echo "every $probe-th meter (HA_PROBE)" ||
+    echo "every meter")"
 
 measure() {
   local backend=$1 run=$dir/$1 db_line url="" postmaster="" name
@@ -117,7 +132,7 @@ port = $port
 poll_interval = $poll
 [homeassistant]
 enabled = true
-groups = ["fleet"]
+groups = ["$ha_group"]
 queue_max = 60000
 CONF
   "$server_bin" --config "$run/server.toml" meters import "$dir/keys.csv" >/dev/null
@@ -284,11 +299,19 @@ CONF
   # published in the window. A sample without a state (not stored when the drain ended) counts
   # as an infinite lag; a meter with more states than samples is left out.
   local left_out uncommitted
+  # With HA_PROBE, only the meters in [homeassistant]'s group have states: the others are not
+  # timed.
+  awk -F, -v g="$ha_group" 'NR > 1 && $5 == g { print $1 }' "$dir/keys.csv" >"$run/timed.txt"
   read -r left_out uncommitted < <(awk -v t0="$t0" -v t1="$t1" -v lags="$run/lags.txt" \
     -v odd="$run/left_out.txt" '
     FNR == 1 { file++ }
-    file == 1 {
-      if (FNR > 1) { split($0, f, ","); k = ++published[f[1]]; at[f[1], k] = f[3] }
+    file == 1 { timed[$1]; next }
+    file == 2 {
+      if (FNR > 1) {
+        split($0, f, ",")
+        if (!(f[1] in timed)) next
+        k = ++published[f[1]]; at[f[1], k] = f[3]
+      }
       next
     }
     $2 !~ /^meterlogger\// { next }
@@ -305,7 +328,7 @@ CONF
           if (at[s, k] >= t0 && at[s, k] < t1) { late++; printf "%s %s inf\n", s, at[s, k] > lags }
       }
       print n + 0, late + 0
-    }' "$run/published.csv" "$run/observed.txt")
+    }' "$run/timed.txt" "$run/published.csv" "$run/observed.txt")
   touch "$run/lags.txt"
   awk 'FILENAME == ARGV[1] { odd[$1]; next } !($1 in odd)' "$run/left_out.txt" "$run/lags.txt" \
     >"$run/lags_kept.txt"

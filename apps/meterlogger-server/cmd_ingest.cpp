@@ -36,6 +36,8 @@ namespace {
 constexpr std::uint64_t kBadLinesShown = 20;
 // Lines read in one turn of the loop, before the signals and the pipeline's timers get theirs.
 constexpr int kLinesPerTurn = 1000;
+// --batch at most: a batch is held in memory (about 2 KB a message) until it is stored.
+constexpr int kMaxFileBatch = 50000;
 // Exit status when every line was ingested but some were bad.
 constexpr int kStatusBadLines = 3;
 
@@ -247,7 +249,7 @@ void add_ingest_command(CLI::App& app, const std::string& config) {
   cmd->add_option("--from", a->from, "the capture file; - reads standard input")->required();
   cmd->add_option("--batch", a->batch,
                   "messages stored in one transaction at most (default: [ingest] batch_max, 500)")
-      ->check(CLI::Range(1, 10000));
+      ->check(CLI::Range(1, kMaxFileBatch));
   cmd->callback([a, &config] { ingest_file(config, *a); });
 }
 
