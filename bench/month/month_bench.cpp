@@ -11,13 +11,12 @@
 //      backfill`'s model (sim/backfill.hpp: an installation read through a KMP meter, a model of
 //      four). Modelling 430 million samples one by one would take hours here: 64 meters' months
 //      are modelled (kHistories) and every meter stores one of them under its own serial, so the
-//      texts, and how well a day packs, are those of real histories. What the server keeps after a
-//      month, made directly: the days that
-//      [database] pack_after_days (7) has packed are packed days (pack_day, write_packed_day)
-//      with their hourly and daily rollups (add_to_rollup); the newer days are stored as ingest
-//      stores a backlog (store_items, one transaction a meter), which keeps the rows, their
-//      rollups and the meter's newest sample. One thread models the histories and copies them,
-//      the other writes.
+//      texts, and how well a day packs, are those of real histories. What the server keeps after
+//      a month is made directly: the days that [database] pack_after_days (7) has packed are
+//      packed days (pack_day, write_packed_day) with their hourly and daily rollups
+//      (add_to_rollup); the newer days are stored as ingest stores a backlog (store_items, one
+//      transaction a meter), which keeps the rows, their rollups and the meter's newest sample.
+//      One thread models the histories and copies them, the other writes.
 //   3. Reads, timed as Api::handle calls (the server's work without HTTP), RUNS times after a
 //      warm-up: a meter's month chart (series, auto resolution), the meter's month as CSV (every
 //      page of the export, from packed days and rows), a page of the meter list, the fleet summary
