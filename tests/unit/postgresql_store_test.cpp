@@ -63,6 +63,22 @@ TEST(PostgresStore, ALostConnectionIsUnavailableAndTheNextStatementReconnects) {
   EXPECT_NE(bad.error().message().find("[SQLSTATE 42703]"), std::string::npos);
 }
 
+// A meter with the test key, and a sample of it, for the tests of two connections at once.
+Meter meter(const char* serial) {
+  Meter m;
+  m.serial = serial;
+  m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+  return m;
+}
+SampleRecord record(const char* serial, std::int64_t time) {
+  SampleRecord r;
+  r.serial = serial;
+  r.time = time;
+  r.text = "t1=60 C&";
+  r.received = time;
+  return r;
+}
+
 // Two ingest workers each store a batch of samples of their own meters at once: the count of
 // stored samples (store/metrics.hpp) is kept in a row per connection, so neither waits for the
 // other's transaction, and the metric is the sum.
@@ -72,20 +88,8 @@ TEST(PostgresStore, TwoConnectionsStoreSamplesAtOnceAndTheCountIsTheirSum) {
   auto a = PostgresStore::open(url);
   auto b = PostgresStore::open(url);
   ASSERT_TRUE(a.ok() && b.ok());
-  for (const char* serial : {"0000040", "0000041"}) {
-    Meter m;
-    m.serial = serial;
-    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
-    ASSERT_TRUE((*a)->add_meter(m).ok());
-  }
-  auto record = [](const char* serial, std::int64_t time) {
-    SampleRecord r;
-    r.serial = serial;
-    r.time = time;
-    r.text = "t1=60 C&";
-    r.received = time;
-    return r;
-  };
+  for (const char* serial : {"0000040", "0000041"})
+    ASSERT_TRUE((*a)->add_meter(meter(serial)).ok());
   // The month's partition of samples exists (creating it takes a lock on the table).
   ASSERT_TRUE((*a)->insert_samples({record("0000040", 1699999000)}).ok());
   // a's transaction stays open while b stores and commits.
@@ -125,20 +129,8 @@ TEST(PostgresStore, AMonthPreparedAheadIsStoredIntoAtOnceByTwoConnections) {
   auto b = PostgresStore::open(url);
   auto ahead = PostgresStore::open(url);
   ASSERT_TRUE(a.ok() && b.ok() && ahead.ok());
-  for (const char* serial : {"0000040", "0000041"}) {
-    Meter m;
-    m.serial = serial;
-    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
-    ASSERT_TRUE((*a)->add_meter(m).ok());
-  }
-  auto record = [](const char* serial, std::int64_t time) {
-    SampleRecord r;
-    r.serial = serial;
-    r.time = time;
-    r.text = "t1=60 C&";
-    r.received = time;
-    return r;
-  };
+  for (const char* serial : {"0000040", "0000041"})
+    ASSERT_TRUE((*a)->add_meter(meter(serial)).ok());
   const std::int64_t month = 1801267200;  // 2027-01-30: its month and the next, made ahead
   ASSERT_TRUE((*ahead)->prepare_for_samples(month, month + 7 * 86400).ok());
   const std::int64_t next_month = month + 3 * 86400;  // February
