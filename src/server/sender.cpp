@@ -202,70 +202,67 @@ void Sender::tick() {
     auto due = store_.commands_due(now, kBatch);
     if (!due) {
       log::error("commands: " + due.error().message());
-    } else if (!due->empty()) {
-      std::vector<Plan> plans;
-      plans.reserve(due->size());
-      for (const auto& c : *due)
-        plans.push_back(plan(c, now));
-      // Recorded as sent before it is published: the device answers within milliseconds, its
-      // reply may reach another worker (docs/scaling.md), and a reply confirms only a command
-      // recorded as sent (commands.hpp, confirms).
-      auto marked = store_.write_transaction([&]() -> core::Status {
-        for (std::size_t i = 0; i < due->size(); ++i) {
-          const Command& c = (*due)[i];
-          if (!plans[i].held) {
-            ML_TRY(mark_sent(store_, c.id, now, plans[i].next));
-            continue;
-          }
-          // Read again: another process may have confirmed or expired it meanwhile.
-          auto current = store_.command(c.id);
-          if (!current) return current.error();
-          if (!*current || !is_pending((*current)->state)) continue;
-          (*current)->next_send = plans[i].next;
-          ML_TRY(store_.update_command(**current));
-        }
-        return core::Ok{};
-      });
-      if (!marked) {
-        log::error("commands: " + marked.error().message());
-      } else {
-        std::size_t failed = due->size();  // the first that could not be published
-        for (std::size_t i = 0; i < due->size(); ++i) {
-          if (plans[i].held || !plans[i].keys) continue;
-          if (!publish((*due)[i], plans[i], now)) {
-            failed = i;
-            wait = kAfterFailure;  // the client's queue is full or the connection went
-            break;
-          }
-        }
-        // What was recorded but not published is due again, as it was before.
-        auto restored = failed == due->size()
-                            ? core::Status(core::Ok{})
-                            : store_.write_transaction([&]() -> core::Status {
-                                for (std::size_t i = failed; i < due->size(); ++i) {
-                                  const Command& c = (*due)[i];
-                                  if (plans[i].held || !plans[i].keys) continue;
-                                  auto current = store_.command(c.id);
-                                  if (!current) return current.error();
-                                  if (!*current || !is_pending((*current)->state)) continue;
-                                  Command& back = **current;
-                                  back.state = c.state;
-                                  back.sent_count = c.sent_count;
-                                  back.last_sent = c.last_sent;
-                                  back.first_sent = c.first_sent;
-                                  back.next_send = now;
-                                  ML_TRY(store_.update_command(back));
-                                }
-                                return core::Ok{};
-                              });
-        if (!restored) log::error("commands: " + restored.error().message());
-      }
+    } else if (!due->empty() && !send_round(*due, now)) {
+      wait = kAfterFailure;  // the client's queue is full or the connection went
     }
   }
   timer_.expires_after(wait);
   timer_.async_wait([this](const asio::error_code& ec) {
     if (!ec) tick();
   });
+}
+
+bool Sender::send_round(const std::vector<Command>& due, std::int64_t now) {
+  std::vector<Plan> plans;
+  plans.reserve(due.size());
+  for (const auto& c : due)
+    plans.push_back(plan(c, now));
+  // Recorded as sent before it is published: the device answers within milliseconds, its reply
+  // may reach another worker (docs/scaling.md), and a reply confirms only a command recorded as
+  // sent (commands.hpp, confirms).
+  auto marked = store_.write_transaction([&]() -> core::Status {
+    for (std::size_t i = 0; i < due.size(); ++i) {
+      if (!plans[i].held) {
+        ML_TRY(mark_sent(store_, due[i].id, now, plans[i].next));
+        continue;
+      }
+      ML_TRY(update_pending(due[i].id, [&](Command& c) { c.next_send = plans[i].next; }));
+    }
+    return core::Ok{};
+  });
+  if (!marked) {
+    log::error("commands: " + marked.error().message());
+    return true;
+  }
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    if (plans[i].held || !plans[i].keys || publish(due[i], plans[i], now)) continue;
+    // This one and the rest were recorded but not published: due again, as they were before.
+    auto restored = store_.write_transaction([&]() -> core::Status {
+      for (std::size_t j = i; j < due.size(); ++j) {
+        if (plans[j].held || !plans[j].keys) continue;
+        ML_TRY(update_pending(due[j].id, [&](Command& c) {
+          c.state = due[j].state;
+          c.sent_count = due[j].sent_count;
+          c.last_sent = due[j].last_sent;
+          c.first_sent = due[j].first_sent;
+          c.next_send = now;
+        }));
+      }
+      return core::Ok{};
+    });
+    if (!restored) log::error("commands: " + restored.error().message());
+    return false;
+  }
+  return true;
+}
+
+core::Status Sender::update_pending(std::int64_t id, const std::function<void(Command&)>& change) {
+  // Read again: another process may have confirmed or expired it meanwhile.
+  auto current = store_.command(id);
+  if (!current) return current.error();
+  if (!*current || !is_pending((*current)->state)) return core::Ok{};
+  change(**current);
+  return store_.update_command(**current);
 }
 
 Sender::Plan Sender::plan(const Command& c, std::int64_t now) {

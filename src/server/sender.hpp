@@ -77,6 +77,11 @@ class Sender {
     std::optional<core::envelope::Keys> keys;
     std::int64_t next = 0;
   };
+  // Plans, records and publishes a round of due commands; false when one could not be published
+  // (it and the rest are put back as they were, due again).
+  bool send_round(const std::vector<Command>& due, std::int64_t now);
+  // Changes command `id` and writes it, unless it is no longer pending.
+  core::Status update_pending(std::int64_t id, const std::function<void(Command&)>& change);
   Plan plan(const Command& c, std::int64_t now);
   // Publishes the planned command (and what is asked after it); false: it could not be.
   bool publish(const Command& c, const Plan& p, std::int64_t now);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "agent_support.hpp"
@@ -182,6 +183,16 @@ TEST(Sender, AReplyCheckedTheMomentTheCommandIsPublishedConfirmsIt) {
   ASSERT_TRUE(peer.subscribe("/config/v2/#", 1).ok());
   ASSERT_TRUE(peer.start().ok());
   std::thread peer_thread([&] { peer_io.run(); });
+  // Stopped and joined however the test ends (a failed assertion returns early).
+  struct Joined {
+    std::function<void()> stop;
+    ~Joined() { stop(); }
+  } joined{[&] {
+    peer.stop();
+    work.reset();
+    peer_io.stop();
+    if (peer_thread.joinable()) peer_thread.join();
+  }};
   ASSERT_TRUE(run_until(rig.io, [&] { return peer.connected(); }));
   // 120 commands in one round of sends: the last is published well after the first.
   for (int i = 0; i < 20; ++i) {
@@ -193,10 +204,7 @@ TEST(Sender, AReplyCheckedTheMomentTheCommandIsPublishedConfirmsIt) {
   }
   ASSERT_TRUE(rig.sender->start().ok());
   const bool all_seen = run_until(rig.io, [&] { return seen == 120; });
-  peer.stop();
-  work.reset();
-  peer_io.stop();
-  peer_thread.join();
+  joined.stop();
   ASSERT_TRUE(all_seen) << seen;
   EXPECT_EQ(confirmed_at_once, 120);
   EXPECT_EQ(rig.count("SELECT count(*) FROM commands WHERE state = 'acked' AND sent_count = 1"),
