@@ -2,8 +2,6 @@
 #include "server/store_ingest.hpp"
 
 #include <algorithm>
-#include <map>
-#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -14,6 +12,15 @@
 
 namespace ml::server {
 namespace {
+
+// A serial and a time (a sample's key, a rollup bucket's) as a hash key: a batch of a file has
+// tens of thousands of them, and ordered sets compared their serials' text a dozen times each.
+using SerialTime = std::pair<std::string, std::int64_t>;
+struct SerialTimeHash {
+  std::size_t operator()(const SerialTime& k) const {
+    return std::hash<std::string>()(k.first) ^ (std::hash<std::int64_t>()(k.second) * 31);
+  }
+};
 
 core::Result<IngestOutcome> store_diagnostic(ServerStore& store, const IngestItem& item,
                                              std::int64_t now) {
@@ -150,12 +157,12 @@ class Batch {
       volume.push_back(decimal_text(records[k].volume_m3));
     }
     for (Period period : {Period::hour, Period::day}) {
-      std::vector<std::pair<std::string, std::int64_t>> buckets;
-      std::map<std::pair<std::string, std::int64_t>, std::size_t> bucket_index;
+      std::vector<SerialTime> buckets;
+      std::unordered_map<SerialTime, std::size_t, SerialTimeHash> bucket_index;
+      bucket_index.reserve(stored.size());
       std::vector<std::size_t> of;  // stored[j]'s bucket
       for (std::size_t k : stored) {
-        std::pair<std::string, std::int64_t> key{records[k].serial,
-                                                 bucket_of(period, records[k].time)};
+        SerialTime key{records[k].serial, bucket_of(period, records[k].time)};
         auto [at, added] = bucket_index.emplace(key, buckets.size());
         if (added) buckets.push_back(std::move(key));
         of.push_back(at->second);
@@ -203,7 +210,7 @@ class Batch {
   std::vector<IngestOutcome>& out_;
   std::unordered_set<std::string> online_;  // to be marked online
   std::vector<std::string> online_order_;   // the same, in the order they came
-  std::set<std::pair<std::string, std::int64_t>> sample_keys_;
+  std::unordered_set<SerialTime, SerialTimeHash> sample_keys_;
   std::vector<std::size_t> samples_;  // the items that are samples to insert
 };
 

@@ -1,5 +1,6 @@
 #include "core/sample/sample.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -277,6 +278,10 @@ Result<ParsedSample> parse_sample(std::string_view text) {
   out.raw = text;
   std::string_view rest = text;
   if (rest.back() == '&') rest.remove_suffix(1);
+  // One allocation for the fields (growing the vector field by field was a fifth of ingest's
+  // time on a file of duplicates); past the limit the loop below rejects the text.
+  out.fields.reserve(std::min<std::size_t>(
+      static_cast<std::size_t>(std::count(rest.begin(), rest.end(), '&')) + 1, kMaxSampleFields));
   std::size_t index = 0;
   while (true) {
     const std::size_t amp = rest.find('&');
