@@ -56,6 +56,9 @@ namespace {
 
 constexpr const char* kSamplesRollupColumns =
     "samples, first_time, last_time, energy_first, energy_last, volume_first, volume_last, sums";
+// The same without the sums (an empty text in their place): the fleet's reading.
+constexpr const char* kSamplesRollupReadings =
+    "samples, first_time, last_time, energy_first, energy_last, volume_first, volume_last, ''";
 
 // The columns kSamplesRollupColumns of row `i` from column `c` on, into r.
 core::Status samples_read_rollup(const pg::Rows& rows, int i, int c, Rollup& r) {
@@ -355,7 +358,7 @@ core::Result<std::vector<MeterDiagnostic>> PostgresStore::every_diagnostic() {
 
 core::Result<std::vector<Rollup>> PostgresStore::every_rollup(Period period, std::int64_t from,
                                                               std::int64_t to) {
-  auto q = db_.query(std::string("SELECT serial, bucket, ") + kSamplesRollupColumns +
+  auto q = db_.query(std::string("SELECT serial, bucket, ") + kSamplesRollupReadings +
                          " FROM rollups WHERE period=$1 AND bucket>=$2 AND bucket<=$3 AND "
                          "serial IN (SELECT serial FROM meters) ORDER BY serial, bucket",
                      {static_cast<std::int64_t>(period), from, to});

@@ -314,10 +314,11 @@ core::Result<std::vector<MeterDiagnostic>> SqliteStore::every_diagnostic() {
 
 core::Result<std::vector<Rollup>> SqliteStore::every_rollup(Period period, std::int64_t from,
                                                             std::int64_t to) {
-  // Meter by meter through the primary key (serial, period, bucket): a range of each.
+  // Meter by meter through the primary key (serial, period, bucket): a range of each; the sums
+  // left out (an empty text in their place).
   auto q = db_.prepare(
       "SELECT r.serial, r.bucket, r.samples, r.first_time, r.last_time, r.energy_first, "
-      "r.energy_last, r.volume_first, r.volume_last, r.sums FROM meters m JOIN rollups r "
+      "r.energy_last, r.volume_first, r.volume_last, '' FROM meters m JOIN rollups r "
       "ON r.serial=m.serial AND r.period=? AND r.bucket>=? AND r.bucket<=? "
       "ORDER BY r.serial, r.bucket");
   if (!q) return q.error();

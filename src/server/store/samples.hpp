@@ -262,7 +262,9 @@ class SampleStore {
   // ---- the whole fleet, one statement each (the fleet summary's reading) ----
   // Every meter's diagnostic replies, by serial.
   virtual core::Result<std::vector<MeterDiagnostic>> every_diagnostic() = 0;
-  // Every meter's rollups of `period` with a bucket in [from, to], by serial, then bucket.
+  // Every meter's rollups of `period` with a bucket in [from, to], by serial, then bucket,
+  // without their sums (left empty): the fleet's reading needs the readings only, and decoding
+  // the sums of a month of every meter was a third of it.
   virtual core::Result<std::vector<Rollup>> every_rollup(Period period, std::int64_t from,
                                                          std::int64_t to) = 0;
   // For every meter whose newest sample (meters.last_sample_time) is at or after `since`: that
