@@ -251,6 +251,9 @@ TEST(ServerHomeAssistant, AMeterMovedWhileStoppedIsClearedAtTheNextStart) {
   };
   {
     Process server({ML_SERVER_BIN, "--config", config, "run"}, dir.file("server-1.log"));
+    // Both: the publisher connected to Home Assistant's broker may come first, and a sample
+    // published before ingest has subscribed is lost (its session is new).
+    ASSERT_TRUE(wait_for_log(server, "ingest: connected")) << server.log();
     ASSERT_TRUE(wait_for_log(server, "homeassistant: connected")) << server.log();
     TestServer pub(io, broker.port(), kTestKey, "publisher");
     ASSERT_TRUE(run_until(io, [&] { return pub.connected(); }));
