@@ -13,6 +13,8 @@
 // device) are for an admin of every group only, as /api/unknown-serials is for admins.
 #include <algorithm>
 #include <map>
+#include <span>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/alarm/lifecycle.hpp"
@@ -82,10 +84,15 @@ core::Result<FleetSnapshot> Api::read_fleet(ServerStore& store, std::int64_t now
   if (!reads) return reads.error();
   auto day_rollups = store.every_rollup(Period::day, first_day * estimate::kDaySeconds, now);
   if (!day_rollups) return day_rollups.error();
-  std::unordered_map<std::string, std::vector<Rollup>> days_of;
-  for (auto& r : *day_rollups)
-    days_of[r.serial].push_back(std::move(r));
-  const std::vector<Rollup> none;
+  // Each meter's rollups are a run of the list (by serial): read where they are, not copied.
+  std::unordered_map<std::string_view, std::span<const Rollup>> days_of;
+  days_of.reserve(all->size());
+  for (auto it = day_rollups->begin(); it != day_rollups->end();) {
+    auto end = std::find_if(it, day_rollups->end(),
+                            [&](const Rollup& r) { return r.serial != it->serial; });
+    days_of.emplace(it->serial, std::span<const Rollup>(&*it, static_cast<std::size_t>(end - it)));
+    it = end;
+  }
   for (const Meter& m : *all) {
     auto v = meter_view(store, m, reads->at(m.serial), now, config_.http.offline_after_s, false,
                         &daily_use_);
@@ -102,7 +109,8 @@ core::Result<FleetSnapshot> Api::read_fleet(ServerStore& store, std::int64_t now
     f.remaining = decimal_of(*v, "remaining");
     f.days_left = decimal_of(*v, "days_left");
     auto days = days_of.find(m.serial);
-    f.daily = usecase::daily_use(days == days_of.end() ? none : days->second, f.water);
+    f.daily = usecase::daily_use(days == days_of.end() ? std::span<const Rollup>() : days->second,
+                                 f.water);
     FleetSnapshot::Texts t{text(*v, "valve"), text(*v, "remaining"), text(*v, "days_left"),
                            text(*v, "method"), std::nullopt};
     if (auto it = v->find("closes_at"); it != v->end() && it->is_number_integer())

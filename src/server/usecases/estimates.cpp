@@ -41,7 +41,7 @@ std::optional<Decimal> reading(const std::optional<std::string>& text) {
 
 }  // namespace
 
-estimate::DailyUse daily_use(const std::vector<Rollup>& days, bool water) {
+estimate::DailyUse daily_use(std::span<const Rollup> days, bool water) {
   std::vector<const Rollup*> sorted;
   for (const auto& r : days)
     sorted.push_back(&r);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,7 +27,7 @@ namespace ml::server::usecase {
 // minus the last of the one before), shared among the days it spans in proportion to the
 // seconds of each. A negative difference (a register reset, a meter exchange) counts as no use.
 // A bucket without a readable register is skipped.
-estimate::DailyUse daily_use(const std::vector<Rollup>& days, bool water);
+estimate::DailyUse daily_use(std::span<const Rollup> days, bool water);
 
 // The daily use of a meter in [from, to) (unix seconds): one read of its daily rollups.
 core::Result<estimate::DailyUse> read_daily_use(ServerStore& store, const std::string& serial,
