@@ -1,5 +1,6 @@
 // ASCII text helpers that do not depend on the locale: names typed by users (register names,
-// units) compared without case, blanks trimmed, and untrusted text quoted in error messages.
+// units) compared without case, blanks trimmed, untrusted text quoted in error messages, and
+// text escaped for HTML and URLs.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +39,37 @@ inline std::string quoted_excerpt(std::string_view s, std::size_t max = 40) {
     out += (c >= ' ' && c <= '~') ? c : '?';
   if (s.size() > max) out += "...";
   return out + "'";
+}
+
+// One byte of untrusted text for an error message: printable ASCII in single quotes, any other
+// byte as "byte \xNN" (upper-case hex).
+inline std::string describe_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7F) return std::string("'") + c + "'";
+  constexpr std::string_view kHex = "0123456789ABCDEF";
+  return std::string("byte \\x") + kHex[u >> 4] + kHex[u & 0x0F];
+}
+
+// RFC 3986 percent-encoding: every byte but the unreserved A-Z a-z 0-9 - . _ ~ as %XX (upper-case
+// hex); with `space_as_plus`, a space as "+" (application/x-www-form-urlencoded).
+inline std::string percent_encode(std::string_view text, bool space_as_plus = false) {
+  constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else if (c == ' ' && space_as_plus) {
+      out += '+';
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0F];
+    }
+  }
+  return out;
 }
 
 // `text` for HTML text and attribute values: "&", "<", ">" and both quotes escaped.

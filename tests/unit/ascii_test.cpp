@@ -47,5 +47,20 @@ TEST(Ascii, QuotesAnExcerptForErrors) {
   EXPECT_EQ(quoted_excerpt("abcdef", 3), "'abc...'");
 }
 
+TEST(Ascii, DescribesOneByteForErrors) {
+  EXPECT_EQ(describe_char('a'), "'a'");
+  EXPECT_EQ(describe_char('\t'), "byte \\x09");
+  EXPECT_EQ(describe_char('\x7f'), "byte \\x7F");
+  EXPECT_EQ(describe_char('\xef'), "byte \\xEF");
+}
+
+TEST(Ascii, PercentEncodesAllButTheUnreserved) {
+  EXPECT_EQ(percent_encode("AZaz09-._~"), "AZaz09-._~");
+  EXPECT_EQ(percent_encode("?#=&%:/ \"'"), "%3F%23%3D%26%25%3A%2F%20%22%27");
+  EXPECT_EQ(percent_encode("\xc3\x98st"), "%C3%98st");
+  // application/x-www-form-urlencoded: a space is "+", a "+" is escaped.
+  EXPECT_EQ(percent_encode("a b+c", true), "a+b%2Bc");
+}
+
 }  // namespace
 }  // namespace ml::core

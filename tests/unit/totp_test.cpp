@@ -227,9 +227,6 @@ TEST(TotpKeyUri, IssuerAndAccountArePercentEncodedAndSeparatorsRefused) {
             "otpauth://totp/Varme%20%26%20Co%2F%C3%98st:alice%2Bops%40example.com"
             "?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Varme%20%26%20Co%2F%C3%98st"
             "&algorithm=SHA1&digits=6&period=30");
-  // The unreserved characters stay as they are; everything else is escaped.
-  EXPECT_EQ(totp::percent_encode("AZaz09-._~"), "AZaz09-._~");
-  EXPECT_EQ(totp::percent_encode("?#=&%:/ \"'"), "%3F%23%3D%26%25%3A%2F%20%22%27");
   EXPECT_TRUE(contains(refusal(totp::key_uri(kRfcSecret, "Acme:Heat", "alice")),
                        "the issuer has ':' at position 4"));
   EXPECT_TRUE(contains(refusal(totp::key_uri(kRfcSecret, "Acme", "a:b")),

@@ -11,6 +11,8 @@
 
 #include <algorithm>
 
+#include "core/ascii.hpp"
+
 namespace ml::core::envelope {
 namespace {
 
@@ -74,14 +76,6 @@ int hex_digit(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// A character for an error message: printable ASCII as itself, anything else as \xNN.
-std::string describe_char(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if (u >= 0x20 && u < 0x7F) return std::string("'") + c + "'";
-  constexpr std::string_view kHex = "0123456789abcdef";
-  return std::string("byte \\x") + kHex[u >> 4] + kHex[u & 0x0F];
 }
 
 }  // namespace

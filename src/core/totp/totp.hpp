@@ -109,10 +109,6 @@ Result<Bytes> secret_from_base32(std::string_view text);
 // The longest issuer and account name key_uri accepts, in bytes.
 inline constexpr std::size_t kMaxUriLabel = 128;
 
-// RFC 3986 percent-encoding: every byte but the unreserved A-Z a-z 0-9 - . _ ~ as %XX (upper
-// case hex; a space is %20).
-std::string percent_encode(std::string_view text);
-
 // "otpauth://totp/ISSUER:ACCOUNT?secret=BASE32&issuer=ISSUER&algorithm=SHA1&digits=6&period=30"
 // with ISSUER and ACCOUNT percent-encoded. Refused: a secret of the wrong size, an empty issuer
 // or account, one longer than kMaxUriLabel bytes or holding a ':' (the label's separator, which

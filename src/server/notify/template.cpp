@@ -1,6 +1,8 @@
 // The SMS gateway's request templates (template.hpp).
 #include "server/notify/template.hpp"
 
+#include "core/ascii.hpp"
+
 namespace ml::server::notify {
 
 namespace {
@@ -26,26 +28,6 @@ std::string_view name_of(Placeholder p) {
 }
 
 }  // namespace
-
-std::string percent_encode(std::string_view value, bool space_as_plus) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size());
-  for (const char ch : value) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
-      out += ch;
-    } else if (c == ' ' && space_as_plus) {
-      out += '+';
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0F];
-    }
-  }
-  return out;
-}
 
 std::string json_escape(std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -138,10 +120,10 @@ core::Result<std::string> MessageTemplate::fill(const TemplateValues& values, Es
     const std::string_view v = value_of(values, *part.placeholder);
     switch (escape) {
       case Escape::url:
-        out += percent_encode(v, false);
+        out += core::percent_encode(v);
         break;
       case Escape::form:
-        out += percent_encode(v, true);
+        out += core::percent_encode(v, true);
         break;
       case Escape::json:
         out += json_escape(v);

@@ -79,8 +79,7 @@ class MessageTemplate {
   std::vector<Part> parts_;
 };
 
-// Escaping by itself (also used by the channels).
-std::string percent_encode(std::string_view value, bool space_as_plus);
+// JSON escaping by itself (also used by the channels; URLs: core::percent_encode).
 std::string json_escape(std::string_view value);
 
 }  // namespace ml::server::notify

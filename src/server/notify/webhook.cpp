@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/ascii.hpp"
 #include "server/notify/channels.hpp"
 
 namespace ml::server::notify {
@@ -48,7 +49,7 @@ HttpRequest webhook_request(const WebhookSettings& s, const StoredNotification& 
   r.body = webhook_body(n);
   r.headers = {
       "Content-Type: application/json",
-      std::string(kDeliveryHeader) + ": " + percent_encode(n.dedupe_key, false),
+      std::string(kDeliveryHeader) + ": " + core::percent_encode(n.dedupe_key),
       std::string(kTimestampHeader) + ": " + std::to_string(now),
       std::string(kSignatureHeader) + ": " + webhook_signature(s.secret, now, r.body),
   };
