@@ -14,7 +14,7 @@ namespace {
 namespace log = platform::log;
 // A command queued by any process waits at most this long: the check for due commands is two
 // indexed reads that find nothing most of the time.
-constexpr auto kTick = std::chrono::milliseconds(25);
+constexpr auto kTick = std::chrono::milliseconds(10);
 constexpr auto kAfterFailure = std::chrono::seconds(1);  // a publish failed: not sooner
 constexpr int kBatch = 200;                              // commands sent per tick at most
 
@@ -348,7 +348,7 @@ void Sender::poll(std::int64_t now) {
   // the commands and their replies come as a stream, not as a burst at every second that a
   // command queued meanwhile would wait behind.
   const auto interval_ticks =
-      static_cast<std::size_t>(std::chrono::seconds(interval) / kTick);  // at least 40
+      static_cast<std::size_t>(std::chrono::seconds(interval) / kTick);  // at least 100
   const std::size_t until = std::min(
       due, round_done_ +
                std::max<std::size_t>(1, (2 * round_.size() + interval_ticks - 1) / interval_ticks));

@@ -1,4 +1,4 @@
-// The command sender: every 25 ms it takes the due commands from the queue (where `serve`, the
+// The command sender: every 10 ms it takes the due commands from the queue (where `serve`, the
 // command line and the ledger put them, from any process), seals each with a fresh topic time
 // (the device accepts ±1800 s around its clock) and publishes it, then records the sends in one
 // transaction; a command no reply has confirmed is sent again after 10 s, 20 s, ... (at most
