@@ -8,6 +8,8 @@
 #include <iostream>
 
 #include "common.hpp"
+#include "platform/qr/qr.hpp"
+#include "server/usecases/second_factor.hpp"
 #include "server/usecases/users.hpp"
 
 namespace ml::server_app {
@@ -89,14 +91,70 @@ void users_unlock(const std::string& config_path, const std::string& name) {
 
 void users_list(const std::string& config_path) {
   auto store = open_store(config_from(config_path));
-  std::printf("%-20s %-7s %s\n", "name", "role", "groups");
+  std::printf("%-20s %-7s %-13s %s\n", "name", "role", "second factor", "groups");
   for (const auto& u : ok(store->users())) {
     std::string groups;
     for (const auto& g : u.groups)
       groups += (groups.empty() ? "" : ",") + g;
-    std::printf("%-20s %-7s %s\n", u.name.c_str(), std::string(server::role_name(u.role)).c_str(),
-                groups.c_str());
+    const auto factor = ok(usecase::second_factor_state(*store, u.name));
+    const char* state = factor.enrolled ? "yes" : factor.pending ? "being set up" : "no";
+    std::printf("%-20s %-7s %-13s %s\n", u.name.c_str(),
+                std::string(server::role_name(u.role)).c_str(), state, groups.c_str());
   }
+}
+
+// The QR code in the terminal, two module rows a line: the light modules drawn (a terminal is
+// usually light on dark), with the quiet zone around.
+void print_qr(const std::string& text) {
+  auto modules = platform::qr::modules(text);
+  if (!modules) {
+    std::cout << "(no QR code: " << modules.error().detail << ")\n";
+    return;
+  }
+  const int size = static_cast<int>(modules->size());
+  constexpr int kQuiet = 2;
+  const auto light = [&](int y, int x) {
+    if (y < 0 || x < 0 || y >= size || x >= size) return true;
+    return !(*modules)[static_cast<std::size_t>(y)][static_cast<std::size_t>(x)];
+  };
+  for (int y = -kQuiet; y < size + kQuiet; y += 2) {
+    for (int x = -kQuiet; x < size + kQuiet; ++x) {
+      const bool top = light(y, x);
+      const bool bottom = light(y + 1, x);
+      std::cout << (top && bottom ? "\u2588" : top ? "\u2580" : bottom ? "\u2584" : " ");
+    }
+    std::cout << "\n";
+  }
+}
+
+void totp_enable(const std::string& config_path, const std::string& name) {
+  auto store = open_store(config_from(config_path));
+  const auto enrolment = ok(usecase::begin_totp(*store, name, cli_actor(), unix_now()));
+  std::cout << "Scan this with the authenticator app of " << name << ":\n\n";
+  print_qr(enrolment.uri);
+  std::cout << "\nor type the key " << enrolment.secret << " (time-based, 6 digits, 30 s).\n"
+            << "Then confirm it with the code the app shows:\n"
+            << "  meterlogger-server users totp confirm " << name << " CODE\n"
+            << "Until then the login does not ask for a code.\n";
+}
+
+void totp_confirm(const std::string& config_path, const std::string& name,
+                  const std::string& code) {
+  auto store = open_store(config_from(config_path));
+  const auto codes = ok(usecase::confirm_totp(*store, name, code, cli_actor(), unix_now()));
+  std::cout << "The login of " << name << " asks for a code from now on.\n"
+            << "Recovery codes, each good for one login without the phone; keep them safe, they "
+               "are not shown again:\n";
+  for (const auto& c : codes)
+    std::cout << "  " << c << "\n";
+}
+
+void totp_disable(const std::string& config_path, const std::string& name) {
+  auto store = open_store(config_from(config_path));
+  ok(usecase::disable_totp(*store, name, cli_actor(), unix_now()));
+  std::cout << "removed the second factor of " << name
+            << " and its recovery codes; a role that needs one sets it up again at the next "
+               "login\n";
 }
 
 }  // namespace
@@ -104,7 +162,8 @@ void users_list(const std::string& config_path) {
 void add_user_commands(CLI::App& app, const std::string& config) {
   auto ua = std::make_shared<UserArgs>();
   auto* users = app.add_subcommand(
-      "users", "Add, list, change, unlock and remove dashboard users; passwords");
+      "users",
+      "Add, list, change, unlock and remove dashboard users; passwords and second factors");
   users->require_subcommand(1);
   auto* uadd = users->add_subcommand("add", "Add a user (the password is asked for)");
   uadd->add_option("name", ua->name, "the login name")->required();
@@ -148,6 +207,30 @@ void add_user_commands(CLI::App& app, const std::string& config) {
   uul->callback([=, &config] { users_unlock(config, ua->name); });
   auto* uls = users->add_subcommand("list", "List the users");
   uls->callback([=, &config] { users_list(config); });
+
+  auto code = std::make_shared<std::string>();
+  auto* totp = users->add_subcommand(
+      "totp", "A user's second factor: a code from an authenticator app at every login");
+  totp->require_subcommand(1);
+  totp->footer(
+      "[http] second_factor says whose role needs one (default: the admins of every group);\n"
+      "anyone may have one. docs/security.md, \"Second factor\".\n\n"
+      "Examples:\n"
+      "  meterlogger-server users totp enable anna      # shows the QR code to scan\n"
+      "  meterlogger-server users totp confirm anna 492039\n"
+      "  meterlogger-server users totp disable anna     # the phone and the codes are lost");
+  auto* ten = totp->add_subcommand(
+      "enable", "Make a new secret and show it as a QR code (replaces an earlier one)");
+  ten->add_option("name", ua->name, "the login name")->required();
+  ten->callback([=, &config] { totp_enable(config, ua->name); });
+  auto* tco = totp->add_subcommand(
+      "confirm", "Confirm the secret with the app's code; prints ten recovery codes");
+  tco->add_option("name", ua->name, "the login name")->required();
+  tco->add_option("code", *code, "the 6 digits the app shows now")->required();
+  tco->callback([=, &config] { totp_confirm(config, ua->name, *code); });
+  auto* tdi = totp->add_subcommand("disable", "Remove the user's second factor and recovery codes");
+  tdi->add_option("name", ua->name, "the login name")->required();
+  tdi->callback([=, &config] { totp_disable(config, ua->name); });
 }
 
 }  // namespace ml::server_app

@@ -23,7 +23,7 @@ struct CommandAccess {
 };
 constexpr StoreAccess kRead = StoreAccess::read_only;
 constexpr StoreAccess kWrite = StoreAccess::writing;
-inline constexpr std::array<CommandAccess, 55> kCommandAccess{{
+inline constexpr std::array<CommandAccess, 58> kCommandAccess{{
     {"run", kWrite},
     {"ingest", kWrite},  // a capture file, stored as `run` stores what the broker delivers
     {"migrate", kWrite},
@@ -53,6 +53,9 @@ inline constexpr std::array<CommandAccess, 55> kCommandAccess{{
     {"users unlock", kWrite},
     {"users list", kRead},
     {"users contact", kWrite},
+    {"users totp enable", kWrite},
+    {"users totp confirm", kWrite},
+    {"users totp disable", kWrite},
     {"audit", kRead},
     {"export", kRead},
     {"estimate show", kRead},

@@ -180,6 +180,18 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
       if (static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f)
         return bad("http.metrics_token", "no spaces or control characters");
     }
+    std::string second_factor(second_factor_rule_name(c.http.second_factor));
+    ML_TRY(hr.string("second_factor", second_factor));
+    bool known = false;
+    for (const auto& row : kSecondFactorRules) {
+      if (row.name != second_factor) continue;
+      c.http.second_factor = row.rule;
+      known = true;
+    }
+    if (!known) {
+      return bad("http.second_factor",
+                 "must be \"off\", \"global-admin\" or \"admins\", not \"" + second_factor + "\"");
+    }
     ML_TRY(hr.no_unknown_keys());
   }
   if (const toml::table* t = r.table("ingest")) {

@@ -12,6 +12,7 @@
 #include "platform/mqtt/tls.hpp"
 #include "server/client_address.hpp"
 #include "server/notify/config.hpp"
+#include "server/store/users.hpp"
 
 namespace ml::server {
 
@@ -62,6 +63,9 @@ struct HttpConfig {  // for `serve` (the API and dashboard)
   // with `Authorization: Bearer TOKEN` (a secret: never logged).
   bool metrics = true;
   std::string metrics_token;
+  // Who must log in with a code from an authenticator app besides the password (docs/security.md,
+  // "Second factor").
+  SecondFactorRule second_factor = SecondFactorRule::global_admin;
 };
 
 struct IngestConfig {

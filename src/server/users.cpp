@@ -13,6 +13,7 @@ core::Status set_password(ServerStore& store, const std::string& name, const std
 core::Status remove_user(ServerStore& store, const std::string& name) {
   return store.write_transaction([&]() -> core::Status {
     ML_TRY(store.remove_sessions_of(name));
+    ML_TRY(store.delete_second_factor(name));
     return store.delete_user(name);
   });
 }

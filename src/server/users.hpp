@@ -15,7 +15,7 @@ namespace ml::server {
 // when there is none.
 core::Status set_password(ServerStore& store, const std::string& name, const std::string& hash);
 
-// Removes the user and its sessions; "no user <name>" when there is none.
+// Removes the user, its sessions and its second factor; "no user <name>" when there is none.
 core::Status remove_user(ServerStore& store, const std::string& name);
 
 // Stores a new session, and forgets the sessions that have expired by `session.created`.

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "core/totp/totp.hpp"
 #include "password/password.hpp"
 #include "server/http/api.hpp"
 #include "server/sqlite/store.hpp"
@@ -49,18 +50,24 @@ World& world() {
     User u{"admin", "", Role::admin, {"*"}, 0};
     ml::password::hash_password("fuzz-password", &u.password_hash);
     (void)x.store->add_user(u);
+    // The global admin logs in with its second factor (the default rule needs one).
+    const ml::core::Bytes secret(ml::core::totp::kSecretBytes, 0x5a);
+    (void)x.store->put_second_factor("admin", {ml::core::totp::base32_encode(secret), true, -1, 0},
+                                     {});
+    const std::string code = ml::core::totp::totp(secret, 1800000000).value();
     x.config.http.trusted_proxies = {parse_network("127.0.0.0/8").value()};
     x.api =
         std::make_unique<http::Api>(*x.store, x.config, [] { return std::int64_t{1800000000}; });
-    auto r = x.api->handle({"POST",
-                            "/api/login",
-                            {},
-                            "",
-                            "",
-                            R"({"username":"admin","password":"fuzz-password"})",
-                            "127.0.0.1",
-                            "application/json",
-                            ""});
+    auto r =
+        x.api->handle({"POST",
+                       "/api/login",
+                       {},
+                       "",
+                       "",
+                       R"({"username":"admin","password":"fuzz-password","code":")" + code + "\"}",
+                       "127.0.0.1",
+                       "application/json",
+                       ""});
     for (const auto& [k, v] : r.headers)
       if (k == "Set-Cookie") x.cookie = v.substr(0, v.find(';'));
     x.csrf = nlohmann::json::parse(r.body).value("csrf", "");

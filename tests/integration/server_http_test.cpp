@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "agent_support.hpp"
+#include "core/totp/totp.hpp"
 #include "emulator.hpp"
 #include "harness.hpp"
 #include "mqtt_support.hpp"
@@ -106,7 +107,13 @@ class Dashboard {
     std::ofstream(config_) << database_config(dir_)
                            << "[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker_port
                            << "\n[http]\nlisten = \"127.0.0.1:" << port_ << "\"\nweb_dir = \""
-                           << web_dir << "\"\n"
+                           << web_dir
+                           << "\"\n"
+                           // The second factor has tests of its own (they set it); elsewhere
+                           // a password logs in.
+                           << (extra_config.find("second_factor") == std::string::npos
+                                   ? "second_factor = \"off\"\n"
+                                   : "")
                            << extra_config;
     store_ = open_test_store(dir_);
   }
@@ -1427,6 +1434,112 @@ TEST(ServerDashboardBrowser, AdminScreens) {
   EXPECT_EQ(key.size(), 32u);
   EXPECT_EQ(d.process().log().find(key), std::string::npos);
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE detail LIKE '%" + key + "%'"), 0);
+}
+
+// The second factor through the command line and a running serve ([http] second_factor at its
+// default: the admins of every group): set up with `users totp enable` and `confirm`, asked for
+// at login, a recovery code taken once, and after `users totp disable` the password logs in to
+// the setup page only.
+TEST(ServerSecondFactor, CommandLineAndLogin) {
+  Dashboard d("second_factor = \"global-admin\"\n");
+  d.add_user("root", kAdminPass, "admin", "*");
+  d.add_user("bo", kViewerPass, "viewer");
+  d.start();
+  // Without one, root's password logs in to the setup page only.
+  auto first = d.login("root", kAdminPass);
+  ASSERT_TRUE(first);
+  auto r = d.client().Get("/api/meters", {{"Cookie", first->cookie}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403) << r->body;
+  EXPECT_TRUE(d.login("bo", kViewerPass)) << "a viewer needs none";
+
+  auto enable = d.cli({"users", "totp", "enable", "root"});
+  ASSERT_EQ(enable.status, 0) << enable.err;
+  const auto at = enable.out.find("type the key ");
+  ASSERT_NE(at, std::string::npos) << enable.out;
+  const std::string key = enable.out.substr(at + 13, 32);
+  const auto secret = core::totp::secret_from_base32(key).value();
+  EXPECT_NE(enable.out.find("\u2588"), std::string::npos) << "the QR code is drawn";
+  auto listed = d.cli({"users", "list"});
+  EXPECT_NE(listed.out.find("being set up"), std::string::npos) << listed.out;
+  auto wrong = d.cli({"users", "totp", "confirm", "root", "12345"});
+  EXPECT_NE(wrong.status, 0);
+  EXPECT_NE(wrong.err.find("code"), std::string::npos) << wrong.err;
+  auto confirm =
+      d.cli({"users", "totp", "confirm", "root", core::totp::totp(secret, now_s()).value()});
+  ASSERT_EQ(confirm.status, 0) << confirm.err;
+  std::vector<std::string> codes;
+  std::istringstream lines(confirm.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() == 13 && line.rfind("  ", 0) == 0 && line[7] == '-')
+      codes.push_back(line.substr(2));
+  }
+  ASSERT_EQ(codes.size(), 10u) << confirm.out;
+  listed = d.cli({"users", "list"});
+  EXPECT_NE(listed.out.find("root                 admin   yes"), std::string::npos) << listed.out;
+
+  // The login asks for a code; a recovery code logs in once.
+  r = d.post("/api/login", {{"username", "root"}, {"password", kAdminPass}}, nullptr);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(json::parse(r->body)["second_factor"], "totp");
+  const json with_code = {{"username", "root"}, {"password", kAdminPass}, {"code", codes[4]}};
+  r = d.post("/api/login", with_code, nullptr);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string cookie =
+      r->get_header_value("Set-Cookie").substr(0, r->get_header_value("Set-Cookie").find(';'));
+  r = d.client().Get("/api/meters", {{"Cookie", cookie}});
+  EXPECT_EQ(r->status, 200) << r->body;
+  r = d.post("/api/login", with_code, nullptr);
+  EXPECT_EQ(r->status, 401) << "a recovery code is used once";
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM user_recovery_codes WHERE \"user\"='root'"), 9);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='login.recovery_code'"), 1);
+  // Neither the key nor a code is in the server's log or the audit log.
+  EXPECT_EQ(d.process().log().find(key), std::string::npos);
+  EXPECT_EQ(d.process().log().find(codes[4]), std::string::npos);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE detail LIKE '%" + key + "%'"), 0);
+
+  // A lost phone: disabled, the password logs in to the setup page again.
+  auto disable = d.cli({"users", "totp", "disable", "root"});
+  ASSERT_EQ(disable.status, 0) << disable.err;
+  auto again = d.login("root", kAdminPass);
+  ASSERT_TRUE(again);
+  r = d.client().Get("/api/session", {{"Cookie", again->cookie}});
+  EXPECT_EQ(json::parse(r->body)["setup_second_factor"], true);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM user_totp"), 0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM user_recovery_codes"), 0);
+}
+
+// The second factor in the dashboard (tests/browser/second_factor.mjs): the global admin without
+// one is sent to the setup page, sets it up from the key shown, and logs in again with a
+// recovery code. The database then holds the confirmed secret and nine codes.
+TEST(ServerDashboardBrowser, SecondFactorSetupAndLogin) {
+  Dashboard d("second_factor = \"global-admin\"\n");
+  d.add_meter("6892850", "Loppen", true, "11000");
+  d.add_user("root", kAdminPass, "admin", "*");
+  d.start();
+  const std::string shots = ML_SCREENSHOT_DIR "/dashboard";
+  const std::string url = "http://127.0.0.1:" + std::to_string(d.port()) + "/";
+  const auto browser = run({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/second_factor.mjs", url,
+                            "root", kAdminPass, shots},
+                           scaled(120s));
+  ASSERT_EQ(browser.status, 0) << browser.out << browser.err << d.process().log();
+  const auto seen = json::parse(browser.out);
+  EXPECT_TRUE(seen["ok"].get<bool>());
+  EXPECT_NE(seen["wrongCode"].get<std::string>().find("wrong code"), std::string::npos)
+      << seen.dump();
+  EXPECT_NE(seen["asked"].get<std::string>().find("authenticator"), std::string::npos)
+      << seen.dump();
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM user_totp WHERE \"user\"='root' AND confirmed=1"), 1);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM user_recovery_codes WHERE \"user\"='root'"), 9);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='login.recovery_code'"), 1);
+  for (const char* shot : {"second-factor-setup", "second-factor-codes", "login-code"}) {
+    for (const char* size : {"", "-phone"}) {
+      const std::string file = shots + "/" + shot + size + ".png";
+      EXPECT_GT(std::filesystem::file_size(file), 10000u) << file;
+    }
+  }
 }
 
 // The dashboard's first page, what needs attention (tests/browser/attention.mjs): a store whose

@@ -141,6 +141,10 @@ void seed(ServerStore& s, int samples, const std::string& serial = "6892850") {
                               "+4512345678"})
                   .ok());
   ASSERT_TRUE(s.set_user_contact("anna", UserContact{"anna@example.org", "+4512345678"}).ok());
+  ASSERT_TRUE(s.put_second_factor("anna",
+                                  {"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", true, 59000000, kStart},
+                                  {"aa11", "bb22"})
+                  .ok());
   ASSERT_TRUE(
       s.insert_session("0123abcd", Session{"anna", "csrf", kStart, kStart + 43200, "127.0.0.1"})
           .ok());
@@ -231,8 +235,13 @@ std::string contents(ServerStore& s) {
     for (const auto& r : get(s.rejections_for(m.serial)))
       o << " rejected " << r.reason << " " << r.count << "\n";
   }
-  for (const auto& u : get(s.users()))
+  for (const auto& u : get(s.users())) {
     o << "user " << u.name << " " << u.password_hash << " " << u.email << " " << u.phone << "\n";
+    if (auto f = get(s.second_factor(u.name))) {
+      o << " second factor " << f->secret << " " << f->confirmed << " " << f->last_step << " "
+        << f->created << " " << get(s.recovery_codes_left(u.name)) << "\n";
+    }
+  }
   if (auto session = s.session("0123abcd").value())
     o << "session " << session->user << " " << session->expires << "\n";
   for (const auto& r : get(s.alarm_rules()))

@@ -12,6 +12,7 @@
 
 #include "core/bytes.hpp"
 #include "core/sample/sample.hpp"
+#include "core/totp/totp.hpp"
 #include "password/password.hpp"
 #include "server/alarm_round.hpp"
 #include "server/config.hpp"
@@ -56,6 +57,12 @@ std::string sha256_hex(const std::string& text) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
   return core::to_hex(core::ByteView(digest, sizeof digest));
+}
+
+// The global admin's TOTP secret.
+const core::Bytes& root_secret() {
+  static const core::Bytes secret(core::totp::kSecretBytes, 0x42);
+  return secret;
 }
 
 // One Argon2id hash for every user: hashing is slow on purpose.
@@ -125,6 +132,7 @@ class AdminApi {
   }
 
   SqliteStore& store() { return *store_; }
+  Api& api() { return *api_; }
   ServerConfig& config() { return config_; }  // the Api reads it on every request
   std::int64_t payment() const { return payment_; }
   std::int64_t now_ = 1'800'000'000;
@@ -133,6 +141,14 @@ class AdminApi {
   void add(const char* name, Role role, std::vector<std::string> groups) {
     User u{name, shared_hash(), role, std::move(groups), 0};
     EXPECT_TRUE(store_->add_user(u).ok());
+    // The admin of every group has a second factor set up, as the default [http] second_factor
+    // asks; the others have none.
+    if (is_global_admin(u)) {
+      EXPECT_TRUE(
+          store_
+              ->put_second_factor(name, {core::totp::base32_encode(root_secret()), true, -1, 0}, {})
+              .ok());
+    }
     Session s{name, std::string("csrf-") + name, now_, now_ + 3600, "10.0.0.1"};
     EXPECT_TRUE(store_->insert_session(sha256_hex(token_of(name)), s).ok());
   }
@@ -272,6 +288,25 @@ TEST(AdminApiRoles, Users) {
   expect_statuses(
       [](AdminApi& a, const Caller& c) { return a.ask(c, "POST", "/api/users/bo/unlock"); },
       kGlobalOnly, [](AdminApi& a) { return a.store().user("bo").value()->unlocked_at != 0; });
+}
+
+// A user's own second factor: everyone with a session reads theirs; a reset of another's is the
+// global admin's.
+TEST(AdminApiRoles, SecondFactor) {
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) { return a.ask(c, "GET", "/api/second-factor"); },
+      {200, 200, 200, 200, 401, 200}, nullptr);
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) {
+        EXPECT_TRUE(
+            a.store().put_second_factor("bo", {"JBSWY3DPEHPK3PXPJBSWY3DP", true, 5, 0}, {}).ok());
+        return a.ask(c, "POST", "/api/users/bo/second-factor-reset");
+      },
+      kGlobalOnly, [](AdminApi& a) { return !a.store().second_factor("bo").value().has_value(); });
+  // Setting one up: anyone (the global admin has one already: 409).
+  expect_statuses(
+      [](AdminApi& a, const Caller& c) { return a.ask(c, "POST", "/api/second-factor/begin"); },
+      {409, 200, 200, 200, 401, 403}, nullptr);
 }
 
 TEST(AdminApiRoles, AuditLog) {
@@ -500,6 +535,143 @@ TEST(AdminApi, UsersAreAddedChangedAndRemovedByTheGlobalAdmin) {
   const auto entries = a.store().admin_audit("", 100).value();
   for (const auto& e : entries)
     EXPECT_EQ(e.detail.find(made), std::string::npos) << e.detail;
+}
+
+// The default [http] second_factor: an admin of every group without one set up can only set
+// one up; the first code confirms it and brings ten recovery codes, and then everything answers.
+TEST(AdminApi, AGlobalAdminSetsUpASecondFactorBeforeAnythingElse) {
+  AdminApi a;
+  ASSERT_TRUE(a.store().delete_second_factor("root").ok());
+  EXPECT_EQ(a.as("root", "GET", "/api/meters").status, 403);
+  auto r = a.as("root", "POST", "/api/users", R"({"name":"carl"})");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("second factor"), std::string::npos) << r.body;
+  EXPECT_FALSE(a.store().user("carl").value().has_value());
+  r = a.as("root", "GET", "/api/session");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["setup_second_factor"], true);
+  EXPECT_EQ(json::parse(a.as("anna", "GET", "/api/session").body)["setup_second_factor"], false)
+      << "the admin of one group needs none by default";
+  r = a.as("root", "GET", "/api/second-factor");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["required"], true);
+  EXPECT_EQ(json::parse(r.body)["enrolled"], false);
+
+  r = a.as("root", "POST", "/api/second-factor/begin");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto begun = json::parse(r.body);
+  const std::string secret_text = begun["secret"];
+  EXPECT_EQ(begun["uri"].get<std::string>().rfind(
+                "otpauth://totp/MeterLogger:root?secret=" + secret_text, 0),
+            0u)
+      << begun["uri"];
+  EXPECT_EQ(begun["qr_svg"].get<std::string>().rfind("<svg", 0), 0u);
+  EXPECT_EQ(a.as("root", "GET", "/api/meters").status, 403) << "begun is not set up";
+  const auto secret = core::totp::secret_from_base32(secret_text).value();
+  // A wrong code confirms nothing.
+  std::string right = core::totp::totp(secret, a.now_).value();
+  std::string wrong = right;
+  wrong[0] = wrong[0] == '9' ? '0' : static_cast<char>(wrong[0] + 1);
+  r = a.as("root", "POST", "/api/second-factor/confirm", json{{"code", wrong}}.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_FALSE(a.store().second_factor("root").value()->confirmed);
+  r = a.as("root", "POST", "/api/second-factor/confirm", json{{"code", right}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto codes = json::parse(r.body)["recovery_codes"];
+  ASSERT_EQ(codes.size(), 10u);
+  EXPECT_EQ(codes[0].get<std::string>().size(), 11u);  // XXXXX-XXXXX
+  EXPECT_EQ(a.as("root", "GET", "/api/meters").status, 200);
+  EXPECT_EQ(json::parse(a.as("root", "GET", "/api/session").body)["setup_second_factor"], false);
+  EXPECT_EQ(a.as("root", "POST", "/api/second-factor/begin").status, 409);
+  // The global admin cannot disable its own; the secret and codes are in no audit entry.
+  EXPECT_EQ(
+      a.as("root", "POST", "/api/second-factor/disable", R"({"password":"pass-word-1"})").status,
+      403);
+  EXPECT_EQ(a.audit_count("user.totp_begin"), 1);
+  EXPECT_EQ(a.audit_count("user.totp_enable"), 1);
+  const auto entries = a.store().admin_audit("", 100).value();
+  for (const auto& e : entries) {
+    EXPECT_EQ(e.detail.find(secret_text), std::string::npos) << e.detail;
+    EXPECT_EQ(e.detail.find(codes[0].get<std::string>()), std::string::npos) << e.detail;
+  }
+  // With the rule off nobody needs one.
+  ASSERT_TRUE(a.store().delete_second_factor("root").ok());
+  a.config().http.second_factor = SecondFactorRule::off;
+  EXPECT_EQ(a.as("root", "GET", "/api/meters").status, 200);
+}
+
+// The login asks for the code once a second factor is set up; each code and each recovery code
+// logs in once; a wrong code is a failed login.
+TEST(AdminApi, TheLoginTakesEachCodeOnce) {
+  AdminApi a;
+  const auto login = [&](const std::string& body) {
+    Request r;
+    r.method = "POST";
+    r.path = "/api/login";
+    r.remote = "10.0.0.9";
+    r.content_type = "application/json";
+    r.body = body;
+    return a.api().handle(r);
+  };
+  const auto with = [](const std::string& code) {
+    return json{{"username", "anna"}, {"password", "pass-word-1"}, {"code", code}}.dump();
+  };
+  // Without one the password is enough.
+  EXPECT_EQ(login(R"({"username":"anna","password":"pass-word-1"})").status, 200);
+  auto r = a.as("anna", "POST", "/api/second-factor/begin");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto secret =
+      core::totp::secret_from_base32(json::parse(r.body)["secret"].get<std::string>()).value();
+  r = a.as("anna", "POST", "/api/second-factor/confirm",
+           json{{"code", core::totp::totp(secret, a.now_).value()}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto codes = json::parse(r.body)["recovery_codes"];
+
+  r = login(R"({"username":"anna","password":"pass-word-1"})");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(json::parse(r.body)["second_factor"], "totp");
+  EXPECT_EQ(r.body.find("csrf"), std::string::npos);
+  r = login(with(core::totp::totp(secret, a.now_).value()));
+  EXPECT_EQ(r.status, 401) << "the code confirmed the secret: used";
+  EXPECT_NE(r.body.find("already used"), std::string::npos) << r.body;
+  a.now_ += 30;
+  const std::string next = core::totp::totp(secret, a.now_).value();
+  r = login(with(next));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["user"], "anna");
+  EXPECT_EQ(login(with(next)).status, 401);
+  EXPECT_EQ(
+      login(R"({"username":"anna","password":"wrong-password","code":")" + next + "\"}").status,
+      401);
+  // A recovery code, typed in lower case without its dash: once.
+  std::string typed = codes[3].get<std::string>();
+  typed.erase(5, 1);
+  for (auto& ch : typed)
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  EXPECT_EQ(login(with(typed)).status, 200);
+  EXPECT_EQ(login(with(codes[3].get<std::string>())).status, 401);
+  EXPECT_EQ(a.audit_count("login.recovery_code"), 1);
+  EXPECT_EQ(json::parse(a.as("anna", "GET", "/api/second-factor").body)["recovery_codes_left"], 9);
+  // Wrong codes count against the login limit (5 failures; one is counted already): then even
+  // the right code waits.
+  int failures = 0;
+  while (login(with("000000")).status == 401)
+    ASSERT_LT(++failures, 5);
+  EXPECT_EQ(failures, 4);
+  a.now_ += 30;
+  r = login(with(core::totp::totp(secret, a.now_).value()));
+  EXPECT_EQ(r.status, 429) << r.body;
+  a.now_ += 1;
+  ASSERT_EQ(a.as("root", "POST", "/api/users/anna/unlock").status, 200);
+  a.now_ += 1;
+  // Disabling one's own needs the password.
+  EXPECT_EQ(a.as("anna", "POST", "/api/second-factor/disable", R"({"password":"nope"})").status,
+            403);
+  EXPECT_EQ(
+      a.as("anna", "POST", "/api/second-factor/disable", R"({"password":"pass-word-1"})").status,
+      200);
+  EXPECT_FALSE(a.store().second_factor("anna").value().has_value());
+  EXPECT_EQ(a.audit_count("user.totp_disable"), 1);
 }
 
 TEST(AdminApi, TheAuditLogIsFilteredAndPaged) {

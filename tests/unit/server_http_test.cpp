@@ -150,9 +150,18 @@ request_timeout = 5
 idle_timeout = 20
 max_connections = 500
 max_connections_per_address = 0
+second_factor = "admins"
 )",
                                "/etc/meterlogger/server.toml");
   ASSERT_TRUE(c.ok()) << c.error().message();
+  EXPECT_EQ(c->http.second_factor, SecondFactorRule::admins);
+  EXPECT_EQ(ServerConfig{}.http.second_factor, SecondFactorRule::global_admin);
+  auto factor = parse_server_config(
+      "[database]\npath = \"db\"\n[mqtt]\nhost = \"b\"\n[http]\nsecond_factor = \"all\"\n",
+      "/x.toml");
+  ASSERT_FALSE(factor.ok());
+  EXPECT_NE(factor.error().detail.find("http.second_factor"), std::string::npos)
+      << factor.error().detail;
   EXPECT_EQ(c->http.port, 8443);
   EXPECT_EQ(c->http.web_dir, "/etc/meterlogger/web");  // relative to the file
   EXPECT_EQ(c->http.session_hours, 8);

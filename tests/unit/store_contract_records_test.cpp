@@ -400,6 +400,60 @@ TEST_P(StoreRecordsContract, ANewSessionForgetsTheExpiredOnes) {
   EXPECT_FALSE(store_->session("new").value());
 }
 
+// ---- second factors ----
+
+TEST_P(StoreRecordsContract, ASecondFactorIsKeptAndEachStepIsUsedOnce) {
+  ASSERT_TRUE(store_->add_user(person("anna", Role::admin)).ok());
+  EXPECT_FALSE(store_->second_factor("anna").value());
+  auto none = store_->put_second_factor("carl", {"JBSWY3DPEHPK3PXP", false, -1, 5}, {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().detail, "no user carl");
+  ASSERT_TRUE(
+      store_->put_second_factor("anna", {"JBSWY3DPEHPK3PXP", false, -1, 5}, {"h1", "h2"}).ok());
+  auto f = store_->second_factor("anna").value();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->secret, "JBSWY3DPEHPK3PXP");
+  EXPECT_FALSE(f->confirmed);
+  EXPECT_EQ(f->last_step, -1);
+  EXPECT_EQ(f->created, 5);
+  EXPECT_EQ(store_->recovery_codes_left("anna").value(), 2);
+  // A step is taken once, and only a later one after it; taking one confirms the factor.
+  EXPECT_TRUE(store_->use_second_factor_step("anna", 100).value());
+  EXPECT_FALSE(store_->use_second_factor_step("anna", 100).value());
+  EXPECT_FALSE(store_->use_second_factor_step("anna", 99).value());
+  EXPECT_TRUE(store_->use_second_factor_step("anna", 101).value());
+  EXPECT_FALSE(store_->use_second_factor_step("bo", 500).value()) << "no such factor";
+  f = store_->second_factor("anna").value();
+  EXPECT_TRUE(f->confirmed);
+  EXPECT_EQ(f->last_step, 101);
+  // A recovery code is used once.
+  EXPECT_TRUE(store_->use_recovery_code("anna", "h1").value());
+  EXPECT_FALSE(store_->use_recovery_code("anna", "h1").value());
+  EXPECT_FALSE(store_->use_recovery_code("anna", "h3").value());
+  EXPECT_EQ(store_->recovery_codes_left("anna").value(), 1);
+  // Put again: a new factor replaces the old one and its codes.
+  ASSERT_TRUE(store_->put_second_factor("anna", {"MFRGGZDFMZTWQ2LK", false, -1, 7}, {"h9"}).ok());
+  EXPECT_EQ(store_->second_factor("anna").value()->secret, "MFRGGZDFMZTWQ2LK");
+  EXPECT_FALSE(store_->use_recovery_code("anna", "h2").value());
+  EXPECT_EQ(store_->recovery_codes_left("anna").value(), 1);
+  ASSERT_TRUE(store_->delete_second_factor("anna").ok());
+  EXPECT_FALSE(store_->second_factor("anna").value());
+  EXPECT_EQ(store_->recovery_codes_left("anna").value(), 0);
+  EXPECT_TRUE(store_->delete_second_factor("anna").ok()) << "none: Ok";
+}
+
+TEST_P(StoreRecordsContract, RemovingAUserRemovesItsSecondFactor) {
+  ASSERT_TRUE(store_->add_user(person("anna", Role::admin)).ok());
+  ASSERT_TRUE(store_->add_user(person("bo", Role::viewer)).ok());
+  ASSERT_TRUE(store_->put_second_factor("anna", {"JBSWY3DPEHPK3PXP", true, 3, 5}, {"h1"}).ok());
+  ASSERT_TRUE(store_->put_second_factor("bo", {"MFRGGZDFMZTWQ2LK", true, 3, 5}, {"h1"}).ok());
+  ASSERT_TRUE(remove_user(*store_, "anna").ok());
+  EXPECT_FALSE(store_->second_factor("anna").value());
+  EXPECT_EQ(store_->recovery_codes_left("anna").value(), 0);
+  EXPECT_TRUE(store_->second_factor("bo").value());
+  EXPECT_EQ(store_->recovery_codes_left("bo").value(), 1);
+}
+
 }  // namespace
 
 ML_STORE_CONTRACT(StoreRecordsContract);

@@ -5,11 +5,12 @@ let csrfToken = null;
 let unauthorizedHandler = () => {};
 
 export class ApiError extends Error {
-  constructor(status, message, retryAfter = null) {
+  constructor(status, message, retryAfter = null, data = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.retryAfter = retryAfter;
+    this.data = data; // the error answer's JSON, when it had one
   }
 }
 
@@ -66,7 +67,7 @@ async function request(method, path, body, { signal, expect401 = false } = {}) {
   }
   if (!res.ok) {
     const message = (data && typeof data.error === 'string' && data.error) || `${res.status} ${res.statusText}`.trim();
-    throw new ApiError(res.status, message, res.headers.get('Retry-After'));
+    throw new ApiError(res.status, message, res.headers.get('Retry-After'), data);
   }
   return data;
 }

@@ -2,7 +2,8 @@
 // (#/meters), a meter's page (#/meter/SERIAL), and the
 // admin pages: add a meter (#/meters/new), users (#/users, admins of every group) and the audit
 // log (#/audit); the alarms (#/alarms, everyone), the alarm rules (#/rules) and notifications
-// (#/notifications, admins); the header links to those the user may use.
+// (#/notifications, admins); the user's second factor (#/second-factor, everyone; the only page
+// until it is set up when the role needs one); the header links to those the user may use.
 import * as api from './api.js';
 import { session, setSession } from './session.js';
 import * as list from './list.js';
@@ -14,6 +15,7 @@ import * as audit from './audit.js';
 import * as alarms from './alarms.js';
 import * as rules from './rules.js';
 import * as notifications from './notifications.js';
+import * as secondFactor from './second_factor.js';
 import { showBanner } from './banner.js';
 
 const $ = (id) => document.getElementById(id);
@@ -25,6 +27,7 @@ function parseHash() {
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);
   const params = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+  if (session.setupSecondFactor || path === '/second-factor') return { view: secondFactor, params };
   const m = /^\/meter\/([^/]+)\/?$/.exec(path);
   if (m) return { view: meter, serial: decodeURIComponent(m[1]), params };
   const isAdmin = session.role === 'admin';
@@ -73,6 +76,8 @@ function renderUser() {
   $('nav-rules').hidden = !isAdmin;
   $('nav-notifications').hidden = !isAdmin;
   $('nav-users').hidden = !(isAdmin && session.groups.includes('*'));
+  // Until the second factor is set up, nothing else answers.
+  document.querySelector('nav.admin-nav').hidden = session.setupSecondFactor;
 }
 
 function showLogin(message, isError = true) {
@@ -86,6 +91,8 @@ function showLogin(message, isError = true) {
   msg.textContent = message || '';
   msg.classList.toggle('error', Boolean(message) && isError);
   $('password').value = '';
+  $('login-code').value = '';
+  $('login-code-row').hidden = true;
   const focus = $('username').value ? $('password') : $('username');
   focus.focus();
 }
@@ -111,11 +118,24 @@ async function onLogin(event) {
     const data = await api.post('api/login', {
       username: $('username').value.trim(),
       password: $('password').value,
+      code: $('login-code-row').hidden ? '' : $('login-code').value.trim(),
     }, { expect401: true });
     $('password').value = '';
+    $('login-code').value = '';
+    $('login-code-row').hidden = true;
     loggedIn(data);
   } catch (err) {
     msg.classList.add('error');
+    if (err.status === 401 && err.data && err.data.second_factor) {
+      // The password was right; the code is asked for (or was wrong, the server says which).
+      const asked = $('login-code-row').hidden;
+      $('login-code-row').hidden = false;
+      msg.classList.toggle('error', !asked);
+      msg.textContent = asked ? 'Enter the code from your authenticator app.' : `${err.message}.`;
+      $('login-code').value = '';
+      $('login-code').focus();
+      return;
+    }
     if (err.status === 401) {
       msg.textContent = 'Wrong user name or password.';
     } else if (err.status === 429) {
@@ -155,6 +175,10 @@ async function start() {
   });
   $('login-form').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', onLogout);
+  secondFactor.whenEnrolled(() => {
+    session.setupSecondFactor = false;
+    renderUser();
+  });
   window.addEventListener('hashchange', route);
 
   try {

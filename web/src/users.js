@@ -1,8 +1,8 @@
 // #/users : the dashboard's users, for admins of every group ("*") only (docs/api.md, "Users"):
 // the list, adding one (role, groups, a password typed or made by the server and shown once),
 // changing role and groups, their e-mail and phone (where operator messages go), a new password
-// (shown once), unlocking after failed logins and
-// removing (a second click confirms). Every change is in the audit log.
+// (shown once), unlocking after failed logins, resetting a lost second factor and removing (a
+// second click confirms for both). Every change is in the audit log.
 import * as api from './api.js';
 import { session } from './session.js';
 import { el, dateTime, viewSection } from './format.js';
@@ -51,7 +51,7 @@ function userRow(u, ctx) {
   };
   const row = el('tr', { class: 'user', dataset: { name: u.name } },
     el('td', { class: 'name' }, u.name, self ? el('span', { class: 'muted' }, ' (you)') : null),
-    el('td', { class: 'role' }, u.role),
+    el('td', { class: 'role' }, u.role, u.second_factor ? el('span', { class: 'muted factor' }, ' · second factor') : null),
     el('td', { class: 'groups' }, (u.groups || []).join(', ')),
     el('td', { class: 'contact' }, [u.email, u.phone].filter(Boolean).join(', ')),
     el('td', { class: 'time col-created' }, u.created ? dateTime(u.created) : ''),
@@ -121,6 +121,18 @@ function userRow(u, ctx) {
     ctx.showOnce(passwordOnce(u.name, r.password));
   }));
   button('u-unlock', 'Unlock', () => act('/unlock', {}, () => message(msg, 'unlocked', false)));
+  // A lost phone and recovery codes: the user sets the second factor up again (a second click
+  // confirms).
+  if (u.second_factor && !self) {
+    button('u-factor-reset', 'Reset second factor', (b) => {
+      if (b.dataset.armed !== 'true') {
+        b.dataset.armed = 'true';
+        b.textContent = `Really reset ${u.name}'s second factor?`;
+        return;
+      }
+      act('/second-factor-reset', {}, () => ctx.reload());
+    }, true);
+  }
   if (!self) {
     button('u-remove', 'Remove', (b) => {
       if (b.dataset.armed !== 'true') {

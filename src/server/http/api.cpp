@@ -14,6 +14,7 @@
 #include "password/password.hpp"
 #include "platform/http/cookie.hpp"
 #include "platform/log/log.hpp"
+#include "platform/qr/qr.hpp"
 #include "server/audit.hpp"
 #include "server/client_address.hpp"
 #include "server/commands.hpp"
@@ -29,6 +30,7 @@
 #include "server/usecases/estimates.hpp"
 #include "server/usecases/meters.hpp"
 #include "server/usecases/payments.hpp"
+#include "server/usecases/second_factor.hpp"
 #include "server/usecases/users.hpp"
 #include "server/users.hpp"
 
@@ -159,11 +161,14 @@ json reset_reason_json(const std::string& reply) {
   return r.ok ? json(r.text) : json(nullptr);
 }
 
-json session_json(const User& u, const Session& s) {
+// `setup_second_factor`: the user's role needs a second factor it has not set up; until it
+// does, only /api/second-factor, /api/session and /api/logout answer.
+json session_json(const User& u, const Session& s, bool setup_second_factor) {
   return {{"user", u.name},
           {"role", std::string(role_name(u.role))},
           {"groups", u.groups},
-          {"csrf", s.csrf}};
+          {"csrf", s.csrf},
+          {"setup_second_factor", setup_second_factor}};
 }
 
 }  // namespace
@@ -172,11 +177,6 @@ bool can_admin(const User& user, const std::string& group) {
   if (user.role != Role::admin) return false;
   return std::any_of(user.groups.begin(), user.groups.end(),
                      [&](const std::string& g) { return g == "*" || g == group; });
-}
-
-bool is_global_admin(const User& user) {
-  return user.role == Role::admin &&
-         std::find(user.groups.begin(), user.groups.end(), "*") != user.groups.end();
 }
 
 bool is_json_type(std::string_view type) {
@@ -276,6 +276,18 @@ Response Api::dispatch(const Request& r) {
   if (r.method != "GET" && !same(r.csrf, caller->session.csrf)) {
     return error(403, "missing or wrong CSRF token (X-CSRF-Token)");
   }
+  // A role that needs a second factor, without one yet: only what sets one up, until it is.
+  const bool setting_up = parts.size() >= 2 && (parts[1] == "session" || parts[1] == "logout" ||
+                                                parts[1] == "second-factor");
+  if (!setting_up && second_factor_required(config_.http.second_factor, caller->user)) {
+    auto factor = store().second_factor(caller->user.name);
+    if (!factor) return store_error(factor.error());
+    if (!*factor || !(*factor)->confirmed) {
+      return error(403,
+                   "your role needs a second factor: set up an authenticator app first "
+                   "(the dashboard's \"Second factor\" page, or `meterlogger-server users totp`)");
+    }
+  }
   if (r.method != "GET") return route(r, *caller, parts);
   // A GET reads on one snapshot of its own (a streamed export's pages take their own).
   Response out;
@@ -313,6 +325,8 @@ Response Api::login(const Request& r) {
   if (!body) return error(400, body.error().detail);
   ML_FIELD(name, string_field(*body, "username", 64));
   ML_FIELD(password, string_field(*body, "password", 1024));
+  // The second factor: a code from the authenticator app, or a recovery code.
+  ML_FIELD(code, string_field(*body, "code", 64));
   if (name.empty() || password.empty()) return error(400, "give username and password");
   std::optional<User> user;
   {
@@ -341,6 +355,24 @@ Response Api::login(const Request& r) {
     audit(user ? user->name : kUnknownUser, r, "login.failed", "", "");
     return error(401, "wrong user name or password");
   }
+  // With a second factor the password alone does not log in: the attempt still counts against
+  // the limit (a code guessed is a failed login), until the code is right.
+  auto factor = store().second_factor(user->name);
+  if (!factor) return store_error(factor.error());
+  if (*factor && (*factor)->confirmed) {
+    if (code.empty()) {
+      return json_response(401, json{{"error", "enter the code from your authenticator app"},
+                                     {"second_factor", "totp"}});
+    }
+    auto used = usecase::check_second_factor(store(), user->name, code, now_());
+    if (!used) {
+      if (used.error().code != core::Errc::invalid_argument) return store_error(used.error());
+      audit(user->name, r, "login.failed", "", "second factor");
+      return json_response(401, json{{"error", used.error().detail}, {"second_factor", "totp"}});
+    }
+    if (*used == usecase::FactorUsed::recovery_code)
+      audit(user->name, r, "login.recovery_code", "", "");
+  }
   limiter_.succeeded(name, r.remote, attempt);
   const auto now = now_();
   const std::string token = random_hex();
@@ -349,7 +381,9 @@ Response Api::login(const Request& r) {
   if (auto st = server::add_session(store(), token_hash(token), s); !st)
     return store_error(st.error());
   audit(user->name, r, "login", "", "");
-  auto resp = json_response(200, session_json(*user, s));
+  const bool setup = second_factor_required(config_.http.second_factor, *user) &&
+                     !(*factor && (*factor)->confirmed);
+  auto resp = json_response(200, session_json(*user, s, setup));
   resp.headers.emplace_back("Set-Cookie",
                             session_cookie(token, lifetime, config_.http.secure_cookies));
   return resp;
@@ -359,7 +393,11 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   const bool get = r.method == "GET";
   const bool post = r.method == "POST";
   if (parts.size() == 2 && parts[1] == "session" && get) {
-    return json_response(200, session_json(c.user, c.session));
+    auto factor = store().second_factor(c.user.name);
+    if (!factor) return store_error(factor.error());
+    const bool setup = second_factor_required(config_.http.second_factor, c.user) &&
+                       !(*factor && (*factor)->confirmed);
+    return json_response(200, session_json(c.user, c.session, setup));
   }
   if (parts.size() == 2 && parts[1] == "logout" && post) {
     if (auto st = store().remove_session(c.id_hash); !st) return store_error(st.error());
@@ -376,6 +414,8 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   }
   if (parts.size() >= 2 && parts.size() <= 4 && parts[1] == "users")
     return users_route(r, c, parts);
+  if (parts.size() >= 2 && parts.size() <= 3 && parts[1] == "second-factor")
+    return second_factor_route(r, c, parts);
   if (parts.size() == 2 && parts[1] == "commands" && get) return commands_list();
   if (parts.size() == 2 && parts[1] == "attention" && get) return attention_get(r, c);
   if (parts.size() >= 2 && parts.size() <= 4 && parts[1] == "alarms")
@@ -995,6 +1035,9 @@ Response Api::users_route(const Request& r, const Caller& c,
                       {"unlocked_at", u.unlocked_at},
                       {"email", u.email},
                       {"phone", u.phone}});
+      auto factor = usecase::second_factor_state(store(), u.name);
+      if (!factor) return store_error(factor.error());
+      list.back()["second_factor"] = factor->enrolled;
     }
     return json_response(200, json{{"users", std::move(list)}});
   }
@@ -1111,6 +1154,73 @@ Response Api::users_route(const Request& r, const Caller& c,
     if (auto st = usecase::unlock_user(store(), name, actor, now); !st) return fail(st.error());
     limiter_.unlock(name);
     return json_response(200, json{{"name", name}});
+  }
+  if (what == "second-factor-reset") {
+    // The user lost the phone and the recovery codes: it sets one up again at the next login.
+    if (auto st = usecase::disable_totp(store(), name, actor, now); !st) return fail(st.error());
+    return json_response(200, json{{"name", name}});
+  }
+  return error(404, "no such API: POST " + r.path);
+}
+
+Response Api::second_factor_route(const Request& r, const Caller& c,
+                                  const std::vector<std::string>& parts) {
+  const usecase::Actor actor{c.user.name, r.remote};
+  const auto now = now_();
+  const bool required = second_factor_required(config_.http.second_factor, c.user);
+  const auto fail = [](const core::Error& e) {
+    if (e.code == core::Errc::invalid_argument) return error(400, e.detail);
+    return store_error(e);
+  };
+  if (parts.size() == 2) {
+    if (r.method != "GET") return error(405, "GET");
+    auto state = usecase::second_factor_state(store(), c.user.name);
+    if (!state) return store_error(state.error());
+    return json_response(200, json{{"enrolled", state->enrolled},
+                                   {"pending", state->pending},
+                                   {"recovery_codes_left", state->recovery_codes_left},
+                                   {"required", required}});
+  }
+  if (r.method != "POST") return error(405, "POST");
+  auto body = body_object(r);
+  if (!body) return error(400, body.error().detail);
+  const std::string& what = parts[2];
+  if (what == "begin") {
+    auto state = usecase::second_factor_state(store(), c.user.name);
+    if (!state) return store_error(state.error());
+    // Replacing a confirmed one takes a code from it: a session left open is not enough.
+    if (state->enrolled) {
+      return error(409, "you have a second factor already; disable it first (with your password)");
+    }
+    auto enrolment = usecase::begin_totp(store(), c.user.name, actor, now);
+    if (!enrolment) return fail(enrolment.error());
+    auto qr = platform::qr::svg(enrolment->uri);
+    if (!qr) return store_error(qr.error());
+    return json_response(
+        200, json{{"secret", enrolment->secret}, {"uri", enrolment->uri}, {"qr_svg", *qr}});
+  }
+  if (what == "confirm") {
+    ML_FIELD(code, string_field(*body, "code", 64));
+    auto codes = usecase::confirm_totp(store(), c.user.name, code, actor, now);
+    if (!codes) return fail(codes.error());
+    return json_response(200, json{{"recovery_codes", *codes}});
+  }
+  if (what == "disable") {
+    if (required) return error(403, "your role needs a second factor: it cannot be disabled");
+    ML_FIELD(password, string_field(*body, "password", 1024));
+    // The password again, under the login limit: a session left open is not enough.
+    const auto wait = limiter_.begin(c.user.name, r.remote, now, c.user.unlocked_at);
+    if (wait > 0)
+      return error(429, "too many failed logins; try again in " + std::to_string(wait) + " s");
+    if (!password::verify_password(c.user.password_hash, password)) {
+      audit(c.user.name, r, "login.failed", "", "second factor disable");
+      return error(403, "wrong password");
+    }
+    limiter_.succeeded(c.user.name, r.remote, now);
+    if (auto st = usecase::disable_totp(store(), c.user.name, actor, now); !st) {
+      return fail(st.error());
+    }
+    return json_response(200, json{{"enrolled", false}});
   }
   return error(404, "no such API: POST " + r.path);
 }

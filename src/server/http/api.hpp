@@ -90,6 +90,9 @@ class Api {
   Response meter_remove(const Request& r, const Caller& caller, const Meter& m);
   Response payment_post(const Request& r, const Caller& caller, const std::string& id,
                         const std::string& what);
+  // /api/second-factor: the caller's own second factor (docs/api.md).
+  Response second_factor_route(const Request& r, const Caller& caller,
+                               const std::vector<std::string>& parts);
   Response users_route(const Request& r, const Caller& caller,
                        const std::vector<std::string>& parts);
   Response audit_get(const Request& r, const Caller& caller);
@@ -123,9 +126,6 @@ class Api {
 
 // Whether `user` may change meters of `group`.
 bool can_admin(const User& user, const std::string& group);
-// Whether `user` is an admin of every group ("*"): the global role, which sees the whole audit
-// log.
-bool is_global_admin(const User& user);
 // Whether a Content-Type header names JSON (application/json, parameters allowed).
 bool is_json_type(std::string_view content_type);
 

@@ -6,7 +6,7 @@
 // PostgreSQL's types: times are BIGINT unix seconds, meter values and money TEXT decimals as
 // received (exact; the same text the SQLite backend keeps), ids identity columns. Migration 1
 // is that whole schema; later changes are numbered migrations as on SQLite (2 = SQLite's 15,
-// 4 = SQLite's 16).
+// 4 = SQLite's 16, 5 = SQLite's 17).
 #include "server/postgresql/store.hpp"
 
 #include <unistd.h>
@@ -259,6 +259,17 @@ constexpr std::string_view kMigrations[] = {
          data BYTEA NOT NULL,
          PRIMARY KEY(serial, day));
        ALTER TABLE sample_days ALTER COLUMN data SET STORAGE EXTERNAL;)",
+    // 5: a user's TOTP secret and its recovery codes' hashes, as SQLite's 17 (store/users.hpp)
+    R"(CREATE TABLE user_totp(
+         "user" TEXT PRIMARY KEY REFERENCES users(name) ON DELETE CASCADE,
+         secret TEXT NOT NULL,
+         confirmed BIGINT NOT NULL,
+         last_step BIGINT NOT NULL,
+         created BIGINT NOT NULL);
+       CREATE TABLE user_recovery_codes(
+         "user" TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+         hash TEXT NOT NULL,
+         PRIMARY KEY("user", hash));)",
 };
 
 // The first second (UTC) of the month `time` falls in, and of the month after it.

@@ -210,4 +210,65 @@ core::Result<std::vector<AdminAuditEntry>> PostgresStore::admin_audit_scoped(
   return users_read_audit(*rows);
 }
 
+// ---- second factor ----
+
+core::Result<std::optional<SecondFactor>> PostgresStore::second_factor(const std::string& user) {
+  auto rows = db_.query(
+      "SELECT secret, confirmed, last_step, created FROM user_totp WHERE \"user\"=$1", {user});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<SecondFactor>{};
+  return std::optional<SecondFactor>(
+      SecondFactor{rows->text(0, 0), rows->int64(0, 1) != 0, rows->int64(0, 2), rows->int64(0, 3)});
+}
+
+core::Status PostgresStore::put_second_factor(const std::string& user, const SecondFactor& f,
+                                              const std::vector<std::string>& recovery_hashes) {
+  auto exists = this->user(user);
+  if (!exists) return exists.error();
+  if (!*exists) return core::make_error(core::Errc::invalid_argument, "no user " + user);
+  ML_TRY(delete_second_factor(user));
+  auto r = db_.query(
+      "INSERT INTO user_totp(\"user\", secret, confirmed, last_step, created) "
+      "VALUES($1, $2, $3, $4, $5)",
+      {user, f.secret, std::int64_t{f.confirmed ? 1 : 0}, f.last_step, f.created});
+  if (!r) return r.error();
+  for (const auto& hash : recovery_hashes) {
+    auto c =
+        db_.query("INSERT INTO user_recovery_codes(\"user\", hash) VALUES($1, $2)", {user, hash});
+    if (!c) return c.error();
+  }
+  return core::Ok{};
+}
+
+core::Result<bool> PostgresStore::use_second_factor_step(const std::string& user,
+                                                         std::int64_t step) {
+  auto r = db_.query(
+      "UPDATE user_totp SET last_step=$1, confirmed=1 WHERE \"user\"=$2 AND last_step < $1",
+      {step, user});
+  if (!r) return r.error();
+  return r->affected() == 1;
+}
+
+core::Result<bool> PostgresStore::use_recovery_code(const std::string& user,
+                                                    const std::string& hash) {
+  auto r = db_.query("DELETE FROM user_recovery_codes WHERE \"user\"=$1 AND hash=$2", {user, hash});
+  if (!r) return r.error();
+  return r->affected() == 1;
+}
+
+core::Result<std::int64_t> PostgresStore::recovery_codes_left(const std::string& user) {
+  auto rows = db_.query("SELECT COUNT(*) FROM user_recovery_codes WHERE \"user\"=$1", {user});
+  if (!rows) return rows.error();
+  return rows->int64(0, 0);
+}
+
+core::Status PostgresStore::delete_second_factor(const std::string& user) {
+  for (const char* sql : {"DELETE FROM user_recovery_codes WHERE \"user\"=$1",
+                          "DELETE FROM user_totp WHERE \"user\"=$1"}) {
+    auto r = db_.query(sql, {user});
+    if (!r) return r.error();
+  }
+  return core::Ok{};
+}
+
 }  // namespace ml::server

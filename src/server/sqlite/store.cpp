@@ -312,6 +312,18 @@ constexpr std::string_view kMigrations[] = {
          last_time INTEGER NOT NULL,
          data BLOB NOT NULL,
          PRIMARY KEY(serial, day));)",
+    // 17 (issue 18, second factor): a user's TOTP secret and its recovery codes' hashes
+    // (store/users.hpp, docs/security.md "Second factor")
+    R"(CREATE TABLE user_totp(
+         user TEXT PRIMARY KEY REFERENCES users(name) ON DELETE CASCADE,
+         secret TEXT NOT NULL,
+         confirmed INTEGER NOT NULL,
+         last_step INTEGER NOT NULL,
+         created INTEGER NOT NULL) WITHOUT ROWID;
+       CREATE TABLE user_recovery_codes(
+         user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+         hash TEXT NOT NULL,
+         PRIMARY KEY(user, hash)) WITHOUT ROWID;)",
 };
 
 }  // namespace

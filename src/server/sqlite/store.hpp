@@ -131,6 +131,13 @@ class SqliteStore final : public ServerStore {
   core::Status remove_session(const std::string& id_hash) override;
   core::Status remove_sessions_of(const std::string& user) override;
   core::Status remove_expired_sessions(std::int64_t now) override;
+  core::Result<std::optional<SecondFactor>> second_factor(const std::string& user) override;
+  core::Status put_second_factor(const std::string& user, const SecondFactor& factor,
+                                 const std::vector<std::string>& recovery_hashes) override;
+  core::Result<bool> use_second_factor_step(const std::string& user, std::int64_t step) override;
+  core::Result<bool> use_recovery_code(const std::string& user, const std::string& hash) override;
+  core::Result<std::int64_t> recovery_codes_left(const std::string& user) override;
+  core::Status delete_second_factor(const std::string& user) override;
   core::Status audit_admin(const AdminAuditEntry& entry) override;
   core::Result<std::vector<AdminAuditEntry>> admin_audit_scoped(const AuditScope& scope,
                                                                 int limit) override;

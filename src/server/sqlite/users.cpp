@@ -229,4 +229,75 @@ core::Result<std::vector<AdminAuditEntry>> SqliteStore::admin_audit_scoped(const
   return out;
 }
 
+// ---- second factor ----
+
+core::Result<std::optional<SecondFactor>> SqliteStore::second_factor(const std::string& user) {
+  auto q = db_.prepare("SELECT secret, confirmed, last_step, created FROM user_totp WHERE user=?");
+  if (!q) return q.error();
+  q->bind(1, user);
+  auto row = q->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<SecondFactor>{};
+  return std::optional<SecondFactor>(
+      SecondFactor{q->text(0), q->int64(1) != 0, q->int64(2), q->int64(3)});
+}
+
+core::Status SqliteStore::put_second_factor(const std::string& user, const SecondFactor& f,
+                                            const std::vector<std::string>& recovery_hashes) {
+  auto exists = this->user(user);
+  if (!exists) return exists.error();
+  if (!*exists) return core::make_error(core::Errc::invalid_argument, "no user " + user);
+  ML_TRY(delete_second_factor(user));
+  auto q = db_.prepare(
+      "INSERT INTO user_totp(user, secret, confirmed, last_step, created) VALUES(?,?,?,?,?)");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, user)
+             .bind(2, f.secret)
+             .bind(3, std::int64_t{f.confirmed ? 1 : 0})
+             .bind(4, f.last_step)
+             .bind(5, f.created)
+             .run());
+  for (const auto& hash : recovery_hashes) {
+    auto r = db_.prepare("INSERT INTO user_recovery_codes(user, hash) VALUES(?,?)");
+    if (!r) return r.error();
+    ML_TRY(r->bind(1, user).bind(2, hash).run());
+  }
+  return core::Ok{};
+}
+
+core::Result<bool> SqliteStore::use_second_factor_step(const std::string& user, std::int64_t step) {
+  auto q =
+      db_.prepare("UPDATE user_totp SET last_step=?, confirmed=1 WHERE user=? AND last_step < ?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, step).bind(2, user).bind(3, step).run());
+  return db_.changes() == 1;
+}
+
+core::Result<bool> SqliteStore::use_recovery_code(const std::string& user,
+                                                  const std::string& hash) {
+  auto q = db_.prepare("DELETE FROM user_recovery_codes WHERE user=? AND hash=?");
+  if (!q) return q.error();
+  ML_TRY(q->bind(1, user).bind(2, hash).run());
+  return db_.changes() == 1;
+}
+
+core::Result<std::int64_t> SqliteStore::recovery_codes_left(const std::string& user) {
+  auto q = db_.prepare("SELECT COUNT(*) FROM user_recovery_codes WHERE user=?");
+  if (!q) return q.error();
+  q->bind(1, user);
+  auto row = q->step();
+  if (!row) return row.error();
+  return q->int64(0);
+}
+
+core::Status SqliteStore::delete_second_factor(const std::string& user) {
+  for (const char* sql :
+       {"DELETE FROM user_recovery_codes WHERE user=?", "DELETE FROM user_totp WHERE user=?"}) {
+    auto q = db_.prepare(sql);
+    if (!q) return q.error();
+    ML_TRY(q->bind(1, user).run());
+  }
+  return core::Ok{};
+}
+
 }  // namespace ml::server
