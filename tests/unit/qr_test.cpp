@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,23 +106,36 @@ struct ParsedSvg {
   std::string d;
 };
 
+// The text between `before` and the next `after` in `text` ("" when `before` is not there).
+// Read by hand: libstdc++'s std::regex recurses once per character of a long match, and the
+// path of a big symbol overflows the stack under ASan.
+std::string between(const std::string& text, const std::string& before, char after) {
+  const auto at = text.find(before);
+  if (at == std::string::npos) return "";
+  const auto from = at + before.size();
+  return text.substr(from, text.find(after, from) - from);
+}
+
+int number(const std::string& text) {
+  return text.empty() || text.find_first_not_of("0123456789") != std::string::npos
+             ? -1
+             : std::stoi(text);
+}
+
 ParsedSvg parse_svg(const std::string& svg) {
   ParsedSvg p;
-  std::smatch match;
-  if (std::regex_search(svg, match, std::regex(R"re(viewBox="0 0 (\d+) (\d+)")re"))) {
-    EXPECT_EQ(match[1], match[2]);
-    p.view_box = std::stoi(match[1]);
+  const std::string box = between(svg, "viewBox=\"0 0 ", '"');
+  const auto space = box.find(' ');
+  if (space != std::string::npos) {
+    EXPECT_EQ(box.substr(0, space), box.substr(space + 1));
+    p.view_box = number(box.substr(0, space));
   }
-  if (std::regex_search(svg, match, std::regex(R"re(<svg [^>]*width="(\d+)" height="(\d+)")re"))) {
-    p.width = std::stoi(match[1]);
-    p.height = std::stoi(match[2]);
-  }
-  if (std::regex_search(svg, match, std::regex(R"re(<path transform="scale\((\d+)\)")re"))) {
-    p.scale = std::stoi(match[1]);
-  }
-  if (std::regex_search(svg, match, std::regex(R"re(<path [^>]*\bd="([^"]*)")re"))) {
-    p.d = match[1];
-  }
+  const std::string svg_tag = svg.substr(0, svg.find('>'));
+  p.width = number(between(svg_tag, " width=\"", '"'));
+  p.height = number(between(svg_tag, " height=\"", '"'));
+  p.scale = number(between(svg, "<path transform=\"scale(", ')'));
+  const std::string path_tag = svg.substr(svg.find("<path "));
+  p.d = between(path_tag, " d=\"", '"');
   return p;
 }
 
@@ -131,28 +143,43 @@ ParsedSvg parse_svg(const std::string& svg) {
 // "M x y h n v1 h-n z"; fails the test on anything else in the path.
 Matrix path_modules(const std::string& d, std::size_t side) {
   Matrix m(side, std::vector<bool>(side));
-  const std::regex segment(R"re(M(\d+) (\d+)h(\d+)v1h-(\d+)z)re");
-  std::size_t covered = 0;
-  for (auto it = std::sregex_iterator(d.begin(), d.end(), segment); it != std::sregex_iterator();
-       ++it) {
-    const auto& s = *it;
-    EXPECT_EQ(static_cast<std::size_t>(s.position()), covered) << "stray text in the path";
-    covered = static_cast<std::size_t>(s.position() + s.length());
-    EXPECT_EQ(s[3], s[4]) << s.str();
-    const auto x = std::stoul(s[1]);
-    const auto y = std::stoul(s[2]);
-    const auto run = std::stoul(s[3]);
+  std::size_t at = 0;
+  // The digits at `at`, moving past them; npos when there are none.
+  const auto digits = [&]() -> std::size_t {
+    const auto end = d.find_first_not_of("0123456789", at);
+    if (end == at) return std::string::npos;
+    const auto value = std::stoul(d.substr(at, end - at));
+    at = end;
+    return value;
+  };
+  const auto expect = [&](const std::string& text) {
+    if (d.compare(at, text.size(), text) != 0) return false;
+    at += text.size();
+    return true;
+  };
+  while (at < d.size()) {
+    const std::size_t start = at;
+    std::size_t x = 0, y = 0, run = 0, back = 0;
+    const bool ok = expect("M") && (x = digits()) != std::string::npos && expect(" ") &&
+                    (y = digits()) != std::string::npos && expect("h") &&
+                    (run = digits()) != std::string::npos && expect("v1h-") &&
+                    (back = digits()) != std::string::npos && expect("z");
+    if (!ok) {
+      ADD_FAILURE() << "stray text in the path at " << start << ": " << d.substr(start, 20);
+      break;
+    }
+    const std::string segment = d.substr(start, at - start);
+    EXPECT_EQ(run, back) << segment;
     EXPECT_GT(run, 0U);
     if (y >= side || x + run > side) {
-      ADD_FAILURE() << "segment outside the image: " << s.str();
+      ADD_FAILURE() << "segment outside the image: " << segment;
       continue;
     }
     for (std::size_t i = 0; i < run; ++i) {
-      EXPECT_FALSE(m[y][x + i]) << "module drawn twice: " << s.str();
+      EXPECT_FALSE(m[y][x + i]) << "module drawn twice: " << segment;
       m[y][x + i] = true;
     }
   }
-  EXPECT_EQ(covered, d.size()) << "stray text at the end of the path";
   return m;
 }
 

@@ -1195,7 +1195,7 @@ Response Api::second_factor_route(const Request& r, const Caller& c,
     auto enrolment = usecase::begin_totp(store(), c.user.name, actor, now);
     if (!enrolment) return fail(enrolment.error());
     auto qr = platform::qr::svg(enrolment->uri);
-    if (!qr) return store_error(qr.error());
+    if (!qr) return error(500, qr.error().detail);
     return json_response(
         200, json{{"secret", enrolment->secret}, {"uri", enrolment->uri}, {"qr_svg", *qr}});
   }
