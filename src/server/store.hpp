@@ -19,6 +19,7 @@
 #include "server/store/meters.hpp"
 #include "server/store/metrics.hpp"
 #include "server/store/notifications.hpp"
+#include "server/store/residents.hpp"
 #include "server/store/samples.hpp"
 #include "server/store/users.hpp"
 
@@ -34,7 +35,8 @@ class ServerStore : public MeterStore,
                     public NotificationStore,
                     public MetricsStore,
                     public ImportStore,
-                    public LeaseStore {
+                    public LeaseStore,
+                    public ResidentStore {
  public:
   ~ServerStore() override = default;
 

@@ -145,6 +145,22 @@ void seed(ServerStore& s, int samples, const std::string& serial = "6892850") {
                                   {"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", true, 59000000, kStart},
                                   {"aa11", "bb22"})
                   .ok());
+  {
+    Resident household;
+    household.name = "Hansen";
+    household.email = "hansen@example.org";
+    household.language = "da";
+    household.created = kStart;
+    household.invited_by = "anna";
+    household.serials = {serial};
+    const auto resident = s.add_resident(household).value();
+    ASSERT_TRUE(
+        s.insert_resident_code({0, resident, "c0de", kStart, kStart + 600, 1, false, "192.0.2.1"})
+            .ok());
+    ASSERT_TRUE(
+        s.insert_resident_session("r0123", {resident, "rcsrf", kStart, kStart + 3600, "192.0.2.1"})
+            .ok());
+  }
   ASSERT_TRUE(
       s.insert_session("0123abcd", Session{"anna", "csrf", kStart, kStart + 43200, "127.0.0.1"})
           .ok());
@@ -234,6 +250,11 @@ std::string contents(ServerStore& s) {
       o << " admin " << a.id << " " << a.actor << " " << a.action << " " << a.detail << "\n";
     for (const auto& r : get(s.rejections_for(m.serial)))
       o << " rejected " << r.reason << " " << r.count << "\n";
+    for (const auto& r : get(s.residents_of(m.serial))) {
+      o << " resident " << r.id << " " << r.name << " " << r.email << " " << r.invited_by << "\n";
+      for (const auto& c : get(s.resident_codes(r.id, 0)))
+        o << "  code " << c.id << " " << c.code_hash << " " << c.expires << " " << c.tries << "\n";
+    }
   }
   for (const auto& u : get(s.users())) {
     o << "user " << u.name << " " << u.password_hash << " " << u.email << " " << u.phone << "\n";
@@ -244,6 +265,8 @@ std::string contents(ServerStore& s) {
   }
   if (auto session = s.session("0123abcd").value())
     o << "session " << session->user << " " << session->expires << "\n";
+  if (auto session = s.resident_session("r0123").value())
+    o << "resident session " << session->resident_id << " " << session->csrf << "\n";
   for (const auto& r : get(s.alarm_rules()))
     o << "rule " << r.id << " " << r.name << " " << r.quiet << "\n";
   for (const auto& st : get(s.alarm_states()))

@@ -29,20 +29,32 @@ void drop_alarm_tables(platform::sqlite::Db& db) {
   ASSERT_TRUE(db.exec("DROP INDEX events_by_kind").ok());
 }
 
-// Undoes migrations 17, 16, 15, 14, 13, 12, 10 and 9: the second factors, the packed days, the
-// leases, the key change columns, the import's progress and default prices, the metrics' counters
-// and the commands' reply index, the prepaid notices, the notifications and the contact columns.
+// Undoes migrations 18, 17, 16, 15, 14, 13, 12, 10 and 9: the residents, the second factors,
+// the packed days, the leases, the key change columns, the import's progress and default prices,
+// the metrics' counters and the commands' reply index, the prepaid notices, the notifications and
+// the contact columns.
 void undo_notifications(platform::sqlite::Db& db) {
-  for (const char* sql :
-       {"DROP TABLE user_recovery_codes", "DROP TABLE user_totp", "DROP TABLE sample_days",
-        "DROP TABLE leases", "ALTER TABLE meters DROP COLUMN next_key",
-        "ALTER TABLE meters DROP COLUMN next_key_since", "DROP TABLE import_progress",
-        "DROP TABLE meter_default_prices", "DROP TABLE counters", "DROP INDEX commands_by_reply",
-        "DROP TABLE prepaid_notices", "DROP TABLE notifications",
-        "ALTER TABLE users DROP COLUMN email", "ALTER TABLE users DROP COLUMN phone",
-        "ALTER TABLE meters DROP COLUMN contact_name",
-        "ALTER TABLE meters DROP COLUMN contact_email",
-        "ALTER TABLE meters DROP COLUMN contact_phone"}) {
+  for (const char* sql : {"DROP TABLE resident_sessions",
+                          "DROP TABLE resident_codes",
+                          "DROP TABLE resident_meters",
+                          "DROP TABLE residents",
+                          "DROP TABLE user_recovery_codes",
+                          "DROP TABLE user_totp",
+                          "DROP TABLE sample_days",
+                          "DROP TABLE leases",
+                          "ALTER TABLE meters DROP COLUMN next_key",
+                          "ALTER TABLE meters DROP COLUMN next_key_since",
+                          "DROP TABLE import_progress",
+                          "DROP TABLE meter_default_prices",
+                          "DROP TABLE counters",
+                          "DROP INDEX commands_by_reply",
+                          "DROP TABLE prepaid_notices",
+                          "DROP TABLE notifications",
+                          "ALTER TABLE users DROP COLUMN email",
+                          "ALTER TABLE users DROP COLUMN phone",
+                          "ALTER TABLE meters DROP COLUMN contact_name",
+                          "ALTER TABLE meters DROP COLUMN contact_email",
+                          "ALTER TABLE meters DROP COLUMN contact_phone"}) {
     ASSERT_TRUE(db.exec(sql).ok()) << sql;
   }
 }

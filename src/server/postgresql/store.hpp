@@ -152,6 +152,29 @@ class PostgresStore final : public ServerStore {
   core::Result<bool> use_recovery_code(const std::string& user, const std::string& hash) override;
   core::Result<std::int64_t> recovery_codes_left(const std::string& user) override;
   core::Status delete_second_factor(const std::string& user) override;
+  core::Result<std::int64_t> add_resident(const Resident& resident) override;
+  core::Status update_resident(const Resident& r) override;
+  core::Status set_resident_meters(std::int64_t id,
+                                   const std::vector<std::string>& serials) override;
+  core::Status delete_resident(std::int64_t id) override;
+  core::Result<std::optional<Resident>> resident(std::int64_t id) override;
+  core::Result<std::optional<Resident>> resident_by_address(const std::string& address) override;
+  core::Result<std::vector<Resident>> residents_of(const std::string& serial) override;
+  core::Result<std::int64_t> insert_resident_code(const ResidentCode& code) override;
+  core::Result<std::vector<ResidentCode>> resident_codes(std::int64_t id,
+                                                         std::int64_t since) override;
+  core::Result<std::int64_t> resident_codes_from(const std::string& address,
+                                                 std::int64_t since) override;
+  core::Result<bool> take_resident_code(std::int64_t id, std::int64_t now, int max_tries) override;
+  core::Status count_resident_code_try(std::int64_t id) override;
+  core::Status remove_resident_codes_before(std::int64_t before) override;
+  core::Status insert_resident_session(const std::string& id_hash,
+                                       const ResidentSession& session) override;
+  core::Result<std::optional<ResidentSession>> resident_session(
+      const std::string& id_hash) override;
+  core::Status remove_resident_session(const std::string& id_hash) override;
+  core::Status remove_resident_sessions_of(std::int64_t id) override;
+  core::Status remove_expired_resident_sessions(std::int64_t now) override;
   core::Status audit_admin(const AdminAuditEntry& entry) override;
   core::Result<std::vector<AdminAuditEntry>> admin_audit_scoped(const AuditScope& scope,
                                                                 int limit) override;
@@ -210,6 +233,14 @@ class PostgresStore final : public ServerStore {
   explicit PostgresStore(platform::postgresql::Connection db);
   // Creates the month partition of samples that `time` falls in, once per process and month.
   core::Status ensure_sample_partition(std::int64_t time);
+  // residents.cpp: a resident's address taken by another; meters that do not exist; a
+  // resident's meters; the residents
+  // found by a condition on $1.
+  core::Status check_resident(const Resident& r);
+  core::Status check_resident_meters(const std::vector<std::string>& serials);
+  core::Result<std::vector<std::string>> resident_serials(std::int64_t id);
+  core::Result<std::vector<Resident>> read_residents(const std::string& where,
+                                                     const platform::postgresql::Param& value);
   platform::postgresql::Connection db_;
   std::set<std::int64_t> partitions_;  // months (unix time of their first second) known to exist
   bool in_snapshot_ = false;           // read_snapshot() nested in another runs on the outer one

@@ -324,6 +324,43 @@ constexpr std::string_view kMigrations[] = {
          user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
          hash TEXT NOT NULL,
          PRIMARY KEY(user, hash)) WITHOUT ROWID;)",
+    // 18 (issue 18, residents): the residents, their meters, login codes and sessions
+    // (store/residents.hpp, docs/residents.md)
+    R"(CREATE TABLE residents(
+         id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL,
+         email TEXT NOT NULL,
+         phone TEXT NOT NULL,
+         language TEXT NOT NULL,
+         password_hash TEXT NOT NULL,
+         created INTEGER NOT NULL,
+         invited_by TEXT NOT NULL);
+       CREATE INDEX residents_by_email ON residents(lower(email)) WHERE email <> '';
+       CREATE INDEX residents_by_phone ON residents(phone) WHERE phone <> '';
+       CREATE TABLE resident_meters(
+         resident_id INTEGER NOT NULL REFERENCES residents(id) ON DELETE CASCADE,
+         serial TEXT NOT NULL,
+         PRIMARY KEY(resident_id, serial)) WITHOUT ROWID;
+       CREATE INDEX resident_meters_by_serial ON resident_meters(serial);
+       CREATE TABLE resident_codes(
+         id INTEGER PRIMARY KEY,
+         resident_id INTEGER NOT NULL REFERENCES residents(id) ON DELETE CASCADE,
+         code_hash TEXT NOT NULL,
+         created INTEGER NOT NULL,
+         expires INTEGER NOT NULL,
+         tries INTEGER NOT NULL,
+         used INTEGER NOT NULL,
+         address TEXT NOT NULL);
+       CREATE INDEX resident_codes_by_resident ON resident_codes(resident_id, created);
+       CREATE INDEX resident_codes_by_address ON resident_codes(address, created);
+       CREATE TABLE resident_sessions(
+         id_hash TEXT PRIMARY KEY,
+         resident_id INTEGER NOT NULL REFERENCES residents(id) ON DELETE CASCADE,
+         csrf TEXT NOT NULL,
+         created INTEGER NOT NULL,
+         expires INTEGER NOT NULL,
+         remote TEXT NOT NULL);
+       CREATE INDEX resident_sessions_by_resident ON resident_sessions(resident_id);)",
 };
 
 }  // namespace
