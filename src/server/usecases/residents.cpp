@@ -1,0 +1,176 @@
+// The residents' use cases (residents.hpp).
+#include "server/usecases/residents.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "core/bytes.hpp"
+#include "server/notify/config.hpp"
+#include "server/usecases/spelling.hpp"
+
+namespace ml::server::usecase {
+namespace {
+
+// The code's hash: SHA-256 of "<resident id>:<digits>", hex.
+std::string code_hash(std::int64_t resident_id, const std::string& code) {
+  const std::string text = std::to_string(resident_id) + ":" + code;
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  return core::to_hex(core::ByteView(digest, sizeof digest));
+}
+
+// The digits of a typed code: blanks and dashes ignored; anything else, or another count of
+// digits, is no code.
+std::optional<std::string> typed_code(const std::string& text) {
+  if (text.size() > 32) return std::nullopt;
+  std::string digits;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      digits += c;
+    } else if (c != ' ' && c != '-') {
+      return std::nullopt;
+    }
+  }
+  if (digits.size() != static_cast<std::size_t>(kCodeDigits)) return std::nullopt;
+  return digits;
+}
+
+// Seconds until the oldest of `times` leaves the window, when there are `limit` or more.
+std::int64_t wait_for(std::vector<std::int64_t> times, int limit, std::int64_t now) {
+  if (times.size() < static_cast<std::size_t>(limit)) return 0;
+  std::sort(times.begin(), times.end());
+  return std::max<std::int64_t>(
+      1, times[times.size() - static_cast<std::size_t>(limit)] + kCodeWindow - now);
+}
+
+}  // namespace
+
+core::Result<std::int64_t> invite_resident(ServerStore& store, const Invite& invite,
+                                           const Actor& actor, std::int64_t now) {
+  if (invite.email.empty() && invite.phone.empty()) {
+    return invalid(
+        "give the resident's e-mail address or phone number (or both): the login "
+        "code is sent there");
+  }
+  if (!invite.email.empty()) {
+    if (auto s = notify::check_email_address(invite.email); !s) return invalid(s.error().detail);
+  }
+  if (!invite.phone.empty()) {
+    if (auto s = notify::check_phone_number(invite.phone); !s) return invalid(s.error().detail);
+  }
+  if (invite.language != "" && invite.language != "da" && invite.language != "en") {
+    return invalid("language must be da, en or empty (the browser's), not \"" + invite.language +
+                   "\"");
+  }
+  if (invite.serials.empty()) return invalid("give the resident's meters");
+  if (invite.name.size() > 200) return invalid("a resident's name has at most 200 characters");
+  Resident r;
+  r.name = invite.name;
+  r.email = invite.email;
+  r.phone = invite.phone;
+  r.language = invite.language;
+  r.created = now;
+  r.invited_by = actor.name;
+  r.serials = invite.serials;
+  std::int64_t id = 0;
+  auto done = store.write_transaction([&]() -> core::Status {
+    auto added = store.add_resident(r);
+    if (!added) return added.error();
+    id = *added;
+    std::string meters;
+    for (const auto& s : invite.serials)
+      meters += (meters.empty() ? "" : ",") + s;
+    // Audited without the addresses (personal data), as the contacts are.
+    return store.audit_admin({0, now, actor.name, actor.remote, "resident.invite", "",
+                              "resident #" + std::to_string(id) + " of " + meters});
+  });
+  if (!done) return done.error();
+  return id;
+}
+
+core::Result<std::optional<IssuedCode>> issue_login_code(ServerStore& store,
+                                                         const std::string& address,
+                                                         const std::string& client,
+                                                         std::int64_t now) {
+  std::optional<IssuedCode> out;
+  auto done = store.write_transaction([&]() -> core::Status {
+    // The client's limit first: it also holds for addresses that are nobody's.
+    auto from_client = store.resident_codes_from(client, now - kCodeWindow + 1);
+    if (!from_client) return from_client.error();
+    if (*from_client >= kCodesPerClient) {
+      return invalid("wait " + std::to_string(kCodeWindow) +
+                     " s: too many codes asked for from this address");
+    }
+    auto resident = store.resident_by_address(address);
+    if (!resident) return resident.error();
+    if (!*resident) return core::Ok{};
+    const std::int64_t resident_id = (*resident)->id;
+    std::vector<std::int64_t> times;
+    auto codes = store.resident_codes(resident_id, now - kCodeWindow + 1);
+    if (!codes) return codes.error();
+    for (const auto& c : *codes)
+      times.push_back(c.created);
+    if (const auto wait = wait_for(times, kCodesPerResident, now); wait > 0) {
+      return invalid("wait " + std::to_string(wait) + " s: a code was sent " +
+                     std::to_string(kCodesPerResident) + " times already");
+    }
+    ML_TRY(store.remove_resident_codes_before(now - kCodeWindow));
+    std::string code(static_cast<std::size_t>(kCodeDigits), '0');
+    const auto value = randombytes_uniform(100000000U);  // kCodeDigits digits, unbiased
+    const std::string digits = std::to_string(value);
+    code.replace(code.size() - digits.size(), digits.size(), digits);
+    auto id = store.insert_resident_code(
+        {0, resident_id, code_hash(resident_id, code), now, now + kCodeLifetime, 0, false, client});
+    if (!id) return id.error();
+    out = IssuedCode{resident_id, code};
+    return core::Ok{};
+  });
+  if (!done) return done.error();
+  return out;
+}
+
+core::Result<std::int64_t> redeem_login_code(ServerStore& store, const std::string& address,
+                                             const std::string& code_text, std::int64_t now) {
+  const auto wrong = [] { return invalid("wrong or expired code"); };
+  const auto code = typed_code(code_text);
+  std::int64_t who = 0;
+  auto done = store.write_transaction([&]() -> core::Status {
+    auto resident = store.resident_by_address(address);
+    if (!resident) return resident.error();
+    if (!*resident) return wrong();
+    const std::int64_t id = (*resident)->id;
+    auto codes = store.resident_codes(id, now - kCodeLifetime);
+    if (!codes) return codes.error();
+    const std::string hash = code ? code_hash(id, *code) : std::string();
+    for (const auto& c : *codes) {
+      if (c.used || c.expires <= now || c.code_hash != hash) continue;
+      auto taken = store.take_resident_code(c.id, now, kCodeTries);
+      if (!taken) return taken.error();
+      if (*taken) {
+        who = id;
+        return core::Ok{};
+      }
+    }
+    return core::Ok{};
+  });
+  if (!done) return done.error();
+  if (who != 0) return who;
+  // A wrong code: a try against every open code of the resident, in a transaction of its own
+  // (the refusal above wrote nothing).
+  auto counted = store.write_transaction([&]() -> core::Status {
+    auto resident = store.resident_by_address(address);
+    if (!resident) return resident.error();
+    if (!*resident) return core::Ok{};
+    auto codes = store.resident_codes((*resident)->id, now - kCodeLifetime);
+    if (!codes) return codes.error();
+    for (const auto& c : *codes) {
+      if (!c.used && c.expires > now) ML_TRY(store.count_resident_code_try(c.id));
+    }
+    return core::Ok{};
+  });
+  if (!counted) return counted.error();
+  return wrong();
+}
+
+}  // namespace ml::server::usecase

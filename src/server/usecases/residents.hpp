@@ -1,0 +1,64 @@
+// The residents' use cases (docs/residents.md): staff invite a resident to their meters, and a
+// resident logs in with a one-time code sent to their e-mail address or phone.
+//
+// - invite: a resident with a name, an e-mail address and/or a phone number (checked as the
+//   notification channels check them), a language and one or more meters; audited.
+// - issue_login_code: 8 random digits (26.6 bits) for the resident reached at `address`, kept
+//   as a SHA-256 hash with the resident's id, valid kCodeLifetime seconds, used once. At most
+//   kCodesPerResident codes per resident and kCodesPerClient per client address within
+//   kCodeWindow (the codes sent; the caller limits the asking itself, as the login limit does,
+//   so addresses cannot be guessed at speed); past that the caller is told how long to wait. An
+//   address that is no resident's gets no code, and the answer does not say so (the caller says
+//   "if this address is known, a code is on its way" either way).
+// - redeem_login_code: the resident a code logs in. A wrong code counts a try against every open
+//   code of that resident, and a code is refused after kCodeTries wrong tries: guessing 8 digits
+//   within those tries succeeds once in 20 million.
+// Sending the code (e-mail, SMS) is the caller's: the code is returned once and never stored.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "server/store.hpp"
+#include "server/usecases/users.hpp"
+
+namespace ml::server::usecase {
+
+inline constexpr int kCodeDigits = 8;
+inline constexpr std::int64_t kCodeLifetime = 600;  // seconds
+inline constexpr int kCodeTries = 5;                // wrong codes before a code is refused
+inline constexpr std::int64_t kCodeWindow = 900;    // seconds: the window of the limits below
+inline constexpr int kCodesPerResident = 3;
+inline constexpr int kCodesPerClient = 10;
+
+struct Invite {
+  std::string name;
+  std::string email;
+  std::string phone;
+  std::string language;  // "da", "en" or "" (the browser's)
+  std::vector<std::string> serials;
+};
+// The new resident's id. Refused (Errc::invalid_argument): neither an e-mail address nor a phone
+// number, a malformed one, one that is another resident's, no meter or a meter that does not
+// exist, an unknown language.
+core::Result<std::int64_t> invite_resident(ServerStore& store, const Invite& invite,
+                                           const Actor& actor, std::int64_t now);
+
+struct IssuedCode {
+  std::int64_t resident_id = 0;
+  std::string code;  // the digits, to send; not stored
+};
+// A code, none (the address is no resident's), or a refusal whose detail begins "wait N s".
+core::Result<std::optional<IssuedCode>> issue_login_code(ServerStore& store,
+                                                         const std::string& address,
+                                                         const std::string& client,
+                                                         std::int64_t now);
+
+// The resident the code logs in; Errc::invalid_argument "wrong or expired code" otherwise.
+core::Result<std::int64_t> redeem_login_code(ServerStore& store, const std::string& address,
+                                             const std::string& code, std::int64_t now);
+
+}  // namespace ml::server::usecase
