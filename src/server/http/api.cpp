@@ -279,10 +279,10 @@ Response Api::dispatch(const Request& r) {
   // A role that needs a second factor, without one yet: only what sets one up, until it is.
   const bool setting_up = parts.size() >= 2 && (parts[1] == "session" || parts[1] == "logout" ||
                                                 parts[1] == "second-factor");
-  if (!setting_up && second_factor_required(config_.http.second_factor, caller->user)) {
-    auto factor = store().second_factor(caller->user.name);
-    if (!factor) return store_error(factor.error());
-    if (!*factor || !(*factor)->confirmed) {
+  if (!setting_up) {
+    auto setup = needs_second_factor_setup(caller->user);
+    if (!setup) return store_error(setup.error());
+    if (*setup) {
       return error(403,
                    "your role needs a second factor: set up an authenticator app first "
                    "(the dashboard's \"Second factor\" page, or `meterlogger-server users totp`)");
@@ -318,6 +318,13 @@ void Api::audit(const std::string& actor, const Request& r, const std::string& a
     platform::log::error("audit log: cannot record " + action + " by " + actor + ": " +
                          st.error().message());
   }
+}
+
+core::Result<bool> Api::needs_second_factor_setup(const User& user) {
+  if (!second_factor_required(config_.http.second_factor, user)) return false;
+  auto factor = store().second_factor(user.name);
+  if (!factor) return factor.error();
+  return !*factor || !(*factor)->confirmed;
 }
 
 Response Api::login(const Request& r) {
@@ -381,9 +388,9 @@ Response Api::login(const Request& r) {
   if (auto st = server::add_session(store(), token_hash(token), s); !st)
     return store_error(st.error());
   audit(user->name, r, "login", "", "");
-  const bool setup = second_factor_required(config_.http.second_factor, *user) &&
-                     !(*factor && (*factor)->confirmed);
-  auto resp = json_response(200, session_json(*user, s, setup));
+  auto setup = needs_second_factor_setup(*user);
+  if (!setup) return store_error(setup.error());
+  auto resp = json_response(200, session_json(*user, s, *setup));
   resp.headers.emplace_back("Set-Cookie",
                             session_cookie(token, lifetime, config_.http.secure_cookies));
   return resp;
@@ -393,11 +400,9 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   const bool get = r.method == "GET";
   const bool post = r.method == "POST";
   if (parts.size() == 2 && parts[1] == "session" && get) {
-    auto factor = store().second_factor(c.user.name);
-    if (!factor) return store_error(factor.error());
-    const bool setup = second_factor_required(config_.http.second_factor, c.user) &&
-                       !(*factor && (*factor)->confirmed);
-    return json_response(200, session_json(c.user, c.session, setup));
+    auto setup = needs_second_factor_setup(c.user);
+    if (!setup) return store_error(setup.error());
+    return json_response(200, session_json(c.user, c.session, *setup));
   }
   if (parts.size() == 2 && parts[1] == "logout" && post) {
     if (auto st = store().remove_session(c.id_hash); !st) return store_error(st.error());

@@ -90,6 +90,9 @@ class Api {
   Response meter_remove(const Request& r, const Caller& caller, const Meter& m);
   Response payment_post(const Request& r, const Caller& caller, const std::string& id,
                         const std::string& what);
+  // Whether `user`'s role needs a second factor ([http] second_factor) it has not set up:
+  // then only /api/second-factor, /api/session and /api/logout answer it.
+  core::Result<bool> needs_second_factor_setup(const User& user);
   // /api/second-factor: the caller's own second factor (docs/api.md).
   Response second_factor_route(const Request& r, const Caller& caller,
                                const std::vector<std::string>& parts);
