@@ -289,7 +289,14 @@ TEST(Agent, BrokerDownForAWhileLosesNothing) {
   }
   for (const std::string& t : queued)
     EXPECT_TRUE(got.count(t)) << "lost " << t;
-  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));  // in order, original timestamps
+  // In order, with their original timestamps. Failed once under load (2026-12-05), cause not
+  // known: the order and the agent's log say where it broke.
+  std::string times;
+  for (auto t : order)
+    times += " " + std::to_string(t);
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()))
+      << "first arrivals' times:" << times << "\n"
+      << agent->log();
 }
 
 TEST(Agent, KilledAtRandomMomentsLosesNoSample) {
