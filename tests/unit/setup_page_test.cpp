@@ -131,5 +131,14 @@ TEST(SetupPagePasswords, Argon2idHashVerifies) {
   EXPECT_FALSE(hash_password("", &empty));
 }
 
+// The fast hash of random secrets (session tokens, recovery and login codes): SHA-256 in lower
+// case hex, as stored (FIPS 180-2's "abc" vector).
+TEST(SetupPagePasswords, SecretHashIsSha256InLowerCaseHex) {
+  EXPECT_EQ(password::secret_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(password::secret_hash(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 }  // namespace
 }  // namespace ml::setup_page

@@ -121,28 +121,20 @@ function userRow(u, ctx) {
     ctx.showOnce(passwordOnce(u.name, r.password));
   }));
   button('u-unlock', 'Unlock', () => act('/unlock', {}, () => message(msg, 'unlocked', false)));
-  // A lost phone and recovery codes: the user sets the second factor up again (a second click
-  // confirms).
+  // A change that cannot be undone: the first click asks, the second does it.
+  const twice = (cls, text, question, path) => button(cls, text, (b) => {
+    if (b.dataset.armed !== 'true') {
+      b.dataset.armed = 'true';
+      b.textContent = question;
+      return;
+    }
+    act(path, {}, () => ctx.reload());
+  }, true);
+  // A lost phone and recovery codes: the user sets the second factor up again.
   if (u.second_factor && !self) {
-    button('u-factor-reset', 'Reset second factor', (b) => {
-      if (b.dataset.armed !== 'true') {
-        b.dataset.armed = 'true';
-        b.textContent = `Really reset ${u.name}'s second factor?`;
-        return;
-      }
-      act('/second-factor-reset', {}, () => ctx.reload());
-    }, true);
+    twice('u-factor-reset', 'Reset second factor', `Really reset ${u.name}'s second factor?`, '/second-factor-reset');
   }
-  if (!self) {
-    button('u-remove', 'Remove', (b) => {
-      if (b.dataset.armed !== 'true') {
-        b.dataset.armed = 'true';
-        b.textContent = `Really remove ${u.name}?`;
-        return;
-      }
-      act('/remove', {}, () => ctx.reload());
-    }, true);
-  }
+  if (!self) twice('u-remove', 'Remove', `Really remove ${u.name}?`, '/remove');
   actions.append(msg);
   return row;
 }

@@ -74,9 +74,7 @@ std::string random_hex() {
 
 // Sessions are stored under the SHA-256 of their token: a copy of the database opens none.
 std::string token_hash(const std::string& token) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());
-  return core::to_hex(core::ByteView(digest, sizeof digest));
+  return password::secret_hash(token);
 }
 
 bool is_token(std::string_view t) {

@@ -25,6 +25,12 @@ core::Status residents_changed_one(const core::Result<pg::Rows>& r, std::int64_t
   return core::Ok{};
 }
 
+core::Result<std::optional<Resident>> first_resident(core::Result<std::vector<Resident>> found) {
+  if (!found) return found.error();
+  if (found->empty()) return std::optional<Resident>{};
+  return std::optional<Resident>(std::move(found->front()));
+}
+
 }  // namespace
 
 core::Status PostgresStore::check_resident(const Resident& r) {
@@ -127,19 +133,13 @@ core::Result<std::vector<Resident>> PostgresStore::read_residents(const std::str
 }
 
 core::Result<std::optional<Resident>> PostgresStore::resident(std::int64_t id) {
-  auto found = read_residents("id=$1", id);
-  if (!found) return found.error();
-  if (found->empty()) return std::optional<Resident>{};
-  return std::optional<Resident>(std::move(found->front()));
+  return first_resident(read_residents("id=$1", id));
 }
 
 core::Result<std::optional<Resident>> PostgresStore::resident_by_address(
     const std::string& address) {
   if (address.empty()) return std::optional<Resident>{};
-  auto found = read_residents("lower(email)=lower($1::text) OR phone=$1::text", address);
-  if (!found) return found.error();
-  if (found->empty()) return std::optional<Resident>{};
-  return std::optional<Resident>(std::move(found->front()));
+  return first_resident(read_residents("lower(email)=lower($1::text) OR phone=$1::text", address));
 }
 
 core::Result<std::vector<Resident>> PostgresStore::residents_of(const std::string& serial) {

@@ -130,29 +130,39 @@ core::Result<std::vector<std::string>> SqliteStore::resident_serials(std::int64_
   return out;
 }
 
-core::Result<std::optional<Resident>> SqliteStore::read_one_resident(const std::string& where,
-                                                                     const std::string& value) {
-  auto q = db_.prepare(std::string("SELECT ") + kResidentColumns + " FROM residents WHERE " +
-                       where + " LIMIT 1");
-  if (!q) return q.error();
-  q->bind(1, value);
-  auto row = q->step();
-  if (!row) return row.error();
-  if (!*row) return std::optional<Resident>{};
-  Resident r = residents_read(*q);
-  auto serials = resident_serials(r.id);
-  if (!serials) return serials.error();
-  r.serials = std::move(*serials);
-  return std::optional<Resident>(std::move(r));
+core::Result<std::vector<Resident>> SqliteStore::read_residents(sq::Statement& q) {
+  std::vector<Resident> out;
+  ML_TRY(each_row(q, [&] { out.push_back(residents_read(q)); }));
+  for (auto& r : out) {
+    auto serials = resident_serials(r.id);
+    if (!serials) return serials.error();
+    r.serials = std::move(*serials);
+  }
+  return out;
 }
 
+namespace {
+core::Result<std::optional<Resident>> first_resident(core::Result<std::vector<Resident>> found) {
+  if (!found) return found.error();
+  if (found->empty()) return std::optional<Resident>{};
+  return std::optional<Resident>(std::move(found->front()));
+}
+}  // namespace
+
 core::Result<std::optional<Resident>> SqliteStore::resident(std::int64_t id) {
-  return read_one_resident("id=CAST(?1 AS INTEGER)", std::to_string(id));
+  auto q = db_.prepare(std::string("SELECT ") + kResidentColumns + " FROM residents WHERE id=?");
+  if (!q) return q.error();
+  q->bind(1, id);
+  return first_resident(read_residents(*q));
 }
 
 core::Result<std::optional<Resident>> SqliteStore::resident_by_address(const std::string& address) {
   if (address.empty()) return std::optional<Resident>{};
-  return read_one_resident("lower(email)=lower(?1) OR phone=?1", address);
+  auto q = db_.prepare(std::string("SELECT ") + kResidentColumns +
+                       " FROM residents WHERE lower(email)=lower(?1) OR phone=?1 ORDER BY id");
+  if (!q) return q.error();
+  q->bind(1, address);
+  return first_resident(read_residents(*q));
 }
 
 core::Result<std::vector<Resident>> SqliteStore::residents_of(const std::string& serial) {
@@ -161,14 +171,7 @@ core::Result<std::vector<Resident>> SqliteStore::residents_of(const std::string&
                        "WHERE serial=?) ORDER BY id");
   if (!q) return q.error();
   q->bind(1, serial);
-  std::vector<Resident> out;
-  ML_TRY(each_row(*q, [&] { out.push_back(residents_read(*q)); }));
-  for (auto& r : out) {
-    auto serials = resident_serials(r.id);
-    if (!serials) return serials.error();
-    r.serials = std::move(*serials);
-  }
-  return out;
+  return read_residents(*q);
 }
 
 core::Result<std::int64_t> SqliteStore::insert_resident_code(const ResidentCode& c) {

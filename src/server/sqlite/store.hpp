@@ -219,13 +219,11 @@ class SqliteStore final : public ServerStore {
   explicit SqliteStore(platform::sqlite::Db db) : db_(std::move(db)) {}
   static core::Result<std::vector<Command>> read_commands(platform::sqlite::Statement& q);
   // residents.cpp: a resident's address taken by another; meters that do not exist; a
-  // resident's meters; one resident
-  // found by a condition on ?1.
+  // resident's meters; the residents a prepared statement selects, with their meters.
   core::Status check_resident(const Resident& r);
   core::Status check_resident_meters(const std::vector<std::string>& serials);
   core::Result<std::vector<std::string>> resident_serials(std::int64_t id);
-  core::Result<std::optional<Resident>> read_one_resident(const std::string& where,
-                                                          const std::string& value);
+  core::Result<std::vector<Resident>> read_residents(platform::sqlite::Statement& q);
   // Statements prepared once, kept by their text, which must outlive the store (a literal or a
   // static string).
   core::Result<platform::sqlite::Statement*> cached(std::string_view sql);

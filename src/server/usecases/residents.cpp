@@ -4,8 +4,9 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstdio>
 
-#include "core/bytes.hpp"
+#include "password/password.hpp"
 #include "server/notify/config.hpp"
 #include "server/usecases/spelling.hpp"
 
@@ -14,10 +15,7 @@ namespace {
 
 // The code's hash: SHA-256 of "<resident id>:<digits>", hex.
 std::string code_hash(std::int64_t resident_id, const std::string& code) {
-  const std::string text = std::to_string(resident_id) + ":" + code;
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  return core::to_hex(core::ByteView(digest, sizeof digest));
+  return password::secret_hash(std::to_string(resident_id) + ":" + code);
 }
 
 // The digits of a typed code: blanks and dashes ignored; anything else, or another count of
@@ -116,10 +114,11 @@ core::Result<std::optional<IssuedCode>> issue_login_code(ServerStore& store,
                      std::to_string(kCodesPerResident) + " times already");
     }
     ML_TRY(store.remove_resident_codes_before(now - kCodeWindow));
-    std::string code(static_cast<std::size_t>(kCodeDigits), '0');
-    const auto value = randombytes_uniform(100000000U);  // kCodeDigits digits, unbiased
-    const std::string digits = std::to_string(value);
-    code.replace(code.size() - digits.size(), digits.size(), digits);
+    static_assert(kCodeDigits == 8, "the bound of randombytes_uniform below is 10^kCodeDigits");
+    char digits[kCodeDigits + 1];
+    // Unbiased over the 10^8 codes of kCodeDigits digits, with leading zeros.
+    std::snprintf(digits, sizeof digits, "%0*u", kCodeDigits, randombytes_uniform(100000000U));
+    const std::string code = digits;
     auto id = store.insert_resident_code(
         {0, resident_id, code_hash(resident_id, code), now, now + kCodeLifetime, 0, false, client});
     if (!id) return id.error();

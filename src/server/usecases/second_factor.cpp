@@ -1,9 +1,8 @@
 // A staff user's second factor at login (second_factor.hpp).
 #include "server/usecases/second_factor.hpp"
 
-#include <sodium.h>
-
 #include "core/totp/totp.hpp"
+#include "password/password.hpp"
 #include "platform/crypto/random.hpp"
 #include "server/usecases/spelling.hpp"
 
@@ -20,10 +19,7 @@ core::Status audit_factor(ServerStore& store, const Actor& actor, std::int64_t n
 // Recovery codes are kept as the SHA-256 of their normalised text: 50 random bits each, too
 // many to try one by one against the login limit, so a fast hash is enough.
 std::string recovery_hash(const std::string& normalised) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(normalised.data()),
-                     normalised.size());
-  return core::to_hex(core::ByteView(digest, sizeof digest));
+  return password::secret_hash(normalised);
 }
 
 core::Result<User> user_named(ServerStore& store, const std::string& name) {
