@@ -23,7 +23,7 @@ struct CommandAccess {
 };
 constexpr StoreAccess kRead = StoreAccess::read_only;
 constexpr StoreAccess kWrite = StoreAccess::writing;
-inline constexpr std::array<CommandAccess, 58> kCommandAccess{{
+inline constexpr std::array<CommandAccess, 61> kCommandAccess{{
     {"run", kWrite},
     {"ingest", kWrite},  // a capture file, stored as `run` stores what the broker delivers
     {"migrate", kWrite},
@@ -56,6 +56,9 @@ inline constexpr std::array<CommandAccess, 58> kCommandAccess{{
     {"users totp enable", kWrite},
     {"users totp confirm", kWrite},
     {"users totp disable", kWrite},
+    {"residents invite", kWrite},
+    {"residents list", kRead},
+    {"residents remove", kWrite},
     {"audit", kRead},
     {"export", kRead},
     {"estimate show", kRead},
@@ -125,6 +128,7 @@ int main(int argc, char** argv) {
       "  meterlogger-server serve --config /etc/meterlogger/server.toml\n"
       "  meterlogger-server ingest --from capture.txt\n"
       "  meterlogger-server users add anna --role admin --groups Loppen\n"
+      "  meterlogger-server residents invite 6892850 --email anna@example.org\n"
       "  meterlogger-server meters add 6892850 --kind heat --generate-key --name \"Loppen 12\"\n"
       "  meterlogger-server meters list\n"
       "  meterlogger-server send 6892850 status --wait\n"
@@ -154,6 +158,7 @@ int main(int argc, char** argv) {
   add_payment_commands(app, config);
   add_serve_command(app, config);
   add_user_commands(app, config);
+  add_resident_commands(app, config);
   add_audit_command(app, config);
   add_export_command(app, config);
   add_estimate_commands(app, config);

@@ -237,6 +237,19 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     Reader hr(*t, "homeassistant");
     ML_TRY(parse_homeassistant(hr, c.homeassistant, c.mqtt, base));
   }
+  if (const toml::table* t = r.table("residents")) {
+    Reader rr(*t, "residents");
+    ML_TRY(rr.string("url", c.residents.url));
+    if (!c.residents.url.empty() && c.residents.url.rfind("https://", 0) != 0 &&
+        c.residents.url.rfind("http://", 0) != 0) {
+      return bad("residents.url", "must begin with https:// (or http://)");
+    }
+    if (c.residents.url.size() > 500) return bad("residents.url", "at most 500 bytes");
+    ML_TRY(int_setting(rr, "session_days", c.residents.session_days, 1, 365));
+    ML_TRY(rr.string("payment", c.residents.payment));
+    if (c.residents.payment.size() > 1000) return bad("residents.payment", "at most 1000 bytes");
+    ML_TRY(rr.no_unknown_keys());
+  }
   if (const toml::table* t = r.table("notify")) {
     Reader nr(*t, "notify");
     ML_TRY(notify::parse_notify_config(nr, c.notify, base));

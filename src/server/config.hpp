@@ -128,6 +128,17 @@ struct HomeAssistantConfig {
   int queue_max = 1000;             // messages waiting for the broker at most; more are dropped
 };
 
+// [residents]: the residents' login and pages (docs/residents.md).
+struct ResidentsConfig {
+  // The residents' page as residents reach it ("https://heat.example.org/resident.html"): the
+  // login code's message and the posters carry it; "" leaves the link out.
+  std::string url;
+  int session_days = 30;  // a resident stays logged in this long on a device
+  // How to pay, shown on the residents' page: "{serial}" and "{name}" stand for the meter's
+  // serial and name (e.g. "MobilePay 12 34 56 78, message: {serial}"); "" shows nothing.
+  std::string payment;
+};
+
 struct ServerConfig {
   std::string path;  // the file it came from
   std::string log_level = "info";
@@ -141,6 +152,7 @@ struct ServerConfig {
   WorkersConfig workers;
   HomeAssistantConfig homeassistant;  // [homeassistant]
   notify::NotifyConfig notify;        // [notify]: the channels messages go out on (docs/server.md)
+  ResidentsConfig residents;          // [residents]
   // Not errors, but worth a line in the log at start (load_server_config): the broker password
   // (or [homeassistant]'s) written inline in a file everyone may read.
   std::vector<std::string> warnings;

@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "api_test_support.hpp"
 #include "core/bytes.hpp"
 #include "core/sample/sample.hpp"
 #include "core/totp/totp.hpp"
@@ -46,34 +47,10 @@ inline constexpr std::array<Caller, 6> kCallers{{
     {Who::no_csrf, "anna", "no CSRF header"},
 }};
 
-std::string token_of(const std::string& user) {
-  std::string hex = core::to_hex(
-      core::ByteView(reinterpret_cast<const unsigned char*>(user.data()), user.size()));
-  hex.resize(64, '0');
-  return hex;
-}
-
-std::string sha256_hex(const std::string& text) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
-  return core::to_hex(core::ByteView(digest, sizeof digest));
-}
-
-// The global admin's TOTP secret.
-const core::Bytes& root_secret() {
-  static const core::Bytes secret(core::totp::kSecretBytes, 0x42);
-  return secret;
-}
-
-// One Argon2id hash for every user: hashing is slow on purpose.
-const std::string& shared_hash() {
-  static const std::string hash = [] {
-    std::string h;
-    EXPECT_TRUE(password::hash_password("pass-word-1", &h));
-    return h;
-  }();
-  return hash;
-}
+using api_test::root_secret;
+using api_test::sha256_hex;
+using api_test::shared_hash;
+using api_test::token_of;
 
 // A store with meter 6892850 (group Loppen, with a valve and a payment), and the four users
 // with a session each.

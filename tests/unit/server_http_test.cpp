@@ -162,6 +162,25 @@ second_factor = "admins"
   ASSERT_FALSE(factor.ok());
   EXPECT_NE(factor.error().detail.find("http.second_factor"), std::string::npos)
       << factor.error().detail;
+  // [residents]: the login page's address, the session's days, how to pay.
+  EXPECT_EQ(ServerConfig{}.residents.session_days, 30);
+  auto residents = parse_server_config(
+      "[database]\npath = \"db\"\n[mqtt]\nhost = \"b\"\n[residents]\n"
+      "url = \"https://heat.example.org/resident.html\"\nsession_days = 7\n"
+      "payment = \"MobilePay 12 34 56 78, message {serial}\"\n",
+      "/x.toml");
+  ASSERT_TRUE(residents.ok()) << residents.error().message();
+  EXPECT_EQ(residents->residents.url, "https://heat.example.org/resident.html");
+  EXPECT_EQ(residents->residents.session_days, 7);
+  EXPECT_EQ(residents->residents.payment, "MobilePay 12 34 56 78, message {serial}");
+  for (const char* bad : {"url = \"heat.example.org\"", "session_days = 0", "colour = 1"}) {
+    auto refused = parse_server_config(
+        std::string("[database]\npath = \"db\"\n[mqtt]\nhost = \"b\"\n[residents]\n") + bad + "\n",
+        "/x.toml");
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.error().detail.find("residents."), std::string::npos)
+        << refused.error().detail;
+  }
   EXPECT_EQ(c->http.port, 8443);
   EXPECT_EQ(c->http.web_dir, "/etc/meterlogger/web");  // relative to the file
   EXPECT_EQ(c->http.session_hours, 8);

@@ -37,8 +37,6 @@
 namespace ml::server::http {
 namespace {
 
-constexpr std::size_t kTokenBytes = 32;
-
 // What a contact field holds: one line of text, an e-mail address or a phone number (checked as
 // `meters contact` and `users contact` check them, server/notify/config.hpp).
 enum class ContactKind : std::uint8_t { text, email, phone };
@@ -66,25 +64,9 @@ constexpr int kAuditPage = 100;  // audit entries per page unless `limit` says o
 // Samples per page of a CSV export: a few milliseconds of work and well under a megabyte.
 constexpr std::size_t kCsvPage = 1000;
 
-std::string random_hex() {
-  unsigned char bytes[kTokenBytes];
-  randombytes_buf(bytes, sizeof bytes);
-  return core::to_hex(core::ByteView(bytes, sizeof bytes));
-}
-
 // Sessions are stored under the SHA-256 of their token: a copy of the database opens none.
 std::string token_hash(const std::string& token) {
   return password::secret_hash(token);
-}
-
-bool is_token(std::string_view t) {
-  return t.size() == 2 * kTokenBytes && std::all_of(t.begin(), t.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-bool same(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::vector<std::string> split_path(std::string_view path) {
@@ -269,9 +251,14 @@ Response Api::dispatch(const Request& r) {
     if (r.method != "POST") return error(405, "log in with POST");
     return login(r);
   }
+  // The residents' routes have sessions of their own (resident_api.cpp).
+  if (parts.size() >= 2 && parts[1] == "resident") {
+    if (r.method != "GET") return resident_route(r, parts);
+    return on_snapshot([&] { return resident_route(r, parts); });
+  }
   auto caller = caller_of(r);
   if (!caller) return error(401, "not logged in");
-  if (r.method != "GET" && !same(r.csrf, caller->session.csrf)) {
+  if (r.method != "GET" && !same_secret(r.csrf, caller->session.csrf)) {
     return error(403, "missing or wrong CSRF token (X-CSRF-Token)");
   }
   // A role that needs a second factor, without one yet: only what sets one up, until it is.
@@ -287,10 +274,14 @@ Response Api::dispatch(const Request& r) {
     }
   }
   if (r.method != "GET") return route(r, *caller, parts);
-  // A GET reads on one snapshot of its own (a streamed export's pages take their own).
+  return on_snapshot([&] { return route(r, *caller, parts); });
+}
+
+// A GET reads on one snapshot of its own (a streamed export's pages take their own).
+Response Api::on_snapshot(const std::function<Response()>& answer) {
   Response out;
   auto read = store().read_snapshot([&]() -> core::Status {
-    out = route(r, *caller, parts);
+    out = answer();
     return core::Ok{};
   });
   if (!read) return store_error(read.error());
@@ -380,9 +371,9 @@ Response Api::login(const Request& r) {
   }
   limiter_.succeeded(name, r.remote, attempt);
   const auto now = now_();
-  const std::string token = random_hex();
+  const std::string token = random_token();
   const std::int64_t lifetime = std::int64_t{config_.http.session_hours} * 3600;
-  Session s{user->name, random_hex(), now, now + lifetime, r.remote};
+  Session s{user->name, random_token(), now, now + lifetime, r.remote};
   if (auto st = server::add_session(store(), token_hash(token), s); !st)
     return store_error(st.error());
   audit(user->name, r, "login", "", "");
@@ -419,6 +410,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     return users_route(r, c, parts);
   if (parts.size() >= 2 && parts.size() <= 3 && parts[1] == "second-factor")
     return second_factor_route(r, c, parts);
+  if (parts.size() >= 3 && parts[1] == "residents") return residents_route(r, c, parts);
   if (parts.size() == 2 && parts[1] == "commands" && get) return commands_list();
   if (parts.size() == 2 && parts[1] == "attention" && get) return attention_get(r, c);
   if (parts.size() >= 2 && parts.size() <= 4 && parts[1] == "alarms")
@@ -470,6 +462,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     if (!*m) return error(404, "no meter " + parts[2]);
     std::string what = parts.size() >= 4 ? parts[3] : "";
     if (parts.size() == 5) what += "/" + parts[4];
+    if (what == "residents" && (get || post)) return meter_residents(r, c, **m);
     if (get) return meter_get(r, c, **m, what);
     if (post) return meter_post(r, c, **m, what);
     return error(405, "GET or POST");

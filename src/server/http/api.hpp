@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,6 +26,8 @@
 namespace ml::server::http {
 
 inline constexpr const char* kSessionCookie = "ml_session";
+// The residents' sessions (resident_api.cpp) have a cookie of their own.
+inline constexpr const char* kResidentCookie = "ml_resident";
 inline constexpr std::size_t kMaxBody = 64 * 1024;
 
 struct Request {
@@ -77,7 +80,14 @@ class Api {
     Session session;
     std::string id_hash;
   };
+  struct ResidentCaller {
+    Resident resident;
+    ResidentSession session;
+    std::string id_hash;
+  };
   Response dispatch(const Request& r);
+  // `answer` on one read snapshot of the store: what every GET does.
+  Response on_snapshot(const std::function<Response()>& answer);
   Response login(const Request& r);
   Response route(const Request& r, const Caller& caller, const std::vector<std::string>& parts);
   Response meters_page(const Request& r, const Caller& caller);
@@ -99,6 +109,16 @@ class Api {
   Response users_route(const Request& r, const Caller& caller,
                        const std::vector<std::string>& parts);
   Response audit_get(const Request& r, const Caller& caller);
+  // resident_api.cpp: /api/resident/... (the residents' own), /api/meters/S/residents and
+  // /api/residents/ID/remove (the staff's).
+  std::optional<ResidentCaller> resident_of(const Request& r);
+  Response resident_route(const Request& r, const std::vector<std::string>& parts);
+  Response resident_code(const Request& r);
+  Response resident_login(const Request& r);
+  core::Result<nlohmann::ordered_json> resident_meter_json(const Meter& m);
+  Response meter_residents(const Request& r, const Caller& caller, const Meter& m);
+  Response residents_route(const Request& r, const Caller& caller,
+                           const std::vector<std::string>& parts);
   // alarms_api.cpp
   Response alarms_route(const Request& r, const Caller& caller,
                         const std::vector<std::string>& parts);
@@ -121,7 +141,8 @@ class Api {
   std::shared_ptr<StorePool> stores_;
   const ServerConfig& config_;
   Now now_;
-  password::LoginLimiter limiter_;    // thread-safe by itself; the store needs no lock
+  password::LoginLimiter limiter_;           // thread-safe by itself; the store needs no lock
+  password::LoginLimiter resident_limiter_;  // residents asking for codes and typing them
   usecase::DailyUseCache daily_use_;  // the estimates' history, read once a day (thread-safe)
   FleetSummary fleet_;                // last: their readers use the members above
   KeptReading<MeterRows> meter_rows_;

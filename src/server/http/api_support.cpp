@@ -1,7 +1,12 @@
 // The request and answer helpers of api_support.hpp.
 #include "server/http/api_support.hpp"
 
+#include <sodium.h>
+
+#include <algorithm>
 #include <charconv>
+
+#include "core/bytes.hpp"
 
 namespace ml::server::http {
 
@@ -97,6 +102,22 @@ std::optional<std::int64_t> path_id(const std::string& text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size() || v <= 0) return std::nullopt;
   return v;
+}
+
+std::string random_token() {
+  unsigned char bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  return core::to_hex(core::ByteView(bytes, sizeof bytes));
+}
+
+bool is_token(std::string_view t) {
+  return t.size() == 64 && std::all_of(t.begin(), t.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+bool same_secret(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace ml::server::http

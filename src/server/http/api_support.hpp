@@ -42,6 +42,13 @@ bool has_field(const nlohmann::ordered_json& body, const char* name);
 // Field `name` of a body: true or false (false when absent).
 core::Result<bool> bool_field(const nlohmann::ordered_json& body, const char* name);
 
+// A new session token or CSRF token: 32 random bytes as 64 lower-case hex digits.
+std::string random_token();
+// Whether `text` has the form random_token() makes.
+bool is_token(std::string_view text);
+// Whether two secrets are equal, in time that does not depend on where they differ.
+bool same_secret(const std::string& a, const std::string& b);
+
 }  // namespace ml::server::http
 
 // Declares `var` from a Result, or answers 400 with its error.

@@ -4,10 +4,12 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "password/password.hpp"
 #include "server/notify/config.hpp"
+#include "server/notify/notifier.hpp"
 #include "server/usecases/spelling.hpp"
 
 namespace ml::server::usecase {
@@ -87,6 +89,31 @@ core::Result<std::int64_t> invite_resident(ServerStore& store, const Invite& inv
   return id;
 }
 
+core::Status remove_resident(ServerStore& store, std::int64_t id, const Actor& actor,
+                             std::int64_t now) {
+  return store.write_transaction([&]() -> core::Status {
+    auto who = store.resident(id);
+    if (!who) return who.error();
+    if (!*who) return invalid("no resident " + std::to_string(id));
+    ML_TRY(store.delete_resident(id));
+    return store.audit_admin({0, now, actor.name, actor.remote, "resident.remove", "",
+                              "resident #" + std::to_string(id)});
+  });
+}
+
+std::string login_address(std::string_view typed) {
+  while (!typed.empty() && (typed.front() == ' ' || typed.front() == '\t'))
+    typed.remove_prefix(1);
+  while (!typed.empty() && (typed.back() == ' ' || typed.back() == '\t'))
+    typed.remove_suffix(1);
+  if (typed.find('@') != std::string_view::npos) return std::string(typed);
+  std::string out;
+  for (char c : typed) {
+    if (c != ' ' && c != '\t' && c != '-' && c != '.') out += c;
+  }
+  return out;
+}
+
 core::Result<std::optional<IssuedCode>> issue_login_code(ServerStore& store,
                                                          const std::string& address,
                                                          const std::string& client,
@@ -127,6 +154,74 @@ core::Result<std::optional<IssuedCode>> issue_login_code(ServerStore& store,
   });
   if (!done) return done.error();
   return out;
+}
+
+namespace {
+
+// The login code's message in each language; {code} and {url} filled in.
+struct CodeText {
+  std::string_view language;
+  std::string_view subject;
+  std::string_view body;
+  std::string_view link;  // the line with the page's address
+};
+constexpr std::array<CodeText, 2> kCodeTexts{{
+    {"en", "Your login code", "Your login code is {code}. It works once, for 10 minutes.\n",
+     "Log in at {url}\n"},
+    {"da", "Din login-kode", "Din login-kode er {code}. Den virker én gang, i 10 minutter.\n",
+     "Log ind på {url}\n"},
+}};
+
+std::string filled(std::string_view text, std::string_view name, const std::string& value) {
+  std::string out(text);
+  const auto at = out.find(name);
+  if (at != std::string::npos) out.replace(at, name.size(), value);
+  return out;
+}
+
+}  // namespace
+
+core::Result<bool> send_login_code(ServerStore& store, const notify::NotifyConfig& notify,
+                                   const std::string& address, const std::string& client,
+                                   const std::string& url, std::int64_t now) {
+  const bool email = address.find('@') != std::string::npos;
+  const auto type = email ? notify::ChannelType::email : notify::ChannelType::sms;
+  const notify::ChannelConfig* channel = nullptr;
+  for (const auto& c : notify.channels) {
+    if (c.type == type) {
+      channel = &c;
+      break;
+    }
+  }
+  if (channel == nullptr) {
+    return invalid(email ? "no e-mail channel in [notify]: log in with your phone number, or "
+                           "ask your cooperative"
+                         : "no SMS channel in [notify]: log in with your e-mail address, or ask "
+                           "your cooperative");
+  }
+  auto issued = issue_login_code(store, address, client, now);
+  if (!issued) return issued.error();
+  if (!*issued) return false;
+  auto resident = store.resident((*issued)->resident_id);
+  if (!resident) return resident.error();
+  const CodeText* text = &kCodeTexts[0];
+  for (const auto& t : kCodeTexts) {
+    if (*resident && t.language == (*resident)->language) text = &t;
+  }
+  std::string body = filled(text->body, "{code}", (*issued)->code);
+  if (!url.empty()) body += filled(text->link, "{url}", url);
+  notify::Notification n;
+  // Unique per code: the code's hash would do, but the time and the resident's id say enough
+  // and tell nothing of the code.
+  n.dedupe_key = std::string(kLoginCodeKey) + std::to_string((*issued)->resident_id) + ":" +
+                 std::to_string(now) + ":" + std::to_string(randombytes_random());
+  n.channel = channel->name;
+  n.recipient = address;
+  n.subject = std::string(text->subject);
+  n.body = std::move(body);
+  auto queued = notify::queue_notification(store, notify, n, now);
+  if (!queued) return queued.error();
+  return true;
 }
 
 core::Result<std::int64_t> redeem_login_code(ServerStore& store, const std::string& address,

@@ -19,9 +19,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
+#include "server/notify/config.hpp"
 #include "server/store.hpp"
 #include "server/usecases/users.hpp"
 
@@ -47,6 +49,16 @@ struct Invite {
 core::Result<std::int64_t> invite_resident(ServerStore& store, const Invite& invite,
                                            const Actor& actor, std::int64_t now);
 
+// Removes a resident: their personal data, login codes and sessions go; their meters and the
+// meters' history stay (docs/residents.md, "Personal data"). Audited as resident.remove.
+core::Status remove_resident(ServerStore& store, std::int64_t id, const Actor& actor,
+                             std::int64_t now);
+
+// An address as typed at the login: blanks at either end dropped; a phone number without its
+// inner blanks, dashes and dots ("+45 12 34-56 78" is "+4512345678"). An e-mail address keeps
+// its case (it is compared without).
+std::string login_address(std::string_view typed);
+
 struct IssuedCode {
   std::int64_t resident_id = 0;
   std::string code;  // the digits, to send; not stored
@@ -56,6 +68,18 @@ core::Result<std::optional<IssuedCode>> issue_login_code(ServerStore& store,
                                                          const std::string& address,
                                                          const std::string& client,
                                                          std::int64_t now);
+
+// issue_login_code, then the code sent to `address` on the first channel of [notify] that
+// reaches it (email for an address with "@", sms for a phone number), in the resident's
+// language, with `url` (the residents' page) when given. The message's subject says nothing of
+// the code; its body (never shown in a notification log) holds it. True when a code was queued;
+// false for an address that is nobody's. Errc::invalid_argument "no ... channel" when no channel
+// of [notify] reaches that kind of address (said whoever the address belongs to).
+core::Result<bool> send_login_code(ServerStore& store, const notify::NotifyConfig& notify,
+                                   const std::string& address, const std::string& client,
+                                   const std::string& url, std::int64_t now);
+// The dedupe key of login code messages begins with this (notify/notifier.hpp).
+inline constexpr std::string_view kLoginCodeKey = "resident-code:";
 
 // The resident the code logs in; Errc::invalid_argument "wrong or expired code" otherwise.
 core::Result<std::int64_t> redeem_login_code(ServerStore& store, const std::string& address,
