@@ -1,8 +1,9 @@
 // Builds the dashboard: node build.mjs [OUTDIR]   (OUTDIR defaults to web/dist)
 //
 // OUTDIR (relative to the current directory) gets index.html, app.js (src/app.js and its
-// imports, uPlot included, minified for ES2020), app.css (uPlot's CSS, then ours) and
-// favicon.svg. Needs only the packages of package-lock.json (npm ci), no network. app.js and
+// imports, uPlot included, minified for ES2020), resident.html with resident.js (the residents'
+// page, src/resident.js), app.css (uPlot's CSS, then ours; both pages use it) and favicon.svg.
+// Needs only the packages of package-lock.json (npm ci), no network. app.js and
 // app.css are pure ASCII and index.html declares UTF-8 itself, so they read right whatever
 // charset the server names (or none).
 import { build, transform } from 'esbuild';
@@ -29,8 +30,8 @@ const banner = uplotHeader
   : '';
 
 await build({
-  entryPoints: [join(src, 'app.js')],
-  outfile: join(out, 'app.js'),
+  entryPoints: { app: join(src, 'app.js'), resident: join(src, 'resident.js') },
+  outdir: out,
   bundle: true,
   format: 'iife',
   minify: true,
@@ -52,11 +53,13 @@ await copyFile(join(src, 'favicon.svg'), join(out, 'favicon.svg'));
 // index.html names each file with a hash of its content (app.js?v=...), so a browser that kept
 // an older app.js fetches the new one after an upgrade; the server ignores the query.
 const version = async (name) => createHash('sha256').update(await readFile(join(out, name))).digest('hex').slice(0, 12);
-let html = await readFile(join(src, 'index.html'), 'utf8');
-for (const name of ['app.js', 'app.css', 'favicon.svg']) {
-  const v = await version(name);
-  html = html.replaceAll(`"${name}"`, `"${name}?v=${v}"`);
+for (const page of ['index.html', 'resident.html']) {
+  let html = await readFile(join(src, page), 'utf8');
+  for (const name of ['app.js', 'resident.js', 'app.css', 'favicon.svg']) {
+    const v = await version(name);
+    html = html.replaceAll(`"${name}"`, `"${name}?v=${v}"`);
+  }
+  await writeFile(join(out, page), html);
 }
-await writeFile(join(out, 'index.html'), html);
 
 console.log(`built ${out} in ${Date.now() - started} ms`);

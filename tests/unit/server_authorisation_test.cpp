@@ -363,6 +363,11 @@ const std::vector<Row>& rows() {
        "/api/resident/meters/{A}/series",
        "",
        {401, 200, 404, 401, 401, 401}},
+      {"GET /api/resident/meters/{}/consumption",
+       "GET",
+       "/api/resident/meters/{A}/consumption",
+       "",
+       {401, 200, 404, 401, 401, 401}},
   };
   return table;
 }
@@ -459,7 +464,7 @@ TEST(ResidentApi, ACodeByEmailLogsInOnceAndTheSessionIsRotated) {
   const auto asked = w.ask(anonymous, "POST", "/api/resident/code",
                            R"({"address":"  ANNA.resident@example.org "})");
   EXPECT_EQ(asked.status, 202) << asked.body;
-  const std::string code = queued_code(w, "ANNA.resident@example.org");
+  const std::string code = queued_code(w, kEmailA);  // to the address as stored
   ASSERT_EQ(code.size(), 8u);
   NotificationFilter f;
   const auto message = w.store().notification_log(f).value().front();
@@ -561,6 +566,30 @@ TEST(ResidentApi, AResidentSeesTheirMetersCreditAndPaymentsWithoutTheStaffsField
   // A serial written another way is the same meter; one that is nobody's is 404 as B's is.
   EXPECT_EQ(w.as(Who::resident_a, "GET", "/api/resident/meters/06892850").status, 200);
   EXPECT_EQ(w.as(Who::resident_a, "GET", "/api/resident/meters/1234567").status, 404);
+}
+
+TEST(ResidentApi, TheUseTableIsAskedForByPeriodAndCount) {
+  World w;
+  const std::string path = std::string("/api/resident/meters/") + kMeterA + "/consumption";
+  const auto months = json::parse(w.as(Who::resident_a, "GET", path).body);
+  EXPECT_EQ(months["period"], "month");
+  EXPECT_EQ(months["unit"], "kWh");
+  EXPECT_EQ(months["buckets"].size(), 12u);
+  const auto days =
+      json::parse(w.as(Who::resident_a, "GET", path, "", {{"period", "day"}, {"count", "3"}}).body);
+  ASSERT_EQ(days["buckets"].size(), 3u);
+  EXPECT_EQ(days["buckets"][2]["end"].get<std::int64_t>() -
+                days["buckets"][2]["start"].get<std::int64_t>(),
+            86400);
+  const auto bad_period = w.as(Who::resident_a, "GET", path, "", {{"period", "hour"}});
+  EXPECT_EQ(bad_period.status, 400);
+  EXPECT_NE(bad_period.body.find("period must be day, week, month or year"), std::string::npos);
+  const auto bad_count =
+      w.as(Who::resident_a, "GET", path, "", {{"period", "year"}, {"count", "21"}});
+  EXPECT_EQ(bad_count.status, 400);
+  EXPECT_NE(bad_count.body.find("count must be between 1 and 20"), std::string::npos)
+      << bad_count.body;
+  EXPECT_EQ(w.as(Who::resident_a, "GET", path, "", {{"count", "x"}}).status, 400);
 }
 
 TEST(ResidentApi, StaffInviteAndRemoveResidentsOfTheirGroupsMeters) {

@@ -13,13 +13,13 @@ const KINDS = ['heat', 'water', 'electricity'];
 
 const $ = (id) => document.getElementById(id);
 
-function message(node, text, isError) {
+export function message(node, text, isError) {
   node.textContent = text;
   node.classList.toggle('error', Boolean(isError));
   node.classList.toggle('ok', !isError && Boolean(text));
 }
 
-function field(label, input, wide = false) {
+export function field(label, input, wide = false) {
   return el('label', { class: wide ? 'wide' : null }, el('span', null, label), input);
 }
 

@@ -5,6 +5,7 @@ import * as api from './api.js';
 import { showBanner } from './banner.js';
 import { createCharts } from './charts.js';
 import { changeNote, paymentActions, renderMeterAdmin } from './admin.js';
+import { renderResidents } from './residents_admin.js';
 import { meterAlarms } from './alarm_parts.js';
 import {
   DASH, ago, dateTime, daysLeft, dec, decNode, el, estimateMethod, ledgerUnit, setDec,
@@ -179,6 +180,8 @@ function resetPage(serial) {
   $('payment-slot').replaceChildren();
   $('command-slot').replaceChildren();
   $('meter-admin-slot').replaceChildren();
+  $('meter-residents-slot').replaceChildren();
+  delete $('meter-residents-slot').dataset.serial;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,6 +323,7 @@ function renderAdmin(s) {
   } else if (!m.can_admin) {
     commandSlot.replaceChildren();
   }
+  renderResidents($('meter-residents-slot'), m);
   renderMeterAdmin($('meter-admin-slot'), m, {
     onSaved: () => { if (s === st) loadMeter(s); },
     onRemoved: () => { location.hash = '#/meters'; },

@@ -820,8 +820,8 @@ Response Api::audit_get(const Request& r, const Caller& c) {
     if (it->second.size() > 64) return error(400, "actor is longer than 64 characters");
     scope.by = it->second;
   }
-  ML_FIELD(before, time_param(r, "before", 0));
-  ML_FIELD(limit, time_param(r, "limit", kAuditPage));
+  ML_FIELD(before, count_param(r, "before", 0));
+  ML_FIELD(limit, count_param(r, "limit", kAuditPage));
   if (limit < 1 || limit > kListLimit) {
     return error(400, "limit must be 1 to " + std::to_string(kListLimit));
   }

@@ -25,7 +25,10 @@ Response store_error(const core::Error& e) {
   return error(500, "storage: " + e.text());
 }
 
-core::Result<std::int64_t> time_param(const Request& r, const char* name, std::int64_t fallback) {
+namespace {
+// A query parameter that is a number of 0 or more; `what` names it in the error.
+core::Result<std::int64_t> whole_param(const Request& r, const char* name, std::int64_t fallback,
+                                       const char* what) {
   auto it = r.query.find(name);
   if (it == r.query.end() || it->second.empty()) return fallback;
   std::int64_t v = 0;
@@ -33,9 +36,18 @@ core::Result<std::int64_t> time_param(const Request& r, const char* name, std::i
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || v < 0) {
     return core::make_error(core::Errc::invalid_argument,
-                            std::string(name) + " must be unix seconds, not \"" + s + "\"");
+                            std::string(name) + " must be " + what + ", not \"" + s + "\"");
   }
   return v;
+}
+}  // namespace
+
+core::Result<std::int64_t> time_param(const Request& r, const char* name, std::int64_t fallback) {
+  return whole_param(r, name, fallback, "unix seconds");
+}
+
+core::Result<std::int64_t> count_param(const Request& r, const char* name, std::int64_t fallback) {
+  return whole_param(r, name, fallback, "a whole number");
 }
 
 core::Result<json> body_object(const Request& r) {

@@ -25,6 +25,8 @@ Response store_error(const core::Error& e);
 
 // A query parameter in unix seconds; `fallback` when absent.
 core::Result<std::int64_t> time_param(const Request& r, const char* name, std::int64_t fallback);
+// A query parameter that counts something (0 or more); `fallback` when absent.
+core::Result<std::int64_t> count_param(const Request& r, const char* name, std::int64_t fallback);
 // The JSON object of a POST body (at most kMaxBody); an error naming what is wrong.
 core::Result<nlohmann::ordered_json> body_object(const Request& r);
 // Field `name` of a body: a string (empty when absent) of at most `max` bytes.

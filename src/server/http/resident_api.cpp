@@ -16,10 +16,12 @@
 #include "password/password.hpp"
 #include "platform/http/cookie.hpp"
 #include "platform/log/log.hpp"
+#include "platform/qr/qr.hpp"
 #include "server/http/api.hpp"
 #include "server/http/api_support.hpp"
 #include "server/http/views.hpp"
 #include "server/ledger.hpp"
+#include "server/usecases/consumption.hpp"
 #include "server/usecases/residents.hpp"
 #include "server/users.hpp"
 
@@ -163,9 +165,45 @@ Response Api::resident_route(const Request& r, const std::vector<std::string>& p
       resp.body = std::move(body).value();
       return resp;
     }
+    if (what == "consumption") return consumption_get(r, **m);
     return error(404, "no such API: " + r.method + " " + r.path);
   }
   return error(404, "no such API: " + r.method + " " + r.path);
+}
+
+// GET .../consumption?period=month&count=12 (usecases/consumption.hpp).
+Response Api::consumption_get(const Request& r, const Meter& m) {
+  const auto p = r.query.find("period");
+  const std::string name = p == r.query.end() ? "month" : p->second;
+  const auto period = usecase::consumption_period_from_name(name);
+  if (!period) return error(400, "period must be day, week, month or year, not \"" + name + "\"");
+  const auto& info = usecase::consumption_period_info(*period);
+  ML_FIELD(count, count_param(r, "count", info.default_count));
+  // (Out of range is the use case's refusal; the clamp only keeps the number an int.)
+  auto use = usecase::consumption(store(), m, *period,
+                                  static_cast<int>(std::clamp<std::int64_t>(count, 0, 1000000)),
+                                  now_());
+  if (!use) {
+    if (use.error().code == core::Errc::invalid_argument) return error(400, use.error().detail);
+    return store_error(use.error());
+  }
+  const auto text = [](const std::optional<core::Decimal>& d) {
+    return d ? json(d->to_string()) : json(nullptr);
+  };
+  json buckets = json::array();
+  for (const auto& b : use->buckets) {
+    buckets.push_back({{"start", b.start},
+                       {"end", b.end},
+                       {"use", text(b.use)},
+                       {"last_year", text(b.last_year)},
+                       {"group_median", text(b.group_median)},
+                       {"group_meters", b.group_meters}});
+  }
+  return json_response(200, json{{"serial", m.serial},
+                                 {"period", std::string(info.name)},
+                                 {"unit", use->unit},
+                                 {"min_group", usecase::kMinGroupForMedian},
+                                 {"buckets", std::move(buckets)}});
 }
 
 core::Result<nlohmann::ordered_json> Api::resident_meter_json(const Meter& m) {
@@ -192,9 +230,15 @@ core::Result<nlohmann::ordered_json> Api::resident_meter_json(const Meter& m) {
     money = cents->to_string();
   }
   j["remaining_money"] = money;
-  j["payment"] = config_.residents.payment.empty()
-                     ? json(nullptr)
-                     : json(payment_text(config_.residents.payment, m));
+  // How to pay, as text and as a QR code of that text (a phone's camera reads it off the page or
+  // a poster).
+  j["payment"] = nullptr;
+  j["payment_qr_svg"] = nullptr;
+  if (!config_.residents.payment.empty()) {
+    const std::string text = payment_text(config_.residents.payment, m);
+    j["payment"] = text;
+    if (auto qr = platform::qr::svg(text); qr) j["payment_qr_svg"] = std::move(qr).value();
+  }
   return j;
 }
 

@@ -216,7 +216,8 @@ core::Result<bool> send_login_code(ServerStore& store, const notify::NotifyConfi
   n.dedupe_key = std::string(kLoginCodeKey) + std::to_string((*issued)->resident_id) + ":" +
                  std::to_string(now) + ":" + std::to_string(randombytes_random());
   n.channel = channel->name;
-  n.recipient = address;
+  // To the address as stored (the typed one may differ in case).
+  n.recipient = !*resident ? address : email ? (*resident)->email : (*resident)->phone;
   n.subject = std::string(text->subject);
   n.body = std::move(body);
   auto queued = notify::queue_notification(store, notify, n, now);

@@ -1,0 +1,84 @@
+// The residents of a meter on its page, for the admins of its group (docs/residents.md): who may
+// log in to see the meter (GET /api/meters/{serial}/residents), inviting one with an e-mail
+// address and/or a phone number and a language (POST, the same route), and removing one's
+// personal data (POST /api/residents/{id}/remove, after a second click). The resident then logs
+// in on resident.html with a code sent to that address.
+import * as api from './api.js';
+import { el, dateTime } from './format.js';
+import { field, message } from './admin.js';
+
+async function refresh(list, serial) {
+  const answer = await api.get(api.meterPath(serial, '/residents'));
+  const residents = answer.residents || [];
+  if (residents.length === 0) {
+    list.replaceChildren(el('p', { class: 'muted', id: 'residents-empty' }, 'Nobody logs in to this meter yet.'));
+    return;
+  }
+  list.replaceChildren(el('table', { class: 'data', id: 'residents-table' },
+    el('thead', null, el('tr', null,
+      el('th', { scope: 'col' }, 'Name'), el('th', { scope: 'col' }, 'E-mail'), el('th', { scope: 'col' }, 'Phone'),
+      el('th', { scope: 'col' }, 'Language'), el('th', { scope: 'col' }, 'Invited'), el('th', { scope: 'col' }, ''))),
+    el('tbody', null, ...residents.map((r) => {
+      const remove = el('button', { type: 'button', class: 'small danger', dataset: { resident: r.id } }, 'Remove');
+      remove.addEventListener('click', async () => {
+        if (remove.dataset.armed !== 'true') {
+          remove.dataset.armed = 'true';
+          remove.textContent = 'Delete their name and addresses';
+          return;
+        }
+        try {
+          await api.post(`api/residents/${r.id}/remove`, {});
+          await refresh(list, serial);
+        } catch (err) {
+          if (err.status !== 401) remove.textContent = err.message;
+        }
+      });
+      return el('tr', null,
+        el('td', null, r.name || '—'), el('td', null, r.email || '—'), el('td', null, r.phone || '—'),
+        el('td', null, r.language || 'browser'),
+        el('td', null, `${dateTime(r.created)} by ${r.invited_by}`), el('td', { class: 'actions' }, remove));
+    }))));
+}
+
+export function renderResidents(slot, meter) {
+  if (!meter.can_admin) {
+    slot.replaceChildren();
+    return;
+  }
+  if (slot.dataset.serial === meter.serial && slot.firstChild) return; // keep what is typed
+  slot.dataset.serial = meter.serial;
+  const list = el('div', { id: 'residents-list', class: 'table-scroll' });
+  const name = el('input', { id: 'resident-name', maxlength: 200, autocomplete: 'off' });
+  const email = el('input', { id: 'resident-email', type: 'email', maxlength: 254, autocomplete: 'off' });
+  const phone = el('input', { id: 'resident-phone', type: 'tel', maxlength: 32, autocomplete: 'off', placeholder: '+4512345678' });
+  const language = el('select', { id: 'resident-language' },
+    el('option', { value: '' }, 'the browser\'s'), el('option', { value: 'da' }, 'Danish'), el('option', { value: 'en' }, 'English'));
+  const msg = el('p', { id: 'resident-message', class: 'message', 'aria-live': 'polite' });
+  const form = el('form', { id: 'resident-invite-form', class: 'settings-form', novalidate: true },
+    el('h3', null, 'Invite a resident'),
+    el('p', { class: 'muted' }, 'They log in on the residents\' page (resident.html) with a code sent to their e-mail or phone, and see only their own meters.'),
+    el('div', { class: 'form-grid' },
+      field('Name', name), field('E-mail', email), field('Phone', phone), field('Language', language)),
+    el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'resident-invite', class: 'primary' }, 'Invite')),
+    msg);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      await api.post(api.meterPath(meter.serial, '/residents'), {
+        name: name.value.trim(), email: email.value.trim(), phone: phone.value.trim(), language: language.value,
+      });
+      message(msg, 'Invited: they can log in now.', false);
+      name.value = '';
+      email.value = '';
+      phone.value = '';
+      await refresh(list, meter.serial);
+    } catch (err) {
+      if (err.status !== 401) message(msg, err.message, true);
+    }
+  });
+  slot.replaceChildren(el('section', { class: 'card', id: 'residents-card', 'aria-labelledby': 'residents-heading' },
+    el('h2', { id: 'residents-heading' }, 'Residents'), list, form));
+  refresh(list, meter.serial).catch((err) => {
+    if (err.status !== 401) list.replaceChildren(el('p', { class: 'message error' }, err.message));
+  });
+}
