@@ -180,9 +180,8 @@ Response Api::consumption_get(const Request& r, const Meter& m) {
   const auto& info = usecase::consumption_period_info(*period);
   ML_FIELD(count, count_param(r, "count", info.default_count));
   // (Out of range is the use case's refusal; the clamp only keeps the number an int.)
-  auto use = usecase::consumption(store(), m, *period,
-                                  static_cast<int>(std::clamp<std::int64_t>(count, 0, 1000000)),
-                                  now_());
+  auto use = usecase::consumption(
+      store(), m, *period, static_cast<int>(std::clamp<std::int64_t>(count, 0, 1000000)), now_());
   if (!use) {
     if (use.error().code == core::Errc::invalid_argument) return error(400, use.error().detail);
     return store_error(use.error());
