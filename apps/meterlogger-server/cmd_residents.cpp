@@ -1,11 +1,14 @@
 // `meterlogger-server residents`: the residents who log in to see their own meters
 // (docs/residents.md): invite one to their meters, list them, remove one (their personal data;
-// the meters' history stays).
+// the meters' history stays). `meterlogger-server poster`: their posters (server/http/poster.hpp).
+#include <fstream>
 #include <iostream>
 #include <map>
 
 #include "common.hpp"
 #include "core/topic/topic.hpp"
+#include "server/http/poster.hpp"
+#include "server/http/resident_export.hpp"
 #include "server/usecases/residents.hpp"
 
 namespace ml::server_app {
@@ -75,6 +78,55 @@ void residents_remove(const std::string& config_path, std::int64_t id) {
                "the meters' history stay\n";
 }
 
+// A resident's data as they download it themselves (a request by letter or e-mail).
+void residents_export(const std::string& config_path, std::int64_t id, const std::string& out) {
+  auto store = open_store(config_from(config_path));
+  auto who = ok(store->resident(id));
+  if (!who) fail("no resident " + std::to_string(id) + " (`residents list`)");
+  const auto json = ok(server::http::resident_export_json(*store, *who, unix_now()));
+  if (out.empty() || out == "-") {
+    std::cout << json;
+    return;
+  }
+  std::ofstream file(out, std::ios::binary | std::ios::trunc);
+  file << json;
+  if (!file.flush()) fail("cannot write " + out);
+}
+
+struct PosterArgs {
+  std::vector<std::string> serials;
+  std::string group;
+  std::string language = "da";
+  std::string out;
+};
+
+void poster(const std::string& config_path, const PosterArgs& a) {
+  const auto config = config_from(config_path);
+  auto store = open_store(config);
+  std::vector<server::Meter> meters;
+  if (!a.group.empty()) {
+    for (auto& m : ok(store->meters()))
+      if (m.group == a.group) meters.push_back(std::move(m));
+    if (meters.empty()) fail("no meters in group \"" + a.group + "\"");
+  }
+  for (const auto& s : a.serials) {
+    auto m = ok(store->meter(core::topic::canonical_serial(s)));
+    if (!m) fail("no meter " + s);
+    meters.push_back(std::move(*m));
+  }
+  if (meters.empty()) fail("give the meters' serials or --group");
+  const auto html = ok(server::http::posters_html(meters, config.residents, a.language));
+  if (a.out.empty() || a.out == "-") {
+    std::cout << html;
+    return;
+  }
+  std::ofstream file(a.out, std::ios::binary | std::ios::trunc);
+  file << html;
+  if (!file.flush()) fail("cannot write " + a.out);
+  std::cerr << meters.size() << " poster" << (meters.size() == 1 ? "" : "s") << " in " << a.out
+            << ": open it in a browser and print it on A4 (or save it as PDF)\n";
+}
+
 }  // namespace
 
 void add_resident_commands(CLI::App& app, const std::string& config) {
@@ -111,6 +163,33 @@ void add_resident_commands(CLI::App& app, const std::string& config) {
   remove->add_option("id", *id, "the resident's number (`residents list`)")->required();
   remove->footer("Example:\n  meterlogger-server residents remove 3");
   remove->callback([id, &config] { residents_remove(config, *id); });
+
+  auto exported = std::make_shared<std::pair<std::int64_t, std::string>>(0, "");
+  auto* export_cmd = residents->add_subcommand(
+      "export", "A resident's own data as JSON, as they download it on their page (GDPR)");
+  export_cmd->add_option("id", exported->first, "the resident's number (`residents list`)")
+      ->required();
+  export_cmd->add_option("--out", exported->second, "the file to write (default: standard output)");
+  export_cmd->footer("Example:\n  meterlogger-server residents export 3 --out resident-3.json");
+  export_cmd->callback(
+      [exported, &config] { residents_export(config, exported->first, exported->second); });
+
+  auto p = std::make_shared<PosterArgs>();
+  auto* poster_cmd = app.add_subcommand(
+      "poster", "Printable A4 posters: the residents' login QR code and how to pay, per meter");
+  as_serial(poster_cmd->add_option("serials", p->serials, "the meters"));
+  poster_cmd->add_option("--group", p->group, "every meter of this group");
+  poster_cmd->add_option("--language", p->language, "da or en")
+      ->check(CLI::IsMember({"da", "en"}))
+      ->capture_default_str();
+  poster_cmd->add_option("--out", p->out, "the HTML file to write (default: standard output)");
+  poster_cmd->footer(
+      "Needs [residents] url (the residents' page as residents reach it); [residents] payment\n"
+      "adds how to pay. Open the file in a browser and print it, or save it as PDF.\n"
+      "Examples:\n"
+      "  meterlogger-server poster 6892850 --out poster.html\n"
+      "  meterlogger-server poster --group Loppen --language en --out loppen.html");
+  poster_cmd->callback([p, &config] { poster(config, *p); });
 }
 
 }  // namespace ml::server_app

@@ -86,7 +86,7 @@ void add_payment_commands(CLI::App& app, const std::string& config);
 void add_serve_command(CLI::App& app, const std::string& config);
 void add_user_commands(CLI::App& app, const std::string& config);
 void add_audit_command(CLI::App& app, const std::string& config);
-// `residents invite|list|remove` (cmd_residents.cpp).
+// `residents invite|list|remove` and `poster` (cmd_residents.cpp).
 void add_resident_commands(CLI::App& app, const std::string& config);
 void add_export_command(CLI::App& app, const std::string& config);
 void add_estimate_commands(CLI::App& app, const std::string& config);

@@ -23,7 +23,7 @@ struct CommandAccess {
 };
 constexpr StoreAccess kRead = StoreAccess::read_only;
 constexpr StoreAccess kWrite = StoreAccess::writing;
-inline constexpr std::array<CommandAccess, 61> kCommandAccess{{
+inline constexpr std::array<CommandAccess, 63> kCommandAccess{{
     {"run", kWrite},
     {"ingest", kWrite},  // a capture file, stored as `run` stores what the broker delivers
     {"migrate", kWrite},
@@ -59,6 +59,8 @@ inline constexpr std::array<CommandAccess, 61> kCommandAccess{{
     {"residents invite", kWrite},
     {"residents list", kRead},
     {"residents remove", kWrite},
+    {"residents export", kRead},
+    {"poster", kRead},
     {"audit", kRead},
     {"export", kRead},
     {"estimate show", kRead},

@@ -72,6 +72,18 @@ inline std::string percent_encode(std::string_view text, bool space_as_plus = fa
   return out;
 }
 
+// Whether a and b are equal with ASCII letters compared without case (e-mail addresses).
+inline bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) {
+      return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 // `text` for HTML text and attribute values: "&", "<", ">" and both quotes escaped.
 inline std::string html_escape(std::string_view text) {
   std::string out;

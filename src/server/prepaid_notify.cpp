@@ -3,7 +3,10 @@
 #include "server/prepaid_notify.hpp"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
+#include "core/ascii.hpp"
 #include "server/alarm_round.hpp"
 #include "server/ledger.hpp"
 #include "server/notify/notifier.hpp"
@@ -27,7 +30,21 @@ struct Pending {
   std::vector<std::pair<PrepaidNotice, NoticeText>> notices;
   std::string email;
   std::string phone;
+  std::vector<Resident> residents;
 };
+
+// Where a resident gets a notice of `kind`: the channel type and address their preferences
+// (store/residents.hpp) say, or none.
+std::optional<std::pair<notify::ChannelType, std::string>> resident_recipient(
+    const Resident& r, PrepaidNoticeKind kind) {
+  if (r.notices == ResidentNotices::none) return std::nullopt;
+  if (r.notices == ResidentNotices::essential && kind == PrepaidNoticeKind::topup)
+    return std::nullopt;
+  const bool sms = r.notice_channel == "sms" || (r.notice_channel.empty() && r.email.empty());
+  const std::string& to = sms ? r.phone : r.email;
+  if (to.empty()) return std::nullopt;
+  return std::make_pair(sms ? notify::ChannelType::sms : notify::ChannelType::email, to);
+}
 
 }  // namespace
 
@@ -66,9 +83,17 @@ core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
     if (!meters) return meters.error();
     auto states = store.prepaid_notice_states();
     if (!states) return states.error();
+    auto by_meter = store.residents_by_meter();
+    if (!by_meter) return by_meter.error();
+    std::map<std::string, std::vector<Resident>> residents;
+    for (auto& [serial, r] : *by_meter)
+      residents[serial].push_back(std::move(r));
     std::optional<std::map<std::string, ValveInfo>> valves;  // read at the first meter
     for (const auto& m : *meters) {
-      if (!m.valve_installed || (m.contact_email.empty() && m.contact_phone.empty())) continue;
+      const auto household = residents.find(m.serial);
+      if (!m.valve_installed ||
+          (m.contact_email.empty() && m.contact_phone.empty() && household == residents.end()))
+        continue;
       if (!valves) {
         auto v = store.valve_states();
         if (!v) return v.error();
@@ -99,7 +124,8 @@ core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
       const PrepaidNoticeState previous = it == states->end() ? PrepaidNoticeState{} : it->second;
       auto step = prepaid_step(m.serial, previous, facts, settings, now);
       if (step.state == previous && step.notices.empty()) continue;
-      Pending p{m.serial, step.state, {}, m.contact_email, m.contact_phone};
+      Pending p{m.serial, step.state, {}, m.contact_email, m.contact_phone, {}};
+      if (household != residents.end()) p.residents = household->second;
       for (auto& n : step.notices) {
         auto text = prepaid_notice_text(n.kind, m, facts.remaining, facts.days_left);
         p.notices.emplace_back(std::move(n), std::move(text));
@@ -125,6 +151,26 @@ core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
           notify::Notification m{notice.dedupe_key + ":" + channel.name,
                                  channel.name,
                                  to,
+                                 p.serial,
+                                 text.subject,
+                                 text.body};
+          auto q = notify::queue_notification(store, config, m, now);
+          if (!q) return q.error();
+          if (q->queued) ++round.queued;
+        }
+        // The meter's residents, as each chose (docs/residents.md, "Notices"): on the first
+        // channel of their kind; not again to the contact's own address.
+        for (const auto& r : p.residents) {
+          const auto to = resident_recipient(r, notice.kind);
+          if (!to || core::equal_ignoring_case(to->second, p.email) || to->second == p.phone)
+            continue;
+          const auto channel =
+              std::find_if(config.channels.begin(), config.channels.end(),
+                           [&](const notify::ChannelConfig& c) { return c.type == to->first; });
+          if (channel == config.channels.end()) continue;
+          notify::Notification m{notice.dedupe_key + ":resident:" + std::to_string(r.id),
+                                 channel->name,
+                                 to->second,
                                  p.serial,
                                  text.subject,
                                  text.body};

@@ -1,5 +1,7 @@
 // The prepaid customer notices over the store (docs/server.md, "Prepaid notices"): for every meter
-// with a valve and a customer contact (an e-mail address or a phone number), the facts now (the
+// with a valve and a customer contact (an e-mail address or a phone number) or residents
+// (docs/residents.md, "Notices": each on the channel they chose, unless they opted out), the
+// facts now (the
 // valve's newest `status`, the newest payment, the credit and the time-left estimate every screen
 // shows), prepaid_step (prepaid_notice.hpp), and in one write transaction the changed states and
 // the notices queued to the contact on every e-mail and SMS channel of [notify] that fits it.

@@ -2,8 +2,10 @@
 // meter's page (web/src/residents_admin.js); the resident logs in on resident.html with the code
 // the server e-mailed (read from the SMTP sink's files, as the resident reads their mail), sees
 // the credit, the use table, the payments and how to pay; a payment the admin adds shows after a
-// reload; the page switches to Danish; axe-core finds no WCAG 2.1 A/AA violation on the login and
-// the meter pages in either language. Against a running `meterlogger-server run` (its notifier
+// reload; the resident downloads their data; the page switches to Danish; the resident chooses
+// only the essential messages and gets the "running low" e-mail when the credit runs low; axe-core finds no WCAG
+// 2.1 A/AA violation on the login and the meter pages in either language, nor on the meter's
+// poster (from the Residents card's link). Against a running `meterlogger-server run` (its notifier
 // sends the code) and `serve`.
 //
 //   node residents.mjs URL ADMIN ADMIN_PASS SERIAL RESIDENT_EMAIL MAIL_DIR SCREENSHOT_DIR
@@ -32,18 +34,41 @@ function mailsTo(to) {
   return out;
 }
 
-// Waits for the n-th e-mail to `to` (the notifier sends within its interval) and returns its code.
-async function codeFromMail(to, n) {
+const subjectOf = (mail) => /^Subject: (.*)$/m.exec(mail.head)?.[1] || '';
+
+// Waits for the n-th e-mail to `to` whose subject begins with `subject` (the notifier sends
+// within its interval).
+async function mailTo(to, subject, n = 1) {
   const deadline = Date.now() + 60000 * timeScale;
   while (Date.now() < deadline) {
-    const mails = mailsTo(to);
-    if (mails.length >= n) {
-      const match = /\b(\d{8})\b/.exec(mails[n - 1].body);
-      if (match) return { code: match[1], mail: mails[n - 1] };
-    }
+    const mails = mailsTo(to).filter((m) => subjectOf(m).startsWith(subject));
+    if (mails.length >= n) return mails[n - 1];
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`no e-mail number ${n} to ${to} in ${mailDir}`);
+  throw new Error(`no e-mail number ${n} to ${to} about "${subject}" in ${mailDir}`);
+}
+
+// The code of the n-th login code e-mail to `to`.
+async function codeFromMail(to, n) {
+  const mail = await mailTo(to, 'Your login code', n);
+  const match = /\b(\d{8})\b/.exec(mail.body);
+  if (!match) throw new Error(`no code in ${mail.body}`);
+  return { code: match[1], mail };
+}
+
+// A request as the admin (its own session, in this page's cookie jar until it logs out).
+function asAdmin(page, path, body) {
+  return page.evaluate(async ([user, pass, p, b]) => {
+    const json = { 'Content-Type': 'application/json' };
+    const login = await fetch('api/login', { method: 'POST', headers: json, credentials: 'same-origin', body: JSON.stringify({ username: user, password: pass }) });
+    const { csrf } = await login.json();
+    const headers = { ...json, 'X-CSRF-Token': csrf };
+    const res = b === undefined ? await fetch(p, { credentials: 'same-origin' })
+      : await fetch(p, { method: 'POST', headers, credentials: 'same-origin', body: JSON.stringify(b) });
+    const answer = { status: res.status, data: await res.json().catch(() => null) };
+    await fetch('api/logout', { method: 'POST', headers, credentials: 'same-origin', body: '{}' });
+    return answer;
+  }, [admin, adminPass, path, body]);
 }
 
 // axe-core's violations of WCAG 2.0/2.1 level A and AA on the page as it is.
@@ -81,6 +106,16 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   result.invited = await text('#residents-table tbody');
   check(result.invited.includes(email) && result.invited.includes('Anna Hansen'), `the list shows the resident: ${result.invited}`);
   await shots('meter-residents');
+  // The meter's poster, from the card's link: a page of its own, checked as the others.
+  const posterHref = await page.getAttribute('#resident-poster', 'href');
+  await page.goto(new URL(posterHref, page.url()).href);
+  await page.waitForSelector('section.poster svg');
+  result.poster = await text('section.poster');
+  check(result.poster.includes(serial) && result.poster.includes('resident.html'), `the poster names the meter and the page: ${result.poster}`);
+  await axe('poster');
+  await page.screenshot({ path: join(shotDir, 'poster.png'), fullPage: true });
+  await page.goto(`${url}#/meter/${serial}`);
+  await page.waitForSelector('#residents-card');
   await logout();
 
   // The resident, on the residents' page, in the browser's language (English here).
@@ -94,7 +129,7 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   await page.click('#send-code');
   await page.waitForSelector('#code-form', { state: 'visible' });
   const first = await codeFromMail(email, 1);
-  result.mailSubject = /^Subject: (.*)$/m.exec(first.mail.head)?.[1] || '';
+  result.mailSubject = subjectOf(first.mail);
   check(!result.mailSubject.includes(first.code), 'the code is not in the subject');
   // A wrong code first: refused, said so.
   await page.fill('#code', first.code === '00000000' ? '11111111' : '00000000');
@@ -115,6 +150,14 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   result.payments = await page.$$eval(`#payments-table-${serial} tbody tr`, (rows) => rows.length);
   result.useRows = await page.$$eval(`#use-table-${serial} tbody tr`, (rows) => rows.map((r) => r.innerText.replace(/\s+/g, ' ').trim()));
   check(await page.isVisible(`#meter-${serial} img.qr`), 'the payment QR code is shown');
+  // The resident's own data, from the page's links.
+  const exportHref = await page.getAttribute('#your-data a[href$="export.json"]', 'href');
+  result.exported = await page.evaluate(async (href) => {
+    const res = await fetch(href, { credentials: 'same-origin' });
+    const data = await res.json();
+    return { status: res.status, email: data.resident.email, meters: data.meters.map((m) => m.serial), days: data.meters[0].days.length };
+  }, exportHref);
+  check(result.exported.status === 200 && result.exported.meters.join() === serial, `the export holds the meter: ${JSON.stringify(result.exported)}`);
   await axe('meter');
   await shots('resident-meter');
 
@@ -129,20 +172,8 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   result.yearRows = await page.$$eval(`#use-table-${serial} tbody tr`, (rows) => rows.map((r) => r.innerText.replace(/\s+/g, ' ').trim()));
 
   // A payment the admin adds appears after a reload, with the credit grown.
-  const paid = await page.evaluate(async ([user, pass, s]) => {
-    const login = await fetch('api/login', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, credentials: 'same-origin',
-      body: JSON.stringify({ username: user, password: pass }),
-    });
-    const session = await login.json();
-    const res = await fetch(`api/meters/${s}/payments`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf }, credentials: 'same-origin',
-      body: JSON.stringify({ amount: '200', price: '2', note: 'bank transfer' }),
-    });
-    await fetch('api/logout', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf }, credentials: 'same-origin', body: '{}' });
-    return res.status;
-  }, [admin, adminPass, serial]);
-  check(paid === 201, `the admin's payment is stored: ${paid}`);
+  const paid = await asAdmin(page, `api/meters/${serial}/payments`, { amount: '200', price: '2', note: 'bank transfer' });
+  check(paid.status === 201, `the admin's payment is stored: ${paid.status}`);
   await page.reload();
   await page.waitForSelector(`#payments-table-${serial}`);
   result.paymentsAfter = await page.$$eval(`#payments-table-${serial} tbody tr`, (rows) => rows.length);
@@ -157,6 +188,24 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   check(/måler/.test(result.danishHeading), `Danish: ${result.danishHeading}`);
   await axe('meter_da');
   await shots('resident-meter-da');
+
+  // The resident wants only the essential messages; then the credit runs low (the admin
+  // corrects the first payment down): the "running low" e-mail reaches them.
+  await page.selectOption('#pref-notices', 'essential');
+  await page.click('#preferences button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#pref-message').textContent.length > 0);
+  result.prefsSaved = await text('#pref-message');
+  check(result.prefsSaved === 'Gemt.', `the choice is saved: ${result.prefsSaved}`);
+  const ledger = await asAdmin(page, `api/meters/${serial}/payments`);
+  const big = ledger.data.payments.find((p) => p.amount === '20000' && p.state === 'active');
+  const corrected = await asAdmin(page, `api/payments/${big.id}/correct`, { amount: '15880', price: '2', reason: 'typed wrong' });
+  check(corrected.status === 200, `the payment is corrected: ${JSON.stringify(corrected)}`);
+  const low = await mailTo(email, 'Running low');
+  result.lowMail = { subject: subjectOf(low), body: low.body };
+  await page.reload();
+  await page.waitForSelector(`#credit-${serial}`);
+  result.creditLow = await text(`#credit-${serial}`);
+  result.daysLow = await text(`#days-${serial}`);
 
   // Logging out shows the login again, still in Danish; axe checks the Danish login.
   await page.click('#logout');

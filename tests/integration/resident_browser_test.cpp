@@ -3,8 +3,10 @@
 // notify_peer.py) and `serve` on the same SQLite file, with meter 6892850 holding 400 days of
 // readings and a payment. The browser invites the resident as the group's admin, logs in as the
 // resident with the code from the e-mail, reads the page, sees a new payment, switches to Danish,
-// and has axe-core check every page. What the browser did is then read back from the database:
-// the invitation audited without the address, the code hashed and used once, one session.
+// chooses only the essential messages and gets the "running low" e-mail when the admin corrects
+// the payment down, and has axe-core check every page. What the browser did is then read back from
+// the database: the invitation audited without the address, the code hashed and used once, one
+// session.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -58,7 +60,7 @@ TEST(ResidentBrowser, InviteLoginByEmailedCodeAndThePagesInBothLanguages) {
       << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << broker.port()
       << "\n[http]\nlisten = \"127.0.0.1:" << http_port << "\"\nweb_dir = \"" << ML_WEB_DIR
       << "\"\nsecond_factor = \"off\"\n"
-      << "[commands]\npoll_interval = 0\n[alarms]\ninterval = 0\n"
+      << "[commands]\npoll_interval = 0\n[alarms]\ninterval = 1\n"
       << "[residents]\nurl = \"http://127.0.0.1:" << http_port
       << "/resident.html\"\npayment = \"MobilePay 12 34 56 78, message {serial}\"\n"
       << "[notify]\nretry_initial = 1\nretry_max = 2\ninterval = 1\n"
@@ -85,6 +87,14 @@ TEST(ResidentBrowser, InviteLoginByEmailedCodeAndThePagesInBothLanguages) {
   std::vector<server::IngestItem> items;
   for (int day = 400; day >= 0; --day)
     items.push_back(reading(now - day * 86400 - 600, 10000 + (400 - day) * 20));
+  // The valve reports open (the prepaid notices follow the valve's state).
+  server::IngestItem status;
+  status.kind = server::IngestItem::Kind::diagnostic;
+  status.serial = kSerial;
+  status.time = now - 300;
+  status.function = "status";
+  status.text = "open";
+  items.push_back(status);
   ASSERT_TRUE(server::store_items(*store, items, now).ok());
   std::ofstream(dir.file("pw")) << kPass << "\n";
   ASSERT_EQ(cli({"users", "add", "anna", "--role", "admin", "--groups", "Loppen", "--password-file",
@@ -116,11 +126,23 @@ TEST(ResidentBrowser, InviteLoginByEmailedCodeAndThePagesInBothLanguages) {
   EXPECT_EQ(seen["credit"], "2000.0");
   EXPECT_EQ(seen["money"], "4000.00");
   EXPECT_EQ(seen["creditAfter"], "2100.0");
+  // Corrected to 15880 kr: 7940 + 100 kWh paid, 40 kWh left, 2 days at 20 kWh a day.
+  EXPECT_EQ(seen["creditLow"], "40.0");
+  EXPECT_EQ(seen["lowMail"]["subject"], "Running low: Loppen 12 (meter 6892850)");
+  EXPECT_EQ(count("SELECT COUNT(*) FROM residents WHERE notices='essential'"), 1);
+  // Only the essential ones: no receipt of the corrected payment went to the resident.
+  EXPECT_EQ(count("SELECT COUNT(*) FROM notifications WHERE recipient='" + std::string(kEmail) +
+                  "' AND subject LIKE 'Payment received%' AND created > (SELECT MAX(time) FROM "
+                  "admin_audit WHERE action='payment.correct')"),
+            0);
   EXPECT_EQ(seen["payText"], std::string("MobilePay 12 34 56 78, message ") + kSerial);
   EXPECT_EQ(seen["payments"], 1);
   EXPECT_EQ(seen["paymentsAfter"], 2);
   EXPECT_EQ(seen["mailSubject"], "Your login code");
   EXPECT_FALSE(seen["useRows"].empty());
+  EXPECT_EQ(seen["exported"]["email"], kEmail);
+  EXPECT_EQ(seen["exported"]["days"], 401) << "a reading a day for 401 days";
+  EXPECT_GT(std::filesystem::file_size(shots + "/poster.png"), 10000u);
   EXPECT_FALSE(seen["yearRows"].empty());
 
   // The database: one resident, invited by anna and audited without the address; its code used

@@ -1,8 +1,11 @@
 // run_prepaid_notices over a temporary SQLite store: a top-up once the valve reports open, to the
-// customer's e-mail only, once; then "running low" when the estimate drops below the threshold.
+// customer's e-mail only, once; then "running low" when the estimate drops below the threshold;
+// the meter's residents as each chose.
 #include "server/prepaid_notify.hpp"
 
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "server/ledger.hpp"
 #include "server/sqlite/store.hpp"
@@ -27,23 +30,47 @@ IngestItem item(IngestItem::Kind kind, const std::string& function, std::int64_t
   return i;
 }
 
-TEST(PrepaidNotify, TopupOnceThenLowToTheCustomersAddress) {
-  test::TempDir dir;
-  auto store = SqliteStore::open(dir.file("server.db")).value();
+// Meter 6892850 with a valve and eight days at 1 kWh an hour (24 kWh a day) before kT0.
+void add_meter_with_use(SqliteStore& store) {
   Meter m;
   m.serial = "6892850";
   m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
   m.name = "Loppen 12";
   m.valve_installed = true;
-  ASSERT_TRUE(store->add_meter(m).ok());
-  ASSERT_TRUE(store->set_meter_contact("6892850", {"Anna", "anna@example.org", ""}).ok());
-  // Eight days at 1 kWh an hour: 24 kWh a day.
+  ASSERT_TRUE(store.add_meter(m).ok());
   std::vector<IngestItem> items;
   for (int h = 0; h <= 192; ++h) {
     items.push_back(item(IngestItem::Kind::sample, "sample", kT0 - 8 * kDay + h * 3600,
                          "heap=1&e1=" + std::to_string(h) + " kWh&"));
   }
-  ASSERT_TRUE(store_items(*store, items, kT0).ok());
+  ASSERT_TRUE(store_items(store, items, kT0).ok());
+}
+
+// Three more days used (to kT0 + 3 days): 48 kWh left of 312 paid, 2 days.
+void use_three_more_days(SqliteStore& store) {
+  std::vector<IngestItem> items;
+  for (int h = 193; h <= 264; ++h) {
+    items.push_back(item(IngestItem::Kind::sample, "sample", kT0 - 8 * kDay + h * 3600,
+                         "heap=1&e1=" + std::to_string(h) + " kWh&"));
+  }
+  ASSERT_TRUE(store_items(store, items, kT0 + 3 * kDay).ok());
+}
+
+// 312 kWh paid at kT0 (120 left, 5 days), and the valve reported open at kT0 + 90.
+void pay_and_open(SqliteStore& store) {
+  Payment p;
+  p.serial = "6892850";
+  p.time = kT0;
+  p.amount = core::Decimal::parse("312").value();
+  p.price = core::Decimal::parse("1").value();
+  ASSERT_TRUE(record_payment(store, p, "bo", kT0).ok());
+  ASSERT_TRUE(
+      store_items(store, {item(IngestItem::Kind::diagnostic, "status", kT0 + 90, "open")}, kT0 + 90)
+          .ok());
+}
+
+// An e-mail channel "mail" and an SMS channel "sms".
+notify::NotifyConfig mail_and_sms() {
   notify::NotifyConfig config;
   notify::ChannelConfig mail;
   mail.name = "mail";
@@ -54,6 +81,15 @@ TEST(PrepaidNotify, TopupOnceThenLowToTheCustomersAddress) {
   sms.name = "sms";
   sms.type = notify::ChannelType::sms;
   config.channels = {mail, sms};
+  return config;
+}
+
+TEST(PrepaidNotify, TopupOnceThenLowToTheCustomersAddress) {
+  test::TempDir dir;
+  auto store = SqliteStore::open(dir.file("server.db")).value();
+  add_meter_with_use(*store);
+  ASSERT_TRUE(store->set_meter_contact("6892850", {"Anna", "anna@example.org", ""}).ok());
+  const auto config = mail_and_sms();
   usecase::DailyUseCache cache;
 
   // 312 kWh paid: 120 left, 5 days. The valve has not opened yet: nothing.
@@ -82,12 +118,7 @@ TEST(PrepaidNotify, TopupOnceThenLowToTheCustomersAddress) {
       << log[0].body;
   EXPECT_EQ(run_prepaid_notices(*store, config, kT0 + 180, &cache)->queued, 0);
   // Three more days used: 48 kWh left, 2 days: running low, once.
-  items.clear();
-  for (int h = 193; h <= 264; ++h) {
-    items.push_back(item(IngestItem::Kind::sample, "sample", kT0 - 8 * kDay + h * 3600,
-                         "heap=1&e1=" + std::to_string(h) + " kWh&"));
-  }
-  ASSERT_TRUE(store_items(*store, items, kT0 + 3 * kDay).ok());
+  use_three_more_days(*store);
   r = run_prepaid_notices(*store, config, kT0 + 3 * kDay + 60, &cache);
   ASSERT_TRUE(r.ok()) << r.error().text();
   EXPECT_EQ(r->queued, 1);
@@ -96,6 +127,54 @@ TEST(PrepaidNotify, TopupOnceThenLowToTheCustomersAddress) {
   EXPECT_EQ(log[0].subject, "Running low: Loppen 12 (meter 6892850)");
   EXPECT_EQ(run_prepaid_notices(*store, config, kT0 + 3 * kDay + 120, &cache)->queued, 0);
   EXPECT_TRUE(store->prepaid_notice_states().value().at("6892850").low_sent);
+}
+
+// The meter's residents get the notices as each chose (docs/residents.md, "Notices"): all of
+// them by e-mail, the essential ones by SMS, none; and nobody twice at the contact's address.
+TEST(PrepaidNotify, ResidentsGetTheNoticesTheyChoseOnTheirChannel) {
+  test::TempDir dir;
+  auto store = SqliteStore::open(dir.file("server.db")).value();
+  add_meter_with_use(*store);
+  ASSERT_TRUE(store->set_meter_contact("6892850", {"Anna", "anna@example.org", ""}).ok());
+  const auto resident = [&](const std::string& email, const std::string& phone,
+                            ResidentNotices notices, const std::string& channel) {
+    Resident r;
+    r.email = email;
+    r.phone = phone;
+    r.serials = {"6892850"};
+    r.notices = notices;
+    r.notice_channel = channel;
+    ASSERT_TRUE(store->add_resident(r).ok());
+  };
+  resident("bo@example.org", "+4511111111", ResidentNotices::all, "");       // e-mail, all
+  resident("", "+4522222222", ResidentNotices::essential, "");               // SMS, essential
+  resident("carl@example.org", "+4533333333", ResidentNotices::all, "sms");  // SMS, all
+  resident("dora@example.org", "", ResidentNotices::none, "");               // none
+  resident("ANNA@example.org", "", ResidentNotices::all, "");  // the contact's own address
+  const auto config = mail_and_sms();
+  usecase::DailyUseCache cache;
+  pay_and_open(*store);
+  auto r = run_prepaid_notices(*store, config, kT0 + 120, &cache);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  const auto to = [&](const std::string& subject_start) {
+    std::multiset<std::string> out;
+    const auto log = store->notification_log({}).value();  // kept: the loop reads it
+    for (const auto& n : log)
+      if (n.subject.rfind(subject_start, 0) == 0) out.insert(n.channel + ":" + n.recipient);
+    return out;
+  };
+  EXPECT_EQ(to("Payment received"),
+            (std::multiset<std::string>{"mail:anna@example.org", "mail:bo@example.org",
+                                        "sms:+4533333333"}));
+  use_three_more_days(*store);
+  r = run_prepaid_notices(*store, config, kT0 + 3 * kDay + 60, &cache);
+  ASSERT_TRUE(r.ok()) << r.error().text();
+  EXPECT_EQ(to("Running low"),
+            (std::multiset<std::string>{"mail:anna@example.org", "mail:bo@example.org",
+                                        "sms:+4522222222", "sms:+4533333333"}));
+  // A meter with residents and no contact is looked at too.
+  ASSERT_TRUE(store->set_meter_contact("6892850", {"", "", ""}).ok());
+  EXPECT_EQ(run_prepaid_notices(*store, config, kT0 + 3 * kDay + 120, &cache)->meters, 1);
 }
 
 }  // namespace

@@ -77,6 +77,7 @@ class World {
     mail.email.from = "meterlogger@example.org";
     config_.notify.channels.push_back(mail);
     config_.residents.payment = "MobilePay 12 34 56 78, message {serial}";
+    config_.residents.url = "https://heat.example.org/resident.html";
     for (const auto& [serial, group] :
          {std::pair<const char*, const char*>{kMeterA, "Loppen"}, {kMeterB, "Hald"}}) {
       Meter m;
@@ -220,6 +221,7 @@ struct Row {
   const char* path;  // {A}, {P}, ... as World::filled
   const char* body;
   std::array<int, 6> status;
+  std::map<std::string, std::string> query = {};
 };
 
 // Shorthands: staff routes answer both residents as nobody (401).
@@ -289,6 +291,9 @@ const std::vector<Row>& rows() {
        R"({"email":"carla@example.org","language":"da"})", staff(403, 201, 201)},
       {"POST /api/residents/{}/remove", "POST", "/api/residents/{RA}/remove", "{}",
        staff(403, 204, 204)},
+      // Posters (nothing personal on them: any staff)
+      {"GET /api/meters/{}/poster", "GET", "/api/meters/{A}/poster", "", kAnyStaff},
+      {"GET /api/posters", "GET", "/api/posters", "", kAnyStaff, {{"group", "Loppen"}}},
       // Users
       {"GET /api/users", "GET", "/api/users", "", kGlobal},
       {"POST /api/users", "POST", "/api/users", R"({"name":"dora","password":"dora-pass-1"})",
@@ -343,6 +348,26 @@ const std::vector<Row>& rows() {
        "/api/resident/logout",
        "{}",
        {401, 204, 204, 401, 401, 401}},
+      {"POST /api/resident/preferences",
+       "POST",
+       "/api/resident/preferences",
+       R"({"notices":"essential"})",
+       {401, 200, 200, 401, 401, 401}},
+      {"GET /api/resident/export.json",
+       "GET",
+       "/api/resident/export.json",
+       "",
+       {401, 200, 200, 401, 401, 401}},
+      {"GET /api/resident/readings.csv",
+       "GET",
+       "/api/resident/readings.csv",
+       "",
+       {401, 200, 200, 401, 401, 401}},
+      {"GET /api/resident/payments.csv",
+       "GET",
+       "/api/resident/payments.csv",
+       "",
+       {401, 200, 200, 401, 401, 401}},
       {"GET /api/resident/meters",
        "GET",
        "/api/resident/meters",
@@ -381,7 +406,7 @@ TEST(Authorisation, EveryRouteForEveryCaller) {
       auto& slot = std::string_view(row.method) == "GET" ? read_only : fresh;
       if (!slot) slot = std::make_unique<World>();
       World& w = *slot;
-      const auto r = w.ask(kWho[i], row.method, w.filled(row.path), w.filled(row.body));
+      const auto r = w.ask(kWho[i], row.method, w.filled(row.path), w.filled(row.body), row.query);
       EXPECT_EQ(r.status, row.status[i])
           << row.doc << " as " << kWho[i].label << ": " << r.body.substr(0, 300);
     }
@@ -590,6 +615,70 @@ TEST(ResidentApi, TheUseTableIsAskedForByPeriodAndCount) {
   EXPECT_NE(bad_count.body.find("count must be between 1 and 20"), std::string::npos)
       << bad_count.body;
   EXPECT_EQ(w.as(Who::resident_a, "GET", path, "", {{"count", "x"}}).status, 400);
+}
+
+TEST(ResidentApi, AResidentTakesTheirOwnDataAway) {
+  World w;
+  Rollup day;
+  day.serial = kMeterA;
+  day.bucket = w.now_ - w.now_ % 86400 - 86400;
+  day.samples = 2;
+  day.first_time = day.bucket + 60;
+  day.last_time = day.bucket + 3600;
+  day.energy_first = "1000.5";
+  day.energy_last = "1012.25";
+  ASSERT_TRUE(w.store().write_rollups(Period::day, {day}).ok());
+  const auto got = w.as(Who::resident_a, "GET", "/api/resident/export.json");
+  ASSERT_EQ(got.status, 200) << got.body;
+  bool attachment = false;
+  for (const auto& [name, value] : got.headers)
+    attachment |= name == "Content-Disposition" && value.find("attachment") != std::string::npos;
+  EXPECT_TRUE(attachment);
+  const auto data = json::parse(got.body);
+  EXPECT_EQ(data["resident"]["email"], kEmailA);
+  ASSERT_EQ(data["meters"].size(), 1u);
+  EXPECT_EQ(data["meters"][0]["serial"], kMeterA);
+  ASSERT_EQ(data["meters"][0]["days"].size(), 1u);
+  EXPECT_EQ(data["meters"][0]["days"][0]["reading"], "1012.25");
+  EXPECT_EQ(data["meters"][0]["days"][0]["day"], "2027-01-14");  // the day before 1.8e9 s
+  EXPECT_EQ(data["meters"][0]["payments"][0]["credited"], "50");
+  EXPECT_EQ(got.body.find("cash to anna"), std::string::npos) << "the staff's note";
+  const auto readings = w.as(Who::resident_a, "GET", "/api/resident/readings.csv");
+  EXPECT_EQ(readings.body,
+            std::string("serial,day,reading,unit\n") + kMeterA + ",2027-01-14,1012.25,kWh\n");
+  EXPECT_EQ(readings.content_type.rfind("text/csv", 0), 0u);
+  const auto payments = w.as(Who::resident_a, "GET", "/api/resident/payments.csv");
+  EXPECT_NE(payments.body.find(std::string(kMeterA) + ",1799999900,100,2,50,kWh,active\n"),
+            std::string::npos)
+      << payments.body;
+  // B's export holds nothing of A's.
+  const auto b = w.as(Who::resident_b, "GET", "/api/resident/export.json");
+  EXPECT_EQ(b.body.find(kMeterA), std::string::npos);
+  EXPECT_EQ(b.body.find(kEmailA), std::string::npos);
+}
+
+TEST(ResidentApi, AResidentChoosesTheirNoticesChannelAndLanguage) {
+  World w;
+  const auto set = w.as(Who::resident_a, "POST", "/api/resident/preferences",
+                        R"({"notices":"essential","notice_channel":"email","language":"da"})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  const auto r = w.store().resident(w.resident_a()).value();
+  EXPECT_EQ(r->notices, ResidentNotices::essential);
+  EXPECT_EQ(r->notice_channel, "email");
+  EXPECT_EQ(r->language, "da");
+  EXPECT_EQ(json::parse(w.as(Who::resident_a, "GET", "/api/resident/session").body)["notices"],
+            "essential");
+  // No phone number is known: SMS is refused, and nothing changes.
+  const auto sms = w.as(Who::resident_a, "POST", "/api/resident/preferences",
+                        R"({"notice_channel":"sms","notices":"none"})");
+  EXPECT_EQ(sms.status, 400);
+  EXPECT_NE(sms.body.find("no phone number"), std::string::npos) << sms.body;
+  EXPECT_EQ(w.store().resident(w.resident_a()).value()->notices, ResidentNotices::essential);
+  EXPECT_EQ(
+      w.as(Who::resident_a, "POST", "/api/resident/preferences", R"({"notices":"some"})").status,
+      400);
+  // Resident B's choices are B's own.
+  EXPECT_EQ(w.store().resident(2).value()->notices, ResidentNotices::all);
 }
 
 TEST(ResidentApi, StaffInviteAndRemoveResidentsOfTheirGroupsMeters) {

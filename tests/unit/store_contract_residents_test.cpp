@@ -55,6 +55,35 @@ TEST_P(StoreResidentsContract, AResidentIsKeptWithItsMetersAndFoundByAddress) {
   EXPECT_EQ(store_->residents_of("6892850").value().size(), 1u);
 }
 
+// The notice preferences are kept and changed; every meter's residents come in one read.
+TEST_P(StoreResidentsContract, PreferencesAndEveryMetersResidents) {
+  auto first = household("hansen@example.org", "+4512345678");
+  const auto id = store_->add_resident(first).value();
+  EXPECT_EQ(store_->resident(id).value()->notices, ResidentNotices::all) << "the default";
+  EXPECT_EQ(store_->resident(id).value()->notice_channel, "");
+  auto r = *store_->resident(id).value();
+  r.notices = ResidentNotices::essential;
+  r.notice_channel = "sms";
+  ASSERT_TRUE(store_->update_resident(r).ok());
+  EXPECT_EQ(store_->resident(id).value()->notices, ResidentNotices::essential);
+  EXPECT_EQ(store_->resident(id).value()->notice_channel, "sms");
+  auto second = household("", "+4587654321");
+  second.serials = {"5551234"};
+  second.notices = ResidentNotices::none;
+  const auto other = store_->add_resident(second).value();
+  const auto by_meter = store_->residents_by_meter().value();
+  ASSERT_EQ(by_meter.size(), 3u);
+  EXPECT_EQ(by_meter[0].first, "5551234");
+  EXPECT_EQ(by_meter[0].second.id, id);
+  EXPECT_EQ(by_meter[1].first, "5551234");
+  EXPECT_EQ(by_meter[1].second.id, other);
+  EXPECT_EQ(by_meter[1].second.notices, ResidentNotices::none);
+  EXPECT_EQ(by_meter[1].second.phone, "+4587654321");
+  EXPECT_EQ(by_meter[2].first, "6892850");
+  EXPECT_EQ(by_meter[2].second.notice_channel, "sms");
+  EXPECT_TRUE(by_meter[2].second.serials.empty());
+}
+
 TEST_P(StoreResidentsContract, AnAddressBelongsToOneResidentAndAMeterMustExist) {
   const auto id = store_->add_resident(household("hansen@example.org", "")).value();
   auto taken = store_->add_resident(household("HANSEN@example.org", "+4511111111"));

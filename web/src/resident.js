@@ -2,7 +2,7 @@
 // their e-mail address or phone, then sees each of their meters: the credit left in kWh (m3 for
 // water) and money, the days left with the date the heat closes and how that was estimated, the
 // valve, their use compared with last year and the typical home of their group, their payments,
-// and how to pay (text and QR code). Phone first; every text from the catalogue (i18n.js);
+// and how to pay (text and QR code); and their own data to download. Phone first; every text from the catalogue (i18n.js);
 // values are the API's exact decimals, only rounded for display (format.js).
 import { ApiError, get, post, setCsrf, onUnauthorized } from './api.js';
 import { applyTo, chooseLanguage, language, setLanguage, t } from './i18n.js';
@@ -140,7 +140,13 @@ function render() {
     box.replaceChildren(el('p', { class: 'card' }, t('meters.none')));
     return;
   }
-  box.replaceChildren(...meters.map(meterCard));
+  // The resident's own data to take away (docs/residents.md, "Your data").
+  const link = (file, key) => el('a', { href: `api/resident/${file}`, download: `meterlogger-${file}` }, t(key));
+  const data = el('section', { class: 'card', id: 'your-data', 'aria-labelledby': 'data-heading' },
+    el('h2', { id: 'data-heading' }, t('data.heading')),
+    el('p', null, t('data.text'), ' ', link('export.json', 'data.json'), ' · ',
+      link('readings.csv', 'data.readings'), ' · ', link('payments.csv', 'data.payments')));
+  box.replaceChildren(...meters.map(meterCard), preferencesCard(), data);
   for (const m of meters) {
     loadUse(m);
     loadPayments(m);
@@ -224,6 +230,46 @@ function meterCard(m) {
       el('h3', { id: `pay-list-h-${m.serial}` }, t('payments.heading')),
       el('div', { id: `payments-${m.serial}`, class: 'table-scroll' })),
     pay);
+}
+
+// The resident's own choices (POST api/resident/preferences): which notices, how, the language.
+function preferencesCard() {
+  const choice = (id, label, options, value) => {
+    const select = el('select', { id },
+      ...options.map(([v, text]) => el('option', { value: v, selected: v === value }, text)));
+    return [el('label', { for: id }, label), select];
+  };
+  const [noticesLabel, notices] = choice('pref-notices', t('prefs.notices'),
+    ['all', 'essential', 'none'].map((v) => [v, t(`prefs.notices.${v}`)]), resident.notices || 'all');
+  const channels = [['', t('prefs.channel.auto')]];
+  if (resident.email) channels.push(['email', t('prefs.channel.email', { address: resident.email })]);
+  if (resident.phone) channels.push(['sms', t('prefs.channel.sms', { address: resident.phone })]);
+  const [channelLabel, channel] = choice('pref-channel', t('prefs.channel'), channels, resident.notice_channel || '');
+  const [languageLabel, lang] = choice('pref-language', t('prefs.language'),
+    [['', t('prefs.language.browser')], ['da', 'Dansk'], ['en', 'English']], resident.language || '');
+  const msg = el('p', { id: 'pref-message', class: 'message', role: 'status' });
+  const form = el('form', { id: 'preferences', class: 'resident-prefs', novalidate: true },
+    noticesLabel, notices, channelLabel, channel, languageLabel, lang,
+    el('button', { type: 'submit', class: 'primary' }, t('prefs.save')), msg);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const changed = await post('api/resident/preferences', { notices: notices.value, notice_channel: channel.value, language: lang.value });
+      resident = { ...resident, ...changed };
+      msg.className = 'message ok';
+      msg.textContent = t('prefs.saved');
+      if (lang.value && lang.value !== language()) {
+        setLanguage(lang.value, true);
+        applyTo();
+        render();
+      }
+    } catch (err) {
+      msg.className = 'message error';
+      msg.textContent = err.message;
+    }
+  });
+  return el('section', { class: 'card', id: 'prefs-card', 'aria-labelledby': 'prefs-heading' },
+    el('h2', { id: 'prefs-heading' }, t('prefs.heading')), form);
 }
 
 async function loadUse(m) {

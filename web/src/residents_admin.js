@@ -1,8 +1,8 @@
 // The residents of a meter on its page, for the admins of its group (docs/residents.md): who may
 // log in to see the meter (GET /api/meters/{serial}/residents), inviting one with an e-mail
 // address and/or a phone number and a language (POST, the same route), and removing one's
-// personal data (POST /api/residents/{id}/remove, after a second click). The resident then logs
-// in on resident.html with a code sent to that address.
+// personal data (POST /api/residents/{id}/remove, after a second click), and the meter's poster
+// to print. The resident then logs in on resident.html with a code sent to that address.
 import * as api from './api.js';
 import { el, dateTime } from './format.js';
 import { field, message } from './admin.js';
@@ -76,8 +76,13 @@ export function renderResidents(slot, meter) {
       if (err.status !== 401) message(msg, err.message, true);
     }
   });
+  // The poster to hang by the meter (GET /api/meters/{serial}/poster): a page of its own to print.
+  const posters = el('p', null, 'Poster for the residents (A4, to print): ',
+    el('a', { id: 'resident-poster', href: api.meterPath(meter.serial, '/poster?language=da'), target: '_blank', rel: 'noopener' }, 'Danish'),
+    ' · ',
+    el('a', { href: api.meterPath(meter.serial, '/poster?language=en'), target: '_blank', rel: 'noopener' }, 'English'));
   slot.replaceChildren(el('section', { class: 'card', id: 'residents-card', 'aria-labelledby': 'residents-heading' },
-    el('h2', { id: 'residents-heading' }, 'Residents'), list, form));
+    el('h2', { id: 'residents-heading' }, 'Residents'), list, form, posters));
   refresh(list, meter.serial).catch((err) => {
     if (err.status !== 401) list.replaceChildren(el('p', { class: 'message error' }, err.message));
   });

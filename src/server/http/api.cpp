@@ -411,6 +411,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
   if (parts.size() >= 2 && parts.size() <= 3 && parts[1] == "second-factor")
     return second_factor_route(r, c, parts);
   if (parts.size() >= 3 && parts[1] == "residents") return residents_route(r, c, parts);
+  if (parts.size() == 2 && parts[1] == "posters" && get) return group_posters_get(r);
   if (parts.size() == 2 && parts[1] == "commands" && get) return commands_list();
   if (parts.size() == 2 && parts[1] == "attention" && get) return attention_get(r, c);
   if (parts.size() >= 2 && parts.size() <= 4 && parts[1] == "alarms")
@@ -463,6 +464,7 @@ Response Api::route(const Request& r, const Caller& c, const std::vector<std::st
     std::string what = parts.size() >= 4 ? parts[3] : "";
     if (parts.size() == 5) what += "/" + parts[4];
     if (what == "residents" && (get || post)) return meter_residents(r, c, **m);
+    if (what == "poster" && get) return posters_get(r, {**m});
     if (get) return meter_get(r, c, **m, what);
     if (post) return meter_post(r, c, **m, what);
     return error(405, "GET or POST");

@@ -19,6 +19,8 @@
 #include "platform/qr/qr.hpp"
 #include "server/http/api.hpp"
 #include "server/http/api_support.hpp"
+#include "server/http/poster.hpp"
+#include "server/http/resident_export.hpp"
 #include "server/http/views.hpp"
 #include "server/ledger.hpp"
 #include "server/usecases/consumption.hpp"
@@ -60,17 +62,18 @@ json resident_json(const Resident& r) {
           {"language", r.language},
           {"created", r.created},
           {"invited_by", r.invited_by},
-          {"serials", r.serials}};
+          {"serials", r.serials},
+          {"notices", std::string(resident_notices_name(r.notices))},
+          {"notice_channel", r.notice_channel}};
 }
 
-// "{serial}" and "{name}" of the payment instructions filled in.
-std::string payment_text(std::string text, const Meter& m) {
-  for (const auto& [key, value] :
-       {std::pair<std::string, std::string>{"{serial}", m.serial}, {"{name}", m.name}}) {
-    for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size()))
-      text.replace(at, key.size(), value);
-  }
-  return text;
+// What the login, the session and the preferences answer: the resident without who invited
+// them, with the session's CSRF token.
+json resident_session_json(const Resident& r, const std::string& csrf) {
+  json j = resident_json(r);
+  j.erase("invited_by");
+  j["csrf"] = csrf;
+  return j;
 }
 
 }  // namespace
@@ -104,10 +107,26 @@ Response Api::resident_route(const Request& r, const std::vector<std::string>& p
   }
   const Resident& me = caller->resident;
   if (parts.size() == 3 && parts[2] == "session" && get) {
-    json j = resident_json(me);
-    j.erase("invited_by");
-    j["csrf"] = caller->session.csrf;
-    return json_response(200, j);
+    return json_response(200, resident_session_json(me, caller->session.csrf));
+  }
+  if (parts.size() == 3 && parts[2] == "preferences" && post) {
+    auto body = body_object(r);
+    if (!body) return error(400, body.error().detail);
+    usecase::Preferences p;
+    for (auto [name, field] :
+         {std::pair<const char*, std::optional<std::string>*>{"notices", &p.notices},
+          {"notice_channel", &p.channel},
+          {"language", &p.language}}) {
+      if (!has_field(*body, name)) continue;
+      ML_FIELD(value, string_field(*body, name, 16));
+      *field = std::move(value);
+    }
+    auto changed = usecase::set_resident_preferences(store(), me.id, p);
+    if (!changed) {
+      if (changed.error().code != core::Errc::invalid_argument) return store_error(changed.error());
+      return error(400, changed.error().detail);
+    }
+    return json_response(200, resident_session_json(*changed, caller->session.csrf));
   }
   if (parts.size() == 3 && parts[2] == "logout" && post) {
     if (auto st = store().remove_resident_session(caller->id_hash); !st)
@@ -115,6 +134,20 @@ Response Api::resident_route(const Request& r, const std::vector<std::string>& p
     Response resp;
     resp.status = 204;
     resp.headers.emplace_back("Set-Cookie", resident_cookie("", 0, config_.http.secure_cookies));
+    return resp;
+  }
+  if (parts.size() == 3 && get &&
+      (parts[2] == "export.json" || parts[2] == "readings.csv" || parts[2] == "payments.csv")) {
+    // The resident's own data to take away (resident_export.hpp), as a download.
+    auto body = parts[2] == "export.json"    ? resident_export_json(store(), me, now_())
+                : parts[2] == "readings.csv" ? resident_readings_csv(store(), me, now_())
+                                             : resident_payments_csv(store(), me);
+    if (!body) return store_error(body.error());
+    Response resp;
+    resp.content_type = parts[2] == "export.json" ? "application/json" : "text/csv; charset=utf-8";
+    resp.body = std::move(body).value();
+    resp.headers.emplace_back("Content-Disposition",
+                              "attachment; filename=\"meterlogger-" + parts[2] + "\"");
     return resp;
   }
   if (parts.size() == 3 && parts[2] == "meters" && get) {
@@ -234,7 +267,7 @@ core::Result<nlohmann::ordered_json> Api::resident_meter_json(const Meter& m) {
   j["payment"] = nullptr;
   j["payment_qr_svg"] = nullptr;
   if (!config_.residents.payment.empty()) {
-    const std::string text = payment_text(config_.residents.payment, m);
+    const std::string text = usecase::payment_instructions(config_.residents.payment, m);
     j["payment"] = text;
     if (auto qr = platform::qr::svg(text); qr) j["payment_qr_svg"] = std::move(qr).value();
   }
@@ -309,10 +342,7 @@ Response Api::resident_login(const Request& r) {
   ResidentSession s{*id, random_token(), now, now + lifetime, r.remote};
   if (auto st = store().insert_resident_session(password::secret_hash(token), s); !st)
     return store_error(st.error());
-  json j = resident_json(**who);
-  j.erase("invited_by");
-  j["csrf"] = s.csrf;
-  auto resp = json_response(200, j);
+  auto resp = json_response(200, resident_session_json(**who, s.csrf));
   resp.headers.emplace_back("Set-Cookie",
                             resident_cookie(token, lifetime, config_.http.secure_cookies));
   return resp;
@@ -380,6 +410,35 @@ Response Api::residents_route(const Request& r, const Caller& c,
   Response resp;
   resp.status = 204;
   return resp;
+}
+
+// GET /api/meters/SERIAL/poster and GET /api/posters?group=G: the residents' posters as one
+// printable HTML page (poster.hpp), for any staff member (nothing on them is personal).
+Response Api::posters_get(const Request& r, std::vector<Meter> meters) {
+  const auto lang = r.query.find("language");
+  auto html = posters_html(meters, config_.residents, lang == r.query.end() ? "da" : lang->second);
+  if (!html) {
+    if (html.error().code == core::Errc::invalid_argument) return error(400, html.error().detail);
+    return store_error(html.error());
+  }
+  Response resp;
+  resp.content_type = "text/html; charset=utf-8";
+  resp.body = std::move(html).value();
+  return resp;
+}
+
+Response Api::group_posters_get(const Request& r) {
+  const auto group = r.query.find("group");
+  if (group == r.query.end() || group->second.empty())
+    return error(400, "give the group: /api/posters?group=NAME");
+  auto all = store().meters();
+  if (!all) return store_error(all.error());
+  std::vector<Meter> meters;
+  for (auto& m : *all) {
+    if (m.group == group->second) meters.push_back(std::move(m));
+  }
+  if (meters.empty()) return error(404, "no meters in group \"" + group->second + "\"");
+  return posters_get(r, std::move(meters));
 }
 
 }  // namespace ml::server::http

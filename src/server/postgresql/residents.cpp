@@ -8,13 +8,24 @@ using namespace postgresql_rows;
 
 namespace {
 
+// Read from "residents r".
 constexpr const char* kResidentColumns =
-    "id, name, email, phone, language, password_hash, created, invited_by";
+    "r.id, r.name, r.email, r.phone, r.language, r.password_hash, r.created, r.invited_by, "
+    "r.notices, r.notice_channel";
 
-Resident residents_read(const pg::Rows& rows, int i) {
-  return Resident{rows.int64(i, 0), rows.text(i, 1), rows.text(i, 2),
-                  rows.text(i, 3),  rows.text(i, 4), rows.text(i, 5),
-                  rows.int64(i, 6), rows.text(i, 7), {}};
+// The columns of kResidentColumns of row i, from column `at` on.
+Resident residents_read(const pg::Rows& rows, int i, int at = 0) {
+  return Resident{rows.int64(i, at),
+                  rows.text(i, at + 1),
+                  rows.text(i, at + 2),
+                  rows.text(i, at + 3),
+                  rows.text(i, at + 4),
+                  rows.text(i, at + 5),
+                  rows.int64(i, at + 6),
+                  rows.text(i, at + 7),
+                  {},
+                  resident_notices_from_name(rows.text(i, at + 8)).value_or(ResidentNotices::all),
+                  rows.text(i, at + 9)};
 }
 
 core::Status residents_changed_one(const core::Result<pg::Rows>& r, std::int64_t id) {
@@ -53,9 +64,10 @@ core::Result<std::int64_t> PostgresStore::add_resident(const Resident& r) {
   ML_TRY(check_resident(fresh));
   ML_TRY(check_resident_meters(r.serials));  // before anything is written
   auto rows = db_.query(
-      "INSERT INTO residents(name, email, phone, language, password_hash, created, invited_by) "
-      "VALUES($1,$2,$3,$4,$5,$6,$7) RETURNING id",
-      {r.name, r.email, r.phone, r.language, r.password_hash, r.created, r.invited_by});
+      "INSERT INTO residents(name, email, phone, language, password_hash, created, invited_by, "
+      "notices, notice_channel) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
+      {r.name, r.email, r.phone, r.language, r.password_hash, r.created, r.invited_by,
+       std::string(resident_notices_name(r.notices)), r.notice_channel});
   if (!rows) return rows.error();
   const std::int64_t id = rows->int64(0, 0);
   ML_TRY(set_resident_meters(id, r.serials));
@@ -65,9 +77,10 @@ core::Result<std::int64_t> PostgresStore::add_resident(const Resident& r) {
 core::Status PostgresStore::update_resident(const Resident& r) {
   ML_TRY(check_resident(r));
   return residents_changed_one(
-      db_.query("UPDATE residents SET name=$1, email=$2, phone=$3, language=$4, password_hash=$5 "
-                "WHERE id=$6",
-                {r.name, r.email, r.phone, r.language, r.password_hash, r.id}),
+      db_.query("UPDATE residents SET name=$1, email=$2, phone=$3, language=$4, password_hash=$5, "
+                "notices=$6, notice_channel=$7 WHERE id=$8",
+                {r.name, r.email, r.phone, r.language, r.password_hash,
+                 std::string(resident_notices_name(r.notices)), r.notice_channel, r.id}),
       r.id);
 }
 
@@ -117,9 +130,9 @@ core::Result<std::vector<std::string>> PostgresStore::resident_serials(std::int6
 
 core::Result<std::vector<Resident>> PostgresStore::read_residents(const std::string& where,
                                                                   const pg::Param& value) {
-  auto rows = db_.query(
-      std::string("SELECT ") + kResidentColumns + " FROM residents WHERE " + where + " ORDER BY id",
-      {value});
+  auto rows = db_.query(std::string("SELECT ") + kResidentColumns + " FROM residents r WHERE " +
+                            where + " ORDER BY r.id",
+                        {value});
   if (!rows) return rows.error();
   std::vector<Resident> out;
   for (int i = 0; i < rows->size(); ++i)
@@ -133,17 +146,30 @@ core::Result<std::vector<Resident>> PostgresStore::read_residents(const std::str
 }
 
 core::Result<std::optional<Resident>> PostgresStore::resident(std::int64_t id) {
-  return first_resident(read_residents("id=$1", id));
+  return first_resident(read_residents("r.id=$1", id));
 }
 
 core::Result<std::optional<Resident>> PostgresStore::resident_by_address(
     const std::string& address) {
   if (address.empty()) return std::optional<Resident>{};
-  return first_resident(read_residents("lower(email)=lower($1::text) OR phone=$1::text", address));
+  return first_resident(
+      read_residents("lower(r.email)=lower($1::text) OR r.phone=$1::text", address));
 }
 
 core::Result<std::vector<Resident>> PostgresStore::residents_of(const std::string& serial) {
-  return read_residents("id IN (SELECT resident_id FROM resident_meters WHERE serial=$1)", serial);
+  return read_residents("r.id IN (SELECT resident_id FROM resident_meters WHERE serial=$1)",
+                        serial);
+}
+
+core::Result<std::vector<std::pair<std::string, Resident>>> PostgresStore::residents_by_meter() {
+  auto rows = db_.query(std::string("SELECT m.serial, ") + kResidentColumns +
+                        " FROM resident_meters m JOIN residents r ON r.id=m.resident_id "
+                        "ORDER BY m.serial COLLATE \"C\", r.id");
+  if (!rows) return rows.error();
+  std::vector<std::pair<std::string, Resident>> out;
+  for (int i = 0; i < rows->size(); ++i)
+    out.emplace_back(rows->text(i, 0), residents_read(*rows, i, 1));
+  return out;
 }
 
 core::Result<std::int64_t> PostgresStore::insert_resident_code(const ResidentCode& c) {

@@ -307,6 +307,9 @@ constexpr std::string_view kMigrations[] = {
          expires BIGINT NOT NULL,
          remote TEXT NOT NULL);
        CREATE INDEX resident_sessions_by_resident ON resident_sessions(resident_id);)",
+    // 7: which prepaid notices a resident gets, and on which channel, as SQLite's 19
+    R"(ALTER TABLE residents ADD COLUMN notices TEXT NOT NULL DEFAULT 'all';
+       ALTER TABLE residents ADD COLUMN notice_channel TEXT NOT NULL DEFAULT '';)",
 };
 
 // The first second (UTC) of the month `time` falls in, and of the month after it.

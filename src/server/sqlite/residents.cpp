@@ -9,12 +9,24 @@ using namespace sqlite_rows;
 
 namespace {
 
+// Read from "residents r".
 constexpr const char* kResidentColumns =
-    "id, name, email, phone, language, password_hash, created, invited_by";
+    "r.id, r.name, r.email, r.phone, r.language, r.password_hash, r.created, r.invited_by, "
+    "r.notices, r.notice_channel";
 
-Resident residents_read(const sq::Statement& q) {
-  return Resident{q.int64(0), q.text(1),  q.text(2), q.text(3), q.text(4),
-                  q.text(5),  q.int64(6), q.text(7), {}};
+// The columns of kResidentColumns from column `at` on.
+Resident residents_read(const sq::Statement& q, int at = 0) {
+  return Resident{q.int64(at),
+                  q.text(at + 1),
+                  q.text(at + 2),
+                  q.text(at + 3),
+                  q.text(at + 4),
+                  q.text(at + 5),
+                  q.int64(at + 6),
+                  q.text(at + 7),
+                  {},
+                  resident_notices_from_name(q.text(at + 8)).value_or(ResidentNotices::all),
+                  q.text(at + 9)};
 }
 
 // id, resident_id, code_hash, created, expires, tries, used, address
@@ -48,8 +60,8 @@ core::Result<std::int64_t> SqliteStore::add_resident(const Resident& r) {
   ML_TRY(check_resident(fresh));
   ML_TRY(check_resident_meters(r.serials));  // before anything is written
   auto q = db_.prepare(
-      "INSERT INTO residents(name, email, phone, language, password_hash, created, invited_by) "
-      "VALUES(?,?,?,?,?,?,?)");
+      "INSERT INTO residents(name, email, phone, language, password_hash, created, invited_by, "
+      "notices, notice_channel) VALUES(?,?,?,?,?,?,?,?,?)");
   if (!q) return q.error();
   ML_TRY(q->bind(1, r.name)
              .bind(2, r.email)
@@ -58,6 +70,8 @@ core::Result<std::int64_t> SqliteStore::add_resident(const Resident& r) {
              .bind(5, r.password_hash)
              .bind(6, r.created)
              .bind(7, r.invited_by)
+             .bind(8, std::string(resident_notices_name(r.notices)))
+             .bind(9, r.notice_channel)
              .run());
   const std::int64_t id = db_.last_insert_id();
   ML_TRY(set_resident_meters(id, r.serials));
@@ -67,14 +81,17 @@ core::Result<std::int64_t> SqliteStore::add_resident(const Resident& r) {
 core::Status SqliteStore::update_resident(const Resident& r) {
   ML_TRY(check_resident(r));
   auto q = db_.prepare(
-      "UPDATE residents SET name=?, email=?, phone=?, language=?, password_hash=? WHERE id=?");
+      "UPDATE residents SET name=?, email=?, phone=?, language=?, password_hash=?, notices=?, "
+      "notice_channel=? WHERE id=?");
   if (!q) return q.error();
   ML_TRY(q->bind(1, r.name)
              .bind(2, r.email)
              .bind(3, r.phone)
              .bind(4, r.language)
              .bind(5, r.password_hash)
-             .bind(6, r.id)
+             .bind(6, std::string(resident_notices_name(r.notices)))
+             .bind(7, r.notice_channel)
+             .bind(8, r.id)
              .run());
   if (db_.changes() == 0) {
     return core::make_error(core::Errc::invalid_argument, "no resident " + std::to_string(r.id));
@@ -150,7 +167,8 @@ core::Result<std::optional<Resident>> first_resident(core::Result<std::vector<Re
 }  // namespace
 
 core::Result<std::optional<Resident>> SqliteStore::resident(std::int64_t id) {
-  auto q = db_.prepare(std::string("SELECT ") + kResidentColumns + " FROM residents WHERE id=?");
+  auto q =
+      db_.prepare(std::string("SELECT ") + kResidentColumns + " FROM residents r WHERE r.id=?");
   if (!q) return q.error();
   q->bind(1, id);
   return first_resident(read_residents(*q));
@@ -158,8 +176,9 @@ core::Result<std::optional<Resident>> SqliteStore::resident(std::int64_t id) {
 
 core::Result<std::optional<Resident>> SqliteStore::resident_by_address(const std::string& address) {
   if (address.empty()) return std::optional<Resident>{};
-  auto q = db_.prepare(std::string("SELECT ") + kResidentColumns +
-                       " FROM residents WHERE lower(email)=lower(?1) OR phone=?1 ORDER BY id");
+  auto q =
+      db_.prepare(std::string("SELECT ") + kResidentColumns +
+                  " FROM residents r WHERE lower(r.email)=lower(?1) OR r.phone=?1 ORDER BY r.id");
   if (!q) return q.error();
   q->bind(1, address);
   return first_resident(read_residents(*q));
@@ -167,11 +186,21 @@ core::Result<std::optional<Resident>> SqliteStore::resident_by_address(const std
 
 core::Result<std::vector<Resident>> SqliteStore::residents_of(const std::string& serial) {
   auto q = db_.prepare(std::string("SELECT ") + kResidentColumns +
-                       " FROM residents WHERE id IN (SELECT resident_id FROM resident_meters "
-                       "WHERE serial=?) ORDER BY id");
+                       " FROM residents r WHERE r.id IN (SELECT resident_id FROM resident_meters "
+                       "WHERE serial=?) ORDER BY r.id");
   if (!q) return q.error();
   q->bind(1, serial);
   return read_residents(*q);
+}
+
+core::Result<std::vector<std::pair<std::string, Resident>>> SqliteStore::residents_by_meter() {
+  auto q = db_.prepare(std::string("SELECT m.serial, ") + kResidentColumns +
+                       " FROM resident_meters m JOIN residents r ON r.id=m.resident_id "
+                       "ORDER BY m.serial, r.id");
+  if (!q) return q.error();
+  std::vector<std::pair<std::string, Resident>> out;
+  ML_TRY(each_row(*q, [&] { out.emplace_back(q->text(0), residents_read(*q, 1)); }));
+  return out;
 }
 
 core::Result<std::int64_t> SqliteStore::insert_resident_code(const ResidentCode& c) {

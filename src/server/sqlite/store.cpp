@@ -361,6 +361,10 @@ constexpr std::string_view kMigrations[] = {
          expires INTEGER NOT NULL,
          remote TEXT NOT NULL);
        CREATE INDEX resident_sessions_by_resident ON resident_sessions(resident_id);)",
+    // 19 (issue 18): which prepaid notices a resident gets, and on which channel
+    // (store/residents.hpp, ResidentNotices)
+    R"(ALTER TABLE residents ADD COLUMN notices TEXT NOT NULL DEFAULT 'all';
+       ALTER TABLE residents ADD COLUMN notice_channel TEXT NOT NULL DEFAULT '';)",
 };
 
 }  // namespace

@@ -12,14 +12,40 @@
 // - Sessions are the residents' own, apart from the staff's (store/users.hpp).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
 
 namespace ml::server {
+
+// Which of their meters' prepaid notices (server/prepaid_notice.hpp) a resident gets: every one,
+// the essential ones (running low, closed: not the payment receipts), or none.
+enum class ResidentNotices : std::uint8_t { all, essential, none };
+struct ResidentNoticesInfo {
+  ResidentNotices notices;
+  std::string_view name;  // as stored, sent and shown
+};
+inline constexpr std::array<ResidentNoticesInfo, 3> kResidentNotices{{
+    {ResidentNotices::all, "all"},
+    {ResidentNotices::essential, "essential"},
+    {ResidentNotices::none, "none"},
+}};
+constexpr std::string_view resident_notices_name(ResidentNotices n) {
+  for (const auto& row : kResidentNotices)
+    if (row.notices == n) return row.name;
+  return "all";
+}
+constexpr std::optional<ResidentNotices> resident_notices_from_name(std::string_view name) {
+  for (const auto& row : kResidentNotices)
+    if (row.name == name) return row.notices;
+  return std::nullopt;
+}
 
 struct Resident {
   std::int64_t id = 0;
@@ -31,6 +57,8 @@ struct Resident {
   std::int64_t created = 0;
   std::string invited_by;            // the staff user
   std::vector<std::string> serials;  // the meters, in serial order
+  ResidentNotices notices = ResidentNotices::all;
+  std::string notice_channel;  // "email", "sms", or "" (e-mail when they have an address, else SMS)
 };
 
 // A login code asked for: where it went, until when it is good.
@@ -59,7 +87,8 @@ class ResidentStore {
   // Stores a new resident with its meters (its id ignored): the new id. Errc::invalid_argument
   // when its e-mail or phone belongs to another resident already, or a meter does not exist.
   virtual core::Result<std::int64_t> add_resident(const Resident& resident) = 0;
-  // Writes name, email, phone, language and password_hash of resident `r.id` (not its meters);
+  // Writes name, email, phone, language, password_hash, notices and notice_channel of resident
+  // `r.id` (not its meters);
   // the same refusals, and "no resident N".
   virtual core::Status update_resident(const Resident& r) = 0;
   virtual core::Status set_resident_meters(std::int64_t id,
@@ -70,6 +99,9 @@ class ResidentStore {
   virtual core::Result<std::optional<Resident>> resident_by_address(const std::string& address) = 0;
   // The residents of a meter, by id.
   virtual core::Result<std::vector<Resident>> residents_of(const std::string& serial) = 0;
+  // Every meter's residents in one read, as (serial, resident) by serial then id; each resident
+  // without its `serials` (left empty): the prepaid notices' reading.
+  virtual core::Result<std::vector<std::pair<std::string, Resident>>> residents_by_meter() = 0;
 
   // Codes. insert: the new id.
   virtual core::Result<std::int64_t> insert_resident_code(const ResidentCode& code) = 0;

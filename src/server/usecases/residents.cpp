@@ -101,6 +101,50 @@ core::Status remove_resident(ServerStore& store, std::int64_t id, const Actor& a
   });
 }
 
+core::Result<Resident> set_resident_preferences(ServerStore& store, std::int64_t id,
+                                                const Preferences& p) {
+  Resident out;
+  auto done = store.write_transaction([&]() -> core::Status {
+    auto who = store.resident(id);
+    if (!who) return who.error();
+    if (!*who) return invalid("no resident " + std::to_string(id));
+    out = **who;
+    if (p.notices) {
+      const auto n = resident_notices_from_name(*p.notices);
+      if (!n) return invalid("notices must be all, essential or none, not \"" + *p.notices + "\"");
+      out.notices = *n;
+    }
+    if (p.channel) {
+      if (*p.channel != "" && *p.channel != "email" && *p.channel != "sms")
+        return invalid("channel must be email, sms or empty, not \"" + *p.channel + "\"");
+      if (*p.channel == "email" && out.email.empty())
+        return invalid("no e-mail address is known for you: ask your cooperative to add one");
+      if (*p.channel == "sms" && out.phone.empty())
+        return invalid("no phone number is known for you: ask your cooperative to add one");
+      out.notice_channel = *p.channel;
+    }
+    if (p.language) {
+      if (*p.language != "" && *p.language != "da" && *p.language != "en")
+        return invalid("language must be da, en or empty, not \"" + *p.language + "\"");
+      out.language = *p.language;
+    }
+    return store.update_resident(out);
+  });
+  if (!done) return done.error();
+  return out;
+}
+
+std::string payment_instructions(std::string_view pattern, const Meter& meter) {
+  std::string text(pattern);
+  for (const auto& [key, value] :
+       {std::pair<std::string_view, const std::string&>{"{serial}", meter.serial},
+        {"{name}", meter.name}}) {
+    for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size()))
+      text.replace(at, key.size(), value);
+  }
+  return text;
+}
+
 std::string login_address(std::string_view typed) {
   while (!typed.empty() && (typed.front() == ' ' || typed.front() == '\t'))
     typed.remove_prefix(1);

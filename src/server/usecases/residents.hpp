@@ -54,10 +54,26 @@ core::Result<std::int64_t> invite_resident(ServerStore& store, const Invite& inv
 core::Status remove_resident(ServerStore& store, std::int64_t id, const Actor& actor,
                              std::int64_t now);
 
+// A resident's own choices (docs/residents.md, "Notices"): which prepaid notices they get
+// ("all", "essential", "none"), on which channel ("email", "sms", "" for e-mail when they have
+// an address, else SMS), and the page's language ("da", "en", "" for the browser's). A field
+// left nullopt stays. Refused: an unknown value, or a channel they have no address for.
+struct Preferences {
+  std::optional<std::string> notices;
+  std::optional<std::string> channel;
+  std::optional<std::string> language;
+};
+core::Result<Resident> set_resident_preferences(ServerStore& store, std::int64_t id,
+                                                const Preferences& p);
+
 // An address as typed at the login: blanks at either end dropped; a phone number without its
 // inner blanks, dashes and dots ("+45 12 34-56 78" is "+4512345678"). An e-mail address keeps
 // its case (it is compared without).
 std::string login_address(std::string_view typed);
+
+// How to pay for `meter`: `pattern` ([residents] payment) with "{serial}" and "{name}" replaced by
+// the meter's serial and name, each as often as it occurs.
+std::string payment_instructions(std::string_view pattern, const Meter& meter);
 
 struct IssuedCode {
   std::int64_t resident_id = 0;
