@@ -2,18 +2,19 @@
 // Chromium, headless, driven by playwright-core, against a running `meterlogger-server serve`
 // whose [http] second_factor needs one for ROOT_USER (an admin of every group without one yet).
 //
-//   node second_factor.mjs URL ROOT_USER ROOT_PASS SCREENSHOT_DIR
+//   node second_factor.mjs URL ROOT_USER ROOT_PASS SCREENSHOT_DIR [OTHER_USER]
 //
 // Logs in with the password and lands on the setup page (the header's links hidden), sets up
 // the app from the key shown (the code computed here, as an authenticator app does: RFC 6238,
 // HMAC-SHA1, 6 digits, 30 s), reads the ten recovery codes, continues to the first page, logs
 // out, logs in again: the form asks for the code, and a recovery code logs in. Prints what it
 // read as JSON (the recovery code used, so the caller can check it is spent); exits non-zero on
-// the first failed check.
+// the first failed check. With OTHER_USER (another user with a second factor set up), it then
+// resets theirs from the Users page.
 import { createHmac } from 'node:crypto';
 import { args, browserTest } from './harness.mjs';
 
-const [url, rootUser, rootPass, shotDir] = args('node second_factor.mjs URL ROOT_USER ROOT_PASS SCREENSHOT_DIR', 4);
+const [url, rootUser, rootPass, shotDir, otherUser] = args('node second_factor.mjs URL ROOT_USER ROOT_PASS SCREENSHOT_DIR [OTHER_USER]', 4);
 
 function base32Decode(text) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -90,4 +91,20 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, logout }) 
   await page.waitForSelector('#second-factor-state');
   result.state = await text('#second-factor-state');
   check(/left: 9/.test(result.state), `nine recovery codes left: ${result.state}`);
+
+  // OTHER_USER lost their phone: the Users page resets their second factor (a second click
+  // confirms); there is no such button for one's own.
+  if (otherUser) {
+    await page.click('#nav-users');
+    await page.waitForSelector('#users-page[data-loaded="true"]');
+    check(!(await page.isVisible(`#users tr.user[data-name="${rootUser}"] .u-factor-reset`)), 'no reset of one\'s own second factor');
+    const reset = `#users tr.user[data-name="${otherUser}"] .u-factor-reset`;
+    await page.click(reset);
+    result.resetAsks = await text(reset);
+    check(/Really reset/.test(result.resetAsks), `the first click asks: ${result.resetAsks}`);
+    await page.click(reset);
+    await page.waitForSelector(`#users tr.user[data-name="${otherUser}"]`);
+    await page.waitForFunction((sel) => !document.querySelector(sel), reset);
+    result.reset = otherUser;
+  }
 });

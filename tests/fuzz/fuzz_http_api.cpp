@@ -1,7 +1,8 @@
 // Fuzz target: requests into the server's HTTP API (src/server/http/api.cpp) on a real SQLite
-// file, half of them with a logged-in admin's session and CSRF token. Input: a method byte,
-// then lines: path, query ("k=v&k=v"), body. Invariants: every answer is one of the statuses
-// the API documents (never 500: bad input is the client's error), and a JSON answer parses.
+// file, half of them with a logged-in admin's session and CSRF token, some with a resident's.
+// Input: a method byte (bit 2: the admin, bit 5: the resident), then lines: path, query
+// ("k=v&k=v"), body. Invariants: every answer is one of the statuses the API documents (never 500:
+// bad input is the client's error), and a JSON answer parses.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -26,6 +27,8 @@ struct World {
   std::unique_ptr<http::Api> api;
   std::string cookie;
   std::string csrf;
+  std::string resident_cookie;  // a resident of meter 6892850 (docs/residents.md)
+  std::string resident_csrf;
 };
 
 World& world() {
@@ -56,6 +59,18 @@ World& world() {
                                      {});
     const std::string code = ml::core::totp::totp(secret, 1800000000).value();
     x.config.http.trusted_proxies = {parse_network("127.0.0.0/8").value()};
+    x.config.residents.url = "https://heat.example.org/resident.html";
+    x.config.residents.payment = "MobilePay 12 34 56 78, message {serial}";
+    Resident resident;
+    resident.email = "anna@example.org";
+    resident.serials = {"6892850"};
+    const auto resident_id = x.store->add_resident(resident).value();
+    const std::string resident_token(64, 'a');
+    x.resident_csrf = "resident-csrf";
+    (void)x.store->insert_resident_session(
+        ml::password::secret_hash(resident_token),
+        {resident_id, x.resident_csrf, 1800000000, 1900000000, "127.0.0.1"});
+    x.resident_cookie = std::string(http::kResidentCookie) + "=" + resident_token;
     x.api =
         std::make_unique<http::Api>(*x.store, x.config, [] { return std::int64_t{1800000000}; });
     auto r =
@@ -113,10 +128,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     r.cookie = w.cookie;
     r.csrf = w.csrf;
   }
+  if ((data[0] & 32) != 0) {  // the resident instead (their own routes, or nothing)
+    r.cookie = w.resident_cookie;
+    r.csrf = w.resident_csrf;
+  }
   // Never log out the shared session (that is tested elsewhere).
   if (r.path.find("logout") != std::string::npos) return 0;
   const auto out = w.api->handle(r);
-  static const std::set<int> documented = {200, 201, 204, 400, 401, 403, 404, 405, 409, 415, 429};
+  static const std::set<int> documented = {200, 201, 202, 204, 400, 401,
+                                           403, 404, 405, 409, 415, 429};
   if (documented.count(out.status) == 0) std::abort();
   if (out.content_type == "application/json" && out.status != 204 &&
       nlohmann::json::parse(out.body, nullptr, false).is_discarded()) {

@@ -1518,11 +1518,17 @@ TEST(ServerDashboardBrowser, SecondFactorSetupAndLogin) {
   Dashboard d("second_factor = \"global-admin\"\n");
   d.add_meter("6892850", "Loppen", true, "11000");
   d.add_user("root", kAdminPass, "admin", "*");
+  // eve has a second factor and lost her phone: root resets it on the Users page.
+  d.add_user("eve", kAdminPass, "admin", "Loppen");
+  ASSERT_TRUE(d.store()
+                  .put_second_factor("eve", {"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", true, -1, 0},
+                                     {"0123456789abcdef"})
+                  .ok());
   d.start();
   const std::string shots = ML_SCREENSHOT_DIR "/dashboard";
   const std::string url = "http://127.0.0.1:" + std::to_string(d.port()) + "/";
   const auto browser = run({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/second_factor.mjs", url,
-                            "root", kAdminPass, shots},
+                            "root", kAdminPass, shots, "eve"},
                            scaled(120s));
   ASSERT_EQ(browser.status, 0) << browser.out << browser.err << d.process().log();
   const auto seen = json::parse(browser.out);
@@ -1534,6 +1540,9 @@ TEST(ServerDashboardBrowser, SecondFactorSetupAndLogin) {
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM user_totp WHERE \"user\"='root' AND confirmed=1"), 1);
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM user_recovery_codes WHERE \"user\"='root'"), 9);
   EXPECT_EQ(d.count("SELECT COUNT(*) FROM admin_audit WHERE action='login.recovery_code'"), 1);
+  EXPECT_EQ(seen["reset"], "eve");
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM user_totp WHERE \"user\"='eve'"), 0);
+  EXPECT_EQ(d.count("SELECT COUNT(*) FROM user_recovery_codes WHERE \"user\"='eve'"), 0);
   for (const char* shot : {"second-factor-setup", "second-factor-codes", "login-code"}) {
     for (const char* size : {"", "-phone"}) {
       const std::string file = shots + "/" + shot + size + ".png";

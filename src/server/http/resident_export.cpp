@@ -5,12 +5,11 @@
 
 #include "core/meter/kind.hpp"
 #include "server/estimate.hpp"
+#include "server/http/api_support.hpp"
 #include "server/ledger.hpp"
 
 namespace ml::server::http {
 namespace {
-
-using json = nlohmann::ordered_json;
 
 // "2026-12-05" for a UTC day's start.
 std::string utc_day(std::int64_t time) {
