@@ -3,8 +3,10 @@
 #include "server/prepaid_notify.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <optional>
+#include <string_view>
 
 #include "core/ascii.hpp"
 #include "server/alarm_round.hpp"
@@ -16,8 +18,48 @@ namespace {
 
 using core::Decimal;
 
-std::string meter_label(const Meter& m) {
-  return m.name.empty() ? "meter " + m.serial : m.name + " (meter " + m.serial + ")";
+// The words of the notices in each language (the residents choose theirs; the meter's contact
+// gets English). {what} is the meter, {credit} what is left, {lasts} about how long.
+struct NoticeWords {
+  std::string_view language;
+  std::string_view meter;          // "meter {serial}"
+  std::string_view paid_for;       // "{left} {unit} paid for"
+  std::string_view about_days;     // ", about {days} days"
+  std::string_view topup_subject;  // ... {what}
+  std::string_view topup_body;
+  std::string_view topup_left;  // "\nLeft: {credit}{lasts}."
+  std::string_view low_subject;
+  std::string_view low_body;  // {what} {credit_part}
+  std::string_view low_pay;
+  std::string_view closed_subject;
+  std::string_view closed_body;
+};
+constexpr std::array<NoticeWords, 2> kNoticeWords{{
+    {"en", "meter ", " paid for", ", about ", "Payment received for ",
+     "Your payment for {what} has arrived and the heat is on.",
+     "\nLeft: ", "Running low: ", "The heat paid for at {what} is running low",
+     ".\nPay in time to keep the heat on.\n", "Heat closed: ",
+     "The heat paid for at {what} is used up and the valve has closed.\nA payment opens it "
+     "again.\n"},
+    {"da", "måler ", " betalt", ", cirka ", "Betaling modtaget for ",
+     "Din betaling for {what} er kommet, og varmen er tændt.",
+     "\nTilbage: ", "Saldoen er lav: ", "Varmen betalt til {what} er ved at slippe op",
+     ".\nBetal i tide for at beholde varmen.\n", "Varmen er lukket: ",
+     "Varmen betalt til {what} er brugt op, og ventilen er lukket.\nEn betaling åbner den "
+     "igen.\n"},
+}};
+
+const NoticeWords& words_for(std::string_view language) {
+  for (const auto& w : kNoticeWords)
+    if (w.language == language) return w;
+  return kNoticeWords.front();
+}
+
+std::string with_what(std::string_view text, const std::string& what) {
+  std::string out(text);
+  const auto at = out.find("{what}");
+  if (at != std::string::npos) out.replace(at, 6, what);
+  return out;
 }
 
 std::string unit_of(const Meter& m) {
@@ -25,9 +67,10 @@ std::string unit_of(const Meter& m) {
 }
 
 struct Pending {
-  std::string serial;
+  Meter meter;
   PrepaidNoticeState state;
-  std::vector<std::pair<PrepaidNotice, NoticeText>> notices;
+  std::vector<PrepaidNotice> notices;
+  std::optional<Decimal> left, days_left;  // as the notices tell them
   std::string email;
   std::string phone;
   std::vector<Resident> residents;
@@ -50,25 +93,28 @@ std::optional<std::pair<notify::ChannelType, std::string>> resident_recipient(
 
 NoticeText prepaid_notice_text(PrepaidNoticeKind kind, const Meter& meter,
                                const std::optional<Decimal>& left,
-                               const std::optional<Decimal>& days_left) {
-  const std::string what = meter_label(meter);
-  const std::string credit = left ? left->to_string() + " " + unit_of(meter) + " paid for" : "";
-  const std::string lasts = days_left ? ", about " + days_left->to_string() + " days" : "";
+                               const std::optional<Decimal>& days_left, std::string_view language) {
+  const NoticeWords& w = words_for(language);
+  const std::string label = std::string(w.meter) + meter.serial;
+  const std::string what = meter.name.empty() ? label : meter.name + " (" + label + ")";
+  const std::string credit =
+      left ? left->to_string() + " " + unit_of(meter) + std::string(w.paid_for) : "";
+  const std::string lasts = days_left ? std::string(w.about_days) + days_left->to_string() +
+                                            (w.language == "da" ? " dage" : " days")
+                                      : "";
   switch (kind) {
     case PrepaidNoticeKind::topup:
-      return {"Payment received for " + what,
-              "Your payment for " + what + " has arrived and the heat is on." +
-                  (credit.empty() ? "" : "\nLeft: " + credit + lasts + ".") + "\n"};
+      return {std::string(w.topup_subject) + what,
+              with_what(w.topup_body, what) +
+                  (credit.empty() ? "" : std::string(w.topup_left) + credit + lasts + ".") + "\n"};
     case PrepaidNoticeKind::low:
-      return {"Running low: " + what, "The heat paid for at " + what + " is running low" +
-                                          (credit.empty() ? "" : ": " + credit + lasts) +
-                                          ".\nPay in time to keep the heat on.\n"};
+      return {std::string(w.low_subject) + what, with_what(w.low_body, what) +
+                                                     (credit.empty() ? "" : ": " + credit + lasts) +
+                                                     std::string(w.low_pay)};
     case PrepaidNoticeKind::closed:
       break;
   }
-  return {"Heat closed: " + what,
-          "The heat paid for at " + what +
-              " is used up and the valve has closed.\nA payment opens it again.\n"};
+  return {std::string(w.closed_subject) + what, with_what(w.closed_body, what)};
 }
 
 core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
@@ -124,12 +170,15 @@ core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
       const PrepaidNoticeState previous = it == states->end() ? PrepaidNoticeState{} : it->second;
       auto step = prepaid_step(m.serial, previous, facts, settings, now);
       if (step.state == previous && step.notices.empty()) continue;
-      Pending p{m.serial, step.state, {}, m.contact_email, m.contact_phone, {}};
+      Pending p{m,
+                step.state,
+                std::move(step.notices),
+                facts.remaining,
+                facts.days_left,
+                m.contact_email,
+                m.contact_phone,
+                {}};
       if (household != residents.end()) p.residents = household->second;
-      for (auto& n : step.notices) {
-        auto text = prepaid_notice_text(n.kind, m, facts.remaining, facts.days_left);
-        p.notices.emplace_back(std::move(n), std::move(text));
-      }
       pending.push_back(std::move(p));
     }
     return core::Ok{};
@@ -140,26 +189,31 @@ core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
     round.notices = 0;
     round.queued = 0;
     for (const auto& p : pending) {
-      ML_TRY(store.write_prepaid_notice_state(p.serial, p.state));
-      for (const auto& [notice, text] : p.notices) {
+      ML_TRY(store.write_prepaid_notice_state(p.meter.serial, p.state));
+      for (const auto& notice : p.notices) {
         ++round.notices;
+        // One message: to `to` on `channel`, in `language`.
+        const auto queue = [&](const std::string& key, const std::string& channel,
+                               const std::string& to, std::string_view language) -> core::Status {
+          const auto text =
+              prepaid_notice_text(notice.kind, p.meter, p.left, p.days_left, language);
+          auto q = notify::queue_notification(
+              store, config, {key, channel, to, p.meter.serial, text.subject, text.body}, now);
+          if (!q) return q.error();
+          if (q->queued) ++round.queued;
+          return core::Ok{};
+        };
+        // The meter's contact, on every channel that fits (in English).
         for (const auto& channel : config.channels) {
           std::string to;
           if (channel.type == notify::ChannelType::email) to = p.email;
           if (channel.type == notify::ChannelType::sms) to = p.phone;
           if (to.empty()) continue;
-          notify::Notification m{notice.dedupe_key + ":" + channel.name,
-                                 channel.name,
-                                 to,
-                                 p.serial,
-                                 text.subject,
-                                 text.body};
-          auto q = notify::queue_notification(store, config, m, now);
-          if (!q) return q.error();
-          if (q->queued) ++round.queued;
+          if (auto st = queue(notice.dedupe_key + ":" + channel.name, channel.name, to, "en"); !st)
+            return st;
         }
         // The meter's residents, as each chose (docs/residents.md, "Notices"): on the first
-        // channel of their kind; not again to the contact's own address.
+        // channel of their kind, in their language; not again to the contact's own address.
         for (const auto& r : p.residents) {
           const auto to = resident_recipient(r, notice.kind);
           if (!to || core::equal_ignoring_case(to->second, p.email) || to->second == p.phone)
@@ -168,15 +222,10 @@ core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
               std::find_if(config.channels.begin(), config.channels.end(),
                            [&](const notify::ChannelConfig& c) { return c.type == to->first; });
           if (channel == config.channels.end()) continue;
-          notify::Notification m{notice.dedupe_key + ":resident:" + std::to_string(r.id),
-                                 channel->name,
-                                 to->second,
-                                 p.serial,
-                                 text.subject,
-                                 text.body};
-          auto q = notify::queue_notification(store, config, m, now);
-          if (!q) return q.error();
-          if (q->queued) ++round.queued;
+          if (auto st = queue(notice.dedupe_key + ":resident:" + std::to_string(r.id),
+                              channel->name, to->second, r.language);
+              !st)
+            return st;
         }
       }
     }

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/result.hpp"
 #include "server/notify/config.hpp"
@@ -25,15 +26,16 @@ struct PrepaidRound {
   int queued = 0;  // messages queued (a notice goes to each channel that fits the contact)
 };
 
-// The message a notice sends: subject and body, plain text. `left` and `days_left` as the
-// meter's page shows them (none: not known).
+// The message a notice sends: subject and body, plain text, in English or Danish ("da"; any other
+// language is English). `left` and `days_left` as the meter's page shows them (none: not known).
 struct NoticeText {
   std::string subject;
   std::string body;
 };
 NoticeText prepaid_notice_text(PrepaidNoticeKind kind, const Meter& meter,
                                const std::optional<core::Decimal>& left,
-                               const std::optional<core::Decimal>& days_left);
+                               const std::optional<core::Decimal>& days_left,
+                               std::string_view language = "en");
 
 core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
                                                const notify::NotifyConfig& config, std::int64_t now,

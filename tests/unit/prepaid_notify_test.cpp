@@ -137,17 +137,19 @@ TEST(PrepaidNotify, ResidentsGetTheNoticesTheyChoseOnTheirChannel) {
   add_meter_with_use(*store);
   ASSERT_TRUE(store->set_meter_contact("6892850", {"Anna", "anna@example.org", ""}).ok());
   const auto resident = [&](const std::string& email, const std::string& phone,
-                            ResidentNotices notices, const std::string& channel) {
+                            ResidentNotices notices, const std::string& channel,
+                            const std::string& language = "") {
     Resident r;
     r.email = email;
     r.phone = phone;
     r.serials = {"6892850"};
     r.notices = notices;
     r.notice_channel = channel;
+    r.language = language;
     ASSERT_TRUE(store->add_resident(r).ok());
   };
-  resident("bo@example.org", "+4511111111", ResidentNotices::all, "");       // e-mail, all
-  resident("", "+4522222222", ResidentNotices::essential, "");               // SMS, essential
+  resident("bo@example.org", "+4511111111", ResidentNotices::all, "");  // e-mail, all
+  resident("", "+4522222222", ResidentNotices::essential, "", "da");    // SMS, essential, Danish
   resident("carl@example.org", "+4533333333", ResidentNotices::all, "sms");  // SMS, all
   resident("dora@example.org", "", ResidentNotices::none, "");               // none
   resident("ANNA@example.org", "", ResidentNotices::all, "");  // the contact's own address
@@ -171,7 +173,15 @@ TEST(PrepaidNotify, ResidentsGetTheNoticesTheyChoseOnTheirChannel) {
   ASSERT_TRUE(r.ok()) << r.error().text();
   EXPECT_EQ(to("Running low"),
             (std::multiset<std::string>{"mail:anna@example.org", "mail:bo@example.org",
-                                        "sms:+4522222222", "sms:+4533333333"}));
+                                        "sms:+4533333333"}));
+  // In the resident's language.
+  EXPECT_EQ(to("Saldoen er lav: Loppen 12 (måler 6892850)"),
+            (std::multiset<std::string>{"sms:+4522222222"}));
+  NotificationFilter danish;
+  danish.recipient = "+4522222222";
+  const auto said = store->notification_log(danish).value();
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_NE(said[0].body.find("48 kWh betalt, cirka 2.00 dage"), std::string::npos) << said[0].body;
   // A meter with residents and no contact is looked at too.
   ASSERT_TRUE(store->set_meter_contact("6892850", {"", "", ""}).ok());
   EXPECT_EQ(run_prepaid_notices(*store, config, kT0 + 3 * kDay + 120, &cache)->meters, 1);
