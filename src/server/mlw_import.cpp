@@ -12,8 +12,10 @@
 #include "core/sample/sample.hpp"
 #include "core/topic/topic.hpp"
 #include "server/ledger.hpp"
+#include "server/notify/config.hpp"
 #include "server/store_ingest.hpp"
 #include "server/usecases/meters.hpp"
+#include "server/usecases/residents.hpp"
 
 namespace ml::server::mlw {
 
@@ -361,7 +363,8 @@ class Importer {
       ML_TRY(import_groups(rows["meter_groups"]));
       ML_TRY(import_meters(rows["meters"]));
       ML_TRY(import_accounts(rows["accounts"]));
-      return import_alarms(rows["alarms"]);
+      ML_TRY(import_alarms(rows["alarms"]));
+      return import_residents();
     });
   }
 
@@ -464,6 +467,9 @@ class Importer {
     }
     const auto phones = split_list(text_of(row, "sms_notification"));
     const auto mails = split_list(text_of(row, "email_notification"));
+    // Each number logged in to the original with an SMS code: a resident of the meter here.
+    for (const auto& phone : phones)
+      login_phones_[usecase::login_address(phone)].insert(serial);
     if (phones.empty() && mails.empty()) return core::Ok{};
     const Meter& m = meters_[serial];
     MeterContact c{m.contact_name, mails.empty() ? "" : mails[0], phones.empty() ? "" : phones[0]};
@@ -480,6 +486,41 @@ class Importer {
     for (std::size_t i = 1; i < mails.size(); ++i) {
       reject("contacts", "a second e-mail address (a meter here has one customer contact)",
              where + " " + mails[i]);
+    }
+    return core::Ok{};
+  }
+
+  // The numbers of sms_notification as residents (docs/residents.md): one resident per number,
+  // with every meter that listed it; a number that is a resident already gains the meters it
+  // lacks. Numbers that are no phone number are reported.
+  core::Status import_residents() {
+    for (const auto& [phone, serials] : login_phones_) {
+      if (auto ok = notify::check_phone_number(phone); !ok) {
+        reject("residents", ok.error().text(), "sms_notification " + phone);
+        continue;
+      }
+      auto existing = store_.resident_by_address(phone);
+      if (!existing) return existing.error();
+      if (*existing) {
+        std::set<std::string> all((*existing)->serials.begin(), (*existing)->serials.end());
+        const auto before = all.size();
+        all.insert(serials.begin(), serials.end());
+        if (all.size() == before) {
+          ++report_.kinds["residents"].skipped;
+          continue;
+        }
+        ML_TRY(store_.set_resident_meters((*existing)->id, {all.begin(), all.end()}));
+        ++report_.kinds["residents"].imported;
+        continue;
+      }
+      Resident r;
+      r.phone = phone;
+      r.created = options_.now;
+      r.invited_by = std::string(kActor);
+      r.serials.assign(serials.begin(), serials.end());
+      auto id = store_.add_resident(r);
+      if (!id) return id.error();
+      ++report_.kinds["residents"].imported;
     }
     return core::Ok{};
   }
@@ -753,6 +794,7 @@ class Importer {
   bool stopped_ = false;
   std::map<std::int64_t, std::string> groups_;
   std::map<std::string, Meter> meters_;
+  std::map<std::string, std::set<std::string>> login_phones_;  // number -> the meters listing it
   bool meters_loaded_ = false;
   std::vector<IngestItem> batch_;
   std::int64_t batch_highest_ = 0;
@@ -781,8 +823,8 @@ core::Result<ImportReport> import_dump(ServerStore& store, DumpReader& reader,
 std::string format_report(const ImportReport& report) {
   std::ostringstream out;
   out << "kind            imported   skipped   not imported\n";
-  for (const auto kind :
-       {"groups", "meters", "default prices", "contacts", "payments", "alarm rules", "samples"}) {
+  for (const auto kind : {"groups", "meters", "default prices", "contacts", "residents", "payments",
+                          "alarm rules", "samples"}) {
     KindCounts c;
     if (auto it = report.kinds.find(kind); it != report.kinds.end()) c = it->second;
     std::int64_t rejected = 0;

@@ -121,7 +121,14 @@ TEST_P(MlwImport, EveryKindArrivesExactly) {
   EXPECT_EQ(rejected(report, "meters"), 2) << text;  // aggregated, no key
   EXPECT_EQ(imported(report, "default prices"), 2) << text;
   EXPECT_EQ(imported(report, "contacts"), 1) << text;
-  EXPECT_EQ(rejected(report, "contacts"), 1) << text;  // the second phone number
+  EXPECT_EQ(rejected(report, "contacts"), 1) << text;   // the second phone number
+  EXPECT_EQ(imported(report, "residents"), 2) << text;  // each number logs in, as it did
+  for (const char* phone : {"4512345678", "4587654321"}) {
+    const auto r = store_->resident_by_address(phone).value();
+    ASSERT_TRUE(r) << phone;
+    EXPECT_EQ(r->serials, std::vector<std::string>{"9999001"});
+    EXPECT_EQ(r->invited_by, "import mlw");
+  }
   EXPECT_EQ(imported(report, "payments"), 4) << text;
   EXPECT_EQ(rejected(report, "payments"), 2) << text;     // no such meter, meter not imported
   EXPECT_EQ(imported(report, "alarm rules"), 2) << text;  // $offline on both meters of Loppen
@@ -189,6 +196,7 @@ TEST_P(MlwImport, ASecondRunImportsNothing) {
   EXPECT_EQ(again.kinds.at("samples").skipped, 146) << text;
   EXPECT_EQ(again.kinds.at("payments").skipped, 6) << text;
   EXPECT_EQ(again.kinds.at("meters").skipped, 2) << text;
+  EXPECT_EQ(again.kinds.at("residents").skipped, 2) << text;
   EXPECT_EQ(store_->payments("9999001").value().size(), 3u);
   EXPECT_EQ(store_->alarm_rules().value().size(), 1u);
 }
