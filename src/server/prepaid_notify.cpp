@@ -66,14 +66,23 @@ std::string unit_of(const Meter& m) {
   return m.kind == core::meter::Kind::water ? "m3" : "kWh";
 }
 
+// A resident with a low-credit threshold of their own: their own step over the meter's facts,
+// of which only "running low" is theirs alone (the top-up and closed notices are the meter's).
+struct OwnLow {
+  Resident resident;
+  PrepaidNoticeState previous, state;
+  std::vector<PrepaidNotice> lows;
+};
+
 struct Pending {
   Meter meter;
-  PrepaidNoticeState state;
+  PrepaidNoticeState previous, state;
   std::vector<PrepaidNotice> notices;
   std::optional<Decimal> left, days_left;  // as the notices tell them
   std::string email;
   std::string phone;
   std::vector<Resident> residents;
+  std::vector<OwnLow> own;
 };
 
 // Where a resident gets a notice of `kind`: the channel type and address their preferences
@@ -131,6 +140,8 @@ core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
     if (!states) return states.error();
     auto by_meter = store.residents_by_meter();
     if (!by_meter) return by_meter.error();
+    auto own_states = store.resident_prepaid_states();
+    if (!own_states) return own_states.error();
     std::map<std::string, std::vector<Resident>> residents;
     for (auto& [serial, r] : *by_meter)
       residents[serial].push_back(std::move(r));
@@ -169,16 +180,34 @@ core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
       const auto it = states->find(m.serial);
       const PrepaidNoticeState previous = it == states->end() ? PrepaidNoticeState{} : it->second;
       auto step = prepaid_step(m.serial, previous, facts, settings, now);
-      if (step.state == previous && step.notices.empty()) continue;
       Pending p{m,
+                previous,
                 step.state,
                 std::move(step.notices),
                 facts.remaining,
                 facts.days_left,
                 m.contact_email,
                 m.contact_phone,
+                {},
                 {}};
       if (household != residents.end()) p.residents = household->second;
+      bool changed = step.state != previous || !p.notices.empty();
+      for (const auto& r : p.residents) {
+        if (r.low_days <= 0) continue;
+        const auto kept = own_states->find({r.id, m.serial});
+        OwnLow own{r, kept == own_states->end() ? PrepaidNoticeState{} : kept->second, {}, {}};
+        const PrepaidNoticeConfig theirs{Decimal{false, std::uint64_t(r.low_days), 0},
+                                         settings.rearm_days};
+        auto their_step = prepaid_step(m.serial, own.previous, facts, theirs, now);
+        own.state = their_step.state;
+        for (auto& n : their_step.notices)
+          if (n.kind == PrepaidNoticeKind::low) own.lows.push_back(std::move(n));
+        if (own.state != own.previous || !own.lows.empty()) {
+          changed = true;
+          p.own.push_back(std::move(own));
+        }
+      }
+      if (!changed) continue;
       pending.push_back(std::move(p));
     }
     return core::Ok{};
@@ -189,41 +218,67 @@ core::Result<PrepaidRound> run_prepaid_notices(ServerStore& store,
     round.notices = 0;
     round.queued = 0;
     for (const auto& p : pending) {
-      ML_TRY(store.write_prepaid_notice_state(p.meter.serial, p.state));
+      if (p.state != p.previous) ML_TRY(store.write_prepaid_notice_state(p.meter.serial, p.state));
+      // One message of `notice`: to `to` on `channel`, in `language`.
+      const auto queue = [&](const PrepaidNotice& notice, const std::string& key,
+                             const std::string& channel, const std::string& to,
+                             std::string_view language) -> core::Status {
+        const auto text = prepaid_notice_text(notice.kind, p.meter, p.left, p.days_left, language);
+        auto q = notify::queue_notification(
+            store, config, {key, channel, to, p.meter.serial, text.subject, text.body}, now);
+        if (!q) return q.error();
+        if (q->queued) ++round.queued;
+        return core::Ok{};
+      };
+      // Where resident r gets `notice`, as they chose; none when nowhere.
+      const auto channel_for =
+          [&](const Resident& r,
+              PrepaidNoticeKind kind) -> std::optional<std::pair<std::string, std::string>> {
+        const auto to = resident_recipient(r, kind);
+        if (!to || core::equal_ignoring_case(to->second, p.email) || to->second == p.phone)
+          return std::nullopt;
+        const auto channel =
+            std::find_if(config.channels.begin(), config.channels.end(),
+                         [&](const notify::ChannelConfig& c) { return c.type == to->first; });
+        if (channel == config.channels.end()) return std::nullopt;
+        return std::make_pair(channel->name, to->second);
+      };
       for (const auto& notice : p.notices) {
         ++round.notices;
-        // One message: to `to` on `channel`, in `language`.
-        const auto queue = [&](const std::string& key, const std::string& channel,
-                               const std::string& to, std::string_view language) -> core::Status {
-          const auto text =
-              prepaid_notice_text(notice.kind, p.meter, p.left, p.days_left, language);
-          auto q = notify::queue_notification(
-              store, config, {key, channel, to, p.meter.serial, text.subject, text.body}, now);
-          if (!q) return q.error();
-          if (q->queued) ++round.queued;
-          return core::Ok{};
-        };
         // The meter's contact, on every channel that fits (in English).
         for (const auto& channel : config.channels) {
           std::string to;
           if (channel.type == notify::ChannelType::email) to = p.email;
           if (channel.type == notify::ChannelType::sms) to = p.phone;
           if (to.empty()) continue;
-          if (auto st = queue(notice.dedupe_key + ":" + channel.name, channel.name, to, "en"); !st)
+          if (auto st =
+                  queue(notice, notice.dedupe_key + ":" + channel.name, channel.name, to, "en");
+              !st)
             return st;
         }
         // The meter's residents, as each chose (docs/residents.md, "Notices"): on the first
         // channel of their kind, in their language; not again to the contact's own address.
+        // "Running low" goes by the threshold of one's own to those who set one (below).
         for (const auto& r : p.residents) {
-          const auto to = resident_recipient(r, notice.kind);
-          if (!to || core::equal_ignoring_case(to->second, p.email) || to->second == p.phone)
-            continue;
-          const auto channel =
-              std::find_if(config.channels.begin(), config.channels.end(),
-                           [&](const notify::ChannelConfig& c) { return c.type == to->first; });
-          if (channel == config.channels.end()) continue;
-          if (auto st = queue(notice.dedupe_key + ":resident:" + std::to_string(r.id),
-                              channel->name, to->second, r.language);
+          if (notice.kind == PrepaidNoticeKind::low && r.low_days > 0) continue;
+          const auto where = channel_for(r, notice.kind);
+          if (!where) continue;
+          if (auto st = queue(notice, notice.dedupe_key + ":resident:" + std::to_string(r.id),
+                              where->first, where->second, r.language);
+              !st)
+            return st;
+        }
+      }
+      for (const auto& own : p.own) {
+        if (own.state != own.previous) {
+          ML_TRY(store.write_resident_prepaid_state(own.resident.id, p.meter.serial, own.state));
+        }
+        for (const auto& low : own.lows) {
+          ++round.notices;
+          const auto where = channel_for(own.resident, low.kind);
+          if (!where) continue;
+          if (auto st = queue(low, low.dedupe_key + ":own:" + std::to_string(own.resident.id),
+                              where->first, where->second, own.resident.language);
               !st)
             return st;
         }

@@ -192,6 +192,7 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   // The resident wants only the essential messages; then the credit runs low (the admin
   // corrects the first payment down): the "running low" e-mail reaches them.
   await page.selectOption('#pref-notices', 'essential');
+  await page.selectOption('#pref-low', '7');
   await page.click('#preferences button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#pref-message').textContent.length > 0);
   result.prefsSaved = await text('#pref-message');

@@ -129,7 +129,7 @@ TEST(ResidentBrowser, InviteLoginByEmailedCodeAndThePagesInBothLanguages) {
   // Corrected to 15880 kr: 7940 + 100 kWh paid, 40 kWh left, 2 days at 20 kWh a day.
   EXPECT_EQ(seen["creditLow"], "40.0");
   EXPECT_EQ(seen["lowMail"]["subject"], "Running low: Loppen 12 (meter 6892850)");
-  EXPECT_EQ(count("SELECT COUNT(*) FROM residents WHERE notices='essential'"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM residents WHERE notices='essential' AND low_days=7"), 1);
   // Only the essential ones: no receipt of the corrected payment went to the resident.
   EXPECT_EQ(count("SELECT COUNT(*) FROM notifications WHERE recipient='" + std::string(kEmail) +
                   "' AND subject LIKE 'Payment received%' AND created > (SELECT MAX(time) FROM "

@@ -153,7 +153,10 @@ void seed(ServerStore& s, int samples, const std::string& serial = "6892850") {
     household.created = kStart;
     household.invited_by = "anna";
     household.serials = {serial};
+    household.notices = ResidentNotices::essential;
+    household.low_days = 7;
     const auto resident = s.add_resident(household).value();
+    ASSERT_TRUE(s.write_resident_prepaid_state(resident, serial, {3, true, false}).ok());
     ASSERT_TRUE(
         s.insert_resident_code({0, resident, "c0de", kStart, kStart + 600, 1, false, "192.0.2.1"})
             .ok());
@@ -251,7 +254,8 @@ std::string contents(ServerStore& s) {
     for (const auto& r : get(s.rejections_for(m.serial)))
       o << " rejected " << r.reason << " " << r.count << "\n";
     for (const auto& r : get(s.residents_of(m.serial))) {
-      o << " resident " << r.id << " " << r.name << " " << r.email << " " << r.invited_by << "\n";
+      o << " resident " << r.id << " " << r.name << " " << r.email << " " << r.invited_by << " "
+        << resident_notices_name(r.notices) << " " << r.low_days << "\n";
       for (const auto& c : get(s.resident_codes(r.id, 0)))
         o << "  code " << c.id << " " << c.code_hash << " " << c.expires << " " << c.tries << "\n";
     }
@@ -265,6 +269,10 @@ std::string contents(ServerStore& s) {
   }
   if (auto session = s.session("0123abcd").value())
     o << "session " << session->user << " " << session->expires << "\n";
+  for (const auto& [key, state] : get(s.resident_prepaid_states())) {
+    o << "resident prepaid " << key.first << " " << key.second << " " << state.announced_payment_id
+      << " " << state.low_sent << "\n";
+  }
   if (auto session = s.resident_session("r0123").value())
     o << "resident session " << session->resident_id << " " << session->csrf << "\n";
   for (const auto& r : get(s.alarm_rules()))

@@ -187,5 +187,48 @@ TEST(PrepaidNotify, ResidentsGetTheNoticesTheyChoseOnTheirChannel) {
   EXPECT_EQ(run_prepaid_notices(*store, config, kT0 + 3 * kDay + 120, &cache)->meters, 1);
 }
 
+// A resident with a threshold of their own hears "running low" by it, once, and not again when
+// the cooperative's threshold is crossed; the others hear it at the cooperative's.
+TEST(PrepaidNotify, AResidentsOwnThresholdSendsTheirRunningLowOnce) {
+  test::TempDir dir;
+  auto store = SqliteStore::open(dir.file("server.db")).value();
+  add_meter_with_use(*store);
+  Resident early;
+  early.email = "early@example.org";
+  early.serials = {"6892850"};
+  early.low_days = 7;
+  early.notices = ResidentNotices::essential;
+  const auto early_id = store->add_resident(early).value();
+  Resident usual;
+  usual.email = "usual@example.org";
+  usual.serials = {"6892850"};
+  usual.notices = ResidentNotices::essential;
+  ASSERT_TRUE(store->add_resident(usual).ok());
+  const auto config = mail_and_sms();
+  usecase::DailyUseCache cache;
+  const auto lows_to = [&](const std::string& to) {
+    NotificationFilter f;
+    f.recipient = to;
+    const auto log = store->notification_log(f).value();  // kept: the loop reads it
+    int n = 0;
+    for (const auto& m : log)
+      n += m.subject.rfind("Running low", 0) == 0 ? 1 : 0;
+    return n;
+  };
+  // 5 days left after the payment: below 7, above 3.
+  pay_and_open(*store);
+  ASSERT_TRUE(run_prepaid_notices(*store, config, kT0 + 120, &cache).ok());
+  EXPECT_EQ(lows_to("early@example.org"), 1);
+  EXPECT_EQ(lows_to("usual@example.org"), 0);
+  EXPECT_TRUE((store->resident_prepaid_states().value()[{early_id, "6892850"}].low_sent));
+  ASSERT_TRUE(run_prepaid_notices(*store, config, kT0 + 180, &cache).ok());
+  EXPECT_EQ(lows_to("early@example.org"), 1) << "once";
+  // 2 days left: the cooperative's threshold; the early one was told already.
+  use_three_more_days(*store);
+  ASSERT_TRUE(run_prepaid_notices(*store, config, kT0 + 3 * kDay + 60, &cache).ok());
+  EXPECT_EQ(lows_to("early@example.org"), 1);
+  EXPECT_EQ(lows_to("usual@example.org"), 1);
+}
+
 }  // namespace
 }  // namespace ml::server

@@ -668,6 +668,14 @@ TEST(ResidentApi, AResidentChoosesTheirNoticesChannelAndLanguage) {
   EXPECT_EQ(r->language, "da");
   EXPECT_EQ(json::parse(w.as(Who::resident_a, "GET", "/api/resident/session").body)["notices"],
             "essential");
+  // A threshold of one's own, in days.
+  EXPECT_EQ(w.as(Who::resident_a, "POST", "/api/resident/preferences", R"({"low_days":7})").status,
+            200);
+  EXPECT_EQ(w.store().resident(w.resident_a()).value()->low_days, 7);
+  for (const char* bad : {R"({"low_days":61})", R"({"low_days":-1})", R"({"low_days":"7"})"}) {
+    EXPECT_EQ(w.as(Who::resident_a, "POST", "/api/resident/preferences", bad).status, 400) << bad;
+  }
+  EXPECT_EQ(w.store().resident(w.resident_a()).value()->low_days, 7);
   // No phone number is known: SMS is refused, and nothing changes.
   const auto sms = w.as(Who::resident_a, "POST", "/api/resident/preferences",
                         R"({"notice_channel":"sms","notices":"none"})");

@@ -82,6 +82,23 @@ TEST_P(StoreResidentsContract, PreferencesAndEveryMetersResidents) {
   EXPECT_EQ(by_meter[2].first, "6892850");
   EXPECT_EQ(by_meter[2].second.notice_channel, "sms");
   EXPECT_TRUE(by_meter[2].second.serials.empty());
+  // A threshold of one's own, and what they were last told under it; gone with them.
+  r = *store_->resident(id).value();
+  r.low_days = 7;
+  ASSERT_TRUE(store_->update_resident(r).ok());
+  EXPECT_EQ(store_->resident(id).value()->low_days, 7);
+  EXPECT_EQ(store_->residents_by_meter().value()[0].second.low_days, 7);
+  EXPECT_TRUE(store_->resident_prepaid_states().value().empty());
+  ASSERT_TRUE(store_->write_resident_prepaid_state(id, "6892850", {12, true, false}).ok());
+  ASSERT_TRUE(store_->write_resident_prepaid_state(id, "6892850", {13, true, true}).ok());
+  ASSERT_TRUE(store_->write_resident_prepaid_state(other, "5551234", {1, false, false}).ok());
+  auto states = store_->resident_prepaid_states().value();
+  ASSERT_EQ(states.size(), 2u);
+  EXPECT_EQ((states[{id, "6892850"}]), (PrepaidNoticeState{13, true, true}));
+  ASSERT_TRUE(store_->delete_resident(id).ok());
+  states = store_->resident_prepaid_states().value();
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_EQ(states.begin()->first.first, other);
 }
 
 TEST_P(StoreResidentsContract, AnAddressBelongsToOneResidentAndAMeterMustExist) {

@@ -245,16 +245,19 @@ function preferencesCard() {
   if (resident.email) channels.push(['email', t('prefs.channel.email', { address: resident.email })]);
   if (resident.phone) channels.push(['sms', t('prefs.channel.sms', { address: resident.phone })]);
   const [channelLabel, channel] = choice('pref-channel', t('prefs.channel'), channels, resident.notice_channel || '');
+  const lowChoices = [[0, t('prefs.low.default')], ...[3, 7, 14, 30].map((d) => [d, t('prefs.low.days', { days: d })])];
+  if (resident.low_days && !lowChoices.some(([d]) => d === resident.low_days)) lowChoices.push([resident.low_days, t('prefs.low.days', { days: resident.low_days })]);
+  const [lowLabel, low] = choice('pref-low', t('prefs.low'), lowChoices.map(([d, text]) => [String(d), text]), String(resident.low_days || 0));
   const [languageLabel, lang] = choice('pref-language', t('prefs.language'),
     [['', t('prefs.language.browser')], ['da', 'Dansk'], ['en', 'English']], resident.language || '');
   const msg = el('p', { id: 'pref-message', class: 'message', role: 'status' });
   const form = el('form', { id: 'preferences', class: 'resident-prefs', novalidate: true },
-    noticesLabel, notices, channelLabel, channel, languageLabel, lang,
+    noticesLabel, notices, channelLabel, channel, lowLabel, low, languageLabel, lang,
     el('button', { type: 'submit', class: 'primary' }, t('prefs.save')), msg);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
-      const changed = await post('api/resident/preferences', { notices: notices.value, notice_channel: channel.value, language: lang.value });
+      const changed = await post('api/resident/preferences', { notices: notices.value, notice_channel: channel.value, low_days: Number(low.value), language: lang.value });
       resident = { ...resident, ...changed };
       msg.className = 'message ok';
       msg.textContent = t('prefs.saved');

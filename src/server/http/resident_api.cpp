@@ -64,7 +64,8 @@ json resident_json(const Resident& r) {
           {"invited_by", r.invited_by},
           {"serials", r.serials},
           {"notices", std::string(resident_notices_name(r.notices))},
-          {"notice_channel", r.notice_channel}};
+          {"notice_channel", r.notice_channel},
+          {"low_days", r.low_days}};
 }
 
 // What the login, the session and the preferences answer: the resident without who invited
@@ -120,6 +121,15 @@ Response Api::resident_route(const Request& r, const std::vector<std::string>& p
       if (!has_field(*body, name)) continue;
       ML_FIELD(value, string_field(*body, name, 16));
       *field = std::move(value);
+    }
+    if (has_field(*body, "low_days")) {
+      const auto& days = (*body)["low_days"];
+      if (!days.is_number_integer() || days.get<std::int64_t>() < 0 ||
+          days.get<std::int64_t>() > kMaxResidentLowDays) {
+        return error(400, "low_days must be a whole number of days from 0 (the cooperative's) to " +
+                              std::to_string(kMaxResidentLowDays));
+      }
+      p.low_days = static_cast<int>(days.get<std::int64_t>());
     }
     auto changed = usecase::set_resident_preferences(store(), me.id, p);
     if (!changed) {

@@ -11,7 +11,7 @@ namespace {
 // Read from "residents r".
 constexpr const char* kResidentColumns =
     "r.id, r.name, r.email, r.phone, r.language, r.password_hash, r.created, r.invited_by, "
-    "r.notices, r.notice_channel";
+    "r.notices, r.notice_channel, r.low_days";
 
 // The columns of kResidentColumns of row i, from column `at` on.
 Resident residents_read(const pg::Rows& rows, int i, int at = 0) {
@@ -25,7 +25,8 @@ Resident residents_read(const pg::Rows& rows, int i, int at = 0) {
                   rows.text(i, at + 7),
                   {},
                   resident_notices_from_name(rows.text(i, at + 8)).value_or(ResidentNotices::all),
-                  rows.text(i, at + 9)};
+                  rows.text(i, at + 9),
+                  static_cast<int>(rows.int64(i, at + 10))};
 }
 
 core::Status residents_changed_one(const core::Result<pg::Rows>& r, std::int64_t id) {
@@ -65,9 +66,9 @@ core::Result<std::int64_t> PostgresStore::add_resident(const Resident& r) {
   ML_TRY(check_resident_meters(r.serials));  // before anything is written
   auto rows = db_.query(
       "INSERT INTO residents(name, email, phone, language, password_hash, created, invited_by, "
-      "notices, notice_channel) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id",
+      "notices, notice_channel, low_days) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id",
       {r.name, r.email, r.phone, r.language, r.password_hash, r.created, r.invited_by,
-       std::string(resident_notices_name(r.notices)), r.notice_channel});
+       std::string(resident_notices_name(r.notices)), r.notice_channel, std::int64_t{r.low_days}});
   if (!rows) return rows.error();
   const std::int64_t id = rows->int64(0, 0);
   ML_TRY(set_resident_meters(id, r.serials));
@@ -78,9 +79,10 @@ core::Status PostgresStore::update_resident(const Resident& r) {
   ML_TRY(check_resident(r));
   return residents_changed_one(
       db_.query("UPDATE residents SET name=$1, email=$2, phone=$3, language=$4, password_hash=$5, "
-                "notices=$6, notice_channel=$7 WHERE id=$8",
+                "notices=$6, notice_channel=$7, low_days=$8 WHERE id=$9",
                 {r.name, r.email, r.phone, r.language, r.password_hash,
-                 std::string(resident_notices_name(r.notices)), r.notice_channel, r.id}),
+                 std::string(resident_notices_name(r.notices)), r.notice_channel,
+                 std::int64_t{r.low_days}, r.id}),
       r.id);
 }
 
@@ -109,6 +111,7 @@ core::Status PostgresStore::set_resident_meters(std::int64_t id,
 
 core::Status PostgresStore::delete_resident(std::int64_t id) {
   for (const char* sql : {"DELETE FROM resident_sessions WHERE resident_id=$1",
+                          "DELETE FROM resident_prepaid_notices WHERE resident_id=$1",
                           "DELETE FROM resident_codes WHERE resident_id=$1",
                           "DELETE FROM resident_meters WHERE resident_id=$1"}) {
     auto r = db_.query(sql, {id});
@@ -170,6 +173,32 @@ core::Result<std::vector<std::pair<std::string, Resident>>> PostgresStore::resid
   for (int i = 0; i < rows->size(); ++i)
     out.emplace_back(rows->text(i, 0), residents_read(*rows, i, 1));
   return out;
+}
+
+core::Result<std::map<std::pair<std::int64_t, std::string>, PrepaidNoticeState>>
+PostgresStore::resident_prepaid_states() {
+  auto rows = db_.query(
+      "SELECT resident_id, serial, announced_payment_id, low_sent, closed_sent FROM "
+      "resident_prepaid_notices");
+  if (!rows) return rows.error();
+  std::map<std::pair<std::int64_t, std::string>, PrepaidNoticeState> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    out[{rows->int64(i, 0), rows->text(i, 1)}] =
+        PrepaidNoticeState{rows->int64(i, 2), rows->int64(i, 3) != 0, rows->int64(i, 4) != 0};
+  }
+  return out;
+}
+
+core::Status PostgresStore::write_resident_prepaid_state(std::int64_t id, const std::string& serial,
+                                                         const PrepaidNoticeState& s) {
+  auto r = db_.query(
+      "INSERT INTO resident_prepaid_notices(resident_id, serial, announced_payment_id, low_sent, "
+      "closed_sent) VALUES($1, $2, $3, $4, $5) ON CONFLICT(resident_id, serial) DO UPDATE SET "
+      "announced_payment_id=excluded.announced_payment_id, low_sent=excluded.low_sent, "
+      "closed_sent=excluded.closed_sent",
+      {id, serial, s.announced_payment_id, std::int64_t{s.low_sent}, std::int64_t{s.closed_sent}});
+  if (!r) return r.error();
+  return core::Ok{};
 }
 
 core::Result<std::int64_t> PostgresStore::insert_resident_code(const ResidentCode& c) {

@@ -310,6 +310,15 @@ constexpr std::string_view kMigrations[] = {
     // 7: which prepaid notices a resident gets, and on which channel, as SQLite's 19
     R"(ALTER TABLE residents ADD COLUMN notices TEXT NOT NULL DEFAULT 'all';
        ALTER TABLE residents ADD COLUMN notice_channel TEXT NOT NULL DEFAULT '';)",
+    // 8: a resident's own low-credit threshold, and what they were last told, as SQLite's 20
+    R"(ALTER TABLE residents ADD COLUMN low_days BIGINT NOT NULL DEFAULT 0;
+       CREATE TABLE resident_prepaid_notices(
+         resident_id BIGINT NOT NULL REFERENCES residents(id) ON DELETE CASCADE,
+         serial TEXT NOT NULL,
+         announced_payment_id BIGINT NOT NULL,
+         low_sent BIGINT NOT NULL,
+         closed_sent BIGINT NOT NULL,
+         PRIMARY KEY(resident_id, serial));)",
 };
 
 // The first second (UTC) of the month `time` falls in, and of the month after it.

@@ -12,7 +12,7 @@ namespace {
 // Read from "residents r".
 constexpr const char* kResidentColumns =
     "r.id, r.name, r.email, r.phone, r.language, r.password_hash, r.created, r.invited_by, "
-    "r.notices, r.notice_channel";
+    "r.notices, r.notice_channel, r.low_days";
 
 // The columns of kResidentColumns from column `at` on.
 Resident residents_read(const sq::Statement& q, int at = 0) {
@@ -26,7 +26,8 @@ Resident residents_read(const sq::Statement& q, int at = 0) {
                   q.text(at + 7),
                   {},
                   resident_notices_from_name(q.text(at + 8)).value_or(ResidentNotices::all),
-                  q.text(at + 9)};
+                  q.text(at + 9),
+                  static_cast<int>(q.int64(at + 10))};
 }
 
 // id, resident_id, code_hash, created, expires, tries, used, address
@@ -61,7 +62,7 @@ core::Result<std::int64_t> SqliteStore::add_resident(const Resident& r) {
   ML_TRY(check_resident_meters(r.serials));  // before anything is written
   auto q = db_.prepare(
       "INSERT INTO residents(name, email, phone, language, password_hash, created, invited_by, "
-      "notices, notice_channel) VALUES(?,?,?,?,?,?,?,?,?)");
+      "notices, notice_channel, low_days) VALUES(?,?,?,?,?,?,?,?,?,?)");
   if (!q) return q.error();
   ML_TRY(q->bind(1, r.name)
              .bind(2, r.email)
@@ -72,6 +73,7 @@ core::Result<std::int64_t> SqliteStore::add_resident(const Resident& r) {
              .bind(7, r.invited_by)
              .bind(8, std::string(resident_notices_name(r.notices)))
              .bind(9, r.notice_channel)
+             .bind(10, std::int64_t{r.low_days})
              .run());
   const std::int64_t id = db_.last_insert_id();
   ML_TRY(set_resident_meters(id, r.serials));
@@ -82,7 +84,7 @@ core::Status SqliteStore::update_resident(const Resident& r) {
   ML_TRY(check_resident(r));
   auto q = db_.prepare(
       "UPDATE residents SET name=?, email=?, phone=?, language=?, password_hash=?, notices=?, "
-      "notice_channel=? WHERE id=?");
+      "notice_channel=?, low_days=? WHERE id=?");
   if (!q) return q.error();
   ML_TRY(q->bind(1, r.name)
              .bind(2, r.email)
@@ -91,7 +93,8 @@ core::Status SqliteStore::update_resident(const Resident& r) {
              .bind(5, r.password_hash)
              .bind(6, std::string(resident_notices_name(r.notices)))
              .bind(7, r.notice_channel)
-             .bind(8, r.id)
+             .bind(8, std::int64_t{r.low_days})
+             .bind(9, r.id)
              .run());
   if (db_.changes() == 0) {
     return core::make_error(core::Errc::invalid_argument, "no resident " + std::to_string(r.id));
@@ -126,6 +129,7 @@ core::Status SqliteStore::set_resident_meters(std::int64_t id,
 core::Status SqliteStore::delete_resident(std::int64_t id) {
   for (const char* sql :
        {"DELETE FROM resident_sessions WHERE resident_id=?",
+        "DELETE FROM resident_prepaid_notices WHERE resident_id=?",
         "DELETE FROM resident_codes WHERE resident_id=?",
         "DELETE FROM resident_meters WHERE resident_id=?", "DELETE FROM residents WHERE id=?"}) {
     auto q = db_.prepare(sql);
@@ -201,6 +205,36 @@ core::Result<std::vector<std::pair<std::string, Resident>>> SqliteStore::residen
   std::vector<std::pair<std::string, Resident>> out;
   ML_TRY(each_row(*q, [&] { out.emplace_back(q->text(0), residents_read(*q, 1)); }));
   return out;
+}
+
+core::Result<std::map<std::pair<std::int64_t, std::string>, PrepaidNoticeState>>
+SqliteStore::resident_prepaid_states() {
+  auto q = db_.prepare(
+      "SELECT resident_id, serial, announced_payment_id, low_sent, closed_sent FROM "
+      "resident_prepaid_notices");
+  if (!q) return q.error();
+  std::map<std::pair<std::int64_t, std::string>, PrepaidNoticeState> out;
+  ML_TRY(each_row(*q, [&] {
+    out[{q->int64(0), q->text(1)}] =
+        PrepaidNoticeState{q->int64(2), q->int64(3) != 0, q->int64(4) != 0};
+  }));
+  return out;
+}
+
+core::Status SqliteStore::write_resident_prepaid_state(std::int64_t id, const std::string& serial,
+                                                       const PrepaidNoticeState& s) {
+  auto q = db_.prepare(
+      "INSERT INTO resident_prepaid_notices(resident_id, serial, announced_payment_id, low_sent, "
+      "closed_sent) VALUES(?, ?, ?, ?, ?) ON CONFLICT(resident_id, serial) DO UPDATE SET "
+      "announced_payment_id=excluded.announced_payment_id, low_sent=excluded.low_sent, "
+      "closed_sent=excluded.closed_sent");
+  if (!q) return q.error();
+  return q->bind(1, id)
+      .bind(2, serial)
+      .bind(3, s.announced_payment_id)
+      .bind(4, std::int64_t{s.low_sent})
+      .bind(5, std::int64_t{s.closed_sent})
+      .run();
 }
 
 core::Result<std::int64_t> SqliteStore::insert_resident_code(const ResidentCode& c) {

@@ -365,6 +365,15 @@ constexpr std::string_view kMigrations[] = {
     // (store/residents.hpp, ResidentNotices)
     R"(ALTER TABLE residents ADD COLUMN notices TEXT NOT NULL DEFAULT 'all';
        ALTER TABLE residents ADD COLUMN notice_channel TEXT NOT NULL DEFAULT '';)",
+    // 20 (issue 18): a resident's own low-credit threshold, and what they were last told
+    R"(ALTER TABLE residents ADD COLUMN low_days INTEGER NOT NULL DEFAULT 0;
+       CREATE TABLE resident_prepaid_notices(
+         resident_id INTEGER NOT NULL REFERENCES residents(id) ON DELETE CASCADE,
+         serial TEXT NOT NULL,
+         announced_payment_id INTEGER NOT NULL,
+         low_sent INTEGER NOT NULL,
+         closed_sent INTEGER NOT NULL,
+         PRIMARY KEY(resident_id, serial)) WITHOUT ROWID;)",
 };
 
 }  // namespace

@@ -147,6 +147,10 @@ class SqliteStore final : public ServerStore {
   core::Result<std::optional<Resident>> resident_by_address(const std::string& address) override;
   core::Result<std::vector<Resident>> residents_of(const std::string& serial) override;
   core::Result<std::vector<std::pair<std::string, Resident>>> residents_by_meter() override;
+  core::Result<std::map<std::pair<std::int64_t, std::string>, PrepaidNoticeState>>
+  resident_prepaid_states() override;
+  core::Status write_resident_prepaid_state(std::int64_t id, const std::string& serial,
+                                            const PrepaidNoticeState& state) override;
   core::Result<std::int64_t> insert_resident_code(const ResidentCode& code) override;
   core::Result<std::vector<ResidentCode>> resident_codes(std::int64_t id,
                                                          std::int64_t since) override;

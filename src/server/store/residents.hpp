@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "server/prepaid_notice.hpp"
 
 namespace ml::server {
 
@@ -59,7 +61,10 @@ struct Resident {
   std::vector<std::string> serials;  // the meters, in serial order
   ResidentNotices notices = ResidentNotices::all;
   std::string notice_channel;  // "email", "sms", or "" (e-mail when they have an address, else SMS)
+  // "Running low" below this many days left; 0: the cooperative's ([notify] prepaid_low_days).
+  int low_days = 0;
 };
+inline constexpr int kMaxResidentLowDays = 60;
 
 // A login code asked for: where it went, until when it is good.
 struct ResidentCode {
@@ -87,8 +92,8 @@ class ResidentStore {
   // Stores a new resident with its meters (its id ignored): the new id. Errc::invalid_argument
   // when its e-mail or phone belongs to another resident already, or a meter does not exist.
   virtual core::Result<std::int64_t> add_resident(const Resident& resident) = 0;
-  // Writes name, email, phone, language, password_hash, notices and notice_channel of resident
-  // `r.id` (not its meters);
+  // Writes name, email, phone, language, password_hash, notices, notice_channel and low_days of
+  // resident `r.id` (not its meters);
   // the same refusals, and "no resident N".
   virtual core::Status update_resident(const Resident& r) = 0;
   virtual core::Status set_resident_meters(std::int64_t id,
@@ -102,6 +107,14 @@ class ResidentStore {
   // Every meter's residents in one read, as (serial, resident) by serial then id; each resident
   // without its `serials` (left empty): the prepaid notices' reading.
   virtual core::Result<std::vector<std::pair<std::string, Resident>>> residents_by_meter() = 0;
+
+  // What each resident with a low-credit threshold of their own was last told of each of their
+  // meters (server/prepaid_notice.hpp), by (resident, serial); a pair not in the map has the
+  // all-zero state. Removing a resident removes theirs.
+  virtual core::Result<std::map<std::pair<std::int64_t, std::string>, PrepaidNoticeState>>
+  resident_prepaid_states() = 0;
+  virtual core::Status write_resident_prepaid_state(std::int64_t id, const std::string& serial,
+                                                    const PrepaidNoticeState& state) = 0;
 
   // Codes. insert: the new id.
   virtual core::Result<std::int64_t> insert_resident_code(const ResidentCode& code) = 0;

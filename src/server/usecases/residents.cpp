@@ -128,6 +128,13 @@ core::Result<Resident> set_resident_preferences(ServerStore& store, std::int64_t
         return invalid("language must be da, en or empty, not \"" + *p.language + "\"");
       out.language = *p.language;
     }
+    if (p.low_days) {
+      if (*p.low_days < 0 || *p.low_days > kMaxResidentLowDays) {
+        return invalid("low_days must be between 0 (the cooperative's) and " +
+                       std::to_string(kMaxResidentLowDays) + " days");
+      }
+      out.low_days = *p.low_days;
+    }
     return store.update_resident(out);
   });
   if (!done) return done.error();

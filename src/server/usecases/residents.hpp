@@ -56,12 +56,14 @@ core::Status remove_resident(ServerStore& store, std::int64_t id, const Actor& a
 
 // A resident's own choices (docs/residents.md, "Notices"): which prepaid notices they get
 // ("all", "essential", "none"), on which channel ("email", "sms", "" for e-mail when they have
-// an address, else SMS), and the page's language ("da", "en", "" for the browser's). A field
-// left nullopt stays. Refused: an unknown value, or a channel they have no address for.
+// an address, else SMS), the page's language ("da", "en", "" for the browser's), and below how
+// many days left "running low" comes (1 to kMaxResidentLowDays; 0: [notify] prepaid_low_days).
+// A field left nullopt stays. Refused: an unknown value, or a channel they have no address for.
 struct Preferences {
   std::optional<std::string> notices;
   std::optional<std::string> channel;
   std::optional<std::string> language;
+  std::optional<int> low_days;  // "running low" below this many days; 0: the cooperative's
 };
 core::Result<Resident> set_resident_preferences(ServerStore& store, std::int64_t id,
                                                 const Preferences& p);
