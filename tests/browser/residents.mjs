@@ -19,6 +19,17 @@ import { args, browserTest, timeScale } from './harness.mjs';
 const [url, admin, adminPass, serial, email, mailDir, shotDir] = args(
   'node residents.mjs URL ADMIN ADMIN_PASS SERIAL RESIDENT_EMAIL MAIL_DIR SCREENSHOT_DIR', 7);
 const require = createRequire(import.meta.url);
+
+// The page's catalogue (web/src/i18n.js): Danish and English hold the same keys, so no text
+// falls back to English or shows as its key.
+const { catalogueKeys } = await import('../../web/src/i18n.js');
+const danish = new Set(catalogueKeys('da'));
+const english = new Set(catalogueKeys('en'));
+const onlyOne = [...english].filter((k) => !danish.has(k)).concat([...danish].filter((k) => !english.has(k)));
+if (onlyOne.length > 0 || english.size < 50) {
+  console.log(JSON.stringify({ ok: false, error: `the catalogue's languages differ: ${onlyOne.join(', ')}` }));
+  process.exit(1);
+}
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 // The body of each e-mail to `to` the SMTP sink kept (mail-N: {"to", "data"}), base64 decoded.

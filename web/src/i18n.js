@@ -4,8 +4,8 @@
 // that is here, else English.
 //
 // t(key, vars) fills "{name}" placeholders from vars; a key missing from a language falls back
-// to English, and a key missing from English shows as the key itself (the catalogue test in
-// tests/browser/residents.mjs finds those). Elements with data-i18n="key" get their text, and
+// to English, and a key missing from English shows as the key itself (tests/browser/residents.mjs
+// checks that both languages hold the same keys). Elements with data-i18n="key" get their text, and
 // data-i18n-attr="attr:key" an attribute, when applyTo() runs.
 
 export const LANGUAGES = ['da', 'en'];
