@@ -6,10 +6,12 @@
 #include <sodium.h>
 
 #include <string>
+#include <vector>
 
 #include "core/bytes.hpp"
 #include "core/totp/totp.hpp"
 #include "password/password.hpp"
+#include "server/store.hpp"
 
 namespace ml::server::http::api_test {
 
@@ -42,6 +44,22 @@ inline const std::string& shared_hash() {
     return h;
   }();
   return hash;
+}
+
+// A staff user with the shared password and a session under token_of(name) (CSRF token
+// "csrf-<name>", an hour from `now`); an admin of every group also gets a confirmed second factor
+// of root_secret(), as the default [http] second_factor asks.
+inline void add_staff(ServerStore& store, const char* name, Role role,
+                      std::vector<std::string> groups, std::int64_t now) {
+  User u{name, shared_hash(), role, std::move(groups), 0};
+  EXPECT_TRUE(store.add_user(u).ok());
+  if (is_global_admin(u)) {
+    EXPECT_TRUE(
+        store.put_second_factor(name, {core::totp::base32_encode(root_secret()), true, -1, 0}, {})
+            .ok());
+  }
+  Session s{name, std::string("csrf-") + name, now, now + 3600, "10.0.0.1"};
+  EXPECT_TRUE(store.insert_session(sha256_hex(token_of(name)), s).ok());
 }
 
 }  // namespace ml::server::http::api_test

@@ -47,8 +47,6 @@ inline constexpr std::array<Caller, 6> kCallers{{
     {Who::no_csrf, "anna", "no CSRF header"},
 }};
 
-using api_test::root_secret;
-using api_test::sha256_hex;
 using api_test::shared_hash;
 using api_test::token_of;
 
@@ -116,18 +114,7 @@ class AdminApi {
 
  private:
   void add(const char* name, Role role, std::vector<std::string> groups) {
-    User u{name, shared_hash(), role, std::move(groups), 0};
-    EXPECT_TRUE(store_->add_user(u).ok());
-    // The admin of every group has a second factor set up, as the default [http] second_factor
-    // asks; the others have none.
-    if (is_global_admin(u)) {
-      EXPECT_TRUE(
-          store_
-              ->put_second_factor(name, {core::totp::base32_encode(root_secret()), true, -1, 0}, {})
-              .ok());
-    }
-    Session s{name, std::string("csrf-") + name, now_, now_ + 3600, "10.0.0.1"};
-    EXPECT_TRUE(store_->insert_session(sha256_hex(token_of(name)), s).ok());
+    api_test::add_staff(*store_, name, role, std::move(groups), now_);
   }
 
   test::TempDir dir_;

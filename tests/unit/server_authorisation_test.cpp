@@ -35,9 +35,7 @@
 namespace ml::server::http::authorisation_unit {
 
 using json = nlohmann::json;
-using api_test::root_secret;
 using api_test::sha256_hex;
-using api_test::shared_hash;
 using api_test::token_of;
 
 constexpr const char* kMeterA = "6892850";  // group Loppen, with a valve and a payment
@@ -178,16 +176,7 @@ class World {
 
  private:
   void add_user(const char* name, Role role, std::vector<std::string> groups) {
-    User u{name, shared_hash(), role, std::move(groups), 0};
-    EXPECT_TRUE(store_->add_user(u).ok());
-    if (is_global_admin(u)) {
-      EXPECT_TRUE(
-          store_
-              ->put_second_factor(name, {core::totp::base32_encode(root_secret()), true, -1, 0}, {})
-              .ok());
-    }
-    Session s{name, std::string("csrf-") + name, now_, now_ + 3600, "10.0.0.1"};
-    EXPECT_TRUE(store_->insert_session(sha256_hex(token_of(name)), s).ok());
+    api_test::add_staff(*store_, name, role, std::move(groups), now_);
   }
   std::int64_t add_resident(const char* session, const char* email, const char* serial) {
     Resident r;
