@@ -21,7 +21,7 @@
 namespace ml::server {
 
 struct PrepaidRound {
-  int meters = 0;  // meters looked at (valve and contact)
+  int meters = 0;  // meters looked at (a valve, and a contact or residents)
   int notices = 0;
   int queued = 0;  // messages queued (a notice goes to each channel that fits the contact)
 };

@@ -29,12 +29,6 @@ constexpr const char* kSerial = "6892850";
 constexpr const char* kPass = "admin-secret-1";
 constexpr const char* kEmail = "anna.hansen@example.org";
 
-std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // A sample of meter kSerial at `time` with `e1` kWh.
 server::IngestItem reading(std::int64_t time, std::int64_t e1) {
   const std::string text = "heap=1000&t1=70.50 C&t2=40.25 C&e1=" + std::to_string(e1) + ".000 kWh&";
@@ -83,7 +77,7 @@ TEST(ResidentBrowser, InviteLoginByEmailedCodeAndThePagesInBothLanguages) {
                 .status,
             0);
   // 400 days of readings, 20 kWh a day: last year's months and the use table have values.
-  const std::int64_t now = now_s();
+  const std::int64_t now = unix_now();
   std::vector<server::IngestItem> items;
   for (int day = 400; day >= 0; --day)
     items.push_back(reading(now - day * 86400 - 600, 10000 + (400 - day) * 20));

@@ -512,6 +512,20 @@ Response Api::meters_page(const Request& r, const Caller& c) {
   return json_response(200, out);
 }
 
+// GET .../series?from=T&to=T&resolution=auto: the chart columns (the staff's and the residents').
+Response Api::series_get(const Request& r, const Meter& m) {
+  ML_FIELD(to, time_param(r, "to", now_()));
+  ML_FIELD(from, time_param(r, "from", std::max<std::int64_t>(0, to - 86400)));
+  if (from > to) return error(400, "from must not be after to");
+  auto it = r.query.find("resolution");
+  ML_FIELD(res, pick_resolution(it == r.query.end() ? "" : it->second, from, to));
+  auto body = series_json(store(), m, from, to, res);
+  if (!body) return store_error(body.error());
+  Response resp;
+  resp.body = std::move(body).value();
+  return resp;
+}
+
 Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
                         const std::string& what) {
   const auto now = now_();
@@ -545,20 +559,11 @@ Response Api::meter_get(const Request& r, const Caller& c, const Meter& m,
     }
     return json_response(200, *v);
   }
-  if (what == "series" || what == "samples.csv" || what == "energy.csv") {
-    const bool csv = what != "series";
-    ML_FIELD(to, time_param(r, "to", csv ? INT64_MAX : now));
-    ML_FIELD(from, time_param(r, "from", csv ? 0 : std::max<std::int64_t>(0, to - 86400)));
+  if (what == "series") return series_get(r, m);
+  if (what == "samples.csv" || what == "energy.csv") {
+    ML_FIELD(to, time_param(r, "to", INT64_MAX));
+    ML_FIELD(from, time_param(r, "from", 0));
     if (from > to) return error(400, "from must not be after to");
-    Response resp;
-    if (what == "series") {
-      auto it = r.query.find("resolution");
-      ML_FIELD(res, pick_resolution(it == r.query.end() ? "" : it->second, from, to));
-      auto body = series_json(store(), m, from, to, res);
-      if (!body) return store_error(body.error());
-      resp.body = std::move(body).value();
-      return resp;
-    }
     return csv_export(m, what, from, to);
   }
   if (what == "payments") {

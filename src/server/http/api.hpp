@@ -117,6 +117,7 @@ class Api {
   Response resident_login(const Request& r);
   core::Result<nlohmann::ordered_json> resident_meter_json(const Meter& m);
   Response consumption_get(const Request& r, const Meter& m);
+  Response series_get(const Request& r, const Meter& m);
   Response posters_get(const Request& r, std::vector<Meter> meters);
   Response group_posters_get(const Request& r);
   Response meter_residents(const Request& r, const Caller& caller, const Meter& m);

@@ -195,19 +195,7 @@ Response Api::resident_route(const Request& r, const std::vector<std::string>& p
         p.erase("note");
       return json_response(200, *v);
     }
-    if (what == "series") {
-      const auto now = now_();
-      ML_FIELD(to, time_param(r, "to", now));
-      ML_FIELD(from, time_param(r, "from", std::max<std::int64_t>(0, to - 86400)));
-      if (from > to) return error(400, "from must not be after to");
-      auto it = r.query.find("resolution");
-      ML_FIELD(res, pick_resolution(it == r.query.end() ? "" : it->second, from, to));
-      auto body = series_json(store(), **m, from, to, res);
-      if (!body) return store_error(body.error());
-      Response resp;
-      resp.body = std::move(body).value();
-      return resp;
-    }
+    if (what == "series") return series_get(r, **m);
     if (what == "consumption") return consumption_get(r, **m);
     return error(404, "no such API: " + r.method + " " + r.path);
   }
