@@ -59,7 +59,11 @@ export async function browserTest(shotDir, body) {
       async shots(name) {
         await page.screenshot({ path: join(shotDir, `${name}.png`), fullPage: true });
         await page.setViewportSize(PHONE);
-        await page.waitForTimeout(100); // one layout pass
+        // Wait for the page to take the phone's width (a busy machine lays out late), then measure:
+        // a page that still scrolls sideways after that fails.
+        await page.waitForFunction((w) => window.innerWidth === w
+          && document.documentElement.scrollWidth - window.innerWidth <= 1, PHONE.width, { timeout: 3000 * timeScale })
+          .catch(() => {});
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         check(overflow <= 1, `${name} fits a ${PHONE.width} px phone (overflows by ${overflow} px)`);
         await page.screenshot({ path: join(shotDir, `${name}-phone.png`), fullPage: true });
