@@ -3,5 +3,6 @@
 # preset (CMakePresets.json).
 set(CMAKE_SYSTEM_PROCESSOR arm)
 set(ML_CROSS_TRIPLET arm-linux-gnueabihf)
+set(ML_DEB_ARCH armhf)
 set(ML_QEMU_NAME qemu-arm)
 include("${CMAKE_CURRENT_LIST_DIR}/cross-debian.cmake")
