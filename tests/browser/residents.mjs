@@ -3,7 +3,8 @@
 // the server e-mailed (read from the SMTP sink's files, as the resident reads their mail), sees
 // the credit, the use table, the payments and how to pay; a payment the admin adds shows after a
 // reload; the resident downloads their data; the page switches to Danish; the resident chooses
-// only the essential messages and gets the "running low" e-mail when the credit runs low; axe-core finds no WCAG
+// only the essential messages and gets the "running low" e-mail when the credit runs low; sets a
+// password and logs in with it; logs in once with the link of a second code's e-mail; axe-core finds no WCAG
 // 2.1 A/AA violation on the login and the meter pages in either language, nor on the meter's
 // poster (from the Residents card's link). Against a running `meterlogger-server run` (its notifier
 // sends the code) and `serve`.
@@ -219,8 +220,53 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   result.creditLow = await text(`#credit-${serial}`);
   result.daysLow = await text(`#days-${serial}`);
 
-  // Logging out shows the login again, still in Danish; axe checks the Danish login.
+  // A password of their own: too short is refused on the page; a good one is saved (this
+  // browser goes on in a new session), and then logs in without a code.
+  await page.fill('#new-password', 'kort');
+  await page.click('#password-change button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#password-message').textContent.length > 0);
+  result.passwordShort = await text('#password-message');
+  check(/mindst 8/.test(result.passwordShort), `a short password is refused: ${result.passwordShort}`);
+  await page.fill('#new-password', 'varme i stuen 2026');
+  await page.click('#password-change button[type=submit]');
+  await page.waitForFunction(() => /Gemt/.test(document.querySelector('#password-message')?.textContent || ''));
+  check(await page.isVisible('#remove-password'), 'a password once set can be removed');
   await page.click('#logout');
+  await page.waitForSelector('#address-form', { state: 'visible' });
+  await page.click('#use-password');
+  await page.fill('#pw-address', email);
+  await page.fill('#password', 'forkert adgangskode');
+  await page.click('#password-log-in');
+  await page.waitForFunction(() => document.querySelector('#login-message').textContent.length > 0);
+  result.passwordWrong = await text('#login-message');
+  check(/Forkert adresse eller adgangskode/.test(result.passwordWrong), `a wrong password is refused: ${result.passwordWrong}`);
+  await page.fill('#password', 'varme i stuen 2026');
+  await page.click('#password-log-in');
+  await page.waitForSelector(`#meter-${serial}`);
+  await axe('password_da');
+
+  // The link in a code's message logs in once; the fragment leaves the address bar.
+  await page.click('#logout');
+  await page.waitForSelector('#address-form', { state: 'visible' });
+  await page.fill('#address', email);
+  await page.click('#send-code');
+  await page.waitForSelector('#code-form', { state: 'visible' });
+  const second = await codeFromMail(email, 2);
+  const link = /(http\S+#login=\S+)/.exec(second.mail.body)?.[1];
+  check(link && link.includes(`#login=${second.code}&`), `the message holds a login link with its code: ${second.mail.body}`);
+  await page.goto(link);
+  await page.waitForSelector(`#meter-${serial}`);
+  result.linkUrl = page.url();
+  check(!result.linkUrl.includes('#'), `the code left the address bar: ${result.linkUrl}`);
+  await page.click('#logout');
+  await page.waitForSelector('#address-form', { state: 'visible' });
+  await page.goto(link);
+  await page.waitForFunction(() => document.querySelector('#login-message').textContent.length > 0);
+  result.linkAgain = await text('#login-message');
+  check(/brugt eller udløbet/.test(result.linkAgain), `a used link is refused: ${result.linkAgain}`);
+  check(await page.inputValue('#address') === email, 'the link\'s address is filled in to ask again');
+
+  // The login, still in Danish after logging out; axe checks the Danish login.
   await page.waitForSelector('#address-form', { state: 'visible' });
   result.danishLogin = await text('#login h1');
   check(result.danishLogin === 'Log ind og se din måler', `the login in Danish: ${result.danishLogin}`);

@@ -139,13 +139,16 @@ TEST(ResidentBrowser, InviteLoginByEmailedCodeAndThePagesInBothLanguages) {
   EXPECT_GT(std::filesystem::file_size(shots + "/poster.png"), 10000u);
   EXPECT_FALSE(seen["yearRows"].empty());
 
-  // The database: one resident, invited by anna and audited without the address; its code used
-  // once and kept only as a hash; one session (the logout ended the other).
+  // The database: one resident, invited by anna and audited without the address; its two codes
+  // (typed, then the link) each used once and kept only as hashes; its password a hash; no
+  // session left (each login ended at a logout).
   EXPECT_EQ(count("SELECT COUNT(*) FROM residents WHERE email='" + std::string(kEmail) + "'"), 1);
   EXPECT_EQ(count("SELECT COUNT(*) FROM admin_audit WHERE action='resident.invite' AND "
                   "actor='anna' AND detail NOT LIKE '%example.org%'"),
             1);
-  EXPECT_EQ(count("SELECT COUNT(*) FROM resident_codes WHERE used=1"), 1);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM resident_codes WHERE used=1"), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM residents WHERE password_hash LIKE '$argon2id$%'"), 1);
+  EXPECT_NE(seen["linkAgain"].get<std::string>().find("brugt"), std::string::npos) << seen.dump();
   EXPECT_EQ(count("SELECT COUNT(*) FROM resident_sessions"), 0) << "logged out";
   for (const char* shot : {"meter-residents", "resident-login", "resident-meter",
                            "resident-meter-da", "resident-login-da"}) {

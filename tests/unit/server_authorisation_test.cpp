@@ -332,6 +332,11 @@ const std::vector<Row>& rows() {
        "/api/resident/session",
        "",
        {401, 200, 200, 401, 401, 401}},
+      {"POST /api/resident/password",
+       "POST",
+       "/api/resident/password",
+       R"({"password":"a long passphrase"})",
+       {401, 200, 200, 401, 401, 401}},
       {"POST /api/resident/logout",
        "POST",
        "/api/resident/logout",
@@ -472,6 +477,13 @@ std::string queued_code(World& w, const std::string& address) {
   return at == std::string::npos ? "" : body.substr(at, 8);
 }
 
+// The cookie a login or a new password answered with ("name=value").
+std::string set_cookie(const Response& resp) {
+  for (const auto& [name, value] : resp.headers)
+    if (name == "Set-Cookie") return value.substr(0, value.find(';'));
+  return "";
+}
+
 TEST(ResidentApi, ACodeByEmailLogsInOnceAndTheSessionIsRotated) {
   World w;
   const auto& anonymous = kWho[0];
@@ -497,9 +509,7 @@ TEST(ResidentApi, ACodeByEmailLogsInOnceAndTheSessionIsRotated) {
   EXPECT_EQ(session["id"], w.resident_a());
   EXPECT_EQ(session["email"], kEmailA);
   EXPECT_FALSE(session.contains("invited_by"));
-  std::string cookie;
-  for (const auto& [name, value] : login.headers)
-    if (name == "Set-Cookie") cookie = value.substr(0, value.find(';'));
+  const std::string cookie = set_cookie(login);
   ASSERT_EQ(cookie.rfind(std::string(kResidentCookie) + "=", 0), 0u) << cookie;
   EXPECT_NE(cookie, old_cookie);
   EXPECT_EQ(w.with_cookie(cookie, "", "GET", "/api/resident/meters").status, 200);
@@ -514,6 +524,75 @@ TEST(ResidentApi, ACodeByEmailLogsInOnceAndTheSessionIsRotated) {
   // Logging out ends the session.
   EXPECT_EQ(w.with_cookie(cookie, session["csrf"], "POST", "/api/resident/logout").status, 204);
   EXPECT_EQ(w.with_cookie(cookie, "", "GET", "/api/resident/meters").status, 401);
+}
+
+TEST(ResidentApi, TheMessageHoldsALoginLinkWithTheSameCode) {
+  World w;
+  ASSERT_EQ(w.ask(kWho[0], "POST", "/api/resident/code", json{{"address", kEmailA}}.dump()).status,
+            202);
+  const std::string code = queued_code(w, kEmailA);
+  NotificationFilter f;
+  const std::string body = w.store().notification_log(f).value().front().body;
+  // The code and the address in the fragment (never sent to a server), the address encoded.
+  const std::string link = "https://heat.example.org/resident.html#login=" + code +
+                           "&address=anna.resident%40example.org";
+  EXPECT_NE(body.find(link + "\n"), std::string::npos) << body;
+  EXPECT_EQ(usecase::login_link("https://x.example/r.html#old", "+4512345678", "12345678"),
+            "https://x.example/r.html#login=12345678&address=%2B4512345678");
+  // The link's code is the code: it logs in once.
+  EXPECT_EQ(w.ask(kWho[0], "POST", "/api/resident/login",
+                  json{{"address", kEmailA}, {"code", code}}.dump())
+                .status,
+            200);
+}
+
+TEST(ResidentApi, APasswordOfTheirOwnLogsInAndEndsTheOtherSessions) {
+  World w;
+  const auto login = [&](const json& body) {
+    return w.ask(kWho[0], "POST", "/api/resident/login", body.dump());
+  };
+  // No password yet: a password login is refused as a wrong one, and so is an unknown address.
+  const auto none = login({{"address", kEmailA}, {"password", "a long passphrase"}});
+  EXPECT_EQ(none.status, 401);
+  const auto nobody = login({{"address", "nobody@example.org"}, {"password", "a long passphrase"}});
+  EXPECT_EQ(nobody.status, 401);
+  EXPECT_EQ(nobody.body, none.body);
+  EXPECT_EQ(login({{"address", kEmailA}}).status, 400);
+  EXPECT_EQ(login({{"address", kEmailA}, {"code", "12345678"}, {"password", "x"}}).status, 400);
+
+  // Too short: refused, nothing changes.
+  const auto shorter =
+      w.as(Who::resident_a, "POST", "/api/resident/password", R"({"password":"short"})");
+  EXPECT_EQ(shorter.status, 400);
+  EXPECT_NE(shorter.body.find("at least 8"), std::string::npos) << shorter.body;
+  EXPECT_TRUE(w.store().resident(w.resident_a()).value()->password_hash.empty());
+
+  // Set: the answer is a new session; the one that asked and every other one ended.
+  const auto set = w.as(Who::resident_a, "POST", "/api/resident/password",
+                        R"({"password":"a long passphrase"})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(json::parse(set.body)["password"], true);
+  const std::string fresh = set_cookie(set);
+  ASSERT_FALSE(fresh.empty());
+  EXPECT_EQ(w.as(Who::resident_a, "GET", "/api/resident/meters").status, 401);
+  EXPECT_EQ(w.with_cookie(fresh, "", "GET", "/api/resident/meters").status, 200);
+  const auto stored = w.store().resident(w.resident_a()).value()->password_hash;
+  EXPECT_EQ(stored.find("a long passphrase"), std::string::npos) << "kept as a hash";
+
+  // Logs in with it (the address typed in another case), not with a wrong one.
+  const auto ok =
+      login({{"address", "Anna.Resident@example.org"}, {"password", "a long passphrase"}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(json::parse(ok.body)["id"], w.resident_a());
+  EXPECT_EQ(login({{"address", kEmailA}, {"password", "a long passphrasE"}}).status, 401);
+
+  // Removed (""): codes only again.
+  const auto session = json::parse(ok.body);
+  const auto removed = w.with_cookie(set_cookie(ok), session["csrf"], "POST",
+                                     "/api/resident/password", R"({"password":""})");
+  ASSERT_EQ(removed.status, 200) << removed.body;
+  EXPECT_EQ(json::parse(removed.body)["password"], false);
+  EXPECT_EQ(login({{"address", kEmailA}, {"password", "a long passphrase"}}).status, 401);
 }
 
 TEST(ResidentApi, AnUnknownAddressGetsTheSameAnswerAndNoMessage) {

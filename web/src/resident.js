@@ -1,8 +1,9 @@
 // The residents' page (resident.html; docs/residents.md): a resident logs in with a code sent to
-// their e-mail address or phone, then sees each of their meters: the credit left in kWh (m3 for
+// their e-mail address or phone (typed, or through the link in the same message), or with a
+// password of their own, then sees each of their meters: the credit left in kWh (m3 for
 // water) and money, the days left with the date the heat closes and how that was estimated, the
 // valve, their use compared with last year and the typical home of their group, their payments,
-// and how to pay (text and QR code); and their own data to download. Phone first; every text from the catalogue (i18n.js);
+// and how to pay (text and QR code); their notices and password; and their own data to download. Phone first; every text from the catalogue (i18n.js);
 // values are the API's exact decimals, only rounded for display (format.js).
 import { ApiError, get, post, setCsrf, onUnauthorized } from './api.js';
 import { applyTo, chooseLanguage, language, setLanguage, t } from './i18n.js';
@@ -61,14 +62,24 @@ function showLogin() {
   $('login').hidden = false;
   $('address-form').hidden = false;
   $('code-form').hidden = true;
+  $('password-form').hidden = true;
   $('address').focus();
 }
 
-function loginError(err) {
+function showPasswordLogin() {
+  $('login-message').textContent = '';
+  $('pw-address').value = $('address').value.trim();
+  $('address-form').hidden = true;
+  $('password-form').hidden = false;
+  ($('pw-address').value ? $('password') : $('pw-address')).focus();
+}
+
+// What to say of a failed login; `wrongKey`: the catalogue's words for a refused code or password.
+function loginError(err, wrongKey = 'login.wrong') {
   if (err instanceof ApiError && err.status === 429) {
     return t('login.wait', { seconds: err.retryAfter || '60' });
   }
-  if (err instanceof ApiError && err.status === 401) return t('login.wrong');
+  if (err instanceof ApiError && err.status === 401) return t(wrongKey);
   if (err instanceof ApiError && err.status === 0) return t('error.network');
   return err.message;
 }
@@ -110,6 +121,41 @@ async function logIn(event) {
   }
 }
 
+async function logInWithPassword(event) {
+  event.preventDefault();
+  $('login-message').textContent = '';
+  $('password-log-in').disabled = true;
+  try {
+    const session = await post('api/resident/login',
+      { address: $('pw-address').value.trim(), password: $('password').value }, { expect401: true });
+    $('password').value = '';
+    await start(session);
+  } catch (err) {
+    $('login-message').textContent = loginError(err, 'login.password.wrong');
+    $('password').focus();
+  } finally {
+    $('password-log-in').disabled = false;
+  }
+}
+
+// The login link of a code's message: resident.html#login=CODE&address=ADDRESS. The fragment
+// never reaches a server; it is dropped from the address bar and the history before use.
+async function logInWithLink() {
+  const fields = new URLSearchParams(location.hash.slice(1));
+  const code = fields.get('login');
+  if (!code) return false;
+  history.replaceState(null, '', location.pathname + location.search);
+  address = fields.get('address') || '';
+  try {
+    await start(await post('api/resident/login', { address, code }, { expect401: true }));
+  } catch (err) {
+    showLogin();
+    $('address').value = address;
+    $('login-message').textContent = loginError(err, 'login.link.wrong');
+  }
+  return true;
+}
+
 async function logOut() {
   try {
     await post('api/resident/logout', {});
@@ -146,7 +192,7 @@ function render() {
     el('h2', { id: 'data-heading' }, t('data.heading')),
     el('p', null, t('data.text'), ' ', link('export.json', 'data.json'), ' · ',
       link('readings.csv', 'data.readings'), ' · ', link('payments.csv', 'data.payments')));
-  box.replaceChildren(...meters.map(meterCard), preferencesCard(), data);
+  box.replaceChildren(...meters.map(meterCard), preferencesCard(), passwordCard(), data);
   for (const m of meters) {
     loadUse(m);
     loadPayments(m);
@@ -275,6 +321,52 @@ function preferencesCard() {
     el('h2', { id: 'prefs-heading' }, t('prefs.heading')), form);
 }
 
+// Logging in with a password of their own besides the codes: set, changed or removed. A new
+// password ends every other session (the server answers with a new one for this browser).
+function passwordCard() {
+  const msg = el('p', { id: 'password-message', class: 'message', role: 'status' });
+  const field = el('input', { id: 'new-password', type: 'password', autocomplete: 'new-password', minlength: 8, maxlength: 1024 });
+  const save = async (password, doneKey) => {
+    msg.className = 'message';
+    msg.textContent = '';
+    if (password !== '' && password.length < 8) {
+      msg.className = 'message error';
+      msg.textContent = t('password.short');
+      field.focus();
+      return;
+    }
+    try {
+      const session = await post('api/resident/password', { password });
+      resident = { ...resident, ...session };
+      setCsrf(session.csrf);
+      render();
+      const shown = $('password-message');
+      shown.className = 'message ok';
+      shown.textContent = t(doneKey);
+    } catch (err) {
+      msg.className = 'message error';
+      msg.textContent = err.message;
+    }
+  };
+  let remove = null;
+  if (resident.password) {
+    remove = el('button', { type: 'button', id: 'remove-password' }, t('password.remove'));
+    remove.addEventListener('click', () => save('', 'password.removed'));
+  }
+  const form = el('form', { id: 'password-change', class: 'resident-prefs', novalidate: true },
+    el('label', { for: 'new-password' }, t('password.new')), field,
+    el('div', { class: 'button-row' },
+      el('button', { type: 'submit', class: 'primary' }, t('password.save')), remove),
+    msg);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    save(field.value, 'password.saved');
+  });
+  return el('section', { class: 'card', id: 'password-card', 'aria-labelledby': 'password-heading' },
+    el('h2', { id: 'password-heading' }, t('password.heading')),
+    el('p', {}, t(resident.password ? 'password.set' : 'password.none')), form);
+}
+
 async function loadUse(m) {
   const period = chosenPeriod[m.serial] || 'month';
   const box = $(`use-${m.serial}`);
@@ -347,8 +439,14 @@ async function main() {
   $('address-form').addEventListener('submit', askForCode);
   $('code-form').addEventListener('submit', logIn);
   $('other-address').addEventListener('click', showLogin);
+  $('use-password').addEventListener('click', showPasswordLogin);
+  $('use-code').addEventListener('click', showLogin);
+  $('password-form').addEventListener('submit', logInWithPassword);
   $('logout').addEventListener('click', logOut);
   $('language').addEventListener('click', switchLanguage);
+  // A link opened in a tab that shows the page already only changes the fragment.
+  window.addEventListener('hashchange', logInWithLink);
+  if (await logInWithLink()) return;
   try {
     const session = await get('api/resident/session', { expect401: true });
     await start(session);

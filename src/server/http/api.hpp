@@ -115,6 +115,7 @@ class Api {
   Response resident_route(const Request& r, const std::vector<std::string>& parts);
   Response resident_code(const Request& r);
   Response resident_login(const Request& r);
+  Response resident_session_start(const Request& r, std::int64_t id);
   core::Result<nlohmann::ordered_json> resident_meter_json(const Meter& m);
   Response consumption_get(const Request& r, const Meter& m);
   Response series_get(const Request& r, const Meter& m);

@@ -73,6 +73,7 @@ json resident_json(const Resident& r) {
 json resident_session_json(const Resident& r, const std::string& csrf) {
   json j = resident_json(r);
   j.erase("invited_by");
+  j["password"] = !r.password_hash.empty();
   j["csrf"] = csrf;
   return j;
 }
@@ -137,6 +138,19 @@ Response Api::resident_route(const Request& r, const std::vector<std::string>& p
       return error(400, changed.error().detail);
     }
     return json_response(200, resident_session_json(*changed, caller->session.csrf));
+  }
+  if (parts.size() == 3 && parts[2] == "password" && post) {
+    // A new password ("": none) ends every session of the resident, this one too; this browser
+    // goes on in a new one.
+    auto body = body_object(r);
+    if (!body) return error(400, body.error().detail);
+    ML_FIELD(secret, string_field(*body, "password", 1024));
+    if (auto st = usecase::set_resident_password(store(), me.id, secret); !st) {
+      if (st.error().code != core::Errc::invalid_argument) return store_error(st.error());
+      return error(400, st.error().detail);
+    }
+    if (auto st = store().remove_resident_sessions_of(me.id); !st) return store_error(st.error());
+    return resident_session_start(r, me.id);
   }
   if (parts.size() == 3 && parts[2] == "logout" && post) {
     if (auto st = store().remove_resident_session(caller->id_hash); !st)
@@ -305,39 +319,49 @@ Response Api::resident_code(const Request& r) {
       202, json{{"message", "if this address belongs to a resident, a code is on its way"}});
 }
 
-// POST /api/resident/login {"address", "code"}: a new session (any old one of this browser
-// ends: the session is rotated at login).
+// POST /api/resident/login {"address", "code"} or {"address", "password"}: a new session (any
+// old one of this browser ends: the session is rotated at login). Wrong codes and passwords
+// count against the same limit per address and per client.
 Response Api::resident_login(const Request& r) {
   auto body = body_object(r);
   if (!body) return error(400, body.error().detail);
   ML_FIELD(typed, string_field(*body, "address", 254));
   ML_FIELD(code, string_field(*body, "code", 64));
+  ML_FIELD(secret, string_field(*body, "password", 1024));
   const std::string address = usecase::login_address(typed);
-  if (address.empty() || code.empty()) return error(400, "give the address and the code");
+  if (address.empty() || code.empty() == secret.empty())
+    return error(400, "give the address and either the code or your password");
+  const std::string wrong = code.empty() ? "wrong address or password" : "wrong or expired code";
   const auto attempt = now_();
   const auto wait = resident_limiter_.begin("login:" + address, r.remote, attempt);
   if (wait > 0) {
-    auto resp = error(429, "too many wrong codes; try again in " + std::to_string(wait) + " s");
+    auto resp = error(429, "too many wrong tries; try again in " + std::to_string(wait) + " s");
     resp.headers.emplace_back("Retry-After", std::to_string(wait));
     return resp;
   }
-  auto id = usecase::redeem_login_code(store(), address, code, attempt);
+  auto id = code.empty() ? usecase::redeem_login_password(store(), address, secret)
+                         : usecase::redeem_login_code(store(), address, code, attempt);
   if (!id) {
     if (id.error().code != core::Errc::invalid_argument) return store_error(id.error());
-    return error(401, "wrong or expired code");
+    return error(401, wrong);
   }
   resident_limiter_.succeeded("login:" + address, r.remote, attempt);
   if (auto old = resident_of(r)) {
     if (auto st = store().remove_resident_session(old->id_hash); !st)
       return store_error(st.error());
   }
-  auto who = store().resident(*id);
+  return resident_session_start(r, *id);
+}
+
+// A new session for resident `id`: the answer with its cookie and the resident.
+Response Api::resident_session_start(const Request& r, std::int64_t id) {
+  auto who = store().resident(id);
   if (!who) return store_error(who.error());
-  if (!*who) return error(401, "wrong or expired code");
+  if (!*who) return error(401, "not logged in");
   const auto now = now_();
   const std::string token = random_token();
   const std::int64_t lifetime = std::int64_t{config_.residents.session_days} * 86400;
-  ResidentSession s{*id, random_token(), now, now + lifetime, r.remote};
+  ResidentSession s{id, random_token(), now, now + lifetime, r.remote};
   if (auto st = store().insert_resident_session(password::secret_hash(token), s); !st)
     return store_error(st.error());
   auto resp = json_response(200, resident_session_json(**who, s.csrf));

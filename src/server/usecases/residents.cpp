@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 
 #include "password/password.hpp"
@@ -218,9 +219,9 @@ struct CodeText {
 };
 constexpr std::array<CodeText, 2> kCodeTexts{{
     {"en", "Your login code", "Your login code is {code}. It works once, for 10 minutes.\n",
-     "Log in at {url}\n"},
+     "Or open this link to log in: {url}\n"},
     {"da", "Din login-kode", "Din login-kode er {code}. Den virker én gang, i 10 minutter.\n",
-     "Log ind på {url}\n"},
+     "Eller åbn dette link for at logge ind: {url}\n"},
 }};
 
 std::string filled(std::string_view text, std::string_view name, const std::string& value) {
@@ -259,21 +260,79 @@ core::Result<bool> send_login_code(ServerStore& store, const notify::NotifyConfi
   for (const auto& t : kCodeTexts) {
     if (*resident && t.language == (*resident)->language) text = &t;
   }
+  // To the address as stored (the typed one may differ in case).
+  const std::string recipient = !*resident ? address
+                                : email    ? (*resident)->email
+                                           : (*resident)->phone;
   std::string body = filled(text->body, "{code}", (*issued)->code);
-  if (!url.empty()) body += filled(text->link, "{url}", url);
+  if (!url.empty())
+    body += filled(text->link, "{url}", login_link(url, recipient, (*issued)->code));
   notify::Notification n;
   // Unique per code: the code's hash would do, but the time and the resident's id say enough
   // and tell nothing of the code.
   n.dedupe_key = std::string(kLoginCodeKey) + std::to_string((*issued)->resident_id) + ":" +
                  std::to_string(now) + ":" + std::to_string(randombytes_random());
   n.channel = channel->name;
-  // To the address as stored (the typed one may differ in case).
-  n.recipient = !*resident ? address : email ? (*resident)->email : (*resident)->phone;
+  n.recipient = recipient;
   n.subject = std::string(text->subject);
   n.body = std::move(body);
   auto queued = notify::queue_notification(store, notify, n, now);
   if (!queued) return queued.error();
   return true;
+}
+
+std::string login_link(std::string_view url, std::string_view address, std::string_view code) {
+  // Unreserved characters as they are, every other byte %XX (RFC 3986).
+  const auto encoded = [](std::string_view text) {
+    std::string out;
+    for (const unsigned char c : text) {
+      if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        constexpr char kHex[] = "0123456789ABCDEF";
+        out += '%';
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+    }
+    return out;
+  };
+  std::string link(url.substr(0, url.find('#')));
+  return link + "#login=" + encoded(code) + "&address=" + encoded(address);
+}
+
+core::Status set_resident_password(ServerStore& store, std::int64_t id,
+                                   const std::string& password) {
+  std::string hash;
+  if (!password.empty()) {
+    auto made = hash_new_password(password);
+    if (!made) return made.error();
+    hash = std::move(made).value();
+  }
+  return store.write_transaction([&]() -> core::Status {
+    auto resident = store.resident(id);
+    if (!resident) return resident.error();
+    if (!*resident) return invalid("no resident " + std::to_string(id));
+    (*resident)->password_hash = hash;
+    return store.update_resident(**resident);
+  });
+}
+
+core::Result<std::int64_t> redeem_login_password(ServerStore& store, const std::string& address,
+                                                 const std::string& password) {
+  // Argon2id takes tens of milliseconds: an unknown address, or one without a password, costs
+  // the same, so timing tells nobody which addresses are residents'.
+  static const std::string dummy = [] {
+    std::string h;
+    password::hash_password("no such resident", &h);
+    return h;
+  }();
+  auto resident = store.resident_by_address(address);
+  if (!resident) return resident.error();
+  const bool has = *resident && !(*resident)->password_hash.empty();
+  const bool ok = password::verify_password(has ? (*resident)->password_hash : dummy, password);
+  if (!ok || !has) return invalid("wrong address or password");
+  return (*resident)->id;
 }
 
 core::Result<std::int64_t> redeem_login_code(ServerStore& store, const std::string& address,

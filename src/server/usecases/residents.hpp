@@ -13,6 +13,10 @@
 // - redeem_login_code: the resident a code logs in. A wrong code counts a try against every open
 //   code of that resident, and a code is refused after kCodeTries wrong tries: guessing 8 digits
 //   within those tries succeeds once in 20 million.
+// - The message with a code also holds a login link when the residents' page has an address
+//   (login_link): the same code, in the link's fragment, which browsers send to no server.
+// - set_resident_password / redeem_login_password: a resident may also log in with a password
+//   of their own (Argon2id, at least 8 characters), set on their page once logged in.
 // Sending the code (e-mail, SMS) is the caller's: the code is returned once and never stored.
 #pragma once
 
@@ -98,6 +102,21 @@ core::Result<bool> send_login_code(ServerStore& store, const notify::NotifyConfi
                                    const std::string& url, std::int64_t now);
 // The dedupe key of login code messages begins with this (notify/notifier.hpp).
 inline constexpr std::string_view kLoginCodeKey = "resident-code:";
+
+// The residents' page with a login in its fragment: `url` + "#login=" + code + "&address=" +
+// the address, percent-encoded (the page logs in with them and forgets them).
+std::string login_link(std::string_view url, std::string_view address, std::string_view code);
+
+// A new password for resident `id` ("": none, codes only); Errc::invalid_argument when it has
+// fewer than 8 characters. The caller ends the resident's other sessions.
+core::Status set_resident_password(ServerStore& store, std::int64_t id,
+                                   const std::string& password);
+
+// The resident `address` and `password` log in; Errc::invalid_argument "wrong address or
+// password" otherwise (also for a resident without a password). Takes as long whether the
+// address is known or not.
+core::Result<std::int64_t> redeem_login_password(ServerStore& store, const std::string& address,
+                                                 const std::string& password);
 
 // The resident the code logs in; Errc::invalid_argument "wrong or expired code" otherwise.
 core::Result<std::int64_t> redeem_login_code(ServerStore& store, const std::string& address,
