@@ -89,24 +89,6 @@ void meters_add(const std::string& config_path, const MeterArgs& a) {
 
 // The text of `path` ("-": standard input), cut after max + 1 bytes: enough for the reader to
 // say that the file is too large without holding all of it.
-std::string read_meter_list(const std::string& path, std::size_t max) {
-  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (f == nullptr) fail("cannot read " + path + ": " + std::strerror(errno));
-  std::string text;
-  std::array<char, 1 << 16> buffer{};
-  while (text.size() <= max) {
-    const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), f);
-    text.append(buffer.data(), n);
-    if (n < buffer.size()) break;
-  }
-  const bool failed = std::ferror(f) != 0;
-  const int error = errno;
-  if (f != stdin) std::fclose(f);
-  if (failed) fail("cannot read " + path + ": " + std::strerror(error));
-  if (text.size() > max + 1) text.resize(max + 1);
-  return text;
-}
-
 // Writes the keys made for `meters` to `path` as CSV (serial,key), a new file the owner alone
 // may read (0600 whatever the umask), synced to disk: before the meters are stored, so that no
 // meter is stored whose key is lost.
@@ -154,7 +136,7 @@ void meters_import(const std::string& config_path, const MeterArgs& a) {
   }
   const usecase::MeterCsvLimits limits;
   const std::string source = a.file == "-" ? "standard input" : a.file;
-  auto csv = usecase::parse_meter_csv(read_meter_list(a.file, limits.max_bytes), limits);
+  auto csv = usecase::parse_meter_csv(read_input(a.file, limits.max_bytes), limits);
   auto store = open_store(config_from(config_path));
   const auto now = unix_now();
   auto plan = ok(usecase::plan_meter_import(*store, std::move(csv), {generate, now}));

@@ -3,10 +3,13 @@
 
 #include <sys/stat.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 
@@ -133,6 +136,24 @@ std::string actor_of(const std::string& given) {
 
 server::usecase::Actor cli_actor() {
   return {actor_of(""), "cli"};
+}
+
+std::string read_input(const std::string& path, std::size_t max) {
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (f == nullptr) fail("cannot read " + path + ": " + std::strerror(errno));
+  std::string text;
+  std::array<char, 1 << 16> buffer{};
+  while (text.size() <= max) {
+    const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), f);
+    text.append(buffer.data(), n);
+    if (n < buffer.size()) break;
+  }
+  const bool failed = std::ferror(f) != 0;
+  const int error = errno;
+  if (f != stdin) std::fclose(f);
+  if (failed) fail("cannot read " + path + ": " + std::strerror(error));
+  if (text.size() > max + 1) text.resize(max + 1);
+  return text;
 }
 
 }  // namespace ml::server_app

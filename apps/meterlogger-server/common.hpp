@@ -72,6 +72,10 @@ server::usecase::Actor cli_actor();
 
 // Subcommand groups in the order --help lists them, one per cmd_*.cpp. `config` is the
 // --config option's value, read when a subcommand runs.
+// The file at `path` ("-": standard input), at most max + 1 bytes of it (so a parser given the
+// limit `max` sees that it is too long); exits naming the file when it cannot be read.
+std::string read_input(const std::string& path, std::size_t max);
+
 // The first line of a password file (trailing CR and spaces dropped); exits naming `option` when
 // the file cannot be read.
 std::string read_password_file(const std::string& path, const std::string& option);
@@ -88,6 +92,7 @@ void add_user_commands(CLI::App& app, const std::string& config);
 void add_audit_command(CLI::App& app, const std::string& config);
 // `residents invite|list|remove` and `poster` (cmd_residents.cpp).
 void add_resident_commands(CLI::App& app, const std::string& config);
+void add_weather_commands(CLI::App& app, const std::string& config);
 void add_export_command(CLI::App& app, const std::string& config);
 void add_estimate_commands(CLI::App& app, const std::string& config);
 void add_alarm_commands(CLI::App& app, const std::string& config);

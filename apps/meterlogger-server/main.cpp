@@ -23,7 +23,7 @@ struct CommandAccess {
 };
 constexpr StoreAccess kRead = StoreAccess::read_only;
 constexpr StoreAccess kWrite = StoreAccess::writing;
-inline constexpr std::array<CommandAccess, 63> kCommandAccess{{
+inline constexpr std::array<CommandAccess, 65> kCommandAccess{{
     {"run", kWrite},
     {"ingest", kWrite},  // a capture file, stored as `run` stores what the broker delivers
     {"migrate", kWrite},
@@ -60,6 +60,8 @@ inline constexpr std::array<CommandAccess, 63> kCommandAccess{{
     {"residents list", kRead},
     {"residents remove", kWrite},
     {"residents export", kRead},
+    {"degree-days import", kWrite},
+    {"degree-days list", kRead},
     {"poster", kRead},
     {"audit", kRead},
     {"export", kRead},
@@ -161,6 +163,7 @@ int main(int argc, char** argv) {
   add_serve_command(app, config);
   add_user_commands(app, config);
   add_resident_commands(app, config);
+  add_weather_commands(app, config);
   add_audit_command(app, config);
   add_export_command(app, config);
   add_estimate_commands(app, config);

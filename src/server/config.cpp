@@ -248,6 +248,7 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     ML_TRY(int_setting(rr, "session_days", c.residents.session_days, 1, 365));
     ML_TRY(rr.string("payment", c.residents.payment));
     if (c.residents.payment.size() > 1000) return bad("residents.payment", "at most 1000 bytes");
+    ML_TRY(rr.boolean("weather_correction", c.residents.weather_correction));
     ML_TRY(rr.no_unknown_keys());
   }
   if (const toml::table* t = r.table("notify")) {

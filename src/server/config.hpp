@@ -137,6 +137,9 @@ struct ResidentsConfig {
   // How to pay, shown on the residents' page: "{serial}" and "{name}" stand for the meter's
   // serial and name (e.g. "MobilePay 12 34 56 78, message: {serial}"); "" shows nothing.
   std::string payment;
+  // The residents' heat meters' "last year" also corrected to this year's weather, with the
+  // heating degree days imported (`degree-days import`; docs/residents.md, "Weather").
+  bool weather_correction = false;
 };
 
 struct ServerConfig {

@@ -22,6 +22,7 @@
 #include "server/store/residents.hpp"
 #include "server/store/samples.hpp"
 #include "server/store/users.hpp"
+#include "server/store/weather.hpp"
 
 namespace ml::server {
 
@@ -36,7 +37,8 @@ class ServerStore : public MeterStore,
                     public MetricsStore,
                     public ImportStore,
                     public LeaseStore,
-                    public ResidentStore {
+                    public ResidentStore,
+                    public WeatherStore {
  public:
   ~ServerStore() override = default;
 

@@ -27,6 +27,7 @@
 #include "server/config.hpp"
 #include "server/http/api.hpp"
 #include "server/ledger.hpp"
+#include "server/sender.hpp"
 #include "server/sqlite/store.hpp"
 #include "server/usecases/residents.hpp"
 #include "server/users.hpp"

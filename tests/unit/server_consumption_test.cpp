@@ -8,6 +8,7 @@
 
 #include <tuple>
 
+#include "server/degree_days.hpp"
 #include "server/sqlite/store.hpp"
 #include "server/usecases/consumption.hpp"
 #include "sim_support.hpp"
@@ -157,6 +158,57 @@ TEST_F(ConsumptionFleet, Months) {
   EXPECT_EQ(text(c.buckets[3].last_year), "72.00");
   EXPECT_EQ(c.buckets[3].group_meters, 4);
   EXPECT_EQ(text(c.buckets[3].group_median), "65.625");
+}
+
+// Weather: 10.0 degree days a day in February and March 2025, 15.0 a day from 2026-02-01 to
+// yesterday (2026-03-17); January 2025 has none. A colder February than last year's: last
+// year's 56.00 kWh would have been 56.00 x 420.0 / 280.0. March so far (17 days): last year's
+// whole March, 72.00, in 255.0 of 310.0 degree days.
+TEST_F(ConsumptionFleet, WeatherCorrectsLastYearForHeatOnly) {
+  std::vector<DegreeDay> days;
+  for (std::int64_t d = k20250101 + 31; d < k20250301 + 31; ++d)
+    days.push_back({d, core::Decimal::parse("10.0").value()});
+  for (std::int64_t d = k20260201; d < kToday; ++d)
+    days.push_back({d, core::Decimal::parse("15.0").value()});
+  ASSERT_TRUE(store_->put_degree_days(days).ok());
+
+  auto c = consumption(*store_, a_, ConsumptionPeriod::month, 3, kNow, true);
+  ASSERT_TRUE(c.ok()) << c.error().text();
+  ASSERT_EQ(c->buckets.size(), 3u);
+  // January: no degree days in either year.
+  EXPECT_EQ(text(c->buckets[0].last_year), "62.00");
+  EXPECT_EQ(text(c->buckets[0].degree_days), "none");
+  EXPECT_EQ(text(c->buckets[0].last_year_degree_days), "none");
+  EXPECT_EQ(text(c->buckets[0].last_year_corrected), "none");
+  // February.
+  EXPECT_EQ(text(c->buckets[1].degree_days), "420.0");
+  EXPECT_EQ(text(c->buckets[1].last_year_degree_days), "280.0");
+  EXPECT_EQ(text(c->buckets[1].last_year_corrected), "84.00");
+  // March so far; 18360 / 310 = 59.2258..., to last year's 2 decimals.
+  EXPECT_EQ(text(c->buckets[2].degree_days), "255.0");
+  EXPECT_EQ(text(c->buckets[2].last_year_degree_days), "310.0");
+  EXPECT_EQ(text(c->buckets[2].last_year_corrected), "59.23");
+
+  // A day imported again takes its new value (a warm one: 0): February's sums follow.
+  ASSERT_TRUE(
+      store_
+          ->write_transaction([&]() -> core::Status {
+            return store_->put_degree_days({{k20260201 + 10, core::Decimal::parse("0").value()}});
+          })
+          .ok());
+  auto zero_day = consumption(*store_, a_, ConsumptionPeriod::month, 3, kNow, true).value();
+  EXPECT_EQ(text(zero_day.buckets[1].degree_days), "405.0");
+  EXPECT_EQ(text(zero_day.buckets[1].last_year_corrected), "81.00");
+
+  // Not asked for, or not a heat meter: none.
+  auto plain = consumption(*store_, a_, ConsumptionPeriod::month, 3, kNow, false).value();
+  for (const auto& b : plain.buckets) {
+    EXPECT_EQ(text(b.degree_days), "none");
+    EXPECT_EQ(text(b.last_year_corrected), "none");
+  }
+  auto water = consumption(*store_, w_, ConsumptionPeriod::month, 3, kNow, true).value();
+  for (const auto& b : water.buckets)
+    EXPECT_EQ(text(b.degree_days), "none");
 }
 
 TEST_F(ConsumptionFleet, Days) {

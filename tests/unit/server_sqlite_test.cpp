@@ -29,13 +29,14 @@ void drop_alarm_tables(platform::sqlite::Db& db) {
   ASSERT_TRUE(db.exec("DROP INDEX events_by_kind").ok());
 }
 
-// Undoes migrations 20, 19, 18, 17, 16, 15, 14, 13, 12, 10 and 9: the residents (with their
-// preferences and notice states), the second factors,
+// Undoes migrations 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 10 and 9: the degree days, the
+// residents (with their preferences and notice states), the second factors,
 // the packed days, the leases, the key change columns, the import's progress and default prices,
 // the metrics' counters and the commands' reply index, the prepaid notices, the notifications and
 // the contact columns.
 void undo_notifications(platform::sqlite::Db& db) {
-  for (const char* sql : {"DROP TABLE resident_prepaid_notices",
+  for (const char* sql : {"DROP TABLE degree_days",
+                          "DROP TABLE resident_prepaid_notices",
                           "DROP TABLE resident_sessions",
                           "DROP TABLE resident_codes",
                           "DROP TABLE resident_meters",

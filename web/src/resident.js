@@ -379,7 +379,11 @@ async function loadUse(m) {
       return;
     }
     const unit = answer.unit === 'm3' ? 'm³' : answer.unit;
-    const max = Math.max(...buckets.flatMap((b) => [b.use, b.last_year, b.group_median].filter((v) => v !== null).map(Number)), 0);
+    // Last year in this year's weather: a column when the cooperative corrects for it
+    // (docs/residents.md, "Weather").
+    const weather = answer.weather_correction === true;
+    const max = Math.max(...buckets.flatMap((b) => [b.use, b.last_year, b.group_median, b.last_year_corrected]
+      .filter((v) => v !== null && v !== undefined).map(Number)), 0);
     const bar = (value, cls) => (value === null || max <= 0 ? null
       : el('span', { class: `bar ${cls}`, style: `width:${Math.round((Number(value) / max) * 100)}%`, 'aria-hidden': 'true' }));
     const cell = (value, cls) => el('td', { class: 'num' }, value === null ? '—' : `${dec(value, 1)} ${unit}`, bar(value, cls));
@@ -388,11 +392,15 @@ async function loadUse(m) {
         el('th', { scope: 'col' }, t('use.col.period')),
         el('th', { scope: 'col', class: 'num' }, t('use.col.use')),
         el('th', { scope: 'col', class: 'num' }, t('use.col.last_year')),
+        weather ? el('th', { scope: 'col', class: 'num' }, t('use.col.weather')) : null,
         el('th', { scope: 'col', class: 'num' }, t('use.col.median')))),
       el('tbody', null, ...buckets.map((b) => el('tr', null,
         el('th', { scope: 'row' }, bucketLabel(period, b.start)),
-        cell(b.use, 'bar-use'), cell(b.last_year, 'bar-last'), cell(b.group_median, 'bar-median')))));
+        cell(b.use, 'bar-use'), cell(b.last_year, 'bar-last'),
+        weather ? cell(b.last_year_corrected, 'bar-last') : null,
+        cell(b.group_median, 'bar-median')))));
     box.replaceChildren(table);
+    if (weather) box.append(el('p', { class: 'muted', id: `weather-note-${m.serial}` }, t('use.weather.note')));
   } catch (err) {
     box.replaceChildren(el('p', { class: 'message error' }, err.message));
   }

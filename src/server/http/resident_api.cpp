@@ -225,8 +225,9 @@ Response Api::consumption_get(const Request& r, const Meter& m) {
   const auto& info = usecase::consumption_period_info(*period);
   ML_FIELD(count, count_param(r, "count", info.default_count));
   // (Out of range is the use case's refusal; the clamp only keeps the number an int.)
-  auto use = usecase::consumption(
-      store(), m, *period, static_cast<int>(std::clamp<std::int64_t>(count, 0, 1000000)), now_());
+  auto use = usecase::consumption(store(), m, *period,
+                                  static_cast<int>(std::clamp<std::int64_t>(count, 0, 1000000)),
+                                  now_(), config_.residents.weather_correction);
   if (!use) {
     if (use.error().code == core::Errc::invalid_argument) return error(400, use.error().detail);
     return store_error(use.error());
@@ -241,11 +242,16 @@ Response Api::consumption_get(const Request& r, const Meter& m) {
                        {"use", text(b.use)},
                        {"last_year", text(b.last_year)},
                        {"group_median", text(b.group_median)},
-                       {"group_meters", b.group_meters}});
+                       {"group_meters", b.group_meters},
+                       {"degree_days", text(b.degree_days)},
+                       {"last_year_degree_days", text(b.last_year_degree_days)},
+                       {"last_year_corrected", text(b.last_year_corrected)}});
   }
+  const bool weather = config_.residents.weather_correction && m.kind == core::meter::Kind::heat;
   return json_response(200, json{{"serial", m.serial},
                                  {"period", std::string(info.name)},
                                  {"unit", use->unit},
+                                 {"weather_correction", weather},
                                  {"min_group", usecase::kMinGroupForMedian},
                                  {"buckets", std::move(buckets)}});
 }

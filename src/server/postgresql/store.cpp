@@ -319,6 +319,8 @@ constexpr std::string_view kMigrations[] = {
          low_sent BIGINT NOT NULL,
          closed_sent BIGINT NOT NULL,
          PRIMARY KEY(resident_id, serial));)",
+    // 9: the heating degree days, as SQLite's 21
+    R"(CREATE TABLE degree_days(day BIGINT PRIMARY KEY, value TEXT NOT NULL);)",
 };
 
 // The first second (UTC) of the month `time` falls in, and of the month after it.

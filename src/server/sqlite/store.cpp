@@ -374,6 +374,9 @@ constexpr std::string_view kMigrations[] = {
          low_sent INTEGER NOT NULL,
          closed_sent INTEGER NOT NULL,
          PRIMARY KEY(resident_id, serial)) WITHOUT ROWID;)",
+    // 21 (issue 18): the heating degree days the residents' consumption is corrected for
+    // (store/weather.hpp), exact decimals as text
+    R"(CREATE TABLE degree_days(day INTEGER PRIMARY KEY, value TEXT NOT NULL);)",
 };
 
 }  // namespace

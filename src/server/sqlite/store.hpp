@@ -166,6 +166,8 @@ class SqliteStore final : public ServerStore {
   core::Status remove_resident_session(const std::string& id_hash) override;
   core::Status remove_resident_sessions_of(std::int64_t id) override;
   core::Status remove_expired_resident_sessions(std::int64_t now) override;
+  core::Status put_degree_days(const std::vector<DegreeDay>& days) override;
+  core::Result<std::vector<DegreeDay>> degree_days(std::int64_t from, std::int64_t to) override;
   core::Status audit_admin(const AdminAuditEntry& entry) override;
   core::Result<std::vector<AdminAuditEntry>> admin_audit_scoped(const AuditScope& scope,
                                                                 int limit) override;

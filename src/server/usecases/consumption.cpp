@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/meter/kind.hpp"
+#include "server/degree_days.hpp"
 #include "server/estimate.hpp"
 #include "server/usecases/spelling.hpp"
 
@@ -127,9 +128,31 @@ std::optional<Decimal> group_median_of(std::vector<Decimal> values) {
   return *mean;
 }
 
+// Last year's use in this year's weather (consumption.hpp, "Weather"): the degree days of each
+// bucket (up to `today`, not included) and of its last-year bucket into `out`, and the correction.
+core::Status correct_for_weather(ServerStore& store, std::int64_t from, std::int64_t today,
+                                 Consumption& out) {
+  auto days = store.degree_days(from, today);
+  if (!days) return days.error();
+  for (auto& b : out.buckets) {
+    const std::int64_t start = b.start / kDaySeconds, end = b.end / kDaySeconds;
+    const std::int64_t last_start = year_before(out.period, start);
+    b.degree_days = degree_day_sum(*days, start, std::min(end, today));
+    b.last_year_degree_days = degree_day_sum(*days, last_start, year_before(out.period, end));
+    if (!b.last_year || !b.degree_days || !b.last_year_degree_days ||
+        b.last_year_degree_days->is_zero())
+      continue;
+    auto scaled = core::product(*b.last_year, *b.degree_days);
+    if (!scaled) continue;  // too many digits: no correction rather than a wrong one
+    auto corrected = core::quotient(*scaled, *b.last_year_degree_days, b.last_year->decimals());
+    if (corrected) b.last_year_corrected = *corrected;
+  }
+  return core::Ok{};
+}
+
 // The buckets' uses into `out` (its period and unit set): the reads of consumption().
 core::Status read_consumption(ServerStore& store, const Meter& meter, int count, std::int64_t now,
-                              Consumption& out) {
+                              bool weather, Consumption& out) {
   const ConsumptionPeriod period = out.period;
   const bool water = meter.kind == core::meter::Kind::water;
 
@@ -163,6 +186,8 @@ core::Status read_consumption(ServerStore& store, const Meter& meter, int count,
     b.last_year = use_between(all, sp.last_start * kDaySeconds, sp.last_end * kDaySeconds);
     out.buckets.push_back(std::move(b));
   }
+  if (weather && meter.kind == core::meter::Kind::heat)
+    ML_TRY(correct_for_weather(store, spans.front().last_start, today, out));
   if (meter.group.empty()) return core::Ok{};
 
   // Every bucket's uses of the group's meters of this kind, this meter's among them.
@@ -191,7 +216,8 @@ core::Status read_consumption(ServerStore& store, const Meter& meter, int count,
 }  // namespace
 
 core::Result<Consumption> consumption(ServerStore& store, const Meter& meter,
-                                      ConsumptionPeriod period, int count, std::int64_t now) {
+                                      ConsumptionPeriod period, int count, std::int64_t now,
+                                      bool weather_correction) {
   const auto& info = consumption_period_info(period);
   if (count < 1 || count > info.max_count) {
     return invalid("count must be between 1 and " + std::to_string(info.max_count));
@@ -200,8 +226,9 @@ core::Result<Consumption> consumption(ServerStore& store, const Meter& meter,
   out.period = period;
   out.unit = std::string(core::meter::info(meter.kind).credit_unit);
   // Every meter's days from one snapshot (and one read transaction, not one a query).
-  ML_TRY(store.read_snapshot(
-      [&]() -> core::Status { return read_consumption(store, meter, count, now, out); }));
+  ML_TRY(store.read_snapshot([&]() -> core::Status {
+    return read_consumption(store, meter, count, now, weather_correction, out);
+  }));
   return out;
 }
 

@@ -32,6 +32,14 @@
 // use; none for a meter without a group. group_meters: how many meters had a use (also when
 // they were too few for a median).
 //
+// Weather (docs/residents.md, "Weather"): with `weather_correction`, for a heat meter, each
+// bucket also carries the heating degree days of its days up to yesterday (store/weather.hpp;
+// today's are not known yet) and of its last-year bucket, each only when every one of those days
+// has a value; and last_year_corrected = last_year x degree_days / last_year_degree_days, what
+// last year's use would have been in this year's weather so far (heat for rooms grows with the
+// degree days), rounded half-to-even to last_year's decimals; none without both sums, or when
+// last year's is 0.
+//
 // A reading at a bucket's start is looked for back to kConsumptionLookbackDays days before the
 // first bucket (before the first last-year bucket for last_year): a meter silent for longer
 // before it counts from its first reading inside the bucket.
@@ -91,6 +99,11 @@ struct ConsumptionBucket {
   std::optional<core::Decimal> last_year;     // its use in the same bucket one year earlier
   std::optional<core::Decimal> group_median;  // median use of the group's similar meters
   int group_meters = 0;                       // how many meters' uses the median is of
+  // With weather correction (above): the degree days of the bucket so far and of its last-year
+  // bucket, and last year's use in this year's weather.
+  std::optional<core::Decimal> degree_days;
+  std::optional<core::Decimal> last_year_degree_days;
+  std::optional<core::Decimal> last_year_corrected;
 };
 
 struct Consumption {
@@ -105,6 +118,7 @@ inline constexpr std::int64_t kConsumptionLookbackDays = 35;
 
 // The consumption of `meter` in `count` buckets of `period` up to `now` (the rules above).
 core::Result<Consumption> consumption(ServerStore& store, const Meter& meter,
-                                      ConsumptionPeriod period, int count, std::int64_t now);
+                                      ConsumptionPeriod period, int count, std::int64_t now,
+                                      bool weather_correction = false);
 
 }  // namespace ml::server::usecase
