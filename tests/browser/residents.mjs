@@ -161,6 +161,8 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   result.payText = await text(`#pay-text-${serial}`);
   result.payments = await page.$$eval(`#payments-table-${serial} tbody tr`, (rows) => rows.length);
   result.useRows = await page.$$eval(`#use-table-${serial} tbody tr`, (rows) => rows.map((r) => r.innerText.replace(/\s+/g, ' ').trim()));
+  result.useCells = await page.$$eval(`#use-table-${serial} tbody tr`, (rows) => rows.map((r) => [...r.children].map((c) => c.textContent.trim())));
+  result.weatherNote = await page.isVisible(`#weather-note-${serial}`);
   check(await page.isVisible(`#meter-${serial} img.qr`), 'the payment QR code is shown');
   // The resident's own data, from the page's links.
   const exportHref = await page.getAttribute('#your-data a[href$="export.json"]', 'href');

@@ -16,6 +16,7 @@
 #include "agent_support.hpp"
 #include "harness.hpp"
 #include "mqtt_support.hpp"
+#include "server/degree_days.hpp"
 #include "server/sqlite/store.hpp"
 #include "server/store_ingest.hpp"
 
@@ -57,6 +58,7 @@ TEST(ResidentBrowser, InviteLoginByEmailedCodeAndThePagesInBothLanguages) {
       << "[commands]\npoll_interval = 0\n[alarms]\ninterval = 1\n"
       << "[residents]\nurl = \"http://127.0.0.1:" << http_port
       << "/resident.html\"\npayment = \"MobilePay 12 34 56 78, message {serial}\"\n"
+      << "weather_correction = true\n"
       << "[notify]\nretry_initial = 1\nretry_max = 2\ninterval = 1\n"
       << "[[notify.channel]]\nname = \"mail\"\ntype = \"email\"\n"
       << "host = \"127.0.0.1\"\nport = " << smtp_port
@@ -96,6 +98,15 @@ TEST(ResidentBrowser, InviteLoginByEmailedCodeAndThePagesInBothLanguages) {
                 .status,
             0);
   ASSERT_EQ(cli({"pay", kSerial, "--amount", "20000", "--price", "2"}).status, 0);
+  // The same weather every day (10.5 degree days) up to yesterday: a finished month's use in
+  // "last year, this weather" is last year's own.
+  {
+    std::ofstream days(dir.file("degree-days.csv"));
+    days << "day,degree_days\n";
+    for (std::int64_t day = now / 86400 - 420; day < now / 86400; ++day)
+      days << server::day_text(day) << ",10.5\n";
+  }
+  ASSERT_EQ(cli({"degree-days", "import", dir.file("degree-days.csv")}).status, 0);
 
   Process smtp(
       {ML_SYSTEM_PYTHON, ML_NOTIFY_PEER, "smtp", std::to_string(smtp_port), dir.path().string()},
@@ -134,6 +145,14 @@ TEST(ResidentBrowser, InviteLoginByEmailedCodeAndThePagesInBothLanguages) {
   EXPECT_EQ(seen["paymentsAfter"], 2);
   EXPECT_EQ(seen["mailSubject"], "Your login code");
   EXPECT_FALSE(seen["useRows"].empty());
+  // Last month (newest first: the second row): period, use, last year, last year in this
+  // weather, median; the same weather both years, so the last two are the same.
+  ASSERT_GE(seen["useCells"].size(), 2u) << seen.dump();
+  const auto& last_month = seen["useCells"][1];
+  ASSERT_EQ(last_month.size(), 5u) << seen.dump();
+  EXPECT_NE(last_month[2], "—");
+  EXPECT_EQ(last_month[3], last_month[2]) << seen.dump();
+  EXPECT_TRUE(seen["weatherNote"].get<bool>());
   EXPECT_EQ(seen["exported"]["email"], kEmail);
   EXPECT_EQ(seen["exported"]["days"], 401) << "a reading a day for 401 days";
   EXPECT_GT(std::filesystem::file_size(shots + "/poster.png"), 10000u);
