@@ -36,10 +36,10 @@ export function mount({ params }) {
       if (token !== mounted) return;
       tbody.replaceChildren(...data.entries.map((e) => el('tr', { class: 'audit-entry', dataset: { id: String(e.id), action: e.action } },
         el('td', { class: 'time' }, dateTime(e.time, true)),
-        el('td', { class: 'actor' }, el('a', { href: `#/audit?actor=${encodeURIComponent(e.actor)}` }, e.actor)),
-        el('td', { class: 'action' }, e.action),
+        el('td', { class: 'actor', translate: 'no' }, el('a', { href: `#/audit?actor=${encodeURIComponent(e.actor)}` }, e.actor)),
+        el('td', { class: 'action', translate: 'no' }, e.action),
         el('td', { class: 'serial' }, e.serial ? el('a', { href: `#/meter/${encodeURIComponent(e.serial)}` }, e.serial) : ''),
-        el('td', { class: 'detail' }, e.detail),
+        el('td', { class: 'detail', translate: 'no' }, e.detail),
         el('td', { class: 'remote col-remote' }, e.remote))));
       msg.textContent = data.entries.length ? '' : t('audit.none');
       msg.classList.remove('error');

@@ -284,10 +284,11 @@ function renderDiagnostics(diag) {
   const list = $('diagnostics');
   const entries = diag && typeof diag === 'object' ? Object.entries(diag) : [];
   entries.sort(([a], [b]) => a.localeCompare(b));
+  // The device's names and values, as it and the server word them.
   list.replaceChildren(...entries.map(([name, v]) => el('div', null,
-    el('dt', null, name),
+    el('dt', { translate: 'no' }, name),
     el('dd', { title: v && v.text ? String(v.value) : null },
-      v && v.text ? v.text : (v && v.value !== null && v.value !== undefined ? String(v.value) : DASH),
+      el('span', { translate: 'no' }, v && v.text ? v.text : (v && v.value !== null && v.value !== undefined ? String(v.value) : DASH)),
       v && v.time ? el('span', { class: 'muted when' }, ` ${ago(v.time, nowSec())}`) : null))));
   $('diagnostics-box').hidden = entries.length === 0;
 }
@@ -846,12 +847,12 @@ async function loadCommands(s) {
       dataset: { id: String(c.id), state: c.state || '', command: c.command || '' },
     },
     el('td', { class: 'time' }, dateTime(c.created)),
-    el('td', { class: 'cmd' }, c.command || ''),
+    el('td', { class: 'cmd', translate: 'no' }, c.command || ''),
     el('td', { class: 'arg' }, c.argument === null || c.argument === undefined ? '' : dec(c.argument)),
     el('td', null, el('span', { class: `state state-${c.state}` }, word('command.state', c.state || ''))),
     el('td', { class: 'num col-sent' }, c.sent_count ?? 0),
     el('td', { class: 'time col-last-sent' }, c.last_sent ? dateTime(c.last_sent) : DASH),
-    el('td', { class: 'reply', title: c.reply_time ? dateTime(c.reply_time, true) : null }, reply || DASH),
+    el('td', { class: 'reply', translate: 'no', title: c.reply_time ? dateTime(c.reply_time, true) : null }, reply || DASH),
     el('td', { class: 'time col-expires' }, c.expires ? dateTime(c.expires) : t('command.expires.never')));
   });
   $('commands').tBodies[0].replaceChildren(...rows);
