@@ -194,7 +194,7 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   await open('#/users', '#users-page[data-loaded]');
   await is('#users-page h1', da['users.heading']);
   await is('#nu-add', da['users.add']);
-  await is(`#users tr.user[data-name="${rootUser}"] td.role`, `${da['role.admin']}`);
+  await is(`#users tr.user[data-name="${rootUser}"] td.role`, da['role.admin']);
   await danishPage('users');
   await open('#/audit', '#audit-page[data-loaded]');
   await is('#audit-page h1', da['audit.heading']);
