@@ -1,9 +1,12 @@
 // What every browser test of the dashboard shares: Debian's Chromium (headless, driven by
 // playwright-core), one page with a deadline that grows with ML_TEST_TIME_SCALE (as the
-// integration tests', docs/building.md), script errors collected, and the result printed as
-// one line of JSON on stdout with the exit status 0 (every check held) or 1.
+// integration tests', docs/building.md), the browser's language British English unless the
+// test asks for another (its locale: navigator.languages and Accept-Language), script errors
+// collected, and the result printed as one line of JSON on stdout with the exit status 0 (every
+// check held) or 1.
 //
 //   await browserTest(shotDir, async (t) => { ... t.check(cond, 'what'); t.result.x = ...; });
+//   await browserTest(shotDir, async (t) => { ... }, { locale: 'da-DK' });
 //
 // t holds: page, result (printed), check(condition, what), text(selector) (the element's text
 // with whitespace folded), shots(name) (desktop and phone screenshots in shotDir; the phone one
@@ -33,7 +36,7 @@ export function args(usage, required) {
   return a;
 }
 
-export async function browserTest(shotDir, body) {
+export async function browserTest(shotDir, body, { locale = 'en-GB' } = {}) {
   mkdirSync(shotDir, { recursive: true });
   const result = {};
   const pageErrors = [];
@@ -43,7 +46,7 @@ export async function browserTest(shotDir, body) {
   });
   let failed = false;
   try {
-    const context = await browser.newContext({ viewport: DESKTOP });
+    const context = await browser.newContext({ viewport: DESKTOP, locale });
     const page = await context.newPage();
     page.setDefaultTimeout(30000 * timeScale);
     page.on('pageerror', (err) => pageErrors.push(err.message));

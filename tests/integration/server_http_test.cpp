@@ -85,6 +85,16 @@ server::IngestItem reply_at(const std::string& serial, std::int64_t time, const 
   return i;
 }
 
+// A sample of `serial` sent at `time` that did not open with its key, as ingest records it.
+void store_bad_mac(server::ServerStore& store, const std::string& serial, std::int64_t time) {
+  server::Rejection r;
+  r.reason = "bad_mac";
+  r.serial = serial;
+  r.topic = "/sample/v2/" + serial + "/" + std::to_string(time);
+  r.time = time;
+  ASSERT_TRUE(server::store_rejection(store, r).ok());
+}
+
 // The energy register of the seeded meter at hour h: 12000 kWh + 1.25 kWh per hour.
 std::string energy_at(int h) {
   const int milli = 12000000 + 1250 * h;
@@ -1308,14 +1318,8 @@ TEST(ServerDashboardBrowser, AdminAndViewerInALiveSystem) {
   history.push_back(sample_at("5555555", now - 10 * kHour, "heap=1&e1=5.000 MWh&v1=1.000 m3&"));
   d.ingest(history);
   // Messages with a wrong key for the meter: the meter page says so (issue 12, item 16).
-  for (int i = 0; i < 7; ++i) {
-    server::Rejection r;
-    r.reason = "bad_mac";
-    r.serial = "6892850";
-    r.topic = "/sample/v2/6892850/" + std::to_string(now - 100 + i);
-    r.time = now - 100 + i;
-    ASSERT_TRUE(server::store_rejection(d.store(), r).ok());
-  }
+  for (int i = 0; i < 7; ++i)
+    store_bad_mac(d.store(), "6892850", now - 100 + i);
   d.add_user("anna", kAdminPass, "admin", "Loppen");
   d.add_user("bo", kViewerPass, "viewer");
 
@@ -1551,6 +1555,25 @@ TEST(ServerDashboardBrowser, SecondFactorSetupAndLogin) {
   }
 }
 
+// An open alarm of `serial`, raised at `raised`, under a rule of its own named after its severity
+// ("critical rule").
+void raise_alarm(Dashboard& d, const std::string& serial, core::alarm::Severity severity,
+                 std::int64_t raised) {
+  server::AlarmRule rule;
+  rule.name = std::string(core::alarm::severity_name(severity)) + " rule";
+  rule.text = "offline";
+  rule.severity = severity;
+  const auto id = d.store().insert_alarm_rule(rule).value();
+  core::alarm::State s;
+  s.rule_id = id;
+  s.serial = serial;
+  s.episode = d.store().new_alarm_episode(id, serial, raised).value();
+  s.status = core::alarm::Status::raised;
+  s.raised = raised;
+  s.last_true = raised;
+  ASSERT_TRUE(d.store().write_alarm_state(s).ok());
+}
+
 // The dashboard's first page, what needs attention (tests/browser/attention.mjs): a store whose
 // two groups fill every section (an open critical and a warning alarm, meters offline, one
 // running out of credit within days, a valve closed with credit left, a device sending with a
@@ -1587,29 +1610,9 @@ TEST(ServerDashboardBrowser, AttentionPage) {
         "heap=1&e1=" + std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " kWh&"));
   }
   d.ingest(items);
-  auto alarm = [&](const char* serial, core::alarm::Severity severity, std::int64_t raised) {
-    server::AlarmRule rule;
-    rule.name = std::string(core::alarm::severity_name(severity)) + " rule";
-    rule.text = "offline";
-    rule.severity = severity;
-    const auto id = d.store().insert_alarm_rule(rule).value();
-    core::alarm::State s;
-    s.rule_id = id;
-    s.serial = serial;
-    s.episode = d.store().new_alarm_episode(id, serial, raised).value();
-    s.status = core::alarm::Status::raised;
-    s.raised = raised;
-    s.last_true = raised;
-    ASSERT_TRUE(d.store().write_alarm_state(s).ok());
-  };
-  alarm("1000002", core::alarm::Severity::critical, now - 5000);  // older, yet first
-  alarm("2000001", core::alarm::Severity::warning, now - 1000);
-  server::Rejection r;
-  r.reason = "bad_mac";
-  r.serial = "2000002";
-  r.topic = "/sample/v2/2000002/" + std::to_string(now - 300);
-  r.time = now - 300;
-  ASSERT_TRUE(server::store_rejection(d.store(), r).ok());
+  raise_alarm(d, "1000002", core::alarm::Severity::critical, now - 5000);  // older, yet first
+  raise_alarm(d, "2000001", core::alarm::Severity::warning, now - 1000);
+  store_bad_mac(d.store(), "2000002", now - 300);
   server::Command c;
   c.serial = "2000002";
   c.command = "version";
@@ -1696,6 +1699,40 @@ TEST(ServerDashboardBrowser, AFleetLargerThanAPageIsPaged) {
   EXPECT_TRUE(json::parse(browser.out)["ok"].get<bool>());
   for (const char* size : {"", "-phone"}) {
     EXPECT_GT(std::filesystem::file_size(shots + "/meter-pages" + size + ".png"), 10000u);
+  }
+}
+
+// The dashboard in Danish and English (tests/browser/dashboard_languages.mjs): a browser whose
+// language is Danish gets every page in Danish from the catalogue, accessible (axe-core), with
+// the date of a key change under way as Danish writes it; the language button switches to
+// English and back, and the choice outlives a reload and a logout.
+TEST(ServerDashboardBrowser, DanishAndEnglish) {
+  Dashboard d;
+  const auto now = now_s();
+  seed(d, now);
+  ASSERT_TRUE(server::record_payment(d.store(),
+                                     ledger_payment("6892850", now - 86400, "500", "0.85"), "setup",
+                                     now - 86400)
+                  .ok());
+  store_bad_mac(d.store(), "6892850", now - 300);
+  raise_alarm(d, "6892850", core::alarm::Severity::critical, now - 1000);
+  const std::int64_t since = now - 2 * 86400;
+  ASSERT_TRUE(d.store().set_next_key("6892850", "00112233445566778899aabbccddeeff", since).ok());
+  d.start();
+
+  const std::string shots = ML_SCREENSHOT_DIR "/dashboard";
+  const std::string url = "http://127.0.0.1:" + std::to_string(d.port()) + "/";
+  const auto browser = run({ML_NODE_BIN, std::string(ML_BROWSER_DIR) + "/dashboard_languages.mjs",
+                            url, "root", kAdminPass, "6892850", std::to_string(since), shots},
+                           scaled(150s));
+  ASSERT_EQ(browser.status, 0) << browser.out << browser.err << d.process().log();
+  EXPECT_TRUE(json::parse(browser.out)["ok"].get<bool>());
+  for (const char* shot : {"login", "attention", "list", "meter", "alarms", "rules",
+                           "notifications", "users", "audit", "add-meter", "second-factor"}) {
+    for (const char* size : {"", "-phone"}) {
+      const std::string file = shots + "/da-" + shot + size + ".png";
+      EXPECT_GT(std::filesystem::file_size(file), 10000u) << file;
+    }
   }
 }
 

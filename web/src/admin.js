@@ -7,7 +7,8 @@
 // page shows it until it is left and never fetches it again.
 import * as api from './api.js';
 import { session } from './session.js';
-import { el, dateTime, viewSection } from './format.js';
+import { t } from './i18n.js';
+import { el, dateTime, longDateTime, viewSection, word } from './format.js';
 
 const KINDS = ['heat', 'water', 'electricity'];
 
@@ -25,7 +26,7 @@ export function field(label, input, wide = false) {
 
 function kindSelect(id, value) {
   const select = el('select', { id, name: 'kind' });
-  for (const k of KINDS) select.append(el('option', { value: k, selected: k === value }, k));
+  for (const k of KINDS) select.append(el('option', { value: k, selected: k === value }, word('kind', k)));
   return select;
 }
 
@@ -35,19 +36,18 @@ function kindSelect(id, value) {
 export function keyPanel(serial, key) {
   const file = `/etc/meterlogger/${serial}.key`;
   return el('div', { class: 'key-once', id: 'key-once', role: 'status' },
-    el('h3', null, 'The meter\'s key — shown only now'),
-    el('p', null, 'Copy it now: the server never shows it again (a lost key is replaced by a new one).'),
+    el('h3', null, t('key.heading')),
+    el('p', null, t('key.copy')),
     el('code', { class: 'key', id: 'key-value' }, key),
     el('ol', { class: 'steps' },
-      el('li', null, 'On the gateway, write the key to a file only the agent may read: ',
+      el('li', null, t('key.step.file'), ' ',
         el('code', null, `echo ${key} > ${file} && chmod 600 ${file}`)),
-      el('li', null, 'In agent.toml, in this meter\'s [[meter]] section, set ',
-        el('code', null, `serial = "${serial}"`), ' and ', el('code', null, `key_file = "${file}"`),
-        ' (or ', el('code', null, 'key = "…"'), ' inline, in a file not readable by everyone).'),
-      el('li', null, 'Check and reload: ', el('code', null, 'meterlogger agent --check'), ', then ',
+      el('li', null, t('key.step.toml'), ' ',
+        el('code', null, `serial = "${serial}"`), ` ${t('and')} `, el('code', null, `key_file = "${file}"`),
+        ` (${t('or')} `, el('code', null, 'key = "…"'), ` ${t('key.step.inline')}).`),
+      el('li', null, t('key.step.check'), ' ', el('code', null, 'meterlogger agent --check'), `, ${t('then')} `,
         el('code', null, 'systemctl reload meterlogger-agent'), '.'),
-      el('li', null, 'Until the gateway has the new key, its messages are rejected as "bad MAC" on this page; '
-        + 'the gateway\'s setup page shows whether samples are sent.')));
+      el('li', null, t('key.step.until'))));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -72,22 +72,19 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
   const msg = el('p', { id: 'set-message', class: 'message', 'aria-live': 'polite' });
   const keySlot = el('div', { id: 'key-slot' });
   const form = el('form', { id: 'meter-settings-form', class: 'settings-form', novalidate: true },
-    el('h3', null, 'Settings'),
+    el('h3', null, t('settings.heading')),
     el('div', { class: 'form-grid' },
-      field('Name', name, true), field('Group', group), field('Kind', kind),
-      field('Setup value (kWh at installation)', setup),
-      el('label', { class: 'check' }, valve, el('span', null, 'Valve installed')),
-      field('Customer', contactName), field('Customer e-mail', contactEmail), field('Customer phone', contactPhone)),
+      field(t('settings.name'), name, true), field(t('settings.group'), group), field(t('settings.kind'), kind),
+      field(t('settings.setup'), setup),
+      el('label', { class: 'check' }, valve, el('span', null, t('settings.valve'))),
+      field(t('settings.customer'), contactName), field(t('settings.customer.email'), contactEmail), field(t('settings.customer.phone'), contactPhone)),
     el('div', { class: 'button-row' },
-      el('button', { type: 'submit', id: 'set-save', class: 'primary' }, 'Save'),
-      el('button', { type: 'button', id: 'set-new-key' }, 'New key…'),
-      el('button', { type: 'button', id: 'set-change-key',
-        title: 'The server sends the device a new key sealed under its current one (devices with the original firmware ignore it)' },
-      meter.key_change_since ? 'Key change under way: send again' : 'Change the key remotely')),
+      el('button', { type: 'submit', id: 'set-save', class: 'primary' }, t('save')),
+      el('button', { type: 'button', id: 'set-new-key' }, t('key.new')),
+      el('button', { type: 'button', id: 'set-change-key', title: t('key.change.title') },
+        t(meter.key_change_since ? 'key.change.again' : 'key.change'))),
     el('p', { id: 'key-change-state', class: 'muted', hidden: !meter.key_change_since },
-      meter.key_change_since
-        ? `A key change is under way since ${new Date(meter.key_change_since * 1000).toLocaleString()}: it is done when the device answers under the new key.`
-        : ''),
+      meter.key_change_since ? t('key.change.since', { time: longDateTime(meter.key_change_since) }) : ''),
     msg, keySlot);
 
   form.addEventListener('submit', async (e) => {
@@ -98,10 +95,10 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
       contact_name: contactName.value.trim(), contact_email: contactEmail.value.trim(),
       contact_phone: contactPhone.value.replace(/\s+/g, ''),
     };
-    message(msg, 'Saving…', false);
+    message(msg, t('saving'), false);
     try {
       await api.post(api.meterPath(meter.serial, '/settings'), body);
-      message(msg, 'Saved.', false);
+      message(msg, t('saved'), false);
       onSaved();
     } catch (err) {
       if (err.status !== 401) message(msg, err.message, true);
@@ -112,17 +109,17 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
   newKey.addEventListener('click', async () => {
     if (newKey.dataset.armed !== 'true') {
       newKey.dataset.armed = 'true';
-      newKey.textContent = 'Replace the key: the device stops being accepted until it has the new one';
+      newKey.textContent = t('key.new.really');
       newKey.classList.add('danger');
       return;
     }
     delete newKey.dataset.armed;
-    newKey.textContent = 'New key…';
+    newKey.textContent = t('key.new');
     newKey.classList.remove('danger');
     try {
       const r = await api.post(api.meterPath(meter.serial, '/settings'), { generate_key: true });
       keySlot.replaceChildren(keyPanel(meter.serial, r.key));
-      message(msg, 'A new key is made.', false);
+      message(msg, t('key.made'), false);
     } catch (err) {
       if (err.status !== 401) message(msg, err.message, true);
     }
@@ -133,7 +130,7 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
   changeKey.addEventListener('click', async () => {
     try {
       const r = await api.post(api.meterPath(meter.serial, '/key-change'), {});
-      message(msg, `${r.resumed ? 'The key change goes on' : 'A new key is on its way to the device'} (command #${r.command}); the old key works until the device answers under the new one.`, false);
+      message(msg, t(r.resumed ? 'key.change.resumed' : 'key.change.sent', { command: r.command }), false);
       onSaved();
     } catch (err) {
       if (err.status !== 401) message(msg, err.message, true);
@@ -142,16 +139,15 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
 
   // Removal: type the serial, then remove.
   const confirmInput = el('input', { id: 'remove-confirm', autocomplete: 'off', spellcheck: 'false', placeholder: meter.serial });
-  const removeButton = el('button', { type: 'submit', id: 'remove-meter', class: 'danger', disabled: true }, 'Remove meter');
+  const removeButton = el('button', { type: 'submit', id: 'remove-meter', class: 'danger', disabled: true }, t('meter.remove'));
   const removeMsg = el('p', { id: 'remove-message', class: 'message', 'aria-live': 'polite' });
   confirmInput.addEventListener('input', () => {
     removeButton.disabled = confirmInput.value.trim() !== meter.serial;
   });
   const removeForm = el('form', { id: 'meter-remove-form', class: 'remove-form', novalidate: true },
-    el('h3', null, 'Remove'),
-    el('p', { class: 'muted' }, 'The meter leaves the list and its messages are rejected as unknown from then on. '
-      + 'Its samples, payments and audit entries stay in the database: adding the serial again shows them again.'),
-    field(`Type ${meter.serial} to confirm`, confirmInput, true),
+    el('h3', null, t('remove')),
+    el('p', { class: 'muted' }, t('meter.remove.text')),
+    field(t('meter.remove.confirm', { serial: meter.serial }), confirmInput, true),
     el('div', { class: 'button-row' }, removeButton), removeMsg);
   removeForm.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -166,7 +162,7 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
     }
   });
 
-  slot.replaceChildren(el('section', { class: 'card admin-card', 'aria-label': 'Meter settings' }, form, removeForm));
+  slot.replaceChildren(el('section', { class: 'card admin-card', 'aria-label': t('settings.label') }, form, removeForm));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,9 +172,9 @@ export function renderMeterAdmin(slot, meter, { onSaved, onRemoved }) {
 export function changeNote(p) {
   const c = p.change;
   if (!c) return null;
-  const verb = c.action === 'correct' ? 'corrected' : 'voided';
+  const done = t(c.action === 'correct' ? 'payment.corrected_by' : 'payment.voided_by', { user: c.actor, time: dateTime(c.time) });
   return el('span', { class: 'change-note' },
-    el('br'), `${verb} by ${c.actor} ${dateTime(c.time)}: `, el('em', null, c.reason));
+    el('br'), `${done}: `, el('em', null, c.reason));
 }
 
 // The actions cell of an active payment row (admins only).
@@ -188,19 +184,19 @@ export function paymentActions(p, { onChanged }) {
     const row = cell.closest('tr');
     const existing = row.nextElementSibling;
     if (existing && existing.classList.contains('payment-change')) existing.remove();
-    const reason = el('input', { class: 'pc-reason', required: true, maxlength: 500, autocomplete: 'off', placeholder: 'why (required)' });
+    const reason = el('input', { class: 'pc-reason', required: true, maxlength: 500, autocomplete: 'off', placeholder: t('payment.reason.hint') });
     const amount = el('input', { class: 'pc-amount', inputmode: 'decimal', value: p.amount, autocomplete: 'off' });
     const price = el('input', { class: 'pc-price', inputmode: 'decimal', value: p.price, autocomplete: 'off' });
     const note = el('input', { class: 'pc-note', value: p.note || '', maxlength: 200, autocomplete: 'off' });
     const msg = el('p', { class: 'message', 'aria-live': 'polite' });
     const submit = el('button', { type: 'submit', class: what === 'void' ? 'danger' : 'primary' },
-      what === 'void' ? `Void #${p.id}` : `Correct #${p.id}`);
-    const cancel = el('button', { type: 'button' }, 'Cancel');
+      t(what === 'void' ? 'payment.void.id' : 'payment.correct.id', { id: p.id }));
+    const cancel = el('button', { type: 'button' }, t('cancel'));
     const form = el('form', { class: `payment-change-form form-grid`, novalidate: true },
-      what === 'correct' ? field('Amount', amount) : null,
-      what === 'correct' ? field('Price', price) : null,
-      what === 'correct' ? field('Note', note, true) : null,
-      field('Reason', reason, true),
+      what === 'correct' ? field(t('payment.amount'), amount) : null,
+      what === 'correct' ? field(t('payment.price'), price) : null,
+      what === 'correct' ? field(t('payment.note'), note, true) : null,
+      field(t('payment.reason'), reason, true),
       el('div', { class: 'button-row wide' }, submit, cancel), msg);
     const tr = el('tr', { class: 'payment-change', dataset: { id: String(p.id), action: what } },
       el('td', { colspan: 8 }, form));
@@ -210,7 +206,7 @@ export function paymentActions(p, { onChanged }) {
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       if (!reason.value.trim()) {
-        message(msg, 'Say why (the reason goes to the audit log).', true);
+        message(msg, t('payment.reason.missing'), true);
         return;
       }
       const clean = (input) => input.value.trim().replace(/\s+/g, '').replace(',', '.');
@@ -228,8 +224,8 @@ export function paymentActions(p, { onChanged }) {
     });
   };
   cell.append(
-    el('button', { type: 'button', class: 'small pay-correct', dataset: { id: String(p.id) } }, 'Correct'), ' ',
-    el('button', { type: 'button', class: 'small danger pay-void', dataset: { id: String(p.id) } }, 'Void'));
+    el('button', { type: 'button', class: 'small pay-correct', dataset: { id: String(p.id) } }, t('payment.correct')), ' ',
+    el('button', { type: 'button', class: 'small danger pay-void', dataset: { id: String(p.id) } }, t('payment.void')));
   cell.querySelector('.pay-correct').addEventListener('click', () => open('correct'));
   cell.querySelector('.pay-void').addEventListener('click', () => open('void'));
   return cell;
@@ -243,7 +239,7 @@ const section = () => viewSection('add-meter-page');
 export function mount() {
   const page = section();
   page.hidden = false;
-  document.title = 'Add a meter · MeterLogger';
+  document.title = `${t('add.heading')} · MeterLogger`;
   const serial = el('input', { id: 'new-serial', required: true, inputmode: 'numeric', autocomplete: 'off', spellcheck: 'false' });
   const name = el('input', { id: 'new-name', maxlength: 200, autocomplete: 'off' });
   const groups = session.groups.filter((g) => g !== '*');
@@ -255,12 +251,12 @@ export function mount() {
   const result = el('div', { id: 'new-result' });
   const form = el('form', { id: 'add-meter-form', class: 'card', novalidate: true },
     el('div', { class: 'form-grid' },
-      field('Serial', serial), field('Kind', kind), field('Name or address', name, true),
-      field('Group', group), field('Setup value (kWh at installation)', setup),
-      el('label', { class: 'check' }, valve, el('span', null, 'Valve installed'))),
+      field(t('add.serial'), serial), field(t('settings.kind'), kind), field(t('add.name'), name, true),
+      field(t('settings.group'), group), field(t('settings.setup'), setup),
+      el('label', { class: 'check' }, valve, el('span', null, t('settings.valve')))),
     el('datalist', { id: 'new-group-list' }, ...groups.map((g) => el('option', { value: g }))),
-    el('p', { class: 'muted' }, 'The server makes the meter\'s key and shows it once, after adding.'),
-    el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'new-add', class: 'primary' }, 'Add meter')),
+    el('p', { class: 'muted' }, t('add.key')),
+    el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'new-add', class: 'primary' }, t('add.submit'))),
     msg);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -268,21 +264,21 @@ export function mount() {
       serial: serial.value.trim(), name: name.value.trim(), group: group.value.trim(), kind: kind.value,
       setup_value: setup.value.trim().replace(',', '.') || '0', valve_installed: valve.checked, generate_key: true,
     };
-    message(msg, 'Adding…', false);
+    message(msg, t('adding'), false);
     try {
       const r = await api.post('api/meters', body);
       message(msg, '', false);
       form.hidden = true;
       result.replaceChildren(el('div', { class: 'card' },
-        el('p', { class: 'message ok' }, 'Meter ', el('a', { href: `#/meter/${encodeURIComponent(r.serial)}`, id: 'new-link' }, r.serial), ' is added.'),
+        el('p', { class: 'message ok' }, t('add.done.before'), ' ', el('a', { href: `#/meter/${encodeURIComponent(r.serial)}`, id: 'new-link' }, r.serial), ' ', t('add.done.after')),
         keyPanel(r.serial, r.key)));
     } catch (err) {
       if (err.status !== 401) message(msg, err.message, true);
     }
   });
   page.replaceChildren(
-    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, '← Meters')),
-    el('div', { class: 'title-row' }, el('h1', null, 'Add a meter')),
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, t('crumb.meters'))),
+    el('div', { class: 'title-row' }, el('h1', null, t('add.heading'))),
     form, result);
   serial.focus();
 }

@@ -5,16 +5,10 @@
 // "Alarms" card (GET /api/alarms?serial=), shown when the meter has alarms, history or a rule
 // that applies to it.
 import * as api from './api.js';
-import { ago, dateTime, el } from './format.js';
+import { t } from './i18n.js';
+import { ago, dateTime, el, word } from './format.js';
 
 export const SEVERITIES = ['critical', 'warning', 'info'];
-
-const STATUS_TEXT = {
-  raised: 'raised',
-  notified: 'notified',
-  acknowledged: 'acknowledged',
-  cleared: 'cleared',
-};
 
 function message(node, text, isError) {
   node.textContent = text;
@@ -29,7 +23,7 @@ function when(time, now) {
 }
 
 export function severityBadge(severity) {
-  return el('span', { class: `badge sev sev-${severity}` }, severity);
+  return el('span', { class: `badge sev sev-${severity}` }, word('severity', severity));
 }
 
 export function meterLink(serial, name) {
@@ -42,15 +36,15 @@ export function meterLink(serial, name) {
 export function alarmRow(a, now, { onChanged, showMeter = true }) {
   const status = a.status || '';
   const facts = [
-    el('span', { class: `alarm-status status-${status}` }, STATUS_TEXT[status] || status),
-    el('span', { class: 'alarm-raised' }, 'raised ', when(a.raised, now)),
+    el('span', { class: `alarm-status status-${status}` }, word('alarm.status', status)),
+    el('span', { class: 'alarm-raised' }, t('alarm.raised'), ' ', when(a.raised, now)),
   ];
   if (a.acked_by) {
-    facts.push(el('span', { class: 'alarm-ack' }, `acknowledged by ${a.acked_by}`,
+    facts.push(el('span', { class: 'alarm-ack' }, t('alarm.acked_by', { user: a.acked_by }),
       a.ack_note ? el('q', { class: 'ack-note' }, a.ack_note) : null));
   }
   if (a.snoozed_until && a.snoozed_until > now) {
-    facts.push(el('span', { class: 'alarm-snooze' }, `snoozed until ${dateTime(a.snoozed_until)}`));
+    facts.push(el('span', { class: 'alarm-snooze' }, t('alarm.snoozed_until', { time: dateTime(a.snoozed_until) })));
   }
   const row = el('li', {
     class: `alarm sev-${a.severity} status-${status}`,
@@ -58,7 +52,7 @@ export function alarmRow(a, now, { onChanged, showMeter = true }) {
   },
   el('div', { class: 'alarm-head' },
     severityBadge(a.severity),
-    el('strong', { class: 'alarm-rule' }, a.rule || `rule ${a.rule_id}`),
+    el('strong', { class: 'alarm-rule' }, a.rule || t('alarm.rule_id', { id: a.rule_id })),
     showMeter ? meterLink(a.serial, a.name) : null,
     el('span', { class: 'muted alarm-id' }, `#${a.episode}`)),
   el('div', { class: 'alarm-facts' }, ...facts));
@@ -75,7 +69,7 @@ function alarmActions(a, { onChanged }) {
     try {
       await api.post(`api/alarms/${a.episode}/${what}`, body);
       slot.replaceChildren();
-      message(msg, what === 'ack' ? 'Acknowledged.' : 'Snoozed.', false);
+      message(msg, t(what === 'ack' ? 'alarm.acked' : 'alarm.snoozed'), false);
       onChanged();
     } catch (err) {
       if (err.status !== 401) message(msg, err.message, true);
@@ -83,14 +77,14 @@ function alarmActions(a, { onChanged }) {
       button.disabled = false;
     }
   };
-  const ackButton = el('button', { type: 'button', class: 'small primary alarm-ack-open' }, 'Acknowledge');
+  const ackButton = el('button', { type: 'button', class: 'small primary alarm-ack-open' }, t('alarm.ack'));
   ackButton.disabled = a.status === 'acknowledged';
   ackButton.addEventListener('click', () => {
-    const note = el('input', { class: 'ack-note-input', maxlength: 500, autocomplete: 'off', placeholder: 'What is being done (optional)' });
-    const submit = el('button', { type: 'submit', class: 'primary ack-submit' }, 'Acknowledge');
-    const cancel = el('button', { type: 'button' }, 'Cancel');
+    const note = el('input', { class: 'ack-note-input', maxlength: 500, autocomplete: 'off', placeholder: t('alarm.ack.note.hint') });
+    const submit = el('button', { type: 'submit', class: 'primary ack-submit' }, t('alarm.ack'));
+    const cancel = el('button', { type: 'button' }, t('cancel'));
     const form = el('form', { class: 'alarm-form ack-form', novalidate: true },
-      el('label', null, el('span', null, `Note for alarm #${a.episode}`), note),
+      el('label', null, el('span', null, t('alarm.ack.note', { id: a.episode })), note),
       el('div', { class: 'button-row' }, submit, cancel));
     cancel.addEventListener('click', () => slot.replaceChildren());
     form.addEventListener('submit', (e) => {
@@ -100,25 +94,25 @@ function alarmActions(a, { onChanged }) {
     slot.replaceChildren(form);
     note.focus();
   });
-  const snoozeButton = el('button', { type: 'button', class: 'small alarm-snooze-open' }, 'Snooze…');
+  const snoozeButton = el('button', { type: 'button', class: 'small alarm-snooze-open' }, t('alarm.snooze.open'));
   snoozeButton.addEventListener('click', () => {
-    const custom = el('input', { class: 'snooze-custom', autocomplete: 'off', placeholder: 'e.g. 30min, 2h, 3d', size: 10 });
+    const custom = el('input', { class: 'snooze-custom', autocomplete: 'off', placeholder: t('alarm.snooze.hint'), 'aria-label': t('alarm.snooze.custom'), size: 10 });
     const form = el('form', { class: 'alarm-form snooze-form', novalidate: true },
-      el('span', { class: 'muted' }, 'No notification for '),
-      ...[['1h', '1 h'], ['4h', '4 h'], ['1d', '1 d']].map(([value, label]) => {
+      el('span', { class: 'muted' }, t('alarm.snooze.for'), ' '),
+      ...[['1h', t('time.h', { h: 1 })], ['4h', t('time.h', { h: 4 })], ['1d', t('time.d', { d: 1 })]].map(([value, label]) => {
         const b = el('button', { type: 'button', class: 'small snooze-for', dataset: { for: value } }, label);
         b.addEventListener('click', () => post('snooze', { for: value }, b));
         return b;
       }),
       custom,
-      el('button', { type: 'submit', class: 'small snooze-custom-submit' }, 'Snooze'),
-      el('button', { type: 'button', class: 'small snooze-cancel' }, 'Cancel'));
+      el('button', { type: 'submit', class: 'small snooze-custom-submit' }, t('alarm.snooze')),
+      el('button', { type: 'button', class: 'small snooze-cancel' }, t('cancel')));
     form.querySelector('.snooze-cancel').addEventListener('click', () => slot.replaceChildren());
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const value = custom.value.trim();
       if (!value) {
-        message(msg, 'Type how long, e.g. 2h.', true);
+        message(msg, t('alarm.snooze.missing'), true);
         return;
       }
       post('snooze', { for: /^\d+$/.test(value) ? Number(value) : value }, form.querySelector('.snooze-custom-submit'));
@@ -137,36 +131,36 @@ export function formOpen(container) {
 
 // A transition's kind and note as shown: a snooze keeps the status (from == to) and its note is
 // "snoozed until <unix time>", shown as a date.
-function transitionText(t) {
-  const snooze = /^snoozed until (\d+)$/.exec(t.note || '');
-  if (t.from === t.to && snooze) return { kind: 'snoozed', note: `until ${dateTime(Number(snooze[1]))}` };
-  return { kind: t.to, note: t.note || '' };
+function transitionText(tr) {
+  const snooze = /^snoozed until (\d+)$/.exec(tr.note || '');
+  if (tr.from === tr.to && snooze) return { kind: 'snoozed', note: t('alarm.until', { time: dateTime(Number(snooze[1])) }) };
+  return { kind: tr.to, note: tr.note || '' };
 }
 
 // The transitions, newest first: when, which alarm (and meter), from → to, who and the note.
 // `ruleNames` maps a rule id to its name when known.
 export function historyList(transitions, { showMeter = true, ruleNames = new Map(), id = null } = {}) {
   return el('ol', { class: 'events alarm-history', id },
-    ...transitions.map((t) => {
-      const shown = transitionText(t);
+    ...transitions.map((tr) => {
+      const shown = transitionText(tr);
       return el('li', {
-        class: `transition to-${t.to}`,
-        dataset: { episode: String(t.episode), to: t.to, kind: shown.kind, serial: t.serial },
+        class: `transition to-${tr.to}`,
+        dataset: { episode: String(tr.episode), to: tr.to, kind: shown.kind, serial: tr.serial },
       },
-      el('time', { datetime: new Date(t.time * 1000).toISOString(), title: dateTime(t.time, true) }, dateTime(t.time)),
-      el('span', { class: 'kind' }, shown.kind),
+      el('time', { datetime: new Date(tr.time * 1000).toISOString(), title: dateTime(tr.time, true) }, dateTime(tr.time)),
+      el('span', { class: 'kind' }, word('alarm.status', shown.kind)),
       el('span', { class: 'detail' },
-        `#${t.episode}`,
-        ruleNames.has(t.rule_id) ? ` ${ruleNames.get(t.rule_id)}` : '',
-        showMeter ? ' on ' : '', showMeter ? meterLink(t.serial, '') : null,
-        t.from && t.from !== t.to ? el('span', { class: 'muted' }, ` (from ${t.from})`) : null,
+        `#${tr.episode}`,
+        ruleNames.has(tr.rule_id) ? ` ${ruleNames.get(tr.rule_id)}` : '',
+        showMeter ? ` ${t('alarm.on')} ` : '', showMeter ? meterLink(tr.serial, '') : null,
+        tr.from && tr.from !== tr.to ? el('span', { class: 'muted' }, ` (${t('alarm.from', { status: word('alarm.status', tr.from) })})`) : null,
         shown.note ? el('q', { class: 'transition-note' }, shown.note) : null),
-      t.actor ? el('span', { class: 'cause cause-user' }, t.actor) : null);
+      tr.actor ? el('span', { class: 'cause cause-user' }, tr.actor) : null);
     }));
 }
 
 // The open alarms in groups by severity (critical first), or `empty` when there are none.
-export function alarmGroups(alarms, now, { onChanged, showMeter = true, empty = 'No open alarms.' }) {
+export function alarmGroups(alarms, now, { onChanged, showMeter = true, empty = t('alarms.open.none') }) {
   if (!alarms.length) return [el('p', { class: 'muted alarms-empty' }, empty)];
   const out = [];
   const known = new Set(SEVERITIES);
@@ -174,7 +168,7 @@ export function alarmGroups(alarms, now, { onChanged, showMeter = true, empty = 
     const of = alarms.filter((a) => (severity === 'other' ? !known.has(a.severity) : a.severity === severity));
     if (!of.length) continue;
     out.push(el('section', { class: `alarm-group sev-${severity}`, dataset: { severity } },
-      el('h3', null, `${severity[0].toUpperCase()}${severity.slice(1)} `, el('span', { class: 'muted' }, `(${of.length})`)),
+      el('h3', null, word('severity.heading', severity), ' ', el('span', { class: 'muted' }, `(${of.length})`)),
       el('ul', { class: 'alarms' }, ...of.map((a) => alarmRow(a, now, { onChanged, showMeter })))));
   }
   return out;
@@ -196,9 +190,9 @@ export function meterAlarms(serial, { isCurrent }) {
   const history = el('div', { class: 'alarm-history-slot' });
   const status = el('p', { class: 'message' });
   card.append(
-    el('h2', { id: 'meter-alarms-heading' }, 'Alarms ', el('a', { class: 'small-link', href: '#/alarms' }, 'all alarms')),
+    el('h2', { id: 'meter-alarms-heading' }, t('alarms.heading'), ' ', el('a', { class: 'small-link', href: '#/alarms' }, t('alarms.all'))),
     openList,
-    el('h3', null, 'History'),
+    el('h3', null, t('alarms.meter.history')),
     history,
     status);
 
@@ -207,7 +201,7 @@ export function meterAlarms(serial, { isCurrent }) {
     try {
       data = await api.get(`api/alarms?serial=${encodeURIComponent(serial)}`);
     } catch (err) {
-      if (err.status !== 401 && isCurrent()) message(status, `Cannot load the alarms: ${err.message}`, true);
+      if (err.status !== 401 && isCurrent()) message(status, t('alarms.failed', { error: err.message }), true);
       return;
     }
     if (!isCurrent()) return;
@@ -217,12 +211,12 @@ export function meterAlarms(serial, { isCurrent }) {
     card.hidden = !(alarms.length || transitions.length || data.rules_apply > 0);
     if (!formOpen(openList)) {
       openList.replaceChildren(...alarmGroups(alarms, data.now, {
-        onChanged: () => refresh(), showMeter: false, empty: 'No open alarms for this meter.',
+        onChanged: () => refresh(), showMeter: false, empty: t('alarms.open.none.meter'),
       }));
     }
     history.replaceChildren(transitions.length
       ? historyList(transitions, { showMeter: false, id: 'meter-alarm-history' })
-      : el('p', { class: 'muted' }, 'No alarms so far.'));
+      : el('p', { class: 'muted' }, t('alarms.history.none')));
     card.dataset.loaded = 'true';
   }
   refresh();

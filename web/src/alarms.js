@@ -5,7 +5,8 @@
 // while shown (not while a form of a row is open).
 import * as api from './api.js';
 import { alarmGroups, formOpen, historyList } from './alarm_parts.js';
-import { el, viewSection } from './format.js';
+import { t } from './i18n.js';
+import { el, plural, viewSection } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const REFRESH_MS = 30000;
@@ -19,7 +20,7 @@ export function mount() {
   const token = ++mounted;
   const page = section();
   page.hidden = false;
-  document.title = 'Alarms · MeterLogger';
+  document.title = `${t('alarms.heading')} · MeterLogger`;
   const open = el('div', { id: 'alarms-open' });
   const history = el('div', { id: 'alarms-history' });
   const msg = el('p', { class: 'message', id: 'alarms-message' });
@@ -36,27 +37,27 @@ export function mount() {
       if (rules && Array.isArray(rules.rules)) ruleNames = new Map(rules.rules.map((r) => [r.id, r.name]));
       const alarms = Array.isArray(data.alarms) ? data.alarms : [];
       if (!formOpen(open)) open.replaceChildren(...alarmGroups(alarms, data.now, { onChanged: () => load() }));
-      count.textContent = alarms.length === 1 ? '1 open' : `${alarms.length} open`;
+      count.textContent = plural('alarms.open', alarms.length);
       const transitions = Array.isArray(data.transitions) ? data.transitions : [];
       history.replaceChildren(transitions.length
         ? historyList(transitions, { ruleNames, id: 'alarm-history' })
-        : el('p', { class: 'muted' }, 'No alarms so far.'));
+        : el('p', { class: 'muted' }, t('alarms.history.none')));
       msg.textContent = '';
       msg.classList.remove('error');
       page.dataset.loaded = String(Date.now());
     } catch (err) {
       if (token !== mounted || err.status === 401) return;
-      msg.textContent = `Cannot load the alarms: ${err.message}`;
+      msg.textContent = t('alarms.failed', { error: err.message });
       msg.classList.add('error');
     }
   }
 
   page.replaceChildren(
-    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, '← Meters')),
-    el('div', { class: 'title-row' }, el('h1', null, 'Alarms'), count),
-    el('section', { class: 'card', 'aria-label': 'Open alarms' }, open, msg),
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, t('crumb.meters'))),
+    el('div', { class: 'title-row' }, el('h1', null, t('alarms.heading')), count),
+    el('section', { class: 'card', 'aria-label': t('alarms.open.label') }, open, msg),
     el('section', { class: 'card', 'aria-labelledby': 'alarms-history-heading' },
-      el('h2', { id: 'alarms-history-heading' }, 'Recent transitions'), history));
+      el('h2', { id: 'alarms-history-heading' }, t('alarms.history')), history));
   load();
   clearInterval(timer);
   timer = setInterval(() => {

@@ -1,5 +1,7 @@
 // The JSON API of docs/api.md: fetch with the session cookie, the CSRF token on every POST,
-// errors as ApiError, and a 401 anywhere sends the user back to the login view.
+// errors as ApiError (the server's own text, else the HTTP status; an unreachable server in the
+// page's language), and a 401 anywhere sends the user back to the login view.
+import { t } from './i18n.js';
 
 let csrfToken = null;
 let unauthorizedHandler = () => {};
@@ -45,7 +47,7 @@ async function request(method, path, body, { signal, expect401 = false } = {}) {
     res = await fetch(path, init);
   } catch (err) {
     if (isAbort(err)) throw err;
-    throw new ApiError(0, 'the server cannot be reached');
+    throw new ApiError(0, t('error.network'));
   }
 
   let data = null;
@@ -60,15 +62,13 @@ async function request(method, path, body, { signal, expect401 = false } = {}) {
     }
   }
 
+  const message = (data && typeof data.error === 'string' && data.error) || `${res.status} ${res.statusText}`.trim();
   if (res.status === 401 && !expect401) {
     csrfToken = null;
     unauthorizedHandler();
-    throw new ApiError(401, (data && data.error) || 'not logged in');
+    throw new ApiError(401, message);
   }
-  if (!res.ok) {
-    const message = (data && typeof data.error === 'string' && data.error) || `${res.status} ${res.statusText}`.trim();
-    throw new ApiError(res.status, message, res.headers.get('Retry-After'), data);
-  }
+  if (!res.ok) throw new ApiError(res.status, message, res.headers.get('Retry-After'), data);
   return data;
 }
 

@@ -4,7 +4,11 @@
 // log (#/audit); the alarms (#/alarms, everyone), the alarm rules (#/rules) and notifications
 // (#/notifications, admins); the user's second factor (#/second-factor, everyone; the only page
 // until it is set up when the role needs one); the header links to those the user may use.
+// Danish or English (docs/server.md, "Languages"): the header's and the login's language button
+// switches and remembers it on this device; every page is drawn again in the new language.
 import * as api from './api.js';
+import { applyTo, chooseLanguage, language, setLanguage, t, useCatalogue } from './i18n.js';
+import { CATALOGUE } from './i18n_dashboard.js';
 import { session, setSession } from './session.js';
 import * as list from './list.js';
 import * as attention from './attention.js';
@@ -17,6 +21,7 @@ import * as rules from './rules.js';
 import * as notifications from './notifications.js';
 import * as secondFactor from './second_factor.js';
 import { showBanner } from './banner.js';
+import { word } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -66,10 +71,10 @@ function renderUser() {
   user.append(session.user, ' ');
   const role = document.createElement('span');
   role.className = 'role';
-  role.textContent = session.role || '';
+  role.textContent = word('role', session.role || '');
   user.append(role);
   const groups = Array.isArray(session.groups) ? session.groups.join(', ') : '';
-  user.title = groups ? `groups: ${groups}` : '';
+  user.title = groups ? t('user.groups', { groups }) : '';
   const isAdmin = session.role === 'admin';
   $('nav-add-meter').hidden = !isAdmin;
   $('nav-audit').hidden = !isAdmin;
@@ -112,7 +117,7 @@ async function onLogin(event) {
   const button = form.querySelector('button[type=submit]');
   const msg = $('login-message');
   msg.classList.remove('error');
-  msg.textContent = 'Logging in…';
+  msg.textContent = t('login.busy');
   button.disabled = true;
   try {
     const data = await api.post('api/login', {
@@ -131,20 +136,18 @@ async function onLogin(event) {
       const asked = $('login-code-row').hidden;
       $('login-code-row').hidden = false;
       msg.classList.toggle('error', !asked);
-      msg.textContent = asked ? 'Enter the code from your authenticator app.' : `${err.message}.`;
+      msg.textContent = asked ? t('login.code.ask') : `${err.message}.`;
       $('login-code').value = '';
       $('login-code').focus();
       return;
     }
     if (err.status === 401) {
-      msg.textContent = 'Wrong user name or password.';
+      msg.textContent = t('login.wrong');
     } else if (err.status === 429) {
       const secs = parseInt(err.retryAfter, 10);
-      msg.textContent = Number.isFinite(secs)
-        ? `Too many failed logins, try again in ${secs} s.`
-        : 'Too many failed logins, try again later.';
+      msg.textContent = Number.isFinite(secs) ? t('login.wait', { seconds: secs }) : t('login.wait.later');
     } else {
-      msg.textContent = `Cannot log in: ${err.message}`;
+      msg.textContent = t('login.failed', { error: err.message });
     }
     $('password').select();
   } finally {
@@ -159,22 +162,41 @@ async function onLogout() {
     await api.post('api/logout', {}, { expect401: true });
   } catch (err) {
     // The session is gone either way once we forget it; say so only for real failures.
-    if (err.status && err.status !== 401) showBanner(`Logout: ${err.message}`);
+    if (err.status && err.status !== 401) showBanner(t('logout.failed', { error: err.message }));
   } finally {
     button.disabled = false;
     api.setCsrf(null);
-    showLogin('You are logged out.', false);
+    showLogin(t('logout.done'), false);
+  }
+}
+
+// The page's own texts (index.html's data-i18n, its templates included) in the language.
+function showLanguage() {
+  applyTo();
+  for (const template of document.querySelectorAll('template')) applyTo(template.content);
+}
+
+function switchLanguage() {
+  setLanguage(language() === 'da' ? 'en' : 'da', true);
+  showLanguage();
+  if (session.user) {
+    renderUser();
+    route();
   }
 }
 
 async function start() {
+  useCatalogue(CATALOGUE);
+  setLanguage(chooseLanguage(null));
+  showLanguage();
   api.onUnauthorized(() => {
     if (!$('login-view').hidden) return; // several requests can fail at once
-    if (session.user) showLogin('Your session has ended, please log in again.');
+    if (session.user) showLogin(t('session.ended'));
     else showLogin();
   });
   $('login-form').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', onLogout);
+  for (const button of document.querySelectorAll('.language-switch')) button.addEventListener('click', switchLanguage);
   secondFactor.whenEnrolled(() => {
     session.setupSecondFactor = false;
     renderUser();
@@ -186,7 +208,7 @@ async function start() {
     loggedIn(data);
   } catch (err) {
     if (err.status === 401) showLogin();
-    else showLogin(`The server answered: ${err.message}`);
+    else showLogin(t('session.failed', { error: err.message }));
   }
 }
 

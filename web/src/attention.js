@@ -8,7 +8,8 @@
 import * as api from './api.js';
 import { showBanner } from './banner.js';
 import { createDailyChart } from './charts.js';
-import { ago, dateTime, daysLeft, dec, el, viewSection } from './format.js';
+import { t } from './i18n.js';
+import { ago, dateTime, daysLeft, dec, el, viewSection, word } from './format.js';
 
 const REFRESH_MS = 60000;
 const $ = (id) => document.getElementById(id);
@@ -32,7 +33,7 @@ function row(r, ...detail) {
   const what = el('span', { class: 'att-detail' }, ...detail);
   if (r.meter === false) {
     return el('li', { class: 'att-row unknown', dataset: { serial: r.serial } },
-      el('span', { class: 'att-link' }, ...who, el('span', { class: 'att-name muted' }, 'unknown device'), what));
+      el('span', { class: 'att-link' }, ...who, el('span', { class: 'att-name muted' }, t('att.unknown_device')), what));
   }
   return el('li', { class: 'att-row', dataset: { serial: r.serial } },
     el('a', { class: 'att-link', href: meterHref(r.serial) }, ...who, what));
@@ -45,7 +46,7 @@ function part(id, title, empty, rows, total, shown) {
     return el('section', { id, class: 'card att-section att-empty', dataset: { count: '0' } },
       el('p', { class: 'att-empty-line' }, empty));
   }
-  const more = total > shown ? el('p', { class: 'muted' }, `The first ${shown} of ${total}.`) : null;
+  const more = total > shown ? el('p', { class: 'muted' }, t('att.first', { shown, total })) : null;
   return el('section', { id, class: 'card att-section', dataset: { count: String(total) } },
     el('h2', null, title, ' ', count),
     el('ul', { class: 'att-list' }, ...rows),
@@ -57,34 +58,35 @@ function render(page, data) {
   const counts = data.counts || {};
   const list = (key) => (Array.isArray(data[key]) ? data[key] : []);
   const total = (key) => (typeof counts[key] === 'number' ? counts[key] : list(key).length);
-  const section = (key, id, title, empty, fn) =>
-    part(id, title, empty, list(key).map(fn), total(key), list(key).length);
+  // Each section's heading is att.KEY and its one line when empty att.KEY.none.
+  const section = (key, id, fn, vars = {}) =>
+    part(id, t(`att.${key}`, vars), t(`att.${key}.none`), list(key).map(fn), total(key), list(key).length);
   const days = data.running_out_days || '7';
 
   const parts = [
-    section('alarms', 'att-alarms', 'Active alarms', 'No active alarms', (a) => row(a,
-      el('span', { class: `badge sev sev-${a.severity}` }, a.severity),
-      ' ', a.rule || `rule ${a.rule_id}`, ' ',
-      el('span', { class: 'muted', title: dateTime(a.raised) }, `${a.status} ${ago(a.raised, now)}`))),
-    section('offline', 'att-offline', 'Meters offline', 'No meters offline', (m) => row(m,
-      el('span', { class: 'muted', title: dateTime(m.last_seen) }, m.last_seen ? `last seen ${ago(m.last_seen, now)}` : 'never seen'))),
-    section('running_out', 'att-running-out', `Running out of credit (under ${days} days)`, 'No meters running out of credit', (m) => row(m,
-      el('span', { class: 'att-left' }, daysLeft(m)), ' left · ', dec(m.remaining), ' kWh')),
-    section('closed_with_credit', 'att-closed', 'Valves closed with credit left', 'No valves closed with credit left', (m) => row(m,
-      el('span', { class: 'badge badge-closed' }, 'closed'), ' ', dec(m.remaining), ' kWh left')),
-    section('used_up', 'att-used-up', 'Valves open with no credit left', 'No open valves without credit', (m) => row(m,
-      el('span', { class: 'negative' }, dec(m.remaining)), ' kWh, valve ', m.valve || 'open')),
-    section('rejected', 'att-rejected', 'Rejected messages (24 h)', 'No rejected messages', (r) => row(r,
+    section('alarms', 'att-alarms', (a) => row(a,
+      el('span', { class: `badge sev sev-${a.severity}` }, word('severity', a.severity)),
+      ' ', a.rule || t('alarm.rule_id', { id: a.rule_id }), ' ',
+      el('span', { class: 'muted', title: dateTime(a.raised) }, `${word('alarm.status', a.status)} ${ago(a.raised, now)}`))),
+    section('offline', 'att-offline', (m) => row(m,
+      el('span', { class: 'muted', title: dateTime(m.last_seen) }, m.last_seen ? t('att.last_seen', { ago: ago(m.last_seen, now) }) : t('att.never_seen')))),
+    section('running_out', 'att-running-out', (m) => row(m,
+      el('span', { class: 'att-left' }, daysLeft(m)), ' ', t('att.left', { remaining: dec(m.remaining) })), { days }),
+    section('closed_with_credit', 'att-closed', (m) => row(m,
+      el('span', { class: 'badge badge-closed' }, t('badge.closed')), ' ', t('att.credit_left', { remaining: dec(m.remaining) }))),
+    section('used_up', 'att-used-up', (m) => row(m,
+      el('span', { class: 'negative' }, dec(m.remaining)), ' ', t('att.valve', { valve: word('valve', m.valve || 'open') }))),
+    section('rejected', 'att-rejected', (r) => row(r,
       el('span', { class: 'att-reason' }, r.reason), ` ×${r.count} · `,
-      el('span', { class: 'muted', title: dateTime(r.last_time) }, `last ${ago(r.last_time, now)}`))),
-    section('unanswered', 'att-unanswered', 'Commands without an answer', 'No commands waiting for an answer', (c) => row(c,
+      el('span', { class: 'muted', title: dateTime(r.last_time) }, t('att.last', { ago: ago(r.last_time, now) })))),
+    section('unanswered', 'att-unanswered', (c) => row(c,
       el('span', { class: 'att-command' }, c.command), ' ',
-      el('span', { class: 'muted', title: dateTime(c.sent) }, `sent ${ago(c.sent, now)}`))),
+      el('span', { class: 'muted', title: dateTime(c.sent) }, t('att.sent', { ago: ago(c.sent, now) })))),
   ];
 
   const groups = list('groups');
   const tbody = el('tbody', null, ...groups.map((g) => el('tr', { dataset: { group: g.group } },
-    el('th', { scope: 'row', class: 'att-group-name' }, g.group || '(no group)'),
+    el('th', { scope: 'row', class: 'att-group-name' }, g.group || t('group.none')),
     el('td', { class: 'num att-meters col-att-meters' }, String(g.meters)),
     el('td', { class: 'num att-online' }, String(g.online)),
     el('td', { class: `num att-offline${g.offline ? ' negative' : ''}` }, String(g.offline)),
@@ -92,35 +94,34 @@ function render(page, data) {
     el('td', { class: 'num att-month' }, dec(g.month, 1)))));
   const chartEl = el('div', { id: 'att-chart', class: 'chart' });
   const fleet = el('section', { id: 'att-fleet', class: 'card att-section' },
-    el('h2', null, 'Fleet'),
+    el('h2', null, t('att.fleet')),
     el('table', { id: 'att-groups', class: 'data att-groups' },
       el('thead', null, el('tr', null,
-        el('th', { scope: 'col' }, 'Group'), el('th', { scope: 'col', class: 'num col-att-meters' }, 'Meters'),
-        el('th', { scope: 'col', class: 'num' }, 'Online'), el('th', { scope: 'col', class: 'num' }, 'Offline'),
-        el('th', { scope: 'col', class: 'num' }, 'Today ', el('span', { class: 'unit' }, 'kWh')),
-        el('th', { scope: 'col', class: 'num' }, 'Month ', el('span', { class: 'unit' }, 'kWh')))),
+        el('th', { scope: 'col' }, t('att.col.group')), el('th', { scope: 'col', class: 'num col-att-meters' }, t('att.col.meters')),
+        el('th', { scope: 'col', class: 'num' }, t('att.col.online')), el('th', { scope: 'col', class: 'num' }, t('att.col.offline')),
+        el('th', { scope: 'col', class: 'num' }, t('att.col.today'), ' ', el('span', { class: 'unit' }, 'kWh')),
+        el('th', { scope: 'col', class: 'num' }, t('att.col.month'), ' ', el('span', { class: 'unit' }, 'kWh')))),
       tbody),
-    el('h3', { class: 'chart-title' }, 'Energy per day (kWh)'),
+    el('h3', { class: 'chart-title' }, t('att.chart')),
     chartEl);
 
   // The broker dropped messages in the last day (`run` reads its $SYS; for fleet administrators).
   const b = data.broker;
   const broker = b ? el('section', { id: 'att-broker', class: 'card att-section att-warning' },
-    el('h2', null, 'The broker dropped messages'),
-    el('p', null, `Mosquitto has dropped ${b.dropped} messages since it started, the last `,
+    el('h2', null, t('att.broker')),
+    el('p', null, t('att.broker.dropped', { n: b.dropped }), ' ',
       el('span', { title: dateTime(b.increased) }, ago(b.increased, now)),
-      ': a queue was full, and samples for the server may be among them. Set max_queued_messages 0 ',
-      'and a max_queued_bytes (docs/mqtt.md, "Broker configuration"); ',
-      el('code', null, 'meterlogger-server check --mosquitto-conf FILE'), ' shows what is missing.')) : null;
+      t('att.broker.why'), ' ',
+      el('code', null, 'meterlogger-server check --mosquitto-conf FILE'), ' ', t('att.broker.check'))) : null;
 
   if (chart) chart.destroy();
   chart = null;
   page.replaceChildren(
     el('div', { class: 'toolbar' },
-      el('h1', null, 'Needs attention'),
-      el('span', { id: 'attention-updated', class: 'muted' }, `updated ${dateTime(now, true)}`,
+      el('h1', null, t('att.heading')),
+      el('span', { id: 'attention-updated', class: 'muted' }, t('att.updated', { time: dateTime(now, true) }),
         // A large fleet's meter facts come from a kept reading (docs/server.md, "The HTTP server").
-        data.as_of && data.as_of < now ? `; meters as of ${ago(data.as_of, now)}` : '')),
+        data.as_of && data.as_of < now ? `; ${t('att.as_of', { ago: ago(data.as_of, now) })}` : '')),
     ...(broker ? [broker] : []),
     ...parts,
     fleet);
@@ -139,7 +140,7 @@ async function load(token) {
     render(section(), data);
   } catch (err) {
     if (api.isAbort(err) || err.status === 401) return;
-    showBanner(`Cannot load what needs attention: ${err.message}`);
+    showBanner(t('att.failed', { error: err.message }));
   }
 }
 
@@ -147,8 +148,8 @@ export function mount() {
   const token = ++mounted;
   const page = section();
   page.hidden = false;
-  document.title = 'Needs attention · MeterLogger';
-  if (!page.dataset.loaded) page.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
+  document.title = `${t('att.heading')} · MeterLogger`;
+  if (!page.dataset.loaded) page.replaceChildren(el('p', { class: 'muted' }, t('loading')));
   load(token);
   timer = setInterval(() => load(token), REFRESH_MS);
 }

@@ -4,8 +4,9 @@
 //
 // The charts only draw. The range lives in meter.js: a zoom or pan done in a chart is reported
 // through onRange(from, to), and meter.js sets the range of both charts with setRange() (which
-// does not report back).
+// does not report back). Series names and months are in the page's language (i18n.js).
 import uPlot from 'uplot';
+import { locale, t } from './i18n.js';
 import { dateTime } from './format.js';
 
 const COLORS = {
@@ -50,18 +51,19 @@ function yAxis(scale, label, opts = {}) {
   };
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const p2 = (n) => String(n).padStart(2, '0');
 
 // Time tick labels in 24-hour local time; the date (or year) is added below the first tick and
-// wherever it changes.
+// wherever it changes. Days and months as the language writes them ("3 Dec", "3. dec.").
 function timeTicks(u, splits, axisIdx, space, incr) {
   let prevDay = null;
   let prevYear = null;
-  return splits.map((t) => {
-    if (t === null || t === undefined) return null;
-    const d = new Date(t * 1000);
-    const day = `${d.getDate()} ${MONTHS[d.getMonth()]}`;
+  const dayFormat = new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short' });
+  const monthFormat = new Intl.DateTimeFormat(locale(), { month: 'short' });
+  return splits.map((time) => {
+    if (time === null || time === undefined) return null;
+    const d = new Date(time * 1000);
+    const day = dayFormat.format(d);
     const year = String(d.getFullYear());
     let label;
     if (incr < 86400) {
@@ -71,7 +73,7 @@ function timeTicks(u, splits, axisIdx, space, incr) {
       label = day;
       if (year !== prevYear) label += `\n${year}`;
     } else if (incr < 365 * 86400) {
-      label = MONTHS[d.getMonth()];
+      label = monthFormat.format(d);
       if (year !== prevYear) label += `\n${year}`;
     } else {
       label = year;
@@ -258,9 +260,9 @@ export function createCharts({ energyEl, tempsEl, unit, syncKey, range, onRange:
   const energyOpts = {
     ...common(syncKey, energyEl.clientWidth || 600, range, events),
     series: [
-      { label: 'Time', value: xValue },
+      { label: t('chart.time'), value: xValue },
       {
-        label: `Energy since installation (${unit})`,
+        label: t('chart.energy', { unit }),
         scale: 'e',
         stroke: COLORS.energy,
         fill: COLORS.energyFill,
@@ -269,7 +271,7 @@ export function createCharts({ energyEl, tempsEl, unit, syncKey, range, onRange:
         value: fixed(3),
       },
       {
-        label: `Paid (${unit})`,
+        label: t('chart.paid', { unit }),
         scale: 'e',
         stroke: COLORS.paid,
         width: 2,
@@ -285,12 +287,12 @@ export function createCharts({ energyEl, tempsEl, unit, syncKey, range, onRange:
   const tempsOpts = {
     ...common(syncKey, tempsEl.clientWidth || 600, range, events),
     series: [
-      { label: 'Time', value: xValue },
-      { label: 'Flow temp. °C', scale: 'C', stroke: COLORS.t1, width: 1.5, value: fixed(2) },
-      { label: 'Return temp. °C', scale: 'C', stroke: COLORS.t2, width: 1.5, value: fixed(2) },
-      { label: 'Difference K', scale: 'C', stroke: COLORS.tdif, width: 1.5, value: fixed(2) },
-      { label: 'Flow l/h', scale: 'flow', stroke: COLORS.flow, width: 1.5, value: fixed(1) },
-      { label: 'Power kW', scale: 'kW', stroke: COLORS.power, width: 1.5, value: fixed(2) },
+      { label: t('chart.time'), value: xValue },
+      { label: `${t('latest.t1')} °C`, scale: 'C', stroke: COLORS.t1, width: 1.5, value: fixed(2) },
+      { label: `${t('latest.t2')} °C`, scale: 'C', stroke: COLORS.t2, width: 1.5, value: fixed(2) },
+      { label: `${t('latest.tdif')} K`, scale: 'C', stroke: COLORS.tdif, width: 1.5, value: fixed(2) },
+      { label: `${t('latest.flow')} l/h`, scale: 'flow', stroke: COLORS.flow, width: 1.5, value: fixed(1) },
+      { label: `${t('latest.power')} kW`, scale: 'kW', stroke: COLORS.power, width: 1.5, value: fixed(2) },
     ],
     axes: [
       xAxis(),
@@ -386,9 +388,9 @@ export function createDailyChart(elem, groups) {
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
     series: [
-      { label: 'Day', value: (u, v) => (v === null || v === undefined ? '—' : dateTime(v).slice(0, 10)) },
+      { label: t('chart.day'), value: (u, v) => (v === null || v === undefined ? '—' : dateTime(v).slice(0, 10)) },
       ...groups.map((g, i) => ({
-        label: g.group || '(no group)',
+        label: g.group || t('group.none'),
         stroke: GROUP_COLORS[i % GROUP_COLORS.length],
         width: 2,
         points: { show: true, size: 4 },

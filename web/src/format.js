@@ -1,5 +1,8 @@
 // Display helpers. Values from the API are exact decimal strings: they are shown as given,
-// at most rounded to a few decimals for display (on the digits, not through floating point).
+// at most rounded to a few decimals for display (on the digits, not through floating point), and
+// written the same in both languages (docs/server.md, "Languages"). Words, times and dates are in
+// the page's language (t() and locale() of i18n.js).
+import { locale, t } from './i18n.js';
 
 export const DASH = '—';
 
@@ -40,15 +43,17 @@ export function isRounded(value, places = 3) {
   return value !== null && value !== undefined && dec(value, places) !== String(value).trim();
 }
 
-// Hours (a JSON number) as "N d M h".
-export function duration(hours) {
-  if (hours === null || hours === undefined || Number.isNaN(Number(hours))) return DASH;
-  const h = Number(hours);
-  if (!Number.isFinite(h)) return '∞';
-  if (h < 0) return 'overdue';
-  const days = Math.floor(h / 24);
-  const rest = Math.floor(h - days * 24);
-  return `${days} d ${rest} h`;
+// A catalogue key's text, or `value` itself when the catalogue has no such word (a state or a
+// name the server added later): word('severity', 'critical') reads "severity.critical".
+export function word(group, value) {
+  const key = `${group}.${value}`;
+  const text = t(key);
+  return text === key ? String(value ?? '') : text;
+}
+
+// The text of "KEY.one" for n === 1, else of "KEY.other"; {n} is n.
+export function plural(key, n, vars = {}) {
+  return t(`${key}.${n === 1 ? 'one' : 'other'}`, { n, ...vars });
 }
 
 // The estimate of how long the paid energy lasts (docs/api.md: days_left, beyond_horizon):
@@ -56,43 +61,46 @@ export function duration(hours) {
 // "—" without an estimate. days_left is an exact decimal string ("3.17").
 export function daysLeft(m) {
   if (!m) return DASH;
-  if (m.beyond_horizon) return '> 400 d';
+  if (m.beyond_horizon) return t('time.beyond');
   const d = Number(m.days_left);
   if (m.days_left === null || m.days_left === undefined || !Number.isFinite(d)) return DASH;
-  if (d <= 0) return 'closed';
+  if (d <= 0) return t('time.closed');
   const days = Math.floor(d);
-  if (days >= 7) return `${days} d`;
+  if (days >= 7) return t('time.d', { d: days });
   const hours = Math.floor((d - days) * 24);
-  return days === 0 ? `${hours} h` : `${days} d ${hours} h`;
+  return days === 0 ? t('time.h', { h: hours }) : t('time.dh', { d: days, h: hours });
 }
 
 // What the estimate was made from, for a tooltip (docs/server.md, "Estimates").
 export function estimateMethod(method) {
-  switch (method) {
-    case 'seasonal': return 'Estimated from the same days of earlier years (seasonal)';
-    case 'recent': return 'Estimated from the use of the last 7 days (recent)';
-    default: return 'Not enough history for an estimate';
-  }
+  return t(method === 'seasonal' || method === 'recent' ? `estimate.${method}` : 'estimate.none');
 }
 
 // Seconds since a unix time, as "2 min ago".
 export function ago(time, now) {
-  if (!time) return 'never';
+  if (!time) return t('ago.never');
   const s = Math.max(0, Math.round(now - time));
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400 * 2) return `${Math.floor(s / 3600)} h ago`;
-  return `${Math.floor(s / 86400)} d ago`;
+  if (s < 60) return t('ago.s', { n: s });
+  if (s < 3600) return t('ago.min', { n: Math.floor(s / 60) });
+  if (s < 86400 * 2) return t('ago.h', { n: Math.floor(s / 3600) });
+  return t('ago.d', { n: Math.floor(s / 86400) });
 }
 
 const pad = (n) => String(n).padStart(2, '0');
 
-// A unix time in the browser's local time: "2026-11-30 14:05".
+// A unix time in the browser's local time: "2026-11-30 14:05" (in both languages: it sorts and
+// reads the same everywhere).
 export function dateTime(time, withSeconds = false) {
   if (time === null || time === undefined || time === 0) return DASH;
   const d = new Date(time * 1000);
   const base = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
   return withSeconds ? `${base}:${pad(d.getSeconds())}` : base;
+}
+
+// A unix time with the month's name, in the page's language: "30 Nov 2026, 14:05" or
+// "30. nov. 2026 14.05".
+export function longDateTime(time) {
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(time * 1000));
 }
 
 // A span of seconds, roughly: "3 d 4 h", "5 h 10 min", "12 min".
@@ -101,14 +109,14 @@ export function span(seconds) {
   if (s >= 86400 * 2) {
     const d = Math.floor(s / 86400);
     const h = Math.floor((s - d * 86400) / 3600);
-    return h ? `${d} d ${h} h` : `${d} d`;
+    return h ? t('time.dh', { d, h }) : t('time.d', { d });
   }
   if (s >= 3600) {
     const h = Math.floor(s / 3600);
-    const m = Math.floor((s - h * 3600) / 60);
-    return m ? `${h} h ${m} min` : `${h} h`;
+    const min = Math.floor((s - h * 3600) / 60);
+    return min ? t('time.hmin', { h, min }) : t('time.h', { h });
   }
-  return `${Math.max(1, Math.round(s / 60))} min`;
+  return t('time.min', { min: Math.max(1, Math.round(s / 60)) });
 }
 
 // Small DOM builder: el('td', {class: 'num', title: 'x'}, 'text', childNode). Text is always

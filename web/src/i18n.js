@@ -206,14 +206,27 @@ const CATALOGUE = {
 };
 
 let current = 'en';
+// The words t() reads: the residents' above, unless the page's bundle uses another table of the
+// same shape (the staff dashboard's, i18n_dashboard.js, docs/server.md "Languages").
+let words = CATALOGUE;
+const LOCALES = { da: 'da-DK', en: 'en-GB' };
+
+export function useCatalogue(catalogue) {
+  words = catalogue;
+}
 
 export function language() {
   return current;
 }
 
+// The locale of the language, for Intl's dates and months.
+export function locale() {
+  return LOCALES[current];
+}
+
 // The keys of each language, for the catalogue check.
 export function catalogueKeys(lang) {
-  return Object.keys(CATALOGUE[lang] || {});
+  return Object.keys(words[lang] || {});
 }
 
 // The language to show: the one chosen on this device, else `preferred` (the resident's
@@ -247,7 +260,7 @@ export function setLanguage(lang, remember = false) {
 }
 
 export function t(key, vars = {}) {
-  const text = (CATALOGUE[current] && CATALOGUE[current][key]) ?? CATALOGUE.en[key] ?? key;
+  const text = (words[current] && words[current][key]) ?? words.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 

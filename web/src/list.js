@@ -4,7 +4,8 @@
 // and sorts by serial, name and last seen; the other columns do not sort then.
 import * as api from './api.js';
 import { showBanner } from './banner.js';
-import { ago, dateTime, daysLeft, dec, el, estimateMethod, isRounded } from './format.js';
+import { t } from './i18n.js';
+import { ago, dateTime, daysLeft, dec, el, estimateMethod, isRounded, plural } from './format.js';
 
 const REFRESH_MS = 60000;
 const PAGE = 500;
@@ -73,8 +74,8 @@ function row(m, now) {
 
   const serialCell = el('td', { class: 'serial' }, el('a', { href }, m.serial));
   const badges = el('span', { class: 'badges' });
-  if (offline) badges.append(el('span', { class: 'badge badge-offline' }, 'offline'));
-  if (closed) badges.append(el('span', { class: 'badge badge-closed' }, 'closed'));
+  if (offline) badges.append(el('span', { class: 'badge badge-offline' }, t('badge.offline')));
+  if (closed) badges.append(el('span', { class: 'badge badge-closed' }, t('badge.closed')));
   serialCell.append(badges);
 
   const remaining = numCell(m.remaining);
@@ -110,7 +111,7 @@ function render() {
     th.setAttribute('aria-sort', active ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none');
     const fixed = paged && !SERVER_SORTS.has(th.dataset.sort);
     th.classList.toggle('unsortable', fixed);
-    th.title = fixed ? `The list has more than ${PAGE} meters: it sorts by serial, name or last seen` : '';
+    th.title = fixed ? t('list.unsortable', { page: PAGE }) : '';
   }
 
   const groups = new Map();
@@ -131,11 +132,12 @@ function render() {
     const offline = list.filter((m) => !m.online).length;
     // Paged: the group's matches in the whole fleet; the offline count is of this page.
     const inGroup = paged ? (page.groups[name] || list.length) : list.length;
+    const offlineText = offline ? t(paged ? 'list.group.offline_here' : 'list.group.offline', { n: offline }) : '';
     const head = el('tr', { class: 'group-head' },
       el('th', { colspan: cols, scope: 'rowgroup' },
-        name || '(no group)',
+        name || t('group.none'),
         el('span', { class: 'muted group-count' },
-          ` ${inGroup.toLocaleString('en')} ${inGroup === 1 ? 'meter' : 'meters'}${offline ? `, ${offline} offline${paged ? ' here' : ''}` : ''}`)));
+          ` ${plural('meters', inGroup, { n: inGroup.toLocaleString('en') })}${offlineText}`)));
     const tbody = el('tbody', { class: 'group', dataset: { group: name } }, head);
     for (const m of list) tbody.append(row(m, now));
     table.append(tbody);
@@ -143,16 +145,18 @@ function render() {
 
   const count = $('meter-count');
   if (paged) {
-    count.textContent = `${page.total.toLocaleString('en')} ${page.total === 1 ? 'meter' : 'meters'}${needle ? ' match' : ''}`;
+    count.textContent = plural(needle ? 'list.matches' : 'meters', page.total, { n: page.total.toLocaleString('en') });
     count.dataset.count = String(page.total);
     const first = page.total === 0 ? 0 : page.offset + 1;
-    $('page-range').textContent = `${first.toLocaleString('en')}–${(page.offset + shown).toLocaleString('en')} of ${page.total.toLocaleString('en')}`;
+    $('page-range').textContent = t('list.range', {
+      first: first.toLocaleString('en'), last: (page.offset + shown).toLocaleString('en'), total: page.total.toLocaleString('en'),
+    });
     $('page-prev').disabled = page.offset === 0;
     $('page-next').disabled = page.offset + shown >= page.total;
   } else {
     count.textContent = shown === meters.length
-      ? `${meters.length} ${meters.length === 1 ? 'meter' : 'meters'}`
-      : `${shown} of ${meters.length} meters`;
+      ? plural('meters', meters.length)
+      : t('list.shown', { shown, total: meters.length });
     count.dataset.count = String(shown);
   }
   $('pager').hidden = !paged;
@@ -187,7 +191,7 @@ async function load() {
     render();
   } catch (err) {
     if (api.isAbort(err) || err.status === 401) return;
-    showBanner(`Cannot load the meters: ${err.message}`);
+    showBanner(t('list.failed', { error: err.message }));
   }
 }
 
@@ -244,7 +248,7 @@ function wire() {
 export function mount({ params }) {
   wire();
   $('meter-list').hidden = false;
-  document.title = 'Meters · MeterLogger';
+  document.title = `${t('list.heading')} · MeterLogger`;
   const q = params.get('q');
   if (q !== null) $('search').value = q;
   if (meters.length) render(); // the last list at once, then fresh data

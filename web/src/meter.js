@@ -7,9 +7,10 @@ import { createCharts } from './charts.js';
 import { changeNote, paymentActions, renderMeterAdmin } from './admin.js';
 import { renderResidents } from './residents_admin.js';
 import { meterAlarms } from './alarm_parts.js';
+import { t } from './i18n.js';
 import {
-  DASH, ago, dateTime, daysLeft, dec, decNode, el, estimateMethod, ledgerUnit, setDec,
-  setText, span,
+  DASH, ago, dateTime, daysLeft, dec, decNode, el, estimateMethod, ledgerUnit, plural, setDec,
+  setText, span, word,
 } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -126,8 +127,9 @@ async function start(s) {
 }
 
 // A GET for this page that is abandoned when the page goes away. Returns undefined when the
-// answer no longer matters (aborted, page left, 401 already handled).
-async function fetchFor(s, path, what) {
+// answer no longer matters (aborted, page left, 401 already handled). A failure shows in the
+// banner as the catalogue's `failed` (with {error}), when given.
+async function fetchFor(s, path, failed) {
   const ctrl = new AbortController();
   s.controllers.add(ctrl);
   try {
@@ -135,7 +137,7 @@ async function fetchFor(s, path, what) {
     return s === st ? data : undefined;
   } catch (err) {
     if (api.isAbort(err) || err.status === 401 || s !== st) return undefined;
-    if (what) showBanner(`Cannot load ${what}: ${err.message}`);
+    if (failed) showBanner(t(failed, { error: err.message }));
     throw err;
   } finally {
     s.controllers.delete(ctrl);
@@ -201,9 +203,9 @@ async function loadMeter(s) {
       $('meter-body').hidden = true;
       const msg = $('meter-error');
       msg.hidden = false;
-      msg.textContent = err.status === 404 ? `There is no meter ${s.serial}.` : `Cannot load the meter: ${err.message}`;
+      msg.textContent = err.status === 404 ? t('meter.missing', { serial: s.serial }) : t('meter.failed', { error: err.message });
     } else {
-      showBanner(`Cannot refresh the meter: ${err.message}`);
+      showBanner(t('meter.failed.refresh', { error: err.message }));
     }
     return false;
   }
@@ -218,11 +220,11 @@ function renderMeter(s) {
 
   const badges = [];
   if (m.group) badges.push(el('span', { class: 'badge badge-group' }, m.group));
-  if (m.kind && m.kind !== 'heat') badges.push(el('span', { class: 'badge badge-kind' }, m.kind));
+  if (m.kind && m.kind !== 'heat') badges.push(el('span', { class: 'badge badge-kind' }, word('kind', m.kind)));
   badges.push(m.online
-    ? el('span', { class: 'badge badge-online' }, 'online')
-    : el('span', { class: 'badge badge-offline' }, 'offline'));
-  if (m.valve === 'close') badges.push(el('span', { class: 'badge badge-closed' }, 'closed'));
+    ? el('span', { class: 'badge badge-online' }, t('badge.online'))
+    : el('span', { class: 'badge badge-offline' }, t('badge.offline')));
+  if (m.valve === 'close') badges.push(el('span', { class: 'badge badge-closed' }, t('badge.closed')));
   $('meter-badges').replaceChildren(...badges);
 
   const l = m.latest || {};
@@ -234,10 +236,10 @@ function renderMeter(s) {
   seen.textContent = ago(m.last_seen, nowSec());
   seen.title = m.last_seen ? dateTime(m.last_seen, true) : '';
   const online = $('latest-online');
-  online.textContent = m.online ? 'online' : 'offline';
+  online.textContent = t(m.online ? 'badge.online' : 'badge.offline');
   online.className = m.online ? 'state-ok' : 'state-bad';
   const valve = $('latest-valve');
-  valve.textContent = m.valve || (m.valve_installed ? 'unknown' : 'no valve');
+  valve.textContent = m.valve ? word('valve', m.valve) : t(m.valve_installed ? 'valve.unknown' : 'valve.none');
   valve.className = m.valve === 'close' ? 'state-bad' : (m.valve === 'open' ? 'state-ok' : '');
   setText('latest-version', m.version || DASH);
 
@@ -248,8 +250,8 @@ function renderMeter(s) {
   // The estimate from the daily history (docs/api.md: days_left, closes_at, method, rate_kw).
   setText('remaining-time', daysLeft(m));
   $('remaining-time').title = estimateMethod(m.method);
-  setText('remaining-closes', m.beyond_horizon ? 'after 400 days' : dateTime(m.closes_at));
-  setText('remaining-method', m.method && m.method !== 'none' ? m.method : DASH);
+  setText('remaining-closes', m.beyond_horizon ? t('meter.beyond') : dateTime(m.closes_at));
+  setText('remaining-method', m.method && m.method !== 'none' ? word('method', m.method) : DASH);
   $('remaining-method').title = estimateMethod(m.method);
   setDec('remaining-rate-kw', m.rate_kw);
   setDec('remaining-open-until', m.open_until);
@@ -264,23 +266,16 @@ function renderMeter(s) {
   renderAdmin(s);
 }
 
-// What a rejection reason most likely means (as the server's log and `meters show` say).
-const REJECTION_HINTS = {
-  bad_mac: 'bad MAC: wrong key?',
-  implausible_time: 'implausible time: is the device\'s clock set?',
-  too_large: 'larger than the server accepts',
-  bad_text: 'authentic, but the text does not parse',
-  store_failed: 'the database refused it',
-};
-
-// Messages naming this meter that the server rejected: a device with a wrong key shows here.
+// Messages naming this meter that the server rejected: a device with a wrong key shows here,
+// each reason with what it most likely means (as the server's log and `meters show` say; the
+// catalogue's "rejected.REASON").
 function renderRejected(rejected) {
   const entries = rejected && typeof rejected === 'object' ? Object.entries(rejected) : [];
   entries.sort(([a], [b]) => a.localeCompare(b));
   $('rejected').replaceChildren(...entries.map(([reason, r]) => el('div', null,
-    el('dt', null, REJECTION_HINTS[reason] || reason),
-    el('dd', null, `${r.count} ${r.count === 1 ? 'message' : 'messages'}`,
-      r.last_time ? el('span', { class: 'muted when' }, `, the last ${ago(r.last_time, nowSec())}`)
+    el('dt', null, word('rejected', reason)),
+    el('dd', null, plural('messages', r.count),
+      r.last_time ? el('span', { class: 'muted when' }, `, ${t('meter.rejected.last', { ago: ago(r.last_time, nowSec()) })}`)
         : null))));
   $('rejected-box').hidden = entries.length === 0;
 }
@@ -289,10 +284,11 @@ function renderDiagnostics(diag) {
   const list = $('diagnostics');
   const entries = diag && typeof diag === 'object' ? Object.entries(diag) : [];
   entries.sort(([a], [b]) => a.localeCompare(b));
+  // The device's names and values, as it and the server word them.
   list.replaceChildren(...entries.map(([name, v]) => el('div', null,
-    el('dt', null, name),
+    el('dt', { translate: 'no' }, name),
     el('dd', { title: v && v.text ? String(v.value) : null },
-      v && v.text ? v.text : (v && v.value !== null && v.value !== undefined ? String(v.value) : DASH),
+      el('span', { translate: 'no' }, v && v.text ? v.text : (v && v.value !== null && v.value !== undefined ? String(v.value) : DASH)),
       v && v.time ? el('span', { class: 'muted when' }, ` ${ago(v.time, nowSec())}`) : null))));
   $('diagnostics-box').hidden = entries.length === 0;
 }
@@ -415,7 +411,7 @@ function updateRangeUi() {
     b.setAttribute('aria-pressed', on ? 'true' : 'false');
   }
   $('range-label').textContent = preset === 'all' && from === 0
-    ? `everything until ${dateTime(to)}`
+    ? t('range.all', { time: dateTime(to) })
     : `${dateTime(from)} – ${dateTime(to)} (${span(to - from)})`;
 
   const q = `from=${from}&to=${to}`;
@@ -448,7 +444,7 @@ async function fetchSeries() {
   const energyEl = $('chart-energy');
   energyEl.classList.add('loading');
   $('chart-temps').classList.add('loading');
-  $('series-status').textContent = 'loading…';
+  $('series-status').textContent = t('range.loading');
   try {
     const data = await api.get(
       api.meterPath(s.serial, `/series?from=${view.from}&to=${view.to}&resolution=auto`),
@@ -469,15 +465,15 @@ async function fetchSeries() {
     }
     s.loaded = view;
     drawCharts(s);
-    $('resolution').textContent = data.resolution || DASH;
+    $('resolution').textContent = data.resolution ? word('resolution', data.resolution) : DASH;
     energyEl.dataset.from = String(view.from);
     energyEl.dataset.to = String(view.to);
     energyEl.dataset.resolution = data.resolution || '';
     const n = Array.isArray(data.time) ? data.time.length : 0;
-    $('series-status').textContent = `· ${n} ${n === 1 ? 'point' : 'points'}`;
+    $('series-status').textContent = `· ${plural('range.points', n)}`;
   } catch (err) {
     if (api.isAbort(err) || err.status === 401 || s !== st) return;
-    $('series-status').textContent = `· cannot load: ${err.message}`;
+    $('series-status').textContent = `· ${t('range.failed', { error: err.message })}`;
   } finally {
     if (s.seriesCtrl === ctrl) {
       s.seriesCtrl = null;
@@ -566,7 +562,7 @@ function renderSummary(s, time, reg) {
   }
   const out = $('range-summary');
   if (i0 < 0 || i1 <= i0) {
-    out.textContent = 'No consumption to show in this range.';
+    out.textContent = t('range.none');
     return;
   }
   const unit = ledgerUnit(s.meter && s.meter.kind);
@@ -575,9 +571,9 @@ function renderSummary(s, time, reg) {
   const avg = hours > 0 ? used / hours : null;
   const rateUnit = unit === 'kWh' ? 'kW' : `${unit}/h`;
   out.replaceChildren(
-    'Used ',
-    el('strong', { id: 'range-used' }, used.toFixed(3)), ` ${unit}`,
-    ', average ',
+    t('range.used'), ' ',
+    el('strong', { id: 'range-used' }, used.toFixed(3)), ` ${unit}, `,
+    t('range.average'), ' ',
     el('strong', { id: 'range-average' }, avg === null ? DASH : avg.toFixed(3)), ` ${rateUnit}`,
     el('span', { class: 'muted' }, ` (${dateTime(time[i0])} – ${dateTime(time[i1])}, ${span(time[i1] - time[i0])})`),
   );
@@ -589,7 +585,7 @@ function renderSummary(s, time, reg) {
 async function loadPayments(s) {
   let data;
   try {
-    data = await fetchFor(s, api.meterPath(s.serial, '/payments'), 'the payments');
+    data = await fetchFor(s, api.meterPath(s.serial, '/payments'), 'meter.failed.payments');
   } catch {
     return;
   }
@@ -603,9 +599,9 @@ function renderPayments(s) {
   const unit = ledgerUnit(s.meter && s.meter.kind);
   const rows = [...s.payments].reverse().map((p) => {
     const voided = isVoid(p);
-    const state = el('td', { class: 'state' }, p.state || (voided ? 'void' : 'active'));
+    const state = el('td', { class: 'state' }, word('payment.state', p.state || (voided ? 'void' : 'active')));
     if (p.replaces) { // null or 0: replaces nothing
-      state.append(el('span', { class: 'muted' }, ` (replaces #${p.replaces})`));
+      state.append(el('span', { class: 'muted' }, ` (${t('payment.replaces', { id: p.replaces })})`));
     }
     state.append(changeNote(p) || '');
     const canAdmin = Boolean(s.meter && s.meter.can_admin);
@@ -651,8 +647,8 @@ function payMessage(text, isError) {
 
 function checkPayBody(body) {
   const decimal = /^-?\d+(\.\d+)?$/;
-  if (!decimal.test(body.amount)) return 'The amount must be a number, e.g. 500 or 412.50.';
-  if (!decimal.test(body.price) || /^-?0*(\.0*)?$/.test(body.price)) return 'The price must be a number above 0, e.g. 0.85.';
+  if (!decimal.test(body.amount)) return t('payment.amount.bad');
+  if (!decimal.test(body.price) || /^-?0*(\.0*)?$/.test(body.price)) return t('payment.price.bad');
   return null;
 }
 
@@ -693,11 +689,11 @@ async function previewPayment() {
     if (s !== st) return;
     const unit = ledgerUnit(s.meter.kind);
     $('pay-preview-result').replaceChildren(el('dl', { class: 'values preview-values' },
-      previewRow('Credits', decNode('strong', p.kwh), ` ${unit}`),
-      previewRow('Paid', decNode('span', p.paid_before), ' → ', decNode('strong', p.paid_after), ` ${unit}`),
-      previewRow('Closes at', decNode('span', p.open_until_before), ' → ', decNode('strong', p.open_until_after), ` ${unit}`),
-      previewRow('Remaining after', decNode('strong', p.remaining_after), ` ${unit}`),
-      previewRow('Time left after', el('strong', { title: estimateMethod(p.method) },
+      previewRow(t('payment.preview.credits'), decNode('strong', p.kwh), ` ${unit}`),
+      previewRow(t('payment.preview.paid'), decNode('span', p.paid_before), ' → ', decNode('strong', p.paid_after), ` ${unit}`),
+      previewRow(t('prepaid.open_until'), decNode('span', p.open_until_before), ' → ', decNode('strong', p.open_until_after), ` ${unit}`),
+      previewRow(t('payment.preview.remaining'), decNode('strong', p.remaining_after), ` ${unit}`),
+      previewRow(t('payment.preview.time_left'), el('strong', { title: estimateMethod(p.method) },
         daysLeft({ days_left: p.days_left_after, beyond_horizon: p.beyond_horizon_after })))));
     $('payment-form').dataset.previewed = 'true';
     $('pay-confirm').disabled = false;
@@ -716,12 +712,12 @@ async function confirmPayment() {
   const body = payBody();
   const confirm = $('pay-confirm');
   confirm.disabled = true;
-  payMessage('Adding…', false);
+  payMessage(t('adding'), false);
   try {
     const r = await api.post(api.meterPath(s.serial, '/payments'), body);
     if (s !== st) return;
-    payMessage(`Payment ${r.id} added: queued open_until ${dec(r.open_until)}`
-      + `${r.command_id !== null && r.command_id !== undefined ? ` (command ${r.command_id})` : ''}.`, false);
+    const queued = r.command_id !== null && r.command_id !== undefined;
+    payMessage(t(queued ? 'payment.added.command' : 'payment.added', { id: r.id, limit: dec(r.open_until), command: r.command_id }), false);
     $('pay-amount').value = '';
     $('pay-note').value = '';
     $('pay-preview-result').replaceChildren();
@@ -744,7 +740,7 @@ async function valveCommand(command) {
   if (!s) return;
   const msg = $('valve-message');
   const name = s.meter.name ? `${s.serial} (${s.meter.name})` : s.serial;
-  if (command === 'close' && !window.confirm(`Close the valve of ${name}? The heating stops until it is opened again.`)) {
+  if (command === 'close' && !window.confirm(t('valve.close.confirm', { name }))) {
     return;
   }
   await queueCommand(s, { command }, msg, [$('valve-open'), $('valve-close')]);
@@ -755,12 +751,12 @@ async function valveCommand(command) {
 async function queueCommand(s, body, msg, controls) {
   for (const b of controls) b.disabled = true;
   msg.classList.remove('error', 'ok');
-  msg.textContent = `Sending ${body.command}…`;
+  msg.textContent = t('command.sending', { command: body.command });
   try {
     const r = await api.post(api.meterPath(s.serial, '/commands'), body);
     if (s !== st) return false;
     msg.classList.add('ok');
-    msg.textContent = `${body.command} queued (command ${r.id}); the meter gets it when it is online.`;
+    msg.textContent = t('command.queued', { command: body.command, id: r.id });
     loadCommands(s);
     return true;
   } catch (err) {
@@ -805,7 +801,7 @@ async function wireCommandForm(s) {
   } catch (err) {
     if (err.status === 401 || s !== st || !form.isConnected) return;
     msg.classList.add('error');
-    msg.textContent = `The list of commands: ${err.message}`;
+    msg.textContent = t('command.list.failed', { error: err.message });
     return;
   }
   if (s !== st || !form.isConnected) return;
@@ -818,7 +814,7 @@ async function wireCommandForm(s) {
     const c = byName.get(select.value);
     const takes = Boolean(c && c.argument);
     arg.disabled = !takes;
-    arg.placeholder = takes ? c.argument : 'no argument';
+    arg.placeholder = takes ? c.argument : t('command.argument.none');
     arg.type = c && c.secret ? 'password' : 'text';
     if (!takes) arg.value = '';
     send.disabled = !c;
@@ -837,7 +833,7 @@ async function wireCommandForm(s) {
 async function loadCommands(s) {
   let data;
   try {
-    data = await fetchFor(s, api.meterPath(s.serial, '/commands'), 'the commands');
+    data = await fetchFor(s, api.meterPath(s.serial, '/commands'), 'meter.failed.commands');
   } catch {
     return;
   }
@@ -851,13 +847,13 @@ async function loadCommands(s) {
       dataset: { id: String(c.id), state: c.state || '', command: c.command || '' },
     },
     el('td', { class: 'time' }, dateTime(c.created)),
-    el('td', { class: 'cmd' }, c.command || ''),
+    el('td', { class: 'cmd', translate: 'no' }, c.command || ''),
     el('td', { class: 'arg' }, c.argument === null || c.argument === undefined ? '' : dec(c.argument)),
-    el('td', null, el('span', { class: `state state-${c.state}` }, c.state || '')),
+    el('td', null, el('span', { class: `state state-${c.state}` }, word('command.state', c.state || ''))),
     el('td', { class: 'num col-sent' }, c.sent_count ?? 0),
     el('td', { class: 'time col-last-sent' }, c.last_sent ? dateTime(c.last_sent) : DASH),
-    el('td', { class: 'reply', title: c.reply_time ? dateTime(c.reply_time, true) : null }, reply || DASH),
-    el('td', { class: 'time col-expires' }, c.expires ? dateTime(c.expires) : 'never'));
+    el('td', { class: 'reply', translate: 'no', title: c.reply_time ? dateTime(c.reply_time, true) : null }, reply || DASH),
+    el('td', { class: 'time col-expires' }, c.expires ? dateTime(c.expires) : t('command.expires.never')));
   });
   $('commands').tBodies[0].replaceChildren(...rows);
   $('commands-empty').hidden = rows.length > 0;
@@ -874,27 +870,21 @@ function mountAlarms(s) {
 
 // What was done about a gap (docs/api.md, GET /api/meters/{serial}/gaps).
 function gapStateText(state, takesResend) {
-  switch (state) {
-    case 'requested': return 'asked the device to send them again';
-    case 'not_kept': return 'the device no longer had them';
-    case 'unanswered': return 'the device did not answer';
-    default: return takesResend ? 'not asked yet' : 'cannot be asked for (original firmware)';
-  }
+  if (['requested', 'not_kept', 'unanswered'].includes(state)) return t(`gap.${state}`);
+  return t(takesResend ? 'gap.not_asked' : 'gap.cannot_ask');
 }
 
 async function loadGaps(s) {
   let data;
   try {
-    data = await fetchFor(s, api.meterPath(s.serial, '/gaps'), 'the gaps');
+    data = await fetchFor(s, api.meterPath(s.serial, '/gaps'), 'meter.failed.gaps');
   } catch {
     return;
   }
   if (!data) return;
   const gaps = Array.isArray(data.gaps) ? data.gaps : [];
   const days = Math.round((data.window_s || 0) / 86400);
-  $('gaps-info').textContent = data.interval
-    ? `Missing samples of the last ${days} days (one expected every ${data.interval} s). Nothing is filled in: the charts show a gap as a grey band.`
-    : 'Too few samples to tell the meter\'s interval.';
+  $('gaps-info').textContent = data.interval ? t('gap.info', { days, interval: data.interval }) : t('gap.info.none');
   $('gaps').tBodies[0].replaceChildren(...gaps.map((g) => el('tr', { class: `gap gap-${g.state}` },
     el('td', {}, dateTime(g.from)),
     el('td', {}, dateTime(g.to)),
@@ -907,7 +897,7 @@ async function loadGaps(s) {
 async function loadEvents(s) {
   let data;
   try {
-    data = await fetchFor(s, api.meterPath(s.serial, '/events'), 'the events');
+    data = await fetchFor(s, api.meterPath(s.serial, '/events'), 'meter.failed.events');
   } catch {
     return;
   }

@@ -5,7 +5,8 @@
 // Filtered by meter (asked of the server) and by state (here); shown 50 at a time. The filters
 // are kept in the address: #/notifications?serial=…&state=…
 import * as api from './api.js';
-import { DASH, dateTime, el, viewSection } from './format.js';
+import { t } from './i18n.js';
+import { DASH, dateTime, el, viewSection, word } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
@@ -33,7 +34,8 @@ function messageRow(n) {
     el('td', { class: 'channel' }, n.channel),
     el('td', { class: 'recipient' }, n.recipient || DASH),
     el('td', { class: 'serial' }, n.serial ? el('a', { href: `#/meter/${encodeURIComponent(n.serial)}` }, n.serial) : ''),
-    el('td', null, el('span', { class: `state nstate-${n.state}`, title: n.sent_time ? `sent ${dateTime(n.sent_time, true)}` : null }, n.state)),
+    el('td', null, el('span', { class: `state nstate-${n.state}`, title: n.sent_time ? t('notifications.sent_at', { time: dateTime(n.sent_time, true) }) : null },
+      word('notification.state', n.state))),
     el('td', { class: 'num' }, String(n.attempts ?? 0)),
     el('td', { class: 'detail last-error' }, n.last_error || ''),
     el('td', { class: 'detail subject' }, n.subject || ''));
@@ -43,15 +45,15 @@ export function mount({ params }) {
   const token = ++mounted;
   const page = section();
   page.hidden = false;
-  document.title = 'Notifications · MeterLogger';
+  document.title = `${t('notifications.heading')} · MeterLogger`;
   const channels = el('tbody');
   const log = el('tbody');
   const msg = el('p', { class: 'message', id: 'notifications-message' });
-  const serial = el('input', { id: 'nf-serial', type: 'search', value: params.get('serial') || '', placeholder: 'Serial', autocomplete: 'off', inputmode: 'numeric' });
-  const state = el('select', { id: 'nf-state', 'aria-label': 'State' },
-    el('option', { value: '' }, 'every state'),
-    ...STATES.map((s) => el('option', { value: s, selected: params.get('state') === s }, s)));
-  const more = el('button', { type: 'button', id: 'nf-more', hidden: true }, 'More');
+  const serial = el('input', { id: 'nf-serial', type: 'search', value: params.get('serial') || '', placeholder: t('audit.serial'), 'aria-label': t('audit.serial'), autocomplete: 'off', inputmode: 'numeric' });
+  const state = el('select', { id: 'nf-state', 'aria-label': t('notifications.col.state') },
+    el('option', { value: '' }, t('notifications.state.every')),
+    ...STATES.map((s) => el('option', { value: s, selected: params.get('state') === s }, word('notification.state', s))));
+  const more = el('button', { type: 'button', id: 'nf-more', hidden: true }, t('notifications.more'));
   let shown = PAGE;
   let all = [];
 
@@ -59,7 +61,7 @@ export function mount({ params }) {
     const rows = state.value ? all.filter((n) => n.state === state.value) : all;
     log.replaceChildren(...rows.slice(0, shown).map(messageRow));
     more.hidden = rows.length <= shown;
-    msg.textContent = rows.length ? `${Math.min(shown, rows.length)} of ${rows.length}` : 'No messages.';
+    msg.textContent = rows.length ? t('notifications.shown', { shown: Math.min(shown, rows.length), total: rows.length }) : t('notifications.none');
   }
 
   async function load() {
@@ -85,9 +87,9 @@ export function mount({ params }) {
   }
 
   const filter = el('form', { id: 'nf-filter', class: 'toolbar', role: 'search' },
-    el('h2', null, 'Messages'), serial, state,
-    el('button', { type: 'submit', id: 'nf-apply' }, 'Filter'),
-    el('button', { type: 'button', id: 'nf-refresh' }, 'Refresh'));
+    el('h2', null, t('notifications.log')), serial, state,
+    el('button', { type: 'submit', id: 'nf-apply' }, t('filter')),
+    el('button', { type: 'button', id: 'nf-refresh' }, t('notifications.refresh')));
   filter.addEventListener('submit', (e) => {
     e.preventDefault();
     const q = new URLSearchParams();
@@ -108,23 +110,25 @@ export function mount({ params }) {
   });
 
   page.replaceChildren(
-    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, '← Meters')),
-    el('div', { class: 'title-row' }, el('h1', null, 'Notifications')),
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, t('crumb.meters'))),
+    el('div', { class: 'title-row' }, el('h1', null, t('notifications.heading'))),
     el('section', { class: 'card', 'aria-labelledby': 'channels-heading' },
-      el('h2', { id: 'channels-heading' }, 'Channels'),
+      el('h2', { id: 'channels-heading' }, t('notifications.channels')),
       el('div', { class: 'table-scroll' },
         el('table', { id: 'channels', class: 'data' },
-          el('thead', null, el('tr', null, el('th', null, 'Name'), el('th', null, 'Type'), el('th', null, 'Target'),
-            el('th', null, 'Last sent'), el('th', null, 'Last failure'), el('th', { class: 'num' }, 'Waiting'),
-            el('th', { class: 'num' }, 'Failed'))),
+          el('thead', null, el('tr', null, el('th', null, t('notifications.col.name')), el('th', null, t('notifications.col.type')),
+            el('th', null, t('notifications.col.target')), el('th', null, t('notifications.col.last_sent')),
+            el('th', null, t('notifications.col.last_failure')), el('th', { class: 'num' }, t('notifications.col.waiting')),
+            el('th', { class: 'num' }, t('notifications.col.failed')))),
           channels)),
-      el('p', { id: 'channels-empty', class: 'muted', hidden: true }, 'No channels: add [[notify.channel]] to the server\'s configuration (docs/server.md, "Notifications").')),
+      el('p', { id: 'channels-empty', class: 'muted', hidden: true }, t('notifications.channels.none'))),
     el('section', { class: 'card' }, filter,
       el('div', { class: 'table-scroll' },
         el('table', { id: 'notifications', class: 'data' },
-          el('thead', null, el('tr', null, el('th', null, 'Time'), el('th', null, 'Channel'), el('th', null, 'Recipient'),
-            el('th', null, 'Meter'), el('th', null, 'State'), el('th', { class: 'num' }, 'Attempts'),
-            el('th', null, 'Last error'), el('th', null, 'Subject'))),
+          el('thead', null, el('tr', null, el('th', null, t('audit.col.time')), el('th', null, t('notifications.col.channel')),
+            el('th', null, t('notifications.col.recipient')), el('th', null, t('audit.col.meter')), el('th', null, t('notifications.col.state')),
+            el('th', { class: 'num' }, t('notifications.col.attempts')), el('th', null, t('notifications.col.last_error')),
+            el('th', null, t('notifications.col.subject')))),
           log)),
       msg,
       el('div', { class: 'button-row' }, more)));

@@ -4,26 +4,27 @@
 // personal data (POST /api/residents/{id}/remove, after a second click), and the meter's poster
 // to print. The resident then logs in on resident.html with a code sent to that address.
 import * as api from './api.js';
-import { el, dateTime } from './format.js';
+import { t } from './i18n.js';
+import { el, dateTime, word } from './format.js';
 import { field, message } from './admin.js';
 
 async function refresh(list, serial) {
   const answer = await api.get(api.meterPath(serial, '/residents'));
   const residents = answer.residents || [];
   if (residents.length === 0) {
-    list.replaceChildren(el('p', { class: 'muted', id: 'residents-empty' }, 'Nobody logs in to this meter yet.'));
+    list.replaceChildren(el('p', { class: 'muted', id: 'residents-empty' }, t('residents.none')));
     return;
   }
   list.replaceChildren(el('table', { class: 'data', id: 'residents-table' },
     el('thead', null, el('tr', null,
-      el('th', { scope: 'col' }, 'Name'), el('th', { scope: 'col' }, 'E-mail'), el('th', { scope: 'col' }, 'Phone'),
-      el('th', { scope: 'col' }, 'Language'), el('th', { scope: 'col' }, 'Invited'), el('th', { scope: 'col' }, ''))),
+      el('th', { scope: 'col' }, t('residents.name')), el('th', { scope: 'col' }, t('users.email')), el('th', { scope: 'col' }, t('users.phone')),
+      el('th', { scope: 'col' }, t('residents.language')), el('th', { scope: 'col' }, t('residents.invited')), el('th', { scope: 'col' }, ''))),
     el('tbody', null, ...residents.map((r) => {
-      const remove = el('button', { type: 'button', class: 'small danger', dataset: { resident: r.id } }, 'Remove');
+      const remove = el('button', { type: 'button', class: 'small danger', dataset: { resident: r.id } }, t('remove'));
       remove.addEventListener('click', async () => {
         if (remove.dataset.armed !== 'true') {
           remove.dataset.armed = 'true';
-          remove.textContent = 'Delete their name and addresses';
+          remove.textContent = t('residents.remove.really');
           return;
         }
         try {
@@ -35,8 +36,8 @@ async function refresh(list, serial) {
       });
       return el('tr', null,
         el('td', null, r.name || '—'), el('td', null, r.email || '—'), el('td', null, r.phone || '—'),
-        el('td', null, r.language || 'browser'),
-        el('td', null, `${dateTime(r.created)} by ${r.invited_by}`), el('td', { class: 'actions' }, remove));
+        el('td', null, r.language ? word('language', r.language) : t('residents.language.browser.short')),
+        el('td', null, t('residents.invited_by', { time: dateTime(r.created), user: r.invited_by })), el('td', { class: 'actions' }, remove));
     }))));
 }
 
@@ -52,14 +53,14 @@ export function renderResidents(slot, meter) {
   const email = el('input', { id: 'resident-email', type: 'email', maxlength: 254, autocomplete: 'off' });
   const phone = el('input', { id: 'resident-phone', type: 'tel', maxlength: 32, autocomplete: 'off', placeholder: '+4512345678' });
   const language = el('select', { id: 'resident-language' },
-    el('option', { value: '' }, 'the browser\'s'), el('option', { value: 'da' }, 'Danish'), el('option', { value: 'en' }, 'English'));
+    el('option', { value: '' }, t('residents.language.browser')), el('option', { value: 'da' }, t('language.da')), el('option', { value: 'en' }, t('language.en')));
   const msg = el('p', { id: 'resident-message', class: 'message', 'aria-live': 'polite' });
   const form = el('form', { id: 'resident-invite-form', class: 'settings-form', novalidate: true },
-    el('h3', null, 'Invite a resident'),
-    el('p', { class: 'muted' }, 'They log in on the residents\' page (resident.html) with a code sent to their e-mail or phone, and see only their own meters.'),
+    el('h3', null, t('residents.invite.heading')),
+    el('p', { class: 'muted' }, t('residents.invite.text')),
     el('div', { class: 'form-grid' },
-      field('Name', name), field('E-mail', email), field('Phone', phone), field('Language', language)),
-    el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'resident-invite', class: 'primary' }, 'Invite')),
+      field(t('residents.name'), name), field(t('users.email'), email), field(t('users.phone'), phone), field(t('residents.language'), language)),
+    el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'resident-invite', class: 'primary' }, t('residents.invite'))),
     msg);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -67,7 +68,7 @@ export function renderResidents(slot, meter) {
       await api.post(api.meterPath(meter.serial, '/residents'), {
         name: name.value.trim(), email: email.value.trim(), phone: phone.value.trim(), language: language.value,
       });
-      message(msg, 'Invited: they can log in now.', false);
+      message(msg, t('residents.invited.done'), false);
       name.value = '';
       email.value = '';
       phone.value = '';
@@ -77,12 +78,12 @@ export function renderResidents(slot, meter) {
     }
   });
   // The poster to hang by the meter (GET /api/meters/{serial}/poster): a page of its own to print.
-  const posters = el('p', null, 'Poster for the residents (A4, to print): ',
-    el('a', { id: 'resident-poster', href: api.meterPath(meter.serial, '/poster?language=da'), target: '_blank', rel: 'noopener' }, 'Danish'),
+  const posters = el('p', null, t('residents.poster'), ' ',
+    el('a', { id: 'resident-poster', href: api.meterPath(meter.serial, '/poster?language=da'), target: '_blank', rel: 'noopener' }, t('language.da')),
     ' · ',
-    el('a', { href: api.meterPath(meter.serial, '/poster?language=en'), target: '_blank', rel: 'noopener' }, 'English'));
+    el('a', { href: api.meterPath(meter.serial, '/poster?language=en'), target: '_blank', rel: 'noopener' }, t('language.en')));
   slot.replaceChildren(el('section', { class: 'card', id: 'residents-card', 'aria-labelledby': 'residents-heading' },
-    el('h2', { id: 'residents-heading' }, 'Residents'), list, form, posters));
+    el('h2', { id: 'residents-heading' }, t('residents.heading')), list, form, posters));
   refresh(list, meter.serial).catch((err) => {
     if (err.status !== 401) list.replaceChildren(el('p', { class: 'message error' }, err.message));
   });

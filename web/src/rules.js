@@ -7,11 +7,12 @@
 // language is in docs/alarms.md; the page shows a short cheat-sheet.
 import * as api from './api.js';
 import { session } from './session.js';
-import { DASH, dateTime, el, viewSection } from './format.js';
+import { t } from './i18n.js';
+import { DASH, dateTime, el, plural, viewSection, word } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const CHECK_DEBOUNCE_MS = 300;
-const RECIPIENTS = [['operators', 'the group\'s operators'], ['customer', 'the meter\'s customer']];
+const RECIPIENTS = ['operators', 'customer']; // each named by "rules.to.NAME"
 
 let mounted = 0;
 
@@ -53,63 +54,59 @@ function errorMarker(rule, column) {
     `${line}\n${' '.repeat(Math.max(0, column - 1))}^`);
 }
 
+// The language's terms (as the rule text writes them) and what each means (the catalogue's
+// "rules.sheet.N").
+const SHEET = ['t1 t2 t3 tdif', 'flow1 effect1 e1 v1 hr', 'median(t1, 5)', 'delta(e1, 24 h)', 'rate(e1, 1 h)', 'age',
+  'credit_kwh, days_left', 'valve == closed', '… for 10 min', 'and, or, not, ( )',
+  's min h d · kWh MWh · m3 l · C · m3/h l/h · kW W'];
+
 function cheatSheet() {
   const row = (term, meaning) => el('tr', null, el('td', null, el('code', null, term)), el('td', null, meaning));
   return el('details', { class: 'card cheat-sheet', id: 'rule-cheat-sheet' },
-    el('summary', null, 'The rule language in short'),
+    el('summary', null, t('rules.sheet')),
     el('div', { class: 'table-scroll' }, el('table', { class: 'data' }, el('tbody', null,
-      row('t1 t2 t3 tdif', 'temperatures (median of the last 3 samples), e.g. t1 > 95 C'),
-      row('flow1 effect1 e1 v1 hr', 'flow, power, energy, volume, hour counter'),
-      row('median(t1, 5)', 'the median of another number of samples'),
-      row('delta(e1, 24 h)', 'the newest value minus the value that long ago'),
-      row('rate(e1, 1 h)', 'that delta per hour (kW for e1, m3/h for v1)'),
-      row('age', 'time since the newest sample, e.g. age > 30 min'),
-      row('credit_kwh, days_left', 'prepaid credit left and the days it lasts'),
-      row('valve == closed', 'the valve: open, closed or unknown'),
-      row('… for 10 min', 'true for at least that long'),
-      row('and, or, not, ( )', 'combine conditions'),
-      row('s min h d · kWh MWh · m3 l · C · m3/h l/h · kW W', 'units (a space between number and unit)')))),
-    el('p', { class: 'muted' }, 'Unknown values never raise an alarm. The whole language, the lifecycle and the templates: docs/alarms.md.'));
+      ...SHEET.map((term, i) => row(term, t(`rules.sheet.${i + 1}`)))))),
+    el('p', { class: 'muted' }, t('rules.sheet.more')));
 }
 
 export function mount() {
   const token = ++mounted;
   const page = section();
   page.hidden = false;
-  document.title = 'Alarm rules · MeterLogger';
+  document.title = `${t('rules.heading')} · MeterLogger`;
   const tbody = el('tbody');
   const listMsg = el('p', { class: 'message', id: 'rules-message' });
   let data = { rules: [], templates: [], channel_names: [] };
 
   // ---- the editor -----------------------------------------------------------------------
   const edName = el('input', { id: 're-name', maxlength: 100, autocomplete: 'off' });
-  const edGroup = el('input', { id: 're-group', maxlength: 100, autocomplete: 'off', placeholder: 'empty: every group', list: 're-groups' });
-  const edRule = el('textarea', { id: 're-rule', rows: 2, maxlength: 1000, spellcheck: 'false', autocomplete: 'off', placeholder: 'e.g. flow1 > 0 m3/h for 5 min and valve == closed for 10 min' });
-  const edSeverity = el('select', { id: 're-severity' }, ...['critical', 'warning', 'info'].map((s) => el('option', { value: s, selected: s === 'warning' }, s)));
-  const edQuiet = el('input', { id: 're-quiet', maxlength: 20, autocomplete: 'off', placeholder: 'e.g. 22:00-07:00' });
+  const edGroup = el('input', { id: 're-group', maxlength: 100, autocomplete: 'off', placeholder: t('rules.group.hint'), list: 're-groups' });
+  const edRule = el('textarea', { id: 're-rule', rows: 2, maxlength: 1000, spellcheck: 'false', autocomplete: 'off', placeholder: t('rules.rule.hint') });
+  const edSeverity = el('select', { id: 're-severity' }, ...['critical', 'warning', 'info'].map((s) => el('option', { value: s, selected: s === 'warning' }, word('severity', s))));
+  const edQuiet = el('input', { id: 're-quiet', maxlength: 20, autocomplete: 'off', placeholder: t('rules.quiet.hint') });
   const edSettle = el('input', { id: 're-settle', maxlength: 20, autocomplete: 'off', placeholder: '10min' });
   const edRepeat = el('input', { id: 're-repeat', maxlength: 20, autocomplete: 'off', placeholder: '1h' });
-  const toBoxes = el('div', { class: 'checks', id: 're-to' }, ...RECIPIENTS.map(([value, label]) => el('label', { class: 'check' },
-    el('input', { type: 'checkbox', name: 're-to', value, checked: value === 'operators' }), el('span', null, label))));
+  const toBoxes = el('div', { class: 'checks', id: 're-to' }, ...RECIPIENTS.map((value) => el('label', { class: 'check' },
+    el('input', { type: 'checkbox', name: 're-to', value, checked: value === 'operators' }), el('span', null, t(`rules.to.${value}`)))));
   const channelBoxes = el('div', { class: 'checks', id: 're-channels' });
   const checkOut = el('div', { id: 're-check', class: 'rule-check', 'aria-live': 'polite' });
   const edMsg = el('p', { id: 're-message', class: 'message', 'aria-live': 'polite' });
-  const edTitle = el('h2', { id: 're-title' }, 'New rule');
-  const edSave = el('button', { type: 'submit', id: 're-save', class: 'primary' }, 'Add rule');
-  const edCancel = el('button', { type: 'button', id: 're-cancel', hidden: true }, 'Cancel editing');
+  const edTitle = el('h2', { id: 're-title' }, t('rules.new'));
+  const edSave = el('button', { type: 'submit', id: 're-save', class: 'primary' }, t('rules.add'));
+  const edCancel = el('button', { type: 'button', id: 're-cancel', hidden: true }, t('rules.cancel'));
   let editing = null; // the rule being edited, null: a new one
 
   function renderChannels(selected) {
     const names = Array.isArray(data.channel_names) ? data.channel_names : [];
     channelBoxes.replaceChildren(...names.map((n) => el('label', { class: 'check' },
       el('input', { type: 'checkbox', name: 're-channel', value: n, checked: selected.includes(n) }), el('span', null, n))));
-    if (!names.length) channelBoxes.append(el('span', { class: 'muted' }, 'every channel of [notify]'));
+    if (!names.length) channelBoxes.append(el('span', { class: 'muted' }, t('rules.channels.all')));
   }
 
   function fillEditor(rule) {
     editing = rule;
-    edTitle.textContent = rule ? `Edit rule #${rule.id} ${rule.name}` : 'New rule';
-    edSave.textContent = rule ? 'Save rule' : 'Add rule';
+    edTitle.textContent = rule ? t('rules.edit', { id: rule.id, name: rule.name }) : t('rules.new');
+    edSave.textContent = t(rule ? 'rules.save' : 'rules.add');
     edCancel.hidden = !rule;
     edName.value = rule ? rule.name : '';
     edGroup.value = rule ? rule.group : '';
@@ -139,7 +136,7 @@ export function mount() {
       const r = await api.post('api/alarm-rules/check', { rule: text });
       if (seq !== checkSeq || token !== mounted) return;
       checkOut.dataset.state = 'ok';
-      checkOut.replaceChildren(el('span', { class: 'ok' }, '✓ reads as '), el('code', { id: 're-canonical' }, r.rule));
+      checkOut.replaceChildren(el('span', { class: 'ok' }, `✓ ${t('rules.reads_as')} `), el('code', { id: 're-canonical' }, r.rule));
     } catch (err) {
       if (seq !== checkSeq || token !== mounted || err.status === 401) return;
       checkOut.dataset.state = 'error';
@@ -155,12 +152,12 @@ export function mount() {
   const editor = el('form', { id: 'rule-editor', class: 'card', novalidate: true },
     edTitle,
     el('div', { class: 'form-grid' },
-      field('Name', edName), field('Group', edGroup), field('Severity', edSeverity),
-      field('Rule', edRule, 'wide'),
+      field(t('rules.name'), edName), field(t('rules.group'), edGroup), field(t('rules.severity'), edSeverity),
+      field(t('rules.rule'), edRule, 'wide'),
       el('div', { class: 'wide' }, checkOut),
-      field('Quiet hours', edQuiet), field('Settle (clears after)', edSettle), field('Repeat (first after)', edRepeat),
-      el('fieldset', { class: 'wide' }, el('legend', null, 'Notify'), toBoxes),
-      el('fieldset', { class: 'wide' }, el('legend', null, 'Channels (none ticked: every channel)'), channelBoxes)),
+      field(t('rules.quiet'), edQuiet), field(t('rules.settle'), edSettle), field(t('rules.repeat'), edRepeat),
+      el('fieldset', { class: 'wide' }, el('legend', null, t('rules.to')), toBoxes),
+      el('fieldset', { class: 'wide' }, el('legend', null, t('rules.channels')), channelBoxes)),
     el('div', { class: 'button-row' }, edSave, edCancel),
     edMsg);
   editor.addEventListener('submit', async (e) => {
@@ -179,7 +176,7 @@ export function mount() {
     edSave.disabled = true;
     try {
       const r = await api.post(editing ? `api/alarm-rules/${editing.id}` : 'api/alarm-rules', body);
-      const done = editing ? `Rule #${editing.id} is saved.` : `Rule #${r && r.id} is added.`;
+      const done = editing ? t('rules.saved', { id: editing.id }) : t('rules.added', { id: r && r.id });
       if (!editing) fillEditor(null); // ready for the next one
       message(edMsg, done, false);
       load();
@@ -197,26 +194,26 @@ export function mount() {
     return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
   };
   const nowS = Math.floor(Date.now() / 1000);
-  const trySerial = el('input', { id: 'try-serial', inputmode: 'numeric', autocomplete: 'off', placeholder: 'e.g. 6892850' });
+  const trySerial = el('input', { id: 'try-serial', inputmode: 'numeric', autocomplete: 'off', placeholder: t('rules.try.meter.hint') });
   const tryFrom = el('input', { id: 'try-from', type: 'datetime-local', value: isoLocal(nowS - 7 * 86400) });
   const tryUntil = el('input', { id: 'try-until', type: 'datetime-local', value: isoLocal(nowS) });
   const tryOut = el('div', { id: 'try-result', 'aria-live': 'polite' });
   const tryMsg = el('p', { id: 'try-message', class: 'message' });
   const tryForm = el('form', { id: 'try-form', class: 'card', novalidate: true },
-    el('h2', null, 'Try it'),
-    el('p', { class: 'muted' }, 'Replays the editor\'s rule over a meter\'s stored samples, minute by minute, and lists when it would have raised, notified and cleared. Nothing is stored or sent.'),
-    el('div', { class: 'form-grid' }, field('Meter', trySerial), field('From', tryFrom), field('Until', tryUntil)),
-    el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'try-run', class: 'primary' }, 'Try it')),
+    el('h2', null, t('rules.try')),
+    el('p', { class: 'muted' }, t('rules.try.intro')),
+    el('div', { class: 'form-grid' }, field(t('rules.try.meter'), trySerial), field(t('rules.try.from'), tryFrom), field(t('rules.try.until'), tryUntil)),
+    el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'try-run', class: 'primary' }, t('rules.try'))),
     tryMsg, tryOut);
   tryForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     const from = Math.floor(new Date(tryFrom.value).getTime() / 1000);
     const until = Math.floor(new Date(tryUntil.value).getTime() / 1000);
     if (!edRule.value.trim() || !trySerial.value.trim() || !Number.isFinite(from) || !Number.isFinite(until)) {
-      message(tryMsg, 'Write a rule in the editor, then give a meter and the times.', true);
+      message(tryMsg, t('rules.try.missing'), true);
       return;
     }
-    message(tryMsg, 'Replaying…', false);
+    message(tryMsg, t('rules.try.busy'), false);
     tryOut.replaceChildren();
     try {
       const body = { rule: edRule.value.trim(), serial: trySerial.value.trim(), from, until, severity: edSeverity.value };
@@ -225,17 +222,17 @@ export function mount() {
       if (edRepeat.value.trim()) body.repeat = edRepeat.value.trim();
       const r = await api.post('api/alarm-rules/test', body);
       const events = Array.isArray(r.events) ? r.events : [];
-      message(tryMsg, events.length ? `${events.length} ${events.length === 1 ? 'change' : 'changes'} between ${dateTime(r.from ?? from)} and ${dateTime(r.until ?? until)}.`
-        : 'The rule would not have fired in this time.', false);
+      message(tryMsg, events.length ? plural('rules.try.changes', events.length, { from: dateTime(r.from ?? from), until: dateTime(r.until ?? until) })
+        : t('rules.try.none'), false);
       // Each event: its minute, the statuses the alarm went to, and the notification it sent.
       const statuses = (ev) => (Array.isArray(ev.transitions) ? ev.transitions : [])
-        .map((t) => (t && typeof t === 'object' ? t.to : String(t))).join(', ');
+        .map((tr) => word('alarm.status', tr && typeof tr === 'object' ? tr.to : String(tr))).join(', ');
       tryOut.replaceChildren(el('ol', { class: 'events', id: 'try-events' }, ...events.map((ev) => el('li', {
         class: 'try-event', dataset: { notify: ev.notify || '' },
       },
       el('time', null, dateTime(ev.time)),
       el('span', { class: 'kind' }, statuses(ev) || DASH),
-      el('span', { class: 'detail' }, ev.notify ? `notifies: ${ev.notify}` : '')))));
+      el('span', { class: 'detail' }, ev.notify ? t('rules.try.notifies', { notify: ev.notify }) : '')))));
     } catch (err) {
       if (err.status !== 401) message(tryMsg, err.message, true);
     }
@@ -243,24 +240,24 @@ export function mount() {
 
   // ---- apply a template -----------------------------------------------------------------
   const tplSelect = el('select', { id: 'tpl-name' });
-  const tplGroup = el('input', { id: 'tpl-group', maxlength: 100, autocomplete: 'off', list: 're-groups', placeholder: 'e.g. Loppen' });
+  const tplGroup = el('input', { id: 'tpl-group', maxlength: 100, autocomplete: 'off', list: 're-groups', placeholder: t('rules.template.group.hint') });
   const tplInfo = el('p', { id: 'tpl-info', class: 'muted' });
   const tplMsg = el('p', { id: 'tpl-message', class: 'message', 'aria-live': 'polite' });
   const tplForm = el('form', { id: 'template-form', class: 'card', novalidate: true },
-    el('h2', null, 'Apply a template to a group'),
-    el('div', { class: 'form-grid' }, field('Template', tplSelect), field('Group', tplGroup),
-      el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'tpl-apply', class: 'primary' }, 'Apply'))),
+    el('h2', null, t('rules.template.heading')),
+    el('div', { class: 'form-grid' }, field(t('rules.template'), tplSelect), field(t('rules.group'), tplGroup),
+      el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'tpl-apply', class: 'primary' }, t('rules.template.apply')))),
     tplInfo, tplMsg);
   const showTemplate = () => {
-    const t = (data.templates || []).find((x) => x.name === tplSelect.value);
-    tplInfo.replaceChildren(...(t ? [el('code', null, t.rule), ` (${t.severity}) ${t.description || ''}`] : []));
+    const tpl = (data.templates || []).find((x) => x.name === tplSelect.value);
+    tplInfo.replaceChildren(...(tpl ? [el('code', null, tpl.rule), ` (${word('severity', tpl.severity)}) ${tpl.description || ''}`] : []));
   };
   tplSelect.addEventListener('change', showTemplate);
   tplForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     try {
       const r = await api.post('api/alarm-rules', { template: tplSelect.value, group: tplGroup.value.trim() });
-      message(tplMsg, `Rule #${r.id} ${r.name} is added for ${r.group || 'every group'}.`, false);
+      message(tplMsg, t('rules.template.added', { id: r.id, name: r.name, group: r.group || t('rules.group.every') }), false);
       load();
     } catch (err) {
       if (err.status !== 401) message(tplMsg, err.message, true);
@@ -271,7 +268,7 @@ export function mount() {
   function ruleRow(rule) {
     const actions = el('td', { class: 'actions' });
     const msg = el('span', { class: 'message row-message' });
-    const enabled = el('input', { type: 'checkbox', class: 'rule-enabled', checked: rule.enabled, disabled: !rule.can_admin, 'aria-label': `Rule ${rule.name} enabled` });
+    const enabled = el('input', { type: 'checkbox', class: 'rule-enabled', checked: rule.enabled, disabled: !rule.can_admin, 'aria-label': t('rules.enabled.label', { name: rule.name }) });
     const act = async (path, body) => {
       try {
         await api.post(`api/alarm-rules/${rule.id}/${path}`, body);
@@ -283,17 +280,17 @@ export function mount() {
     };
     enabled.addEventListener('change', () => act('enable', { enabled: enabled.checked }));
     if (rule.can_admin) {
-      const edit = el('button', { type: 'button', class: 'small rule-edit' }, 'Edit');
+      const edit = el('button', { type: 'button', class: 'small rule-edit' }, t('rules.edit.button'));
       edit.addEventListener('click', () => {
         fillEditor(rule);
         editor.scrollIntoView({ block: 'start' });
         edName.focus();
       });
-      const remove = el('button', { type: 'button', class: 'small danger rule-remove' }, 'Remove');
+      const remove = el('button', { type: 'button', class: 'small danger rule-remove' }, t('remove'));
       remove.addEventListener('click', () => {
         if (remove.dataset.armed !== 'true') {
           remove.dataset.armed = 'true';
-          remove.textContent = `Really remove ${rule.name}?`;
+          remove.textContent = t('remove.really', { name: rule.name });
           return;
         }
         act('remove', {});
@@ -302,14 +299,15 @@ export function mount() {
     }
     actions.append(msg);
     return el('tr', { class: `rule${rule.enabled ? '' : ' disabled'}`, dataset: { id: String(rule.id), name: rule.name } },
-      el('td', { class: 'name' }, rule.name, rule.template ? el('div', { class: 'muted' }, `from ${rule.template}`) : null),
-      el('td', { class: 'group' }, rule.group || el('span', { class: 'muted' }, 'every group')),
+      el('td', { class: 'name' }, rule.name, rule.template ? el('div', { class: 'muted' }, t('rules.from_template', { template: rule.template })) : null),
+      el('td', { class: 'group' }, rule.group || el('span', { class: 'muted' }, t('rules.group.every'))),
       el('td', { class: 'rule-text' }, el('code', null, rule.rule),
-        el('div', { class: 'muted rule-timing' }, `settle ${durationText(rule.settle_s) || DASH}, repeat ${durationText(rule.repeat_s) || DASH}${rule.quiet ? `, quiet ${rule.quiet}` : ''}`)),
-      el('td', null, el('span', { class: `badge sev sev-${rule.severity}` }, rule.severity)),
-      el('td', { class: 'to' }, listText(rule.to, 'operators')),
-      el('td', { class: 'channels' }, listText(rule.channels, 'all')),
-      el('td', { class: 'enabled' }, el('label', { class: 'check' }, enabled, el('span', null, rule.enabled ? 'on' : 'off'))),
+        el('div', { class: 'muted rule-timing' }, t('rules.timing', { settle: durationText(rule.settle_s) || DASH, repeat: durationText(rule.repeat_s) || DASH }),
+          rule.quiet ? `, ${t('rules.timing.quiet', { quiet: rule.quiet })}` : '')),
+      el('td', null, el('span', { class: `badge sev sev-${rule.severity}` }, word('severity', rule.severity))),
+      el('td', { class: 'to' }, listText((rule.to || []).map((to) => word('rules.recipient', to)), t('rules.recipient.operators'))),
+      el('td', { class: 'channels' }, listText(rule.channels, t('rules.channels.every'))),
+      el('td', { class: 'enabled' }, el('label', { class: 'check' }, enabled, el('span', null, t(rule.enabled ? 'rules.on' : 'rules.off')))),
       actions);
   }
 
@@ -333,16 +331,17 @@ export function mount() {
 
   const groups = session.groups.filter((g) => g !== '*');
   page.replaceChildren(
-    el('nav', { class: 'crumbs' }, el('a', { href: '#/alarms' }, '← Alarms')),
-    el('div', { class: 'title-row' }, el('h1', null, 'Alarm rules')),
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/alarms' }, t('crumb.alarms'))),
+    el('div', { class: 'title-row' }, el('h1', null, t('rules.heading'))),
     el('datalist', { id: 're-groups' }, ...groups.map((g) => el('option', { value: g }))),
     el('section', { class: 'card' },
       el('div', { class: 'table-scroll' },
         el('table', { id: 'rules', class: 'data' },
-          el('thead', null, el('tr', null, el('th', null, 'Name'), el('th', null, 'Group'), el('th', null, 'Rule'),
-            el('th', null, 'Severity'), el('th', null, 'Notify'), el('th', null, 'Channels'), el('th', null, 'Enabled'), el('th', null, ''))),
+          el('thead', null, el('tr', null, el('th', null, t('rules.name')), el('th', null, t('rules.group')), el('th', null, t('rules.rule')),
+            el('th', null, t('rules.severity')), el('th', null, t('rules.to')), el('th', null, t('rules.channels.col')), el('th', null, t('rules.enabled')),
+            el('th', null, ''))),
           tbody)),
-      el('p', { id: 'rules-empty', class: 'muted', hidden: true }, 'No rules yet: apply a template or write one below.'),
+      el('p', { id: 'rules-empty', class: 'muted', hidden: true }, t('rules.none')),
       listMsg),
     tplForm,
     editor,

@@ -3,6 +3,7 @@
 // or disable it with the password. A user whose role needs one and has none is sent here after
 // login (session.setupSecondFactor) and can use nothing else until it is done.
 import * as api from './api.js';
+import { t } from './i18n.js';
 import { el, viewSection } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -34,13 +35,13 @@ function qrNode(svgText) {
 
 function showCodes(page, codes) {
   page.replaceChildren(
-    el('h1', null, 'Second factor'),
+    el('h1', null, t('factor.heading')),
     el('section', { class: 'card', id: 'second-factor-done' },
-      el('p', null, 'Set up. From now on the login asks for the code your app shows.'),
-      el('h2', null, 'Recovery codes'),
-      el('p', null, 'Each logs you in once without your phone. Keep them somewhere safe: they are not shown again.'),
+      el('p', null, t('factor.done')),
+      el('h2', null, t('factor.codes')),
+      el('p', null, t('factor.codes.text')),
       el('ul', { id: 'recovery-codes', class: 'codes' }, ...codes.map((c) => el('li', null, el('code', null, c)))),
-      el('div', { class: 'button-row' }, el('button', { type: 'button', class: 'primary', id: 'second-factor-continue' }, 'Continue'))));
+      el('div', { class: 'button-row' }, el('button', { type: 'button', class: 'primary', id: 'second-factor-continue' }, t('factor.continue')))));
   // On to the first page; the address may be it already (the login sent the user here).
   $('second-factor-continue').addEventListener('click', () => {
     if (location.hash === '#/' || location.hash === '') window.dispatchEvent(new HashChangeEvent('hashchange'));
@@ -51,7 +52,7 @@ function showCodes(page, codes) {
 
 function renderSetup(page, token, required) {
   const msg = message('second-factor-message');
-  const start = el('button', { type: 'button', class: 'primary', id: 'second-factor-begin' }, 'Set up an authenticator app');
+  const start = el('button', { type: 'button', class: 'primary', id: 'second-factor-begin' }, t('factor.begin'));
   const box = el('div', { id: 'second-factor-enrol' });
   start.addEventListener('click', async () => {
     start.disabled = true;
@@ -60,9 +61,9 @@ function renderSetup(page, token, required) {
       if (token !== mounted) return;
       const code = el('input', { id: 'second-factor-code', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9 ]*', maxlength: '16', required: true });
       const confirm = el('form', { id: 'second-factor-confirm', class: 'stack' },
-        el('label', { for: 'second-factor-code' }, 'The 6-digit code the app shows now'),
+        el('label', { for: 'second-factor-code' }, t('factor.code')),
         code,
-        el('button', { type: 'submit', class: 'primary' }, 'Confirm'));
+        el('button', { type: 'submit', class: 'primary' }, t('factor.confirm')));
       confirm.addEventListener('submit', async (e) => {
         e.preventDefault();
         try {
@@ -75,9 +76,9 @@ function renderSetup(page, token, required) {
         }
       });
       box.replaceChildren(
-        el('p', null, 'Scan this QR code with an authenticator app (for example Aegis, FreeOTP or Google Authenticator):'),
+        el('p', null, t('factor.scan')),
         el('figure', { class: 'qr', id: 'second-factor-qr' }, qrNode(data.qr_svg)),
-        el('p', null, 'Or type this key into the app (time-based, 6 digits): ', el('code', { id: 'second-factor-secret' }, data.secret)),
+        el('p', null, t('factor.type'), ' ', el('code', { id: 'second-factor-secret' }, data.secret)),
         confirm);
       start.hidden = true;
       code.focus();
@@ -87,11 +88,9 @@ function renderSetup(page, token, required) {
     }
   });
   page.replaceChildren(
-    el('h1', null, 'Second factor'),
+    el('h1', null, t('factor.heading')),
     el('section', { class: 'card' },
-      el('p', { id: 'second-factor-intro' }, required
-        ? 'Your role needs a second factor: a code from an authenticator app on your phone at every login. Set it up before you go on.'
-        : 'A code from an authenticator app on your phone at every login, besides your password.'),
+      el('p', { id: 'second-factor-intro' }, t(required ? 'factor.required' : 'factor.intro')),
       start, box, msg));
   page.dataset.loaded = 'true';
 }
@@ -99,14 +98,14 @@ function renderSetup(page, token, required) {
 function renderEnrolled(page, token, state) {
   const msg = message('second-factor-message');
   const children = [
-    el('p', { id: 'second-factor-state' }, `Set up: the login asks for your app's code. Recovery codes left: ${state.recovery_codes_left}.`),
+    el('p', { id: 'second-factor-state' }, t('factor.state', { left: state.recovery_codes_left })),
   ];
   if (!state.required) {
     const password = el('input', { id: 'second-factor-password', type: 'password', autocomplete: 'current-password', required: true });
     const form = el('form', { id: 'second-factor-disable', class: 'stack' },
-      el('label', { for: 'second-factor-password' }, 'Your password, to disable it'),
+      el('label', { for: 'second-factor-password' }, t('factor.password')),
       password,
-      el('button', { type: 'submit' }, 'Disable'));
+      el('button', { type: 'submit' }, t('factor.disable')));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       try {
@@ -118,9 +117,9 @@ function renderEnrolled(page, token, state) {
     });
     children.push(form);
   } else {
-    children.push(el('p', null, 'Your role needs it; an admin of every group can reset it if you lose your phone and your recovery codes.'));
+    children.push(el('p', null, t('factor.needed')));
   }
-  page.replaceChildren(el('h1', null, 'Second factor'), el('section', { class: 'card' }, ...children, msg));
+  page.replaceChildren(el('h1', null, t('factor.heading')), el('section', { class: 'card' }, ...children, msg));
   page.dataset.loaded = 'true';
 }
 
@@ -133,7 +132,7 @@ async function load(page, token) {
   } catch (err) {
     if (token !== mounted || err.status === 401) return;
     const msg = message('second-factor-message');
-    page.replaceChildren(el('h1', null, 'Second factor'), msg);
+    page.replaceChildren(el('h1', null, t('factor.heading')), msg);
     fail(msg, err);
   }
 }
@@ -142,7 +141,7 @@ export function mount() {
   const token = ++mounted;
   const page = section();
   page.hidden = false;
-  document.title = 'Second factor · MeterLogger';
+  document.title = `${t('factor.heading')} · MeterLogger`;
   load(page, token);
 }
 

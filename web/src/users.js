@@ -5,7 +5,8 @@
 // second click confirms for both). Every change is in the audit log.
 import * as api from './api.js';
 import { session } from './session.js';
-import { el, dateTime, viewSection } from './format.js';
+import { t } from './i18n.js';
+import { el, dateTime, viewSection, word } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,7 +24,7 @@ function field(label, input, wide = false) {
 
 function roleSelect(cls, value) {
   const s = el('select', { class: cls });
-  for (const r of ['viewer', 'admin']) s.append(el('option', { value: r, selected: r === value }, r));
+  for (const r of ['viewer', 'admin']) s.append(el('option', { value: r, selected: r === value }, word('role', r)));
   return s;
 }
 
@@ -32,9 +33,9 @@ const groupList = (text) => text.split(',').map((g) => g.trim()).filter(Boolean)
 // A password made by the server: shown once, where the admin asked for it.
 function passwordOnce(user, password) {
   return el('div', { class: 'key-once password-once', role: 'status' },
-    el('h3', null, `Password for ${user} — shown only now`),
+    el('h3', null, t('users.password.once', { user })),
     el('code', { class: 'key', dataset: { user } }, password),
-    el('p', { class: 'muted' }, 'Give it to the user by a safe way; the server keeps only its hash.'));
+    el('p', { class: 'muted' }, t('users.password.give')));
 }
 
 const section = () => viewSection('users-page');
@@ -50,8 +51,8 @@ function userRow(u, ctx) {
     return b;
   };
   const row = el('tr', { class: 'user', dataset: { name: u.name } },
-    el('td', { class: 'name' }, u.name, self ? el('span', { class: 'muted' }, ' (you)') : null),
-    el('td', { class: 'role' }, u.role, u.second_factor ? el('span', { class: 'muted factor' }, ' · second factor') : null),
+    el('td', { class: 'name' }, u.name, self ? el('span', { class: 'muted' }, ` (${t('users.you')})`) : null),
+    el('td', { class: 'role' }, word('role', u.role), u.second_factor ? el('span', { class: 'muted factor' }, ` · ${t('users.second_factor')}`) : null),
     el('td', { class: 'groups' }, (u.groups || []).join(', ')),
     el('td', { class: 'contact' }, [u.email, u.phone].filter(Boolean).join(', ')),
     el('td', { class: 'time col-created' }, u.created ? dateTime(u.created) : ''),
@@ -65,16 +66,16 @@ function userRow(u, ctx) {
     }
   };
   if (!self) {
-    button('u-edit', 'Role…', () => {
+    button('u-edit', t('users.role.edit'), () => {
       if (row.nextElementSibling && row.nextElementSibling.classList.contains('user-edit')) return;
       const role = roleSelect('ue-role', u.role);
       const groups = el('input', { class: 'ue-groups', value: (u.groups || []).join(', '), autocomplete: 'off' });
       const emsg = el('p', { class: 'message' });
       const form = el('form', { class: 'form-grid user-edit-form', novalidate: true },
-        field('Role', role), field('Groups (comma-separated; * for every group)', groups, true),
+        field(t('users.role'), role), field(t('users.groups.edit'), groups, true),
         el('div', { class: 'button-row wide' },
-          el('button', { type: 'submit', class: 'primary ue-save' }, 'Save'),
-          el('button', { type: 'button', class: 'ue-cancel' }, 'Cancel')), emsg);
+          el('button', { type: 'submit', class: 'primary ue-save' }, t('save')),
+          el('button', { type: 'button', class: 'ue-cancel' }, t('cancel'))), emsg);
       const tr = el('tr', { class: 'user-edit' }, el('td', { colspan: 6 }, form));
       row.after(tr);
       form.querySelector('.ue-cancel').addEventListener('click', () => tr.remove());
@@ -92,16 +93,16 @@ function userRow(u, ctx) {
     });
   }
   // The user's e-mail and phone: where the group's operator messages go (also one's own).
-  button('u-contact', 'Contact…', () => {
+  button('u-contact', t('users.contact.edit'), () => {
     if (row.nextElementSibling && row.nextElementSibling.classList.contains('user-edit')) return;
     const email = el('input', { class: 'uc-email', type: 'email', value: u.email || '', autocomplete: 'off', maxlength: 200 });
     const phone = el('input', { class: 'uc-phone', type: 'tel', value: u.phone || '', autocomplete: 'off', maxlength: 20, placeholder: '+4512345678' });
     const emsg = el('p', { class: 'message' });
     const form = el('form', { class: 'form-grid user-contact-form', novalidate: true },
-      field('E-mail', email), field('Phone (for SMS)', phone),
+      field(t('users.email'), email), field(t('users.phone.sms'), phone),
       el('div', { class: 'button-row wide' },
-        el('button', { type: 'submit', class: 'primary uc-save' }, 'Save'),
-        el('button', { type: 'button', class: 'uc-cancel' }, 'Cancel')), emsg);
+        el('button', { type: 'submit', class: 'primary uc-save' }, t('save')),
+        el('button', { type: 'button', class: 'uc-cancel' }, t('cancel'))), emsg);
     const tr = el('tr', { class: 'user-edit' }, el('td', { colspan: 6 }, form));
     row.after(tr);
     form.querySelector('.uc-cancel').addEventListener('click', () => tr.remove());
@@ -117,10 +118,10 @@ function userRow(u, ctx) {
       }
     });
   });
-  button('u-password', 'New password', () => act('/password', {}, (r) => {
+  button('u-password', t('users.password.new'), () => act('/password', {}, (r) => {
     ctx.showOnce(passwordOnce(u.name, r.password));
   }));
-  button('u-unlock', 'Unlock', () => act('/unlock', {}, () => message(msg, 'unlocked', false)));
+  button('u-unlock', t('users.unlock'), () => act('/unlock', {}, () => message(msg, t('users.unlocked'), false)));
   // A change that cannot be undone: the first click asks, the second does it.
   const twice = (cls, text, question, path) => button(cls, text, (b) => {
     if (b.dataset.armed !== 'true') {
@@ -132,9 +133,9 @@ function userRow(u, ctx) {
   }, true);
   // A lost phone and recovery codes: the user sets the second factor up again.
   if (u.second_factor && !self) {
-    twice('u-factor-reset', 'Reset second factor', `Really reset ${u.name}'s second factor?`, '/second-factor-reset');
+    twice('u-factor-reset', t('users.factor.reset'), t('users.factor.reset.really', { name: u.name }), '/second-factor-reset');
   }
-  if (!self) twice('u-remove', 'Remove', `Really remove ${u.name}?`, '/remove');
+  if (!self) twice('u-remove', t('remove'), t('remove.really', { name: u.name }), '/remove');
   actions.append(msg);
   return row;
 }
@@ -143,7 +144,7 @@ export function mount() {
   const token = ++mounted;
   const page = section();
   page.hidden = false;
-  document.title = 'Users · MeterLogger';
+  document.title = `${t('users.heading')} · MeterLogger`;
   const tbody = el('tbody');
   const once = el('div', { id: 'users-once' });
   const listMsg = el('p', { class: 'message', id: 'users-message' });
@@ -168,17 +169,17 @@ export function mount() {
   const name = el('input', { id: 'nu-name', maxlength: 64, autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none' });
   const role = roleSelect('nu-role', 'viewer');
   role.id = 'nu-role';
-  const groups = el('input', { id: 'nu-groups', autocomplete: 'off', placeholder: 'admins: e.g. Loppen, Hald or *' });
-  const password = el('input', { id: 'nu-password', type: 'password', autocomplete: 'new-password', placeholder: 'empty: the server makes one' });
-  const email = el('input', { id: 'nu-email', type: 'email', autocomplete: 'off', maxlength: 200, placeholder: 'optional' });
-  const phone = el('input', { id: 'nu-phone', type: 'tel', autocomplete: 'off', maxlength: 20, placeholder: 'optional, e.g. +4512345678' });
+  const groups = el('input', { id: 'nu-groups', autocomplete: 'off', placeholder: t('users.groups.hint') });
+  const password = el('input', { id: 'nu-password', type: 'password', autocomplete: 'new-password', placeholder: t('users.password.hint') });
+  const email = el('input', { id: 'nu-email', type: 'email', autocomplete: 'off', maxlength: 200, placeholder: t('optional') });
+  const phone = el('input', { id: 'nu-phone', type: 'tel', autocomplete: 'off', maxlength: 20, placeholder: t('users.phone.hint') });
   const addMsg = el('p', { id: 'nu-message', class: 'message', 'aria-live': 'polite' });
   const add = el('form', { id: 'add-user-form', class: 'card', novalidate: true },
-    el('h2', null, 'Add a user'),
+    el('h2', null, t('users.add.heading')),
     el('div', { class: 'form-grid' },
-      field('User name', name), field('Role', role), field('Groups', groups, true), field('Password (8 or more characters)', password, true),
-      field('E-mail', email), field('Phone', phone)),
-    el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'nu-add', class: 'primary' }, 'Add user')),
+      field(t('users.name'), name), field(t('users.role'), role), field(t('users.groups'), groups, true), field(t('users.password'), password, true),
+      field(t('users.email'), email), field(t('users.phone'), phone)),
+    el('div', { class: 'button-row' }, el('button', { type: 'submit', id: 'nu-add', class: 'primary' }, t('users.add'))),
     addMsg);
   add.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -188,7 +189,7 @@ export function mount() {
     if (phone.value.trim()) body.phone = phone.value.replace(/\s+/g, '');
     try {
       const r = await api.post('api/users', body);
-      message(addMsg, `${r.name} is added.`, false);
+      message(addMsg, t('users.added', { name: r.name }), false);
       if (r.password) ctx.showOnce(passwordOnce(r.name, r.password));
       name.value = '';
       groups.value = '';
@@ -202,14 +203,14 @@ export function mount() {
   });
 
   page.replaceChildren(
-    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, '← Meters')),
-    el('div', { class: 'title-row' }, el('h1', null, 'Users')),
+    el('nav', { class: 'crumbs' }, el('a', { href: '#/meters' }, t('crumb.meters'))),
+    el('div', { class: 'title-row' }, el('h1', null, t('users.heading'))),
     once,
     el('section', { class: 'card' },
       el('div', { class: 'table-scroll' },
         el('table', { id: 'users', class: 'data' },
-          el('thead', null, el('tr', null, el('th', null, 'Name'), el('th', null, 'Role'), el('th', null, 'Groups'), el('th', null, 'Contact'),
-            el('th', { class: 'col-created' }, 'Added'), el('th', null, ''))),
+          el('thead', null, el('tr', null, el('th', null, t('users.col.name')), el('th', null, t('users.role')), el('th', null, t('users.groups')),
+            el('th', null, t('users.col.contact')), el('th', { class: 'col-created' }, t('users.col.added')), el('th', null, ''))),
           tbody)),
       listMsg),
     add);
