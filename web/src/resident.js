@@ -6,7 +6,7 @@
 // and how to pay (text and QR code); their notices and password; and their own data to download. Phone first; every text from the catalogue (i18n.js);
 // values are the API's exact decimals, only rounded for display (format.js).
 import { ApiError, get, post, setCsrf, onUnauthorized } from './api.js';
-import { applyTo, chooseLanguage, language, setLanguage, t } from './i18n.js';
+import { applyTo, chooseLanguage, language, locale, setLanguage, t } from './i18n.js';
 import { dec, el } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -22,10 +22,6 @@ function showBanner(text) {
   const b = $('banner');
   b.textContent = text || '';
   b.hidden = !text;
-}
-
-function locale() {
-  return language() === 'da' ? 'da-DK' : 'en-GB';
 }
 
 function date(time, withTime = false) {
