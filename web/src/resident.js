@@ -37,7 +37,7 @@ function bucketLabel(period, start) {
   const d = new Date(start * 1000);
   if (period === 'year') return String(d.getUTCFullYear());
   if (period === 'month') {
-    return new Intl.DateTimeFormat(locale(), { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(d);
+    return new Intl.DateTimeFormat(locale(), { month: 'short', year: 'numeric', timeZone: 'UTC' }).format(d);
   }
   const day = new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(d);
   return period === 'week' ? `${day} –` : day;
@@ -266,7 +266,9 @@ function meterCard(m) {
     el('section', { class: 'resident-use', 'aria-labelledby': `use-h-${m.serial}` },
       el('h3', { id: `use-h-${m.serial}` }, t('use.heading')),
       periodButtons,
-      el('div', { id: `use-${m.serial}`, class: 'table-scroll' }),
+      // A region of its own that takes the focus: on a narrow screen it may scroll sideways,
+      // and the keyboard can then scroll it too.
+      el('div', { id: `use-${m.serial}`, class: 'table-scroll', role: 'region', tabindex: 0, 'aria-labelledby': `use-h-${m.serial}` }),
       el('p', { class: 'muted small-print' }, t('use.median.note'))),
     el('section', { 'aria-labelledby': `pay-list-h-${m.serial}` },
       el('h3', { id: `pay-list-h-${m.serial}` }, t('payments.heading')),
@@ -382,14 +384,15 @@ async function loadUse(m) {
       .filter((v) => v !== null && v !== undefined).map(Number)), 0);
     const bar = (value, cls) => (value === null || max <= 0 ? null
       : el('span', { class: `bar ${cls}`, style: `width:${Math.round((Number(value) / max) * 100)}%`, 'aria-hidden': 'true' }));
-    const cell = (value, cls) => el('td', { class: 'num' }, value === null ? '—' : `${dec(value, 1)} ${unit}`, bar(value, cls));
+    // The unit once, in the headers: five columns fit a phone's width.
+    const cell = (value, cls) => el('td', { class: 'num' }, value === null || value === undefined ? '—' : dec(value, 1), bar(value, cls));
+    const head = (key) => el('th', { scope: 'col', class: 'num' }, t(key), ' ', el('span', { class: 'unit' }, unit));
     const table = el('table', { class: 'data use-table', id: `use-table-${m.serial}` },
       el('thead', null, el('tr', null,
         el('th', { scope: 'col' }, t('use.col.period')),
-        el('th', { scope: 'col', class: 'num' }, t('use.col.use')),
-        el('th', { scope: 'col', class: 'num' }, t('use.col.last_year')),
-        weather ? el('th', { scope: 'col', class: 'num' }, t('use.col.weather')) : null,
-        el('th', { scope: 'col', class: 'num' }, t('use.col.median')))),
+        head('use.col.use'), head('use.col.last_year'),
+        weather ? head('use.col.weather') : null,
+        head('use.col.median'))),
       el('tbody', null, ...buckets.map((b) => el('tr', null,
         el('th', { scope: 'row' }, bucketLabel(period, b.start)),
         cell(b.use, 'bar-use'), cell(b.last_year, 'bar-last'),
