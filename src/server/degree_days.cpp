@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "core/ascii.hpp"
 #include "server/estimate.hpp"
 
 namespace ml::server {
@@ -18,14 +19,6 @@ core::Error bad(std::size_t line, const std::string& what) {
 
 bool digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
 }
 
 // "YYYY-MM-DD" as a day number; none when malformed or not a date (1900 to 2199).
@@ -66,27 +59,27 @@ core::Result<std::vector<DegreeDay>> parse_degree_days(std::string_view text) {
       return bad(number, "longer than " + std::to_string(kMaxDegreeDayLine) +
                              " bytes: one day a line, YYYY-MM-DD,VALUE");
     }
-    line = trimmed(line);
+    line = core::trim_blanks(line);
     if (line.empty()) continue;
     if (number == 1 && !(line.front() >= '0' && line.front() <= '9')) continue;  // the header
     const auto semicolon = line.find(';');
     const char separator = semicolon != std::string_view::npos ? ';' : ',';
     const auto at = line.find(separator);
     if (at == std::string_view::npos) return bad(number, "expected YYYY-MM-DD,VALUE");
-    const auto date = trimmed(line.substr(0, at));
-    std::string value(trimmed(line.substr(at + 1)));
+    const auto date = core::trim_blanks(line.substr(0, at));
+    std::string value(core::trim_blanks(line.substr(at + 1)));
     const auto day = day_number(date);
     if (!day) {
-      return bad(number, "\"" + std::string(date.substr(0, 20)) +
-                             "\" is not a date as YYYY-MM-DD (1900 to 2199)");
+      return bad(number,
+                 core::quoted_excerpt(date, 20) + " is not a date as YYYY-MM-DD (1900 to 2199)");
     }
     // With semicolons, a spreadsheet's decimal comma.
     if (separator == ';') std::replace(value.begin(), value.end(), ',', '.');
     auto parsed = core::Decimal::parse(value);
     if (!parsed || parsed->negative || parsed->decimals() > kMaxDegreeDayDecimals ||
         core::compare(*parsed, core::Decimal{false, kMaxDegreeDay, 0}) > 0) {
-      return bad(number, "\"" + value.substr(0, 20) +
-                             "\" is not a number of degree days from 0 to " +
+      return bad(number, core::quoted_excerpt(value, 20) +
+                             " is not a number of degree days from 0 to " +
                              std::to_string(kMaxDegreeDay) + " with at most " +
                              std::to_string(kMaxDegreeDayDecimals) + " decimals");
     }

@@ -16,14 +16,6 @@ core::Error line_problem(std::size_t line, const std::string& what) {
                           "line " + std::to_string(line) + ": " + what);
 }
 
-std::string_view trim_blanks(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // The fields of one line (its line end removed): RFC 4180 quoting within the line.
 core::Result<std::vector<std::string>> split_fields(std::string_view line, char delimiter,
                                                     std::size_t number) {
@@ -60,7 +52,7 @@ core::Result<std::vector<std::string>> split_fields(std::string_view line, char 
       if (raw.find('"') != std::string_view::npos) {
         return line_problem(number, "a quote inside an unquoted field");
       }
-      field = std::string(trim_blanks(raw));
+      field = std::string(core::trim_blanks(raw));
       i = end;
     }
     fields.push_back(std::move(field));
@@ -99,7 +91,7 @@ core::Result<std::vector<FleetMeter>> parse_fleet_keys(std::string_view text) {
     at = end + 1;
     ++number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (trim_blanks(line).empty()) continue;
+    if (core::trim_blanks(line).empty()) continue;
     if (!have_header) {
       if (line.find(',') == std::string_view::npos && line.find(';') != std::string_view::npos) {
         delimiter = ';';

@@ -21,9 +21,11 @@ const [url, admin, adminPass, serial, email, mailDir, shotDir] = args(
   'node residents.mjs URL ADMIN ADMIN_PASS SERIAL RESIDENT_EMAIL MAIL_DIR SCREENSHOT_DIR', 7);
 const require = createRequire(import.meta.url);
 
-// The page's catalogue (web/src/i18n.js): Danish and English hold the same keys, so no text
+// The page's catalogue (web/src/i18n_resident.js): Danish and English hold the same keys, so no text
 // falls back to English or shows as its key.
-const { catalogueKeys } = await import('../../web/src/i18n.js');
+const { CATALOGUE } = await import('../../web/src/i18n_resident.js');
+const { catalogueKeys, useCatalogue } = await import('../../web/src/i18n.js');
+useCatalogue(CATALOGUE);
 const danish = new Set(catalogueKeys('da'));
 const english = new Set(catalogueKeys('en'));
 const onlyOne = [...english].filter((k) => !danish.has(k)).concat([...danish].filter((k) => !english.has(k)));

@@ -23,7 +23,7 @@ TEST(ServerWeather, DegreeDaysAreImportedAllOrNothingAndListedBack) {
   write_file(file, "dato;graddage\r\n2026-01-01;18,4\r\n2026-01-02;17\r\n2026-01-32;3\r\n");
   auto refused = server_cli(config, {"degree-days", "import", file});
   EXPECT_NE(refused.status, 0);
-  EXPECT_NE(refused.err.find("line 4: \"2026-01-32\" is not a date"), std::string::npos)
+  EXPECT_NE(refused.err.find("line 4: '2026-01-32' is not a date"), std::string::npos)
       << refused.err;
   auto empty =
       server_cli(config, {"degree-days", "list", "--from", "2026-01-01", "--to", "2026-01-31"});

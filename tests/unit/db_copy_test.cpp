@@ -163,6 +163,9 @@ void seed(ServerStore& s, int samples, const std::string& serial = "6892850") {
     ASSERT_TRUE(
         s.insert_resident_session("r0123", {resident, "rcsrf", kStart, kStart + 3600, "192.0.2.1"})
             .ok());
+    ASSERT_TRUE(s.put_degree_days({{kStart / 86400, core::Decimal::parse("18.40").value()},
+                                   {kStart / 86400 + 1, core::Decimal::parse("0.000").value()}})
+                    .ok());
   }
   ASSERT_TRUE(
       s.insert_session("0123abcd", Session{"anna", "csrf", kStart, kStart + 43200, "127.0.0.1"})
@@ -275,6 +278,9 @@ std::string contents(ServerStore& s) {
   }
   if (auto session = s.resident_session("r0123").value())
     o << "resident session " << session->resident_id << " " << session->csrf << "\n";
+  const auto days = get(s.degree_days(0, 1000000));
+  for (const auto& d : days)
+    o << "degree days " << d.day << " " << d.value.to_string() << "\n";
   for (const auto& r : get(s.alarm_rules()))
     o << "rule " << r.id << " " << r.name << " " << r.quiet << "\n";
   for (const auto& st : get(s.alarm_states()))

@@ -38,22 +38,22 @@ TEST(DegreeDays, AFileOfDaysReadsExactly) {
 
 TEST(DegreeDays, EachRefusalNamesItsLineAndWhatToWrite) {
   EXPECT_EQ(error_of("2026-01-01,1\n2026-02-30,1\n"),
-            "line 2: \"2026-02-30\" is not a date as YYYY-MM-DD (1900 to 2199)");
+            "line 2: '2026-02-30' is not a date as YYYY-MM-DD (1900 to 2199)");
   EXPECT_EQ(error_of("2026-01-01\n"), "line 1: expected YYYY-MM-DD,VALUE");
   EXPECT_EQ(error_of("2026-1-1,3\n"),
-            "line 1: \"2026-1-1\" is not a date as YYYY-MM-DD (1900 to 2199)");
+            "line 1: '2026-1-1' is not a date as YYYY-MM-DD (1900 to 2199)");
   EXPECT_EQ(error_of("2026-01-01,1\n2026-01-01,2\n"), "line 2: 2026-01-01 is there twice");
   for (const char* value : {"-1", "100.5", "1.2345", "ten", "", "1e3"}) {
     EXPECT_EQ(error_of(std::string("2026-01-01,") + value),
-              std::string("line 1: \"") + value +
-                  "\" is not a number of degree days from 0 to 100 with at most 3 decimals")
+              std::string("line 1: '") + value +
+                  "' is not a number of degree days from 0 to 100 with at most 3 decimals")
         << value;
   }
   // A header only on the first line: later text is a bad line.
   EXPECT_EQ(error_of("2026-01-01,1\nday,value\n"),
-            "line 2: \"day\" is not a date as YYYY-MM-DD (1900 to 2199)");
+            "line 2: 'day' is not a date as YYYY-MM-DD (1900 to 2199)");
   EXPECT_EQ(error_of("1899-12-31,1"),
-            "line 1: \"1899-12-31\" is not a date as YYYY-MM-DD (1900 to 2199)");
+            "line 1: '1899-12-31' is not a date as YYYY-MM-DD (1900 to 2199)");
 }
 
 TEST(DegreeDays, TheLimitsHold) {

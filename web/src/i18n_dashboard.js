@@ -1,7 +1,7 @@
 // The staff dashboard's words in Danish and English (docs/server.md, "Languages"): every text the
 // dashboard makes (index.html's data-i18n and data-i18n-attr, and each page's module) comes from
-// this table, read through the residents' page's machinery (i18n.js: app.js hands this table to
-// useCatalogue(), then t() and applyTo() read it). The residents' own words are i18n.js's table.
+// this table, read through the shared machinery (i18n.js: app.js hands this table to
+// useCatalogue(), then t() and applyTo() read it). The residents' own words are i18n_resident.js's.
 //
 // "KEY.one" and "KEY.other" are a count's two forms (format.js, plural()); "group.VALUE" keys
 // name a value the API sends (a state, a severity, a role: format.js, word(), which shows the

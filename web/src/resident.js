@@ -3,10 +3,11 @@
 // password of their own, then sees each of their meters: the credit left in kWh (m3 for
 // water) and money, the days left with the date the heat closes and how that was estimated, the
 // valve, their use compared with last year and the typical home of their group, their payments,
-// and how to pay (text and QR code); their notices and password; and their own data to download. Phone first; every text from the catalogue (i18n.js);
+// and how to pay (text and QR code); their notices and password; and their own data to download. Phone first; every text from the residents' table (i18n_resident.js);
 // values are the API's exact decimals, only rounded for display (format.js).
 import { ApiError, get, post, setCsrf, onUnauthorized } from './api.js';
-import { applyTo, chooseLanguage, language, locale, setLanguage, t } from './i18n.js';
+import { applyTo, chooseLanguage, language, locale, setLanguage, t, useCatalogue } from './i18n.js';
+import { CATALOGUE } from './i18n_resident.js';
 import { dec, el } from './format.js';
 
 const $ = (id) => document.getElementById(id);
@@ -440,6 +441,7 @@ function switchLanguage() {
 }
 
 async function main() {
+  useCatalogue(CATALOGUE);
   setLanguage(chooseLanguage(null));
   applyTo();
   onUnauthorized(showLogin);
