@@ -6,9 +6,10 @@
 //   and a resident's session opens none of the staff's (caller_of reads the staff cookie only).
 // - A resident reads only its own meters: any other serial answers 404, as a meter that does not
 //   exist does, so a resident cannot even learn which serials exist.
-// - Asking for a code and typing one are limited per address and per client (the login limiter,
-//   password/limiter.hpp), besides the use case's own limits on the codes sent
-//   (usecases/residents.hpp); the answer to asking is the same whether the address is known.
+// - Asking for a code and typing one (or a resident's own password) are limited per address and
+//   per client (the login limiter, password/limiter.hpp), besides the use case's own limits on
+//   the codes sent (usecases/residents.hpp); the answer to asking is the same whether the address
+//   is known, and so is the answer to a wrong password.
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
