@@ -197,6 +197,10 @@ asio::awaitable<void> Device::sample_once() {
     log::info(meter_.name + ": the system clock is set; sampling");
     clock_warned_ = false;
   }
+  if (t == last_sample_second_) {
+    log::debug(meter_.name + ": a sample of second " + std::to_string(t) + " is queued already");
+    co_return;
+  }
   // (No co_await inside a conditional expression: GCC 12 destroys its temporaries twice.)
   core::Result<sample::Reading> reading = core::make_error(core::Errc::invalid_argument);
   if (pulses()) {
@@ -222,6 +226,7 @@ asio::awaitable<void> Device::sample_once() {
     co_return;
   }
   queue_message("sample", *text, t);
+  last_sample_second_ = t;
   keep_sample(t, *text);
   ++counters_.samples_queued;
   metrics::count_read(counters_.reads, metrics::ReadResult::ok);

@@ -238,6 +238,10 @@ class Device : public std::enable_shared_from_this<Device> {
   asio::steady_timer sample_timer_;
   std::optional<bool> last_read_ok_;  // for logging once per change
   bool clock_warned_ = false;
+  // The second of the last sample queued: a sample's topic carries its second, and two in one
+  // second (a 1 s interval with a late tick) would be one message to the server; the later is
+  // not taken.
+  std::int64_t last_sample_second_ = 0;
 
   std::unique_ptr<platform::MqttClient> mqtt_;
   std::unique_ptr<platform::MqttClient> ha_mqtt_;
