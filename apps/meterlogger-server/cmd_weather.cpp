@@ -22,9 +22,9 @@ void degree_days_import(const std::string& config_path, const std::string& file)
 void degree_days_list(const std::string& config_path, const std::string& from,
                       const std::string& to) {
   auto store = open_store(config_from(config_path));
-  const std::int64_t to_day =
-      to.empty() ? server::estimate::day_of(unix_now()) + 1 : parse_time(to, "--to") / 86400 + 1;
-  const std::int64_t from_day = from.empty() ? to_day - 31 : parse_time(from, "--from") / 86400;
+  using server::estimate::day_of;
+  const std::int64_t to_day = day_of(to.empty() ? unix_now() : parse_time(to, "--to")) + 1;
+  const std::int64_t from_day = from.empty() ? to_day - 31 : day_of(parse_time(from, "--from"));
   const auto days = ok(store->degree_days(from_day, to_day));
   if (days.empty()) {
     std::cout << "no degree days from " << server::day_text(from_day) << " to "
@@ -46,24 +46,24 @@ void add_weather_commands(CLI::App& app, const std::string& config) {
       "residents' page ([residents] weather_correction)");
   dd->require_subcommand(1);
 
+  // (Not named `import`: clang-format takes that for C++20's module keyword.)
   auto file = std::make_shared<std::string>();
-  auto* import = dd->add_subcommand("import", "Store a file of degree days, a day a line");
-  import->add_option("file", *file, "the file (- for standard input)")->required();
-  import->footer(
+  auto* import_cmd = dd->add_subcommand("import", "Store a file of degree days, a day a line");
+  import_cmd->add_option("file", *file, "the file (- for standard input)")->required();
+  import_cmd->footer(
       "The file: YYYY-MM-DD,VALUE a line (a semicolon and a decimal comma also do), an\n"
       "optional header line; a day already stored takes the file's value. A bad line stores\n"
       "nothing and is named.\n"
       "Example:\n"
       "  meterlogger-server degree-days import graddage-2026.csv");
-  import->callback([file, &config] { degree_days_import(config, *file);
-});
+  import_cmd->callback([file, &config] { degree_days_import(config, *file); });
 
-auto range = std::make_shared<std::pair<std::string, std::string>>();
-auto* list = dd->add_subcommand("list", "The stored degree days as CSV (default: 31 days)");
-list->add_option("--from", range->first, "the first day, YYYY-MM-DD");
-list->add_option("--to", range->second, "the last day, YYYY-MM-DD (default: today)");
-list->footer("Example:\n  meterlogger-server degree-days list --from 2026-01-01 --to 2026-01-31");
-list->callback([range, &config] { degree_days_list(config, range->first, range->second); });
-}  // namespace ml::server_app
+  auto range = std::make_shared<std::pair<std::string, std::string>>();
+  auto* list = dd->add_subcommand("list", "The stored degree days as CSV (default: 31 days)");
+  list->add_option("--from", range->first, "the first day, YYYY-MM-DD");
+  list->add_option("--to", range->second, "the last day, YYYY-MM-DD (default: today)");
+  list->footer("Example:\n  meterlogger-server degree-days list --from 2026-01-01 --to 2026-01-31");
+  list->callback([range, &config] { degree_days_list(config, range->first, range->second); });
+}
 
 }  // namespace ml::server_app

@@ -174,6 +174,7 @@ TEST_F(ConsumptionFleet, WeatherCorrectsLastYearForHeatOnly) {
 
   auto c = consumption(*store_, a_, ConsumptionPeriod::month, 3, kNow, true);
   ASSERT_TRUE(c.ok()) << c.error().text();
+  EXPECT_TRUE(c->weather_corrected);
   ASSERT_EQ(c->buckets.size(), 3u);
   // January: no degree days in either year.
   EXPECT_EQ(text(c->buckets[0].last_year), "62.00");
@@ -202,11 +203,13 @@ TEST_F(ConsumptionFleet, WeatherCorrectsLastYearForHeatOnly) {
 
   // Not asked for, or not a heat meter: none.
   auto plain = consumption(*store_, a_, ConsumptionPeriod::month, 3, kNow, false).value();
+  EXPECT_FALSE(plain.weather_corrected);
   for (const auto& b : plain.buckets) {
     EXPECT_EQ(text(b.degree_days), "none");
     EXPECT_EQ(text(b.last_year_corrected), "none");
   }
   auto water = consumption(*store_, w_, ConsumptionPeriod::month, 3, kNow, true).value();
+  EXPECT_FALSE(water.weather_corrected);
   for (const auto& b : water.buckets)
     EXPECT_EQ(text(b.degree_days), "none");
 }

@@ -125,13 +125,11 @@ Response Api::resident_route(const Request& r, const std::vector<std::string>& p
       *field = std::move(value);
     }
     if (has_field(*body, "low_days")) {
+      // A whole number here; its range is the use case's to refuse.
       const auto& days = (*body)["low_days"];
-      if (!days.is_number_integer() || days.get<std::int64_t>() < 0 ||
-          days.get<std::int64_t>() > kMaxResidentLowDays) {
-        return error(400, "low_days must be a whole number of days from 0 (the cooperative's) to " +
-                              std::to_string(kMaxResidentLowDays));
-      }
-      p.low_days = static_cast<int>(days.get<std::int64_t>());
+      if (!days.is_number_integer()) return error(400, "low_days must be a whole number of days");
+      p.low_days = static_cast<int>(
+          std::clamp<std::int64_t>(days.get<std::int64_t>(), -1, kMaxResidentLowDays + 1));
     }
     auto changed = usecase::set_resident_preferences(store(), me.id, p);
     if (!changed) {
@@ -248,11 +246,10 @@ Response Api::consumption_get(const Request& r, const Meter& m) {
                        {"last_year_degree_days", text(b.last_year_degree_days)},
                        {"last_year_corrected", text(b.last_year_corrected)}});
   }
-  const bool weather = config_.residents.weather_correction && m.kind == core::meter::Kind::heat;
   return json_response(200, json{{"serial", m.serial},
                                  {"period", std::string(info.name)},
                                  {"unit", use->unit},
-                                 {"weather_correction", weather},
+                                 {"weather_correction", use->weather_corrected},
                                  {"min_group", usecase::kMinGroupForMedian},
                                  {"buckets", std::move(buckets)}});
 }

@@ -128,26 +128,25 @@ std::optional<Decimal> group_median_of(std::vector<Decimal> values) {
   return *mean;
 }
 
-// Last year's use in this year's weather (consumption.hpp, "Weather"): the degree days of each
-// bucket (up to `today`, not included) and of its last-year bucket into `out`, and the correction.
-core::Status correct_for_weather(ServerStore& store, std::int64_t from, std::int64_t today,
-                                 Consumption& out) {
-  auto days = store.degree_days(from, today);
-  if (!days) return days.error();
-  for (auto& b : out.buckets) {
-    const std::int64_t start = b.start / kDaySeconds, end = b.end / kDaySeconds;
-    const std::int64_t last_start = year_before(out.period, start);
-    b.degree_days = degree_day_sum(*days, start, std::min(end, today));
-    b.last_year_degree_days = degree_day_sum(*days, last_start, year_before(out.period, end));
-    if (!b.last_year || !b.degree_days || !b.last_year_degree_days ||
-        b.last_year_degree_days->is_zero())
-      continue;
-    auto scaled = core::product(*b.last_year, *b.degree_days);
-    if (!scaled) continue;  // too many digits: no correction rather than a wrong one
-    auto corrected = core::quotient(*scaled, *b.last_year_degree_days, b.last_year->decimals());
-    if (corrected) b.last_year_corrected = *corrected;
-  }
-  return core::Ok{};
+// A bucket's days and its last-year bucket's, as day numbers [start, end).
+struct Span {
+  std::int64_t start, end, last_start, last_end;
+};
+
+// Last year's use in this year's weather (consumption.hpp, "Weather"): the degree days of the
+// bucket up to `today` (not included) and of its last-year bucket into `b`, and the correction.
+// `days`: the degree days, sorted.
+void correct_for_weather(std::span<const DegreeDay> days, const Span& sp, std::int64_t today,
+                         ConsumptionBucket& b) {
+  b.degree_days = degree_day_sum(days, sp.start, std::min(sp.end, today));
+  b.last_year_degree_days = degree_day_sum(days, sp.last_start, sp.last_end);
+  if (!b.last_year || !b.degree_days || !b.last_year_degree_days ||
+      b.last_year_degree_days->is_zero())
+    return;
+  auto scaled = core::product(*b.last_year, *b.degree_days);
+  if (!scaled) return;  // too many digits: no correction rather than a wrong one
+  auto corrected = core::quotient(*scaled, *b.last_year_degree_days, b.last_year->decimals());
+  if (corrected) b.last_year_corrected = *corrected;
 }
 
 // The buckets' uses into `out` (its period and unit set): the reads of consumption().
@@ -158,9 +157,6 @@ core::Status read_consumption(ServerStore& store, const Meter& meter, int count,
 
   // The buckets' days, oldest first, and the same a year earlier.
   const std::int64_t today = estimate::day_of(now);
-  struct Span {
-    std::int64_t start, end, last_start, last_end;  // day numbers
-  };
   std::vector<Span> spans;
   spans.reserve(static_cast<std::size_t>(count));
   for (std::int64_t back = count - 1; back >= 0; --back) {
@@ -178,16 +174,23 @@ core::Status read_consumption(ServerStore& store, const Meter& meter, int count,
       std::lower_bound(all.begin(), all.end(), from * kDaySeconds,
                        [](const DayReading& d, std::int64_t t) { return d.bucket < t; }) -
       all.begin()));
+  // The degree days of every bucket and last-year bucket, in one read (heat meters only).
+  out.weather_corrected = weather && meter.kind == core::meter::Kind::heat;
+  std::vector<DegreeDay> weather_days;
+  if (out.weather_corrected) {
+    auto days = store.degree_days(spans.front().last_start, today);
+    if (!days) return days.error();
+    weather_days = std::move(days).value();
+  }
   for (const auto& sp : spans) {
     ConsumptionBucket b;
     b.start = sp.start * kDaySeconds;
     b.end = sp.end * kDaySeconds;
     b.use = use_between(recent, b.start, b.end);
     b.last_year = use_between(all, sp.last_start * kDaySeconds, sp.last_end * kDaySeconds);
+    if (out.weather_corrected) correct_for_weather(weather_days, sp, today, b);
     out.buckets.push_back(std::move(b));
   }
-  if (weather && meter.kind == core::meter::Kind::heat)
-    ML_TRY(correct_for_weather(store, spans.front().last_start, today, out));
   if (meter.group.empty()) return core::Ok{};
 
   // Every bucket's uses of the group's meters of this kind, this meter's among them.

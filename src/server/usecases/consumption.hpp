@@ -110,6 +110,7 @@ struct Consumption {
   ConsumptionPeriod period = ConsumptionPeriod::day;
   std::string unit;                        // "kWh" or "m3" (the kind's credit unit)
   std::vector<ConsumptionBucket> buckets;  // oldest first, the last one holds `now` (partial)
+  bool weather_corrected = false;          // asked for, and a heat meter: the Weather fields
 };
 
 inline constexpr int kMinGroupForMedian = 3;
