@@ -46,9 +46,10 @@ std::string Decimal::to_string() const {
 }
 
 Result<Decimal> Decimal::parse(std::string_view text) {
-  const std::string shown(text.substr(0, 40));
+  // The text as errors quote it, made only for an error (values are parsed by the thousand).
+  const auto shown = [text] { return std::string(text.substr(0, 40)); };
   if (text.empty()) return make_error(Errc::decimal_syntax, "empty text");
-  if (text.size() > 40) return make_error(Errc::decimal_syntax, "'" + shown + "…' is too long");
+  if (text.size() > 40) return make_error(Errc::decimal_syntax, "'" + shown() + "…' is too long");
   Decimal d;
   std::size_t i = 0;
   if (text[0] == '-' || text[0] == '+') {
@@ -61,30 +62,30 @@ Result<Decimal> Decimal::parse(std::string_view text) {
   for (; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '.') {
-      if (seen_point) return make_error(Errc::decimal_syntax, "'" + shown + "' has two points");
+      if (seen_point) return make_error(Errc::decimal_syntax, "'" + shown() + "' has two points");
       if (!any_digit) {
-        return make_error(Errc::decimal_syntax, "'" + shown + "' has no digits before the point");
+        return make_error(Errc::decimal_syntax, "'" + shown() + "' has no digits before the point");
       }
       seen_point = true;
       continue;
     }
     if (c < '0' || c > '9') {
       return make_error(Errc::decimal_syntax,
-                        "'" + shown + "' contains '" + std::string(1, c) + "'");
+                        "'" + shown() + "' contains '" + std::string(1, c) + "'");
     }
     any_digit = true;
     if (seen_point) ++frac_digits;
     if (__builtin_mul_overflow(d.mantissa, std::uint64_t{10}, &d.mantissa) ||
         __builtin_add_overflow(d.mantissa, static_cast<std::uint64_t>(c - '0'), &d.mantissa)) {
-      return make_error(Errc::decimal_overflow, "'" + shown + "' has too many digits");
+      return make_error(Errc::decimal_overflow, "'" + shown() + "' has too many digits");
     }
   }
-  if (!any_digit) return make_error(Errc::decimal_syntax, "'" + shown + "' has no digits");
+  if (!any_digit) return make_error(Errc::decimal_syntax, "'" + shown() + "' has no digits");
   if (seen_point && frac_digits == 0) {
-    return make_error(Errc::decimal_syntax, "'" + shown + "' has no digits after the point");
+    return make_error(Errc::decimal_syntax, "'" + shown() + "' has no digits after the point");
   }
   if (frac_digits > -kMinExponent) {
-    return make_error(Errc::decimal_overflow, "'" + shown + "' has too many decimals");
+    return make_error(Errc::decimal_overflow, "'" + shown() + "' has too many decimals");
   }
   d.exponent = -frac_digits;
   if (d.mantissa == 0) d.negative = false;

@@ -177,10 +177,10 @@ core::Result<core::envelope::Opened> IngestPipeline::open_with(const CachedKey& 
                                                                const std::string& serial,
                                                                const platform::ReceivedMessage& m) {
   auto opened = core::envelope::open_message(*keys.keys, m.topic, m.payload,
-                                             core::envelope::EmptyText::accept);
+                                             core::envelope::EmptyText::accept, &decryptor_);
   if (opened || opened.error().code != core::Errc::envelope_bad_mac || !keys.next) return opened;
   auto with_next = core::envelope::open_message(*keys.next, m.topic, m.payload,
-                                                core::envelope::EmptyText::accept);
+                                                core::envelope::EmptyText::accept, &decryptor_);
   if (!with_next) return opened;  // the first error: the meter's key is the one that counts
   const std::string next_hex = keys.next_hex;  // (the cache entry goes below)
   auto finished = finish_key_change(store_, serial, next_hex, now_());
@@ -300,6 +300,12 @@ void IngestPipeline::take(platform::ReceivedMessage m) {
     } else {
       item.kind = IngestItem::Kind::diagnostic;
     }
+  }
+  if (items_.empty()) {
+    // A batch's room at once (a file's batch is tens of thousands: growing moved every item).
+    const auto room = static_cast<std::size_t>(config_.ingest.batch_max);
+    items_.reserve(room);
+    messages_.reserve(room);
   }
   items_.push_back(std::move(item));
   messages_.push_back(std::move(m));

@@ -154,6 +154,7 @@ class IngestPipeline {
     std::chrono::steady_clock::time_point rechecked{};  // read again by keys_again (or never)
   };
   std::unordered_map<std::string, CachedKey> keys_;
+  core::envelope::Decryptor decryptor_;  // AES with the CPU's instructions
   IngestCounters counters_;
   Replies on_replies_;
   Back on_back_;

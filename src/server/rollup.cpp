@@ -25,14 +25,14 @@ void add_to_rollup(Rollup& r, std::int64_t time, const std::optional<std::string
     r.volume_last = volume_m3;
   }
   ++r.samples;
-  for (std::string_view key : kAveragedFields) {
-    // The field's last occurrence counts (a sample names each key once).
-    const auto it = std::find_if(sample.fields.rbegin(), sample.fields.rend(),
-                                 [&](const core::sample::SampleField& f) { return f.key == key; });
-    if (it == sample.fields.rend() || !it->value) continue;  // absent, NaN: nothing to average
-    auto& s = r.sums[std::string(key)];
+  // A parsed sample names each key once (core::sample::parse_sample).
+  for (const core::sample::SampleField& f : sample.fields) {
+    if (!f.value) continue;  // NaN: nothing to average
+    if (std::find(kAveragedFields.begin(), kAveragedFields.end(), f.key) == kAveragedFields.end())
+      continue;
+    auto& s = r.sums[f.key];
     if (!s.available) continue;
-    auto next = core::sum(s.sum, *it->value);
+    auto next = core::sum(s.sum, *f.value);
     if (!next) {
       // A value so large (a meter's glitch) that the exact sum leaves 64 bits: this field's
       // average for the bucket is unavailable rather than wrong.

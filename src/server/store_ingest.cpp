@@ -122,6 +122,17 @@ class Batch {
 
   core::Status store_samples() {
     if (samples_.empty()) return core::Ok{};
+    // In key order (serial, time), not in the order they came: a live capture's batch holds one
+    // sample of each meter after another, and one meter's samples are neighbours in the tables'
+    // keys, so each insert and each bucket would land on another page than the one before.
+    // Nothing depends on the order: the keys are distinct, and a bucket's first and last are by
+    // time.
+    std::sort(samples_.begin(), samples_.end(), [this](std::size_t a, std::size_t b) {
+      const IngestItem& x = items_[a];
+      const IngestItem& y = items_[b];
+      const int c = x.serial.compare(y.serial);
+      return c != 0 ? c < 0 : x.time < y.time;
+    });
     std::vector<SampleRecord> records;
     records.reserve(samples_.size());
     for (std::size_t i : samples_)

@@ -160,6 +160,33 @@ TEST(PostgresStore, AMonthPreparedAheadIsStoredIntoAtOnceByTwoConnections) {
   EXPECT_TRUE((*ahead)->prepare_for_samples(month, month + 7 * 86400).ok());
 }
 
+// A batch goes to PostgreSQL as array literals (postgresql/rows.hpp): quotes, backslashes,
+// braces, commas and the word NULL in a text come back as they were, beside empty and long texts.
+TEST(PostgresStore, TextsWithArraySyntaxComeBackAsTheyWere) {
+  test::TempDir dir;
+  auto store = PostgresStore::open(test::test_schema_url(dir.path()));
+  ASSERT_TRUE(store.ok()) << store.error().message();
+  ASSERT_TRUE((*store)->add_meter(meter("0000040")).ok());
+  const std::vector<std::string> texts = {R"(a"b)", R"(back\slash\)", R"({1,2},"x")",        "NULL",
+                                          "",       "\\\\\"\"",       std::string(3000, '"')};
+  std::vector<SampleRecord> records;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    records.push_back(record("0000040", 1700000000 + static_cast<std::int64_t>(i) * 60));
+    records.back().text = texts[i];
+  }
+  auto stored = (*store)->insert_samples(records);
+  ASSERT_TRUE(stored.ok()) << stored.error().message();
+  EXPECT_EQ(std::count(stored->begin(), stored->end(), true), static_cast<long>(texts.size()));
+  SampleRange range;
+  range.from = 1700000000;
+  range.to = 1700000000 + 3600;
+  auto rows = (*store)->unpacked_samples("0000040", range, false);
+  ASSERT_TRUE(rows.ok()) << rows.error().message();
+  ASSERT_EQ(rows->size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    EXPECT_EQ((*rows)[i].text, texts[i]) << i;
+}
+
 TEST(PostgresStore, UrlsAreShownWithoutTheirPassword) {
   using platform::postgresql::without_password;
   EXPECT_EQ(without_password("postgresql://ml:s3cret@db:5432/m"), "postgresql://ml:***@db:5432/m");

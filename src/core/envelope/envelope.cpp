@@ -3,10 +3,12 @@
 // The low-level AES and SHA-256 interfaces are used on purpose: they are deprecated in OpenSSL 3
 // but compute the same functions without loading a provider. Fetching through EVP loads the
 // default provider, which costs every process ~1.8 MiB of resident memory (measured on the
-// agent, bench/RESULTS.md) for three fixed algorithms.
+// agent, bench/RESULTS.md) for three fixed algorithms. The one exception is Decryptor, which
+// the server passes to open_message: there the AES instructions are worth the provider.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/aes.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -201,8 +203,41 @@ Result<Bytes> seal(const Keys& keys, std::string_view topic, const Iv& iv, std::
 
 // --- open ---------------------------------------------------------------------------------------
 
+struct Decryptor::Impl {
+  EVP_CIPHER* cipher = nullptr;
+  EVP_CIPHER_CTX* ctx = nullptr;
+  bool ready = false;  // ctx has the cipher (later calls only set the key and IV: cheaper)
+};
+
+Decryptor::Decryptor() : impl_(std::make_unique<Impl>()) {
+  impl_->cipher = EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr);
+  impl_->ctx = EVP_CIPHER_CTX_new();
+}
+
+Decryptor::~Decryptor() {
+  EVP_CIPHER_CTX_free(impl_->ctx);
+  EVP_CIPHER_free(impl_->cipher);
+}
+
+Status Decryptor::decrypt(const Key& key, const std::uint8_t* iv, ByteView in, std::uint8_t* out) {
+  int written = 0;
+  int last = 0;
+  if (impl_->cipher == nullptr || impl_->ctx == nullptr ||
+      EVP_DecryptInit_ex2(impl_->ctx, impl_->ready ? nullptr : impl_->cipher, key.data(), iv,
+                          nullptr) != 1 ||
+      EVP_CIPHER_CTX_set_padding(impl_->ctx, 0) != 1 ||
+      EVP_DecryptUpdate(impl_->ctx, out, &written, in.data(), static_cast<int>(in.size())) != 1 ||
+      EVP_DecryptFinal_ex(impl_->ctx, out + written, &last) != 1 ||
+      static_cast<std::size_t>(written + last) != in.size()) {
+    impl_->ready = false;
+    return crypto_failure("AES-128-CBC (EVP)");
+  }
+  impl_->ready = true;
+  return Ok{};
+}
+
 Result<Opened> open_message(const Keys& keys, std::string_view topic, ByteView payload,
-                            EmptyText empty) {
+                            EmptyText empty, Decryptor* decryptor) {
   if (payload.size() < kHeaderSize) {
     return make_error(Errc::envelope_too_short,
                       "got " + std::to_string(payload.size()) + " bytes (HMAC and IV take 48)");
@@ -231,7 +266,10 @@ Result<Opened> open_message(const Keys& keys, std::string_view topic, ByteView p
   }
 
   Bytes plain(ciphertext.size());
-  if (auto s = aes_cbc(false, keys.aes, payload.data() + kMacSize, ciphertext, plain.data()); !s) {
+  const std::uint8_t* iv = payload.data() + kMacSize;
+  if (auto s = decryptor != nullptr ? decryptor->decrypt(keys.aes, iv, ciphertext, plain.data())
+                                    : aes_cbc(false, keys.aes, iv, ciphertext, plain.data());
+      !s) {
     return s.error();
   }
 

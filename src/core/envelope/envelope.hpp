@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -102,6 +103,25 @@ struct Opened {
   Padding padding;   // the padding the sender used
 };
 
+// AES-128-CBC decryption through libcrypto's EVP interface, which uses the CPU's AES
+// instructions where it has them (AES-NI, the ARMv8 crypto extension): several times faster than
+// the low-level interface open_message uses by default, at the cost of loading libcrypto's
+// default provider once per process (~1.8 MiB resident, which the agent does not pay). For the
+// server, which opens thousands of messages a second. One per thread.
+class Decryptor {
+ public:
+  Decryptor();
+  ~Decryptor();
+  Decryptor(const Decryptor&) = delete;
+  Decryptor& operator=(const Decryptor&) = delete;
+  // Whole blocks, no padding removed; out has room for in.size() bytes.
+  Status decrypt(const Key& key, const std::uint8_t* iv, ByteView in, std::uint8_t* out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Authenticates and decrypts a payload received on topic. Checks, in this order, each with its
 // own error (nothing is decrypted before the HMAC has been verified):
 //   envelope_too_short    payload < 48 bytes
@@ -112,8 +132,9 @@ struct Opened {
 //   envelope_bad_padding  neither valid PKCS#7 nor zero padding (last byte 0)
 //   envelope_empty        the text before the first NUL is empty (unless EmptyText::accept);
 //                         only reported for authentic messages
+// With a Decryptor, it decrypts (the same result, faster).
 Result<Opened> open_message(const Keys& keys, std::string_view topic, ByteView payload,
-                            EmptyText empty = EmptyText::reject);
+                            EmptyText empty = EmptyText::reject, Decryptor* decryptor = nullptr);
 
 // open_message(...).text with empty texts rejected.
 Result<std::string> open(const Keys& keys, std::string_view topic, ByteView payload);

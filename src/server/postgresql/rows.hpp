@@ -2,6 +2,7 @@
 // server/postgresql/).
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,9 +22,15 @@ class ArrayLiteral {
   void add(std::string_view text) {
     next();
     out_ += '"';
-    for (char c : text) {
-      if (c == '"' || c == '\\') out_ += '\\';
-      out_ += c;
+    // The runs between the characters to escape are appended whole (a batch's texts are
+    // megabytes).
+    while (!text.empty()) {
+      const std::size_t special = text.find_first_of("\"\\");
+      out_.append(text.substr(0, special));
+      if (special == std::string_view::npos) break;
+      out_ += '\\';
+      out_ += text[special];
+      text.remove_prefix(special + 1);
     }
     out_ += '"';
   }
@@ -35,7 +42,9 @@ class ArrayLiteral {
   }
   void add(std::int64_t value) {
     next();
-    out_ += std::to_string(value);
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    out_.append(digits, end);
   }
   std::string text() const { return out_ + "}"; }
 
