@@ -232,6 +232,16 @@ TEST_P(StoreSamplesContract, TheBatchPrimitives) {
   ASSERT_EQ(stored.size(), 2u);
   EXPECT_EQ(stored[1].energy_kwh, std::nullopt);
   EXPECT_EQ(stored[1].units, (std::map<std::string, std::string>{{"e1", "\\\"M{W},h"}}));
+  // A key twice in one call: the first is stored, the second is a duplicate (as one by one).
+  SampleRecord c = a;
+  c.time = 300;
+  SampleRecord c_again = c;
+  c_again.text = "e1=2.5 MWh&";
+  EXPECT_EQ(store_->insert_samples({c_again, b, c}).value(),
+            (std::vector<bool>{true, false, false}));
+  const auto third = store_->samples("6892850", 300, 300).value();
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].values.at("e1"), "2.5");
 
   Rollup r;
   r.serial = "6892850";

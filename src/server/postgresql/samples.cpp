@@ -1,4 +1,6 @@
 // PostgresStore: samples, rollups, diagnostics, events and rejections (store/samples.hpp).
+#include <unordered_map>
+
 #include "core/bytes.hpp"
 #include "core/decimal.hpp"
 #include "server/postgresql/rows.hpp"
@@ -122,26 +124,36 @@ core::Result<std::vector<bool>> PostgresStore::insert_samples(
     received.add(r.received);
     quirks.add(r.quirks.empty() ? std::nullopt : std::optional<std::string>(r.quirks));
   }
-  // The samples, and the count of stored samples by as many as were new; the numbers (from 1)
-  // of the records stored.
+  // The samples, and the count of stored samples by as many as were new; the keys of those
+  // stored. (In the records' order, without sorting them again or joining the keys back to their
+  // numbers in SQL: that took half the statement's time, and its sort spilled to disk.)
   auto q = db_.query(
-      "WITH v AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], "
-      "$5::text[], $6::bigint[], $7::text[]) WITH ORDINALITY AS v(serial, time, energy_kwh, "
-      "volume_m3, raw, received, quirks, n)), "
-      "ins AS (INSERT INTO samples(serial, time, energy_kwh, volume_m3, raw, received, quirks) "
-      "SELECT serial, time, energy_kwh, volume_m3, raw, received, quirks FROM v ORDER BY n "
-      "ON CONFLICT(serial, time) DO NOTHING RETURNING serial, time), "
+      "WITH ins AS (INSERT INTO samples(serial, time, energy_kwh, volume_m3, raw, received, "
+      "quirks) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], "
+      "$6::bigint[], $7::text[]) ON CONFLICT(serial, time) DO NOTHING RETURNING serial, time), "
       "counted AS (INSERT INTO counters(name, value) SELECT $8, count(*) FROM ins "
       "HAVING count(*) > 0 ON CONFLICT(name) DO UPDATE SET value = counters.value + "
       "excluded.value) "
-      "SELECT v.n FROM v JOIN ins ON ins.serial = v.serial AND ins.time = v.time",
+      "SELECT serial, time FROM ins",
       {serial.text(), time.text(), energy.text(), volume.text(), raw.text(), received.text(),
        quirks.text(), samples_counter_});
   if (!q) return q.error();
-  for (int i = 0; i < q->size(); ++i) {
-    const auto n = q->int64(i, 0);
-    if (n >= 1 && n <= static_cast<std::int64_t>(records.size()))
-      stored[static_cast<std::size_t>(n - 1)] = true;
+  if (q->size() == 0) return stored;
+  // A key twice in the records is stored once, as the first of them (as one by one).
+  using Key = std::pair<std::string_view, std::int64_t>;
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      return std::hash<std::string_view>()(k.first) ^ (std::hash<std::int64_t>()(k.second) * 31);
+    }
+  };
+  std::unordered_map<Key, std::size_t, KeyHash> first;
+  first.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i)
+    first.emplace(Key{records[i].serial, records[i].time}, i);
+  for (int row = 0; row < q->size(); ++row) {
+    const std::string key_serial = q->text(row, 0);
+    if (auto it = first.find(Key{key_serial, q->int64(row, 1)}); it != first.end())
+      stored[it->second] = true;
   }
   return stored;
 }
