@@ -13,7 +13,7 @@ namespace {
 
 namespace log = platform::log;
 
-// A key looked up (or found missing) is used for this long before the store is asked again,
+// Every meter's keys are read in one go and used for this long before the store is asked again,
 // so that `meters set --key` and `meters remove` take effect while the server runs. A message
 // from an unknown serial, or one the cached keys do not open, has the store asked again at once
 // (unless it was read for that message, and at most every kKeyRecheck per serial): a meter just
@@ -131,45 +131,71 @@ std::string rejection_hint(const std::string& reason) {
   return reason;
 }
 
+IngestPipeline::CachedKey IngestPipeline::cached_key(const Meter& m,
+                                                     std::chrono::steady_clock::time_point now) {
+  CachedKey entry{std::nullopt, now, std::nullopt, {}};
+  if (auto keys = core::envelope::derive_keys_from_hex(m.key_hex)) entry.keys = *keys;
+  if (!m.next_key_hex.empty()) {
+    if (auto next = core::envelope::derive_keys_from_hex(m.next_key_hex)) {
+      entry.next = *next;
+      entry.next_hex = m.next_key_hex;
+    }
+  }
+  return entry;
+}
+
 core::Result<const IngestPipeline::CachedKey*> IngestPipeline::keys_for(const std::string& serial) {
   const auto now = std::chrono::steady_clock::now();
-  auto it = keys_.find(serial);
-  if (it == keys_.end() || now - it->second.loaded > kKeyCacheLife) {
-    CachedKey entry{std::nullopt, now, std::nullopt, {}};
-    auto m = store_.meter(serial);
-    if (!m) {
-      if (m.error().code == core::Errc::storage_unavailable) return m.error();
-      log::error("ingest: " + m.error().message());
-      return nullptr;
+  // Bounded: serials that are no meter come from the network, and are kept until the next read.
+  if (keys_.size() > meters_read_ + 100000) keys_loaded_ = {};
+  if (keys_loaded_ == std::chrono::steady_clock::time_point{} ||
+      now - keys_loaded_ > kKeyCacheLife) {
+    auto all = store_.meters();
+    if (!all) {
+      if (all.error().code == core::Errc::storage_unavailable) return all.error();
+      log::error("ingest: " + all.error().message());
+      return read_keys(serial);  // (one meter may still be read)
     }
-    if (*m) {
-      auto keys = core::envelope::derive_keys_from_hex((*m)->key_hex);
-      if (keys) entry.keys = *keys;
-      if (!(*m)->next_key_hex.empty()) {
-        auto next = core::envelope::derive_keys_from_hex((*m)->next_key_hex);
-        if (next) {
-          entry.next = *next;
-          entry.next_hex = (*m)->next_key_hex;
-        }
-      }
-    }
-    if (keys_.size() > 100000) keys_.clear();  // bounded: serials come from the network
-    it = keys_.insert_or_assign(serial, entry).first;
+    keys_.clear();
+    keys_.reserve(all->size());
+    for (const Meter& m : *all)
+      keys_.emplace(m.serial, cached_key(m, now));
+    keys_loaded_ = now;
+    meters_read_ = all->size();
   }
+  auto it = keys_.find(serial);
+  // A serial the read did not find is read alone (a meter added since), then kept as no meter.
+  if (it == keys_.end()) return read_keys(serial);
+  return it->second.keys ? &it->second : nullptr;
+}
+
+core::Result<const IngestPipeline::CachedKey*> IngestPipeline::read_keys(
+    const std::string& serial) {
+  const auto now = std::chrono::steady_clock::now();
+  auto m = store_.meter(serial);
+  if (!m) {
+    if (m.error().code == core::Errc::storage_unavailable) return m.error();
+    log::error("ingest: " + m.error().message());
+    return nullptr;
+  }
+  const CachedKey entry =
+      *m ? cached_key(**m, now) : CachedKey{std::nullopt, now, std::nullopt, {}};
+  auto it = keys_.insert_or_assign(serial, entry).first;
   return it->second.keys ? &it->second : nullptr;
 }
 
 const IngestPipeline::CachedKey* IngestPipeline::keys_again(
     const std::string& serial, std::chrono::steady_clock::time_point arrived) {
   const auto now = std::chrono::steady_clock::now();
-  auto it = keys_.find(serial);
-  if (it == keys_.end() || it->second.loaded >= arrived ||
-      now - it->second.rechecked < kKeyRecheck) {
-    return nullptr;  // read for this very message, or read again less than kKeyRecheck ago
+  const auto it = keys_.find(serial);
+  if (it == keys_.end() || it->second.loaded >= arrived) return nullptr;  // read for this message
+  if (rechecked_.size() > 100000) rechecked_.clear();  // bounded: serials come from the network
+  auto& checked = rechecked_[serial];
+  if (checked != std::chrono::steady_clock::time_point{} && now - checked < kKeyRecheck) {
+    return nullptr;  // read again less than kKeyRecheck ago
   }
-  keys_.erase(it);
-  auto again = keys_for(serial);
-  if (auto fresh = keys_.find(serial); fresh != keys_.end()) fresh->second.rechecked = now;
+  checked = now;
+  auto again = read_keys(serial);
   return again ? *again : nullptr;
 }
 
@@ -190,7 +216,7 @@ core::Result<core::envelope::Opened> IngestPipeline::open_with(const CachedKey& 
   } else {
     if (*finished)
       log::info("ingest: " + serial + ": the device uses its new key; the old one is retired");
-    keys_.erase(serial);
+    (void)read_keys(serial);  // the key it has now (a failure: read with the others later)
   }
   return with_next;
 }

@@ -122,12 +122,19 @@ class IngestPipeline {
   void flush_log();
   struct CachedKey;
   // The meter's keys (nullptr: not a meter); an error only when the database is unavailable.
+  // Every meter's keys are read in one go, again when kKeyCacheLife has passed: a fleet of
+  // 100 000 meters sampling once a minute would otherwise have each sample's keys read alone.
   core::Result<const CachedKey*> keys_for(const std::string& serial);
   // The meter's keys read again (a meter added, or a key changed, by another process since they
   // were read) for a message that `arrived` then: nullptr when they were read for it, or read
   // again less than kKeyRecheck ago, or on any failure (the caller keeps what it had).
   const CachedKey* keys_again(const std::string& serial,
                               std::chrono::steady_clock::time_point arrived);
+  // One meter's keys read now into the cache, or that it is no meter (nullptr: not a meter, or no
+  // usable key).
+  core::Result<const CachedKey*> read_keys(const std::string& serial);
+  // A meter's cache entry (keys that do not parse are left out).
+  static CachedKey cached_key(const Meter& m, std::chrono::steady_clock::time_point now);
   // Opens a message with the meter's key or, during a key change, with the next key; the first
   // message that opens only with the next one finishes the change (server/key_change.hpp).
   core::Result<core::envelope::Opened> open_with(const CachedKey& keys, const std::string& serial,
@@ -151,9 +158,12 @@ class IngestPipeline {
     std::chrono::steady_clock::time_point loaded;
     std::optional<core::envelope::Keys> next;  // a key change under way
     std::string next_hex;
-    std::chrono::steady_clock::time_point rechecked{};  // read again by keys_again (or never)
   };
-  std::unordered_map<std::string, CachedKey> keys_;
+  std::unordered_map<std::string, CachedKey> keys_;      // every meter's, and those read since
+  std::chrono::steady_clock::time_point keys_loaded_{};  // every meter's read (or never)
+  std::size_t meters_read_ = 0;                          // how many meters that read found
+  // When keys_again last read a serial's keys (bounded: serials come from the network).
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> rechecked_;
   core::envelope::Decryptor decryptor_;  // AES with the CPU's instructions
   IngestCounters counters_;
   Replies on_replies_;

@@ -540,10 +540,14 @@ TEST(ServerCommands, SendWaitRoundTripsEveryKindOfCommand) {
   EXPECT_EQ(ask({"status"}), "close");
   EXPECT_EQ(ask({"ping"}), "");
   EXPECT_FALSE(ask({"uptime"}).empty());
+  // (On a failure: the output file as it is, and both logs, to tell which side was late.)
+  auto valve_output = [&] {
+    return "ac1: '" + read_text_file(dir.file("ac1")) + "'\n" + server->log() + agent->log();
+  };
   EXPECT_EQ(ask({"open_until", "12400"}), "12400");
-  EXPECT_TRUE(file_is(dir.file("ac1"), "1\n", scaled(5s)));
+  EXPECT_TRUE(file_is(dir.file("ac1"), "1\n", scaled(5s))) << valve_output();
   EXPECT_EQ(ask({"close"}), "close");  // no reply of its own: the status after it
-  EXPECT_TRUE(file_is(dir.file("ac1"), "0\n", scaled(5s)));
+  EXPECT_TRUE(file_is(dir.file("ac1"), "0\n", scaled(5s))) << valve_output();
   EXPECT_EQ(ask({"open"}), "open");
   EXPECT_EQ(ask({"set_cron", "minute=0&hour=6&command=close"}), "minute=0&hour=6&command=close");
   EXPECT_EQ(ask({"cron"}), "1");
