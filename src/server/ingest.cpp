@@ -131,14 +131,15 @@ std::string rejection_hint(const std::string& reason) {
   return reason;
 }
 
-IngestPipeline::CachedKey IngestPipeline::cached_key(const Meter& m,
+IngestPipeline::CachedKey IngestPipeline::cached_key(const std::string& key_hex,
+                                                     const std::string& next_key_hex,
                                                      std::chrono::steady_clock::time_point now) {
   CachedKey entry{std::nullopt, now, std::nullopt, {}};
-  if (auto keys = core::envelope::derive_keys_from_hex(m.key_hex)) entry.keys = *keys;
-  if (!m.next_key_hex.empty()) {
-    if (auto next = core::envelope::derive_keys_from_hex(m.next_key_hex)) {
+  if (auto keys = core::envelope::derive_keys_from_hex(key_hex)) entry.keys = *keys;
+  if (!next_key_hex.empty()) {
+    if (auto next = core::envelope::derive_keys_from_hex(next_key_hex)) {
       entry.next = *next;
-      entry.next_hex = m.next_key_hex;
+      entry.next_hex = next_key_hex;
     }
   }
   return entry;
@@ -150,7 +151,7 @@ core::Result<const IngestPipeline::CachedKey*> IngestPipeline::keys_for(const st
   if (keys_.size() > meters_read_ + 100000) keys_loaded_ = {};
   if (keys_loaded_ == std::chrono::steady_clock::time_point{} ||
       now - keys_loaded_ > kKeyCacheLife) {
-    auto all = store_.meters();
+    auto all = store_.meter_keys();
     if (!all) {
       if (all.error().code == core::Errc::storage_unavailable) return all.error();
       log::error("ingest: " + all.error().message());
@@ -158,8 +159,8 @@ core::Result<const IngestPipeline::CachedKey*> IngestPipeline::keys_for(const st
     }
     keys_.clear();
     keys_.reserve(all->size());
-    for (const Meter& m : *all)
-      keys_.emplace(m.serial, cached_key(m, now));
+    for (const MeterKeys& m : *all)
+      keys_.emplace(m.serial, cached_key(m.key_hex, m.next_key_hex, now));
     keys_loaded_ = now;
     meters_read_ = all->size();
   }
@@ -178,8 +179,8 @@ core::Result<const IngestPipeline::CachedKey*> IngestPipeline::read_keys(
     log::error("ingest: " + m.error().message());
     return nullptr;
   }
-  const CachedKey entry =
-      *m ? cached_key(**m, now) : CachedKey{std::nullopt, now, std::nullopt, {}};
+  const CachedKey entry = *m ? cached_key((*m)->key_hex, (*m)->next_key_hex, now)
+                             : CachedKey{std::nullopt, now, std::nullopt, {}};
   auto it = keys_.insert_or_assign(serial, entry).first;
   return it->second.keys ? &it->second : nullptr;
 }

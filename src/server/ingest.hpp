@@ -134,7 +134,8 @@ class IngestPipeline {
   // usable key).
   core::Result<const CachedKey*> read_keys(const std::string& serial);
   // A meter's cache entry (keys that do not parse are left out).
-  static CachedKey cached_key(const Meter& m, std::chrono::steady_clock::time_point now);
+  static CachedKey cached_key(const std::string& key_hex, const std::string& next_key_hex,
+                              std::chrono::steady_clock::time_point now);
   // Opens a message with the meter's key or, during a key change, with the next key; the first
   // message that opens only with the next one finishes the change (server/key_change.hpp).
   core::Result<core::envelope::Opened> open_with(const CachedKey& keys, const std::string& serial,

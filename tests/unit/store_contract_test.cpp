@@ -27,6 +27,31 @@ TEST_P(StoreContract, Meters) {
   EXPECT_FALSE(store_->remove_meter("6892850").ok());
 }
 
+// meter_keys: every meter's serial, key and next key, as meters() has them.
+TEST_P(StoreContract, MeterKeysAreEveryMetersKeys) {
+  EXPECT_TRUE(store_->meter_keys().value().empty());
+  for (const char* serial : {"0000040", "6892850", "7000001"}) {
+    Meter m;
+    m.serial = serial;
+    m.key_hex = std::string(30, 'a') + serial[6] + "f";
+    ASSERT_TRUE(store_->add_meter(m).ok());
+  }
+  const std::string next(32, 'b');
+  ASSERT_TRUE(store_->set_next_key("6892850", next, 1700000000).ok());
+  auto keys = store_->meter_keys().value();
+  std::sort(keys.begin(), keys.end(),
+            [](const MeterKeys& a, const MeterKeys& b) { return a.serial < b.serial; });
+  const auto meters = store_->meters().value();
+  ASSERT_EQ(keys.size(), meters.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(keys[i].serial, meters[i].serial);
+    EXPECT_EQ(keys[i].key_hex, meters[i].key_hex);
+    EXPECT_EQ(keys[i].next_key_hex, meters[i].next_key_hex);
+  }
+  EXPECT_EQ(keys[1].next_key_hex, next);
+  EXPECT_EQ(keys[0].next_key_hex, "");
+}
+
 // add_meters: any count (PostgreSQL sends them in statements of 500, the rest one by one), every
 // field kept; a serial that exists, or is twice in the list, anywhere in it stops all of it.
 TEST_P(StoreContract, AddMetersAddsAllOrNone) {

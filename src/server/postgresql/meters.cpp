@@ -193,6 +193,16 @@ core::Result<std::vector<Meter>> PostgresStore::meters() {
   return out;
 }
 
+core::Result<std::vector<MeterKeys>> PostgresStore::meter_keys() {
+  auto r = db_.query("SELECT serial, key, next_key FROM meters");
+  if (!r) return r.error();
+  std::vector<MeterKeys> out;
+  out.reserve(static_cast<std::size_t>(r->size()));
+  for (int i = 0; i < r->size(); ++i)
+    out.push_back({r->text(i, 0), r->text(i, 1), r->text(i, 2)});
+  return out;
+}
+
 // ---- a meter's seen state ----
 
 core::Result<bool> PostgresStore::mark_offline(const std::string& serial, std::int64_t time) {

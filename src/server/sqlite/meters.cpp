@@ -160,6 +160,14 @@ core::Result<std::vector<Meter>> SqliteStore::meters() {
   return out;
 }
 
+core::Result<std::vector<MeterKeys>> SqliteStore::meter_keys() {
+  auto q = db_.prepare("SELECT serial, key, next_key FROM meters");
+  if (!q) return q.error();
+  std::vector<MeterKeys> out;
+  ML_TRY(each_row(*q, [&] { out.push_back({q->text(0), q->text(1), q->text(2)}); }));
+  return out;
+}
+
 // ---- a meter's seen state ----
 
 core::Result<bool> SqliteStore::mark_offline(const std::string& serial, std::int64_t time) {

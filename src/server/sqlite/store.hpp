@@ -44,6 +44,7 @@ class SqliteStore final : public ServerStore {
   core::Status remove_meter(const std::string& serial) override;
   core::Result<std::optional<Meter>> meter(const std::string& serial) override;
   core::Result<std::vector<Meter>> meters() override;
+  core::Result<std::vector<MeterKeys>> meter_keys() override;
   core::Result<std::map<std::string, Diagnostic>> diagnostics(const std::string& serial) override;
 
   core::Result<bool> mark_offline(const std::string& serial, std::int64_t time) override;
