@@ -155,6 +155,7 @@ core::Result<const IngestPipeline::CachedKey*> IngestPipeline::keys_for(const st
     if (!all) {
       if (all.error().code == core::Errc::storage_unavailable) return all.error();
       log::error("ingest: " + all.error().message());
+      keys_loaded_ = now;        // the keys kept are used for another while, not read per message
       return read_keys(serial);  // (one meter may still be read)
     }
     keys_.clear();
@@ -328,8 +329,9 @@ void IngestPipeline::take(platform::ReceivedMessage m) {
       item.kind = IngestItem::Kind::diagnostic;
     }
   }
-  if (items_.empty()) {
-    // A batch's room at once (a file's batch is tens of thousands: growing moved every item).
+  if (items_.capacity() == 0) {
+    // A batch's room at once (a file's batch is tens of thousands: growing moved every item); kept
+    // from batch to batch (flush).
     const auto room = static_cast<std::size_t>(config_.ingest.batch_max);
     items_.reserve(room);
     messages_.reserve(room);
@@ -462,6 +464,13 @@ void IngestPipeline::flush() {
     if ((*outcomes)[i] != IngestOutcome::will_ignored) reply_of(it);
   }
   tell();
+  if (items_.empty()) {
+    // The batch's vectors, emptied, take the next batch with the room they have.
+    items.clear();
+    messages.clear();
+    items_.swap(items);
+    messages_.swap(messages);
+  }
 }
 
 }  // namespace ml::server

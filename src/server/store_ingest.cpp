@@ -125,8 +125,8 @@ class Batch {
     // In key order (serial, time), not in the order they came: a live capture's batch holds one
     // sample of each meter after another, and one meter's samples are neighbours in the tables'
     // keys, so each insert and each bucket would land on another page than the one before.
-    // Nothing depends on the order: the keys are distinct, and a bucket's first and last are by
-    // time.
+    // Nothing depends on the order: the keys are distinct, a bucket's first and last are by time,
+    // and its sums are exact.
     std::sort(samples_.begin(), samples_.end(), [this](std::size_t a, std::size_t b) {
       const IngestItem& x = items_[a];
       const IngestItem& y = items_[b];
