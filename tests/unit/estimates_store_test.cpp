@@ -166,6 +166,45 @@ TEST_P(EstimateStore, DailyUseCacheKeepsADaysHistory) {
   EXPECT_EQ(**tomorrow, *full) << "the update of the last days gives what a full read gives";
 }
 
+// The cache is bounded by the days of history it holds, not by meters: two meters of 10 days each
+// are kept in a room of 25 days, and in a room of 15 the second one empties it (the first is read
+// again, a new history object).
+TEST_P(EstimateStore, DailyUseCacheIsBoundedByTheDaysItHolds) {
+  const std::int64_t day0 = 20000 * kDaySeconds;
+  const std::int64_t now = day0 + 11 * kDaySeconds;
+  Meter m = add_test_meter();
+  m.serial = "6892851";
+  ASSERT_TRUE(store_->add_meter(m).ok());
+  for (const char* serial : {"6892850", "6892851"}) {
+    std::vector<IngestItem> items;
+    for (int d = 0; d <= 10; ++d) {
+      items.push_back(
+          sample(day0 + d * kDaySeconds + 3600, "e1=" + std::to_string(1000 + d) + " kWh&"));
+      items.back().serial = serial;
+    }
+    ASSERT_TRUE(store_items(*store_, items, now).ok());
+  }
+  auto full = read_daily_use(*store_, "6892850", false, history_start(now), now + 1);
+  ASSERT_TRUE(full.ok());
+  const std::size_t days = full->size();  // each meter's
+  ASSERT_GE(days, 10u);
+  for (const std::size_t room : {2 * days + 5, days + 5}) {
+    DailyUseCache cache(room);
+    auto a = cache.get(*store_, "6892850", false, now);
+    ASSERT_TRUE(a.ok());
+    ASSERT_EQ(**a, *full);
+    ASSERT_TRUE(cache.get(*store_, "6892851", false, now).ok());
+    auto a_again = cache.get(*store_, "6892850", false, now);
+    ASSERT_TRUE(a_again.ok());
+    if (room > 2 * days) {
+      EXPECT_EQ(a_again->get(), a->get()) << "both meters kept";
+    } else {
+      EXPECT_NE(a_again->get(), a->get()) << "the second meter emptied the cache";
+      EXPECT_EQ(**a_again, *full);
+    }
+  }
+}
+
 // Day after day the cache reads only the last days, and says what a full read says each day:
 // a meter that reports every hour for 40 days, read by the cache once a day.
 TEST_P(EstimateStore, DailyUseCacheBroughtUpToDateDayByDayEqualsAFullRead) {

@@ -133,7 +133,15 @@ core::Result<std::shared_ptr<const estimate::DailyUse>> DailyUseCache::get(
     fresh.use = std::make_shared<const estimate::DailyUse>(std::move(*use));
   }
   std::lock_guard lock(mutex_);
-  if (entries_.size() >= kMaxMeters && entries_.count(serial) == 0) entries_.clear();
+  if (auto it = entries_.find(serial); it != entries_.end()) {
+    days_ -= it->second.use->size();
+    entries_.erase(it);
+  }
+  if (days_ + fresh.use->size() > max_days_ || entries_.size() >= kMaxMeters) {
+    entries_.clear();
+    days_ = 0;
+  }
+  days_ += fresh.use->size();
   entries_[serial] = fresh;
   return fresh.use;
 }

@@ -44,14 +44,19 @@ std::int64_t history_start(std::int64_t now);
 // - On the other days only the last kRereadDays days are read again and replace what was kept
 //   for them: a sample arriving late for one of those days counts from the next day on, an
 //   older one from the meter's next full read.
-// Thread-safe; holds at most kMaxMeters meters (when full, it starts again empty). Without it
-// every estimate reads up to four years of daily rollups; `serve` and the alarm round each keep
-// one (docs/server.md, "Estimates").
+// Thread-safe; holds at most max_days days of history in all (about 64 bytes each), and at most
+// kMaxMeters meters: when full, it starts again empty. The bound is on days, not meters: a young
+// fleet of 100 000 meters with a month each fits, and four years of 20 000 meters fit as before
+// (a bound of 20 000 meters emptied it several times in every reading of a 50 000-meter prepaid
+// fleet, which then read every history again). Without it every estimate reads up to four years
+// of daily rollups; `serve` and the alarm round each keep one (docs/server.md, "Estimates").
 class DailyUseCache {
  public:
-  static constexpr std::size_t kMaxMeters = 20000;
+  static constexpr std::size_t kMaxDays = 30'000'000;  // ~1.9 GB at the most
+  static constexpr std::size_t kMaxMeters = 1'000'000;
   static constexpr std::int64_t kRereadDays = 7;
   static constexpr std::int64_t kFullReadDays = 28;
+  explicit DailyUseCache(std::size_t max_days = kMaxDays) : max_days_(max_days) {}
   core::Result<std::shared_ptr<const estimate::DailyUse>> get(ServerStore& store,
                                                               const std::string& serial, bool water,
                                                               std::int64_t now);
@@ -63,8 +68,10 @@ class DailyUseCache {
     bool water = false;
     std::shared_ptr<const estimate::DailyUse> use;
   };
+  std::size_t max_days_;
   std::mutex mutex_;
   std::unordered_map<std::string, Entry> entries_;
+  std::size_t days_ = 0;  // the days of history of entries_
 };
 
 struct MeterEstimate {
