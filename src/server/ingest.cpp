@@ -210,7 +210,7 @@ core::Result<core::envelope::Opened> IngestPipeline::open_with(const CachedKey& 
   auto with_next = core::envelope::open_message(*keys.next, m.topic, m.payload,
                                                 core::envelope::EmptyText::accept, &decryptor_);
   if (!with_next) return opened;  // the first error: the meter's key is the one that counts
-  const std::string next_hex = keys.next_hex;  // (the cache entry goes below)
+  const std::string next_hex = keys.next_hex;  // (the cache entry is read again below)
   auto finished = finish_key_change(store_, serial, next_hex, now_());
   if (!finished) {
     log::error("ingest: " + serial +

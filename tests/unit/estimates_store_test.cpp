@@ -166,9 +166,9 @@ TEST_P(EstimateStore, DailyUseCacheKeepsADaysHistory) {
   EXPECT_EQ(**tomorrow, *full) << "the update of the last days gives what a full read gives";
 }
 
-// The cache is bounded by the days of history it holds, not by meters: two meters of 10 days each
-// are kept in a room of 25 days, and in a room of 15 the second one empties it (the first is read
-// again, a new history object).
+// The cache is bounded by the days of history it holds, not by meters: two meters of N days each
+// are kept in a room of 2N + 5 days, and in a room of N + 5 the second one empties it (the first
+// is read again, a new history object).
 TEST_P(EstimateStore, DailyUseCacheIsBoundedByTheDaysItHolds) {
   const std::int64_t day0 = 20000 * kDaySeconds;
   const std::int64_t now = day0 + 11 * kDaySeconds;

@@ -104,8 +104,9 @@ struct Opened {
 };
 
 // AES-128-CBC decryption through libcrypto's EVP interface, which uses the CPU's AES
-// instructions where it has them (AES-NI, the ARMv8 crypto extension): several times faster than
-// the low-level interface open_message uses by default, at the cost of loading libcrypto's
+// instructions where it has them (AES-NI, the ARMv8 crypto extension): faster than the low-level
+// interface open_message uses by default (1 µs to 0.6 µs a sample on the server, most of it
+// setting the key; bench/RESULTS.md), at the cost of loading libcrypto's
 // default provider once per process (~1.8 MiB resident, which the agent does not pay). For the
 // server, which opens thousands of messages a second. One per thread.
 class Decryptor {
