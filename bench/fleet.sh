@@ -38,7 +38,10 @@
 #   DRAIN_MAX=1800 (how long to wait for `run` to store everything after the fleet stopped),
 #   PUBLISH_LOG_SHARE=1 (the share of the devices whose samples are timed), WORKERS=0 (N: that
 #   many `run --worker wK` sharing the ingest instead of one `run`; PostgreSQL), HA_PROBE=0 (N:
-#   [homeassistant] for every N-th meter only, the lag measured on those), SKIP_BUILD=1
+#   [homeassistant] for every N-th meter only, the lag measured on those), HISTORY_DAYS=0 (N: the
+#   database holds N days of one-minute samples for every meter before the fleet starts, as
+#   the server keeps them, from `month_bench --fill`; stored samples then counted by the
+#   stored-samples counters), SKIP_BUILD=1
 #   (use build/release as it is), KEEP=1 (keep the logs and data in /tmp/ml-fleet-lag.*).
 #   Each backend takes SECONDS + WARMUP + 2 minutes when `run` keeps up; when it does not, up to
 #   300 s more for the last commands and DRAIN_MAX for the drain. Record the output in
@@ -56,8 +59,12 @@ poll=${POLL_INTERVAL:-$((600 * interval / 60))}
 share=${PUBLISH_LOG_SHARE:-1}
 workers=${WORKERS:-0}
 probe=${HA_PROBE:-0}
+history=${HISTORY_DAYS:-0}
 backends_of "$mode" "$0 [sqlite|postgresql|both] [SECONDS=600] [METERS=19900] [INTERVAL=12]"
 build_fleet_programs
+if [ "$history" -gt 0 ] && [ -z "${SKIP_BUILD:-}" ]; then
+  flock /tmp/ml-build.lock cmake --build --preset release --target month_bench >/dev/null
+fi
 need_open_files $((meters + 64))
 hz=$(getconf CLK_TCK)
 bench_folder ml-fleet-lag
@@ -105,7 +112,8 @@ echo "fleet: $meters devices every $interval s ($(awk -v m="$meters" -v i="$inte
   "open-files limit here, $(ulimit -Hn), allows no more connections); warm-up: all connected" \
   "+ $warmup s; window $seconds s; poll every $poll s (0: off); $commands commands;" \
   "[homeassistant] for $([ "$probe" -gt 0 ] && echo "every $probe-th meter (HA_PROBE)" ||
-    echo "every meter")"
+    echo "every meter"); $([ "$history" -gt 0 ] &&
+    echo "a history of $history days for every meter (HISTORY_DAYS)" || echo "empty tables")"
 
 measure() {
   local backend=$1 run=$dir/$1 db_line url="" postmaster="" name
@@ -136,6 +144,26 @@ groups = ["$ha_group"]
 queue_max = 60000
 CONF
   "$server_bin" --config "$run/server.toml" meters import "$dir/keys.csv" >/dev/null
+  # The counters of stored samples (store/metrics.hpp), which every stored sample moves in its
+  # own transaction: counting the rows of a table with a week of history would take minutes.
+  samples_counter() {
+    local q="SELECT coalesce(sum(value), 0) FROM counters WHERE name = 'samples_stored' OR
+      name LIKE 'samples_stored:%'"
+    if [ "$backend" = sqlite ]; then
+      sqlite3 -cmd '.timeout 10000' "$run/server.db" "$q"
+    else
+      psql -qtA "$url" -c "$q"
+    fi
+  }
+  local history_samples=0
+  if [ "$history" -gt 0 ]; then
+    # HISTORY_DAYS of one-minute samples for every meter, ending now, as the server keeps them
+    # (bench/month/month_bench.cpp; [database] pack_after_days packs the older days).
+    build/release/bench/month/month_bench --fill "$run" \
+      "$([ "$backend" = sqlite ] && echo sqlite || echo "$url")" "$history" >"$run/history.txt"
+    history_samples=$(samples_counter)
+    echo "$backend: history of $history days: $(grep Generated "$run/history.txt")"
+  fi
   # The subscriber: the states, the bench's commands and their replies, each as it arrives.
   mosquitto_sub -h 127.0.0.1 -p "$port" -F '%U %t' -t 'meterlogger/+/state' \
     -t '/config/v2/+/+/uptime' -t '/uptime/v2/+/+' >"$run/observed.txt" 2>"$run/observer.log" &
@@ -253,7 +281,9 @@ CONF
   # same for DRAIN_IDLE s (300: a poll of every meter can hold `run` up for minutes) or
   # DRAIN_MAX s (1800) have passed.
   stored_samples() {
-    if [ "$backend" = sqlite ]; then
+    if [ "$history" -gt 0 ]; then
+      echo $(($(samples_counter) - history_samples))
+    elif [ "$backend" = sqlite ]; then
       sqlite3 -cmd '.timeout 10000' "$run/server.db" 'SELECT count(*) FROM samples'
     else
       psql -qtA "$url" -c 'SELECT count(*) FROM samples'

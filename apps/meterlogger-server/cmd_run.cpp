@@ -150,7 +150,9 @@ class RoundThread {
 };
 
 // A gap round every [gaps] interval (server/gaps.hpp), on a thread and a store connection of its
-// own: a round reads the sample times of every meter's window (seconds at 100 000 meters). The
+// own: the first round reads the sample times of every meter's whole window (minutes at 20 000
+// meters with a week of history), the next ones what came since, and each meter's whole window
+// once a day. The
 // resend commands it queues go out with the sender's next look at the queue. A failing round is
 // logged once until it changes.
 class GapTimer {
@@ -167,7 +169,7 @@ class GapTimer {
 
  private:
   void round() {
-    auto r = server::run_gap_round(*store_, unix_now(), config_.gaps);
+    auto r = server::run_gap_round(*store_, unix_now(), config_.gaps, &memory_);
     if (!r) {
       if (r.error().text() != last_error_) log::error("gap round failed: " + r.error().text());
       last_error_ = r.error().text();
@@ -182,8 +184,9 @@ class GapTimer {
 
   const server::ServerConfig& config_;
   std::unique_ptr<server::ServerStore> store_;
-  std::string last_error_;  // logged once until it changes
-  RoundThread rounds_;      // last: it ends before what its rounds use
+  server::GapMemory memory_;  // each round reads what came since the last (server/gaps.hpp)
+  std::string last_error_;    // logged once until it changes
+  RoundThread rounds_;        // last: it ends before what its rounds use
 };
 
 // Every hour, on a thread and a store connection of its own: what storing the next week's samples

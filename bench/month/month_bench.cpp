@@ -30,7 +30,10 @@
 // The sizes of the tables are the script's (bench/month.sh): it has the database's own tools.
 //
 // Usage: month_bench WORK_DIR DATABASE [METERS=10000] [DAYS=30] [RUNS=10]
+//        month_bench --fill WORK_DIR DATABASE DAYS
 // DATABASE: "sqlite" (WORK_DIR/server.db) or a postgresql:// URL of an empty database.
+// --fill writes only step 2, DAYS days for every meter the database already has (bench/fleet.sh
+// HISTORY_DAYS: the lag on a database that holds history).
 // Exit status 0 when done, 1 when something failed.
 #include <algorithm>
 #include <chrono>
@@ -125,8 +128,8 @@ std::int64_t received_at(std::int64_t time) {
   return time + 2;
 }
 
-MeterMonth make_month(int i, std::int64_t from, std::int64_t to, std::int64_t last_packed_day) {
-  const std::string serial = serial_of(i);
+MeterMonth make_month(int i, const std::string& serial, std::int64_t from, std::int64_t to,
+                      std::int64_t last_packed_day) {
   sim::BackfillConfig c;
   c.model = static_cast<sim::KmpModel>(i % 4);
   c.serial = static_cast<std::uint32_t>(1000000 + i);
@@ -187,9 +190,8 @@ MeterMonth make_month(int i, std::int64_t from, std::int64_t to, std::int64_t la
   return out;
 }
 
-// Meter i's month: history i % kHistories under its own serial.
-MeterMonth month_of(int i, const MeterMonth& history) {
-  const std::string serial = serial_of(i);
+// A meter's month: one of the histories under its own serial.
+MeterMonth month_of(const std::string& serial, const MeterMonth& history) {
   MeterMonth m = history;
   for (auto& d : m.packed)
     d.serial = serial;
@@ -205,12 +207,16 @@ MeterMonth month_of(int i, const MeterMonth& history) {
 // Makes the months on a thread of its own, a few meters ahead of the writer.
 class MonthMaker {
  public:
-  MonthMaker(int meters, std::int64_t from, std::int64_t to, std::int64_t last_packed_day)
+  MonthMaker(std::vector<std::string> serials, std::int64_t from, std::int64_t to,
+             std::int64_t last_packed_day)
       : thread_([=, this] {
           std::vector<MeterMonth> histories;
-          for (int i = 0; i < meters; ++i) {
-            if (i < kHistories) histories.push_back(make_month(i, from, to, last_packed_day));
-            auto m = month_of(i, histories[static_cast<std::size_t>(i % kHistories)]);
+          for (std::size_t i = 0; i < serials.size(); ++i) {
+            if (i < kHistories) {
+              histories.push_back(
+                  make_month(static_cast<int>(i), serials[i], from, to, last_packed_day));
+            }
+            auto m = month_of(serials[i], histories[i % kHistories]);
             std::unique_lock lock(mutex_);
             room_.wait(lock, [&] { return ready_.size() < 4; });
             ready_.push_back(std::move(m));
@@ -235,7 +241,8 @@ class MonthMaker {
 };
 
 // One sample of every meter at `time`, stored as ingest stores them: batches of 500, each in its
-// transaction. Samples a second.
+// transaction (store_items' own, as `run` calls it: not nested in another, which would make it a
+// savepoint). Samples a second.
 double ingest_round(server::ServerStore& store, int meters, std::int64_t time, std::int64_t now) {
   std::vector<server::IngestItem> all;
   all.reserve(static_cast<std::size_t>(meters));
@@ -252,14 +259,62 @@ double ingest_round(server::ServerStore& store, int meters, std::int64_t time, s
     std::vector<server::IngestItem> batch(
         all.begin() + static_cast<std::ptrdiff_t>(first),
         all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), first + kIngestBatch)));
-    must(store.write_transaction([&]() -> core::Status {
-      auto r = server::store_items(store, batch, now);
-      if (!r) return r.error();
-      return core::Ok{};
-    }),
-         "ingest");
+    must(server::store_items(store, batch, now), "ingest");
   }
   return static_cast<double>(meters) / (ms_since(t) / 1000);
+}
+
+// DAYS UTC days of a sample a minute for each of `serials`, up to the present minute, written as
+// the server keeps them by now (step 2 above). Prints the figures; returns the samples and how
+// many of them are rows.
+struct Written {
+  std::int64_t samples = 0, rows = 0;
+};
+Written write_history(server::ServerStore& store, const std::vector<std::string>& serials, int days,
+                      std::int64_t now) {
+  const std::int64_t today = now / kDay;
+  const server::ServerConfig defaults;
+  // The days pack_samples() has packed by now: those that ended pack_after_days before today.
+  const std::int64_t last_packed_day = today - 1 - defaults.database.pack_after_days;
+  const std::int64_t from = (today - days + 1) * kDay;
+  const std::int64_t to = now - now % 60 - 60;
+  const auto meters = serials.size();
+  const auto t = Clock::now();
+  std::int64_t samples = 0, packed_days = 0, packed_bytes = 0, rows = 0;
+  double write_ms = 0;
+  MonthMaker maker(serials, from, to, last_packed_day);
+  for (std::size_t i = 0; i < meters; ++i) {
+    MeterMonth m = maker.next();
+    const auto w = Clock::now();
+    must(store.write_transaction([&]() -> core::Status {
+      for (const auto& d : m.packed)
+        ML_TRY(store.write_packed_day(d, {}));
+      ML_TRY(store.write_rollups(server::Period::hour, m.hours));
+      return store.write_rollups(server::Period::day, m.days);
+    }),
+         "the packed days of " + serials[i]);
+    must(server::store_items(store, m.rows, now), "the rows of " + serials[i]);
+    write_ms += ms_since(w);
+    samples += m.samples;
+    rows += static_cast<std::int64_t>(m.rows.size());
+    packed_days += static_cast<std::int64_t>(m.packed.size());
+    for (const auto& d : m.packed)
+      packed_bytes += static_cast<std::int64_t>(d.data.size());
+    if ((i + 1) % std::max<std::size_t>(1, meters / 10) == 0) {
+      std::printf("  %zu meters, %.0f s\n", i + 1, ms_since(t) / 1000);
+      std::fflush(stdout);
+    }
+  }
+  const double month_s = ms_since(t) / 1000;
+  std::printf(
+      "Generated %zu meters x %d days: %lld samples (%lld in %lld packed days, %lld bytes "
+      "packed; %lld rows) in %.0f s (%.0f samples/s; writing %.0f s)\n",
+      meters, days, static_cast<long long>(samples), static_cast<long long>(samples - rows),
+      static_cast<long long>(packed_days), static_cast<long long>(packed_bytes),
+      static_cast<long long>(rows), month_s, static_cast<double>(samples) / month_s,
+      write_ms / 1000);
+  std::fflush(stdout);
+  return {samples, rows};
 }
 
 struct Stats {
@@ -277,8 +332,24 @@ Stats stats(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  if (argc == 5 && std::string(argv[1]) == "--fill") {
+    // History for the meters a database already has (bench/fleet.sh, HISTORY_DAYS).
+    auto store = open_store(argv[2], argv[3]);
+    const int days = std::atoi(argv[4]);
+    if (days < 1) fail("DAYS >= 1");
+    std::vector<std::string> serials;
+    for (const auto& k : must(store->meter_keys(), "meter_keys"))
+      serials.push_back(k.serial);
+    if (serials.empty()) fail("the database has no meters");
+    write_history(*store, serials, days, now);
+    return 0;
+  }
   if (argc < 3) {
-    std::cerr << "usage: month_bench WORK_DIR DATABASE [METERS=10000] [DAYS=30] [RUNS=10]\n";
+    std::cerr << "usage: month_bench WORK_DIR DATABASE [METERS=10000] [DAYS=30] [RUNS=10]\n"
+                 "       month_bench --fill WORK_DIR DATABASE DAYS\n";
     return 2;
   }
   const std::string dir = argv[1];
@@ -287,14 +358,9 @@ int main(int argc, char** argv) {
   const int days = argc > 4 ? std::atoi(argv[4]) : 30;
   const int runs = argc > 5 ? std::atoi(argv[5]) : 10;
   if (meters < 1 || days < 10 || runs < 1) fail("METERS >= 1, DAYS >= 10, RUNS >= 1");
-  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
   const std::int64_t today = now / kDay;
   const server::ServerConfig defaults;
   const int after_days = defaults.database.pack_after_days;
-  // The days pack_samples() has packed by now: those that ended after_days days before today.
-  const std::int64_t last_packed_day = today - 1 - after_days;
   const std::int64_t from = (today - days + 1) * kDay;
   const std::int64_t to = now - now % 60 - 60;
   if (db == "sqlite") std::filesystem::remove(dir + "/server.db");
@@ -328,45 +394,10 @@ int main(int argc, char** argv) {
     ingest_empty.push_back(ingest_round(*store, meters, at, now));
 
   // 2. The month.
-  auto t = Clock::now();
-  std::int64_t samples = 0, packed_days = 0, packed_bytes = 0, rows = 0;
-  double write_ms = 0;
-  {
-    MonthMaker maker(meters, from, to, last_packed_day);
-    for (int i = 0; i < meters; ++i) {
-      MeterMonth m = maker.next();
-      const auto w = Clock::now();
-      must(store->write_transaction([&]() -> core::Status {
-        for (const auto& d : m.packed)
-          ML_TRY(store->write_packed_day(d, {}));
-        ML_TRY(store->write_rollups(server::Period::hour, m.hours));
-        ML_TRY(store->write_rollups(server::Period::day, m.days));
-        auto r = server::store_items(*store, m.rows, now);
-        if (!r) return r.error();
-        return core::Ok{};
-      }),
-           "the month of " + serial_of(i));
-      write_ms += ms_since(w);
-      samples += m.samples;
-      rows += static_cast<std::int64_t>(m.rows.size());
-      packed_days += static_cast<std::int64_t>(m.packed.size());
-      for (const auto& d : m.packed)
-        packed_bytes += static_cast<std::int64_t>(d.data.size());
-      if ((i + 1) % std::max(1, meters / 10) == 0) {
-        std::printf("  %d meters, %.0f s\n", i + 1, ms_since(t) / 1000);
-        std::fflush(stdout);
-      }
-    }
-  }
-  const double month_s = ms_since(t) / 1000;
-  std::printf(
-      "Generated %d meters x %d days: %lld samples (%lld in %lld packed days, %lld bytes "
-      "packed; %lld rows) in %.0f s (%.0f samples/s; writing %.0f s)\n",
-      meters, days, static_cast<long long>(samples), static_cast<long long>(samples - rows),
-      static_cast<long long>(packed_days), static_cast<long long>(packed_bytes),
-      static_cast<long long>(rows), month_s, static_cast<double>(samples) / month_s,
-      write_ms / 1000);
-  std::fflush(stdout);
+  std::vector<std::string> serials;
+  for (int i = 0; i < meters; ++i)
+    serials.push_back(serial_of(i));
+  const auto [samples, rows] = write_history(*store, serials, days, now);
 
   // 3. Reads.
   auto stores = std::make_shared<server::http::StorePool>(
@@ -456,7 +487,7 @@ int main(int argc, char** argv) {
     ingest_month.push_back(ingest_round(*store, meters, at, now));
 
   // 5. The next day's pack.
-  t = Clock::now();
+  const auto t = Clock::now();
   auto report = must(server::pack_samples(*store, now + kDay, after_days), "pack");
   const double pack_s = ms_since(t) / 1000;
 

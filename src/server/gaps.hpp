@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/gaps/gaps.hpp"
@@ -45,9 +46,31 @@ struct MeterGaps {
   std::vector<MeterGap> gaps;            // oldest first
 };
 
-// The gaps of one meter in [now - window_s, now - delay_s], with what was done about each.
+// What a gap round remembers of each meter, so that the next round reads only the samples since
+// then, not the whole window again (a week of one-minute samples is 10 080 times a meter, every
+// round: minutes at 20 000 meters). Per meter: the interval, the settled gaps found so far (each
+// read again by its missing range alone, to see what late samples filled), and where the next
+// read starts: the newest sample at or before the last round's settled time. A sample arriving
+// late before that point can only fill a gap, never make one, so the gaps found are those of a
+// whole read as long as the interval holds; the whole window is read again once a day a meter
+// (spread over the day), which takes up a changed interval. Meters no longer in the store are
+// forgotten at the next round.
+struct GapMemory {
+  static constexpr std::int64_t kWholeReadEvery = 86400;  // seconds
+  struct Meter {
+    std::int64_t interval = 0;
+    std::int64_t resume_from = 0;       // the next read starts here (included)
+    std::int64_t whole_read_due = 0;    // the whole window is read again from then
+    std::vector<core::gaps::Gap> gaps;  // settled, each before resume_from; oldest first
+    bool seen = false;                  // in this round (the others are forgotten after it)
+  };
+  std::unordered_map<std::string, Meter> meters;
+};
+
+// The gaps of one meter in [now - window_s, now - delay_s], with what was done about each. With
+// `memory`, read as GapMemory says and the memory brought up to `now`.
 core::Result<MeterGaps> meter_gaps(ServerStore& store, const std::string& serial, std::int64_t now,
-                                   const GapsConfig& options);
+                                   const GapsConfig& options, GapMemory* memory = nullptr);
 
 struct GapRound {
   std::int64_t meters = 0;     // meters looked at
@@ -56,7 +79,8 @@ struct GapRound {
 };
 
 // Every meter: queues a resend for its oldest gap that may be asked for, unless one is pending.
+// `run` keeps a GapMemory from round to round.
 core::Result<GapRound> run_gap_round(ServerStore& store, std::int64_t now,
-                                     const GapsConfig& options);
+                                     const GapsConfig& options, GapMemory* memory = nullptr);
 
 }  // namespace ml::server

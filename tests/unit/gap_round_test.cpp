@@ -2,6 +2,8 @@
 // are asked to resend, how often, and what each gap's state is after.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "server/command_queue.hpp"
 #include "server/gaps.hpp"
 #include "store_contract.hpp"
@@ -26,6 +28,12 @@ class GapRound : public StoreContract {
   }
   void version(const std::string& text) {
     ASSERT_TRUE(store_items(*store_, {diag(kT + 1800, "version", text)}, kT + 2000).ok());
+  }
+  static std::vector<core::gaps::Gap> gaps_of(const MeterGaps& m) {
+    std::vector<core::gaps::Gap> out;
+    for (const auto& g : m.gaps)
+      out.push_back(g.gap);
+    return out;
   }
   GapsConfig config_;
 };
@@ -96,6 +104,86 @@ TEST_P(GapRound, OnlySettledGapsInsideTheWindowCount) {
   config_.delay_s = 0;
   config_.window_s = 86400;
   EXPECT_TRUE(meter_gaps(*store_, "6892850", kT + 1200 + 86400, config_)->gaps.empty());
+}
+
+// GapMemory (what `run` keeps between rounds): each round reads only what came since the last,
+// and finds what a whole read of the window finds. A meter sampling every minute for eight hours
+// with outages of up to 40 minutes, a round every 5 minutes, and now and then part of an older
+// gap filled late (a resend answered) or all of it.
+TEST_P(GapRound, ARoundFromMemoryFindsWhatAWholeReadFinds) {
+  add_test_meter();
+  config_.window_s = 3 * 3600;  // gaps leave the window during the test
+  config_.delay_s = 600;
+  GapMemory memory;
+  std::mt19937 random(17);
+  std::int64_t outage_until = 0;
+  std::int64_t e1 = 100;
+  int rounds_with_gaps = 0, filled = 0;
+  for (std::int64_t t = kT; t < kT + 8 * 3600; t += 60) {
+    if (t >= outage_until && random() % 40 == 0)
+      outage_until = t + 60 * static_cast<std::int64_t>(2 + random() % 40);
+    if (t >= outage_until) {
+      ASSERT_TRUE(
+          store_items(*store_, {sample(t, "e1=" + std::to_string(++e1) + " kWh&")}, t).ok());
+    }
+    if ((t - kT) % 300 != 0) continue;
+    const std::int64_t now = t + 30;
+    auto whole = meter_gaps(*store_, "6892850", now, config_);
+    ASSERT_TRUE(whole.ok()) << whole.error().message();
+    // Late samples: part of one older gap, or all of it.
+    if (!whole->gaps.empty() && random() % 4 == 0) {
+      const auto& g = whole->gaps[random() % whole->gaps.size()].gap;
+      const bool all = random() % 2 == 0;
+      std::vector<IngestItem> late;
+      for (std::int64_t s = g.missing.from + 59; s <= g.missing.to; s += 60) {
+        if (all || random() % 3 == 0) late.push_back(sample(s, "e1=1 kWh&"));
+      }
+      filled += late.empty() ? 0 : 1;
+      ASSERT_TRUE(store_items(*store_, late, now).ok());
+      whole = meter_gaps(*store_, "6892850", now, config_);
+    }
+    auto from_memory = meter_gaps(*store_, "6892850", now, config_, &memory);
+    ASSERT_TRUE(from_memory.ok()) << from_memory.error().message();
+    EXPECT_EQ(from_memory->interval, whole->interval) << "at " << now - kT;
+    EXPECT_EQ(gaps_of(*from_memory), gaps_of(*whole)) << "at " << now - kT;
+    rounds_with_gaps += whole->gaps.empty() ? 0 : 1;
+  }
+  // The case was what it should be: gaps in most rounds, some filled late.
+  EXPECT_GT(rounds_with_gaps, 30);  // of 96
+  EXPECT_GT(filled, 5);
+  // The memory read only from where it left off, not the window again.
+  EXPECT_GT(memory.meters.at("6892850").resume_from, kT + 8 * 3600 - 3600);
+}
+
+// The interval is the one of the last whole read until the next one, at most a day later; a
+// meter no longer in the store is forgotten at the next round.
+TEST_P(GapRound, MemoryReadsTheWholeWindowOnceADayAndForgetsRemovedMeters) {
+  add_test_meter();
+  config_.delay_s = 0;
+  GapMemory memory;
+  std::int64_t t = kT;
+  for (; t < kT + 3600; t += 60)
+    ASSERT_TRUE(store_items(*store_, {sample(t, "e1=1 kWh&")}, t).ok());
+  ASSERT_EQ(meter_gaps(*store_, "6892850", t, config_, &memory)->interval, 60);
+  const std::int64_t due = memory.meters.at("6892850").whole_read_due;
+  EXPECT_GT(due, t);
+  EXPECT_LE(due, t + GapMemory::kWholeReadEvery);
+  // From now on a sample every 10 minutes: gaps for the remembered interval.
+  for (; t < due + 600; t += 600)
+    ASSERT_TRUE(store_items(*store_, {sample(t, "e1=1 kWh&")}, t).ok());
+  auto before = meter_gaps(*store_, "6892850", due - 1, config_, &memory);
+  EXPECT_EQ(before->interval, 60);
+  EXPECT_FALSE(before->gaps.empty());
+  // The whole read takes up the new interval (the median of the window's steps).
+  auto after = meter_gaps(*store_, "6892850", due + 600, config_, &memory);
+  EXPECT_EQ(after->interval, 600);
+  EXPECT_EQ(gaps_of(*after), gaps_of(*meter_gaps(*store_, "6892850", due + 600, config_)));
+
+  ASSERT_TRUE(run_gap_round(*store_, due + 700, config_, &memory).ok());
+  EXPECT_EQ(memory.meters.size(), 1u);
+  ASSERT_TRUE(store_->remove_meter("6892850").ok());
+  ASSERT_TRUE(run_gap_round(*store_, due + 800, config_, &memory).ok());
+  EXPECT_TRUE(memory.meters.empty());
 }
 
 ML_STORE_CONTRACT(GapRound);
