@@ -55,10 +55,11 @@ std::int64_t newest_settled(const std::vector<std::int64_t>& times, std::int64_t
   return after == times.begin() ? otherwise : *std::prev(after);
 }
 
-// Every sample time of the window; remembered in `m` when given.
-core::Result<Found> whole_read(ServerStore& store, const std::string& serial, std::int64_t now,
-                               const GapsConfig& o, GapMemory::Meter* m) {
-  const std::int64_t from = std::max<std::int64_t>(0, now - o.window_s);
+// Every sample time of [from, now] (the window, or the start of it GapMemory reads first);
+// remembered in `m` when given.
+core::Result<Found> read_window(ServerStore& store, const std::string& serial, std::int64_t from,
+                                std::int64_t now, const GapsConfig& o, GapMemory::Meter* m) {
+  from = std::max<std::int64_t>(0, from);
   auto times = store.sample_times(serial, from, now);
   if (!times) return times.error();
   Found f;
@@ -129,18 +130,20 @@ core::Result<MeterGaps> meter_gaps(ServerStore& store, const std::string& serial
   out.takes_resend = *takes;
   core::Result<Found> found = Found{};
   if (memory == nullptr) {
-    found = whole_read(store, serial, now, options, nullptr);
+    found = read_window(store, serial, now - options.window_s, now, options, nullptr);
   } else {
     auto [it, fresh] = memory->meters.try_emplace(serial);
     GapMemory::Meter& m = it->second;
     m.seen = true;
-    if (fresh || m.interval == 0 || now >= m.whole_read_due) {
-      found = whole_read(store, serial, now, options, &m);
-      // The first whole reads of a fleet, all in one round, come due again spread over a day.
-      const auto spread = fresh ? static_cast<std::int64_t>(std::hash<std::string>{}(serial) %
-                                                            GapMemory::kWholeReadEvery)
-                                : 0;
-      if (found) m.whole_read_due = now + GapMemory::kWholeReadEvery - spread;
+    if (fresh) {
+      // The last hour now, the whole window within a day: a fleet's whole windows, all in one
+      // round, would hold the database for minutes at every start of `run`.
+      found = read_window(store, serial, now - GapMemory::kFirstReadS, now, options, &m);
+      m.whole_read_due = now + static_cast<std::int64_t>(std::hash<std::string>{}(serial) %
+                                                         GapMemory::kWholeReadEvery);
+    } else if (m.interval == 0 || now >= m.whole_read_due) {
+      found = read_window(store, serial, now - options.window_s, now, options, &m);
+      if (found) m.whole_read_due = now + GapMemory::kWholeReadEvery;
     } else {
       found = read_since(store, serial, now, options, m);
     }

@@ -52,10 +52,13 @@ struct MeterGaps {
 // read again by its missing range alone, to see what late samples filled), and where the next
 // read starts: the newest sample at or before the last round's settled time. A sample arriving
 // late before that point can only fill a gap, never make one, so the gaps found are those of a
-// whole read as long as the interval holds; the whole window is read again once a day a meter
-// (spread over the day), which takes up a changed interval. Meters no longer in the store are
-// forgotten at the next round.
+// whole read as long as the interval holds. A meter new to the memory (every meter at the start
+// of `run`) is read for its last hour only, and its whole window at a time of the next day its
+// serial spreads it to; then once a day, which also takes up a changed interval. So an older gap
+// is found within a day of a restart, not at once. Meters no longer in the store are forgotten at
+// the next round.
 struct GapMemory {
+  static constexpr std::int64_t kFirstReadS = 3600;       // a new meter's first read
   static constexpr std::int64_t kWholeReadEvery = 86400;  // seconds
   struct Meter {
     std::int64_t interval = 0;

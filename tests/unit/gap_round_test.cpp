@@ -155,6 +155,23 @@ TEST_P(GapRound, ARoundFromMemoryFindsWhatAWholeReadFinds) {
   EXPECT_GT(memory.meters.at("6892850").resume_from, kT + 8 * 3600 - 3600);
 }
 
+// A meter new to the memory (each at the start of `run`) is read for its last hour: a gap before
+// that is found by its whole read, within a day.
+TEST_P(GapRound, AMeterNewToTheMemoryHasItsOlderGapsFoundWithinADay) {
+  store_with_gap();  // the gap ends at kT + 1200
+  config_.delay_s = 0;
+  GapMemory memory;
+  const std::int64_t now = kT + 1200 + GapMemory::kFirstReadS;
+  ASSERT_EQ(meter_gaps(*store_, "6892850", now, config_)->gaps.size(), 1u);
+  EXPECT_TRUE(meter_gaps(*store_, "6892850", now, config_, &memory)->gaps.empty());
+  const std::int64_t due = memory.meters.at("6892850").whole_read_due;
+  EXPECT_LT(due, now + GapMemory::kWholeReadEvery);
+  if (due > now) {
+    EXPECT_TRUE(meter_gaps(*store_, "6892850", due - 1, config_, &memory)->gaps.empty());
+  }
+  ASSERT_EQ(meter_gaps(*store_, "6892850", due, config_, &memory)->gaps.size(), 1u);
+}
+
 // The interval is the one of the last whole read until the next one, at most a day later; a
 // meter no longer in the store is forgotten at the next round.
 TEST_P(GapRound, MemoryReadsTheWholeWindowOnceADayAndForgetsRemovedMeters) {
@@ -165,9 +182,10 @@ TEST_P(GapRound, MemoryReadsTheWholeWindowOnceADayAndForgetsRemovedMeters) {
   for (; t < kT + 3600; t += 60)
     ASSERT_TRUE(store_items(*store_, {sample(t, "e1=1 kWh&")}, t).ok());
   ASSERT_EQ(meter_gaps(*store_, "6892850", t, config_, &memory)->interval, 60);
-  const std::int64_t due = memory.meters.at("6892850").whole_read_due;
-  EXPECT_GT(due, t);
-  EXPECT_LE(due, t + GapMemory::kWholeReadEvery);
+  auto& remembered = memory.meters.at("6892850");
+  EXPECT_GE(remembered.whole_read_due, t);
+  EXPECT_LT(remembered.whole_read_due, t + GapMemory::kWholeReadEvery);
+  const std::int64_t due = remembered.whole_read_due = t + GapMemory::kWholeReadEvery;
   // From now on a sample every 10 minutes: gaps for the remembered interval.
   for (; t < due + 600; t += 600)
     ASSERT_TRUE(store_items(*store_, {sample(t, "e1=1 kWh&")}, t).ok());
