@@ -150,11 +150,10 @@ class RoundThread {
 };
 
 // A gap round every [gaps] interval (server/gaps.hpp), on a thread and a store connection of its
-// own: the first round reads the sample times of every meter's whole window (minutes at 20 000
-// meters with a week of history), the next ones what came since, and each meter's whole window
-// once a day. The
-// resend commands it queues go out with the sender's next look at the queue. A failing round is
-// logged once until it changes.
+// own, with a GapMemory: a round reads what came since the last one, and each meter's whole
+// window once a day (the first round after a start: each meter's last hour). The resend commands
+// it queues go out with the sender's next look at the queue. A failing round is logged once until
+// it changes.
 class GapTimer {
  public:
   explicit GapTimer(const server::ServerConfig& config) : config_(config) {}
