@@ -226,6 +226,7 @@ core::Result<ServerConfig> parse_server_config(std::string_view toml_text,
     ML_TRY(gr.integer("delay", c.gaps.delay_s, 0, 86400));
     ML_TRY(gr.integer("retry_after", c.gaps.retry_after_s, 60, 7 * 86400));
     ML_TRY(int_setting(gr, "max_tries", c.gaps.max_tries, 1, 10));
+    ML_TRY(int_setting(gr, "max_requests", c.gaps.max_requests, 1, 1000000));
     ML_TRY(gr.no_unknown_keys());
   }
   if (const toml::table* t = r.table("workers")) {

@@ -96,7 +96,11 @@ struct GapsConfig {
   std::int64_t delay_s = 600;         // a gap younger than this may still be filling
   std::int64_t retry_after_s = 3600;  // a request nobody answered is sent again after this
   int max_tries = 2;                  // requests of one gap at most
-  std::int64_t expires_s = 86400;     // a resend command's expiry
+  // Resend requests one round queues at most; the other meters are asked in the next rounds, so
+  // that a gap in every meter (a broker that dropped the whole fleet's messages) is refilled bit
+  // by bit, not all at once.
+  int max_requests = 1000;
+  std::int64_t expires_s = 86400;  // a resend command's expiry
 };
 
 // [workers]: `run --worker NAME` (docs/scaling.md, "Several workers").

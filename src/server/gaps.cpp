@@ -175,6 +175,7 @@ core::Result<GapRound> run_gap_round(ServerStore& store, std::int64_t now,
     if (!gaps) return gaps.error();
     round.gaps += static_cast<std::int64_t>(gaps->gaps.size());
     if (!gaps->takes_resend || gaps->gaps.empty()) continue;
+    if (round.requested >= options.max_requests) continue;  // asked in a later round
     // One request at a time a meter: the device answers them in turn anyway.
     auto pending = store.pending_commands(m.serial);
     if (!pending) return pending.error();

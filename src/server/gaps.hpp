@@ -81,8 +81,8 @@ struct GapRound {
   std::int64_t requested = 0;  // resend commands queued this round
 };
 
-// Every meter: queues a resend for its oldest gap that may be asked for, unless one is pending.
-// `run` keeps a GapMemory from round to round.
+// Every meter: queues a resend for its oldest gap that may be asked for, unless one is pending,
+// up to `max_requests` a round. `run` keeps a GapMemory from round to round.
 core::Result<GapRound> run_gap_round(ServerStore& store, std::int64_t now,
                                      const GapsConfig& options, GapMemory* memory = nullptr);
 

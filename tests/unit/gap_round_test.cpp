@@ -106,6 +106,37 @@ TEST_P(GapRound, OnlySettledGapsInsideTheWindowCount) {
   EXPECT_TRUE(meter_gaps(*store_, "6892850", kT + 1200 + 86400, config_)->gaps.empty());
 }
 
+// A round asks at most max_requests meters; the others are asked in the next rounds.
+TEST_P(GapRound, ARoundAsksAtMostMaxRequestsMetersTheOthersLater) {
+  const std::vector<std::string> serials = {"6892850", "6892851", "6892852"};
+  for (const auto& serial : serials) {
+    Meter m;
+    m.serial = serial;
+    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+    m.kind = core::meter::Kind::heat;
+    m.created = kT;
+    ASSERT_TRUE(store_->add_meter(m).ok());
+    std::vector<IngestItem> items;
+    for (int i = 0; i < 30; ++i) {
+      if (i >= 10 && i < 20) continue;
+      items.push_back(sample(kT + 60 * i, "e1=" + std::to_string(100 + i) + " kWh&"));
+      items.back().serial = serial;
+    }
+    items.push_back(diag(kT + 1800, "version", "linux-0.1.0-MC-THERMO_NC"));
+    items.back().serial = serial;
+    ASSERT_TRUE(store_items(*store_, items, kT + 2000).ok());
+  }
+  config_.max_requests = 2;
+  const std::int64_t now = kT + 3600;
+  auto first = run_gap_round(*store_, now, config_);
+  ASSERT_TRUE(first.ok()) << first.error().message();
+  EXPECT_EQ(first->gaps, 3);
+  EXPECT_EQ(first->requested, 2);
+  EXPECT_EQ(run_gap_round(*store_, now + 300, config_)->requested, 1);
+  for (const auto& serial : serials)
+    EXPECT_EQ(store_->pending_commands(serial).value().size(), 1u) << serial;
+}
+
 // GapMemory (what `run` keeps between rounds): each round reads only what came since the last,
 // and finds what a whole read of the window finds. A meter sampling every minute for eight hours
 // with outages of up to 40 minutes, a round every 5 minutes, and now and then part of an older

@@ -114,6 +114,7 @@ TEST(ServerConfig, ThePackagedExampleIsValid) {
   EXPECT_EQ(c->commands.poll_interval_s, 600);
   EXPECT_EQ(c->ingest.min_time, 1420070400);
   EXPECT_EQ(c->alarms.interval_s, 60);
+  EXPECT_EQ(c->gaps.max_requests, 1000);
 }
 
 TEST(ServerConfig, ErrorsNameTheKeyAndTheProblem) {
@@ -129,6 +130,7 @@ TEST(ServerConfig, ErrorsNameTheKeyAndTheProblem) {
        "commands.retry_max: must not be below"},
       {"[database]\npath=\"x.db\"\n[mqtt]\n[alarms]\ninterval=-1\n", "alarms.interval"},
       {"[database]\npath=\"x.db\"\n[mqtt]\n[alarms]\nevery=5\n", "alarms.every: unknown"},
+      {"[database]\npath=\"x.db\"\n[mqtt]\n[gaps]\nmax_requests=0\n", "gaps.max_requests"},
       {"[database\n", "s.toml:1:"},
   };
   for (const auto& [text, message] : bad) {
