@@ -172,9 +172,8 @@ TEST_P(EstimateStore, DailyUseCacheKeepsADaysHistory) {
 TEST_P(EstimateStore, DailyUseCacheIsBoundedByTheDaysItHolds) {
   const std::int64_t day0 = 20000 * kDaySeconds;
   const std::int64_t now = day0 + 11 * kDaySeconds;
-  Meter m = add_test_meter();
-  m.serial = "6892851";
-  ASSERT_TRUE(store_->add_meter(m).ok());
+  add_test_meter();
+  add_test_meter("0", "6892851");
   for (const char* serial : {"6892850", "6892851"}) {
     std::vector<IngestItem> items;
     for (int d = 0; d <= 10; ++d) {

@@ -16,18 +16,22 @@ using test_store::StoreContract;
 class GapRound : public StoreContract {
  protected:
   static constexpr std::int64_t kT = 1700000000;
-  // Samples a minute apart, with ten missing after the tenth: the gap (kT+541 .. kT+1199).
-  void store_with_gap() {
-    add_test_meter();
+  // Samples a minute apart, with ten missing after the tenth: the gap (kT+541 .. kT+1199); the
+  // test meter, or a meter like it with `serial`.
+  void store_with_gap(const std::string& serial = "6892850") {
+    add_test_meter("0", serial);
     std::vector<IngestItem> items;
     for (int i = 0; i < 30; ++i) {
       if (i >= 10 && i < 20) continue;
       items.push_back(sample(kT + 60 * i, "e1=" + std::to_string(100 + i) + " kWh&"));
+      items.back().serial = serial;
     }
     ASSERT_TRUE(store_items(*store_, items, kT + 2000).ok());
   }
-  void version(const std::string& text) {
-    ASSERT_TRUE(store_items(*store_, {diag(kT + 1800, "version", text)}, kT + 2000).ok());
+  void version(const std::string& text, const std::string& serial = "6892850") {
+    auto item = diag(kT + 1800, "version", text);
+    item.serial = serial;
+    ASSERT_TRUE(store_items(*store_, {item}, kT + 2000).ok());
   }
   static std::vector<core::gaps::Gap> gaps_of(const MeterGaps& m) {
     std::vector<core::gaps::Gap> out;
@@ -110,21 +114,8 @@ TEST_P(GapRound, OnlySettledGapsInsideTheWindowCount) {
 TEST_P(GapRound, ARoundAsksAtMostMaxRequestsMetersTheOthersLater) {
   const std::vector<std::string> serials = {"6892850", "6892851", "6892852"};
   for (const auto& serial : serials) {
-    Meter m;
-    m.serial = serial;
-    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
-    m.kind = core::meter::Kind::heat;
-    m.created = kT;
-    ASSERT_TRUE(store_->add_meter(m).ok());
-    std::vector<IngestItem> items;
-    for (int i = 0; i < 30; ++i) {
-      if (i >= 10 && i < 20) continue;
-      items.push_back(sample(kT + 60 * i, "e1=" + std::to_string(100 + i) + " kWh&"));
-      items.back().serial = serial;
-    }
-    items.push_back(diag(kT + 1800, "version", "linux-0.1.0-MC-THERMO_NC"));
-    items.back().serial = serial;
-    ASSERT_TRUE(store_items(*store_, items, kT + 2000).ok());
+    store_with_gap(serial);
+    version("linux-0.1.0-MC-THERMO_NC", serial);
   }
   config_.max_requests = 2;
   const std::int64_t now = kT + 3600;

@@ -70,10 +70,11 @@ class StoreContract : public ::testing::TestWithParam<StoreBackend> {
     i.text = text;
     return i;
   }
-  // The meter most tests use, with `setup_value`.
-  Meter add_test_meter(const std::string& setup_value = "0") {
+  // The meter most tests use, with `setup_value` (and another like it, with `serial`).
+  Meter add_test_meter(const std::string& setup_value = "0",
+                       const std::string& serial = "6892850") {
     Meter m;
-    m.serial = "6892850";
+    m.serial = serial;
     m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
     m.setup_value = core::Decimal::parse(setup_value).value();
     EXPECT_TRUE(store_->add_meter(m).ok());
