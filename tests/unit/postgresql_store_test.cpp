@@ -1,7 +1,7 @@
 // What only the PostgreSQL backend has (the store contract tests cover the rest): a read-only
 // session (a streaming replica) opens an up-to-date database without writing; a lost connection
 // is storage_unavailable and the next statement outside a transaction reconnects; URLs are shown
-// without their password; two connections store samples at once.
+// without their password; two connections store samples at once, and the same sample once.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -116,6 +116,47 @@ TEST(PostgresStore, TwoConnectionsStoreSamplesAtOnceAndTheCountIsTheirSum) {
   ASSERT_TRUE(held.ok()) << held.error().message();
   EXPECT_EQ((*a)->store_metrics(0, 0).value().samples_stored, 4);
   EXPECT_EQ((*b)->store_metrics(0, 0).value().samples_stored, 4);
+}
+
+// Two workers given the same sample (a device's resend) store it once between them: the second
+// one's batch waits for the first one's uncommitted row, then skips it, and reports only its
+// other sample stored (the rollups and the stored count add only what it reports).
+TEST(PostgresStore, TwoConnectionsGivenTheSameSampleStoreItOnce) {
+  test::TempDir dir;
+  const std::string url = test::test_schema_url(dir.path());
+  auto a = PostgresStore::open(url);
+  auto b = PostgresStore::open(url);
+  auto watch = platform::postgresql::Connection::open(url);
+  ASSERT_TRUE(a.ok() && b.ok() && watch.ok());
+  ASSERT_TRUE((*a)->add_meter(meter("0000040")).ok());
+  ASSERT_TRUE((*a)->insert_samples({record("0000040", 1699999000)}).ok());  // the partition
+  std::future<core::Result<std::vector<bool>>> other;
+  bool b_waited_for_a = false;
+  auto held = (*a)->write_transaction([&]() -> core::Status {
+    auto stored = (*a)->insert_samples({record("0000040", 1700000000)});
+    if (!stored) return stored.error();
+    other = std::async(std::launch::async, [&] {
+      return (*b)->insert_samples({record("0000040", 1700000000), record("0000040", 1700000060)});
+    });
+    // a commits once b waits for its row's lock.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!b_waited_for_a && std::chrono::steady_clock::now() < until) {
+      auto waiting = watch->query(
+          "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND "
+          "query LIKE '%INSERT INTO samples%'");
+      if (!waiting) return waiting.error();
+      b_waited_for_a = waiting->int64(0, 0) > 0;
+      if (other.wait_for(std::chrono::milliseconds(5)) == std::future_status::ready) break;
+    }
+    return core::Ok{};
+  });
+  ASSERT_TRUE(held.ok()) << held.error().message();
+  EXPECT_TRUE(b_waited_for_a) << "the second connection did not wait for the first one's row";
+  const auto b_stored = other.get();
+  ASSERT_TRUE(b_stored.ok()) << b_stored.error().message();
+  EXPECT_EQ(*b_stored, (std::vector<bool>{false, true}));
+  EXPECT_EQ((*a)->samples("0000040", 1700000000, 1700000060).value().size(), 2u);
+  EXPECT_EQ((*a)->store_metrics(0, 0).value().samples_stored, 3);
 }
 
 // A month's partition made ahead (`run` does it a week before, outside any batch) is found
