@@ -137,7 +137,7 @@ TEST(ServerTls, AWrongCaAnExpiredCertificateAndAnotherNameAreRefusedWithTheReaso
     EXPECT_TRUE(has_line(check.out, "error", c.reason)) << c.name << "\n" << check.out;
     // `run` says the same in its log, and keeps trying.
     ASSERT_EQ(server_cli(config, {"migrate"}).status, 0);
-    auto server = start_server(case_dir, config, "ingest: TLS handshake with");
+    auto server = start_server(case_dir, config, "TLS handshake with");
     EXPECT_TRUE(wait_for_log(*server, c.reason)) << c.name << "\n" << server->log();
   }
   // The good CA on the named listener is accepted.

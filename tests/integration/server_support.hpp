@@ -47,7 +47,8 @@ std::vector<nlohmann::json> export_json(const std::string& config, const std::st
 void add_test_meter(const std::string& config, std::vector<std::string> extra = {});
 
 // `meterlogger-server run`, logging to <dir>/server-N.log; returned once `ready` is in its log
-// (by default: ingest has connected, so the broker keeps messages for its session from then on).
+// (by default: ingest has connected, so the broker keeps messages for its session from then on),
+// or, a test failure, once wait_for_log's time is up.
 std::unique_ptr<Process> start_server(const TempDir& dir, const std::string& config,
                                       const std::string& ready = "ingest: connected");
 
