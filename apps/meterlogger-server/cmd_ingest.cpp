@@ -10,6 +10,8 @@
 // made durable at the end: the file is the copy until then. At the end: the counters, and the
 // rate in messages per second (reading, opening and storing, from the first line until all of it
 // is on disk).
+#include <malloc.h>
+
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
@@ -42,6 +44,12 @@ constexpr int kLinesPerTurn = 1000;
 // (bench/RESULTS.md: 2.7 times the rate of 500 on SQLite; 50 000 is no faster).
 constexpr int kFileBatch = 20000;
 constexpr int kMaxFileBatch = 50000;
+// Memory the allocator keeps for the next batch instead of giving it back to the kernel (glibc
+// returns blocks above 128 KiB to it, and the top of its heap): a batch's ~100 MB were faulted in
+// again for every batch, about a tenth of the run (bench/RESULTS.md, "The allocator keeps a
+// batch's memory"). 32 MiB is the most glibc takes for the first.
+constexpr int kMmapThreshold = 32 << 20;
+constexpr int kTrimThreshold = 1 << 30;
 // Exit status when every line was ingested but some were bad.
 constexpr int kStatusBadLines = 3;
 
@@ -164,6 +172,8 @@ void ingest_file(const std::string& config_path, const IngestFileArgs& a) {
   std::istream& in = from_stdin ? std::cin : file;
   if (from_stdin) std::ios::sync_with_stdio(false);  // std::cin in blocks, not byte by byte
   auto store = open_store(config);
+  mallopt(M_MMAP_THRESHOLD, kMmapThreshold);
+  mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
 
   asio::io_context io(1);
   std::uint64_t acknowledged = 0;
