@@ -38,14 +38,14 @@ namespace {
 constexpr std::uint64_t kBadLinesShown = 20;
 // Lines read in one turn of the loop, before the signals and the pipeline's timers get theirs.
 constexpr int kLinesPerTurn = 1000;
-// --batch by default, and at most: a batch is held in memory (about 2 KB a message) until it is
+// --batch by default, and at most: a batch is held in memory (about 3 KB a message) until it is
 // stored. A file's batch need not be small (only `run` acknowledges what it stored): in a capture
 // of a live fleet it holds several samples of each meter, whose pages are then written once
 // (bench/RESULTS.md: 2.7 times the rate of 500 on SQLite; 50 000 is no faster).
 constexpr int kFileBatch = 20000;
 constexpr int kMaxFileBatch = 50000;
 // Memory the allocator keeps for the next batch instead of giving it back to the kernel (glibc
-// returns blocks above 128 KiB to it, and the top of its heap): a batch's ~100 MB were faulted in
+// returns blocks above 128 KiB to it, and the top of its heap): a batch's ~60 MB were faulted in
 // again for every batch, about a tenth of the run (bench/RESULTS.md, "The allocator keeps a
 // batch's memory"). 32 MiB is the most glibc takes for the first.
 constexpr int kMmapThreshold = 32 << 20;
