@@ -7,8 +7,8 @@
 // factor), each compared with the catalogue, with no raw key, no unfilled placeholder and no
 // English text of the catalogue left, and the date of the key change under way written as
 // Danish writes it; axe-core finds no WCAG 2.1 A/AA violation on any of them; the header's
-// language button switches to English and back, <html lang> follows, and the choice outlives a
-// reload and a logout. Screenshots of the Danish pages, desktop and phone.
+// language button switches to English and back, <html lang> follows, a half-typed form is kept,
+// and the choice outlives a reload and a logout. Screenshots of the Danish pages, desktop and phone.
 //
 //   node dashboard_languages.mjs URL ROOT_USER ROOT_PASS SERIAL KEY_CHANGE_SINCE SCREENSHOT_DIR
 //
@@ -206,7 +206,30 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   await is('#second-factor-begin', da['factor.begin']);
   await danishPage('second-factor');
 
-  // 7) The language button: English on the meter's page, kept after a reload, and back.
+  // 7) A half-typed rule survives a switch of language: the page is drawn again in English with
+  // what was typed, ticked and chosen (web/src/typed.js), then back in Danish.
+  await open('#/rules', '#rules-page[data-loaded]');
+  await page.fill('#re-name', 'Halvt skrevet');
+  await page.fill('#re-rule', 'flow1 > 2');
+  await page.selectOption('#re-severity', 'critical');
+  await page.uncheck('input[name="re-to"][value="operators"]');
+  const typedRule = () => page.evaluate(() => ({
+    name: document.getElementById('re-name').value,
+    rule: document.getElementById('re-rule').value,
+    severity: document.getElementById('re-severity').value,
+    operators: document.querySelector('input[name="re-to"][value="operators"]').checked,
+  }));
+  const typed = await typedRule();
+  for (const lang of ['en', 'da']) {
+    await page.click('#language');
+    await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    await page.waitForSelector('#rules-page[data-loaded]', { state: 'visible' });
+    await is('#re-title', CATALOGUE[lang]['rules.new'], `in ${lang}, #re-title`);
+    const kept = await typedRule();
+    check(JSON.stringify(kept) === JSON.stringify(typed), `in ${lang}, the half-typed rule is kept: ${JSON.stringify(kept)}`);
+  }
+
+  // 8) The language button: English on the meter's page, kept after a reload, and back.
   await open(`#/meter/${serial}`, `#meter-page[data-serial="${serial}"][data-loaded]`);
   await page.waitForSelector('#key-change-state');
   await page.click('#language');
@@ -236,7 +259,7 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   await inLanguage('da', 'the meter after a reload');
   await is('#latest-heading', da['latest.heading'], 'after a reload, #latest-heading');
 
-  // 8) English chosen, then logged out: the login stays English.
+  // 9) English chosen, then logged out: the login stays English.
   await page.click('#language');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   await logout();

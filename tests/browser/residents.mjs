@@ -196,10 +196,14 @@ await browserTest(shotDir, async ({ page, result, check, text, shots, login, log
   result.creditAfter = await text(`#credit-${serial}`);
   check(result.paymentsAfter === result.payments + 1, `the payment appears: ${result.payments} -> ${result.paymentsAfter}`);
 
-  // Danish, chosen on this device.
+  // Danish, chosen on this device; a choice made but not saved yet is kept (web/src/typed.js).
+  await page.selectOption('#pref-notices', 'essential');
   await page.click('#language');
   await page.waitForFunction(() => document.documentElement.lang === 'da');
   await page.waitForSelector(`#payments-table-${serial}`);
+  await page.waitForSelector('#pref-notices');
+  result.notChosenYet = await page.$eval('#pref-notices', (s) => s.value);
+  check(result.notChosenYet === 'essential', `the unsaved choice is kept in Danish: ${result.notChosenYet}`);
   result.danishHeading = await text(`#h-${serial}`);
   check(/måler/.test(result.danishHeading), `Danish: ${result.danishHeading}`);
   await axe('meter_da');

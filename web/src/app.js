@@ -8,6 +8,7 @@
 // switches and remembers it on this device; every page is drawn again in the new language.
 import * as api from './api.js';
 import { applyTo, chooseLanguage, language, setLanguage, t, useCatalogue } from './i18n.js';
+import { keepTyped } from './typed.js';
 import { CATALOGUE } from './i18n_dashboard.js';
 import { session, setSession } from './session.js';
 import * as list from './list.js';
@@ -176,12 +177,15 @@ function showLanguage() {
   for (const template of document.querySelectorAll('template')) applyTo(template.content);
 }
 
+// Every page is drawn again in the new language, with what was typed into it (typed.js).
 function switchLanguage() {
+  const restoreTyped = keepTyped($('app'));
   setLanguage(language() === 'da' ? 'en' : 'da', true);
   showLanguage();
   if (session.user) {
     renderUser();
     route();
+    restoreTyped();
   }
 }
 

@@ -7,6 +7,7 @@
 // values are the API's exact decimals, only rounded for display (format.js).
 import { ApiError, get, post, setCsrf, onUnauthorized } from './api.js';
 import { applyTo, chooseLanguage, language, locale, setLanguage, t, useCatalogue } from './i18n.js';
+import { keepTyped } from './typed.js';
 import { CATALOGUE } from './i18n_resident.js';
 import { dec, el } from './format.js';
 
@@ -434,10 +435,15 @@ async function loadPayments(m) {
 
 // ---- start ----
 
+// The page drawn again in the new language, with what was typed into it (typed.js).
 function switchLanguage() {
+  const restoreTyped = keepTyped($('main'));
   setLanguage(language() === 'da' ? 'en' : 'da', true);
   applyTo();
-  if (resident) render();
+  if (resident) {
+    render();
+    restoreTyped();
+  }
 }
 
 async function main() {
