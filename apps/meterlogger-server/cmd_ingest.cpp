@@ -46,8 +46,8 @@ constexpr int kFileBatch = 20000;
 constexpr int kMaxFileBatch = 50000;
 // Memory the allocator keeps for the next batch instead of giving it back to the kernel (glibc
 // returns blocks above 128 KiB to it, and the top of its heap): a batch's ~60 MB were faulted in
-// again for every batch, about a tenth of the run (bench/RESULTS.md, "The allocator keeps a
-// batch's memory"). 32 MiB is the most glibc takes for the first.
+// again for every batch, about a tenth of the run (bench/RESULTS.md, "`ingest --from` with the
+// allocator keeping a batch's memory"). 32 MiB is the most glibc takes for the first.
 constexpr int kMmapThreshold = 32 << 20;
 constexpr int kTrimThreshold = 1 << 30;
 // Exit status when every line was ingested but some were bad.

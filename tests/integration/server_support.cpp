@@ -96,7 +96,7 @@ std::unique_ptr<Process> start_server(const TempDir& dir, const std::string& con
   auto p =
       std::make_unique<Process>(std::vector<std::string>{server_bin(), "--config", config, "run"},
                                 dir.file("server-" + std::to_string(++n) + ".log"));
-  // Not seen in time is a failure of its own: a test waiting on for a line that never comes
+  // Not seen in time is a failure of its own: a test waiting for a line that never comes
   // (one the server no longer writes) only seemed slow.
   if (!wait_for_log(*p, ready)) {
     ADD_FAILURE() << "the server did not log \"" << ready << "\" in time\n" << p->log();

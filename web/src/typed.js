@@ -3,11 +3,11 @@
 //
 // keepTyped(root) notes every field under `root` that differs from what the page put there (a
 // value other than its default, a box ticked or not, another choice in a list), by its id, or a
-// box without one by its name and value; password and file fields are left out. It returns restore(), to be called once the page is
-// being drawn again: each noted field is filled in as soon as a field of that id is under `root`
-// again (pages draw after their data arrives), with an `input` and a `change` event so that the
-// page reacts as to typing. It stops when every field is back, at the next navigation, or after
-// kRestoreMs.
+// box without one by its name and value; password and file fields are left out. It returns
+// restore(), to be called once the page is being drawn again: each noted field is filled in as
+// soon as it is found under `root` again (pages draw after their data arrives), with an `input`
+// and a `change` event so that the page reacts as to typing. It stops when every field is back,
+// at the next navigation, or after kRestoreMs.
 
 const kRestoreMs = 10000;
 
@@ -41,12 +41,6 @@ export function keepTyped(root) {
   }
   return function restore() {
     if (typed.size === 0) return;
-    let observer = null;
-    const stop = () => {
-      if (observer) observer.disconnect();
-      window.removeEventListener('hashchange', stop);
-      clearTimeout(timer);
-    };
     const put = () => {
       for (const [selector, state] of typed) {
         const field = root.querySelector(selector);
@@ -59,9 +53,14 @@ export function keepTyped(root) {
       }
       if (typed.size === 0) stop();
     };
-    const timer = setTimeout(stop, kRestoreMs);
+    const observer = new MutationObserver(put);
+    const timer = setTimeout(() => stop(), kRestoreMs);
+    function stop() {
+      observer.disconnect();
+      clearTimeout(timer);
+      window.removeEventListener('hashchange', stop);
+    }
     window.addEventListener('hashchange', stop);
-    observer = new MutationObserver(put);
     observer.observe(root, { childList: true, subtree: true });
     put();
   };
