@@ -45,9 +45,10 @@ constexpr int kLinesPerTurn = 1000;
 constexpr int kFileBatch = 20000;
 constexpr int kMaxFileBatch = 50000;
 // Memory the allocator keeps for the next batch instead of giving it back to the kernel (glibc
-// returns blocks above 128 KiB to it, and the top of its heap): a batch's ~60 MB were faulted in
-// again for every batch, about a tenth of the run (bench/RESULTS.md, "`ingest --from` with the
-// allocator keeping a batch's memory"). 32 MiB is the most glibc takes for the first.
+// maps blocks above 128 KiB and unmaps them when freed, and trims the top of its heap): a
+// PostgreSQL batch's array texts were faulted in again for every batch, 13 % of the rate
+// (bench/RESULTS.md, "`ingest --from` with the allocator keeping a batch's memory"). 32 MiB is
+// the most glibc takes for the first on 64-bit systems.
 constexpr int kMmapThreshold = 32 << 20;
 constexpr int kTrimThreshold = 1 << 30;
 // Exit status when every line was ingested but some were bad.
