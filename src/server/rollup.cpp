@@ -26,11 +26,11 @@ void add_to_rollup(Rollup& r, std::int64_t time, const std::optional<std::string
   }
   ++r.samples;
   // A parsed sample names each key once (core::sample::parse_sample).
-  for (const core::sample::SampleField& f : sample.fields) {
+  for (const core::sample::SampleField& f : sample.fields()) {
     if (!f.value) continue;  // NaN: nothing to average
     if (std::find(kAveragedFields.begin(), kAveragedFields.end(), f.key) == kAveragedFields.end())
       continue;
-    auto& s = r.sums[f.key];
+    auto& s = r.sums[std::string(f.key)];
     if (!s.available) continue;
     auto next = core::sum(s.sum, *f.value);
     if (!next) {

@@ -9,7 +9,7 @@ SampleRecord sample_record(const IngestItem& item, std::int64_t received) {
   r.time = item.time;
   r.text = item.text;
   r.received = received;
-  for (const auto& f : item.sample.fields) {
+  for (const auto& f : item.sample.fields()) {
     if (f.normalized && f.normalized_unit == "kWh" && f.key == "e1") r.energy_kwh = f.normalized;
     if (f.normalized && f.normalized_unit == "m3" && f.key == "v1") r.volume_m3 = f.normalized;
   }
@@ -45,9 +45,9 @@ StoredSample stored_sample(std::string serial, std::int64_t time, std::string_vi
   s.time = time;
   auto parsed = core::sample::parse_sample(text);
   if (parsed) {
-    for (const auto& f : parsed->fields) {
-      s.values[f.key] = f.value ? std::optional<std::string>(f.text) : std::nullopt;
-      if (!f.unit.empty()) s.units[f.key] = f.unit;
+    for (const auto& f : parsed->fields()) {
+      s.values[std::string(f.key)] = f.value ? std::optional<std::string>(f.text) : std::nullopt;
+      if (!f.unit.empty()) s.units[std::string(f.key)] = f.unit;
     }
     s.quirks = parsed->quirks();
   }

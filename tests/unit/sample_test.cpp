@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 
 #include "core/kmp/codec.hpp"
@@ -109,9 +110,9 @@ TEST(SampleParse, TheReadmeAndVectorLinesParse) {
       "heap=21376&t1=23.61 C&t2=22.19 C&tdif=1.42 K&flow1=0 l/h&effect1=0.0 kW&hr=73327 h&"
       "v1=1321.27 m3&e1=56.726 MWh&");
   ASSERT_TRUE(p.ok()) << p.error().message();
-  ASSERT_EQ(p->fields.size(), 9u);
-  EXPECT_EQ(p->fields[0].key, "heap");
-  EXPECT_EQ(p->fields[0].unit, "");
+  ASSERT_EQ(p->fields().size(), 9u);
+  EXPECT_EQ(p->fields()[0].key, "heap");
+  EXPECT_EQ(p->fields()[0].unit, "");
   const SampleField* e1 = p->find("e1");
   ASSERT_NE(e1, nullptr);
   EXPECT_EQ(e1->text, "56.726");
@@ -140,13 +141,13 @@ TEST(SampleParse, EnergyIsNormalisedToKwhAndVolumeToCubicMetres) {
                                          {"e1=7 GJx10", "19444.444444", false}}) {
     auto p = parse_sample(c.text);
     ASSERT_TRUE(p.ok()) << c.text;
-    const SampleField& f = p->fields[0];
+    const SampleField& f = p->fields()[0];
     ASSERT_TRUE(f.normalized.has_value()) << c.text;
     EXPECT_EQ(f.normalized->to_string(), c.kwh) << c.text;
     EXPECT_EQ(f.normalized_exact, c.exact) << c.text;
   }
-  EXPECT_EQ(parse_sample("v1=250 l")->fields[0].normalized->to_string(), "0.250");
-  EXPECT_EQ(parse_sample("v1=2.5 m3x10")->fields[0].normalized->to_string(), "25.0");
+  EXPECT_EQ(parse_sample("v1=250 l")->fields()[0].normalized->to_string(), "0.250");
+  EXPECT_EQ(parse_sample("v1=2.5 m3x10")->fields()[0].normalized->to_string(), "25.0");
 }
 
 TEST(SampleParse, KeepsProgramNanAndTrailingAmpersandOptional) {
@@ -156,7 +157,7 @@ TEST(SampleParse, KeepsProgramNanAndTrailingAmpersandOptional) {
   EXPECT_FALSE(p->find("program")->value.has_value());
   EXPECT_FALSE(p->find("t1")->value.has_value());
   EXPECT_EQ(p->find("hr")->value->to_string(), "5");
-  EXPECT_EQ(p->raw, "heap=1&program=112345010200&t1=NaN C&hr=5");
+  EXPECT_EQ(p->raw(), "heap=1&program=112345010200&t1=NaN C&hr=5");
 }
 
 // The 2018 firmware cuts the last character of a MULTICAL 66 readout value without leading
@@ -171,13 +172,44 @@ TEST(SampleParse, AValueEndingInAPointLostItsLastDigitAndIsFlagged) {
   EXPECT_TRUE(v1->lost_digit);
   EXPECT_FALSE(p->find("e1")->lost_digit);
   EXPECT_EQ(p->quirks(), "lost_digit:v1");
-  EXPECT_EQ(p->raw, "heap=19872&hr=56296 h&v1=949018. m3&e1=1234.56 MWh&");
+  EXPECT_EQ(p->raw(), "heap=19872&hr=56296 h&v1=949018. m3&e1=1234.56 MWh&");
   EXPECT_EQ(parse_sample("e1=1. MWh&v1=2. m3")->quirks(), "lost_digit:e1,v1");
   EXPECT_EQ(parse_sample("heap=1&t1=2.5 C")->quirks(), "");
   for (const char* bad : {"v1=. m3", "v1=1.. m3", "v1=1.2. m3", "v1=-. m3"}) {
     auto r = parse_sample(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, Errc::sample_bad_value) << bad;
+  }
+}
+
+TEST(SampleParse, ACopyOrAMoveKeepsItsFieldsOnItsOwnText) {
+  // The fields are views into the sample's text: a short text lives inside its string (a move
+  // copies its bytes), a long one on the heap (a move takes the buffer).
+  for (const std::string text :
+       {"t1=7 C&hr=5", "heap=19872&t1=23.61 C&t2=22.19 C&e1=56.726 MWh&"}) {
+    SCOPED_TRACE(text);
+    auto original = std::make_unique<ParsedSample>(parse_sample(text).value());
+    ParsedSample copy = *original;
+    ParsedSample moved = std::move(*original);
+    ParsedSample assigned;
+    assigned = copy;
+    ParsedSample move_assigned;
+    move_assigned = ParsedSample(copy);
+    original.reset();  // the text the first parse held is gone
+    for (const ParsedSample* p : {&copy, &moved, &assigned, &move_assigned}) {
+      ASSERT_NE(p->find("t1"), nullptr);
+      EXPECT_EQ(p->find("t1")->unit, "C");
+      EXPECT_EQ(p->raw(), text);
+      const char* begin = p->raw().data();
+      const char* end = begin + p->raw().size();
+      for (const SampleField& f : p->fields()) {
+        for (std::string_view view : {f.key, f.text, f.unit}) {
+          if (view.empty()) continue;
+          EXPECT_TRUE(view.data() >= begin && view.data() + view.size() <= end)
+              << f.key << ": a view outside the sample's own text";
+        }
+      }
+    }
   }
 }
 
@@ -254,7 +286,7 @@ TEST(SampleProperties, RandomTextNeverCrashes) {
       c = alphabet[static_cast<std::size_t>(rng() % alphabet.size())];
     auto p = parse_sample(s);
     if (p.ok()) {
-      EXPECT_LE(p->fields.size(), kMaxSampleFields);
+      EXPECT_LE(p->fields().size(), kMaxSampleFields);
     }
   }
 }

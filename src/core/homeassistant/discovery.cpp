@@ -246,8 +246,8 @@ Values values_of(const sample::Reading& reading) {
 
 Values values_of(std::string_view serial, const sample::ParsedSample& parsed) {
   Values out{std::string(serial), {}};
-  for (const sample::SampleField& f : parsed.fields) {
-    if (f.value) out.values.push_back({f.key, {*f.value, f.unit}});
+  for (const sample::SampleField& f : parsed.fields()) {
+    if (f.value) out.values.push_back({std::string(f.key), {*f.value, std::string(f.unit)}});
   }
   return out;
 }

@@ -48,13 +48,13 @@ Status normalize(SampleField& f) {
   if (!f.value) return Ok{};
   auto n = normalized(*f.value, f.unit);
   if (!n) {
-    return make_error(Errc::sample_bad_value, "key " + f.key + ": " + quoted_excerpt(f.text) + " " +
-                                                  f.unit +
-                                                  " cannot be normalised: " + n.error().message());
+    return make_error(Errc::sample_bad_value,
+                      "key " + std::string(f.key) + ": " + quoted_excerpt(f.text) + " " +
+                          std::string(f.unit) + " cannot be normalised: " + n.error().message());
   }
   if (*n) {
     f.normalized = (*n)->value;
-    f.normalized_unit = std::string((*n)->unit);
+    f.normalized_unit = (*n)->unit;
     f.normalized_exact = (*n)->exact;
   }
   return Ok{};
@@ -88,20 +88,21 @@ Status parse_field(std::string_view item, std::size_t index, SampleField& f) {
   if (space != std::string_view::npos) {
     const std::string_view unit = rest.substr(space + 1);
     if (unit.empty() || unit.size() > 16) {
-      return make_error(Errc::sample_bad_unit, "key " + f.key + " has a unit of " +
+      return make_error(Errc::sample_bad_unit, "key " + std::string(key) + " has a unit of " +
                                                    std::to_string(unit.size()) +
                                                    " characters, allowed 1 to 16");
     }
     for (char c : unit) {
       if (!is_unit_char(c)) {
-        return make_error(Errc::sample_bad_unit, "key " + f.key + " unit " + quoted_excerpt(unit) +
+        return make_error(Errc::sample_bad_unit, "key " + std::string(key) + " unit " +
+                                                     quoted_excerpt(unit) +
                                                      " holds a character that is not allowed");
       }
     }
     f.unit = unit;
   }
   if (text.empty()) {
-    return make_error(Errc::sample_missing_value, "key " + f.key + " has no value");
+    return make_error(Errc::sample_missing_value, "key " + std::string(key) + " has no value");
   }
   f.text = text;
   if (f.key == "program") {
@@ -122,7 +123,8 @@ Status parse_field(std::string_view item, std::size_t index, SampleField& f) {
   }
   auto value = Decimal::parse(digits);
   if (!value) {
-    return make_error(Errc::sample_bad_value, "key " + f.key + ": " + value.error().detail);
+    return make_error(Errc::sample_bad_value,
+                      "key " + std::string(key) + ": " + value.error().detail);
   }
   f.value = value.value();
   return normalize(f);
@@ -253,8 +255,49 @@ Result<Reading> reading_from_mc66(const Mc66Cycle& cycle, MeterKind kind, bool f
   return r;
 }
 
+ParsedSample::ParsedSample(const ParsedSample& other) : raw_(other.raw_), fields_(other.fields_) {
+  rebase(other.raw_.data());
+}
+
+ParsedSample::ParsedSample(ParsedSample&& other) noexcept {
+  *this = std::move(other);
+}
+
+ParsedSample& ParsedSample::operator=(const ParsedSample& other) {
+  if (this != &other) *this = ParsedSample(other);
+  return *this;
+}
+
+ParsedSample& ParsedSample::operator=(ParsedSample&& other) noexcept {
+  if (this == &other) return *this;
+  // A long text's buffer moves with it; a short one (kept inside the string) is copied.
+  const char* old = other.raw_.data();
+  raw_ = std::move(other.raw_);
+  fields_ = std::move(other.fields_);
+  rebase(old);
+  other.raw_.clear();
+  other.fields_.clear();
+  return *this;
+}
+
+void ParsedSample::rebase(const char* old) {
+  if (old == raw_.data()) return;
+  const auto start = reinterpret_cast<std::uintptr_t>(old);
+  const auto end = start + raw_.size();
+  auto follow = [&](std::string_view& view) {
+    const auto at = reinterpret_cast<std::uintptr_t>(view.data());
+    if (view.data() == nullptr || at < start || at > end) return;  // empty, or a constant
+    view = std::string_view(raw_.data() + (at - start), view.size());
+  };
+  for (SampleField& f : fields_) {
+    follow(f.key);
+    follow(f.text);
+    follow(f.unit);
+  }
+}
+
 const SampleField* ParsedSample::find(std::string_view key) const {
-  for (const SampleField& f : fields) {
+  for (const SampleField& f : fields_) {
     if (f.key == key) return &f;
   }
   return nullptr;
@@ -262,7 +305,7 @@ const SampleField* ParsedSample::find(std::string_view key) const {
 
 std::string ParsedSample::quirks() const {
   std::string keys;
-  for (const SampleField& f : fields) {
+  for (const SampleField& f : fields_) {
     if (!f.lost_digit) continue;
     if (!keys.empty()) keys += ',';
     keys += f.key;
@@ -277,12 +320,13 @@ Result<ParsedSample> parse_sample(std::string_view text) {
   }
   if (text.empty() || text == "&") return make_error(Errc::sample_syntax, "empty sample");
   ParsedSample out;
-  out.raw = text;
-  std::string_view rest = text;
+  out.raw_ = text;
+  // The fields are views into the sample's own copy of the text.
+  std::string_view rest = out.raw_;
   if (rest.back() == '&') rest.remove_suffix(1);
   // One allocation for the fields (growing the vector field by field was a fifth of ingest's
   // time on a file of duplicates); past the limit the loop below rejects the text.
-  out.fields.reserve(std::min<std::size_t>(
+  out.fields_.reserve(std::min<std::size_t>(
       static_cast<std::size_t>(std::count(rest.begin(), rest.end(), '&')) + 1, kMaxSampleFields));
   std::size_t index = 0;
   while (true) {
@@ -295,11 +339,12 @@ Result<ParsedSample> parse_sample(std::string_view text) {
       return make_error(Errc::sample_too_long,
                         "more than " + std::to_string(kMaxSampleFields) + " fields");
     }
-    SampleField& field = out.fields.emplace_back();
+    SampleField& field = out.fields_.emplace_back();
     ML_TRY(parse_field(item, index, field));
-    for (std::size_t i = 0; i + 1 < out.fields.size(); ++i) {
-      if (out.fields[i].key == field.key) {
-        return make_error(Errc::sample_duplicate_key, "key " + field.key + " appears twice");
+    for (std::size_t i = 0; i + 1 < out.fields_.size(); ++i) {
+      if (out.fields_[i].key == field.key) {
+        return make_error(Errc::sample_duplicate_key,
+                          "key " + std::string(field.key) + " appears twice");
       }
     }
     ++index;

@@ -89,17 +89,20 @@ struct Normalized {
 // nullopt when the unit is not an energy or volume unit of the unit table (or "").
 Result<std::optional<Normalized>> normalized(const Decimal& value, std::string_view unit);
 
+// One field of a parsed sample. Its texts are views into the ParsedSample's raw text (the
+// normalized unit: a constant), so a field is valid as long as the sample it came from: a field
+// costs no allocation, and a batch of a file holds tens of thousands of samples.
 struct SampleField {
-  std::string key;
+  std::string_view key;
   // The value exactly as sent; for a value sent with a trailing point (lost_digit) the digits
   // without it ("949018." -> "949018").
-  std::string text;
-  std::string unit;              // "" when none
+  std::string_view text;
+  std::string_view unit;         // "" when none
   std::optional<Decimal> value;  // nullopt for "NaN" and for the program number
   // Energy in kWh and volume in m3, when the unit is known; exact unless the conversion has no
   // finite decimal form (J-based units), then rounded half-even to kNormalizedDecimals.
   std::optional<Decimal> normalized;
-  std::string normalized_unit;  // "kWh" or "m3"
+  std::string_view normalized_unit;  // "kWh" or "m3"
   bool normalized_exact = true;
   // The 2018 firmware cuts the last character of a MULTICAL 66 readout value that has no
   // leading zero (docs/compatibility.md): once V1 reaches 100000 m3, "949018.5" arrives as
@@ -107,13 +110,30 @@ struct SampleField {
   bool lost_digit = false;
 };
 
-struct ParsedSample {
-  std::string raw;
-  std::vector<SampleField> fields;  // in the order sent
+// The text and its fields; copied and moved, the fields' views follow the text.
+class ParsedSample {
+ public:
+  ParsedSample() = default;
+  ParsedSample(const ParsedSample& other);
+  ParsedSample(ParsedSample&& other) noexcept;
+  ParsedSample& operator=(const ParsedSample& other);
+  ParsedSample& operator=(ParsedSample&& other) noexcept;
+  ~ParsedSample() = default;
+
+  const std::string& raw() const { return raw_; }
+  const std::vector<SampleField>& fields() const { return fields_; }
   const SampleField* find(std::string_view key) const;
   // What the text shows of a known firmware defect, "" when nothing:
   // "lost_digit:<key>[,<key>...]" (the keys in the order sent).
   std::string quirks() const;
+
+ private:
+  friend Result<ParsedSample> parse_sample(std::string_view text);
+  // Points the fields' views that were into `old` (the text before a copy or a move) into raw_.
+  void rebase(const char* old);
+
+  std::string raw_;
+  std::vector<SampleField> fields_;  // in the order sent
 };
 
 // Bounded (kMaxSampleText bytes, kMaxSampleFields fields) and strict: every error names the
