@@ -38,7 +38,7 @@ namespace {
 constexpr std::uint64_t kBadLinesShown = 20;
 // Lines read in one turn of the loop, before the signals and the pipeline's timers get theirs.
 constexpr int kLinesPerTurn = 1000;
-// --batch by default, and at most: a batch is held in memory (about 3 KB a message) until it is
+// --batch by default, and at most: a batch is held in memory (about 2.3 KB a message) until it is
 // stored. A file's batch need not be small (only `run` acknowledges what it stored): in a capture
 // of a live fleet it holds several samples of each meter, whose pages are then written once
 // (bench/RESULTS.md: 2.7 times the rate of 500 on SQLite; 50 000 is no faster).
