@@ -115,7 +115,7 @@ TEST(ResidentBrowser, InviteLoginByEmailedCodeAndThePagesInBothLanguages) {
   Process run_server({ML_SERVER_BIN, "--config", config, "run"}, dir.file("run.log"));
   ASSERT_TRUE(wait_for_log(run_server, "ingest: connected")) << run_server.log();
   Process serve({ML_SERVER_BIN, "--config", config, "serve"}, dir.file("serve.log"));
-  ASSERT_TRUE(wait_for_port(http_port)) << serve.log();
+  ASSERT_TRUE(wait_for_log(serve, "dashboard and API on")) << serve.log();  // bound: this serve
 
   const std::string shots = ML_SCREENSHOT_DIR "/residents";
   const std::string url = "http://127.0.0.1:" + std::to_string(http_port) + "/";
