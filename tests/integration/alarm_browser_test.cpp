@@ -19,6 +19,7 @@
 #include "platform/sqlite/db.hpp"
 #include "server/sqlite/store.hpp"
 #include "server/store_ingest.hpp"
+#include "server_support.hpp"
 
 namespace ml::test::alarm_browser {
 namespace {
@@ -122,7 +123,7 @@ TEST(ServerDashboardBrowser, AlarmLifecycle) {
   Process run_server({ML_SERVER_BIN, "--config", config, "run"}, dir.file("run.log"));
   ASSERT_TRUE(wait_for_log(run_server, "ingest: connected")) << run_server.log();
   Process serve({ML_SERVER_BIN, "--config", config, "serve"}, dir.file("serve.log"));
-  ASSERT_TRUE(wait_for_log(serve, "dashboard and API on")) << serve.log();  // bound: this serve
+  ASSERT_TRUE(wait_for_log(serve, kServeListening)) << serve.log();
   asio::io_context io;
   TestServer pub(io, broker.port(), kTestKey, "publisher");
   ASSERT_TRUE(run_until(io, [&] { return pub.connected(); }));

@@ -414,16 +414,8 @@ bool wait_for_port(int port, std::chrono::milliseconds timeout) {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
     const int r = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    // While nothing listens on the port, a connect can still succeed: when the kernel picks the
-    // port itself as the socket's own (free_port's ports come from the same range), the socket
-    // meets itself (TCP's simultaneous open). That is no server.
-    sockaddr_in self{};
-    socklen_t len = sizeof self;
-    const bool met_itself = r == 0 &&
-                            ::getsockname(fd, reinterpret_cast<sockaddr*>(&self), &len) == 0 &&
-                            ntohs(self.sin_port) == port;
     ::close(fd);
-    if (r == 0 && !met_itself) return true;
+    if (r == 0) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;

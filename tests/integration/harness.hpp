@@ -125,8 +125,7 @@ bool wait_for_path(const std::string& path,
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
-// Waits until something accepts TCP connections on 127.0.0.1:port (not a socket that connected
-// to itself). Whether it is the process the test started, only that process's log can tell.
+// Waits until something accepts TCP connections on 127.0.0.1:port.
 bool wait_for_port(int port, std::chrono::milliseconds timeout = scaled(std::chrono::seconds(10)));
 
 // A JSON-lines client for an emulator's control socket.

@@ -19,6 +19,7 @@
 #include "server/degree_days.hpp"
 #include "server/sqlite/store.hpp"
 #include "server/store_ingest.hpp"
+#include "server_support.hpp"
 
 namespace ml::test::resident_browser {
 namespace {
@@ -115,7 +116,7 @@ TEST(ResidentBrowser, InviteLoginByEmailedCodeAndThePagesInBothLanguages) {
   Process run_server({ML_SERVER_BIN, "--config", config, "run"}, dir.file("run.log"));
   ASSERT_TRUE(wait_for_log(run_server, "ingest: connected")) << run_server.log();
   Process serve({ML_SERVER_BIN, "--config", config, "serve"}, dir.file("serve.log"));
-  ASSERT_TRUE(wait_for_log(serve, "dashboard and API on")) << serve.log();  // bound: this serve
+  ASSERT_TRUE(wait_for_log(serve, kServeListening)) << serve.log();
 
   const std::string shots = ML_SCREENSHOT_DIR "/residents";
   const std::string url = "http://127.0.0.1:" + std::to_string(http_port) + "/";

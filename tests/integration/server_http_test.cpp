@@ -170,8 +170,7 @@ class Dashboard {
     serve_ = std::make_unique<Process>(
         std::vector<std::string>{ML_SERVER_BIN, "--config", config_, "serve"},
         dir_.file("serve.log"));
-    // Listening once it says so (the port answering could be another process's).
-    ASSERT_TRUE(wait_for_log(*serve_, "dashboard and API on")) << serve_->log();
+    ASSERT_TRUE(wait_for_log(*serve_, kServeListening)) << serve_->log();
   }
 
   Process& process() { return *serve_; }

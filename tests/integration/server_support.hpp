@@ -46,6 +46,10 @@ std::vector<nlohmann::json> export_json(const std::string& config, const std::st
 // `meters add 6892850 --kind heat --key <the test key> EXTRA...`, which must succeed.
 void add_test_meter(const std::string& config, std::vector<std::string> extra = {});
 
+// What `meterlogger-server serve` logs once it listens (cmd_serve.cpp): a test waits for it, not
+// for the port to answer, which another process may hold.
+inline constexpr const char* kServeListening = "dashboard and API on";
+
 // `meterlogger-server run`, logging to <dir>/server-N.log; returned once `ready` is in its log
 // (by default: ingest has connected, so the broker keeps messages for its session from then on),
 // or, a test failure, once wait_for_log's time is up.

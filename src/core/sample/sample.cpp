@@ -286,7 +286,7 @@ void ParsedSample::rebase(const char* old) {
   const auto end = start + raw_.size();
   auto follow = [&](std::string_view& view) {
     const auto at = reinterpret_cast<std::uintptr_t>(view.data());
-    if (view.data() == nullptr || at < start || at > end) return;  // empty, or a constant
+    if (at < start || at > end) return;  // not into the old text: empty, or a constant
     view = std::string_view(raw_.data() + (at - start), view.size());
   };
   for (SampleField& f : fields_) {
