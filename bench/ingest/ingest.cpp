@@ -1,12 +1,20 @@
 // bench/ingest: end-to-end ingest throughput of meterlogger-server against the broker's own
-// delivery rate, in one run (bench/ingest.sh starts mosquitto and calls this).
+// delivery rate, in one run (bench/ingest.sh starts mosquitto, and PostgreSQL when asked, and
+// calls this).
 //
-//   1. a database with N meters, each with its own key;
+//   ingest BROKER_PORT SERVER_BIN WORK_DIR [METERS=10000] [PER_METER=3] [--postgresql URL]
+//          [--workers N]
+//
+//   1. a database with N meters, each with its own key: WORK_DIR/base.db (SQLite), or the
+//      PostgreSQL database URL names (created and migrated; it should be empty);
 //   2. N x K samples sealed beforehand (a fleet of N meters, K samples each);
 //   3. baseline: a plain QoS 1 subscriber receives them while a publisher sends them as fast as
 //      the broker takes them: messages per second delivered by the broker;
-//   4. the same messages to a running `meterlogger-server run` on a copy of the database:
-//      samples per second stored (time until the last one is in the database).
+//   4. the same messages to a running `meterlogger-server run` (on a copy of base.db, or on the
+//      PostgreSQL database), or to `--workers N` processes `run --worker wK` sharing the ingest
+//      (PostgreSQL): samples per second stored (until the stored-samples counters, which every
+//      stored sample moves in its transaction, reach the count sent). Above this rate the lag
+//      grows: it is the highest rate the server sustains.
 // Prints both rates and their ratio (goal: >= 0.8, the server is not the bottleneck).
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,7 +33,9 @@
 
 #include "platform/crypto/random.hpp"
 #include "platform/mqtt/client.hpp"
+#include "platform/postgresql/db.hpp"
 #include "platform/sqlite/db.hpp"
+#include "server/postgresql/store.hpp"
 #include "server/sqlite/store.hpp"
 
 using namespace ml;
@@ -70,44 +80,77 @@ void connect(asio::io_context& io, platform::MqttClient& c) {
   if (!c.connected()) throw std::runtime_error("cannot connect to the broker");
 }
 
-std::int64_t stored(const std::string& db_path) {
+// The stored-samples counters (store/metrics.hpp): cheap to read every few milliseconds, unlike
+// a count of the table.
+constexpr const char* kStoredQuery =
+    "SELECT coalesce(sum(value), 0) FROM counters WHERE name = 'samples_stored' OR name LIKE "
+    "'samples_stored:%'";
+
+std::int64_t stored_sqlite(const std::string& db_path) {
   auto db = platform::sqlite::Db::open(db_path);
   if (!db) return 0;
-  auto q = db->prepare("SELECT COUNT(*) FROM samples");
+  auto q = db->prepare(kStoredQuery);
   if (!q) return 0;
   auto row = q->step();
   if (!row || !*row) return 0;
   return q->int64(0);
 }
 
+std::int64_t stored_postgresql(platform::postgresql::Connection& db) {
+  auto rows = db.query(kStoredQuery);
+  if (!rows || rows->size() == 0) return 0;
+  return std::stoll(rows->text(0, 0));
+}
+
 int main(int argc, char** argv) {
-  if (argc < 4) {
-    std::cerr << "usage: ingest BROKER_PORT SERVER_BIN WORK_DIR [METERS=10000] [PER_METER=3]\n";
+  std::vector<std::string> args;
+  std::string postgresql_url;
+  int workers = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--postgresql" && i + 1 < argc) {
+      postgresql_url = argv[++i];
+    } else if (a == "--workers" && i + 1 < argc) {
+      workers = std::stoi(argv[++i]);
+    } else {
+      args.push_back(a);
+    }
+  }
+  if (args.size() < 3 || (workers > 0 && postgresql_url.empty())) {
+    std::cerr << "usage: ingest BROKER_PORT SERVER_BIN WORK_DIR [METERS=10000] [PER_METER=3] "
+                 "[--postgresql URL] [--workers N (PostgreSQL)]\n";
     return 2;
   }
-  const int port = std::stoi(argv[1]);
-  const std::string server_bin = argv[2];
-  const std::string dir = argv[3];
-  const int meters = argc > 4 ? std::stoi(argv[4]) : 10000;
-  const int per_meter = argc > 5 ? std::stoi(argv[5]) : 3;
+  const int port = std::stoi(args[0]);
+  const std::string server_bin = args[1];
+  const std::string dir = args[2];
+  const int meters = args.size() > 3 ? std::stoi(args[3]) : 10000;
+  const int per_meter = args.size() > 4 ? std::stoi(args[4]) : 3;
+  const bool postgresql = !postgresql_url.empty();
 
   // 1. meters
   const std::string base = dir + "/base.db";
   std::vector<core::envelope::Keys> keys;
   {
-    auto store = server::SqliteStore::open(base).value();
-    (void)store->db().exec("BEGIN");
-    for (int i = 0; i < meters; ++i) {
-      server::Meter m;
-      char serial[16];
-      std::snprintf(serial, sizeof serial, "%07d", 1000000 + i);
-      m.serial = serial;
-      m.key_hex = core::to_hex(platform::random_bytes(16).value());
-      m.created = 1;
-      (void)store->add_meter(m);
-      keys.push_back(core::envelope::derive_keys_from_hex(m.key_hex).value());
+    std::unique_ptr<server::ServerStore> store;
+    if (postgresql) {
+      store = server::PostgresStore::open(postgresql_url).value();
+    } else {
+      store = server::SqliteStore::open(base).value();
     }
-    (void)store->db().exec("COMMIT");
+    (void)store->write_transaction([&]() -> core::Status {
+      for (int i = 0; i < meters; ++i) {
+        server::Meter m;
+        char serial[16];
+        std::snprintf(serial, sizeof serial, "%07d", 1000000 + i);
+        m.serial = serial;
+        m.key_hex = core::to_hex(platform::random_bytes(16).value());
+        m.created = 1;
+        ML_TRY(store->add_meter(m));
+        keys.push_back(core::envelope::derive_keys_from_hex(m.key_hex).value());
+      }
+      return core::Ok{};
+    });
   }
   // 2. samples, sealed beforehand
   const std::int64_t t0 = std::chrono::duration_cast<std::chrono::seconds>(
@@ -155,30 +198,53 @@ int main(int argc, char** argv) {
     std::printf("broker to a plain subscriber: %.0f messages/s (%.2f s)\n", broker_rate, s);
   }
 
-  // 4. the server
+  // 4. the server: one `run`, or `workers` of them sharing the ingest
   const std::string db = dir + "/server.db";
-  std::filesystem::copy_file(base, db);
+  std::unique_ptr<platform::postgresql::Connection> pg;
+  if (postgresql) {
+    pg = std::make_unique<platform::postgresql::Connection>(
+        platform::postgresql::Connection::open(postgresql_url).value());
+  } else {
+    std::filesystem::copy_file(base, db);
+  }
+  auto stored = [&] { return postgresql ? stored_postgresql(*pg) : stored_sqlite(db); };
   {
     std::ofstream(dir + "/server.toml")
-        << "[database]\npath = \"" << db << "\"\n[mqtt]\nhost = \"127.0.0.1\"\nport = " << port
+        << "[database]\n"
+        << (postgresql ? "url = \"" + postgresql_url : "path = \"" + db) << "\"\n"
+        << "[mqtt]\nhost = \"127.0.0.1\"\nport = " << port
         << "\nclient_id = \"bench-server\"\n[commands]\npoll_interval = 0\n";
   }
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string log = dir + "/server.log";
-    std::freopen(log.c_str(), "w", stderr);
-    execl(server_bin.c_str(), server_bin.c_str(), "--config", (dir + "/server.toml").c_str(), "run",
-          static_cast<char*>(nullptr));
-    _exit(127);
+  std::vector<pid_t> pids;
+  std::vector<std::string> logs;
+  for (int k = 0; k < std::max(workers, 1); ++k) {
+    logs.push_back(dir + "/server" + std::to_string(k + 1) + ".log");
+    const std::string worker = "w" + std::to_string(k + 1);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      std::freopen(logs.back().c_str(), "w", stderr);
+      if (workers > 0) {
+        execl(server_bin.c_str(), server_bin.c_str(), "--config", (dir + "/server.toml").c_str(),
+              "run", "--worker", worker.c_str(), static_cast<char*>(nullptr));
+      } else {
+        execl(server_bin.c_str(), server_bin.c_str(), "--config", (dir + "/server.toml").c_str(),
+              "run", static_cast<char*>(nullptr));
+      }
+      _exit(127);
+    }
+    pids.push_back(pid);
   }
-  for (int i = 0; i < 500; ++i) {
-    std::ifstream in(dir + "/server.log");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (ss.str().find("ingest: connected") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  for (const auto& log : logs) {
+    for (int i = 0; i < 1000; ++i) {
+      std::ifstream in(log);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      if (ss.str().find("ingest: connected") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
   double server_rate = 0;
+  std::int64_t count = 0;
   {
     asio::io_context io;
     auto guard = asio::make_work_guard(io);
@@ -187,19 +253,23 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     publish_all(io, pub, messages);
     const double published = std::chrono::duration<double>(Clock::now() - start).count();
-    while (stored(db) < static_cast<std::int64_t>(messages.size())) {
+    while ((count = stored()) < static_cast<std::int64_t>(messages.size())) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       if (Clock::now() - start > std::chrono::minutes(10)) break;
     }
     const double s = std::chrono::duration<double>(Clock::now() - start).count();
-    server_rate = static_cast<double>(stored(db)) / s;
+    server_rate = static_cast<double>(count) / s;
     std::printf(
-        "published in %.2f s; stored by meterlogger-server: %.0f samples/s (%.2f s, %lld "
-        "of %zu)\n",
-        published, server_rate, s, static_cast<long long>(stored(db)), messages.size());
+        "published in %.2f s; stored by meterlogger-server (%s, %s): %.0f samples/s (%.2f s, "
+        "%lld of %zu)\n",
+        published, postgresql ? "PostgreSQL" : "SQLite",
+        workers > 0 ? (std::to_string(workers) + " workers").c_str() : "one run", server_rate, s,
+        static_cast<long long>(count), messages.size());
   }
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  for (pid_t pid : pids)
+    kill(pid, SIGTERM);
+  for (pid_t pid : pids)
+    waitpid(pid, nullptr, 0);
   std::printf("ratio server / broker: %.2f (goal >= 0.8)\n", server_rate / broker_rate);
-  return 0;
+  return count == static_cast<std::int64_t>(messages.size()) ? 0 : 1;
 }

@@ -98,8 +98,8 @@ class DurableSubscriber {
   void on_message(MessageHandler handler);
   void on_connected(ConnectedHandler handler);
   void on_disconnected(DisconnectedHandler handler);
-  // After the messages of one read from the socket have been handed over: nothing more is
-  // waiting right now, a good moment to store a batch and acknowledge it.
+  // After the messages read from the socket have been handed over and nothing more has arrived
+  // (TlsLink::more_waiting): a good moment to store a batch and acknowledge it.
   void on_idle(std::function<void()> handler);
 
   // Checks the options (client id, subscriptions, the TLS files) and starts connecting.

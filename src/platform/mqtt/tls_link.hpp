@@ -46,6 +46,13 @@ class TlsLink {
     return secure ? secure->async_read_some(buffer, std::forward<Token>(token))
                   : plain.async_read_some(buffer, std::forward<Token>(token));
   }
+  // Whether more of what the broker sent has arrived and waits to be read (in the socket, or
+  // decrypted already by TLS).
+  bool more_waiting() {
+    if (secure && SSL_pending(secure->native_handle()) > 0) return true;
+    asio::error_code ec;
+    return tcp().available(ec) > 0 && !ec;
+  }
   template <class Token>
   auto write(asio::const_buffer buffer, Token&& token) {
     return secure ? asio::async_write(*secure, buffer, std::forward<Token>(token))
