@@ -4,11 +4,14 @@
 // keepalive and made the broker send everything unacknowledged again (bench/fleet.sh found it at
 // 1 658 samples/s on PostgreSQL). Against a scripted broker on loopback that never answers
 // PINGREQ: connected as long as it sends messages, the connection ended once it falls silent.
+// And idle (on_idle, when `run` stores a batch) only once what arrived is handed over.
 #include <gtest/gtest.h>
 
 #include <asio.hpp>
 #include <atomic>
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "core/mqtt/packet.hpp"
 #include "harness.hpp"
@@ -73,6 +76,73 @@ TEST(DurableSubscriberKeepalive, MessagesKeepTheConnectionWithoutAPingrespAndSil
   while (disconnects == 0 && std::chrono::steady_clock::now() < deadline)
     io.run_for(100ms);
   EXPECT_EQ(disconnects, 1) << "the connection to a silent broker ends";
+  sub.stop();
+  peer.close();
+  acceptor.close();
+  io.run_for(100ms);
+}
+
+// A batch is what has arrived, not what one read brought: the broker writes 150 messages of
+// about 300 bytes at once (47 KB, three reads of the subscriber's 16 KiB), and `run` stores a batch
+// at on_idle. Idle came after the first read, with a third of them, which held `run` on PostgreSQL
+// to a third of the broker's rate (bench/RESULTS.md, "Server ingest on PostgreSQL").
+TEST(DurableSubscriberKeepalive, IdleComesOnceEverythingThatArrivedIsHandedOver) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::ip::tcp::socket peer(io);
+  constexpr int kMessages = 150;
+  bool written = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        peer = co_await acceptor.async_accept(asio::use_awaitable);
+        std::array<unsigned char, 4096> in{};
+        co_await peer.async_read_some(asio::buffer(in), asio::use_awaitable);  // CONNECT
+        const unsigned char connack[] = {0x20, 0x02, 0x00, 0x00};
+        co_await asio::async_write(peer, asio::buffer(connack), asio::use_awaitable);
+        co_await peer.async_read_some(asio::buffer(in), asio::use_awaitable);  // SUBSCRIBE
+        const unsigned char suback[] = {0x90, 0x03, 0x00, 0x01, 0x01};
+        co_await asio::async_write(peer, asio::buffer(suback), asio::use_awaitable);
+        const std::vector<unsigned char> payload(290, 'x');
+        std::vector<std::uint8_t> all;
+        for (int i = 0; i < kMessages; ++i) {
+          const auto p = core::mqtt::encode_publish("/sample/v2/1/" + std::to_string(i + 2),
+                                                    core::ByteView(payload.data(), payload.size()),
+                                                    1, static_cast<std::uint16_t>(i + 1), false)
+                             .value();
+          all.insert(all.end(), p.begin(), p.end());
+        }
+        EXPECT_GT(all.size(), 2u * 16384u);
+        co_await asio::async_write(peer, asio::buffer(all), asio::use_awaitable);
+        written = true;
+        std::array<unsigned char, 4096> acks{};
+        for (;;)
+          co_await peer.async_read_some(asio::buffer(acks), asio::use_awaitable);
+      },
+      asio::detached);
+
+  DurableSubscriberOptions o;
+  o.port = acceptor.local_endpoint().port();
+  o.client_id = "idle-test";
+  o.subscriptions = {{"/sample/#", 1}};
+  DurableSubscriber sub(io.get_executor(), o);
+  int messages = 0;
+  std::vector<int> handed_at_idle;  // the messages handed over when each idle came
+  sub.on_message([&](ReceivedMessage m) {
+    ++messages;
+    sub.acknowledge(m);
+  });
+  sub.on_idle([&] { handed_at_idle.push_back(messages); });
+  ASSERT_TRUE(sub.start().ok());
+  const auto deadline = std::chrono::steady_clock::now() + test::scaled(10s);
+  while ((!written || messages < kMessages) && std::chrono::steady_clock::now() < deadline)
+    io.run_for(10ms);
+  ASSERT_EQ(messages, kMessages);
+  io.run_for(50ms);
+  ASSERT_FALSE(handed_at_idle.empty());
+  EXPECT_EQ(handed_at_idle.back(), kMessages);
+  for (int n : handed_at_idle)
+    EXPECT_TRUE(n == 0 || n == kMessages) << "idle with " << n << " of the messages handed over";
   sub.stop();
   peer.close();
   acceptor.close();
