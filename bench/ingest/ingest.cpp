@@ -138,7 +138,8 @@ int main(int argc, char** argv) {
     } else {
       store = server::SqliteStore::open(base).value();
     }
-    (void)store->write_transaction([&]() -> core::Status {
+    const auto added = store->write_transaction([&]() -> core::Status {
+      keys.clear();  // (again from the start when the transaction is tried again)
       for (int i = 0; i < meters; ++i) {
         server::Meter m;
         char serial[16];
@@ -151,6 +152,10 @@ int main(int argc, char** argv) {
       }
       return core::Ok{};
     });
+    if (!added) {
+      std::cerr << "ingest: cannot add the meters: " << added.error().text() << "\n";
+      return 1;
+    }
   }
   // 2. samples, sealed beforehand
   const std::int64_t t0 = std::chrono::duration_cast<std::chrono::seconds>(

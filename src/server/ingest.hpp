@@ -179,7 +179,8 @@ class IngestPipeline {
 };
 
 // `run`'s ingest of one lane: the pipeline fed by the durable subscriber, a batch stored whenever
-// a read from the socket has been handed over (on_idle), each message acknowledged to the broker.
+// what arrived from the socket has been handed over (on_idle), each message acknowledged to the
+// broker.
 // The samples lane's session has the configured client id, the replies lane's that id with
 // "-replies"; the samples lane unsubscribes the replies' filters, which a session from before the
 // lanes still holds (a reply the broker had queued for it then is stored and confirms its command
