@@ -21,6 +21,20 @@ namespace ml::platform::durable_keepalive_test {
 
 using namespace std::chrono_literals;
 
+// The scripted broker's side of a connection: the subscriber accepted on `peer`, its CONNECT
+// answered with CONNACK and its SUBSCRIBE with SUBACK.
+asio::awaitable<void> accept_subscriber(asio::ip::tcp::acceptor& acceptor,
+                                        asio::ip::tcp::socket& peer) {
+  peer = co_await acceptor.async_accept(asio::use_awaitable);
+  std::array<unsigned char, 4096> in{};
+  co_await peer.async_read_some(asio::buffer(in), asio::use_awaitable);  // CONNECT
+  const unsigned char connack[] = {0x20, 0x02, 0x00, 0x00};
+  co_await asio::async_write(peer, asio::buffer(connack), asio::use_awaitable);
+  co_await peer.async_read_some(asio::buffer(in), asio::use_awaitable);  // SUBSCRIBE
+  const unsigned char suback[] = {0x90, 0x03, 0x00, 0x01, 0x01};
+  co_await asio::async_write(peer, asio::buffer(suback), asio::use_awaitable);
+}
+
 TEST(DurableSubscriberKeepalive, MessagesKeepTheConnectionWithoutAPingrespAndSilenceEndsIt) {
   asio::io_context io;
   asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
@@ -33,14 +47,7 @@ TEST(DurableSubscriberKeepalive, MessagesKeepTheConnectionWithoutAPingrespAndSil
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        peer = co_await acceptor.async_accept(asio::use_awaitable);
-        std::array<unsigned char, 4096> in{};
-        co_await peer.async_read_some(asio::buffer(in), asio::use_awaitable);  // CONNECT
-        const unsigned char connack[] = {0x20, 0x02, 0x00, 0x00};
-        co_await asio::async_write(peer, asio::buffer(connack), asio::use_awaitable);
-        co_await peer.async_read_some(asio::buffer(in), asio::use_awaitable);  // SUBSCRIBE
-        const unsigned char suback[] = {0x90, 0x03, 0x00, 0x01, 0x01};
-        co_await asio::async_write(peer, asio::buffer(suback), asio::use_awaitable);
+        co_await accept_subscriber(acceptor, peer);
         const unsigned char payload[] = {'x'};
         const auto publish =
             core::mqtt::encode_publish("/sample/v2/1/2", core::ByteView(payload, 1), 0, 0, false)
@@ -95,14 +102,7 @@ TEST(DurableSubscriberKeepalive, IdleComesOnceEverythingThatArrivedIsHandedOver)
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        peer = co_await acceptor.async_accept(asio::use_awaitable);
-        std::array<unsigned char, 4096> in{};
-        co_await peer.async_read_some(asio::buffer(in), asio::use_awaitable);  // CONNECT
-        const unsigned char connack[] = {0x20, 0x02, 0x00, 0x00};
-        co_await asio::async_write(peer, asio::buffer(connack), asio::use_awaitable);
-        co_await peer.async_read_some(asio::buffer(in), asio::use_awaitable);  // SUBSCRIBE
-        const unsigned char suback[] = {0x90, 0x03, 0x00, 0x01, 0x01};
-        co_await asio::async_write(peer, asio::buffer(suback), asio::use_awaitable);
+        co_await accept_subscriber(acceptor, peer);
         const std::vector<unsigned char> payload(290, 'x');
         std::vector<std::uint8_t> all;
         for (int i = 0; i < kMessages; ++i) {

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -62,13 +63,99 @@ bool is_resident(Who w) {
   return w == Who::resident_a || w == Who::resident_b;
 }
 
+// The ids a world's rows got.
+struct WorldIds {
+  std::int64_t payment = 0;
+  std::int64_t rule = 0;
+  std::int64_t episode = 0;
+  std::int64_t resident_a = 0;
+  std::int64_t resident_b = 0;
+};
+
+constexpr std::int64_t kWorldNow = 1'800'000'000;
+
 // Meters A and B, a payment on A, an alarm rule of group Loppen with an open alarm on A, the
 // users root (every group, second factor set up), anna (admin of Loppen) and bo (viewer), a
 // resident of each meter; everyone with a session.
+WorldIds build_world(SqliteStore& store, std::int64_t now) {
+  WorldIds ids;
+  for (const auto& [serial, group] :
+       {std::pair<const char*, const char*>{kMeterA, "Loppen"}, {kMeterB, "Hald"}}) {
+    Meter m;
+    m.serial = serial;
+    m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
+    m.group = group;
+    m.name = std::string(group) + " 1";
+    m.valve_installed = true;
+    EXPECT_TRUE(store.add_meter(m).ok());
+  }
+  // Meter A runs this project's agent (a key change may be started).
+  EXPECT_TRUE(
+      store.write_diagnostic_if_newer(kMeterA, "version", {"linux-1.0", now - 50}, now - 50).ok());
+  Payment p;
+  p.serial = kMeterA;
+  p.time = now - 100;
+  p.amount = core::Decimal::parse("100").value();
+  p.price = core::Decimal::parse("2").value();
+  p.note = "cash to anna";
+  ids.payment = add_payment(store, p, "anna", now - 100).value().id;
+  AlarmRule rule;
+  rule.name = "leak";
+  rule.text = "flow1 > 0 m3/h";
+  rule.group = "Loppen";
+  ids.rule = add_alarm_rule(store, rule, {}).value();
+  ids.episode = store.new_alarm_episode(ids.rule, kMeterA, now - 60).value();
+  core::alarm::State s;
+  s.rule_id = ids.rule;
+  s.serial = kMeterA;
+  s.episode = ids.episode;
+  s.status = core::alarm::Status::notified;
+  s.raised = s.last_true = now - 60;
+  EXPECT_TRUE(store.write_alarm_state(s).ok());
+  api_test::add_staff(store, "root", Role::admin, {"*"}, now);
+  api_test::add_staff(store, "anna", Role::admin, {"Loppen"}, now);
+  api_test::add_staff(store, "bo", Role::viewer, {}, now);
+  auto add_resident = [&](const char* session, const char* email, const char* serial) {
+    Resident r;
+    r.name = session;
+    r.email = email;
+    r.created = now - 1000;
+    r.invited_by = "anna";
+    r.serials = {serial};
+    const auto id = store.add_resident(r).value();
+    ResidentSession rs{id, std::string("csrf-") + session, now, now + 3600, "10.0.0.2"};
+    EXPECT_TRUE(store.insert_resident_session(sha256_hex(token_of(session)), rs).ok());
+    return id;
+  };
+  ids.resident_a = add_resident("resident-a", kEmailA, kMeterA);
+  ids.resident_b = add_resident("resident-b", kEmailB, kMeterB);
+  return ids;
+}
+
+// The world's database, built once and copied for each World: the matrix alone asks for about
+// 240 fresh worlds, and building each (migrations, users, a dozen transactions) took most of its
+// time.
+struct Seed {
+  test::TempDir dir;
+  std::string path = dir.file("seed.db");
+  WorldIds ids;
+  Seed() {
+    auto store = SqliteStore::open(path).value();
+    ids = build_world(*store, kWorldNow);
+  }  // closed: everything is in the file, its log checkpointed
+};
+const Seed& seed() {
+  static const Seed built;
+  return built;
+}
+
+// A copy of the seed world, with its own store and API.
 class World {
  public:
-  World() {
-    store_ = SqliteStore::open(dir_.file("server.db")).value();
+  World() : ids_(seed().ids) {
+    const std::string path = dir_.file("server.db");
+    std::filesystem::copy_file(seed().path, path);
+    store_ = SqliteStore::open(path).value();
     notify::ChannelConfig mail;
     mail.name = "mail";
     mail.type = notify::ChannelType::email;
@@ -77,45 +164,6 @@ class World {
     config_.notify.channels.push_back(mail);
     config_.residents.payment = "MobilePay 12 34 56 78, message {serial}";
     config_.residents.url = "https://heat.example.org/resident.html";
-    for (const auto& [serial, group] :
-         {std::pair<const char*, const char*>{kMeterA, "Loppen"}, {kMeterB, "Hald"}}) {
-      Meter m;
-      m.serial = serial;
-      m.key_hex = "ef500c9268cf749016d26d6cbfaaf7bf";
-      m.group = group;
-      m.name = std::string(group) + " 1";
-      m.valve_installed = true;
-      EXPECT_TRUE(store_->add_meter(m).ok());
-    }
-    // Meter A runs this project's agent (a key change may be started).
-    EXPECT_TRUE(
-        store_->write_diagnostic_if_newer(kMeterA, "version", {"linux-1.0", now_ - 50}, now_ - 50)
-            .ok());
-    Payment p;
-    p.serial = kMeterA;
-    p.time = now_ - 100;
-    p.amount = core::Decimal::parse("100").value();
-    p.price = core::Decimal::parse("2").value();
-    p.note = "cash to anna";
-    payment_ = add_payment(*store_, p, "anna", now_ - 100).value().id;
-    AlarmRule rule;
-    rule.name = "leak";
-    rule.text = "flow1 > 0 m3/h";
-    rule.group = "Loppen";
-    rule_ = add_alarm_rule(*store_, rule, {}).value();
-    episode_ = store_->new_alarm_episode(rule_, kMeterA, now_ - 60).value();
-    core::alarm::State s;
-    s.rule_id = rule_;
-    s.serial = kMeterA;
-    s.episode = episode_;
-    s.status = core::alarm::Status::notified;
-    s.raised = s.last_true = now_ - 60;
-    EXPECT_TRUE(store_->write_alarm_state(s).ok());
-    add_user("root", Role::admin, {"*"});
-    add_user("anna", Role::admin, {"Loppen"});
-    add_user("bo", Role::viewer, {});
-    resident_a_ = add_resident("resident-a", kEmailA, kMeterA);
-    resident_b_ = add_resident("resident-b", kEmailB, kMeterB);
     api_ = std::make_unique<Api>(*store_, config_, [this] { return now_; });
   }
 
@@ -160,10 +208,10 @@ class World {
   std::string filled(std::string text) const {
     const std::pair<const char*, std::string> values[] = {{"{A}", kMeterA},
                                                           {"{B}", kMeterB},
-                                                          {"{P}", std::to_string(payment_)},
-                                                          {"{E}", std::to_string(episode_)},
-                                                          {"{RA}", std::to_string(resident_a_)},
-                                                          {"{R}", std::to_string(rule_)}};
+                                                          {"{P}", std::to_string(ids_.payment)},
+                                                          {"{E}", std::to_string(ids_.episode)},
+                                                          {"{RA}", std::to_string(ids_.resident_a)},
+                                                          {"{R}", std::to_string(ids_.rule)}};
     for (const auto& [key, value] : values) {
       for (auto at = text.find(key); at != std::string::npos; at = text.find(key))
         text.replace(at, std::string_view(key).size(), value);
@@ -172,35 +220,15 @@ class World {
   }
 
   SqliteStore& store() { return *store_; }
-  std::int64_t resident_a() const { return resident_a_; }
-  std::int64_t now_ = 1'800'000'000;
+  std::int64_t resident_a() const { return ids_.resident_a; }
+  std::int64_t now_ = kWorldNow;
 
  private:
-  void add_user(const char* name, Role role, std::vector<std::string> groups) {
-    api_test::add_staff(*store_, name, role, std::move(groups), now_);
-  }
-  std::int64_t add_resident(const char* session, const char* email, const char* serial) {
-    Resident r;
-    r.name = session;
-    r.email = email;
-    r.created = now_ - 1000;
-    r.invited_by = "anna";
-    r.serials = {serial};
-    const auto id = store_->add_resident(r).value();
-    ResidentSession s{id, std::string("csrf-") + session, now_, now_ + 3600, "10.0.0.2"};
-    EXPECT_TRUE(store_->insert_resident_session(sha256_hex(token_of(session)), s).ok());
-    return id;
-  }
-
   test::TempDir dir_;
+  WorldIds ids_;
   ServerConfig config_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<Api> api_;
-  std::int64_t payment_ = 0;
-  std::int64_t rule_ = 0;
-  std::int64_t episode_ = 0;
-  std::int64_t resident_a_ = 0;
-  std::int64_t resident_b_ = 0;
 };
 
 // One row of the matrix: the route as docs/api.md names it ({} for a placeholder), the request,
