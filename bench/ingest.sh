@@ -28,7 +28,7 @@ broker=""
 cleanup() {
   [ -n "$broker" ] && kill "$broker" 2>/dev/null || true
   wait 2>/dev/null || true
-  [ "$backend" = postgresql ] && tests/postgresql/cluster stop "$dir/pg" >/dev/null 2>&1
+  [ "$backend" = postgresql ] && tests/postgresql/cluster stop "$dir/pg" >/dev/null 2>&1 || true
   rm -rf "$dir"
 }
 trap cleanup EXIT

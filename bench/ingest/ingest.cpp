@@ -224,17 +224,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> logs;
   for (int k = 0; k < std::max(workers, 1); ++k) {
     logs.push_back(dir + "/server" + std::to_string(k + 1) + ".log");
+    const std::string config = dir + "/server.toml";
     const std::string worker = "w" + std::to_string(k + 1);
+    std::vector<const char*> command = {server_bin.c_str(), "--config", config.c_str(), "run"};
+    if (workers > 0) command.insert(command.end(), {"--worker", worker.c_str()});
+    command.push_back(nullptr);
     const pid_t pid = fork();
     if (pid == 0) {
       std::freopen(logs.back().c_str(), "w", stderr);
-      if (workers > 0) {
-        execl(server_bin.c_str(), server_bin.c_str(), "--config", (dir + "/server.toml").c_str(),
-              "run", "--worker", worker.c_str(), static_cast<char*>(nullptr));
-      } else {
-        execl(server_bin.c_str(), server_bin.c_str(), "--config", (dir + "/server.toml").c_str(),
-              "run", static_cast<char*>(nullptr));
-      }
+      execv(server_bin.c_str(), const_cast<char* const*>(command.data()));
       _exit(127);
     }
     pids.push_back(pid);
@@ -268,8 +266,10 @@ int main(int argc, char** argv) {
         "published in %.2f s; stored by meterlogger-server (%s, %s): %.0f samples/s (%.2f s, "
         "%lld of %zu)\n",
         published, postgresql ? "PostgreSQL" : "SQLite",
-        workers > 0 ? (std::to_string(workers) + " workers").c_str() : "one run", server_rate, s,
-        static_cast<long long>(count), messages.size());
+        workers > 1    ? (std::to_string(workers) + " workers").c_str()
+        : workers == 1 ? "1 worker"
+                       : "one run",
+        server_rate, s, static_cast<long long>(count), messages.size());
   }
   for (pid_t pid : pids)
     kill(pid, SIGTERM);

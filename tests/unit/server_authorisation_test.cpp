@@ -69,7 +69,6 @@ struct WorldIds {
   std::int64_t rule = 0;
   std::int64_t episode = 0;
   std::int64_t resident_a = 0;
-  std::int64_t resident_b = 0;
 };
 
 constexpr std::int64_t kWorldNow = 1'800'000'000;
@@ -128,7 +127,7 @@ WorldIds build_world(SqliteStore& store, std::int64_t now) {
     return id;
   };
   ids.resident_a = add_resident("resident-a", kEmailA, kMeterA);
-  ids.resident_b = add_resident("resident-b", kEmailB, kMeterB);
+  add_resident("resident-b", kEmailB, kMeterB);
   return ids;
 }
 

@@ -268,7 +268,7 @@ struct DurableSubscriber::State : std::enable_shared_from_this<State> {
         }
       }
       // Idle once the socket has nothing more right now: under load a batch then takes what
-      // arrived while the last one was stored, not only one read's 16 KiB (about 45 samples),
+      // arrived while the last one was stored, not only one read's 16 KiB (about 77 samples),
       // which held `run` on PostgreSQL to a third of the broker's rate (bench/RESULTS.md).
       if (s->accepted && s->on_idle && !sock->more_waiting()) s->on_idle();
       auto [ec, n] = co_await sock->read_some(asio::buffer(chunk), kTuple);
